@@ -1,0 +1,94 @@
+/*
+ * The frontline command line: one file per subcommand (git's builtin/), a
+ * table of commands in main.c, and one option parser shared by all of them.
+ *
+ * Each command is int cmd_<name>(int argc, char **argv, struct cli_ctx *ctx):
+ * argv[0] is the command's own name, options follow. It returns an exit code
+ * from <sysexits.h> (EX_OK, EX_USAGE, EX_DATAERR, ...).
+ */
+#ifndef FL_CLI_H
+#define FL_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sysexits.h>
+
+struct cli_ctx {
+	const char *progname;     /* "frontline" */
+	const char *config_path;  /* --config, or NULL */
+	struct cli_command const *command;
+};
+
+/* ---- commands ---- */
+
+struct cli_command {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct cli_ctx *ctx);
+	const char *help;         /* one line for --help */
+};
+
+/* Looks up argv[0] in table (ended by a {NULL} entry) and runs it; prints
+ * usage and returns EX_USAGE for a missing or unknown name. */
+int cli_dispatch(int argc, char **argv, const struct cli_command *table,
+		 const char *const *usage, struct cli_ctx *ctx);
+/* Prints usage lines and the table's commands with their help. */
+void cli_print_commands(FILE *out, const char *const *usage, const struct cli_command *table);
+
+/* ---- options ---- */
+
+enum cli_opt_type {
+	CLI_OPT_END,
+	CLI_OPT_BOOL,    /* bool *value = true */
+	CLI_OPT_STRING,  /* const char **value = optarg */
+	CLI_OPT_INT,     /* long *value, checked */
+	CLI_OPT_DOUBLE,  /* double *value, checked */
+};
+
+struct cli_option {
+	enum cli_opt_type type;
+	int short_name;          /* 0: none */
+	const char *long_name;
+	void *value;
+	const char *argh;        /* argument name for help, e.g. "FILE" */
+	const char *help;
+};
+
+#define CLI_OPTIONS_END { CLI_OPT_END, 0, NULL, NULL, NULL, NULL }
+
+/* Return values of cli_parse besides EX_USAGE. */
+#define CLI_PARSED 0
+#define CLI_HELP_SHOWN (-1)
+
+/*
+ * Parses options (GNU style: options and operands may mix; "--" ends
+ * options). On success returns CLI_PARSED and *argi is the index of the first
+ * operand, operands being argv[*argi .. argc). -h/--help prints usage to
+ * stdout and returns CLI_HELP_SHOWN; a bad option prints an error and usage
+ * to stderr and returns EX_USAGE.
+ */
+int cli_parse(int argc, char **argv, const struct cli_option *opts,
+	      const char *const *usage, int *argi);
+/* Like cli_parse, but stops at the first operand (options before a subcommand). */
+int cli_parse_global(int argc, char **argv, const struct cli_option *opts,
+		     const char *const *usage, int *argi);
+/* The exit code for a cli_parse result other than CLI_PARSED. */
+int cli_parse_status(int rc);
+/* Usage lines then the option table, to out. */
+void cli_usage(FILE *out, const char *const *usage, const struct cli_option *opts);
+/* "error: ..." and usage on stderr; returns EX_USAGE. */
+int cli_usage_error(const char *const *usage, const struct cli_option *opts, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* "frontline: <msg>" on stderr; returns code. */
+int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- the commands ---- */
+
+int cmd_version(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_help(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_workflow(int argc, char **argv, struct cli_ctx *ctx);
+
+/* The top-level table, for help. */
+const struct cli_command *cli_commands(void);
+extern const char *const cli_main_usage[];
+
+#endif

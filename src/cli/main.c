@@ -1,0 +1,95 @@
+/*
+ * frontline: the entry point. Parses the global options (configuration file,
+ * database URL, log level), loads the process-wide configuration, and hands
+ * the rest of the command line to the subcommand named by the table below.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util/util.h"
+
+static const struct cli_command commands[] = {
+	{ "workflow", cmd_workflow, "list the workflows or draw one as DOT, Mermaid or text" },
+	{ "version", cmd_version, "print the version" },
+	{ "help", cmd_help, "show this help" },
+	{ NULL, NULL, NULL },
+};
+
+const char *const cli_main_usage[] = {
+	"frontline [--config FILE] [--database URL] [--log-level LEVEL] COMMAND [ARGS]",
+	"frontline --version",
+	NULL,
+};
+
+const struct cli_command *cli_commands(void)
+{
+	return commands;
+}
+
+int cmd_version(int argc, char **argv, struct cli_ctx *ctx)
+{
+	(void)argc;
+	(void)argv;
+	(void)ctx;
+	printf("frontline %s\n", FL_VERSION);
+	return EX_OK;
+}
+
+int cmd_help(int argc, char **argv, struct cli_ctx *ctx)
+{
+	(void)argc;
+	(void)argv;
+	(void)ctx;
+	cli_print_commands(stdout, cli_main_usage, commands);
+	fputs("\nRun 'frontline COMMAND --help' for a command's options.\n", stdout);
+	return EX_OK;
+}
+
+int main(int argc, char **argv)
+{
+	const char *config = NULL, *database = NULL, *log_level = NULL;
+	bool version = false;
+	const struct cli_option opts[] = {
+		{ CLI_OPT_STRING, 'c', "config", &config, "FILE", "configuration file of KEY=value lines" },
+		{ CLI_OPT_STRING, 'd', "database", &database, "URL", "store URL (FRONTLINE_DATABASE_URL)" },
+		{ CLI_OPT_STRING, 0, "log-level", &log_level, "LEVEL", "debug, info, warning or error (SUPPORT_LOG_LEVEL)" },
+		{ CLI_OPT_BOOL, 'V', "version", &version, NULL, "print the version and exit" },
+		CLI_OPTIONS_END,
+	};
+	struct cli_ctx ctx = { "frontline", NULL, NULL };
+	char *err = NULL;
+	int argi, rc, level;
+
+	rc = cli_parse_global(argc, argv, opts, cli_main_usage, &argi);
+	if (rc != CLI_PARSED) {
+		if (rc == CLI_HELP_SHOWN)
+			return cmd_help(0, NULL, &ctx);
+		return rc;
+	}
+	if (version)
+		return cmd_version(0, NULL, &ctx);
+	if (!config && getenv("FRONTLINE_CONFIG"))
+		config = getenv("FRONTLINE_CONFIG");
+	if (fl_config_load(config ? config : "frontline.conf", config != NULL, &err)) {
+		rc = cli_error(EX_CONFIG, "%s", err);
+		free(err);
+		return rc;
+	}
+	if (database)
+		fl_config_set("FRONTLINE_DATABASE_URL", database);
+	if (log_level)
+		fl_config_set("SUPPORT_LOG_LEVEL", log_level);
+	level = fl_log_level_parse(fl_config_get("SUPPORT_LOG_LEVEL"));
+	if (level < 0) {
+		rc = cli_error(EX_CONFIG, "invalid log level '%s' (use debug, info, warning or error)",
+			       fl_config_get("SUPPORT_LOG_LEVEL"));
+		fl_config_free();
+		return rc;
+	}
+	fl_log_setup((enum fl_log_level)level, NULL, NULL);
+	ctx.config_path = config;
+	rc = cli_dispatch(argc - argi, argv + argi, commands, cli_main_usage, &ctx);
+	fl_config_free();
+	return rc;
+}

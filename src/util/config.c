@@ -1,0 +1,264 @@
+/*
+ * The process-wide configuration: the one piece of global state, written
+ * during start-up (fl_config_load, fl_config_set) and read-only afterwards.
+ *
+ * Every key Frontline reads is listed in config_keys[] with its default and a
+ * one-line description; docs/CONFIGURATION.md mirrors this table and a test
+ * checks that they agree. Unknown keys in a config file are warned about,
+ * not silently accepted.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static const struct fl_config_key config_keys[] = {
+	{ "FRONTLINE_DATABASE_URL", "sqlite://./var/frontline.db",
+	  "store URL: sqlite:///path, sqlite::memory:, postgres://... or a libpq connection string", FL_CONFIG_URL },
+	{ "FRONTLINE_LISTEN", "127.0.0.1:8080", "address and port the HTTP server listens on", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_WEBHOOK_SECRET", NULL, "HMAC-SHA256 key for signed webhooks", FL_CONFIG_SECRET },
+	{ "FRONTLINE_WORKERS", NULL, "worker threads that run workflows (default: number of cores)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_DATA_DIR", "../shared/data", "third-party training and evaluation data (never shipped)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_MODELS_DIR", "data/models", "directory of the analyzer's trained model files", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_KB_DIR", "data/kb", "directory of bundled knowledge-base articles", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_LLM_MAX_INFLIGHT", "16", "LLM requests in flight across the process", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_MONITOR_INTERVAL", "60", "seconds between runs of the monitoring workflow", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_SLACK_WEBHOOK_URL", NULL, "Slack incoming-webhook URL for notifications", FL_CONFIG_SECRET },
+	{ "FRONTLINE_SMTP_URL", NULL, "SMTP server for outbound email (smtp://host:port)", FL_CONFIG_URL },
+	{ "FRONTLINE_IMAP_URL", NULL, "IMAP mailbox to poll for inbound email", FL_CONFIG_URL },
+	{ "API_KEY", NULL, "LLM API key (also ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN)", FL_CONFIG_SECRET },
+	{ "ANTHROPIC_API_KEY", NULL, "LLM API key, if API_KEY is unset", FL_CONFIG_SECRET },
+	{ "ANTHROPIC_AUTH_TOKEN", NULL, "LLM API key, if API_KEY and ANTHROPIC_API_KEY are unset", FL_CONFIG_SECRET },
+	{ "ANTHROPIC_BASE_URL", NULL, "LLM endpoint base URL", FL_CONFIG_PLAIN },
+	{ "ANTHROPIC_MODEL", NULL, "LLM model name", FL_CONFIG_PLAIN },
+	{ "CLAUDE_PROVIDER", NULL, "LLM provider: anthropic, io_net, z_ai, openai, ollama (default: from the base URL)", FL_CONFIG_PLAIN },
+	{ "CLAUDE_MODEL", NULL, "LLM model name, if ANTHROPIC_MODEL is unset", FL_CONFIG_PLAIN },
+	{ "SUPPORT_LOG_LEVEL", "info", "log level: debug, info, warning, error", FL_CONFIG_PLAIN },
+	{ "METRICS_ENABLED", "true", "collect metrics and serve /metrics", FL_CONFIG_PLAIN },
+	{ "NOTIFICATION_ENABLED", "true", "deliver notifications (email, Slack, webhooks)", FL_CONFIG_PLAIN },
+	{ "CRM_API_URL", NULL, "external CRM base URL (unset: the store's customer table is the CRM)", FL_CONFIG_PLAIN },
+	{ "CRM_API_KEY", NULL, "external CRM API key", FL_CONFIG_SECRET },
+	{ "KB_API_URL", NULL, "external knowledge-base URL (unset: the built-in KB)", FL_CONFIG_PLAIN },
+	{ NULL, NULL, NULL, FL_CONFIG_PLAIN },
+};
+
+enum config_source { SRC_UNSET, SRC_DEFAULT, SRC_FILE, SRC_ENV, SRC_FLAG };
+
+struct config_value {
+	char *value;
+	enum config_source source;
+};
+
+static struct config_value config_values[FL_ARRAY_SIZE(config_keys)];
+
+const struct fl_config_key *fl_config_keys(void)
+{
+	return config_keys;
+}
+
+static int key_index(const char *name)
+{
+	size_t i;
+
+	for (i = 0; config_keys[i].name; i++)
+		if (!strcmp(config_keys[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static void put(int i, const char *value, enum config_source src)
+{
+	if (config_values[i].source > src)
+		return;
+	free(config_values[i].value);
+	config_values[i].value = fl_strdup(value);
+	config_values[i].source = src;
+}
+
+static int load_file(const char *path, bool required, char **err)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int lineno = 0, rc = -1;
+
+	if (!f) {
+		if (errno == ENOENT && !required)
+			return 0;
+		*err = fl_asprintf("cannot read config file '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		size_t len = (size_t)n, klen, vlen;
+		const char *p, *eq, *v;
+		char *key;
+		int i;
+
+		lineno++;
+		p = fl_str_trim(line, &len);
+		if (!len || *p == '#')
+			continue;
+		eq = memchr(p, '=', len);
+		if (!eq) {
+			*err = fl_asprintf("%s:%d: expected KEY=value", path, lineno);
+			goto out;
+		}
+		klen = (size_t)(eq - p);
+		fl_str_trim(p, &klen);
+		if (fl_str_has_prefix(p, "export "))
+			p += 7, klen -= 7;
+		vlen = len - (size_t)(eq + 1 - p);
+		v = fl_str_trim(eq + 1, &vlen);
+		if (vlen >= 2 && (v[0] == '"' || v[0] == '\'') && v[vlen - 1] == v[0]) {
+			v++;
+			vlen -= 2;
+		}
+		key = fl_strndup(p, klen);
+		i = key_index(key);
+		if (i < 0) {
+			fl_log(FL_LOG_WARN, "%s:%d: unknown configuration key '%s' ignored", path, lineno, key);
+		} else {
+			char *val = fl_strndup(v, vlen);
+
+			put(i, val, SRC_FILE);
+			free(val);
+		}
+		free(key);
+	}
+	rc = 0;
+out:
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+int fl_config_load(const char *path, bool required, char **err)
+{
+	size_t i;
+
+	*err = NULL;
+	for (i = 0; config_keys[i].name; i++) {
+		const char *env = getenv(config_keys[i].name);
+
+		if (config_keys[i].def)
+			put((int)i, config_keys[i].def, SRC_DEFAULT);
+		if (env && *env)
+			put((int)i, env, SRC_ENV);
+	}
+	if (path && load_file(path, required, err))
+		return -1;
+	return 0;
+}
+
+void fl_config_set(const char *name, const char *value)
+{
+	int i = key_index(name);
+
+	if (i < 0)
+		fl_die("fl_config_set: unknown key '%s'", name);
+	put(i, value, SRC_FLAG);
+}
+
+const char *fl_config_get(const char *name)
+{
+	int i = key_index(name);
+
+	if (i < 0)
+		fl_die("fl_config_get: unknown key '%s'", name);
+	if (config_values[i].source == SRC_UNSET)
+		return config_keys[i].def;
+	return config_values[i].value;
+}
+
+int64_t fl_config_int(const char *name, int64_t def)
+{
+	const char *s = fl_config_get(name);
+	int64_t v;
+
+	if (!s || !*s)
+		return def;
+	if (fl_parse_int64(s, INT64_MIN, INT64_MAX, &v)) {
+		fl_log(FL_LOG_WARN, "configuration %s='%s' is not an integer; using %lld",
+		       name, s, (long long)def);
+		return def;
+	}
+	return v;
+}
+
+double fl_config_num(const char *name, double def)
+{
+	const char *s = fl_config_get(name);
+	double v;
+
+	if (!s || !*s)
+		return def;
+	if (fl_parse_double(s, &v)) {
+		fl_log(FL_LOG_WARN, "configuration %s='%s' is not a number; using %g", name, s, def);
+		return def;
+	}
+	return v;
+}
+
+bool fl_config_bool(const char *name, bool def)
+{
+	const char *s = fl_config_get(name);
+	int b;
+
+	if (!s || !*s)
+		return def;
+	b = fl_parse_bool(s);
+	if (b < 0) {
+		fl_log(FL_LOG_WARN, "configuration %s='%s' is not a boolean; using %s",
+		       name, s, def ? "true" : "false");
+		return def;
+	}
+	return b;
+}
+
+const char *fl_config_source(const char *name)
+{
+	static const char *const names[] = { "unset", "default", "file", "env", "flag" };
+	int i = key_index(name);
+
+	if (i < 0)
+		return "unknown";
+	if (config_values[i].source == SRC_UNSET)
+		return config_keys[i].def ? "default" : "unset";
+	return names[config_values[i].source];
+}
+
+json_t *fl_config_dump(void)
+{
+	json_t *out = json_object();
+	size_t i;
+
+	for (i = 0; config_keys[i].name; i++) {
+		const char *v = fl_config_get(config_keys[i].name);
+		json_t *entry = json_object();
+		char *shown = NULL;
+
+		if (v && config_keys[i].kind == FL_CONFIG_SECRET)
+			shown = fl_mask_secret(v);
+		else if (v && config_keys[i].kind == FL_CONFIG_URL)
+			shown = fl_mask_url(v);
+		json_object_set_new(entry, "value", v ? json_string(shown ? shown : v) : json_null());
+		json_object_set_new(entry, "source", json_string(fl_config_source(config_keys[i].name)));
+		json_object_set_new(out, config_keys[i].name, entry);
+		free(shown);
+	}
+	return out;
+}
+
+void fl_config_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < FL_ARRAY_SIZE(config_values); i++) {
+		free(config_values[i].value);
+		config_values[i].value = NULL;
+		config_values[i].source = SRC_UNSET;
+	}
+}

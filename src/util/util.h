@@ -1,0 +1,204 @@
+/*
+ * util: the few helpers every layer of Frontline needs.
+ *
+ * - fl_buf: a growable string buffer in the caller's memory (git's strbuf).
+ * - allocation that aborts on exhaustion (fl_malloc and friends), so that the
+ *   rest of the code base does not carry an out-of-memory path per call.
+ * - strings, time (monotonic and wall clock), random bytes, hex.
+ * - JSON helpers on top of jansson.
+ * - JSON-lines logging on stderr at a configurable level.
+ * - the process-wide configuration: flags > environment > config file >
+ *   defaults, read-only once the process has started (fl_config_*).
+ *
+ * util depends on nothing of Frontline's; everything else may depend on it.
+ */
+#ifndef FL_UTIL_H
+#define FL_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#if defined(__GNUC__)
+#define FL_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define FL_NORETURN __attribute__((noreturn))
+#else
+#define FL_PRINTF(f, a)
+#define FL_NORETURN
+#endif
+
+#define FL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- allocation: abort with a message when memory is exhausted ---- */
+
+void *fl_malloc(size_t n);
+void *fl_calloc(size_t nmemb, size_t size);
+void *fl_realloc(void *p, size_t n);
+/* Like reallocarray(3), aborting on overflow or exhaustion. */
+void *fl_reallocarray(void *p, size_t nmemb, size_t size);
+/* Copies of s (NULL gives NULL). Caller frees. */
+char *fl_strdup(const char *s);
+char *fl_strndup(const char *s, size_t n);
+/* A newly allocated formatted string. Caller frees. */
+char *fl_asprintf(const char *fmt, ...) FL_PRINTF(1, 2);
+char *fl_vasprintf(const char *fmt, va_list ap) FL_PRINTF(1, 0);
+FL_NORETURN void fl_die(const char *fmt, ...) FL_PRINTF(1, 2);
+
+/* ---- fl_buf: growable NUL-terminated buffer ---- */
+
+/*
+ * Invariant: buf is never NULL after fl_buf_init or FL_BUF_INIT and always
+ * NUL-terminated at len; alloc == 0 means buf points at a shared empty string
+ * and nothing is owned.
+ */
+struct fl_buf {
+	char *buf;
+	size_t len;
+	size_t alloc;
+};
+
+extern char fl_buf_empty[];
+#define FL_BUF_INIT { fl_buf_empty, 0, 0 }
+
+void fl_buf_init(struct fl_buf *b, size_t hint);
+/* Frees the memory and leaves b as after FL_BUF_INIT. */
+void fl_buf_release(struct fl_buf *b);
+/* Hands the string to the caller (who frees it) and resets b. */
+char *fl_buf_detach(struct fl_buf *b, size_t *len);
+void fl_buf_reset(struct fl_buf *b);
+void fl_buf_grow(struct fl_buf *b, size_t extra);
+void fl_buf_add(struct fl_buf *b, const void *data, size_t n);
+void fl_buf_adds(struct fl_buf *b, const char *s);
+void fl_buf_addch(struct fl_buf *b, int c);
+void fl_buf_addf(struct fl_buf *b, const char *fmt, ...) FL_PRINTF(2, 3);
+void fl_buf_vaddf(struct fl_buf *b, const char *fmt, va_list ap) FL_PRINTF(2, 0);
+void fl_buf_setlen(struct fl_buf *b, size_t len);
+/* Removes trailing ASCII whitespace. */
+void fl_buf_rtrim(struct fl_buf *b);
+
+/* ---- strings ---- */
+
+bool fl_str_has_prefix(const char *s, const char *prefix);
+bool fl_str_has_suffix(const char *s, const char *suffix);
+/* True when both are NULL or both equal. */
+bool fl_str_eq(const char *a, const char *b);
+/* Copies at most size-1 bytes and always NUL-terminates; returns strlen(src). */
+size_t fl_strlcpy(char *dst, const char *src, size_t size);
+/* Pointer into s past leading ASCII whitespace; *len (in/out) trimmed at both ends. */
+const char *fl_str_trim(const char *s, size_t *len);
+/*
+ * Parse a whole decimal integer (optional sign, no trailing junk) into *out.
+ * Returns 0, or -1 when s is not a number or out of [min, max].
+ */
+int fl_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
+int fl_parse_double(const char *s, double *out);
+/* "1", "true", "yes", "on" and "0", "false", "no", "off" (any case); -1 otherwise. */
+int fl_parse_bool(const char *s);
+/* Lower-case hex of n bytes into out (2n+1 bytes). */
+void fl_hex(char *out, const unsigned char *in, size_t n);
+
+/* ---- time ---- */
+
+/* Monotonic clock in microseconds. */
+int64_t fl_mono_us(void);
+/* Wall clock, microseconds since the Unix epoch. */
+int64_t fl_wall_us(void);
+/* Sleep, resuming after signals, for us microseconds. */
+void fl_sleep_us(int64_t us);
+/* RFC 3339 UTC with milliseconds ("2024-01-02T03:04:05.678Z") into out[32]. */
+void fl_time_rfc3339(char out[32], int64_t wall_us);
+/* Parse RFC 3339 / ISO 8601 ("2024-01-02", "...T03:04:05Z", offsets); -1 on error. */
+int fl_time_parse(const char *s, int64_t *wall_us);
+
+/* ---- random ---- */
+
+/* Cryptographically secure random bytes (libsodium). */
+void fl_random_bytes(void *out, size_t n);
+uint64_t fl_random_u64(void);
+/* Uniform double in [0, 1). */
+double fl_random_unit(void);
+
+/* ---- JSON helpers (all borrow their arguments) ---- */
+
+/* obj[key] as a string, or def when absent or not a string. */
+const char *fl_json_str(const json_t *obj, const char *key, const char *def);
+int64_t fl_json_int(const json_t *obj, const char *key, int64_t def);
+double fl_json_num(const json_t *obj, const char *key, double def);
+/* True for JSON true, non-zero numbers, and "true"/"yes"/"1" strings. */
+bool fl_json_bool(const json_t *obj, const char *key, bool def);
+/* Compact encoding, keys in insertion order. Caller frees. NULL gives "null". */
+char *fl_json_dumps(const json_t *v);
+/* Sets obj[key] to a new string (NULL sets null). */
+void fl_json_set_str(json_t *obj, const char *key, const char *s);
+
+/* ---- logging ---- */
+
+enum fl_log_level { FL_LOG_DEBUG, FL_LOG_INFO, FL_LOG_WARN, FL_LOG_ERROR };
+
+/*
+ * Writes one JSON line to the log sink (stderr by default):
+ * {"ts":..., "level":..., "msg":..., <fields>}. fields is borrowed and may
+ * be NULL. Lines below the configured level are dropped.
+ */
+void fl_log(enum fl_log_level level, const char *fmt, ...) FL_PRINTF(2, 3);
+void fl_logj(enum fl_log_level level, const json_t *fields, const char *fmt, ...) FL_PRINTF(3, 4);
+bool fl_log_enabled(enum fl_log_level level);
+/* Parses "debug", "info", "warning"/"warn", "error" (any case); -1 otherwise. */
+int fl_log_level_parse(const char *s);
+/* Start-up only: the level and the sink (NULL: stderr). */
+void fl_log_setup(enum fl_log_level level, void (*sink)(void *arg, const char *line), void *arg);
+/* The request id stamped on this thread's log lines (NULL clears). */
+void fl_log_set_request_id(const char *id);
+
+/* ---- configuration ---- */
+
+/*
+ * The process-wide configuration. Keys are listed once in config.c with their
+ * default and a one-line description (docs/CONFIGURATION.md mirrors them).
+ * Precedence: flags (fl_config_set) > environment > config file > defaults.
+ * Load and set at start-up only; afterwards the configuration is read-only
+ * and safe to read from any thread.
+ */
+enum fl_config_kind {
+	FL_CONFIG_PLAIN,
+	FL_CONFIG_SECRET, /* never shown: fl_config_dump masks it */
+	FL_CONFIG_URL,    /* shown with its password masked */
+};
+
+struct fl_config_key {
+	const char *name;
+	const char *def;   /* NULL: unset */
+	const char *help;
+	enum fl_config_kind kind;
+};
+
+/* The table of known keys, ended by a {NULL} entry. */
+const struct fl_config_key *fl_config_keys(void);
+/*
+ * Reads the environment and, when path is not NULL, a file of KEY=value lines
+ * ('#' comments, optional quotes). Returns 0, or -1 with a message in
+ * err (caller frees) when the file cannot be read or has a malformed line.
+ * A missing file is an error only when required is true.
+ */
+int fl_config_load(const char *path, bool required, char **err);
+/* Overrides a key, as a command-line flag does. Copies value. */
+void fl_config_set(const char *name, const char *value);
+/* The effective value, or NULL when unset. */
+const char *fl_config_get(const char *name);
+int64_t fl_config_int(const char *name, int64_t def);
+double fl_config_num(const char *name, double def);
+bool fl_config_bool(const char *name, bool def);
+/* Where the effective value came from: "flag", "env", "file", "default" or "unset". */
+const char *fl_config_source(const char *name);
+/* All keys with effective values; secrets masked. Caller owns the result. */
+json_t *fl_config_dump(void);
+/* Frees what the configuration holds (for leak checkers at exit). */
+void fl_config_free(void);
+/* Masks the password of a URL or libpq connection string for messages. Caller frees. */
+char *fl_mask_url(const char *url);
+/* "abcd…wxyz"-style masking of a secret for display. Caller frees. */
+char *fl_mask_secret(const char *s);
+
+#endif

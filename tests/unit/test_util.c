@@ -1,0 +1,223 @@
+/*
+ * Tests of util: buffers, number parsing, time formatting and parsing,
+ * masking of secrets, JSON helpers, logging and the configuration.
+ */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "test_helpers.h"
+
+static void test_buf_grows_and_detaches(void **state)
+{
+	struct fl_buf b = FL_BUF_INIT;
+	char *s;
+	size_t len;
+	int i;
+
+	(void)state;
+	assert_string_equal(b.buf, "");
+	for (i = 0; i < 1000; i++)
+		fl_buf_addf(&b, "%d,", i);
+	assert_true(fl_str_has_prefix(b.buf, "0,1,2,"));
+	assert_true(fl_str_has_suffix(b.buf, "998,999,"));
+	assert_int_equal(strlen(b.buf), b.len);
+	fl_buf_addch(&b, ' ');
+	fl_buf_adds(&b, " \n");
+	fl_buf_rtrim(&b);
+	assert_true(fl_str_has_suffix(b.buf, "999,"));
+	s = fl_buf_detach(&b, &len);
+	assert_int_equal(strlen(s), len);
+	assert_int_equal(b.len, 0);
+	assert_string_equal(b.buf, "");
+	free(s);
+	s = fl_buf_detach(&b, NULL);   /* detaching an empty buffer gives an owned "" */
+	assert_string_equal(s, "");
+	free(s);
+	fl_buf_release(&b);
+}
+
+static void test_parse_int_rejects_junk_and_range(void **state)
+{
+	int64_t v;
+
+	(void)state;
+	assert_int_equal(fl_parse_int64("42", 0, 100, &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(fl_parse_int64("-7", -10, 10, &v), 0);
+	assert_int_equal(v, -7);
+	assert_int_equal(fl_parse_int64("42x", 0, 100, &v), -1);
+	assert_int_equal(fl_parse_int64("", 0, 100, &v), -1);
+	assert_int_equal(fl_parse_int64(" 4", 0, 100, &v), -1);
+	assert_int_equal(fl_parse_int64("101", 0, 100, &v), -1);
+	assert_int_equal(fl_parse_int64("99999999999999999999", INT64_MIN, INT64_MAX, &v), -1);
+	assert_int_equal(fl_parse_bool("Yes"), 1);
+	assert_int_equal(fl_parse_bool("off"), 0);
+	assert_int_equal(fl_parse_bool("maybe"), -1);
+}
+
+static void test_time_round_trips(void **state)
+{
+	char buf[32];
+	int64_t t;
+
+	(void)state;
+	fl_time_rfc3339(buf, INT64_C(1700000000123456));
+	assert_string_equal(buf, "2023-11-14T22:13:20.123Z");
+	assert_int_equal(fl_time_parse(buf, &t), 0);
+	assert_int_equal(t, INT64_C(1700000000123000));
+	assert_int_equal(fl_time_parse("2023-01-15", &t), 0);
+	assert_int_equal(t, INT64_C(1673740800000000));
+	assert_int_equal(fl_time_parse("2023-01-15T01:00:00+01:00", &t), 0);
+	assert_int_equal(t, INT64_C(1673740800000000));
+	assert_int_equal(fl_time_parse("2023-13-15", &t), -1);
+	assert_int_equal(fl_time_parse("yesterday", &t), -1);
+	assert_true(fl_mono_us() > 0);
+}
+
+static void test_mask_url_hides_passwords(void **state)
+{
+	char *m;
+
+	(void)state;
+	m = fl_mask_url("postgres://alice:s3cret@db.example:5432/frontline");
+	assert_string_equal(m, "postgres://alice:***@db.example:5432/frontline");
+	free(m);
+	m = fl_mask_url("host=/tmp port=5433 password='a b' dbname=x");
+	assert_string_equal(m, "host=/tmp port=5433 password=*** dbname=x");
+	free(m);
+	m = fl_mask_url("sqlite:///var/frontline.db");
+	assert_string_equal(m, "sqlite:///var/frontline.db");
+	free(m);
+	m = fl_mask_secret("sk-ant-0123456789abcdef");
+	assert_null(strstr(m, "456789ab"));
+	free(m);
+}
+
+static void test_json_helpers_default_when_absent(void **state)
+{
+	json_t *o = json_pack("{s:s, s:i, s:b, s:s, s:f}", "s", "x", "i", 7, "b", 1, "flag", "yes",
+			      "f", 0.5);
+	char *d;
+
+	(void)state;
+	assert_string_equal(fl_json_str(o, "s", "d"), "x");
+	assert_string_equal(fl_json_str(o, "i", "d"), "d");
+	assert_int_equal(fl_json_int(o, "i", 0), 7);
+	assert_int_equal(fl_json_int(o, "missing", -1), -1);
+	assert_true(fl_json_bool(o, "b", false));
+	assert_true(fl_json_bool(o, "flag", false));
+	assert_true(fl_json_num(o, "f", 0) == 0.5);
+	assert_string_equal(fl_json_str(NULL, "s", "d"), "d");
+	d = fl_json_dumps(NULL);
+	assert_string_equal(d, "null");
+	free(d);
+	json_decref(o);
+}
+
+struct captured {
+	int lines;
+	char last[512];
+};
+
+static void sink(void *arg, const char *line)
+{
+	struct captured *c = arg;
+
+	c->lines++;
+	fl_strlcpy(c->last, line, sizeof(c->last));
+}
+
+static void test_log_writes_json_lines_at_level(void **state)
+{
+	struct captured c = { 0 };
+	json_t *line, *fields = json_pack("{s:s}", "ticket", "t1");
+
+	(void)state;
+	fl_log_setup(FL_LOG_WARN, sink, &c);
+	fl_log(FL_LOG_INFO, "dropped");
+	assert_int_equal(c.lines, 0);
+	fl_log_set_request_id("req-1");
+	fl_logj(FL_LOG_ERROR, fields, "cannot open '%s'", "x.db");
+	assert_int_equal(c.lines, 1);
+	line = json_loads(c.last, 0, NULL);
+	assert_non_null(line);
+	assert_string_equal(fl_json_str(line, "level", ""), "error");
+	assert_string_equal(fl_json_str(line, "msg", ""), "cannot open 'x.db'");
+	assert_string_equal(fl_json_str(line, "request_id", ""), "req-1");
+	assert_string_equal(fl_json_str(line, "ticket", ""), "t1");
+	json_decref(line);
+	json_decref(fields);
+	fl_log_set_request_id(NULL);
+	fl_log_setup(FL_LOG_INFO, NULL, NULL);
+	assert_int_equal(fl_log_level_parse("WARNING"), FL_LOG_WARN);
+	assert_int_equal(fl_log_level_parse("loud"), -1);
+}
+
+static void test_config_precedence_flag_env_file_default(void **state)
+{
+	char *dir = test_tmpdir(), *path = fl_asprintf("%s/f.conf", dir), *err = NULL;
+	FILE *f = fopen(path, "w");
+	json_t *dump;
+
+	(void)state;
+	fprintf(f, "# comment\nFRONTLINE_LISTEN=0.0.0.0:9000\nFRONTLINE_WORKERS = \"3\"\n"
+		   "API_KEY=sk-secret-value-123456\nNOT_A_KEY=1\n");
+	fclose(f);
+	setenv("FRONTLINE_WORKERS", "5", 1);
+	fl_log_setup(FL_LOG_ERROR, NULL, NULL);   /* the unknown key warns */
+	assert_int_equal(fl_config_load(path, true, &err), 0);
+	fl_log_setup(FL_LOG_INFO, NULL, NULL);
+	assert_string_equal(fl_config_get("FRONTLINE_LISTEN"), "0.0.0.0:9000");
+	assert_string_equal(fl_config_source("FRONTLINE_LISTEN"), "file");
+	assert_int_equal(fl_config_int("FRONTLINE_WORKERS", 0), 5);   /* env beats file */
+	assert_string_equal(fl_config_source("FRONTLINE_WORKERS"), "env");
+	fl_config_set("FRONTLINE_WORKERS", "7");                       /* flag beats env */
+	assert_int_equal(fl_config_int("FRONTLINE_WORKERS", 0), 7);
+	assert_string_equal(fl_config_get("FRONTLINE_DATABASE_URL"), "sqlite://./var/frontline.db");
+	assert_string_equal(fl_config_source("FRONTLINE_DATABASE_URL"), "default");
+	dump = fl_config_dump();
+	assert_null(strstr(fl_json_str(json_object_get(dump, "API_KEY"), "value", ""), "secret-value"));
+	json_decref(dump);
+	unsetenv("FRONTLINE_WORKERS");
+	fl_config_free();
+
+	f = fopen(path, "w");
+	fprintf(f, "FRONTLINE_LISTEN\n");
+	fclose(f);
+	assert_int_equal(fl_config_load(path, true, &err), -1);
+	assert_non_null(strstr(err, "f.conf:1: expected KEY=value"));
+	free(err);
+	fl_config_free();
+	assert_int_equal(fl_config_load("/nonexistent/x.conf", false, &err), 0);
+	assert_int_equal(fl_config_load("/nonexistent/x.conf", true, &err), -1);
+	free(err);
+	fl_config_free();
+	test_tmpdir_remove(dir);
+	free(path);
+	free(dir);
+}
+
+static void test_random_is_random(void **state)
+{
+	double u = fl_random_unit();
+
+	(void)state;
+	assert_true(u >= 0 && u < 1);
+	assert_true(fl_random_u64() != fl_random_u64());
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_grows_and_detaches),
+		cmocka_unit_test(test_parse_int_rejects_junk_and_range),
+		cmocka_unit_test(test_time_round_trips),
+		cmocka_unit_test(test_mask_url_hides_passwords),
+		cmocka_unit_test(test_json_helpers_default_when_absent),
+		cmocka_unit_test(test_log_writes_json_lines_at_level),
+		cmocka_unit_test(test_config_precedence_flag_env_file_default),
+		cmocka_unit_test(test_random_is_random),
+	};
+
+	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
+}
