@@ -15,6 +15,10 @@ TEST_ARGS  ?=
 
 .PHONY: all deps build asan run check check-asan check-plain bench clean distclean
 
+# Modules and unit tests join the build by existing (meson's fs.exists), which
+# meson only re-evaluates when it reconfigures: a change in this list does so.
+LAYOUT := $(shell find src tests bench -name meson.build -o -name 'test_*.c' 2>/dev/null | sort | cksum | cut -d' ' -f1)
+
 all: build
 
 deps:
@@ -30,10 +34,20 @@ $(ASAN_BUILD)/build.ninja:
 		-Db_sanitize=address,undefined -Db_lundef=false \
 		-Dc_args=-fno-sanitize-recover=all
 
-build: deps $(BUILD)/build.ninja
+$(BUILD)/.layout-$(LAYOUT): $(BUILD)/build.ninja
+	@rm -f $(BUILD)/.layout-*
+	@$(MESON) setup --reconfigure $(BUILD) >/dev/null
+	@touch $@
+
+$(ASAN_BUILD)/.layout-$(LAYOUT): $(ASAN_BUILD)/build.ninja
+	@rm -f $(ASAN_BUILD)/.layout-*
+	@$(MESON) setup --reconfigure $(ASAN_BUILD) >/dev/null
+	@touch $@
+
+build: deps $(BUILD)/.layout-$(LAYOUT)
 	@$(NINJA) -C $(BUILD)
 
-asan: deps $(ASAN_BUILD)/build.ninja
+asan: deps $(ASAN_BUILD)/.layout-$(LAYOUT)
 	@$(NINJA) -C $(ASAN_BUILD)
 
 run: build

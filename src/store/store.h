@@ -1,0 +1,318 @@
+/*
+ * store: where Frontline keeps everything, behind one interface.
+ *
+ * Backends (an ops table each, in the manner of SQLite's sqlite3_vfs): sqlite
+ * (the embedded default: one file, WAL, STRICT tables, FTS5) and postgres
+ * (several replicas on one server; FOR UPDATE SKIP LOCKED for the queue). The
+ * backend is chosen by the URL given to store_open:
+ *
+ *   sqlite:///abs/path/frontline.db   sqlite://./relative.db   sqlite::memory:
+ *   postgres://user:pw@host:port/db   postgresql://...   "host=... dbname=..." (libpq)
+ *
+ * Entities travel as jansson objects in the shape the HTTP API shows (see
+ * docs/openapi.yaml); timestamps are RFC 3339 strings in JSON and integer
+ * microseconds in the database. Every function borrows its json_t arguments
+ * and hands new references to the caller through json_t **out parameters
+ * (the caller decrefs them); out parameters are set to NULL on error.
+ *
+ * Errors: each function returns STORE_OK or a store_err; store_errmsg(st)
+ * gives the detail of the last error on that handle (thread-local to the
+ * handle: one handle is used by one thread at a time). Messages name the URL
+ * with its password masked.
+ *
+ * Durability: a function that returns STORE_OK has committed, unless it runs
+ * inside store_begin/store_commit, where everything commits together.
+ *
+ * Threads: a struct store is one connection. Give each thread its own
+ * (store_open the same URL again); they coordinate through the database.
+ */
+#ifndef FL_STORE_H
+#define FL_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define STORE_ERRNO_MAP(X) \
+	X(OK, "success") \
+	X(EINVAL, "invalid argument") \
+	X(EURL, "unsupported or malformed store URL") \
+	X(ENOTFOUND, "not found") \
+	X(ECONFLICT, "stale version: the record changed since it was read") \
+	X(EBUSY, "store is busy or locked; try again") \
+	X(ECONNECT, "cannot connect to the store") \
+	X(EIO, "I/O error") \
+	X(EFULL, "disk or quota full") \
+	X(EREADONLY, "store is read-only") \
+	X(ECORRUPT, "not a Frontline database, or corrupt") \
+	X(EVERSION, "database was written by a newer Frontline") \
+	X(ELEASE, "job lease lost to another worker") \
+	X(ECONSTRAINT, "constraint violated") \
+	X(EINTERNAL, "internal store error")
+
+enum store_err {
+#define STORE_ENUM(name, text) STORE_##name,
+	STORE_ERRNO_MAP(STORE_ENUM)
+#undef STORE_ENUM
+};
+
+const char *store_strerror(int rc);
+const char *store_errname(int rc);
+/* True for errors worth retrying later (busy, connect, full disk, I/O). */
+bool store_err_is_transient(int rc);
+
+struct store;
+
+/* ---- opening ---- */
+
+/*
+ * Opens the store at url, creating the database when it does not exist and
+ * applying pending migrations. On failure *out is NULL and, when err is not
+ * NULL, *err is a message naming the masked URL (caller frees).
+ */
+int store_open(const char *url, struct store **out, char **err);
+/* Like store_open, but does not migrate: STORE_EVERSION/ECORRUPT checks only. */
+int store_open_nomigrate(const char *url, struct store **out, char **err);
+/* Closes the connection. NULL is fine. */
+void store_close(struct store *st);
+/* "sqlite" or "postgres". */
+const char *store_backend(const struct store *st);
+/* The message of the last error on st ("" when none). */
+const char *store_errmsg(const struct store *st);
+/* The URL with its password masked. */
+const char *store_url(const struct store *st);
+
+/* Applies pending migrations; *from and *to (may be NULL) report versions. */
+int store_migrate(struct store *st, int *from, int *to);
+/* The schema version of the database, and the newest this build knows. */
+int store_schema_version(struct store *st, int *version);
+int store_schema_latest(void);
+/* Cheap round trip for readiness probes: STORE_OK when reachable and current. */
+int store_ping(struct store *st);
+
+/* ---- transactions ---- */
+
+/*
+ * Groups the calls that follow into one transaction (not nestable:
+ * STORE_EINVAL inside one). store_begin_immediate takes the write lock at
+ * once (SQLite BEGIN IMMEDIATE), avoiding upgrade deadlocks for
+ * read-then-write sequences.
+ */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+/* Rolls back; always leaves no transaction open. */
+void store_rollback(struct store *st);
+
+/* ---- tickets ---- */
+
+/*
+ * Ticket object fields (API names): id, number, channel, customer_id, subject,
+ * content, metadata {}, status, sentiment, category, priority,
+ * assigned_department, assignee, created_at, updated_at, first_response_at,
+ * resolved_at, satisfaction, version, analysis {}, trace [], quarantined.
+ *
+ * number is Frontline's own sequence (shown as "T-000042"); id is the
+ * sender's id where it gave one, else "T-<number padded to 6>". (channel, id)
+ * is unique, which makes intake idempotent.
+ */
+
+/*
+ * Inserts ticket (id optional; channel defaults to "api"; status "new") and,
+ * in the same transaction, its first inbound message and, when job_kind is not
+ * NULL, a job of that kind for it. When a ticket with the same (channel, id)
+ * exists, nothing is written and *out is the existing ticket with *created
+ * false. idem_key, when not NULL, is an Idempotency-Key: a second intake with
+ * the same key returns the first ticket whatever its body.
+ */
+int store_ticket_intake(struct store *st, const json_t *ticket, const char *job_kind,
+			const char *idem_key, json_t **out, bool *created);
+/* By id or "T-000042" number form; with "messages" when with_thread. */
+int store_ticket_get(struct store *st, const char *id, bool with_thread, json_t **out);
+
+struct store_ticket_filter {
+	const char *status, *priority, *category, *channel, *assignee, *customer_id;
+	const char *query;      /* full-text over subject and content */
+	const char *cursor;     /* from a previous page's next_cursor; NULL: first page */
+	int limit;              /* 1..500; 0 means 50 */
+};
+
+/*
+ * A page of tickets, newest first, as {"tickets": [...], "next_cursor": "..."
+ * or null}. Keyset pagination: a cursor stays valid while tickets are added.
+ * A malformed cursor is STORE_EINVAL.
+ */
+int store_ticket_list(struct store *st, const struct store_ticket_filter *f, json_t **out);
+/*
+ * Updates the given fields of ticket id (any of status, sentiment, category,
+ * priority, assigned_department, assignee, subject, metadata, analysis,
+ * trace, satisfaction, first_response_at, resolved_at, quarantined) if its
+ * version is still expected_version (or any version when expected_version is
+ * 0). Bumps version and updated_at; writes a "ticket.updated" event naming
+ * the changed fields (and "ticket.status" for a status change) by actor.
+ * STORE_ECONFLICT when the version moved, with *out the current ticket.
+ */
+int store_ticket_update(struct store *st, const char *id, int64_t expected_version,
+			const json_t *fields, const char *actor, json_t **out);
+
+/* ---- messages (the thread of a ticket) ---- */
+
+/*
+ * Message fields: id, ticket_id, direction ("inbound", "outbound", "note"),
+ * author, body, created_at, email_message_id, in_reply_to, effect_key,
+ * metadata {}. effect_key (e.g. "auto_reply") makes the insert happen once
+ * per ticket: a repeat returns the existing message with *created false.
+ */
+int store_message_add(struct store *st, const char *ticket_id, const json_t *msg,
+		      json_t **out, bool *created);
+int store_message_list(struct store *st, const char *ticket_id, json_t **out);
+/* The ticket whose thread holds a message with this email Message-ID. */
+int store_message_find_by_email_id(struct store *st, const char *message_id, json_t **ticket);
+
+/* ---- customers (the CRM cache) ---- */
+
+/*
+ * Customer fields: id, name, email, tier ("standard", "premium",
+ * "enterprise"), joined_at, total_tickets, satisfaction_score, metadata {}.
+ */
+int store_customer_get(struct store *st, const char *id, json_t **out);
+int store_customer_find_by_email(struct store *st, const char *email, json_t **out);
+int store_customer_upsert(struct store *st, const json_t *customer);
+/*
+ * The seed's update_customer_metrics: total_tickets + 1; when satisfaction is
+ * in [0, 1] it is averaged with the stored score (replacing it when none).
+ * Pass a negative satisfaction to count the ticket only.
+ */
+int store_customer_update_metrics(struct store *st, const char *id, double satisfaction);
+int store_customer_list(struct store *st, int limit, int offset, json_t **out);
+
+/* ---- knowledge-base articles ---- */
+
+/* Article fields: id, title, content, category, tags [], views, helpful_votes, updated_at. */
+int store_kb_upsert(struct store *st, const json_t *article);
+int store_kb_get(struct store *st, const char *id, json_t **out);
+/* All articles, ordered by id (the KB module builds its index from these). */
+int store_kb_list(struct store *st, json_t **out);
+int store_kb_delete(struct store *st, const char *id);
+
+/* ---- escalations (the hand-off queue) ---- */
+
+/*
+ * Escalation fields: id, ticket_id, status ("open", "claimed", "closed"),
+ * priority ("low".."critical"), department, package {}, agent, created_at,
+ * claimed_at, closed_at, resolution. One open-or-claimed escalation per
+ * ticket: opening again returns the existing one with *created false.
+ */
+int store_escalation_open(struct store *st, const char *ticket_id, const char *priority,
+			  const char *department, const json_t *package, json_t **out,
+			  bool *created);
+/* open -> claimed by agent; STORE_ECONFLICT when not open. */
+int store_escalation_claim(struct store *st, int64_t id, const char *agent, json_t **out);
+/* claimed -> open. */
+int store_escalation_release(struct store *st, int64_t id, const char *agent, json_t **out);
+/* open|claimed -> closed with a resolution note. */
+int store_escalation_close(struct store *st, int64_t id, const char *resolution, json_t **out);
+int store_escalation_get(struct store *st, int64_t id, json_t **out);
+/* By status (NULL: open and claimed), most urgent priority first, then oldest. */
+int store_escalation_list(struct store *st, const char *status, int limit, json_t **out);
+
+/* ---- events (append-only audit log) ---- */
+
+/* Event fields: id, ticket_id (may be null), type, actor, data {}, created_at. */
+int store_event_append(struct store *st, const char *ticket_id, const char *type,
+		       const char *actor, const json_t *data);
+/* A ticket's events, oldest first (ticket_id NULL: the latest limit events). */
+int store_event_list(struct store *st, const char *ticket_id, int limit, json_t **out);
+
+/* ---- outbox (notifications to deliver) ---- */
+
+/*
+ * Outbox fields: id, channel ("email", "slack", "webhook"), target, payload {},
+ * status ("pending", "sending", "sent", "dead"), attempts, next_attempt_at,
+ * last_error, dedupe_key, created_at, sent_at. A dedupe_key makes the enqueue
+ * happen once (a repeat is STORE_OK with *created false). Call inside the
+ * transaction of the change that caused the notification.
+ */
+int store_outbox_enqueue(struct store *st, const char *channel, const char *target,
+			 const json_t *payload, const char *dedupe_key, bool *created);
+/* Claims up to max due items for lease_s seconds; *out is an array. */
+int store_outbox_claim(struct store *st, const char *owner, int max, int lease_s, json_t **out);
+int store_outbox_mark_sent(struct store *st, int64_t id);
+/*
+ * Records a failed delivery: retried after backoff_s, or "dead" once
+ * attempts reaches max_attempts. Dead items stay visible.
+ */
+int store_outbox_fail(struct store *st, int64_t id, const char *error, int backoff_s,
+		      int max_attempts);
+/* Items by status (NULL: all), newest first. */
+int store_outbox_list(struct store *st, const char *status, int limit, json_t **out);
+
+/* ---- jobs (the work queue) ---- */
+
+struct store_job {
+	int64_t id;
+	char *kind;          /* e.g. "triage" */
+	char *ticket_id;     /* may be NULL */
+	json_t *payload;     /* owned */
+	int attempts;        /* including this one */
+	int max_attempts;
+	char *lease_owner;
+};
+
+void store_job_free(struct store_job *job);
+
+/*
+ * Enqueues a job to run at run_at_us (0: now). dedupe_key, when set, makes
+ * the enqueue happen once while such a job is not done.
+ */
+int store_job_enqueue(struct store *st, const char *kind, const char *ticket_id,
+		      const json_t *payload, int max_attempts, int64_t run_at_us,
+		      const char *dedupe_key);
+/*
+ * Claims the oldest due job (kind NULL: any kind) for owner with a lease of
+ * lease_s seconds; jobs whose lease expired are due again. STORE_ENOTFOUND
+ * when there is none. Caller frees *out with store_job_free.
+ */
+int store_job_claim(struct store *st, const char *kind, const char *owner, int lease_s,
+		    struct store_job **out);
+/* Extends the lease; STORE_ELEASE when owner no longer holds it. */
+int store_job_heartbeat(struct store *st, int64_t id, const char *owner, int lease_s);
+/* Marks done; STORE_ELEASE when owner no longer holds the lease. */
+int store_job_complete(struct store *st, int64_t id, const char *owner);
+/*
+ * Records a failure: requeued to run after backoff_us, or moved to the dead
+ * letter list when attempts reached max_attempts.
+ */
+int store_job_fail(struct store *st, int64_t id, const char *owner, const char *error,
+		   int64_t backoff_us);
+/* Puts a dead job back in the queue with its attempts reset. */
+int store_job_retry(struct store *st, int64_t id);
+/* Jobs by status ("queued", "running", "done", "dead"; NULL: all), newest first. */
+int store_job_list(struct store *st, const char *status, int limit, json_t **out);
+/* Counts by status: {"queued": n, "running": n, "done": n, "dead": n}. */
+int store_job_counts(struct store *st, json_t **out);
+
+/* ---- metrics ---- */
+
+/*
+ * The seed's SupportMetrics over tickets created in [since_us, until_us):
+ * {total_tickets, resolved_tickets, escalated_tickets, avg_response_time (s,
+ * creation to first response), avg_resolution_time (s), satisfaction_score
+ * (mean), escalation_rate, tickets_by_category {}, tickets_by_priority {},
+ * tickets_by_status {}}.
+ */
+int store_metrics(struct store *st, int64_t since_us, int64_t until_us, json_t **out);
+
+/* ---- API tokens ---- */
+
+/*
+ * Token fields: id, name, role ("admin", "agent", "integration"), created_at,
+ * last_used_at, revoked. Only a hash of the secret is stored.
+ */
+int store_token_insert(struct store *st, const char *name, const char *role,
+		       const char *hash_hex, json_t **out);
+int store_token_find(struct store *st, const char *hash_hex, json_t **out);
+int store_token_list(struct store *st, json_t **out);
+int store_token_revoke(struct store *st, int64_t id);
+
+#endif
