@@ -1,0 +1,222 @@
+/*
+ * text: Frontline's text analysis, with no network and no LLM.
+ *
+ * - normalisation: NFKC + Unicode case folding (utf8proc), typographic
+ *   apostrophes folded to ASCII, invalid UTF-8 replaced by U+FFFD;
+ * - a tokenizer that keeps words, numbers, emoji, emoticons, URLs, e-mail
+ *   addresses, order numbers and punctuation apart, and marks negation scope,
+ *   intensified words and ALL-CAPS;
+ * - the English Snowball stemmer (libstemmer);
+ * - a linear classifier over hashed word, bigram and character n-gram
+ *   features (multinomial logistic regression), trained by text_train_*
+ *   (`frontline train`), with temperature-scaled (calibrated) probabilities;
+ * - the sentiment analyzer: a 5-level sentiment model, an emotion model and
+ *   cue rules (negation, intensifiers, caps, "!!!", urgency words), giving the
+ *   `sentiment_analysis` object of DESIGN §4/§5.
+ *
+ * text depends on util only. Everything here is thread-safe once built,
+ * except struct text_stemmer (one per thread) and the token lists (one per
+ * caller).
+ */
+#ifndef FL_TEXT_H
+#define FL_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "util/util.h"
+
+#define TEXT_ERRNO_MAP(X) \
+	X(OK, "success") \
+	X(EINVAL, "invalid argument") \
+	X(EIO, "input/output error") \
+	X(EFORMAT, "malformed model file") \
+	X(EVERSION, "unsupported model file version") \
+	X(EDATA, "malformed training data") \
+	X(ENOLABELS, "training data needs at least two labels") \
+	X(ENOMODEL, "model file not found")
+
+enum text_err {
+#define TEXT_ENUM(name, text) TEXT_##name,
+	TEXT_ERRNO_MAP(TEXT_ENUM)
+#undef TEXT_ENUM
+};
+
+/* "malformed model file" etc.; "unknown error" outside the enum. */
+const char *text_strerror(int rc);
+/* "TEXT_EFORMAT" etc. */
+const char *text_errname(int rc);
+
+/* ---- normalisation ---- */
+
+/*
+ * Appends to out the NFKC normalisation of s[0..len) with Unicode case folding
+ * (utf8proc), U+2018/U+2019 folded to "'". Invalid UTF-8 bytes become U+FFFD.
+ * ASCII input takes a fast path (lower-casing). Returns 0.
+ */
+int text_normalize(const char *s, size_t len, struct fl_buf *out);
+
+/* ---- tokens ---- */
+
+enum text_token_kind {
+	TEXT_TOK_WORD,      /* letters (and digits after a letter), inner apostrophes: "can't" */
+	TEXT_TOK_NUMBER,    /* 42, 3.5, 1,000.00, 10:30, 15% */
+	TEXT_TOK_EMOJI,     /* one emoji grapheme (ZWJ sequences, modifiers, flags) */
+	TEXT_TOK_EMOTICON,  /* :) :-( :D <3 ;) ... */
+	TEXT_TOK_URL,       /* http(s)://..., www.... */
+	TEXT_TOK_EMAIL,     /* local@domain.tld */
+	TEXT_TOK_ORDER_ID,  /* #12345, ORD-2024-0042, AB123456, 7+ digit runs */
+	TEXT_TOK_PUNCT,     /* one punctuation character, or a run of ! or ? ("!!!") */
+};
+
+#define TEXT_TOK_NEGATED     0x1u  /* inside a negation scope ("not working", "never arrived", "can't log in") */
+#define TEXT_TOK_ALLCAPS     0x2u  /* a word of 2+ letters, all upper case in the input */
+#define TEXT_TOK_INTENSIFIED 0x4u  /* after an intensifier ("very", "extremely", ...) */
+#define TEXT_TOK_NEGATOR     0x8u  /* the token is itself a negation cue ("not", "never", "can't") */
+#define TEXT_TOK_INTENSIFIER 0x10u /* the token is itself an intensifier */
+
+struct text_token {
+	enum text_token_kind kind;
+	unsigned flags;        /* TEXT_TOK_* bits */
+	const char *norm;      /* normalised form (text_normalize), NUL-terminated */
+	size_t norm_len;
+	size_t off, len;       /* byte span in the input */
+};
+
+struct text__chunk;
+
+struct text_tokens {
+	struct text_token *v;
+	size_t n;
+	/* private */
+	size_t alloc;
+	struct text__chunk *chunks;
+};
+
+#define TEXT_TOKENS_INIT { NULL, 0, 0, NULL }
+
+/*
+ * Appends the tokens of s[0..len) to out (which must have been initialised
+ * with TEXT_TOKENS_INIT). Spans are relative to s. The norm strings belong to
+ * out and live until text_tokens_release; v may move on the next call.
+ *
+ * Negation scope: after a cue ("not", "no", "never", "n't", "cannot",
+ * "without", ...) the following words are TEXT_TOK_NEGATED until clause
+ * punctuation, a contrast word ("but", "however") or four words.
+ * Intensifiers ("very", "extremely", "so", ...) flag the next word.
+ */
+void text_tokenize(const char *s, size_t len, struct text_tokens *out);
+/* Forgets the tokens but keeps the memory for reuse. */
+void text_tokens_reset(struct text_tokens *t);
+/* Frees everything; t is as after TEXT_TOKENS_INIT. */
+void text_tokens_release(struct text_tokens *t);
+/* "word", "number", "emoji", "emoticon", "url", "email", "order_id", "punct". */
+const char *text_token_kind_name(enum text_token_kind kind);
+
+/* ---- stemming ---- */
+
+struct text_stemmer;
+
+/* The English (Porter2) Snowball stemmer. One per thread: not thread-safe. */
+struct text_stemmer *text_stemmer_new(void);
+/*
+ * The stem of word[0..len) (already normalised, UTF-8). The result belongs to
+ * st and is valid until the next call on st; *outlen gets its length.
+ */
+const char *text_stem(struct text_stemmer *st, const char *word, size_t len, size_t *outlen);
+void text_stemmer_free(struct text_stemmer *st);
+
+/* ---- linear classifier ---- */
+
+/* A trained linear classifier over hashed features. Read-only once loaded. */
+struct text_model;
+
+/*
+ * Loads a model file written by text_model_save. Returns 0, or a TEXT_E*
+ * code with a message in *err (caller frees) when err is not NULL.
+ */
+int text_model_load(const char *path, struct text_model **out, char **err);
+/* Writes m to path (atomically: a temporary file renamed). Same returns. */
+int text_model_save(const struct text_model *m, const char *path, char **err);
+void text_model_free(struct text_model *m);
+size_t text_model_nlabels(const struct text_model *m);
+/* Label i (0 <= i < nlabels), owned by m. */
+const char *text_model_label(const struct text_model *m, size_t i);
+/* Index of a label, or -1. */
+int text_model_label_index(const struct text_model *m, const char *label);
+/* The model's metadata (training settings, holdout figures); borrowed. */
+const json_t *text_model_info(const struct text_model *m);
+/*
+ * Fills probs[nlabels] with calibrated probabilities for text (UTF-8, any
+ * length) and returns the best label's index. Thread-safe.
+ */
+int text_model_predict(const struct text_model *m, const char *text, double *probs);
+
+/* Training settings; text_train_defaults fills them. */
+struct text_train_opts {
+	unsigned hash_bits;    /* feature space 2^hash_bits (default 20) */
+	bool words, bigrams;   /* stemmed word unigrams and bigrams (default on) */
+	unsigned char_min, char_max; /* character n-gram lengths inside words; 0: none (default 2..5) */
+	double l2;             /* L2 regularisation per example (default 1e-5) */
+	double lr;             /* AdaGrad learning rate (default 0.5) */
+	unsigned epochs;       /* passes over the data (default 20) */
+	double holdout;        /* share held out for calibration (default 0.1) */
+	double prune;          /* weights below this magnitude are dropped when saving (default 1e-3) */
+	uint64_t seed;         /* shuffling seed (default 1) */
+	bool verbose;          /* progress on stderr */
+};
+
+void text_train_defaults(struct text_train_opts *o);
+
+/* A training set: rows of (text, label). */
+struct text_dataset;
+
+struct text_dataset *text_dataset_new(void);
+void text_dataset_free(struct text_dataset *d);
+/* Copies both strings. */
+void text_dataset_add(struct text_dataset *d, const char *text, const char *label);
+size_t text_dataset_size(const struct text_dataset *d);
+const char *text_dataset_text(const struct text_dataset *d, size_t i);
+const char *text_dataset_label(const struct text_dataset *d, size_t i);
+/*
+ * Appends the rows of a JSON-lines file ({"text": ..., "label": ...} per
+ * line; blank lines skipped). On a bad line returns TEXT_EDATA with
+ * "'FILE' line N: ..." in *err; TEXT_EIO when the file cannot be read.
+ */
+int text_dataset_load_jsonl(struct text_dataset *d, const char *path, char **err);
+
+/*
+ * Trains a model on d: multinomial logistic regression by AdaGrad over hashed
+ * features; the temperature that calibrates its probabilities is fitted on a
+ * held-out share (by a stable hash of the text), then the model is refitted on
+ * all rows. Returns 0 and *out (caller frees), or TEXT_ENOLABELS / TEXT_EINVAL
+ * with a message in *err.
+ */
+int text_train(const struct text_dataset *d, const struct text_train_opts *o,
+	       struct text_model **out, char **err);
+
+/* ---- sentiment ---- */
+
+/* The sentiment analyzer: a 5-level model, an emotion model and cue rules. */
+struct text_sentiment;
+
+/*
+ * Opens the analyzer with the models in models_dir (sentiment.model and
+ * emotion.model, as shipped in data/models/). A missing emotion model is
+ * tolerated (indicators then come from cues only). Returns 0 or a TEXT_E*
+ * code with a message in *err (caller frees).
+ */
+int text_sentiment_open(const char *models_dir, struct text_sentiment **out, char **err);
+void text_sentiment_free(struct text_sentiment *s);
+/*
+ * The `sentiment_analysis` object of DESIGN §4/§5: {sentiment (very_negative
+ * .. very_positive), confidence, emotional_indicators[], urgency
+ * (low|medium|high), recommended_approach, score (-1..1), cues{...}}.
+ * metadata is the ticket's metadata object (urgent_flag, ...) and may be
+ * NULL. Returns a new reference. Thread-safe.
+ */
+json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text, const json_t *metadata);
+
+#endif
