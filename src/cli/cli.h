@@ -86,6 +86,7 @@ int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
 int cmd_version(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_help(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_workflow(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_llm(int argc, char **argv, struct cli_ctx *ctx);
 
 /* The top-level table, for help. */
 const struct cli_command *cli_commands(void);

@@ -11,6 +11,7 @@
 
 static const struct cli_command commands[] = {
 	{ "workflow", cmd_workflow, "list the workflows or draw one as DOT, Mermaid or text" },
+	{ "llm", cmd_llm, "check the LLM configuration with one tiny request" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "show this help" },
 	{ NULL, NULL, NULL },
