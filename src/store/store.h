@@ -100,6 +100,7 @@ int store_ping(struct store *st);
  * read-then-write sequences.
  */
 int store_begin(struct store *st);
+int store_begin_immediate(struct store *st);
 int store_commit(struct store *st);
 /* Rolls back; always leaves no transaction open. */
 void store_rollback(struct store *st);
@@ -115,6 +116,15 @@ void store_rollback(struct store *st);
  * number is Frontline's own sequence (shown as "T-000042"); id is the
  * sender's id where it gave one, else "T-<number padded to 6>". (channel, id)
  * is unique, which makes intake idempotent.
+ *
+ * Precisely (a clarification made with the backends): the sender's id is kept
+ * as external_id, and (channel, external_id) is what is unique and what makes
+ * intake idempotent. id is unique across all channels, so that every
+ * ticket_id argument below names one ticket: it is the sender's id when no
+ * other ticket has that id yet (and it is not of the reserved "T-<digits>"
+ * form), else "T-<number padded to 6>". In the common case id ==
+ * external_id. Every ticket_id argument also accepts the "T-000042" form.
+ * Ticket objects carry external_id besides the fields above.
  */
 
 /*
@@ -140,7 +150,9 @@ struct store_ticket_filter {
 /*
  * A page of tickets, newest first, as {"tickets": [...], "next_cursor": "..."
  * or null}. Keyset pagination: a cursor stays valid while tickets are added.
- * A malformed cursor is STORE_EINVAL.
+ * A malformed cursor is STORE_EINVAL. Listed tickets omit "trace" (get has
+ * it). A query with no words in it is no filter; words must all match
+ * (stemmed: "passwords" finds "password").
  */
 int store_ticket_list(struct store *st, const struct store_ticket_filter *f, json_t **out);
 /*
@@ -311,8 +323,75 @@ int store_metrics(struct store *st, int64_t since_us, int64_t until_us, json_t *
  */
 int store_token_insert(struct store *st, const char *name, const char *role,
 		       const char *hash_hex, json_t **out);
+/* The live token with this hash; revoked tokens are STORE_ENOTFOUND.
+ * Records last_used_at (at most once a minute per token). */
 int store_token_find(struct store *st, const char *hash_hex, json_t **out);
 int store_token_list(struct store *st, json_t **out);
 int store_token_revoke(struct store *st, int64_t id);
+
+/* ==== additions (appended with the backends; nothing above changed) ==== */
+
+/*
+ * Intake's ticket object may also carry (all optional): "created_at" (RFC
+ * 3339; default now) and "message": {author, email_message_id, in_reply_to,
+ * metadata} for the first inbound message (author defaults to customer_id).
+ * Intake writes a "ticket.created" event in the same transaction. A job made
+ * by intake has max_attempts 5 and dedupe_key "<job_kind>:T-000042" (the
+ * ticket's number form).
+ */
+
+/* A ticket_id argument naming no ticket is STORE_ENOTFOUND everywhere. */
+
+/*
+ * Bulk import: tickets (an array of ticket objects) each with its first
+ * inbound message, honouring their created_at, status, priority, category,
+ * sentiment, assignee, satisfaction, first_response_at and resolved_at. No
+ * jobs or events. Idempotent like intake: a ticket whose (channel,
+ * external_id) exists is skipped. *imported (may be NULL) counts the new ones. Runs in one
+ * transaction (or the caller's); for loading history and benchmarks. An
+ * invalid ticket fails the whole import, naming its index.
+ */
+int store_ticket_import(struct store *st, const json_t *tickets, size_t *imported);
+
+/*
+ * Group commit: concurrent intake calls from many threads share one
+ * transaction, so one durable commit (one fsync) serves a whole batch. A
+ * group owns one connection and one committer thread. store_group_intake
+ * behaves as store_ticket_intake and returns only once the batch holding its
+ * ticket has committed (or failed: then nothing of it was written, and
+ * *err, when not NULL, is the message; caller frees). One caller's invalid
+ * ticket fails that caller only. Any number of threads may call it at once.
+ */
+struct store_group;
+
+struct store_group_options {
+	int max_batch;          /* tickets per transaction at most; 0: 512 */
+};
+
+int store_group_open(const char *url, const struct store_group_options *opts,
+		     struct store_group **out, char **err);
+int store_group_intake(struct store_group *g, const json_t *ticket, const char *job_kind,
+		       const char *idem_key, json_t **out, bool *created, char **err);
+/* Batches committed and tickets in them so far (statistics; may be NULL). */
+void store_group_stats(struct store_group *g, uint64_t *batches, uint64_t *tickets);
+/* Waits for pending calls to finish, then closes. NULL is fine. */
+void store_group_close(struct store_group *g);
+
+/*
+ * The clock the store uses for timestamps, leases and backoff (default: the
+ * wall clock, fl_wall_us). For tests; now_us(arg) returns microseconds.
+ */
+void store_set_clock(struct store *st, int64_t (*now_us)(void *arg), void *arg);
+
+/*
+ * Fault injection (tests): the nth next call (1: the very next) of the
+ * public function named op (e.g. "store_outbox_enqueue") fails with rc
+ * before reaching the backend, with an "injected fault" message. One fault
+ * at a time; rc STORE_OK clears it.
+ */
+void store_fault_inject(struct store *st, const char *op, int nth, int rc);
+
+/* Whether a transaction begun by store_begin is open on st. */
+bool store_in_transaction(const struct store *st);
 
 #endif

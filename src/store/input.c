@@ -1,0 +1,557 @@
+/*
+ * Input checks shared by both backends: a ticket for intake or import, the
+ * fields of a ticket update (merged against the current row to know what
+ * changed), customers, KB articles and messages, plus the small vocabularies
+ * (statuses, priorities, roles), ticket numbers and keyset cursors.
+ *
+ * Everything here is dialect-free: it turns caller JSON into validated
+ * values that a backend binds into its own SQL. Errors are STORE_EINVAL
+ * recorded on the handle with the field named.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+static const char *const ticket_statuses[] = {
+	"new", "triaging", "auto_replied", "escalated", "waiting_on_customer", "resolved",
+	"closed", NULL,
+};
+static const char *const ticket_priorities[] = { "low", "medium", "high", "urgent", NULL };
+static const char *const escalation_priorities[] = { "critical", "high", "medium", "low", NULL };
+static const char *const roles[] = { "admin", "agent", "integration", NULL };
+static const char *const tiers[] = { "standard", "premium", "enterprise", NULL };
+static const char *const directions[] = { "inbound", "outbound", "note", NULL };
+
+static int word_index(const char *const *set, const char *s)
+{
+	int i;
+
+	for (i = 0; s && set[i]; i++)
+		if (!strcmp(set[i], s))
+			return i;
+	return -1;
+}
+
+bool store__valid_status(const char *s)
+{
+	return word_index(ticket_statuses, s) >= 0;
+}
+
+bool store__valid_role(const char *s)
+{
+	return word_index(roles, s) >= 0;
+}
+
+int store__escalation_rank(const char *priority)
+{
+	return word_index(escalation_priorities, priority);
+}
+
+int64_t store__parse_number(const char *s)
+{
+	int64_t n;
+
+	if (!s || strncmp(s, "T-", 2) || !isdigit((unsigned char)s[2]))
+		return -1;
+	if (fl_parse_int64(s + 2, 1, INT64_MAX, &n))
+		return -1;
+	return n;
+}
+
+bool store__is_number_form(const char *s)
+{
+	const char *p;
+
+	if (!s || strncmp(s, "T-", 2) || !s[2])
+		return false;
+	for (p = s + 2; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return false;
+	return true;
+}
+
+void store__format_number(char out[32], int64_t number)
+{
+	snprintf(out, 32, "T-%06lld", (long long)number);
+}
+
+char *store__cursor_encode(int64_t number)
+{
+	return fl_asprintf("%lld", (long long)number);
+}
+
+int store__cursor_decode(const char *cursor, int64_t *number)
+{
+	return fl_parse_int64(cursor, 1, INT64_MAX, number) ? STORE_EINVAL : STORE_OK;
+}
+
+int store__clamp_limit(int limit, int def, int max)
+{
+	if (limit <= 0)
+		return def;
+	return limit > max ? max : limit;
+}
+
+char *store__json_text(const json_t *v, const char *def)
+{
+	return v ? fl_json_dumps(v) : fl_strdup(def);
+}
+
+json_t *store__query_words(const char *query)
+{
+	json_t *words = json_array();
+	const unsigned char *p = (const unsigned char *)(query ? query : "");
+
+	while (*p && json_array_size(words) < 16) {
+		struct fl_buf w = FL_BUF_INIT;
+
+		while (*p && !(isalnum(*p) || *p >= 0x80))
+			p++;
+		while (*p && (isalnum(*p) || *p >= 0x80)) {
+			if (w.len < 64)
+				fl_buf_addch(&w, tolower(*p));
+			p++;
+		}
+		if (w.len)
+			json_array_append_new(words, json_string(w.buf));
+		fl_buf_release(&w);
+	}
+	if (!json_array_size(words)) {
+		json_decref(words);
+		return NULL;
+	}
+	return words;
+}
+
+/* ---- field readers: absent is fine, a wrong type is EINVAL naming the field ---- */
+
+static int opt_str(struct store *st, const json_t *o, const char *key, const char **out)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!v || json_is_null(v))
+		return STORE_OK;
+	if (!json_is_string(v))
+		return store__fail(st, STORE_EINVAL, "field '%s' must be a string", key);
+	*out = json_string_value(v);
+	return STORE_OK;
+}
+
+static int opt_obj(struct store *st, const json_t *o, const char *key, char **out, bool array)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!v || json_is_null(v))
+		return STORE_OK;
+	if (array ? !json_is_array(v) : !json_is_object(v))
+		return store__fail(st, STORE_EINVAL, "field '%s' must be a JSON %s", key,
+				   array ? "array" : "object");
+	free(*out);
+	*out = fl_json_dumps(v);
+	return STORE_OK;
+}
+
+static int opt_time(struct store *st, const json_t *o, const char *key, int64_t *out)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!v || json_is_null(v))
+		return STORE_OK;
+	if (!json_is_string(v) || fl_time_parse(json_string_value(v), out))
+		return store__fail(st, STORE_EINVAL, "field '%s' must be an RFC 3339 time", key);
+	return STORE_OK;
+}
+
+static int opt_unit(struct store *st, const json_t *o, const char *key, double *out)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!v || json_is_null(v))
+		return STORE_OK;
+	if (!json_is_number(v) || !(json_number_value(v) >= 0 && json_number_value(v) <= 1))
+		return store__fail(st, STORE_EINVAL, "field '%s' must be a number from 0 to 1", key);
+	*out = json_number_value(v);
+	return STORE_OK;
+}
+
+static int opt_word(struct store *st, const json_t *o, const char *key,
+		    const char *const *set, const char **out)
+{
+	int rc = opt_str(st, o, key, out);
+
+	if (rc == STORE_OK && *out && word_index(set, *out) < 0)
+		return store__fail(st, STORE_EINVAL, "invalid %s '%s'", key, *out);
+	return rc;
+}
+
+/* ---- tickets ---- */
+
+int store__ticket_in_parse(struct store *st, const json_t *t, bool import,
+			   struct store__ticket_in *in)
+{
+	const json_t *msg;
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	in->first_response_at = in->resolved_at = -1;
+	in->satisfaction = -1;
+	in->created_at = store__now(st);
+	in->channel = "api";
+	in->subject = "";
+	in->status = "new";
+	if (!json_is_object(t))
+		return store__fail(st, STORE_EINVAL, "ticket must be a JSON object");
+	if ((rc = opt_str(st, t, "id", &in->external_id)) ||
+	    (rc = opt_str(st, t, "source", &in->channel)) ||
+	    (rc = opt_str(st, t, "channel", &in->channel)) ||
+	    (rc = opt_str(st, t, "customer_id", &in->customer_id)) ||
+	    (rc = opt_str(st, t, "subject", &in->subject)) ||
+	    (rc = opt_str(st, t, "content", &in->content)) ||
+	    (rc = opt_obj(st, t, "metadata", &in->metadata, false)) ||
+	    (rc = opt_time(st, t, "created_at", &in->created_at)))
+		return rc;
+	if (in->external_id && !*in->external_id)
+		return store__fail(st, STORE_EINVAL, "field 'id' must not be empty");
+	if (!*in->channel || strlen(in->channel) > 32)
+		return store__fail(st, STORE_EINVAL, "invalid channel '%s'", in->channel);
+	if (!in->content)
+		return store__fail(st, STORE_EINVAL, "field 'content' is required");
+	if (!in->metadata)
+		in->metadata = fl_strdup("{}");
+	msg = json_object_get(t, "message");
+	if (msg && !json_is_null(msg)) {
+		if (!json_is_object(msg))
+			return store__fail(st, STORE_EINVAL, "field 'message' must be a JSON object");
+		if ((rc = opt_str(st, msg, "author", &in->msg_author)) ||
+		    (rc = opt_str(st, msg, "email_message_id", &in->msg_email_id)) ||
+		    (rc = opt_str(st, msg, "in_reply_to", &in->msg_in_reply_to)) ||
+		    (rc = opt_obj(st, msg, "metadata", &in->msg_metadata, false)))
+			return rc;
+	}
+	if (!in->msg_author)
+		in->msg_author = in->customer_id;
+	if (!in->msg_metadata)
+		in->msg_metadata = fl_strdup("{}");
+	if (!import)
+		return STORE_OK;
+	if ((rc = opt_word(st, t, "status", ticket_statuses, &in->status)) ||
+	    (rc = opt_word(st, t, "priority", ticket_priorities, &in->priority)) ||
+	    (rc = opt_str(st, t, "sentiment", &in->sentiment)) ||
+	    (rc = opt_str(st, t, "category", &in->category)) ||
+	    (rc = opt_str(st, t, "assigned_department", &in->assigned_department)) ||
+	    (rc = opt_str(st, t, "assignee", &in->assignee)) ||
+	    (rc = opt_unit(st, t, "satisfaction", &in->satisfaction)) ||
+	    (rc = opt_time(st, t, "first_response_at", &in->first_response_at)) ||
+	    (rc = opt_time(st, t, "resolved_at", &in->resolved_at)))
+		return rc;
+	if (!in->status)
+		in->status = "new";
+	return STORE_OK;
+}
+
+void store__ticket_in_release(struct store__ticket_in *in)
+{
+	free(in->metadata);
+	free(in->msg_metadata);
+	in->metadata = in->msg_metadata = NULL;
+}
+
+const struct store__tf_desc store__tf_fields[STORE__TF_COUNT] = {
+	[STORE__TF_STATUS] = { "status", STORE__TEXT },
+	[STORE__TF_SENTIMENT] = { "sentiment", STORE__TEXT },
+	[STORE__TF_CATEGORY] = { "category", STORE__TEXT },
+	[STORE__TF_PRIORITY] = { "priority", STORE__TEXT },
+	[STORE__TF_DEPARTMENT] = { "assigned_department", STORE__TEXT },
+	[STORE__TF_ASSIGNEE] = { "assignee", STORE__TEXT },
+	[STORE__TF_SUBJECT] = { "subject", STORE__TEXT },
+	[STORE__TF_METADATA] = { "metadata", STORE__JSON },
+	[STORE__TF_ANALYSIS] = { "analysis", STORE__JSON },
+	[STORE__TF_TRACE] = { "trace", STORE__JSON },
+	[STORE__TF_SATISFACTION] = { "satisfaction", STORE__REAL },
+	[STORE__TF_FIRST_RESPONSE_AT] = { "first_response_at", STORE__TIME },
+	[STORE__TF_RESOLVED_AT] = { "resolved_at", STORE__TIME },
+	[STORE__TF_QUARANTINED] = { "quarantined", STORE__BOOL },
+};
+
+static int tf_index(const char *name)
+{
+	int i;
+
+	for (i = 0; i < STORE__TF_COUNT; i++)
+		if (!strcmp(store__tf_fields[i].name, name))
+			return i;
+	return -1;
+}
+
+/* The new value as the decoder would show it, to compare with the current one. */
+static json_t *shown(const struct store__tval *v, enum store__tf_kind kind)
+{
+	char buf[32];
+
+	if (v->null)
+		return json_null();
+	switch (kind) {
+	case STORE__TEXT:
+		return json_string(v->s);
+	case STORE__JSON:
+		return json_loads(v->s, JSON_DECODE_ANY, NULL);
+	case STORE__TIME:
+		fl_time_rfc3339(buf, v->i);
+		return json_string(buf);
+	case STORE__REAL:
+		return json_real(v->d);
+	case STORE__BOOL:
+		return json_boolean(v->i);
+	}
+	return json_null();
+}
+
+static int upd_value(struct store *st, int f, const json_t *val, struct store__tval *v)
+{
+	const char *name = store__tf_fields[f].name;
+
+	v->set = true;
+	v->null = json_is_null(val);
+	switch (store__tf_fields[f].kind) {
+	case STORE__TEXT:
+		if (v->null) {
+			if (f == STORE__TF_STATUS || f == STORE__TF_SUBJECT)
+				return store__fail(st, STORE_EINVAL, "field '%s' cannot be null", name);
+			return STORE_OK;
+		}
+		if (!json_is_string(val))
+			return store__fail(st, STORE_EINVAL, "field '%s' must be a string", name);
+		v->s = json_string_value(val);
+		if (f == STORE__TF_STATUS && !store__valid_status(v->s))
+			return store__fail(st, STORE_EINVAL, "invalid status '%s'", v->s);
+		if (f == STORE__TF_PRIORITY && word_index(ticket_priorities, v->s) < 0)
+			return store__fail(st, STORE_EINVAL, "invalid priority '%s'", v->s);
+		return STORE_OK;
+	case STORE__JSON:
+		if (v->null || (f == STORE__TF_TRACE ? !json_is_array(val) : !json_is_object(val)))
+			return store__fail(st, STORE_EINVAL, "field '%s' must be a JSON %s", name,
+					   f == STORE__TF_TRACE ? "array" : "object");
+		v->s = v->owned = fl_json_dumps(val);
+		return STORE_OK;
+	case STORE__TIME:
+		if (!v->null && (!json_is_string(val) || fl_time_parse(json_string_value(val), &v->i)))
+			return store__fail(st, STORE_EINVAL, "field '%s' must be an RFC 3339 time or null",
+					   name);
+		return STORE_OK;
+	case STORE__REAL:
+		if (v->null)
+			return STORE_OK;
+		if (!json_is_number(val) || !(json_number_value(val) >= 0 && json_number_value(val) <= 1))
+			return store__fail(st, STORE_EINVAL, "field '%s' must be a number from 0 to 1 or null",
+					   name);
+		v->d = json_number_value(val);
+		return STORE_OK;
+	case STORE__BOOL:
+		if (!json_is_boolean(val))
+			return store__fail(st, STORE_EINVAL, "field '%s' must be true or false", name);
+		v->i = json_is_true(val);
+		return STORE_OK;
+	}
+	return STORE_OK;
+}
+
+int store__ticket_upd_parse(struct store *st, const json_t *cur, const json_t *fields,
+			    struct store__ticket_upd *upd)
+{
+	const char *key;
+	json_t *val;
+	int rc;
+
+	memset(upd, 0, sizeof(*upd));
+	upd->changed = json_array();
+	if (!json_is_object(fields))
+		return store__fail(st, STORE_EINVAL, "ticket fields must be a JSON object");
+	json_object_foreach((json_t *)fields, key, val) {
+		int f = tf_index(key);
+		json_t *now;
+
+		if (f < 0)
+			return store__fail(st, STORE_EINVAL, "unknown or read-only ticket field '%s'", key);
+		if ((rc = upd_value(st, f, val, &upd->v[f])))
+			return rc;
+		now = shown(&upd->v[f], store__tf_fields[f].kind);
+		if (!json_equal(now, json_object_get(cur, key)) &&
+		    !(json_is_null(now) && !json_object_get(cur, key)))
+			json_array_append_new(upd->changed, json_string(key));
+		json_decref(now);
+	}
+	if (upd->v[STORE__TF_STATUS].set &&
+	    !fl_str_eq(upd->v[STORE__TF_STATUS].s, fl_json_str(cur, "status", NULL)))
+		upd->status_change = json_pack("{s:s?, s:s}", "from", fl_json_str(cur, "status", NULL),
+					       "to", upd->v[STORE__TF_STATUS].s);
+	return STORE_OK;
+}
+
+void store__ticket_upd_release(struct store__ticket_upd *upd)
+{
+	int i;
+
+	for (i = 0; i < STORE__TF_COUNT; i++)
+		free(upd->v[i].owned);
+	json_decref(upd->changed);
+	json_decref(upd->status_change);
+	memset(upd, 0, sizeof(*upd));
+}
+
+/* ---- customers, KB articles, messages ---- */
+
+/* Reads key from the given object, falling back to the current row. */
+static const json_t *pick(const json_t *given, const json_t *cur, const char *key)
+{
+	const json_t *v = json_object_get(given, key);
+
+	return v ? v : json_object_get(cur, key);
+}
+
+int store__customer_in_parse(struct store *st, const json_t *cur, const json_t *c,
+			     struct store__customer_in *in)
+{
+	json_t *m = json_object();
+	const char *keys[] = { "name", "email", "tier", "joined_at", "total_tickets",
+			       "satisfaction_score", "metadata" };
+	const json_t *tt;
+	size_t i;
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	in->joined_at = -1;
+	in->satisfaction = -1;
+	if (!json_is_object(c))
+		rc = store__fail(st, STORE_EINVAL, "customer must be a JSON object");
+	else if (!fl_json_str(c, "id", NULL) || !*fl_json_str(c, "id", ""))
+		rc = store__fail(st, STORE_EINVAL, "field 'id' is required");
+	else
+		rc = STORE_OK;
+	if (rc)
+		goto out;
+	in->id = fl_json_str(c, "id", NULL);
+	for (i = 0; i < FL_ARRAY_SIZE(keys); i++) {
+		const json_t *v = pick(c, cur, keys[i]);
+
+		if (v)
+			json_object_set(m, keys[i], (json_t *)v);
+	}
+	if ((rc = opt_str(st, m, "name", &in->name)) || (rc = opt_str(st, m, "email", &in->email)) ||
+	    (rc = opt_word(st, m, "tier", tiers, &in->tier)) ||
+	    (rc = opt_time(st, m, "joined_at", &in->joined_at)) ||
+	    (rc = opt_unit(st, m, "satisfaction_score", &in->satisfaction)) ||
+	    (rc = opt_obj(st, m, "metadata", &in->metadata, false)))
+		goto out;
+	tt = json_object_get(m, "total_tickets");
+	if (tt && !json_is_null(tt) && (!json_is_integer(tt) || json_integer_value(tt) < 0)) {
+		rc = store__fail(st, STORE_EINVAL, "field 'total_tickets' must be a whole number >= 0");
+		goto out;
+	}
+	in->total_tickets = tt ? json_integer_value(tt) : 0;
+	if (!in->metadata)
+		in->metadata = fl_strdup("{}");
+out:
+	/* The strings point into c or cur (values json_object_set shared), which
+	 * outlive this call; m only held extra references. */
+	json_decref(m);
+	return rc;
+}
+
+void store__customer_in_release(struct store__customer_in *in)
+{
+	free(in->metadata);
+	in->metadata = NULL;
+}
+
+int store__kb_in_parse(struct store *st, const json_t *cur, const json_t *a, struct store__kb_in *in)
+{
+	json_t *m = json_object();
+	const char *keys[] = { "title", "content", "category", "tags", "views", "helpful_votes" };
+	const json_t *tags;
+	size_t i;
+	int rc = STORE_OK;
+
+	memset(in, 0, sizeof(*in));
+	if (!json_is_object(a) || !fl_json_str(a, "id", NULL) || !*fl_json_str(a, "id", "")) {
+		rc = store__fail(st, STORE_EINVAL, "an article needs a JSON object with an 'id'");
+		goto out;
+	}
+	in->id = fl_json_str(a, "id", NULL);
+	for (i = 0; i < FL_ARRAY_SIZE(keys); i++) {
+		const json_t *v = pick(a, cur, keys[i]);
+
+		if (v)
+			json_object_set(m, keys[i], (json_t *)v);
+	}
+	if ((rc = opt_str(st, m, "title", &in->title)) || (rc = opt_str(st, m, "content", &in->content)) ||
+	    (rc = opt_str(st, m, "category", &in->category)))
+		goto out;
+	if (!in->title || !in->content) {
+		rc = store__fail(st, STORE_EINVAL, "field '%s' is required", in->title ? "content" : "title");
+		goto out;
+	}
+	tags = json_object_get(m, "tags");
+	if (tags && !json_is_null(tags)) {
+		size_t k;
+		json_t *t;
+
+		if (!json_is_array(tags)) {
+			rc = store__fail(st, STORE_EINVAL, "field 'tags' must be an array of strings");
+			goto out;
+		}
+		json_array_foreach(tags, k, t) {
+			if (!json_is_string(t)) {
+				rc = store__fail(st, STORE_EINVAL, "field 'tags' must be an array of strings");
+				goto out;
+			}
+		}
+	}
+	in->tags = tags && !json_is_null(tags) ? fl_json_dumps(tags) : fl_strdup("[]");
+	in->views = fl_json_int(m, "views", 0);
+	in->helpful_votes = fl_json_int(m, "helpful_votes", 0);
+	if (in->views < 0 || in->helpful_votes < 0)
+		rc = store__fail(st, STORE_EINVAL, "fields 'views' and 'helpful_votes' must be >= 0");
+out:
+	json_decref(m);
+	return rc;
+}
+
+void store__kb_in_release(struct store__kb_in *in)
+{
+	free(in->tags);
+	in->tags = NULL;
+}
+
+int store__message_in_parse(struct store *st, const json_t *m, struct store__message_in *in)
+{
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	in->created_at = store__now(st);
+	if (!json_is_object(m))
+		return store__fail(st, STORE_EINVAL, "message must be a JSON object");
+	if ((rc = opt_word(st, m, "direction", directions, &in->direction)) ||
+	    (rc = opt_str(st, m, "author", &in->author)) || (rc = opt_str(st, m, "body", &in->body)) ||
+	    (rc = opt_str(st, m, "email_message_id", &in->email_message_id)) ||
+	    (rc = opt_str(st, m, "in_reply_to", &in->in_reply_to)) ||
+	    (rc = opt_str(st, m, "effect_key", &in->effect_key)) ||
+	    (rc = opt_obj(st, m, "metadata", &in->metadata, false)) ||
+	    (rc = opt_time(st, m, "created_at", &in->created_at)))
+		return rc;
+	if (!in->direction)
+		return store__fail(st, STORE_EINVAL, "field 'direction' is required (inbound, outbound or note)");
+	if (!in->body)
+		return store__fail(st, STORE_EINVAL, "field 'body' is required");
+	if (!in->metadata)
+		in->metadata = fl_strdup("{}");
+	return STORE_OK;
+}
+
+void store__message_in_release(struct store__message_in *in)
+{
+	free(in->metadata);
+	in->metadata = NULL;
+}

@@ -1,0 +1,227 @@
+/*
+ * SQLite schema: numbered migrations, applied in order inside the caller's
+ * write transaction by sq_migrate (sqlite.c). The version lives in the file
+ * header (PRAGMA user_version) beside Frontline's application_id, so that a
+ * file is identified without reading a table: application_id 0 and no
+ * tables is a new database; another application_id, or tables without ours,
+ * is someone else's file and is left alone.
+ *
+ * Migration N takes the schema from version N-1 to N. Never edit a shipped
+ * migration; append a new one and bump STORE__SCHEMA_VERSION (store_int.h),
+ * with the same number in postgres/schema.c.
+ *
+ * Conventions: STRICT tables; times are INTEGER microseconds since the
+ * epoch; JSON is TEXT; tickets.number is the rowid, so that list order,
+ * keyset cursors and the FTS5 index (external content, kept by triggers)
+ * all share one key.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sqlite_int.h"
+
+static const char *const migrations[] = {
+	NULL, /* version 0: empty */
+	/* 1: the initial schema */
+	"CREATE TABLE tickets ("
+	"  number INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  external_id TEXT,"
+	"  channel TEXT NOT NULL,"
+	"  customer_id TEXT,"
+	"  subject TEXT NOT NULL,"
+	"  content TEXT NOT NULL,"
+	"  metadata TEXT NOT NULL DEFAULT '{}',"
+	"  status TEXT NOT NULL DEFAULT 'new',"
+	"  sentiment TEXT, category TEXT, priority TEXT, assigned_department TEXT, assignee TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  first_response_at INTEGER,"
+	"  resolved_at INTEGER,"
+	"  satisfaction REAL,"
+	"  version INTEGER NOT NULL DEFAULT 1,"
+	"  analysis TEXT NOT NULL DEFAULT '{}',"
+	"  trace TEXT NOT NULL DEFAULT '[]',"
+	"  quarantined INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE (channel, external_id)"
+	") STRICT;"
+	"CREATE INDEX tickets_status ON tickets(status);"
+	"CREATE INDEX tickets_priority ON tickets(priority);"
+	"CREATE INDEX tickets_category ON tickets(category);"
+	"CREATE INDEX tickets_assignee ON tickets(assignee);"
+	"CREATE INDEX tickets_customer ON tickets(customer_id);"
+	"CREATE INDEX tickets_channel ON tickets(channel);"
+	"CREATE INDEX tickets_created ON tickets(created_at);"
+	"CREATE VIRTUAL TABLE tickets_fts USING fts5(subject, content, content='tickets',"
+	"  content_rowid='number', tokenize='porter unicode61 remove_diacritics 2');"
+	"CREATE TRIGGER tickets_fts_insert AFTER INSERT ON tickets BEGIN"
+	"  INSERT INTO tickets_fts(rowid, subject, content) VALUES (new.number, new.subject, new.content);"
+	"END;"
+	"CREATE TRIGGER tickets_fts_update AFTER UPDATE OF subject, content ON tickets"
+	"  WHEN old.subject IS NOT new.subject OR old.content IS NOT new.content BEGIN"
+	"  INSERT INTO tickets_fts(tickets_fts, rowid, subject, content)"
+	"    VALUES ('delete', old.number, old.subject, old.content);"
+	"  INSERT INTO tickets_fts(rowid, subject, content) VALUES (new.number, new.subject, new.content);"
+	"END;"
+	"CREATE TRIGGER tickets_fts_delete AFTER DELETE ON tickets BEGIN"
+	"  INSERT INTO tickets_fts(tickets_fts, rowid, subject, content)"
+	"    VALUES ('delete', old.number, old.subject, old.content);"
+	"END;"
+	"CREATE TABLE idempotency_keys ("
+	"  key TEXT PRIMARY KEY,"
+	"  ticket_number INTEGER NOT NULL REFERENCES tickets(number),"
+	"  created_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ticket_number INTEGER NOT NULL REFERENCES tickets(number),"
+	"  direction TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound', 'note')),"
+	"  author TEXT,"
+	"  body TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  email_message_id TEXT,"
+	"  in_reply_to TEXT,"
+	"  effect_key TEXT,"
+	"  metadata TEXT NOT NULL DEFAULT '{}',"
+	"  UNIQUE (ticket_number, effect_key)"
+	") STRICT;"
+	"CREATE INDEX messages_ticket ON messages(ticket_number);"
+	"CREATE INDEX messages_email ON messages(email_message_id) WHERE email_message_id IS NOT NULL;"
+	"CREATE TABLE customers ("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT, email TEXT, tier TEXT,"
+	"  joined_at INTEGER,"
+	"  total_tickets INTEGER NOT NULL DEFAULT 0,"
+	"  satisfaction_score REAL,"
+	"  metadata TEXT NOT NULL DEFAULT '{}',"
+	"  updated_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX customers_email ON customers(lower(email));"
+	"CREATE TABLE kb_articles ("
+	"  id TEXT PRIMARY KEY,"
+	"  title TEXT NOT NULL,"
+	"  content TEXT NOT NULL,"
+	"  category TEXT,"
+	"  tags TEXT NOT NULL DEFAULT '[]',"
+	"  views INTEGER NOT NULL DEFAULT 0,"
+	"  helpful_votes INTEGER NOT NULL DEFAULT 0,"
+	"  updated_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE escalations ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ticket_number INTEGER NOT NULL REFERENCES tickets(number),"
+	"  status TEXT NOT NULL CHECK (status IN ('open', 'claimed', 'closed')),"
+	"  priority TEXT NOT NULL,"
+	"  rank INTEGER NOT NULL,"
+	"  department TEXT,"
+	"  package TEXT NOT NULL DEFAULT '{}',"
+	"  agent TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  claimed_at INTEGER,"
+	"  closed_at INTEGER,"
+	"  resolution TEXT"
+	") STRICT;"
+	"CREATE UNIQUE INDEX escalations_one_open ON escalations(ticket_number) WHERE status <> 'closed';"
+	"CREATE INDEX escalations_queue ON escalations(status, rank, created_at);"
+	"CREATE INDEX escalations_ticket ON escalations(ticket_number);"
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ticket_number INTEGER REFERENCES tickets(number),"
+	"  type TEXT NOT NULL,"
+	"  actor TEXT,"
+	"  data TEXT NOT NULL DEFAULT '{}',"
+	"  created_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX events_ticket ON events(ticket_number) WHERE ticket_number IS NOT NULL;"
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  channel TEXT NOT NULL,"
+	"  target TEXT NOT NULL,"
+	"  payload TEXT NOT NULL DEFAULT '{}',"
+	"  status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'dead')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  due_at INTEGER,"
+	"  lease_owner TEXT,"
+	"  last_error TEXT,"
+	"  dedupe_key TEXT UNIQUE,"
+	"  created_at INTEGER NOT NULL,"
+	"  sent_at INTEGER"
+	") STRICT;"
+	"CREATE INDEX outbox_due ON outbox(due_at) WHERE status IN ('pending', 'sending');"
+	"CREATE INDEX outbox_status ON outbox(status);"
+	"CREATE TABLE jobs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  ticket_number INTEGER REFERENCES tickets(number),"
+	"  payload TEXT NOT NULL DEFAULT '{}',"
+	"  status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'dead')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  max_attempts INTEGER NOT NULL,"
+	"  run_at INTEGER NOT NULL,"
+	"  due_at INTEGER,"
+	"  lease_owner TEXT,"
+	"  lease_until INTEGER,"
+	"  last_error TEXT,"
+	"  dedupe_key TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  finished_at INTEGER"
+	") STRICT;"
+	"CREATE INDEX jobs_due ON jobs(due_at) WHERE status IN ('queued', 'running');"
+	"CREATE UNIQUE INDEX jobs_dedupe ON jobs(dedupe_key) WHERE dedupe_key IS NOT NULL AND status <> 'done';"
+	"CREATE INDEX jobs_status ON jobs(status);"
+	"CREATE INDEX jobs_ticket ON jobs(ticket_number) WHERE ticket_number IS NOT NULL;"
+	"CREATE TABLE api_tokens ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  role TEXT NOT NULL CHECK (role IN ('admin', 'agent', 'integration')),"
+	"  hash TEXT NOT NULL UNIQUE,"
+	"  created_at INTEGER NOT NULL,"
+	"  last_used_at INTEGER,"
+	"  revoked INTEGER NOT NULL DEFAULT 0"
+	") STRICT;",
+};
+
+_Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,
+	       "one SQLite migration per schema version");
+
+int sq_schema_read(struct sq *q, int *version, bool *foreign)
+{
+	int64_t app = 0, v = 0, objects = 0;
+	int rc;
+
+	*version = 0;
+	*foreign = false;
+	if ((rc = sq_int(q, &app, "PRAGMA application_id", NULL)) ||
+	    (rc = sq_int(q, &v, "PRAGMA user_version", NULL)) ||
+	    (rc = sq_int(q, &objects, "SELECT count(*) FROM sqlite_schema", NULL)))
+		return rc;
+	if (app != STORE__SQLITE_APP_ID && (app != 0 || objects > 0)) {
+		*foreign = true;
+		return STORE_OK;
+	}
+	*version = (int)v;
+	return STORE_OK;
+}
+
+int sq_schema_apply(struct sq *q, int from)
+{
+	char *err = NULL, *set;
+	int v, rc;
+
+	for (v = from + 1; v <= STORE__SCHEMA_VERSION; v++) {
+		rc = sqlite3_exec(q->db, migrations[v], NULL, NULL, &err);
+		if (rc != SQLITE_OK) {
+			int e = sq_fail(q, rc);
+
+			store__fail(&q->base, e, "migration %d failed: %s", v, err ? err : sqlite3_errstr(rc));
+			sqlite3_free(err);
+			return e;
+		}
+	}
+	set = fl_asprintf("PRAGMA application_id = %d; PRAGMA user_version = %d;",
+			  STORE__SQLITE_APP_ID, STORE__SCHEMA_VERSION);
+	rc = sqlite3_exec(q->db, set, NULL, NULL, NULL);
+	free(set);
+	return rc == SQLITE_OK ? STORE_OK : sq_fail(q, rc);
+}

@@ -1,0 +1,322 @@
+/*
+ * store internals shared by store.c, group.c, common.c and the backends.
+ *
+ * struct store is the base every backend embeds first in its own handle (git
+ * refs/files-backend.c). struct store_ops is the one seam between the front
+ * (store.c, the only caller of the ops) and a backend (sqlite/, postgres/):
+ * domain verbs, not "run SQL". New methods go at the end and bump version.
+ *
+ * What both backends share exists here once: the column lists their SELECTs
+ * use (so that one decoder per entity turns a row into JSON whatever the
+ * dialect), input validation, the ticket-update merge, cursors and the
+ * error helper that writes messages naming the masked URL.
+ */
+#ifndef FL_STORE_INT_H
+#define FL_STORE_INT_H
+
+#include "store.h"
+#include "util/util.h"
+
+#define STORE_OPS_VERSION 1
+/* The newest schema version; each backend has exactly this many migrations. */
+#define STORE__SCHEMA_VERSION 1
+/* application_id of Frontline's SQLite files ("FLst"). */
+#define STORE__SQLITE_APP_ID 0x464c7374
+
+struct store_open_args {
+	const char *url;         /* as given */
+	const char *masked;      /* with its password masked, for messages */
+	bool migrate;
+};
+
+struct store {
+	const struct store_ops *ops;
+	char *url;                 /* masked */
+	struct fl_buf err;         /* last error message */
+	const char *op;            /* the public call in progress, for messages */
+	bool user_tx;              /* inside store_begin .. store_commit */
+	int64_t (*now)(void *arg);
+	void *now_arg;
+	struct {
+		char *op;
+		int countdown;
+		int rc;
+	} fault;
+};
+
+struct store_ops {
+	int version;
+	const char *name;
+
+	int (*open)(const struct store_open_args *a, struct store **out, char **err);
+	void (*close)(struct store *st);
+	int (*migrate)(struct store *st, int *from, int *to);
+	int (*schema_version)(struct store *st, int *version);
+	int (*ping)(struct store *st);
+	int (*begin)(struct store *st, bool immediate);
+	int (*commit)(struct store *st);
+	void (*rollback)(struct store *st);
+
+	int (*ticket_intake)(struct store *st, const json_t *ticket, const char *job_kind,
+			     const char *idem_key, json_t **out, bool *created);
+	int (*ticket_get)(struct store *st, const char *id, bool with_thread, json_t **out);
+	int (*ticket_list)(struct store *st, const struct store_ticket_filter *f, json_t **out);
+	int (*ticket_update)(struct store *st, const char *id, int64_t expected_version,
+			     const json_t *fields, const char *actor, json_t **out);
+	int (*ticket_import)(struct store *st, const json_t *tickets, size_t *imported);
+
+	int (*message_add)(struct store *st, const char *ticket_id, const json_t *msg,
+			   json_t **out, bool *created);
+	int (*message_list)(struct store *st, const char *ticket_id, json_t **out);
+	int (*message_find_by_email_id)(struct store *st, const char *message_id, json_t **ticket);
+
+	int (*customer_get)(struct store *st, const char *id, json_t **out);
+	int (*customer_find_by_email)(struct store *st, const char *email, json_t **out);
+	int (*customer_upsert)(struct store *st, const json_t *customer);
+	int (*customer_update_metrics)(struct store *st, const char *id, double satisfaction);
+	int (*customer_list)(struct store *st, int limit, int offset, json_t **out);
+
+	int (*kb_upsert)(struct store *st, const json_t *article);
+	int (*kb_get)(struct store *st, const char *id, json_t **out);
+	int (*kb_list)(struct store *st, json_t **out);
+	int (*kb_delete)(struct store *st, const char *id);
+
+	int (*escalation_open)(struct store *st, const char *ticket_id, const char *priority,
+			       const char *department, const json_t *package, json_t **out,
+			       bool *created);
+	int (*escalation_claim)(struct store *st, int64_t id, const char *agent, json_t **out);
+	int (*escalation_release)(struct store *st, int64_t id, const char *agent, json_t **out);
+	int (*escalation_close)(struct store *st, int64_t id, const char *resolution, json_t **out);
+	int (*escalation_get)(struct store *st, int64_t id, json_t **out);
+	int (*escalation_list)(struct store *st, const char *status, int limit, json_t **out);
+
+	int (*event_append)(struct store *st, const char *ticket_id, const char *type,
+			    const char *actor, const json_t *data);
+	int (*event_list)(struct store *st, const char *ticket_id, int limit, json_t **out);
+
+	int (*outbox_enqueue)(struct store *st, const char *channel, const char *target,
+			      const json_t *payload, const char *dedupe_key, bool *created);
+	int (*outbox_claim)(struct store *st, const char *owner, int max, int lease_s, json_t **out);
+	int (*outbox_mark_sent)(struct store *st, int64_t id);
+	int (*outbox_fail)(struct store *st, int64_t id, const char *error, int backoff_s,
+			   int max_attempts);
+	int (*outbox_list)(struct store *st, const char *status, int limit, json_t **out);
+
+	int (*job_enqueue)(struct store *st, const char *kind, const char *ticket_id,
+			   const json_t *payload, int max_attempts, int64_t run_at_us,
+			   const char *dedupe_key);
+	int (*job_claim)(struct store *st, const char *kind, const char *owner, int lease_s,
+			 struct store_job **out);
+	int (*job_heartbeat)(struct store *st, int64_t id, const char *owner, int lease_s);
+	int (*job_complete)(struct store *st, int64_t id, const char *owner);
+	int (*job_fail)(struct store *st, int64_t id, const char *owner, const char *error,
+			int64_t backoff_us);
+	int (*job_retry)(struct store *st, int64_t id);
+	int (*job_list)(struct store *st, const char *status, int limit, json_t **out);
+	int (*job_counts)(struct store *st, json_t **out);
+
+	int (*metrics)(struct store *st, int64_t since_us, int64_t until_us, json_t **out);
+
+	int (*token_insert)(struct store *st, const char *name, const char *role,
+			    const char *hash_hex, json_t **out);
+	int (*token_find)(struct store *st, const char *hash_hex, json_t **out);
+	int (*token_list)(struct store *st, json_t **out);
+	int (*token_revoke)(struct store *st, int64_t id);
+};
+
+extern const struct store_ops store__sqlite_ops;
+extern const struct store_ops store__postgres_ops;
+
+/* ---- errors and time (common.c) ---- */
+
+/*
+ * Records an error on st and returns rc. For errors of the environment
+ * (connect, I/O, full, read-only, corrupt, busy, version) the message reads
+ * "cannot <op> in '<masked url>': <detail>"; otherwise it is the detail.
+ */
+int store__fail(struct store *st, int rc, const char *fmt, ...) FL_PRINTF(3, 4);
+void store__clear_error(struct store *st);
+/* The message store__fail would write, for open failures (caller frees). */
+char *store__open_message(const char *masked, int rc, const char *detail);
+int64_t store__now(struct store *st);
+/* The EVERSION detail for a database at version v. Caller frees. */
+char *store__version_detail(int v);
+
+/* ---- rows: one decoder per entity for both dialects ---- */
+
+struct store__row;
+struct store__row_ops {
+	bool (*is_null)(const struct store__row *r, int col);
+	const char *(*text)(const struct store__row *r, int col);   /* NULL when null */
+	int64_t (*i64)(const struct store__row *r, int col);       /* 0 when null */
+	double (*dbl)(const struct store__row *r, int col);
+};
+struct store__row {
+	const struct store__row_ops *ops;
+	void *h;
+	int row;
+};
+
+/* Column lists (tickets are "t", joined tables name t.id as the ticket_id). */
+#define STORE__TICKET_COLS \
+	"t.number, t.id, t.external_id, t.channel, t.customer_id, t.subject, t.content, " \
+	"t.metadata, t.status, t.sentiment, t.category, t.priority, t.assigned_department, " \
+	"t.assignee, t.created_at, t.updated_at, t.first_response_at, t.resolved_at, " \
+	"t.satisfaction, t.version, t.analysis, t.trace, t.quarantined"
+/* The same without the trace (lists). */
+#define STORE__TICKET_LIST_COLS \
+	"t.number, t.id, t.external_id, t.channel, t.customer_id, t.subject, t.content, " \
+	"t.metadata, t.status, t.sentiment, t.category, t.priority, t.assigned_department, " \
+	"t.assignee, t.created_at, t.updated_at, t.first_response_at, t.resolved_at, " \
+	"t.satisfaction, t.version, t.analysis, NULL, t.quarantined"
+#define STORE__TICKET_NCOLS 23
+#define STORE__MESSAGE_COLS \
+	"m.id, t.id, m.direction, m.author, m.body, m.created_at, m.email_message_id, " \
+	"m.in_reply_to, m.effect_key, m.metadata"
+#define STORE__CUSTOMER_COLS \
+	"c.id, c.name, c.email, c.tier, c.joined_at, c.total_tickets, c.satisfaction_score, " \
+	"c.metadata, c.updated_at"
+#define STORE__KB_COLS \
+	"k.id, k.title, k.content, k.category, k.tags, k.views, k.helpful_votes, k.updated_at"
+#define STORE__ESCALATION_COLS \
+	"e.id, t.id, e.status, e.priority, e.department, e.package, e.agent, e.created_at, " \
+	"e.claimed_at, e.closed_at, e.resolution"
+#define STORE__EVENT_COLS "v.id, t.id, v.type, v.actor, v.data, v.created_at"
+#define STORE__OUTBOX_COLS \
+	"o.id, o.channel, o.target, o.payload, o.status, o.attempts, o.due_at, o.last_error, " \
+	"o.dedupe_key, o.created_at, o.sent_at, o.lease_owner"
+#define STORE__JOB_COLS \
+	"j.id, j.kind, t.id, j.payload, j.status, j.attempts, j.max_attempts, j.run_at, " \
+	"j.lease_owner, j.lease_until, j.last_error, j.dedupe_key, j.created_at, j.updated_at, " \
+	"j.finished_at"
+#define STORE__TOKEN_COLS "k.id, k.name, k.role, k.created_at, k.last_used_at, k.revoked"
+
+json_t *store__ticket_json(const struct store__row *r);
+json_t *store__message_json(const struct store__row *r);
+json_t *store__customer_json(const struct store__row *r);
+json_t *store__kb_json(const struct store__row *r);
+json_t *store__escalation_json(const struct store__row *r);
+json_t *store__event_json(const struct store__row *r);
+json_t *store__outbox_json(const struct store__row *r);
+json_t *store__job_json(const struct store__row *r);
+struct store_job *store__job_struct(const struct store__row *r);
+json_t *store__token_json(const struct store__row *r);
+
+/* ---- input ---- */
+
+/* "T-000042" -> 42; -1 when s is not of that form. */
+int64_t store__parse_number(const char *s);
+/* "T-000042" for 42 into out. */
+void store__format_number(char out[32], int64_t number);
+/* Whether s is of the reserved "T-<digits>" form. */
+bool store__is_number_form(const char *s);
+
+/* A ticket to insert, validated; strings borrow from the JSON given. */
+struct store__ticket_in {
+	const char *external_id, *channel, *customer_id, *subject, *content;
+	const char *status, *sentiment, *category, *priority, *assigned_department, *assignee;
+	char *metadata;             /* JSON text, owned */
+	int64_t created_at;
+	int64_t first_response_at, resolved_at;     /* -1: null */
+	double satisfaction;        /* < 0: null */
+	const char *msg_author, *msg_email_id, *msg_in_reply_to;
+	char *msg_metadata;         /* JSON text, owned */
+};
+
+/*
+ * Validates a ticket for intake (import false: status "new", analysis fields
+ * ignored) or import (true: they are kept). Returns STORE_OK or EINVAL
+ * recorded on st.
+ */
+int store__ticket_in_parse(struct store *st, const json_t *ticket, bool import,
+			   struct store__ticket_in *in);
+void store__ticket_in_release(struct store__ticket_in *in);
+
+/* The updatable ticket fields in the order backends bind them. */
+enum store__tf {
+	STORE__TF_STATUS, STORE__TF_SENTIMENT, STORE__TF_CATEGORY, STORE__TF_PRIORITY,
+	STORE__TF_DEPARTMENT, STORE__TF_ASSIGNEE, STORE__TF_SUBJECT, STORE__TF_METADATA,
+	STORE__TF_ANALYSIS, STORE__TF_TRACE, STORE__TF_SATISFACTION,
+	STORE__TF_FIRST_RESPONSE_AT, STORE__TF_RESOLVED_AT, STORE__TF_QUARANTINED,
+	STORE__TF_COUNT
+};
+enum store__tf_kind { STORE__TEXT, STORE__JSON, STORE__TIME, STORE__REAL, STORE__BOOL };
+
+struct store__tval {
+	bool set, null;
+	const char *s;      /* TEXT (borrowed) and JSON (points into owned) */
+	char *owned;
+	int64_t i;          /* TIME, BOOL */
+	double d;           /* REAL */
+};
+
+struct store__ticket_upd {
+	struct store__tval v[STORE__TF_COUNT];
+	json_t *changed;            /* array of changed field names */
+	json_t *status_change;      /* {"from", "to"} or NULL */
+};
+
+extern const struct store__tf_desc {
+	const char *name;
+	enum store__tf_kind kind;
+} store__tf_fields[STORE__TF_COUNT];
+
+/*
+ * Validates fields against the current ticket cur (as decoded) and fills upd
+ * with what to set; EINVAL (recorded) names a bad field.
+ */
+int store__ticket_upd_parse(struct store *st, const json_t *cur, const json_t *fields,
+			    struct store__ticket_upd *upd);
+void store__ticket_upd_release(struct store__ticket_upd *upd);
+
+/* Validated customer and KB rows (merged with the current row when any). */
+struct store__customer_in {
+	const char *id, *name, *email, *tier;
+	int64_t joined_at;          /* -1: null */
+	int64_t total_tickets;
+	double satisfaction;        /* < 0: null */
+	char *metadata;
+};
+int store__customer_in_parse(struct store *st, const json_t *cur, const json_t *c,
+			     struct store__customer_in *in);
+void store__customer_in_release(struct store__customer_in *in);
+
+struct store__kb_in {
+	const char *id, *title, *content, *category;
+	char *tags;
+	int64_t views, helpful_votes;
+};
+int store__kb_in_parse(struct store *st, const json_t *cur, const json_t *a, struct store__kb_in *in);
+void store__kb_in_release(struct store__kb_in *in);
+
+/* Message input: direction checked, metadata as text. */
+struct store__message_in {
+	const char *direction, *author, *body, *email_message_id, *in_reply_to, *effect_key;
+	char *metadata;
+	int64_t created_at;
+};
+int store__message_in_parse(struct store *st, const json_t *m, struct store__message_in *in);
+void store__message_in_release(struct store__message_in *in);
+
+/* 0 for critical .. 3 for low; -1 for anything else. */
+int store__escalation_rank(const char *priority);
+bool store__valid_role(const char *role);
+bool store__valid_status(const char *status);
+/* Keyset cursor: the last number of a page. */
+char *store__cursor_encode(int64_t number);
+int store__cursor_decode(const char *cursor, int64_t *number);
+/* limit 0 -> def; clamped to [1, max]. */
+int store__clamp_limit(int limit, int def, int max);
+/* JSON text of v, or def when v is NULL. Caller frees. */
+char *store__json_text(const json_t *v, const char *def);
+/* The words of a search query (letters and digits), or NULL when none. */
+json_t *store__query_words(const char *query);
+/* Metric folding shared by both backends (see store_metrics). */
+json_t *store__metrics_new(void);
+/* Row: total, resolved, escalated, avg response s, avg resolution s, avg satisfaction. */
+void store__metrics_totals(json_t *m, const struct store__row *r);
+/* Row: dimension ("category", "priority" or "status"), value, count. */
+void store__metrics_count(json_t *m, const struct store__row *r);
+void store__metrics_finish(json_t *m);
+
+#endif
