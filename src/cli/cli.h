@@ -87,6 +87,8 @@ int cmd_version(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_help(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_workflow(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_llm(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_train(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_eval(int argc, char **argv, struct cli_ctx *ctx);
 
 /* The top-level table, for help. */
 const struct cli_command *cli_commands(void);

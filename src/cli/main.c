@@ -10,6 +10,8 @@
 #include "util/util.h"
 
 static const struct cli_command commands[] = {
+	{ "train", cmd_train, "train a classifier (category, sentiment, emotion) on JSON lines" },
+	{ "eval", cmd_eval, "score a model on labelled JSON lines" },
 	{ "workflow", cmd_workflow, "list the workflows or draw one as DOT, Mermaid or text" },
 	{ "llm", cmd_llm, "check the LLM configuration with one tiny request" },
 	{ "version", cmd_version, "print the version" },

@@ -148,6 +148,8 @@ const char *text_model_label(const struct text_model *m, size_t i);
 int text_model_label_index(const struct text_model *m, const char *label);
 /* The model's metadata (training settings, holdout figures); borrowed. */
 const json_t *text_model_info(const struct text_model *m);
+/* Sets info[key] (takes the reference to value); saved with the model. */
+void text_model_info_set(struct text_model *m, const char *key, json_t *value);
 /*
  * Fills probs[nlabels] with calibrated probabilities for text (UTF-8, any
  * length) and returns the best label's index. Thread-safe.
@@ -180,9 +182,11 @@ void text_dataset_add(struct text_dataset *d, const char *text, const char *labe
 size_t text_dataset_size(const struct text_dataset *d);
 const char *text_dataset_text(const struct text_dataset *d, size_t i);
 const char *text_dataset_label(const struct text_dataset *d, size_t i);
+/* Row i's optional "score" (e.g. a mean human rating), NAN when absent. */
+double text_dataset_score(const struct text_dataset *d, size_t i);
 /*
  * Appends the rows of a JSON-lines file ({"text": ..., "label": ...} per
- * line; blank lines skipped). On a bad line returns TEXT_EDATA with
+ * line, with an optional numeric "score"; blank lines skipped). On a bad line returns TEXT_EDATA with
  * "'FILE' line N: ..." in *err; TEXT_EIO when the file cannot be read.
  */
 int text_dataset_load_jsonl(struct text_dataset *d, const char *path, char **err);
@@ -196,6 +200,55 @@ int text_dataset_load_jsonl(struct text_dataset *d, const char *path, char **err
  */
 int text_train(const struct text_dataset *d, const struct text_train_opts *o,
 	       struct text_model **out, char **err);
+
+/* ---- evaluation ---- */
+
+struct text_eval_opts {
+	/* When reject_label is set, a prediction whose probability is below
+	 * threshold becomes reject_label (out-of-scope routing to a human). */
+	const char *reject_label;
+	double threshold;
+	/* Collapse very_negative/very_positive into negative/positive (a 5-level
+	 * model against 3-class data). */
+	bool collapse3;
+};
+
+/*
+ * Scores m on d: {n, accuracy, macro_f1, weighted_f1, ece, nll, labels:
+ * {label: {precision, recall, f1, support}}, confusion: {labels, matrix
+ * (rows gold, columns predicted)}}; with a reject label also
+ * in_scope_accuracy, oos_recall, oos_precision; with scored rows and a
+ * sentiment label set, pearson_r of the model's score (text_model_valence)
+ * against the rows' scores. New reference.
+ */
+json_t *text_evaluate(const struct text_model *m, const struct text_dataset *d,
+		      const struct text_eval_opts *o);
+/* Expected calibration error of n predictions (confidence, correct) in bins. */
+double text_ece(const double *conf, const bool *correct, size_t n, size_t bins);
+/*
+ * The valence in -1..1 of a probability vector over sentiment labels
+ * (very_negative -1, negative -0.5 or -1 without very_*, neutral 0, ...).
+ * Returns NAN when the model has no sentiment labels.
+ */
+double text_model_valence(const struct text_model *m, const double *probs);
+/* Pearson correlation of x and y (n pairs); NAN when undefined. */
+double text_pearson(const double *x, const double *y, size_t n);
+
+/* ---- lexicon scoring (a comparison baseline) ---- */
+
+/* A valence lexicon read from a file of "word<TAB>valence" lines. */
+struct text_lexicon;
+
+/* Returns 0, TEXT_EIO or TEXT_EDATA with a message in *err (caller frees). */
+int text_lexicon_load(const char *path, struct text_lexicon **out, char **err);
+void text_lexicon_free(struct text_lexicon *lx);
+size_t text_lexicon_size(const struct text_lexicon *lx);
+/*
+ * VADER-style valence of text in -1..1: the sum of its words' valences with
+ * negation, intensifier, ALL-CAPS, "but" and "!" adjustments, squashed by
+ * x / sqrt(x^2 + 15). Thread-safe.
+ */
+double text_lexicon_score(const struct text_lexicon *lx, const char *text);
 
 /* ---- sentiment ---- */
 

@@ -61,12 +61,17 @@ struct text_model {
 	json_t *info;
 };
 
-/* Builds a model from dense weights (dense[idx * nlabels + l]), keeping rows
- * with a weight of at least prune in magnitude. Takes ownership of labels
- * (the array and strings) and info. */
-struct text_model *text__model_from_dense(const struct text__feat_opts *fo, char **labels,
-					   size_t nlabels, const float *dense, const float *bias,
-					   double temperature, double prune, json_t *info);
+/*
+ * Builds a model from the weights of nfeat features: feature idx[i] (sorted,
+ * distinct) has weights dense[i * nlabels + l]. Weights are quantised to 8
+ * bits per label; rows whose weights are all below prune in magnitude (or
+ * quantise to 0) are dropped. Takes ownership of labels (the array and its
+ * strings) and info.
+ */
+struct text_model *text__model_from_rows(const struct text__feat_opts *fo, char **labels,
+					  size_t nlabels, const uint32_t *idx, size_t nfeat,
+					  const float *dense, const float *bias, double temperature,
+					  double prune, json_t *info);
 /* Raw scores z[nlabels] of a feature vector. */
 void text__model_scores(const struct text_model *m, const struct text__fvec *fv, double *z);
 /* probs = softmax(z / t); returns the arg max. */

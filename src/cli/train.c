@@ -1,0 +1,162 @@
+/*
+ * frontline train category|sentiment --in TRAIN.jsonl --out MODEL: trains a
+ * linear classifier (src/text) on rows {"text": ..., "label": ...} with any
+ * label set and writes the model file. The two tasks differ only in their
+ * defaults and in the task recorded in the model; docs/QUALITY.md has the
+ * commands that made the models in data/models/.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "text/text.h"
+#include "util/util.h"
+
+static const char *const train_usage[] = {
+	"frontline train category|sentiment|emotion --in TRAIN.jsonl --out MODEL [options]",
+	NULL,
+};
+
+static int train_task(int argc, char **argv, const char *task)
+{
+	const char *in = NULL, *out = NULL;
+	long bits, epochs, cmin, cmax, seed = 1;
+	double l2, lr, holdout, prune;
+	bool no_bigrams = false, no_words = false, verbose = false, json = false;
+	struct text_train_opts o;
+	const struct cli_option opts[] = {
+		{ CLI_OPT_STRING, 'i', "in", &in, "FILE", "training rows, JSON lines {\"text\",\"label\"}" },
+		{ CLI_OPT_STRING, 'o', "out", &out, "MODEL", "model file to write" },
+		{ CLI_OPT_INT, 0, "hash-bits", &bits, "N", "feature space 2^N (default 20)" },
+		{ CLI_OPT_INT, 0, "epochs", &epochs, "N", "most passes over the data (default 20)" },
+		{ CLI_OPT_DOUBLE, 0, "l2", &l2, "X", "L2 regularisation (default 1e-5)" },
+		{ CLI_OPT_DOUBLE, 0, "lr", &lr, "X", "AdaGrad learning rate (default 0.5)" },
+		{ CLI_OPT_INT, 0, "char-min", &cmin, "N", "shortest character n-gram, 0: none (default 2)" },
+		{ CLI_OPT_INT, 0, "char-max", &cmax, "N", "longest character n-gram (default 5)" },
+		{ CLI_OPT_BOOL, 0, "no-bigrams", &no_bigrams, NULL, "no word bigrams" },
+		{ CLI_OPT_BOOL, 0, "no-words", &no_words, NULL, "no word unigrams" },
+		{ CLI_OPT_DOUBLE, 0, "holdout", &holdout, "X", "share held out for calibration (default 0.1)" },
+		{ CLI_OPT_DOUBLE, 0, "prune", &prune, "X", "drop weights smaller than X (default 1e-3)" },
+		{ CLI_OPT_INT, 0, "seed", &seed, "N", "shuffling seed (default 1)" },
+		{ CLI_OPT_BOOL, 'v', "verbose", &verbose, NULL, "progress per epoch on stderr" },
+		{ CLI_OPT_BOOL, 0, "json", &json, NULL, "print the model's summary as JSON" },
+		CLI_OPTIONS_END,
+	};
+	struct text_dataset *d = NULL;
+	struct text_model *m = NULL;
+	json_t *info;
+	char *err = NULL, *s;
+	struct stat sb;
+	int argi, rc;
+
+	text_train_defaults(&o);
+	bits = o.hash_bits;
+	epochs = o.epochs;
+	cmin = o.char_min;
+	cmax = o.char_max;
+	l2 = o.l2;
+	lr = o.lr;
+	holdout = o.holdout;
+	prune = o.prune;
+	rc = cli_parse(argc, argv, opts, train_usage, &argi);
+	if (rc != CLI_PARSED)
+		return cli_parse_status(rc);
+	if (argi < argc)
+		return cli_usage_error(train_usage, opts, "unexpected argument '%s'", argv[argi]);
+	if (!in || !out)
+		return cli_usage_error(train_usage, opts, "--in and --out are required");
+	if (bits < 8 || bits > 26 || epochs < 1 || epochs > 1000 || cmin < 0 || cmax < 0 || cmax > 16 ||
+	    (cmin && cmin > cmax) || l2 < 0 || lr <= 0 || holdout < 0 || holdout >= 1 || prune < 0)
+		return cli_usage_error(train_usage, opts, "a setting is out of range");
+	o.hash_bits = (unsigned)bits;
+	o.epochs = (unsigned)epochs;
+	o.char_min = (unsigned)cmin;
+	o.char_max = (unsigned)cmax;
+	o.l2 = l2;
+	o.lr = lr;
+	o.holdout = holdout;
+	o.prune = prune;
+	o.seed = (uint64_t)seed;
+	o.bigrams = !no_bigrams;
+	o.words = !no_words;
+	o.verbose = verbose;
+
+	d = text_dataset_new();
+	rc = text_dataset_load_jsonl(d, in, &err);
+	if (rc) {
+		rc = cli_error(rc == TEXT_EIO ? EX_NOINPUT : EX_DATAERR, "%s", err);
+		goto out;
+	}
+	if (!text_dataset_size(d)) {
+		rc = cli_error(EX_DATAERR, "'%s' has no rows", in);
+		goto out;
+	}
+	rc = text_train(d, &o, &m, &err);
+	if (rc) {
+		rc = cli_error(EX_DATAERR, "cannot train on '%s': %s", in, err);
+		goto out;
+	}
+	text_model_info_set(m, "task", json_string(task));
+	rc = text_model_save(m, out, &err);
+	if (rc) {
+		rc = cli_error(EX_CANTCREAT, "%s", err);
+		goto out;
+	}
+	info = json_deep_copy(text_model_info(m));
+	json_object_del(info, "scales");
+	json_object_set_new(info, "labels", json_integer((json_int_t)text_model_nlabels(m)));
+	if (!stat(out, &sb))
+		json_object_set_new(info, "file_bytes", json_integer((json_int_t)sb.st_size));
+	if (json) {
+		s = json_dumps(info, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		puts(s);
+		free(s);
+	} else {
+		printf("trained %s model '%s': %zu rows, %zu labels, %lld epochs, %lld bytes\n", task, out,
+		       text_dataset_size(d), text_model_nlabels(m),
+		       (long long)fl_json_int(info, "epochs", 0), (long long)fl_json_int(info, "file_bytes", 0));
+		if (json_object_get(info, "held_out_accuracy"))
+			printf("held-out %lld rows: accuracy %.4f, ECE %.4f raw -> %.4f calibrated\n",
+			       (long long)fl_json_int(info, "held_out", 0),
+			       fl_json_num(info, "held_out_accuracy", 0), fl_json_num(info, "held_out_ece_raw", 0),
+			       fl_json_num(info, "held_out_ece", 0));
+	}
+	json_decref(info);
+	rc = EX_OK;
+out:
+	free(err);
+	text_model_free(m);
+	text_dataset_free(d);
+	return rc;
+}
+
+static int train_category(int argc, char **argv, struct cli_ctx *ctx)
+{
+	(void)ctx;
+	return train_task(argc, argv, "category");
+}
+
+static int train_sentiment(int argc, char **argv, struct cli_ctx *ctx)
+{
+	(void)ctx;
+	return train_task(argc, argv, "sentiment");
+}
+
+static int train_emotion(int argc, char **argv, struct cli_ctx *ctx)
+{
+	(void)ctx;
+	return train_task(argc, argv, "emotion");
+}
+
+int cmd_train(int argc, char **argv, struct cli_ctx *ctx)
+{
+	static const struct cli_command sub[] = {
+		{ "category", train_category, "train a category (or any label set) classifier" },
+		{ "sentiment", train_sentiment, "train a sentiment classifier (very_negative..very_positive)" },
+		{ "emotion", train_emotion, "train an emotion classifier (GoEmotions-style labels)" },
+		{ NULL, NULL, NULL },
+	};
+
+	return cli_dispatch(argc - 1, argv + 1, sub, train_usage, ctx);
+}

@@ -1,0 +1,234 @@
+/*
+ * Evaluation of a model on labelled rows: accuracy, per-label precision,
+ * recall and F1, macro F1, the confusion matrix, calibration (ECE, NLL),
+ * out-of-scope routing at a confidence threshold, and Pearson r of the
+ * sentiment valence against human ratings. The CLI (`frontline eval`) prints
+ * what this returns; the tests call it directly.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text_int.h"
+
+double text_pearson(const double *x, const double *y, size_t n)
+{
+	double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+	size_t i;
+
+	if (n < 2)
+		return NAN;
+	for (i = 0; i < n; i++) {
+		mx += x[i];
+		my += y[i];
+	}
+	mx /= (double)n;
+	my /= (double)n;
+	for (i = 0; i < n; i++) {
+		sxy += (x[i] - mx) * (y[i] - my);
+		sxx += (x[i] - mx) * (x[i] - mx);
+		syy += (y[i] - my) * (y[i] - my);
+	}
+	if (sxx <= 0 || syy <= 0)
+		return NAN;
+	return sxy / sqrt(sxx * syy);
+}
+
+static double label_valence(const char *name, bool five)
+{
+	if (!strcmp(name, "very_negative"))
+		return -1;
+	if (!strcmp(name, "negative"))
+		return five ? -0.5 : -1;
+	if (!strcmp(name, "neutral"))
+		return 0;
+	if (!strcmp(name, "positive"))
+		return five ? 0.5 : 1;
+	if (!strcmp(name, "very_positive"))
+		return 1;
+	return NAN;
+}
+
+double text_model_valence(const struct text_model *m, const double *probs)
+{
+	bool five = text_model_label_index(m, "very_negative") >= 0 ||
+		    text_model_label_index(m, "very_positive") >= 0;
+	double v = 0, mass = 0;
+	size_t l;
+
+	for (l = 0; l < m->nlabels; l++) {
+		double x = label_valence(m->labels[l], five);
+
+		if (isnan(x))
+			continue;
+		v += probs[l] * x;
+		mass += probs[l];
+	}
+	return mass > 0 ? v / mass : NAN;
+}
+
+static const char *collapse(const char *label, bool on)
+{
+	if (on && !strcmp(label, "very_negative"))
+		return "negative";
+	if (on && !strcmp(label, "very_positive"))
+		return "positive";
+	return label;
+}
+
+struct names {
+	const char **v;
+	size_t n;
+};
+
+static size_t name_index(struct names *nm, const char *s, bool add)
+{
+	size_t i;
+
+	for (i = 0; i < nm->n; i++)
+		if (!strcmp(nm->v[i], s))
+			return i;
+	if (!add)
+		return (size_t)-1;
+	nm->v = fl_reallocarray(nm->v, nm->n + 1, sizeof(*nm->v));
+	nm->v[nm->n] = s;
+	return nm->n++;
+}
+
+json_t *text_evaluate(const struct text_model *m, const struct text_dataset *d,
+		      const struct text_eval_opts *o)
+{
+	struct text_eval_opts none = { NULL, 0, false };
+	struct names nm = { NULL, 0 };
+	size_t n = text_dataset_size(d), L = m->nlabels, K, i, k, right = 0, *conf_m, nscored = 0;
+	size_t *map = fl_calloc(L, sizeof(*map)), rej = (size_t)-1;
+	size_t in_n = 0, in_right = 0, oos_n = 0, oos_hit = 0, oos_pred = 0;
+	double *probs = fl_calloc(L, sizeof(*probs)), *cp, *conf = fl_calloc(n + 1, sizeof(*conf));
+	double *sx = fl_calloc(n + 1, sizeof(*sx)), *sy = fl_calloc(n + 1, sizeof(*sy));
+	double nll = 0, macro = 0, weighted = 0;
+	bool *ok = fl_calloc(n + 1, sizeof(*ok));
+	json_t *res, *labels, *matrix, *names;
+
+	if (!o)
+		o = &none;
+	for (i = 0; i < L; i++)
+		map[i] = name_index(&nm, collapse(m->labels[i], o->collapse3), true);
+	if (o->reject_label)
+		rej = name_index(&nm, o->reject_label, true);
+	for (i = 0; i < n; i++)
+		name_index(&nm, text_dataset_label(d, i), true);
+	K = nm.n;
+	cp = fl_calloc(K, sizeof(*cp));
+	conf_m = fl_calloc(K * K, sizeof(*conf_m));
+	for (i = 0; i < n; i++) {
+		size_t gold = name_index(&nm, text_dataset_label(d, i), false), pred = 0;
+		double s = text_dataset_score(d, i);
+
+		text_model_predict(m, text_dataset_text(d, i), probs);
+		memset(cp, 0, K * sizeof(*cp));
+		for (k = 0; k < L; k++)
+			cp[map[k]] += probs[k];
+		for (k = 1; k < K; k++)
+			if (cp[k] > cp[pred])
+				pred = k;
+		conf[i] = cp[pred];
+		if (o->reject_label && cp[pred] < o->threshold)
+			pred = rej;
+		ok[i] = pred == gold;
+		right += ok[i];
+		nll -= log(cp[gold] > 1e-12 ? cp[gold] : 1e-12);
+		conf_m[gold * K + pred]++;
+		if (o->reject_label) {
+			if (gold == rej) {
+				oos_n++;
+				oos_hit += pred == rej;
+			} else {
+				in_n++;
+				in_right += pred == gold;
+			}
+			oos_pred += pred == rej;
+		}
+		if (!isnan(s)) {
+			double v = text_model_valence(m, probs);
+
+			if (!isnan(v)) {
+				sx[nscored] = v;
+				sy[nscored++] = s;
+			}
+		}
+	}
+	labels = json_object();
+	for (k = 0; k < K; k++) {
+		size_t tp = conf_m[k * K + k], col = 0, row = 0, j;
+		double p, r, f1;
+
+		for (j = 0; j < K; j++) {
+			col += conf_m[j * K + k];
+			row += conf_m[k * K + j];
+		}
+		p = col ? (double)tp / (double)col : 0;
+		r = row ? (double)tp / (double)row : 0;
+		f1 = p + r > 0 ? 2 * p * r / (p + r) : 0;
+		if (!row && !col)
+			continue; /* a model label absent from the data and never predicted */
+		json_object_set_new(labels, nm.v[k], json_pack("{s:f, s:f, s:f, s:I}", "precision", p,
+								"recall", r, "f1", f1, "support",
+								(json_int_t)row));
+		if (row) {
+			macro += f1;
+			weighted += f1 * (double)row;
+		}
+	}
+	{
+		size_t with_support = 0;
+
+		for (k = 0; k < K; k++) {
+			size_t row = 0, j;
+
+			for (j = 0; j < K; j++)
+				row += conf_m[k * K + j];
+			with_support += row > 0;
+		}
+		macro = with_support ? macro / (double)with_support : 0;
+	}
+	names = json_array();
+	matrix = json_array();
+	for (k = 0; k < K; k++) {
+		json_t *rowj = json_array();
+		size_t j;
+
+		json_array_append_new(names, json_string(nm.v[k]));
+		for (j = 0; j < K; j++)
+			json_array_append_new(rowj, json_integer((json_int_t)conf_m[k * K + j]));
+		json_array_append_new(matrix, rowj);
+	}
+	res = json_pack("{s:I, s:f, s:f, s:f, s:f, s:f, s:o, s:{s:o, s:o}}", "n", (json_int_t)n,
+			"accuracy", n ? (double)right / (double)n : 0, "macro_f1", macro,
+			"weighted_f1", n ? weighted / (double)n : 0,
+			"ece", text_ece(conf, ok, n, 15), "nll", n ? nll / (double)n : 0,
+			"labels", labels, "confusion", "labels", names, "matrix", matrix);
+	if (o->reject_label) {
+		json_object_set_new(res, "threshold", json_real(o->threshold));
+		json_object_set_new(res, "in_scope_accuracy",
+				    json_real(in_n ? (double)in_right / (double)in_n : 0));
+		json_object_set_new(res, "oos_recall", json_real(oos_n ? (double)oos_hit / (double)oos_n : 0));
+		json_object_set_new(res, "oos_precision",
+				    json_real(oos_pred ? (double)oos_hit / (double)oos_pred : 0));
+	}
+	if (nscored >= 2) {
+		double r = text_pearson(sx, sy, nscored);
+
+		json_object_set_new(res, "n_scored", json_integer((json_int_t)nscored));
+		json_object_set_new(res, "pearson_r", isnan(r) ? json_null() : json_real(r));
+	}
+	free(nm.v);
+	free(map);
+	free(probs);
+	free(cp);
+	free(conf);
+	free(conf_m);
+	free(sx);
+	free(sy);
+	free(ok);
+	return res;
+}

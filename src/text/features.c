@@ -1,0 +1,214 @@
+/*
+ * Hashed features of a text, shared by training and prediction so that the
+ * two can never disagree. Each feature is a 64-bit FNV-1a hash of a kind byte
+ * and a string, cut to hash_bits. Groups (words+bigrams+cues, character
+ * n-grams) are each scaled to unit L2 norm, then the whole vector is, so that
+ * long texts and long words do not drown the rest.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text_int.h"
+
+enum feat_kind {
+	F_WORD = 1, F_NEG, F_BOOST, F_BIGRAM, F_CHAR, F_KIND, F_SYMBOL, F_CUE,
+};
+
+uint64_t text__hash(const void *data, size_t len, uint64_t seed)
+{
+	const unsigned char *p = data;
+	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	/* a final mix: FNV's low bits are weak for short keys */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static void fv_push(struct text__fvec *fv, uint32_t idx, float val)
+{
+	if (fv->n == fv->alloc) {
+		fv->alloc = fv->alloc ? fv->alloc * 2 : 256;
+		fv->v = fl_reallocarray(fv->v, fv->alloc, sizeof(*fv->v));
+	}
+	fv->v[fv->n].idx = idx;
+	fv->v[fv->n].val = val;
+	fv->n++;
+}
+
+static void add(struct text__fvec *fv, uint32_t mask, enum feat_kind k, const char *s, size_t n)
+{
+	fv_push(fv, (uint32_t)(text__hash(s, n, (uint64_t)k * 0x9e3779b97f4a7c15ULL) & mask), 1.0f);
+}
+
+static void add2(struct text__fvec *fv, uint32_t mask, const char *a, size_t na, const char *b, size_t nb)
+{
+	uint64_t h = text__hash(a, na, (uint64_t)F_BIGRAM * 0x9e3779b97f4a7c15ULL);
+
+	h = text__hash(b, nb, h);
+	fv_push(fv, (uint32_t)(h & mask), 1.0f);
+}
+
+static int cmp_feat(const void *a, const void *b)
+{
+	const struct text__feat *x = a, *y = b;
+
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Sorts, merges duplicates with 1 + log(count), scales to unit norm. */
+static void finish_group(struct text__fvec *fv, size_t start)
+{
+	size_t i, o;
+	double norm = 0;
+
+	if (fv->n <= start)
+		return;
+	qsort(fv->v + start, fv->n - start, sizeof(*fv->v), cmp_feat);
+	for (i = start, o = start; i < fv->n; o++) {
+		size_t j = i;
+		float c = 0;
+
+		while (j < fv->n && fv->v[j].idx == fv->v[i].idx)
+			c += fv->v[j++].val;
+		fv->v[o].idx = fv->v[i].idx;
+		fv->v[o].val = 1.0f + logf(c);
+		norm += (double)fv->v[o].val * fv->v[o].val;
+		i = j;
+	}
+	fv->n = o;
+	norm = sqrt(norm);
+	for (i = start; i < fv->n; i++)
+		fv->v[i].val = (float)(fv->v[i].val / norm);
+}
+
+/* The unit of a token for words and bigrams: a stem or a placeholder. */
+static const char *unit_of(const struct text_token *t, struct text_stemmer *st, size_t *n,
+			   struct fl_buf *scratch)
+{
+	const char *r;
+
+	switch (t->kind) {
+	case TEXT_TOK_WORD:
+		r = text_stem(st, t->norm, t->norm_len, n);
+		fl_buf_reset(scratch);
+		fl_buf_add(scratch, r, *n);
+		return scratch->buf;
+	case TEXT_TOK_NUMBER: *n = 5; return "<num>";
+	case TEXT_TOK_URL: *n = 5; return "<url>";
+	case TEXT_TOK_EMAIL: *n = 7; return "<email>";
+	case TEXT_TOK_ORDER_ID: *n = 7; return "<order>";
+	case TEXT_TOK_EMOJI:
+	case TEXT_TOK_EMOTICON:
+		*n = t->norm_len;
+		return t->norm;
+	case TEXT_TOK_PUNCT:
+		break;
+	}
+	*n = 0;
+	return NULL;
+}
+
+static void char_ngrams(const struct text__feat_opts *o, struct text__fvec *fv, uint32_t mask,
+			const char *w, size_t n)
+{
+	char buf[66];
+	size_t len, i, k;
+
+	if (n > 64)
+		n = 64;
+	buf[0] = '<';
+	memcpy(buf + 1, w, n);
+	buf[n + 1] = '>';
+	len = n + 2;
+	for (k = o->char_min; k <= o->char_max; k++)
+		for (i = 0; i + k <= len; i++) {
+			/* skip n-grams that start inside a UTF-8 sequence */
+			if (((unsigned char)buf[i] & 0xC0) == 0x80)
+				continue;
+			add(fv, mask, F_CHAR, buf + i, k);
+		}
+}
+
+void text__features(const struct text__feat_opts *o, const char *text, struct text_stemmer *st,
+		    struct text_tokens *tokens, struct text__fvec *fv)
+{
+	uint32_t mask = (uint32_t)((1ULL << o->hash_bits) - 1);
+	struct fl_buf cur = FL_BUF_INIT, prev = FL_BUF_INIT, tmp = FL_BUF_INIT;
+	size_t i, start, caps = 0, words = 0, bangs = 0;
+	bool have_prev = false;
+
+	fv->n = 0;
+	text_tokens_reset(tokens);
+	text_tokenize(text, strlen(text), tokens);
+	for (i = 0; i < tokens->n; i++) {
+		const struct text_token *t = &tokens->v[i];
+		const char *u;
+		size_t n;
+
+		if (t->kind == TEXT_TOK_PUNCT) {
+			if (t->norm[0] == '!' || t->norm[0] == '?') {
+				add(fv, mask, F_SYMBOL, t->norm, t->norm_len > 2 ? 2 : t->norm_len);
+				if (t->norm[0] == '!')
+					bangs += t->norm_len;
+			}
+			have_prev = false;
+			continue;
+		}
+		u = unit_of(t, st, &n, &tmp);
+		fl_buf_reset(&cur);
+		fl_buf_add(&cur, u, n);
+		if (t->kind == TEXT_TOK_WORD) {
+			words++;
+			if (t->flags & TEXT_TOK_ALLCAPS)
+				caps++;
+			if (o->words)
+				add(fv, mask, F_WORD, cur.buf, cur.len);
+			if (o->words && (t->flags & TEXT_TOK_NEGATED))
+				add(fv, mask, F_NEG, cur.buf, cur.len);
+			if (o->words && (t->flags & TEXT_TOK_INTENSIFIED))
+				add(fv, mask, F_BOOST, cur.buf, cur.len);
+		} else {
+			add(fv, mask, t->kind == TEXT_TOK_EMOJI || t->kind == TEXT_TOK_EMOTICON ? F_SYMBOL : F_KIND,
+			    cur.buf, cur.len);
+		}
+		if (o->bigrams && have_prev)
+			add2(fv, mask, prev.buf, prev.len, cur.buf, cur.len);
+		have_prev = true;
+		fl_buf_reset(&prev);
+		fl_buf_add(&prev, cur.buf, cur.len);
+	}
+	if (caps && words >= 3 && caps * 2 >= words)
+		add(fv, mask, F_CUE, "allcaps", 7);
+	else if (caps)
+		add(fv, mask, F_CUE, "somecaps", 8);
+	if (bangs >= 3)
+		add(fv, mask, F_CUE, "bangs", 5);
+	finish_group(fv, 0);
+	start = fv->n;
+	if (o->char_min && o->char_max >= o->char_min)
+		for (i = 0; i < tokens->n; i++)
+			if (tokens->v[i].kind == TEXT_TOK_WORD)
+				char_ngrams(o, fv, mask, tokens->v[i].norm, tokens->v[i].norm_len);
+	finish_group(fv, start);
+	if (start && fv->n > start) /* two unit groups: the whole has norm sqrt(2) */
+		for (i = 0; i < fv->n; i++)
+			fv->v[i].val *= (float)M_SQRT1_2;
+	fl_buf_release(&cur);
+	fl_buf_release(&prev);
+	fl_buf_release(&tmp);
+}
+
+void text__fvec_release(struct text__fvec *fv)
+{
+	free(fv->v);
+	fv->v = NULL;
+	fv->n = fv->alloc = 0;
+}

@@ -1,0 +1,565 @@
+/*
+ * Training: data sets from JSON lines, and multinomial logistic regression
+ * fitted by AdaGrad over the hashed features of features.c.
+ *
+ * Procedure (text_train): featurise every row once; hold out a share of the
+ * rows by a stable hash of their text; train on the rest, scoring the
+ * held-out rows after each epoch to pick the number of epochs; fit the
+ * softmax temperature on the held-out rows (minimum negative log-likelihood:
+ * temperature scaling); refit on all rows with the chosen epochs; quantise.
+ * The model's info records the held-out accuracy and the expected
+ * calibration error before and after scaling. Deterministic for a given seed.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text_int.h"
+
+struct text_dataset {
+	char **text, **label;
+	double *score;
+	size_t n, alloc;
+};
+
+struct text_dataset *text_dataset_new(void)
+{
+	return fl_calloc(1, sizeof(struct text_dataset));
+}
+
+void text_dataset_free(struct text_dataset *d)
+{
+	size_t i;
+
+	if (!d)
+		return;
+	for (i = 0; i < d->n; i++) {
+		free(d->text[i]);
+		free(d->label[i]);
+	}
+	free(d->text);
+	free(d->label);
+	free(d->score);
+	free(d);
+}
+
+static void dataset_add(struct text_dataset *d, const char *text, const char *label, double score)
+{
+	if (d->n == d->alloc) {
+		d->alloc = d->alloc ? d->alloc * 2 : 256;
+		d->text = fl_reallocarray(d->text, d->alloc, sizeof(*d->text));
+		d->label = fl_reallocarray(d->label, d->alloc, sizeof(*d->label));
+		d->score = fl_reallocarray(d->score, d->alloc, sizeof(*d->score));
+	}
+	d->text[d->n] = fl_strdup(text);
+	d->label[d->n] = fl_strdup(label);
+	d->score[d->n] = score;
+	d->n++;
+}
+
+void text_dataset_add(struct text_dataset *d, const char *text, const char *label)
+{
+	dataset_add(d, text, label, NAN);
+}
+
+size_t text_dataset_size(const struct text_dataset *d)
+{
+	return d->n;
+}
+
+const char *text_dataset_text(const struct text_dataset *d, size_t i)
+{
+	return i < d->n ? d->text[i] : NULL;
+}
+
+const char *text_dataset_label(const struct text_dataset *d, size_t i)
+{
+	return i < d->n ? d->label[i] : NULL;
+}
+
+double text_dataset_score(const struct text_dataset *d, size_t i)
+{
+	return i < d->n ? d->score[i] : NAN;
+}
+
+int text_dataset_load_jsonl(struct text_dataset *d, const char *path, char **err)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL, numbuf[32];
+	size_t cap = 0, lineno = 0;
+	ssize_t n;
+	int rc = TEXT_EDATA;
+
+	if (!f) {
+		if (err)
+			*err = fl_asprintf("cannot open '%s': %s", path, strerror(errno));
+		return TEXT_EIO;
+	}
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		json_error_t jerr;
+		json_t *row, *jt, *jl, *js;
+		const char *label;
+		size_t len = (size_t)n;
+
+		lineno++;
+		if (!*fl_str_trim(line, &len) || !len)
+			continue;
+		row = json_loadb(line, (size_t)n, JSON_DISABLE_EOF_CHECK, &jerr);
+		if (!row) {
+			if (err)
+				*err = fl_asprintf("'%s' line %zu: invalid JSON: %s", path, lineno, jerr.text);
+			goto out;
+		}
+		jt = json_object_get(row, "text");
+		jl = json_object_get(row, "label");
+		js = json_object_get(row, "score");
+		if (!json_is_string(jt) || !(json_is_string(jl) || json_is_integer(jl)) ||
+		    (js && !json_is_number(js))) {
+			if (err)
+				*err = fl_asprintf("'%s' line %zu: expected {\"text\": string, \"label\": string%s}",
+						   path, lineno, js ? ", \"score\": number" : "");
+			json_decref(row);
+			goto out;
+		}
+		if (json_is_integer(jl)) {
+			snprintf(numbuf, sizeof(numbuf), "%lld", (long long)json_integer_value(jl));
+			label = numbuf;
+		} else {
+			label = json_string_value(jl);
+		}
+		if (!*label) {
+			if (err)
+				*err = fl_asprintf("'%s' line %zu: empty label", path, lineno);
+			json_decref(row);
+			goto out;
+		}
+		dataset_add(d, json_string_value(jt), label, js ? json_number_value(js) : NAN);
+		json_decref(row);
+	}
+	if (ferror(f)) {
+		if (err)
+			*err = fl_asprintf("cannot read '%s': %s", path, strerror(errno));
+		rc = TEXT_EIO;
+		goto out;
+	}
+	rc = TEXT_OK;
+out:
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+/* ---- training ---- */
+
+void text_train_defaults(struct text_train_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->hash_bits = 20;
+	o->words = true;
+	o->bigrams = true;
+	o->char_min = 2;
+	o->char_max = 5;
+	o->l2 = 1e-5;
+	o->lr = 0.5;
+	o->epochs = 20;
+	o->holdout = 0.1;
+	o->prune = 1e-3;
+	o->seed = 1;
+}
+
+/* The featurised rows, with feature indices made compact (0..nf). */
+struct rows {
+	size_t n, nf;
+	size_t *start;        /* [n + 1] into feat */
+	struct text__feat *feat;
+	int *y;
+	bool *held;
+	uint32_t *hashed;     /* [nf]: compact -> hashed index */
+};
+
+struct fit {
+	size_t nf, L;
+	float *w, *g;         /* [nf * L] weights and AdaGrad sums */
+	double *b, *gb;       /* [L] */
+};
+
+static uint64_t rng_next(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545F4914F6CDD1DULL;
+}
+
+static void fit_init(struct fit *f, size_t nf, size_t L)
+{
+	f->nf = nf;
+	f->L = L;
+	f->w = fl_calloc(nf * L, sizeof(*f->w));
+	f->g = fl_calloc(nf * L, sizeof(*f->g));
+	f->b = fl_calloc(L, sizeof(*f->b));
+	f->gb = fl_calloc(L, sizeof(*f->gb));
+}
+
+static void fit_release(struct fit *f)
+{
+	free(f->w);
+	free(f->g);
+	free(f->b);
+	free(f->gb);
+}
+
+static void scores(const struct fit *f, const struct rows *r, size_t i, double *z)
+{
+	size_t k, l;
+
+	for (l = 0; l < f->L; l++)
+		z[l] = f->b[l];
+	for (k = r->start[i]; k < r->start[i + 1]; k++) {
+		const float *w = f->w + (size_t)r->feat[k].idx * f->L;
+		double x = r->feat[k].val;
+
+		for (l = 0; l < f->L; l++)
+			z[l] += x * w[l];
+	}
+}
+
+static void step(struct fit *f, const struct rows *r, size_t i, const struct text_train_opts *o,
+		 double *z, double *p)
+{
+	size_t k, l, L = f->L;
+
+	scores(f, r, i, z);
+	text__softmax(z, L, 1.0, p);
+	p[r->y[i]] -= 1.0; /* p is now the gradient of the loss in z */
+	for (l = 0; l < L; l++) {
+		f->gb[l] += p[l] * p[l];
+		f->b[l] -= o->lr * p[l] / (sqrt(f->gb[l]) + 1e-8);
+	}
+	for (k = r->start[i]; k < r->start[i + 1]; k++) {
+		float *w = f->w + (size_t)r->feat[k].idx * L, *g = f->g + (size_t)r->feat[k].idx * L;
+		float x = r->feat[k].val, lr = (float)o->lr, l2 = (float)o->l2;
+
+		for (l = 0; l < L; l++) {
+			float gr = (float)p[l] * x + l2 * w[l];
+
+			g[l] += gr * gr;
+			w[l] -= lr * gr / (sqrtf(g[l]) + 1e-8f);
+		}
+	}
+}
+
+static void epoch(struct fit *f, const struct rows *r, size_t *order, size_t n,
+		  const struct text_train_opts *o, uint64_t *rng, double *z, double *p)
+{
+	size_t i;
+
+	for (i = n; i > 1; i--) {
+		size_t j = (size_t)(rng_next(rng) % i), t = order[i - 1];
+
+		order[i - 1] = order[j];
+		order[j] = t;
+	}
+	for (i = 0; i < n; i++)
+		step(f, r, order[i], o, z, p);
+}
+
+double text_ece(const double *conf, const bool *correct, size_t n, size_t bins)
+{
+	double *sc = fl_calloc(bins, sizeof(*sc)), *sa = fl_calloc(bins, sizeof(*sa)), e = 0;
+	size_t *cnt = fl_calloc(bins, sizeof(*cnt)), i, b;
+
+	for (i = 0; i < n; i++) {
+		b = (size_t)(conf[i] * (double)bins);
+		if (b >= bins)
+			b = bins - 1;
+		sc[b] += conf[i];
+		sa[b] += correct[i];
+		cnt[b]++;
+	}
+	for (b = 0; b < bins && n; b++)
+		if (cnt[b])
+			e += fabs(sa[b] - sc[b]) / (double)n;
+	free(sc);
+	free(sa);
+	free(cnt);
+	return e;
+}
+
+static double nll_at(const double *z, const int *y, size_t n, size_t L, double t, double *p)
+{
+	double s = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		text__softmax(z + i * L, L, t, p);
+		s -= log(p[y[i]] > 1e-300 ? p[y[i]] : 1e-300);
+	}
+	return s / (double)n;
+}
+
+/* Temperature scaling: golden-section search of log t in [-3, 3]. */
+static double fit_temperature(const double *z, const int *y, size_t n, size_t L, double *p)
+{
+	const double gr = (sqrt(5.0) - 1) / 2;
+	double a = -3, b = 3, c = b - gr * (b - a), d = a + gr * (b - a);
+	int it;
+
+	for (it = 0; it < 60; it++) {
+		if (nll_at(z, y, n, L, exp(c), p) < nll_at(z, y, n, L, exp(d), p))
+			b = d;
+		else
+			a = c;
+		c = b - gr * (b - a);
+		d = a + gr * (b - a);
+	}
+	return exp((a + b) / 2);
+}
+
+static double ece_at(const double *z, const int *y, size_t n, size_t L, double t, double *p,
+		     double *acc)
+{
+	double *conf = fl_calloc(n ? n : 1, sizeof(*conf)), e;
+	bool *ok = fl_calloc(n ? n : 1, sizeof(*ok));
+	size_t i, right = 0;
+
+	for (i = 0; i < n; i++) {
+		int best = text__softmax(z + i * L, L, t, p);
+
+		conf[i] = p[best];
+		ok[i] = best == y[i];
+		right += ok[i];
+	}
+	e = text_ece(conf, ok, n, 15);
+	if (acc)
+		*acc = n ? (double)right / (double)n : 0;
+	free(conf);
+	free(ok);
+	return e;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Featurises d into r; labels sorted and distinct into *labels. */
+static void featurise(const struct text_dataset *d, const struct text_train_opts *o,
+		      const struct text__feat_opts *fo, struct rows *r, char ***labels, size_t *L)
+{
+	struct text_stemmer *st = text_stemmer_new();
+	struct text_tokens tokens = TEXT_TOKENS_INIT;
+	struct text__fvec fv = { 0 };
+	uint32_t *map = fl_calloc((size_t)1 << fo->hash_bits, sizeof(*map));
+	size_t i, k, cap = 0, nl = 0;
+	char **lab = fl_calloc(d->n, sizeof(*lab));
+
+	for (i = 0; i < d->n; i++)
+		lab[i] = d->label[i];
+	qsort(lab, d->n, sizeof(*lab), cmp_str);
+	for (i = 0; i < d->n; i++)
+		if (!nl || strcmp(lab[nl - 1], lab[i]))
+			lab[nl++] = lab[i];
+	*labels = fl_calloc(nl, sizeof(**labels));
+	for (i = 0; i < nl; i++)
+		(*labels)[i] = fl_strdup(lab[i]);
+	*L = nl;
+	free(lab);
+
+	memset(r, 0, sizeof(*r));
+	r->n = d->n;
+	r->start = fl_calloc(d->n + 1, sizeof(*r->start));
+	r->y = fl_calloc(d->n, sizeof(*r->y));
+	r->held = fl_calloc(d->n, sizeof(*r->held));
+	for (i = 0; i < d->n; i++) {
+		char **hit = bsearch(&d->label[i], *labels, nl, sizeof(char *), cmp_str);
+		uint64_t h = text__hash(d->text[i], strlen(d->text[i]), 0);
+
+		r->y[i] = (int)(hit - *labels);
+		r->held[i] = (double)(h % 10000) < o->holdout * 10000.0;
+		text__features(fo, d->text[i], st, &tokens, &fv);
+		if (r->start[i] + fv.n > cap) {
+			cap = (r->start[i] + fv.n) * 2;
+			r->feat = fl_reallocarray(r->feat, cap, sizeof(*r->feat));
+		}
+		for (k = 0; k < fv.n; k++) {
+			uint32_t idx = fv.v[k].idx;
+
+			if (!map[idx]) {
+				if (r->nf % 65536 == 0)
+					r->hashed = fl_reallocarray(r->hashed, r->nf + 65536, sizeof(*r->hashed));
+				r->hashed[r->nf++] = idx;
+				map[idx] = (uint32_t)r->nf;
+			}
+			r->feat[r->start[i] + k].idx = map[idx] - 1;
+			r->feat[r->start[i] + k].val = fv.v[k].val;
+		}
+		r->start[i + 1] = r->start[i] + fv.n;
+	}
+	free(map);
+	text__fvec_release(&fv);
+	text_tokens_release(&tokens);
+	text_stemmer_free(st);
+}
+
+static void rows_release(struct rows *r)
+{
+	free(r->start);
+	free(r->feat);
+	free(r->y);
+	free(r->held);
+	free(r->hashed);
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+	const uint32_t *x = a, *y = b;
+
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* Weights by sorted hashed index, for text__model_from_rows. */
+static struct text_model *to_model(const struct fit *f, const struct rows *r,
+				   const struct text__feat_opts *fo, char **labels, double t,
+				   double prune, json_t *info)
+{
+	uint32_t *pairs = fl_calloc(r->nf * 2 + 2, sizeof(*pairs)), *idx = fl_calloc(r->nf + 1, sizeof(*idx));
+	float *w = fl_calloc(r->nf * f->L + 1, sizeof(*w)), *bias = fl_calloc(f->L, sizeof(*bias));
+	struct text_model *m;
+	size_t i, l;
+
+	for (i = 0; i < r->nf; i++) {
+		pairs[2 * i] = r->hashed[i];
+		pairs[2 * i + 1] = (uint32_t)i;
+	}
+	qsort(pairs, r->nf, 2 * sizeof(*pairs), cmp_pair);
+	for (i = 0; i < r->nf; i++) {
+		idx[i] = pairs[2 * i];
+		memcpy(w + i * f->L, f->w + (size_t)pairs[2 * i + 1] * f->L, f->L * sizeof(*w));
+	}
+	for (l = 0; l < f->L; l++)
+		bias[l] = (float)f->b[l];
+	m = text__model_from_rows(fo, labels, f->L, idx, r->nf, w, bias, t, prune, info);
+	free(pairs);
+	free(idx);
+	free(w);
+	free(bias);
+	return m;
+}
+
+int text_train(const struct text_dataset *d, const struct text_train_opts *o,
+	       struct text_model **out, char **err)
+{
+	struct text__feat_opts fo = { o->hash_bits, o->words, o->bigrams, o->char_min, o->char_max };
+	struct rows r;
+	struct fit f;
+	char **labels = NULL;
+	size_t L = 0, i, e, ntrain = 0, nheld = 0, *order = NULL, best_epoch = o->epochs;
+	double *z = NULL, *p = NULL, *hz = NULL, best_acc = -1, t = 1.0;
+	double ece_raw = NAN, ece_cal = NAN, acc = NAN;
+	int *hy = NULL;
+	uint64_t rng = o->seed ? o->seed : 1;
+	json_t *info;
+
+	*out = NULL;
+	if (o->hash_bits < 8 || o->hash_bits > 26 || !o->epochs || o->lr <= 0 || o->l2 < 0 ||
+	    o->holdout < 0 || o->holdout >= 1 || o->char_max > 16 ||
+	    (o->char_min && o->char_min > o->char_max)) {
+		if (err)
+			*err = fl_strdup("invalid training settings");
+		return TEXT_EINVAL;
+	}
+	featurise(d, o, &fo, &r, &labels, &L);
+	if (L < 2) {
+		if (err)
+			*err = fl_asprintf("training data needs at least two labels (found %zu)", L);
+		for (i = 0; i < L; i++)
+			free(labels[i]);
+		free(labels);
+		rows_release(&r);
+		return TEXT_ENOLABELS;
+	}
+	for (i = 0; i < r.n; i++)
+		nheld += r.held[i];
+	/* too few held-out rows to calibrate on: train on everything, t = 1 */
+	if (nheld < 30 || nheld == r.n) {
+		memset(r.held, 0, r.n * sizeof(*r.held));
+		nheld = 0;
+	}
+	z = fl_calloc(L, sizeof(*z));
+	p = fl_calloc(L, sizeof(*p));
+	order = fl_calloc(r.n, sizeof(*order));
+	hz = fl_calloc(nheld * L + 1, sizeof(*hz));
+	hy = fl_calloc(nheld + 1, sizeof(*hy));
+	if (nheld) {
+		double *ez = fl_calloc(nheld * L, sizeof(*ez));
+
+		for (i = 0; i < r.n; i++)
+			if (!r.held[i])
+				order[ntrain++] = i;
+		fit_init(&f, r.nf, L);
+		for (e = 1; e <= o->epochs; e++) {
+			size_t k = 0, right = 0;
+
+			epoch(&f, &r, order, ntrain, o, &rng, z, p);
+			for (i = 0; i < r.n; i++) {
+				size_t l, bestl = 0;
+
+				if (!r.held[i])
+					continue;
+				scores(&f, &r, i, ez + k * L);
+				for (l = 1; l < L; l++)
+					if (ez[k * L + l] > ez[k * L + bestl])
+						bestl = l;
+				right += (int)bestl == r.y[i];
+				hy[k++] = r.y[i];
+			}
+			if ((double)right / (double)nheld > best_acc) {
+				best_acc = (double)right / (double)nheld;
+				best_epoch = e;
+				memcpy(hz, ez, nheld * L * sizeof(*hz));
+			}
+			if (o->verbose)
+				fprintf(stderr, "train: epoch %zu held-out accuracy %.4f\n", e,
+					(double)right / (double)nheld);
+		}
+		free(ez);
+		fit_release(&f);
+		ece_raw = ece_at(hz, hy, nheld, L, 1.0, p, &acc);
+		t = fit_temperature(hz, hy, nheld, L, p);
+		ece_cal = ece_at(hz, hy, nheld, L, t, p, NULL);
+		if (o->verbose)
+			fprintf(stderr, "train: %zu epochs, held-out accuracy %.4f, temperature %.3f, ECE %.4f -> %.4f\n",
+				best_epoch, acc, t, ece_raw, ece_cal);
+	}
+	/* refit on every row */
+	for (i = 0; i < r.n; i++)
+		order[i] = i;
+	rng = o->seed ? o->seed : 1;
+	fit_init(&f, r.nf, L);
+	for (e = 0; e < best_epoch; e++)
+		epoch(&f, &r, order, r.n, o, &rng, z, p);
+	info = json_pack("{s:I, s:I, s:I, s:I, s:f, s:f, s:f}", "rows", (json_int_t)r.n,
+			 "held_out", (json_int_t)nheld, "features_seen", (json_int_t)r.nf,
+			 "epochs", (json_int_t)best_epoch, "l2", o->l2, "lr", o->lr,
+			 "prune", o->prune);
+	if (nheld) {
+		json_object_set_new(info, "held_out_accuracy", json_real(acc));
+		json_object_set_new(info, "held_out_ece_raw", json_real(ece_raw));
+		json_object_set_new(info, "held_out_ece", json_real(ece_cal));
+	}
+	*out = to_model(&f, &r, &fo, labels, t, o->prune, info);
+	fit_release(&f);
+	rows_release(&r);
+	free(z);
+	free(p);
+	free(order);
+	free(hz);
+	free(hy);
+	return TEXT_OK;
+}
