@@ -1,0 +1,390 @@
+/*
+ * text: the classifier (train, predict, save/load, errors, calibration),
+ * evaluation, the lexicon baseline and the sentiment analyzer, on small
+ * fixtures (tests/fixtures/text/) and the shipped models (data/models/).
+ */
+#include "test_helpers.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#include "text/text.h"
+
+static char *fixture(const char *name)
+{
+	char *rel = fl_asprintf("tests/fixtures/text/%s", name), *p = test_source_path(rel);
+
+	free(rel);
+	return p;
+}
+
+static struct text_model *train_fixture(void)
+{
+	struct text_dataset *d = text_dataset_new();
+	struct text_train_opts o;
+	struct text_model *m = NULL;
+	char *path = fixture("train.jsonl"), *err = NULL;
+
+	text_train_defaults(&o);
+	o.hash_bits = 16;
+	assert_int_equal(text_dataset_load_jsonl(d, path, &err), TEXT_OK);
+	assert_int_equal(text_dataset_size(d), 48);
+	assert_int_equal(text_train(d, &o, &m, &err), TEXT_OK);
+	assert_null(err);
+	free(path);
+	text_dataset_free(d);
+	return m;
+}
+
+static void test_train_predict_save_load_round_trip(void **state)
+{
+	struct text_model *m = train_fixture(), *m2 = NULL;
+	struct text_dataset *t = text_dataset_new();
+	char *dir = test_tmpdir(), *path = fl_asprintf("%s/m.model", dir), *tp = fixture("test.jsonl");
+	char *err = NULL;
+	double p1[3], p2[3];
+	size_t i, right = 0;
+
+	(void)state;
+	assert_int_equal(text_model_nlabels(m), 3);
+	assert_string_equal(text_model_label(m, 0), "account"); /* labels sorted */
+	assert_int_equal(text_model_label_index(m, "technical"), 2);
+	assert_int_equal(text_model_label_index(m, "nope"), -1);
+	assert_int_equal(text_model_save(m, path, &err), TEXT_OK);
+	assert_int_equal(text_model_load(path, &m2, &err), TEXT_OK);
+	assert_int_equal(text_dataset_load_jsonl(t, tp, &err), TEXT_OK);
+	for (i = 0; i < text_dataset_size(t); i++) {
+		int b1 = text_model_predict(m, text_dataset_text(t, i), p1);
+		int b2 = text_model_predict(m2, text_dataset_text(t, i), p2);
+		size_t l;
+
+		assert_int_equal(b1, b2);
+		assert_true(fabs(p1[0] + p1[1] + p1[2] - 1.0) < 1e-9);
+		for (l = 0; l < 3; l++)
+			assert_true(fabs(p1[l] - p2[l]) < 1e-12);
+		right += !strcmp(text_model_label(m, (size_t)b1), text_dataset_label(t, i));
+	}
+	/* unseen phrasings of the three topics: most must be right */
+	assert_true(right >= 9);
+	assert_int_equal(text_model_predict(m, "", p1) >= 0, 1);
+	assert_int_equal(text_model_predict(m, NULL, p1) >= 0, 1);
+	text_model_free(m);
+	text_model_free(m2);
+	text_dataset_free(t);
+	test_tmpdir_remove(dir);
+	free(dir);
+	free(path);
+	free(tp);
+}
+
+static void write_file(const char *path, const void *data, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	fclose(f);
+}
+
+static void test_model_load_errors(void **state)
+{
+	struct text_model *m = train_fixture(), *bad = NULL;
+	char *dir = test_tmpdir(), *path = fl_asprintf("%s/m.model", dir), *err = NULL, *buf;
+	FILE *f;
+	long n;
+
+	(void)state;
+	assert_int_equal(text_model_load("/nonexistent/x.model", &bad, &err), TEXT_ENOMODEL);
+	assert_non_null(strstr(err, "cannot open '/nonexistent/x.model'"));
+	free(err);
+	err = NULL;
+	write_file(path, "hello world, not a model", 24);
+	assert_int_equal(text_model_load(path, &bad, &err), TEXT_EFORMAT);
+	assert_non_null(strstr(err, "not a frontline model file"));
+	free(err);
+	err = NULL;
+
+	assert_int_equal(text_model_save(m, path, NULL), TEXT_OK);
+	f = fopen(path, "rb");
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = fl_malloc((size_t)n);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	write_file(path, buf, (size_t)n - 7); /* truncated */
+	assert_int_equal(text_model_load(path, &bad, &err), TEXT_EFORMAT);
+	assert_null(bad);
+	free(err);
+	err = NULL;
+	buf[4] = 99; /* future version */
+	write_file(path, buf, (size_t)n);
+	assert_int_equal(text_model_load(path, &bad, &err), TEXT_EVERSION);
+	free(err);
+	free(buf);
+	text_model_free(m);
+	test_tmpdir_remove(dir);
+	free(dir);
+	free(path);
+}
+
+static void test_dataset_errors_name_the_line(void **state)
+{
+	struct text_dataset *d = text_dataset_new();
+	char *path = fixture("bad.jsonl"), *err = NULL;
+
+	(void)state;
+	assert_int_equal(text_dataset_load_jsonl(d, path, &err), TEXT_EDATA);
+	assert_non_null(strstr(err, "line 3"));
+	assert_non_null(strstr(err, "bad.jsonl"));
+	free(err);
+	err = NULL;
+	assert_int_equal(text_dataset_load_jsonl(d, "/nonexistent.jsonl", &err), TEXT_EIO);
+	free(err);
+	free(path);
+	text_dataset_free(d);
+}
+
+static void test_train_needs_two_labels(void **state)
+{
+	struct text_dataset *d = text_dataset_new();
+	struct text_train_opts o;
+	struct text_model *m = NULL;
+	char *err = NULL;
+
+	(void)state;
+	text_train_defaults(&o);
+	o.hash_bits = 12;
+	text_dataset_add(d, "only one", "a");
+	text_dataset_add(d, "label here", "a");
+	assert_int_equal(text_train(d, &o, &m, &err), TEXT_ENOLABELS);
+	assert_null(m);
+	free(err);
+	err = NULL;
+	o.hash_bits = 40;
+	assert_int_equal(text_train(d, &o, &m, &err), TEXT_EINVAL);
+	free(err);
+	text_dataset_free(d);
+}
+
+/* Noisy synthetic data large enough for a held-out share: calibration runs. */
+static void test_training_calibrates_on_held_out_rows(void **state)
+{
+	static const char *const topic[3][4] = {
+		{ "refund", "invoice", "charged", "payment" },
+		{ "password", "login", "profile", "locked" },
+		{ "crash", "error", "outage", "timeout" },
+	};
+	static const char *const names[3] = { "billing", "account", "technical" };
+	static const char *const filler[6] = { "please", "help", "my", "the", "today", "again" };
+	struct text_dataset *d = text_dataset_new();
+	struct text_train_opts o;
+	struct text_model *m = NULL;
+	uint64_t x = 42;
+	size_t i;
+	char *err = NULL;
+
+	(void)state;
+	for (i = 0; i < 900; i++) {
+		size_t l = i % 3, other = (l + 1 + (i / 3) % 2) % 3;
+		char *s;
+
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		/* one in five rows carries a word of another topic only: label noise */
+		s = fl_asprintf("%s %s %s %zu", filler[(x >> 33) % 6],
+				(x >> 40) % 5 ? topic[l][(x >> 20) % 4] : topic[other][(x >> 20) % 4],
+				filler[(x >> 50) % 6], i);
+		text_dataset_add(d, s, names[l]);
+		free(s);
+	}
+	text_train_defaults(&o);
+	o.hash_bits = 14;
+	o.epochs = 5;
+	assert_int_equal(text_train(d, &o, &m, &err), TEXT_OK);
+	assert_true(fl_json_int(text_model_info(m), "held_out", 0) >= 30);
+	assert_true(fl_json_num(text_model_info(m), "held_out_accuracy", 0) > 0.6);
+	/* calibrated confidence is close to accuracy on the held-out rows */
+	assert_true(fl_json_num(text_model_info(m), "held_out_ece", 1) < 0.15);
+	text_model_free(m);
+	text_dataset_free(d);
+}
+
+static void test_evaluate_counts_and_metrics(void **state)
+{
+	struct text_model *m = train_fixture();
+	struct text_dataset *t = text_dataset_new();
+	struct text_eval_opts eo = { "nothing", 1.0, false };
+	char *tp = fixture("test.jsonl"), *err = NULL;
+	json_t *r, *matrix;
+	double probs[3];
+	size_t i, j, sum = 0, right = 0;
+
+	(void)state;
+	assert_int_equal(text_dataset_load_jsonl(t, tp, &err), TEXT_OK);
+	r = text_evaluate(m, t, NULL);
+	assert_int_equal(fl_json_int(r, "n", 0), 12);
+	for (i = 0; i < 12; i++)
+		right += !strcmp(text_model_label(m, (size_t)text_model_predict(m, text_dataset_text(t, i), probs)),
+				 text_dataset_label(t, i));
+	assert_true(fabs(fl_json_num(r, "accuracy", -1) - (double)right / 12.0) < 1e-9);
+	assert_non_null(json_object_get(json_object_get(r, "labels"), "billing"));
+	assert_true(json_is_number(json_object_get(json_object_get(json_object_get(r, "labels"), "account"), "f1")));
+	matrix = json_object_get(json_object_get(r, "confusion"), "matrix");
+	for (i = 0; i < json_array_size(matrix); i++)
+		for (j = 0; j < json_array_size(json_array_get(matrix, i)); j++)
+			sum += (size_t)json_integer_value(json_array_get(json_array_get(matrix, i), j));
+	assert_int_equal(sum, 12);
+	json_decref(r);
+	/* a threshold above every confidence routes everything to the reject label */
+	r = text_evaluate(m, t, &eo);
+	assert_true(fl_json_num(r, "accuracy", -1) == 0.0);
+	assert_true(fl_json_num(r, "in_scope_accuracy", -1) == 0.0);
+	json_decref(r);
+	assert_true(fabs(text_pearson((double[]){ 1, 2, 3 }, (double[]){ 2, 4, 6.5 }, 3) - 0.9986) < 1e-3);
+	assert_true(isnan(text_pearson((double[]){ 1, 1 }, (double[]){ 2, 3 }, 2)));
+	text_model_free(m);
+	text_dataset_free(t);
+	free(tp);
+}
+
+static void test_lexicon_scoring_uses_cues(void **state)
+{
+	char *dir = test_tmpdir(), *path = fl_asprintf("%s/lex.txt", dir), *err = NULL;
+	const char *lex = "good\t1.9\t0.9\t[2, 2]\nbad\t-2.5\t0.5\t[-3, -2]\n:)\t2.0\t0\t[]\n";
+	struct text_lexicon *lx = NULL;
+
+	(void)state;
+	write_file(path, lex, strlen(lex));
+	assert_int_equal(text_lexicon_load(path, &lx, &err), TEXT_OK);
+	assert_int_equal(text_lexicon_size(lx), 3);
+	assert_true(text_lexicon_score(lx, "good") > 0.3);
+	assert_true(text_lexicon_score(lx, "not good") < 0);
+	assert_true(text_lexicon_score(lx, "very good") > text_lexicon_score(lx, "good"));
+	assert_true(text_lexicon_score(lx, "it is GOOD") > text_lexicon_score(lx, "it is good"));
+	assert_true(text_lexicon_score(lx, "good!!!") > text_lexicon_score(lx, "good"));
+	assert_true(text_lexicon_score(lx, "good but bad") < 0);
+	assert_true(text_lexicon_score(lx, "thanks :)") > 0);
+	assert_true(text_lexicon_score(lx, "nothing here") == 0);
+	text_lexicon_free(lx);
+	write_file(path, "no tabs\n", 8);
+	assert_int_equal(text_lexicon_load(path, &lx, &err), TEXT_EDATA);
+	free(err);
+	test_tmpdir_remove(dir);
+	free(dir);
+	free(path);
+}
+
+static struct text_sentiment *shipped_sentiment(void)
+{
+	char *dir = test_source_path("data/models"), *err = NULL;
+	struct text_sentiment *s = NULL;
+
+	if (text_sentiment_open(dir, &s, &err))
+		fail_msg("cannot open the shipped models: %s", err);
+	free(dir);
+	return s;
+}
+
+static void test_sentiment_object_has_the_design_fields(void **state)
+{
+	struct text_sentiment *s = shipped_sentiment();
+	json_t *r = text_sentiment_analyze(s, "Thanks, that works.", NULL);
+	const char *lvl = fl_json_str(r, "sentiment", "");
+
+	(void)state;
+	assert_true(!strcmp(lvl, "very_negative") || !strcmp(lvl, "negative") || !strcmp(lvl, "neutral") ||
+		    !strcmp(lvl, "positive") || !strcmp(lvl, "very_positive"));
+	assert_true(fl_json_num(r, "confidence", -1) > 0 && fl_json_num(r, "confidence", 2) <= 1);
+	assert_true(json_is_array(json_object_get(r, "emotional_indicators")));
+	assert_non_null(json_object_get(r, "recommended_approach"));
+	assert_true(fl_json_num(r, "score", -2) >= -1 && fl_json_num(r, "score", 2) <= 1);
+	assert_string_equal(fl_json_str(r, "urgency", ""), "low");
+	json_decref(r);
+	text_sentiment_free(s);
+}
+
+static bool has_indicator(const json_t *r, const char *name)
+{
+	const json_t *a = json_object_get(r, "emotional_indicators");
+	size_t i;
+
+	for (i = 0; i < json_array_size(a); i++)
+		if (!strcmp(json_string_value(json_array_get(a, i)), name))
+			return true;
+	return false;
+}
+
+static void test_sentiment_levels_and_urgency(void **state)
+{
+	struct text_sentiment *s = shipped_sentiment();
+	json_t *meta = json_pack("{s:b}", "urgent_flag", 1), *r;
+
+	(void)state;
+	r = text_sentiment_analyze(s, "This is the worst, most useless service I have ever paid for. Awful.", NULL);
+	assert_true(fl_json_num(r, "score", 1) < -0.2);
+	assert_non_null(strstr(fl_json_str(r, "sentiment", ""), "negative"));
+	assert_non_null(strstr(fl_json_str(r, "recommended_approach", ""), "empathetic"));
+	json_decref(r);
+
+	r = text_sentiment_analyze(s, "Wonderful support, thank you so much, I love this product!", NULL);
+	assert_true(fl_json_num(r, "score", -1) > 0.2);
+	assert_non_null(strstr(fl_json_str(r, "sentiment", ""), "positive"));
+	assert_true(has_indicator(r, "grateful") || has_indicator(r, "satisfied"));
+	json_decref(r);
+
+	/* deadline + outage words make it urgent even without metadata */
+	r = text_sentiment_analyze(s, "Our production server is down and we need it fixed ASAP", NULL);
+	assert_string_equal(fl_json_str(r, "urgency", ""), "high");
+	assert_true(has_indicator(r, "urgent"));
+	json_decref(r);
+
+	/* the urgent flag alone */
+	r = text_sentiment_analyze(s, "Could you look at my ticket when you can?", meta);
+	assert_string_equal(fl_json_str(r, "urgency", ""), "high");
+	json_decref(r);
+
+	/* negation and shouting are counted as cues */
+	r = text_sentiment_analyze(s, "The password reset is NOT WORKING!!! I still can't log in", NULL);
+	assert_true(fl_json_int(json_object_get(r, "cues"), "negations", 0) >= 2);
+	assert_true(fl_json_int(json_object_get(r, "cues"), "exclamations", 0) == 3);
+	assert_true(fl_json_num(r, "score", 1) < 0);
+	assert_string_equal(fl_json_str(r, "urgency", ""), "high");
+	json_decref(r);
+
+	r = text_sentiment_analyze(s, "I want to speak to a human right now", NULL);
+	assert_true(fl_json_bool(json_object_get(r, "cues"), "human_requested", false));
+	json_decref(r);
+	json_decref(meta);
+	text_sentiment_free(s);
+}
+
+static void test_sentiment_open_errors(void **state)
+{
+	struct text_sentiment *s = NULL;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(text_sentiment_open("/nonexistent", &s, &err), TEXT_ENOMODEL);
+	assert_null(s);
+	assert_non_null(strstr(err, "sentiment.model"));
+	free(err);
+	text_sentiment_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_train_predict_save_load_round_trip),
+		cmocka_unit_test(test_model_load_errors),
+		cmocka_unit_test(test_dataset_errors_name_the_line),
+		cmocka_unit_test(test_train_needs_two_labels),
+		cmocka_unit_test(test_training_calibrates_on_held_out_rows),
+		cmocka_unit_test(test_evaluate_counts_and_metrics),
+		cmocka_unit_test(test_lexicon_scoring_uses_cues),
+		cmocka_unit_test(test_sentiment_object_has_the_design_fields),
+		cmocka_unit_test(test_sentiment_levels_and_urgency),
+		cmocka_unit_test(test_sentiment_open_errors),
+	};
+
+	return cmocka_run_group_tests_name("text_model", tests, NULL, NULL);
+}
