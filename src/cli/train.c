@@ -31,7 +31,7 @@ static int train_task(int argc, char **argv, const char *task)
 		{ CLI_OPT_INT, 0, "hash-bits", &bits, "N", "feature space 2^N (default 20)" },
 		{ CLI_OPT_INT, 0, "epochs", &epochs, "N", "most passes over the data (default 20)" },
 		{ CLI_OPT_DOUBLE, 0, "l2", &l2, "X", "L2 regularisation (default 1e-5)" },
-		{ CLI_OPT_DOUBLE, 0, "lr", &lr, "X", "AdaGrad learning rate (default 0.5)" },
+		{ CLI_OPT_DOUBLE, 0, "lr", &lr, "X", "AdaGrad learning rate (default 0.2)" },
 		{ CLI_OPT_INT, 0, "char-min", &cmin, "N", "shortest character n-gram, 0: none (default 2)" },
 		{ CLI_OPT_INT, 0, "char-max", &cmax, "N", "longest character n-gram (default 5)" },
 		{ CLI_OPT_BOOL, 0, "no-bigrams", &no_bigrams, NULL, "no word bigrams" },

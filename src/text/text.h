@@ -162,7 +162,7 @@ struct text_train_opts {
 	bool words, bigrams;   /* stemmed word unigrams and bigrams (default on) */
 	unsigned char_min, char_max; /* character n-gram lengths inside words; 0: none (default 2..5) */
 	double l2;             /* L2 regularisation per example (default 1e-5) */
-	double lr;             /* AdaGrad learning rate (default 0.5) */
+	double lr;             /* AdaGrad learning rate (default 0.2) */
 	unsigned epochs;       /* passes over the data (default 20) */
 	double holdout;        /* share held out for calibration (default 0.1) */
 	double prune;          /* weights below this magnitude are dropped when saving (default 1e-3) */

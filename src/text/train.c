@@ -162,7 +162,7 @@ void text_train_defaults(struct text_train_opts *o)
 	o->char_min = 2;
 	o->char_max = 5;
 	o->l2 = 1e-5;
-	o->lr = 0.5;
+	o->lr = 0.2;
 	o->epochs = 20;
 	o->holdout = 0.1;
 	o->prune = 1e-3;
