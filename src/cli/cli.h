@@ -86,9 +86,23 @@ int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
 int cmd_version(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_help(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_workflow(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_migrate(int argc, char **argv, struct cli_ctx *ctx);
+
 int cmd_llm(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_train(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_eval(int argc, char **argv, struct cli_ctx *ctx);
+
+/* ---- the store, for commands that need it (migrate.c) ---- */
+
+struct store;
+/* The sysexits code for a store error (STORE_ECONNECT -> EX_UNAVAILABLE, ...). */
+int cli_store_exit(int store_rc);
+/*
+ * Opens FRONTLINE_DATABASE_URL (migrating when migrate is true). Returns
+ * EX_OK with *out set, or prints the error (URL masked) and returns its
+ * exit code.
+ */
+int cli_store_open(bool migrate, struct store **out);
 
 /* The top-level table, for help. */
 const struct cli_command *cli_commands(void);

@@ -14,6 +14,7 @@ static const struct cli_command commands[] = {
 	{ "eval", cmd_eval, "score a model on labelled JSON lines" },
 	{ "workflow", cmd_workflow, "list the workflows or draw one as DOT, Mermaid or text" },
 	{ "llm", cmd_llm, "check the LLM configuration with one tiny request" },
+	{ "migrate", cmd_migrate, "apply pending database migrations (or --status)" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "show this help" },
 	{ NULL, NULL, NULL },

@@ -16,7 +16,7 @@
 
 static const struct store_ops *const backends[] = {
 	&store__sqlite_ops,
-	/* postgres: next */
+	&store__postgres_ops,
 };
 
 /* ---- errors ---- */

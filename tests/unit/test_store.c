@@ -990,7 +990,6 @@ int main(void)
 
 	fl_log_setup(FL_LOG_ERROR, NULL, NULL);
 	failed += cmocka_run_group_tests_name("store_sqlite", tests, group_sqlite, group_done);
-	/* The postgres group joins when the postgres backend lands (next commit). */
-	(void)group_postgres;
+	failed += cmocka_run_group_tests_name("store_postgres", tests, group_postgres, group_done);
 	return failed ? 1 : 0;
 }

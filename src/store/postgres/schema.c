@@ -1,0 +1,217 @@
+/*
+ * PostgreSQL schema: the same numbered migrations as sqlite/schema.c, in
+ * PostgreSQL's dialect, applied by pgb_migrate inside one transaction under
+ * an advisory lock. The version is a one-row table, frontline_schema.
+ *
+ * Dialect choices: times are bigint microseconds; JSON is jsonb; ticket
+ * numbers come from a sequence; full-text search is a stored generated
+ * tsvector ('english' stemming, like SQLite's porter tokenizer) with a GIN
+ * index; the job and outbox queues keep due_at under partial indexes that
+ * FOR UPDATE SKIP LOCKED claims walk in order.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg_int.h"
+
+static const char *const migrations[] = {
+	NULL, /* version 0: empty */
+	/* 1: the initial schema */
+	"CREATE SEQUENCE tickets_number_seq;"
+	"CREATE TABLE tickets ("
+	"  number bigint PRIMARY KEY,"
+	"  id text NOT NULL UNIQUE,"
+	"  external_id text,"
+	"  channel text NOT NULL,"
+	"  customer_id text,"
+	"  subject text NOT NULL,"
+	"  content text NOT NULL,"
+	"  metadata jsonb NOT NULL DEFAULT '{}',"
+	"  status text NOT NULL DEFAULT 'new',"
+	"  sentiment text, category text, priority text, assigned_department text, assignee text,"
+	"  created_at bigint NOT NULL,"
+	"  updated_at bigint NOT NULL,"
+	"  first_response_at bigint,"
+	"  resolved_at bigint,"
+	"  satisfaction double precision,"
+	"  version bigint NOT NULL DEFAULT 1,"
+	"  analysis jsonb NOT NULL DEFAULT '{}',"
+	"  trace jsonb NOT NULL DEFAULT '[]',"
+	"  quarantined boolean NOT NULL DEFAULT false,"
+	"  search tsvector GENERATED ALWAYS AS"
+	"    (to_tsvector('english', subject || ' ' || content)) STORED,"
+	"  UNIQUE (channel, external_id)"
+	");"
+	"ALTER SEQUENCE tickets_number_seq OWNED BY tickets.number;"
+	"CREATE INDEX tickets_status ON tickets (status, number);"
+	"CREATE INDEX tickets_priority ON tickets (priority, number);"
+	"CREATE INDEX tickets_category ON tickets (category, number);"
+	"CREATE INDEX tickets_assignee ON tickets (assignee, number);"
+	"CREATE INDEX tickets_customer ON tickets (customer_id, number);"
+	"CREATE INDEX tickets_channel ON tickets (channel, number);"
+	"CREATE INDEX tickets_created ON tickets (created_at);"
+	"CREATE INDEX tickets_search ON tickets USING gin (search);"
+	"CREATE TABLE idempotency_keys ("
+	"  key text PRIMARY KEY,"
+	"  ticket_number bigint NOT NULL REFERENCES tickets (number),"
+	"  created_at bigint NOT NULL"
+	");"
+	"CREATE TABLE messages ("
+	"  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	"  ticket_number bigint NOT NULL REFERENCES tickets (number),"
+	"  direction text NOT NULL CHECK (direction IN ('inbound', 'outbound', 'note')),"
+	"  author text,"
+	"  body text NOT NULL,"
+	"  created_at bigint NOT NULL,"
+	"  email_message_id text,"
+	"  in_reply_to text,"
+	"  effect_key text,"
+	"  metadata jsonb NOT NULL DEFAULT '{}',"
+	"  UNIQUE (ticket_number, effect_key)"
+	");"
+	"CREATE INDEX messages_ticket ON messages (ticket_number, id);"
+	"CREATE INDEX messages_email ON messages (email_message_id) WHERE email_message_id IS NOT NULL;"
+	"CREATE TABLE customers ("
+	"  id text PRIMARY KEY,"
+	"  name text, email text, tier text,"
+	"  joined_at bigint,"
+	"  total_tickets bigint NOT NULL DEFAULT 0,"
+	"  satisfaction_score double precision,"
+	"  metadata jsonb NOT NULL DEFAULT '{}',"
+	"  updated_at bigint NOT NULL"
+	");"
+	"CREATE INDEX customers_email ON customers (lower(email));"
+	"CREATE TABLE kb_articles ("
+	"  id text PRIMARY KEY,"
+	"  title text NOT NULL,"
+	"  content text NOT NULL,"
+	"  category text,"
+	"  tags jsonb NOT NULL DEFAULT '[]',"
+	"  views bigint NOT NULL DEFAULT 0,"
+	"  helpful_votes bigint NOT NULL DEFAULT 0,"
+	"  updated_at bigint NOT NULL"
+	");"
+	"CREATE TABLE escalations ("
+	"  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	"  ticket_number bigint NOT NULL REFERENCES tickets (number),"
+	"  status text NOT NULL CHECK (status IN ('open', 'claimed', 'closed')),"
+	"  priority text NOT NULL,"
+	"  rank integer NOT NULL,"
+	"  department text,"
+	"  package jsonb NOT NULL DEFAULT '{}',"
+	"  agent text,"
+	"  created_at bigint NOT NULL,"
+	"  claimed_at bigint,"
+	"  closed_at bigint,"
+	"  resolution text"
+	");"
+	"CREATE UNIQUE INDEX escalations_one_open ON escalations (ticket_number) WHERE status <> 'closed';"
+	"CREATE INDEX escalations_queue ON escalations (status, rank, created_at, id);"
+	"CREATE INDEX escalations_ticket ON escalations (ticket_number);"
+	"CREATE TABLE events ("
+	"  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	"  ticket_number bigint REFERENCES tickets (number),"
+	"  type text NOT NULL,"
+	"  actor text,"
+	"  data jsonb NOT NULL DEFAULT '{}',"
+	"  created_at bigint NOT NULL"
+	");"
+	"CREATE INDEX events_ticket ON events (ticket_number, id) WHERE ticket_number IS NOT NULL;"
+	"CREATE TABLE outbox ("
+	"  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	"  channel text NOT NULL,"
+	"  target text NOT NULL,"
+	"  payload jsonb NOT NULL DEFAULT '{}',"
+	"  status text NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'dead')),"
+	"  attempts integer NOT NULL DEFAULT 0,"
+	"  due_at bigint,"
+	"  lease_owner text,"
+	"  last_error text,"
+	"  dedupe_key text UNIQUE,"
+	"  created_at bigint NOT NULL,"
+	"  sent_at bigint"
+	");"
+	"CREATE INDEX outbox_due ON outbox (due_at, id) WHERE status IN ('pending', 'sending');"
+	"CREATE INDEX outbox_status ON outbox (status, id);"
+	"CREATE TABLE jobs ("
+	"  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	"  kind text NOT NULL,"
+	"  ticket_number bigint REFERENCES tickets (number),"
+	"  payload jsonb NOT NULL DEFAULT '{}',"
+	"  status text NOT NULL CHECK (status IN ('queued', 'running', 'done', 'dead')),"
+	"  attempts integer NOT NULL DEFAULT 0,"
+	"  max_attempts integer NOT NULL,"
+	"  run_at bigint NOT NULL,"
+	"  due_at bigint,"
+	"  lease_owner text,"
+	"  lease_until bigint,"
+	"  last_error text,"
+	"  dedupe_key text,"
+	"  created_at bigint NOT NULL,"
+	"  updated_at bigint NOT NULL,"
+	"  finished_at bigint"
+	");"
+	"CREATE INDEX jobs_due ON jobs (due_at, id) WHERE status IN ('queued', 'running');"
+	"CREATE UNIQUE INDEX jobs_dedupe ON jobs (dedupe_key) WHERE dedupe_key IS NOT NULL AND status <> 'done';"
+	"CREATE INDEX jobs_status ON jobs (status, id);"
+	"CREATE INDEX jobs_ticket ON jobs (ticket_number) WHERE ticket_number IS NOT NULL;"
+	"CREATE TABLE api_tokens ("
+	"  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	"  name text NOT NULL,"
+	"  role text NOT NULL CHECK (role IN ('admin', 'agent', 'integration')),"
+	"  hash text NOT NULL UNIQUE,"
+	"  created_at bigint NOT NULL,"
+	"  last_used_at bigint,"
+	"  revoked boolean NOT NULL DEFAULT false"
+	");",
+};
+
+_Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,
+	       "one PostgreSQL migration per schema version");
+
+int pg_schema_read(struct pg *p, int *version)
+{
+	int64_t v = 0;
+	int rc;
+
+	*version = 0;
+	rc = pg_int(p, &v, "SELECT (to_regclass('frontline_schema') IS NOT NULL)::int", NULL);
+	if (rc)
+		return rc;
+	if (!v)
+		return STORE_OK;
+	rc = pg_int(p, &v, "SELECT version FROM frontline_schema", NULL);
+	if (rc == STORE_ENOTFOUND)
+		return STORE_OK;
+	if (!rc)
+		*version = (int)v;
+	return rc;
+}
+
+int pg_schema_apply(struct pg *p, int from)
+{
+	int v, rc;
+
+	rc = pg_control(p, "CREATE TABLE IF NOT EXISTS frontline_schema ("
+			"  one boolean PRIMARY KEY DEFAULT true CHECK (one),"
+			"  version integer NOT NULL,"
+			"  migrated_at bigint NOT NULL)");
+	for (v = from + 1; !rc && v <= STORE__SCHEMA_VERSION; v++) {
+		PGresult *res = PQexec(p->conn, migrations[v]);
+
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+			rc = pg_fail(p, res);
+			store__fail(&p->base, rc, "migration %d failed: %s", v,
+				    msg ? msg : "connection lost");
+		}
+		PQclear(res);
+	}
+	if (!rc)
+		rc = pg_exec(p, NULL, "INSERT INTO frontline_schema (one, version, migrated_at) VALUES (true, $1, $2)"
+			     " ON CONFLICT (one) DO UPDATE SET version = excluded.version,"
+			     " migrated_at = excluded.migrated_at",
+			     "ii", (int64_t)STORE__SCHEMA_VERSION, store__now(&p->base));
+	return rc;
+}
