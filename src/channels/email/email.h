@@ -1,0 +1,253 @@
+/*
+ * email: Frontline's email channel.
+ *
+ * - parsing (GMime 3): one RFC 5322 message into a struct email_msg with its
+ *   headers decoded (RFC 2047), its text converted to UTF-8, the body chosen
+ *   (multipart/alternative prefers text/plain, HTML is converted to text),
+ *   quoted replies and signatures trimmed from the ticket's content (the raw
+ *   message keeps them), attachments with name, type, size and SHA-256;
+ * - threading keys: Message-ID / In-Reply-To / References, the subject tag
+ *   "[Frontline #T-000042]", the normalized subject;
+ * - loop and noise protection: auto-submitted, bulk, list, auto-reply and
+ *   bounce messages, our own Message-IDs (email_noise_*);
+ * - outbound composition: a reply with Message-ID, In-Reply-To, References,
+ *   the subject tag and "Auto-Submitted: auto-replied" on automatic ones.
+ *
+ * This header holds the parts that need no store; email_intake.h adds what
+ * turns a message into a ticket (the store side), and email_imap.h the IMAP
+ * poller. Strings are UTF-8 and NUL-terminated. Nothing here keeps global
+ * state besides GMime's own initialisation (email_init), which is done once
+ * per process and is safe to call from any thread.
+ */
+#ifndef FL_EMAIL_H
+#define FL_EMAIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define EMAIL_ERRNO_MAP(X) \
+	X(OK, "success") \
+	X(EINVAL, "invalid argument") \
+	X(ENOTMSG, "input is not an email message") \
+	X(ETOOBIG, "message is over the size limit") \
+	X(EPARSE, "message cannot be parsed") \
+	X(ESTORE, "store error") \
+	X(ETEMP, "temporary failure; try again later") \
+	X(EIMAP, "IMAP error") \
+	X(ESMTP, "SMTP error") \
+	X(ECOMPOSE, "cannot compose the message")
+
+enum email_err {
+#define EMAIL_ENUM(name, text) EMAIL_##name,
+	EMAIL_ERRNO_MAP(EMAIL_ENUM)
+#undef EMAIL_ENUM
+};
+
+const char *email_strerror(int rc);
+const char *email_errname(int rc);
+
+/*
+ * Initialises GMime once for the process (later calls do nothing). The
+ * parse and compose functions call it themselves; call it early in a
+ * program that starts threads, so it runs before they do.
+ */
+void email_init(void);
+
+/* ---- limits ---- */
+
+struct email_limits {
+	size_t max_message;         /* whole raw message, bytes; 0: 25 MiB */
+	size_t max_attachment;      /* one attachment's decoded bytes kept; 0: 10 MiB */
+	size_t max_attachments;     /* attachments kept per message; 0: 100 */
+	size_t max_content;         /* characters of ticket content; 0: 10,000 */
+};
+
+/*
+ * The limits from the configuration (FRONTLINE_EMAIL_MAX_BYTES,
+ * FRONTLINE_EMAIL_MAX_ATTACHMENT_BYTES, FRONTLINE_EMAIL_MAX_ATTACHMENTS), with
+ * the defaults above for unset keys.
+ */
+void email_limits_from_config(struct email_limits *l);
+
+/* ---- a parsed message ---- */
+
+struct email_address {
+	char *name;                 /* display name, decoded; may be NULL */
+	char *addr;                 /* "user@example.com" as written; NULL: none */
+};
+
+struct email_attachment {
+	char *filename;             /* decoded; never NULL ("attachment-N" when absent) */
+	char *content_type;         /* "application/pdf", lower case */
+	char *content_id;           /* without <>, or NULL */
+	bool is_inline;             /* Content-Disposition: inline (e.g. an image in HTML) */
+	size_t size;                /* decoded bytes */
+	char sha256[65];            /* hex of the decoded bytes */
+	unsigned char *data;        /* the decoded bytes; NULL when omitted */
+	bool omitted;               /* over a limit: metadata kept, bytes not */
+};
+
+/* Noise and loop flags (email_msg.noise); see email_noise_classify. */
+enum email_noise {
+	EMAIL_NOISE_AUTO_SUBMITTED = 1 << 0, /* Auto-Submitted other than "no" */
+	EMAIL_NOISE_BULK = 1 << 1,           /* Precedence: bulk, junk or list */
+	EMAIL_NOISE_LIST = 1 << 2,           /* List-Id (a mailing list) */
+	EMAIL_NOISE_AUTOREPLY = 1 << 3,      /* X-Autoreply, X-Autorespond */
+	EMAIL_NOISE_SUPPRESS = 1 << 4,       /* X-Auto-Response-Suppress asks for none */
+	EMAIL_NOISE_BOUNCE = 1 << 5,         /* mailer-daemon, delivery-status report */
+	EMAIL_NOISE_NULL_SENDER = 1 << 6,    /* Return-Path: <> */
+	EMAIL_NOISE_OURS = 1 << 7,           /* our own Message-ID or loop header came back */
+	EMAIL_NOISE_RATE = 1 << 8,           /* sender over the rate limit (set by intake) */
+};
+
+struct email_msg {
+	/* identity and threading */
+	char *message_id;           /* without <>; synthetic when absent (see below) */
+	bool message_id_synthetic;  /* "<sha256 of raw>@frontline.invalid": the message had none */
+	char *in_reply_to;          /* without <>, or NULL */
+	char **references;          /* without <>, oldest first */
+	size_t n_references;
+	char *bounce_of;            /* a bounce: the Message-ID of the bounced message, or NULL */
+
+	/* people and headers, decoded */
+	struct email_address from;
+	struct email_address reply_to;      /* addr NULL when absent */
+	json_t *to;                 /* [{"name","addr"}] */
+	json_t *cc;
+	char *subject;              /* "" when absent */
+	int64_t date_us;            /* Date header; 0 when absent or invalid */
+
+	/* text */
+	char *body;                 /* the whole chosen text, UTF-8, LF line ends */
+	char *content;              /* body without quoted replies and signature */
+	bool body_from_html;        /* no text/plain: the HTML was converted */
+	bool charset_fallback;      /* undeclared or wrong charset: decoded as windows-1252 */
+
+	struct email_attachment *attachments;
+	size_t n_attachments;
+	size_t n_attachments_dropped; /* beyond max_attachments (not even listed) */
+
+	/* noise and loop protection */
+	unsigned noise;             /* enum email_noise bits */
+	char *auto_submitted, *precedence, *list_id; /* raw values, or NULL */
+
+	/* problems */
+	json_t *warnings;           /* ["duplicated header 'subject'", ...] from the parser */
+	char *quarantine;           /* why it cannot be trusted as a ticket, or NULL */
+
+	char raw_sha256[65];        /* hex of the raw bytes */
+	size_t raw_size;
+};
+
+/*
+ * Parses raw (len bytes, any line ends) into *out (caller frees with
+ * email_msg_release). Returns:
+ *  - EMAIL_OK: *out is filled; out->quarantine is set (and the text is what
+ *    could be recovered) when the message is broken beyond trusting it:
+ *    GMime could not build it, it has no sender address, or it nests too deep;
+ *  - EMAIL_ENOTMSG: not a message at all (empty, or no header field before
+ *    the body); *out untouched; *why (caller frees, may be NULL) says why;
+ *  - EMAIL_ETOOBIG: over limits->max_message.
+ * limits may be NULL (defaults). domain is ours (FRONTLINE_EMAIL_DOMAIN),
+ * used to recognize our own Message-IDs; NULL: "frontline.invalid".
+ */
+int email_parse(const void *raw, size_t len, const struct email_limits *limits,
+		const char *domain, struct email_msg *out, char **why);
+/* Frees what msg owns and zeroes it. NULL is fine. */
+void email_msg_release(struct email_msg *msg);
+
+/*
+ * The message as JSON for a ticket message's metadata: {"message_id",
+ * "in_reply_to", "references", "from", "reply_to", "to", "cc", "subject",
+ * "date", "attachments": [{"filename", "content_type", "size", "sha256",
+ * "inline", "omitted"}], "noise": ["bulk", ...], "warnings", "quarantine",
+ * "raw_sha256", "raw_size", "body_from_html"}. New reference.
+ */
+json_t *email_msg_to_json(const struct email_msg *msg);
+
+/* ---- text helpers (exposed for tests and for other channels) ---- */
+
+/*
+ * Converts len bytes in charset (NULL or "": undeclared) to UTF-8 with LF line
+ * ends and no NUL bytes. Undeclared, us-ascii or invalid UTF-8 text falls back
+ * to windows-1252 (a superset of ISO-8859-1, which is what mislabelled mail
+ * nearly always is); an unknown charset is treated the same way; bytes that
+ * still do not convert become U+FFFD. *fallback (may be NULL) is set when the
+ * fallback was used. Caller frees.
+ */
+char *email_to_utf8(const char *data, size_t len, const char *charset, bool *fallback);
+/*
+ * Converts HTML to plain text: drops tags, comments, <script> and <style>;
+ * block elements and <br> become line breaks, list items "- ", links keep
+ * their target when it differs from the text; entities are decoded. Input
+ * and output UTF-8. Caller frees.
+ */
+char *email_html_to_text(const char *html);
+/*
+ * The part of a reply the sender wrote: removes quoted lines ("> ..."),
+ * the attribution line before them ("On ... wrote:"), everything from a
+ * forwarded/original-message separator or an Outlook header block on, and a
+ * signature ("-- " line, "Sent from my ..."). Returns the whole text (trimmed)
+ * when nothing would be left. Caller frees.
+ */
+char *email_trim_reply(const char *text);
+
+/* ---- threading keys ---- */
+
+/*
+ * The ticket number in a subject tag "[<tag> #T-000042]" (tag: FRONTLINE_EMAIL_TAG,
+ * default "Frontline"; case-insensitive, spaces tolerated): writes "T-000042"
+ * (normalized to 6 digits) into out and returns true; false when absent.
+ */
+bool email_subject_tag_find(const char *subject, const char *tag, char out[32]);
+/* "Subject [tag #T-000042]" unless subject already holds the tag. Caller frees. */
+char *email_subject_with_tag(const char *subject, const char *tag, const char *number);
+/*
+ * The subject without reply/forward prefixes (Re:, Fwd:, AW:, SV:, ...), our
+ * tag, list tags "[...]" at the front and extra spaces, case-folded, for
+ * comparing threads by subject. Caller frees.
+ */
+char *email_subject_normalize(const char *subject);
+
+/* ---- noise and loops ---- */
+
+/* Names of the set bits ("auto_submitted", "bulk", ...) as a JSON array. New reference. */
+json_t *email_noise_names(unsigned noise);
+/* True when no automatic reply may go to this message's sender. */
+bool email_noise_blocks_autoreply(unsigned noise);
+/* True when id ("local@domain", no <>) is a Message-ID that email_compose made for domain. */
+bool email_message_id_is_ours(const char *id, const char *domain);
+
+/* ---- outbound ---- */
+
+struct email_outgoing {
+	const char *from_addr, *from_name;  /* from_name may be NULL */
+	const char *to_addr, *to_name;      /* to_name may be NULL */
+	const char *subject;                /* the thread's subject; "Re: " and the tag are added */
+	const char *tag;                    /* NULL: "Frontline" */
+	const char *ticket_number;          /* "T-000042"; NULL: no tag */
+	const char *body;                   /* UTF-8 text */
+	const char *in_reply_to;            /* Message-ID without <>, or NULL */
+	json_t *references;                 /* array of Message-IDs without <>, oldest first; may be NULL */
+	bool automatic;                     /* an automatic reply: Auto-Submitted: auto-replied */
+	const char *domain;                 /* for our Message-ID; NULL: "frontline.invalid" */
+	int64_t date_us;                    /* 0: now */
+};
+
+/*
+ * Builds a reply as an RFC 5322 message with CRLF line ends, ready for SMTP:
+ * From, To, Subject (RFC 2047 encoded when not ASCII), Date, a new
+ * Message-ID ("frontline.<ticket>.<random>@<domain>"), In-Reply-To,
+ * References (the thread's plus in_reply_to), the subject tag, MIME-Version,
+ * text/plain; charset=utf-8 in quoted-printable or base64 as the text needs,
+ * "Auto-Submitted: auto-replied" and "X-Auto-Response-Suppress: All" when
+ * automatic, and "X-Frontline-Loop: <domain>" always. On success *raw (NUL
+ * terminated, *len bytes) and *message_id (without <>) are the caller's to
+ * free. EMAIL_EINVAL when from, to or body is missing or an address does
+ * not parse.
+ */
+int email_compose(const struct email_outgoing *o, char **raw, size_t *len, char **message_id);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * email: declarations shared by the module's own files only.
+ */
+#ifndef FL_EMAIL_INT_H
+#define FL_EMAIL_INT_H
+
+#include <gmime/gmime.h>
+
+#include "email.h"
+#include "util/util.h"
+
+#define EMAIL_DEFAULT_DOMAIN "frontline.invalid"
+#define EMAIL_DEFAULT_TAG "Frontline"
+/* Text kept from one message's body (bytes); the raw message keeps everything. */
+#define EMAIL_MAX_BODY (1024 * 1024)
+/* MIME nesting deeper than this is not walked (and the message is quarantined). */
+#define EMAIL_MAX_DEPTH 32
+
+/* charset.c */
+void email__add_cp1252(struct fl_buf *b, unsigned char c);
+size_t email__utf8_seq(const unsigned char *s, size_t n);
+bool email__utf8_valid(const char *s, size_t n);
+/* s as valid UTF-8 with LF line ends (NULL gives NULL). Caller frees. */
+char *email__utf8_clean(const char *s);
+
+/* noise.c: sets msg->noise, auto_submitted, precedence, list_id from the headers. */
+void email__noise_classify(GMimeMessage *m, struct email_msg *msg, const char *domain);
+
+/*
+ * rfc2047.c: an unfolded copy of a raw header value with each run of adjacent
+ * base64 encoded words in one charset joined into one word (GMime 3.2 loses
+ * the words after a padded one). Caller frees.
+ */
+char *email__rfc2047_merge(const char *raw);
+/* The raw header value decoded to UTF-8 text (RFC 2047, 8-bit fallback). Caller frees. */
+char *email__header_decode(GMimeParserOptions *opts, const char *raw);
+/* The raw value of the first header called name, or NULL. */
+const char *email__raw_header(GMimeObject *o, const char *name);
+
+/* parse.c: the parser options every GMime parse in this module uses. Caller frees. */
+GMimeParserOptions *email__parser_options(void);
+/* Bytes of a part's decoded content. Caller frees with g_byte_array_unref. */
+GByteArray *email__part_bytes(GMimePart *part);
+
+/* SHA-256 of data as lower-case hex into out[65]. */
+void email__sha256_hex(const void *data, size_t len, char out[65]);
+
+#endif
