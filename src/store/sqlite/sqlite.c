@@ -22,10 +22,8 @@
 
 /* ---- errors ---- */
 
-static int map_rc(sqlite3 *db, int rc)
+static int map_rc(int rc, int sys)
 {
-	int sys = db ? sqlite3_system_errno(db) : 0;
-
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
@@ -52,8 +50,18 @@ static int map_rc(sqlite3 *db, int rc)
 
 int sq_fail(struct sq *q, int rc)
 {
+	/*
+	 * SQLite does not always keep the errno of a failed write (a write past
+	 * RLIMIT_FSIZE reports SQLITE_IOERR_WRITE with system errno 0), but
+	 * errno still holds it: nothing ran since the failing call.
+	 */
+	int saved = errno;
 	int sys = q->db ? sqlite3_system_errno(q->db) : 0;
-	int err = map_rc(q->db, rc);
+	int err;
+
+	if (!sys && (rc & 0xff) == SQLITE_IOERR && (saved == EFBIG || saved == ENOSPC || saved == EDQUOT))
+		sys = saved;
+	err = map_rc(rc, sys);
 	const char *msg = q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc);
 
 	if (sys && (err == STORE_EFULL || err == STORE_EIO || err == STORE_EREADONLY))
@@ -580,9 +588,6 @@ static int sq_open(const struct store_open_args *a, struct store **out, char **e
 		free(pragmas);
 		if (rc != SQLITE_OK) {
 			rc = sq_fail(q, rc);
-			if (rc == STORE_EREADONLY || !dir_writable(u.path))
-				rc = store__fail(&q->base, STORE_EREADONLY, "%s (its directory must be writable "
-						 "for the write-ahead log)", sqlite3_errmsg(q->db));
 			goto fail;
 		}
 	}
@@ -598,7 +603,13 @@ static int sq_open(const struct store_open_args *a, struct store **out, char **e
 	*out = &q->base;
 	return STORE_OK;
 fail:
-	*err = fl_strdup(q->base.err.buf);
+	if ((rc == STORE_EREADONLY || rc == STORE_EIO) && !memory && !dir_writable(u.path)) {
+		rc = STORE_EREADONLY;
+		*err = store__open_message(a->masked, rc, "its directory is not writable (SQLite keeps "
+					   "its write-ahead log beside the database)");
+	} else {
+		*err = fl_strdup(q->base.err.buf);
+	}
 fail_msg:
 	free(why);
 	if (created) {
