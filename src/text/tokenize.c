@@ -421,33 +421,31 @@ static size_t scan_emoji(const char *s, size_t len, size_t i)
 
 /* ---- cues ---- */
 
-static bool word_in(const char *w, const char *const *list)
+static int cmp_word(const void *key, const void *elem)
 {
-	size_t k;
-
-	for (k = 0; list[k]; k++)
-		if (!strcmp(w, list[k]))
-			return true;
-	return false;
+	return strcmp(key, *(const char *const *)elem);
 }
 
+/* The lists below are sorted (C locale) for bsearch. */
+#define WORD_IN(w, list) (bsearch((w), (list), FL_ARRAY_SIZE(list), sizeof((list)[0]), cmp_word) != NULL)
+
 static const char *const negators[] = {
-	"not", "no", "never", "none", "nobody", "nothing", "nowhere", "neither", "nor",
-	"cannot", "without", "cant", "dont", "doesnt", "didnt", "wont", "wouldnt", "isnt",
-	"arent", "wasnt", "werent", "havent", "hasnt", "hadnt", "couldnt", "shouldnt",
-	"aint", "neednt", "mustnt", "nope", "nah", NULL,
+	"aint", "arent", "cannot", "cant", "couldnt", "didnt", "doesnt", "dont", "hadnt", "hasnt",
+	"havent", "isnt", "mustnt", "nah", "neednt", "neither", "never", "no", "nobody", "none",
+	"nope", "nor", "not", "nothing", "nowhere", "shouldnt", "wasnt", "werent", "without", "wont",
+	"wouldnt",
 };
 
 static const char *const scope_enders[] = {
-	"but", "however", "although", "though", "except", "whereas", NULL,
+	"although", "but", "except", "however", "though", "whereas",
 };
 
 static const char *const intensifiers[] = {
-	"very", "really", "extremely", "so", "too", "totally", "absolutely", "completely",
-	"incredibly", "super", "highly", "terribly", "awfully", "utterly", "seriously",
-	"insanely", "hugely", "especially", "particularly", "exceptionally", "remarkably",
-	"entirely", "deeply", "truly", "ridiculously", "massively", "fully",
-	"extraordinarily", "amazingly", "thoroughly", "damn", "freaking", "fucking", "way", NULL,
+	"absolutely", "amazingly", "awfully", "completely", "damn", "deeply", "entirely",
+	"especially", "exceptionally", "extraordinarily", "extremely", "freaking", "fucking", "fully",
+	"highly", "hugely", "incredibly", "insanely", "massively", "particularly", "really",
+	"remarkably", "ridiculously", "seriously", "so", "super", "terribly", "thoroughly", "too",
+	"totally", "truly", "utterly", "very", "way",
 };
 
 static bool is_negator(const struct text_token *t)
@@ -458,7 +456,7 @@ static bool is_negator(const struct text_token *t)
 		return false;
 	if (n > 3 && !strcmp(t->norm + n - 3, "n't"))
 		return true;
-	return word_in(t->norm, negators);
+	return WORD_IN(t->norm, negators);
 }
 
 static bool ends_clause(const struct text_token *t)
@@ -467,7 +465,7 @@ static bool ends_clause(const struct text_token *t)
 		return strchr(".,;:!?", t->norm[0]) != NULL;
 	if (t->kind == TEXT_TOK_EMOTICON || t->kind == TEXT_TOK_EMOJI)
 		return true;
-	return t->kind == TEXT_TOK_WORD && word_in(t->norm, scope_enders);
+	return t->kind == TEXT_TOK_WORD && WORD_IN(t->norm, scope_enders);
 }
 
 static bool all_caps(const char *s, size_t len)
@@ -476,7 +474,16 @@ static bool all_caps(const char *s, size_t len)
 
 	while (i < len) {
 		int32_t c = cp_at(s, len, i, &n);
-		utf8proc_category_t cat = utf8proc_category(c);
+		utf8proc_category_t cat;
+
+		if (c < 0x80) {
+			if (c >= 'a' && c <= 'z')
+				return false;
+			upper += c >= 'A' && c <= 'Z';
+			i++;
+			continue;
+		}
+		cat = utf8proc_category(c);
 
 		if (cat == UTF8PROC_CATEGORY_LL || cat == UTF8PROC_CATEGORY_LT)
 			return false;
@@ -509,7 +516,7 @@ static void mark_cues(const char *s, struct text_tokens *t, size_t first)
 			scope = NEG_SCOPE;
 			continue;
 		}
-		if (word_in(tok->norm, intensifiers)) {
+		if (WORD_IN(tok->norm, intensifiers)) {
 			tok->flags |= TEXT_TOK_INTENSIFIER;
 			if (scope) {
 				tok->flags |= TEXT_TOK_NEGATED;
