@@ -679,3 +679,89 @@ int store_token_revoke(struct store *st, int64_t id)
 {
 	WRAP(store_token_revoke, WR, STORE_OK, token_revoke(st, id));
 }
+
+/* ---- the email channel's records ---- */
+
+int store_blob_put(struct store *st, const void *data, size_t len, const char *content_type,
+		   char sha256_hex[65], bool *created)
+{
+	assert(sha256_hex);
+	sha256_hex[0] = '\0';
+	if (created)
+		*created = false;
+	WRAP(store_blob_put, WR, data || !len ? STORE_OK : store__fail(st, STORE_EINVAL, "blob data is required"),
+	     blob_put(st, data ? data : "", len, content_type, sha256_hex, created));
+}
+
+int store_blob_get(struct store *st, const char *sha256_hex, void **data, size_t *len, json_t **meta)
+{
+	assert(data && len);
+	*data = NULL;
+	*len = 0;
+	OUT_NULL(meta);
+	WRAP(store_blob_get, RD, store__is_sha256_hex(sha256_hex) ? STORE_OK :
+	     store__fail(st, STORE_EINVAL, "a blob is named by 64 lower-case hex digits"),
+	     blob_get(st, sha256_hex, data, len, meta));
+}
+
+int store_mail_raw_put(struct store *st, const void *data, size_t len, const char *source,
+		       json_t **out, bool *created)
+{
+	OUT_NULL(out);
+	if (created)
+		*created = false;
+	WRAP(store_mail_raw_put, WR, OR(need(st, data, "the raw message"), need(st, source, "a source")),
+	     mail_raw_put(st, data, len, source, out, created));
+}
+
+int store_mail_raw_finish(struct store *st, int64_t id, const char *status, const char *ticket_id,
+			  const char *error)
+{
+	WRAP(store_mail_raw_finish, WR, store__valid_mail_status(status) ? STORE_OK :
+	     store__fail(st, STORE_EINVAL, "invalid mail status '%s' (use ticket, appended, duplicate, "
+			 "quarantined or failed)", status ? status : "(null)"),
+	     mail_raw_finish(st, id, status, ticket_id, error));
+}
+
+int store_mail_raw_get(struct store *st, int64_t id, json_t **out)
+{
+	assert(out);
+	*out = NULL;
+	WRAP(store_mail_raw_get, RD, STORE_OK, mail_raw_get(st, id, out));
+}
+
+int store_mail_raw_list(struct store *st, const char *status, int limit, json_t **out)
+{
+	assert(out);
+	*out = NULL;
+	WRAP(store_mail_raw_list, RD, STORE_OK,
+	     mail_raw_list(st, status, store__clamp_limit(limit, 50, 500), out));
+}
+
+int store_imap_state_get(struct store *st, const char *mailbox, int64_t *uidvalidity,
+			 int64_t *last_uid)
+{
+	assert(uidvalidity && last_uid);
+	*uidvalidity = 0;
+	*last_uid = 0;
+	WRAP(store_imap_state_get, RD, need(st, mailbox, "a mailbox"),
+	     imap_state_get(st, mailbox, uidvalidity, last_uid));
+}
+
+int store_imap_state_set(struct store *st, const char *mailbox, int64_t uidvalidity,
+			 int64_t last_uid)
+{
+	WRAP(store_imap_state_set, WR, OR(need(st, mailbox, "a mailbox"),
+	     uidvalidity >= 0 && last_uid >= 0 ? STORE_OK :
+	     store__fail(st, STORE_EINVAL, "UIDVALIDITY and UID must not be negative")),
+	     imap_state_set(st, mailbox, uidvalidity, last_uid));
+}
+
+int store_rate_hit(struct store *st, const char *key, int window_s, int64_t *count)
+{
+	assert(count);
+	*count = 0;
+	WRAP(store_rate_hit, WR, OR(need(st, key, "a key"), window_s > 0 ? STORE_OK :
+	     store__fail(st, STORE_EINVAL, "the window must be at least one second")),
+	     rate_hit(st, key, window_s, count));
+}

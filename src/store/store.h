@@ -394,4 +394,57 @@ void store_fault_inject(struct store *st, const char *op, int nth, int rc);
 /* Whether a transaction begun by store_begin is open on st. */
 bool store_in_transaction(const struct store *st);
 
+/* ==== the email channel's records (appended; see src/channels/email) ==== */
+
+/*
+ * Blobs: bytes kept once per SHA-256 (attachments, raw messages). Blob
+ * fields: sha256 (hex), size, content_type, created_at. store_blob_put
+ * computes the hash, writes *sha256_hex (65 bytes) and stores the bytes
+ * unless a blob with that hash exists (*created false; its content_type is
+ * kept). store_blob_get hands the bytes to the caller (*data, caller frees,
+ * NUL-terminated beyond *len) and, when meta is not NULL, the fields.
+ */
+int store_blob_put(struct store *st, const void *data, size_t len, const char *content_type,
+		   char sha256_hex[65], bool *created);
+int store_blob_get(struct store *st, const char *sha256_hex, void **data, size_t *len,
+		   json_t **meta);
+
+/*
+ * Raw inbound mail, recorded before it is parsed (a mail server's retry, an
+ * IMAP refetch or an HTTP retry of the same bytes finds the first record).
+ * Fields: id, sha256, size, source ("pipe", "http", "imap", ...), status
+ * ("received", then "ticket", "appended", "duplicate", "quarantined" or
+ * "failed"), ticket_id (null until linked), error, received_at,
+ * processed_at. The bytes are a blob (message/rfc822) under sha256.
+ *
+ * store_mail_raw_put stores the blob and the record, or finds the record of
+ * the same bytes (*created false, whatever its status). *out is the record.
+ */
+int store_mail_raw_put(struct store *st, const void *data, size_t len, const char *source,
+		       json_t **out, bool *created);
+/* Sets status, ticket (may be NULL), error (may be NULL) and processed_at of record id. */
+int store_mail_raw_finish(struct store *st, int64_t id, const char *status, const char *ticket_id,
+			  const char *error);
+int store_mail_raw_get(struct store *st, int64_t id, json_t **out);
+/* Records by status (NULL: all), oldest first, at most limit (0: 50). */
+int store_mail_raw_list(struct store *st, const char *status, int limit, json_t **out);
+
+/*
+ * IMAP polling state per mailbox (a key such as the URL without its
+ * password): the mailbox's UIDVALIDITY and the highest UID processed.
+ * STORE_ENOTFOUND when the mailbox was never polled.
+ */
+int store_imap_state_get(struct store *st, const char *mailbox, int64_t *uidvalidity,
+			 int64_t *last_uid);
+int store_imap_state_set(struct store *st, const char *mailbox, int64_t uidvalidity,
+			 int64_t last_uid);
+
+/*
+ * A sliding-window counter (per-sender rate limits): records one hit for key
+ * now and sets *count to the hits for key within the last window_s seconds,
+ * this one included. Hits older than window_s are forgotten for every key,
+ * so use one window per purpose.
+ */
+int store_rate_hit(struct store *st, const char *key, int window_s, int64_t *count);
+
 #endif

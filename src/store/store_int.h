@@ -17,9 +17,9 @@
 #include "store.h"
 #include "util/util.h"
 
-#define STORE_OPS_VERSION 1
+#define STORE_OPS_VERSION 2
 /* The newest schema version; each backend has exactly this many migrations. */
-#define STORE__SCHEMA_VERSION 1
+#define STORE__SCHEMA_VERSION 2
 /* application_id of Frontline's SQLite files ("FLst"). */
 #define STORE__SQLITE_APP_ID 0x464c7374
 
@@ -122,6 +122,23 @@ struct store_ops {
 	int (*token_find)(struct store *st, const char *hash_hex, json_t **out);
 	int (*token_list)(struct store *st, json_t **out);
 	int (*token_revoke)(struct store *st, int64_t id);
+
+	/* version 2: the email channel's records */
+	int (*blob_put)(struct store *st, const void *data, size_t len, const char *content_type,
+			char sha256_hex[65], bool *created);
+	int (*blob_get)(struct store *st, const char *sha256_hex, void **data, size_t *len,
+			json_t **meta);
+	int (*mail_raw_put)(struct store *st, const void *data, size_t len, const char *source,
+			    json_t **out, bool *created);
+	int (*mail_raw_finish)(struct store *st, int64_t id, const char *status, const char *ticket_id,
+			       const char *error);
+	int (*mail_raw_get)(struct store *st, int64_t id, json_t **out);
+	int (*mail_raw_list)(struct store *st, const char *status, int limit, json_t **out);
+	int (*imap_state_get)(struct store *st, const char *mailbox, int64_t *uidvalidity,
+			      int64_t *last_uid);
+	int (*imap_state_set)(struct store *st, const char *mailbox, int64_t uidvalidity,
+			      int64_t last_uid);
+	int (*rate_hit)(struct store *st, const char *key, int window_s, int64_t *count);
 };
 
 extern const struct store_ops store__sqlite_ops;
@@ -201,6 +218,20 @@ json_t *store__outbox_json(const struct store__row *r);
 json_t *store__job_json(const struct store__row *r);
 struct store_job *store__job_struct(const struct store__row *r);
 json_t *store__token_json(const struct store__row *r);
+
+/* ---- the email channel's records (mail.c) ---- */
+
+#define STORE__MAIL_RAW_COLS \
+	"r.id, r.sha256, r.size, r.source, r.status, t.id, r.error, r.received_at, r.processed_at"
+#define STORE__BLOB_COLS "b.sha256, b.size, b.content_type, b.created_at"
+json_t *store__mail_raw_json(const struct store__row *r);
+json_t *store__blob_json(const struct store__row *r);
+/* SHA-256 of data as lower-case hex. */
+void store__sha256_hex(const void *data, size_t len, char out[65]);
+/* Whether s is 64 lower-case hex digits. */
+bool store__is_sha256_hex(const char *s);
+/* A mail_raw status the store accepts (not "received", which only put sets). */
+bool store__valid_mail_status(const char *status);
 
 /* ---- input ---- */
 

@@ -956,6 +956,141 @@ static void test_store_claims_never_hand_a_job_twice(void **state)
 	store_close(other);
 }
 
+/* ---- the email channel's records ---- */
+
+static void test_store_blobs_are_kept_once(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	const char data[] = "PDF\0\xff\x80 bytes";
+	char hex[65], hex2[65];
+	void *back = NULL;
+	size_t len = 0;
+	json_t *meta = NULL;
+	bool created;
+
+	OK(store_blob_put(st, data, sizeof(data), "application/pdf", hex, &created));
+	assert_true(created);
+	assert_int_equal(strlen(hex), 64);
+	OK(store_blob_put(st, data, sizeof(data), "text/plain", hex2, &created));
+	assert_false(created);
+	assert_string_equal(hex, hex2);
+	OK(store_blob_get(st, hex, &back, &len, &meta));
+	assert_int_equal(len, sizeof(data));
+	assert_memory_equal(back, data, sizeof(data));
+	assert_string_equal(fl_json_str(meta, "content_type", ""), "application/pdf");
+	assert_int_equal(fl_json_int(meta, "size", 0), sizeof(data));
+	free(back);
+	json_decref(meta);
+	/* empty bytes are a blob too */
+	OK(store_blob_put(st, "", 0, NULL, hex2, &created));
+	assert_string_equal(hex2, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	OK(store_blob_get(st, hex2, &back, &len, NULL));
+	assert_int_equal(len, 0);
+	free(back);
+	assert_int_equal(store_blob_get(st, "0000000000000000000000000000000000000000000000000000000000000000",
+					&back, &len, NULL), STORE_ENOTFOUND);
+	assert_int_equal(store_blob_get(st, "xyz", &back, &len, NULL), STORE_EINVAL);
+	assert_null(back);
+}
+
+static void test_store_mail_raw_is_kept_first_and_linked(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	const char raw[] = "From: a@b.c\r\nSubject: caf\xe9\r\n\r\nbody\0with a NUL\r\n";
+	json_t *r1 = NULL, *r2 = NULL, *list = NULL, *got = NULL;
+	void *back = NULL;
+	size_t len;
+	bool created;
+	int64_t id;
+
+	OK(store_mail_raw_put(st, raw, sizeof(raw) - 1, "pipe", &r1, &created));
+	assert_true(created);
+	id = fl_json_int(r1, "id", 0);
+	assert_true(id > 0);
+	assert_string_equal(fl_json_str(r1, "status", ""), "received");
+	assert_string_equal(fl_json_str(r1, "source", ""), "pipe");
+	assert_int_equal(fl_json_int(r1, "size", 0), sizeof(raw) - 1);
+	assert_true(json_is_null(json_object_get(r1, "ticket_id")));
+	/* the same bytes again (a mail server's retry): the first record */
+	OK(store_mail_raw_put(st, raw, sizeof(raw) - 1, "imap", &r2, &created));
+	assert_false(created);
+	assert_int_equal(fl_json_int(r2, "id", 0), id);
+	/* the bytes are a blob under the record's hash */
+	OK(store_blob_get(st, fl_json_str(r1, "sha256", ""), &back, &len, NULL));
+	assert_int_equal(len, sizeof(raw) - 1);
+	assert_memory_equal(back, raw, len);
+	free(back);
+	OK(store_mail_raw_list(st, "received", 0, &list));
+	assert_int_equal(json_array_size(list), 1);
+	json_decref(list);
+	OK(store_ticket_intake(st, TICKET("mail-1", "email", "a@b.c"), NULL, NULL, NULL, NULL));
+	OK(store_mail_raw_finish(st, id, "ticket", "mail-1", NULL));
+	OK(store_mail_raw_get(st, id, &got));
+	assert_string_equal(fl_json_str(got, "status", ""), "ticket");
+	assert_string_equal(fl_json_str(got, "ticket_id", ""), "mail-1");
+	assert_non_null(fl_json_str(got, "processed_at", NULL));
+	OK(store_mail_raw_list(st, "received", 0, &list));
+	assert_int_equal(json_array_size(list), 0);
+	json_decref(list);
+	OK(store_mail_raw_finish(st, id, "failed", NULL, "parser crashed"));
+	json_decref(got);
+	OK(store_mail_raw_get(st, id, &got));
+	assert_string_equal(fl_json_str(got, "error", ""), "parser crashed");
+	assert_true(json_is_null(json_object_get(got, "ticket_id")));
+	assert_int_equal(store_mail_raw_finish(st, id, "received", NULL, NULL), STORE_EINVAL);
+	assert_int_equal(store_mail_raw_finish(st, id + 100, "ticket", NULL, NULL), STORE_ENOTFOUND);
+	assert_int_equal(store_mail_raw_finish(st, id, "ticket", "no-such-ticket", NULL), STORE_ENOTFOUND);
+	json_decref(got);
+	json_decref(r1);
+	json_decref(r2);
+}
+
+static void test_store_imap_state_round_trips(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	int64_t v, uid;
+
+	assert_int_equal(store_imap_state_get(st, "imap://a@h/INBOX", &v, &uid), STORE_ENOTFOUND);
+	OK(store_imap_state_set(st, "imap://a@h/INBOX", 1795628429, 3));
+	OK(store_imap_state_get(st, "imap://a@h/INBOX", &v, &uid));
+	assert_int_equal(v, 1795628429);
+	assert_int_equal(uid, 3);
+	OK(store_imap_state_set(st, "imap://a@h/INBOX", 42, 0));
+	OK(store_imap_state_get(st, "imap://a@h/INBOX", &v, &uid));
+	assert_int_equal(v, 42);
+	assert_int_equal(uid, 0);
+	assert_int_equal(store_imap_state_get(st, "imap://a@h/Other", &v, &uid), STORE_ENOTFOUND);
+	assert_int_equal(store_imap_state_set(st, "x", -1, 0), STORE_EINVAL);
+}
+
+static void test_store_rate_hits_slide(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	int64_t n = 0;
+	int i;
+
+	store_set_clock(st, fake_now, f);
+	for (i = 1; i <= 5; i++) {
+		OK(store_rate_hit(st, "email:a@b.c", 60, &n));
+		assert_int_equal(n, i);
+		f->now += 10 * 1000000LL;
+	}
+	OK(store_rate_hit(st, "email:other@b.c", 60, &n));
+	assert_int_equal(n, 1);
+	/* at 70 s the hits at 0 s and 10 s have left the 60 s window */
+	f->now += 20 * 1000000LL;
+	OK(store_rate_hit(st, "email:a@b.c", 60, &n));
+	assert_int_equal(n, 4);
+	f->now += 3600 * 1000000LL;
+	OK(store_rate_hit(st, "email:a@b.c", 60, &n));
+	assert_int_equal(n, 1);
+	assert_int_equal(store_rate_hit(st, "k", 0, &n), STORE_EINVAL);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static const struct CMUnitTest tests[] = {
@@ -982,6 +1117,10 @@ static const struct CMUnitTest tests[] = {
 	T(test_store_group_commit_batches_concurrent_intake),
 	T(test_store_refuses_a_newer_schema),
 	T(test_store_claims_never_hand_a_job_twice),
+	T(test_store_blobs_are_kept_once),
+	T(test_store_mail_raw_is_kept_first_and_linked),
+	T(test_store_imap_state_round_trips),
+	T(test_store_rate_hits_slide),
 };
 
 int main(void)

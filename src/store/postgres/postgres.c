@@ -643,4 +643,13 @@ const struct store_ops store__postgres_ops = {
 	.token_find = pg_token_find,
 	.token_list = pg_token_list,
 	.token_revoke = pg_token_revoke,
+	.blob_put = pg_blob_put,
+	.blob_get = pg_blob_get,
+	.mail_raw_put = pg_mail_raw_put,
+	.mail_raw_finish = pg_mail_raw_finish,
+	.mail_raw_get = pg_mail_raw_get,
+	.mail_raw_list = pg_mail_raw_list,
+	.imap_state_get = pg_imap_state_get,
+	.imap_state_set = pg_imap_state_set,
+	.rate_hit = pg_rate_hit,
 };

@@ -732,4 +732,13 @@ const struct store_ops store__sqlite_ops = {
 	.token_find = sq_token_find,
 	.token_list = sq_token_list,
 	.token_revoke = sq_token_revoke,
+	.blob_put = sq_blob_put,
+	.blob_get = sq_blob_get,
+	.mail_raw_put = sq_mail_raw_put,
+	.mail_raw_finish = sq_mail_raw_finish,
+	.mail_raw_get = sq_mail_raw_get,
+	.mail_raw_list = sq_mail_raw_list,
+	.imap_state_get = sq_imap_state_get,
+	.imap_state_set = sq_imap_state_set,
+	.rate_hit = sq_rate_hit,
 };

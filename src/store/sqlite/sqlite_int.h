@@ -142,4 +142,18 @@ int sq_job_retry(struct store *st, int64_t id);
 int sq_job_list(struct store *st, const char *status, int limit, json_t **out);
 int sq_job_counts(struct store *st, json_t **out);
 
+/* The email channel's records (mail.c). */
+int sq_blob_put(struct store *st, const void *data, size_t len, const char *content_type,
+		char sha256_hex[65], bool *created);
+int sq_blob_get(struct store *st, const char *sha256_hex, void **data, size_t *len, json_t **meta);
+int sq_mail_raw_put(struct store *st, const void *data, size_t len, const char *source,
+		    json_t **out, bool *created);
+int sq_mail_raw_finish(struct store *st, int64_t id, const char *status, const char *ticket_id,
+		       const char *error);
+int sq_mail_raw_get(struct store *st, int64_t id, json_t **out);
+int sq_mail_raw_list(struct store *st, const char *status, int limit, json_t **out);
+int sq_imap_state_get(struct store *st, const char *mailbox, int64_t *uidvalidity, int64_t *last_uid);
+int sq_imap_state_set(struct store *st, const char *mailbox, int64_t uidvalidity, int64_t last_uid);
+int sq_rate_hit(struct store *st, const char *key, int window_s, int64_t *count);
+
 #endif
