@@ -1,0 +1,250 @@
+/*
+ * The outbox dispatcher: a thread with its own store connection that claims
+ * due notifications with a lease, delivers each through its channel, and
+ * records the outcome. Failures are retried with exponential backoff (or
+ * the receiver's Retry-After, whichever is longer) up to max_attempts;
+ * refusals that will not change (a 4xx, an unconfigured channel, a bad
+ * address) go dead at once. Dead items stay in the outbox, visible through
+ * GET /api/v1/outbox?status=dead and frontline_outbox{status="dead"}.
+ *
+ * Several dispatchers (threads or replicas) may run at once: the store's
+ * claim hands each item to one of them, and an expired lease makes an item
+ * due again if a dispatcher dies mid-delivery.
+ */
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "notify_int.h"
+#include "monitor/monitor.h"
+#include "store/store.h"
+
+struct notify_dispatcher {
+	struct notify_options opts;
+	char *owner, *store_url;
+	struct store *st;
+	bool own_store;
+	struct monitor_family *sent_total;
+	pthread_t thread;
+	bool running, stop, woken;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+int notify_backoff_s(int attempts, int base_s, int max_s)
+{
+	int64_t d = base_s > 0 ? base_s : 5;
+	int i;
+
+	for (i = 1; i < attempts && d < max_s; i++)
+		d *= 2;
+	return (int)(d > max_s ? max_s : d);
+}
+
+int notify_dispatcher_new(const struct notify_options *opts, struct notify_dispatcher **out,
+			  char **err)
+{
+	static const char *const labels[] = { "channel", "result" };
+	struct notify_dispatcher *d = fl_calloc(1, sizeof(*d));
+	char host[128] = "localhost";
+	int rc;
+
+	*out = NULL;
+	d->opts = *opts;
+	d->store_url = fl_strdup(opts->store_url ? opts->store_url : fl_config_get("FRONTLINE_DATABASE_URL"));
+	gethostname(host, sizeof(host) - 1);
+	d->owner = opts->owner ? fl_strdup(opts->owner) : fl_asprintf("%s:%d:notify", host, (int)getpid());
+	d->opts.batch = opts->batch > 0 ? opts->batch : 16;
+	d->opts.lease_s = opts->lease_s > 0 ? opts->lease_s : 120;
+	d->opts.max_attempts = opts->max_attempts > 0 ? opts->max_attempts
+				: (int)fl_config_int("FRONTLINE_NOTIFY_MAX_ATTEMPTS", 8);
+	d->opts.backoff_base_s = opts->backoff_base_s > 0 ? opts->backoff_base_s : 5;
+	d->opts.backoff_max_s = opts->backoff_max_s > 0 ? opts->backoff_max_s : 3600;
+	d->opts.poll_ms = opts->poll_ms > 0 ? opts->poll_ms : 1000;
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->cond, NULL);
+	if (opts->store) {
+		d->st = opts->store;
+	} else {
+		rc = store_open(d->store_url, &d->st, err);
+		if (rc != STORE_OK) {
+			notify_dispatcher_free(d);
+			return NOTIFY_ESTORE;
+		}
+		d->own_store = true;
+	}
+	if (opts->registry)
+		d->sent_total = monitor_family_new(opts->registry, MONITOR_COUNTER,
+						   "frontline_notifications_total",
+						   "notification deliveries by channel and result (sent, retry, dead)",
+						   2, labels, NULL, 0);
+	notify__curl_init();
+	*out = d;
+	return NOTIFY_OK;
+}
+
+static void count(struct notify_dispatcher *d, const char *channel, const char *result)
+{
+	const char *v[] = { channel, result };
+
+	monitor_add(d->sent_total, v, 1);
+}
+
+/* Delivers one claimed item and records the outcome. */
+static int deliver_one(struct notify_dispatcher *d, const json_t *item, bool *ok)
+{
+	struct notify_delivery del = { &d->opts.settings, item, NULL, 0, 0 };
+	int64_t id = fl_json_int(item, "id", 0);
+	int attempts = (int)fl_json_int(item, "attempts", 1);
+	const char *channel = fl_json_str(item, "channel", "");
+	int rc, src;
+
+	rc = notify_deliver(&del);
+	*ok = rc == NOTIFY_OK;
+	if (rc == NOTIFY_OK) {
+		src = store_outbox_mark_sent(d->st, id);
+		count(d, channel, "sent");
+		fl_logj(FL_LOG_DEBUG, NULL, "notification %lld sent via %s", (long long)id, channel);
+	} else {
+		bool permanent = rc != NOTIFY_ETRANSIENT;
+		int backoff = notify_backoff_s(attempts, d->opts.backoff_base_s, d->opts.backoff_max_s);
+		json_t *f;
+
+		if (del.retry_after_s > backoff)
+			backoff = del.retry_after_s;
+		/* max_attempts == attempts makes the store mark it dead now */
+		src = store_outbox_fail(d->st, id, del.error, backoff,
+					permanent ? attempts : d->opts.max_attempts);
+		count(d, channel, permanent || attempts >= d->opts.max_attempts ? "dead" : "retry");
+		f = json_pack("{s:I, s:s, s:i, s:s}", "outbox_id", (json_int_t)id, "channel", channel,
+			      "attempts", attempts, "error", del.error ? del.error : "");
+		fl_logj(permanent || attempts >= d->opts.max_attempts ? FL_LOG_ERROR : FL_LOG_WARN, f,
+			"notification %lld %s", (long long)id,
+			permanent || attempts >= d->opts.max_attempts ? "is dead" : "failed; will retry");
+		json_decref(f);
+	}
+	free(del.error);
+	return src;
+}
+
+int notify_dispatcher_run_once(struct notify_dispatcher *d, int *sent, int *failed, char **err)
+{
+	json_t *items = NULL;
+	size_t i;
+	int rc, nsent = 0, nfailed = 0;
+
+	if (err)
+		*err = NULL;
+	rc = store_outbox_claim(d->st, d->owner, d->opts.batch, d->opts.lease_s, &items);
+	if (rc != STORE_OK)
+		goto fail;
+	for (i = 0; i < json_array_size(items); i++) {
+		bool ok;
+
+		rc = deliver_one(d, json_array_get(items, i), &ok);
+		ok ? nsent++ : nfailed++;
+		if (rc != STORE_OK)
+			goto fail;
+	}
+	json_decref(items);
+	if (sent)
+		*sent = nsent;
+	if (failed)
+		*failed = nfailed;
+	return NOTIFY_OK;
+fail:
+	if (err)
+		*err = fl_asprintf("outbox: %s", store_errmsg(d->st));
+	json_decref(items);
+	if (sent)
+		*sent = nsent;
+	if (failed)
+		*failed = nfailed;
+	return NOTIFY_ESTORE;
+}
+
+static void *dispatcher_main(void *arg)
+{
+	struct notify_dispatcher *d = arg;
+	int idle_ms = 0;
+
+	pthread_mutex_lock(&d->lock);
+	while (!d->stop) {
+		int sent = 0, failed = 0, rc;
+		char *err = NULL;
+
+		pthread_mutex_unlock(&d->lock);
+		rc = notify_dispatcher_run_once(d, &sent, &failed, &err);
+		if (rc != NOTIFY_OK) {
+			fl_log(FL_LOG_ERROR, "notify: %s", err ? err : "store error");
+			free(err);
+		}
+		pthread_mutex_lock(&d->lock);
+		/* a full batch: there may be more due now */
+		if (rc == NOTIFY_OK && sent + failed >= d->opts.batch)
+			continue;
+		idle_ms = d->opts.poll_ms;
+		if (!d->woken && !d->stop) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += idle_ms / 1000;
+			ts.tv_nsec += (long)(idle_ms % 1000) * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&d->cond, &d->lock, &ts);
+		}
+		d->woken = false;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+int notify_dispatcher_start(struct notify_dispatcher *d)
+{
+	if (d->running)
+		return NOTIFY_OK;
+	d->stop = false;
+	if (pthread_create(&d->thread, NULL, dispatcher_main, d))
+		return NOTIFY_EINVAL;
+	d->running = true;
+	return NOTIFY_OK;
+}
+
+void notify_dispatcher_wake(struct notify_dispatcher *d)
+{
+	if (!d)
+		return;
+	pthread_mutex_lock(&d->lock);
+	d->woken = true;
+	pthread_cond_signal(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void notify_dispatcher_stop(struct notify_dispatcher *d)
+{
+	if (!d || !d->running)
+		return;
+	pthread_mutex_lock(&d->lock);
+	d->stop = true;
+	pthread_cond_signal(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	pthread_join(d->thread, NULL);
+	d->running = false;
+}
+
+void notify_dispatcher_free(struct notify_dispatcher *d)
+{
+	if (!d)
+		return;
+	notify_dispatcher_stop(d);
+	if (d->own_store)
+		store_close(d->st);
+	pthread_mutex_destroy(&d->lock);
+	pthread_cond_destroy(&d->cond);
+	free(d->owner);
+	free(d->store_url);
+	free(d);
+}

@@ -1,0 +1,31 @@
+/*
+ * http_receiver: a small HTTP server on 127.0.0.1 for tests that check what
+ * Frontline sends (Slack incoming webhooks, signed outbound webhooks). It
+ * records every request (method, path, lower-cased headers, body) and
+ * answers with a status the test chooses (default 200), optionally with a
+ * Retry-After header. Tests wait for requests on a condition variable.
+ */
+#ifndef FL_HTTP_RECEIVER_H
+#define FL_HTTP_RECEIVER_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+struct http_receiver;
+
+/* Starts on a free port; NULL on failure (with a message on stderr). */
+struct http_receiver *http_receiver_start(void);
+void http_receiver_stop(struct http_receiver *r);
+unsigned http_receiver_port(const struct http_receiver *r);
+/* "http://127.0.0.1:<port><path>". Caller frees. */
+char *http_receiver_url(const struct http_receiver *r, const char *path);
+/* The status of the following answers, and their Retry-After (0: none). */
+void http_receiver_respond(struct http_receiver *r, unsigned status, int retry_after);
+/* Waits until at least n requests arrived or timeout_ms passed; returns how many did. */
+size_t http_receiver_wait(struct http_receiver *r, size_t n, int timeout_ms);
+/* The requests so far: [{method, path, headers {}, body}] (new reference). */
+json_t *http_receiver_requests(struct http_receiver *r);
+/* Forgets the requests so far. */
+void http_receiver_clear(struct http_receiver *r);
+
+#endif
