@@ -765,3 +765,66 @@ int store_rate_hit(struct store *st, const char *key, int window_s, int64_t *cou
 	     store__fail(st, STORE_EINVAL, "the window must be at least one second")),
 	     rate_hit(st, key, window_s, count));
 }
+
+/* ---- the service's records ---- */
+
+static int valid_alert_status(struct store *st, const char *status)
+{
+	if (!status || !strcmp(status, "active") || !strcmp(status, "resolved"))
+		return STORE_OK;
+	return store__fail(st, STORE_EINVAL, "invalid alert status '%s' (use active or resolved)", status);
+}
+
+int store_alert_raise(struct store *st, const json_t *alert, json_t **out, bool *raised)
+{
+	OUT_NULL(out);
+	if (raised)
+		*raised = false;
+	WRAP(store_alert_raise, WR, need(st, alert, "an alert"), alert_raise(st, alert, out, raised));
+}
+
+int store_alert_resolve(struct store *st, const char *type, json_t **out)
+{
+	OUT_NULL(out);
+	WRAP(store_alert_resolve, WR, need(st, type, "an alert type"), alert_resolve(st, type, out));
+}
+
+int store_alert_list(struct store *st, const char *status, int limit, json_t **out)
+{
+	assert(out);
+	*out = NULL;
+	WRAP(store_alert_list, RD, valid_alert_status(st, status),
+	     alert_list(st, status, store__clamp_limit(limit, 100, 1000), out));
+}
+
+int store_lock_try(struct store *st, const char *name, const char *owner, int ttl_s, bool *acquired)
+{
+	assert(acquired);
+	*acquired = false;
+	WRAP(store_lock_try, WR, OR(need(st, name, "a lock name"), OR(need(st, owner, "an owner"),
+	     ttl_s > 0 ? STORE_OK : store__fail(st, STORE_EINVAL, "the lock's lease must be at least one second"))),
+	     lock_try(st, name, owner, ttl_s, acquired));
+}
+
+int store_lock_release(struct store *st, const char *name, const char *owner)
+{
+	WRAP(store_lock_release, WR, OR(need(st, name, "a lock name"), need(st, owner, "an owner")),
+	     lock_release(st, name, owner));
+}
+
+int store_job_release(struct store *st, int64_t id, const char *owner)
+{
+	WRAP(store_job_release, WR, need(st, owner, "an owner"), job_release(st, id, owner));
+}
+
+int store_outbox_retry(struct store *st, int64_t id)
+{
+	WRAP(store_outbox_retry, WR, STORE_OK, outbox_retry(st, id));
+}
+
+int store_outbox_counts(struct store *st, json_t **out)
+{
+	assert(out);
+	*out = NULL;
+	WRAP(store_outbox_counts, RD, STORE_OK, outbox_counts(st, out));
+}

@@ -447,4 +447,49 @@ int store_imap_state_set(struct store *st, const char *mailbox, int64_t uidvalid
  */
 int store_rate_hit(struct store *st, const char *key, int window_s, int64_t *count);
 
+/* ==== the service's records (appended; see src/server, src/monitor, src/notify) ==== */
+
+/*
+ * Alerts of the monitoring workflow, with their state between rounds.
+ * Alert fields: id, type, severity, metric, message, value, threshold,
+ * status ("active", "resolved"), observations (rounds that saw the
+ * condition), raised_at, last_seen_at, resolved_at. At most one alert of a
+ * type is active at a time.
+ *
+ * store_alert_raise takes {type, severity, message, metric?, value?,
+ * threshold?}: when an alert of that type is active it is updated (severity,
+ * message, metric, value, threshold, last_seen_at, observations + 1) and
+ * *raised is false; else a new active alert is inserted and *raised is true.
+ * *out (may be NULL) is the alert as stored.
+ */
+int store_alert_raise(struct store *st, const json_t *alert, json_t **out, bool *raised);
+/* Resolves the active alert of type (resolved_at now); STORE_ENOTFOUND when none is active. */
+int store_alert_resolve(struct store *st, const char *type, json_t **out);
+/* Alerts by status ("active", "resolved"; NULL: all), newest first, at most limit (0: 100). */
+int store_alert_list(struct store *st, const char *status, int limit, json_t **out);
+
+/*
+ * A named lock, so that one replica at a time runs a periodic task (the
+ * monitor). PostgreSQL: a session-level advisory lock, released by
+ * store_lock_release or when the connection ends, whatever happens to the
+ * process (ttl_s is not used). SQLite: a lease row that another owner may
+ * take once ttl_s seconds have passed. Taking a lock the same owner holds
+ * succeeds again (renewing the lease). *acquired false: another owner has it.
+ */
+int store_lock_try(struct store *st, const char *name, const char *owner, int ttl_s,
+		   bool *acquired);
+/* Releases name if owner holds it; not holding it is not an error. */
+int store_lock_release(struct store *st, const char *name, const char *owner);
+
+/*
+ * Gives a running job back to the queue, due now, without counting the
+ * attempt (a worker stopping before it could finish). STORE_ELEASE when
+ * owner does not hold it.
+ */
+int store_job_release(struct store *st, int64_t id, const char *owner);
+/* Puts a dead notification back to pending, due now, attempts reset; STORE_ECONFLICT when not dead. */
+int store_outbox_retry(struct store *st, int64_t id);
+/* Notifications by status: {"pending": n, "sending": n, "sent": n, "dead": n}. */
+int store_outbox_counts(struct store *st, json_t **out);
+
 #endif

@@ -17,9 +17,9 @@
 #include "store.h"
 #include "util/util.h"
 
-#define STORE_OPS_VERSION 2
+#define STORE_OPS_VERSION 3
 /* The newest schema version; each backend has exactly this many migrations. */
-#define STORE__SCHEMA_VERSION 2
+#define STORE__SCHEMA_VERSION 3
 /* application_id of Frontline's SQLite files ("FLst"). */
 #define STORE__SQLITE_APP_ID 0x464c7374
 
@@ -139,6 +139,17 @@ struct store_ops {
 	int (*imap_state_set)(struct store *st, const char *mailbox, int64_t uidvalidity,
 			      int64_t last_uid);
 	int (*rate_hit)(struct store *st, const char *key, int window_s, int64_t *count);
+
+	/* version 3: the service's records (alerts, locks, releases, outbox admin) */
+	int (*alert_raise)(struct store *st, const json_t *alert, json_t **out, bool *raised);
+	int (*alert_resolve)(struct store *st, const char *type, json_t **out);
+	int (*alert_list)(struct store *st, const char *status, int limit, json_t **out);
+	int (*lock_try)(struct store *st, const char *name, const char *owner, int ttl_s,
+			bool *acquired);
+	int (*lock_release)(struct store *st, const char *name, const char *owner);
+	int (*job_release)(struct store *st, int64_t id, const char *owner);
+	int (*outbox_retry)(struct store *st, int64_t id);
+	int (*outbox_counts)(struct store *st, json_t **out);
 };
 
 extern const struct store_ops store__sqlite_ops;
@@ -232,6 +243,21 @@ void store__sha256_hex(const void *data, size_t len, char out[65]);
 bool store__is_sha256_hex(const char *s);
 /* A mail_raw status the store accepts (not "received", which only put sets). */
 bool store__valid_mail_status(const char *status);
+
+/* ---- the service's records (service.c) ---- */
+
+#define STORE__ALERT_COLS \
+	"a.id, a.type, a.severity, a.metric, a.message, a.value, a.threshold, a.status, " \
+	"a.observations, a.raised_at, a.last_seen_at, a.resolved_at"
+json_t *store__alert_json(const struct store__row *r);
+
+/* A validated alert for store_alert_raise; strings borrow from the JSON. */
+struct store__alert_in {
+	const char *type, *severity, *metric, *message;
+	double value, threshold;
+	bool has_value, has_threshold;
+};
+int store__alert_in_parse(struct store *st, const json_t *alert, struct store__alert_in *in);
 
 /* ---- input ---- */
 

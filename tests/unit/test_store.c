@@ -1091,6 +1091,145 @@ static void test_store_rate_hits_slide(void **state)
 	assert_int_equal(store_rate_hit(st, "k", 0, &n), STORE_EINVAL);
 }
 
+static void test_store_alerts_raise_once_and_resolve(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	json_t *a = NULL, *list = NULL;
+	bool raised = false;
+
+	store_set_clock(st, fake_now, f);
+	OK(store_alert_raise(st, J("{s:s, s:s, s:s, s:s, s:f, s:f}", "type", "low_satisfaction", "severity",
+				   "critical", "metric", "satisfaction_score", "message", "satisfaction 0.6 is below 0.7",
+				   "value", 0.6, "threshold", 0.7), &a, &raised));
+	assert_true(raised);
+	assert_string_equal(fl_json_str(a, "status", ""), "active");
+	assert_true(fabs(fl_json_num(a, "value", 0) - 0.6) < 1e-9);
+	json_decref(a);
+	/* the condition persists: the same alert, seen again */
+	f->now += 60 * 1000000LL;
+	OK(store_alert_raise(st, J("{s:s, s:s, s:s, s:f}", "type", "low_satisfaction", "severity", "critical",
+				   "message", "satisfaction 0.5 is below 0.7", "value", 0.5), &a, &raised));
+	assert_false(raised);
+	assert_int_equal(fl_json_int(a, "observations", 0), 2);
+	assert_string_equal(fl_json_str(a, "message", ""), "satisfaction 0.5 is below 0.7");
+	assert_true(json_is_null(json_object_get(a, "threshold")));
+	assert_string_not_equal(fl_json_str(a, "raised_at", ""), fl_json_str(a, "last_seen_at", ""));
+	json_decref(a);
+	OK(store_alert_raise(st, J("{s:s, s:s, s:s}", "type", "queue_backlog", "severity", "warning",
+				   "message", "jobs waiting"), NULL, &raised));
+	assert_true(raised);
+	OK(store_alert_list(st, "active", 0, &list));
+	assert_int_equal(json_array_size(list), 2);
+	json_decref(list);
+	/* cleared: resolved, and a new occurrence is a new alert */
+	OK(store_alert_resolve(st, "low_satisfaction", &a));
+	assert_string_equal(fl_json_str(a, "status", ""), "resolved");
+	assert_false(json_is_null(json_object_get(a, "resolved_at")));
+	json_decref(a);
+	assert_int_equal(store_alert_resolve(st, "low_satisfaction", NULL), STORE_ENOTFOUND);
+	OK(store_alert_raise(st, J("{s:s, s:s, s:s}", "type", "low_satisfaction", "severity", "critical",
+				   "message", "again"), NULL, &raised));
+	assert_true(raised);
+	OK(store_alert_list(st, "resolved", 0, &list));
+	assert_int_equal(json_array_size(list), 1);
+	json_decref(list);
+	OK(store_alert_list(st, NULL, 0, &list));
+	assert_int_equal(json_array_size(list), 3);
+	json_decref(list);
+	assert_int_equal(store_alert_raise(st, J("{s:s}", "type", "x"), NULL, &raised), STORE_EINVAL);
+	assert_int_equal(store_alert_list(st, "sleeping", 0, &list), STORE_EINVAL);
+}
+
+static void test_store_lock_has_one_holder(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st, *other = NULL;
+	bool got = false;
+	char *err = NULL;
+
+	store_set_clock(st, fake_now, f);
+	assert_int_equal(store_open(f->url, &other, &err), STORE_OK);
+	store_set_clock(other, fake_now, f);
+	OK(store_lock_try(st, "frontline.monitor", "replica-a", 120, &got));
+	assert_true(got);
+	OK(store_lock_try(st, "frontline.monitor", "replica-a", 120, &got));
+	assert_true(got);     /* its holder may take it again */
+	assert_int_equal(store_lock_try(other, "frontline.monitor", "replica-b", 120, &got), STORE_OK);
+	assert_false(got);
+	assert_int_equal(store_lock_try(other, "frontline.other", "replica-b", 120, &got), STORE_OK);
+	assert_true(got);     /* locks are independent by name */
+	OK(store_lock_release(st, "frontline.monitor", "replica-a"));
+	assert_int_equal(store_lock_try(other, "frontline.monitor", "replica-b", 120, &got), STORE_OK);
+	assert_true(got);
+	assert_int_equal(store_lock_release(other, "frontline.monitor", "replica-b"), STORE_OK);
+	/* a holder that vanishes: its connection (PostgreSQL) or its lease (SQLite) ends */
+	assert_int_equal(store_lock_try(other, "frontline.monitor", "replica-b", 120, &got), STORE_OK);
+	assert_true(got);
+	store_close(other);
+	f->now += 121 * 1000000LL;
+	OK(store_lock_try(st, "frontline.monitor", "replica-a", 120, &got));
+	assert_true(got);
+	OK(store_lock_release(st, "frontline.monitor", "replica-a"));
+	OK(store_lock_release(st, "frontline.monitor", "replica-a"));   /* not held: fine */
+	assert_int_equal(store_lock_try(st, "x", "o", 0, &got), STORE_EINVAL);
+}
+
+static void test_store_job_release_does_not_count_the_attempt(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_job *job = NULL;
+
+	store_set_clock(st, fake_now, f);
+	OK(store_job_enqueue(st, "triage", NULL, NULL, 3, 0, NULL));
+	OK(store_job_claim(st, "triage", "w1", 300, &job));
+	assert_int_equal(job->attempts, 1);
+	assert_int_equal(store_job_release(st, job->id, "w2"), STORE_ELEASE);
+	OK(store_job_release(st, job->id, "w1"));
+	assert_int_equal(store_job_complete(st, job->id, "w1"), STORE_ELEASE);
+	store_job_free(job);
+	/* due again at once, with the attempt given back */
+	OK(store_job_claim(st, "triage", "w2", 300, &job));
+	assert_int_equal(job->attempts, 1);
+	OK(store_job_complete(st, job->id, "w2"));
+	assert_int_equal(store_job_release(st, 999999, "w2"), STORE_ENOTFOUND);
+	store_job_free(job);
+}
+
+static void test_store_outbox_retry_and_counts(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	json_t *items = NULL, *counts = NULL;
+	bool created;
+	int64_t id;
+
+	store_set_clock(st, fake_now, f);
+	OK(store_outbox_enqueue(st, "slack", "#x", J("{s:s}", "text", "a"), "a", &created));
+	OK(store_outbox_enqueue(st, "slack", "#x", J("{s:s}", "text", "b"), "b", &created));
+	OK(store_outbox_claim(st, "n", 1, 30, &items));
+	id = fl_json_int(json_array_get(items, 0), "id", 0);
+	json_decref(items);
+	assert_int_equal(store_outbox_retry(st, id), STORE_ECONFLICT);
+	OK(store_outbox_fail(st, id, "HTTP 404", 10, 1));
+	OK(store_outbox_counts(st, &counts));
+	assert_int_equal(fl_json_int(counts, "dead", -1), 1);
+	assert_int_equal(fl_json_int(counts, "pending", -1), 1);
+	assert_int_equal(fl_json_int(counts, "sent", -1), 0);
+	json_decref(counts);
+	OK(store_outbox_retry(st, id));
+	OK(store_outbox_claim(st, "n", 10, 30, &items));
+	assert_int_equal(json_array_size(items), 2);
+	assert_int_equal(fl_json_int(json_array_get(items, 0), "attempts", 0) +
+			 fl_json_int(json_array_get(items, 1), "attempts", 0), 2);
+	json_decref(items);
+	OK(store_outbox_counts(st, &counts));
+	assert_int_equal(fl_json_int(counts, "sending", -1), 2);
+	json_decref(counts);
+	assert_int_equal(store_outbox_retry(st, 424242), STORE_ENOTFOUND);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static const struct CMUnitTest tests[] = {
@@ -1121,6 +1260,10 @@ static const struct CMUnitTest tests[] = {
 	T(test_store_mail_raw_is_kept_first_and_linked),
 	T(test_store_imap_state_round_trips),
 	T(test_store_rate_hits_slide),
+	T(test_store_alerts_raise_once_and_resolve),
+	T(test_store_lock_has_one_holder),
+	T(test_store_job_release_does_not_count_the_attempt),
+	T(test_store_outbox_retry_and_counts),
 };
 
 int main(void)

@@ -154,4 +154,14 @@ int pg_imap_state_get(struct store *st, const char *mailbox, int64_t *uidvalidit
 int pg_imap_state_set(struct store *st, const char *mailbox, int64_t uidvalidity, int64_t last_uid);
 int pg_rate_hit(struct store *st, const char *key, int window_s, int64_t *count);
 
+/* The service's records (service.c). */
+int pg_alert_raise(struct store *st, const json_t *alert, json_t **out, bool *raised);
+int pg_alert_resolve(struct store *st, const char *type, json_t **out);
+int pg_alert_list(struct store *st, const char *status, int limit, json_t **out);
+int pg_lock_try(struct store *st, const char *name, const char *owner, int ttl_s, bool *acquired);
+int pg_lock_release(struct store *st, const char *name, const char *owner);
+int pg_job_release(struct store *st, int64_t id, const char *owner);
+int pg_outbox_retry(struct store *st, int64_t id);
+int pg_outbox_counts(struct store *st, json_t **out);
+
 #endif

@@ -652,4 +652,12 @@ const struct store_ops store__postgres_ops = {
 	.imap_state_get = pg_imap_state_get,
 	.imap_state_set = pg_imap_state_set,
 	.rate_hit = pg_rate_hit,
+	.alert_raise = pg_alert_raise,
+	.alert_resolve = pg_alert_resolve,
+	.alert_list = pg_alert_list,
+	.lock_try = pg_lock_try,
+	.lock_release = pg_lock_release,
+	.job_release = pg_job_release,
+	.outbox_retry = pg_outbox_retry,
+	.outbox_counts = pg_outbox_counts,
 };

@@ -197,6 +197,23 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX rate_hits_key ON rate_hits (key, at);"
 	"CREATE INDEX rate_hits_at ON rate_hits (at);",
+	/* 3: the service: monitoring alerts (locks are advisory locks) */
+	"CREATE TABLE alerts ("
+	"  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	"  type text NOT NULL,"
+	"  severity text NOT NULL,"
+	"  metric text,"
+	"  message text NOT NULL,"
+	"  value double precision,"
+	"  threshold double precision,"
+	"  status text NOT NULL CHECK (status IN ('active', 'resolved')),"
+	"  observations integer NOT NULL DEFAULT 1,"
+	"  raised_at bigint NOT NULL,"
+	"  last_seen_at bigint NOT NULL,"
+	"  resolved_at bigint"
+	");"
+	"CREATE UNIQUE INDEX alerts_one_active ON alerts (type) WHERE status = 'active';"
+	"CREATE INDEX alerts_status ON alerts (status, id);",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,

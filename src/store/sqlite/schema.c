@@ -213,6 +213,28 @@ static const char *const migrations[] = {
 	") STRICT;"
 	"CREATE INDEX rate_hits_key ON rate_hits(key, at);"
 	"CREATE INDEX rate_hits_at ON rate_hits(at);",
+	/* 3: the service: monitoring alerts and named locks */
+	"CREATE TABLE alerts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  type TEXT NOT NULL,"
+	"  severity TEXT NOT NULL,"
+	"  metric TEXT,"
+	"  message TEXT NOT NULL,"
+	"  value REAL,"
+	"  threshold REAL,"
+	"  status TEXT NOT NULL CHECK (status IN ('active', 'resolved')),"
+	"  observations INTEGER NOT NULL DEFAULT 1,"
+	"  raised_at INTEGER NOT NULL,"
+	"  last_seen_at INTEGER NOT NULL,"
+	"  resolved_at INTEGER"
+	") STRICT;"
+	"CREATE UNIQUE INDEX alerts_one_active ON alerts(type) WHERE status = 'active';"
+	"CREATE INDEX alerts_status ON alerts(status, id);"
+	"CREATE TABLE locks ("
+	"  name TEXT PRIMARY KEY,"
+	"  owner TEXT NOT NULL,"
+	"  until INTEGER NOT NULL"
+	") STRICT, WITHOUT ROWID;",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,

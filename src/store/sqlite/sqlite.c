@@ -741,4 +741,12 @@ const struct store_ops store__sqlite_ops = {
 	.imap_state_get = sq_imap_state_get,
 	.imap_state_set = sq_imap_state_set,
 	.rate_hit = sq_rate_hit,
+	.alert_raise = sq_alert_raise,
+	.alert_resolve = sq_alert_resolve,
+	.alert_list = sq_alert_list,
+	.lock_try = sq_lock_try,
+	.lock_release = sq_lock_release,
+	.job_release = sq_job_release,
+	.outbox_retry = sq_outbox_retry,
+	.outbox_counts = sq_outbox_counts,
 };

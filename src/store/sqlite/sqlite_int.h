@@ -156,4 +156,14 @@ int sq_imap_state_get(struct store *st, const char *mailbox, int64_t *uidvalidit
 int sq_imap_state_set(struct store *st, const char *mailbox, int64_t uidvalidity, int64_t last_uid);
 int sq_rate_hit(struct store *st, const char *key, int window_s, int64_t *count);
 
+/* The service's records (service.c). */
+int sq_alert_raise(struct store *st, const json_t *alert, json_t **out, bool *raised);
+int sq_alert_resolve(struct store *st, const char *type, json_t **out);
+int sq_alert_list(struct store *st, const char *status, int limit, json_t **out);
+int sq_lock_try(struct store *st, const char *name, const char *owner, int ttl_s, bool *acquired);
+int sq_lock_release(struct store *st, const char *name, const char *owner);
+int sq_job_release(struct store *st, int64_t id, const char *owner);
+int sq_outbox_retry(struct store *st, int64_t id);
+int sq_outbox_counts(struct store *st, json_t **out);
+
 #endif
