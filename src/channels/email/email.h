@@ -13,11 +13,14 @@
  * - outbound composition: a reply with Message-ID, In-Reply-To, References,
  *   the subject tag and "Auto-Submitted: auto-replied" on automatic ones.
  *
- * This header holds the parts that need no store; email_intake.h adds what
- * turns a message into a ticket (the store side), and email_imap.h the IMAP
- * poller. Strings are UTF-8 and NUL-terminated. Nothing here keeps global
- * state besides GMime's own initialisation (email_init), which is done once
- * per process and is safe to call from any thread.
+ * - intake (needs a store): the raw message stored first, then parsed,
+ *   then a new ticket (with its "triage" job) or a message appended to its
+ *   thread, exactly once per message;
+ * - the IMAP poller and the outbox side (rendering a queued reply, SMTP).
+ *
+ * Strings are UTF-8 and NUL-terminated. Nothing here keeps global state
+ * besides GMime's own initialisation (email_init), which is done once per
+ * process and is safe to call from any thread.
  */
 #ifndef FL_EMAIL_H
 #define FL_EMAIL_H
@@ -26,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+
+struct store;
 
 #define EMAIL_ERRNO_MAP(X) \
 	X(OK, "success") \
@@ -70,6 +75,14 @@ struct email_limits {
  * the defaults above for unset keys.
  */
 void email_limits_from_config(struct email_limits *l);
+
+/*
+ * The checks made before anything is stored: EMAIL_ETOOBIG over
+ * limits->max_message, EMAIL_ENOTMSG for empty or binary input (NUL bytes
+ * or mostly control characters), each with *why (caller frees; may be NULL)
+ * saying so; else EMAIL_OK. limits may be NULL (defaults).
+ */
+int email_precheck(const void *raw, size_t len, const struct email_limits *limits, char **why);
 
 /* ---- a parsed message ---- */
 
@@ -249,5 +262,76 @@ struct email_outgoing {
  * not parse.
  */
 int email_compose(const struct email_outgoing *o, char **raw, size_t *len, char **message_id);
+
+/* ---- intake: a raw message into the store ---- */
+
+struct email_intake_opts {
+	const char *source;          /* "pipe", "http", "imap"; NULL: "pipe" */
+	const char *queue;           /* a queue name for the ticket's metadata (mail-in --queue); may be NULL */
+	const char *domain;          /* ours, for Message-IDs; NULL: "frontline.invalid" */
+	const char *tag;             /* subject tag word; NULL: "Frontline" */
+	const char *job_kind;        /* job queued with a new ticket; NULL: "triage"; "": none */
+	int thread_subject_days;     /* same sender + normalized subject within N days; 0: off */
+	int rate_limit;              /* messages per sender per window before auto-replies stop; 0: none */
+	int rate_window_s;           /* 0: 3600 */
+	struct email_limits limits;
+	char domain_buf[256];        /* where email_intake_opts_from_config keeps a derived domain */
+};
+
+/*
+ * Options from the configuration: FRONTLINE_EMAIL_DOMAIN (or the domain of
+ * FRONTLINE_EMAIL_FROM), FRONTLINE_EMAIL_TAG, FRONTLINE_EMAIL_THREAD_BY_SUBJECT_DAYS,
+ * FRONTLINE_EMAIL_RATE_LIMIT, FRONTLINE_EMAIL_RATE_WINDOW and the limits.
+ * The strings point into the configuration (read-only after start-up).
+ */
+void email_intake_opts_from_config(struct email_intake_opts *o);
+
+enum email_outcome {
+	EMAIL_NEW_TICKET,            /* a new ticket (and its triage job) */
+	EMAIL_APPENDED,              /* a message in an existing ticket's thread */
+	EMAIL_DUPLICATE,             /* seen before (same Message-ID or same bytes): nothing new */
+	EMAIL_QUARANTINED,           /* a new quarantined ticket, the raw message attached */
+};
+
+struct email_intake_result {
+	enum email_outcome outcome;
+	char *ticket_id;             /* the ticket's id */
+	char *ticket_number;         /* "T-000042" */
+	int64_t raw_id;              /* the raw record (store_mail_raw_get) */
+	unsigned noise;              /* enum email_noise bits */
+	bool reopened;               /* a reply reopened a resolved or closed ticket */
+	char *detail;                /* on failure: what went wrong */
+};
+
+void email_intake_result_release(struct email_intake_result *r);
+const char *email_outcome_name(enum email_outcome o);
+
+/*
+ * Takes one raw message (the pipe, HTTP or IMAP) into the store st:
+ *
+ *  1. email_precheck: over the size limit or not a message at all ->
+ *     EMAIL_ETOOBIG / EMAIL_ENOTMSG, nothing stored (permanent: a mail
+ *     server bounces it to its sender);
+ *  2. the raw bytes are committed (store_mail_raw_put); the same bytes
+ *     again find that record;
+ *  3. parsed; then, in one transaction: a message whose Message-ID is
+ *     already in a thread is a duplicate; a reply is threaded by
+ *     In-Reply-To / References (our own Message-IDs carry the ticket
+ *     number), a bounce by the message it returns, then by the subject tag,
+ *     then (when enabled) by sender and normalized subject; a reply is
+ *     appended to its ticket and reopens it when resolved or closed; else a
+ *     new ticket (channel "email") with its job. Attachments are stored as
+ *     blobs; the per-sender rate limit is counted; the raw record is linked.
+ *     A message that cannot be trusted (email_msg.quarantine), or whose
+ *     ticket the store refuses, becomes a quarantined ticket with the raw
+ *     message attached: never dropped.
+ *
+ * Returns EMAIL_OK with r filled; EMAIL_ETEMP when the store is busy,
+ * unreachable or full (the raw message may be kept already; retrying is
+ * safe and does not duplicate anything); EMAIL_ESTORE for another store
+ * failure. r->detail says why on failure. Caller releases r.
+ */
+int email_intake(struct store *st, const void *raw, size_t len, const struct email_intake_opts *o,
+		 struct email_intake_result *r);
 
 #endif

@@ -42,6 +42,16 @@ GMimeParserOptions *email__parser_options(void);
 /* Bytes of a part's decoded content. Caller frees with g_byte_array_unref. */
 GByteArray *email__part_bytes(GMimePart *part);
 
+/* email.c: limits with the defaults for zero fields (in may be NULL). */
+void email__limits_resolve(const struct email_limits *in, struct email_limits *out);
+
+/*
+ * body.c: fills msg->body, body_from_html, charset_fallback and the
+ * attachments from m's MIME tree; true when the tree nests too deep.
+ */
+bool email__walk_body(struct email_msg *msg, GMimeMessage *m, GMimeParserOptions *opts,
+		      const struct email_limits *lim);
+
 /* SHA-256 of data as lower-case hex into out[65]. */
 void email__sha256_hex(const void *data, size_t len, char out[65]);
 
