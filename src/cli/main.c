@@ -15,6 +15,7 @@ static const struct cli_command commands[] = {
 	{ "workflow", cmd_workflow, "list the workflows or draw one as DOT, Mermaid or text" },
 	{ "llm", cmd_llm, "check the LLM configuration with one tiny request" },
 	{ "migrate", cmd_migrate, "apply pending database migrations (or --status)" },
+	{ "mail-in", cmd_mail_in, "store one email message from standard input (for the mail server)" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "show this help" },
 	{ NULL, NULL, NULL },
