@@ -317,7 +317,9 @@ int pg_harness_start(struct pg_harness *h, char **url_out)
 		     *fpw = fl_asprintf("full_page_writes=%s", sync);
 		char *argv[] = { postgres, "-D", data, "-k", h->dir, "-p", port,
 				 "-c", "listen_addresses=", "-c", fsync, "-c", scommit, "-c", fpw,
-				 "-c", "max_connections=60", "-c", "log_min_messages=warning", NULL };
+				 "-c", "max_connections=60", "-c", "log_min_messages=warning",
+				 /* fresh tables fill fast in tests: analyze them soon, for good plans */
+				 "-c", "autovacuum_naptime=1", NULL };
 
 		h->pid = spawn(&ra, h->dir, log, argv, SIGQUIT);
 		free(fsync);

@@ -34,6 +34,7 @@ struct pg {
 	size_t ncache, cache_size;
 	unsigned next_name;
 	int depth;                    /* nesting of pg_tx_begin */
+	uint32_t flat;                /* levels opened by pg_tx_begin_flat without a savepoint */
 	bool own_tx;
 };
 
@@ -67,6 +68,14 @@ int pg_control(struct pg *p, const char *sql);
  */
 int pg_tx_begin(struct pg *p);
 int pg_tx_end(struct pg *p, int rc);
+/*
+ * Like pg_tx_begin, but inside a transaction it opens no savepoint: each
+ * savepoint is a subtransaction, and a transaction with more than 64 of them
+ * (a group commit of 512 intakes) slows every session's snapshot checks.
+ * For operations that validate their input first, so that SQL errors are
+ * environmental: such an error dooms the caller's transaction instead.
+ */
+int pg_tx_begin_flat(struct pg *p);
 
 int pg_ticket_number(struct pg *p, const char *ref, int64_t *number);
 int pg_ticket_load(struct pg *p, int64_t number, json_t **out);

@@ -424,9 +424,25 @@ int pg_tx_begin(struct pg *p)
 	return STORE_OK;
 }
 
+int pg_tx_begin_flat(struct pg *p)
+{
+	if (p->depth == 0 && !p->base.user_tx)
+		return pg_tx_begin(p);
+	if (p->depth >= 32)
+		return store__fail(&p->base, STORE_EINTERNAL, "transactions nested too deep");
+	p->flat |= 1u << p->depth;
+	p->depth++;
+	return STORE_OK;
+}
+
 int pg_tx_end(struct pg *p, int rc)
 {
 	p->depth--;
+	if (p->flat & (1u << p->depth)) {
+		/* No savepoint: an error has doomed the caller's transaction (pgb_commit says so). */
+		p->flat &= ~(1u << p->depth);
+		return rc;
+	}
 	if (p->depth == 0 && p->own_tx) {
 		p->own_tx = false;
 		if (rc == STORE_OK) {
@@ -481,6 +497,7 @@ static void pgb_rollback(struct store *st)
 	if (PQstatus(p->conn) == CONNECTION_OK && PQtransactionStatus(p->conn) != PQTRANS_IDLE)
 		quiet(p, "ROLLBACK");
 	p->depth = 0;
+	p->flat = 0;
 	p->own_tx = false;
 }
 

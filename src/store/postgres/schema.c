@@ -53,7 +53,7 @@ static const char *const migrations[] = {
 	"CREATE INDEX tickets_search ON tickets USING gin (search);"
 	"CREATE TABLE idempotency_keys ("
 	"  key text PRIMARY KEY,"
-	"  ticket_number bigint NOT NULL REFERENCES tickets (number),"
+	"  ticket_number bigint NOT NULL REFERENCES tickets (number) DEFERRABLE INITIALLY DEFERRED,"
 	"  created_at bigint NOT NULL"
 	");"
 	"CREATE TABLE messages ("

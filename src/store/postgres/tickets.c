@@ -39,25 +39,60 @@ int pg_ticket_load(struct pg *p, int64_t number, json_t **out)
 	return rc;
 }
 
-static int insert_ticket(struct pg *p, const struct store__ticket_in *in, int64_t now,
-			 int64_t *number, bool *created)
+/*
+ * Records idem_key for ticket number; when another intake holds the key
+ * already (its transaction committed first: ON CONFLICT waited for it),
+ * *winner is its ticket, else 0. The key's foreign key is checked at commit,
+ * so a key may name the number about to be inserted.
+ */
+static int claim_key(struct pg *p, const char *key, int64_t number, int64_t now, int64_t *winner)
+{
+	int changes = 0;
+	int rc = pg_exec(p, &changes, "INSERT INTO idempotency_keys (key, ticket_number, created_at)"
+			 " VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING", "tii", key, number, now);
+
+	*winner = 0;
+	if (!rc && !changes)
+		rc = pg_int(p, winner, "SELECT ticket_number FROM idempotency_keys WHERE key = $1", "t", key);
+	return rc;
+}
+
+/*
+ * Inserts a parsed ticket and its first message (and its Idempotency-Key)
+ * unless the key or (channel, external_id) is known: then *created is false
+ * and *number the existing ticket. Nothing here needs a savepoint: a race
+ * lost to another replica ends in ON CONFLICT DO NOTHING, not in an error.
+ */
+static int insert_ticket(struct pg *p, const struct store__ticket_in *in, const char *idem_key,
+			 int64_t now, int64_t *number, bool *created)
 {
 	char gen[32];
 	const char *id;
-	int64_t n;
+	int64_t n, winner = 0;
 	int rc, changes = 0, attempt;
 
 	*created = false;
+	if (idem_key) {
+		rc = pg_int(p, number, "SELECT ticket_number FROM idempotency_keys WHERE key = $1", "t", idem_key);
+		if (rc != STORE_ENOTFOUND)
+			return rc;
+	}
 	/* Repeats (webhook retries) are common: find them before taking a number. */
 	if (in->external_id) {
 		rc = pg_int(p, number, "SELECT number FROM tickets WHERE channel = $1 AND external_id = $2",
 			    "tt", in->channel, in->external_id);
+		if (rc == STORE_OK && idem_key && !(rc = claim_key(p, idem_key, *number, now, &winner)) && winner)
+			*number = winner;
 		if (rc != STORE_ENOTFOUND)
 			return rc;
 	}
 	rc = pg_int(p, &n, "SELECT nextval('tickets_number_seq')", NULL);
-	if (rc)
+	if (!rc && idem_key)
+		rc = claim_key(p, idem_key, n, now, &winner);
+	if (rc || winner) {
+		*number = winner;
 		return rc;
+	}
 	store__format_number(gen, n);
 	id = in->external_id && !store__is_number_form(in->external_id) ? in->external_id : gen;
 	for (attempt = 0; attempt < 2; attempt++) {
@@ -74,10 +109,13 @@ static int insert_ticket(struct pg *p, const struct store__ticket_in *in, int64_
 			     in->resolved_at, in->satisfaction);
 		if (rc || changes)
 			break;
-		/* Nothing inserted: the same (channel, external_id) exists, or another ticket has the id. */
+		/* Nothing inserted: another replica just took (channel, external_id), or the id. */
 		if (in->external_id) {
 			rc = pg_int(p, number, "SELECT number FROM tickets WHERE channel = $1 AND external_id = $2",
 				    "tt", in->channel, in->external_id);
+			if (rc == STORE_OK && idem_key)
+				rc = pg_exec(p, NULL, "UPDATE idempotency_keys SET ticket_number = $1 WHERE key = $2",
+					     "it", *number, idem_key);
 			if (rc != STORE_ENOTFOUND)
 				return rc;
 			rc = STORE_OK;
@@ -105,24 +143,17 @@ int pg_ticket_intake(struct store *st, const json_t *ticket, const char *job_kin
 	struct pg *p = PG(st);
 	struct store__ticket_in in;
 	int64_t number = 0, now = store__now(st);
-	bool made = false, key_taken = false;
+	bool made = false;
 	json_t *t = NULL;
-	int rc, changes = 0;
+	int rc;
 
 	rc = store__ticket_in_parse(st, ticket, false, &in);
 	if (rc)
 		goto out;
-	rc = pg_tx_begin(p);
+	rc = pg_tx_begin_flat(p);
 	if (rc)
 		goto out;
-	if (idem_key) {
-		rc = pg_int(p, &number, "SELECT ticket_number FROM idempotency_keys WHERE key = $1", "t", idem_key);
-		if (rc == STORE_OK)
-			goto load;
-		if (rc != STORE_ENOTFOUND)
-			goto end;
-	}
-	rc = insert_ticket(p, &in, now, &number, &made);
+	rc = insert_ticket(p, &in, idem_key, now, &number, &made);
 	if (!rc && made && job_kind) {
 		char gen[32], *dedupe;
 
@@ -140,27 +171,9 @@ int pg_ticket_intake(struct store *st, const json_t *ticket, const char *job_kin
 		free(text);
 		json_decref(data);
 	}
-	if (!rc && idem_key) {
-		rc = pg_exec(p, &changes, "INSERT INTO idempotency_keys (key, ticket_number, created_at)"
-			     " VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING", "tii", idem_key, number, now);
-		if (!rc && !changes) {
-			/* Another intake with this key won the race: undo ours, return theirs. */
-			key_taken = true;
-			rc = STORE_ECONFLICT;
-		}
-	}
-	if (rc)
-		goto end;
-load:
-	rc = pg_ticket_load(p, number, &t);
-end:
+	if (!rc)
+		rc = pg_ticket_load(p, number, &t);
 	rc = pg_tx_end(p, rc);
-	if (key_taken) {
-		made = false;
-		rc = pg_int(p, &number, "SELECT ticket_number FROM idempotency_keys WHERE key = $1", "t", idem_key);
-		if (!rc)
-			rc = pg_ticket_load(p, number, &t);
-	}
 out:
 	store__ticket_in_release(&in);
 	if (rc) {

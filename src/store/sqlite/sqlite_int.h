@@ -30,6 +30,7 @@ struct sq {
 	char *path;
 	struct sq_cached *cache;      /* open addressing, power-of-two size */
 	size_t ncache, cache_size;
+	int64_t busy_ms, busy_since;  /* waiting for a lock (busy_wait) */
 	int depth;                    /* nesting of sq_tx_begin */
 	bool own_tx;                  /* the outermost sq_tx_begin issued BEGIN */
 };
