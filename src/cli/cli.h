@@ -105,6 +105,11 @@ int cli_store_exit(int store_rc);
  */
 int cli_store_open(bool migrate, struct store **out);
 
+/* ---- the knowledge base (kb.c, eval_kb.c) ---- */
+
+int cmd_kb(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_eval__kb(int argc, char **argv, struct cli_ctx *ctx);
+
 /* The top-level table, for help. */
 const struct cli_command *cli_commands(void);
 extern const char *const cli_main_usage[];

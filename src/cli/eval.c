@@ -17,6 +17,7 @@
 static const char *const eval_usage[] = {
 	"frontline eval category --model MODEL --in TEST.jsonl [--json] [--reject-label L --threshold P]",
 	"frontline eval sentiment --model MODEL --in TEST.jsonl [--json] [--collapse3] [--lexicon FILE]",
+	"frontline eval kb --articles FILE|DIR --queries FILE [--baseline] [--split dev|test|all] [--json]",
 	NULL,
 };
 
@@ -219,6 +220,7 @@ int cmd_eval(int argc, char **argv, struct cli_ctx *ctx)
 	static const struct cli_command sub[] = {
 		{ "category", eval_category, "score a classifier on labelled rows" },
 		{ "sentiment", eval_sentiment, "score a sentiment model (Pearson r, lexicon baseline)" },
+		{ "kb", cmd_eval__kb, "recall@1, recall@5 and MRR of knowledge-base search (eval_kb.c)" },
 		{ NULL, NULL, NULL },
 	};
 

@@ -12,6 +12,7 @@
 static const struct cli_command commands[] = {
 	{ "train", cmd_train, "train a classifier (category, sentiment, emotion) on JSON lines" },
 	{ "eval", cmd_eval, "score a model on labelled JSON lines" },
+	{ "kb", cmd_kb, "import articles into the knowledge base, or search it" },
 	{ "workflow", cmd_workflow, "list the workflows or draw one as DOT, Mermaid or text" },
 	{ "llm", cmd_llm, "check the LLM configuration with one tiny request" },
 	{ "migrate", cmd_migrate, "apply pending database migrations (or --status)" },

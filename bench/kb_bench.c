@@ -1,0 +1,244 @@
+/*
+ * kb_bench: knowledge-base search latency at 1,000 and 100,000 articles.
+ *
+ * Articles are synthetic and deterministic (a fixed-seed generator): words
+ * drawn from a 20,000-word invented vocabulary with a Zipf distribution, as
+ * in natural text (a few words are in most articles, most words in few),
+ * titles of 4-9 words, bodies of 80-200 words, three tags. Two query kinds:
+ * "short" (5 words taken from one article's title and body, like a customer's
+ * question) and "ticket" (a subject plus about 500 characters, which is what
+ * the knowledge_base_search node sends). Each search asks for 5 articles, as
+ * the node does. Prints a Markdown section for docs/BENCHMARKS.md.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kb/kb.h"
+#include "util/util.h"
+
+#define VOCAB 20000
+
+struct rng {
+	uint64_t s;
+};
+
+static uint64_t next(struct rng *r) /* splitmix64 */
+{
+	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static double unit(struct rng *r)
+{
+	return (double)(next(r) >> 11) / 9007199254740992.0;
+}
+
+struct vocab {
+	char *words[VOCAB];
+	double cdf[VOCAB];
+};
+
+static void vocab_init(struct vocab *v, struct rng *r)
+{
+	static const char *const syl[] = { "ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ber", "con",
+					   "dex", "fil", "gor", "han", "jet", "lum", "mor", "pra", "quin",
+					   "rel", "sto", "tra", "ung", "vel", "wix", "yor", "zen", "ash" };
+	double total = 0;
+	size_t i, n = FL_ARRAY_SIZE(syl);
+
+	for (i = 0; i < VOCAB; i++) {
+		struct fl_buf b = FL_BUF_INIT;
+		int k, parts = 2 + (int)(next(r) % 3);
+
+		for (k = 0; k < parts; k++)
+			fl_buf_adds(&b, syl[next(r) % n]);
+		v->words[i] = fl_buf_detach(&b, NULL);
+		total += 1.0 / (double)(i + 1);
+		v->cdf[i] = total;
+	}
+	for (i = 0; i < VOCAB; i++)
+		v->cdf[i] /= total;
+}
+
+static const char *word(const struct vocab *v, struct rng *r)
+{
+	double u = unit(r);
+	size_t lo = 0, hi = VOCAB - 1;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (v->cdf[mid] < u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return v->words[lo];
+}
+
+static void words(struct fl_buf *b, const struct vocab *v, struct rng *r, int n)
+{
+	for (int i = 0; i < n; i++)
+		fl_buf_addf(b, "%s%s", i ? " " : "", word(v, r));
+}
+
+static json_t *make_article(const struct vocab *v, struct rng *r, size_t i)
+{
+	struct fl_buf t = FL_BUF_INIT, c = FL_BUF_INIT;
+	char id[32];
+	json_t *a;
+
+	snprintf(id, sizeof(id), "syn_%06zu", i);
+	words(&t, v, r, 4 + (int)(next(r) % 6));
+	words(&c, v, r, 80 + (int)(next(r) % 121));
+	a = json_pack("{s:s, s:s, s:s, s:s, s:[s,s,s]}", "id", id, "title", t.buf, "content", c.buf,
+		      "category", "general", "tags", word(v, r), word(v, r), word(v, r));
+	fl_buf_release(&t);
+	fl_buf_release(&c);
+	return a;
+}
+
+/* Words of article a: n from the title, m from the content, in order. */
+static void pick_words(struct fl_buf *q, const json_t *a, struct rng *r, int n, int m)
+{
+	const char *fields[2] = { fl_json_str(a, "title", ""), fl_json_str(a, "content", "") };
+	int want[2] = { n, m };
+
+	for (int f = 0; f < 2; f++) {
+		const char *s = fields[f];
+		size_t count = 1, k, pick;
+
+		for (k = 0; s[k]; k++)
+			count += s[k] == ' ';
+		for (int j = 0; j < want[f]; j++) {
+			const char *p = s;
+
+			pick = next(r) % count;
+			for (k = 0; k < pick; k++)
+				p = strchr(p, ' ') + 1;
+			fl_buf_addf(q, "%s%.*s", q->len ? " " : "", (int)strcspn(p, " "), p);
+		}
+	}
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct lat {
+	double p50, p99, mean;
+};
+
+static struct lat run_queries(struct kb *kb, char **queries, size_t n)
+{
+	int64_t *t = fl_calloc(n, sizeof(*t)), sum = 0;
+	struct lat l;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		json_t *res = NULL;
+		int64_t t0 = fl_mono_us();
+
+		if (kb_search(kb, queries[i], 5, &res) != KB_OK)
+			fl_die("kb_search failed");
+		t[i] = fl_mono_us() - t0;
+		sum += t[i];
+		json_decref(res);
+	}
+	qsort(t, n, sizeof(*t), cmp_i64);
+	l.p50 = (double)t[n / 2] / 1000.0;
+	l.p99 = (double)t[(n * 99) / 100] / 1000.0;
+	l.mean = (double)sum / (double)n / 1000.0;
+	free(t);
+	return l;
+}
+
+static void bench_size(const struct vocab *v, size_t narticles, size_t nshort, size_t nticket)
+{
+	struct rng r = { 42 + narticles };
+	struct kb *kb = NULL;
+	json_t *batch = json_array(), *sample = json_array();
+	char **shortq = fl_calloc(nshort, sizeof(char *)), **ticketq = fl_calloc(nticket, sizeof(char *));
+	char *err = NULL;
+	int64_t t0, build_us;
+	struct lat ls, lt;
+	size_t i;
+
+	if (kb_open(NULL, &kb, &err) != KB_OK)
+		fl_die("kb_open: %s", err);
+	t0 = fl_mono_us();
+	for (i = 0; i < narticles; i++) {
+		json_t *a = make_article(v, &r, i);
+
+		if (i % (narticles / 200 + 1) == 0)
+			json_array_append(sample, a);
+		json_array_append_new(batch, a);
+		if (json_array_size(batch) == 5000 || i + 1 == narticles) {
+			if (kb_add_many(kb, batch) != KB_OK)
+				fl_die("kb_add_many failed");
+			json_array_clear(batch);
+		}
+	}
+	build_us = fl_mono_us() - t0;
+	for (i = 0; i < nshort; i++) {
+		struct fl_buf q = FL_BUF_INIT;
+
+		pick_words(&q, json_array_get(sample, next(&r) % json_array_size(sample)), &r, 2, 3);
+		shortq[i] = fl_buf_detach(&q, NULL);
+	}
+	for (i = 0; i < nticket; i++) {
+		struct fl_buf q = FL_BUF_INIT;
+
+		pick_words(&q, json_array_get(sample, next(&r) % json_array_size(sample)), &r, 4, 30);
+		fl_buf_adds(&q, " ");
+		words(&q, v, &r, 40);
+		if (q.len > 560)
+			fl_buf_setlen(&q, 560);
+		ticketq[i] = fl_buf_detach(&q, NULL);
+	}
+	run_queries(kb, shortq, nshort / 10 + 1); /* warm up */
+	ls = run_queries(kb, shortq, nshort);
+	lt = run_queries(kb, ticketq, nticket);
+	printf("| %zu | %.1f s (%.0f articles/s) | short (5 words) | %.2f ms | %.2f ms | %.2f ms |\n",
+	       narticles, (double)build_us / 1e6, (double)narticles / ((double)build_us / 1e6), ls.p50,
+	       ls.p99, ls.mean);
+	printf("| %zu | | ticket (~500 chars) | %.2f ms | %.2f ms | %.2f ms |\n", narticles, lt.p50, lt.p99,
+	       lt.mean);
+	fflush(stdout);
+	for (i = 0; i < nshort; i++)
+		free(shortq[i]);
+	for (i = 0; i < nticket; i++)
+		free(ticketq[i]);
+	free(shortq);
+	free(ticketq);
+	json_decref(batch);
+	json_decref(sample);
+	kb_close(kb);
+}
+
+int main(int argc, char **argv)
+{
+	struct vocab *v = fl_calloc(1, sizeof(*v));
+	struct rng r = { 7 };
+	size_t big = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 100000;
+
+	vocab_init(v, &r);
+	printf("### Knowledge-base search (`bench/kb_bench`)\n\n");
+	printf("Synthetic articles (Zipf-distributed words from a 20,000-word vocabulary; titles of 4-9\n"
+	       "words, bodies of 80-200, three tags), in-memory index, one thread, 5 results per search.\n\n");
+	printf("| articles | index build | queries | p50 | p99 | mean |\n|---|---|---|---|---|---|\n");
+	bench_size(v, 1000, 2000, 500);
+	bench_size(v, big, 1000, 300);
+	for (size_t i = 0; i < VOCAB; i++)
+		free(v->words[i]);
+	free(v);
+	return 0;
+}

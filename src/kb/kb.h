@@ -1,0 +1,185 @@
+/*
+ * kb: the knowledge base. Help-centre articles, indexed in SQLite FTS5 and
+ * searched with Frontline's own ranking.
+ *
+ * The index is an FTS5 table (title, tags, body) whose tokenizer is ours
+ * ("frontline": the text module's tokenizer and Snowball stemmer, registered
+ * through fts5_api.xCreateTokenizer), ranked by an FTS5 auxiliary function of
+ * ours (kb_rank). A query goes through these steps:
+ *
+ *   1. tokenize and stem it; drop question words and stop words ("how do I",
+ *      "is it possible"); each remaining term is a concept;
+ *   2. expand it with a table of synonyms and abbreviations of our own
+ *      (pwd/password, 2fa/two-factor, login/sign in, refund/money back, ...),
+ *      multi-word forms becoming phrases;
+ *   3. match any phrase (an FTS5 OR query) and score each candidate with
+ *      BM25F: term frequencies weighted by field (title > tags > body) and
+ *      length-normalised per field before one saturation, synonyms counting
+ *      for less than the customer's own words;
+ *   4. multiply by two coverage boosts: how much of the article's title the
+ *      query covers, and how much of the query's weight the title matches.
+ *
+ * docs/QUALITY.md measures each step against plain FTS5 bm25 on StackFAQ.
+ *
+ * relevance_score: score / ideal, clamped to 0..1. ideal is the score that
+ * an article would earn by having the query's five most specific concepts
+ * (highest idf, among the words some article contains) once each in a title
+ * of average length that the query covers entirely. Within one query it is a
+ * monotone (linear, then clamped) function of the ranking score, so it orders
+ * results exactly as the ranking does; across queries it reads as "how close
+ * this article comes to a perfect match on what is specific in the query".
+ * Measured (docs/QUALITY.md): right answers mostly score 0.35 or more,
+ * unrelated articles mostly under 0.25; 0.35 is a sensible "relevant enough
+ * to quote" threshold.
+ *
+ * The kb module does not know where articles are stored: the support layer
+ * and the CLI feed it (e.g. from store_kb_list). It depends on util and text.
+ *
+ * Threads: kb_search may be called from several threads at once, as may
+ * kb_add and kb_remove; a handle keeps a small pool of SQLite connections to
+ * one database (a shared in-memory database, or a file in WAL mode), one
+ * connection per concurrent caller.
+ */
+#ifndef FL_KB_H
+#define FL_KB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+
+#define KB_ERRNO_MAP(X) \
+	X(OK, "success") \
+	X(EINVAL, "invalid argument") \
+	X(ENOTFOUND, "not found") \
+	X(EIO, "cannot read file") \
+	X(EPARSE, "malformed article file") \
+	X(ESQL, "index database error") \
+	X(EBUSY, "index is busy")
+
+enum kb_err {
+#define KB_ENUM(name, text) KB_##name,
+	KB_ERRNO_MAP(KB_ENUM)
+#undef KB_ENUM
+};
+
+/* "not found" etc.; "unknown error" outside the enum. */
+const char *kb_strerror(int rc);
+/* "KB_ENOTFOUND" etc. */
+const char *kb_errname(int rc);
+
+struct kb;
+
+/*
+ * Opens an index: in memory when index_path is NULL, else in the SQLite file
+ * at index_path (created when missing; its articles are kept between runs).
+ * On failure *out is NULL and, when err is not NULL, *err is a message naming
+ * the file (caller frees).
+ */
+int kb_open(const char *index_path, struct kb **out, char **err);
+/* Closes the index and frees the handle. NULL is fine. */
+void kb_close(struct kb *kb);
+
+/*
+ * Adds an article, or replaces the one with the same id. article is borrowed:
+ * {id, title, content, category, tags [], views, helpful_votes, ...}; id and
+ * title are required non-empty strings, content a string, tags an array of
+ * strings (or absent). Returns KB_OK, KB_EINVAL for a malformed article
+ * (kb_article_check says why), KB_ESQL or KB_EBUSY.
+ */
+int kb_add(struct kb *kb, const json_t *article);
+/* Adds an array of articles in one transaction (all or none). Same errors. */
+int kb_add_many(struct kb *kb, const json_t *articles);
+/* Removes the article id: KB_OK, or KB_ENOTFOUND when it is not there. */
+int kb_remove(struct kb *kb, const char *id);
+/* Removes every article. */
+int kb_clear(struct kb *kb);
+/* Number of articles in the index. */
+size_t kb_count(const struct kb *kb);
+/* The article with this id as it was added (new reference), or KB_ENOTFOUND. */
+int kb_get(struct kb *kb, const char *id, json_t **out);
+
+/*
+ * Checks an article's fields. Returns KB_OK, or KB_EINVAL and, when err is not
+ * NULL, a message naming the field (caller frees).
+ */
+int kb_article_check(const json_t *article, char **err);
+
+/*
+ * Searches the index. *out is the knowledge_base_results object of DESIGN §4
+ * (new reference):
+ *   {query, articles_found, articles: [{id, title, content, category, tags,
+ *    relevance_score (0..1), score}], search_time (seconds)}
+ * articles are best first; articles_found is their number; score is the raw
+ * ranking score. limit <= 0 means 5. A query without a searchable word gives
+ * no articles (not an error). Safe to call from several threads at once.
+ * Returns KB_OK, KB_EINVAL (NULL query), KB_ESQL or KB_EBUSY.
+ */
+int kb_search(struct kb *kb, const char *query, int limit, json_t **out);
+
+/*
+ * Ranking parameters (docs/QUALITY.md says how the defaults were chosen, on
+ * the dev half of StackFAQ only).
+ */
+struct kb_params {
+	double w_title, w_tags, w_body;  /* BM25F field weights */
+	double b_title, b_tags, b_body;  /* length normalisation per field */
+	double k1;                       /* term-frequency saturation */
+	double synonym_weight;           /* a synonym's weight relative to the query's own word */
+	double title_coverage;           /* boost for the share of the title the query covers */
+	double query_coverage;           /* boost for the share of the query the title matches */
+	bool stop_words;                 /* drop question and stop words from queries */
+	bool synonyms;                   /* expand with the synonym table */
+};
+
+/* The defaults. */
+void kb_params_default(struct kb_params *p);
+/*
+ * Sets one parameter from "name=value" (names as in struct kb_params; bools
+ * take 0/1/true/false). Returns KB_OK or KB_EINVAL with *err (caller frees).
+ */
+int kb_params_set(struct kb_params *p, const char *assignment, char **err);
+/* Uses p for the searches that start after this call (copied). */
+void kb_set_params(struct kb *kb, const struct kb_params *p);
+
+/*
+ * Reads articles from a Markdown file with YAML front matter (id, title,
+ * category, tags, views, helpful_votes, ...; the body is the content), from a
+ * JSONL file (one article object a line; "content" may also be given as
+ * "body", or as an "answers" array that is joined), or from a directory of
+ * such files (*.md, *.markdown, *.jsonl, in name order, not recursive).
+ * *articles is a new array of article objects. On failure *articles is NULL
+ * and *err names the file and line (caller frees): KB_EIO or KB_EPARSE.
+ */
+int kb_import_path(const char *path, json_t **articles, char **err);
+
+/* ---- evaluation (frontline eval kb) ---- */
+
+enum kb_eval_split { KB_SPLIT_ALL, KB_SPLIT_DEV, KB_SPLIT_TEST };
+
+struct kb_eval_opts {
+	bool baseline;                 /* plain FTS5 bm25 (unicode61, OR of the words) */
+	enum kb_eval_split split;      /* queries by a stable hash of their text */
+	const struct kb_params *params; /* NULL: defaults */
+	bool per_query;                /* add "queries": [{query, relevant, rank, top}] */
+};
+
+/*
+ * Reads evaluation queries: JSONL rows {"query": ..., "relevant": [ids]} (or
+ * "relevant": "id"), or a TSV file with a header naming the columns "query"
+ * and "article_id" (StackFAQ's queries.tsv). New array of {query, relevant}.
+ */
+int kb_eval_load_queries(const char *path, json_t **queries, char **err);
+/* True when query text falls in the split (FNV-1a 64 of the text: even = dev). */
+bool kb_eval_in_split(const char *query, enum kb_eval_split split);
+/*
+ * Indexes articles (array, borrowed) and runs each query in queries (array of
+ * {query, relevant}, borrowed) that falls in the split. *result (new) is
+ * {method, split, n, articles, "recall@1", "recall@5", mrr, mean_search_ms}:
+ * recall@k is the mean share of a query's relevant articles in the top k; mrr
+ * the mean reciprocal rank of the first relevant article (0 when not in the
+ * top 100).
+ */
+int kb_eval_run(const json_t *articles, const json_t *queries, const struct kb_eval_opts *opts,
+		json_t **result, char **err);
+
+#endif

@@ -1,0 +1,209 @@
+/*
+ * kb internals shared by the files of src/kb: the term stream (tokenizer +
+ * stemmer) that both FTS5 and the query planner use, the connection pool, the
+ * query plan handed to the kb_rank auxiliary function, and the stop-word and
+ * synonym tables.
+ */
+#ifndef FL_KB_INT_H
+#define FL_KB_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+#include "kb.h"
+
+/* Bumped whenever the terms an index holds would change: the index is rebuilt. */
+#define KB_TOKENIZER_VERSION "frontline-2"
+#define KB_TOKENIZER_NAME "frontline"
+#define KB_POOL_MAX 8
+/* Longest term kept (bytes); longer tokens are cut, as FTS5's own tokenizers do. */
+#define KB_TERM_MAX 64
+
+/* ---- terms: tokenizer + stemmer (tokenizer.c) ---- */
+
+struct kb_tok;
+
+/* One per thread at a time (the stemmer keeps state). */
+struct kb_tok *kb__tok_new(void);
+void kb__tok_free(struct kb_tok *tok);
+/*
+ * Calls cb for each indexable term of text[0..len): the case-folded, stemmed
+ * term (not NUL-terminated) and the byte span [start, end) of the word it came
+ * from. A non-zero return from cb stops the walk and is returned.
+ */
+typedef int (*kb__term_cb)(void *arg, const char *term, int term_len, int start, int end);
+int kb__tok_terms(struct kb_tok *tok, const char *text, int len, kb__term_cb cb, void *arg);
+/* Registers the "frontline" FTS5 tokenizer and the kb_rank function on db. */
+int kb__fts5_register(sqlite3 *db, struct kb *kb);
+
+/* ---- word lists (words.c): built once per handle, read-only afterwards ---- */
+
+/* A sorted set of stemmed terms. */
+struct kb_termset {
+	char **terms;
+	size_t n;
+};
+
+bool kb__termset_has(const struct kb_termset *s, const char *term, size_t len);
+void kb__termset_release(struct kb_termset *s);
+
+/*
+ * One surface form of a synonym entry, with its stemmed terms. Entry r's forms
+ * are forms[rule_start[r] .. rule_start[r + 1]); a form on the left side
+ * (lhs) is looked for in queries, and expands to the entry's right-side forms
+ * (rhs). Both sides are the same set for symmetric entries.
+ */
+struct kb_syn_form {
+	char *surface;
+	char **terms;
+	size_t nterms;
+	size_t rule;
+	bool lhs, rhs;
+};
+
+struct kb_words {
+	struct kb_termset stop;          /* stemmed stop words */
+	struct kb_syn_form *forms;
+	size_t nforms;
+	size_t *rule_start;              /* nrules + 1 entries */
+	size_t nrules;
+	size_t *by_first;                /* lhs forms' indices, sorted by first term */
+	size_t nby_first;
+};
+
+int kb__words_init(struct kb_words *w, struct kb_tok *tok);
+void kb__words_release(struct kb_words *w);
+/* The raw tables (synonyms.c): NULL-terminated lists. */
+extern const char *const kb__stop_words[];
+/* Each entry is one set: forms separated by '|', e.g. "password|pwd|passcode". */
+extern const char *const kb__synonym_sets[];
+
+/* ---- the handle and its connections (kb.c) ---- */
+
+/* An article's field lengths in terms, as FTS5 counts them, and its title's non-stop words. */
+struct kb_docinfo {
+	uint32_t len[3];
+	uint32_t title_words;
+	bool known;
+};
+
+/* Phrase document frequencies, valid for one write generation (dfcache.c). */
+struct kb_dfslot {
+	char *key;
+	double df;
+};
+
+struct kb_dfcache {
+	uint64_t gen;
+	size_t n, cap;
+	struct kb_dfslot *slots;
+};
+
+bool kb__dfcache_get(const struct kb_dfcache *c, const char *key, double *df);
+void kb__dfcache_put(struct kb_dfcache *c, const char *key, double df);
+/* Empties the cache and labels it with generation gen. */
+void kb__dfcache_reset(struct kb_dfcache *c, uint64_t gen);
+void kb__dfcache_release(struct kb_dfcache *c);
+
+struct kb_conn {
+	sqlite3 *db;
+	struct kb_tok *tok;        /* for query planning on this connection */
+	struct kb_dfcache df;
+	sqlite3_stmt *rank_st;     /* kept prepared: the search's two statements */
+	sqlite3_stmt *get_st;
+	bool busy;
+};
+
+struct kb {
+	char *path;                 /* NULL: in memory */
+	char *uri;                  /* what each connection opens */
+	struct kb_words words;
+	struct kb_params params;
+	pthread_mutex_t lock;       /* guards pool and params */
+	pthread_cond_t idle;
+	struct kb_conn pool[KB_POOL_MAX];
+	size_t npool;
+	atomic_size_t count;
+	atomic_uint_fast64_t gen;    /* bumped by every committed write */
+	pthread_rwlock_t info_lock;  /* guards info and ninfo */
+	struct kb_docinfo *info;     /* by kb_doc rowid (never reused) */
+	size_t ninfo;
+};
+
+/* Borrows a connection for the calling thread (opening one if the pool allows). */
+int kb__conn_get(struct kb *kb, struct kb_conn **out);
+void kb__conn_put(struct kb *kb, struct kb_conn *c);
+int kb__sql_err(sqlite3 *db, int rc);
+/* Reads every article's lengths into kb->info (write.c). */
+int kb__docinfo_load(struct kb *kb, sqlite3 *db);
+
+/* ---- query plans (query.c) and ranking (rank.c) ---- */
+
+struct kb_phrase {
+	char *surface;        /* text for the MATCH expression (tokenized again by FTS5) */
+	char *key;            /* its stemmed terms joined by ' ', to spot duplicates */
+	size_t group;         /* the query concept it stands for */
+	double weight;        /* 1 for the query's own words, synonym_weight for synonyms */
+	bool primary;
+	size_t src;           /* a synonym: the phrase it stands for; SIZE_MAX otherwise */
+	unsigned nterms;      /* terms in the phrase */
+	uint64_t stopmask;    /* bit t: term t is a stop word */
+	/* filled by kb_rank on its first row */
+	double df, idf;
+};
+
+struct kb_qplan {
+	struct kb_phrase *ph;
+	size_t nph;
+	size_t ngroups;
+	struct kb_termset qterms;   /* stemmed non-stop terms of every phrase */
+	char *match;                /* the FTS5 MATCH expression; NULL: nothing to search */
+	struct kb_params params;
+	const struct kb_words *words;
+	/* the handle's length table, read-locked by kb_search for the plan's lifetime */
+	const struct kb_docinfo *info;
+	size_t ninfo;
+	struct kb_dfcache *dfc;     /* the connection's df cache, or NULL */
+	/* per-query statistics, computed by kb_rank on its first row */
+	bool stats_ready;
+	double nrows;
+	double avglen[3];
+	double *gidf;               /* per group: idf of its primary phrase */
+	double gidf_total;
+	double ideal;               /* score of a perfect match, for relevance_score */
+	int rc;                     /* first error met inside kb_rank */
+	/* per-row scratch: term frequencies (nph x 3 fields), title hits per group */
+	double *scratch;
+	/*
+	 * The best final scores so far (a min-heap of at most ktop): a row whose
+	 * score could not reach the smallest of them even with full coverage is
+	 * not in the top ktop, and kb_rank skips its title scan.
+	 */
+	double *top;
+	size_t ntop, ktop;
+	/* per-row scratch: title positions covered by the query */
+	int *covered;
+	size_t ncovered, covered_alloc;
+};
+
+int kb__qplan_build(struct kb_qplan *plan, struct kb_tok *tok, const struct kb_words *words,
+		    const struct kb_params *params, const char *query);
+void kb__qplan_release(struct kb_qplan *plan);
+/* The kb_rank FTS5 auxiliary function: kb_rank(kb_fts, plan pointer). */
+void kb__rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx, int nval,
+		 sqlite3_value **val);
+/* relevance_score of a ranking score under this plan (after ranking ran). */
+double kb__relevance(const struct kb_qplan *plan, double score);
+
+#define KB_QPLAN_PTR "frontline_kb_qplan"
+
+/* ---- articles (kb.c) ---- */
+
+/* The tags field: "a, b, c" from the tags array, then the section headings (caller frees). */
+char *kb__tags_text(const json_t *article);
+/* 64-bit FNV-1a. */
+uint64_t kb__fnv1a(const char *s);
+
+#endif

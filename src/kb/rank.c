@@ -1,0 +1,322 @@
+/*
+ * kb_rank: the FTS5 auxiliary function that scores one matching article for
+ * a query plan (query.c). FTS5 finds the candidates and hands us each one's
+ * phrase instances, field lengths and text; the scoring is ours:
+ *
+ *   BM25F     per phrase i: tf~ = sum over fields f of w_f * tf_if /
+ *             (1 - b_f + b_f * len_f / avglen_f);  s += weight_i * idf_i *
+ *             tf~ / (k1 + tf~), idf_i = ln(1 + (N - df_i + 0.5) / (df_i + 0.5))
+ *   coverage  s *= (1 + title_coverage * T) * (1 + query_coverage * Q), where
+ *             T is the share of the title's (non-stop) words that the query's
+ *             phrases contain, and Q the idf-weighted share of the query's
+ *             concepts found in the title.
+ *
+ * Statistics (N, average field lengths, each phrase's document frequency) are
+ * computed once per query, on the first row, as FTS5's own bm25 does; the
+ * frequencies come from the connection's cache when the articles have not
+ * changed since (dfcache.c). Field lengths come from the handle's table
+ * (write.c), not from FTS5's per-row lookup.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kb_int.h"
+#include "util/util.h"
+
+enum { F_TITLE, F_TAGS, F_BODY, NFIELDS };
+
+/*
+ * relevance_score's yardstick counts this many concepts: on our ticket
+ * fixture and StackFAQ it puts most right answers above 0.35 and most
+ * unrelated articles below 0.25 (docs/QUALITY.md).
+ */
+#define KB_IDEAL_CONCEPTS 5
+
+static int count_row(const Fts5ExtensionApi *api, Fts5Context *fts, void *arg)
+{
+	(void)api;
+	(void)fts;
+	*(double *)arg += 1;
+	return SQLITE_OK;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/*
+ * The idf mass that relevance_score is measured against: per concept, the
+ * best weight x idf among its phrases that some article contains (a word no
+ * article has cannot be matched, so it does not lower every score), summed
+ * over the KB_IDEAL_CONCEPTS most specific concepts (a long ticket is not
+ * expected to match an article on every one of its words).
+ */
+static double ideal_mass(const struct kb_qplan *p)
+{
+	double *best = fl_calloc(p->ngroups ? p->ngroups : 1, sizeof(double)), sum = 0;
+	size_t i;
+
+	for (i = 0; i < p->nph; i++) {
+		double v = p->ph[i].weight * p->ph[i].idf;
+
+		if (p->ph[i].df > 0 && v > best[p->ph[i].group])
+			best[p->ph[i].group] = v;
+	}
+	qsort(best, p->ngroups, sizeof(double), cmp_desc);
+	for (i = 0; i < p->ngroups && i < KB_IDEAL_CONCEPTS; i++)
+		sum += best[i];
+	free(best);
+	return sum;
+}
+
+static int plan_stats(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_qplan *p)
+{
+	const struct kb_params *k = &p->params;
+	sqlite3_int64 nrow = 0, total;
+	double sat;
+	size_t i;
+	int rc, f;
+
+	if ((size_t)api->xPhraseCount(fts) != p->nph || api->xColumnCount(fts) != NFIELDS)
+		return SQLITE_ERROR;
+	rc = api->xRowCount(fts, &nrow);
+	if (rc)
+		return rc;
+	p->nrows = (double)nrow;
+	for (f = 0; f < NFIELDS; f++) {
+		rc = api->xColumnTotalSize(fts, f, &total);
+		if (rc)
+			return rc;
+		p->avglen[f] = nrow > 0 ? (double)total / (double)nrow : 0;
+	}
+	p->gidf = fl_calloc(p->ngroups ? p->ngroups : 1, sizeof(double));
+	for (i = 0; i < p->nph; i++) {
+		double df = 0;
+
+		if (!p->dfc || !kb__dfcache_get(p->dfc, p->ph[i].key, &df)) {
+			rc = api->xQueryPhrase(fts, (int)i, &df, count_row);
+			if (rc)
+				return rc;
+			if (p->dfc)
+				kb__dfcache_put(p->dfc, p->ph[i].key, df);
+		}
+		p->ph[i].df = df;
+		p->ph[i].idf = log(1.0 + (p->nrows - df + 0.5) / (df + 0.5));
+		if (p->ph[i].primary && p->ph[i].idf > p->gidf[p->ph[i].group])
+			p->gidf[p->ph[i].group] = p->ph[i].idf;
+	}
+	/* the customer's form is in no article: its synonyms are the only way to match it */
+	for (i = 0; i < p->nph; i++)
+		if (p->ph[i].src != SIZE_MAX && p->ph[p->ph[i].src].df == 0)
+			p->ph[i].weight = 1.0;
+	p->gidf_total = 0;
+	for (i = 0; i < p->ngroups; i++)
+		p->gidf_total += p->gidf[i];
+	/* every concept once in a title of average length, the title fully covered */
+	sat = k->w_title / (k->k1 + k->w_title);
+	p->ideal = ideal_mass(p) * sat * (1 + k->title_coverage) * (1 + k->query_coverage);
+	p->scratch = fl_calloc(p->nph * NFIELDS + p->ngroups + 1, sizeof(double));
+	p->stats_ready = true;
+	return SQLITE_OK;
+}
+
+struct title_scan {
+	const struct kb_qplan *p;
+	int words;
+};
+
+/* Counts the title's words that are not stop words (when the index has no count of its own). */
+static int title_term(void *arg, int flags, const char *term, int len, int start, int end)
+{
+	struct title_scan *t = arg;
+
+	(void)flags;
+	(void)start;
+	(void)end;
+	if (!(t->p->params.stop_words && kb__termset_has(&t->p->words->stop, term, (size_t)len)))
+		t->words++;
+	return SQLITE_OK;
+}
+
+/* Marks title position off as covered; returns 1 when it was not yet. */
+static int cover(struct kb_qplan *p, int off)
+{
+	size_t i;
+
+	for (i = 0; i < p->ncovered; i++)
+		if (p->covered[i] == off)
+			return 0;
+	if (p->ncovered == p->covered_alloc) {
+		p->covered_alloc = p->covered_alloc ? 2 * p->covered_alloc : 32;
+		p->covered = fl_reallocarray(p->covered, p->covered_alloc, sizeof(*p->covered));
+	}
+	p->covered[p->ncovered++] = off;
+	return 1;
+}
+
+/* The smallest of the best scores, or -1 while fewer than ktop are known. */
+static double top_floor(const struct kb_qplan *p)
+{
+	return p->ktop && p->ntop == p->ktop ? p->top[0] : -1;
+}
+
+static void top_push(struct kb_qplan *p, double s)
+{
+	size_t i, c;
+	double t;
+
+	if (!p->ktop)
+		return;
+	if (p->ntop < p->ktop) { /* sift up */
+		i = p->ntop++;
+		p->top[i] = s;
+		while (i && p->top[(i - 1) / 2] > p->top[i]) {
+			t = p->top[i];
+			p->top[i] = p->top[(i - 1) / 2];
+			p->top[(i - 1) / 2] = t;
+			i = (i - 1) / 2;
+		}
+		return;
+	}
+	if (s <= p->top[0])
+		return;
+	p->top[0] = s; /* sift down */
+	for (i = 0; (c = 2 * i + 1) < p->ntop; i = c) {
+		if (c + 1 < p->ntop && p->top[c + 1] < p->top[c])
+			c++;
+		if (p->top[i] <= p->top[c])
+			break;
+		t = p->top[i];
+		p->top[i] = p->top[c];
+		p->top[c] = t;
+	}
+}
+
+static int score_row(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_qplan *p, double *out)
+{
+	const struct kb_params *k = &p->params;
+	const double w[NFIELDS] = { k->w_title, k->w_tags, k->w_body };
+	const double b[NFIELDS] = { k->b_title, k->b_tags, k->b_body };
+	double *tf = p->scratch, *hit = p->scratch + p->nph * NFIELDS, norm[NFIELDS];
+	const struct kb_docinfo *info;
+	sqlite3_int64 rowid;
+	double s = 0, q = 0, boost_max;
+	int ninst = 0, i, rc, f, covered = 0;
+	size_t j;
+
+	memset(p->scratch, 0, (p->nph * NFIELDS + p->ngroups) * sizeof(double));
+	p->ncovered = 0;
+	rc = api->xInstCount(fts, &ninst);
+	if (rc)
+		return rc;
+	for (i = 0; i < ninst; i++) {
+		int ph, col, off;
+		unsigned t;
+
+		rc = api->xInst(fts, i, &ph, &col, &off);
+		if (rc)
+			return rc;
+		if (ph < 0 || (size_t)ph >= p->nph || col < 0 || col >= NFIELDS)
+			continue;
+		tf[(size_t)ph * NFIELDS + (size_t)col] += 1;
+		if (col != F_TITLE)
+			continue;
+		/* the title positions this instance covers, stop words aside */
+		for (t = 0; t < p->ph[ph].nterms; t++)
+			if (!(t < 64 && (p->ph[ph].stopmask >> t) & 1))
+				covered += cover(p, off + (int)t);
+	}
+	rowid = api->xRowid(fts);
+	info = rowid >= 0 && (size_t)rowid < p->ninfo && p->info[rowid].known ? &p->info[rowid] : NULL;
+	for (f = 0; f < NFIELDS; f++) {
+		int len = 0;
+
+		if (info)
+			len = (int)info->len[f];
+		else if ((rc = api->xColumnSize(fts, f, &len)))
+			return rc;
+		norm[f] = p->avglen[f] > 0 ? 1 - b[f] + b[f] * len / p->avglen[f] : 1;
+	}
+	for (j = 0; j < p->nph; j++) {
+		double wtf = 0;
+
+		for (f = 0; f < NFIELDS; f++)
+			if (tf[j * NFIELDS + (size_t)f] > 0)
+				wtf += w[f] * tf[j * NFIELDS + (size_t)f] / norm[f];
+		if (wtf <= 0)
+			continue;
+		s += p->ph[j].weight * p->ph[j].idf * wtf / (k->k1 + wtf);
+		if (tf[j * NFIELDS + F_TITLE] > 0)
+			hit[p->ph[j].group] = 1;
+	}
+	if (s <= 0) {
+		*out = 0;
+		return SQLITE_OK;
+	}
+	for (j = 0; j < p->ngroups; j++)
+		q += hit[j] * p->gidf[j];
+	if (p->gidf_total > 0)
+		s *= 1 + k->query_coverage * q / p->gidf_total;
+	boost_max = 1 + k->title_coverage;
+	if (k->title_coverage > 0 && s * boost_max >= top_floor(p)) {
+		int words;
+
+		if (info) {
+			words = p->params.stop_words ? (int)info->title_words : (int)info->len[F_TITLE];
+		} else { /* a row this handle did not write: count the title's words */
+			struct title_scan t = { p, 0 };
+			const char *text = NULL;
+			int n = 0;
+
+			rc = api->xColumnText(fts, F_TITLE, &text, &n);
+			if (rc == SQLITE_OK && text)
+				rc = api->xTokenize(fts, text, n, &t, title_term);
+			if (rc)
+				return rc;
+			words = t.words;
+		}
+		if (words > 0)
+			s *= 1 + k->title_coverage * (double)(covered < words ? covered : words) / words;
+		top_push(p, s);
+	}
+	/* else: even a fully covered title would leave it out of the top ktop; s is a lower bound */
+	*out = s;
+	return SQLITE_OK;
+}
+
+void kb__rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx, int nval,
+		 sqlite3_value **val)
+{
+	struct kb_qplan *p = nval == 1 ? sqlite3_value_pointer(val[0], KB_QPLAN_PTR) : NULL;
+	double s = 0;
+	int rc;
+
+	if (!p) {
+		sqlite3_result_error(ctx, "kb_rank: expected a query plan", -1);
+		return;
+	}
+	rc = p->stats_ready ? SQLITE_OK : plan_stats(api, fts, p);
+	if (rc == SQLITE_OK)
+		rc = score_row(api, fts, p, &s);
+	if (rc) {
+		if (!p->rc)
+			p->rc = rc;
+		sqlite3_result_error_code(ctx, rc);
+		return;
+	}
+	sqlite3_result_double(ctx, s);
+}
+
+double kb__relevance(const struct kb_qplan *p, double score)
+{
+	double r;
+
+	if (!p->stats_ready || p->ideal <= 0 || score <= 0)
+		return 0;
+	r = score / p->ideal;
+	return r > 1 ? 1 : r;
+}

@@ -1,0 +1,262 @@
+/*
+ * kb_search: plans the query (query.c), lets FTS5 find the candidates and
+ * kb_rank (rank.c) score them, and builds the knowledge_base_results object.
+ * Also the ranking parameters and their defaults.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kb_int.h"
+#include "util/util.h"
+
+#define KB_LIMIT_MAX 1000
+
+/*
+ * Defaults chosen on the dev half of StackFAQ only (docs/QUALITY.md). Tags
+ * sit between title and body, as a help centre's editors intend them.
+ */
+void kb_params_default(struct kb_params *p)
+{
+	p->w_title = 3.0;
+	p->w_tags = 2.0;
+	p->w_body = 1.0;
+	p->b_title = 0.6;
+	p->b_tags = 0.5;
+	p->b_body = 0.9;
+	p->k1 = 1.6;
+	p->synonym_weight = 0.3;
+	p->title_coverage = 2.0;
+	p->query_coverage = 1.0;
+	p->stop_words = true;
+	p->synonyms = true;
+}
+
+enum param_type { P_DOUBLE, P_BOOL };
+
+static const struct {
+	const char *name;
+	size_t offset;
+	enum param_type type;
+} param_table[] = {
+	{ "w_title", offsetof(struct kb_params, w_title), P_DOUBLE },
+	{ "w_tags", offsetof(struct kb_params, w_tags), P_DOUBLE },
+	{ "w_body", offsetof(struct kb_params, w_body), P_DOUBLE },
+	{ "b_title", offsetof(struct kb_params, b_title), P_DOUBLE },
+	{ "b_tags", offsetof(struct kb_params, b_tags), P_DOUBLE },
+	{ "b_body", offsetof(struct kb_params, b_body), P_DOUBLE },
+	{ "k1", offsetof(struct kb_params, k1), P_DOUBLE },
+	{ "synonym_weight", offsetof(struct kb_params, synonym_weight), P_DOUBLE },
+	{ "title_coverage", offsetof(struct kb_params, title_coverage), P_DOUBLE },
+	{ "query_coverage", offsetof(struct kb_params, query_coverage), P_DOUBLE },
+	{ "stop_words", offsetof(struct kb_params, stop_words), P_BOOL },
+	{ "synonyms", offsetof(struct kb_params, synonyms), P_BOOL },
+};
+
+int kb_params_set(struct kb_params *p, const char *assignment, char **err)
+{
+	const char *eq = strchr(assignment, '=');
+	size_t i, n = eq ? (size_t)(eq - assignment) : 0;
+	double d;
+	int b;
+
+	*err = NULL;
+	for (i = 0; eq && i < FL_ARRAY_SIZE(param_table); i++) {
+		if (strlen(param_table[i].name) != n || strncmp(param_table[i].name, assignment, n))
+			continue;
+		if (param_table[i].type == P_BOOL) {
+			b = fl_parse_bool(eq + 1);
+			if (b < 0)
+				break;
+			*(bool *)((char *)p + param_table[i].offset) = b;
+			return KB_OK;
+		}
+		if (fl_parse_double(eq + 1, &d) || !isfinite(d) || d < 0)
+			break;
+		*(double *)((char *)p + param_table[i].offset) = d;
+		return KB_OK;
+	}
+	if (!eq) {
+		*err = fl_asprintf("invalid parameter '%s' (use name=value)", assignment);
+	} else if (i < FL_ARRAY_SIZE(param_table)) {
+		*err = fl_asprintf("invalid value for parameter '%.*s': '%s'", (int)n, assignment, eq + 1);
+	} else {
+		struct fl_buf b2 = FL_BUF_INIT;
+
+		for (i = 0; i < FL_ARRAY_SIZE(param_table); i++)
+			fl_buf_addf(&b2, "%s%s", i ? ", " : "", param_table[i].name);
+		*err = fl_asprintf("unknown parameter '%.*s' (known: %s)", (int)n, assignment, b2.buf);
+		fl_buf_release(&b2);
+	}
+	return KB_EINVAL;
+}
+
+void kb_set_params(struct kb *kb, const struct kb_params *p)
+{
+	pthread_mutex_lock(&kb->lock);
+	kb->params = *p;
+	pthread_mutex_unlock(&kb->lock);
+}
+
+static double round4(double x)
+{
+	return round(x * 10000.0) / 10000.0;
+}
+
+/* A text column as a JSON string; the index only holds text that came from jansson (valid UTF-8). */
+static json_t *column_string(sqlite3_stmt *st, int col)
+{
+	return json_stringn_nocheck((const char *)sqlite3_column_text(st, col),
+				    (size_t)sqlite3_column_bytes(st, col));
+}
+
+/* The result entry for one ranked row: SELECT id, title, body, category, tags_json. */
+static json_t *result_item(sqlite3_stmt *st, double relevance, double score)
+{
+	json_t *item = json_object();
+	json_t *tags = json_loads((const char *)sqlite3_column_text(st, 4), 0, NULL);
+
+	json_object_set_new(item, "id", column_string(st, 0));
+	json_object_set_new(item, "title", column_string(st, 1));
+	json_object_set_new(item, "content", column_string(st, 2));
+	json_object_set_new(item, "category", column_string(st, 3));
+	json_object_set_new(item, "tags", json_is_array(tags) ? tags : json_array());
+	if (!json_is_array(tags))
+		json_decref(tags);
+	json_object_set_new(item, "relevance_score", json_real(round4(relevance)));
+	json_object_set_new(item, "score", json_real(round4(score)));
+	return item;
+}
+
+struct hit {
+	sqlite3_int64 rowid;
+	double score;
+};
+
+static int prepare_once(sqlite3 *db, sqlite3_stmt **st, const char *sql)
+{
+	if (*st)
+		return SQLITE_OK;
+	return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+}
+
+static int run_plan(struct kb_conn *c, struct kb_qplan *plan, int limit, json_t *articles)
+{
+	struct hit *hits = fl_calloc((size_t)limit, sizeof(*hits));
+	sqlite3_stmt *st, *get;
+	size_t n = 0, i;
+	int rc;
+
+	plan->ktop = (size_t)limit;
+	plan->top = fl_calloc((size_t)limit, sizeof(double));
+	plan->dfc = &c->df;
+	rc = prepare_once(c->db, &c->rank_st,
+			  "SELECT rowid, kb_rank(kb_fts, ?1) AS score FROM kb_fts WHERE kb_fts MATCH ?2 "
+			  "ORDER BY score DESC, rowid LIMIT ?3");
+	if (rc == SQLITE_OK)
+		rc = prepare_once(c->db, &c->get_st, "SELECT id, title, body, category, tags_json FROM kb_doc "
+				  "WHERE rowid = ?1");
+	if (rc)
+		goto out;
+	st = c->rank_st;
+	get = c->get_st;
+	sqlite3_bind_pointer(st, 1, plan, KB_QPLAN_PTR, NULL);
+	sqlite3_bind_text(st, 2, plan->match, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < (size_t)limit) {
+		double s = sqlite3_column_double(st, 1);
+
+		if (s <= 0)
+			continue;
+		hits[n].rowid = sqlite3_column_int64(st, 0);
+		hits[n++].score = s;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st); /* the plan and the MATCH text die with this search */
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		goto out;
+	rc = SQLITE_OK;
+	for (i = 0; rc == SQLITE_OK && i < n; i++) {
+		sqlite3_bind_int64(get, 1, hits[i].rowid);
+		rc = sqlite3_step(get);
+		if (rc == SQLITE_ROW) {
+			json_array_append_new(articles, result_item(get, kb__relevance(plan, hits[i].score),
+								    hits[i].score));
+			rc = SQLITE_OK;
+		} else if (rc == SQLITE_DONE) { /* removed meanwhile */
+			rc = SQLITE_OK;
+		}
+		sqlite3_reset(get);
+	}
+out:
+	if (rc == SQLITE_OK && plan->rc)
+		rc = plan->rc;
+	if (rc)
+		fl_log(FL_LOG_WARN, "knowledge-base search failed: %s", sqlite3_errmsg(c->db));
+	free(hits);
+	return kb__sql_err(c->db, rc);
+}
+
+static void log_plan(const struct kb_qplan *p)
+{
+	json_t *f = json_object(), *ph = json_array();
+	size_t i;
+
+	for (i = 0; i < p->nph; i++)
+		json_array_append_new(ph, json_pack("{s:s, s:i, s:f, s:f}", "phrase", p->ph[i].key, "concept",
+						    (int)p->ph[i].group, "weight", p->ph[i].weight,
+						    "df", p->ph[i].df));
+	json_object_set_new(f, "phrases", ph);
+	fl_logj(FL_LOG_DEBUG, f, "knowledge-base query plan");
+	json_decref(f);
+}
+
+int kb_search(struct kb *kb, const char *query, int limit, json_t **out)
+{
+	int64_t t0 = fl_mono_us();
+	struct kb_params params;
+	struct kb_qplan plan;
+	struct kb_conn *c = NULL;
+	json_t *articles = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!kb || !query)
+		return KB_EINVAL;
+	if (limit <= 0)
+		limit = 5;
+	if (limit > KB_LIMIT_MAX)
+		limit = KB_LIMIT_MAX;
+	pthread_mutex_lock(&kb->lock);
+	params = kb->params;
+	pthread_mutex_unlock(&kb->lock);
+	rc = kb__conn_get(kb, &c);
+	if (rc)
+		return rc;
+	if (c->df.gen != atomic_load(&kb->gen))
+		kb__dfcache_reset(&c->df, atomic_load(&kb->gen));
+	kb__qplan_build(&plan, c->tok, &kb->words, &params, query);
+	articles = json_array();
+	if (plan.match) {
+		pthread_rwlock_rdlock(&kb->info_lock);
+		plan.info = kb->info;
+		plan.ninfo = kb->ninfo;
+		rc = run_plan(c, &plan, limit, articles);
+		pthread_rwlock_unlock(&kb->info_lock);
+	}
+	if (fl_log_enabled(FL_LOG_DEBUG))
+		log_plan(&plan);
+	kb__qplan_release(&plan);
+	kb__conn_put(kb, c);
+	if (rc) {
+		json_decref(articles);
+		return rc;
+	}
+	*out = json_object();
+	fl_json_set_str(*out, "query", query);
+	json_object_set_new(*out, "articles_found", json_integer((json_int_t)json_array_size(articles)));
+	json_object_set_new(*out, "articles", articles);
+	json_object_set_new(*out, "search_time", json_real((double)(fl_mono_us() - t0) / 1e6));
+	return KB_OK;
+}

@@ -1,0 +1,72 @@
+#!/bin/sh
+# frontline kb import|search and frontline eval kb, on the bundled articles
+# and the eval fixtures, against a temporary SQLite store.
+# Usage: kb_cli_test.sh PATH/TO/frontline   (FRONTLINE_SOURCE_ROOT: the source tree)
+set -u
+FL=$1
+SRC=${FRONTLINE_SOURCE_ROOT:?}
+fails=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+export FRONTLINE_DATABASE_URL="sqlite://$tmp/kb.db"
+
+check() { # name expected_rc actual_rc
+	if [ "$2" != "$3" ]; then
+		echo "FAIL: $1: exit $3, expected $2"
+		sed 's/^/    /' err
+		fails=$((fails + 1))
+	else
+		echo "ok: $1"
+	fi
+}
+contains() { # name file pattern
+	if grep -q -- "$3" "$2"; then
+		echo "ok: $1"
+	else
+		echo "FAIL: $1: '$3' not in $2:"
+		sed 's/^/    /' "$2"
+		fails=$((fails + 1))
+	fi
+}
+
+n=$(ls "$SRC"/data/kb/*.md | wc -l)
+"$FL" kb import "$SRC/data/kb" >out 2>err; check "kb import data/kb" 0 $?
+contains "import counts new articles" out "imported $n articles ($n new, 0 updated)"
+"$FL" kb import "$SRC/data/kb" --json >out 2>err; check "kb import again" 0 $?
+contains "second import updates" out "\"updated\": $n"
+
+"$FL" kb search password reset email never arrives >out 2>err; check "kb search" 0 $?
+contains "search finds the password article" out "kb_001 .*How to Reset Your Password"
+"$FL" kb search "I was charged twice this month" --limit 2 --json >out 2>err; check "kb search --json" 0 $?
+contains "search json has articles_found" out '"articles_found": 2'
+contains "search json finds billing issues" out '"id": "kb_002"'
+contains "search json has relevance" out '"relevance_score"'
+"$FL" kb search zebra quokka >out 2>err; check "kb search without a match" 0 $?
+contains "no match is said" out "no matching articles"
+"$FL" kb search >out 2>err; check "kb search without a query" 64 $?
+"$FL" kb search x --limit 0 >out 2>err; check "kb search --limit 0" 64 $?
+"$FL" kb frob >out 2>err; check "kb unknown subcommand" 64 $?
+
+"$FL" kb import "$tmp/none" >out 2>err; check "kb import missing path" 66 $?
+contains "missing path named" err "cannot open '$tmp/none'"
+printf -- '---\nid: x\n---\nbody\n' >bad.md
+"$FL" kb import bad.md >out 2>err; check "kb import bad article" 65 $?
+contains "bad article names file and line" err "bad.md:1: article 'title'"
+
+A="$SRC/tests/fixtures/kb_eval_articles.jsonl"
+Q="$SRC/tests/fixtures/kb_eval_queries.jsonl"
+"$FL" eval kb --articles "$A" --queries "$Q" --json >out 2>err; check "eval kb" 0 $?
+contains "eval reports n" out '"n": 14'
+contains "eval reports mrr" out '"mrr":'
+contains "eval reports recall@5" out '"recall@5":'
+"$FL" eval kb --articles "$A" --queries "$Q" --baseline >out 2>err; check "eval kb --baseline" 0 $?
+contains "baseline is fts5 bm25" out "fts5-bm25"
+"$FL" eval kb --articles "$A" --queries "$Q" --split dev --params k1=1.2,synonyms=0 >out 2>err
+check "eval kb --split --params" 0 $?
+"$FL" eval kb --articles "$A" --queries "$Q" --split train >out 2>err; check "eval kb bad split" 64 $?
+"$FL" eval kb --articles "$A" --queries "$Q" --params nope=1 >out 2>err; check "eval kb bad param" 64 $?
+"$FL" eval kb --articles "$A" >out 2>err; check "eval kb without queries" 64 $?
+"$FL" eval kb --articles "$A" --queries "$tmp/none.jsonl" >out 2>err; check "eval kb missing queries" 66 $?
+
+[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
