@@ -36,6 +36,11 @@ double text_pearson(const double *x, const double *y, size_t n)
 
 static double label_valence(const char *name, bool five)
 {
+	char *end;
+	double v = strtod(name, &end);
+
+	if (end != name && !*end && isfinite(v)) /* numeric labels: a rating scale */
+		return v;
 	if (!strcmp(name, "very_negative"))
 		return -1;
 	if (!strcmp(name, "negative"))

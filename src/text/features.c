@@ -89,18 +89,53 @@ static void finish_group(struct text__fvec *fv, size_t start)
 		fv->v[i].val = (float)(fv->v[i].val / norm);
 }
 
-/* The unit of a token for words and bigrams: a stem or a placeholder. */
-static const char *unit_of(const struct text_token *t, struct text_stemmer *st, size_t *n,
-			   struct fl_buf *scratch)
+void text__doc_set(struct text__doc *doc, const char *text, struct text_stemmer *st)
 {
-	const char *r;
+	size_t i, n;
+
+	text_tokens_reset(&doc->tokens);
+	fl_buf_reset(&doc->stems);
+	if (text)
+		text_tokenize(text, strlen(text), &doc->tokens);
+	if (doc->tokens.n > doc->alloc) {
+		doc->alloc = doc->tokens.n * 2;
+		doc->stem_off = fl_reallocarray(doc->stem_off, doc->alloc, sizeof(*doc->stem_off));
+		doc->stem_len = fl_reallocarray(doc->stem_len, doc->alloc, sizeof(*doc->stem_len));
+	}
+	for (i = 0; i < doc->tokens.n; i++) {
+		const struct text_token *t = &doc->tokens.v[i];
+		const char *r;
+
+		doc->stem_off[i] = doc->stems.len;
+		doc->stem_len[i] = 0;
+		if (t->kind != TEXT_TOK_WORD) {
+			fl_buf_addch(&doc->stems, 0);
+			continue;
+		}
+		r = text_stem(st, t->norm, t->norm_len, &n);
+		fl_buf_add(&doc->stems, r, n);
+		fl_buf_addch(&doc->stems, 0);
+		doc->stem_len[i] = n;
+	}
+}
+
+void text__doc_release(struct text__doc *doc)
+{
+	text_tokens_release(&doc->tokens);
+	fl_buf_release(&doc->stems);
+	free(doc->stem_off);
+	free(doc->stem_len);
+	doc->stem_off = doc->stem_len = NULL;
+	doc->alloc = 0;
+}
+
+/* The unit of a token for words and bigrams: a stem or a placeholder. */
+static const char *unit_of(const struct text__doc *doc, size_t i, size_t *n)
+{
+	const struct text_token *t = &doc->tokens.v[i];
 
 	switch (t->kind) {
-	case TEXT_TOK_WORD:
-		r = text_stem(st, t->norm, t->norm_len, n);
-		fl_buf_reset(scratch);
-		fl_buf_add(scratch, r, *n);
-		return scratch->buf;
+	case TEXT_TOK_WORD: return text__doc_stem(doc, i, n);
 	case TEXT_TOK_NUMBER: *n = 5; return "<num>";
 	case TEXT_TOK_URL: *n = 5; return "<url>";
 	case TEXT_TOK_EMAIL: *n = 7; return "<email>";
@@ -137,17 +172,14 @@ static void char_ngrams(const struct text__feat_opts *o, struct text__fvec *fv, 
 		}
 }
 
-void text__features(const struct text__feat_opts *o, const char *text, struct text_stemmer *st,
-		    struct text_tokens *tokens, struct text__fvec *fv)
+void text__features(const struct text__feat_opts *o, const struct text__doc *doc, struct text__fvec *fv)
 {
+	const struct text_tokens *tokens = &doc->tokens;
 	uint32_t mask = (uint32_t)((1ULL << o->hash_bits) - 1);
-	struct fl_buf cur = FL_BUF_INIT, prev = FL_BUF_INIT, tmp = FL_BUF_INIT;
-	size_t i, start, caps = 0, words = 0, bangs = 0;
-	bool have_prev = false;
+	const char *prev = NULL;
+	size_t i, start, caps = 0, words = 0, bangs = 0, prev_len = 0;
 
 	fv->n = 0;
-	text_tokens_reset(tokens);
-	text_tokenize(text, strlen(text), tokens);
 	for (i = 0; i < tokens->n; i++) {
 		const struct text_token *t = &tokens->v[i];
 		const char *u;
@@ -159,31 +191,28 @@ void text__features(const struct text__feat_opts *o, const char *text, struct te
 				if (t->norm[0] == '!')
 					bangs += t->norm_len;
 			}
-			have_prev = false;
+			prev = NULL;
 			continue;
 		}
-		u = unit_of(t, st, &n, &tmp);
-		fl_buf_reset(&cur);
-		fl_buf_add(&cur, u, n);
+		u = unit_of(doc, i, &n);
 		if (t->kind == TEXT_TOK_WORD) {
 			words++;
 			if (t->flags & TEXT_TOK_ALLCAPS)
 				caps++;
 			if (o->words)
-				add(fv, mask, F_WORD, cur.buf, cur.len);
+				add(fv, mask, F_WORD, u, n);
 			if (o->words && (t->flags & TEXT_TOK_NEGATED))
-				add(fv, mask, F_NEG, cur.buf, cur.len);
+				add(fv, mask, F_NEG, u, n);
 			if (o->words && (t->flags & TEXT_TOK_INTENSIFIED))
-				add(fv, mask, F_BOOST, cur.buf, cur.len);
+				add(fv, mask, F_BOOST, u, n);
 		} else {
 			add(fv, mask, t->kind == TEXT_TOK_EMOJI || t->kind == TEXT_TOK_EMOTICON ? F_SYMBOL : F_KIND,
-			    cur.buf, cur.len);
+			    u, n);
 		}
-		if (o->bigrams && have_prev)
-			add2(fv, mask, prev.buf, prev.len, cur.buf, cur.len);
-		have_prev = true;
-		fl_buf_reset(&prev);
-		fl_buf_add(&prev, cur.buf, cur.len);
+		if (o->bigrams && prev)
+			add2(fv, mask, prev, prev_len, u, n);
+		prev = u;
+		prev_len = n;
 	}
 	if (caps && words >= 3 && caps * 2 >= words)
 		add(fv, mask, F_CUE, "allcaps", 7);
@@ -201,9 +230,6 @@ void text__features(const struct text__feat_opts *o, const char *text, struct te
 	if (start && fv->n > start) /* two unit groups: the whole has norm sqrt(2) */
 		for (i = 0; i < fv->n; i++)
 			fv->v[i].val *= (float)M_SQRT1_2;
-	fl_buf_release(&cur);
-	fl_buf_release(&prev);
-	fl_buf_release(&tmp);
 }
 
 void text__fvec_release(struct text__fvec *fv)

@@ -216,22 +216,30 @@ int text__softmax(const double *z, size_t n, double t, double *probs)
 	return (int)best;
 }
 
-int text_model_predict(const struct text_model *m, const char *text, double *probs)
+int text__model_predict_doc(const struct text_model *m, const struct text__doc *doc,
+			    struct text__fvec *fv, double *probs)
 {
-	struct text_stemmer *st = text_stemmer_new();
-	struct text_tokens tokens = TEXT_TOKENS_INIT;
-	struct text__fvec fv = { 0 };
 	double zbuf[64], *z = m->nlabels <= 64 ? zbuf : fl_calloc(m->nlabels, sizeof(*z));
 	int best;
 
-	text__features(&m->fo, text ? text : "", st, &tokens, &fv);
-	text__model_scores(m, &fv, z);
+	text__features(&m->fo, doc, fv);
+	text__model_scores(m, fv, z);
 	best = text__softmax(z, m->nlabels, m->temperature, probs);
 	if (z != zbuf)
 		free(z);
+	return best;
+}
+
+int text_model_predict(const struct text_model *m, const char *text, double *probs)
+{
+	struct text__doc doc = TEXT__DOC_INIT;
+	struct text__fvec fv = { 0 };
+	int best;
+
+	text__doc_set(&doc, text, text__thread_stemmer());
+	best = text__model_predict_doc(m, &doc, &fv, probs);
 	text__fvec_release(&fv);
-	text_tokens_release(&tokens);
-	text_stemmer_free(st);
+	text__doc_release(&doc);
 	return best;
 }
 

@@ -16,10 +16,13 @@
 
 #include "text_int.h"
 
-/* Stems of the text's word tokens (other tokens as their norm), for matching. */
+/* Stems of a text's word tokens (other tokens as their norm, punctuation
+ * left out), with a hash of each for a quick first comparison. */
 struct stems {
-	char **v;
+	const char **v;
+	uint64_t *h;
 	size_t n;
+	bool owned; /* v's strings belong to this (cue phrases), else to a doc */
 };
 
 struct text_sentiment {
@@ -85,14 +88,14 @@ struct cue {
 
 static const struct cue cues[] = {
 	{ CUE_DEADLINE, "asap" }, { CUE_DEADLINE, "as soon as possible" }, { CUE_DEADLINE, "urgent" },
-	{ CUE_DEADLINE, "urgently" }, { CUE_DEADLINE, "immediately" }, { CUE_DEADLINE, "right now" },
+	{ CUE_DEADLINE, "immediately" }, { CUE_DEADLINE, "right now" },
 	{ CUE_DEADLINE, "right away" }, { CUE_DEADLINE, "today" }, { CUE_DEADLINE, "tonight" },
 	{ CUE_DEADLINE, "by tomorrow" }, { CUE_DEADLINE, "deadline" }, { CUE_DEADLINE, "end of day" },
 	{ CUE_DEADLINE, "eod" }, { CUE_DEADLINE, "time sensitive" }, { CUE_DEADLINE, "emergency" },
 	{ CUE_DEADLINE, "critical" }, { CUE_DEADLINE, "within the hour" }, { CUE_DEADLINE, "before the meeting" },
 	{ CUE_OUTAGE, "outage" }, { CUE_OUTAGE, "is down" }, { CUE_OUTAGE, "are down" },
 	{ CUE_OUTAGE, "went down" }, { CUE_OUTAGE, "offline" }, { CUE_OUTAGE, "unavailable" },
-	{ CUE_OUTAGE, "crash" }, { CUE_OUTAGE, "crashed" }, { CUE_OUTAGE, "crashing" },
+	{ CUE_OUTAGE, "crash" }, { CUE_OUTAGE, "freezes" },
 	{ CUE_OUTAGE, "not working" }, { CUE_OUTAGE, "stopped working" }, { CUE_OUTAGE, "data loss" },
 	{ CUE_OUTAGE, "lost data" }, { CUE_OUTAGE, "breach" }, { CUE_OUTAGE, "hacked" },
 	{ CUE_OUTAGE, "cannot access" }, { CUE_OUTAGE, "can't access" }, { CUE_OUTAGE, "unable to access" },
@@ -114,24 +117,29 @@ static const struct cue cues[] = {
 	{ CUE_HUMAN, "lawyer" }, { CUE_HUMAN, "legal action" }, { CUE_HUMAN, "cancel my subscription" },
 };
 
-static void stems_of(const struct text_tokens *t, struct text_stemmer *st, struct stems *out)
+static void stems_of(const struct text__doc *doc, bool copy, struct stems *out)
 {
+	const struct text_tokens *t = &doc->tokens;
 	size_t i, n;
 
 	out->v = fl_calloc(t->n + 1, sizeof(*out->v));
+	out->h = fl_calloc(t->n + 1, sizeof(*out->h));
 	out->n = 0;
+	out->owned = copy;
 	for (i = 0; i < t->n; i++) {
 		const struct text_token *k = &t->v[i];
+		const char *w;
 
 		if (k->kind == TEXT_TOK_PUNCT)
 			continue;
 		if (k->kind == TEXT_TOK_WORD) {
-			const char *s = text_stem(st, k->norm, k->norm_len, &n);
-
-			out->v[out->n++] = fl_strndup(s, n);
+			w = text__doc_stem(doc, i, &n);
 		} else {
-			out->v[out->n++] = fl_strdup(k->norm);
+			w = k->norm;
+			n = k->norm_len;
 		}
+		out->h[out->n] = text__hash(w, n, 0);
+		out->v[out->n++] = copy ? fl_strndup(w, n) : w;
 	}
 }
 
@@ -139,24 +147,24 @@ static void stems_release(struct stems *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->n; i++)
-		free(s->v[i]);
+	for (i = 0; s->owned && i < s->n; i++)
+		free((char *)s->v[i]);
 	free(s->v);
+	free(s->h);
 }
 
 static void prepare_cues(struct text_sentiment *s)
 {
 	struct text_stemmer *st = text_stemmer_new();
-	struct text_tokens pt = TEXT_TOKENS_INIT;
+	struct text__doc doc = TEXT__DOC_INIT;
 	size_t i;
 
 	s->cue_stems = fl_calloc(FL_ARRAY_SIZE(cues), sizeof(*s->cue_stems));
 	for (i = 0; i < FL_ARRAY_SIZE(cues); i++) {
-		text_tokens_reset(&pt);
-		text_tokenize(cues[i].phrase, strlen(cues[i].phrase), &pt);
-		stems_of(&pt, st, &s->cue_stems[i]);
+		text__doc_set(&doc, cues[i].phrase, st);
+		stems_of(&doc, true, &s->cue_stems[i]);
 	}
-	text_tokens_release(&pt);
+	text__doc_release(&doc);
 	text_stemmer_free(st);
 }
 
@@ -178,7 +186,7 @@ static bool has_phrase(const struct stems *s, const struct stems *ps)
 
 	for (i = 0; ps->n && i + ps->n <= s->n; i++) {
 		for (j = 0; j < ps->n; j++)
-			if (strcmp(s->v[i + j], ps->v[j]))
+			if (s->h[i + j] != ps->h[j] || strcmp(s->v[i + j], ps->v[j]))
 				break;
 		if (j == ps->n)
 			return true;
@@ -196,11 +204,14 @@ struct emo_map {
 static const struct emo_map emo_map[] = {
 	{ "anger", "angry" }, { "disgust", "angry" }, { "annoyance", "frustrated" },
 	{ "disappointment", "disappointed" }, { "sadness", "disappointed" },
-	{ "confusion", "confused" }, { "curiosity", "confused" }, { "nervousness", "anxious" },
+	{ "confusion", "confused" }, { "nervousness", "anxious" },
 	{ "fear", "anxious" }, { "gratitude", "grateful" }, { "approval", "satisfied" },
 	{ "joy", "satisfied" }, { "relief", "satisfied" }, { "admiration", "satisfied" },
 	{ "excitement", "satisfied" }, { "love", "satisfied" },
 };
+
+/* An indicator is reported from this strength (emotion probability or cue weight) on. */
+#define INDICATOR_MIN 0.2
 
 static void add_indicator(json_t *ind, const char *name, double strength)
 {
@@ -217,7 +228,7 @@ static int cmp_ind(const void *a, const void *b)
 	return *x < *y ? 1 : *x > *y ? -1 : 0;
 }
 
-/* Indicators with strength >= 0.2, strongest first, as an array of names. */
+/* Indicators with strength >= INDICATOR_MIN, strongest first, as names. */
 static json_t *indicator_list(json_t *ind)
 {
 	const char *key;
@@ -236,7 +247,7 @@ static json_t *indicator_list(json_t *ind)
 	for (i = 0; i < n; i++) {
 		size_t k = (size_t)((char *)order[i] - (char *)items) / sizeof(*items);
 
-		if (items[k].s >= 0.2)
+		if (items[k].s >= INDICATOR_MIN)
 			json_array_append_new(arr, json_string(items[k].k));
 	}
 	free(items);
@@ -244,10 +255,15 @@ static json_t *indicator_list(json_t *ind)
 	return arr;
 }
 
+static bool has_ind(const json_t *ind, const char *name)
+{
+	return json_real_value(json_object_get(ind, name)) >= INDICATOR_MIN;
+}
+
 static const char *approach_of(int level, const char *urgency, const json_t *ind)
 {
-	bool angry = json_object_get(ind, "angry") != NULL, confused = json_object_get(ind, "confused") != NULL;
-	bool anxious = json_object_get(ind, "anxious") != NULL, high = !strcmp(urgency, "high");
+	bool angry = has_ind(ind, "angry"), confused = has_ind(ind, "confused");
+	bool anxious = has_ind(ind, "anxious"), high = !strcmp(urgency, "high");
 
 	if (level == 0 || angry)
 		return high ? "empathetic + apologetic + urgent resolution" : "empathetic + apologetic + solution-focused";
@@ -266,8 +282,10 @@ static const char *approach_of(int level, const char *urgency, const json_t *ind
 
 json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text, const json_t *metadata)
 {
-	struct text_stemmer *st = text_stemmer_new();
-	struct text_tokens t = TEXT_TOKENS_INIT;
+	struct text_stemmer *st = text__thread_stemmer();
+	struct text__doc doc = TEXT__DOC_INIT;
+	struct text__fvec fv = { 0 };
+	const struct text_tokens *tk = &doc.tokens;
 	struct stems stems;
 	size_t nl = text_model_nlabels(s->sent), i, words = 0, caps = 0, bangs = 0, negs = 0, boosts = 0;
 	double *p = fl_calloc(nl, sizeof(*p)), lp[5], score, conf, found[6] = { 0 };
@@ -277,10 +295,10 @@ json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text,
 
 	if (!text)
 		text = "";
-	text_tokenize(text, strlen(text), &t);
-	stems_of(&t, st, &stems);
-	for (i = 0; i < t.n; i++) {
-		const struct text_token *k = &t.v[i];
+	text__doc_set(&doc, text, st);
+	stems_of(&doc, false, &stems);
+	for (i = 0; i < tk->n; i++) {
+		const struct text_token *k = &tk->v[i];
 
 		if (k->kind == TEXT_TOK_WORD) {
 			words++;
@@ -298,7 +316,7 @@ json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text,
 		}
 
 	/* the sentiment model, then emphasis */
-	text_model_predict(s->sent, text, p);
+	text__model_predict_doc(s->sent, &doc, &fv, p);
 	for (i = 0; i < 5; i++)
 		lp[i] = p[text_model_label_index(s->sent, levels[i])];
 	level = 0;
@@ -325,7 +343,7 @@ json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text,
 		size_t ne = text_model_nlabels(s->emo), k;
 		double *ep = fl_calloc(ne, sizeof(*ep));
 
-		text_model_predict(s->emo, text, ep);
+		text__model_predict_doc(s->emo, &doc, &fv, ep);
 		for (k = 0; k < ne; k++) {
 			const char *name = text_model_label(s->emo, k);
 			size_t j;
@@ -390,7 +408,7 @@ json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text,
 	json_decref(ind);
 	free(p);
 	stems_release(&stems);
-	text_tokens_release(&t);
-	text_stemmer_free(st);
+	text__fvec_release(&fv);
+	text__doc_release(&doc);
 	return res;
 }

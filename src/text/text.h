@@ -227,7 +227,8 @@ json_t *text_evaluate(const struct text_model *m, const struct text_dataset *d,
 double text_ece(const double *conf, const bool *correct, size_t n, size_t bins);
 /*
  * The valence in -1..1 of a probability vector over sentiment labels
- * (very_negative -1, negative -0.5 or -1 without very_*, neutral 0, ...).
+ * (very_negative -1, negative -0.5 or -1 without very_*, neutral 0, ...; a
+ * numeric label is its own value, so a model of ratings gives the expected rating).
  * Returns NAN when the model has no sentiment labels.
  */
 double text_model_valence(const struct text_model *m, const double *probs);

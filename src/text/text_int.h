@@ -31,16 +31,42 @@ struct text__fvec {
 };
 
 /*
- * Extracts the features of text into fv (reset first): stemmed words with a
- * "not_" mark in negation scope, bigrams, character n-grams of each word with
- * boundary marks, token kinds (<num>, <url>, <order>, ...), emoji, emoticons,
- * "!!!" and ALL-CAPS cues, and a bias feature. Duplicates are summed, values
- * are sublinear (1 + log count) and the vector has unit L2 norm.
- * st and tokens are scratch state of the caller's thread.
+ * A text analysed once for every model that looks at it: its tokens and the
+ * stems of its word tokens. Reusable: text__doc_set resets it.
  */
-void text__features(const struct text__feat_opts *o, const char *text, struct text_stemmer *st,
-		    struct text_tokens *tokens, struct text__fvec *fv);
+struct text__doc {
+	struct text_tokens tokens;
+	struct fl_buf stems;   /* the stems, each NUL-terminated */
+	size_t *stem_off;      /* [tokens.n]: offset in stems.buf (words only) */
+	size_t *stem_len;
+	size_t alloc;
+};
+
+#define TEXT__DOC_INIT { TEXT_TOKENS_INIT, FL_BUF_INIT, NULL, NULL, 0 }
+
+/* Tokenizes and stems text (NULL: empty) into doc, replacing its content. */
+void text__doc_set(struct text__doc *doc, const char *text, struct text_stemmer *st);
+void text__doc_release(struct text__doc *doc);
+/* The stem of token i (a word), NUL-terminated. */
+static inline const char *text__doc_stem(const struct text__doc *doc, size_t i, size_t *len)
+{
+	*len = doc->stem_len[i];
+	return doc->stems.buf + doc->stem_off[i];
+}
+
+/*
+ * Extracts the features of doc into fv (reset first): stemmed words with a
+ * negation mark in negation scope, intensified words, bigrams, character
+ * n-grams of each word with boundary marks, token kinds (<num>, <url>,
+ * <order>, ...), emoji, emoticons, "!!"/"?" runs and ALL-CAPS cues.
+ * Duplicates are summed with sublinear counts (1 + log count); the word group
+ * and the character group are each scaled to unit L2 norm.
+ */
+void text__features(const struct text__feat_opts *o, const struct text__doc *doc, struct text__fvec *fv);
 void text__fvec_release(struct text__fvec *fv);
+
+/* This thread's stemmer (created on first use, freed when the thread exits). */
+struct text_stemmer *text__thread_stemmer(void);
 
 /* 64-bit FNV-1a, also the stable hash of the data splits. */
 uint64_t text__hash(const void *data, size_t len, uint64_t seed);
@@ -74,6 +100,9 @@ struct text_model *text__model_from_rows(const struct text__feat_opts *fo, char 
 					  double prune, json_t *info);
 /* Raw scores z[nlabels] of a feature vector. */
 void text__model_scores(const struct text_model *m, const struct text__fvec *fv, double *z);
+/* Calibrated probabilities of an analysed text; returns the best index. */
+int text__model_predict_doc(const struct text_model *m, const struct text__doc *doc,
+			    struct text__fvec *fv, double *probs);
 /* probs = softmax(z / t); returns the arg max. */
 int text__softmax(const double *z, size_t n, double t, double *probs);
 

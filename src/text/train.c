@@ -353,7 +353,7 @@ static void featurise(const struct text_dataset *d, const struct text_train_opts
 		      const struct text__feat_opts *fo, struct rows *r, char ***labels, size_t *L)
 {
 	struct text_stemmer *st = text_stemmer_new();
-	struct text_tokens tokens = TEXT_TOKENS_INIT;
+	struct text__doc doc = TEXT__DOC_INIT;
 	struct text__fvec fv = { 0 };
 	uint32_t *map = fl_calloc((size_t)1 << fo->hash_bits, sizeof(*map));
 	size_t i, k, cap = 0, nl = 0;
@@ -382,7 +382,8 @@ static void featurise(const struct text_dataset *d, const struct text_train_opts
 
 		r->y[i] = (int)(hit - *labels);
 		r->held[i] = (double)(h % 10000) < o->holdout * 10000.0;
-		text__features(fo, d->text[i], st, &tokens, &fv);
+		text__doc_set(&doc, d->text[i], st);
+		text__features(fo, &doc, &fv);
 		if (r->start[i] + fv.n > cap) {
 			cap = (r->start[i] + fv.n) * 2;
 			r->feat = fl_reallocarray(r->feat, cap, sizeof(*r->feat));
@@ -403,7 +404,7 @@ static void featurise(const struct text_dataset *d, const struct text_train_opts
 	}
 	free(map);
 	text__fvec_release(&fv);
-	text_tokens_release(&tokens);
+	text__doc_release(&doc);
 	text_stemmer_free(st);
 }
 

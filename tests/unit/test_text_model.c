@@ -6,6 +6,7 @@
 #include "test_helpers.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include "text/text.h"
@@ -371,6 +372,72 @@ static void test_sentiment_open_errors(void **state)
 	text_sentiment_free(NULL);
 }
 
+struct thread_job {
+	const struct text_model *m;
+	const struct text_sentiment *s;
+	const char *const *texts;
+	size_t n;
+	int best[8];
+	char *sentiment[8];
+};
+
+static void *thread_run(void *arg)
+{
+	struct thread_job *j = arg;
+	double probs[8];
+	size_t i, round;
+
+	for (round = 0; round < 20; round++)
+		for (i = 0; i < j->n; i++) {
+			json_t *r = text_sentiment_analyze(j->s, j->texts[i], NULL);
+
+			j->best[i] = text_model_predict(j->m, j->texts[i], probs);
+			free(j->sentiment[i]);
+			j->sentiment[i] = fl_json_dumps(r);
+			json_decref(r);
+		}
+	return NULL;
+}
+
+/* Models and the analyzer are shared by threads; each thread gets its own stemmer. */
+static void test_predictions_are_thread_safe_and_deterministic(void **state)
+{
+	static const char *const texts[] = {
+		"I was charged twice, please refund me", "The app crashes on start!!!",
+		"How do I change my password?", "Thanks, works great now :)",
+	};
+	struct text_model *m = train_fixture();
+	struct text_sentiment *s = shipped_sentiment();
+	struct thread_job jobs[4], ref;
+	pthread_t th[4];
+	size_t i, k;
+
+	(void)state;
+	memset(&ref, 0, sizeof(ref));
+	ref.m = m;
+	ref.s = s;
+	ref.texts = texts;
+	ref.n = FL_ARRAY_SIZE(texts);
+	thread_run(&ref);
+	for (i = 0; i < 4; i++) {
+		jobs[i] = ref;
+		memset(jobs[i].sentiment, 0, sizeof(jobs[i].sentiment));
+		assert_int_equal(pthread_create(&th[i], NULL, thread_run, &jobs[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		for (k = 0; k < ref.n; k++) {
+			assert_int_equal(jobs[i].best[k], ref.best[k]);
+			assert_string_equal(jobs[i].sentiment[k], ref.sentiment[k]);
+			free(jobs[i].sentiment[k]);
+		}
+	}
+	for (k = 0; k < ref.n; k++)
+		free(ref.sentiment[k]);
+	text_sentiment_free(s);
+	text_model_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_sentiment_object_has_the_design_fields),
 		cmocka_unit_test(test_sentiment_levels_and_urgency),
 		cmocka_unit_test(test_sentiment_open_errors),
+		cmocka_unit_test(test_predictions_are_thread_safe_and_deterministic),
 	};
 
 	return cmocka_run_group_tests_name("text_model", tests, NULL, NULL);
