@@ -265,11 +265,25 @@ struct text_sentiment;
 int text_sentiment_open(const char *models_dir, struct text_sentiment **out, char **err);
 void text_sentiment_free(struct text_sentiment *s);
 /*
- * The `sentiment_analysis` object of DESIGN §4/§5: {sentiment (very_negative
- * .. very_positive), confidence, emotional_indicators[], urgency
- * (low|medium|high), recommended_approach, score (-1..1), cues{...}}.
- * metadata is the ticket's metadata object (urgent_flag, ...) and may be
- * NULL. Returns a new reference. Thread-safe.
+ * The `sentiment_analysis` object of DESIGN §4/§5:
+ *   sentiment             very_negative | negative | neutral | positive | very_positive
+ *   confidence            calibrated probability of that level (0..1)
+ *   emotional_indicators  e.g. ["urgent", "frustrated"]: from the emotion model
+ *                         and cues, strongest first (angry, frustrated,
+ *                         disappointed, confused, anxious, grateful, satisfied,
+ *                         urgent)
+ *   urgency               low | medium | high (deadline, outage and impact
+ *                         words; metadata urgent_flag, users_affected >= 100,
+ *                         revenue_impact high)
+ *   recommended_approach  e.g. "empathetic + solution-focused"
+ *   score                 expected valence, -1..1
+ *   probabilities         {level: p} for the five levels
+ *   emotions              {emotion: p} of the emotion model (p >= 0.1)
+ *   cues                  {negations, intensifiers, caps_words, exclamations,
+ *                         human_requested (asked for a person, manager,
+ *                         lawyer...), phrases[] (cue phrases found)}
+ * metadata is the ticket's metadata object and may be NULL. Returns a new
+ * reference. Thread-safe.
  */
 json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text, const json_t *metadata);
 
