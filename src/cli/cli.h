@@ -86,6 +86,7 @@ int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
 int cmd_version(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_help(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_mail_in(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_mail_poll(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_workflow(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_migrate(int argc, char **argv, struct cli_ctx *ctx);
 

@@ -14,8 +14,12 @@
  *                     whatever was stored already makes the retry a no-op).
  * The message is read whole before the store is touched; the raw bytes are
  * committed before they are parsed (see src/channels/email/intake.c).
+ *
+ * Also here: frontline mail-poll, the same intake fed from an IMAP mailbox
+ * (FRONTLINE_IMAP_URL) once or every FRONTLINE_IMAP_INTERVAL seconds.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,5 +143,98 @@ out:
 	store_close(st);
 	free(err);
 	fl_buf_release(&raw);
+	return rc;
+}
+
+/* ---- frontline mail-poll: IMAP ---- */
+
+static const char *const mail_poll_usage[] = {
+	"frontline mail-poll [--once] [--json]",
+	NULL,
+};
+
+static volatile sig_atomic_t stop_polling;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_polling = 1;
+}
+
+static void print_stats(const struct email_imap_stats *s, bool json)
+{
+	if (json) {
+		json_t *j = json_pack("{s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+				      "uidvalidity", (json_int_t)s->uidvalidity, "last_uid", (json_int_t)s->last_uid,
+				      "uidvalidity_changed", s->uidvalidity_changed,
+				      "server_messages", (json_int_t)s->server_messages,
+				      "server_unseen", (json_int_t)s->server_unseen,
+				      "candidates", (json_int_t)s->candidates, "fetched", (json_int_t)s->fetched,
+				      "stored", (json_int_t)s->stored, "duplicates", (json_int_t)s->duplicates,
+				      "quarantined", (json_int_t)s->quarantined, "refused", (json_int_t)s->refused,
+				      "failed", (json_int_t)s->failed);
+		char *t = fl_json_dumps(j);
+
+		printf("%s\n", t);
+		free(t);
+		json_decref(j);
+	} else if (s->candidates) {
+		fl_log(FL_LOG_INFO, "mail-poll: %zu fetched, %zu stored, %zu duplicates, %zu quarantined, "
+		       "%zu refused, %zu failed (last UID %lld)", s->fetched, s->stored, s->duplicates,
+		       s->quarantined, s->refused, s->failed, (long long)s->last_uid);
+	}
+}
+
+int cmd_mail_poll(int argc, char **argv, struct cli_ctx *ctx)
+{
+	bool once = false, json = false;
+	const struct cli_option opts[] = {
+		{ CLI_OPT_BOOL, 0, "once", &once, NULL, "poll once and exit (default: every FRONTLINE_IMAP_INTERVAL seconds)" },
+		{ CLI_OPT_BOOL, 0, "json", &json, NULL, "print each poll's counts as a JSON object" },
+		CLI_OPTIONS_END,
+	};
+	struct email_intake_opts in;
+	struct email_imap_opts io;
+	struct email_imap_stats s;
+	struct store *st = NULL;
+	int64_t interval = fl_config_int("FRONTLINE_IMAP_INTERVAL", 60);
+	int argi, rc;
+
+	(void)ctx;
+	rc = cli_parse(argc, argv, opts, mail_poll_usage, &argi);
+	if (rc != CLI_PARSED)
+		return cli_parse_status(rc);
+	if (argi < argc)
+		return cli_usage_error(mail_poll_usage, opts, "unexpected argument '%s'", argv[argi]);
+	email_intake_opts_from_config(&in);
+	email_imap_opts_from_config(&io);
+	if (!io.url || !*io.url)
+		return cli_error(EX_CONFIG, "IMAP is not configured: set FRONTLINE_IMAP_URL");
+	rc = cli_store_open(true, &st);
+	if (rc != EX_OK)
+		return rc;
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
+	do {
+		char *err = NULL;
+		int prc = email_imap_poll(st, &io, &in, &s, &err);
+
+		if (prc == EMAIL_OK) {
+			print_stats(&s, json);
+			rc = EX_OK;
+		} else {
+			rc = prc == EMAIL_EINVAL ? EX_CONFIG : prc == EMAIL_ETEMP ? EX_TEMPFAIL
+			   : prc == EMAIL_EIMAP ? EX_UNAVAILABLE : EX_SOFTWARE;
+			if (once)
+				cli_error(rc, "%s", err ? err : email_strerror(prc));
+			else
+				fl_log(FL_LOG_ERROR, "mail-poll: %s", err ? err : email_strerror(prc));
+		}
+		free(err);
+		/* the interval, in short naps so that a signal ends the wait */
+		for (int64_t t = 0; !once && !stop_polling && t < interval * 10; t++)
+			fl_sleep_us(100000);
+	} while (!once && !stop_polling && rc != EX_CONFIG);
+	store_close(st);
 	return rc;
 }

@@ -17,6 +17,7 @@ static const struct cli_command commands[] = {
 	{ "llm", cmd_llm, "check the LLM configuration with one tiny request" },
 	{ "migrate", cmd_migrate, "apply pending database migrations (or --status)" },
 	{ "mail-in", cmd_mail_in, "store one email message from standard input (for the mail server)" },
+	{ "mail-poll", cmd_mail_poll, "fetch new email from the IMAP mailbox (FRONTLINE_IMAP_URL)" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "show this help" },
 	{ NULL, NULL, NULL },

@@ -73,6 +73,8 @@ int notify_dispatcher_new(const struct notify_options *opts, struct notify_dispa
 		}
 		d->own_store = true;
 	}
+	if (!d->opts.settings.store) /* the email channel reads ticket threads through it */
+		d->opts.settings.store = d->st;
 	if (opts->registry)
 		d->sent_total = monitor_family_new(opts->registry, MONITOR_COUNTER,
 						   "frontline_notifications_total",

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "channels/email/email.h"
 #include "notify_int.h"
 
 struct upload {
@@ -53,6 +54,24 @@ static int email_deliver(struct notify_delivery *d)
 	}
 	if (!to || !*to)
 		to = fl_json_str(payload, "to", NULL);
+	if (s && s->store && fl_json_str(payload, "ticket_id", NULL)) {
+		/* a reply in a ticket's email thread: the email channel renders it */
+		struct email_rendered r;
+		int erc = email_outbox_render(s->store, d->item, from, &r, &err);
+
+		if (erc != EMAIL_OK) {
+			d->error = err;
+			err = NULL;
+			rc = erc == EMAIL_ETEMP || erc == EMAIL_ESTORE ? NOTIFY_ETRANSIENT : NOTIFY_EPERMANENT;
+			goto out;
+		}
+		froms = json_pack("[s]", r.sender);
+		rcpts = json_pack("[s]", r.recipient);
+		msg = r.raw;
+		r.raw = NULL;
+		email_rendered_release(&r);
+		goto send;
+	}
 	froms = notify_address_list(from, &err);
 	if (!froms)
 		goto bad;
@@ -76,6 +95,7 @@ static int email_deliver(struct notify_delivery *d)
 	msg = notify_email_build(payload, from, to, mid, fl_wall_us(), &err);
 	if (!msg)
 		goto bad;
+send:
 	notify__curl_init();
 	c = curl_easy_init();
 	if (!c) {

@@ -15,6 +15,9 @@
  *   email    SMTP through libcurl to FRONTLINE_SMTP_URL, From
  *            payload.from or FRONTLINE_SUPPORT_FROM, To the target (a
  *            comma-separated list), subject and body from the payload;
+ *            a payload naming a ticket (ticket_id) is rendered by the email
+ *            channel as a reply in that ticket's thread instead
+ *            (email_outbox_render: threading headers, loop protection);
  *   webhook  POST the payload as JSON to the target URL, signed like the
  *            webhooks Frontline receives (below), with a delivery id.
  *
@@ -96,12 +99,15 @@ json_t *notify_address_list(const char *list, char **err);
 
 /* ==== channels ==== */
 
+struct store;
+
 struct notify_settings {
 	const char *slack_url;       /* NULL: FRONTLINE_SLACK_WEBHOOK_URL */
 	const char *smtp_url;        /* NULL: FRONTLINE_SMTP_URL */
 	const char *smtp_from;       /* NULL: FRONTLINE_SUPPORT_FROM */
 	const char *webhook_secret;  /* NULL: FRONTLINE_EVENT_WEBHOOK_SECRET */
 	long timeout_ms;             /* per delivery; 0: 10000 */
+	struct store *store;         /* for email threads; the dispatcher sets its connection */
 };
 
 struct notify_delivery {

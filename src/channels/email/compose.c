@@ -87,14 +87,18 @@ int email_compose(const struct email_outgoing *o, char **raw, size_t *len, char 
 		goto out;
 	email_init();
 
-	/* Message-ID: frontline.<ticket>.<random>@<domain> */
-	fl_random_bytes(rb, sizeof(rb));
-	fl_hex(rnd, rb, sizeof(rb));
-	fl_buf_adds(&idbuf, "frontline.");
-	for (const char *p = o->ticket_number ? o->ticket_number : "x"; *p; p++)
-		fl_buf_addch(&idbuf, isalnum((unsigned char)*p) || *p == '-' ? *p : '_');
-	fl_buf_addf(&idbuf, ".%s@%s", rnd, domain);
-	id = fl_buf_detach(&idbuf, NULL);
+	/* Message-ID: the caller's, or frontline.<ticket>.<random>@<domain> */
+	if (o->message_id) {
+		id = fl_strdup(o->message_id);
+	} else {
+		fl_random_bytes(rb, sizeof(rb));
+		fl_hex(rnd, rb, sizeof(rb));
+		fl_buf_adds(&idbuf, "frontline.");
+		for (const char *p = o->ticket_number ? o->ticket_number : "x"; *p; p++)
+			fl_buf_addch(&idbuf, isalnum((unsigned char)*p) || *p == '-' ? *p : '_');
+		fl_buf_addf(&idbuf, ".%s@%s", rnd, domain);
+		id = fl_buf_detach(&idbuf, NULL);
+	}
 	if (!id_ok(id))
 		goto out;
 

@@ -42,7 +42,8 @@ struct store;
 	X(ETEMP, "temporary failure; try again later") \
 	X(EIMAP, "IMAP error") \
 	X(ESMTP, "SMTP error") \
-	X(ECOMPOSE, "cannot compose the message")
+	X(ECOMPOSE, "cannot compose the message") \
+	X(ESUPPRESSED, "automatic reply withheld by loop protection")
 
 enum email_err {
 #define EMAIL_ENUM(name, text) EMAIL_##name,
@@ -247,12 +248,13 @@ struct email_outgoing {
 	bool automatic;                     /* an automatic reply: Auto-Submitted: auto-replied */
 	const char *domain;                 /* for our Message-ID; NULL: "frontline.invalid" */
 	int64_t date_us;                    /* 0: now */
+	const char *message_id;             /* without <>; NULL: a new random one (see below) */
 };
 
 /*
  * Builds a reply as an RFC 5322 message with CRLF line ends, ready for SMTP:
- * From, To, Subject (RFC 2047 encoded when not ASCII), Date, a new
- * Message-ID ("frontline.<ticket>.<random>@<domain>"), In-Reply-To,
+ * From, To, Subject (RFC 2047 encoded when not ASCII), Date, the
+ * Message-ID (o->message_id, or a new "frontline.<ticket>.<random>@<domain>"), In-Reply-To,
  * References (the thread's plus in_reply_to), the subject tag, MIME-Version,
  * text/plain; charset=utf-8 in quoted-printable or base64 as the text needs,
  * "Auto-Submitted: auto-replied" and "X-Auto-Response-Suppress: All" when
@@ -333,5 +335,80 @@ const char *email_outcome_name(enum email_outcome o);
  */
 int email_intake(struct store *st, const void *raw, size_t len, const struct email_intake_opts *o,
 		 struct email_intake_result *r);
+
+/* ---- the outbox side: replies in a ticket's thread ---- */
+
+struct email_rendered {
+	char *raw;                   /* RFC 5322, CRLF line ends */
+	size_t len;
+	char *sender;                /* envelope sender (MAIL FROM), a bare address */
+	char *recipient;             /* envelope recipient (RCPT TO), a bare address */
+	char *message_id;            /* without <> */
+};
+
+void email_rendered_release(struct email_rendered *r);
+
+/*
+ * Renders an outbox item of channel "email" whose payload names a ticket
+ * ({ticket_id, body, subject?, from?, to?, auto_submitted?}) as a reply in
+ * that ticket's email thread: To the Reply-To (or From) of the customer's
+ * latest message with a Message-ID (else the item's target or payload.to),
+ * From payload.from or FRONTLINE_EMAIL_FROM (default_from when both are
+ * unset), In-Reply-To and References from the thread, the subject tag, and
+ * a Message-ID derived from the item's id, so that a retried delivery
+ * carries the same one ("frontline.T-000042.o17@domain").
+ *
+ * Automatic replies (payload.auto_submitted) are withheld, EMAIL_ESUPPRESSED
+ * with *why, when the ticket's inbound mail forbade one
+ * (metadata.email.auto_reply false: bulk, list, bounce, auto-reply...), when
+ * the recipient already had FRONTLINE_EMAIL_RATE_LIMIT automatic replies in
+ * the window, or when the recipient is our own address. Other returns:
+ * EMAIL_EINVAL (no usable address, no body; *why), EMAIL_ETEMP or
+ * EMAIL_ESTORE (the store; *why). Caller frees *why and releases out.
+ */
+int email_outbox_render(struct store *st, const json_t *item, const char *default_from,
+			struct email_rendered *out, char **why);
+
+/* ---- IMAP polling ---- */
+
+struct email_imap_opts {
+	const char *url;             /* imap[s]://user:password@host[:port]/MAILBOX (default INBOX) */
+	const char *move_to;         /* folder for processed mail; NULL or "": mark it \Seen */
+	long timeout_ms;             /* per IMAP command; 0: 30000 */
+};
+
+/* FRONTLINE_IMAP_URL and FRONTLINE_IMAP_MOVE_TO (strings point into the configuration). */
+void email_imap_opts_from_config(struct email_imap_opts *o);
+
+struct email_imap_stats {
+	int64_t uidvalidity;         /* the mailbox's */
+	int64_t last_uid;            /* the highest UID processed, after the poll */
+	bool uidvalidity_changed;    /* the mailbox was recreated: looked at from UID 1 again */
+	size_t server_messages;      /* STATUS MESSAGES */
+	size_t server_unseen;        /* STATUS UNSEEN */
+	size_t candidates;           /* UIDs above the last one processed, and unseen ones */
+	size_t fetched;
+	size_t stored;               /* new tickets and replies */
+	size_t duplicates, quarantined;
+	size_t refused;              /* never storable (too big, not a message): marked, left in place */
+	size_t failed;               /* not fetched, or not stored for now: looked at again next poll */
+};
+
+/*
+ * One poll of the mailbox at io->url into st (see imap.c for the protocol):
+ * every message above the recorded UID and every unseen one is fetched
+ * without changing its flags, taken in by email_intake (in, source
+ * "imap"), and only once committed marked \Seen or moved to io->move_to
+ * (created when missing; a server without MOVE gets \Seen). The mailbox's
+ * UIDVALIDITY and the highest UID processed are then recorded. A warning is
+ * logged when the server's counts and what was fetched differ.
+ *
+ * Returns EMAIL_OK (stats filled), EMAIL_EINVAL (no or a bad URL),
+ * EMAIL_EIMAP (the server: connect, login, command), EMAIL_ETEMP or
+ * EMAIL_ESTORE (the store stopped the poll; what was committed is marked).
+ * *err (caller frees) says why.
+ */
+int email_imap_poll(struct store *st, const struct email_imap_opts *io, const struct email_intake_opts *in,
+		    struct email_imap_stats *stats, char **err);
 
 #endif

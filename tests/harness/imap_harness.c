@@ -1,0 +1,357 @@
+/*
+ * imap_harness (see imap_harness.h). Readiness is known by connecting to
+ * the port; Dovecot's state by the Maildir's file names (flags after ":2,").
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "imap_harness.h"
+#include "util/util.h"
+
+#define DOVECOT "/usr/sbin/dovecot"
+
+static int free_port(void)
+{
+	struct sockaddr_in sa = { 0 };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && !bind(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
+	    !getsockname(fd, (struct sockaddr *)&sa, &len))
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+static bool can_connect(int port)
+{
+	struct sockaddr_in sa = { 0 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	bool ok;
+
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = fd >= 0 && !connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	struct fl_buf b = FL_BUF_INIT;
+	char chunk[4096];
+	size_t n;
+
+	if (!f)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fl_buf_add(&b, chunk, n);
+	fclose(f);
+	return fl_buf_detach(&b, NULL);
+}
+
+static int write_file(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	int rc = 0;
+
+	if (!f)
+		return -1;
+	if (fwrite(data, 1, len, f) != len)
+		rc = -1;
+	if (fclose(f))
+		rc = -1;
+	return rc;
+}
+
+/* The Maildir of folder (NULL: INBOX). Caller frees. */
+static char *folder_dir(struct imap_harness *h, const char *folder)
+{
+	return folder ? fl_asprintf("%s/mail/ann/.%s", h->dir, folder) : fl_asprintf("%s/mail/ann", h->dir);
+}
+
+/* nftw cannot pass an argument: the owner to give the mail tree, set just before the walk */
+static uid_t chown_uid;
+static gid_t chown_gid;
+
+static int chown_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return chown(path, chown_uid, chown_gid);
+}
+
+int imap_harness_start(struct imap_harness *h, char **url)
+{
+	char tmpl[] = "/tmp/fl-imap-XXXXXX", *conf = NULL, *log = NULL, *path;
+	const char *internal, *internal_group, *login;
+	uid_t mail_uid = getuid();
+	gid_t mail_gid = getgid();
+	struct passwd *pw;
+	struct group *gr;
+	int64_t deadline;
+	int status;
+
+	*url = NULL;
+	if (access(DOVECOT, X_OK)) {
+		h->error = fl_strdup("dovecot is not installed (scripts/install-deps installs dovecot-imapd)");
+		return -1;
+	}
+	if (!mkdtemp(tmpl)) {
+		h->error = fl_asprintf("cannot create a temporary directory: %s", strerror(errno));
+		return -1;
+	}
+	h->dir = fl_strdup(tmpl);
+	if (geteuid() == 0) {
+		/* Dovecot's own unprivileged users; mail access as "dovecot" */
+		if (!(pw = getpwnam("dovecot")) || !getpwnam("dovenull")) {
+			h->error = fl_strdup("running as root, but the users dovecot and dovenull do not exist");
+			return -1;
+		}
+		mail_uid = pw->pw_uid;
+		mail_gid = pw->pw_gid;
+		internal = "dovecot";
+		gr = getgrgid(pw->pw_gid);
+		internal_group = gr ? gr->gr_name : "dovecot";
+		login = "dovenull";
+		chmod(h->dir, 0755);
+	} else {
+		pw = getpwuid(getuid());
+		gr = getgrgid(getgid());
+		if (!pw || !gr) {
+			h->error = fl_strdup("cannot name the current user and group");
+			return -1;
+		}
+		internal = login = pw->pw_name;
+		internal_group = gr->gr_name;
+	}
+	path = fl_asprintf("%s/run", h->dir);
+	mkdir(path, 0755);
+	free(path);
+	path = fl_asprintf("%s/state", h->dir);
+	mkdir(path, 0755);
+	free(path);
+	path = fl_asprintf("%s/mail", h->dir);
+	mkdir(path, 0755);
+	free(path);
+	path = fl_asprintf("%s/home", h->dir);
+	mkdir(path, 0755);
+	free(path);
+	path = fl_asprintf("%s/mail/ann", h->dir);
+	mkdir(path, 0755);
+	free(path);
+	{
+		static const char *const sub[] = { "new", "cur", "tmp" };
+		size_t i;
+
+		for (i = 0; i < 3; i++) {
+			path = fl_asprintf("%s/mail/ann/%s", h->dir, sub[i]);
+			mkdir(path, 0755);
+			free(path);
+		}
+	}
+	path = fl_asprintf("%s/passwd", h->dir);
+	if (write_file(path, "ann:{PLAIN}secret\n", strlen("ann:{PLAIN}secret\n"))) {
+		h->error = fl_asprintf("cannot write '%s'", path);
+		free(path);
+		return -1;
+	}
+	chmod(path, 0644);
+	free(path);
+	if (geteuid() == 0) {
+		char *m = fl_asprintf("%s/mail", h->dir), *home = fl_asprintf("%s/home", h->dir);
+
+		chown_uid = mail_uid;
+		chown_gid = mail_gid;
+		nftw(m, chown_entry, 16, FTW_PHYS);
+		nftw(home, chown_entry, 16, FTW_PHYS);
+		free(m);
+		free(home);
+	}
+	h->port = free_port();
+	conf = fl_asprintf("%s/dovecot.conf", h->dir);
+	log = fl_asprintf("%s/dovecot.log", h->dir);
+	{
+		char *text = fl_asprintf(
+			"base_dir = %1$s/run\n"
+			"state_dir = %1$s/state\n"
+			"log_path = %2$s\n"
+			"protocols = imap\n"
+			"listen = 127.0.0.1\n"
+			"ssl = no\n"
+			"disable_plaintext_auth = no\n"
+			"auth_mechanisms = plain login\n"
+			"first_valid_uid = 1\n"
+			"default_internal_user = %3$s\n"
+			"default_internal_group = %4$s\n"
+			"default_login_user = %5$s\n"
+			"passdb {\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%%u %1$s/passwd\n}\n"
+			"userdb {\n  driver = static\n  args = uid=%6$u gid=%7$u home=%1$s/home/%%u\n}\n"
+			"mail_location = maildir:%1$s/mail/%%u\n"
+			"service imap-login {\n  chroot =\n  inet_listener imap {\n    address = 127.0.0.1\n"
+			"    port = %8$d\n  }\n  inet_listener imaps {\n    port = 0\n  }\n}\n"
+			"service anvil {\n  chroot =\n}\n",
+			h->dir, log, internal, internal_group, login, (unsigned)mail_uid, (unsigned)mail_gid, h->port);
+
+		if (write_file(conf, text, strlen(text))) {
+			h->error = fl_asprintf("cannot write '%s'", conf);
+			free(text);
+			free(conf);
+			free(log);
+			return -1;
+		}
+		free(text);
+	}
+	h->pid = fork();
+	if (h->pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(DOVECOT, DOVECOT, "-F", "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	free(conf);
+	deadline = fl_mono_us() + 15 * 1000000;
+	while (!can_connect(h->port)) {
+		if (waitpid(h->pid, &status, WNOHANG) == h->pid || fl_mono_us() > deadline) {
+			char *text = read_file(log);
+
+			h->error = fl_asprintf("dovecot did not start on 127.0.0.1:%d: %s", h->port,
+					       text ? text : "");
+			free(text);
+			free(log);
+			if (fl_mono_us() > deadline) {
+				kill(h->pid, SIGKILL);
+				waitpid(h->pid, &status, 0);
+			}
+			h->pid = 0;
+			return -1;
+		}
+		fl_sleep_us(20000);
+	}
+	free(log);
+	*url = fl_asprintf("imap://ann:secret@127.0.0.1:%d/INBOX", h->port);
+	return 0;
+}
+
+int imap_harness_deliver(struct imap_harness *h, const char *folder, const char *raw, size_t len, bool seen)
+{
+	char *dir = folder_dir(h, folder), *tmp, *dst;
+	int rc = -1;
+
+	if (folder) { /* a Maildir++ folder: its own new/cur/tmp */
+		static const char *const sub[] = { "", "/new", "/cur", "/tmp" };
+		size_t i;
+
+		for (i = 0; i < 4; i++) {
+			char *p = fl_asprintf("%s%s", dir, sub[i]);
+
+			mkdir(p, 0777);
+			free(p);
+		}
+	}
+	h->seq++;
+	tmp = fl_asprintf("%s/tmp/%lld.M%uP%d.harness", dir, (long long)(fl_wall_us() / 1000000), h->seq,
+			  (int)getpid());
+	dst = seen ? fl_asprintf("%s/cur/%lld.M%uP%d.harness:2,S", dir, (long long)(fl_wall_us() / 1000000),
+				 h->seq, (int)getpid())
+		   : fl_asprintf("%s/new/%lld.M%uP%d.harness", dir, (long long)(fl_wall_us() / 1000000), h->seq,
+				 (int)getpid());
+	/* as an MTA delivers: written in tmp/, then renamed into place */
+	if (!write_file(tmp, raw, len) && !rename(tmp, dst))
+		rc = 0;
+	else
+		h->error = fl_asprintf("cannot deliver into '%s': %s", dir, strerror(errno));
+	free(tmp);
+	free(dst);
+	free(dir);
+	return rc;
+}
+
+size_t imap_harness_count(struct imap_harness *h, const char *folder, size_t *seen)
+{
+	static const char *const sub[] = { "new", "cur" };
+	char *dir = folder_dir(h, folder);
+	size_t n = 0, s = 0, i;
+
+	for (i = 0; i < 2; i++) {
+		char *p = fl_asprintf("%s/%s", dir, sub[i]);
+		DIR *d = opendir(p);
+		struct dirent *e;
+
+		while (d && (e = readdir(d))) {
+			const char *flags;
+
+			if (e->d_name[0] == '.')
+				continue;
+			n++;
+			flags = strstr(e->d_name, ":2,");
+			if (flags && strchr(flags + 3, 'S'))
+				s++;
+		}
+		if (d)
+			closedir(d);
+		free(p);
+	}
+	free(dir);
+	if (seen)
+		*seen = s;
+	return n;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void imap_harness_stop(struct imap_harness *h)
+{
+	int status;
+
+	if (h->pid > 0) {
+		kill(h->pid, SIGTERM);
+		waitpid(h->pid, &status, 0);
+		h->pid = 0;
+	}
+	if (h->dir) {
+		nftw(h->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		free(h->dir);
+		h->dir = NULL;
+	}
+	free(h->error);
+	h->error = NULL;
+}
+
+const char *imap_harness_error(const struct imap_harness *h)
+{
+	return h->error ? h->error : "";
+}
