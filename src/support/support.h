@@ -1,17 +1,107 @@
 /*
- * support: the customer-support domain on top of the flow engine: the ticket
- * model, the nine nodes, the workflows, the built-in analyzer and policies.
+ * support: the customer-support domain on top of the flow engine.
+ *
+ * - the ticket model and ingestion rules (support_ticket_validate);
+ * - the nine nodes of DESIGN §4 and the five workflows (registry below);
+ * - the built-in analyzer (category model, sentiment analyzer, KB search),
+ *   the policies (priority score, SLA, escalation rules table, satisfaction);
+ * - persistence of a run's results into the store, exactly once in effect;
+ * - the seed's demo data.
+ *
+ * Nodes exchange JSON through the run's shared object under the keys of
+ * DESIGN §4 (incoming_ticket, ticket, sentiment_analysis, categorization,
+ * priority_assignment, knowledge_base_results, generated_response,
+ * escalation_decision, escalation_package, satisfaction_metrics). Node execs
+ * are pure computations and may run on worker threads; store I/O happens in
+ * prep/post on the calling thread, and persistence after the run.
  */
 #ifndef FL_SUPPORT_H
 #define FL_SUPPORT_H
 
+#include <stdbool.h>
+#include <jansson.h>
+
 #include "flow/flow.h"
 
-/* ---- workflow registry ---- */
+struct store;
+struct kb;
+struct llm_client;
+struct text_model;
+struct text_sentiment;
+
+#define SUPPORT_ERRNO_MAP(X) \
+	X(OK, "success") \
+	X(EINVAL, "invalid ticket") \
+	X(EMODEL, "cannot load the analyzer's models") \
+	X(ESTORE, "store error") \
+	X(EKB, "knowledge-base error") \
+	X(EFLOW, "workflow failed") \
+	X(ENOTFOUND, "not found") \
+	X(EDONE, "ticket was already processed")
+
+enum support_err {
+#define SUPPORT_ENUM(name, text) SUPPORT_##name,
+	SUPPORT_ERRNO_MAP(SUPPORT_ENUM)
+#undef SUPPORT_ENUM
+};
+
+const char *support_strerror(int rc);
+const char *support_errname(int rc);
+
+/* ---- the analyzer: models shared by every thread ---- */
+
+struct support_analyzer;
+
+/*
+ * Loads the built-in analyzer's models from models_dir (category.model and
+ * the sentiment analyzer's files). NULL models_dir: FRONTLINE_MODELS_DIR.
+ * On failure *err says which file and why (caller frees).
+ */
+int support_analyzer_open(const char *models_dir, struct support_analyzer **out, char **err);
+void support_analyzer_free(struct support_analyzer *a);
+
+/* ---- the context every node receives (flow_call_ctx(call, SUPPORT_CTX)) ---- */
+
+#define SUPPORT_CTX "support_ctx"
+
+struct support_ctx {
+	struct support_analyzer *analyzer;  /* required; shared, thread-safe */
+	struct kb *kb;                      /* KB index; NULL: no articles */
+	struct llm_client *llm;             /* NULL: built-in analyzer only */
+	struct store *store;                /* this thread's connection; NULL: nothing persisted */
+	/* wall clock in microseconds (NULL: fl_wall_us); tests inject a fixed one */
+	int64_t (*now_us)(void *arg);
+	void *now_arg;
+	/* batch runs: called from worker threads once per finished item */
+	void (*progress)(void *arg, bool ok);
+	void *progress_arg;
+	int batch_workers;                  /* batch_processing workers; 0: 5 */
+};
+
+/* The context's clock. */
+int64_t support_now_us(const struct support_ctx *ctx);
+
+/* ---- tickets ---- */
+
+/*
+ * Validates an incoming ticket (the webhook or API payload) by the ingestion
+ * rules of DESIGN §5 and returns the normalized ticket: id (generated
+ * "ticket_<unix time>_<customer_id>" when absent), customer_id, subject,
+ * content (trimmed, 10 to 10,000 characters), channel (from "channel" or
+ * "source", default "web"), metadata (object, default {}), created_at.
+ * On failure returns SUPPORT_EINVAL and *errors is an array of
+ * {"field", "message"} (new reference), *out NULL.
+ */
+int support_ticket_validate(const json_t *incoming, int64_t now_us, json_t **out, json_t **errors);
+/* One line naming each invalid field, from the errors array. Caller frees. */
+char *support_errors_text(const json_t *errors);
+
+/* ---- workflows ---- */
 
 struct support_workflow {
 	const char *name;
 	const char *description;
+	const char *start;   /* the start node's name, as the seed calls run(start_node=...) */
 	/* Builds a new graph; the caller frees it with flow_node_free. */
 	struct flow_node *(*build)(void);
 };
@@ -20,5 +110,62 @@ struct support_workflow {
 const struct support_workflow *support_workflows(void);
 /* The workflow called name, or NULL. */
 const struct support_workflow *support_workflow_find(const char *name);
+
+/*
+ * Runs workflow (built by the caller, reusable across runs and threads) on
+ * shared with ctx. Returns the flow result (caller frees).
+ */
+struct flow_result *support_run(struct flow_node *workflow, const char *start,
+				struct support_ctx *ctx, json_t *shared);
+
+/* ---- processing one ticket end to end ---- */
+
+struct support_outcome {
+	json_t *ticket;      /* the stored ticket after processing (new reference) */
+	json_t *shared;      /* the run's shared object: every analysis (new reference) */
+	json_t *trace;       /* the run's trace (new reference) */
+	bool created;        /* false when intake found the ticket already stored */
+	bool already_done;   /* the ticket had been processed before: nothing re-applied */
+	char *error;         /* on failure: what went wrong (caller frees) */
+};
+
+void support_outcome_release(struct support_outcome *o);
+
+/*
+ * The whole job for one incoming ticket: validate; store it durably
+ * (idempotent intake) when ctx->store is set; run customer_support; persist
+ * the results (status, labels, analysis, trace, auto-reply, escalation,
+ * notifications, customer metrics) in one transaction, exactly once in
+ * effect. Returns SUPPORT_OK, SUPPORT_EINVAL (o->error names the fields),
+ * SUPPORT_ESTORE or SUPPORT_EFLOW.
+ */
+int support_process(struct support_ctx *ctx, struct flow_node *workflow,
+		    const json_t *incoming, struct support_outcome *o);
+/*
+ * Runs the workflow for a ticket already in the store (the worker's job) and
+ * persists the results; SUPPORT_EDONE (and OK semantics) when it had been
+ * processed already.
+ */
+int support_process_stored(struct support_ctx *ctx, struct flow_node *workflow,
+			   const char *ticket_id, struct support_outcome *o);
+/*
+ * Applies a finished run's results to the stored ticket in one transaction
+ * (see support_process). SUPPORT_EDONE when the ticket was already processed.
+ */
+int support_persist(struct support_ctx *ctx, const char *ticket_id, const json_t *shared,
+		    const json_t *trace, json_t **ticket_out, char **err);
+
+/* ---- knowledge base and demo data ---- */
+
+/*
+ * Fills kb from the store's articles; when the store has none, imports the
+ * bundled articles from kb_dir (NULL: FRONTLINE_KB_DIR) into the store first.
+ * *count is the number indexed.
+ */
+int support_kb_load(struct store *st, struct kb *kb, const char *kb_dir, size_t *count, char **err);
+/* The seed's three customers (DESIGN §9), upserted into the store. */
+int support_seed_customers(struct store *st, char **err);
+/* The seed's demo tickets: "single", "batch" (array), "escalation". New reference. */
+json_t *support_demo_ticket(const char *which);
 
 #endif

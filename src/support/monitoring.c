@@ -1,0 +1,244 @@
+/*
+ * The real_time_monitoring workflow's nodes: metrics_collector (the seed's
+ * SupportMetrics over a sliding window, from the store, or given in
+ * shared.metrics), alert_generator (the rules table: the seed's three plus
+ * queue depth and LLM error rate, thresholds from configuration) and
+ * notification_sender (alerts into the outbox: critical ones to Slack
+ * #support-alerts and the on-call list, warnings to #support-monitoring).
+ *
+ * Keeping an alert's state while its condition persists, and resolving it
+ * when it clears, is the monitor's job around this workflow (src/monitor);
+ * notification_sender only delivers what shared.alerts_to_send (or, without
+ * it, every alert) lists.
+ */
+#include <string.h>
+
+#include "support_int.h"
+#include "store/store.h"
+
+/* ---- metrics_collector ---- */
+
+static int collect_prep(struct flow_call *call, json_t *shared, json_t **out)
+{
+	struct support_ctx *ctx = support__ctx(call);
+	json_t *given = json_object_get(shared, "metrics"), *counts = NULL;
+	int64_t window = fl_json_int(shared, "window_s", 3600), now;
+
+	if (!ctx)
+		return -1;
+	if (json_is_object(given)) {
+		*out = json_deep_copy(given);
+		return 0;
+	}
+	if (!ctx->store)
+		return flow_call_fail(call, "no metrics given and no store to compute them from");
+	now = support_now_us(ctx);
+	if (store_metrics(ctx->store, now - window * 1000000, now, out) != STORE_OK)
+		return flow_call_fail(call, "cannot compute metrics: %s", store_errmsg(ctx->store));
+	json_object_set_new(*out, "window_s", json_integer(window));
+	if (store_job_counts(ctx->store, &counts) == STORE_OK) {
+		json_object_set_new(*out, "queue_depth", json_integer(fl_json_int(counts, "queued", 0)));
+		json_object_set_new(*out, "dead_jobs", json_integer(fl_json_int(counts, "dead", 0)));
+	}
+	json_decref(counts);
+	if (json_is_number(json_object_get(shared, "llm_error_rate")))
+		json_object_set(*out, "llm_error_rate", json_object_get(shared, "llm_error_rate"));
+	return 0;
+}
+
+/* Accepts the seed's short names (response_time, satisfaction, volume) too. */
+static int collect_exec(struct flow_call *call, json_t *m, json_t **out)
+{
+	(void)call;
+	*out = json_deep_copy(m);
+	if (!json_object_get(*out, "avg_response_time") && json_object_get(m, "response_time"))
+		json_object_set(*out, "avg_response_time", json_object_get(m, "response_time"));
+	if (!json_object_get(*out, "satisfaction_score") && json_object_get(m, "satisfaction"))
+		json_object_set(*out, "satisfaction_score", json_object_get(m, "satisfaction"));
+	if (!json_object_get(*out, "total_tickets") && json_object_get(m, "volume"))
+		json_object_set(*out, "total_tickets", json_object_get(m, "volume"));
+	return 0;
+}
+
+static int collect_post(struct flow_call *call, json_t *shared, json_t *prep, json_t *res,
+			const char **action)
+{
+	(void)call;
+	(void)prep;
+	json_object_set(shared, "metrics", res);
+	*action = FLOW_DEFAULT_ACTION;
+	return 0;
+}
+
+static const struct flow_node_ops collect_ops = {
+	.prep = collect_prep, .exec = collect_exec, .post = collect_post,
+};
+
+struct flow_node *support__node_metrics_collector(void)
+{
+	return flow_node_new("metrics_collector", &collect_ops, NULL);
+}
+
+/* ---- alert_generator: the rules table ---- */
+
+struct alert_rule {
+	const char *type;
+	const char *metric;
+	const char *config;     /* threshold key */
+	bool below;             /* fires when the metric is below the threshold */
+	const char *severity;
+	const char *message;    /* printf: value, threshold */
+};
+
+static const struct alert_rule alert_rules[] = {
+	{ "high_response_time", "avg_response_time", "FRONTLINE_ALERT_RESPONSE_TIME", false, "warning",
+	  "average response time %.0f s exceeds %.0f s" },
+	{ "low_satisfaction", "satisfaction_score", "FRONTLINE_ALERT_SATISFACTION", true, "critical",
+	  "satisfaction %.2f is below %.2f" },
+	{ "high_escalation_rate", "escalation_rate", "FRONTLINE_ALERT_ESCALATION_RATE", false, "warning",
+	  "escalation rate %.2f exceeds %.2f" },
+	{ "queue_backlog", "queue_depth", "FRONTLINE_ALERT_QUEUE_DEPTH", false, "warning",
+	  "%.0f jobs waiting exceeds %.0f" },
+	{ "llm_errors", "llm_error_rate", "FRONTLINE_ALERT_LLM_ERROR_RATE", false, "warning",
+	  "LLM error rate %.2f exceeds %.2f" },
+};
+
+static int alerts_prep(struct flow_call *call, json_t *shared, json_t **out)
+{
+	json_t *m = json_object_get(shared, "metrics");
+
+	if (!json_is_object(m))
+		return flow_call_fail(call, "shared has no 'metrics' (run metrics_collector first)");
+	*out = json_pack("{s:O, s:{}}", "metrics", m, "thresholds");
+	{
+		size_t i;
+
+		for (i = 0; i < FL_ARRAY_SIZE(alert_rules); i++)
+			json_object_set_new(json_object_get(*out, "thresholds"), alert_rules[i].type,
+					    json_real(fl_config_num(alert_rules[i].config, 0)));
+	}
+	return 0;
+}
+
+static int alerts_exec(struct flow_call *call, json_t *prep, json_t **out)
+{
+	const json_t *m = json_object_get(prep, "metrics"), *th = json_object_get(prep, "thresholds");
+	size_t i;
+
+	(void)call;
+	*out = json_array();
+	for (i = 0; i < FL_ARRAY_SIZE(alert_rules); i++) {
+		const struct alert_rule *r = &alert_rules[i];
+		const json_t *v = json_object_get(m, r->metric);
+		double value, threshold = fl_json_num(th, r->type, 0);
+		char msg[160];
+
+		if (!json_is_number(v))
+			continue;
+		value = json_number_value(v);
+		if (r->below ? !(value < threshold) : !(value > threshold))
+			continue;
+		snprintf(msg, sizeof(msg), r->message, value, threshold);
+		json_array_append_new(*out, json_pack("{s:s, s:s, s:s, s:s, s:f, s:f}",
+			"type", r->type, "severity", r->severity, "metric", r->metric, "message", msg,
+			"value", value, "threshold", threshold));
+	}
+	return 0;
+}
+
+static int alerts_post(struct flow_call *call, json_t *shared, json_t *prep, json_t *res,
+		       const char **action)
+{
+	(void)call;
+	(void)prep;
+	json_object_set(shared, "alerts", res);
+	*action = FLOW_DEFAULT_ACTION;
+	return 0;
+}
+
+static const struct flow_node_ops alerts_ops = {
+	.prep = alerts_prep, .exec = alerts_exec, .post = alerts_post,
+};
+
+struct flow_node *support__node_alert_generator(void)
+{
+	return flow_node_new("alert_generator", &alerts_ops, NULL);
+}
+
+/* ---- notification_sender ---- */
+
+static int send_prep(struct flow_call *call, json_t *shared, json_t **out)
+{
+	json_t *list = json_object_get(shared, "alerts_to_send");
+
+	if (!support__ctx(call))
+		return -1;
+	if (!list)
+		list = json_object_get(shared, "alerts");
+	*out = json_is_array(list) ? json_incref(list) : json_array();
+	return 0;
+}
+
+static int send_exec(struct flow_call *call, json_t *alerts, json_t **out)
+{
+	const char *oncall = fl_config_get("FRONTLINE_ONCALL_EMAILS");
+	size_t i;
+
+	(void)call;
+	*out = json_array();
+	for (i = 0; i < json_array_size(alerts); i++) {
+		const json_t *a = json_array_get(alerts, i);
+		bool critical = !strcmp(fl_json_str(a, "severity", ""), "critical");
+		json_t *text = json_sprintf("[%s] %s", fl_json_str(a, "severity", "warning"),
+					    fl_json_str(a, "message", ""));
+
+		json_array_append_new(*out, json_pack("{s:s, s:s, s:{s:O, s:O}}",
+			"channel", "slack", "target", critical ? "#support-alerts" : "#support-monitoring",
+			"payload", "text", text, "alert", a));
+		if (critical && oncall && *oncall)
+			json_array_append_new(*out, json_pack("{s:s, s:s, s:{s:s, s:O, s:O}}",
+				"channel", "email", "target", oncall,
+				"payload", "subject", "Frontline alert: critical", "body", text, "alert", a));
+		json_decref(text);
+	}
+	return 0;
+}
+
+static int send_post(struct flow_call *call, json_t *shared, json_t *prep, json_t *res,
+		     const char **action)
+{
+	struct support_ctx *ctx = support__ctx(call);
+	int64_t bucket = support_now_us(ctx) / 1000000 / 3600;
+	size_t i;
+
+	(void)prep;
+	for (i = 0; ctx->store && fl_config_bool("NOTIFICATION_ENABLED", true) && i < json_array_size(res); i++) {
+		json_t *n = json_array_get(res, i);
+		const json_t *alert = json_object_get(json_object_get(n, "payload"), "alert");
+		const char *key = fl_json_str(alert, "dedupe_key", NULL);
+		char fallback[160];
+		bool created;
+
+		/* one delivery per alert occurrence and target */
+		if (key)
+			snprintf(fallback, sizeof(fallback), "%s:%s", key, fl_json_str(n, "target", ""));
+		else
+			snprintf(fallback, sizeof(fallback), "alert:%s:%s:%lld", fl_json_str(alert, "type", ""),
+				 fl_json_str(n, "target", ""), (long long)bucket);
+		key = fallback;
+		if (store_outbox_enqueue(ctx->store, fl_json_str(n, "channel", ""), fl_json_str(n, "target", ""),
+					 json_object_get(n, "payload"), key, &created) != STORE_OK)
+			return flow_call_fail(call, "cannot queue a notification: %s", store_errmsg(ctx->store));
+		json_object_set_new(n, "queued", json_boolean(created));
+	}
+	json_object_set(shared, "notifications", res);
+	*action = "complete";
+	return 0;
+}
+
+static const struct flow_node_ops send_ops = { .prep = send_prep, .exec = send_exec, .post = send_post };
+
+struct flow_node *support__node_notification_sender(void)
+{
+	return flow_node_new("notification_sender", &send_ops, NULL);
+}

@@ -1,0 +1,524 @@
+/*
+ * The nine nodes of DESIGN §4, with the seed's names, shared keys and
+ * actions. Each node's prep gathers what it reads from shared (and, for
+ * ingestion, the CRM record from the store), its exec is a pure computation
+ * by the built-in analyzer and policies (safe on worker threads), and its
+ * post writes its result under its key and returns the seed's action.
+ *
+ * Every analysis carries "path": "builtin" (or "llm" when an LLM decided),
+ * and the step's trace entry records the same note.
+ */
+#include <string.h>
+
+#include "support_int.h"
+#include "kb/kb.h"
+#include "store/store.h"
+#include "text/text.h"
+
+struct support_ctx *support__ctx(struct flow_call *call)
+{
+	struct support_ctx *ctx = flow_call_ctx(call, SUPPORT_CTX);
+
+	if (!ctx)
+		flow_call_fail(call, "the run has no support context");
+	return ctx;
+}
+
+int64_t support_now_us(const struct support_ctx *ctx)
+{
+	return ctx && ctx->now_us ? ctx->now_us(ctx->now_arg) : fl_wall_us();
+}
+
+/* prep helper: an object holding (shared references to) the named keys. */
+static json_t *pick(json_t *shared, const char *const *keys)
+{
+	json_t *o = json_object();
+
+	for (; *keys; keys++) {
+		json_t *v = json_object_get(shared, *keys);
+
+		json_object_set(o, *keys, v ? v : json_null());
+	}
+	return o;
+}
+
+static int require(struct flow_call *call, json_t *shared, const char *key)
+{
+	if (json_object_get(shared, key))
+		return 0;
+	return flow_call_fail(call, "shared has no '%s' (run this node after the one that writes it)", key);
+}
+
+static void mark_builtin(struct flow_call *call, json_t *result)
+{
+	json_object_set_new(result, "path", json_string("builtin"));
+	flow_call_note(call, "path", json_string("builtin"));
+}
+
+/* post helper: shared[key] = exec_res, then the action. */
+static int store_result(json_t *shared, const char *key, json_t *exec_res)
+{
+	return json_object_set(shared, key, exec_res);
+}
+
+/* ---- 1. ticket_ingestion ---- */
+
+static int ingestion_prep(struct flow_call *call, json_t *shared, json_t **out)
+{
+	struct support_ctx *ctx = support__ctx(call);
+	json_t *incoming = json_object_get(shared, "incoming_ticket");
+	json_t *customer = json_object_get(shared, "customer");
+
+	if (!ctx || require(call, shared, "incoming_ticket"))
+		return -1;
+	if (customer)
+		json_incref(customer);
+	else if (ctx->store) {
+		const char *cid = fl_json_str(incoming, "customer_id", NULL);
+		int rc = cid ? store_customer_get(ctx->store, cid, &customer) : STORE_ENOTFOUND;
+
+		if (rc != STORE_OK && rc != STORE_ENOTFOUND)
+			return flow_call_fail(call, "cannot look up customer '%s': %s", cid,
+					      store_errmsg(ctx->store));
+	}
+	*out = json_pack("{s:O, s:o, s:I}", "incoming", incoming,
+			 "customer", customer ? customer : json_null(),
+			 "now", (json_int_t)support_now_us(ctx));
+	return 0;
+}
+
+/* The CRM's facts about the customer join the ticket's metadata when absent. */
+static void enrich_metadata(json_t *ticket, const json_t *customer)
+{
+	json_t *meta = json_object_get(ticket, "metadata");
+
+	if (!json_is_object(customer))
+		return;
+	if (!json_object_get(meta, "customer_tier") && fl_json_str(customer, "tier", NULL))
+		json_object_set_new(meta, "customer_tier", json_string(fl_json_str(customer, "tier", "")));
+	if (!json_object_get(meta, "previous_interactions"))
+		json_object_set_new(meta, "previous_interactions",
+				    json_integer(fl_json_int(customer, "total_tickets", 0)));
+	if (!json_object_get(meta, "satisfaction_history") &&
+	    json_is_number(json_object_get(customer, "satisfaction_score")))
+		json_object_set(meta, "satisfaction_history", json_object_get(customer, "satisfaction_score"));
+}
+
+static int ingestion_exec(struct flow_call *call, json_t *prep, json_t **out)
+{
+	json_t *ticket = NULL, *errors = NULL, *customer = json_object_get(prep, "customer");
+
+	if (support_ticket_validate(json_object_get(prep, "incoming"), fl_json_int(prep, "now", 0),
+				    &ticket, &errors) != SUPPORT_OK) {
+		char *text = support_errors_text(errors);
+
+		flow_call_fail(call, "invalid ticket: %s", text);
+		free(text);
+		json_decref(errors);
+		return -1;
+	}
+	enrich_metadata(ticket, customer);
+	*out = json_pack("{s:o, s:O}", "ticket", ticket, "customer", customer);
+	return 0;
+}
+
+static int ingestion_post(struct flow_call *call, json_t *shared, json_t *prep, json_t *res,
+			  const char **action)
+{
+	(void)call;
+	(void)prep;
+	json_object_set(shared, "ticket", json_object_get(res, "ticket"));
+	json_object_set(shared, "customer", json_object_get(res, "customer"));
+	*action = "sentiment_analysis";
+	return 0;
+}
+
+static const struct flow_node_ops ingestion_ops = {
+	.prep = ingestion_prep, .exec = ingestion_exec, .post = ingestion_post,
+};
+
+struct flow_node *support__node_ingestion(void)
+{
+	return flow_node_new("ticket_ingestion", &ingestion_ops, NULL);
+}
+
+/* ---- 2. sentiment_analysis ---- */
+
+static int ticket_prep(struct flow_call *call, json_t *shared, json_t **out)
+{
+	if (!support__ctx(call) || require(call, shared, "ticket"))
+		return -1;
+	*out = json_incref(json_object_get(shared, "ticket"));
+	return 0;
+}
+
+static int sentiment_exec(struct flow_call *call, json_t *ticket, json_t **out)
+{
+	struct support_ctx *ctx = support__ctx(call);
+
+	*out = support__sentiment(ctx->analyzer, ticket);
+	if (!*out)
+		return flow_call_fail(call, "the sentiment analyzer returned nothing");
+	mark_builtin(call, *out);
+	return 0;
+}
+
+static int sentiment_post(struct flow_call *call, json_t *shared, json_t *prep, json_t *res,
+			  const char **action)
+{
+	(void)call;
+	(void)prep;
+	store_result(shared, "sentiment_analysis", res);
+	*action = "categorization";
+	return 0;
+}
+
+static const struct flow_node_ops sentiment_ops = {
+	.prep = ticket_prep, .exec = sentiment_exec, .post = sentiment_post,
+};
+
+struct flow_node *support__node_sentiment(void)
+{
+	return flow_node_new("sentiment_analysis", &sentiment_ops, NULL);
+}
+
+/* ---- 3. ticket_categorization ---- */
+
+static int categorization_exec(struct flow_call *call, json_t *ticket, json_t **out)
+{
+	struct support_ctx *ctx = support__ctx(call);
+
+	*out = support__categorize(ctx->analyzer, ticket);
+	mark_builtin(call, *out);
+	return 0;
+}
+
+static int categorization_post(struct flow_call *call, json_t *shared, json_t *prep, json_t *res,
+			       const char **action)
+{
+	(void)call;
+	(void)prep;
+	store_result(shared, "categorization", res);
+	*action = "priority_assignment";
+	return 0;
+}
+
+static const struct flow_node_ops categorization_ops = {
+	.prep = ticket_prep, .exec = categorization_exec, .post = categorization_post,
+};
+
+struct flow_node *support__node_categorization(void)
+{
+	return flow_node_new("ticket_categorization", &categorization_ops, NULL);
+}
+
+/* ---- 4. priority_assignment ---- */
+
+static const char *const priority_keys[] = { "ticket", "customer", "sentiment_analysis", "categorization", NULL };
+
+static int priority_prep(struct flow_call *call, json_t *shared, json_t **out)
+{
+	if (!support__ctx(call) || require(call, shared, "ticket"))
+		return -1;
+	*out = pick(shared, priority_keys);
+	return 0;
+}
+
+static int priority_exec(struct flow_call *call, json_t *prep, json_t **out)
+{
+	*out = support__priority(json_object_get(prep, "ticket"), json_object_get(prep, "customer"),
+				 json_object_get(prep, "sentiment_analysis"),
+				 json_object_get(prep, "categorization"));
+	mark_builtin(call, *out);
+	return 0;
+}
+
+static int priority_post(struct flow_call *call, json_t *shared, json_t *prep, json_t *res,
+			 const char **action)
+{
+	const char *p = fl_json_str(res, "priority", "medium");
+
+	(void)call;
+	(void)prep;
+	store_result(shared, "priority_assignment", res);
+	*action = !strcmp(p, "high") || !strcmp(p, "urgent") ? "high_priority_workflow" : "standard_response";
+	return 0;
+}
+
+static const struct flow_node_ops priority_ops = {
+	.prep = priority_prep, .exec = priority_exec, .post = priority_post,
+};
+
+struct flow_node *support__node_priority(void)
+{
+	return flow_node_new("priority_assignment", &priority_ops, NULL);
+}
+
+/* ---- 5. knowledge_base_search ---- */
+
+/* The query: the subject and the first 500 characters of the content. */
+static char *kb_query(const json_t *ticket)
+{
+	const char *content = fl_json_str(ticket, "content", "");
+	size_t n = 0, chars = 0;
+
+	while (content[n] && chars < 500) {
+		n++;
+		while (((unsigned char)content[n] & 0xC0) == 0x80)
+			n++;
+		chars++;
+	}
+	return fl_asprintf("%s %.*s", fl_json_str(ticket, "subject", ""), (int)n, content);
+}
+
+static int kb_prep(struct flow_call *call, json_t *shared, json_t **out)
+{
+	char *q;
+
+	if (!support__ctx(call) || require(call, shared, "ticket"))
+		return -1;
+	q = kb_query(json_object_get(shared, "ticket"));
+	*out = json_string(q);
+	free(q);
+	return 0;
+}
+
+static int kb_exec(struct flow_call *call, json_t *query, json_t **out)
+{
+	struct support_ctx *ctx = support__ctx(call);
+	int rc;
+
+	if (!ctx->kb) {
+		*out = json_pack("{s:O, s:i, s:[], s:f}", "query", query, "articles_found", 0,
+				 "articles", "search_time", 0.0);
+	} else if ((rc = kb_search(ctx->kb, json_string_value(query), 5, out)) != KB_OK) {
+		return flow_call_fail(call, "knowledge-base search failed: %s", kb_strerror(rc));
+	}
+	mark_builtin(call, *out);
+	return 0;
+}
+
+static int kb_post(struct flow_call *call, json_t *shared, json_t *prep, json_t *res,
+		   const char **action)
+{
+	(void)call;
+	(void)prep;
+	store_result(shared, "knowledge_base_results", res);
+	*action = "response_generation";
+	return 0;
+}
+
+static const struct flow_node_ops kb_ops = { .prep = kb_prep, .exec = kb_exec, .post = kb_post };
+
+struct flow_node *support__node_kb_search(void)
+{
+	struct flow_node *n = flow_node_new("knowledge_base_search", &kb_ops, NULL);
+
+	flow_node_set_retries(n, 2, 10000);
+	return n;
+}
+
+/* ---- 6. response_generation ---- */
+
+static const char *const response_keys[] = {
+	"ticket", "customer", "sentiment_analysis", "categorization", "priority_assignment",
+	"knowledge_base_results", NULL,
+};
+
+struct node_flags {
+	bool high_priority;   /* response_generation: always check escalation */
+	bool always_check;    /* escalation_decision: high-risk tickets go to a human */
+};
+
+static const struct node_flags flags_standard = { false, false };
+static const struct node_flags flags_high = { true, true };
+
+static int response_prep(struct flow_call *call, json_t *shared, json_t **out)
+{
+	if (!support__ctx(call) || require(call, shared, "ticket"))
+		return -1;
+	*out = pick(shared, response_keys);
+	return 0;
+}
+
+static int response_exec(struct flow_call *call, json_t *prep, json_t **out)
+{
+	*out = support__response_builtin(json_object_get(prep, "ticket"), json_object_get(prep, "customer"),
+					 json_object_get(prep, "sentiment_analysis"),
+					 json_object_get(prep, "categorization"),
+					 json_object_get(prep, "priority_assignment"),
+					 json_object_get(prep, "knowledge_base_results"));
+	mark_builtin(call, *out);
+	return 0;
+}
+
+static int response_post(struct flow_call *call, json_t *shared, json_t *prep, json_t *res,
+			 const char **action)
+{
+	const struct node_flags *f = flow_call_data(call);
+
+	(void)prep;
+	store_result(shared, "generated_response", res);
+	*action = f->high_priority || fl_json_bool(res, "escalation_needed", false)
+		  ? "escalation_decision" : "finalize_response";
+	return 0;
+}
+
+static const struct flow_node_ops response_ops = {
+	.prep = response_prep, .exec = response_exec, .post = response_post,
+};
+
+struct flow_node *support__node_response(bool high_priority)
+{
+	return flow_node_new("response_generation", &response_ops,
+			     (void *)(high_priority ? &flags_high : &flags_standard));
+}
+
+/* ---- 7. escalation_decision ---- */
+
+static const char *const escalation_keys[] = {
+	"ticket", "customer", "sentiment_analysis", "categorization", "priority_assignment",
+	"generated_response", NULL,
+};
+
+static int escalation_prep(struct flow_call *call, json_t *shared, json_t **out)
+{
+	if (!support__ctx(call) || require(call, shared, "ticket"))
+		return -1;
+	*out = pick(shared, escalation_keys);
+	return 0;
+}
+
+static int escalation_exec(struct flow_call *call, json_t *prep, json_t **out)
+{
+	const struct node_flags *f = flow_call_data(call);
+	const json_t *response = json_object_get(prep, "generated_response");
+
+	*out = support__escalation(json_object_get(prep, "ticket"), json_object_get(prep, "customer"),
+				   json_object_get(prep, "sentiment_analysis"),
+				   json_object_get(prep, "categorization"),
+				   json_object_get(prep, "priority_assignment"),
+				   json_is_object(response) ? response : NULL, f->always_check);
+	mark_builtin(call, *out);
+	return 0;
+}
+
+static int escalation_post(struct flow_call *call, json_t *shared, json_t *prep, json_t *res,
+			   const char **action)
+{
+	(void)call;
+	(void)prep;
+	store_result(shared, "escalation_decision", res);
+	*action = strcmp(fl_json_str(res, "escalation_decision", "no_escalation"), "no_escalation")
+		  ? "human_escalation" : "finalize_response";
+	return 0;
+}
+
+static const struct flow_node_ops escalation_ops = {
+	.prep = escalation_prep, .exec = escalation_exec, .post = escalation_post,
+};
+
+struct flow_node *support__node_escalation(bool always_check)
+{
+	return flow_node_new("escalation_decision", &escalation_ops,
+			     (void *)(always_check ? &flags_high : &flags_standard));
+}
+
+/* ---- 8. human_escalation ---- */
+
+static const char *const handoff_keys[] = {
+	"ticket", "customer", "sentiment_analysis", "categorization", "priority_assignment",
+	"knowledge_base_results", "generated_response", "escalation_decision", NULL,
+};
+
+static int handoff_prep(struct flow_call *call, json_t *shared, json_t **out)
+{
+	struct support_ctx *ctx = support__ctx(call);
+
+	if (!ctx || require(call, shared, "ticket") || require(call, shared, "escalation_decision"))
+		return -1;
+	*out = pick(shared, handoff_keys);
+	json_object_set_new(*out, "now", json_integer(support_now_us(ctx)));
+	return 0;
+}
+
+static int handoff_exec(struct flow_call *call, json_t *prep, json_t **out)
+{
+	*out = support__escalation_package(prep, fl_json_int(prep, "now", 0));
+	mark_builtin(call, *out);
+	return 0;
+}
+
+/*
+ * The hand-off is queued (the store's escalation queue) and the humans are
+ * notified (the outbox) when the run's results are persisted, in the same
+ * transaction as the ticket's new status: see support_persist.
+ */
+static int handoff_post(struct flow_call *call, json_t *shared, json_t *prep, json_t *res,
+			const char **action)
+{
+	(void)call;
+	(void)prep;
+	store_result(shared, "escalation_package", res);
+	*action = "notify_human_agents";
+	return 0;
+}
+
+static const struct flow_node_ops handoff_ops = {
+	.prep = handoff_prep, .exec = handoff_exec, .post = handoff_post,
+};
+
+struct flow_node *support__node_human_escalation(void)
+{
+	return flow_node_new("human_escalation", &handoff_ops, NULL);
+}
+
+/* ---- 9. customer_satisfaction ---- */
+
+static const char *const satisfaction_keys[] = {
+	"ticket", "sentiment_analysis", "generated_response", "escalation_decision", NULL,
+};
+
+static int satisfaction_prep(struct flow_call *call, json_t *shared, json_t **out)
+{
+	struct support_ctx *ctx = support__ctx(call);
+
+	if (!ctx || require(call, shared, "ticket"))
+		return -1;
+	*out = pick(shared, satisfaction_keys);
+	json_object_set_new(*out, "now", json_integer(support_now_us(ctx)));
+	return 0;
+}
+
+static int satisfaction_exec(struct flow_call *call, json_t *prep, json_t **out)
+{
+	const json_t *response = json_object_get(prep, "generated_response");
+	const json_t *escalation = json_object_get(prep, "escalation_decision");
+
+	*out = support__satisfaction(json_object_get(prep, "ticket"),
+				     json_object_get(prep, "sentiment_analysis"),
+				     json_is_object(response) ? response : NULL,
+				     json_is_object(escalation) ? escalation : NULL,
+				     fl_json_int(prep, "now", 0));
+	mark_builtin(call, *out);
+	return 0;
+}
+
+static int satisfaction_post(struct flow_call *call, json_t *shared, json_t *prep, json_t *res,
+			     const char **action)
+{
+	(void)call;
+	(void)prep;
+	store_result(shared, "satisfaction_metrics", res);
+	*action = "complete";
+	return 0;
+}
+
+static const struct flow_node_ops satisfaction_ops = {
+	.prep = satisfaction_prep, .exec = satisfaction_exec, .post = satisfaction_post,
+};
+
+struct flow_node *support__node_satisfaction(void)
+{
+	return flow_node_new("customer_satisfaction", &satisfaction_ops, NULL);
+}

@@ -1,0 +1,379 @@
+/*
+ * Processing a ticket end to end: intake (durable first), the workflow run,
+ * and persistence of the results.
+ *
+ * Exactly once in effect: a run's effects (the ticket's new status, labels,
+ * analysis and trace; the auto-reply message; the escalation; notifications;
+ * the customer's ticket count; the audit event) are written in ONE
+ * transaction, which first checks that the ticket has not been processed
+ * already. A crash before the commit leaves nothing behind and the job runs
+ * again; a crash after it finds the ticket processed and re-applies nothing.
+ * The effects also carry keys (effect_key, dedupe_key, one open escalation
+ * per ticket) as a second line of defence.
+ */
+#include <string.h>
+
+#include "support_int.h"
+#include "kb/kb.h"
+#include "store/store.h"
+
+void support_outcome_release(struct support_outcome *o)
+{
+	json_decref(o->ticket);
+	json_decref(o->shared);
+	json_decref(o->trace);
+	free(o->error);
+	memset(o, 0, sizeof(*o));
+}
+
+struct flow_result *support_run(struct flow_node *workflow, const char *start,
+				struct support_ctx *ctx, json_t *shared)
+{
+	struct flow_opts opts = { .ctx = ctx, .ctx_type = SUPPORT_CTX, .max_steps = 200 };
+
+	return flow_run_opts(workflow, shared, start, &opts);
+}
+
+/* The analyses a run wrote, by key, as the ticket's "analysis" object. */
+static const char *const analysis_keys[] = {
+	"sentiment_analysis", "categorization", "priority_assignment", "knowledge_base_results",
+	"generated_response", "escalation_decision", "escalation_package", "satisfaction_metrics",
+};
+
+static json_t *analysis_of(const json_t *shared)
+{
+	json_t *a = json_object(), *paths = json_object();
+	size_t i;
+
+	for (i = 0; i < FL_ARRAY_SIZE(analysis_keys); i++) {
+		json_t *v = json_object_get(shared, analysis_keys[i]);
+
+		if (!v)
+			continue;
+		json_object_set(a, analysis_keys[i], v);
+		if (fl_json_str(v, "path", NULL))
+			json_object_set_new(paths, analysis_keys[i], json_string(fl_json_str(v, "path", "")));
+	}
+	json_object_set_new(a, "paths", paths);
+	return a;
+}
+
+static bool is_processed(const json_t *ticket)
+{
+	const char *status = fl_json_str(ticket, "status", "new");
+
+	return strcmp(status, "new") && strcmp(status, "triaging");
+}
+
+/* Notifications of a processed ticket, into the outbox (same transaction). */
+static int notify(struct store *st, const json_t *ticket, const json_t *shared, bool auto_replied,
+		  bool escalated)
+{
+	const char *id = fl_json_str(ticket, "id", "");
+	const json_t *customer = json_object_get(shared, "customer");
+	const json_t *package = json_object_get(shared, "escalation_package");
+	const char *handoff = fl_json_str(package, "handoff_priority", "medium");
+	const char *email = fl_json_str(customer, "email", NULL);
+	char key[256], tag[32];
+	json_t *payload;
+	bool created;
+	int rc = STORE_OK;
+
+	if (!fl_config_bool("NOTIFICATION_ENABLED", true))
+		return STORE_OK;
+	snprintf(tag, sizeof(tag), "T-%06lld", (long long)fl_json_int(ticket, "number", 0));
+	if (auto_replied && email) {
+		payload = json_pack("{s:s, s:s, s:s, s:s, s:s}",
+				    "to", email,
+				    "from", fl_config_get("FRONTLINE_SUPPORT_FROM"),
+				    "subject", fl_json_str(ticket, "subject", ""),
+				    "body", fl_json_str(json_object_get(shared, "generated_response"), "response", ""),
+				    "ticket_id", id);
+		json_object_set_new(payload, "ticket_tag", json_string(tag));
+		json_object_set_new(payload, "auto_submitted", json_true());
+		snprintf(key, sizeof(key), "ticket:%s:auto_reply", id);
+		rc = store_outbox_enqueue(st, "email", email, payload, key, &created);
+		json_decref(payload);
+		if (rc)
+			return rc;
+	}
+	if (escalated) {
+		payload = json_pack("{s:s, s:s, s:s}",
+				    "text", "", "ticket_id", id, "severity", handoff);
+		json_object_set_new(payload, "text", json_sprintf(
+			"Ticket %s (%s) escalated to %s, %s priority: %s", tag, id,
+			fl_json_str(package, "assigned_department", "support"), handoff,
+			fl_json_str(ticket, "subject", "")));
+		snprintf(key, sizeof(key), "ticket:%s:escalated", id);
+		rc = store_outbox_enqueue(st, "slack", "#support-escalations", payload, key, &created);
+		if (!rc && !strcmp(handoff, "critical")) {
+			const char *oncall = fl_config_get("FRONTLINE_ONCALL_EMAILS");
+
+			snprintf(key, sizeof(key), "ticket:%s:urgent_alert", id);
+			rc = store_outbox_enqueue(st, "slack", "#support-alerts", payload, key, &created);
+			if (!rc && oncall && *oncall) {
+				json_t *mail = json_pack("{s:s, s:s, s:O, s:s}", "to", oncall,
+							 "subject", "Urgent ticket needs attention",
+							 "body", json_object_get(payload, "text"), "ticket_id", id);
+
+				snprintf(key, sizeof(key), "ticket:%s:oncall_email", id);
+				rc = store_outbox_enqueue(st, "email", oncall, mail, key, &created);
+				json_decref(mail);
+			}
+		}
+		json_decref(payload);
+	}
+	return rc;
+}
+
+int support_persist(struct support_ctx *ctx, const char *ticket_id, const json_t *shared,
+		    const json_t *trace, json_t **ticket_out, char **err)
+{
+	struct store *st = ctx->store;
+	const json_t *response = json_object_get(shared, "generated_response");
+	const json_t *decision = json_object_get(shared, "escalation_decision");
+	const json_t *package = json_object_get(shared, "escalation_package");
+	const json_t *sat = json_object_get(shared, "satisfaction_metrics");
+	const json_t *cat = json_object_get(shared, "categorization");
+	json_t *cur = NULL, *fields = NULL, *updated = NULL, *msg = NULL, *esc = NULL;
+	bool escalated = json_is_object(package), auto_replied, created;
+	const char *status, *department;
+	char ts[32];
+	int rc = SUPPORT_ESTORE, src;
+
+	*ticket_out = NULL;
+	*err = NULL;
+	auto_replied = json_is_object(response) && !fl_json_bool(response, "escalation_needed", false);
+	if ((src = store_begin(st)) != STORE_OK)
+		goto out;
+	if ((src = store_ticket_get(st, ticket_id, false, &cur)) != STORE_OK)
+		goto out;
+	if (is_processed(cur)) {
+		store_rollback(st);
+		*ticket_out = cur;
+		cur = NULL;
+		return SUPPORT_EDONE;
+	}
+	if (escalated)
+		status = "escalated";
+	else if (auto_replied)
+		status = "auto_replied";
+	else if (json_is_object(decision) && strcmp(fl_json_str(decision, "escalation_decision", ""), "no_escalation"))
+		status = "escalated";
+	else
+		status = "waiting_on_customer";
+	department = fl_json_str(package, "assigned_department",
+				 fl_json_str(decision, "assigned_department",
+					     fl_json_str(cat, "suggested_department", NULL)));
+	fields = json_pack("{s:s, s:o, s:O}", "status", status, "analysis", analysis_of(shared),
+			   "trace", trace ? (json_t *)trace : json_null());
+	if (fl_json_str(json_object_get(shared, "sentiment_analysis"), "sentiment", NULL))
+		json_object_set(fields, "sentiment",
+				json_object_get(json_object_get(shared, "sentiment_analysis"), "sentiment"));
+	if (fl_json_str(cat, "primary_category", NULL))
+		json_object_set(fields, "category", json_object_get(cat, "primary_category"));
+	if (fl_json_str(json_object_get(shared, "priority_assignment"), "priority", NULL))
+		json_object_set(fields, "priority",
+				json_object_get(json_object_get(shared, "priority_assignment"), "priority"));
+	if (department)
+		json_object_set_new(fields, "assigned_department", json_string(department));
+	if (json_is_number(json_object_get(sat, "satisfaction_score")))
+		json_object_set(fields, "satisfaction", json_object_get(sat, "satisfaction_score"));
+	if (auto_replied) {
+		fl_time_rfc3339(ts, support_now_us(ctx));
+		json_object_set_new(fields, "first_response_at", json_string(ts));
+	}
+	if ((src = store_ticket_update(st, ticket_id, fl_json_int(cur, "version", 0), fields, "workflow",
+				       &updated)) != STORE_OK)
+		goto out;
+	if (auto_replied) {
+		msg = json_pack("{s:s, s:s, s:s, s:s, s:{s:O}}", "direction", "outbound",
+				"author", "frontline", "body", fl_json_str(response, "response", ""),
+				"effect_key", "auto_reply", "metadata", "articles_referenced",
+				json_object_get(response, "articles_referenced"));
+		if ((src = store_message_add(st, ticket_id, msg, NULL, &created)) != STORE_OK)
+			goto out;
+	}
+	if (escalated &&
+	    (src = store_escalation_open(st, ticket_id, fl_json_str(package, "handoff_priority", "medium"),
+					 department ? department : "customer_support",
+					 json_object_get(package, "escalation_package"), &esc, &created)) != STORE_OK)
+		goto out;
+	if ((src = notify(st, updated, shared, auto_replied, escalated)) != STORE_OK)
+		goto out;
+	src = store_customer_update_metrics(st, fl_json_str(updated, "customer_id", ""), -1);
+	if (src != STORE_OK && src != STORE_ENOTFOUND)
+		goto out;
+	{
+		json_t *data = json_pack("{s:s, s:s?, s:s?, s:s?, s:I}", "status", status,
+					 "category", fl_json_str(updated, "category", NULL),
+					 "priority", fl_json_str(updated, "priority", NULL),
+					 "escalation", fl_json_str(decision, "escalation_decision", NULL),
+					 "steps", (json_int_t)json_array_size(trace));
+
+		src = store_event_append(st, ticket_id, "workflow.completed", "workflow", data);
+		json_decref(data);
+		if (src != STORE_OK)
+			goto out;
+	}
+	if ((src = store_commit(st)) != STORE_OK)
+		goto out;
+	*ticket_out = updated;
+	updated = NULL;
+	rc = SUPPORT_OK;
+out:
+	if (rc != SUPPORT_OK) {
+		*err = fl_asprintf("cannot persist the results of ticket '%s': %s", ticket_id,
+				   store_errmsg(st)[0] ? store_errmsg(st) : store_strerror(src));
+		store_rollback(st);
+	}
+	json_decref(cur);
+	json_decref(fields);
+	json_decref(updated);
+	json_decref(msg);
+	json_decref(esc);
+	return rc;
+}
+
+/* Runs customer_support on ticket (already validated/stored) and persists. */
+static int run_and_persist(struct support_ctx *ctx, struct flow_node *workflow, json_t *ticket,
+			   struct support_outcome *o)
+{
+	struct flow_result *r;
+	int rc;
+
+	o->shared = json_pack("{s:O}", "incoming_ticket", ticket);
+	r = support_run(workflow, "ticket_ingestion", ctx, o->shared);
+	o->trace = json_incref(flow_result_trace(r));
+	if (flow_result_code(r) != FLOW_OK) {
+		o->error = fl_strdup(flow_result_error(r));
+		flow_result_free(r);
+		return fl_str_has_prefix(o->error, "node 'ticket_ingestion'") &&
+		       strstr(o->error, "invalid ticket") ? SUPPORT_EINVAL : SUPPORT_EFLOW;
+	}
+	flow_result_free(r);
+	if (!ctx->store) {
+		o->ticket = json_incref(json_object_get(o->shared, "ticket"));
+		return SUPPORT_OK;
+	}
+	rc = support_persist(ctx, fl_json_str(ticket, "id", ""), o->shared, o->trace, &o->ticket, &o->error);
+	if (rc == SUPPORT_EDONE) {
+		o->already_done = true;
+		rc = SUPPORT_OK;
+	}
+	return rc;
+}
+
+int support_process(struct support_ctx *ctx, struct flow_node *workflow,
+		    const json_t *incoming, struct support_outcome *o)
+{
+	json_t *ticket = NULL, *errors = NULL, *stored = NULL;
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	o->created = true;
+	if (support_ticket_validate(incoming, support_now_us(ctx), &ticket, &errors) != SUPPORT_OK) {
+		o->error = support_errors_text(errors);
+		json_decref(errors);
+		return SUPPORT_EINVAL;
+	}
+	if (ctx->store) {
+		rc = store_ticket_intake(ctx->store, ticket, NULL, NULL, &stored, &o->created);
+		json_decref(ticket);
+		if (rc != STORE_OK) {
+			o->error = fl_asprintf("cannot store the ticket: %s", store_errmsg(ctx->store));
+			return SUPPORT_ESTORE;
+		}
+		ticket = stored;
+		if (is_processed(ticket)) {
+			o->ticket = ticket;
+			o->already_done = true;
+			return SUPPORT_OK;
+		}
+	}
+	rc = run_and_persist(ctx, workflow, ticket, o);
+	json_decref(ticket);
+	return rc;
+}
+
+int support_process_stored(struct support_ctx *ctx, struct flow_node *workflow,
+			   const char *ticket_id, struct support_outcome *o)
+{
+	json_t *ticket = NULL;
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	if (!ctx->store)
+		return SUPPORT_ESTORE;
+	rc = store_ticket_get(ctx->store, ticket_id, false, &ticket);
+	if (rc == STORE_ENOTFOUND) {
+		o->error = fl_asprintf("ticket '%s' not found", ticket_id);
+		return SUPPORT_ENOTFOUND;
+	}
+	if (rc != STORE_OK) {
+		o->error = fl_asprintf("cannot read ticket '%s': %s", ticket_id, store_errmsg(ctx->store));
+		return SUPPORT_ESTORE;
+	}
+	if (is_processed(ticket)) {
+		o->ticket = ticket;
+		o->already_done = true;
+		return SUPPORT_EDONE;
+	}
+	rc = run_and_persist(ctx, workflow, ticket, o);
+	json_decref(ticket);
+	if (rc == SUPPORT_OK && o->already_done)
+		rc = SUPPORT_EDONE;
+	return rc;
+}
+
+int support_kb_load(struct store *st, struct kb *kb, const char *kb_dir, size_t *count, char **err)
+{
+	json_t *articles = NULL, *imported = NULL;
+	const char *dir = kb_dir ? kb_dir : fl_config_get("FRONTLINE_KB_DIR");
+	int rc = SUPPORT_ESTORE;
+	size_t i;
+
+	*count = 0;
+	*err = NULL;
+	if (store_kb_list(st, &articles) != STORE_OK) {
+		*err = fl_asprintf("cannot list knowledge-base articles: %s", store_errmsg(st));
+		goto out;
+	}
+	if (!json_array_size(articles) && dir) {
+		char *why = NULL;
+
+		if (kb_import_path(dir, &imported, &why) != KB_OK) {
+			*err = fl_asprintf("cannot import the bundled articles: %s", why);
+			free(why);
+			rc = SUPPORT_EKB;
+			goto out;
+		}
+		for (i = 0; i < json_array_size(imported); i++)
+			if (store_kb_upsert(st, json_array_get(imported, i)) != STORE_OK) {
+				*err = fl_asprintf("cannot store article '%s': %s",
+						   fl_json_str(json_array_get(imported, i), "id", "?"),
+						   store_errmsg(st));
+				goto out;
+			}
+		json_decref(articles);
+		articles = NULL;
+		if (store_kb_list(st, &articles) != STORE_OK) {
+			*err = fl_asprintf("cannot list knowledge-base articles: %s", store_errmsg(st));
+			goto out;
+		}
+	}
+	for (i = 0; i < json_array_size(articles); i++) {
+		if (kb_add(kb, json_array_get(articles, i)) != KB_OK) {
+			*err = fl_asprintf("cannot index article '%s'",
+					   fl_json_str(json_array_get(articles, i), "id", "?"));
+			rc = SUPPORT_EKB;
+			goto out;
+		}
+	}
+	*count = json_array_size(articles);
+	rc = SUPPORT_OK;
+out:
+	json_decref(articles);
+	json_decref(imported);
+	return rc;
+}

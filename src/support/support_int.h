@@ -1,0 +1,97 @@
+/*
+ * Declarations shared by the support module's files: the analyzer's parts,
+ * the policies, the built-in response writer and the node constructors.
+ * All functions borrow their json_t arguments and return new references.
+ */
+#ifndef FL_SUPPORT_INT_H
+#define FL_SUPPORT_INT_H
+
+#include "support.h"
+#include "util/util.h"
+
+struct support_analyzer {
+	struct text_model *category;
+	struct text_sentiment *sentiment;
+	char *models_dir;
+};
+
+/* ---- analyzer.c: the built-in analyses ---- */
+
+/* sentiment_analysis for a ticket (subject + content, metadata cues). */
+json_t *support__sentiment(const struct support_analyzer *a, const json_t *ticket);
+/* categorization: primary/secondary category, confidence, keywords, department. */
+json_t *support__categorize(const struct support_analyzer *a, const json_t *ticket);
+/* Up to max salient keywords of text (normalized words, no stop words). */
+json_t *support__keywords(const char *text, size_t max);
+/* The department that handles a category. */
+const char *support__department(const char *category);
+/* "subject\n\ncontent", the text the analyses read. Caller frees. */
+char *support__ticket_text(const json_t *ticket);
+
+/* ---- policy.c: priority, SLA, escalation rules, satisfaction ---- */
+
+/* priority_assignment from the ticket, analyses and CRM record (may be NULL). */
+json_t *support__priority(const json_t *ticket, const json_t *customer, const json_t *sentiment,
+			  const json_t *categorization);
+/* First-response SLA in seconds for a priority and customer tier. */
+int64_t support__sla_seconds(const char *priority, const char *tier);
+/* "15 minutes", "4 hours", "1 day"... into out. */
+void support__format_duration(char *out, size_t size, int64_t seconds);
+/*
+ * escalation_decision by the rules table. always_check: the high-priority
+ * path, where high escalation risk alone is a reason for a human.
+ */
+json_t *support__escalation(const json_t *ticket, const json_t *customer, const json_t *sentiment,
+			    const json_t *categorization, const json_t *priority,
+			    const json_t *response, bool always_check);
+/* The escalation_package handed to humans, from everything known. */
+json_t *support__escalation_package(const json_t *shared, int64_t now_us);
+/* Response quality 0..1 by the seed's rule. */
+double support__response_quality(const json_t *response);
+/* satisfaction_metrics by the seed's formula. */
+json_t *support__satisfaction(const json_t *ticket, const json_t *sentiment, const json_t *response,
+			      const json_t *escalation, int64_t now_us);
+/* True when text contains one of the cue phrases of the named list. */
+bool support__has_cue(const char *normalized_text, const char *list);
+
+/* ---- response.c: the built-in reply writer ---- */
+
+json_t *support__response_builtin(const json_t *ticket, const json_t *customer,
+				  const json_t *sentiment, const json_t *categorization,
+				  const json_t *priority, const json_t *kb_results);
+/* Relevance below which a KB article does not ground a reply. */
+#define SUPPORT_MIN_RELEVANCE 0.35
+/* Analyzer confidence below which a human should review. */
+#define SUPPORT_MIN_CONFIDENCE 0.40
+
+/* ---- nodes.c: the nine nodes ---- */
+
+struct flow_node *support__node_ingestion(void);
+struct flow_node *support__node_sentiment(void);
+struct flow_node *support__node_categorization(void);
+struct flow_node *support__node_priority(void);
+struct flow_node *support__node_kb_search(void);
+struct flow_node *support__node_response(bool high_priority);
+struct flow_node *support__node_escalation(bool always_check);
+struct flow_node *support__node_human_escalation(void);
+struct flow_node *support__node_satisfaction(void);
+/* The context of a call, or NULL with the call failed when the run has none. */
+struct support_ctx *support__ctx(struct flow_call *call);
+
+/* ---- monitoring.c: the real_time_monitoring workflow's nodes ---- */
+
+struct flow_node *support__node_metrics_collector(void);
+struct flow_node *support__node_alert_generator(void);
+struct flow_node *support__node_notification_sender(void);
+
+/* ---- batch.c: the batch_processing workflow's nodes ---- */
+
+struct flow_node *support__node_batch_process(int max_workers);
+struct flow_node *support__node_batch_summary(void);
+
+/* ---- graphs.c ---- */
+
+struct flow_node *support__build_customer_support(void);
+struct flow_node *support__build_high_priority(void);
+
+#endif

@@ -1,0 +1,178 @@
+/*
+ * The ingestion rules of DESIGN §5: which fields a ticket must have, their
+ * types and lengths, the defaults (generated id, channel "web", empty
+ * metadata) and the normalized form every node reads. Every violation is
+ * reported with the field it concerns, all at once.
+ */
+#include <string.h>
+
+#include "support_int.h"
+
+#define CONTENT_MIN 10
+#define CONTENT_MAX 10000
+#define SUBJECT_MAX 500
+#define ID_MAX 200
+
+static const char *const channels[] = { "email", "chat", "web", "webhook", "phone", "api" };
+
+static void add_error(json_t *errors, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void add_error(json_t *errors, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = fl_vasprintf(fmt, ap);
+	va_end(ap);
+	json_array_append_new(errors, json_pack("{s:s, s:s}", "field", field, "message", msg));
+	free(msg);
+}
+
+/* Code points in a valid UTF-8 string. */
+static size_t utf8_chars(const char *s, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+/* A required, non-empty string field, trimmed into *out (new reference). */
+static bool required_string(const json_t *in, const char *field, json_t *errors, json_t **out)
+{
+	const json_t *v = json_object_get(in, field);
+	const char *s;
+	size_t len;
+
+	*out = NULL;
+	if (!v || json_is_null(v)) {
+		add_error(errors, field, "is required");
+		return false;
+	}
+	if (!json_is_string(v)) {
+		add_error(errors, field, "must be a string");
+		return false;
+	}
+	len = json_string_length(v);
+	s = fl_str_trim(json_string_value(v), &len);
+	if (!len) {
+		add_error(errors, field, "must not be empty");
+		return false;
+	}
+	if (memchr(s, '\0', len)) {
+		add_error(errors, field, "must not contain NUL characters");
+		return false;
+	}
+	*out = json_stringn(s, len);
+	return true;
+}
+
+int support_ticket_validate(const json_t *in, int64_t now_us, json_t **out, json_t **errors_out)
+{
+	json_t *errors = json_array(), *ticket = NULL, *v;
+	json_t *id = NULL, *customer = NULL, *subject = NULL, *content = NULL;
+	const json_t *meta, *ch;
+	const char *channel = "web";
+	char ts[32];
+	size_t i;
+
+	*out = NULL;
+	*errors_out = NULL;
+	if (!json_is_object(in)) {
+		add_error(errors, "", "a ticket must be a JSON object");
+		goto out;
+	}
+	v = json_object_get(in, "id");
+	if (v && !json_is_null(v)) {
+		if (json_is_integer(v)) {
+			id = json_sprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		} else if (!required_string(in, "id", errors, &id)) {
+			/* reported */
+		} else if (json_string_length(id) > ID_MAX) {
+			add_error(errors, "id", "must be at most %d characters", ID_MAX);
+		}
+	}
+	required_string(in, "customer_id", errors, &customer);
+	if (required_string(in, "subject", errors, &subject) &&
+	    utf8_chars(json_string_value(subject), json_string_length(subject)) > SUBJECT_MAX)
+		add_error(errors, "subject", "must be at most %d characters", SUBJECT_MAX);
+	if (required_string(in, "content", errors, &content)) {
+		size_t n = utf8_chars(json_string_value(content), json_string_length(content));
+
+		if (n < CONTENT_MIN || n > CONTENT_MAX)
+			add_error(errors, "content", "must be %d to %d characters after trimming (got %zu)",
+				  CONTENT_MIN, CONTENT_MAX, n);
+	}
+	ch = json_object_get(in, "channel");
+	if (!ch || json_is_null(ch))
+		ch = json_object_get(in, "source");
+	if (ch && !json_is_null(ch)) {
+		bool known = false;
+
+		for (i = 0; json_is_string(ch) && i < FL_ARRAY_SIZE(channels); i++)
+			if (!strcmp(json_string_value(ch), channels[i])) {
+				known = true;
+				channel = channels[i];
+			}
+		if (!known)
+			add_error(errors, json_object_get(in, "channel") ? "channel" : "source",
+				  "must be one of email, chat, web, webhook, phone, api");
+	}
+	meta = json_object_get(in, "metadata");
+	if (meta && !json_is_null(meta) && !json_is_object(meta))
+		add_error(errors, "metadata", "must be an object");
+	if (json_array_size(errors))
+		goto out;
+
+	if (!id)
+		id = json_sprintf("ticket_%lld_%s", (long long)(now_us / 1000000), json_string_value(customer));
+	fl_time_rfc3339(ts, now_us);
+	/* a deep copy: nodes add CRM facts to the ticket's metadata */
+	ticket = json_pack("{s:o, s:o, s:o, s:o, s:s, s:o, s:s, s:s}",
+			   "id", id, "customer_id", customer, "subject", subject, "content", content,
+			   "channel", channel,
+			   "metadata", json_is_object(meta) ? json_deep_copy(meta) : json_object(),
+			   "status", "new", "created_at", ts);
+	id = customer = subject = content = NULL;
+	/* keep created_at when the sender gave one we can read */
+	v = json_object_get(in, "created_at");
+	if (json_is_string(v)) {
+		int64_t t;
+
+		if (!fl_time_parse(json_string_value(v), &t)) {
+			fl_time_rfc3339(ts, t);
+			json_object_set_new(ticket, "created_at", json_string(ts));
+		}
+	}
+	*out = ticket;
+out:
+	json_decref(id);
+	json_decref(customer);
+	json_decref(subject);
+	json_decref(content);
+	if (json_array_size(errors)) {
+		*errors_out = errors;
+		return SUPPORT_EINVAL;
+	}
+	json_decref(errors);
+	return SUPPORT_OK;
+}
+
+char *support_errors_text(const json_t *errors)
+{
+	struct fl_buf b = FL_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < json_array_size(errors); i++) {
+		const json_t *e = json_array_get(errors, i);
+		const char *field = fl_json_str(e, "field", "");
+
+		fl_buf_addf(&b, "%s%s%s%s", i ? "; " : "", field, *field ? ": " : "",
+			    fl_json_str(e, "message", ""));
+	}
+	return fl_buf_detach(&b, NULL);
+}
