@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <sysexits.h>
 
+#include "support/support.h"
+
 struct cli_ctx {
 	const char *progname;     /* "frontline" */
 	const char *config_path;  /* --config, or NULL */
@@ -81,6 +83,38 @@ int cli_usage_error(const char *const *usage, const struct cli_option *opts, con
 /* "frontline: <msg>" on stderr; returns code. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- setup shared by the commands that triage tickets (setup.c) ---- */
+
+struct cli_triage {
+	struct store *store;
+	struct support_analyzer *analyzer;
+	struct kb *kb;
+	struct flow_node *workflow;
+	const char *start;
+	size_t kb_articles;
+	struct support_ctx ctx;
+};
+
+/*
+ * Opens what a triage command needs: the store (when with_store), the
+ * analyzer's models, the KB index (from the store's articles, importing the
+ * bundled ones into an empty store) and the named workflow. Prints the error
+ * and returns an exit code other than EX_OK on failure.
+ */
+int cli_triage_open(struct cli_triage *t, const char *workflow, bool with_store);
+void cli_triage_close(struct cli_triage *t);
+/* Parses a JSON file ("-": stdin); EX_DATAERR with line and column on bad JSON. */
+int cli_read_json(const char *path, json_t **out);
+
+/* ---- printing results (report.c) ---- */
+
+/* The readable account of a processed ticket: analyses, response, escalation, trace. */
+void cli_print_outcome(FILE *out, const struct support_outcome *o);
+/* The machine form: {"ticket", "created", "already_processed", "analysis", "trace"}. */
+json_t *cli_outcome_json(const struct support_outcome *o);
+/* Prints v as indented JSON and a newline. */
+void cli_print_json(FILE *out, const json_t *v);
+
 /* ---- the commands ---- */
 
 int cmd_version(int argc, char **argv, struct cli_ctx *ctx);
@@ -110,6 +144,9 @@ int cli_store_open(bool migrate, struct store **out);
 
 int cmd_kb(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_eval__kb(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_process(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_batch(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_demo(int argc, char **argv, struct cli_ctx *ctx);
 
 /* The top-level table, for help. */
 const struct cli_command *cli_commands(void);

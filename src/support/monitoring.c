@@ -87,20 +87,20 @@ struct alert_rule {
 	const char *config;     /* threshold key */
 	bool below;             /* fires when the metric is below the threshold */
 	const char *severity;
-	const char *message;    /* printf: value, threshold */
+	const char *what;       /* the metric in words */
 };
 
 static const struct alert_rule alert_rules[] = {
 	{ "high_response_time", "avg_response_time", "FRONTLINE_ALERT_RESPONSE_TIME", false, "warning",
-	  "average response time %.0f s exceeds %.0f s" },
+	  "average response time (s)" },
 	{ "low_satisfaction", "satisfaction_score", "FRONTLINE_ALERT_SATISFACTION", true, "critical",
-	  "satisfaction %.2f is below %.2f" },
+	  "satisfaction" },
 	{ "high_escalation_rate", "escalation_rate", "FRONTLINE_ALERT_ESCALATION_RATE", false, "warning",
-	  "escalation rate %.2f exceeds %.2f" },
+	  "escalation rate" },
 	{ "queue_backlog", "queue_depth", "FRONTLINE_ALERT_QUEUE_DEPTH", false, "warning",
-	  "%.0f jobs waiting exceeds %.0f" },
+	  "jobs waiting in the queue" },
 	{ "llm_errors", "llm_error_rate", "FRONTLINE_ALERT_LLM_ERROR_RATE", false, "warning",
-	  "LLM error rate %.2f exceeds %.2f" },
+	  "LLM error rate" },
 };
 
 static int alerts_prep(struct flow_call *call, json_t *shared, json_t **out)
@@ -138,7 +138,8 @@ static int alerts_exec(struct flow_call *call, json_t *prep, json_t **out)
 		value = json_number_value(v);
 		if (r->below ? !(value < threshold) : !(value > threshold))
 			continue;
-		snprintf(msg, sizeof(msg), r->message, value, threshold);
+		snprintf(msg, sizeof(msg), "%s %g %s %g", r->what, value,
+			 r->below ? "is below" : "exceeds", threshold);
 		json_array_append_new(*out, json_pack("{s:s, s:s, s:s, s:s, s:f, s:f}",
 			"type", r->type, "severity", r->severity, "metric", r->metric, "message", msg,
 			"value", value, "threshold", threshold));

@@ -1,0 +1,71 @@
+/*
+ * frontline process FILE|-: one ticket (the webhook/API JSON) through
+ * customer_support. The ticket is stored first (idempotent on its channel
+ * and id), then triaged, then the results are stored; the output shows every
+ * analysis with its path and confidence, the reply, the escalation, the
+ * satisfaction estimate and the trace (--json for scripts).
+ */
+#include <string.h>
+
+#include "cli.h"
+#include "util/util.h"
+
+static const char *const process_usage[] = {
+	"frontline process [--json] [--no-store] FILE|-",
+	NULL,
+};
+
+int cmd_process(int argc, char **argv, struct cli_ctx *cctx)
+{
+	bool json = false, no_store = false;
+	const struct cli_option opts[] = {
+		{ CLI_OPT_BOOL, 0, "json", &json, NULL, "print the result as JSON" },
+		{ CLI_OPT_BOOL, 0, "no-store", &no_store, NULL, "analyse only: store nothing" },
+		CLI_OPTIONS_END,
+	};
+	struct cli_triage t;
+	struct support_outcome o = { 0 };
+	json_t *incoming = NULL;
+	int argi, rc, src;
+
+	(void)cctx;
+	rc = cli_parse(argc, argv, opts, process_usage, &argi);
+	if (rc != CLI_PARSED)
+		return cli_parse_status(rc);
+	if (argi != argc - 1)
+		return cli_usage_error(process_usage, opts, argi >= argc ? "a ticket file (or -) is required"
+							      : "only one ticket file is accepted");
+	if ((rc = cli_read_json(argv[argi], &incoming)) != EX_OK)
+		return rc;
+	if ((rc = cli_triage_open(&t, "customer_support", !no_store)) != EX_OK) {
+		json_decref(incoming);
+		return rc;
+	}
+	src = support_process(&t.ctx, t.workflow, incoming, &o);
+	switch (src) {
+	case SUPPORT_OK:
+		if (json) {
+			json_t *j = cli_outcome_json(&o);
+
+			cli_print_json(stdout, j);
+			json_decref(j);
+		} else {
+			cli_print_outcome(stdout, &o);
+		}
+		rc = EX_OK;
+		break;
+	case SUPPORT_EINVAL:
+		rc = cli_error(EX_DATAERR, "invalid ticket in '%s': %s", argv[argi], o.error);
+		break;
+	case SUPPORT_ESTORE:
+		rc = cli_error(EX_TEMPFAIL, "%s", o.error);
+		break;
+	default:
+		rc = cli_error(EX_SOFTWARE, "cannot process the ticket: %s", o.error ? o.error : support_strerror(src));
+		break;
+	}
+	support_outcome_release(&o);
+	json_decref(incoming);
+	cli_triage_close(&t);
+	return rc;
+}

@@ -1,0 +1,97 @@
+#!/bin/sh
+# The triage commands end to end on a real SQLite store: process, batch and
+# demo, their outputs, and their errors with sysexits codes.
+# Usage: triage_test.sh PATH/TO/frontline SOURCE_ROOT
+set -u
+FL=$1
+SRC=$2
+fails=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export FRONTLINE_DATABASE_URL="sqlite://$tmp/frontline.db"
+export FRONTLINE_MODELS_DIR="$SRC/data/models"
+export FRONTLINE_KB_DIR="$SRC/data/kb"
+cd "$tmp" || exit 1
+
+check() { # name expected_rc actual_rc
+	if [ "$2" != "$3" ]; then
+		echo "FAIL: $1: exit $3, expected $2"
+		sed 's/^/    err: /' err 2>/dev/null | head -20
+		fails=$((fails + 1))
+	else
+		echo "ok: $1"
+	fi
+}
+contains() { # name file pattern
+	if grep -q -- "$3" "$2"; then
+		echo "ok: $1"
+	else
+		echo "FAIL: $1: '$3' not in output:"
+		sed 's/^/    /' "$2" | head -40
+		fails=$((fails + 1))
+	fi
+}
+
+"$FL" process "$SRC/tests/fixtures/tickets/password.json" >out 2>err; check "process" 0 $?
+contains "process shows category" out "category      account"
+contains "process shows the KB article" out "kb_001"
+contains "process shows the trace" out "ticket_ingestion"
+contains "process greets the customer" out "Hi John"
+
+"$FL" process --json "$SRC/tests/fixtures/tickets/password.json" >out.json 2>err; check "process again --json" 0 $?
+python3 - out.json <<'PY' >out 2>&1; check "process --json is the stored result" 0 $?
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["already_processed"] is True, d.keys()
+assert d["created"] is False
+assert d["ticket"]["id"] == "fixture_password_001"
+assert d["ticket"]["status"] in ("auto_replied", "escalated"), d["ticket"]["status"]
+assert d["analysis"]["categorization"]["primary_category"] == "account"
+assert d["analysis"]["categorization"]["path"] == "builtin"
+assert isinstance(d["trace"], list) and d["trace"]
+PY
+
+printf '{"customer_id": "c1", "subject": "s", "content": "short"}' >bad.json
+"$FL" process bad.json >out 2>err; check "invalid ticket exits 65" 65 $?
+contains "invalid ticket names the field" err "content: must be 10 to 10000 characters"
+printf '{"customer_id": "c1",\n "subject": }' >broken.json
+"$FL" process broken.json >out 2>err; check "bad JSON exits 65" 65 $?
+contains "bad JSON gives line and column" err "line 2, column"
+"$FL" process /nonexistent.json >out 2>err; check "missing file exits 66" 66 $?
+"$FL" process >out 2>err; check "process without file exits 64" 64 $?
+echo '{"id":"stdin_1","customer_id":"cust_002","subject":"Invoice copy","content":"Could you send me a copy of my last invoice please?"}' |
+	"$FL" process --no-store - >out 2>err; check "process from stdin without store" 0 $?
+
+"$FL" batch --json --workers 2 "$SRC/tests/fixtures/tickets/batch.jsonl" >out 2>err; check "batch with bad lines exits 65" 65 $?
+python3 - out <<'PY' >pyout 2>&1; check "batch --json: one line per input, in order, then the summary" 0 $?
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert [r.get("line") for r in rows[:-1]] == [1, 2, 3, 4, 6], rows
+assert rows[0]["id"] == "fx_b1" and rows[0]["ok"] and rows[0]["category"] == "billing", rows[0]
+assert rows[1]["category"] == "technical", rows[1]
+assert rows[2]["ok"] is False and "error" in rows[2]
+assert rows[3]["ok"] is False and "content" in rows[3]["error"], rows[3]
+assert rows[4]["id"] == "fx_b4" and rows[4]["ok"]
+s = rows[-1]["summary"]
+assert s["total"] == 5 and s["processed"] == 3 and s["failed"] == 2, s
+PY
+sed 's/^/    /' pyout
+"$FL" batch "$SRC/tests/fixtures/tickets/batch.jsonl" >out 2>err; check "batch table" 65 $?
+contains "batch summary counts categories" out "category"
+contains "batch lists failures with lines" out "failed: line 3"
+"$FL" batch --workers 0 x.jsonl >out 2>err; check "batch --workers 0 exits 64" 64 $?
+
+"$FL" demo >out 2>err; check "demo" 0 $?
+for n in 1 2 3 4 5; do contains "demo $n ran" out "=== Demo $n"; done
+contains "demo 3 raises no alert on the seed's metrics" out "no alert"
+contains "demo 4 escalates the outage" out "emergency"
+"$FL" demo --only 1 >out 2>err; check "demo again" 0 $?
+contains "demo again shows stored results" out "processed earlier"
+
+"$FL" workflow show customer_support --format dot >out 2>err; check "show customer_support" 0 $?
+contains "standard_response edge" out 'label="standard_response"'
+contains "high_priority_workflow edge" out 'label="high_priority_workflow"'
+contains "finalize_response edge" out 'label="finalize_response"'
+
+[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
+echo "all triage checks passed"
