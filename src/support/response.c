@@ -9,6 +9,7 @@
  * escalation_needed is set.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "support_int.h"
@@ -23,6 +24,12 @@ static void first_name(char *out, size_t size, const json_t *customer)
 
 	if (!name || !*name) {
 		fl_strlcpy(out, "there", size);
+		return;
+	}
+	/* an organisation is greeted as a team: "Hi Acme Corp team," */
+	if (strstr(name, " Corp") || strstr(name, " Inc") || strstr(name, " LLC") || strstr(name, " Ltd") ||
+	    strstr(name, " GmbH") || strstr(name, " Co.") || strstr(name, " Company")) {
+		snprintf(out, size, "%s team", name);
 		return;
 	}
 	n = strcspn(name, " \t");
