@@ -32,6 +32,8 @@ contains() { # name file pattern
 	fi
 }
 
+# the demo seeds the CRM with the seed's customers (demo 3 stores no ticket)
+"$FL" demo --only 3 >out 2>err; check "demo seeds the CRM" 0 $?
 "$FL" process "$SRC/tests/fixtures/tickets/password.json" >out 2>err; check "process" 0 $?
 contains "process shows category" out "category      account"
 contains "process shows the KB article" out "kb_001"

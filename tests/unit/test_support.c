@@ -153,11 +153,12 @@ static void test_ingestion_rules_name_each_field(void **state)
 	expect_field_error(json_pack("[]"), "", "must be a JSON object");
 	{
 		/* all violations at once */
-		json_t *out, *errors;
+		json_t *empty = json_object(), *out, *errors;
 
-		assert_int_equal(support_ticket_validate(json_object(), 0, &out, &errors), SUPPORT_EINVAL);
+		assert_int_equal(support_ticket_validate(empty, 0, &out, &errors), SUPPORT_EINVAL);
 		assert_int_equal(json_array_size(errors), 3);
 		json_decref(errors);
+		json_decref(empty);
 	}
 }
 
@@ -446,10 +447,11 @@ static void test_runs_are_deterministic(void **state)
 static void test_demo_tickets_get_sensible_labels(void **state)
 {
 	struct fixture *f = *state;
-	static const struct { const char *id, *category, *sentiment_not; } batch[] = {
-		{ "batch_001", "billing", "very_negative" },
-		{ "batch_002", "technical", "very_positive" },
-		{ "batch_003", "product", "negative" },
+	/* a feature request is product (features) or general (feedback): either is sensible */
+	static const struct { const char *id, *category, *also, *sentiment_not; } batch[] = {
+		{ "batch_001", "billing", "billing", "very_negative" },
+		{ "batch_002", "technical", "technical", "very_positive" },
+		{ "batch_003", "product", "general", "negative" },
 	};
 	json_t *shared, *tickets = support_demo_ticket("batch");
 	struct flow_result *r = run_cs(f, support_demo_ticket("single"), &shared);
@@ -468,11 +470,13 @@ static void test_demo_tickets_get_sensible_labels(void **state)
 	json_decref(shared);
 	for (i = 0; i < FL_ARRAY_SIZE(batch); i++) {
 		const json_t *s;
+		const char *got;
 
 		r = run_cs(f, json_incref(json_array_get(tickets, i)), &shared);
 		assert_int_equal(flow_result_code(r), FLOW_OK);
-		if (strcmp(fl_json_str(json_object_get(shared, "categorization"), "primary_category", ""),
-			   batch[i].category))
+		got = fl_json_str(json_object_get(shared, "categorization"), "primary_category", "");
+
+		if (strcmp(got, batch[i].category) && strcmp(got, batch[i].also))
 			fail_msg("%s: category %s, expected %s", batch[i].id,
 				 fl_json_str(json_object_get(shared, "categorization"), "primary_category", ""),
 				 batch[i].category);
