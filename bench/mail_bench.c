@@ -88,7 +88,7 @@ static char *typical(int i, bool attachment)
 	fl_buf_adds(&b, ""
 		    "--alt\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
 		    "<html><head><style>p{font-family:Arial}</style></head><body>\r\n");
-	for (k = 0; k < 10; k++)
+	for (k = 0; k < 21; k++)
 		fl_buf_adds(&b, "<p>Hello support team,</p><p>since this morning the CSV export of our monthly "
 			    "report fails with an &quot;internal error&quot; after about thirty seconds. We tried "
 			    "Chrome and Firefox, cleared the cache and logged out and in again; the error stays.</p>\r\n");
@@ -253,6 +253,26 @@ static int rm_rf(const char *d)
 	return rc;
 }
 
+/* mail_bench --write DIR N: the same messages as files, for other tools (scripts/bench.d/rt-mailgate). */
+static int write_messages(const char *out, int n)
+{
+	int i, large;
+
+	for (large = 0; large < 2; large++) {
+		for (i = 0; i < n; i++) {
+			char *path = fl_asprintf("%s/%s-%03d.eml", out, large ? "large" : "typical", i);
+			char *msg = typical(100000 * (large + 1) + i, large);
+			FILE *f = fopen(path, "wb");
+
+			if (!f || fwrite(msg, 1, strlen(msg), f) != strlen(msg) || fclose(f))
+				fl_die("cannot write '%s'", path);
+			free(msg);
+			free(path);
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *bin = argc > 1 ? argv[1] : "build/src/cli/frontline";
@@ -261,6 +281,8 @@ int main(int argc, char **argv)
 	int first = 1;
 	double ip_s, ip_l, mi_s, mi_l, mi_s2, mi_l2;
 
+	if (argc == 4 && !strcmp(argv[1], "--write"))
+		return write_messages(argv[2], atoi(argv[3]));
 	if (access(bin, X_OK))
 		fl_die("usage: mail_bench [FRONTLINE_BINARY] ('%s' is not executable)", bin);
 	if (!mkdtemp(tmpl))

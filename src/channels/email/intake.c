@@ -363,6 +363,21 @@ out:
 	return rc;
 }
 
+static int new_customer(struct ctx *c)
+{
+	char now[32];
+	json_t *cust;
+	int rc;
+
+	fl_time_rfc3339(now, fl_wall_us());
+	cust = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s}}", "id", c->customer_id, "name",
+			 c->msg->from.name ? c->msg->from.name : c->msg->from.addr, "email", c->msg->from.addr,
+			 "tier", "standard", "joined_at", now, "metadata", "source", "email");
+	rc = store_customer_upsert(c->st, cust);
+	json_decref(cust);
+	return rc;
+}
+
 /* Everything after the raw message is kept, in one transaction. */
 static int deliver(struct ctx *c, struct email_intake_result *r)
 {
@@ -389,12 +404,17 @@ static int deliver(struct ctx *c, struct email_intake_result *r)
 	ticket = NULL;
 	if (m->from.addr) {
 		rc = store_customer_find_by_email(c->st, m->from.addr, &customer);
-		if (rc == STORE_OK)
+		if (rc == STORE_OK) {
 			c->customer_id = fl_strdup(fl_json_str(customer, "id", ""));
-		else if (rc == STORE_ENOTFOUND)
+		} else if (rc == STORE_ENOTFOUND) {
 			c->customer_id = lower(m->from.addr);
-		else
+			rc = STORE_OK;
+			/* a person writing for the first time becomes a customer (the CRM cache), machines do not */
+			if (!m->quarantine && !m->noise && (rc = new_customer(c)))
+				goto out;
+		} else {
 			goto out;
+		}
 	}
 	if (m->from.addr && c->o->rate_limit > 0) {
 		char *key = fl_asprintf("email-in:%s", c->customer_id ? c->customer_id : "");
