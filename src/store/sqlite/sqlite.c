@@ -536,6 +536,9 @@ static void sq_close(struct store *st)
 		}
 	}
 	free(q->cache);
+	/* SQLite's advice: refresh the planner's statistics now and then, cheaply. */
+	if (q->opened && sqlite3_get_autocommit(q->db))
+		sqlite3_exec(q->db, "PRAGMA analysis_limit = 1000; PRAGMA optimize", NULL, NULL, NULL);
 	sqlite3_close_v2(q->db);
 	free(q->path);
 	free(q);
@@ -605,7 +608,7 @@ static int sq_open(const struct store_open_args *a, struct store **out, char **e
 		goto fail;
 	}
 	{
-		char *pragmas = fl_asprintf("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
+		char *pragmas = fl_asprintf("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
 					    "PRAGMA synchronous=%s;", u.synchronous);
 
 		rc = sqlite3_exec(q->db, pragmas, NULL, NULL, NULL);
@@ -622,6 +625,7 @@ static int sq_open(const struct store_open_args *a, struct store **out, char **e
 			goto fail;
 	}
 	q->base.op = NULL;
+	q->opened = true;
 	free(u.path);
 	free(u.synchronous);
 	*out = &q->base;

@@ -33,6 +33,7 @@ struct sq {
 	int64_t busy_ms, busy_since;  /* waiting for a lock (busy_wait) */
 	int depth;                    /* nesting of sq_tx_begin */
 	bool own_tx;                  /* the outermost sq_tx_begin issued BEGIN */
+	bool opened;                  /* a Frontline database, fully opened */
 };
 
 #define SQ(st) ((struct sq *)(st))
