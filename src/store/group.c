@@ -9,6 +9,13 @@
  * The batch size adapts by itself: when commits are slow, more requests
  * gather behind the one in flight. Built on the public store functions, so
  * it works the same on every backend.
+ *
+ * Where the backend allows it (SQLite), the wait for the disk leaves the
+ * committer's path: the group's connection commits without fsync
+ * (store__open_deferred), and a second thread, the syncer, fsyncs after each
+ * batch (store__sync) and only then wakes that batch's callers. So batch
+ * k+1 is built while batch k reaches the disk, and every STORE_OK returned
+ * is still durable.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -26,15 +33,22 @@ struct group_req {
 	struct group_req *next;
 };
 
+struct group_batch {
+	struct group_req *reqs;
+	struct group_batch *next;
+};
+
 struct store_group {
 	struct store *st;
-	pthread_t thread;
+	pthread_t thread, syncer;
 	pthread_mutex_t lock;
 	pthread_cond_t more;      /* the committer waits for requests */
 	pthread_cond_t done;      /* callers wait for their batch */
+	pthread_cond_t synced;    /* the syncer waits for committed batches */
 	struct group_req *head, **tail;
+	struct group_batch *sync_head, **sync_tail;
 	int max_batch;
-	bool stop;
+	bool stop, committer_done;
 	uint64_t batches, tickets;
 };
 
@@ -59,7 +73,8 @@ static void fail_all(struct group_req *batch, int rc, const char *msg)
 	}
 }
 
-static void run_batch(struct store_group *g, struct group_req *batch)
+/* Runs a batch in one transaction; returns true when it committed (then it awaits the syncer). */
+static bool run_batch(struct store_group *g, struct group_req *batch)
 {
 	struct group_req *r;
 	int rc;
@@ -67,26 +82,74 @@ static void run_batch(struct store_group *g, struct group_req *batch)
 	rc = store_begin_immediate(g->st);
 	if (rc) {
 		fail_all(batch, rc, store_errmsg(g->st));
-		return;
+		return false;
 	}
 	for (r = batch; r; r = r->next) {
 		r->rc = store_ticket_intake(g->st, r->ticket, r->job_kind, r->idem_key, &r->out, &r->created);
 		if (r->rc == STORE_OK)
 			continue;
 		r->err = fl_strdup(store_errmsg(g->st));
-		if (!per_ticket(r->rc)) {
+		/* Failed midway (doomed): part of it is in the transaction, so the batch goes. */
+		if (!per_ticket(r->rc) || g->st->doomed) {
 			char *msg = fl_strdup(r->err);
 
 			rc = r->rc;
 			store_rollback(g->st);
 			fail_all(batch, rc, msg);
 			free(msg);
-			return;
+			return false;
 		}
 	}
 	rc = store_commit(g->st);
 	if (rc)
 		fail_all(batch, rc, store_errmsg(g->st));
+	return rc == STORE_OK;
+}
+
+static void *syncer(void *arg)
+{
+	struct store_group *g = arg;
+
+	pthread_mutex_lock(&g->lock);
+	for (;;) {
+		struct group_batch *list, *b;
+		struct group_req *r;
+		int rc;
+
+		while (!g->sync_head && !g->committer_done)
+			pthread_cond_wait(&g->synced, &g->lock);
+		if (!g->sync_head)
+			break;
+		list = g->sync_head;
+		g->sync_head = NULL;
+		g->sync_tail = &g->sync_head;
+		pthread_mutex_unlock(&g->lock);
+
+		/* One fsync covers every batch committed so far. */
+		rc = store__sync(g->st);
+		for (b = list; rc && b; b = b->next)
+			for (r = b->reqs; r; r = r->next)
+				if (r->rc == STORE_OK) {
+					json_decref(r->out);
+					r->out = NULL;
+					r->rc = rc;
+					r->err = fl_asprintf("ticket committed to '%s' but not confirmed on disk: "
+							     "fsync failed (%s); retry, intake is idempotent",
+							     store_url(g->st), store_strerror(rc));
+				}
+
+		pthread_mutex_lock(&g->lock);
+		while (list) {
+			b = list;
+			list = b->next;
+			for (r = b->reqs; r; r = r->next)
+				r->done = true;
+			free(b);
+		}
+		pthread_cond_broadcast(&g->done);
+	}
+	pthread_mutex_unlock(&g->lock);
+	return NULL;
 }
 
 static void *committer(void *arg)
@@ -96,6 +159,7 @@ static void *committer(void *arg)
 	pthread_mutex_lock(&g->lock);
 	for (;;) {
 		struct group_req *batch, *r;
+		bool committed;
 		int n = 1;
 
 		while (!g->head && !g->stop)
@@ -113,15 +177,26 @@ static void *committer(void *arg)
 		r->next = NULL;
 		pthread_mutex_unlock(&g->lock);
 
-		run_batch(g, batch);
+		committed = run_batch(g, batch);
 
 		pthread_mutex_lock(&g->lock);
 		g->batches++;
 		g->tickets += (uint64_t)n;
-		for (r = batch; r; r = r->next)
-			r->done = true;
-		pthread_cond_broadcast(&g->done);
+		if (committed) {
+			struct group_batch *b = fl_calloc(1, sizeof(*b));
+
+			b->reqs = batch;
+			*g->sync_tail = b;
+			g->sync_tail = &b->next;
+			pthread_cond_signal(&g->synced);
+		} else {
+			for (r = batch; r; r = r->next)
+				r->done = true;
+			pthread_cond_broadcast(&g->done);
+		}
 	}
+	g->committer_done = true;
+	pthread_cond_signal(&g->synced);
 	pthread_mutex_unlock(&g->lock);
 	return NULL;
 }
@@ -134,26 +209,22 @@ int store_group_open(const char *url, const struct store_group_options *opts,
 
 	*out = NULL;
 	g = fl_calloc(1, sizeof(*g));
-	rc = store_open(url, &g->st, err);
+	rc = store__open_deferred(url, &g->st, err);
 	if (rc) {
 		free(g);
 		return rc;
 	}
 	g->max_batch = opts && opts->max_batch > 0 ? opts->max_batch : 512;
 	g->tail = &g->head;
+	g->sync_tail = &g->sync_head;
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_cond_init(&g->more, NULL);
 	pthread_cond_init(&g->done, NULL);
-	if (pthread_create(&g->thread, NULL, committer, g)) {
-		if (err)
-			*err = fl_strdup("cannot start the group-commit thread");
-		store_close(g->st);
-		pthread_mutex_destroy(&g->lock);
-		pthread_cond_destroy(&g->more);
-		pthread_cond_destroy(&g->done);
-		free(g);
-		return STORE_EINTERNAL;
-	}
+	pthread_cond_init(&g->synced, NULL);
+	if (pthread_create(&g->syncer, NULL, syncer, g))
+		fl_die("cannot start the group-commit syncer thread");
+	if (pthread_create(&g->thread, NULL, committer, g))
+		fl_die("cannot start the group-commit thread");
 	*out = g;
 	return STORE_OK;
 }
@@ -210,9 +281,11 @@ void store_group_close(struct store_group *g)
 	pthread_cond_signal(&g->more);
 	pthread_mutex_unlock(&g->lock);
 	pthread_join(g->thread, NULL);
+	pthread_join(g->syncer, NULL);
 	store_close(g->st);
 	pthread_mutex_destroy(&g->lock);
 	pthread_cond_destroy(&g->more);
 	pthread_cond_destroy(&g->done);
+	pthread_cond_destroy(&g->synced);
 	free(g);
 }

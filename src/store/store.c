@@ -119,7 +119,7 @@ static const struct store_ops *backend_for(const char *url)
 	return NULL;
 }
 
-static int open_url(const char *url, bool migrate, struct store **out, char **err)
+static int open_url(const char *url, bool migrate, bool defer_sync, struct store **out, char **err)
 {
 	const struct store_ops *ops;
 	struct store_open_args a;
@@ -141,6 +141,7 @@ static int open_url(const char *url, bool migrate, struct store **out, char **er
 	a.url = url;
 	a.masked = masked;
 	a.migrate = migrate;
+	a.defer_sync = defer_sync;
 	rc = ops->open(&a, out, &msg);
 	if (rc == STORE_OK) {
 		(*out)->ops = ops;
@@ -160,13 +161,27 @@ out:
 int store_open(const char *url, struct store **out, char **err)
 {
 	assert(out);
-	return open_url(url, true, out, err);
+	return open_url(url, true, false, out, err);
 }
 
 int store_open_nomigrate(const char *url, struct store **out, char **err)
 {
 	assert(out);
-	return open_url(url, false, out, err);
+	return open_url(url, false, false, out, err);
+}
+
+int store__open_deferred(const char *url, struct store **out, char **err)
+{
+	assert(out);
+	return open_url(url, true, true, out, err);
+}
+
+int store__sync(struct store *st)
+{
+	assert(st && st->ops);
+	if (st->ops->version < 4 || !st->ops->sync)
+		return STORE_OK;
+	return st->ops->sync(st);
 }
 
 void store_close(struct store *st)
@@ -315,13 +330,20 @@ int store_commit(struct store *st)
 {
 	int rc = enter(st, "store_commit", "commit to");
 
-	if (rc == STORE_OK && !st->user_tx)
+	if (rc == STORE_OK && !st->user_tx) {
 		rc = store__fail(st, STORE_EINVAL, "no transaction is open");
-	else if (rc == STORE_OK)
-		rc = st->ops->commit(st);
-	else
+	} else if (rc == STORE_OK && st->doomed) {
+		/* Some writes of a failed operation are in it (see store_ticket_intake). */
 		st->ops->rollback(st);
+		rc = store__fail(st, STORE_EIO, "the transaction was rolled back: an operation inside it "
+				 "failed midway");
+	} else if (rc == STORE_OK) {
+		rc = st->ops->commit(st);
+	} else {
+		st->ops->rollback(st);
+	}
 	st->user_tx = false;
+	st->doomed = false;
 	return leave(st, "store_commit", rc);
 }
 
@@ -331,6 +353,7 @@ void store_rollback(struct store *st)
 	if (st->user_tx)
 		st->ops->rollback(st);
 	st->user_tx = false;
+	st->doomed = false;
 }
 
 int store_ticket_intake(struct store *st, const json_t *ticket, const char *job_kind,

@@ -335,7 +335,11 @@ int store_token_revoke(struct store *st, int64_t id);
  * Intake's ticket object may also carry (all optional): "created_at" (RFC
  * 3339; default now) and "message": {author, email_message_id, in_reply_to,
  * metadata} for the first inbound message (author defaults to customer_id).
- * Intake writes a "ticket.created" event in the same transaction. A job made
+ * Intake writes a "ticket.created" event in the same transaction. Inside
+ * store_begin .. store_commit, an intake that fails on invalid input wrote
+ * nothing; one that fails for another reason (I/O, full disk, a lost
+ * connection) may have written part of the ticket, so the transaction is
+ * doomed: store_commit rolls it back and fails (store_rollback is fine). A job made
  * by intake has max_attempts 5 and dedupe_key "<job_kind>:T-000042" (the
  * ticket's number form).
  */

@@ -17,7 +17,7 @@
 #include "store.h"
 #include "util/util.h"
 
-#define STORE_OPS_VERSION 3
+#define STORE_OPS_VERSION 4
 /* The newest schema version; each backend has exactly this many migrations. */
 #define STORE__SCHEMA_VERSION 3
 /* application_id of Frontline's SQLite files ("FLst"). */
@@ -27,6 +27,12 @@ struct store_open_args {
 	const char *url;         /* as given */
 	const char *masked;      /* with its password masked, for messages */
 	bool migrate;
+	/*
+	 * Commits need not wait for the disk; store__sync then makes every
+	 * commit so far durable (group commit overlaps that wait with the next
+	 * batch). Backends whose commits are durable anyway may ignore it.
+	 */
+	bool defer_sync;
 };
 
 struct store {
@@ -35,6 +41,7 @@ struct store {
 	struct fl_buf err;         /* last error message */
 	const char *op;            /* the public call in progress, for messages */
 	bool user_tx;              /* inside store_begin .. store_commit */
+	bool doomed;               /* an operation failed midway inside it: commit must not */
 	int64_t (*now)(void *arg);
 	void *now_arg;
 	struct {
@@ -150,10 +157,24 @@ struct store_ops {
 	int (*job_release)(struct store *st, int64_t id, const char *owner);
 	int (*outbox_retry)(struct store *st, int64_t id);
 	int (*outbox_counts)(struct store *st, json_t **out);
+
+	/* version 4 */
+	/* Makes every commit so far durable; may run on another thread than the handle's. */
+	int (*sync)(struct store *st);
 };
 
 extern const struct store_ops store__sqlite_ops;
 extern const struct store_ops store__postgres_ops;
+
+/* ---- group commit's helpers (store.c) ---- */
+
+/* store_open with defer_sync (see struct store_open_args). */
+int store__open_deferred(const char *url, struct store **out, char **err);
+/*
+ * The ops' sync: safe to call from another thread while the handle's owner
+ * works; records nothing on the handle. STORE_OK or STORE_EIO.
+ */
+int store__sync(struct store *st);
 
 /* ---- errors and time (common.c) ---- */
 

@@ -59,19 +59,17 @@ static json_t *ticket_new(const char *id, const char *channel, const char *custo
 	return t;
 }
 
-/* Sets the schema version behind the store's back (to test refusal). */
-static void set_version(const char *url, int v)
+/* Runs SQL on the store's database behind its back (sqlite_sql or pg_sql by URL). */
+static void behind_the_back(const char *url, const char *sqlite_sql, const char *pg_sql)
 {
-	char *sql;
-
 	if (fl_str_has_prefix(url, "sqlite://")) {
 		char *path = fl_strdup(url + strlen("sqlite://"));
 		sqlite3 *db = NULL;
 
 		*strchrnul(path, '?') = '\0';
-		sql = fl_asprintf("PRAGMA user_version = %d", v);
 		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+		if (sqlite3_exec(db, sqlite_sql, NULL, NULL, NULL) != SQLITE_OK)
+			fail_msg("%s: %s", sqlite_sql, sqlite3_errmsg(db));
 		sqlite3_close(db);
 		free(path);
 	} else {
@@ -79,13 +77,23 @@ static void set_version(const char *url, int v)
 		PGresult *r;
 
 		assert_int_equal(PQstatus(c), CONNECTION_OK);
-		sql = fl_asprintf("UPDATE frontline_schema SET version = %d", v);
-		r = PQexec(c, sql);
-		assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+		r = PQexec(c, pg_sql);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			fail_msg("%s: %s", pg_sql, PQerrorMessage(c));
 		PQclear(r);
 		PQfinish(c);
 	}
-	free(sql);
+}
+
+/* Sets the schema version behind the store's back (to test refusal). */
+static void set_version(const char *url, int v)
+{
+	char *a = fl_asprintf("PRAGMA user_version = %d", v);
+	char *b = fl_asprintf("UPDATE frontline_schema SET version = %d", v);
+
+	behind_the_back(url, a, b);
+	free(a);
+	free(b);
 }
 
 static int64_t fake_now(void *arg)
@@ -1239,6 +1247,45 @@ static void test_store_outbox_retry_and_counts(void **state)
 	assert_int_equal(store_outbox_retry(st, 424242), STORE_ENOTFOUND);
 }
 
+static void test_store_intake_failing_midway_writes_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_ticket_filter all = { 0 };
+	json_t *page = NULL, *events = NULL;
+
+	/* The first message's insert fails after the ticket's: a fault in the middle of intake. */
+	behind_the_back(f->url,
+			"CREATE TRIGGER boom BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'boom'); END",
+			"CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS"
+			" $$ BEGIN RAISE EXCEPTION 'boom'; END $$;"
+			"CREATE TRIGGER boom BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION boom()");
+	OK(store_event_append(st, NULL, "before", "test", NULL));
+	assert_int_not_equal(store_ticket_intake(st, TICKET("half", "api", "c"), "triage", NULL, NULL, NULL),
+			     STORE_OK);
+	OK(store_ticket_list(st, &all, &page));
+	assert_int_equal(json_array_size(json_object_get(page, "tickets")), 0);
+	json_decref(page);
+	/* Inside a transaction the failure dooms it: nothing of it is committed. */
+	OK(store_begin(st));
+	OK(store_event_append(st, NULL, "inside", "test", NULL));
+	assert_int_not_equal(store_ticket_intake(st, TICKET("half", "api", "c"), "triage", NULL, NULL, NULL),
+			     STORE_OK);
+	assert_int_equal(store_commit(st), STORE_EIO);
+	assert_non_null(strstr(store_errmsg(st), "rolled back"));
+	assert_false(store_in_transaction(st));
+	OK(store_ticket_list(st, &all, &page));
+	assert_int_equal(json_array_size(json_object_get(page, "tickets")), 0);
+	json_decref(page);
+	OK(store_event_list(st, NULL, 10, &events));
+	assert_int_equal(json_array_size(events), 1);
+	assert_string_equal(fl_json_str(json_array_get(events, 0), "type", ""), "before");
+	json_decref(events);
+	/* And the handle works on. */
+	behind_the_back(f->url, "DROP TRIGGER boom", "DROP TRIGGER boom ON messages");
+	OK(store_ticket_intake(st, TICKET("half", "api", "c"), "triage", NULL, NULL, NULL));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static const struct CMUnitTest tests[] = {
@@ -1265,6 +1312,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_store_group_commit_batches_concurrent_intake),
 	T(test_store_refuses_a_newer_schema),
 	T(test_store_claims_never_hand_a_job_twice),
+	T(test_store_intake_failing_midway_writes_nothing),
 	T(test_store_blobs_are_kept_once),
 	T(test_store_mail_raw_is_kept_first_and_linked),
 	T(test_store_imap_state_round_trips),

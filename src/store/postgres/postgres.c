@@ -439,8 +439,10 @@ int pg_tx_end(struct pg *p, int rc)
 {
 	p->depth--;
 	if (p->flat & (1u << p->depth)) {
-		/* No savepoint: an error has doomed the caller's transaction (pgb_commit says so). */
+		/* No savepoint: an error dooms the caller's transaction (store_commit refuses it). */
 		p->flat &= ~(1u << p->depth);
+		if (rc)
+			p->base.doomed = true;
 		return rc;
 	}
 	if (p->depth == 0 && p->own_tx) {

@@ -11,6 +11,7 @@
  * database's locks (BEGIN IMMEDIATE for every write, busy_timeout to wait).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -345,9 +346,27 @@ int sq_tx_begin(struct sq *q, bool write)
 	return STORE_OK;
 }
 
+int sq_tx_begin_flat(struct sq *q)
+{
+	if (q->depth == 0 && sqlite3_get_autocommit(q->db))
+		return sq_tx_begin(q, true);
+	if (q->depth >= 32)
+		return store__fail(&q->base, STORE_EINTERNAL, "transactions nested too deep");
+	q->flat |= 1u << q->depth;
+	q->depth++;
+	return STORE_OK;
+}
+
 int sq_tx_end(struct sq *q, int rc)
 {
 	q->depth--;
+	if (q->flat & (1u << q->depth)) {
+		/* No savepoint: an error dooms the caller's transaction (store_commit refuses it). */
+		q->flat &= ~(1u << q->depth);
+		if (rc)
+			q->base.doomed = true;
+		return rc;
+	}
 	if (q->depth == 0 && q->own_tx) {
 		q->own_tx = false;
 		if (rc == STORE_OK) {
@@ -393,6 +412,7 @@ static void sq_rollback(struct store *st)
 	if (!sqlite3_get_autocommit(q->db))
 		quiet(q, "ROLLBACK");
 	q->depth = 0;
+	q->flat = 0;
 	q->own_tx = false;
 }
 
@@ -607,6 +627,12 @@ static int sq_open(const struct store_open_args *a, struct store **out, char **e
 		free(d);
 		goto fail;
 	}
+	if (a->defer_sync && !memory && (!strcmp(u.synchronous, "full") || !strcmp(u.synchronous, "extra"))) {
+		/* Commits reach the OS; sq_sync makes them durable (see store__sync). */
+		free(u.synchronous);
+		u.synchronous = fl_strdup("normal");
+		q->defer_sync = true;
+	}
 	{
 		char *pragmas = fl_asprintf("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
 					    "PRAGMA synchronous=%s;", u.synchronous);
@@ -706,6 +732,33 @@ static int sq_ping(struct store *st)
 	return rc;
 }
 
+/*
+ * With synchronous=normal a WAL commit is written but not fsynced; fsyncing
+ * the -wal file afterwards makes it durable. A checkpoint, which may restart
+ * the WAL, fsyncs it first itself, so no acknowledged frame is ever
+ * overwritten before it reached the disk. Opens the file by name: this runs
+ * on another thread than the connection's, which it never touches.
+ */
+static int sq_sync(struct store *st)
+{
+	struct sq *q = SQ(st);
+	char *wal;
+	int fd, rc = STORE_OK;
+
+	if (!q->defer_sync)
+		return STORE_OK;
+	wal = fl_asprintf("%s-wal", q->path);
+	fd = open(wal, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno != ENOENT)
+		rc = STORE_EIO;
+	if (fd >= 0 && fdatasync(fd))
+		rc = errno == ENOSPC || errno == EDQUOT ? STORE_EFULL : STORE_EIO;
+	if (fd >= 0)
+		close(fd);
+	free(wal);
+	return rc;
+}
+
 const struct store_ops store__sqlite_ops = {
 	.version = STORE_OPS_VERSION,
 	.name = "sqlite",
@@ -777,4 +830,5 @@ const struct store_ops store__sqlite_ops = {
 	.job_release = sq_job_release,
 	.outbox_retry = sq_outbox_retry,
 	.outbox_counts = sq_outbox_counts,
+	.sync = sq_sync,
 };

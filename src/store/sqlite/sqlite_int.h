@@ -32,8 +32,10 @@ struct sq {
 	size_t ncache, cache_size;
 	int64_t busy_ms, busy_since;  /* waiting for a lock (busy_wait) */
 	int depth;                    /* nesting of sq_tx_begin */
+	uint32_t flat;                /* levels opened by sq_tx_begin_flat without a savepoint */
 	bool own_tx;                  /* the outermost sq_tx_begin issued BEGIN */
 	bool opened;                  /* a Frontline database, fully opened */
+	bool defer_sync;              /* synchronous=normal; sq_sync fsyncs the WAL */
 };
 
 #define SQ(st) ((struct sq *)(st))
@@ -68,6 +70,14 @@ struct store__row sq_row_of(sqlite3_stmt *s);
  */
 int sq_tx_begin(struct sq *q, bool write);
 int sq_tx_end(struct sq *q, int rc);
+/*
+ * A write transaction, or inside one no savepoint: for operations that
+ * validate their input before any SQL, so that what fails afterwards is the
+ * environment. FTS5 flushes its pending index at every savepoint, so a
+ * group commit of intakes each in a savepoint wrote one index segment per
+ * ticket. A failure after some writes dooms the caller's transaction.
+ */
+int sq_tx_begin_flat(struct sq *q);
 
 /* Statements more than one file runs (bind formats beside them). */
 #define SQ_JOB_INSERT /* tjtiiitii */ \

@@ -109,7 +109,7 @@ int sq_ticket_intake(struct store *st, const json_t *ticket, const char *job_kin
 	rc = store__ticket_in_parse(st, ticket, false, &in);
 	if (rc)
 		goto out;
-	rc = sq_tx_begin(q, true);
+	rc = sq_tx_begin_flat(q);
 	if (rc)
 		goto out;
 	if (idem_key) {
