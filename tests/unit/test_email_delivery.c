@@ -13,7 +13,9 @@
  * Auto-Submitted on automatic replies) and the customer's answer to it
  * comes back into the same ticket; automatic replies to noise, to a sender
  * over the rate limit and to ourselves are withheld (the item is dead, with
- * the reason).
+ * the reason). And the whole way: a mail in, the triage workflow on it
+ * (src/support, built-in analyzer), its auto-reply out over SMTP in the
+ * thread, the customer's answer back in.
  */
 #include "test_helpers.h"
 
@@ -21,9 +23,11 @@
 
 #include "channels/email/email.h"
 #include "imap_harness.h"
+#include "kb/kb.h"
 #include "notify/notify.h"
 #include "smtp_harness.h"
 #include "store/store.h"
+#include "support/support.h"
 
 struct fx {
 	char *dir;
@@ -473,6 +477,85 @@ static void test_smtp_automatic_replies_are_withheld_from_machines(void **state)
 	free(url);
 }
 
+static void test_mail_triage_auto_reply_and_answer(void **state)
+{
+	struct fx *f = *state;
+	struct smtp_harness h = SMTP_HARNESS_INIT;
+	struct support_analyzer *analyzer = NULL;
+	struct support_ctx ctx = { 0 };
+	struct support_outcome o = { 0 };
+	struct email_intake_result r, back;
+	struct notify_dispatcher *d;
+	struct flow_node *cs;
+	struct kb *kb = NULL;
+	json_t *msgs = NULL, *t = NULL;
+	char *models = test_source_path("data/models"), *kbdir = test_source_path("data/kb");
+	char *url = NULL, *raw, *err = NULL, *v, *mid, *answer;
+	size_t n;
+	int sent = 0, failed = 0;
+
+	if (smtp_harness_start(&h, &url))
+		fail_msg("%s", smtp_harness_error(&h));
+	if (support_analyzer_open(models, &analyzer, &err) != SUPPORT_OK || kb_open(NULL, &kb, &err) != KB_OK ||
+	    support_kb_load(f->st, kb, kbdir, &n, &err) != SUPPORT_OK)
+		fail_msg("%s", err);
+	ctx.analyzer = analyzer;
+	ctx.kb = kb;
+	ctx.store = f->st;
+	cs = support_workflow_find("customer_support")->build();
+	f->in.domain = "frontline.localhost"; /* FRONTLINE_SUPPORT_FROM's, as from the configuration */
+	raw = mail("Jane Doe <jane@startup.example>", "How do I reset my password?", "pw1@startup.example", NULL,
+		   "Hi, how do I reset my password? I would like to change it. Thanks, Jane");
+	assert_int_equal(email_intake(f->st, raw, strlen(raw), &f->in, &r), EMAIL_OK);
+	free(raw);
+	assert_int_equal(r.outcome, EMAIL_NEW_TICKET);
+	/* the worker's job */
+	assert_int_equal(support_process_stored(&ctx, cs, r.ticket_id, &o), SUPPORT_OK);
+	assert_string_equal(fl_json_str(o.ticket, "status", ""), "auto_replied");
+	d = dispatcher(f, url);
+	assert_int_equal(notify_dispatcher_run_once(d, &sent, &failed, &err), NOTIFY_OK);
+	assert_int_equal(sent, 1);
+	assert_int_equal(smtp_harness_wait(&h, 1, 10000), 1);
+	msgs = smtp_harness_messages(&h);
+	raw = fl_strdup(json_string_value(json_array_get(msgs, 0)));
+	assert_non_null(strstr(raw, "\nTo: Jane Doe <jane@startup.example>"));
+	v = header(raw, "In-Reply-To");
+	assert_string_equal(v, "<pw1@startup.example>");
+	free(v);
+	v = header(raw, "Subject");
+	assert_non_null(strstr(v, "[Frontline #T-"));
+	free(v);
+	v = header(raw, "Auto-Submitted");
+	assert_string_equal(v, "auto-replied");
+	free(v);
+	mid = header(raw, "Message-Id");
+	answer = fl_asprintf("From: jane@startup.example\r\nSubject: Re: How do I reset my password?\r\n"
+			     "Message-ID: <pw2@startup.example>\r\nIn-Reply-To: %s\r\n\r\nThat worked, thank you!\r\n",
+			     mid);
+	assert_int_equal(email_intake(f->st, answer, strlen(answer), &f->in, &back), EMAIL_OK);
+	assert_int_equal(back.outcome, EMAIL_APPENDED);
+	assert_string_equal(back.ticket_id, r.ticket_id);
+	assert_int_equal(store_ticket_get(f->st, r.ticket_id, true, &t), STORE_OK);
+	/* inbound, the auto-reply, the answer */
+	assert_int_equal(json_array_size(json_object_get(t, "messages")), 3);
+	json_decref(t);
+	email_intake_result_release(&back);
+	free(answer);
+	free(mid);
+	free(raw);
+	json_decref(msgs);
+	notify_dispatcher_free(d);
+	support_outcome_release(&o);
+	email_intake_result_release(&r);
+	flow_node_free(cs);
+	kb_close(kb);
+	support_analyzer_free(analyzer);
+	free(models);
+	free(kbdir);
+	smtp_harness_stop(&h);
+	free(url);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -486,6 +569,7 @@ int main(void)
 		T(test_imap_wrong_password_is_an_error),
 		T(test_smtp_reply_threads_and_the_answer_comes_back),
 		T(test_smtp_automatic_replies_are_withheld_from_machines),
+		T(test_mail_triage_auto_reply_and_answer),
 	};
 
 	fl_log_setup(FL_LOG_ERROR, NULL, NULL);

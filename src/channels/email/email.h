@@ -282,7 +282,7 @@ struct email_intake_opts {
 
 /*
  * Options from the configuration: FRONTLINE_EMAIL_DOMAIN (or the domain of
- * FRONTLINE_EMAIL_FROM), FRONTLINE_EMAIL_TAG, FRONTLINE_EMAIL_THREAD_BY_SUBJECT_DAYS,
+ * FRONTLINE_SUPPORT_FROM), FRONTLINE_EMAIL_TAG, FRONTLINE_EMAIL_THREAD_BY_SUBJECT_DAYS,
  * FRONTLINE_EMAIL_RATE_LIMIT, FRONTLINE_EMAIL_RATE_WINDOW and the limits.
  * The strings point into the configuration (read-only after start-up).
  */
@@ -353,8 +353,8 @@ void email_rendered_release(struct email_rendered *r);
  * ({ticket_id, body, subject?, from?, to?, auto_submitted?}) as a reply in
  * that ticket's email thread: To the Reply-To (or From) of the customer's
  * latest message with a Message-ID (else the item's target or payload.to),
- * From payload.from or FRONTLINE_EMAIL_FROM (default_from when both are
- * unset), In-Reply-To and References from the thread, the subject tag, and
+ * From from (the dispatcher's sender; NULL: payload.from, else
+ * FRONTLINE_SUPPORT_FROM), In-Reply-To and References from the thread, the subject tag, and
  * a Message-ID derived from the item's id, so that a retried delivery
  * carries the same one ("frontline.T-000042.o17@domain").
  *
@@ -366,7 +366,7 @@ void email_rendered_release(struct email_rendered *r);
  * EMAIL_EINVAL (no usable address, no body; *why), EMAIL_ETEMP or
  * EMAIL_ESTORE (the store; *why). Caller frees *why and releases out.
  */
-int email_outbox_render(struct store *st, const json_t *item, const char *default_from,
+int email_outbox_render(struct store *st, const json_t *item, const char *from,
 			struct email_rendered *out, char **why);
 
 /* ---- IMAP polling ---- */

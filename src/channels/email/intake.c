@@ -25,7 +25,7 @@
 
 void email_intake_opts_from_config(struct email_intake_opts *o)
 {
-	const char *from = fl_config_get("FRONTLINE_EMAIL_FROM");
+	const char *from = fl_config_get("FRONTLINE_SUPPORT_FROM");
 
 	memset(o, 0, sizeof(*o));
 	o->domain = fl_config_get("FRONTLINE_EMAIL_DOMAIN");

@@ -85,7 +85,7 @@ static const char *domain_of(const char *addr)
 	return at && at[1] ? at + 1 : NULL;
 }
 
-int email_outbox_render(struct store *st, const json_t *item, const char *default_from,
+int email_outbox_render(struct store *st, const json_t *item, const char *from,
 			struct email_rendered *out, char **why)
 {
 	const json_t *payload = json_object_get(item, "payload"), *last, *email;
@@ -117,13 +117,13 @@ int email_outbox_render(struct store *st, const json_t *item, const char *defaul
 	}
 	snprintf(number, sizeof(number), "T-%06lld", (long long)fl_json_int(ticket, "number", 0));
 
-	/* From: the payload's, else the configuration's */
+	/* From: the caller's, else the payload's, else the configuration's */
+	if (from && *from)
+		from_cfg = from;
 	if (!from_cfg || !*from_cfg)
-		from_cfg = fl_config_get("FRONTLINE_EMAIL_FROM");
-	if (!from_cfg || !*from_cfg)
-		from_cfg = default_from;
+		from_cfg = fl_config_get("FRONTLINE_SUPPORT_FROM");
 	if (!split_address(from_cfg, &from_name, &from_addr)) {
-		*why = fl_strdup("no sender address: set FRONTLINE_EMAIL_FROM");
+		*why = fl_strdup("no sender address: set FRONTLINE_SUPPORT_FROM");
 		goto out;
 	}
 	/* To: the customer's latest mail in the thread, else the item's target */
