@@ -56,34 +56,50 @@ static void add2(struct text__fvec *fv, uint32_t mask, const char *a, size_t na,
 	fv_push(fv, (uint32_t)(h & mask), 1.0f);
 }
 
-static int cmp_feat(const void *a, const void *b)
-{
-	const struct text__feat *x = a, *y = b;
-
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-/* Sorts, merges duplicates with 1 + log(count), scales to unit norm. */
+/*
+ * Merges duplicate indices of v[start..n) (an open-addressing table of
+ * positions: sorting was the largest cost of prediction), then gives each
+ * feature 1 + log(count) and scales the group to unit norm. The order of the
+ * features is their first appearance.
+ */
 static void finish_group(struct text__fvec *fv, size_t start)
 {
-	size_t i, o;
+	size_t i, o, cap = 16, n = fv->n - start;
 	double norm = 0;
 
-	if (fv->n <= start)
+	if (!n)
 		return;
-	qsort(fv->v + start, fv->n - start, sizeof(*fv->v), cmp_feat);
-	for (i = start, o = start; i < fv->n; o++) {
-		size_t j = i;
-		float c = 0;
+	while (cap < 2 * n)
+		cap *= 2;
+	if (cap > fv->tab_cap) {
+		free(fv->tab);
+		fv->tab = fl_calloc(cap, sizeof(*fv->tab));
+		fv->tab_cap = cap;
+	}
+	memset(fv->tab, 0, cap * sizeof(*fv->tab));
+	for (i = start, o = start; i < fv->n; i++) {
+		uint32_t h = (uint32_t)(fv->v[i].idx * 2654435761u) & (uint32_t)(cap - 1);
 
-		while (j < fv->n && fv->v[j].idx == fv->v[i].idx)
-			c += fv->v[j++].val;
-		fv->v[o].idx = fv->v[i].idx;
-		fv->v[o].val = 1.0f + logf(c);
-		norm += (double)fv->v[o].val * fv->v[o].val;
-		i = j;
+		for (;;) {
+			uint32_t pos = fv->tab[h];
+
+			if (!pos) {
+				fv->tab[h] = (uint32_t)(o + 1);
+				fv->v[o++] = fv->v[i];
+				break;
+			}
+			if (fv->v[pos - 1].idx == fv->v[i].idx) {
+				fv->v[pos - 1].val += fv->v[i].val;
+				break;
+			}
+			h = (h + 1) & (uint32_t)(cap - 1);
+		}
 	}
 	fv->n = o;
+	for (i = start; i < fv->n; i++) {
+		fv->v[i].val = 1.0f + logf(fv->v[i].val);
+		norm += (double)fv->v[i].val * fv->v[i].val;
+	}
 	norm = sqrt(norm);
 	for (i = start; i < fv->n; i++)
 		fv->v[i].val = (float)(fv->v[i].val / norm);
@@ -235,6 +251,8 @@ void text__features(const struct text__feat_opts *o, const struct text__doc *doc
 void text__fvec_release(struct text__fvec *fv)
 {
 	free(fv->v);
+	free(fv->tab);
 	fv->v = NULL;
-	fv->n = fv->alloc = 0;
+	fv->tab = NULL;
+	fv->n = fv->alloc = fv->tab_cap = 0;
 }

@@ -24,10 +24,13 @@ struct text__feat {
 	float val;
 };
 
-/* A growable feature vector, in the caller's memory. */
+/* A growable feature vector, in the caller's memory, with the scratch table
+ * that merges duplicate features. */
 struct text__fvec {
 	struct text__feat *v;
 	size_t n, alloc;
+	uint32_t *tab;
+	size_t tab_cap;
 };
 
 /*
