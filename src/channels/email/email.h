@@ -11,12 +11,13 @@
  * - loop and noise protection: auto-submitted, bulk, list, auto-reply and
  *   bounce messages, our own Message-IDs (email_noise_*);
  * - outbound composition: a reply with Message-ID, In-Reply-To, References,
- *   the subject tag and "Auto-Submitted: auto-replied" on automatic ones.
- *
+ *   the subject tag and "Auto-Submitted: auto-replied" on automatic ones;
  * - intake (needs a store): the raw message stored first, then parsed,
  *   then a new ticket (with its "triage" job) or a message appended to its
  *   thread, exactly once per message;
- * - the IMAP poller and the outbox side (rendering a queued reply, SMTP).
+ * - the IMAP poller, and the outbox side: a queued reply rendered in its
+ *   ticket's thread, with the last word on automatic replies (notify sends
+ *   it over SMTP).
  *
  * Strings are UTF-8 and NUL-terminated. Nothing here keeps global state
  * besides GMime's own initialisation (email_init), which is done once per
@@ -41,7 +42,6 @@ struct store;
 	X(ESTORE, "store error") \
 	X(ETEMP, "temporary failure; try again later") \
 	X(EIMAP, "IMAP error") \
-	X(ESMTP, "SMTP error") \
 	X(ECOMPOSE, "cannot compose the message") \
 	X(ESUPPRESSED, "automatic reply withheld by loop protection")
 
