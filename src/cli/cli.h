@@ -148,6 +148,11 @@ int cmd_process(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_batch(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_demo(int argc, char **argv, struct cli_ctx *ctx);
 
+/* the service (serve.c, token.c) */
+int cmd_serve(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_worker(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_token(int argc, char **argv, struct cli_ctx *ctx);
+
 /* The top-level table, for help. */
 const struct cli_command *cli_commands(void);
 extern const char *const cli_main_usage[];

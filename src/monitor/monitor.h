@@ -8,6 +8,12 @@
  *   cheap (one mutex per family). Collectors are callbacks run at each
  *   exposition to refresh values read from elsewhere (the store's counts, the
  *   LLM client's cumulative counters, the process's memory).
+ * - The monitor: a thread that runs the real_time_monitoring workflow every
+ *   FRONTLINE_MONITOR_INTERVAL seconds over a sliding window, keeps the state
+ *   of each alert in the store (raised once while its condition persists,
+ *   resolved when it clears) and, with several replicas, runs on one of them
+ *   at a time (a store lock: a PostgreSQL advisory lock, a lease row in
+ *   SQLite).
  *
  * The registry knows nothing of HTTP or tickets; the server and the workers
  * create the families they update.
@@ -100,5 +106,47 @@ void monitor_registry_expose(struct monitor_registry *r, struct fl_buf *out);
 void monitor_add_process_metrics(struct monitor_registry *r);
 /* The resident set size of this process in bytes (from /proc), or -1. */
 int64_t monitor_process_rss(void);
+
+/* ==== the monitor: periodic real_time_monitoring with alert state ==== */
+
+struct monitor;
+struct support_ctx;
+struct store;
+
+struct monitor_options {
+	const char *store_url;      /* its own connection */
+	int interval_s;             /* 0: FRONTLINE_MONITOR_INTERVAL */
+	int window_s;               /* sliding window; 0: FRONTLINE_MONITOR_WINDOW */
+	const char *owner;          /* lock owner name; NULL: host:pid */
+	/* Returns the LLM error rate (0..1) since the previous call, or a
+	 * negative number when unknown (no LLM configured). May be NULL. */
+	double (*llm_error_rate)(void *arg);
+	void *llm_arg;
+	struct monitor_registry *registry;  /* for frontline_alerts_active; may be NULL */
+	/* The clock (tests); NULL: fl_wall_us. */
+	int64_t (*now_us)(void *arg);
+	void *now_arg;
+};
+
+/*
+ * A monitor with its own store connection. It does not start a thread until
+ * monitor_start. On failure *err says why (caller frees).
+ */
+int monitor_new(const struct monitor_options *opts, struct monitor **out, char **err);
+/*
+ * One round: takes the lock (MONITOR_ELOCKED when another replica holds it),
+ * runs real_time_monitoring, records raised and resolved alerts in the
+ * store, notifies (through the workflow's notification_sender: the outbox)
+ * about each newly raised and each resolved alert, and releases the lock.
+ * *report (may be NULL; caller owns) is {metrics, alerts, raised [],
+ * resolved [], trace}.
+ */
+int monitor_run_once(struct monitor *m, json_t **report, char **err);
+/* Starts the periodic thread (first round after one interval). */
+int monitor_start(struct monitor *m);
+/* Stops the thread, waiting for a round in progress. */
+void monitor_stop(struct monitor *m);
+/* Stops and frees. NULL is fine. */
+void monitor_free(struct monitor *m);
 
 #endif

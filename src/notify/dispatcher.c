@@ -120,7 +120,9 @@ static int deliver_one(struct notify_dispatcher *d, const json_t *item, bool *ok
 		count(d, channel, permanent || attempts >= d->opts.max_attempts ? "dead" : "retry");
 		f = json_pack("{s:I, s:s, s:i, s:s}", "outbox_id", (json_int_t)id, "channel", channel,
 			      "attempts", attempts, "error", del.error ? del.error : "");
-		fl_logj(permanent || attempts >= d->opts.max_attempts ? FL_LOG_ERROR : FL_LOG_WARN, f,
+		/* an unconfigured channel is the operator's choice, not a fault */
+		fl_logj(rc == NOTIFY_ECONFIG ? FL_LOG_WARN
+			: permanent || attempts >= d->opts.max_attempts ? FL_LOG_ERROR : FL_LOG_WARN, f,
 			"notification %lld %s", (long long)id,
 			permanent || attempts >= d->opts.max_attempts ? "is dead" : "failed; will retry");
 		json_decref(f);

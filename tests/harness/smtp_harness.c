@@ -157,7 +157,8 @@ json_t *smtp_harness_messages(struct smtp_harness *h)
 	if (d)
 		closedir(d);
 	/* Maildir names start with the delivery time: sorting keeps arrival order */
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n; i++) {
 		char *path = fl_asprintf("%s/%s", dir, names[i]), *text = read_file(path);
 

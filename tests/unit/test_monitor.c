@@ -2,12 +2,17 @@
  * Tests of monitor's metrics registry: the Prometheus text exposition
  * (HELP/TYPE lines, label escaping, sorted series, cumulative histogram
  * buckets), family reuse and shape conflicts, collectors, concurrent
- * updates, and the process metrics.
+ * updates, and the process metrics. Then the monitor over a real store
+ * (SQLite and PostgreSQL): alerts raised once while their condition
+ * persists, resolved when it clears, each announced once through the
+ * outbox, and one replica at a time.
  */
 #include <pthread.h>
 
 #include "test_helpers.h"
+#include "pg_harness.h"
 #include "monitor/monitor.h"
+#include "store/store.h"
 
 static void test_counter_and_gauge_exposition(void **state)
 {
@@ -212,6 +217,221 @@ static void test_process_metrics(void **state)
 	monitor_registry_free(r);
 }
 
+/* ---- the monitor over a real store ---- */
+
+struct group {
+	const char *backend;
+	struct pg_harness pg;
+};
+
+struct fx {
+	char *dir, *url;
+	struct store *st;
+	struct monitor *m;
+	struct monitor_registry *reg;
+	double llm_rate;
+};
+
+static int group_sqlite(void **state)
+{
+	static struct group g = { "sqlite", PG_HARNESS_INIT };
+
+	*state = &g;
+	return 0;
+}
+
+static int group_postgres(void **state)
+{
+	static struct group g = { "postgres", PG_HARNESS_INIT };
+	char *url = NULL;
+
+	if (pg_harness_start(&g.pg, &url)) {
+		fprintf(stderr, "cannot start the PostgreSQL test server: %s\n", pg_harness_error(&g.pg));
+		return -1;
+	}
+	free(url);
+	*state = &g;
+	return 0;
+}
+
+static int group_done(void **state)
+{
+	pg_harness_stop(&((struct group *)*state)->pg);
+	return 0;
+}
+
+static double llm_rate(void *arg)
+{
+	return ((struct fx *)arg)->llm_rate;
+}
+
+static int setup(void **state)
+{
+	struct group *g = *state;
+	struct fx *f = fl_calloc(1, sizeof(*f));
+	struct monitor_options o = { 0 };
+	char *err = NULL;
+
+	if (!strcmp(g->backend, "sqlite")) {
+		f->dir = test_tmpdir();
+		f->url = fl_asprintf("sqlite://%s/m.db", f->dir);
+	} else if (pg_harness_create_db(&g->pg, &f->url)) {
+		return -1;
+	}
+	if (store_open(f->url, &f->st, &err) != STORE_OK) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	f->reg = monitor_registry_new();
+	f->llm_rate = -1;
+	o.store_url = f->url;
+	o.interval_s = 60;
+	o.window_s = 3600;
+	o.owner = "replica-a";
+	o.registry = f->reg;
+	o.llm_error_rate = llm_rate;
+	o.llm_arg = f;
+	if (monitor_new(&o, &f->m, &err) != MONITOR_OK) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	/* one queued job is a backlog; the other rules stay quiet without tickets */
+	fl_config_set("FRONTLINE_ALERT_QUEUE_DEPTH", "0");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	fl_config_set("FRONTLINE_ALERT_QUEUE_DEPTH", "100");
+	monitor_free(f->m);
+	monitor_registry_free(f->reg);
+	store_close(f->st);
+	if (f->dir)
+		test_tmpdir_remove(f->dir);
+	free(f->dir);
+	free(f->url);
+	free(f);
+	return 0;
+}
+
+static size_t count_outbox(struct store *st, const char *needle)
+{
+	json_t *list = NULL, *o;
+	size_t i, n = 0;
+
+	assert_int_equal(store_outbox_list(st, NULL, 1000, &list), STORE_OK);
+	json_array_foreach(list, i, o) {
+		char *text = fl_json_dumps(json_object_get(o, "payload"));
+
+		n += strstr(text, needle) != NULL;
+		free(text);
+	}
+	json_decref(list);
+	return n;
+}
+
+static void run_round(struct fx *f, json_t **report)
+{
+	char *err = NULL;
+	int rc = monitor_run_once(f->m, report, &err);
+
+	if (rc != MONITOR_OK)
+		fail_msg("monitor round: %s: %s", monitor_errname(rc), err ? err : "");
+}
+
+static void test_alerts_are_raised_once_and_resolved(void **state)
+{
+	struct fx *f = *state;
+	struct store_job *job = NULL;
+	struct fl_buf out = FL_BUF_INIT;
+	json_t *report = NULL, *active = NULL;
+
+	assert_int_equal(store_job_enqueue(f->st, "triage", NULL, NULL, 3, 0, NULL), STORE_OK);
+	run_round(f, &report);
+	if (json_array_size(json_object_get(report, "raised")) != 1) {
+		char *t = fl_json_dumps(json_object_get(report, "alerts"));
+		fail_msg("alerts: %s", t);
+	}
+	assert_string_equal(fl_json_str(json_array_get(json_object_get(report, "raised"), 0), "type", ""),
+			    "queue_backlog");
+	assert_true(json_array_size(json_object_get(report, "trace")) >= 4);
+	json_decref(report);
+	assert_int_equal(count_outbox(f->st, "queue"), 1);
+	monitor_registry_expose(f->reg, &out);
+	assert_non_null(strstr(out.buf, "frontline_alerts_active{type=\"queue_backlog\",severity=\"warning\"} 1"));
+	fl_buf_release(&out);
+
+	/* the condition persists: no second notification */
+	run_round(f, &report);
+	assert_int_equal(json_array_size(json_object_get(report, "raised")), 0);
+	assert_int_equal(json_array_size(json_object_get(report, "alerts")), 1);
+	json_decref(report);
+	assert_int_equal(count_outbox(f->st, "queue"), 1);
+	assert_int_equal(store_alert_list(f->st, "active", 0, &active), STORE_OK);
+	assert_int_equal(json_array_size(active), 1);
+	assert_int_equal(fl_json_int(json_array_get(active, 0), "observations", 0), 2);
+	json_decref(active);
+
+	/* it clears: resolved, and announced once */
+	assert_int_equal(store_job_claim(f->st, "triage", "w", 60, &job), STORE_OK);
+	assert_int_equal(store_job_complete(f->st, job->id, "w"), STORE_OK);
+	store_job_free(job);
+	run_round(f, &report);
+	assert_int_equal(json_array_size(json_object_get(report, "resolved")), 1);
+	json_decref(report);
+	assert_int_equal(count_outbox(f->st, "resolved: "), 1);
+	run_round(f, &report);
+	assert_int_equal(json_array_size(json_object_get(report, "resolved")), 0);
+	json_decref(report);
+	assert_int_equal(count_outbox(f->st, "resolved: "), 1);
+	assert_int_equal(store_alert_list(f->st, "active", 0, &active), STORE_OK);
+	assert_int_equal(json_array_size(active), 0);
+	json_decref(active);
+	fl_buf_init(&out, 0);
+	monitor_registry_expose(f->reg, &out);
+	assert_null(strstr(out.buf, "frontline_alerts_active{"));
+	fl_buf_release(&out);
+}
+
+static void test_llm_error_rate_is_a_rule(void **state)
+{
+	struct fx *f = *state;
+	json_t *report = NULL;
+
+	f->llm_rate = 0.5;
+	run_round(f, &report);
+	assert_int_equal(json_array_size(json_object_get(report, "raised")), 1);
+	assert_string_equal(fl_json_str(json_array_get(json_object_get(report, "raised"), 0), "type", ""),
+			    "llm_errors");
+	json_decref(report);
+	f->llm_rate = 0.01;
+	run_round(f, &report);
+	assert_int_equal(json_array_size(json_object_get(report, "resolved")), 1);
+	json_decref(report);
+}
+
+static void test_one_replica_runs_it_at_a_time(void **state)
+{
+	struct fx *f = *state;
+	struct store *other = NULL;
+	json_t *report = NULL;
+	char *err = NULL;
+	bool got = false;
+
+	assert_int_equal(store_open(f->url, &other, &err), STORE_OK);
+	assert_int_equal(store_lock_try(other, "frontline.monitor", "replica-b", 300, &got), STORE_OK);
+	assert_true(got);
+	assert_int_equal(monitor_run_once(f->m, &report, &err), MONITOR_ELOCKED);
+	assert_null(report);
+	assert_int_equal(store_lock_release(other, "frontline.monitor", "replica-b"), STORE_OK);
+	run_round(f, &report);
+	json_decref(report);
+	store_close(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,5 +445,19 @@ int main(void)
 		cmocka_unit_test(test_process_metrics),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	const struct CMUnitTest store_tests[] = {
+		cmocka_unit_test_setup_teardown(test_alerts_are_raised_once_and_resolved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_llm_error_rate_is_a_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_replica_runs_it_at_a_time, setup, teardown),
+	};
+	char *err = NULL;
+	int failed = 0;
+
+	fl_config_load(NULL, false, &err);
+	fl_log_setup(FL_LOG_ERROR, NULL, NULL);
+	failed += cmocka_run_group_tests_name("registry", tests, NULL, NULL);
+	failed += cmocka_run_group_tests_name("monitor_sqlite", store_tests, group_sqlite, group_done);
+	failed += cmocka_run_group_tests_name("monitor_postgres", store_tests, group_postgres, group_done);
+	fl_config_free();
+	return failed ? 1 : 0;
 }

@@ -1,0 +1,115 @@
+/*
+ * From a matched request to its handler: who is asking (a Bearer token with
+ * a role, or an HMAC signature for the webhook), whether that role may use
+ * the route, whether the token has requests left in its bucket, and whether
+ * the body is the JSON the route expects. Handlers then only do their job.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "server_int.h"
+#include "notify/notify.h"
+
+void server__authorize(struct server_req *r)
+{
+	const struct server_route *route = r->match.route;
+	const char *h, *token;
+	int rc, wait;
+
+	if (route->role == SERVER_ROLE_PUBLIC || route->role == SERVER_ROLE_SIGNED)
+		return;
+	h = server__header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (!h || strncasecmp(h, "Bearer ", 7)) {
+		server__unauthorized(r, "missing bearer token (Authorization: Bearer <token>)");
+		return;
+	}
+	token = h + 7;
+	while (*token == ' ')
+		token++;
+	if (!*token || strlen(token) > 200) {
+		server__unauthorized(r, "malformed bearer token");
+		return;
+	}
+	rc = server__tokens_lookup(r->srv->tokens, server__store(r), token, &r->auth);
+	if (rc == 401) {
+		server__unauthorized(r, "unknown or revoked API token");
+		return;
+	}
+	if (rc) {
+		server__unavailable(r, 2, "cannot check the API token now; retry shortly");
+		return;
+	}
+	if (r->auth.role < route->role) {
+		server__forbidden(r, route->role == SERVER_ROLE_ADMIN
+					     ? "this route needs an admin token"
+					     : "this route needs an agent or admin token");
+		return;
+	}
+	wait = server__tokens_take(r->srv->tokens, r->auth.token_id, fl_mono_us());
+	if (wait)
+		server__rate_limited(r, wait);
+}
+
+static bool verify_signature(struct server_req *r)
+{
+	const char *secret = r->srv->webhook_secret;
+	enum notify_verdict v;
+
+	if (!secret || !*secret) {
+		/* refusing is safer than accepting unsigned tickets */
+		server__unavailable(r, 60, "webhook intake is not configured (FRONTLINE_WEBHOOK_SECRET is unset)");
+		return false;
+	}
+	v = notify_verify(secret, server__header(r, "X-Frontline-Timestamp"),
+			  server__header(r, "X-Frontline-Signature"), r->body.buf, r->body.len,
+			  fl_wall_us() / 1000000, r->srv->opts.webhook_tolerance_s);
+	if (v != NOTIFY_SIG_OK) {
+		server__unauthorized(r, notify_verdict_text(v));
+		return false;
+	}
+	return true;
+}
+
+void server__dispatch(struct server_req *r)
+{
+	const struct server_route *route = r->match.route;
+
+	if (route->role == SERVER_ROLE_SIGNED && !verify_signature(r))
+		return;
+	if (route->flags & SERVER_ROUTE_JSON_BODY) {
+		if (!r->body.len && (route->flags & SERVER_ROUTE_OPTIONAL_BODY)) {
+			r->json = json_object();
+		} else if (!r->body.len) {
+			server__bad_request(r, NULL, "request body is empty; expected a JSON object");
+			return;
+		} else {
+			r->json = server__parse_json(r, r->body.buf, r->body.len, r->srv->opts.max_json_depth, true);
+			if (!r->json)
+				return;
+		}
+	}
+	route->handler(r);
+	if (!r->responded && !r->suspended)
+		server__internal(r, "handler for %s %s gave no response", route->method, route->path);
+}
+
+char *server__actor(const struct server_req *r)
+{
+	if (r->auth.token_id)
+		return fl_asprintf("%s:%s", server_role_name(r->auth.role), r->auth.name);
+	if (r->match.route && r->match.route->role == SERVER_ROLE_SIGNED)
+		return fl_strdup("webhook");
+	return fl_strdup("api");
+}
+
+void server__notify_job(struct server_req *r)
+{
+	if (r->srv->opts.on_job)
+		r->srv->opts.on_job(r->srv->opts.on_job_arg);
+}
+
+void server__notify_outbox(struct server_req *r)
+{
+	if (r->srv->opts.on_outbox)
+		r->srv->opts.on_outbox(r->srv->opts.on_outbox_arg);
+}

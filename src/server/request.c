@@ -1,0 +1,263 @@
+/*
+ * Reading requests: the checks a body goes through before any handler sees
+ * it (UTF-8, nesting depth, JSON syntax with line and column), the
+ * content-type test, and small accessors for path parameters, query
+ * arguments, headers and body fields that answer the client's mistakes
+ * with a precise 400 or 422 naming the field.
+ */
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "server_int.h"
+
+long server__utf8_invalid_at(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = p[i];
+		size_t n, k;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07;
+		else
+			return (long)i;
+		for (k = 1; k <= n; k++) {
+			if (i + k >= len || (p[i + k] & 0xc0) != 0x80)
+				return (long)i;
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		}
+		/* overlong forms, surrogates, beyond U+10FFFF */
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return (long)i;
+		i += n + 1;
+	}
+	return -1;
+}
+
+int server__json_depth(const char *s, size_t len, int stop_at)
+{
+	int depth = 0, max = 0;
+	bool in_string = false;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+			continue;
+		}
+		if (c == '"') {
+			in_string = true;
+		} else if (c == '[' || c == '{') {
+			if (++depth > max) {
+				max = depth;
+				if (stop_at > 0 && max > stop_at)
+					return max;
+			}
+		} else if (c == ']' || c == '}') {
+			depth--;
+		}
+	}
+	return max;
+}
+
+bool server__is_json_type(const char *ct)
+{
+	size_t n;
+	const char *semi;
+
+	if (!ct)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	semi = strchr(ct, ';');
+	n = semi ? (size_t)(semi - ct) : strlen(ct);
+	while (n && ct[n - 1] == ' ')
+		n--;
+	if (!(n == 16 && !strncasecmp(ct, "application/json", 16)) &&
+	    !(n > 17 && !strncasecmp(ct, "application/", 12) && !strncasecmp(ct + n - 5, "+json", 5)))
+		return false;
+	/* a charset other than UTF-8 is not JSON as RFC 8259 defines it */
+	if (semi) {
+		const char *cs = strcasestr(semi, "charset=");
+
+		if (cs) {
+			cs += 8;
+			if (*cs == '"')
+				cs++;
+			if (strncasecmp(cs, "utf-8", 5) && strncasecmp(cs, "utf8", 4))
+				return false;
+		}
+	}
+	return true;
+}
+
+json_t *server__parse_json(struct server_req *r, const char *body, size_t len, int max_depth,
+			   bool want_object)
+{
+	json_error_t e;
+	json_t *v;
+	long bad = server__utf8_invalid_at(body, len);
+
+	if (bad >= 0) {
+		server__error(r, 400, "invalid_utf8", NULL, NULL,
+			      "request body is not valid UTF-8 (byte %ld)", bad);
+		return NULL;
+	}
+	if (server__json_depth(body, len, max_depth) > max_depth) {
+		server__error(r, 400, "too_deep", NULL, NULL,
+			      "JSON nesting is deeper than %d levels", max_depth);
+		return NULL;
+	}
+	v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
+	if (!v) {
+		server__error(r, 400, "invalid_json", NULL,
+			      json_pack("{s:i, s:i}", "line", e.line, "column", e.column),
+			      "invalid JSON at line %d, column %d: %s", e.line, e.column, e.text);
+		return NULL;
+	}
+	if (want_object && !json_is_object(v)) {
+		json_decref(v);
+		server__error(r, 400, "invalid_json", NULL, NULL, "the request body must be a JSON object");
+		return NULL;
+	}
+	return v;
+}
+
+const char *server__param(const struct server_req *r, size_t i)
+{
+	return i < r->match.nparams ? r->match.params[i] : "";
+}
+
+const char *server__query(struct server_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *server__header(struct server_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+int server__query_int(struct server_req *r, const char *name, int64_t min, int64_t max,
+		      int64_t def, int64_t *out)
+{
+	const char *v = server__query(r, name);
+
+	*out = def;
+	if (!v)
+		return 0;
+	if (fl_parse_int64(v, min, max, out)) {
+		server__bad_request(r, name, "query argument '%s' must be an integer from %lld to %lld",
+				    name, (long long)min, (long long)max);
+		return -1;
+	}
+	return 0;
+}
+
+int server__query_enum(struct server_req *r, const char *name, const char *const *allowed,
+		       const char *def, const char **out)
+{
+	const char *v = server__query(r, name);
+	struct fl_buf list = FL_BUF_INIT;
+	size_t i;
+
+	*out = def;
+	if (!v || !*v)
+		return 0;
+	for (i = 0; allowed[i]; i++) {
+		if (!strcmp(allowed[i], v)) {
+			*out = allowed[i];
+			fl_buf_release(&list);
+			return 0;
+		}
+		fl_buf_addf(&list, "%s%s", i ? ", " : "", allowed[i]);
+	}
+	server__bad_request(r, name, "query argument '%s' must be one of: %s", name, list.buf);
+	fl_buf_release(&list);
+	return -1;
+}
+
+int server__body_str(struct server_req *r, const char *key, bool required, size_t max_len,
+		     const char **out)
+{
+	json_t *v = json_object_get(r->json, key);
+
+	*out = NULL;
+	if (!v || json_is_null(v)) {
+		if (!required)
+			return 0;
+		server__unprocessable(r, key, NULL, "'%s' is required", key);
+		return -1;
+	}
+	if (!json_is_string(v)) {
+		server__unprocessable(r, key, NULL, "'%s' must be a string", key);
+		return -1;
+	}
+	if (required && !json_string_length(v)) {
+		server__unprocessable(r, key, NULL, "'%s' must not be empty", key);
+		return -1;
+	}
+	if (max_len && json_string_length(v) > max_len) {
+		server__unprocessable(r, key, NULL, "'%s' is longer than %zu bytes", key, max_len);
+		return -1;
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
+int server__body_int(struct server_req *r, const char *key, int64_t min, int64_t max,
+		     int64_t *out, bool *present)
+{
+	json_t *v = json_object_get(r->json, key);
+
+	if (present)
+		*present = false;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+		server__unprocessable(r, key, NULL, "'%s' must be an integer from %lld to %lld", key,
+				      (long long)min, (long long)max);
+		return -1;
+	}
+	*out = json_integer_value(v);
+	if (present)
+		*present = true;
+	return 0;
+}
+
+int server__body_num(struct server_req *r, const char *key, double min, double max,
+		     double *out, bool *present)
+{
+	json_t *v = json_object_get(r->json, key);
+
+	if (present)
+		*present = false;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_number(v) || json_number_value(v) < min || json_number_value(v) > max) {
+		server__unprocessable(r, key, NULL, "'%s' must be a number from %g to %g", key, min, max);
+		return -1;
+	}
+	*out = json_number_value(v);
+	if (present)
+		*present = true;
+	return 0;
+}

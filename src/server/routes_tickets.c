@@ -1,0 +1,458 @@
+/*
+ * /api/v1/tickets: create, get (with its thread, analysis and trace), list
+ * with filters and keyset pagination (q= is full-text search), the audit
+ * events, and the agent's verbs: reply, internal note, assign, resolve,
+ * reopen. Each verb is one transaction: the change, its message, its
+ * notifications (outbox) and its audit events commit together. A "version"
+ * in the body makes the change conditional: 409 with the current ticket
+ * when someone changed it meanwhile.
+ */
+#include <string.h>
+
+#include "server_int.h"
+#include "notify/notify.h"
+#include "store/store.h"
+
+#define MAX_TEXT 50000
+
+static const char *const statuses[] = {
+	"new", "triaging", "auto_replied", "escalated", "waiting_on_customer", "resolved", "closed", NULL,
+};
+static const char *const priorities[] = { "low", "medium", "high", "urgent", NULL };
+static const char *const channels[] = { "email", "chat", "web", "webhook", "phone", "api", NULL };
+
+static void create(struct server_req *r)
+{
+	server__ticket_intake(r, r->json, "api", 201);
+}
+
+static void get(struct server_req *r)
+{
+	const char *id = server__param(r, 0);
+	json_t *t = NULL;
+	int rc = store_ticket_get(server__store(r), id, true, &t);
+
+	if (rc != STORE_OK) {
+		server__store_error(r, rc, "ticket", id);
+		return;
+	}
+	/* an integration sees its own tickets; others do not exist for it */
+	if (!server__may_see_ticket(r, t)) {
+		json_decref(t);
+		server__not_found(r, "ticket", id);
+		return;
+	}
+	server__reply_json(r, 200, t);
+}
+
+static void list(struct server_req *r)
+{
+	struct store_ticket_filter f = { 0 };
+	json_t *out = NULL;
+	int64_t limit;
+	int rc;
+
+	if (server__query_enum(r, "status", statuses, NULL, &f.status) ||
+	    server__query_enum(r, "priority", priorities, NULL, &f.priority) ||
+	    server__query_enum(r, "channel", channels, NULL, &f.channel) ||
+	    server__query_int(r, "limit", 1, 500, 50, &limit))
+		return;
+	f.category = server__query(r, "category");
+	f.assignee = server__query(r, "assignee");
+	f.customer_id = server__query(r, "customer_id");
+	f.query = server__query(r, "q");
+	f.cursor = server__query(r, "cursor");
+	f.limit = (int)limit;
+	rc = store_ticket_list(server__store(r), &f, &out);
+	if (rc == STORE_EINVAL) {
+		server__bad_request(r, "cursor", "invalid cursor or filter: %s", store_errmsg(r->st));
+		return;
+	}
+	if (rc != STORE_OK) {
+		server__store_error(r, rc, "tickets", NULL);
+		return;
+	}
+	server__reply_json(r, 200, out);
+}
+
+static void events(struct server_req *r)
+{
+	const char *id = server__param(r, 0);
+	json_t *out = NULL;
+	int64_t limit;
+	int rc;
+
+	if (server__query_int(r, "limit", 1, 1000, 200, &limit))
+		return;
+	rc = store_event_list(server__store(r), id, (int)limit, &out);
+	if (rc != STORE_OK) {
+		server__store_error(r, rc, "ticket", id);
+		return;
+	}
+	server__reply_json(r, 200, json_pack("{s:o}", "events", out));
+}
+
+/* ---- the verbs ---- */
+
+/*
+ * Starts a change: opens the transaction and reads the ticket, checking the
+ * body's "version" when given. On failure has answered and rolled back.
+ */
+static json_t *change_begin(struct server_req *r, int64_t *version)
+{
+	const char *id = server__param(r, 0);
+	struct store *st = server__store(r);
+	json_t *t = NULL;
+	bool given;
+	int rc;
+
+	*version = 0;
+	if (server__body_int(r, "version", 1, INT64_MAX, version, &given))
+		return NULL;
+	rc = store_begin_immediate(st);
+	if (rc == STORE_OK)
+		rc = store_ticket_get(st, id, false, &t);
+	if (rc != STORE_OK) {
+		store_rollback(st);
+		server__store_error(r, rc, "ticket", id);
+		return NULL;
+	}
+	if (given && fl_json_int(t, "version", 0) != *version) {
+		store_rollback(st);
+		server__conflict(r, t, "ticket '%s' is at version %lld, not %lld: reload and retry", id,
+				 (long long)fl_json_int(t, "version", 0), (long long)*version);
+		return NULL;
+	}
+	*version = fl_json_int(t, "version", 0);
+	return t;
+}
+
+/* Applies fields at version and commits; answers with the updated ticket. */
+static int change_commit(struct server_req *r, json_t *fields, int64_t version, json_t **updated)
+{
+	const char *id = server__param(r, 0);
+	struct store *st = server__store(r);
+	char *actor = server__actor(r);
+	json_t *cur = NULL;
+	int rc;
+
+	*updated = NULL;
+	rc = store_ticket_update(st, id, version, fields, actor, &cur);
+	free(actor);
+	if (rc == STORE_ECONFLICT) {
+		store_rollback(st);
+		server__conflict(r, cur, "ticket '%s' changed meanwhile: reload and retry", id);
+		return -1;
+	}
+	if (rc != STORE_OK) {
+		json_decref(cur);
+		store_rollback(st);
+		server__store_error(r, rc, "ticket", id);
+		return -1;
+	}
+	*updated = cur;
+	return 0;
+}
+
+static int finish(struct server_req *r, json_t *ticket, unsigned status, json_t *extra)
+{
+	struct store *st = server__store(r);
+	int rc = store_commit(st);
+
+	if (rc != STORE_OK) {
+		store_rollback(st);
+		json_decref(ticket);
+		json_decref(extra);
+		server__store_error(r, rc, "ticket", server__param(r, 0));
+		return -1;
+	}
+	server__notify_outbox(r);
+	if (extra) {
+		json_object_set_new(extra, "ticket", ticket);
+		server__reply_json(r, status, extra);
+	} else {
+		server__reply_json(r, status, ticket);
+	}
+	return 0;
+}
+
+static int add_message(struct server_req *r, const char *direction, const char *body, json_t **msg)
+{
+	json_t *m = json_pack("{s:s, s:s, s:s}", "direction", direction, "author", r->auth.name,
+			      "body", body);
+	bool created;
+	int rc = store_message_add(server__store(r), server__param(r, 0), m, msg, &created);
+
+	json_decref(m);
+	if (rc != STORE_OK) {
+		store_rollback(server__store(r));
+		server__store_error(r, rc, "ticket", server__param(r, 0));
+		return -1;
+	}
+	return 0;
+}
+
+/* An email to the ticket's customer, when the CRM knows an address. */
+static int email_customer(struct server_req *r, const json_t *ticket, const char *subject,
+			  const char *body, const char *effect)
+{
+	struct store *st = server__store(r);
+	json_t *cust = NULL, *payload;
+	const char *email;
+	char tag[32], *key;
+	bool created;
+	int rc;
+
+	if (!fl_config_bool("NOTIFICATION_ENABLED", true))
+		return 0;
+	if (store_customer_get(st, fl_json_str(ticket, "customer_id", ""), &cust) != STORE_OK)
+		return 0;
+	email = fl_json_str(cust, "email", NULL);
+	if (!email || !*email) {
+		json_decref(cust);
+		return 0;
+	}
+	snprintf(tag, sizeof(tag), "T-%06lld", (long long)fl_json_int(ticket, "number", 0));
+	payload = json_pack("{s:s, s:s, s:s, s:s, s:s}", "to", email, "subject", subject, "body", body,
+			    "ticket_id", fl_json_str(ticket, "id", ""), "ticket_tag", tag);
+	key = fl_asprintf("ticket:%s:%s", fl_json_str(ticket, "id", ""), effect);
+	rc = store_outbox_enqueue(st, "email", email, payload, key, &created);
+	free(key);
+	json_decref(payload);
+	json_decref(cust);
+	if (rc != STORE_OK) {
+		store_rollback(st);
+		server__store_error(r, rc, "notification", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static void reply(struct server_req *r)
+{
+	const char *body;
+	json_t *t = NULL, *msg = NULL, *fields, *updated = NULL;
+	int64_t version;
+	const char *status;
+	char now[32], *subject, *effect;
+
+	if (server__body_str(r, "body", true, MAX_TEXT, &body) || !(t = change_begin(r, &version)))
+		return;
+	if (add_message(r, "outbound", body, &msg))
+		goto out;
+	fl_time_rfc3339(now, fl_wall_us());
+	fields = json_object();
+	status = fl_json_str(t, "status", "new");
+	/* answered: the ball is in the customer's court, unless already settled */
+	if (strcmp(status, "resolved") && strcmp(status, "closed"))
+		json_object_set_new(fields, "status", json_string("waiting_on_customer"));
+	if (json_is_null(json_object_get(t, "first_response_at")) || !json_object_get(t, "first_response_at"))
+		json_object_set_new(fields, "first_response_at", json_string(now));
+	if (change_commit(r, fields, version, &updated)) {
+		json_decref(fields);
+		goto out;
+	}
+	json_decref(fields);
+	subject = fl_asprintf("Re: %s", fl_json_str(t, "subject", ""));
+	effect = fl_asprintf("reply:%lld", (long long)fl_json_int(msg, "id", 0));
+	if (email_customer(r, updated, subject, body, effect)) {
+		free(subject);
+		free(effect);
+		json_decref(updated);
+		goto out;
+	}
+	free(subject);
+	free(effect);
+	finish(r, updated, 201, json_pack("{s:O}", "message", msg));
+out:
+	json_decref(t);
+	json_decref(msg);
+}
+
+static void note(struct server_req *r)
+{
+	const char *body;
+	json_t *t = NULL, *msg = NULL;
+	int64_t version;
+
+	if (server__body_str(r, "body", true, MAX_TEXT, &body) || !(t = change_begin(r, &version)))
+		return;
+	if (add_message(r, "note", body, &msg))
+		goto out;
+	finish(r, json_incref(t), 201, json_pack("{s:O}", "message", msg));
+out:
+	json_decref(t);
+	json_decref(msg);
+}
+
+static void assign(struct server_req *r)
+{
+	const char *assignee, *department;
+	json_t *t = NULL, *fields, *updated = NULL;
+	int64_t version;
+
+	if (!json_object_get(r->json, "assignee")) {
+		server__unprocessable(r, "assignee", NULL, "'assignee' is required (null unassigns)");
+		return;
+	}
+	if (server__body_str(r, "assignee", false, 200, &assignee) ||
+	    server__body_str(r, "department", false, 200, &department) ||
+	    !(t = change_begin(r, &version)))
+		return;
+	fields = json_pack("{s:s?}", "assignee", assignee);
+	if (!assignee)
+		json_object_set_new(fields, "assignee", json_null());
+	if (department)
+		json_object_set_new(fields, "assigned_department", json_string(department));
+	if (!change_commit(r, fields, version, &updated))
+		finish(r, updated, 200, NULL);
+	json_decref(fields);
+	json_decref(t);
+}
+
+/* Closes the ticket's open or claimed escalation, if any. */
+static int close_escalation(struct server_req *r, const char *ticket_id, const char *resolution)
+{
+	struct store *st = server__store(r);
+	json_t *list = NULL, *e;
+	size_t i;
+	int rc = store_escalation_list(st, NULL, 1000, &list);
+
+	json_array_foreach(list, i, e) {
+		if (rc != STORE_OK)
+			break;
+		if (!strcmp(fl_json_str(e, "ticket_id", ""), ticket_id)) {
+			json_t *closed = NULL;
+
+			rc = store_escalation_close(st, fl_json_int(e, "id", 0), resolution, &closed);
+			json_decref(closed);
+		}
+	}
+	json_decref(list);
+	if (rc != STORE_OK) {
+		store_rollback(st);
+		server__store_error(r, rc, "escalation", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static void resolve(struct server_req *r)
+{
+	const char *resolution;
+	json_t *t = NULL, *fields = NULL, *updated = NULL, *msg = NULL;
+	double satisfaction = 0;
+	bool has_sat, notify_customer = fl_json_bool(r->json, "notify_customer", true);
+	int64_t version;
+	char now[32], occurrence[32];
+
+	if (server__body_str(r, "resolution", false, MAX_TEXT, &resolution) ||
+	    server__body_num(r, "satisfaction", 0, 1, &satisfaction, &has_sat) ||
+	    !(t = change_begin(r, &version)))
+		return;
+	if (!strcmp(fl_json_str(t, "status", ""), "resolved") && !has_sat && !resolution) {
+		/* already resolved: saying so again changes nothing */
+		store_rollback(server__store(r));
+		server__reply_json(r, 200, t);
+		return;
+	}
+	if (resolution && add_message(r, "note", resolution, &msg))
+		goto out;
+	fl_time_rfc3339(now, fl_wall_us());
+	fields = json_pack("{s:s, s:s}", "status", "resolved", "resolved_at", now);
+	if (has_sat)
+		json_object_set_new(fields, "satisfaction", json_real(satisfaction));
+	if (close_escalation(r, fl_json_str(t, "id", ""), resolution ? resolution : "ticket resolved"))
+		goto out;
+	if (change_commit(r, fields, version, &updated))
+		goto out;
+	snprintf(occurrence, sizeof(occurrence), "v%lld", (long long)fl_json_int(updated, "version", 0));
+	if (notify_ticket_event(server__store(r), "ticket.resolved", updated, occurrence) != STORE_OK) {
+		store_rollback(server__store(r));
+		server__store_error(r, STORE_EIO, "notification", NULL);
+		goto out;
+	}
+	if (notify_customer) {
+		char *body = fl_asprintf("Hello,\n\nyour support ticket \"%s\" has been resolved.%s%s\n\n"
+					 "If anything is still wrong, just reply to this email and the "
+					 "ticket will be reopened.\n",
+					 fl_json_str(t, "subject", ""), resolution ? "\n\n" : "",
+					 resolution ? resolution : "");
+		char *effect = fl_asprintf("resolved:v%lld", (long long)fl_json_int(updated, "version", 0));
+		int bad = email_customer(r, updated, "Your support ticket has been resolved", body, effect);
+
+		free(body);
+		free(effect);
+		if (bad)
+			goto out;
+	}
+	finish(r, updated, 200, NULL);
+	updated = NULL;
+out:
+	json_decref(updated);
+	json_decref(fields);
+	json_decref(msg);
+	json_decref(t);
+}
+
+static void reopen(struct server_req *r)
+{
+	const char *reason;
+	json_t *t = NULL, *fields = NULL, *updated = NULL, *msg = NULL;
+	const char *status;
+	int64_t version;
+	char occurrence[32];
+
+	if (server__body_str(r, "reason", false, MAX_TEXT, &reason) || !(t = change_begin(r, &version)))
+		return;
+	status = fl_json_str(t, "status", "");
+	if (strcmp(status, "resolved") && strcmp(status, "closed")) {
+		store_rollback(server__store(r));
+		server__conflict(r, t, "ticket '%s' is %s, not resolved or closed", server__param(r, 0), status);
+		return;
+	}
+	if (reason && add_message(r, "note", reason, &msg))
+		goto out;
+	/* back with a human: it needs an agent's attention again */
+	fields = json_pack("{s:s, s:n}", "status", "escalated", "resolved_at");
+	if (change_commit(r, fields, version, &updated))
+		goto out;
+	snprintf(occurrence, sizeof(occurrence), "v%lld", (long long)fl_json_int(updated, "version", 0));
+	if (notify_ticket_event(server__store(r), "ticket.reopened", updated, occurrence) != STORE_OK) {
+		store_rollback(server__store(r));
+		server__store_error(r, STORE_EIO, "notification", NULL);
+		goto out;
+	}
+	finish(r, updated, 200, NULL);
+	updated = NULL;
+out:
+	json_decref(updated);
+	json_decref(fields);
+	json_decref(msg);
+	json_decref(t);
+}
+
+#define BODY SERVER_ROUTE_JSON_BODY
+#define OPT_BODY (SERVER_ROUTE_JSON_BODY | SERVER_ROUTE_OPTIONAL_BODY)
+
+const struct server_route server__ticket_routes[] = {
+	{ "POST", "/api/v1/tickets", create, SERVER_ROLE_INTEGRATION, BODY,
+	  "create a ticket (idempotent on id or Idempotency-Key)" },
+	{ "GET", "/api/v1/tickets", list, SERVER_ROLE_AGENT, 0,
+	  "list tickets: filters, full-text q, keyset pagination" },
+	{ "GET", "/api/v1/tickets/{id}", get, SERVER_ROLE_INTEGRATION, 0,
+	  "a ticket with its thread, analysis and trace" },
+	{ "GET", "/api/v1/tickets/{id}/events", events, SERVER_ROLE_AGENT, 0,
+	  "the ticket's audit events, oldest first" },
+	{ "POST", "/api/v1/tickets/{id}/replies", reply, SERVER_ROLE_AGENT, BODY,
+	  "reply to the customer (emailed when the CRM knows the address)" },
+	{ "POST", "/api/v1/tickets/{id}/notes", note, SERVER_ROLE_AGENT, BODY,
+	  "add an internal note" },
+	{ "POST", "/api/v1/tickets/{id}/assign", assign, SERVER_ROLE_AGENT, BODY,
+	  "assign to an agent (null unassigns) and optionally a department" },
+	{ "POST", "/api/v1/tickets/{id}/resolve", resolve, SERVER_ROLE_AGENT, OPT_BODY,
+	  "resolve, closing its escalation and telling the customer" },
+	{ "POST", "/api/v1/tickets/{id}/reopen", reopen, SERVER_ROLE_AGENT, OPT_BODY,
+	  "reopen a resolved or closed ticket" },
+	{ NULL, NULL, NULL, 0, 0, NULL },
+};

@@ -1,0 +1,211 @@
+/*
+ * server: Frontline's HTTP service (libmicrohttpd with its internal epoll
+ * thread pool) and the job workers that `frontline serve` runs beside it.
+ *
+ * - Routes are one table {method, path pattern, handler, required role,
+ *   flags}, assembled from one small file per resource (routes_*.c);
+ *   docs/openapi.yaml describes each and a test keeps the two in step.
+ * - Requests: JSON in and out, body and header limits, 415 for another
+ *   content type, 400 for bad JSON (with line and column), invalid UTF-8 or
+ *   too deep nesting; every error leaves through one function as
+ *   {"error": {"code", "message", "field"}}.
+ * - Auth: Bearer API tokens (stored as SHA-256 hashes) with roles admin,
+ *   agent and integration, a token bucket per token (429 with Retry-After);
+ *   POST /webhooks/tickets is authenticated by its HMAC signature instead.
+ * - Observability: a request id per request (X-Request-Id, in every log
+ *   line), one JSON access-log line per request, request counters and
+ *   latency histograms in the metrics registry.
+ * - Draining: server_drain stops accepting connections, answers 503 to
+ *   requests on connections still open, and /readyz turns 503, so a load
+ *   balancer moves traffic elsewhere before the process exits.
+ *
+ * Each HTTP thread borrows a store connection from a pool for the request;
+ * ticket intake goes through the store's group commit, so concurrent intakes
+ * share one durable commit.
+ */
+#ifndef FL_SERVER_H
+#define FL_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define SERVER_ERRNO_MAP(X) \
+	X(OK, "success") \
+	X(EINVAL, "invalid argument") \
+	X(ELISTEN, "cannot listen on the address") \
+	X(ESTORE, "store error") \
+	X(EWORKER, "cannot start the workers")
+
+enum server_err {
+#define SERVER_ENUM(name, text) SERVER_##name,
+	SERVER_ERRNO_MAP(SERVER_ENUM)
+#undef SERVER_ENUM
+};
+
+const char *server_strerror(int rc);
+const char *server_errname(int rc);
+
+/* ---- roles ---- */
+
+enum server_role {
+	SERVER_ROLE_PUBLIC = 0,     /* no token needed */
+	SERVER_ROLE_INTEGRATION,    /* create tickets, read its own */
+	SERVER_ROLE_AGENT,          /* work tickets */
+	SERVER_ROLE_ADMIN,          /* everything */
+	SERVER_ROLE_SIGNED,         /* an HMAC-signed webhook, no token */
+};
+
+/* "admin", "agent", "integration" (and "public", "signed"). */
+const char *server_role_name(enum server_role role);
+/* The role named s (admin, agent, integration), or -1. */
+int server_role_parse(const char *s);
+
+/* ---- tokens ---- */
+
+#define SERVER_TOKEN_PREFIX "flt_"
+
+/*
+ * A new random API token (SERVER_TOKEN_PREFIX + 48 hex digits) in token
+ * (at least 64 bytes) and the hex SHA-256 of it, as stored, in hash_hex[65].
+ */
+void server_token_generate(char token[64], char hash_hex[65]);
+/* The hex SHA-256 of a presented token. */
+void server_token_hash(const char *token, char hash_hex[65]);
+
+/* ---- the route table ---- */
+
+struct server_req;
+
+enum server_route_flags {
+	SERVER_ROUTE_JSON_BODY = 1 << 0,   /* requires an application/json body */
+	SERVER_ROUTE_RAW_BODY = 1 << 1,    /* keeps the raw body (signatures) */
+	SERVER_ROUTE_NO_LOG = 1 << 2,      /* access log at debug level (probes) */
+	SERVER_ROUTE_OPTIONAL_BODY = 1 << 3,  /* a JSON body is allowed but not required */
+};
+
+struct server_route {
+	const char *method;        /* "GET", "POST", "PUT", "DELETE" */
+	const char *path;          /* "/api/v1/tickets/{id}": {name} matches one segment */
+	void (*handler)(struct server_req *r);
+	enum server_role role;     /* the least role allowed */
+	unsigned flags;
+	const char *summary;       /* one line, as in docs/openapi.yaml */
+};
+
+/* Every route the server serves, ended by an entry whose method is NULL. */
+const struct server_route *server_routes(void);
+
+#define SERVER_MAX_PARAMS 4
+
+struct server_match {
+	const struct server_route *route;
+	char *params[SERVER_MAX_PARAMS];   /* captured segments, in order (owned) */
+	size_t nparams;
+	bool path_matched;                  /* some route has this path, another method */
+	char allow[64];                     /* those methods, for 405's Allow header */
+};
+
+/*
+ * Matches method and path (already percent-decoded, without the query)
+ * against table. Returns the route or NULL; m is filled either way and must
+ * be released with server_match_release.
+ */
+const struct server_route *server_route_match(const struct server_route *table, const char *method,
+					      const char *path, struct server_match *m);
+void server_match_release(struct server_match *m);
+
+/* ---- the server ---- */
+
+struct server;
+struct monitor_registry;
+struct kb;
+
+struct server_options {
+	const char *listen;             /* "host:port"; NULL: FRONTLINE_LISTEN */
+	const char *store_url;          /* NULL: FRONTLINE_DATABASE_URL */
+	unsigned threads;               /* HTTP threads; 0: FRONTLINE_HTTP_THREADS or cores */
+	size_t max_body;                /* bytes; 0: FRONTLINE_HTTP_MAX_BODY */
+	size_t max_header;              /* request line + headers; 0: FRONTLINE_HTTP_MAX_HEADER */
+	unsigned timeout_s;             /* idle connections; 0: FRONTLINE_HTTP_TIMEOUT */
+	unsigned max_connections;       /* 0: FRONTLINE_HTTP_MAX_CONNECTIONS */
+	unsigned per_ip_connections;    /* 0: FRONTLINE_HTTP_PER_IP_CONNECTIONS */
+	double rate;                    /* per token, requests/s; <0: none; 0: FRONTLINE_RATE_LIMIT */
+	double burst;                   /* 0: FRONTLINE_RATE_BURST */
+	const char *webhook_secret;     /* NULL: FRONTLINE_WEBHOOK_SECRET */
+	int64_t webhook_tolerance_s;    /* 0: FRONTLINE_WEBHOOK_TOLERANCE */
+	int max_json_depth;             /* 0: 32 */
+	struct monitor_registry *registry;  /* borrowed; NULL: the server makes its own */
+	struct kb *kb;                  /* borrowed; NULL: KB search through the store */
+	/* Called after a job was enqueued by this process (wakes local workers). */
+	void (*on_job)(void *arg);
+	void *on_job_arg;
+	/* Called after an outbox item was enqueued by this process. */
+	void (*on_outbox)(void *arg);
+	void *on_outbox_arg;
+};
+
+/*
+ * Opens the store connections and prepares the server; nothing listens
+ * until server_start. On failure *err says why (caller frees).
+ */
+int server_new(const struct server_options *opts, struct server **out, char **err);
+/* Binds and starts the HTTP threads. */
+int server_start(struct server *srv, char **err);
+/* The bound port (useful after listening on port 0). */
+unsigned server_port(const struct server *srv);
+/* The metrics registry the server updates. */
+struct monitor_registry *server_registry(struct server *srv);
+/*
+ * Stops accepting connections; requests still arriving on open connections
+ * get 503 with Connection: close; /readyz answers 503.
+ */
+void server_drain(struct server *srv);
+bool server_draining(const struct server *srv);
+/* Waits until no request is in flight or timeout_ms passed; true when idle. */
+bool server_wait_idle(struct server *srv, int64_t timeout_ms);
+/* Stops the HTTP threads and frees everything. NULL is fine. */
+void server_free(struct server *srv);
+
+/* ---- the workers ---- */
+
+struct server_workers;
+struct support_analyzer;
+struct llm_client;
+
+struct server_workers_options {
+	const char *store_url;          /* NULL: FRONTLINE_DATABASE_URL */
+	int count;                      /* 0: FRONTLINE_WORKERS or cores */
+	int lease_s;                    /* job lease; 0: FRONTLINE_JOB_LEASE */
+	int backoff_base_ms;            /* first retry delay; 0: 5000 (doubling, capped at 1 h) */
+	int poll_ms;                    /* idle polling; 0: 1000 */
+	const char *owner;              /* lease owner prefix; NULL: host:pid */
+	struct support_analyzer *analyzer;  /* borrowed; required */
+	struct kb *kb;                  /* borrowed; may be NULL */
+	struct llm_client *llm;         /* borrowed; may be NULL */
+	struct monitor_registry *registry;  /* borrowed; may be NULL */
+	void (*on_outbox)(void *arg);   /* after a job enqueued notifications */
+	void *on_outbox_arg;
+};
+
+/* Opens one store connection per worker; threads start with server_workers_start. */
+int server_workers_new(const struct server_workers_options *opts, struct server_workers **out,
+		       char **err);
+int server_workers_start(struct server_workers *w, char **err);
+/* Wakes idle workers (a job was enqueued). */
+void server_workers_wake(struct server_workers *w);
+/*
+ * Stops claiming; waits up to grace_ms for the jobs in flight to finish,
+ * then releases those still running back to the queue (another worker or
+ * the next start picks them up). Returns the number released.
+ */
+int server_workers_stop(struct server_workers *w, int64_t grace_ms);
+/* Jobs finished and failed so far (for tests). */
+void server_workers_stats(struct server_workers *w, uint64_t *done, uint64_t *failed);
+/* Waits until done + failed reaches n or timeout_ms passed; true when it did. */
+bool server_workers_wait(struct server_workers *w, uint64_t n, int64_t timeout_ms);
+/* Stops (without grace) and frees. NULL is fine. */
+void server_workers_free(struct server_workers *w);
+
+#endif

@@ -1,0 +1,239 @@
+/*
+ * server's internals: the request every handler receives, the helpers that
+ * build responses (errors leave through server__error alone), the store
+ * connection pool, auth and rate limiting, and each resource's route table.
+ */
+#ifndef FL_SERVER_INT_H
+#define FL_SERVER_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <microhttpd.h>
+
+#include "server.h"
+#include "util/util.h"
+
+struct store;
+struct store_group;
+struct monitor_family;
+
+/* ---- the store connection pool ---- */
+
+struct server_pool;
+
+/* n connections to url; on failure *err (caller frees). */
+int server__pool_new(const char *url, size_t n, struct server_pool **out, char **err);
+/* Borrows a connection, waiting while all are busy. */
+struct store *server__pool_get(struct server_pool *p);
+/* Gives it back (rolling back a transaction left open by mistake). */
+void server__pool_put(struct server_pool *p, struct store *st);
+void server__pool_free(struct server_pool *p);
+
+/* ---- auth and rate limits ---- */
+
+struct server_auth {
+	int64_t token_id;          /* 0: no token */
+	char name[64];
+	enum server_role role;
+};
+
+struct server_tokens;
+struct server_intake_pool;
+
+/* A ticket waiting for its durable commit, and the store's answer. */
+struct server_intake_job {
+	json_t *ticket;              /* validated */
+	char *key;                   /* scoped Idempotency-Key, or NULL */
+	unsigned ok_status;          /* 202 (webhook) or 201 (API) */
+	int rc;                      /* the store's answer */
+	json_t *out;
+	bool created;
+	char *err;
+};
+void server__intake_job_free(struct server_intake_job *j);
+
+/* nthreads threads calling store_group_intake for suspended requests. */
+int server__intake_pool_new(struct store_group *group, int nthreads, struct server_intake_pool **out);
+/* Queues r (its connection already suspended); the pool resumes it when done. */
+void server__intake_pool_push(struct server_intake_pool *p, struct server_req *r);
+/* Finishes the queued intakes (resuming their connections), then stops. */
+void server__intake_pool_free(struct server_intake_pool *p);
+
+struct server_tokens *server__tokens_new(double rate, double burst);
+void server__tokens_free(struct server_tokens *t);
+/*
+ * Looks the bearer token up (cached for a short while) and fills a.
+ * Returns 0, or an HTTP status (401 unknown token, 503 store error).
+ */
+int server__tokens_lookup(struct server_tokens *t, struct store *st, const char *token,
+			  struct server_auth *a);
+/* Takes one request from the token's bucket: 0, or the seconds to wait (Retry-After). */
+int server__tokens_take(struct server_tokens *t, int64_t token_id, int64_t now_us);
+/* Forgets cached lookups (after a revocation). */
+void server__tokens_forget(struct server_tokens *t);
+
+/* ---- the server ---- */
+
+struct server {
+	struct server_options opts;
+	char *listen, *store_url, *webhook_secret;
+	struct MHD_Daemon *daemon;
+	MHD_socket quiesced_fd;        /* closed after MHD_stop_daemon */
+	unsigned port;
+	struct server_pool *pool;
+	struct store_group *group;
+	struct server_intake_pool *intake;
+	struct server_tokens *tokens;
+	struct monitor_registry *registry;
+	bool own_registry;
+	struct monitor_family *m_requests, *m_latency, *m_inflight, *m_intake;
+	atomic_bool draining;
+	atomic_int inflight;
+	pthread_mutex_t idle_lock;
+	pthread_cond_t idle_cond;
+	int64_t started_us;
+};
+
+/* ---- a request ---- */
+
+struct server_req {
+	struct server *srv;
+	struct MHD_Connection *conn;
+	const char *method;
+	char *path;
+	struct server_match match;
+	char request_id[40];
+	int64_t start_us;
+	struct fl_buf body;
+	size_t discarded;            /* bytes of a too-large body read and dropped */
+	bool too_large, responded, counted;
+	json_t *json;                /* the parsed body (JSON routes) */
+	struct server_intake_job *intake;   /* an intake waiting for its commit */
+	bool suspended;              /* the connection waits for the intake pool */
+	struct server_auth auth;
+	struct store *st;            /* borrowed from the pool on first use */
+	/* the response */
+	unsigned status;
+	char *resp;
+	size_t resp_len;
+	const char *content_type;
+	char *extra_headers;         /* "Name: value\n" lines */
+	bool close;
+};
+
+/* This request's store connection (borrowed from the pool on first call). */
+struct store *server__store(struct server_req *r);
+/* Path parameter i (0-based), or "". */
+const char *server__param(const struct server_req *r, size_t i);
+/* A query argument, or NULL. */
+const char *server__query(struct server_req *r, const char *name);
+/* A request header, or NULL. */
+const char *server__header(struct server_req *r, const char *name);
+
+/*
+ * Query parsers: on a bad value they answer 400 naming the argument and
+ * return -1; absent arguments give def.
+ */
+int server__query_int(struct server_req *r, const char *name, int64_t min, int64_t max,
+		      int64_t def, int64_t *out);
+/* One of the values in allowed (NULL-terminated), or def. */
+int server__query_enum(struct server_req *r, const char *name, const char *const *allowed,
+		       const char *def, const char **out);
+
+/* ---- responses ---- */
+
+/* Answers status with body (takes ownership; may be NULL for "{}") as JSON. */
+void server__reply_json(struct server_req *r, unsigned status, json_t *body);
+/* Answers status with text of content type ctype (copied). */
+void server__reply_text(struct server_req *r, unsigned status, const char *ctype, const char *text,
+			size_t len);
+/* Adds a response header line. */
+void server__add_header(struct server_req *r, const char *name, const char *value);
+
+/*
+ * The one exit for errors: {"error": {"code", "message", "field"}} with the
+ * status; field may be NULL; details (taken; may be NULL) joins the error
+ * object as "details".
+ */
+void server__error(struct server_req *r, unsigned status, const char *code, const char *field,
+		   json_t *details, const char *fmt, ...) FL_PRINTF(6, 7);
+/* The helpers per status. */
+void server__bad_request(struct server_req *r, const char *field, const char *fmt, ...) FL_PRINTF(3, 4);
+void server__unauthorized(struct server_req *r, const char *message);
+void server__forbidden(struct server_req *r, const char *message);
+void server__not_found(struct server_req *r, const char *what, const char *id);
+void server__conflict(struct server_req *r, json_t *current, const char *fmt, ...) FL_PRINTF(3, 4);
+void server__too_large(struct server_req *r, size_t limit);
+void server__unsupported_type(struct server_req *r, const char *got);
+void server__unprocessable(struct server_req *r, const char *field, json_t *details,
+			   const char *fmt, ...) FL_PRINTF(4, 5);
+void server__rate_limited(struct server_req *r, int retry_after_s);
+void server__unavailable(struct server_req *r, int retry_after_s, const char *message);
+void server__internal(struct server_req *r, const char *fmt, ...) FL_PRINTF(2, 3);
+/*
+ * Answers a store error: 404 ENOTFOUND (naming what and id), 409
+ * ECONFLICT/ECONSTRAINT/ELEASE, 503 busy or unreachable, else 500. Logs the
+ * store's message; the client sees no internals.
+ */
+void server__store_error(struct server_req *r, int rc, const char *what, const char *id);
+
+/* ---- request bodies ---- */
+
+/*
+ * Checks the body: valid UTF-8, nesting at most max_depth, JSON (an object
+ * when want_object). On failure answers 400 (invalid_utf8, too_deep,
+ * invalid_json with line and column) and returns NULL.
+ */
+json_t *server__parse_json(struct server_req *r, const char *body, size_t len, int max_depth,
+			   bool want_object);
+/* The byte offset of the first invalid UTF-8 sequence in s, or -1. */
+long server__utf8_invalid_at(const char *s, size_t len);
+/* The deepest nesting of arrays and objects in a JSON text (strings skipped). */
+int server__json_depth(const char *s, size_t len, int stop_at);
+/* Whether a Content-Type header names JSON (application/json or +json, any charset=utf-8). */
+bool server__is_json_type(const char *content_type);
+
+/* Body field helpers for handlers: on a wrong type they answer 422 naming the field. */
+int server__body_str(struct server_req *r, const char *key, bool required, size_t max_len,
+		     const char **out);
+int server__body_int(struct server_req *r, const char *key, int64_t min, int64_t max,
+		     int64_t *out, bool *present);
+int server__body_num(struct server_req *r, const char *key, double min, double max,
+		     double *out, bool *present);
+
+/* ---- dispatch ---- */
+
+/* Checks the bearer token, the route's role and the token's rate (answering 401, 403, 429). */
+void server__authorize(struct server_req *r);
+/* Checks a signed route's signature, parses a JSON body, runs the handler. */
+void server__dispatch(struct server_req *r);
+/* The acting principal for audit events: "agent:<token name>", "webhook", ... Caller frees. */
+char *server__actor(const struct server_req *r);
+/* Tells the process's workers and dispatcher that work is waiting. */
+void server__notify_job(struct server_req *r);
+void server__notify_outbox(struct server_req *r);
+
+/* ---- the resources' route tables (each ends with a NULL method) ---- */
+
+extern const struct server_route server__health_routes[];
+extern const struct server_route server__webhook_routes[];
+extern const struct server_route server__ticket_routes[];
+extern const struct server_route server__customer_routes[];
+extern const struct server_route server__kb_routes[];
+extern const struct server_route server__escalation_routes[];
+extern const struct server_route server__workflow_routes[];
+extern const struct server_route server__metrics_routes[];
+extern const struct server_route server__admin_routes[];
+
+/* Ticket helpers shared by the ticket and webhook routes. */
+/* Validates an incoming ticket and stores it with its triage job (group commit). */
+void server__ticket_intake(struct server_req *r, const json_t *incoming, const char *channel,
+			   unsigned ok_status);
+/* Suspends the connection and queues r->intake (server.c). */
+void server__intake_submit(struct server_req *r);
+/* Writes the answer of a finished intake (on the HTTP thread). */
+void server__intake_finish(struct server_req *r);
+/* Whether the request's principal may see ticket (integrations: their own). */
+bool server__may_see_ticket(const struct server_req *r, const json_t *ticket);
+
+#endif

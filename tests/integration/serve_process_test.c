@@ -1,0 +1,293 @@
+/*
+ * The service as an operator runs it: the real `frontline` binary, real
+ * HTTP, real signals. Tokens from `frontline token`; `serve --no-workers`
+ * accepting tickets that a separate `frontline worker` triages; SIGTERM
+ * ending each process with exit 0; tickets accepted just before a SIGTERM
+ * triaged after the restart (nothing accepted is lost); requests refused
+ * once the server has stopped.
+ *
+ * Usage: serve_process_test PATH/TO/frontline SOURCE_ROOT
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <curl/curl.h>
+
+#include "http_client.h"
+#include "notify/notify.h"
+#include "util/util.h"
+
+#define SECRET "whsec_process"
+
+static const char *frontline;
+static char *dir;
+static int failures;
+
+#define CHECK(cond, ...) \
+	do { \
+		if (cond) { \
+			printf("ok: "); \
+		} else { \
+			printf("FAIL: "); \
+			failures++; \
+		} \
+		printf(__VA_ARGS__); \
+		putchar('\n'); \
+		fflush(stdout); \
+	} while (0)
+
+struct proc {
+	pid_t pid;
+	FILE *out;     /* its stdout */
+	unsigned port;
+};
+
+/* Starts frontline with args; stdout is a pipe, stderr a log file in dir. */
+static struct proc spawn(const char *const *args, const char *log)
+{
+	struct proc p = { 0, NULL, 0 };
+	int fds[2];
+	char *logpath = fl_asprintf("%s/%s", dir, log);
+
+	if (pipe(fds))
+		abort();
+	p.pid = fork();
+	if (p.pid == 0) {
+		const char *argv[16];
+		int i = 0, fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fds[1], 1);
+		dup2(fd, 2);
+		close(fds[0]);
+		argv[i++] = frontline;
+		for (; *args && i < 15; args++)
+			argv[i++] = *args;
+		argv[i] = NULL;
+		execv(frontline, (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	p.out = fdopen(fds[0], "r");
+	free(logpath);
+	return p;
+}
+
+/* Reads the "is serving on http://127.0.0.1:PORT" line. */
+static unsigned read_port(struct proc *p)
+{
+	char line[512];
+
+	while (fgets(line, sizeof(line), p->out)) {
+		char *at = strstr(line, "http://127.0.0.1:");
+
+		if (strstr(line, "is serving on") && at)
+			return (unsigned)atoi(at + strlen("http://127.0.0.1:"));
+	}
+	return 0;
+}
+
+static int stop(struct proc *p, int sig)
+{
+	int status = -1;
+
+	kill(p->pid, sig);
+	waitpid(p->pid, &status, 0);
+	if (p->out)
+		fclose(p->out);
+	p->out = NULL;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int run(const char *const *args, char *out, size_t outlen)
+{
+	struct proc p = spawn(args, "cli.log");
+	size_t n = fread(out, 1, outlen - 1, p.out);
+	int status;
+
+	out[n] = '\0';
+	fclose(p.out);
+	waitpid(p.pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static long post_ticket(unsigned port, int i)
+{
+	char body[512], ts[24], sig[NOTIFY_SIGNATURE_LEN], h1[64], h2[96];
+	const char *hs[] = { h1, h2, NULL };
+	char *url = fl_asprintf("http://127.0.0.1:%u/webhooks/tickets", port);
+	struct http_req req = { "POST", url, NULL, NULL, body, 0, hs, 0 };
+	struct http_resp r;
+	long status;
+
+	snprintf(body, sizeof(body), "{\"id\":\"proc_%03d\",\"customer_id\":\"cust_00%d\",\"subject\":\"%s\","
+		 "\"content\":\"%s\"}", i, 1 + i % 3, i % 2 ? "Cannot log in" : "Charged twice this month",
+		 i % 2 ? "The password reset email never arrives and I need access for work."
+		       : "My card was charged twice for the same invoice, please refund one.");
+	snprintf(ts, sizeof(ts), "%lld", (long long)(fl_wall_us() / 1000000));
+	notify_sign(SECRET, ts, body, strlen(body), sig);
+	snprintf(h1, sizeof(h1), "X-Frontline-Timestamp: %s", ts);
+	snprintf(h2, sizeof(h2), "X-Frontline-Signature: %s", sig);
+	http_do(&req, &r);
+	status = r.status;
+	http_resp_release(&r);
+	free(url);
+	return status;
+}
+
+/* Tickets still waiting for triage (status new), or -1 when the API fails. */
+static long untriaged(unsigned port, const char *token)
+{
+	char *url = fl_asprintf("http://127.0.0.1:%u/api/v1/tickets?status=new&limit=500", port);
+	struct http_req req = { "GET", url, token, NULL, NULL, 0, NULL, 0 };
+	struct http_resp r;
+	long n = -1;
+
+	http_do(&req, &r);
+	if (r.status == 200)
+		n = (long)json_array_size(json_object_get(r.json, "tickets"));
+	http_resp_release(&r);
+	free(url);
+	return n;
+}
+
+static long total(unsigned port, const char *token)
+{
+	char *url = fl_asprintf("http://127.0.0.1:%u/api/v1/tickets?limit=500", port);
+	struct http_req req = { "GET", url, token, NULL, NULL, 0, NULL, 0 };
+	struct http_resp r;
+	long n = -1;
+
+	http_do(&req, &r);
+	if (r.status == 200)
+		n = (long)json_array_size(json_object_get(r.json, "tickets"));
+	http_resp_release(&r);
+	free(url);
+	return n;
+}
+
+/* Triage happens in other processes: poll, with a deadline. */
+static bool wait_triaged(unsigned port, const char *token, int seconds)
+{
+	int64_t deadline = fl_mono_us() + (int64_t)seconds * 1000000;
+
+	while (fl_mono_us() < deadline) {
+		if (untriaged(port, token) == 0)
+			return true;
+		fl_sleep_us(50000);
+	}
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	char tmpl[] = "/tmp/fl-serve-XXXXXX", out[4096], token[128] = "", *p;
+	const char *create[] = { "token", "create", "--role", "admin", "--name", "ops", NULL };
+	const char *list[] = { "token", "list", NULL };
+	const char *serve_nw[] = { "serve", "--no-workers", NULL };
+	const char *serve[] = { "serve", "--workers", "2", NULL };
+	const char *worker[] = { "worker", "--workers", "2", NULL };
+	struct proc s, w;
+	int i, rc, ok;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s FRONTLINE SOURCE_ROOT\n", argv[0]);
+		return 2;
+	}
+	frontline = argv[1];
+	if (!mkdtemp(tmpl))
+		return 1;
+	dir = tmpl;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	p = fl_asprintf("sqlite://%s/frontline.db", dir);
+	setenv("FRONTLINE_DATABASE_URL", p, 1);
+	free(p);
+	p = fl_asprintf("%s/data/models", argv[2]);
+	setenv("FRONTLINE_MODELS_DIR", p, 1);
+	free(p);
+	p = fl_asprintf("%s/data/kb", argv[2]);
+	setenv("FRONTLINE_KB_DIR", p, 1);
+	free(p);
+	setenv("FRONTLINE_LISTEN", "127.0.0.1:0", 1);
+	setenv("FRONTLINE_WEBHOOK_SECRET", SECRET, 1);
+	setenv("FRONTLINE_SHUTDOWN_GRACE", "20", 1);
+	setenv("FRONTLINE_HTTP_THREADS", "2", 1);
+	setenv("FRONTLINE_RATE_LIMIT", "0", 1);
+	unsetenv("API_KEY");
+	unsetenv("ANTHROPIC_API_KEY");
+	unsetenv("ANTHROPIC_AUTH_TOKEN");
+	unsetenv("ANTHROPIC_BASE_URL");
+	if (chdir(dir))
+		return 1;
+
+	/* tokens: shown once on stdout, listed without their secret */
+	rc = run(create, out, sizeof(out));
+	CHECK(rc == 0 && fl_str_has_prefix(out, "flt_"), "token create prints the token (exit %d)", rc);
+	sscanf(out, "%127s", token);
+	rc = run(list, out, sizeof(out));
+	CHECK(rc == 0 && strstr(out, "ops") && !strstr(out, token), "token list shows no secret");
+
+	/* HTTP only: tickets are accepted and wait */
+	s = spawn(serve_nw, "serve.log");
+	s.port = read_port(&s);
+	CHECK(s.port > 0, "serve --no-workers listens (port %u)", s.port);
+	for (i = 0, ok = 0; i < 20; i++)
+		ok += post_ticket(s.port, i) == 202;
+	CHECK(ok == 20, "20 tickets accepted (%d)", ok);
+	CHECK(untriaged(s.port, token) == 20, "without workers they wait for triage");
+
+	/* a separate worker process triages them */
+	w = spawn(worker, "worker.log");
+	CHECK(wait_triaged(s.port, token, 120), "frontline worker triaged them");
+	rc = stop(&w, SIGTERM);
+	CHECK(rc == 0, "worker exits 0 on SIGTERM (%d)", rc);
+
+	/* accepted right before SIGTERM, without workers to triage them yet */
+	for (i = 20, ok = 0; i < 40; i++)
+		ok += post_ticket(s.port, i) == 202;
+	CHECK(ok == 20, "20 more accepted (%d)", ok);
+	rc = stop(&s, SIGTERM);
+	CHECK(rc == 0, "serve exits 0 on SIGTERM (%d)", rc);
+	CHECK(post_ticket(s.port, 99) == 0, "a stopped server refuses connections");
+
+	/* after a restart with workers, nothing accepted was lost */
+	s = spawn(serve, "serve.log");
+	s.port = read_port(&s);
+	CHECK(s.port > 0, "serve restarts (port %u)", s.port);
+	CHECK(wait_triaged(s.port, token, 120), "the tickets accepted before the stop are triaged");
+	CHECK(total(s.port, token) == 40, "all 40 tickets are there (%ld)", total(s.port, token));
+	/* SIGTERM with work in flight: exit 0, and the rest after another restart */
+	for (i = 40, ok = 0; i < 70; i++)
+		ok += post_ticket(s.port, i) == 202;
+	rc = stop(&s, SIGTERM);
+	CHECK(rc == 0, "serve exits 0 on SIGTERM with jobs in flight (%d)", rc);
+	s = spawn(serve, "serve.log");
+	s.port = read_port(&s);
+	CHECK(wait_triaged(s.port, token, 120) && total(s.port, token) == 40 + ok,
+	      "after another restart all %d are triaged", 40 + ok);
+	rc = stop(&s, SIGINT);
+	CHECK(rc == 0, "serve exits 0 on SIGINT (%d)", rc);
+
+	if (failures) {
+		char *cmd = fl_asprintf("tail -n 30 %s/serve.log %s/worker.log", dir, dir);
+
+		if (system(cmd) < 0)
+			perror("system");
+		free(cmd);
+	} else {
+		char *cmd = fl_asprintf("rm -rf %s", dir);
+
+		if (system(cmd) < 0)
+			perror("system");
+		free(cmd);
+	}
+	curl_global_cleanup();
+	printf("%s\n", failures ? "FAILED" : "all passed");
+	return failures ? 1 : 0;
+}
