@@ -205,7 +205,7 @@ int server_workers_stop(struct server_workers *w, int64_t grace_ms);
 void server_workers_stats(struct server_workers *w, uint64_t *done, uint64_t *failed);
 /* Waits until done + failed reaches n or timeout_ms passed; true when it did. */
 bool server_workers_wait(struct server_workers *w, uint64_t n, int64_t timeout_ms);
-/* Stops (without grace) and frees. NULL is fine. */
+/* Stops (with FRONTLINE_SHUTDOWN_GRACE unless stopped already) and frees. NULL is fine. */
 void server_workers_free(struct server_workers *w);
 
 #endif

@@ -436,7 +436,8 @@ void server_workers_free(struct server_workers *w)
 
 	if (!w)
 		return;
-	server_workers_stop(w, 0);
+	/* a no-op after server_workers_stop; otherwise the usual grace */
+	server_workers_stop(w, fl_config_int("FRONTLINE_SHUTDOWN_GRACE", 30) * 1000);
 	if (w->abandoned) {
 		/* threads still run on these connections; the process is exiting */
 		fl_log(FL_LOG_WARN, "workers: leaving unfinished threads to the process exit");
