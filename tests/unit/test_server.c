@@ -1128,7 +1128,7 @@ static void test_configuration_doc_lists_every_key(void **state)
 		char *row = fl_asprintf("| `%s` |", k->name);
 
 		if (!strstr(doc.buf, row))
-			fail_msg("configuration key %s is missing from docs/CONFIGURATION.md", k->name);
+			fail_msg("configuration key %s is missing from docs/CONFIGURATION.md (run scripts/config-doc)", k->name);
 		free(row);
 	}
 	fl_buf_release(&doc);
