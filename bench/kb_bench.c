@@ -8,12 +8,17 @@
  * "short" (5 words taken from one article's title and body, like a customer's
  * question) and "ticket" (a subject plus about 500 characters, which is what
  * the knowledge_base_search node sends). Each search asks for 5 articles, as
- * the node does. Prints a Markdown section for docs/BENCHMARKS.md.
+ * the node does. For scale, the same queries also run as plain FTS5 bm25
+ * (unicode61 tokenizer, the query's words OR-ed: the baseline of `frontline
+ * eval kb`) on a table of the same articles. Prints a Markdown section for
+ * docs/BENCHMARKS.md.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sqlite3.h>
 
 #include "kb/kb.h"
 #include "util/util.h"
@@ -161,7 +166,74 @@ static struct lat run_queries(struct kb *kb, char **queries, size_t n)
 	return l;
 }
 
-static void bench_size(const struct vocab *v, size_t narticles, size_t nshort, size_t nticket)
+/* Plain FTS5 bm25 over the same articles, for comparison. */
+struct plain {
+	sqlite3 *db;
+	sqlite3_stmt *ins, *q;
+};
+
+static void plain_open(struct plain *p)
+{
+	if (sqlite3_open(":memory:", &p->db) ||
+	    sqlite3_exec(p->db, "CREATE VIRTUAL TABLE t USING fts5(title, content)", NULL, NULL, NULL) ||
+	    sqlite3_prepare_v2(p->db, "INSERT INTO t(title, content) VALUES(?1, ?2)", -1, &p->ins, NULL) ||
+	    sqlite3_prepare_v2(p->db, "SELECT rowid FROM t WHERE t MATCH ?1 ORDER BY bm25(t) LIMIT 5", -1,
+			       &p->q, NULL))
+		fl_die("plain fts5: %s", sqlite3_errmsg(p->db));
+}
+
+static void plain_add(struct plain *p, const json_t *a)
+{
+	sqlite3_bind_text(p->ins, 1, fl_json_str(a, "title", ""), -1, SQLITE_STATIC);
+	sqlite3_bind_text(p->ins, 2, fl_json_str(a, "content", ""), -1, SQLITE_STATIC);
+	if (sqlite3_step(p->ins) != SQLITE_DONE)
+		fl_die("plain fts5 insert: %s", sqlite3_errmsg(p->db));
+	sqlite3_reset(p->ins);
+}
+
+static struct lat plain_queries(struct plain *p, char **queries, size_t n)
+{
+	int64_t *t = fl_calloc(n, sizeof(*t)), sum = 0;
+	struct lat l;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct fl_buf m = FL_BUF_INIT;
+		const char *w = queries[i];
+		int64_t t0;
+
+		while (*w) { /* the words, quoted and OR-ed */
+			size_t k = strcspn(w, " ");
+
+			fl_buf_addf(&m, "%s\"%.*s\"", m.len ? " OR " : "", (int)k, w);
+			w += k + (w[k] == ' ');
+		}
+		t0 = fl_mono_us();
+		sqlite3_bind_text(p->q, 1, m.buf, -1, SQLITE_STATIC);
+		while (sqlite3_step(p->q) == SQLITE_ROW)
+			;
+		sqlite3_reset(p->q);
+		t[i] = fl_mono_us() - t0;
+		sum += t[i];
+		fl_buf_release(&m);
+	}
+	qsort(t, n, sizeof(*t), cmp_i64);
+	l.p50 = (double)t[n / 2] / 1000.0;
+	l.p99 = (double)t[(n * 99) / 100] / 1000.0;
+	l.mean = (double)sum / (double)n / 1000.0;
+	free(t);
+	return l;
+}
+
+static void plain_close(struct plain *p)
+{
+	sqlite3_finalize(p->ins);
+	sqlite3_finalize(p->q);
+	sqlite3_close(p->db);
+}
+
+static void bench_size(const struct vocab *v, size_t narticles, size_t nshort, size_t nticket,
+		       const struct kb_params *params)
 {
 	struct rng r = { 42 + narticles };
 	struct kb *kb = NULL;
@@ -169,11 +241,14 @@ static void bench_size(const struct vocab *v, size_t narticles, size_t nshort, s
 	char **shortq = fl_calloc(nshort, sizeof(char *)), **ticketq = fl_calloc(nticket, sizeof(char *));
 	char *err = NULL;
 	int64_t t0, build_us;
-	struct lat ls, lt;
+	struct lat ls, lt, ps, pt;
+	struct plain plain;
 	size_t i;
 
 	if (kb_open(NULL, &kb, &err) != KB_OK)
 		fl_die("kb_open: %s", err);
+	kb_set_params(kb, params);
+	plain_open(&plain);
 	t0 = fl_mono_us();
 	for (i = 0; i < narticles; i++) {
 		json_t *a = make_article(v, &r, i);
@@ -188,6 +263,15 @@ static void bench_size(const struct vocab *v, size_t narticles, size_t nshort, s
 		}
 	}
 	build_us = fl_mono_us() - t0;
+	r.s = 42 + narticles; /* the same articles again, for plain FTS5 */
+	sqlite3_exec(plain.db, "BEGIN", NULL, NULL, NULL);
+	for (i = 0; i < narticles; i++) {
+		json_t *a = make_article(v, &r, i);
+
+		plain_add(&plain, a);
+		json_decref(a);
+	}
+	sqlite3_exec(plain.db, "COMMIT", NULL, NULL, NULL);
 	for (i = 0; i < nshort; i++) {
 		struct fl_buf q = FL_BUF_INIT;
 
@@ -207,11 +291,26 @@ static void bench_size(const struct vocab *v, size_t narticles, size_t nshort, s
 	run_queries(kb, shortq, nshort / 10 + 1); /* warm up */
 	ls = run_queries(kb, shortq, nshort);
 	lt = run_queries(kb, ticketq, nticket);
-	printf("| %zu | %.1f s (%.0f articles/s) | short (5 words) | %.2f ms | %.2f ms | %.2f ms |\n",
+	ps = plain_queries(&plain, shortq, nshort);
+	pt = plain_queries(&plain, ticketq, nticket);
+	printf("| %zu | %.1f s (%.0f/s) | short (5 words) | %.2f ms | %.2f ms | %.2f ms | %.2f / %.2f ms |\n",
 	       narticles, (double)build_us / 1e6, (double)narticles / ((double)build_us / 1e6), ls.p50,
-	       ls.p99, ls.mean);
-	printf("| %zu | | ticket (~500 chars) | %.2f ms | %.2f ms | %.2f ms |\n", narticles, lt.p50, lt.p99,
-	       lt.mean);
+	       ls.p99, ls.mean, ps.p50, ps.p99);
+	printf("| %zu | | ticket (~500 chars) | %.2f ms | %.2f ms | %.2f ms | %.2f / %.2f ms |\n", narticles,
+	       lt.p50, lt.p99, lt.mean, pt.p50, pt.p99);
+	if (params->prune_above > 0 && (double)narticles >= params->prune_above) {
+		/* the same index and queries, every matching article scored */
+		struct kb_params all = *params;
+
+		all.prune_above = 0;
+		kb_set_params(kb, &all);
+		ls = run_queries(kb, shortq, nshort);
+		lt = run_queries(kb, ticketq, nticket);
+		printf("| %zu, pruning off | | short (5 words) | %.2f ms | %.2f ms | %.2f ms | |\n", narticles,
+		       ls.p50, ls.p99, ls.mean);
+		printf("| %zu, pruning off | | ticket (~500 chars) | %.2f ms | %.2f ms | %.2f ms | |\n", narticles,
+		       lt.p50, lt.p99, lt.mean);
+	}
 	fflush(stdout);
 	for (i = 0; i < nshort; i++)
 		free(shortq[i]);
@@ -222,6 +321,7 @@ static void bench_size(const struct vocab *v, size_t narticles, size_t nshort, s
 	json_decref(batch);
 	json_decref(sample);
 	kb_close(kb);
+	plain_close(&plain);
 }
 
 int main(int argc, char **argv)
@@ -229,14 +329,27 @@ int main(int argc, char **argv)
 	struct vocab *v = fl_calloc(1, sizeof(*v));
 	struct rng r = { 7 };
 	size_t big = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 100000;
+	struct kb_params params;
+	char *err = NULL;
+
+	/* kb_bench [ARTICLES [NAME=VALUE ...]]: another size, other ranking parameters */
+	kb_params_default(&params);
+	for (int i = 2; i < argc; i++)
+		if (kb_params_set(&params, argv[i], &err) != KB_OK)
+			fl_die("%s", err);
 
 	vocab_init(v, &r);
 	printf("### Knowledge-base search (`bench/kb_bench`)\n\n");
 	printf("Synthetic articles (Zipf-distributed words from a 20,000-word vocabulary; titles of 4-9\n"
-	       "words, bodies of 80-200, three tags), in-memory index, one thread, 5 results per search.\n\n");
-	printf("| articles | index build | queries | p50 | p99 | mean |\n|---|---|---|---|---|---|\n");
-	bench_size(v, 1000, 2000, 500);
-	bench_size(v, big, 1000, 300);
+	       "words, bodies of 80-200, three tags), in-memory index, one thread, 5 results per search.\n"
+	       "From %.0f articles on, only articles sharing a word found in at most %.0f%% of the\n"
+	       "articles with the query are scored (kb_params.prune_above, prune_df); the \"pruning off\"\n"
+	       "rows score every match. Plain FTS5 bm25 runs the same queries on the same articles.\n\n",
+	       params.prune_above, 100 * params.prune_df);
+	printf("| articles | index build | queries | p50 | p99 | mean | plain FTS5 bm25 p50 / p99 |\n"
+	       "|---|---|---|---:|---:|---:|---:|\n");
+	bench_size(v, 1000, 2000, 500, &params);
+	bench_size(v, big, 500, 120, &params);
 	for (size_t i = 0; i < VOCAB; i++)
 		free(v->words[i]);
 	free(v);

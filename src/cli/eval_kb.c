@@ -14,8 +14,8 @@
 #include "util/util.h"
 
 static const char *const eval_kb_usage[] = {
-	"frontline eval kb --articles FILE|DIR --queries FILE [--baseline] [--split dev|test|all]",
-	"                  [--params NAME=VALUE,...] [--per-query] [--json]",
+	"frontline eval kb --articles FILE|DIR --queries FILE [--baseline] [--split dev|test|all] "
+	"[--params LIST] [--per-query] [--json]",
 	NULL,
 };
 

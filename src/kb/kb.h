@@ -19,6 +19,10 @@
  *   4. multiply by two coverage boosts: how much of the article's title the
  *      query covers, and how much of the query's weight the title matches.
  *
+ * On a large index (kb_params.prune_above articles), articles that share only
+ * common words with the query (each in more than prune_df of the articles)
+ * are not scored, when the query has rarer words too.
+ *
  * docs/QUALITY.md measures each step against plain FTS5 bm25 on StackFAQ.
  *
  * relevance_score: score / ideal, clamped to 0..1. ideal is the score that
@@ -129,6 +133,14 @@ struct kb_params {
 	double query_coverage;           /* boost for the share of the query the title matches */
 	bool stop_words;                 /* drop question and stop words from queries */
 	bool synonyms;                   /* expand with the synonym table */
+	/*
+	 * Speed on large indexes: from prune_above articles on, when a query
+	 * has phrases in at most prune_df of the articles (selective ones) and
+	 * others, only articles with a selective phrase are scored (the others
+	 * still count in their scores). 0 turns it off.
+	 */
+	double prune_above;
+	double prune_df;
 };
 
 /* The defaults. */

@@ -113,6 +113,7 @@ struct kb_conn {
 	struct kb_dfcache df;
 	sqlite3_stmt *rank_st;     /* kept prepared: the search's two statements */
 	sqlite3_stmt *get_st;
+	sqlite3_stmt *df_st;
 	bool busy;
 };
 
@@ -160,6 +161,9 @@ struct kb_qplan {
 	size_t ngroups;
 	struct kb_termset qterms;   /* stemmed non-stop terms of every phrase */
 	char *match;                /* the FTS5 MATCH expression; NULL: nothing to search */
+	/* FTS5 phrase i stands for plan phrase fts_map[i]; count its instances when fts_count[i] */
+	size_t *fts_map, *first_fts, nfts;
+	bool *fts_count;
 	struct kb_params params;
 	const struct kb_words *words;
 	/* the handle's length table, read-locked by kb_search for the plan's lifetime */
@@ -191,6 +195,12 @@ struct kb_qplan {
 int kb__qplan_build(struct kb_qplan *plan, struct kb_tok *tok, const struct kb_words *words,
 		    const struct kb_params *params, const char *query);
 void kb__qplan_release(struct kb_qplan *plan);
+/*
+ * (Re)builds the MATCH expression. selective (NULL, or one flag per phrase):
+ * when some but not all phrases are flagged, only articles with a flagged
+ * phrase are candidates, the other phrases still count in their scores.
+ */
+void kb__qplan_match(struct kb_qplan *plan, const bool *selective);
 /* The kb_rank FTS5 auxiliary function: kb_rank(kb_fts, plan pointer). */
 void kb__rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx, int nval,
 		 sqlite3_value **val);

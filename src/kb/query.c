@@ -8,7 +8,8 @@
  * "sign in" and "more than one" are found) adds the forms it expands to as
  * phrases of the same concept, with the synonym weight. The MATCH expression
  * is the OR of all phrases, each quoted so that FTS5's query syntax never
- * applies to customer text.
+ * applies to customer text; on a large index it becomes (selective phrases)
+ * AND (all phrases), see kb__qplan_match.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -234,22 +235,72 @@ static void build_qterms(struct kb_qplan *p)
 	p->qterms.n = j;
 }
 
-static void build_match(struct kb_qplan *p)
+static void add_quoted(struct fl_buf *b, const char *surface)
 {
-	struct fl_buf b = FL_BUF_INIT;
-	size_t i;
 	const char *c;
 
+	fl_buf_addch(b, '"');
+	for (c = surface; *c; c++) {
+		if (*c == '"')
+			fl_buf_addch(b, '"');
+		fl_buf_addch(b, *c);
+	}
+	fl_buf_addch(b, '"');
+}
+
+/* Appends phrase i to the MATCH text and the FTS5-phrase map. */
+static void map_phrase(struct kb_qplan *p, struct fl_buf *b, size_t i, bool count, bool first_in_group)
+{
+	if (!first_in_group)
+		fl_buf_adds(b, " OR ");
+	add_quoted(b, p->ph[i].surface);
+	if (p->first_fts[i] == SIZE_MAX)
+		p->first_fts[i] = p->nfts;
+	p->fts_map[p->nfts] = i;
+	p->fts_count[p->nfts++] = count;
+}
+
+void kb__qplan_match(struct kb_qplan *p, const bool *selective)
+{
+	struct fl_buf b = FL_BUF_INIT;
+	size_t i, nsel = 0;
+	bool first = true;
+
+	free(p->match);
+	free(p->fts_map);
+	free(p->fts_count);
+	free(p->first_fts);
+	p->fts_map = fl_calloc(2 * p->nph + 1, sizeof(*p->fts_map));
+	p->fts_count = fl_calloc(2 * p->nph + 1, sizeof(*p->fts_count));
+	p->first_fts = fl_calloc(p->nph + 1, sizeof(*p->first_fts));
+	p->nfts = 0;
 	for (i = 0; i < p->nph; i++) {
-		if (i)
-			fl_buf_adds(&b, " OR ");
-		fl_buf_addch(&b, '"');
-		for (c = p->ph[i].surface; *c; c++) {
-			if (*c == '"')
-				fl_buf_addch(&b, '"');
-			fl_buf_addch(&b, *c);
+		p->first_fts[i] = SIZE_MAX;
+		nsel += selective && selective[i];
+	}
+	if (nsel && nsel < p->nph) {
+		/*
+		 * (selective phrases) AND (every phrase): the candidates are the
+		 * articles with a selective phrase, and FTS5 still reports where
+		 * the common phrases occur in them. The selective phrases' second
+		 * copies are not counted twice.
+		 */
+		fl_buf_addch(&b, '(');
+		for (i = 0; i < p->nph; i++)
+			if (selective[i]) {
+				map_phrase(p, &b, i, true, first);
+				first = false;
+			}
+		fl_buf_adds(&b, ") AND (");
+		first = true;
+		for (i = 0; i < p->nph; i++) {
+			map_phrase(p, &b, i, !selective[i], first);
+			first = false;
 		}
-		fl_buf_addch(&b, '"');
+		fl_buf_addch(&b, ')');
+	} else {
+		for (i = 0; i < p->nph; i++)
+			map_phrase(p, &b, i, true, i == 0);
 	}
 	p->match = fl_buf_detach(&b, NULL);
 }
@@ -326,7 +377,7 @@ out:
 	if (!p->nph)
 		return KB_OK;
 	build_qterms(p);
-	build_match(p);
+	kb__qplan_match(p, NULL);
 	return KB_OK;
 }
 
@@ -341,6 +392,9 @@ void kb__qplan_release(struct kb_qplan *p)
 	free(p->ph);
 	kb__termset_release(&p->qterms);
 	free(p->match);
+	free(p->fts_map);
+	free(p->fts_count);
+	free(p->first_fts);
 	free(p->gidf);
 	free(p->scratch);
 	free(p->top);

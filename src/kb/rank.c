@@ -81,7 +81,7 @@ static int plan_stats(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_q
 	size_t i;
 	int rc, f;
 
-	if ((size_t)api->xPhraseCount(fts) != p->nph || api->xColumnCount(fts) != NFIELDS)
+	if ((size_t)api->xPhraseCount(fts) != p->nfts || api->xColumnCount(fts) != NFIELDS)
 		return SQLITE_ERROR;
 	rc = api->xRowCount(fts, &nrow);
 	if (rc)
@@ -98,7 +98,7 @@ static int plan_stats(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_q
 		double df = 0;
 
 		if (!p->dfc || !kb__dfcache_get(p->dfc, p->ph[i].key, &df)) {
-			rc = api->xQueryPhrase(fts, (int)i, &df, count_row);
+			rc = api->xQueryPhrase(fts, (int)p->first_fts[i], &df, count_row);
 			if (rc)
 				return rc;
 			if (p->dfc)
@@ -220,8 +220,9 @@ static int score_row(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_qp
 		rc = api->xInst(fts, i, &ph, &col, &off);
 		if (rc)
 			return rc;
-		if (ph < 0 || (size_t)ph >= p->nph || col < 0 || col >= NFIELDS)
+		if (ph < 0 || (size_t)ph >= p->nfts || !p->fts_count[ph] || col < 0 || col >= NFIELDS)
 			continue;
+		ph = (int)p->fts_map[ph];
 		tf[(size_t)ph * NFIELDS + (size_t)col] += 1;
 		if (col != F_TITLE)
 			continue;

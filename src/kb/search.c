@@ -31,6 +31,8 @@ void kb_params_default(struct kb_params *p)
 	p->query_coverage = 1.0;
 	p->stop_words = true;
 	p->synonyms = true;
+	p->prune_above = 5000;
+	p->prune_df = 0.1;
 }
 
 enum param_type { P_DOUBLE, P_BOOL };
@@ -52,6 +54,8 @@ static const struct {
 	{ "query_coverage", offsetof(struct kb_params, query_coverage), P_DOUBLE },
 	{ "stop_words", offsetof(struct kb_params, stop_words), P_BOOL },
 	{ "synonyms", offsetof(struct kb_params, synonyms), P_BOOL },
+	{ "prune_above", offsetof(struct kb_params, prune_above), P_DOUBLE },
+	{ "prune_df", offsetof(struct kb_params, prune_df), P_DOUBLE },
 };
 
 int kb_params_set(struct kb_params *p, const char *assignment, char **err)
@@ -139,6 +143,60 @@ static int prepare_once(sqlite3 *db, sqlite3_stmt **st, const char *sql)
 	if (*st)
 		return SQLITE_OK;
 	return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+}
+
+/* A phrase's document frequency: the connection's cache, or FTS5 (then cached). */
+static int phrase_df(struct kb_conn *c, const struct kb_phrase *ph, double *df)
+{
+	struct fl_buf m = FL_BUF_INIT;
+	int rc;
+
+	if (kb__dfcache_get(&c->df, ph->key, df))
+		return SQLITE_OK;
+	rc = prepare_once(c->db, &c->df_st, "SELECT count(*) FROM kb_fts WHERE kb_fts MATCH ?1");
+	if (rc)
+		return rc;
+	fl_buf_addch(&m, '"');
+	for (const char *s = ph->surface; *s; s++) {
+		if (*s == '"')
+			fl_buf_addch(&m, '"');
+		fl_buf_addch(&m, *s);
+	}
+	fl_buf_addch(&m, '"');
+	sqlite3_bind_text(c->df_st, 1, m.buf, -1, SQLITE_STATIC);
+	rc = sqlite3_step(c->df_st);
+	if (rc == SQLITE_ROW) {
+		*df = (double)sqlite3_column_int64(c->df_st, 0);
+		kb__dfcache_put(&c->df, ph->key, *df);
+		rc = SQLITE_OK;
+	}
+	sqlite3_reset(c->df_st);
+	sqlite3_clear_bindings(c->df_st);
+	fl_buf_release(&m);
+	return rc;
+}
+
+/* On a large index, restricts the candidates to articles with a selective phrase (kb_params.prune_*). */
+static int select_phrases(struct kb_conn *c, struct kb_qplan *plan, size_t narticles)
+{
+	bool *sel;
+	size_t i;
+	int rc = SQLITE_OK;
+
+	if (plan->params.prune_above <= 0 || (double)narticles < plan->params.prune_above)
+		return SQLITE_OK;
+	sel = fl_calloc(plan->nph, sizeof(*sel));
+	for (i = 0; i < plan->nph && rc == SQLITE_OK; i++) {
+		double df = 0;
+
+		rc = phrase_df(c, &plan->ph[i], &df);
+		/* a phrase in no article selects nothing */
+		sel[i] = df > 0 && df <= plan->params.prune_df * (double)narticles;
+	}
+	if (rc == SQLITE_OK)
+		kb__qplan_match(plan, sel);
+	free(sel);
+	return rc;
 }
 
 static int run_plan(struct kb_conn *c, struct kb_qplan *plan, int limit, json_t *articles)
@@ -238,7 +296,9 @@ int kb_search(struct kb *kb, const char *query, int limit, json_t **out)
 		kb__dfcache_reset(&c->df, atomic_load(&kb->gen));
 	kb__qplan_build(&plan, c->tok, &kb->words, &params, query);
 	articles = json_array();
-	if (plan.match) {
+	if (plan.match)
+		rc = kb__sql_err(c->db, select_phrases(c, &plan, kb_count(kb)));
+	if (plan.match && rc == KB_OK) {
 		pthread_rwlock_rdlock(&kb->info_lock);
 		plan.info = kb->info;
 		plan.ninfo = kb->ninfo;

@@ -463,6 +463,39 @@ static void test_kb_search_expands_synonyms_and_abbreviations(void **state)
 	free(ids);
 }
 
+/* On a large index only articles with a selective word are scored; their scores do not change. */
+static void test_kb_search_pruning_keeps_scores(void **state)
+{
+	struct fixture *f = *state;
+	struct kb_params p;
+	json_t *full = NULL, *pruned = NULL;
+	char id[16];
+
+	for (int i = 0; i < 10; i++) {
+		snprintf(id, sizeof(id), "acc%d", i);
+		add(f->kb, id, "Account settings", "Your account and its settings", NULL);
+	}
+	add(f->kb, "target", "Change your avatar", "Upload a new avatar in your account settings", NULL);
+	assert_int_equal(kb_search(f->kb, "account avatar", 20, &full), KB_OK);
+	kb_params_default(&p);
+	p.prune_above = 1;
+	p.prune_df = 0.2;
+	kb_set_params(f->kb, &p);
+	assert_int_equal(kb_search(f->kb, "account avatar", 20, &pruned), KB_OK);
+	assert_int_equal(json_array_size(json_object_get(full, "articles")), 11);
+	assert_int_equal(json_array_size(json_object_get(pruned, "articles")), 1);
+	assert_string_equal(fl_json_str(json_array_get(json_object_get(pruned, "articles"), 0), "id", ""), "target");
+	assert_string_equal(fl_json_str(json_array_get(json_object_get(full, "articles"), 0), "id", ""), "target");
+	assert_true(fl_json_num(json_array_get(json_object_get(pruned, "articles"), 0), "score", 0) ==
+		    fl_json_num(json_array_get(json_object_get(full, "articles"), 0), "score", -1));
+	json_decref(full);
+	json_decref(pruned);
+	/* only common words: every match is scored */
+	assert_int_equal(kb_search(f->kb, "account settings", 20, &pruned), KB_OK);
+	assert_int_equal(json_array_size(json_object_get(pruned, "articles")), 11);
+	json_decref(pruned);
+}
+
 static void test_kb_params_set_parses_and_refuses(void **state)
 {
 	struct kb_params p;
@@ -737,6 +770,7 @@ int main(void)
 		T(test_kb_search_survives_fts5_syntax_in_queries),
 		T(test_kb_search_field_weights_title_over_tags_over_body),
 		T(test_kb_search_expands_synonyms_and_abbreviations),
+		T(test_kb_search_pruning_keeps_scores),
 		T(test_kb_params_set_parses_and_refuses),
 		T(test_kb_search_from_several_threads_while_writing),
 		T(test_kb_file_index_keeps_articles),
