@@ -188,7 +188,7 @@ void llm__boundary_token(char out[33])
 
 void llm__data_block(struct fl_buf *b, const json_t *data, const char *token)
 {
-	char *json = json_dumps(data, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	char *json = json_dumps(data, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	const char *p;
 
 	fl_buf_addf(b, "<<<DATA-%s>>>\n", token);
