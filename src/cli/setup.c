@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "kb/kb.h"
+#include "llm/llm.h"
 #include "store/store.h"
 #include "support/support.h"
 #include "util/util.h"
@@ -50,10 +51,18 @@ int cli_triage_open(struct cli_triage *t, const char *workflow, bool with_store)
 		free(err);
 		err = NULL;
 	}
+	/* An LLM when one is configured; the built-in analyzer otherwise, or when it is misconfigured. */
+	rc = llm_client_from_config(&t->llm, &err);
+	if (rc != LLM_OK && rc != LLM_ENOTCONFIGURED)
+		fl_log(FL_LOG_WARN, "llm disabled, using the built-in analyzer: %s (see 'frontline llm check')",
+		       err);
+	free(err);
+	err = NULL;
 	t->workflow = w->build();
 	t->start = w->start;
 	t->ctx.analyzer = t->analyzer;
 	t->ctx.kb = t->kb;
+	t->ctx.llm = t->llm;
 	t->ctx.store = t->store;
 	return EX_OK;
 fail:
@@ -65,6 +74,7 @@ fail:
 void cli_triage_close(struct cli_triage *t)
 {
 	flow_node_free(t->workflow);
+	llm_client_free(t->llm);
 	kb_close(t->kb);
 	support_analyzer_free(t->analyzer);
 	store_close(t->store);

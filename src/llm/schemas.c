@@ -39,12 +39,13 @@ static const char triage_schema[] =
 	"   \"items\": {\"type\": \"string\", \"minLength\": 1, \"maxLength\": 40}},"
 	"  \"priority_signals\": {\"type\": \"object\", \"additionalProperties\": false,"
 	"   \"required\": [\"suggested_priority\", \"escalation_risk\", \"human_requested\","
-	"    \"legal_or_security\", \"outage\", \"users_affected\"],"
+	"    \"legal_threat\", \"security_incident\", \"outage\", \"users_affected\"],"
 	"   \"properties\": {"
 	"    \"suggested_priority\": {\"type\": \"string\", \"enum\": [\"low\", \"medium\", \"high\", \"urgent\"]},"
 	"    \"escalation_risk\": {\"type\": \"string\", \"enum\": [\"low\", \"medium\", \"high\"]},"
 	"    \"human_requested\": {\"type\": \"boolean\"},"
-	"    \"legal_or_security\": {\"type\": \"boolean\"},"
+	"    \"legal_threat\": {\"type\": \"boolean\"},"
+	"    \"security_incident\": {\"type\": \"boolean\"},"
 	"    \"outage\": {\"type\": \"boolean\"},"
 	"    \"users_affected\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 100000000}}}}}";
 
@@ -107,8 +108,8 @@ static const struct {
 		"secondary category or null; up to 10 keywords taken from the ticket.\n"
 		"- priority_signals: the priority you would suggest (low, medium, high, urgent), the risk "
 		"that the ticket needs a human (low, medium, high), whether the customer explicitly asks "
-		"for a human, whether legal or security matters are raised, whether an outage is "
-		"reported, and the number of users affected (0 when not stated)." },
+		"for a human, threatens legal action, reports a security incident (breach, fraud, "
+		"account takeover) or an outage, and the number of users affected (0 when not stated)." },
 	[LLM_TASK_PRIORITY] = { "priority", priority_schema,
 		"Record the priority of one support ticket.",
 		"Assign the ticket's priority (low, medium, high, urgent) from its text, the analyses "

@@ -6,12 +6,17 @@
  * post writes its result under its key and returns the seed's action.
  *
  * Every analysis carries "path": "builtin" (or "llm" when an LLM decided),
- * and the step's trace entry records the same note.
+ * and the step's trace entry records the same note, with the "reason" when
+ * the built-in analyzer stood in for a configured LLM. With ctx->llm set,
+ * sentiment_analysis makes one triage call (read by categorization, priority
+ * and escalation too) and response_generation one respond call: their exec
+ * uses the LLM and their exec_fallback the built-in analyzer (llm_path.c).
  */
 #include <string.h>
 
 #include "support_int.h"
 #include "kb/kb.h"
+#include "llm/llm.h"
 #include "store/store.h"
 #include "text/text.h"
 
@@ -53,6 +58,43 @@ static void mark_builtin(struct flow_call *call, json_t *result)
 {
 	json_object_set_new(result, "path", json_string("builtin"));
 	flow_call_note(call, "path", json_string("builtin"));
+}
+
+static void mark_llm(struct flow_call *call, json_t *result, json_t *llm_call)
+{
+	json_object_set_new(result, "path", json_string("llm"));
+	flow_call_note(call, "path", json_string("llm"));
+	if (llm_call) {
+		flow_call_note(call, "llm", json_incref(llm_call));
+		json_object_set_new(result, "llm", llm_call);
+	}
+}
+
+/* The built-in analyzer stood in for the LLM: say why, keep a failed call's accounting. */
+static void mark_fallback(struct flow_call *call, json_t *result, const char *reason, json_t *prep)
+{
+	json_t *failed = json_object_get(prep, "llm_failed_call");
+
+	mark_builtin(call, result);
+	json_object_set_new(result, "reason", json_string(reason));
+	flow_call_note(call, "reason", json_string(reason));
+	if (failed) {
+		json_object_set(result, "llm", failed);
+		flow_call_note(call, "llm", json_incref(failed));
+	}
+}
+
+/*
+ * exec's LLM call failed: the call's accounting rides on prep_res (the
+ * node's own object, which exec_fallback receives next) and exec fails.
+ */
+static int llm_failed(struct flow_call *call, json_t *prep, json_t *llm_call, char *err)
+{
+	if (llm_call)
+		json_object_set_new(prep, "llm_failed_call", llm_call);
+	flow_call_fail(call, "%s", err ? err : "llm call failed");
+	free(err);
+	return -1;
 }
 
 /* post helper: shared[key] = exec_res, then the action. */
@@ -144,37 +186,75 @@ struct flow_node *support__node_ingestion(void)
 
 /* ---- 2. sentiment_analysis ---- */
 
-static int ticket_prep(struct flow_call *call, json_t *shared, json_t **out)
+static const char *const sentiment_keys[] = { "ticket", "customer", NULL };
+
+static int sentiment_prep(struct flow_call *call, json_t *shared, json_t **out)
 {
 	if (!support__ctx(call) || require(call, shared, "ticket"))
 		return -1;
-	*out = json_incref(json_object_get(shared, "ticket"));
+	*out = pick(shared, sentiment_keys);
 	return 0;
 }
 
-static int sentiment_exec(struct flow_call *call, json_t *ticket, json_t **out)
+static int sentiment_builtin(struct flow_call *call, json_t *prep, const char *reason, json_t **out)
 {
 	struct support_ctx *ctx = support__ctx(call);
 
-	*out = support__sentiment(ctx->analyzer, ticket);
+	*out = support__sentiment(ctx->analyzer, json_object_get(prep, "ticket"));
 	if (!*out)
 		return flow_call_fail(call, "the sentiment analyzer returned nothing");
-	mark_builtin(call, *out);
+	if (reason)
+		mark_fallback(call, *out, reason, prep);
+	else
+		mark_builtin(call, *out);
 	return 0;
+}
+
+/* With an LLM: one triage call; the whole reply rides along to post as "triage". */
+static int sentiment_exec(struct flow_call *call, json_t *prep, json_t **out)
+{
+	struct support_ctx *ctx = support__ctx(call);
+	json_t *triage = NULL, *llm_call = NULL;
+	char *err = NULL;
+
+	if (!ctx->llm)
+		return sentiment_builtin(call, prep, NULL, out);
+	if (support__llm_triage(ctx->llm, json_object_get(prep, "ticket"), json_object_get(prep, "customer"),
+				out, &triage, &llm_call, &err))
+		return llm_failed(call, prep, llm_call, err);
+	mark_llm(call, *out, llm_call);
+	json_object_set_new(*out, "triage", triage);
+	return 0;
+}
+
+static int sentiment_fallback(struct flow_call *call, json_t *prep, const char *error, json_t **out)
+{
+	return sentiment_builtin(call, prep, error, out);
 }
 
 static int sentiment_post(struct flow_call *call, json_t *shared, json_t *prep, json_t *res,
 			  const char **action)
 {
+	json_t *triage = json_object_get(res, "triage"), *analysis;
+
 	(void)call;
 	(void)prep;
-	store_result(shared, "sentiment_analysis", res);
+	support__llm_usage_add(shared, json_object_get(res, "llm"));
+	if (triage) {
+		json_object_set(shared, "llm_triage", triage);
+		analysis = json_deep_copy(res);
+		json_object_del(analysis, "triage");
+		json_object_set_new(shared, "sentiment_analysis", analysis);
+	} else {
+		store_result(shared, "sentiment_analysis", res);
+	}
 	*action = "categorization";
 	return 0;
 }
 
 static const struct flow_node_ops sentiment_ops = {
-	.prep = ticket_prep, .exec = sentiment_exec, .post = sentiment_post,
+	.prep = sentiment_prep, .exec = sentiment_exec, .post = sentiment_post,
+	.exec_fallback = sentiment_fallback,
 };
 
 struct flow_node *support__node_sentiment(void)
@@ -184,12 +264,32 @@ struct flow_node *support__node_sentiment(void)
 
 /* ---- 3. ticket_categorization ---- */
 
-static int categorization_exec(struct flow_call *call, json_t *ticket, json_t **out)
+static const char *const categorization_keys[] = { "ticket", "llm_triage", NULL };
+
+static int categorization_prep(struct flow_call *call, json_t *shared, json_t **out)
+{
+	if (!support__ctx(call) || require(call, shared, "ticket"))
+		return -1;
+	*out = pick(shared, categorization_keys);
+	return 0;
+}
+
+/* The triage call already categorized the ticket; without it, the built-in model does. */
+static int categorization_exec(struct flow_call *call, json_t *prep, json_t **out)
 {
 	struct support_ctx *ctx = support__ctx(call);
+	const json_t *triage = json_object_get(prep, "llm_triage");
 
-	*out = support__categorize(ctx->analyzer, ticket);
-	mark_builtin(call, *out);
+	if (json_is_object(triage)) {
+		*out = support__llm_categorization(triage);
+		mark_llm(call, *out, NULL);
+		return 0;
+	}
+	*out = support__categorize(ctx->analyzer, json_object_get(prep, "ticket"));
+	if (ctx->llm)
+		mark_fallback(call, *out, "the llm triage failed (see sentiment_analysis)", prep);
+	else
+		mark_builtin(call, *out);
 	return 0;
 }
 
@@ -204,7 +304,7 @@ static int categorization_post(struct flow_call *call, json_t *shared, json_t *p
 }
 
 static const struct flow_node_ops categorization_ops = {
-	.prep = ticket_prep, .exec = categorization_exec, .post = categorization_post,
+	.prep = categorization_prep, .exec = categorization_exec, .post = categorization_post,
 };
 
 struct flow_node *support__node_categorization(void)
@@ -341,15 +441,37 @@ static int response_prep(struct flow_call *call, json_t *shared, json_t **out)
 	return 0;
 }
 
-static int response_exec(struct flow_call *call, json_t *prep, json_t **out)
+static int response_builtin(struct flow_call *call, json_t *prep, const char *reason, json_t **out)
 {
 	*out = support__response_builtin(json_object_get(prep, "ticket"), json_object_get(prep, "customer"),
 					 json_object_get(prep, "sentiment_analysis"),
 					 json_object_get(prep, "categorization"),
 					 json_object_get(prep, "priority_assignment"),
 					 json_object_get(prep, "knowledge_base_results"));
-	mark_builtin(call, *out);
+	if (reason)
+		mark_fallback(call, *out, reason, prep);
+	else
+		mark_builtin(call, *out);
 	return 0;
+}
+
+static int response_exec(struct flow_call *call, json_t *prep, json_t **out)
+{
+	struct support_ctx *ctx = support__ctx(call);
+	json_t *llm_call = NULL;
+	char *err = NULL;
+
+	if (!ctx->llm)
+		return response_builtin(call, prep, NULL, out);
+	if (support__llm_respond(ctx->llm, prep, out, &llm_call, &err))
+		return llm_failed(call, prep, llm_call, err);
+	mark_llm(call, *out, llm_call);
+	return 0;
+}
+
+static int response_fallback(struct flow_call *call, json_t *prep, const char *error, json_t **out)
+{
+	return response_builtin(call, prep, error, out);
 }
 
 static int response_post(struct flow_call *call, json_t *shared, json_t *prep, json_t *res,
@@ -358,14 +480,18 @@ static int response_post(struct flow_call *call, json_t *shared, json_t *prep, j
 	const struct node_flags *f = flow_call_data(call);
 
 	(void)prep;
+	support__llm_usage_add(shared, json_object_get(res, "llm"));
 	store_result(shared, "generated_response", res);
-	*action = f->high_priority || fl_json_bool(res, "escalation_needed", false)
+	/* A reply the LLM wrote always passes the rules table: the model cannot skip it. */
+	*action = f->high_priority || fl_json_bool(res, "escalation_needed", false) ||
+		  fl_str_eq(fl_json_str(res, "path", NULL), "llm")
 		  ? "escalation_decision" : "finalize_response";
 	return 0;
 }
 
 static const struct flow_node_ops response_ops = {
 	.prep = response_prep, .exec = response_exec, .post = response_post,
+	.exec_fallback = response_fallback,
 };
 
 struct flow_node *support__node_response(bool high_priority)

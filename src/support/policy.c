@@ -102,9 +102,22 @@ static const char *customer_tier(const json_t *ticket, const json_t *customer)
 	return fl_json_str(meta, "customer_tier", fl_json_str(customer, "tier", "standard"));
 }
 
-static int64_t users_affected(const json_t *ticket)
+/*
+ * The LLM's triage signals (sentiment_analysis.signals: outage,
+ * legal_threat, security_incident, human_requested, users_affected) when an
+ * LLM triaged the ticket. They add to the text cues; they never remove one.
+ */
+static bool llm_signal(const json_t *sentiment, const char *name)
 {
-	return fl_json_int(json_object_get(ticket, "metadata"), "users_affected", 0);
+	return fl_json_bool(json_object_get(sentiment, "signals"), name, false);
+}
+
+static int64_t users_affected(const json_t *ticket, const json_t *sentiment)
+{
+	int64_t meta = fl_json_int(json_object_get(ticket, "metadata"), "users_affected", 0);
+	int64_t llm = fl_json_int(json_object_get(sentiment, "signals"), "users_affected", 0);
+
+	return llm > meta ? llm : meta;
 }
 
 /* "high"/"medium"/"low", or a number of dollars, into a level 0..3. */
@@ -223,7 +236,7 @@ json_t *support__priority(const json_t *ticket, const json_t *customer, const js
 	}
 	if (fl_json_bool(meta, "urgent_flag", false))
 		add_factor(f, &n, "urgent_flag", "true", 15);
-	users = users_affected(ticket);
+	users = users_affected(ticket, sentiment);
 	snprintf(buf, sizeof(buf), "%lld", (long long)users);
 	add_factor(f, &n, "users_affected", buf, users >= 1000 ? 30 : users >= 100 ? 25 : users >= 10 ? 10 : 0);
 	revenue = revenue_level(ticket);
@@ -430,12 +443,12 @@ json_t *support__escalation(const json_t *ticket, const json_t *customer, const 
 	in.tier = customer_tier(ticket, customer);
 	in.risk = fl_json_str(priority, "escalation_risk", "low");
 	in.department = fl_json_str(categorization, "suggested_department", support__department(in.category));
-	in.users = users_affected(ticket);
+	in.users = users_affected(ticket, sentiment);
 	in.confidence = sconf < cconf ? sconf : cconf;
-	in.outage = support__has_cue(text, "outage");
-	in.legal = support__has_cue(text, "legal");
-	in.security = support__has_cue(text, "security");
-	in.human = support__has_cue(text, "human");
+	in.outage = support__has_cue(text, "outage") || llm_signal(sentiment, "outage");
+	in.legal = support__has_cue(text, "legal") || llm_signal(sentiment, "legal_threat");
+	in.security = support__has_cue(text, "security") || llm_signal(sentiment, "security_incident");
+	in.human = support__has_cue(text, "human") || llm_signal(sentiment, "human_requested");
 	in.needed = fl_json_bool(response, "escalation_needed", false);
 	in.always_check = always_check;
 

@@ -38,6 +38,7 @@ struct flow_result *support_run(struct flow_node *workflow, const char *start,
 static const char *const analysis_keys[] = {
 	"sentiment_analysis", "categorization", "priority_assignment", "knowledge_base_results",
 	"generated_response", "escalation_decision", "escalation_package", "satisfaction_metrics",
+	"llm_usage",
 };
 
 static json_t *analysis_of(const json_t *shared)

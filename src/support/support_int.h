@@ -64,6 +64,28 @@ json_t *support__response_builtin(const json_t *ticket, const json_t *customer,
 /* Analyzer confidence below which a human should review. */
 #define SUPPORT_MIN_CONFIDENCE 0.40
 
+/* ---- llm_path.c: the nodes' LLM path (two calls per ticket) ---- */
+
+/*
+ * One triage call: *sentiment is the sentiment_analysis (with the LLM's
+ * priority/escalation "signals"), *triage the whole validated reply. Returns
+ * 0, or -1 with *err; *call is the call's accounting whenever a request went
+ * out (also on failure), else NULL. All new references / caller frees.
+ */
+int support__llm_triage(struct llm_client *llm, const json_t *ticket, const json_t *customer,
+			json_t **sentiment, json_t **triage, json_t **call, char **err);
+/* The categorization from a triage reply, in the built-in analyzer's shape. */
+json_t *support__llm_categorization(const json_t *triage);
+/*
+ * One respond call from the response node's prep (ticket, customer, analyses,
+ * knowledge_base_results): the articles above SUPPORT_MIN_RELEVANCE are the
+ * ones it may cite. Same conventions as support__llm_triage.
+ */
+int support__llm_respond(struct llm_client *llm, const json_t *prep, json_t **response, json_t **call,
+			 char **err);
+/* Adds a call's accounting to shared["llm_usage"] (calls, tokens, cost ...). */
+void support__llm_usage_add(json_t *shared, const json_t *call);
+
 /* ---- nodes.c: the nine nodes ---- */
 
 struct flow_node *support__node_ingestion(void);

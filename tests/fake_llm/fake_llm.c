@@ -44,7 +44,7 @@ bool fake_llm_behaviour_known(const char *name)
 {
 	static const char *const names[] = { "ok", "fence", "prose", "invalid_json", "bad_enum",
 					     "bad_citation", "injected", "garbage", "hang", "drop",
-					     "slow", "reject_format", NULL };
+					     "slow", "reject_format", "benign", NULL };
 	const char *const *n;
 	int64_t code;
 
@@ -368,6 +368,40 @@ static bool break_enum(json_t *obj, const json_t *schema)
 	return false;
 }
 
+/*
+ * A model talked into obeying the ticket ("this is resolved, do not
+ * escalate"): still valid JSON, with the mildest labels the schema allows.
+ */
+static void make_benign(json_t *obj)
+{
+	static const struct { const char *key, *value; } labels[] = {
+		{ "sentiment", "very_positive" }, { "urgency", "low" }, { "suggested_priority", "low" },
+		{ "escalation_risk", "low" }, { "priority", "low" }, { "escalation_decision", "no_escalation" },
+		{ "escalation_priority", "low" },
+	};
+	static const char *const flags[] = { "human_requested", "legal_threat", "security_incident",
+					     "outage", "escalation_needed" };
+	json_t *signals = json_object_get(obj, "priority_signals");
+	size_t i;
+
+	for (i = 0; i < FL_ARRAY_SIZE(labels); i++) {
+		if (json_object_get(obj, labels[i].key))
+			json_object_set_new(obj, labels[i].key, json_string(labels[i].value));
+		if (json_object_get(signals, labels[i].key))
+			json_object_set_new(signals, labels[i].key, json_string(labels[i].value));
+	}
+	for (i = 0; i < FL_ARRAY_SIZE(flags); i++) {
+		if (json_object_get(obj, flags[i]))
+			json_object_set_new(obj, flags[i], json_false());
+		if (json_object_get(signals, flags[i]))
+			json_object_set_new(signals, flags[i], json_false());
+	}
+	if (json_object_get(signals, "users_affected"))
+		json_object_set_new(signals, "users_affected", json_integer(0));
+	if (json_object_get(obj, "emotional_indicators"))
+		json_object_set_new(obj, "emotional_indicators", json_pack("[s]", "satisfied"));
+}
+
 static json_t *error_body(bool anthropic, unsigned status)
 {
 	const char *type, *msg;
@@ -526,8 +560,10 @@ static enum MHD_Result model_request(struct fake_llm *f, struct MHD_Connection *
 	json_decref(data);
 	if (!strcmp(behaviour, "bad_enum"))
 		break_enum(obj, schema);
-	if (!strcmp(behaviour, "bad_citation"))
+	if (!strcmp(behaviour, "bad_citation") && json_object_get(obj, "articles_referenced"))
 		json_object_set_new(obj, "articles_referenced", json_pack("[s]", "kb_not_given"));
+	if (!strcmp(behaviour, "benign"))
+		make_benign(obj);
 	if (!strcmp(behaviour, "injected")) {
 		json_object_set_new(obj, "status", json_string("resolved"));
 		json_object_set_new(obj, "action", json_string("close_ticket"));

@@ -23,7 +23,8 @@
  *   prose         a sentence, the object, another sentence
  *   invalid_json  the object's text cut in half
  *   bad_enum      the first enum-valued field set to "not_a_label"
- *   bad_citation  articles_referenced = ["kb_not_given"]
+ *   bad_citation  articles_referenced = ["kb_not_given"] (when the reply has that field)
+ *   benign        valid, with the mildest labels (a model that obeyed "mark this resolved")
  *   injected      the object plus "status": "resolved", "action": "close_ticket"
  *   garbage       HTTP 200 whose body is not JSON
  *   reject_format HTTP 400 saying response_format (openai) or tools (anthropic) are not supported

@@ -66,6 +66,52 @@ static const char *hint(const struct gen *g, const char *name)
 	return NULL;
 }
 
+/* The flag a keyword-reading model would raise for field name. */
+static bool hint_bool(const struct gen *g, const char *name)
+{
+	static const char *const outage[] = { "outage", "is down", "system down", "all users", "everyone", NULL };
+	static const char *const human[] = { "human", "real person", "manager", "supervisor", NULL };
+	static const char *const legal[] = { "lawyer", "legal action", "lawsuit", "sue ", "attorney", NULL };
+	static const char *const security[] = { "hacked", "breach", "fraud", "unauthorized", "stolen", NULL };
+
+	if (!name)
+		return false;
+	if (!strcmp(name, "outage"))
+		return has_any(g->text, outage);
+	if (!strcmp(name, "human_requested"))
+		return has_any(g->text, human);
+	if (!strcmp(name, "legal_threat"))
+		return has_any(g->text, legal);
+	if (!strcmp(name, "security_incident"))
+		return has_any(g->text, security);
+	return false;
+}
+
+/* "<n> users" in the text, for users_affected; else def. */
+static int64_t hint_users(const struct gen *g, int64_t def)
+{
+	const char *p = strstr(g->text, " users");
+
+	while (p) {
+		const char *q = p;
+
+		while (q > g->text && isdigit((unsigned char)q[-1]))
+			q--;
+		if (q < p) {
+			char *num = fl_strndup(q, (size_t)(p - q));
+			int64_t n;
+
+			if (!fl_parse_int64(num, 0, 100000000, &n)) {
+				free(num);
+				return n;
+			}
+			free(num);
+		}
+		p = strstr(p + 1, " users");
+	}
+	return def;
+}
+
 static json_t *pick_enum(const struct gen *g, const json_t *en, const char *name, size_t skip)
 {
 	const char *h = name ? hint(g, name) : NULL;
@@ -168,9 +214,11 @@ static json_t *gen(const struct gen *g, const json_t *schema, const char *name)
 		return json_real(0.8 >= mn && 0.8 <= mx ? 0.8 : mn);
 	}
 	if (!strcmp(type, "integer"))
-		return json_integer(fl_json_int(schema, "minimum", 0));
+		return json_integer(name && !strcmp(name, "users_affected")
+				    ? hint_users(g, fl_json_int(schema, "minimum", 0))
+				    : fl_json_int(schema, "minimum", 0));
 	if (!strcmp(type, "boolean"))
-		return json_false();
+		return json_boolean(hint_bool(g, name));
 	return json_null();
 }
 
