@@ -89,7 +89,7 @@ struct cli_triage {
 	struct store *store;
 	struct support_analyzer *analyzer;
 	struct kb *kb;
-	struct llm_client *llm;   /* NULL: no LLM configured (or it is misconfigured: warned) */
+	struct llm_client *llm;   /* the process's LLM client; NULL: none configured */
 	struct flow_node *workflow;
 	const char *start;
 	size_t kb_articles;

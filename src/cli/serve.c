@@ -360,7 +360,6 @@ static void free_all(struct service *s)
 	if (s->col_st)
 		pthread_mutex_destroy(&s->col.lock);
 	store_close(s->col_st);
-	llm_client_free(s->llm);
 	cli_triage_close(&s->t);
 }
 
@@ -373,15 +372,7 @@ static int open_common(struct service *s)
 	rc = cli_triage_open(&s->t, "customer_support", true);
 	if (rc != EX_OK)
 		return rc;
-	rc = llm_client_from_config(&s->llm, &err);
-	if (rc == LLM_ENOTCONFIGURED) {
-		fl_log(FL_LOG_INFO, "no LLM configured: the built-in analyzer decides everything");
-	} else if (rc != LLM_OK) {
-		rc = cli_error(EX_CONFIG, "invalid LLM configuration: %s", err ? err : llm_strerror(rc));
-		free(err);
-		return rc;
-	}
-	s->t.ctx.llm = s->llm;
+	s->llm = s->t.llm;   /* the process's one client, made (and freed) by cli_triage_open/close */
 	s->registry = monitor_registry_new();
 	monitor_add_process_metrics(s->registry);
 	if (store_open(fl_config_get("FRONTLINE_DATABASE_URL"), &s->col_st, &err) != STORE_OK) {

@@ -51,13 +51,15 @@ int cli_triage_open(struct cli_triage *t, const char *workflow, bool with_store)
 		free(err);
 		err = NULL;
 	}
-	/* An LLM when one is configured; the built-in analyzer otherwise, or when it is misconfigured. */
+	/* The process's one LLM client, when an LLM is configured (see docs/LLM.md). */
 	rc = llm_client_from_config(&t->llm, &err);
-	if (rc != LLM_OK && rc != LLM_ENOTCONFIGURED)
-		fl_log(FL_LOG_WARN, "llm disabled, using the built-in analyzer: %s (see 'frontline llm check')",
-		       err);
-	free(err);
-	err = NULL;
+	if (rc == LLM_ENOTCONFIGURED) {
+		fl_log(FL_LOG_INFO, "no LLM configured: the built-in analyzer decides everything");
+	} else if (rc != LLM_OK) {
+		rc = cli_error(EX_CONFIG, "invalid LLM configuration: %s (see 'frontline llm check')",
+			       err ? err : llm_strerror(rc));
+		goto fail;
+	}
 	t->workflow = w->build();
 	t->start = w->start;
 	t->ctx.analyzer = t->analyzer;
