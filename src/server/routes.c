@@ -19,6 +19,7 @@ static const struct server_route *const tables[] = {
 	server__workflow_routes,
 	server__metrics_routes,
 	server__admin_routes,
+	server__mail_routes,
 };
 
 static struct server_route *all;

@@ -203,6 +203,21 @@ static bool has_body(struct server_req *r)
 }
 
 /* What the headers alone decide: the route, limits, type, and who is asking. */
+/* The request's body limit: the server's, or a raw email's (FRONTLINE_EMAIL_MAX_BYTES) when larger. */
+static size_t body_limit(const struct server_req *r)
+{
+	const struct server_route *route = r->match.route;
+	size_t limit = r->srv->opts.max_body;
+
+	if (route && (route->flags & SERVER_ROUTE_MAIL_BODY)) {
+		size_t mail = (size_t)fl_config_int("FRONTLINE_EMAIL_MAX_BYTES", 25 << 20);
+
+		if (mail > limit)
+			limit = mail;
+	}
+	return limit;
+}
+
 static void begin(struct server_req *r)
 {
 	struct server *srv = r->srv;
@@ -232,8 +247,8 @@ static void begin(struct server_req *r)
 		}
 		return;
 	}
-	if (cl && !fl_parse_int64(cl, 0, INT64_MAX, &len) && (uint64_t)len > srv->opts.max_body) {
-		server__too_large(r, srv->opts.max_body);
+	if (cl && !fl_parse_int64(cl, 0, INT64_MAX, &len) && (uint64_t)len > body_limit(r)) {
+		server__too_large(r, body_limit(r));
 		return;
 	}
 	if ((route->flags & SERVER_ROUTE_JSON_BODY) && (has_body(r) || !(route->flags & SERVER_ROUTE_OPTIONAL_BODY))) {
@@ -335,12 +350,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 			 * off at sixteen times the limit.
 			 */
 			r->discarded += n;
-			if (r->discarded <= srv->opts.max_body * 16)
+			if (r->discarded <= body_limit(r) * 16)
 				return MHD_YES;
-			server__too_large(r, srv->opts.max_body);
+			server__too_large(r, body_limit(r));
 			return queue(r);
 		}
-		if (r->body.len + n > srv->opts.max_body) {
+		if (r->body.len + n > body_limit(r)) {
 			r->too_large = true;
 			r->discarded = r->body.len + n;
 			fl_buf_release(&r->body);
@@ -350,7 +365,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		return MHD_YES;
 	}
 	if (r->too_large) {
-		server__too_large(r, srv->opts.max_body);
+		server__too_large(r, body_limit(r));
 		return queue(r);
 	}
 	if (r->suspended) {

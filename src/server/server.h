@@ -83,6 +83,7 @@ enum server_route_flags {
 	SERVER_ROUTE_RAW_BODY = 1 << 1,    /* keeps the raw body (signatures) */
 	SERVER_ROUTE_NO_LOG = 1 << 2,      /* access log at debug level (probes) */
 	SERVER_ROUTE_OPTIONAL_BODY = 1 << 3,  /* a JSON body is allowed but not required */
+	SERVER_ROUTE_MAIL_BODY = 1 << 4,   /* a raw email: up to FRONTLINE_EMAIL_MAX_BYTES */
 };
 
 struct server_route {

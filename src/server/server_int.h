@@ -224,6 +224,7 @@ extern const struct server_route server__escalation_routes[];
 extern const struct server_route server__workflow_routes[];
 extern const struct server_route server__metrics_routes[];
 extern const struct server_route server__admin_routes[];
+extern const struct server_route server__mail_routes[];
 
 /* Ticket helpers shared by the ticket and webhook routes. */
 /* Validates an incoming ticket and stores it with its triage job (group commit). */

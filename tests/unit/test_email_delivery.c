@@ -15,16 +15,19 @@
  * over the rate limit and to ourselves are withheld (the item is dead, with
  * the reason). And the whole way: a mail in, the triage workflow on it
  * (src/support, built-in analyzer), its auto-reply out over SMTP in the
- * thread, the customer's answer back in.
+ * thread, the customer's answer back in. HTTP: POST /api/v1/mail on the
+ * real server, with an integration token, and its status codes.
  */
 #include "test_helpers.h"
 
 #include <stdio.h>
 
 #include "channels/email/email.h"
+#include "http_client.h"
 #include "imap_harness.h"
 #include "kb/kb.h"
 #include "notify/notify.h"
+#include "server/server.h"
 #include "smtp_harness.h"
 #include "store/store.h"
 #include "support/support.h"
@@ -556,6 +559,93 @@ static void test_mail_triage_auto_reply_and_answer(void **state)
 	free(url);
 }
 
+/* ---- HTTP: POST /api/v1/mail ---- */
+
+static void test_http_mail_endpoint(void **state)
+{
+	struct fx *f = *state;
+	struct server_options so = { 0 };
+	struct server *srv = NULL;
+	struct http_req req = { 0 };
+	struct http_resp resp;
+	char token[64], hash[65], agent[64], url[96], *err = NULL, *raw, *big;
+	json_t *row = NULL, *t = NULL;
+	size_t i;
+
+	server_token_generate(token, hash);
+	assert_int_equal(store_token_insert(f->st, "mail server", "integration", hash, &row), STORE_OK);
+	json_decref(row);
+	so.listen = "127.0.0.1:0";
+	so.store_url = store_url(f->st);
+	so.threads = 2;
+	so.max_body = 65536;    /* the API's limit: a mail may be larger */
+	so.rate = -1;
+	if (server_new(&so, &srv, &err) || server_start(srv, &err))
+		fail_msg("server: %s", err);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v1/mail?queue=sales", server_port(srv));
+	req.method = "POST";
+	req.url = url;
+	req.token = token;
+	req.content_type = "message/rfc822";
+	raw = mail("Ann <ann@example.com>", "Quote request", "h1@example.com", NULL, "Please send a quote for 40 seats.");
+	req.body = raw;
+	http_do(&req, &resp);
+	assert_int_equal(resp.status, 202);
+	assert_string_equal(fl_json_str(resp.json, "outcome", ""), "ticket");
+	assert_int_equal(store_ticket_get(f->st, fl_json_str(resp.json, "ticket_id", ""), false, &t), STORE_OK);
+	assert_string_equal(fl_json_str(json_object_get(t, "metadata"), "queue", ""), "sales");
+	json_decref(t);
+	http_resp_release(&resp);
+	/* the retry a mail server makes after a timeout: the same ticket, 200 */
+	http_do(&req, &resp);
+	assert_int_equal(resp.status, 200);
+	assert_string_equal(fl_json_str(resp.json, "outcome", ""), "duplicate");
+	http_resp_release(&resp);
+	free(raw);
+	/* larger than the API's body limit, within FRONTLINE_EMAIL_MAX_BYTES */
+	{
+		struct fl_buf b = FL_BUF_INIT;
+
+		fl_buf_adds(&b, "From: bob@example.com\r\nSubject: log file\r\nMessage-ID: <h2@example.com>\r\n\r\n");
+		for (i = 0; i < 4000; i++)
+			fl_buf_adds(&b, "2024-01-08 10:00:00 ERROR export failed: internal error in the CSV writer\r\n");
+		big = fl_buf_detach(&b, NULL);
+	}
+	req.body = big;
+	http_do(&req, &resp);
+	assert_int_equal(resp.status, 202);
+	http_resp_release(&resp);
+	/* never: not a message (binary) */
+	req.body = "\x7f" "ELF\x02\x01\x01\0\0\0\0";
+	req.len = 12;
+	http_do(&req, &resp);
+	assert_int_equal(resp.status, 400);
+	assert_string_equal(http_error_code(&resp), "not_a_message");
+	http_resp_release(&resp);
+	req.len = 0;
+	/* never: over FRONTLINE_EMAIL_MAX_BYTES */
+	fl_config_set("FRONTLINE_EMAIL_MAX_BYTES", "100000");
+	req.body = big;
+	http_do(&req, &resp);
+	assert_int_equal(resp.status, 413);
+	http_resp_release(&resp);
+	fl_config_set("FRONTLINE_EMAIL_MAX_BYTES", "26214400");
+	/* a token is required; roles above integration may post too */
+	req.token = NULL;
+	http_do(&req, &resp);
+	assert_int_equal(resp.status, 401);
+	http_resp_release(&resp);
+	server_token_generate(agent, hash);
+	assert_int_equal(store_token_insert(f->st, "agent", "agent", hash, &row), STORE_OK);
+	json_decref(row);
+	req.token = agent;
+	http_do(&req, &resp);
+	assert_int_equal(resp.status, 200); /* the same log file again: a duplicate */
+	http_resp_release(&resp);
+	free(big);
+	server_free(srv);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -570,6 +660,7 @@ int main(void)
 		T(test_smtp_reply_threads_and_the_answer_comes_back),
 		T(test_smtp_automatic_replies_are_withheld_from_machines),
 		T(test_mail_triage_auto_reply_and_answer),
+		T(test_http_mail_endpoint),
 	};
 
 	fl_log_setup(FL_LOG_ERROR, NULL, NULL);

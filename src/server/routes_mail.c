@@ -1,0 +1,58 @@
+/*
+ * POST /api/v1/mail: one raw RFC 5322 message in the body, for mail servers
+ * and gateways that post instead of piping (the same intake as `frontline
+ * mail-in`, see src/channels/email/intake.c). The answer carries the same
+ * meaning as mail-in's exit code: 202 stored (a new ticket, a reply in a
+ * thread, or a quarantined ticket), 200 a duplicate of one stored before,
+ * 400 not a message at all and 413 over FRONTLINE_EMAIL_MAX_BYTES (never),
+ * 503 with Retry-After when the store is busy (retry; nothing is stored
+ * twice). ?queue=Q records a queue name on a new ticket.
+ */
+#include "channels/email/email.h"
+#include "server_int.h"
+
+static void mail(struct server_req *r)
+{
+	struct email_intake_opts o;
+	struct email_intake_result res;
+	int rc;
+
+	email_intake_opts_from_config(&o);
+	o.source = "http";
+	o.queue = server__query(r, "queue");
+	rc = email_intake(server__store(r), r->body.buf, r->body.len, &o, &res);
+	switch (rc) {
+	case EMAIL_OK:
+		if (res.outcome == EMAIL_NEW_TICKET)
+			server__notify_job(r);
+		server__reply_json(r, res.outcome == EMAIL_DUPLICATE ? 200 : 202,
+				   json_pack("{s:s, s:s, s:s, s:I, s:o, s:b}", "outcome",
+					     email_outcome_name(res.outcome), "ticket_id", res.ticket_id,
+					     "ticket_number", res.ticket_number, "raw_id", (json_int_t)res.raw_id,
+					     "noise", email_noise_names(res.noise), "reopened", res.reopened));
+		break;
+	case EMAIL_ENOTMSG:
+		server__error(r, 400, "not_a_message", NULL, NULL, "the body is not an email message: %s",
+			      res.detail ? res.detail : "unknown reason");
+		break;
+	case EMAIL_ETOOBIG:
+		server__too_large(r, o.limits.max_message ? o.limits.max_message : r->body.len - 1);
+		break;
+	case EMAIL_ETEMP:
+		fl_log(FL_LOG_WARN, "mail: %s", res.detail ? res.detail : email_strerror(rc));
+		server__unavailable(r, 5, "the store is busy; retry the message later");
+		break;
+	default:
+		server__internal(r, "cannot store the message");
+		fl_log(FL_LOG_ERROR, "mail: %s", res.detail ? res.detail : email_strerror(rc));
+		break;
+	}
+	email_intake_result_release(&res);
+}
+
+const struct server_route server__mail_routes[] = {
+	{ "POST", "/api/v1/mail", mail, SERVER_ROLE_INTEGRATION,
+	  SERVER_ROUTE_RAW_BODY | SERVER_ROUTE_MAIL_BODY,
+	  "take one raw email message (RFC 5322), as a mail server would pipe it" },
+	{ NULL, NULL, NULL, 0, 0, NULL },
+};
