@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "kb/kb.h"
 #include "llm/llm.h"
+#include "channels/email/email.h"
 #include "monitor/monitor.h"
 #include "notify/notify.h"
 #include "server/server.h"
@@ -272,6 +273,7 @@ struct service {
 	struct server_workers *workers;
 	struct notify_dispatcher *dispatcher;
 	struct monitor *monitor;
+	struct email_imap_poller *imap;   /* when FRONTLINE_IMAP_URL is set */
 };
 
 static void wake_workers(void *arg)
@@ -324,6 +326,11 @@ static int start_background(struct service *s, long workers, bool with_workers)
 		return rc;
 	}
 	notify_dispatcher_start(s->dispatcher);
+	if (email_imap_poller_start(no.store_url, &s->imap, &err) != EMAIL_OK) {
+		rc = cli_error(EX_UNAVAILABLE, "cannot start the IMAP poller: %s", err);
+		free(err);
+		return rc;
+	}
 	return EX_OK;
 }
 
@@ -343,6 +350,8 @@ static void stop_all(struct service *s)
 			fl_log(FL_LOG_WARN, "requests still in flight after the grace period");
 	}
 	monitor_stop(s->monitor);
+	email_imap_poller_stop(s->imap);
+	s->imap = NULL;
 	left = grace - (fl_mono_us() - start) / 1000;
 	released = server_workers_stop(s->workers, left > 1000 ? left : 1000);
 	if (released)
@@ -352,6 +361,8 @@ static void stop_all(struct service *s)
 
 static void free_all(struct service *s)
 {
+	email_imap_poller_stop(s->imap);
+	s->imap = NULL;
 	server_free(s->srv);
 	monitor_free(s->monitor);
 	server_workers_free(s->workers);

@@ -306,6 +306,39 @@ static void test_imap_wrong_password_is_an_error(void **state)
 	free(url);
 }
 
+static void test_imap_poller_thread(void **state)
+{
+	struct fx *f = *state;
+	struct imap_harness h = IMAP_HARNESS_INIT;
+	struct email_imap_poller *p = NULL;
+	char *url = NULL, *err = NULL;
+	int64_t deadline;
+
+	/* not configured: nothing runs */
+	fl_config_set("FRONTLINE_IMAP_URL", "");
+	assert_int_equal(email_imap_poller_start(store_url(f->st), &p, &err), EMAIL_OK);
+	assert_null(p);
+	start_imap(&h, &url);
+	fl_config_set("FRONTLINE_IMAP_URL", url);
+	fl_config_set("FRONTLINE_IMAP_INTERVAL", "1");
+	deliver(&h, NULL, mail("a@example.com", "poller", "pt1@x", NULL, "Found by the poller thread."), false);
+	assert_int_equal(email_imap_poller_start(store_url(f->st), &p, &err), EMAIL_OK);
+	assert_non_null(p);
+	/* wait for the outcome, with a deadline */
+	for (deadline = fl_mono_us() + 20 * 1000000; tickets(f) < 1 && fl_mono_us() < deadline;)
+		fl_sleep_us(50000);
+	assert_int_equal(tickets(f), 1);
+	deliver(&h, NULL, mail("b@example.com", "poller 2", "pt2@x", NULL, "And the next one too."), false);
+	for (deadline = fl_mono_us() + 20 * 1000000; tickets(f) < 2 && fl_mono_us() < deadline;)
+		fl_sleep_us(50000);
+	assert_int_equal(tickets(f), 2);
+	email_imap_poller_stop(p);
+	fl_config_set("FRONTLINE_IMAP_URL", "");
+	fl_config_set("FRONTLINE_IMAP_INTERVAL", "60");
+	imap_harness_stop(&h);
+	free(url);
+}
+
 /* ---- SMTP through the outbox ---- */
 
 /* The value of header name in raw (first line only), or NULL. Caller frees. */
@@ -657,6 +690,7 @@ int main(void)
 		T(test_imap_notices_a_new_uidvalidity),
 		T(test_imap_reply_reopens_a_resolved_ticket),
 		T(test_imap_wrong_password_is_an_error),
+		T(test_imap_poller_thread),
 		T(test_smtp_reply_threads_and_the_answer_comes_back),
 		T(test_smtp_automatic_replies_are_withheld_from_machines),
 		T(test_mail_triage_auto_reply_and_answer),

@@ -411,4 +411,18 @@ struct email_imap_stats {
 int email_imap_poll(struct store *st, const struct email_imap_opts *io, const struct email_intake_opts *in,
 		    struct email_imap_stats *stats, char **err);
 
+/*
+ * The poller as a background thread (frontline serve and worker): one
+ * email_imap_poll every FRONTLINE_IMAP_INTERVAL seconds on its own
+ * connection to store_url, by one replica at a time (the store's lock
+ * "frontline.imap"). EMAIL_OK with *out NULL when FRONTLINE_IMAP_URL is not
+ * set; else *out runs until email_imap_poller_stop. On failure *err (caller
+ * frees) says why.
+ */
+struct email_imap_poller;
+
+int email_imap_poller_start(const char *store_url, struct email_imap_poller **out, char **err);
+/* Stops after the poll in progress and frees. NULL is fine. */
+void email_imap_poller_stop(struct email_imap_poller *p);
+
 #endif
