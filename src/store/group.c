@@ -16,6 +16,11 @@
  * batch (store__sync) and only then wakes that batch's callers. So batch
  * k+1 is built while batch k reaches the disk, and every STORE_OK returned
  * is still durable.
+ *
+ * store_group_submit is the same without a waiting thread: the caller's
+ * callback runs on the group's threads once the ticket's batch is durable
+ * (or has failed). A server holding many requests open uses it to keep as
+ * many intakes in one batch as it has connections, without a thread each.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -31,7 +36,46 @@ struct group_req {
 	int rc;
 	char *err;
 	struct group_req *next;
+	/* store_group_submit: told by callback instead of waking a waiter; heap-allocated */
+	store_group_done_fn *cb;
+	void *cb_arg;
 };
+
+/* Splits list into its synchronous and its asynchronous requests, keeping their order. */
+static void split(struct group_req *list, struct group_req **sync, struct group_req **async)
+{
+	struct group_req **st = sync, **at = async, *r, *next;
+
+	for (r = list; r; r = next) {
+		next = r->next;
+		r->next = NULL;
+		if (r->cb) {
+			*at = r;
+			at = &r->next;
+		} else {
+			*st = r;
+			st = &r->next;
+		}
+	}
+	*st = NULL;
+	*at = NULL;
+}
+
+/* Tells asynchronous callers their outcome (call without the lock) and frees their requests. */
+static void finish_async(struct group_req *async)
+{
+	struct group_req *r, *next;
+
+	for (r = async; r; r = next) {
+		next = r->next;
+		r->cb(r->cb_arg, r->rc, r->rc == STORE_OK ? r->out : NULL, r->created,
+		      r->rc == STORE_OK ? NULL : r->err);
+		if (r->rc != STORE_OK)
+			json_decref(r->out);
+		free(r->err);
+		free(r);
+	}
+}
 
 struct group_batch {
 	struct group_req *reqs;
@@ -138,6 +182,13 @@ static void *syncer(void *arg)
 							     store_url(g->st), store_strerror(rc));
 				}
 
+		/* asynchronous callers are told now, outside the lock */
+		for (b = list; b; b = b->next) {
+			struct group_req *async;
+
+			split(b->reqs, &b->reqs, &async);
+			finish_async(async);
+		}
 		pthread_mutex_lock(&g->lock);
 		while (list) {
 			b = list;
@@ -190,7 +241,13 @@ static void *committer(void *arg)
 			g->sync_tail = &b->next;
 			pthread_cond_signal(&g->synced);
 		} else {
-			for (r = batch; r; r = r->next)
+			struct group_req *sync, *async;
+
+			split(batch, &sync, &async);
+			pthread_mutex_unlock(&g->lock);
+			finish_async(async);
+			pthread_mutex_lock(&g->lock);
+			for (r = sync; r; r = r->next)
 				r->done = true;
 			pthread_cond_broadcast(&g->done);
 		}
@@ -232,7 +289,7 @@ int store_group_open(const char *url, const struct store_group_options *opts,
 int store_group_intake(struct store_group *g, const json_t *ticket, const char *job_kind,
 		       const char *idem_key, json_t **out, bool *created, char **err)
 {
-	struct group_req req = { ticket, job_kind, idem_key, NULL, false, false, STORE_OK, NULL, NULL };
+	struct group_req req = { ticket, job_kind, idem_key, NULL, false, false, STORE_OK, NULL, NULL, NULL, NULL };
 
 	if (out)
 		*out = NULL;
@@ -260,6 +317,28 @@ int store_group_intake(struct store_group *g, const json_t *ticket, const char *
 	else
 		free(req.err);
 	return req.rc;
+}
+
+int store_group_submit(struct store_group *g, const json_t *ticket, const char *job_kind,
+		       const char *idem_key, store_group_done_fn *done, void *arg)
+{
+	struct group_req *req;
+
+	if (!g || !ticket || !done)
+		return STORE_EINVAL;
+	req = fl_calloc(1, sizeof(*req));
+	req->ticket = ticket;
+	req->job_kind = job_kind;
+	req->idem_key = idem_key;
+	req->rc = STORE_OK;
+	req->cb = done;
+	req->cb_arg = arg;
+	pthread_mutex_lock(&g->lock);
+	*g->tail = req;
+	g->tail = &req->next;
+	pthread_cond_signal(&g->more);
+	pthread_mutex_unlock(&g->lock);
+	return STORE_OK;
 }
 
 void store_group_stats(struct store_group *g, uint64_t *batches, uint64_t *tickets)

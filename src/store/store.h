@@ -376,6 +376,19 @@ int store_group_open(const char *url, const struct store_group_options *opts,
 		     struct store_group **out, char **err);
 int store_group_intake(struct store_group *g, const json_t *ticket, const char *job_kind,
 		       const char *idem_key, json_t **out, bool *created, char **err);
+/*
+ * The asynchronous form of store_group_intake (appended with the service): queues
+ * the ticket and returns at once (STORE_EINVAL for a NULL argument). When the
+ * batch holding it is durable, or has failed, done(arg, rc, out, created, err)
+ * runs on one of the group's threads: out (the stored ticket, or NULL on
+ * failure) is the callback's to release, err (NULL on success) is borrowed.
+ * ticket, job_kind and idem_key are borrowed until done runs. done must be
+ * quick and must not call the group. store_group_close runs every pending
+ * callback before it returns.
+ */
+typedef void store_group_done_fn(void *arg, int rc, json_t *out, bool created, const char *err);
+int store_group_submit(struct store_group *g, const json_t *ticket, const char *job_kind,
+		       const char *idem_key, store_group_done_fn *done, void *arg);
 /* Batches committed and tickets in them so far (statistics; may be NULL). */
 void store_group_stats(struct store_group *g, uint64_t *batches, uint64_t *tickets);
 /* Waits for pending calls to finish, then closes. NULL is fine. */

@@ -918,6 +918,84 @@ static void test_store_group_commit_batches_concurrent_intake(void **state)
 	json_decref(bad);
 }
 
+struct submitted {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int calls, ok, created, failed;
+	char *last_err;
+};
+
+static void on_submitted(void *arg, int rc, json_t *out, bool created, const char *err)
+{
+	struct submitted *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	s->calls++;
+	if (rc == STORE_OK) {
+		s->ok++;
+		s->created += created;
+		assert_non_null(out);
+		assert_null(err);
+	} else {
+		s->failed++;
+		assert_null(out);
+		free(s->last_err);
+		s->last_err = fl_strdup(err);
+	}
+	json_decref(out);
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void test_store_group_submit_calls_back_when_durable(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_group *g = NULL;
+	struct submitted s = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, NULL };
+	json_t *tickets = json_array(), *bad = json_pack("{s:s}", "id", "x"), *t = NULL, *counts = NULL;
+	char id[32], *err = NULL;
+	int i;
+
+	assert_int_equal(store_group_open(f->url, NULL, &g, &err), STORE_OK);
+	for (i = 0; i < 60; i++) {
+		/* every tenth repeats an earlier id: the same ticket, not a new one */
+		snprintf(id, sizeof(id), "async-%d", i % 10 == 9 ? i - 1 : i);
+		json_array_append_new(tickets, ticket_new(id, "webhook", "c"));
+		assert_int_equal(store_group_submit(g, json_array_get(tickets, (size_t)i), "triage", NULL,
+						    on_submitted, &s), STORE_OK);
+	}
+	assert_int_equal(store_group_submit(g, bad, NULL, NULL, on_submitted, &s), STORE_OK);
+	assert_int_equal(store_group_submit(g, NULL, NULL, NULL, on_submitted, &s), STORE_EINVAL);
+	pthread_mutex_lock(&s.lock);
+	while (s.calls < 61)
+		pthread_cond_wait(&s.cond, &s.lock);
+	pthread_mutex_unlock(&s.lock);
+	assert_int_equal(s.ok, 60);
+	assert_int_equal(s.created, 54);
+	assert_int_equal(s.failed, 1);
+	assert_non_null(strstr(s.last_err, "content"));
+	/* told only once durable: another connection sees them */
+	OK(store_ticket_get(st, "async-58", false, &t));
+	json_decref(t);
+	OK(store_job_counts(st, &counts));
+	assert_int_equal(fl_json_int(counts, "queued", 0), 54);
+	json_decref(counts);
+	/* closing runs the callbacks still pending */
+	for (i = 0; i < 5; i++) {
+		snprintf(id, sizeof(id), "late-%d", i);
+		json_array_append_new(tickets, ticket_new(id, "webhook", "c"));
+		assert_int_equal(store_group_submit(g, json_array_get(tickets, json_array_size(tickets) - 1),
+						    NULL, NULL, on_submitted, &s), STORE_OK);
+	}
+	store_group_close(g);
+	assert_int_equal(s.calls, 66);
+	assert_int_equal(s.created, 59);
+	free(s.last_err);
+	json_decref(tickets);
+	json_decref(bad);
+}
+
 static void test_store_refuses_a_newer_schema(void **state)
 {
 	struct fx *f = *state;
@@ -1310,6 +1388,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_store_tokens_keep_only_hashes),
 	T(test_store_import_is_idempotent),
 	T(test_store_group_commit_batches_concurrent_intake),
+	T(test_store_group_submit_calls_back_when_durable),
 	T(test_store_refuses_a_newer_schema),
 	T(test_store_claims_never_hand_a_job_twice),
 	T(test_store_intake_failing_midway_writes_nothing),
