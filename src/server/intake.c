@@ -4,11 +4,11 @@
  * the ticket, its first message and its triage job in one transaction
  * through the store's group commit, and only then answer.
  *
- * The HTTP thread validates, then suspends the connection and hands the
- * ticket to the intake pool: threads that wait for the group commit, so
- * that the few HTTP threads keep serving while many intakes share one
- * durable commit. When the commit is done the connection is resumed and the
- * HTTP thread writes the answer. A repeat with the
+ * The HTTP thread validates, then suspends the connection and submits the
+ * ticket to the store's group commit (store_group_submit), so that the few
+ * HTTP threads keep serving while every connection's intake can share one
+ * durable commit. When the commit is done the group's thread resumes the
+ * connection and the HTTP thread writes the answer. A repeat with the
  * same sender id (per channel) or the same Idempotency-Key answers with the
  * ticket stored the first time.
  *
@@ -16,7 +16,6 @@
  * ("ticket_<unix time>_<customer_id>"), which merges two tickets a customer
  * sends within a second; Frontline numbers such tickets itself (T-000042).
  */
-#include <pthread.h>
 #include <string.h>
 
 #include "server_int.h"
@@ -185,111 +184,28 @@ void server__intake_finish(struct server_req *r)
 	answer(r);
 }
 
-/* ---- the intake pool: threads that wait on the group commit for requests ---- */
+/* ---- the answer of the group commit ---- */
 
-struct server_intake_pool {
-	struct store_group *group;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct server_req **queue;     /* ring */
-	size_t cap, head, count;
-	pthread_t *threads;
-	int nthreads;
-	bool stop;
-};
-
-static void *intake_main(void *arg)
+/* Runs on the store group's thread once the ticket is durable (or failed). */
+static void on_committed(void *arg, int rc, json_t *out, bool created, const char *err)
 {
-	struct server_intake_pool *p = arg;
+	struct server_req *r = arg;
+	struct server_intake_job *j = r->intake;
 
-	pthread_mutex_lock(&p->lock);
-	for (;;) {
-		struct server_req *r;
-		struct server_intake_job *j;
-
-		while (!p->count && !p->stop)
-			pthread_cond_wait(&p->cond, &p->lock);
-		if (!p->count && p->stop)
-			break;
-		r = p->queue[p->head];
-		p->head = (p->head + 1) % p->cap;
-		p->count--;
-		pthread_mutex_unlock(&p->lock);
-		j = r->intake;
-		fl_log_set_request_id(r->request_id);
-		j->rc = store_group_intake(p->group, j->ticket, "triage", j->key, &j->out, &j->created, &j->err);
-		fl_log_set_request_id(NULL);
-		/* the HTTP thread takes it from here (server.c, on_access) */
-		MHD_resume_connection(r->conn);
-		pthread_mutex_lock(&p->lock);
-	}
-	pthread_mutex_unlock(&p->lock);
-	return NULL;
+	j->rc = rc;
+	j->out = out;
+	j->created = created;
+	j->err = err ? fl_strdup(err) : NULL;
+	/* the HTTP thread takes it from here (server.c, on_access) */
+	MHD_resume_connection(r->conn);
 }
 
-int server__intake_pool_new(struct store_group *group, int nthreads, struct server_intake_pool **out)
+void server__intake_queue(struct server_req *r)
 {
-	struct server_intake_pool *p = fl_calloc(1, sizeof(*p));
-	pthread_attr_t attr;
-	int i;
+	struct server_intake_job *j = r->intake;
 
-	p->group = group;
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->cond, NULL);
-	p->cap = 1024;
-	p->queue = fl_calloc(p->cap, sizeof(*p->queue));
-	p->threads = fl_calloc((size_t)nthreads, sizeof(*p->threads));
-	pthread_attr_init(&attr);
-	/* they only wait on the store: a small stack keeps 64 of them cheap */
-	pthread_attr_setstacksize(&attr, 256 * 1024);
-	for (i = 0; i < nthreads; i++) {
-		if (pthread_create(&p->threads[i], &attr, intake_main, p))
-			break;
-		p->nthreads++;
-	}
-	pthread_attr_destroy(&attr);
-	*out = p;
-	return p->nthreads ? SERVER_OK : SERVER_EWORKER;
-}
-
-void server__intake_pool_push(struct server_intake_pool *p, struct server_req *r)
-{
-	pthread_mutex_lock(&p->lock);
-	if (p->count == p->cap) {
-		struct server_req **q = fl_calloc(p->cap * 2, sizeof(*q));
-		size_t i;
-
-		for (i = 0; i < p->count; i++)
-			q[i] = p->queue[(p->head + i) % p->cap];
-		free(p->queue);
-		p->queue = q;
-		p->head = 0;
-		p->cap *= 2;
-	}
-	p->queue[(p->head + p->count) % p->cap] = r;
-	p->count++;
-	pthread_cond_signal(&p->cond);
-	pthread_mutex_unlock(&p->lock);
-}
-
-void server__intake_pool_free(struct server_intake_pool *p)
-{
-	int i;
-
-	if (!p)
-		return;
-	/* finish what is queued: every suspended connection is resumed */
-	pthread_mutex_lock(&p->lock);
-	p->stop = true;
-	pthread_cond_broadcast(&p->cond);
-	pthread_mutex_unlock(&p->lock);
-	for (i = 0; i < p->nthreads; i++)
-		pthread_join(p->threads[i], NULL);
-	pthread_mutex_destroy(&p->lock);
-	pthread_cond_destroy(&p->cond);
-	free(p->threads);
-	free(p->queue);
-	free(p);
+	if (store_group_submit(r->srv->group, j->ticket, "triage", j->key, on_committed, r) != STORE_OK)
+		on_committed(r, STORE_EINTERNAL, NULL, false, "cannot queue the ticket for its commit");
 }
 
 bool server__may_see_ticket(const struct server_req *r, const json_t *ticket)

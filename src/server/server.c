@@ -126,12 +126,6 @@ int server_new(const struct server_options *opts, struct server **out, char **er
 		goto fail;
 	if (store_group_open(srv->store_url, &gopts, &srv->group, err) != STORE_OK)
 		goto fail;
-	if (server__intake_pool_new(srv->group, (int)cfg_int(0, "FRONTLINE_INTAKE_CONCURRENCY", 64),
-				    &srv->intake) != SERVER_OK) {
-		*err = fl_strdup("cannot start the intake threads");
-		rc = SERVER_EWORKER;
-		goto fail;
-	}
 	*out = srv;
 	return SERVER_OK;
 fail:
@@ -369,7 +363,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		return queue(r);
 	}
 	if (r->suspended) {
-		/* resumed by the intake pool: the ticket is stored (or not) */
+		/* resumed by the group commit: the ticket is stored (or not) */
 		r->suspended = false;
 		server__intake_finish(r);
 		return queue(r);
@@ -383,8 +377,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		r->st = NULL;
 	}
 	if (r->suspended) {
-		/* queued only now that nothing on this thread touches r */
-		server__intake_pool_push(srv->intake, r);
+		/* submitted only now that nothing on this thread touches r */
+		server__intake_queue(r);
 		return MHD_YES;
 	}
 	return queue(r);
@@ -576,16 +570,20 @@ void server_free(struct server *srv)
 {
 	if (!srv)
 		return;
-	/* no new requests; then every suspended connection is resumed before the daemon stops */
+	/*
+	 * No new requests; the requests in flight finish (intakes get their
+	 * commit); closing the group runs the callbacks still pending, which
+	 * resumes every suspended connection before the daemon stops.
+	 */
 	server_drain(srv);
-	server__intake_pool_free(srv->intake);
-	if (srv->daemon) {
+	if (srv->daemon)
 		server_wait_idle(srv, 5000);
+	store_group_close(srv->group);
+	srv->group = NULL;
+	if (srv->daemon)
 		MHD_stop_daemon(srv->daemon);
-	}
 	if (srv->quiesced_fd != MHD_INVALID_SOCKET)
 		close(srv->quiesced_fd);
-	store_group_close(srv->group);
 	server__pool_free(srv->pool);
 	server__tokens_free(srv->tokens);
 	if (srv->own_registry)

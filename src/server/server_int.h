@@ -38,7 +38,6 @@ struct server_auth {
 };
 
 struct server_tokens;
-struct server_intake_pool;
 
 /* A ticket waiting for its durable commit, and the store's answer. */
 struct server_intake_job {
@@ -52,12 +51,8 @@ struct server_intake_job {
 };
 void server__intake_job_free(struct server_intake_job *j);
 
-/* nthreads threads calling store_group_intake for suspended requests. */
-int server__intake_pool_new(struct store_group *group, int nthreads, struct server_intake_pool **out);
-/* Queues r (its connection already suspended); the pool resumes it when done. */
-void server__intake_pool_push(struct server_intake_pool *p, struct server_req *r);
-/* Finishes the queued intakes (resuming their connections), then stops. */
-void server__intake_pool_free(struct server_intake_pool *p);
+/* Submits r->intake to the group commit (its connection already suspended). */
+void server__intake_queue(struct server_req *r);
 
 struct server_tokens *server__tokens_new(double rate, double burst);
 void server__tokens_free(struct server_tokens *t);
@@ -82,7 +77,6 @@ struct server {
 	unsigned port;
 	struct server_pool *pool;
 	struct store_group *group;
-	struct server_intake_pool *intake;
 	struct server_tokens *tokens;
 	struct monitor_registry *registry;
 	bool own_registry;
@@ -109,7 +103,7 @@ struct server_req {
 	bool too_large, responded, counted;
 	json_t *json;                /* the parsed body (JSON routes) */
 	struct server_intake_job *intake;   /* an intake waiting for its commit */
-	bool suspended;              /* the connection waits for the intake pool */
+	bool suspended;              /* the connection waits for the group commit */
 	struct server_auth auth;
 	struct store *st;            /* borrowed from the pool on first use */
 	/* the response */

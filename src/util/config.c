@@ -26,7 +26,6 @@ static const struct fl_config_key config_keys[] = {
 	{ "FRONTLINE_HTTP_TIMEOUT", "30", "seconds an idle or stalled connection stays open (slowloris)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_HTTP_MAX_CONNECTIONS", "1024", "concurrent HTTP connections at most", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_HTTP_PER_IP_CONNECTIONS", "0", "concurrent connections per client address (0: no limit)", FL_CONFIG_PLAIN },
-	{ "FRONTLINE_INTAKE_CONCURRENCY", "64", "intakes waiting on a group commit at once (more share one fsync)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_RATE_LIMIT", "50", "requests per second per API token (token bucket; 0 or less: none)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_RATE_BURST", "100", "burst size of the per-token bucket", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_WEBHOOK_TOLERANCE", "300", "seconds a signed webhook's timestamp may differ from our clock", FL_CONFIG_PLAIN },
