@@ -220,6 +220,7 @@ int cmd_eval(int argc, char **argv, struct cli_ctx *ctx)
 	static const struct cli_command sub[] = {
 		{ "category", eval_category, "score a classifier on labelled rows" },
 		{ "sentiment", eval_sentiment, "score a sentiment model (Pearson r, lexicon baseline)" },
+		{ "grounding", cmd_eval__grounding, "how often replies are grounded in the right KB article" },
 		{ "kb", cmd_eval__kb, "recall@1, recall@5 and MRR of knowledge-base search" },
 		{ NULL, NULL, NULL },
 	};

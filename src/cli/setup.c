@@ -54,7 +54,7 @@ int cli_triage_open(struct cli_triage *t, const char *workflow, bool with_store)
 	/* The process's one LLM client, when an LLM is configured (see docs/LLM.md). */
 	rc = llm_client_from_config(&t->llm, &err);
 	if (rc == LLM_ENOTCONFIGURED) {
-		fl_log(FL_LOG_INFO, "no LLM configured: the built-in analyzer decides everything");
+		fl_log(FL_LOG_DEBUG, "no LLM configured: the built-in analyzer decides everything");
 	} else if (rc != LLM_OK) {
 		rc = cli_error(EX_CONFIG, "invalid LLM configuration: %s (see 'frontline llm check')",
 			       err ? err : llm_strerror(rc));

@@ -337,6 +337,7 @@ struct esc_rule {
 	const char *decision;     /* no_escalation, tier_2, specialist, manager, emergency */
 	const char *priority;     /* NULL: from the ticket's priority */
 	const char *department;   /* NULL: the category's department */
+	bool hold_reply;          /* a human answers first: no automatic reply goes out */
 	const char *reason;
 };
 
@@ -387,22 +388,22 @@ static bool r_high_risk(const struct esc_input *in)
 
 /* In order of severity: the first rule that matches decides. */
 static const struct esc_rule esc_rules[] = {
-	{ "outage_many_users", r_outage, "emergency", "critical", "engineering_oncall",
+	{ "outage_many_users", r_outage, "emergency", "critical", "engineering_oncall", true,
 	  "outage affecting many users" },
-	{ "legal_threat", r_legal, "manager", "high", "legal",
+	{ "legal_threat", r_legal, "manager", "high", "legal", true,
 	  "legal words in the ticket: a manager and legal must review" },
-	{ "security_incident", r_security, "specialist", "high", "security",
+	{ "security_incident", r_security, "specialist", "high", "security", true,
 	  "possible security incident" },
-	{ "very_negative_urgent", r_very_negative_urgent, "manager", "critical", "senior_support",
+	{ "very_negative_urgent", r_very_negative_urgent, "manager", "critical", "senior_support", true,
 	  "very negative sentiment on an urgent ticket" },
-	{ "technical_enterprise", r_technical_enterprise, "specialist", NULL, "technical_specialist",
+	{ "technical_enterprise", r_technical_enterprise, "specialist", NULL, "technical_specialist", false,
 	  "technical issue for an enterprise customer" },
-	{ "human_requested", r_human, "tier_2", NULL, NULL, "the customer asked for a human" },
-	{ "low_confidence", r_low_confidence, "tier_2", NULL, "human_review",
+	{ "human_requested", r_human, "tier_2", NULL, NULL, false, "the customer asked for a human" },
+	{ "low_confidence", r_low_confidence, "tier_2", NULL, "human_review", false,
 	  "the analyzer is not confident enough to answer alone" },
-	{ "ungrounded_response", r_ungrounded, "tier_2", NULL, NULL,
+	{ "ungrounded_response", r_ungrounded, "tier_2", NULL, NULL, false,
 	  "no knowledge-base article answers this well enough" },
-	{ "high_escalation_risk", r_high_risk, "tier_2", NULL, NULL,
+	{ "high_escalation_risk", r_high_risk, "tier_2", NULL, NULL, false,
 	  "high-priority ticket with high escalation risk" },
 };
 
@@ -422,6 +423,14 @@ static int64_t human_response_seconds(const char *esc_priority)
 	if (!strcmp(esc_priority, "high"))
 		return 3600;
 	return !strcmp(esc_priority, "medium") ? 4 * 3600 : 24 * 3600;
+}
+
+bool support__reply_sendable(const json_t *response)
+{
+	if (!json_is_object(response))
+		return false;
+	/* older analyses (and LLM replies) say only whether a human is needed */
+	return fl_json_bool(response, "grounded", !fl_json_bool(response, "escalation_needed", false));
 }
 
 json_t *support__escalation(const json_t *ticket, const json_t *customer, const json_t *sentiment,
@@ -469,7 +478,7 @@ json_t *support__escalation(const json_t *ticket, const json_t *customer, const 
 			"escalation_priority", esc_priority,
 			"assigned_department", department,
 			"estimated_human_response_time", rule ? when : "n/a",
-			"auto_response_sent", response && !in.needed,
+			"auto_response_sent", support__reply_sendable(response) && !(rule && rule->hold_reply),
 			"rule", rule ? rule->name : NULL,
 			"rules_matched", matched);
 	free(text);

@@ -144,7 +144,9 @@ int support_persist(struct support_ctx *ctx, const char *ticket_id, const json_t
 
 	*ticket_out = NULL;
 	*err = NULL;
-	auto_replied = json_is_object(response) && !fl_json_bool(response, "escalation_needed", false);
+	/* the escalation decision says whether the reply goes out before a human answers */
+	auto_replied = json_is_object(decision) ? fl_json_bool(decision, "auto_response_sent", false)
+						: support__reply_sendable(response);
 	if ((src = store_begin_immediate(st)) != STORE_OK)
 		goto out;
 	if ((src = store_ticket_get(st, ticket_id, false, &cur)) != STORE_OK)

@@ -203,13 +203,14 @@ json_t *support__response_builtin(const json_t *ticket, const json_t *customer,
 			    fl_json_str(ticket, "id", ""), prio);
 	fl_buf_adds(&text, "Best regards,\nFrontline Support");
 	estimate = resolution_for(category, prio, grounded);
-	out = json_pack("{s:s, s:s, s:o, s:o, s:s, s:b, s:f}",
+	out = json_pack("{s:s, s:s, s:o, s:o, s:s, s:b, s:b, s:f}",
 			"response", text.buf,
 			"tone", tone_for(level, approach),
 			"articles_referenced", refs,
 			"next_steps", next,
 			"estimated_resolution_time", estimate ? estimate : sla,
 			"escalation_needed", !grounded || unsure,
+			"grounded", grounded && !unsure,
 			"grounding_relevance", relevance);
 	if (steps)
 		json_object_set_new(out, "quoted_steps", steps);

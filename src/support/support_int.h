@@ -44,6 +44,8 @@ void support__format_duration(char *out, size_t size, int64_t seconds);
 json_t *support__escalation(const json_t *ticket, const json_t *customer, const json_t *sentiment,
 			    const json_t *categorization, const json_t *priority,
 			    const json_t *response, bool always_check);
+/* Whether a reply may go to the customer on its own: grounded and confident. */
+bool support__reply_sendable(const json_t *response);
 /* The escalation_package handed to humans, from everything known. */
 json_t *support__escalation_package(const json_t *shared, int64_t now_us);
 /* Response quality 0..1 by the seed's rule. */
@@ -60,7 +62,7 @@ json_t *support__response_builtin(const json_t *ticket, const json_t *customer,
 				  const json_t *sentiment, const json_t *categorization,
 				  const json_t *priority, const json_t *kb_results);
 /* Relevance below which a KB article does not ground a reply. */
-#define SUPPORT_MIN_RELEVANCE 0.35
+#define SUPPORT_MIN_RELEVANCE 0.25
 /* Analyzer confidence below which a human should review. */
 #define SUPPORT_MIN_CONFIDENCE 0.40
 

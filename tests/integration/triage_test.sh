@@ -90,6 +90,15 @@ contains "demo 4 escalates the outage" out "emergency"
 "$FL" demo --only 1 >out 2>err; check "demo again" 0 $?
 contains "demo again shows stored results" out "processed earlier"
 
+"$FL" eval grounding --json --in "$SRC/tests/fixtures/grounding.jsonl" >out.json 2>err; check "eval grounding" 0 $?
+python3 - out.json <<'PY' >out 2>&1; check "replies are grounded in the right article, and not without one" 0 $?
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["n"] == 50 and d["answerable"] == 43, d
+assert d["right_grounding"] >= 0.85, d["right_grounding"]
+assert d["false_grounding"] <= 0.15, d["false_grounding"]
+PY
+
 "$FL" workflow show customer_support --format dot >out 2>err; check "show customer_support" 0 $?
 contains "standard_response edge" out 'label="standard_response"'
 contains "high_priority_workflow edge" out 'label="high_priority_workflow"'

@@ -377,6 +377,40 @@ static void test_ungrounded_ticket_goes_to_a_human(void **state)
 	json_decref(shared);
 }
 
+static void test_policy_escalates_even_a_grounded_reply(void **state)
+{
+	struct fixture *f = *state;
+	json_t *legal = ticket("pol1", "cust_002", "How do I reset my password?",
+		"I forgot my password and the reset link does not work. If this is not fixed today "
+		"my lawyer will hear about it.");
+	json_t *human = ticket("pol2", "cust_002", "How do I reset my password?",
+		"I forgot my password and would like to reset it. Can I speak to a human about it please?");
+	json_t *thread = NULL;
+	struct support_outcome o;
+
+	assert_int_equal(support_process(&f->ctx, f->cs, legal, &o), SUPPORT_OK);
+	assert_true(trace_has(o.trace, "escalation_decision"));
+	assert_string_equal(fl_json_str(json_object_get(o.shared, "escalation_decision"), "rule", ""), "legal_threat");
+	assert_string_equal(fl_json_str(o.ticket, "status", ""), "escalated");
+	support_outcome_release(&o);
+	/* a manager answers a legal threat: no automatic reply went out */
+	assert_int_equal(store_message_list(f->store, "pol1", &thread), STORE_OK);
+	assert_int_equal(json_array_size(thread), 1);
+	json_decref(thread);
+
+	assert_int_equal(support_process(&f->ctx, f->cs, human, &o), SUPPORT_OK);
+	assert_string_equal(fl_json_str(json_object_get(o.shared, "escalation_decision"), "rule", ""),
+			    "human_requested");
+	assert_true(fl_json_bool(json_object_get(o.shared, "escalation_decision"), "auto_response_sent", false));
+	support_outcome_release(&o);
+	/* the grounded reply still goes out while a person takes over */
+	assert_int_equal(store_message_list(f->store, "pol2", &thread), STORE_OK);
+	assert_int_equal(json_array_size(thread), 2);
+	json_decref(thread);
+	json_decref(legal);
+	json_decref(human);
+}
+
 static void test_high_priority_path_always_checks_escalation(void **state)
 {
 	struct fixture *f = *state;
@@ -675,6 +709,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_satisfaction_follows_the_seed_formula, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_standard_path_finalizes_without_escalation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ungrounded_ticket_goes_to_a_human, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_escalates_even_a_grounded_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_high_priority_path_always_checks_escalation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_escalation_workflow_from_its_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runs_are_deterministic, setup, teardown),
