@@ -338,6 +338,39 @@ static void bench_size(const struct vocab *v, size_t narticles, size_t nshort, s
 	plain_close(&plain);
 }
 
+/* The bundled articles (data/kb) with the ticket fixture: what the triage pipeline searches. */
+static void bench_bundled(const struct kb_params *params)
+{
+	json_t *arts = NULL, *qs = NULL;
+	struct kb *kb = NULL;
+	char *err = NULL, **queries;
+	struct lat l;
+	size_t i, n;
+
+	if (kb_import_path("data/kb", &arts, &err) != KB_OK ||
+	    kb_eval_load_queries("tests/fixtures/kb_tickets.jsonl", &qs, &err) != KB_OK) {
+		printf("| data/kb | (skipped: %s) | | | | | |\n", err);
+		free(err);
+		json_decref(arts);
+		return;
+	}
+	if (kb_open(NULL, &kb, &err) != KB_OK || kb_add_many(kb, arts) != KB_OK)
+		fl_die("cannot index data/kb");
+	kb_set_params(kb, params);
+	n = 20 * json_array_size(qs);
+	queries = fl_calloc(n, sizeof(*queries));
+	for (i = 0; i < n; i++)
+		queries[i] = (char *)fl_json_str(json_array_get(qs, i % json_array_size(qs)), "query", "");
+	run_queries(kb, queries, json_array_size(qs)); /* warm up */
+	l = run_queries(kb, queries, n);
+	printf("| %zu (data/kb, bundled) | | ticket fixture (%zu tickets) | %.2f ms | %.2f ms | %.2f ms | |\n",
+	       json_array_size(arts), json_array_size(qs), l.p50, l.p99, l.mean);
+	free(queries);
+	kb_close(kb);
+	json_decref(arts);
+	json_decref(qs);
+}
+
 int main(int argc, char **argv)
 {
 	struct vocab *v = fl_calloc(1, sizeof(*v));
@@ -373,6 +406,7 @@ int main(int argc, char **argv)
 	       params.prune_above, 100 * params.prune_df, load);
 	printf("| articles | index build | queries | p50 | p99 | mean | plain FTS5 bm25 p50 / p99 |\n"
 	       "|---|---|---|---:|---:|---:|---:|\n");
+	bench_bundled(&params);
 	bench_size(v, 1000, 2000, 500, &params);
 	bench_size(v, big, 500, 120, &params);
 	for (size_t i = 0; i < VOCAB; i++)
