@@ -35,6 +35,7 @@ struct group_req {
 	bool created, done;
 	int rc;
 	char *err;
+	pthread_cond_t wake;      /* a synchronous caller waits here: no herd woken per batch */
 	struct group_req *next;
 	/* store_group_submit: told by callback instead of waking a waiter; heap-allocated */
 	store_group_done_fn *cb;
@@ -87,7 +88,6 @@ struct store_group {
 	pthread_t thread, syncer;
 	pthread_mutex_t lock;
 	pthread_cond_t more;      /* the committer waits for requests */
-	pthread_cond_t done;      /* callers wait for their batch */
 	pthread_cond_t synced;    /* the syncer waits for committed batches */
 	struct group_req *head, **tail;
 	struct group_batch *sync_head, **sync_tail;
@@ -150,6 +150,18 @@ static bool run_batch(struct store_group *g, struct group_req *batch)
 	return rc == STORE_OK;
 }
 
+/* Wakes the synchronous callers of a batch (with g->lock held: a woken caller frees its request). */
+static void wake_all(struct group_req *reqs)
+{
+	struct group_req *r, *next;
+
+	for (r = reqs; r; r = next) {
+		next = r->next;
+		r->done = true;
+		pthread_cond_signal(&r->wake);
+	}
+}
+
 static void *syncer(void *arg)
 {
 	struct store_group *g = arg;
@@ -193,11 +205,9 @@ static void *syncer(void *arg)
 		while (list) {
 			b = list;
 			list = b->next;
-			for (r = b->reqs; r; r = r->next)
-				r->done = true;
+			wake_all(b->reqs);
 			free(b);
 		}
-		pthread_cond_broadcast(&g->done);
 	}
 	pthread_mutex_unlock(&g->lock);
 	return NULL;
@@ -247,9 +257,7 @@ static void *committer(void *arg)
 			pthread_mutex_unlock(&g->lock);
 			finish_async(async);
 			pthread_mutex_lock(&g->lock);
-			for (r = sync; r; r = r->next)
-				r->done = true;
-			pthread_cond_broadcast(&g->done);
+			wake_all(sync);
 		}
 	}
 	g->committer_done = true;
@@ -276,7 +284,6 @@ int store_group_open(const char *url, const struct store_group_options *opts,
 	g->sync_tail = &g->sync_head;
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_cond_init(&g->more, NULL);
-	pthread_cond_init(&g->done, NULL);
 	pthread_cond_init(&g->synced, NULL);
 	if (pthread_create(&g->syncer, NULL, syncer, g))
 		fl_die("cannot start the group-commit syncer thread");
@@ -289,7 +296,7 @@ int store_group_open(const char *url, const struct store_group_options *opts,
 int store_group_intake(struct store_group *g, const json_t *ticket, const char *job_kind,
 		       const char *idem_key, json_t **out, bool *created, char **err)
 {
-	struct group_req req = { ticket, job_kind, idem_key, NULL, false, false, STORE_OK, NULL, NULL, NULL, NULL };
+	struct group_req req = { .ticket = ticket, .job_kind = job_kind, .idem_key = idem_key };
 
 	if (out)
 		*out = NULL;
@@ -297,13 +304,15 @@ int store_group_intake(struct store_group *g, const json_t *ticket, const char *
 		*created = false;
 	if (err)
 		*err = NULL;
+	pthread_cond_init(&req.wake, NULL);
 	pthread_mutex_lock(&g->lock);
 	*g->tail = &req;
 	g->tail = &req.next;
 	pthread_cond_signal(&g->more);
 	while (!req.done)
-		pthread_cond_wait(&g->done, &g->lock);
+		pthread_cond_wait(&req.wake, &g->lock);
 	pthread_mutex_unlock(&g->lock);
+	pthread_cond_destroy(&req.wake);
 	if (req.rc == STORE_OK) {
 		if (out)
 			*out = req.out;
@@ -364,7 +373,6 @@ void store_group_close(struct store_group *g)
 	store_close(g->st);
 	pthread_mutex_destroy(&g->lock);
 	pthread_cond_destroy(&g->more);
-	pthread_cond_destroy(&g->done);
 	pthread_cond_destroy(&g->synced);
 	free(g);
 }

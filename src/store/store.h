@@ -360,11 +360,14 @@ int store_ticket_import(struct store *st, const json_t *tickets, size_t *importe
 /*
  * Group commit: concurrent intake calls from many threads share one
  * transaction, so one durable commit (one fsync) serves a whole batch. A
- * group owns one connection and one committer thread. store_group_intake
+ * group owns one connection, a committer thread and (for SQLite) a syncer
+ * thread that fsyncs each batch while the next one is built. store_group_intake
  * behaves as store_ticket_intake and returns only once the batch holding its
- * ticket has committed (or failed: then nothing of it was written, and
- * *err, when not NULL, is the message; caller frees). One caller's invalid
- * ticket fails that caller only. Any number of threads may call it at once.
+ * ticket has committed and reached the disk (or failed: then, but for a
+ * failed fsync after the commit, nothing of it was written; *err, when not
+ * NULL, is the message, caller frees; retrying is safe, intake being
+ * idempotent). One caller's invalid ticket fails that caller only; a failure
+ * midway fails its batch. Any number of threads may call it at once.
  */
 struct store_group;
 

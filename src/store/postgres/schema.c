@@ -43,8 +43,9 @@ static const char *const migrations[] = {
 	"  UNIQUE (channel, external_id)"
 	");"
 	"ALTER SEQUENCE tickets_number_seq OWNED BY tickets.number;"
-	/* As on SQLite: no index for priority, category and channel (see sqlite/schema.c). */
+	/* As on SQLite: no index for priority, category and channel alone (see sqlite/schema.c). */
 	"CREATE INDEX tickets_status ON tickets (status, number);"
+	"CREATE INDEX tickets_status_priority ON tickets (status, priority, number);"
 	"CREATE INDEX tickets_assignee ON tickets (assignee, number);"
 	"CREATE INDEX tickets_customer ON tickets (customer_id, number);"
 	"CREATE INDEX tickets_created ON tickets (created_at);"

@@ -46,12 +46,15 @@ static const char *const migrations[] = {
 	"  UNIQUE (channel, external_id)"
 	") STRICT;"
 	/*
-	 * Filters on status, assignee and customer get an index; priority,
-	 * category and channel do not: each of their values is common enough
-	 * that a newest-first scan finds a page quickly, and every index costs
-	 * each intake a write.
+	 * Filters on status, assignee and customer get an index, and status with
+	 * priority (the triage queue: new and urgent); priority, category and
+	 * channel alone do not: each of their values is common enough that a
+	 * newest-first scan finds a page quickly, and every index costs each
+	 * intake a write. (Index entries end with the rowid, the ticket number:
+	 * equal keys come newest-last, so pages need no sort.)
 	 */
 	"CREATE INDEX tickets_status ON tickets(status);"
+	"CREATE INDEX tickets_status_priority ON tickets(status, priority);"
 	"CREATE INDEX tickets_assignee ON tickets(assignee);"
 	"CREATE INDEX tickets_customer ON tickets(customer_id);"
 	"CREATE INDEX tickets_created ON tickets(created_at);"
