@@ -45,7 +45,6 @@ static const char *const migrations[] = {
 	"ALTER SEQUENCE tickets_number_seq OWNED BY tickets.number;"
 	/* As on SQLite: no index for priority, category and channel alone (see sqlite/schema.c). */
 	"CREATE INDEX tickets_status ON tickets (status, number);"
-	"CREATE INDEX tickets_status_priority ON tickets (status, priority, number);"
 	"CREATE INDEX tickets_assignee ON tickets (assignee, number);"
 	"CREATE INDEX tickets_customer ON tickets (customer_id, number);"
 	"CREATE INDEX tickets_created ON tickets (created_at);"
@@ -212,6 +211,8 @@ static const char *const migrations[] = {
 	");"
 	"CREATE UNIQUE INDEX alerts_one_active ON alerts (type) WHERE status = 'active';"
 	"CREATE INDEX alerts_status ON alerts (status, id);",
+	/* 4: the triage queue (new and urgent) by status with priority */
+	"CREATE INDEX tickets_status_priority ON tickets (status, priority, number);",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,

@@ -54,7 +54,6 @@ static const char *const migrations[] = {
 	 * equal keys come newest-last, so pages need no sort.)
 	 */
 	"CREATE INDEX tickets_status ON tickets(status);"
-	"CREATE INDEX tickets_status_priority ON tickets(status, priority);"
 	"CREATE INDEX tickets_assignee ON tickets(assignee);"
 	"CREATE INDEX tickets_customer ON tickets(customer_id);"
 	"CREATE INDEX tickets_created ON tickets(created_at);"
@@ -241,6 +240,8 @@ static const char *const migrations[] = {
 	"  owner TEXT NOT NULL,"
 	"  until INTEGER NOT NULL"
 	") STRICT, WITHOUT ROWID;",
+	/* 4: the triage queue (new and urgent) by status with priority */
+	"CREATE INDEX tickets_status_priority ON tickets(status, priority);",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,
