@@ -996,6 +996,76 @@ static void test_store_group_submit_calls_back_when_durable(void **state)
 	json_decref(bad);
 }
 
+static int search_count(struct store *st, const char *query)
+{
+	struct store_ticket_filter flt = { .query = query, .limit = 500 };
+	json_t *page = NULL;
+	int n;
+
+	OK(store_ticket_list(st, &flt, &page));
+	n = (int)json_array_size(json_object_get(page, "tickets"));
+	json_decref(page);
+	return n;
+}
+
+#define WORDS(id, subject, content) J("{s:s, s:s, s:s}", "id", id, "subject", subject, "content", content)
+
+/* New tickets are searchable however they came in (SQLite indexes them once per transaction). */
+static void test_store_search_indexes_tickets_however_they_arrive(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_group *g = NULL;
+	struct submitted s = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, NULL };
+	char id[32], *err = NULL;
+	int i;
+
+	/* inside a transaction: found before the commit; a subject changed in it too */
+	OK(store_begin_immediate(st));
+	OK(store_ticket_intake(st, WORDS("tx1", "Zebra crossing", "stripes everywhere"), NULL, NULL, NULL, NULL));
+	OK(store_ticket_intake(st, WORDS("tx2", "Walrus tusk", "an ivory question"), NULL, NULL, NULL, NULL));
+	assert_int_equal(search_count(st, "zebra"), 1);
+	OK(store_ticket_intake(st, WORDS("tx3", "Okapi sighting", "rare animal"), NULL, NULL, NULL, NULL));
+	OK(store_ticket_update(st, "tx2", 0, J("{s:s}", "subject", "Narwhal horn"), "t", NULL));
+	OK(store_commit(st));
+	assert_int_equal(search_count(st, "zebra"), 1);
+	assert_int_equal(search_count(st, "okapi"), 1);
+	assert_int_equal(search_count(st, "narwhal"), 1);
+	assert_int_equal(search_count(st, "walrus"), 0);
+	assert_int_equal(search_count(st, "ivory"), 1);
+	/* rolled back: not in the index; the next ticket (its number again) by its own words */
+	OK(store_begin_immediate(st));
+	OK(store_ticket_intake(st, WORDS("rb1", "Giraffe neck", "very tall"), NULL, NULL, NULL, NULL));
+	store_rollback(st);
+	OK(store_ticket_intake(st, WORDS("rb2", "Penguin feet", "always cold"), NULL, NULL, NULL, NULL));
+	assert_int_equal(search_count(st, "giraffe"), 0);
+	assert_int_equal(search_count(st, "penguin"), 1);
+	/* imported */
+	OK(store_ticket_import(st, J("[{s:s, s:s, s:s, s:s, s:s}]", "id", "imp1", "channel", "email",
+				     "customer_id", "c", "subject", "Armadillo shell", "content", "hard"),
+			       NULL));
+	assert_int_equal(search_count(st, "armadillo"), 1);
+	/* through the group commit: batches of many tickets */
+	assert_int_equal(store_group_open(f->url, NULL, &g, &err), STORE_OK);
+	for (i = 0; i < 80; i++) {
+		snprintf(id, sizeof(id), "grp-%d", i);
+		assert_int_equal(store_group_submit(g, WORDS(id, "Platypus egg", i % 2 ? "odd one" : "even one"),
+						    "triage", NULL, on_submitted, &s), STORE_OK);
+	}
+	pthread_mutex_lock(&s.lock);
+	while (s.calls < 80)
+		pthread_cond_wait(&s.cond, &s.lock);
+	pthread_mutex_unlock(&s.lock);
+	store_group_close(g);
+	assert_int_equal(s.ok, 80);
+	assert_int_equal(search_count(st, "platypus"), 80);
+	assert_int_equal(search_count(st, "platypus odd"), 40);
+	/* and the index agrees with the tickets, by FTS5's own check */
+	if (!strcmp(f->g->backend, "sqlite"))
+		behind_the_back(f->url, "INSERT INTO tickets_fts (tickets_fts) VALUES ('integrity-check')", NULL);
+	free(s.last_err);
+}
+
 static void test_store_refuses_a_newer_schema(void **state)
 {
 	struct fx *f = *state;
@@ -1389,6 +1459,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_store_import_is_idempotent),
 	T(test_store_group_commit_batches_concurrent_intake),
 	T(test_store_group_submit_calls_back_when_durable),
+	T(test_store_search_indexes_tickets_however_they_arrive),
 	T(test_store_refuses_a_newer_schema),
 	T(test_store_claims_never_hand_a_job_twice),
 	T(test_store_intake_failing_midway_writes_nothing),

@@ -12,8 +12,8 @@
  *
  * Conventions: STRICT tables; times are INTEGER microseconds since the
  * epoch; JSON is TEXT; tickets.number is the rowid, so that list order,
- * keyset cursors and the FTS5 index (external content, kept by triggers)
- * all share one key.
+ * keyset cursors and the FTS5 index (external content: new tickets are
+ * indexed by sq_fts_flush, edits and deletions by triggers) all share one key.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -242,6 +242,11 @@ static const char *const migrations[] = {
 	") STRICT, WITHOUT ROWID;",
 	/* 4: the triage queue (new and urgent) by status with priority */
 	"CREATE INDEX tickets_status_priority ON tickets(status, priority);",
+	/*
+	 * 5: a new ticket's full-text entry is written once per transaction, for
+	 * all its new tickets (sq_fts_flush), not by a trigger per ticket
+	 */
+	"DROP TRIGGER tickets_fts_insert;",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,

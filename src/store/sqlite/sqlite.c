@@ -333,6 +333,7 @@ int sq_tx_begin(struct sq *q, bool write)
 	int rc;
 
 	if (q->depth == 0 && sqlite3_get_autocommit(q->db)) {
+		sq_fts_forget(q);
 		rc = sq_exec(q, NULL, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL);
 		if (rc)
 			return rc;
@@ -369,6 +370,8 @@ int sq_tx_end(struct sq *q, int rc)
 	}
 	if (q->depth == 0 && q->own_tx) {
 		q->own_tx = false;
+		if (rc == STORE_OK)
+			rc = sq_fts_flush(q);
 		if (rc == STORE_OK) {
 			rc = sq_exec(q, NULL, "COMMIT", NULL);
 			if (rc && !sqlite3_get_autocommit(q->db))
@@ -376,6 +379,7 @@ int sq_tx_end(struct sq *q, int rc)
 		} else if (!sqlite3_get_autocommit(q->db)) {
 			quiet(q, "ROLLBACK");
 		}
+		sq_fts_forget(q);
 		return rc;
 	}
 	if (sqlite3_get_autocommit(q->db))
@@ -389,6 +393,7 @@ int sq_tx_end(struct sq *q, int rc)
 
 static int sq_begin(struct store *st, bool immediate)
 {
+	sq_fts_forget(SQ(st));
 	return sq_exec(SQ(st), NULL, immediate ? "BEGIN IMMEDIATE" : "BEGIN", NULL);
 }
 
@@ -397,11 +402,16 @@ static int sq_commit(struct store *st)
 	struct sq *q = SQ(st);
 	int rc;
 
-	if (sqlite3_get_autocommit(q->db))
+	if (sqlite3_get_autocommit(q->db)) {
+		sq_fts_forget(q);
 		return store__fail(st, STORE_EIO, "the transaction was rolled back by an earlier error");
-	rc = sq_exec(q, NULL, "COMMIT", NULL);
+	}
+	rc = sq_fts_flush(q);
+	if (!rc)
+		rc = sq_exec(q, NULL, "COMMIT", NULL);
 	if (rc && !sqlite3_get_autocommit(q->db))
 		quiet(q, "ROLLBACK");
+	sq_fts_forget(q);
 	return rc;
 }
 
@@ -411,6 +421,7 @@ static void sq_rollback(struct store *st)
 
 	if (!sqlite3_get_autocommit(q->db))
 		quiet(q, "ROLLBACK");
+	sq_fts_forget(q);
 	q->depth = 0;
 	q->flat = 0;
 	q->own_tx = false;
@@ -556,6 +567,7 @@ static void sq_close(struct store *st)
 		}
 	}
 	free(q->cache);
+	free(q->fts_pending);
 	/* SQLite's advice: refresh the planner's statistics now and then, cheaply. */
 	if (q->opened && sqlite3_get_autocommit(q->db))
 		sqlite3_exec(q->db, "PRAGMA analysis_limit = 1000; PRAGMA optimize", NULL, NULL, NULL);

@@ -36,6 +36,8 @@ struct sq {
 	bool own_tx;                  /* the outermost sq_tx_begin issued BEGIN */
 	bool opened;                  /* a Frontline database, fully opened */
 	bool defer_sync;              /* synchronous=normal; sq_sync fsyncs the WAL */
+	int64_t *fts_pending;         /* tickets inserted in this transaction, not yet in tickets_fts */
+	size_t fts_n, fts_cap;
 };
 
 #define SQ(st) ((struct sq *)(st))
@@ -86,6 +88,25 @@ int sq_tx_begin_flat(struct sq *q);
 	"VALUES (?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 #define SQ_EVENT_INSERT /* jttti */ \
 	"INSERT INTO events (ticket_number, type, actor, data, created_at) VALUES (?, ?, ?, ?, ?)"
+
+/*
+ * The full-text entries of the tickets inserted in the current transaction
+ * are written by one statement just before it commits, not by a trigger per
+ * ticket: FTS5 writes its pending terms to disk at the end of every
+ * statement that runs with a statement journal (an insert with constraints,
+ * inside a transaction), so a trigger made one index segment per ticket, and
+ * merging those segments cost more than the rest of an intake. One statement
+ * per transaction makes one segment per group commit.
+ *
+ * sq_fts_add notes a new ticket; sq_fts_flush indexes the noted ones (those
+ * still present: a savepoint may have rolled one back) and is called before
+ * a commit and before anything that reads or edits the index inside the
+ * transaction (search, a subject change); sq_fts_forget drops the notes
+ * (rollback, a new transaction).
+ */
+void sq_fts_add(struct sq *q, int64_t number);
+int sq_fts_flush(struct sq *q);
+void sq_fts_forget(struct sq *q);
 
 /* The ticket number for a ticket_id argument ("T-000042" or an id). */
 int sq_ticket_number(struct sq *q, const char *ref, int64_t *number);

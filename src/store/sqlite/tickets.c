@@ -92,8 +92,45 @@ static int insert_ticket(struct sq *q, const struct store__ticket_in *in, int64_
 	if (!rc) {
 		*number = n;
 		*created = true;
+		sq_fts_add(q, n);
 	}
 	return rc;
+}
+
+void sq_fts_add(struct sq *q, int64_t number)
+{
+	if (q->fts_n == q->fts_cap) {
+		q->fts_cap = q->fts_cap ? 2 * q->fts_cap : 64;
+		q->fts_pending = fl_realloc(q->fts_pending, q->fts_cap * sizeof(*q->fts_pending));
+	}
+	q->fts_pending[q->fts_n++] = number;
+}
+
+int sq_fts_flush(struct sq *q)
+{
+	struct fl_buf b = FL_BUF_INIT;
+	size_t i;
+	int rc;
+
+	if (!q->fts_n)
+		return STORE_OK;
+	fl_buf_addch(&b, '[');
+	for (i = 0; i < q->fts_n; i++)
+		fl_buf_addf(&b, "%s%lld", i ? "," : "", (long long)q->fts_pending[i]);
+	fl_buf_addch(&b, ']');
+	rc = sq_exec(q, NULL,
+		     "INSERT INTO tickets_fts (rowid, subject, content) SELECT number, subject, content"
+		     " FROM tickets WHERE number IN (SELECT value FROM json_each(?))",
+		     "t", b.buf);
+	fl_buf_release(&b);
+	if (!rc)
+		q->fts_n = 0;
+	return rc;
+}
+
+void sq_fts_forget(struct sq *q)
+{
+	q->fts_n = 0;
 }
 
 int sq_ticket_intake(struct store *st, const json_t *ticket, const char *job_kind,
@@ -223,6 +260,10 @@ int sq_ticket_list(struct store *st, const struct store_ticket_filter *f, json_t
 		goto out;
 	}
 	if (words) {
+		/* a search inside a transaction sees the tickets it inserted */
+		rc = sq_fts_flush(q);
+		if (rc)
+			goto out;
 		match = fts_query(words);
 		fl_buf_adds(&sql, "SELECT " STORE__TICKET_LIST_COLS " FROM tickets_fts"
 			    " JOIN tickets t ON t.number = tickets_fts.rowid WHERE tickets_fts MATCH ?");
@@ -367,6 +408,9 @@ int sq_ticket_update(struct store *st, const char *id, int64_t expected_version,
 		goto end;
 	}
 	rc = store__ticket_upd_parse(st, cur, fields, &upd);
+	/* the subject's trigger edits the index: this transaction's new tickets go in first */
+	if (!rc)
+		rc = sq_fts_flush(q);
 	if (rc)
 		goto end;
 	rc = sq_prepare(q, update_sql, &s, NULL);
