@@ -172,6 +172,48 @@ static long total(unsigned port, const char *token)
 	return n;
 }
 
+/* GET /metrics (no token: Prometheus scrapes it), or NULL. */
+static char *metrics(unsigned port)
+{
+	char *url = fl_asprintf("http://127.0.0.1:%u/metrics", port), *body = NULL;
+	struct http_req req = { "GET", url, NULL, NULL, NULL, 0, NULL, 0 };
+	struct http_resp r;
+
+	http_do(&req, &r);
+	if (r.status == 200 && r.body)
+		body = fl_strdup(r.body);
+	http_resp_release(&r);
+	free(url);
+	return body;
+}
+
+/* A JSON log line in dir/log whose fields include all of want (an object), or false. */
+static bool logged(const char *log, const char *want_json)
+{
+	char *path = fl_asprintf("%s/%s", dir, log), *line = NULL;
+	json_t *want = json_loads(want_json, 0, NULL);
+	FILE *in = fopen(path, "r");
+	size_t cap = 0;
+	bool found = false;
+
+	while (in && !found && getline(&line, &cap, in) > 0) {
+		json_t *j = json_loads(line, 0, NULL), *v;
+		const char *k;
+
+		found = json_is_object(j) && json_is_string(json_object_get(j, "request_id")) &&
+			json_is_string(json_object_get(j, "level"));
+		json_object_foreach(want, k, v)
+			found = found && json_equal(json_object_get(j, k), v);
+		json_decref(j);
+	}
+	if (in)
+		fclose(in);
+	free(line);
+	json_decref(want);
+	free(path);
+	return found;
+}
+
 /* Triage happens in other processes: poll, with a deadline. */
 static bool wait_triaged(unsigned port, const char *token, int seconds)
 {
@@ -265,6 +307,32 @@ int main(int argc, char **argv)
 	/* SIGTERM with work in flight: exit 0, and the rest after another restart */
 	for (i = 40, ok = 0; i < 70; i++)
 		ok += post_ticket(s.port, i) == 202;
+	/* observability: the metrics an operator graphs, and JSON log lines with a request id */
+	{
+		static const char *const want[] = {
+			"frontline_http_requests_total{method=\"POST\",route=\"/webhooks/tickets\",status=\"202\"}",
+			"frontline_http_request_duration_seconds_bucket{route=\"/api/v1/tickets\"",
+			"frontline_tickets{dimension=\"status\",value=\"",
+			"frontline_tickets{dimension=\"category\",value=\"",
+			"frontline_tickets{dimension=\"priority\",value=\"",
+			"frontline_jobs{status=\"queued\"}",
+			"frontline_jobs{status=\"dead\"}",
+			"frontline_job_duration_seconds_bucket{",
+			"frontline_workflow_node_duration_seconds_bucket{",
+			"frontline_outbox{status=\"pending\"}",
+			"frontline_intake_total{",
+			NULL,
+		};
+		char *m = metrics(s.port);
+		size_t k;
+
+		CHECK(m != NULL, "GET /metrics answers 200");
+		for (k = 0; m && want[k]; k++)
+			CHECK(strstr(m, want[k]) != NULL, "/metrics has %s", want[k]);
+		free(m);
+		CHECK(logged("serve.log", "{\"method\": \"POST\", \"route\": \"/webhooks/tickets\", \"status\": 202}"),
+		      "serve.log has a JSON line per request, with its request id");
+	}
 	rc = stop(&s, SIGTERM);
 	CHECK(rc == 0, "serve exits 0 on SIGTERM with jobs in flight (%d)", rc);
 	s = spawn(serve, "serve.log");

@@ -11,6 +11,7 @@
 #include "test_helpers.h"
 
 #include <pthread.h>
+#include <sys/stat.h>
 
 #include "pg_harness.h"
 #include "store/store.h"
@@ -1066,6 +1067,54 @@ static void test_store_search_indexes_tickets_however_they_arrive(void **state)
 	free(s.last_err);
 }
 
+static long file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) ? -1 : (long)sb.st_size;
+}
+
+/*
+ * SQLite, durable settings: the group's connection leaves checkpoints to a
+ * thread of its own; the log's pages still reach the database file.
+ */
+static void test_store_group_log_is_checkpointed(void **state)
+{
+	struct fx *f = *state;
+	struct store_group *g = NULL;
+	json_t *t = NULL;
+	char *url, *db, *err = NULL, id[32];
+	int64_t deadline;
+	long before;
+	int i;
+
+	if (strcmp(f->g->backend, "sqlite"))
+		skip();
+	url = fl_asprintf("sqlite://%s/frontline.db", f->dir);   /* synchronous=full: deferred syncs */
+	db = fl_asprintf("%s/frontline.db", f->dir);
+	before = file_size(db);
+	assert_int_equal(store_group_open(url, NULL, &g, &err), STORE_OK);
+	/* one ticket per commit: well over SQLite's 1,000 frames of log */
+	for (i = 0; i < 250; i++) {
+		snprintf(id, sizeof(id), "ckpt-%d", i);
+		assert_int_equal(store_group_intake(g, TICKET(id, "web", "c"), "triage", NULL, NULL, NULL, &err),
+				 STORE_OK);
+	}
+	deadline = fl_mono_us() + 20 * 1000000LL;
+	while (file_size(db) <= before && fl_mono_us() < deadline)
+		fl_sleep_us(20000);
+	assert_true(file_size(db) > before);
+	store_group_close(g);
+	{
+		struct store *st = f->st;
+
+		OK(store_ticket_get(st, "ckpt-249", false, &t));
+	}
+	json_decref(t);
+	free(url);
+	free(db);
+}
+
 static void test_store_refuses_a_newer_schema(void **state)
 {
 	struct fx *f = *state;
@@ -1460,6 +1509,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_store_group_commit_batches_concurrent_intake),
 	T(test_store_group_submit_calls_back_when_durable),
 	T(test_store_search_indexes_tickets_however_they_arrive),
+	T(test_store_group_log_is_checkpointed),
 	T(test_store_refuses_a_newer_schema),
 	T(test_store_claims_never_hand_a_job_twice),
 	T(test_store_intake_failing_midway_writes_nothing),

@@ -560,6 +560,7 @@ static void sq_close(struct store *st)
 	struct sq *q = SQ(st);
 	size_t i;
 
+	sq_ckpt_stop(q);
 	for (i = 0; i < q->cache_size; i++) {
 		if (q->cache[i].sql) {
 			sqlite3_finalize(q->cache[i].stmt);
@@ -659,6 +660,11 @@ static int sq_open(const struct store_open_args *a, struct store **out, char **e
 	if (a->migrate) {
 		q->base.op = "migrate";
 		rc = sq_migrate(&q->base, NULL, NULL);
+		if (rc)
+			goto fail;
+	}
+	if (q->defer_sync) {
+		rc = sq_ckpt_start(q);
 		if (rc)
 			goto fail;
 	}

@@ -36,6 +36,7 @@ struct sq {
 	bool own_tx;                  /* the outermost sq_tx_begin issued BEGIN */
 	bool opened;                  /* a Frontline database, fully opened */
 	bool defer_sync;              /* synchronous=normal; sq_sync fsyncs the WAL */
+	struct sq_ckpt *ckpt;         /* defer_sync: checkpoints on a thread (checkpoint.c) */
 	int64_t *fts_pending;         /* tickets inserted in this transaction, not yet in tickets_fts */
 	size_t fts_n, fts_cap;
 };
@@ -107,6 +108,14 @@ int sq_tx_begin_flat(struct sq *q);
 void sq_fts_add(struct sq *q, int64_t number);
 int sq_fts_flush(struct sq *q);
 void sq_fts_forget(struct sq *q);
+
+/*
+ * A deferred connection's checkpoints run on a thread with a connection of
+ * its own (checkpoint.c); start once the database is migrated, stop before
+ * closing q->db.
+ */
+int sq_ckpt_start(struct sq *q);
+void sq_ckpt_stop(struct sq *q);
 
 /* The ticket number for a ticket_id argument ("T-000042" or an id). */
 int sq_ticket_number(struct sq *q, const char *ref, int64_t *number);
