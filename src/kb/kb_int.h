@@ -128,6 +128,7 @@ struct kb {
 	size_t npool;
 	atomic_size_t count;
 	atomic_uint_fast64_t gen;    /* bumped by every committed write */
+	atomic_size_t unmerged;      /* rows written or removed since the index was last merged */
 	pthread_rwlock_t info_lock;  /* guards info and ninfo */
 	struct kb_docinfo *info;     /* by kb_doc rowid (never reused) */
 	size_t ninfo;
@@ -161,6 +162,12 @@ struct kb_qplan {
 	size_t ngroups;
 	struct kb_termset qterms;   /* stemmed non-stop terms of every phrase */
 	char *match;                /* the FTS5 MATCH expression; NULL: nothing to search */
+	/*
+	 * absent (NULL, or one flag per phrase): phrases known to be in no
+	 * article (df 0 in the connection's cache), left out of the MATCH
+	 * expression; they match nothing, and kb_rank still counts their df.
+	 */
+	bool *absent;
 	/* FTS5 phrase i stands for plan phrase fts_map[i]; count its instances when fts_count[i] */
 	size_t *fts_map, *first_fts, nfts;
 	bool *fts_count;
@@ -196,9 +203,10 @@ int kb__qplan_build(struct kb_qplan *plan, struct kb_tok *tok, const struct kb_w
 		    const struct kb_params *params, const char *query);
 void kb__qplan_release(struct kb_qplan *plan);
 /*
- * (Re)builds the MATCH expression. selective (NULL, or one flag per phrase):
- * when some but not all phrases are flagged, only articles with a flagged
- * phrase are candidates, the other phrases still count in their scores.
+ * (Re)builds the MATCH expression, without the plan's absent phrases.
+ * selective (NULL, or one flag per phrase): when some but not all of the
+ * other phrases are flagged, only articles with a flagged phrase are
+ * candidates, the other phrases still count in their scores.
  */
 void kb__qplan_match(struct kb_qplan *plan, const bool *selective);
 /* The kb_rank FTS5 auxiliary function: kb_rank(kb_fts, plan pointer). */

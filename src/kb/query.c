@@ -263,22 +263,28 @@ static void map_phrase(struct kb_qplan *p, struct fl_buf *b, size_t i, bool coun
 void kb__qplan_match(struct kb_qplan *p, const bool *selective)
 {
 	struct fl_buf b = FL_BUF_INIT;
-	size_t i, nsel = 0;
+	size_t i, nsel = 0, npresent = 0;
 	bool first = true;
 
 	free(p->match);
 	free(p->fts_map);
 	free(p->fts_count);
 	free(p->first_fts);
+	p->match = NULL;
 	p->fts_map = fl_calloc(2 * p->nph + 1, sizeof(*p->fts_map));
 	p->fts_count = fl_calloc(2 * p->nph + 1, sizeof(*p->fts_count));
 	p->first_fts = fl_calloc(p->nph + 1, sizeof(*p->first_fts));
 	p->nfts = 0;
 	for (i = 0; i < p->nph; i++) {
 		p->first_fts[i] = SIZE_MAX;
+		if (p->absent && p->absent[i])
+			continue;
+		npresent++;
 		nsel += selective && selective[i];
 	}
-	if (nsel && nsel < p->nph) {
+	if (!npresent)
+		return; /* no phrase is in any article: nothing can match */
+	if (nsel && nsel < npresent) {
 		/*
 		 * (selective phrases) AND (every phrase): the candidates are the
 		 * articles with a selective phrase, and FTS5 still reports where
@@ -287,20 +293,26 @@ void kb__qplan_match(struct kb_qplan *p, const bool *selective)
 		 */
 		fl_buf_addch(&b, '(');
 		for (i = 0; i < p->nph; i++)
-			if (selective[i]) {
+			if (selective[i] && !(p->absent && p->absent[i])) {
 				map_phrase(p, &b, i, true, first);
 				first = false;
 			}
 		fl_buf_adds(&b, ") AND (");
 		first = true;
 		for (i = 0; i < p->nph; i++) {
+			if (p->absent && p->absent[i])
+				continue;
 			map_phrase(p, &b, i, !selective[i], first);
 			first = false;
 		}
 		fl_buf_addch(&b, ')');
 	} else {
-		for (i = 0; i < p->nph; i++)
-			map_phrase(p, &b, i, true, i == 0);
+		for (i = 0; i < p->nph; i++) {
+			if (p->absent && p->absent[i])
+				continue;
+			map_phrase(p, &b, i, true, first);
+			first = false;
+		}
 	}
 	p->match = fl_buf_detach(&b, NULL);
 }
@@ -395,6 +407,7 @@ void kb__qplan_release(struct kb_qplan *p)
 	free(p->fts_map);
 	free(p->fts_count);
 	free(p->first_fts);
+	free(p->absent);
 	free(p->gidf);
 	free(p->scratch);
 	free(p->top);

@@ -7,7 +7,19 @@
  * gets a new row, so an entry of the length table, once written, is right
  * for its rowid for ever: a search that runs while articles change reads
  * either a correct entry or none (and then asks FTS5, which is slower).
+ *
+ * Every transaction adds an FTS5 segment (FTS5's automerge only merges them
+ * four at a time), and a search looks each query term up in every segment:
+ * 45 articles added one by one made the search of a ticket three times
+ * slower than the same articles in one segment (docs/BENCHMARKS.md). So a
+ * write to an index of up to KB_MERGE_ALWAYS articles, or one that brings
+ * the rows changed since the last merge to a quarter of the index, merges it
+ * into one segment ('optimize', which also drops the entries of replaced and
+ * removed articles). On a small index that costs little; on a large one the
+ * cost is amortised: articles added one at a time are rewritten about five
+ * times in all (bulk loads should use kb_add_many: one segment at once).
  */
+#define KB_MERGE_ALWAYS 500
 #include <stdlib.h>
 #include <string.h>
 
@@ -259,7 +271,8 @@ static int in_transaction(struct kb *kb, int (*fn)(struct writer *w, const void 
 {
 	struct kb_conn *c = NULL;
 	struct writer w;
-	size_t i;
+	size_t i, changed = 0;
+	bool merge = false;
 	int rc, src;
 
 	rc = kb__conn_get(kb, &c);
@@ -271,6 +284,15 @@ static int in_transaction(struct kb *kb, int (*fn)(struct writer *w, const void 
 		src = writer_init(&w, kb, c);
 	if (src == SQLITE_OK)
 		src = fn(&w, arg);
+	if (src == SQLITE_OK) {
+		size_t after = atomic_load(&kb->count) + w.added - w.removed;
+
+		changed = atomic_load(&kb->unmerged) + w.nfresh + w.removed;
+		merge = after > 0 && changed > 0 && (after <= KB_MERGE_ALWAYS || 4 * changed >= after);
+		if (merge)
+			src = sqlite3_exec(c->db, "INSERT INTO kb_fts(kb_fts) VALUES('optimize')", NULL, NULL,
+					   NULL);
+	}
 	if (src == SQLITE_OK)
 		src = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
 	if (src == SQLITE_OK) {
@@ -281,6 +303,7 @@ static int in_transaction(struct kb *kb, int (*fn)(struct writer *w, const void 
 		atomic_fetch_add(&kb->count, w.added);
 		atomic_fetch_sub(&kb->count, w.removed);
 		atomic_fetch_add(&kb->gen, 1);
+		atomic_store(&kb->unmerged, merge ? 0 : changed);
 	} else {
 		rc = src == -1 ? KB_ENOTFOUND : kb__sql_err(c->db, src);
 		if (!sqlite3_get_autocommit(c->db))

@@ -365,13 +365,22 @@ int support_kb_load(struct store *st, struct kb *kb, const char *kb_dir, size_t 
 			goto out;
 		}
 	}
+	/* one transaction: the index gets one segment, not one per article (src/kb/write.c) */
 	for (i = 0; i < json_array_size(articles); i++) {
-		if (kb_add(kb, json_array_get(articles, i)) != KB_OK) {
-			*err = fl_asprintf("cannot index article '%s'",
-					   fl_json_str(json_array_get(articles, i), "id", "?"));
+		char *why = NULL;
+
+		if (kb_article_check(json_array_get(articles, i), &why) != KB_OK) {
+			*err = fl_asprintf("cannot index article '%s': %s",
+					   fl_json_str(json_array_get(articles, i), "id", "?"), why);
+			free(why);
 			rc = SUPPORT_EKB;
 			goto out;
 		}
+	}
+	if (kb_add_many(kb, articles) != KB_OK) {
+		*err = fl_asprintf("cannot index the %zu knowledge-base articles", json_array_size(articles));
+		rc = SUPPORT_EKB;
+		goto out;
 	}
 	*count = json_array_size(articles);
 	rc = SUPPORT_OK;

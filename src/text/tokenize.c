@@ -302,9 +302,12 @@ static size_t scan_emoticon(const char *s, size_t len, size_t i)
 {
 	size_t k, n;
 
-	if (alnum_before(s, i))
+	/* most tokens start with a character no emoticon starts with (every word but T, o, O, X, x) */
+	if (!s[i] || !strchr(">:<;=^-TOoXx", s[i]) || alnum_before(s, i))
 		return 0;
 	for (k = 0; emoticons[k]; k++) {
+		if (emoticons[k][0] != s[i])
+			continue;
 		n = strlen(emoticons[k]);
 		if (n <= len - i && !memcmp(s + i, emoticons[k], n) && !is_alnum_at(s, len, i + n))
 			return n;
