@@ -199,6 +199,7 @@ struct kb_qplan {
 	size_t ncovered, covered_alloc;
 };
 
+/* Plans query: its phrases, concepts and terms (then kb__qplan_match makes the expression). */
 int kb__qplan_build(struct kb_qplan *plan, struct kb_tok *tok, const struct kb_words *words,
 		    const struct kb_params *params, const char *query);
 void kb__qplan_release(struct kb_qplan *plan);

@@ -28,11 +28,15 @@ struct qtok {
 	size_t group;   /* SIZE_MAX: none */
 };
 
+/* Tokens of a query: on the planner's stack up to QTOK_STACK of them (no malloc for most queries). */
+#define QTOK_STACK 128
+
 struct qtoks {
 	struct qtok *t;
-	size_t n;
+	size_t n, alloc;
 	const struct kb_words *words;
 	bool use_stop;
+	struct qtok *stack;   /* t's first home */
 };
 
 static int collect_qtok(void *arg, const char *term, int len, int start, int end)
@@ -40,7 +44,14 @@ static int collect_qtok(void *arg, const char *term, int len, int start, int end
 	struct qtoks *q = arg;
 	struct qtok *t;
 
-	q->t = fl_reallocarray(q->t, q->n + 1, sizeof(*q->t));
+	if (q->n == q->alloc) {
+		struct qtok *grown = fl_reallocarray(q->t == q->stack ? NULL : q->t, 2 * q->alloc, sizeof(*q->t));
+
+		if (q->t == q->stack)
+			memcpy(grown, q->stack, q->n * sizeof(*q->t));
+		q->t = grown;
+		q->alloc *= 2;
+	}
 	t = &q->t[q->n++];
 	t->term = fl_strndup(term, (size_t)len);
 	t->start = start;
@@ -75,7 +86,8 @@ static size_t add_phrase(struct kb_qplan *p, char *surface, char *key, size_t gr
 		free(key);
 		return ph ? (size_t)(ph - p->ph) : SIZE_MAX;
 	}
-	p->ph = fl_reallocarray(p->ph, p->nph + 1, sizeof(*p->ph));
+	if (!p->nph || !(p->nph & (p->nph - 1))) /* at 1, 2, 4, 8 ...: room for twice as many */
+		p->ph = fl_reallocarray(p->ph, p->nph ? 2 * p->nph : 1, sizeof(*p->ph));
 	ph = &p->ph[p->nph];
 	memset(ph, 0, sizeof(*ph));
 	ph->surface = surface;
@@ -202,7 +214,7 @@ static int cmp_str(const void *a, const void *b)
 static void build_qterms(struct kb_qplan *p)
 {
 	char **terms = NULL;
-	size_t n = 0, i, j;
+	size_t n = 0, alloc = 0, i, j;
 
 	for (i = 0; i < p->nph; i++) {
 		const char *s = p->ph[i].key;
@@ -213,7 +225,10 @@ static void build_qterms(struct kb_qplan *p)
 			size_t len = strcspn(s, " ");
 
 			if (!(p->params.stop_words && kb__termset_has(&p->words->stop, s, len))) {
-				terms = fl_reallocarray(terms, n + 1, sizeof(*terms));
+				if (n == alloc) {
+					alloc = alloc ? 2 * alloc : 32;
+					terms = fl_reallocarray(terms, alloc, sizeof(*terms));
+				}
 				terms[n++] = fl_strndup(s, len);
 			} else if (p->ph[i].nterms < 64) {
 				p->ph[i].stopmask |= (uint64_t)1 << p->ph[i].nterms;
@@ -320,9 +335,11 @@ void kb__qplan_match(struct kb_qplan *p, const bool *selective)
 int kb__qplan_build(struct kb_qplan *p, struct kb_tok *tok, const struct kb_words *words,
 		    const struct kb_params *params, const char *query)
 {
-	struct qtoks q = { NULL, 0, words, params->stop_words };
+	struct qtok qstack[QTOK_STACK];
+	struct qtoks q = { qstack, 0, QTOK_STACK, words, params->stop_words, qstack };
 	struct match *m = NULL;
 	size_t i, j, nm = 0, nonstop = 0, *parent = NULL, *group_of = NULL;
+	size_t pstack[QTOK_STACK], gstack[QTOK_STACK];
 
 	memset(p, 0, sizeof(*p));
 	p->params = *params;
@@ -339,8 +356,8 @@ int kb__qplan_build(struct kb_qplan *p, struct kb_tok *tok, const struct kb_word
 		for (i = 0; i < q.n; i++)
 			find_forms_at(words, &q, i, &m, &nm);
 	/* concepts: a repeated word, and the words of one multi-word form, are one concept */
-	parent = fl_calloc(q.n, sizeof(*parent));
-	group_of = fl_calloc(q.n, sizeof(*group_of));
+	parent = q.n <= QTOK_STACK ? pstack : fl_calloc(q.n, sizeof(*parent));
+	group_of = q.n <= QTOK_STACK ? gstack : fl_calloc(q.n, sizeof(*group_of));
 	for (i = 0; i < q.n; i++) {
 		parent[i] = i;
 		group_of[i] = SIZE_MAX;
@@ -382,14 +399,16 @@ int kb__qplan_build(struct kb_qplan *p, struct kb_tok *tok, const struct kb_word
 out:
 	for (i = 0; i < q.n; i++)
 		free(q.t[i].term);
-	free(q.t);
+	if (q.t != qstack)
+		free(q.t);
 	free(m);
-	free(parent);
-	free(group_of);
+	if (parent != pstack)
+		free(parent);
+	if (group_of != gstack)
+		free(group_of);
 	if (!p->nph)
 		return KB_OK;
 	build_qterms(p);
-	kb__qplan_match(p, NULL);
 	return KB_OK;
 }
 

@@ -264,20 +264,17 @@ out:
  */
 static void leave_out_absent(struct kb_conn *c, struct kb_qplan *plan)
 {
-	size_t i, n = 0;
+	size_t i;
 	double df;
 
-	if (!plan->match)
-		return;
 	for (i = 0; i < plan->nph; i++) {
 		if (!kb__dfcache_get(&c->df, plan->ph[i].key, &df) || df > 0)
 			continue;
 		if (!plan->absent)
 			plan->absent = fl_calloc(plan->nph, sizeof(*plan->absent));
 		plan->absent[i] = true;
-		n++;
 	}
-	if (n)
+	if (plan->nph)
 		kb__qplan_match(plan, NULL);
 }
 

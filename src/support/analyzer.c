@@ -99,29 +99,30 @@ json_t *support__sentiment(const struct support_analyzer *a, const json_t *ticke
 	return out;
 }
 
-/* Words that carry no topic. */
+/* Words that carry no topic (sorted, C locale: is_stop_word searches it). */
 static const char *const stop_words[] = {
-	"a", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as",
-	"at", "be", "been", "before", "being", "but", "by", "can", "cannot", "could", "did", "do",
-	"does", "doing", "don't", "for", "from", "get", "got", "had", "has", "have", "having", "he",
-	"hello", "help", "her", "here", "hi", "him", "his", "how", "i", "i'm", "i've", "if", "in",
-	"into", "is", "it", "it's", "its", "just", "me", "more", "my", "need", "no", "not", "now",
-	"of", "on", "one", "or", "our", "out", "please", "so", "some", "still", "than", "thank",
-	"thanks", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to",
-	"too", "up", "us", "very", "want", "was", "we", "were", "what", "when", "where", "which",
-	"while", "who", "why", "will", "with", "would", "you", "your", "can't", "won't", "isn't",
-	"doesn't", "didn't", "wasn't", "again", "since", "even", "really", "able", "know", "like",
-	"getting", "trying", "tried", "keep", "keeps", "anyone", "someone", "every", "today",
+	"a", "able", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any",
+	"anyone", "are", "as", "at", "be", "been", "before", "being", "but", "by", "can", "can't",
+	"cannot", "could", "did", "didn't", "do", "does", "doesn't", "doing", "don't", "even", "every",
+	"for", "from", "get", "getting", "got", "had", "has", "have", "having", "he", "hello", "help",
+	"her", "here", "hi", "him", "his", "how", "i", "i'm", "i've", "if", "in", "into", "is", "isn't",
+	"it", "it's", "its", "just", "keep", "keeps", "know", "like", "me", "more", "my", "need", "no",
+	"not", "now", "of", "on", "one", "or", "our", "out", "please", "really", "since", "so", "some",
+	"someone", "still", "than", "thank", "thanks", "that", "the", "their", "them", "then", "there",
+	"these", "they", "this", "to", "today", "too", "tried", "trying", "up", "us", "very", "want",
+	"was", "wasn't", "we", "were", "what", "when", "where", "which", "while", "who", "why", "will",
+	"with", "won't", "would", "you", "your",
 };
 
-static bool is_stop_word(const char *w, size_t n)
+static int cmp_word(const void *key, const void *elem)
 {
-	size_t i;
+	return strcmp(key, *(const char *const *)elem);
+}
 
-	for (i = 0; i < FL_ARRAY_SIZE(stop_words); i++)
-		if (strlen(stop_words[i]) == n && !memcmp(stop_words[i], w, n))
-			return true;
-	return false;
+/* w: a token's normalised form (NUL-terminated, no NUL inside). */
+static bool is_stop_word(const char *w)
+{
+	return bsearch(w, stop_words, FL_ARRAY_SIZE(stop_words), sizeof(stop_words[0]), cmp_word) != NULL;
 }
 
 json_t *support__keywords(const char *text, size_t max)
@@ -138,7 +139,7 @@ json_t *support__keywords(const char *text, size_t max)
 
 		if (t->kind != TEXT_TOK_WORD && t->kind != TEXT_TOK_ORDER_ID)
 			continue;
-		if (t->norm_len < 3 || is_stop_word(t->norm, t->norm_len))
+		if (t->norm_len < 3 || is_stop_word(t->norm))
 			continue;
 		for (j = 0; j < nkw; j++)
 			if (kws[j].n == t->norm_len && !memcmp(kws[j].w, t->norm, t->norm_len))

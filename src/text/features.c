@@ -97,7 +97,8 @@ static void finish_group(struct text__fvec *fv, size_t start)
 	}
 	fv->n = o;
 	for (i = start; i < fv->n; i++) {
-		fv->v[i].val = 1.0f + logf(fv->v[i].val);
+		if (fv->v[i].val != 1.0f) /* 1 + log 1 is 1: most features occur once */
+			fv->v[i].val = 1.0f + logf(fv->v[i].val);
 		norm += (double)fv->v[i].val * fv->v[i].val;
 	}
 	norm = sqrt(norm);

@@ -151,19 +151,35 @@ static struct text_token *push(struct text_tokens *t, enum text_token_kind kind,
 	struct text_token *tok;
 	char *norm;
 
+	size_t i, norm_len;
+
 	if (t->n == t->alloc) {
 		t->alloc = t->alloc ? t->alloc * 2 : 32;
 		t->v = fl_reallocarray(t->v, t->alloc, sizeof(*t->v));
 	}
-	fl_buf_reset(scratch);
-	text_normalize(s + off, len, scratch);
-	norm = arena_alloc(t, scratch->len + 1);
-	memcpy(norm, scratch->buf, scratch->len + 1);
+	for (i = 0; i < len && (unsigned char)s[off + i] < 0x80; i++)
+		;
+	if (i == len) { /* ASCII: what text_normalize does (lower-casing), straight into the arena */
+		norm = arena_alloc(t, len + 1);
+		for (i = 0; i < len; i++) {
+			char c = s[off + i];
+
+			norm[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+		}
+		norm[len] = '\0';
+		norm_len = len;
+	} else {
+		fl_buf_reset(scratch);
+		text_normalize(s + off, len, scratch);
+		norm = arena_alloc(t, scratch->len + 1);
+		memcpy(norm, scratch->buf, scratch->len + 1);
+		norm_len = scratch->len;
+	}
 	tok = &t->v[t->n++];
 	tok->kind = kind;
 	tok->flags = 0;
 	tok->norm = norm;
-	tok->norm_len = scratch->len;
+	tok->norm_len = norm_len;
 	tok->off = off;
 	tok->len = len;
 	return tok;
@@ -424,13 +440,33 @@ static size_t scan_emoji(const char *s, size_t len, size_t i)
 
 /* ---- cues ---- */
 
-static int cmp_word(const void *key, const void *elem)
+/*
+ * Binary search of a sorted list; the first bytes are compared inline
+ * (strcmp's order: unsigned bytes), so most probes never call strcmp: this
+ * runs for every word of every text.
+ */
+static bool word_in(const char *w, const char *const *list, size_t n)
 {
-	return strcmp(key, *(const char *const *)elem);
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = (int)(unsigned char)w[0] - (int)(unsigned char)list[mid][0];
+
+		if (!c)
+			c = strcmp(w, list[mid]);
+		if (!c)
+			return true;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return false;
 }
 
 /* The lists below are sorted (C locale) for bsearch. */
-#define WORD_IN(w, list) (bsearch((w), (list), FL_ARRAY_SIZE(list), sizeof((list)[0]), cmp_word) != NULL)
+#define WORD_IN(w, list) word_in((w), (list), FL_ARRAY_SIZE(list))
 
 static const char *const negators[] = {
 	"aint", "arent", "cannot", "cant", "couldnt", "didnt", "doesnt", "dont", "hadnt", "hasnt",
