@@ -17,6 +17,10 @@
  * k+1 is built while batch k reaches the disk, and every STORE_OK returned
  * is still durable.
  *
+ * When nobody waits to be committed and the syncer is idle, the committer
+ * syncs a batch itself: at low rates a ticket then crosses one thread fewer
+ * on its way to the disk and back.
+ *
  * store_group_submit is the same without a waiting thread: the caller's
  * callback runs on the group's threads once the ticket's batch is durable
  * (or has failed). A server holding many requests open uses it to keep as
@@ -93,6 +97,7 @@ struct store_group {
 	struct group_batch *sync_head, **sync_tail;
 	int max_batch;
 	bool stop, committer_done;
+	bool syncing;             /* a thread is in sync_and_tell */
 	uint64_t batches, tickets;
 };
 
@@ -162,15 +167,52 @@ static void wake_all(struct group_req *reqs)
 	}
 }
 
+/*
+ * Makes the committed batches of list durable with one fsync and tells
+ * their callers (call without g->lock; frees list).
+ */
+static void sync_and_tell(struct store_group *g, struct group_batch *list)
+{
+	struct group_batch *b;
+	struct group_req *r;
+	int rc;
+
+	rc = store__sync(g->st);
+	for (b = list; rc && b; b = b->next)
+		for (r = b->reqs; r; r = r->next)
+			if (r->rc == STORE_OK) {
+				json_decref(r->out);
+				r->out = NULL;
+				r->rc = rc;
+				r->err = fl_asprintf("ticket committed to '%s' but not confirmed on disk: "
+						     "fsync failed (%s); retry, intake is idempotent",
+						     store_url(g->st), store_strerror(rc));
+			}
+
+	/* asynchronous callers are told now, outside the lock */
+	for (b = list; b; b = b->next) {
+		struct group_req *async;
+
+		split(b->reqs, &b->reqs, &async);
+		finish_async(async);
+	}
+	pthread_mutex_lock(&g->lock);
+	while (list) {
+		b = list;
+		list = b->next;
+		wake_all(b->reqs);
+		free(b);
+	}
+	pthread_mutex_unlock(&g->lock);
+}
+
 static void *syncer(void *arg)
 {
 	struct store_group *g = arg;
 
 	pthread_mutex_lock(&g->lock);
 	for (;;) {
-		struct group_batch *list, *b;
-		struct group_req *r;
-		int rc;
+		struct group_batch *list;
 
 		while (!g->sync_head && !g->committer_done)
 			pthread_cond_wait(&g->synced, &g->lock);
@@ -179,35 +221,12 @@ static void *syncer(void *arg)
 		list = g->sync_head;
 		g->sync_head = NULL;
 		g->sync_tail = &g->sync_head;
+		g->syncing = true;
 		pthread_mutex_unlock(&g->lock);
-
 		/* One fsync covers every batch committed so far. */
-		rc = store__sync(g->st);
-		for (b = list; rc && b; b = b->next)
-			for (r = b->reqs; r; r = r->next)
-				if (r->rc == STORE_OK) {
-					json_decref(r->out);
-					r->out = NULL;
-					r->rc = rc;
-					r->err = fl_asprintf("ticket committed to '%s' but not confirmed on disk: "
-							     "fsync failed (%s); retry, intake is idempotent",
-							     store_url(g->st), store_strerror(rc));
-				}
-
-		/* asynchronous callers are told now, outside the lock */
-		for (b = list; b; b = b->next) {
-			struct group_req *async;
-
-			split(b->reqs, &b->reqs, &async);
-			finish_async(async);
-		}
+		sync_and_tell(g, list);
 		pthread_mutex_lock(&g->lock);
-		while (list) {
-			b = list;
-			list = b->next;
-			wake_all(b->reqs);
-			free(b);
-		}
+		g->syncing = false;
 	}
 	pthread_mutex_unlock(&g->lock);
 	return NULL;
@@ -243,7 +262,21 @@ static void *committer(void *arg)
 		pthread_mutex_lock(&g->lock);
 		g->batches++;
 		g->tickets += (uint64_t)n;
-		if (committed) {
+		if (committed && !g->head && !g->syncing && !g->sync_head) {
+			/*
+			 * Nobody waits to be committed and the syncer is idle: sync
+			 * here, one thread hop fewer for this batch. Under load the
+			 * syncer is busy and the next batch commits meanwhile.
+			 */
+			struct group_batch *b = fl_calloc(1, sizeof(*b));
+
+			b->reqs = batch;
+			g->syncing = true;
+			pthread_mutex_unlock(&g->lock);
+			sync_and_tell(g, b);
+			pthread_mutex_lock(&g->lock);
+			g->syncing = false;
+		} else if (committed) {
 			struct group_batch *b = fl_calloc(1, sizeof(*b));
 
 			b->reqs = batch;
