@@ -27,6 +27,7 @@ struct notify_dispatcher {
 	struct monitor_family *sent_total;
 	pthread_t thread;
 	bool running, stop, woken;
+	char warned[4][16];       /* unconfigured channels already warned about */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 };
@@ -92,6 +93,24 @@ static void count(struct notify_dispatcher *d, const char *channel, const char *
 	monitor_add(d->sent_total, v, 1);
 }
 
+/*
+ * An unconfigured channel is the operator's choice, not a fault: its items go
+ * dead (kept, visible) and the first one per channel says so at warning level,
+ * the rest at debug level, so that a trial without Slack or SMTP is not a wall
+ * of warnings.
+ */
+static enum fl_log_level unconfigured_level(struct notify_dispatcher *d, const char *channel)
+{
+	size_t i;
+
+	for (i = 0; i < FL_ARRAY_SIZE(d->warned) && d->warned[i][0]; i++)
+		if (!strcmp(d->warned[i], channel))
+			return FL_LOG_DEBUG;
+	if (i < FL_ARRAY_SIZE(d->warned))
+		snprintf(d->warned[i], sizeof(d->warned[i]), "%s", channel);
+	return FL_LOG_WARN;
+}
+
 /* Delivers one claimed item and records the outcome. */
 static int deliver_one(struct notify_dispatcher *d, const json_t *item, bool *ok)
 {
@@ -120,11 +139,14 @@ static int deliver_one(struct notify_dispatcher *d, const json_t *item, bool *ok
 		count(d, channel, permanent || attempts >= d->opts.max_attempts ? "dead" : "retry");
 		f = json_pack("{s:I, s:s, s:i, s:s}", "outbox_id", (json_int_t)id, "channel", channel,
 			      "attempts", attempts, "error", del.error ? del.error : "");
-		/* an unconfigured channel is the operator's choice, not a fault */
-		fl_logj(rc == NOTIFY_ECONFIG ? FL_LOG_WARN
-			: permanent || attempts >= d->opts.max_attempts ? FL_LOG_ERROR : FL_LOG_WARN, f,
-			"notification %lld %s", (long long)id,
-			permanent || attempts >= d->opts.max_attempts ? "is dead" : "failed; will retry");
+		if (rc == NOTIFY_ECONFIG)
+			fl_logj(unconfigured_level(d, channel), f,
+				"notification %lld is dead: its channel is not configured "
+				"(further ones to %s are logged at debug level)", (long long)id, channel);
+		else
+			fl_logj(permanent || attempts >= d->opts.max_attempts ? FL_LOG_ERROR : FL_LOG_WARN, f,
+				"notification %lld %s", (long long)id,
+				permanent || attempts >= d->opts.max_attempts ? "is dead" : "failed; will retry");
 		json_decref(f);
 	}
 	free(del.error);

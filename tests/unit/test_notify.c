@@ -391,6 +391,52 @@ static void test_dispatcher_thread_delivers_when_woken(void **state)
 	free(slack);
 }
 
+/* Counts the warning lines about unconfigured channels. */
+static void count_warnings(void *arg, const char *line)
+{
+	if (strstr(line, "\"level\":\"warning\"") && strstr(line, "not configured"))
+		++*(int *)arg;
+}
+
+static void test_unconfigured_channel_warns_once_and_keeps_the_items(void **state)
+{
+	char *dir = test_tmpdir(), *url = fl_asprintf("sqlite://%s/n.db", dir), *err = NULL;
+	struct notify_options o = { 0 };
+	struct notify_dispatcher *d = NULL;
+	struct store *st = NULL;
+	json_t *list = NULL;
+	int sent, failed, warnings = 0, i;
+
+	(void)state;
+	assert_int_equal(store_open(url, &st, &err), STORE_OK);
+	for (i = 0; i < 3; i++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "s%d", i);
+		assert_int_equal(enqueue(st, "slack", "#support-escalations",
+					 json_pack("{s:s}", "text", "escalated"), key), STORE_OK);
+	}
+	assert_int_equal(enqueue(st, "webhook", "http://127.0.0.1:9/hook", json_object(), "w"), STORE_OK);
+	o.store = st; /* no Slack URL, no webhook secret */
+	assert_int_equal(notify_dispatcher_new(&o, &d, &err), NOTIFY_OK);
+	fl_log_setup(FL_LOG_DEBUG, count_warnings, &warnings);
+	assert_int_equal(notify_dispatcher_run_once(d, &sent, &failed, &err), NOTIFY_OK);
+	fl_log_setup(FL_LOG_ERROR, NULL, NULL);
+	assert_int_equal(sent, 0);
+	assert_int_equal(failed, 4);
+	/* one warning per channel, not one per item; every item kept as dead */
+	assert_int_equal(warnings, 2);
+	assert_int_equal(store_outbox_list(st, "dead", 10, &list), STORE_OK);
+	assert_int_equal(json_array_size(list), 4);
+	json_decref(list);
+
+	notify_dispatcher_free(d);
+	store_close(st);
+	test_tmpdir_remove(dir);
+	free(dir);
+	free(url);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_email_arrives_at_a_real_smtp_server),
 		cmocka_unit_test(test_dispatcher_sends_retries_and_buries),
 		cmocka_unit_test(test_dispatcher_thread_delivers_when_woken),
+		cmocka_unit_test(test_unconfigured_channel_warns_once_and_keeps_the_items),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
