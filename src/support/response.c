@@ -67,10 +67,15 @@ static const char *list_item(const char *line, size_t len, size_t *item_len)
 	return *item_len ? p : NULL;
 }
 
-/* The article's list items (steps), up to MAX_STEPS, as a JSON array. */
+/*
+ * The article's list items (steps), up to MAX_STEPS, as a JSON array. An item
+ * wrapped over several lines (its continuation lines indented, not list items
+ * themselves) is joined into one, so no step is quoted cut in mid-sentence.
+ */
 static json_t *article_steps(const char *content)
 {
 	json_t *steps = json_array();
+	struct fl_buf step = FL_BUF_INIT;
 	const char *line = content;
 
 	while (line && *line && json_array_size(steps) < MAX_STEPS) {
@@ -78,10 +83,30 @@ static json_t *article_steps(const char *content)
 		size_t len = nl ? (size_t)(nl - line) : strlen(line), n;
 		const char *item = list_item(line, len, &n);
 
-		if (item)
-			json_array_append_new(steps, json_stringn(item, n));
 		line = nl ? nl + 1 : NULL;
+		if (!item)
+			continue;
+		fl_buf_reset(&step);
+		fl_buf_add(&step, item, n);
+		while (line && (*line == ' ' || *line == '\t')) {
+			const char *cnl = strchr(line, '\n'), *p = line;
+			size_t clen = cnl ? (size_t)(cnl - line) : strlen(line), m;
+
+			if (list_item(line, clen, &m))
+				break;
+			while (p < line + clen && isspace((unsigned char)*p))
+				p++;
+			m = (size_t)(line + clen - p);
+			while (m && isspace((unsigned char)p[m - 1]))
+				m--;
+			if (!m)
+				break;
+			fl_buf_addf(&step, " %.*s", (int)m, p);
+			line = cnl ? cnl + 1 : NULL;
+		}
+		json_array_append_new(steps, json_stringn(step.buf, step.len));
 	}
+	fl_buf_release(&step);
 	return steps;
 }
 

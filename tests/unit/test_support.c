@@ -358,6 +358,36 @@ static void test_standard_path_finalizes_without_escalation(void **state)
 	json_decref(shared);
 }
 
+static void test_reply_quotes_wrapped_steps_whole(void **state)
+{
+	struct fixture *f = *state;
+	json_t *shared, *steps;
+	struct flow_result *r = run_cs(f, ticket("wrap1", "cust_002", "Refund for a renewal",
+		"My monthly plan renewed yesterday but I have not used the workspace since. "
+		"Can I get a refund of the renewal charge?"), &shared);
+	const json_t *g;
+	size_t i;
+	bool found = false;
+
+	assert_int_equal(flow_result_code(r), FLOW_OK);
+	g = json_object_get(shared, "generated_response");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(g, "articles_referenced"), 0)),
+			    "kb_016");
+	steps = json_object_get(g, "quoted_steps");
+	assert_true(json_array_size(steps) > 0);
+	/* kb_016 wraps this item over two lines: it is quoted whole, not cut at "charge you" */
+	for (i = 0; i < json_array_size(steps); i++) {
+		const char *s = json_string_value(json_array_get(steps, i));
+
+		assert_null(strchr(s, '\n'));
+		if (strstr(s, "renewal charge you report within **7 days** if you have not used"))
+			found = true;
+	}
+	assert_true(found);
+	flow_result_free(r);
+	json_decref(shared);
+}
+
 static void test_ungrounded_ticket_goes_to_a_human(void **state)
 {
 	struct fixture *f = *state;
@@ -708,6 +738,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nodes_name_missing_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_satisfaction_follows_the_seed_formula, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_standard_path_finalizes_without_escalation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_quotes_wrapped_steps_whole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ungrounded_ticket_goes_to_a_human, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_escalates_even_a_grounded_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_high_priority_path_always_checks_escalation, setup, teardown),
