@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "util/util.h"
@@ -34,6 +35,34 @@ const char *const cli_main_usage[] = {
 	"frontline --version",
 	NULL,
 };
+
+/*
+ * The bundled models and articles are named relative to the project
+ * (data/models, data/kb): when a default one is not found from the current
+ * directory, the copy in the source tree this binary was built from is used,
+ * so that build/src/cli/frontline works from anywhere. A value from the
+ * environment, a file or a flag is left alone.
+ */
+static void find_bundled_data(void)
+{
+#ifdef FL_SOURCE_ROOT
+	static const char *const keys[] = { "FRONTLINE_MODELS_DIR", "FRONTLINE_KB_DIR" };
+	size_t i;
+
+	for (i = 0; i < FL_ARRAY_SIZE(keys); i++) {
+		const char *v = fl_config_get(keys[i]);
+		struct stat sb;
+		char *alt;
+
+		if (!v || *v == '/' || strcmp(fl_config_source(keys[i]), "default") || !stat(v, &sb))
+			continue;
+		alt = fl_asprintf("%s/%s", FL_SOURCE_ROOT, v);
+		if (!stat(alt, &sb) && S_ISDIR(sb.st_mode))
+			fl_config_set(keys[i], alt);
+		free(alt);
+	}
+#endif
+}
 
 const struct cli_command *cli_commands(void)
 {
@@ -89,6 +118,7 @@ int main(int argc, char **argv)
 		free(err);
 		return rc;
 	}
+	find_bundled_data();
 	if (database)
 		fl_config_set("FRONTLINE_DATABASE_URL", database);
 	if (log_level)

@@ -36,8 +36,9 @@ static const struct fl_config_key config_keys[] = {
 	{ "FRONTLINE_EVENT_WEBHOOK_URLS", NULL, "comma-separated URLs that receive ticket events (created, escalated, resolved)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_EVENT_WEBHOOK_SECRET", NULL, "HMAC-SHA256 key signing outbound ticket events", FL_CONFIG_SECRET },
 	{ "FRONTLINE_DATA_DIR", "../shared/data", "third-party training and evaluation data (never shipped)", FL_CONFIG_PLAIN },
-	{ "FRONTLINE_MODELS_DIR", "data/models", "directory of the analyzer's trained model files", FL_CONFIG_PLAIN },
-	{ "FRONTLINE_KB_DIR", "data/kb", "directory of bundled knowledge-base articles", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_MODELS_DIR", "data/models", "directory of the analyzer's trained model files (the default, if absent from the "
+	  "current directory, is taken from the source tree the binary was built from)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_KB_DIR", "data/kb", "directory of bundled knowledge-base articles (found like FRONTLINE_MODELS_DIR)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_LLM_MAX_INFLIGHT", "16", "LLM requests in flight across the process", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_LLM_TIMEOUT", "60", "seconds an LLM request may take in all (the seed's response_timeout)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_LLM_CONNECT_TIMEOUT", "10", "seconds to connect to the LLM endpoint", FL_CONFIG_PLAIN },

@@ -104,5 +104,16 @@ contains "standard_response edge" out 'label="standard_response"'
 contains "high_priority_workflow edge" out 'label="high_priority_workflow"'
 contains "finalize_response edge" out 'label="finalize_response"'
 
+# from a directory without data/: the bundled models and articles of the
+# source tree are found without FRONTLINE_MODELS_DIR / FRONTLINE_KB_DIR
+(unset FRONTLINE_MODELS_DIR FRONTLINE_KB_DIR
+ "$FL" --database sqlite::memory: process "$SRC/tests/fixtures/tickets/password.json") >out 2>err
+check "process from another directory finds the bundled data" 0 $?
+contains "the bundled KB was found" out "kb_001"
+(unset FRONTLINE_KB_DIR
+ FRONTLINE_MODELS_DIR=nowhere "$FL" --database sqlite::memory: process "$SRC/tests/fixtures/tickets/password.json") >out 2>err
+check "a models directory set by the user is not replaced" 78 $?
+contains "the error names it" err "nowhere"
+
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all triage checks passed"
