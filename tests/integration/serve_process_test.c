@@ -214,6 +214,22 @@ static bool logged(const char *log, const char *want_json)
 	return found;
 }
 
+/* The size of the array key in GET path's answer, or -1. */
+static long count_of(unsigned port, const char *token, const char *path, const char *key)
+{
+	char *url = fl_asprintf("http://127.0.0.1:%u%s", port, path);
+	struct http_req req = { "GET", url, token, NULL, NULL, 0, NULL, 0 };
+	struct http_resp r;
+	long n = -1;
+
+	http_do(&req, &r);
+	if (r.status == 200)
+		n = (long)json_array_size(json_object_get(r.json, key));
+	http_resp_release(&r);
+	free(url);
+	return n;
+}
+
 /* Triage happens in other processes: poll, with a deadline. */
 static bool wait_triaged(unsigned port, const char *token, int seconds)
 {
@@ -341,6 +357,35 @@ int main(int argc, char **argv)
 	      "after another restart all %d are triaged", 40 + ok);
 	rc = stop(&s, SIGINT);
 	CHECK(rc == 0, "serve exits 0 on SIGINT (%d)", rc);
+
+	/* make run: serve --demo loads the seed's data and prints the URLs and an admin token */
+	{
+		const char *serve_demo[] = { "serve", "--demo", "--no-workers", NULL };
+		char line[512], demo_token[128] = "";
+		bool urls = false;
+
+		s = spawn(serve_demo, "demo.log");
+		s.port = read_port(&s);
+		CHECK(s.port > 0, "serve --demo listens (port %u)", s.port);
+		while (fgets(line, sizeof(line), s.out)) {
+			const char *at = strstr(line, "Admin token (shown once): ");
+
+			urls = urls || strstr(line, "/api/v1/tickets") != NULL;
+			if (at) {
+				sscanf(at + strlen("Admin token (shown once): "), "%127s", demo_token);
+				break;
+			}
+		}
+		CHECK(urls && fl_str_has_prefix(demo_token, "flt_"), "serve --demo prints the URLs and an admin token");
+		CHECK(count_of(s.port, demo_token, "/api/v1/customers", "customers") >= 3,
+		      "the demo token works and the seed's customers are there");
+		CHECK(count_of(s.port, demo_token, "/api/v1/kb/articles", "articles") >= 3,
+		      "the bundled knowledge base is loaded");
+		CHECK(total(s.port, demo_token) > 40 + ok, "the demo tickets were added (%ld tickets)",
+		      total(s.port, demo_token));
+		rc = stop(&s, SIGTERM);
+		CHECK(rc == 0, "serve --demo exits 0 on SIGTERM (%d)", rc);
+	}
 
 	if (failures) {
 		char *cmd = fl_asprintf("tail -n 30 %s/serve.log %s/worker.log", dir, dir);

@@ -11,6 +11,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <curl/curl.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "test_helpers.h"
@@ -265,6 +267,33 @@ static const char *ticket_body(const char *id, const char *customer, const char 
 	return buf;
 }
 
+/* Sets the store's schema version behind the server's back (a newer Frontline migrated it). */
+static void set_schema_version(struct fx *f, int v)
+{
+	char *sql;
+
+	if (!strcmp(f->g->backend, "sqlite")) {
+		char *path = fl_asprintf("%s/frontline.db", f->dir);
+		sqlite3 *db = NULL;
+
+		sql = fl_asprintf("PRAGMA user_version = %d", v);
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+		free(path);
+	} else {
+		PGconn *c = PQconnectdb(f->url);
+		PGresult *res;
+
+		sql = fl_asprintf("UPDATE frontline_schema SET version = %d", v);
+		res = PQexec(c, sql);
+		assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+		PQclear(res);
+		PQfinish(c);
+	}
+	free(sql);
+}
+
 /* ---- tests ---- */
 
 static void test_probes_and_metrics(void **state)
@@ -281,6 +310,30 @@ static void test_probes_and_metrics(void **state)
 	expect(&r, 200, NULL);
 	assert_string_equal(fl_json_str(r.json, "store", ""), f->g->backend);
 	http_resp_release(&r);
+	/* not ready on a schema this build does not know (alive all the same) */
+	{
+		int v = 0;
+
+		assert_int_equal(store_schema_version(f->st, &v), STORE_OK);
+		set_schema_version(f, v + 1);
+		call(f, "GET", "/readyz", NULL, NULL, &r);
+		expect(&r, 503, NULL);
+		assert_non_null(strstr(r.body, "schema"));
+		{
+			char *after = http_resp_header(&r, "Retry-After");
+
+			assert_non_null(after);
+			free(after);
+		}
+		http_resp_release(&r);
+		call(f, "GET", "/healthz", NULL, NULL, &r);
+		expect(&r, 200, NULL);
+		http_resp_release(&r);
+		set_schema_version(f, v);
+		call(f, "GET", "/readyz", NULL, NULL, &r);
+		expect(&r, 200, NULL);
+		http_resp_release(&r);
+	}
 	call(f, "GET", "/api/v1/tickets", f->agent, NULL, &r);
 	http_resp_release(&r);
 	call(f, "GET", "/metrics", NULL, NULL, &r);
@@ -751,6 +804,15 @@ static void test_workers_triage_and_agents_work_tickets(void **state)
 	call(f, "GET", "/api/v1/workflows/customer_support?format=dot", f->agent, NULL, &r);
 	expect(&r, 200, NULL);
 	assert_non_null(strstr(r.body, "digraph"));
+	http_resp_release(&r);
+	call(f, "GET", "/api/v1/workflows/customer_support?format=mermaid", f->agent, NULL, &r);
+	expect(&r, 200, NULL);
+	assert_true(fl_str_has_prefix(r.body, "flowchart TD"));
+	http_resp_release(&r);
+	call(f, "GET", "/api/v1/workflows", f->agent, NULL, &r);
+	expect(&r, 200, NULL);
+	assert_non_null(strstr(r.body, "customer_support"));
+	assert_non_null(strstr(r.body, "real_time_monitoring"));
 	http_resp_release(&r);
 }
 
