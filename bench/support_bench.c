@@ -2,14 +2,17 @@
  * support_bench: tickets per second through the customer_support workflow
  * in process (the nine nodes on the built-in analyzer, KB search included,
  * nothing persisted), on one core; and the same through the stored path
- * (intake, run, persist in SQLite) for comparison.
+ * (intake, run, persist in SQLite) for comparison; and, given the CLI,
+ * `frontline batch --workers 2` on a stored SQLite database (the rate from
+ * wall time, and per CPU-second of the whole process).
  *
- * Usage: support_bench SOURCE_ROOT [N]
+ * Usage: support_bench SOURCE_ROOT [N [FRONTLINE_BINARY [BATCH_N]]]
  * Prints a Markdown section for docs/BENCHMARKS.md.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +52,16 @@ static int64_t cpu_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* CPU time (user + system) of the children waited for so far */
+static int64_t children_cpu_us(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_CHILDREN, &ru);
+	return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec +
+	       ru.ru_stime.tv_usec;
+}
+
 static json_t *make_ticket(int i)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:{s:s}}",
@@ -57,10 +70,61 @@ static json_t *make_ticket(int i)
 			 "source", "email", "metadata", "customer_tier", i % 5 == 0 ? "enterprise" : "standard");
 }
 
+struct batch_run {
+	int n;
+	double wall_s, cpu_s;
+	bool ok;
+};
+
+/*
+ * frontline --database sqlite://DIR/batch.db batch --workers 2 FILE on n
+ * tickets (the bundled models and articles of root); wall and CPU time of
+ * the whole process, start-up (models, articles) included.
+ */
+static struct batch_run run_batch(const char *bin, const char *root, const char *dir, int n)
+{
+	struct batch_run r = { n, 0, 0, false };
+	char *file = fl_asprintf("%s/batch.jsonl", dir), *cmd;
+	FILE *f = fopen(file, "w");
+	int64_t t0, c0;
+	int i;
+
+	if (!f)
+		fl_die("cannot write '%s'", file);
+	for (i = 0; i < n; i++) {
+		json_t *t = make_ticket(i);
+		char *line;
+
+		json_object_set_new(t, "id", json_sprintf("batch_%d", i));
+		line = json_dumps(t, JSON_COMPACT);
+		fprintf(f, "%s\n", line);
+		free(line);
+		json_decref(t);
+	}
+	if (fclose(f))
+		fl_die("cannot write '%s'", file);
+	cmd = fl_asprintf("FRONTLINE_MODELS_DIR='%s/data/models' FRONTLINE_KB_DIR='%s/data/kb' "
+			  "'%s' --database 'sqlite://%s/batch.db' batch --workers 2 '%s' >'%s/batch.out' 2>&1",
+			  root, root, bin, dir, file, dir);
+	t0 = fl_mono_us();
+	c0 = children_cpu_us();
+	r.ok = system(cmd) == 0;
+	r.wall_s = (double)(fl_mono_us() - t0) / 1e6;
+	r.cpu_s = (double)(children_cpu_us() - c0) / 1e6;
+	if (!r.ok)
+		fprintf(stderr, "support_bench: '%s' failed (see %s/batch.out)\n", cmd, dir);
+	free(cmd);
+	free(file);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	const char *root = argc > 1 ? argv[1] : ".";
 	int n = argc > 2 ? atoi(argv[2]) : 5000, i, stored_n = n / 5;
+	const char *bin = argc > 3 ? argv[3] : NULL;
+	int batch_n = argc > 4 ? atoi(argv[4]) : 20000;
+	struct batch_run batch = { 0, 0, 0, false };
 	char *models = fl_asprintf("%s/data/models", root), *kbdir = fl_asprintf("%s/data/kb", root);
 	char dir[] = "/tmp/frontline-bench-XXXXXX", *url, *err = NULL;
 	struct support_analyzer *an = NULL;
@@ -151,6 +215,8 @@ int main(int argc, char **argv)
 	}
 	stored_us = fl_mono_us() - t0;
 	stored_cpu = cpu_us() - c0;
+	if (bin && access(bin, X_OK) == 0)
+		batch = run_batch(bin, root, dir, batch_n);
 
 	printf("### Triage throughput (`bench/support_bench`)\n\n");
 	printf("Rates are per CPU-second of the benchmark's thread (the machine may be shared); the stored\n"
@@ -164,6 +230,10 @@ int main(int argc, char **argv)
 	printf("| the same, stored: intake + run + persist on SQLite (commit per ticket) | %d | %.0f (wall: %.0f) | %.0f us (wall: %.0f us) | |\n",
 	       stored_n, stored_n / (stored_cpu / 1e6), stored_n / (stored_us / 1e6),
 	       (double)stored_cpu / stored_n, (double)stored_us / stored_n);
+	if (batch.ok)
+		printf("| `frontline batch --workers 2` on a stored SQLite database (CLI process: start-up, intake, run, persist) | %d | %.0f per CPU-second of the process (wall: %.0f/s) | %.0f us CPU (wall: %.0f us) | |\n",
+		       batch.n, batch.n / batch.cpu_s, batch.n / batch.wall_s, batch.cpu_s * 1e6 / batch.n,
+		       batch.wall_s * 1e6 / batch.n);
 	printf("\nRatio to the in-process goal: %.2f.\n", (n / (pure_us / 1e6)) / 10000.0);
 	store_close(st);
 	{
