@@ -5,6 +5,7 @@
  * defaults and in the task recorded in the model; docs/QUALITY.md has the
  * commands that made the models in data/models/.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,8 +23,9 @@ static int train_task(int argc, char **argv, const char *task)
 {
 	const char *in = NULL, *out = NULL;
 	long bits, epochs, cmin, cmax, seed = 1;
-	double l2, lr, holdout, prune;
-	bool no_bigrams = false, no_words = false, verbose = false, json = false;
+	double l2, lr, holdout, prune, score_l2, score_lr;
+	bool no_bigrams = false, no_words = false, verbose = false, json = false, no_score = false;
+	bool ensemble = false;
 	struct text_train_opts o;
 	const struct cli_option opts[] = {
 		{ CLI_OPT_STRING, 'i', "in", &in, "FILE", "training rows, JSON lines {\"text\",\"label\"}" },
@@ -39,6 +41,10 @@ static int train_task(int argc, char **argv, const char *task)
 		{ CLI_OPT_DOUBLE, 0, "holdout", &holdout, "X", "share held out for calibration (default 0.1)" },
 		{ CLI_OPT_DOUBLE, 0, "prune", &prune, "X", "drop weights smaller than X (default 1e-3)" },
 		{ CLI_OPT_INT, 0, "seed", &seed, "N", "shuffling seed (default 1)" },
+		{ CLI_OPT_DOUBLE, 0, "score-l2", &score_l2, "X", "L2 of the score regression head (default 1e-3)" },
+		{ CLI_OPT_DOUBLE, 0, "score-lr", &score_lr, "X", "learning rate of the score head (default 0.1)" },
+		{ CLI_OPT_BOOL, 0, "no-score-head", &no_score, NULL, "no regression head on rows' \"score\"" },
+		{ CLI_OPT_BOOL, 0, "ensemble", &ensemble, NULL, "two models (words, characters), probabilities averaged" },
 		{ CLI_OPT_BOOL, 'v', "verbose", &verbose, NULL, "progress per epoch on stderr" },
 		{ CLI_OPT_BOOL, 0, "json", &json, NULL, "print the model's summary as JSON" },
 		CLI_OPTIONS_END,
@@ -59,6 +65,8 @@ static int train_task(int argc, char **argv, const char *task)
 	lr = o.lr;
 	holdout = o.holdout;
 	prune = o.prune;
+	score_l2 = o.score_l2;
+	score_lr = o.score_lr;
 	rc = cli_parse(argc, argv, opts, train_usage, &argi);
 	if (rc != CLI_PARSED)
 		return cli_parse_status(rc);
@@ -67,7 +75,8 @@ static int train_task(int argc, char **argv, const char *task)
 	if (!in || !out)
 		return cli_usage_error(train_usage, opts, "--in and --out are required");
 	if (bits < 8 || bits > 26 || epochs < 1 || epochs > 1000 || cmin < 0 || cmax < 0 || cmax > 16 ||
-	    (cmin && cmin > cmax) || l2 < 0 || lr <= 0 || holdout < 0 || holdout >= 1 || prune < 0)
+	    (cmin && cmin > cmax) || l2 < 0 || lr <= 0 || holdout < 0 || holdout >= 1 || prune < 0 ||
+	    score_l2 < 0 || score_lr <= 0)
 		return cli_usage_error(train_usage, opts, "a setting is out of range");
 	o.hash_bits = (unsigned)bits;
 	o.epochs = (unsigned)epochs;
@@ -81,6 +90,10 @@ static int train_task(int argc, char **argv, const char *task)
 	o.bigrams = !no_bigrams;
 	o.words = !no_words;
 	o.verbose = verbose;
+	o.score_head = !no_score;
+	o.ensemble = ensemble;
+	o.score_l2 = score_l2;
+	o.score_lr = score_lr;
 
 	d = text_dataset_new();
 	rc = text_dataset_load_jsonl(d, in, &err);
@@ -121,6 +134,11 @@ static int train_task(int argc, char **argv, const char *task)
 			       (long long)fl_json_int(info, "held_out", 0),
 			       fl_json_num(info, "held_out_accuracy", 0), fl_json_num(info, "held_out_ece_raw", 0),
 			       fl_json_num(info, "held_out_ece", 0));
+		if (json_object_get(info, "score"))
+			printf("score head: %lld scored rows, %lld epochs, held-out Pearson r %.4f\n",
+			       (long long)fl_json_int(json_object_get(info, "score"), "rows", 0),
+			       (long long)fl_json_int(json_object_get(info, "score"), "epochs", 0),
+			       fl_json_num(json_object_get(info, "score"), "held_out_pearson_r", NAN));
 	}
 	json_decref(info);
 	rc = EX_OK;

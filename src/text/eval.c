@@ -34,7 +34,7 @@ double text_pearson(const double *x, const double *y, size_t n)
 	return sxy / sqrt(sxx * syy);
 }
 
-static double label_valence(const char *name, bool five)
+double text__label_valence(const char *name, bool five)
 {
 	char *end;
 	double v = strtod(name, &end);
@@ -62,7 +62,7 @@ double text_model_valence(const struct text_model *m, const double *probs)
 	size_t l;
 
 	for (l = 0; l < m->nlabels; l++) {
-		double x = label_valence(m->labels[l], five);
+		double x = text__label_valence(m->labels[l], five);
 
 		if (isnan(x))
 			continue;
@@ -70,6 +70,16 @@ double text_model_valence(const struct text_model *m, const double *probs)
 		mass += probs[l];
 	}
 	return mass > 0 ? v / mass : NAN;
+}
+
+double text_model_score(const struct text_model *m, const double *probs, double head)
+{
+	double v = text_model_valence(m, probs), h;
+
+	if (!m->has_score || isnan(head))
+		return v;
+	h = fmax(-1.0, fmin(1.0, head / m->score_range));
+	return isnan(v) ? h : (1 - m->head_share) * v + m->head_share * h;
 }
 
 static const char *collapse(const char *label, bool on)
@@ -110,6 +120,7 @@ json_t *text_evaluate(const struct text_model *m, const struct text_dataset *d,
 	size_t in_n = 0, in_right = 0, oos_n = 0, oos_hit = 0, oos_pred = 0;
 	double *probs = fl_calloc(L, sizeof(*probs)), *cp, *conf = fl_calloc(n + 1, sizeof(*conf));
 	double *sx = fl_calloc(n + 1, sizeof(*sx)), *sy = fl_calloc(n + 1, sizeof(*sy));
+	double *sv = fl_calloc(n + 1, sizeof(*sv)), *sh = fl_calloc(n + 1, sizeof(*sh));
 	double nll = 0, macro = 0, weighted = 0;
 	bool *ok = fl_calloc(n + 1, sizeof(*ok));
 	json_t *res, *labels, *matrix, *names;
@@ -127,9 +138,9 @@ json_t *text_evaluate(const struct text_model *m, const struct text_dataset *d,
 	conf_m = fl_calloc(K * K, sizeof(*conf_m));
 	for (i = 0; i < n; i++) {
 		size_t gold = name_index(&nm, text_dataset_label(d, i), false), pred = 0;
-		double s = text_dataset_score(d, i);
+		double s = text_dataset_score(d, i), head;
 
-		text_model_predict(m, text_dataset_text(d, i), probs);
+		text_model_predict_score(m, text_dataset_text(d, i), probs, &head);
 		memset(cp, 0, K * sizeof(*cp));
 		for (k = 0; k < L; k++)
 			cp[map[k]] += probs[k];
@@ -156,8 +167,12 @@ json_t *text_evaluate(const struct text_model *m, const struct text_dataset *d,
 		if (!isnan(s)) {
 			double v = text_model_valence(m, probs);
 
-			if (!isnan(v)) {
-				sx[nscored] = v;
+			double sc = text_model_score(m, probs, head);
+
+			if (!isnan(sc)) {
+				sx[nscored] = sc;
+				sv[nscored] = v;
+				sh[nscored] = head;
 				sy[nscored++] = s;
 			}
 		}
@@ -225,6 +240,12 @@ json_t *text_evaluate(const struct text_model *m, const struct text_dataset *d,
 
 		json_object_set_new(res, "n_scored", json_integer((json_int_t)nscored));
 		json_object_set_new(res, "pearson_r", isnan(r) ? json_null() : json_real(r));
+		if (text_model_has_score(m)) { /* the valence of the probabilities and the head alone */
+			r = text_pearson(sv, sy, nscored);
+			json_object_set_new(res, "pearson_r_valence", isnan(r) ? json_null() : json_real(r));
+			r = text_pearson(sh, sy, nscored);
+			json_object_set_new(res, "pearson_r_head", isnan(r) ? json_null() : json_real(r));
+		}
 	}
 	free(nm.v);
 	free(map);
@@ -234,6 +255,8 @@ json_t *text_evaluate(const struct text_model *m, const struct text_dataset *d,
 	free(conf_m);
 	free(sx);
 	free(sy);
+	free(sv);
+	free(sh);
 	free(ok);
 	return res;
 }

@@ -3,9 +3,13 @@
  *
  * File (little-endian):
  *   "FLTM", u32 version, u32 header length, header (JSON: labels, feature
- *   settings, temperature, nrows, per-label scales, info),
- *   f32 bias[nlabels],
- *   nrows times: varint (feature index - previous index), i8 w[nlabels].
+ *   settings, temperature, nrows, optional "score": true, per-column scales,
+ *   info),
+ *   f32 bias[ncols],
+ *   nrows times: varint (feature index - previous index), i8 w[ncols].
+ * ncols is the number of labels, plus one for a regression head ("score":
+ * true, a linear prediction of the training rows' scores); a file without
+ * "score" is read as before.
  * Weights are quantised to 8 bits with one scale per label when the model is
  * built (text__model_from_rows), so a saved and reloaded model predicts
  * exactly as the one that was trained.
@@ -49,6 +53,19 @@ static uint32_t *build_slots(const struct text_model *m)
 	return slot;
 }
 
+/* The regression head's settings from info.score (text_model_score). */
+static void cache_score(struct text_model *m)
+{
+	const json_t *sc = json_object_get(m->info, "score");
+
+	m->score_range = fl_json_num(sc, "range", 1.0);
+	m->head_share = fl_json_num(sc, "head_share", 1.0);
+	if (!(m->score_range > 0))
+		m->score_range = 1.0;
+	if (!(m->head_share >= 0 && m->head_share <= 1))
+		m->head_share = 1.0;
+}
+
 static struct text_model *model_alloc(void)
 {
 	struct text_model_priv *p = fl_calloc(1, sizeof(*p));
@@ -74,12 +91,14 @@ void text_model_free(struct text_model *m)
 	free(m->rows);
 	free(m->w);
 	json_decref(m->info);
+	for (i = 0; i < m->nmembers; i++)
+		text_model_free(m->members[i]);
 	free(slots_of(m));
 	free(m);
 }
 
 /* Per-label scale so that the largest weight maps to 127. */
-static void label_scales(const float *dense, size_t nfeat, size_t nlabels, double *scale)
+static void col_scales(const float *dense, size_t nfeat, size_t nlabels, double *scale)
 {
 	size_t i, l;
 
@@ -97,51 +116,54 @@ static void label_scales(const float *dense, size_t nfeat, size_t nlabels, doubl
 }
 
 struct text_model *text__model_from_rows(const struct text__feat_opts *fo, char **labels,
-					  size_t nlabels, const uint32_t *idx, size_t nfeat,
-					  const float *dense, const float *bias, double temperature,
-					  double prune, json_t *info)
+					  size_t nlabels, bool has_score, const uint32_t *idx,
+					  size_t nfeat, const float *dense, const float *bias,
+					  double temperature, double prune, json_t *info)
 {
 	struct text_model *m = model_alloc();
-	size_t i, l, r = 0;
-	double *scale = fl_calloc(nlabels, sizeof(*scale));
+	size_t i, l, r = 0, ncols = nlabels + has_score;
+	double *scale = fl_calloc(ncols, sizeof(*scale));
 	json_t *jscale = json_array();
 
 	m->fo = *fo;
 	m->nlabels = nlabels;
+	m->ncols = ncols;
+	m->has_score = has_score;
 	m->labels = labels;
 	m->temperature = temperature;
-	m->bias = fl_calloc(nlabels, sizeof(*m->bias));
-	memcpy(m->bias, bias, nlabels * sizeof(*m->bias));
-	label_scales(dense, nfeat, nlabels, scale);
+	m->bias = fl_calloc(ncols, sizeof(*m->bias));
+	memcpy(m->bias, bias, ncols * sizeof(*m->bias));
+	col_scales(dense, nfeat, ncols, scale);
 	for (i = 0; i < nfeat; i++) {
 		bool keep = false;
 
-		for (l = 0; l < nlabels; l++) {
-			double q = nearbyint(dense[i * nlabels + l] / scale[l]);
+		for (l = 0; l < ncols; l++) {
+			double q = nearbyint(dense[i * ncols + l] / scale[l]);
 
-			if (q != 0 && fabs(dense[i * nlabels + l]) >= prune)
+			if (q != 0 && fabs(dense[i * ncols + l]) >= prune)
 				keep = true;
 		}
 		if (!keep)
 			continue;
 		if (r % 4096 == 0) {
 			m->rows = fl_reallocarray(m->rows, r + 4096, sizeof(*m->rows));
-			m->w = fl_reallocarray(m->w, (r + 4096) * nlabels, sizeof(*m->w));
+			m->w = fl_reallocarray(m->w, (r + 4096) * ncols, sizeof(*m->w));
 		}
 		m->rows[r] = idx[i];
-		for (l = 0; l < nlabels; l++) {
-			double v = dense[i * nlabels + l];
+		for (l = 0; l < ncols; l++) {
+			double v = dense[i * ncols + l];
 			double q = fabs(v) >= prune ? nearbyint(v / scale[l]) : 0;
 
-			m->w[r * nlabels + l] = (float)(q * scale[l]);
+			m->w[r * ncols + l] = (float)(q * scale[l]);
 		}
 		r++;
 	}
 	m->nrows = r;
-	for (l = 0; l < nlabels; l++)
+	for (l = 0; l < ncols; l++)
 		json_array_append_new(jscale, json_real(scale[l]));
 	m->info = info ? info : json_object();
 	json_object_set_new(m->info, "scales", jscale);
+	cache_score(m);
 	free(scale);
 	((struct text_model_priv *)(void *)m)->slot = build_slots(m);
 	return m;
@@ -180,7 +202,7 @@ void text_model_info_set(struct text_model *m, const char *key, json_t *value)
 void text__model_scores(const struct text_model *m, const struct text__fvec *fv, double *z)
 {
 	const uint32_t *slot = slots_of(m);
-	size_t i, l, L = m->nlabels;
+	size_t i, l, L = m->ncols;
 
 	for (l = 0; l < L; l++)
 		z[l] = m->bias[l];
@@ -216,31 +238,77 @@ int text__softmax(const double *z, size_t n, double t, double *probs)
 	return (int)best;
 }
 
-int text__model_predict_doc(const struct text_model *m, const struct text__doc *doc,
-			    struct text__fvec *fv, double *probs)
+void text__model_add_member(struct text_model *m, struct text_model *member)
 {
-	double zbuf[64], *z = m->nlabels <= 64 ? zbuf : fl_calloc(m->nlabels, sizeof(*z));
+	if (m->nmembers + 1 >= TEXT_MODEL_MAX_MEMBERS || member->nlabels != m->nlabels || member->has_score)
+		fl_die("text: cannot add an ensemble member");
+	m->members[m->nmembers++] = member;
+}
+
+int text__model_predict_doc_score(const struct text_model *m, const struct text__doc *doc,
+				  struct text__fvec *fv, double *probs, double *score)
+{
+	double zbuf[64], pbuf[64], *z = m->ncols <= 64 ? zbuf : fl_calloc(m->ncols, sizeof(*z));
+	double *p = m->nlabels <= 64 ? pbuf : fl_calloc(m->nlabels, sizeof(*p));
+	size_t k, l;
 	int best;
 
 	text__features(&m->fo, doc, fv);
 	text__model_scores(m, fv, z);
 	best = text__softmax(z, m->nlabels, m->temperature, probs);
+	if (score)
+		*score = m->has_score ? z[m->nlabels] : NAN;
+	for (k = 0; k < m->nmembers; k++) {
+		const struct text_model *x = m->members[k];
+
+		text__features(&x->fo, doc, fv);
+		text__model_scores(x, fv, z); /* x->ncols <= m->ncols: no head beyond the first */
+		text__softmax(z, x->nlabels, x->temperature, p);
+		for (l = 0; l < m->nlabels; l++)
+			probs[l] += p[l];
+	}
+	if (m->nmembers) {
+		best = 0;
+		for (l = 0; l < m->nlabels; l++) {
+			probs[l] /= (double)(m->nmembers + 1);
+			if (probs[l] > probs[best])
+				best = (int)l;
+		}
+	}
 	if (z != zbuf)
 		free(z);
+	if (p != pbuf)
+		free(p);
 	return best;
 }
 
-int text_model_predict(const struct text_model *m, const char *text, double *probs)
+int text__model_predict_doc(const struct text_model *m, const struct text__doc *doc,
+			    struct text__fvec *fv, double *probs)
+{
+	return text__model_predict_doc_score(m, doc, fv, probs, NULL);
+}
+
+int text_model_predict_score(const struct text_model *m, const char *text, double *probs, double *score)
 {
 	struct text__doc doc = TEXT__DOC_INIT;
 	struct text__fvec fv = { 0 };
 	int best;
 
 	text__doc_set(&doc, text, text__thread_stemmer());
-	best = text__model_predict_doc(m, &doc, &fv, probs);
+	best = text__model_predict_doc_score(m, &doc, &fv, probs, score);
 	text__fvec_release(&fv);
 	text__doc_release(&doc);
 	return best;
+}
+
+int text_model_predict(const struct text_model *m, const char *text, double *probs)
+{
+	return text_model_predict_score(m, text, probs, NULL);
+}
+
+bool text_model_has_score(const struct text_model *m)
+{
+	return m->has_score;
 }
 
 /* ---- file format ---- */
@@ -267,47 +335,68 @@ static json_t *header_of(const struct text_model *m)
 	json_t *labels = json_array();
 	size_t i;
 
+	json_t *h;
+
 	for (i = 0; i < m->nlabels; i++)
 		json_array_append_new(labels, json_string(m->labels[i]));
-	return json_pack("{s:s, s:o, s:i, s:b, s:b, s:i, s:i, s:f, s:I, s:O}",
-			 "format", "frontline-linear", "labels", labels,
-			 "hash_bits", (int)m->fo.hash_bits, "words", m->fo.words,
-			 "bigrams", m->fo.bigrams, "char_min", (int)m->fo.char_min,
-			 "char_max", (int)m->fo.char_max, "temperature", m->temperature,
-			 "nrows", (json_int_t)m->nrows, "info", m->info);
+	h = json_pack("{s:s, s:o, s:i, s:b, s:b, s:i, s:i, s:f, s:I}",
+		      "format", "frontline-linear", "labels", labels,
+		      "hash_bits", (int)m->fo.hash_bits, "words", m->fo.words,
+		      "bigrams", m->fo.bigrams, "char_min", (int)m->fo.char_min,
+		      "char_max", (int)m->fo.char_max, "temperature", m->temperature,
+		      "nrows", (json_int_t)m->nrows);
+	if (m->has_score) /* only then: files without a head stay as they were */
+		json_object_set_new(h, "score", json_true());
+	if (m->nmembers) /* likewise */
+		json_object_set_new(h, "members", json_integer((json_int_t)m->nmembers + 1));
+	json_object_set(h, "info", m->info);
+	return h;
+}
+
+/* Appends m's block (magic, version, header, biases, weights) to b. */
+static void serialize(const struct text_model *m, struct fl_buf *b)
+{
+	json_t *hdr = header_of(m), *scales = json_object_get(m->info, "scales");
+	char *js = json_dumps(hdr, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	uint32_t prev = 0;
+	size_t r, l;
+
+	fl_buf_add(b, TEXT_MODEL_MAGIC, 4);
+	put_u32(b, TEXT_MODEL_VERSION);
+	put_u32(b, (uint32_t)strlen(js));
+	fl_buf_adds(b, js);
+	for (l = 0; l < m->ncols; l++) {
+		float f32 = m->bias[l];
+		uint32_t u;
+
+		memcpy(&u, &f32, 4);
+		put_u32(b, u);
+	}
+	for (r = 0; r < m->nrows; r++) {
+		put_varint(b, m->rows[r] - prev);
+		prev = m->rows[r];
+		for (l = 0; l < m->ncols; l++) {
+			double s = json_real_value(json_array_get(scales, l));
+			long q = lrint(m->w[r * m->ncols + l] / (s > 0 ? s : 1));
+
+			fl_buf_addch(b, (int)(signed char)(q > 127 ? 127 : q < -127 ? -127 : q));
+		}
+	}
+	free(js);
+	json_decref(hdr);
 }
 
 int text_model_save(const struct text_model *m, const char *path, char **err)
 {
 	struct fl_buf b = FL_BUF_INIT;
-	json_t *hdr = header_of(m), *scales = json_object_get(m->info, "scales");
-	char *js = json_dumps(hdr, JSON_COMPACT | JSON_PRESERVE_ORDER), *tmp = NULL;
-	uint32_t prev = 0;
-	size_t r, l;
+	char *tmp = NULL;
 	FILE *f = NULL;
+	size_t k;
 	int rc = TEXT_EIO;
 
-	fl_buf_add(&b, TEXT_MODEL_MAGIC, 4);
-	put_u32(&b, TEXT_MODEL_VERSION);
-	put_u32(&b, (uint32_t)strlen(js));
-	fl_buf_adds(&b, js);
-	for (l = 0; l < m->nlabels; l++) {
-		float f32 = m->bias[l];
-		uint32_t u;
-
-		memcpy(&u, &f32, 4);
-		put_u32(&b, u);
-	}
-	for (r = 0; r < m->nrows; r++) {
-		put_varint(&b, m->rows[r] - prev);
-		prev = m->rows[r];
-		for (l = 0; l < m->nlabels; l++) {
-			double s = json_real_value(json_array_get(scales, l));
-			long q = lrint(m->w[r * m->nlabels + l] / (s > 0 ? s : 1));
-
-			fl_buf_addch(&b, (int)(signed char)(q > 127 ? 127 : q < -127 ? -127 : q));
-		}
-	}
+	serialize(m, &b);
+	for (k = 0; k < m->nmembers; k++)
+		serialize(m->members[k], &b);
 	tmp = fl_asprintf("%s.tmp%ld", path, (long)getpid());
 	f = fopen(tmp, "wb");
 	if (!f) {
@@ -331,8 +420,6 @@ out:
 	if (f)
 		fclose(f);
 	free(tmp);
-	free(js);
-	json_decref(hdr);
 	fl_buf_release(&b);
 	return rc;
 }
@@ -363,27 +450,28 @@ static uint32_t get_u32(const unsigned char *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-int text_model_load(const char *path, struct text_model **out, char **err)
+/*
+ * Parses one model block at *pp (up to end), advancing *pp past it; *members
+ * gets the header's member count (1 when absent).
+ */
+static int parse_one(const char *path, const unsigned char **pp, const unsigned char *end,
+		     struct text_model **out, size_t *members, char **err)
 {
-	struct fl_buf b = FL_BUF_INIT;
+	const unsigned char *p = *pp;
 	struct text_model *m = NULL;
 	json_t *hdr = NULL, *labels, *scales;
 	json_error_t jerr;
-	const unsigned char *p, *end;
 	uint32_t hlen, idx = 0;
 	size_t l, r;
 	int rc, bits, cmin, cmax, words, bigrams;
+	bool has_score;
 	double temp;
+	json_t *jm;
 	json_int_t nrows;
 
 	*out = NULL;
-	rc = read_file(path, &b, err);
-	if (rc)
-		goto out;
 	rc = TEXT_EFORMAT;
-	p = (const unsigned char *)b.buf;
-	end = p + b.len;
-	if (b.len < 12 || memcmp(p, TEXT_MODEL_MAGIC, 4)) {
+	if (end - p < 12 || memcmp(p, TEXT_MODEL_MAGIC, 4)) {
 		set_err(err, "'%s' is not a frontline model file", path);
 		goto out;
 	}
@@ -409,9 +497,10 @@ int text_model_load(const char *path, struct text_model **out, char **err)
 		goto out;
 	}
 	scales = json_object_get(json_object_get(hdr, "info"), "scales");
+	has_score = json_is_true(json_object_get(hdr, "score"));
 	if (!json_is_array(labels) || json_array_size(labels) < 2 || bits < 8 || bits > 26 ||
 	    cmin < 0 || cmax > 16 || !(temp > 0) || nrows < 0 ||
-	    json_array_size(scales) != json_array_size(labels)) {
+	    json_array_size(scales) != json_array_size(labels) + has_score) {
 		set_err(err, "'%s': bad header values", path);
 		goto out;
 	}
@@ -423,6 +512,8 @@ int text_model_load(const char *path, struct text_model **out, char **err)
 	m->fo.char_max = (unsigned)cmax;
 	m->temperature = temp;
 	m->nlabels = json_array_size(labels);
+	m->has_score = has_score;
+	m->ncols = m->nlabels + has_score;
 	m->labels = fl_calloc(m->nlabels, sizeof(*m->labels));
 	for (l = 0; l < m->nlabels; l++) {
 		const char *s = json_string_value(json_array_get(labels, l));
@@ -434,19 +525,24 @@ int text_model_load(const char *path, struct text_model **out, char **err)
 		m->labels[l] = fl_strdup(s);
 	}
 	m->info = json_incref(json_object_get(hdr, "info"));
-	if ((size_t)(end - p) < 4 * m->nlabels) {
+	if (!json_is_object(m->info)) {
+		set_err(err, "'%s': bad header: no info object", path);
+		goto out;
+	}
+	cache_score(m);
+	if ((size_t)(end - p) < 4 * m->ncols) {
 		set_err(err, "'%s': truncated biases", path);
 		goto out;
 	}
-	m->bias = fl_calloc(m->nlabels, sizeof(*m->bias));
-	for (l = 0; l < m->nlabels; l++, p += 4) {
+	m->bias = fl_calloc(m->ncols, sizeof(*m->bias));
+	for (l = 0; l < m->ncols; l++, p += 4) {
 		uint32_t u = get_u32(p);
 
 		memcpy(&m->bias[l], &u, 4);
 	}
 	m->nrows = (size_t)nrows;
 	m->rows = fl_calloc(m->nrows ? m->nrows : 1, sizeof(*m->rows));
-	m->w = fl_calloc(m->nrows ? m->nrows * m->nlabels : 1, sizeof(*m->w));
+	m->w = fl_calloc(m->nrows ? m->nrows * m->ncols : 1, sizeof(*m->w));
 	for (r = 0; r < m->nrows; r++) {
 		uint32_t delta = 0;
 		unsigned shift = 0;
@@ -462,26 +558,75 @@ int text_model_load(const char *path, struct text_model **out, char **err)
 				break;
 		}
 		idx += delta;
-		if ((r && !delta) || idx >= (1u << bits) || (size_t)(end - p) < m->nlabels) {
+		if ((r && !delta) || idx >= (1u << bits) || (size_t)(end - p) < m->ncols) {
 			set_err(err, "'%s': bad weights at row %zu", path, r);
 			goto out;
 		}
 		m->rows[r] = idx;
-		for (l = 0; l < m->nlabels; l++)
-			m->w[r * m->nlabels + l] = (float)((signed char)*p++ *
-							   json_real_value(json_array_get(scales, l)));
+		for (l = 0; l < m->ncols; l++)
+			m->w[r * m->ncols + l] = (float)((signed char)*p++ *
+							 json_real_value(json_array_get(scales, l)));
 	}
-	if (p != end) {
-		set_err(err, "'%s': %zu bytes of trailing data", path, (size_t)(end - p));
+	jm = json_object_get(hdr, "members");
+	*members = json_is_integer(jm) ? (size_t)json_integer_value(jm) : 1;
+	if (!*members || *members > TEXT_MODEL_MAX_MEMBERS) {
+		set_err(err, "'%s': bad member count", path);
 		goto out;
 	}
 	((struct text_model_priv *)(void *)m)->slot = build_slots(m);
 	*out = m;
+	*pp = p;
 	m = NULL;
 	rc = TEXT_OK;
 out:
 	text_model_free(m);
 	json_decref(hdr);
+	return rc;
+}
+
+int text_model_load(const char *path, struct text_model **out, char **err)
+{
+	struct fl_buf b = FL_BUF_INIT;
+	struct text_model *m = NULL, *x;
+	const unsigned char *p, *end;
+	size_t members, k, extra;
+	int rc;
+
+	*out = NULL;
+	rc = read_file(path, &b, err);
+	if (rc)
+		goto out;
+	p = (const unsigned char *)b.buf;
+	end = p + b.len;
+	rc = parse_one(path, &p, end, &m, &members, err);
+	if (rc)
+		goto out;
+	for (k = 1; k < members; k++) {
+		rc = parse_one(path, &p, end, &x, &extra, err);
+		if (rc)
+			goto out;
+		m->members[m->nmembers++] = x;
+		rc = TEXT_EFORMAT;
+		if (extra != 1 || x->nlabels != m->nlabels || x->has_score) {
+			set_err(err, "'%s': member %zu does not match the first", path, k);
+			goto out;
+		}
+		for (extra = 0; extra < m->nlabels; extra++)
+			if (strcmp(x->labels[extra], m->labels[extra])) {
+				set_err(err, "'%s': member %zu has other labels", path, k);
+				goto out;
+			}
+	}
+	rc = TEXT_EFORMAT;
+	if (p != end) {
+		set_err(err, "'%s': %zu bytes of trailing data", path, (size_t)(end - p));
+		goto out;
+	}
+	*out = m;
+	m = NULL;
+	rc = TEXT_OK;
+out:
+	text_model_free(m);
 	fl_buf_release(&b);
 	return rc;
 }

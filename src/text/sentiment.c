@@ -288,7 +288,7 @@ json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text,
 	const struct text_tokens *tk = &doc.tokens;
 	struct stems stems;
 	size_t nl = text_model_nlabels(s->sent), i, words = 0, caps = 0, bangs = 0, negs = 0, boosts = 0;
-	double *p = fl_calloc(nl, sizeof(*p)), lp[5], score, conf, found[6] = { 0 };
+	double *p = fl_calloc(nl, sizeof(*p)), lp[5], score, head, conf, found[6] = { 0 };
 	json_t *res, *probs = json_object(), *ind = json_object(), *cuej = json_array(), *emo = json_object();
 	int level = 2, urg = 0;
 	const char *urgency;
@@ -316,14 +316,14 @@ json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text,
 		}
 
 	/* the sentiment model, then emphasis */
-	text__model_predict_doc(s->sent, &doc, &fv, p);
+	text__model_predict_doc_score(s->sent, &doc, &fv, p, &head);
 	for (i = 0; i < 5; i++)
 		lp[i] = p[text_model_label_index(s->sent, levels[i])];
 	level = 0;
 	for (i = 1; i < 5; i++)
 		if (lp[i] > lp[level])
 			level = (int)i;
-	score = text_model_valence(s->sent, p);
+	score = text_model_score(s->sent, p, head);
 	conf = lp[level];
 	{
 		int emphasis = (bangs >= 2) + (caps >= 2 || (words >= 3 && caps * 2 >= words)) + (boosts > 0);

@@ -155,6 +155,14 @@ void text_model_info_set(struct text_model *m, const char *key, json_t *value);
  * length) and returns the best label's index. Thread-safe.
  */
 int text_model_predict(const struct text_model *m, const char *text, double *probs);
+/* Whether m has a regression head: trained on rows with a "score", it
+ * predicts that score (e.g. a mean human rating) as a number. */
+bool text_model_has_score(const struct text_model *m);
+/*
+ * text_model_predict, and *score = the regression head's prediction in the
+ * training scores' units (NAN when m has no head). Thread-safe.
+ */
+int text_model_predict_score(const struct text_model *m, const char *text, double *probs, double *score);
 
 /* Training settings; text_train_defaults fills them. */
 struct text_train_opts {
@@ -167,6 +175,22 @@ struct text_train_opts {
 	double holdout;        /* share held out for calibration (default 0.1) */
 	double prune;          /* weights below this magnitude are dropped when saving (default 1e-3) */
 	uint64_t seed;         /* shuffling seed (default 1) */
+	/*
+	 * Regression head: when at least 100 rows carry a "score", also fit a
+	 * linear least-squares prediction of it over the same features (AdaGrad,
+	 * epochs chosen on the held-out rows by Pearson r). Default on, with
+	 * score_l2 1e-3 and score_lr 0.1 (chosen by
+	 * cross-validation on the VADER train split).
+	 */
+	bool score_head;
+	double score_l2, score_lr;
+	/*
+	 * Train an ensemble of two models instead of one: word unigrams and
+	 * bigrams (with cues) in one, character n-grams (with cues) in the
+	 * other; predictions average their calibrated probabilities. Needs words
+	 * and character n-grams on. Default off.
+	 */
+	bool ensemble;
 	bool verbose;          /* progress on stderr */
 };
 
@@ -217,9 +241,10 @@ struct text_eval_opts {
  * Scores m on d: {n, accuracy, macro_f1, weighted_f1, ece, nll, labels:
  * {label: {precision, recall, f1, support}}, confusion: {labels, matrix
  * (rows gold, columns predicted)}}; with a reject label also
- * in_scope_accuracy, oos_recall, oos_precision; with scored rows and a
- * sentiment label set, pearson_r of the model's score (text_model_valence)
- * against the rows' scores. New reference.
+ * in_scope_accuracy, oos_recall, oos_precision; with scored rows, pearson_r
+ * of the model's score (text_model_score) against the rows' scores, and with
+ * a regression head also pearson_r_valence and pearson_r_head (each alone).
+ * New reference.
  */
 json_t *text_evaluate(const struct text_model *m, const struct text_dataset *d,
 		      const struct text_eval_opts *o);
@@ -232,6 +257,14 @@ double text_ece(const double *conf, const bool *correct, size_t n, size_t bins);
  * Returns NAN when the model has no sentiment labels.
  */
 double text_model_valence(const struct text_model *m, const double *probs);
+/*
+ * The model's continuous sentiment score in -1..1: without a regression head
+ * the valence of probs; with one, (1 - w) * valence + w * head / R, where
+ * head is text_model_predict_score's score, R the largest magnitude of the
+ * training scores and w the head's share fitted on the held-out rows
+ * (info.score.head_share).
+ */
+double text_model_score(const struct text_model *m, const double *probs, double head);
 /* Pearson correlation of x and y (n pairs); NAN when undefined. */
 double text_pearson(const double *x, const double *y, size_t n);
 
@@ -276,7 +309,8 @@ void text_sentiment_free(struct text_sentiment *s);
  *                         words; metadata urgent_flag, users_affected >= 100,
  *                         revenue_impact high)
  *   recommended_approach  e.g. "empathetic + solution-focused"
- *   score                 expected valence, -1..1
+ *   score                 -1..1: text_model_score (expected valence, blended
+ *                         with the regression head when the model has one)
  *   probabilities         {level: p} for the five levels
  *   emotions              {emotion: p} of the emotion model (p >= 0.1)
  *   cues                  {negations, intensifiers, caps_words, exclamations,

@@ -10,6 +10,8 @@
 
 #define TEXT_MODEL_MAGIC "FLTM"
 #define TEXT_MODEL_VERSION 1
+/* An ensemble: a model and up to this many - 1 further members. */
+#define TEXT_MODEL_MAX_MEMBERS 4
 
 /* The settings that decide which features a text gives (saved in the model). */
 struct text__feat_opts {
@@ -78,34 +80,59 @@ struct text_model {
 	struct text__feat_opts fo;
 	size_t nlabels;
 	char **labels;
+	/*
+	 * Output columns: nlabels, plus one when the model has a regression head
+	 * (has_score: a linear prediction of the training rows' "score", column
+	 * nlabels, not part of the softmax).
+	 */
+	size_t ncols;
+	bool has_score;
+	double score_range, head_share; /* from info.score: text_model_score */
 	double temperature;     /* probabilities are softmax(z / temperature) */
-	float *bias;            /* [nlabels] */
+	float *bias;            /* [ncols] */
 	/*
 	 * Weights, sparse by row: rows[r] is a feature index (sorted), and
-	 * w[r * nlabels + l] its weight for label l. Rows hold no all-zero row.
+	 * w[r * ncols + l] its weight for column l. Rows hold no all-zero row.
 	 */
 	size_t nrows;
 	uint32_t *rows;
 	float *w;
 	json_t *info;
+	/*
+	 * Further members of an ensemble (same labels, other features): the
+	 * probabilities are the mean of every member's calibrated ones; the
+	 * regression head is the first model's. Saved after it in the file.
+	 */
+	struct text_model *members[TEXT_MODEL_MAX_MEMBERS - 1];
+	size_t nmembers;
 };
 
 /*
  * Builds a model from the weights of nfeat features: feature idx[i] (sorted,
- * distinct) has weights dense[i * nlabels + l]. Weights are quantised to 8
- * bits per label; rows whose weights are all below prune in magnitude (or
- * quantise to 0) are dropped. Takes ownership of labels (the array and its
- * strings) and info.
+ * distinct) has weights dense[i * ncols + l], where ncols is nlabels, or
+ * nlabels + 1 with has_score (the regression column last; bias likewise).
+ * Weights are quantised to 8 bits per column; rows whose weights are all
+ * below prune in magnitude (or quantise to 0) are dropped. Takes ownership of
+ * labels (the array and its strings) and info.
  */
 struct text_model *text__model_from_rows(const struct text__feat_opts *fo, char **labels,
-					  size_t nlabels, const uint32_t *idx, size_t nfeat,
-					  const float *dense, const float *bias, double temperature,
-					  double prune, json_t *info);
-/* Raw scores z[nlabels] of a feature vector. */
+					  size_t nlabels, bool has_score, const uint32_t *idx,
+					  size_t nfeat, const float *dense, const float *bias,
+					  double temperature, double prune, json_t *info);
+/* Adds member (same labels, no regression head; takes ownership) to m's ensemble. */
+void text__model_add_member(struct text_model *m, struct text_model *member);
+/* Raw scores z[ncols] of a feature vector. */
 void text__model_scores(const struct text_model *m, const struct text__fvec *fv, double *z);
-/* Calibrated probabilities of an analysed text; returns the best index. */
+/* Calibrated probabilities of an analysed text (averaged over an
+ * ensemble's members); returns the best index. */
 int text__model_predict_doc(const struct text_model *m, const struct text__doc *doc,
 			    struct text__fvec *fv, double *probs);
+/* The same, and *score = the regression head's output (NAN without one). */
+int text__model_predict_doc_score(const struct text_model *m, const struct text__doc *doc,
+				  struct text__fvec *fv, double *probs, double *score);
+/* A sentiment label's valence (text_model_valence); NAN for other labels.
+ * five: the label set has very_negative or very_positive. */
+double text__label_valence(const char *name, bool five);
 /* probs = softmax(z / t); returns the arg max. */
 int text__softmax(const double *z, size_t n, double t, double *probs);
 

@@ -167,6 +167,9 @@ void text_train_defaults(struct text_train_opts *o)
 	o->holdout = 0.1;
 	o->prune = 1e-3;
 	o->seed = 1;
+	o->score_head = true;
+	o->score_l2 = 1e-3;
+	o->score_lr = 0.1;
 }
 
 /* The featurised rows, with feature indices made compact (0..nf). */
@@ -175,6 +178,7 @@ struct rows {
 	size_t *start;        /* [n + 1] into feat */
 	struct text__feat *feat;
 	int *y;
+	double *s;            /* [n]: the row's score, standardised; NAN when absent */
 	bool *held;
 	uint32_t *hashed;     /* [nf]: compact -> hashed index */
 };
@@ -254,8 +258,7 @@ static void step(struct fit *f, const struct rows *r, size_t i, const struct tex
 	}
 }
 
-static void epoch(struct fit *f, const struct rows *r, size_t *order, size_t n,
-		  const struct text_train_opts *o, uint64_t *rng, double *z, double *p)
+static void shuffle(size_t *order, size_t n, uint64_t *rng)
 {
 	size_t i;
 
@@ -265,8 +268,108 @@ static void epoch(struct fit *f, const struct rows *r, size_t *order, size_t n,
 		order[i - 1] = order[j];
 		order[j] = t;
 	}
+}
+
+static void epoch(struct fit *f, const struct rows *r, size_t *order, size_t n,
+		  const struct text_train_opts *o, uint64_t *rng, double *z, double *p)
+{
+	size_t i;
+
+	shuffle(order, n, rng);
 	for (i = 0; i < n; i++)
 		step(f, r, order[i], o, z, p);
+}
+
+/* One AdaGrad step of least squares on row i's score (a fit with L = 1). */
+static void reg_step(struct fit *f, const struct rows *r, size_t i, const struct text_train_opts *o)
+{
+	size_t k;
+	double z, g;
+
+	scores(f, r, i, &z);
+	g = z - r->s[i];
+	f->gb[0] += g * g;
+	f->b[0] -= o->score_lr * g / (sqrt(f->gb[0]) + 1e-8);
+	for (k = r->start[i]; k < r->start[i + 1]; k++) {
+		float *w = f->w + r->feat[k].idx, *gs = f->g + r->feat[k].idx;
+		float gr = (float)g * r->feat[k].val + (float)o->score_l2 * *w;
+
+		*gs += gr * gr;
+		*w -= (float)o->score_lr * gr / (sqrtf(*gs) + 1e-8f);
+	}
+}
+
+static void reg_epoch(struct fit *f, const struct rows *r, size_t *order, size_t n,
+		      const struct text_train_opts *o, uint64_t *rng)
+{
+	size_t i;
+
+	shuffle(order, n, rng);
+	for (i = 0; i < n; i++)
+		reg_step(f, r, order[i], o);
+}
+
+/*
+ * The regression head: epochs chosen by Pearson r on the held-out scored
+ * rows (all of them when there are none held out: o->epochs), then a refit
+ * on every scored row. Returns the number of epochs; *fr is the final fit;
+ * hx[] (one per held-out row, NAN for unscored ones) gets the held-out
+ * predictions of the chosen epoch, all NAN when none were held out.
+ */
+static size_t fit_score_head(const struct rows *r, const struct text_train_opts *o, struct fit *fr,
+			     double *held_r, double *hx)
+{
+	size_t i, e, n = 0, nh = 0, k0, best_e = o->epochs, *order = fl_calloc(r->n + 1, sizeof(*order));
+	double *x = fl_calloc(r->n + 1, sizeof(*x)), *y = fl_calloc(r->n + 1, sizeof(*y)), best = -2;
+	uint64_t rng = o->seed ? o->seed : 1;
+
+	*held_r = NAN;
+	for (i = 0, k0 = 0; i < r->n; i++)
+		if (r->held[i]) {
+			hx[k0++] = NAN;
+			nh += !isnan(r->s[i]);
+		}
+	if (nh >= 30) {
+		fit_init(fr, r->nf, 1);
+		for (i = 0; i < r->n; i++)
+			if (!isnan(r->s[i]) && !r->held[i])
+				order[n++] = i;
+		for (e = 1; e <= o->epochs; e++) {
+			size_t k = 0;
+			double pr;
+
+			reg_epoch(fr, r, order, n, o, &rng);
+			for (i = 0; i < r->n; i++)
+				if (!isnan(r->s[i]) && r->held[i]) {
+					scores(fr, r, i, &x[k]);
+					y[k++] = r->s[i];
+				}
+			pr = text_pearson(x, y, k);
+			if (o->verbose)
+				fprintf(stderr, "train: score head epoch %zu held-out Pearson r %.4f\n", e, pr);
+			if (pr > best) {
+				best = pr;
+				best_e = e;
+				for (i = 0, k = 0, k0 = 0; i < r->n; i++)
+					if (r->held[i])
+						hx[k0++] = isnan(r->s[i]) ? NAN : x[k++];
+			}
+		}
+		fit_release(fr);
+		*held_r = best;
+	}
+	n = 0;
+	for (i = 0; i < r->n; i++)
+		if (!isnan(r->s[i]))
+			order[n++] = i;
+	rng = o->seed ? o->seed : 1;
+	fit_init(fr, r->nf, 1);
+	for (e = 0; e < best_e; e++)
+		reg_epoch(fr, r, order, n, o, &rng);
+	free(order);
+	free(x);
+	free(y);
+	return best_e;
 }
 
 double text_ece(const double *conf, const bool *correct, size_t n, size_t bins)
@@ -343,6 +446,103 @@ static double ece_at(const double *z, const int *y, size_t n, size_t L, double t
 	return e;
 }
 
+/*
+ * Pearson r of the valence of the held-out rows' calibrated probabilities
+ * (scores hz[nheld * L] at temperature t) against their scores; NAN when
+ * the labels are not sentiment levels or too few rows are scored. hv[k]
+ * gets held-out row k's valence (NAN when it has no score).
+ */
+static double valence_r(const struct rows *r, char **labels, size_t L, const double *hz, size_t nheld,
+			double t, double *p, double *hv)
+{
+	double *x = fl_calloc(nheld + 1, sizeof(*x)), *y = fl_calloc(nheld + 1, sizeof(*y)), res;
+	bool five = false;
+	size_t i, k = 0, n = 0, l;
+
+	for (l = 0; l < L; l++)
+		five |= !strcmp(labels[l], "very_negative") || !strcmp(labels[l], "very_positive");
+	for (i = 0; i < r->n; i++) {
+		double v = 0, mass = 0;
+
+		if (!r->held[i])
+			continue;
+		hv[k] = NAN;
+		if (!isnan(r->s[i])) {
+			text__softmax(hz + k * L, L, t, p);
+			for (l = 0; l < L; l++) {
+				double lv = text__label_valence(labels[l], five);
+
+				if (!isnan(lv)) {
+					v += p[l] * lv;
+					mass += p[l];
+				}
+			}
+			if (mass > 0) {
+				hv[k] = x[n] = v / mass;
+				y[n++] = r->s[i];
+			}
+		}
+		k++;
+	}
+	res = n >= 2 ? text_pearson(x, y, n) : NAN;
+	free(x);
+	free(y);
+	return res;
+}
+
+/*
+ * The head's share w in score = (1 - w) * valence + w * head: least squares
+ * of the held-out rows' scores on both (with an intercept), the two weights
+ * kept non-negative and scaled to sum to 1 (Pearson r does not see the
+ * scale; the sum keeps the score in the valence's -1..1).
+ */
+static double blend_share(const double *hv, const double *hx, const struct rows *r, size_t nheld)
+{
+	double mv = 0, mh = 0, my = 0, svv = 0, shh = 0, svh = 0, svy = 0, shy = 0, det, a, b;
+	size_t i, k = 0, n = 0;
+
+	for (i = 0; i < r->n; i++) {
+		if (!r->held[i])
+			continue;
+		if (!isnan(hv[k]) && !isnan(hx[k])) {
+			mv += hv[k];
+			mh += hx[k];
+			my += r->s[i];
+			n++;
+		}
+		k++;
+	}
+	if (n < 30)
+		return 1.0;
+	mv /= (double)n;
+	mh /= (double)n;
+	my /= (double)n;
+	for (i = 0, k = 0; i < r->n; i++) {
+		if (!r->held[i])
+			continue;
+		if (!isnan(hv[k]) && !isnan(hx[k])) {
+			double dv = hv[k] - mv, dh = hx[k] - mh, dy = r->s[i] - my;
+
+			svv += dv * dv;
+			shh += dh * dh;
+			svh += dv * dh;
+			svy += dv * dy;
+			shy += dh * dy;
+		}
+		k++;
+	}
+	det = svv * shh - svh * svh;
+	if (!(det > 0))
+		return 1.0;
+	a = (svy * shh - shy * svh) / det;
+	b = (shy * svv - svy * svh) / det;
+	if (a <= 0)
+		return 1.0;
+	if (b <= 0)
+		return 0.0;
+	return b / (a + b);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -375,12 +575,14 @@ static void featurise(const struct text_dataset *d, const struct text_train_opts
 	r->n = d->n;
 	r->start = fl_calloc(d->n + 1, sizeof(*r->start));
 	r->y = fl_calloc(d->n, sizeof(*r->y));
+	r->s = fl_calloc(d->n, sizeof(*r->s));
 	r->held = fl_calloc(d->n, sizeof(*r->held));
 	for (i = 0; i < d->n; i++) {
 		char **hit = bsearch(&d->label[i], *labels, nl, sizeof(char *), cmp_str);
 		uint64_t h = text__hash(d->text[i], strlen(d->text[i]), 0);
 
 		r->y[i] = (int)(hit - *labels);
+		r->s[i] = d->score[i];
 		r->held[i] = (double)(h % 10000) < o->holdout * 10000.0;
 		text__doc_set(&doc, d->text[i], st);
 		text__features(fo, &doc, &fv);
@@ -413,6 +615,7 @@ static void rows_release(struct rows *r)
 	free(r->start);
 	free(r->feat);
 	free(r->y);
+	free(r->s);
 	free(r->held);
 	free(r->hashed);
 }
@@ -424,15 +627,19 @@ static int cmp_pair(const void *a, const void *b)
 	return x[0] < y[0] ? -1 : x[0] > y[0];
 }
 
-/* Weights by sorted hashed index, for text__model_from_rows. */
-static struct text_model *to_model(const struct fit *f, const struct rows *r,
-				   const struct text__feat_opts *fo, char **labels, double t,
-				   double prune, json_t *info)
+/*
+ * Weights by sorted hashed index, for text__model_from_rows; with a
+ * regression fit fr (NULL: none), its column last, scaled back from
+ * standardised scores by sd and mean.
+ */
+static struct text_model *to_model(const struct fit *f, const struct fit *fr, double mean, double sd,
+				   const struct rows *r, const struct text__feat_opts *fo, char **labels,
+				   double t, double prune, json_t *info)
 {
+	size_t C = f->L + (fr != NULL), i, l;
 	uint32_t *pairs = fl_calloc(r->nf * 2 + 2, sizeof(*pairs)), *idx = fl_calloc(r->nf + 1, sizeof(*idx));
-	float *w = fl_calloc(r->nf * f->L + 1, sizeof(*w)), *bias = fl_calloc(f->L, sizeof(*bias));
+	float *w = fl_calloc(r->nf * C + 1, sizeof(*w)), *bias = fl_calloc(C, sizeof(*bias));
 	struct text_model *m;
-	size_t i, l;
 
 	for (i = 0; i < r->nf; i++) {
 		pairs[2 * i] = r->hashed[i];
@@ -441,11 +648,15 @@ static struct text_model *to_model(const struct fit *f, const struct rows *r,
 	qsort(pairs, r->nf, 2 * sizeof(*pairs), cmp_pair);
 	for (i = 0; i < r->nf; i++) {
 		idx[i] = pairs[2 * i];
-		memcpy(w + i * f->L, f->w + (size_t)pairs[2 * i + 1] * f->L, f->L * sizeof(*w));
+		memcpy(w + i * C, f->w + (size_t)pairs[2 * i + 1] * f->L, f->L * sizeof(*w));
+		if (fr)
+			w[i * C + f->L] = (float)(fr->w[pairs[2 * i + 1]] * sd);
 	}
 	for (l = 0; l < f->L; l++)
 		bias[l] = (float)f->b[l];
-	m = text__model_from_rows(fo, labels, f->L, idx, r->nf, w, bias, t, prune, info);
+	if (fr)
+		bias[f->L] = (float)(fr->b[0] * sd + mean);
+	m = text__model_from_rows(fo, labels, f->L, fr != NULL, idx, r->nf, w, bias, t, prune, info);
 	free(pairs);
 	free(idx);
 	free(w);
@@ -453,16 +664,73 @@ static struct text_model *to_model(const struct fit *f, const struct rows *r,
 	return m;
 }
 
+static int train_one(const struct text_dataset *d, const struct text_train_opts *o,
+		     struct text_model **out, char **err);
+
+/* The two-member ensemble of text_train_opts.ensemble. */
+static int train_ensemble(const struct text_dataset *d, const struct text_train_opts *o,
+			  struct text_model **out, char **err)
+{
+	struct text_train_opts a = *o, b = *o;
+	struct text_model *ma = NULL, *mb = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!o->words || !o->char_min) {
+		if (err)
+			*err = fl_strdup("an ensemble needs word features and character n-grams");
+		return TEXT_EINVAL;
+	}
+	a.ensemble = b.ensemble = false;
+	a.char_min = a.char_max = 0;
+	b.words = b.bigrams = false;
+	b.score_head = false;
+	rc = train_one(d, &a, &ma, err);
+	if (!rc)
+		rc = train_one(d, &b, &mb, err);
+	if (rc) {
+		text_model_free(ma);
+		return rc;
+	}
+	{
+		json_t *ens = json_array(), *wa = json_pack("{s:s}", "features", "words"),
+		       *wb = json_pack("{s:s}", "features", "chars");
+		json_t *aa = json_object_get(ma->info, "held_out_accuracy"),
+		       *ab = json_object_get(mb->info, "held_out_accuracy");
+
+		if (aa)
+			json_object_set(wa, "held_out_accuracy", aa);
+		if (ab)
+			json_object_set(wb, "held_out_accuracy", ab);
+		json_array_append_new(ens, wa);
+		json_array_append_new(ens, wb);
+		text_model_info_set(ma, "ensemble", ens);
+	}
+	text__model_add_member(ma, mb);
+	*out = ma;
+	return TEXT_OK;
+}
+
 int text_train(const struct text_dataset *d, const struct text_train_opts *o,
 	       struct text_model **out, char **err)
 {
+	if (o->ensemble)
+		return train_ensemble(d, o, out, err);
+	return train_one(d, o, out, err);
+}
+
+static int train_one(const struct text_dataset *d, const struct text_train_opts *o,
+		     struct text_model **out, char **err)
+{
 	struct text__feat_opts fo = { o->hash_bits, o->words, o->bigrams, o->char_min, o->char_max };
 	struct rows r;
-	struct fit f;
+	struct fit f, fr;
 	char **labels = NULL;
-	size_t L = 0, i, e, ntrain = 0, nheld = 0, *order = NULL, best_epoch = o->epochs;
+	size_t L = 0, i, e, ntrain = 0, nheld = 0, nscored = 0, *order = NULL, best_epoch = o->epochs;
+	double mean = 0, sd = 1, smin = 0, smax = 0;
+	bool head = false;
 	double *z = NULL, *p = NULL, *hz = NULL, best_acc = -1, t = 1.0;
-	double ece_raw = NAN, ece_cal = NAN, acc = NAN;
+	double ece_raw = NAN, ece_cal = NAN, acc = NAN, held_valence_r = NAN, *hv = NULL, *hx = NULL;
 	int *hy = NULL;
 	uint64_t rng = o->seed ? o->seed : 1;
 	json_t *info;
@@ -470,6 +738,7 @@ int text_train(const struct text_dataset *d, const struct text_train_opts *o,
 	*out = NULL;
 	if (o->hash_bits < 8 || o->hash_bits > 26 || !o->epochs || o->lr <= 0 || o->l2 < 0 ||
 	    o->holdout < 0 || o->holdout >= 1 || o->char_max > 16 ||
+	    (o->score_head && (o->score_lr <= 0 || o->score_l2 < 0)) ||
 	    (o->char_min && o->char_min > o->char_max)) {
 		if (err)
 			*err = fl_strdup("invalid training settings");
@@ -534,6 +803,8 @@ int text_train(const struct text_dataset *d, const struct text_train_opts *o,
 		ece_raw = ece_at(hz, hy, nheld, L, 1.0, p, &acc);
 		t = fit_temperature(hz, hy, nheld, L, p);
 		ece_cal = ece_at(hz, hy, nheld, L, t, p, NULL);
+		hv = fl_calloc(nheld, sizeof(*hv));
+		held_valence_r = valence_r(&r, labels, L, hz, nheld, t, p, hv);
 		if (o->verbose)
 			fprintf(stderr, "train: %zu epochs, held-out accuracy %.4f, temperature %.3f, ECE %.4f -> %.4f\n",
 				best_epoch, acc, t, ece_raw, ece_cal);
@@ -554,13 +825,60 @@ int text_train(const struct text_dataset *d, const struct text_train_opts *o,
 		json_object_set_new(info, "held_out_ece_raw", json_real(ece_raw));
 		json_object_set_new(info, "held_out_ece", json_real(ece_cal));
 	}
-	*out = to_model(&f, &r, &fo, labels, t, o->prune, info);
+	for (i = 0; i < r.n; i++)
+		if (!isnan(r.s[i])) {
+			smin = nscored ? fmin(smin, r.s[i]) : r.s[i];
+			smax = nscored ? fmax(smax, r.s[i]) : r.s[i];
+			mean += r.s[i];
+			nscored++;
+		}
+	if (o->score_head && nscored >= 100) {
+		double var = 0, held_r;
+		size_t se;
+
+		mean /= (double)nscored;
+		for (i = 0; i < r.n; i++)
+			if (!isnan(r.s[i]))
+				var += (r.s[i] - mean) * (r.s[i] - mean);
+		sd = sqrt(var / (double)nscored);
+		if (sd > 0) {
+			double range = fmax(fabs(smin), fabs(smax)), share;
+
+			for (i = 0; i < r.n; i++)
+				r.s[i] = (r.s[i] - mean) / sd;
+			hx = fl_calloc(nheld + 1, sizeof(*hx));
+			se = fit_score_head(&r, o, &fr, &held_r, hx);
+			/* back to the scores' units, then to -1..1 like the valence */
+			for (i = 0; i < nheld; i++)
+				hx[i] = (hx[i] * sd + mean) / range;
+			share = hv ? blend_share(hv, hx, &r, nheld) : 1.0;
+			head = true;
+			json_object_set_new(info, "score", json_pack("{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
+				"rows", (json_int_t)nscored, "epochs", (json_int_t)se, "l2", o->score_l2,
+				"lr", o->score_lr, "min", smin, "max", smax, "mean", mean, "sd", sd,
+				"range", range, "head_share", share));
+			if (!isnan(held_r))
+				json_object_set_new(json_object_get(info, "score"), "held_out_pearson_r",
+						    json_real(held_r));
+			if (!isnan(held_valence_r))
+				json_object_set_new(json_object_get(info, "score"), "held_out_pearson_r_valence",
+						    json_real(held_valence_r));
+			if (o->verbose)
+				fprintf(stderr, "train: score head on %zu rows, %zu epochs, held-out Pearson r %.4f "
+					"(valence of the probabilities %.4f)\n", nscored, se, held_r, held_valence_r);
+		}
+	}
+	*out = to_model(&f, head ? &fr : NULL, mean, sd, &r, &fo, labels, t, o->prune, info);
 	fit_release(&f);
+	if (head)
+		fit_release(&fr);
 	rows_release(&r);
 	free(z);
 	free(p);
 	free(order);
 	free(hz);
 	free(hy);
+	free(hv);
+	free(hx);
 	return TEXT_OK;
 }

@@ -210,6 +210,167 @@ static void test_training_calibrates_on_held_out_rows(void **state)
 	text_dataset_free(d);
 }
 
+/*
+ * Rated rows (a synthetic valence: each word's value summed, like a mean
+ * human rating) in a JSON-lines file: the regression head learns the
+ * rating, survives save and load, and evaluation reports its Pearson r.
+ */
+static void test_score_head_learns_ratings(void **state)
+{
+	static const char *const words[8] = { "awful", "bad", "poor", "fine", "okay", "good", "great", "superb" };
+	static const double value[8] = { -3, -1.5, -1, 0, 0.5, 1.5, 2, 3 };
+	static const char *const filler[5] = { "the", "service", "was", "and", "product" };
+	char *dir = test_tmpdir(), *path = fl_asprintf("%s/rated.jsonl", dir), *mpath = fl_asprintf("%s/r.model", dir);
+	char *err = NULL;
+	struct text_dataset *d = text_dataset_new(), *t = text_dataset_new();
+	struct text_train_opts o;
+	struct text_model *m = NULL, *m2 = NULL;
+	double *x = fl_calloc(200, sizeof(*x)), *y = fl_calloc(200, sizeof(*y)), p1[3], p2[3], h1, h2;
+	uint64_t r = 7;
+	size_t i, k = 0;
+	FILE *f = fopen(path, "w");
+	json_t *res;
+
+	(void)state;
+	assert_non_null(f);
+	for (i = 0; i < 1200; i++) {
+		size_t a, b;
+		double sc;
+
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		a = (r >> 33) % 8;
+		b = (r >> 45) % 8;
+		sc = value[a] + value[b];
+		fprintf(f, "{\"text\": \"%s %s %s %s %zu\", \"label\": \"%s\", \"score\": %.2f}\n",
+			filler[(r >> 20) % 5], words[a], filler[(r >> 25) % 5], words[b], i,
+			sc < -0.5 ? "negative" : sc > 0.5 ? "positive" : "neutral", sc);
+	}
+	fclose(f);
+	assert_int_equal(text_dataset_load_jsonl(d, path, &err), TEXT_OK);
+	text_train_defaults(&o);
+	o.hash_bits = 14;
+	o.epochs = 8;
+	assert_int_equal(text_train(d, &o, &m, &err), TEXT_OK);
+	assert_true(text_model_has_score(m));
+	assert_true(fl_json_num(json_object_get(text_model_info(m), "score"), "held_out_pearson_r", 0) > 0.8);
+	assert_int_equal(text_model_save(m, mpath, &err), TEXT_OK);
+	assert_int_equal(text_model_load(mpath, &m2, &err), TEXT_OK);
+	assert_true(text_model_has_score(m2));
+	/* unseen pairs: the head predicts their rating */
+	for (i = 0; i < 64; i++) {
+		char *s = fl_asprintf("%s it was %s", words[i % 8], words[i / 8]);
+
+		text_model_predict_score(m, s, p1, &h1);
+		text_model_predict_score(m2, s, p2, &h2);
+		assert_true(fabs(h1 - h2) < 1e-9);
+		assert_true(fabs(p1[0] - p2[0]) < 1e-12);
+		/* the blended score stays in -1..1 */
+		assert_true(fabs(text_model_score(m, p1, h1)) <= 1.0);
+		x[k] = h1;
+		y[k++] = value[i % 8] + value[i / 8];
+		text_dataset_add(t, s, "neutral");
+		free(s);
+	}
+	assert_true(text_pearson(x, y, k) > 0.85);
+	/* without the head: NAN, and the score is the valence of the probabilities */
+	text_model_free(m);
+	m = NULL;
+	o.score_head = false;
+	assert_int_equal(text_train(d, &o, &m, &err), TEXT_OK);
+	assert_false(text_model_has_score(m));
+	text_model_predict_score(m, "good and great", p1, &h1);
+	assert_true(isnan(h1));
+	assert_true(text_model_score(m, p1, h1) > 0);
+	/* evaluation on rated rows reports the head and the valence apart */
+	res = text_evaluate(m2, d, NULL);
+	assert_true(fl_json_num(res, "pearson_r", 0) > 0.8);
+	assert_non_null(json_object_get(res, "pearson_r_head"));
+	assert_non_null(json_object_get(res, "pearson_r_valence"));
+	json_decref(res);
+	text_model_free(m);
+	text_model_free(m2);
+	text_dataset_free(d);
+	text_dataset_free(t);
+	free(x);
+	free(y);
+	test_tmpdir_remove(dir);
+	free(dir);
+	free(path);
+	free(mpath);
+}
+
+/* Two members (words, characters): probabilities averaged, saved and read back. */
+static void test_ensemble_round_trip(void **state)
+{
+	struct text_dataset *d = text_dataset_new(), *t = text_dataset_new();
+	struct text_train_opts o;
+	struct text_model *m = NULL, *m2 = NULL, *single = NULL;
+	char *path = fixture("train.jsonl"), *tp = fixture("test.jsonl"), *err = NULL;
+	char *dir = test_tmpdir(), *mpath = fl_asprintf("%s/e.model", dir), *buf;
+	double p1[3], p2[3];
+	size_t i, right = 0, differ = 0;
+	FILE *f;
+	long n;
+
+	(void)state;
+	assert_int_equal(text_dataset_load_jsonl(d, path, &err), TEXT_OK);
+	assert_int_equal(text_dataset_load_jsonl(t, tp, &err), TEXT_OK);
+	text_train_defaults(&o);
+	o.hash_bits = 16;
+	assert_int_equal(text_train(d, &o, &single, &err), TEXT_OK);
+	o.ensemble = true;
+	assert_int_equal(text_train(d, &o, &m, &err), TEXT_OK);
+	assert_int_equal(json_array_size(json_object_get(text_model_info(m), "ensemble")), 2);
+	assert_int_equal(text_model_save(m, mpath, &err), TEXT_OK);
+	assert_int_equal(text_model_load(mpath, &m2, &err), TEXT_OK);
+	for (i = 0; i < text_dataset_size(t); i++) {
+		int b1 = text_model_predict(m, text_dataset_text(t, i), p1);
+		int b2 = text_model_predict(m2, text_dataset_text(t, i), p2);
+		size_t l;
+
+		assert_int_equal(b1, b2);
+		assert_true(fabs(p1[0] + p1[1] + p1[2] - 1.0) < 1e-9);
+		for (l = 0; l < 3; l++)
+			assert_true(fabs(p1[l] - p2[l]) < 1e-12);
+		right += !strcmp(text_model_label(m, (size_t)b1), text_dataset_label(t, i));
+		text_model_predict(single, text_dataset_text(t, i), p2);
+		differ += fabs(p1[0] - p2[0]) > 1e-6;
+	}
+	assert_true(right >= 9);
+	assert_true(differ > 0); /* not the single model under another name */
+	/* a truncated second member is a malformed file */
+	f = fopen(mpath, "rb");
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = fl_malloc((size_t)n);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	write_file(mpath, buf, (size_t)n - 3);
+	text_model_free(m2);
+	m2 = NULL;
+	assert_int_equal(text_model_load(mpath, &m2, &err), TEXT_EFORMAT);
+	assert_null(m2);
+	free(err);
+	err = NULL;
+	free(buf);
+	/* an ensemble needs both feature kinds */
+	text_model_free(m);
+	m = NULL;
+	o.char_min = 0;
+	assert_int_equal(text_train(d, &o, &m, &err), TEXT_EINVAL);
+	assert_null(m);
+	free(err);
+	text_model_free(single);
+	text_dataset_free(d);
+	text_dataset_free(t);
+	test_tmpdir_remove(dir);
+	free(dir);
+	free(mpath);
+	free(path);
+	free(tp);
+}
+
 static void test_evaluate_counts_and_metrics(void **state)
 {
 	struct text_model *m = train_fixture();
@@ -446,6 +607,8 @@ int main(void)
 		cmocka_unit_test(test_dataset_errors_name_the_line),
 		cmocka_unit_test(test_train_needs_two_labels),
 		cmocka_unit_test(test_training_calibrates_on_held_out_rows),
+		cmocka_unit_test(test_score_head_learns_ratings),
+		cmocka_unit_test(test_ensemble_round_trip),
 		cmocka_unit_test(test_evaluate_counts_and_metrics),
 		cmocka_unit_test(test_lexicon_scoring_uses_cues),
 		cmocka_unit_test(test_sentiment_object_has_the_design_fields),
