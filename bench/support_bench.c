@@ -221,7 +221,8 @@ int main(int argc, char **argv)
 	printf("### Triage throughput (`bench/support_bench`)\n\n");
 	printf("Rates are per CPU-second of the benchmark's thread (the machine may be shared); the stored\n"
 	       "path also gives wall-clock time, which includes waiting for the disk. Load average at the\n"
-	       "start: %s.\n\n", loadavg);
+	       "start: %s. Where a ticket's time goes, and what was made faster: docs/TRIAGE.md (Speed).\n\n",
+	       loadavg);
 	printf("| path | tickets | tickets/s on one core | per ticket | goal |\n|---|---:|---:|---:|---|\n");
 	printf("| customer_support in process (9 nodes, models, KB of %zu articles; nothing stored) | %d | %.0f | %.0f us | >= 10,000/s per core |\n",
 	       json_array_size(articles), n, n / (pure_us / 1e6), (double)pure_us / n);
