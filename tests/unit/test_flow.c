@@ -716,6 +716,18 @@ static int b_exec(struct flow_call *call, json_t *item, json_t **out)
 	prev = atomic_load(&b->max_in_flight);
 	while (now > prev && !atomic_compare_exchange_weak(&b->max_in_flight, &prev, now))
 		;
+	if (b->sleep && v < 2) {
+		/*
+		 * Items 0 and 1 meet: each waits (up to 10 s) until two items are
+		 * in flight, so that concurrency is shown however busy the machine
+		 * is; a pool that ran items one at a time would fail below.
+		 */
+		struct timespec tick = { 0, 100000 };
+		int waited;
+
+		for (waited = 0; atomic_load(&b->in_flight) < 2 && waited < 100000; waited++)
+			nanosleep(&tick, NULL);
+	}
 	if (b->sleep) {
 		/* scramble completion order: later items finish first */
 		struct timespec ts = { 0, (long)(100 - v % 100) * 5000 };
