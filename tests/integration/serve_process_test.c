@@ -6,7 +6,10 @@
  * triaged after the restart (nothing accepted is lost); requests refused
  * once the server has stopped.
  *
- * Usage: serve_process_test PATH/TO/frontline SOURCE_ROOT
+ * With fake_llm, serve --demo triages the demo tickets through the LLM
+ * client, and /metrics counts its calls and tokens.
+ *
+ * Usage: serve_process_test PATH/TO/frontline SOURCE_ROOT PATH/TO/fake_llm
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -254,8 +257,8 @@ int main(int argc, char **argv)
 	struct proc s, w;
 	int i, rc, ok;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s FRONTLINE SOURCE_ROOT\n", argv[0]);
+	if (argc != 4) {
+		fprintf(stderr, "usage: %s FRONTLINE SOURCE_ROOT FAKE_LLM\n", argv[0]);
 		return 2;
 	}
 	frontline = argv[1];
@@ -358,11 +361,37 @@ int main(int argc, char **argv)
 	rc = stop(&s, SIGINT);
 	CHECK(rc == 0, "serve exits 0 on SIGINT (%d)", rc);
 
-	/* make run: serve --demo loads the seed's data and prints the URLs and an admin token */
+	/*
+	 * make run: serve --demo loads the seed's data and prints the URLs and an
+	 * admin token; here with an LLM (fake_llm), whose calls /metrics counts
+	 */
 	{
-		const char *serve_demo[] = { "serve", "--demo", "--no-workers", NULL };
-		char line[512], demo_token[128] = "";
+		const char *serve_demo[] = { "serve", "--demo", "--workers", "2", NULL };
+		char line[512], demo_token[128] = "", *portfile = fl_asprintf("%s/llm.port", dir), *m;
+		pid_t llm = fork();
+		int64_t deadline = fl_mono_us() + 10 * 1000000LL;
+		long llm_port = 0;
 		bool urls = false;
+
+		if (llm == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			execl(argv[3], argv[3], "--port-file", portfile, (char *)NULL);
+			_exit(127);
+		}
+		while (llm_port <= 0 && fl_mono_us() < deadline) {
+			FILE *pf = fopen(portfile, "r");
+
+			if (!pf || fscanf(pf, "%ld", &llm_port) != 1)
+				fl_sleep_us(20000);
+			if (pf)
+				fclose(pf);
+		}
+		CHECK(llm_port > 0, "fake_llm listens (port %ld)", llm_port);
+		p = fl_asprintf("http://127.0.0.1:%ld", llm_port);
+		setenv("ANTHROPIC_BASE_URL", p, 1);
+		free(p);
+		setenv("API_KEY", "sk-test-0123456789abcdef", 1);
+		setenv("ANTHROPIC_MODEL", "fake-model", 1);
 
 		s = spawn(serve_demo, "demo.log");
 		s.port = read_port(&s);
@@ -383,8 +412,19 @@ int main(int argc, char **argv)
 		      "the bundled knowledge base is loaded");
 		CHECK(total(s.port, demo_token) > 40 + ok, "the demo tickets were added (%ld tickets)",
 		      total(s.port, demo_token));
+		CHECK(wait_triaged(s.port, demo_token, 120), "the demo tickets are triaged");
+		m = metrics(s.port);
+		CHECK(m && strstr(m, "frontline_llm_calls_total{result=\"ok\"} ") &&
+		      !strstr(m, "frontline_llm_calls_total{result=\"ok\"} 0\n"),
+		      "/metrics counts the LLM calls of the triage");
+		CHECK(m && strstr(m, "frontline_llm_tokens_total{direction=\"input\"}"), "/metrics has the LLM tokens");
+		CHECK(m && strstr(m, "frontline_llm_errors_total"), "/metrics has the LLM errors family");
+		free(m);
 		rc = stop(&s, SIGTERM);
 		CHECK(rc == 0, "serve --demo exits 0 on SIGTERM (%d)", rc);
+		kill(llm, SIGTERM);
+		waitpid(llm, NULL, 0);
+		free(portfile);
 	}
 
 	if (failures) {
