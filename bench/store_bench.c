@@ -2,9 +2,11 @@
  * store_bench: the durable store's speed on SQLite and PostgreSQL.
  *
  * 1. Durable intake (committed before return), one ticket per transaction.
- * 2. Durable intake with group commit: 64 threads calling
- *    store_group_intake, batched into shared transactions (goal on SQLite:
- *    >= 5,000 tickets/s).
+ * 2. Durable intake with group commit, batched into shared transactions
+ *    (goal on SQLite: >= 5,000 tickets/s): 64 threads each calling
+ *    store_group_intake and waiting, and one thread keeping 64 tickets in
+ *    flight with store_group_submit (what frontline serve does: an HTTP
+ *    thread hands a ticket over and is told when it is durable).
  * 3. Job claim + complete, 1 and 4 workers (threads with a connection each).
  * 4. List and search latency (p50, p99) on 1,000,000 stored tickets, loaded
  *    with store_ticket_import (goal: list p99 < 20 ms).
@@ -39,8 +41,8 @@
 struct target {
 	const char *name;
 	char *url;            /* durable */
-	double one, group, batch, jobs1, jobs4, import;
-	double group_cpu_us;  /* CPU of this process per group-committed ticket (SQLite: all of it) */
+	double one, group, group_async, batch, jobs1, jobs4, import;
+	double group_cpu_us, group_async_cpu_us;  /* CPU of this process per group-committed ticket (SQLite: all of it) */
 	double lat[10][2];    /* p50, p99 in ms per query kind */
 	double cpu[10][2];    /* the same in CPU time of the querying thread (SQLite: service time) */
 };
@@ -244,6 +246,74 @@ static void bench_group(struct target *t, int n)
 	store_group_stats(g, &batches, &tickets);
 	t->batch = batches ? (double)tickets / (double)batches : 0;
 	t->group_cpu_us = (double)(process_cpu_us() - cpu0) / (double)((n / THREADS) * THREADS);
+	store_group_close(g);
+}
+
+/* store_group_submit with a bounded number in flight, as the server uses it. */
+struct inflight {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int n, failed;
+};
+
+/* One submitted ticket: the group borrows it until its callback. */
+struct submission {
+	struct inflight *f;
+	json_t *ticket;
+};
+
+static void submitted(void *arg, int rc, json_t *out, bool created, const char *err)
+{
+	struct submission *sub = arg;
+	struct inflight *f = sub->f;
+
+	(void)created;
+	json_decref(out);
+	json_decref(sub->ticket);
+	free(sub);
+	pthread_mutex_lock(&f->lock);
+	if (rc) {
+		fprintf(stderr, "store_bench: group submit: %s\n", err ? err : "failed");
+		f->failed++;
+	}
+	f->n--;
+	pthread_cond_signal(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+}
+
+static void bench_group_async(struct target *t, int n)
+{
+	struct inflight f = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };
+	struct store_group *g = NULL;
+	char *err = NULL;
+	int64_t t0, cpu0;
+	int i;
+
+	if (store_group_open(t->url, NULL, &g, &err))
+		fl_die("%s", err);
+	cpu0 = process_cpu_us();
+	t0 = fl_mono_us();
+	for (i = 0; i < n; i++) {
+		struct submission *sub = fl_malloc(sizeof(*sub));
+
+		sub->f = &f;
+		sub->ticket = fake_ticket(300000000 + i, 0, false);
+		pthread_mutex_lock(&f.lock);
+		while (f.n >= THREADS)
+			pthread_cond_wait(&f.cond, &f.lock);
+		f.n++;
+		pthread_mutex_unlock(&f.lock);
+		if (store_group_submit(g, sub->ticket, "triage", NULL, submitted, sub))
+			fl_die("group submit refused");
+	}
+	pthread_mutex_lock(&f.lock);
+	while (f.n > 0)
+		pthread_cond_wait(&f.cond, &f.lock);
+	pthread_mutex_unlock(&f.lock);
+	if (f.failed)
+		fl_die("%d group submits failed", f.failed);
+	t->group_async = rate(n, fl_mono_us() - t0);
+	t->group_async_cpu_us = (double)(process_cpu_us() - cpu0) / (double)n;
 	store_group_close(g);
 }
 
@@ -505,6 +575,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "store_bench: %s: intake\n", t->name);
 		bench_one(t, i ? 3000 : 1000);
 		bench_group(t, 64000);
+		bench_group_async(t, 64000);
 		fprintf(stderr, "store_bench: %s: jobs\n", t->name);
 		if (!i)
 			url = fl_asprintf("sqlite://%s/jobs.db", dir);
@@ -531,6 +602,9 @@ int main(int argc, char **argv)
 	row("durable intake, one per transaction (tickets/s)", use_pg, sq.one, pg.one, 0, NULL);
 	snprintf(goal, sizeof(goal), ">= 5,000/s on SQLite: %.2fx", sq.group / 5000.0);
 	row("durable intake, group commit, 64 threads (tickets/s)", use_pg, sq.group, pg.group, 0, goal);
+	snprintf(goal, sizeof(goal), ">= 5,000/s on SQLite: %.2fx", sq.group_async / 5000.0);
+	row("durable intake, group commit, 64 in flight by store_group_submit, as the server (tickets/s)",
+	    use_pg, sq.group_async, pg.group_async, 0, goal);
 	row("mean tickets per group-commit transaction", use_pg, sq.batch, pg.batch, 1, NULL);
 	row("job claim + complete, 1 worker (jobs/s)", use_pg, sq.jobs1, pg.jobs1, 0, NULL);
 	row("job claim + complete, 4 workers (jobs/s)", use_pg, sq.jobs4, pg.jobs4, 0, NULL);
@@ -556,11 +630,16 @@ int main(int argc, char **argv)
 	for (q = 0; q < NQ; q++)
 		printf("| %s | %.2f / %.2f |\n", q_names[q], sq.cpu[q][0], sq.cpu[q][1]);
 	printf("\nGoals. List p99: %.2f ms worst wall-clock on both backends (%s, %.1fx under the 20 ms "
-	       "goal); %.2f ms worst SQLite service time (%.1fx under it). Group commit on SQLite: %.0f tickets/s "
-	       "(%.2fx the 5,000/s goal), at %.0f us of CPU per ticket in all (committer, syncer, the 64 "
-	       "callers), that is %.0f tickets/s per core that the process gets.\n",
-	       worst, worst < 20.0 ? "met" : "missed", worst > 0 ? 20.0 / worst : 0, worst_cpu, worst_cpu > 0 ? 20.0 / worst_cpu : 0,
-	       sq.group, sq.group / 5000.0, sq.group_cpu_us, sq.group_cpu_us > 0 ? 1e6 / sq.group_cpu_us : 0);
+	       "goal); %.2f ms worst SQLite service time (%.1fx under it).\n",
+	       worst, worst < 20.0 ? "met" : "missed", worst > 0 ? 20.0 / worst : 0, worst_cpu,
+	       worst_cpu > 0 ? 20.0 / worst_cpu : 0);
+	printf("\nGroup commit on SQLite: %.0f tickets/s with 64 threads that each wait for their "
+	       "ticket (%.2fx the 5,000/s goal; %.0f us of CPU per ticket in all: committer, syncer, "
+	       "callers, and a thread wake-up for each); %.0f tickets/s with 64 in flight through "
+	       "store_group_submit, as frontline serve takes tickets in (%.2fx the goal; %.0f us of CPU "
+	       "per ticket, %.0f tickets/s per core that the process gets).\n",
+	       sq.group, sq.group / 5000.0, sq.group_cpu_us, sq.group_async, sq.group_async / 5000.0,
+	       sq.group_async_cpu_us, sq.group_async_cpu_us > 0 ? 1e6 / sq.group_async_cpu_us : 0);
 	printf("\nMachine load: the 1-minute load average was %.1f when the run began and %.1f when it "
 	       "ended, on 2 CPUs shared with other builds and test suites: a wall-clock figure here includes "
 	       "waiting for a CPU, which the p99s and the throughputs show most.\n", load_start, load_end);
