@@ -296,7 +296,7 @@ static json_t *shown(const struct store__tval *v, enum store__tf_kind kind)
 	switch (kind) {
 	case STORE__TEXT:
 		return json_string(v->s);
-	case STORE__JSON:
+	case STORE__JSON: /* not reached: the caller compares the given value */
 		return json_loads(v->s, JSON_DECODE_ANY, NULL);
 	case STORE__TIME:
 		fl_time_rfc3339(buf, v->i);
@@ -377,7 +377,9 @@ int store__ticket_upd_parse(struct store *st, const json_t *cur, const json_t *f
 			return store__fail(st, STORE_EINVAL, "unknown or read-only ticket field '%s'", key);
 		if ((rc = upd_value(st, f, val, &upd->v[f])))
 			return rc;
-		now = shown(&upd->v[f], store__tf_fields[f].kind);
+		/* a JSON field compares as given: no decode of what was just encoded */
+		now = store__tf_fields[f].kind == STORE__JSON && !upd->v[f].null
+			? json_incref(val) : shown(&upd->v[f], store__tf_fields[f].kind);
 		if (!json_equal(now, json_object_get(cur, key)) &&
 		    !(json_is_null(now) && !json_object_get(cur, key)))
 			json_array_append_new(upd->changed, json_string(key));

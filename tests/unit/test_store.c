@@ -447,6 +447,22 @@ static void test_store_update_checks_version_and_audits(void **state)
 	assert_string_equal(fl_json_str(json_array_get(ev, 1), "actor", ""), "worker");
 	json_decref(ev);
 	json_decref(t);
+	/* JSON fields count as changed only when their value differs */
+	OK(store_ticket_update(st, "u1", 0, J("{s:{s:s}, s:{s:f, s:[i, s]}}", "analysis", "path", "builtin",
+			       "metadata", "score", 0.1, "list", 1, "x"), "worker", NULL));
+	OK(store_ticket_update(st, "u1", 0, J("{s:{s:s}, s:{s:f, s:[i, s]}}", "analysis", "path", "llm",
+			       "metadata", "score", 0.1, "list", 1, "x"), "worker", &t));
+	assert_string_equal(fl_json_str(json_object_get(t, "analysis"), "path", ""), "llm");
+	assert_true(json_equal(json_object_get(t, "metadata"), J("{s:f, s:[i, s]}", "score", 0.1, "list", 1, "x")));
+	OK(store_event_list(st, "u1", 0, &ev));
+	assert_int_equal(json_array_size(ev), 5);
+	/* the first: metadata only (analysis as before); the second: analysis only */
+	assert_true(json_equal(json_object_get(json_object_get(json_array_get(ev, 3), "data"), "fields"),
+			       J("[s]", "metadata")));
+	assert_true(json_equal(json_object_get(json_object_get(json_array_get(ev, 4), "data"), "fields"),
+			       J("[s]", "analysis")));
+	json_decref(ev);
+	json_decref(t);
 }
 
 static void test_store_message_effect_key_writes_once(void **state)
