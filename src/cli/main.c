@@ -78,14 +78,20 @@ int cmd_version(int argc, char **argv, struct cli_ctx *ctx)
 	return EX_OK;
 }
 
+/* The commands, after the usage lines unless they were just shown. */
+static int print_help(bool with_usage)
+{
+	cli_print_commands(stdout, with_usage ? cli_main_usage : NULL, commands);
+	fputs("\nRun 'frontline COMMAND --help' for a command's options.\n", stdout);
+	return EX_OK;
+}
+
 int cmd_help(int argc, char **argv, struct cli_ctx *ctx)
 {
 	(void)argc;
 	(void)argv;
 	(void)ctx;
-	cli_print_commands(stdout, cli_main_usage, commands);
-	fputs("\nRun 'frontline COMMAND --help' for a command's options.\n", stdout);
-	return EX_OK;
+	return print_help(true);
 }
 
 int main(int argc, char **argv)
@@ -105,8 +111,8 @@ int main(int argc, char **argv)
 
 	rc = cli_parse_global(argc, argv, opts, cli_main_usage, &argi);
 	if (rc != CLI_PARSED) {
-		if (rc == CLI_HELP_SHOWN)
-			return cmd_help(0, NULL, &ctx);
+		if (rc == CLI_HELP_SHOWN) /* the usage and options are shown: the commands follow */
+			return print_help(false);
 		return rc;
 	}
 	if (version)

@@ -33,6 +33,8 @@ contains "--version prints version" out "^frontline [0-9]"
 "$FL" --help >out 2>err; check "--help" 0 $?
 contains "--help lists workflow" out "workflow .*list the workflows"
 contains "--help lists version" out "version .*print the version"
+contains "--help lists the global options" out "--database URL"
+[ "$(grep -c '^usage:' out)" = 1 ]; check "--help shows the usage once" 0 $?
 "$FL" help >out 2>err; check "help" 0 $?
 
 "$FL" frobnicate >out 2>err; check "unknown subcommand exits 64" 64 $?
