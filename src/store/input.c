@@ -392,6 +392,26 @@ int store__ticket_upd_parse(struct store *st, const json_t *cur, const json_t *f
 	return STORE_OK;
 }
 
+json_t *store__ticket_updated(const json_t *cur, const json_t *fields,
+			      const struct store__ticket_upd *upd, int64_t now)
+{
+	json_t *t = json_copy((json_t *)cur), *val;
+	const char *key;
+	char buf[32];
+	int f;
+
+	json_object_foreach((json_t *)fields, key, val) {
+		if ((f = tf_index(key)) < 0 || !upd->v[f].set)
+			continue;
+		json_object_set_new(t, key, store__tf_fields[f].kind == STORE__JSON
+				    ? json_deep_copy(val) : shown(&upd->v[f], store__tf_fields[f].kind));
+	}
+	json_object_set_new(t, "version", json_integer(fl_json_int(cur, "version", 0) + 1));
+	fl_time_rfc3339(buf, now);
+	json_object_set_new(t, "updated_at", json_string(buf));
+	return t;
+}
+
 void store__ticket_upd_release(struct store__ticket_upd *upd)
 {
 	int i;

@@ -346,6 +346,14 @@ extern const struct store__tf_desc {
 int store__ticket_upd_parse(struct store *st, const json_t *cur, const json_t *fields,
 			    struct store__ticket_upd *upd);
 void store__ticket_upd_release(struct store__ticket_upd *upd);
+/*
+ * The ticket as it reads after an update parsed into upd from fields has been
+ * written at now: cur with the fields replaced as the row decoder shows them,
+ * the version one up and updated_at now. Saves reading back (and decoding the
+ * large analysis of) the row just written. New reference.
+ */
+json_t *store__ticket_updated(const json_t *cur, const json_t *fields,
+			      const struct store__ticket_upd *upd, int64_t now);
 
 /* Validated customer and KB rows (merged with the current row when any). */
 struct store__customer_in {

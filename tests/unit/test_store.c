@@ -428,6 +428,10 @@ static void test_store_update_checks_version_and_audits(void **state)
 	assert_string_equal(fl_json_str(json_object_get(t, "analysis"), "path", ""), "builtin");
 	assert_int_equal(json_array_size(json_object_get(t, "trace")), 1);
 	assert_string_equal(fl_json_str(t, "first_response_at", ""), "2024-01-02T03:04:05.000Z");
+	/* what an update hands back is what reading the ticket gives */
+	OK(store_ticket_get(st, "u1", false, &cur));
+	assert_true(json_equal(t, cur));
+	json_decref(cur);
 	/* A stale version is a conflict that hands back the current ticket. */
 	assert_int_equal(store_ticket_update(st, "u1", 1, J("{s:s}", "status", "resolved"), "agent", &cur),
 			 STORE_ECONFLICT);
@@ -453,9 +457,22 @@ static void test_store_update_checks_version_and_audits(void **state)
 	OK(store_ticket_update(st, "u1", 0, J("{s:{s:s}, s:{s:f, s:[i, s]}}", "analysis", "path", "llm",
 			       "metadata", "score", 0.1, "list", 1, "x"), "worker", &t));
 	assert_string_equal(fl_json_str(json_object_get(t, "analysis"), "path", ""), "llm");
+	OK(store_ticket_get(st, "u1", false, &cur));
+	assert_true(json_equal(t, cur));
+	json_decref(cur);
+	json_decref(t);
+	/* every kind of field, nulls included, as reading it back shows it */
+	OK(store_ticket_update(st, "u1", 0, J("{s:n, s:s, s:n, s:s, s:b, s:f, s:s, s:n, s:[]}", "assignee",
+			       "resolved_at", "2024-05-06T07:08:09.123Z", "first_response_at", "sentiment",
+			       "negative", "quarantined", 1, "satisfaction", 0.25, "subject", "Über ünïcode",
+			       "priority", "trace"), "agent", &t));
+	OK(store_ticket_get(st, "u1", false, &cur));
+	assert_true(json_equal(t, cur));
+	assert_int_equal(fl_json_int(t, "version", 0), fl_json_int(cur, "version", -1));
+	json_decref(cur);
 	assert_true(json_equal(json_object_get(t, "metadata"), J("{s:f, s:[i, s]}", "score", 0.1, "list", 1, "x")));
 	OK(store_event_list(st, "u1", 0, &ev));
-	assert_int_equal(json_array_size(ev), 5);
+	assert_int_equal(json_array_size(ev), 6);
 	/* the first: metadata only (analysis as before); the second: analysis only */
 	assert_true(json_equal(json_object_get(json_object_get(json_array_get(ev, 3), "data"), "fields"),
 			       J("[s]", "metadata")));

@@ -387,8 +387,8 @@ int pg_ticket_update(struct store *st, const char *id, int64_t expected_version,
 					 (json_int_t)fl_json_int(cur, "version", 0) + 1), now);
 	if (!rc && upd.status_change)
 		rc = add_event(p, number, "ticket.status", actor, json_incref(upd.status_change), now);
-	if (!rc)
-		rc = pg_ticket_load(p, number, &t);
+	if (!rc && out)
+		t = store__ticket_updated(cur, fields, &upd, now);
 end:
 	rc = pg_tx_end(p, rc);
 	store__ticket_upd_release(&upd);

@@ -425,8 +425,8 @@ int sq_ticket_update(struct store *st, const char *id, int64_t expected_version,
 					 (json_int_t)fl_json_int(cur, "version", 0) + 1), now);
 	if (!rc && upd.status_change)
 		rc = add_event(q, number, "ticket.status", actor, json_incref(upd.status_change), now);
-	if (!rc)
-		rc = sq_ticket_load(q, number, &t);
+	if (!rc && out)
+		t = store__ticket_updated(cur, fields, &upd, now);
 end:
 	rc = sq_tx_end(q, rc);
 	store__ticket_upd_release(&upd);
