@@ -203,25 +203,6 @@ static int sentiment_builtin(struct flow_call *call, json_t *prep, const char *r
 	*out = support__sentiment(ctx->analyzer, json_object_get(prep, "ticket"));
 	if (!*out)
 		return flow_call_fail(call, "the sentiment analyzer returned nothing");
-	/*
-	 * "The policy asks for a human": when a rule of the escalation table
-	 * matches even a grounded reply (a legal threat, a request for a person),
-	 * the reply is routed through escalation_decision.
-	 */
-	if (!fl_json_bool(*out, "escalation_needed", false)) {
-		json_t *check = support__escalation(json_object_get(prep, "ticket"),
-						    json_object_get(prep, "customer"),
-						    json_object_get(prep, "sentiment_analysis"),
-						    json_object_get(prep, "categorization"),
-						    json_object_get(prep, "priority_assignment"), *out, false);
-		const char *rule = fl_json_str(check, "rule", NULL);
-
-		if (rule) {
-			json_object_set_new(*out, "escalation_needed", json_true());
-			json_object_set_new(*out, "escalation_rule", json_string(rule));
-		}
-		json_decref(check);
-	}
 	if (reason)
 		mark_fallback(call, *out, reason, prep);
 	else

@@ -422,6 +422,11 @@ static void test_policy_escalates_even_a_grounded_reply(void **state)
 	assert_true(trace_has(o.trace, "escalation_decision"));
 	assert_string_equal(fl_json_str(json_object_get(o.shared, "escalation_decision"), "rule", ""), "legal_threat");
 	assert_string_equal(fl_json_str(o.ticket, "status", ""), "escalated");
+	/* the rule is the reply's to carry; the sentiment analysis holds only sentiment */
+	assert_string_equal(fl_json_str(json_object_get(o.shared, "generated_response"), "escalation_rule", ""),
+			    "legal_threat");
+	assert_null(json_object_get(json_object_get(o.shared, "sentiment_analysis"), "escalation_rule"));
+	assert_null(json_object_get(json_object_get(o.shared, "sentiment_analysis"), "escalation_needed"));
 	support_outcome_release(&o);
 	/* a manager answers a legal threat: no automatic reply went out */
 	assert_int_equal(store_message_list(f->store, "pol1", &thread), STORE_OK);
