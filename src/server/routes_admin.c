@@ -18,20 +18,40 @@ static int path_id(struct server_req *r, const char *what, int64_t *id)
 	return 0;
 }
 
-static void jobs(struct server_req *r)
+/*
+ * ?status= (one of statuses, or all) and ?limit= (1-1000, default 100), then
+ * list(store, status, limit, out). On bad input or a store error the answer
+ * is sent and -1 returned; what names the list in the error.
+ */
+static int list_by_status(struct server_req *r, const char *const *statuses,
+			  int (*list)(struct store *, const char *, int, json_t **), const char *what,
+			  json_t **out)
 {
-	static const char *const statuses[] = { "queued", "running", "done", "dead", NULL };
 	const char *status;
-	json_t *out = NULL, *counts = NULL;
 	int64_t limit;
 	int rc;
 
+	*out = NULL;
 	if (server__query_enum(r, "status", statuses, NULL, &status) ||
 	    server__query_int(r, "limit", 1, 1000, 100, &limit))
+		return -1;
+	rc = list(server__store(r), status, (int)limit, out);
+	if (rc != STORE_OK) {
+		server__store_error(r, rc, what, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static void jobs(struct server_req *r)
+{
+	static const char *const statuses[] = { "queued", "running", "done", "dead", NULL };
+	json_t *out = NULL, *counts = NULL;
+	int rc;
+
+	if (list_by_status(r, statuses, store_job_list, "jobs", &out))
 		return;
-	rc = store_job_list(server__store(r), status, (int)limit, &out);
-	if (rc == STORE_OK)
-		rc = store_job_counts(r->st, &counts);
+	rc = store_job_counts(r->st, &counts);
 	if (rc != STORE_OK) {
 		json_decref(out);
 		server__store_error(r, rc, "jobs", NULL);
@@ -63,20 +83,10 @@ static void job_retry(struct server_req *r)
 static void outbox(struct server_req *r)
 {
 	static const char *const statuses[] = { "pending", "sending", "sent", "dead", NULL };
-	const char *status;
-	json_t *out = NULL;
-	int64_t limit;
-	int rc;
+	json_t *out;
 
-	if (server__query_enum(r, "status", statuses, NULL, &status) ||
-	    server__query_int(r, "limit", 1, 1000, 100, &limit))
-		return;
-	rc = store_outbox_list(server__store(r), status, (int)limit, &out);
-	if (rc != STORE_OK) {
-		server__store_error(r, rc, "outbox", NULL);
-		return;
-	}
-	server__reply_json(r, 200, json_pack("{s:o}", "notifications", out));
+	if (!list_by_status(r, statuses, store_outbox_list, "outbox", &out))
+		server__reply_json(r, 200, json_pack("{s:o}", "notifications", out));
 }
 
 static void outbox_retry(struct server_req *r)
@@ -102,20 +112,10 @@ static void outbox_retry(struct server_req *r)
 static void alerts(struct server_req *r)
 {
 	static const char *const statuses[] = { "active", "resolved", NULL };
-	const char *status;
-	json_t *out = NULL;
-	int64_t limit;
-	int rc;
+	json_t *out;
 
-	if (server__query_enum(r, "status", statuses, NULL, &status) ||
-	    server__query_int(r, "limit", 1, 1000, 100, &limit))
-		return;
-	rc = store_alert_list(server__store(r), status, (int)limit, &out);
-	if (rc != STORE_OK) {
-		server__store_error(r, rc, "alerts", NULL);
-		return;
-	}
-	server__reply_json(r, 200, json_pack("{s:o}", "alerts", out));
+	if (!list_by_status(r, statuses, store_alert_list, "alerts", &out))
+		server__reply_json(r, 200, json_pack("{s:o}", "alerts", out));
 }
 
 static void tokens(struct server_req *r)
