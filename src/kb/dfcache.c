@@ -75,6 +75,7 @@ void kb__dfcache_reset(struct kb_dfcache *c, uint64_t gen)
 	}
 	c->n = 0;
 	c->gen = gen;
+	c->have_sizes = false;
 }
 
 void kb__dfcache_release(struct kb_dfcache *c)

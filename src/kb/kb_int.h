@@ -97,6 +97,9 @@ struct kb_dfslot {
 
 struct kb_dfcache {
 	uint64_t gen;
+	/* the index's row count and average field lengths, as FTS5 gives them, once known */
+	bool have_sizes;
+	double nrows, avglen[3];
 	size_t n, cap;
 	struct kb_dfslot *slots;
 };
@@ -132,16 +135,46 @@ struct kb {
 	pthread_rwlock_t info_lock;  /* guards info and ninfo */
 	struct kb_docinfo *info;     /* by kb_doc rowid (never reused) */
 	size_t ninfo;
+	/*
+	 * result fields of articles searches returned (artcache.c), by rowid;
+	 * art_lock guards the array, entries are freed only under info_lock
+	 * held for writing
+	 */
+	pthread_mutex_t art_lock;
+	struct kb_art **art;
+	size_t nart, art_bytes;
 };
 
 /* Borrows a connection for the calling thread (opening one if the pool allows). */
 int kb__conn_get(struct kb *kb, struct kb_conn **out);
 void kb__conn_put(struct kb *kb, struct kb_conn *c);
 int kb__sql_err(sqlite3 *db, int rc);
+/*
+ * The result entry of the article at rowid ({id, title, content, category,
+ * tags, relevance_score, score}, new reference in *out), from the article
+ * cache, else read with get (SELECT id, title, body, category, tags_json FROM
+ * kb_doc WHERE rowid = ?1) and cached. *out stays NULL when the row is gone.
+ * The caller holds info_lock for reading. Returns an SQLite code.
+ */
+int kb__artcache_item(struct kb *kb, sqlite3_stmt *get, sqlite3_int64 rowid, double relevance, double score,
+		      json_t **out);
+/* Forgets the entry of a removed row; the caller holds info_lock for writing. */
+void kb__artcache_drop(struct kb *kb, sqlite3_int64 rowid);
+/* Forgets every entry (kb_clear, kb_close); the caller holds info_lock for writing or is the last user. */
+void kb__artcache_clear(struct kb *kb);
+/* Entries in the cache (tests). */
+size_t kb__artcache_count(struct kb *kb);
 /* Reads every article's lengths into kb->info (write.c). */
 int kb__docinfo_load(struct kb *kb, sqlite3 *db);
 
 /* ---- query plans (query.c) and ranking (rank.c) ---- */
+
+/* Long tickets: the first concepts carry the subject; beyond this the query grows slower, not better. */
+#define KB_MAX_GROUPS 48
+#define KB_MAX_PHRASES 160
+/* kb_rank keeps per-row bit sets of phrases and concepts in 64-bit words */
+#define KB_PHRASE_WORDS ((KB_MAX_PHRASES + 63) / 64)
+_Static_assert(KB_MAX_GROUPS <= 64, "kb_rank's concept set is one 64-bit word");
 
 struct kb_phrase {
 	char *surface;        /* text for the MATCH expression (tokenized again by FTS5) */
@@ -185,7 +218,7 @@ struct kb_qplan {
 	double gidf_total;
 	double ideal;               /* score of a perfect match, for relevance_score */
 	int rc;                     /* first error met inside kb_rank */
-	/* per-row scratch: term frequencies (nph x 3 fields), title hits per group */
+	/* per-row scratch: term frequencies (nph x 3 fields), zero between rows */
 	double *scratch;
 	/*
 	 * The best final scores so far (a min-heap of at most ktop): a row whose

@@ -17,10 +17,6 @@
 #include "kb_int.h"
 #include "util/util.h"
 
-/* Long tickets: the first concepts carry the subject; beyond this the query grows slower, not better. */
-#define KB_MAX_GROUPS 48
-#define KB_MAX_PHRASES 160
-
 struct qtok {
 	char *term;
 	int start, end;

@@ -83,15 +83,25 @@ static int plan_stats(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_q
 
 	if ((size_t)api->xPhraseCount(fts) != p->nfts || api->xColumnCount(fts) != NFIELDS)
 		return SQLITE_ERROR;
-	rc = api->xRowCount(fts, &nrow);
-	if (rc)
-		return rc;
-	p->nrows = (double)nrow;
-	for (f = 0; f < NFIELDS; f++) {
-		rc = api->xColumnTotalSize(fts, f, &total);
+	if (p->dfc && p->dfc->have_sizes) { /* the articles have not changed since FTS5 last said */
+		p->nrows = p->dfc->nrows;
+		memcpy(p->avglen, p->dfc->avglen, sizeof(p->avglen));
+	} else {
+		rc = api->xRowCount(fts, &nrow);
 		if (rc)
 			return rc;
-		p->avglen[f] = nrow > 0 ? (double)total / (double)nrow : 0;
+		p->nrows = (double)nrow;
+		for (f = 0; f < NFIELDS; f++) {
+			rc = api->xColumnTotalSize(fts, f, &total);
+			if (rc)
+				return rc;
+			p->avglen[f] = nrow > 0 ? (double)total / (double)nrow : 0;
+		}
+		if (p->dfc) {
+			p->dfc->nrows = p->nrows;
+			memcpy(p->dfc->avglen, p->avglen, sizeof(p->avglen));
+			p->dfc->have_sizes = true;
+		}
 	}
 	p->gidf = fl_calloc(p->ngroups ? p->ngroups : 1, sizeof(double));
 	for (i = 0; i < p->nph; i++) {
@@ -121,7 +131,7 @@ static int plan_stats(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_q
 	/* every concept once in a title of average length, the title fully covered */
 	sat = k->w_title / (k->k1 + k->w_title);
 	p->ideal = ideal_mass(p) * sat * (1 + k->title_coverage) * (1 + k->query_coverage);
-	p->scratch = fl_calloc(p->nph * NFIELDS + p->ngroups + 1, sizeof(double));
+	p->scratch = fl_calloc(p->nph * NFIELDS + 1, sizeof(double));
 	p->stats_ready = true;
 	return SQLITE_OK;
 }
@@ -203,20 +213,22 @@ static int score_row(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_qp
 	const struct kb_params *k = &p->params;
 	const double w[NFIELDS] = { k->w_title, k->w_tags, k->w_body };
 	const double b[NFIELDS] = { k->b_title, k->b_tags, k->b_body };
-	double *tf = p->scratch, *hit = p->scratch + p->nph * NFIELDS, norm[NFIELDS];
+	double *tf = p->scratch, norm[NFIELDS];
+	uint64_t touched[KB_PHRASE_WORDS] = { 0 }, hit = 0;
 	const struct kb_docinfo *info;
 	sqlite3_int64 rowid;
 	double s = 0, q = 0, boost_max;
 	int i, rc, f, covered = 0;
-	size_t j;
+	size_t j, wd;
 
-	memset(p->scratch, 0, (p->nph * NFIELDS + p->ngroups) * sizeof(double));
 	p->ncovered = 0;
 	/*
 	 * Each FTS5 phrase's own position list (xPhraseFirst/Next): the same
 	 * instances as xInst gives, without FTS5 sorting the instances of every
 	 * phrase into one list first (a merge across all phrases per row, which
 	 * was a fifth of a ticket's search). Nothing here depends on their order.
+	 * touched marks the plan phrases found in this row: the sums below run
+	 * over them only, in phrase order (the others add nothing).
 	 */
 	for (i = 0; (size_t)i < p->nfts; i++) {
 		Fts5PhraseIter it;
@@ -229,11 +241,12 @@ static int score_row(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_qp
 		ph = p->fts_map[i];
 		rc = api->xPhraseFirst(fts, i, &it, &col, &off);
 		if (rc)
-			return rc;
+			goto fail;
 		for (; col >= 0; api->xPhraseNext(fts, &it, &col, &off)) {
 			if (col >= NFIELDS)
 				continue;
 			tf[ph * NFIELDS + (size_t)col] += 1;
+			touched[ph / 64] |= (uint64_t)1 << (ph % 64);
 			if (col != F_TITLE)
 				continue;
 			/* the title positions this instance covers, stop words aside */
@@ -250,27 +263,32 @@ static int score_row(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_qp
 		if (info)
 			len = (int)info->len[f];
 		else if ((rc = api->xColumnSize(fts, f, &len)))
-			return rc;
+			goto fail;
 		norm[f] = p->avglen[f] > 0 ? 1 - b[f] + b[f] * len / p->avglen[f] : 1;
 	}
-	for (j = 0; j < p->nph; j++) {
-		double wtf = 0;
+	for (wd = 0; wd < KB_PHRASE_WORDS; wd++) {
+		for (uint64_t m = touched[wd]; m; m &= m - 1) {
+			double wtf = 0, *tfj;
 
-		for (f = 0; f < NFIELDS; f++)
-			if (tf[j * NFIELDS + (size_t)f] > 0)
-				wtf += w[f] * tf[j * NFIELDS + (size_t)f] / norm[f];
-		if (wtf <= 0)
-			continue;
-		s += p->ph[j].weight * p->ph[j].idf * wtf / (k->k1 + wtf);
-		if (tf[j * NFIELDS + F_TITLE] > 0)
-			hit[p->ph[j].group] = 1;
+			j = wd * 64 + (size_t)__builtin_ctzll(m);
+			tfj = &tf[j * NFIELDS];
+			for (f = 0; f < NFIELDS; f++)
+				if (tfj[f] > 0)
+					wtf += w[f] * tfj[f] / norm[f];
+			if (tfj[F_TITLE] > 0 && wtf > 0)
+				hit |= (uint64_t)1 << p->ph[j].group;
+			memset(tfj, 0, NFIELDS * sizeof(*tfj)); /* ready for the next row */
+			if (wtf <= 0)
+				continue;
+			s += p->ph[j].weight * p->ph[j].idf * wtf / (k->k1 + wtf);
+		}
 	}
 	if (s <= 0) {
 		*out = 0;
 		return SQLITE_OK;
 	}
-	for (j = 0; j < p->ngroups; j++)
-		q += hit[j] * p->gidf[j];
+	for (; hit; hit &= hit - 1)
+		q += p->gidf[__builtin_ctzll(hit)];
 	if (p->gidf_total > 0)
 		s *= 1 + k->query_coverage * q / p->gidf_total;
 	boost_max = 1 + k->title_coverage;
@@ -298,6 +316,9 @@ static int score_row(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_qp
 	/* else: even a fully covered title would leave it out of the top ktop; s is a lower bound */
 	*out = s;
 	return SQLITE_OK;
+fail:
+	memset(tf, 0, p->nph * NFIELDS * sizeof(*tf));
+	return rc;
 }
 
 void kb__rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx, int nval,

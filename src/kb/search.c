@@ -108,31 +108,6 @@ static double round4(double x)
 	return round(x * 10000.0) / 10000.0;
 }
 
-/* A text column as a JSON string; the index only holds text that came from jansson (valid UTF-8). */
-static json_t *column_string(sqlite3_stmt *st, int col)
-{
-	return json_stringn_nocheck((const char *)sqlite3_column_text(st, col),
-				    (size_t)sqlite3_column_bytes(st, col));
-}
-
-/* The result entry for one ranked row: SELECT id, title, body, category, tags_json. */
-static json_t *result_item(sqlite3_stmt *st, double relevance, double score)
-{
-	json_t *item = json_object();
-	json_t *tags = json_loads((const char *)sqlite3_column_text(st, 4), 0, NULL);
-
-	json_object_set_new(item, "id", column_string(st, 0));
-	json_object_set_new(item, "title", column_string(st, 1));
-	json_object_set_new(item, "content", column_string(st, 2));
-	json_object_set_new(item, "category", column_string(st, 3));
-	json_object_set_new(item, "tags", json_is_array(tags) ? tags : json_array());
-	if (!json_is_array(tags))
-		json_decref(tags);
-	json_object_set_new(item, "relevance_score", json_real(round4(relevance)));
-	json_object_set_new(item, "score", json_real(round4(score)));
-	return item;
-}
-
 struct hit {
 	sqlite3_int64 rowid;
 	double score;
@@ -199,10 +174,40 @@ static int select_phrases(struct kb_conn *c, struct kb_qplan *plan, size_t narti
 	return rc;
 }
 
-static int run_plan(struct kb_conn *c, struct kb_qplan *plan, int limit, json_t *articles)
+/* True when a ranks before b: higher score, then lower rowid (ORDER BY score DESC, rowid). */
+static bool hit_before(const struct hit *a, const struct hit *b)
+{
+	return a->score > b->score || (a->score == b->score && a->rowid < b->rowid);
+}
+
+/*
+ * Runs the MATCH and keeps the limit best rows with a positive score, best
+ * first, in hits (an insertion into a sorted array: limit is small). The
+ * statement has no ORDER BY: SQLite's sorter would cost more than this.
+ */
+static int rank_rows(sqlite3_stmt *st, struct hit *hits, size_t limit, size_t *n)
+{
+	int rc;
+
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct hit h = { sqlite3_column_int64(st, 0), sqlite3_column_double(st, 1) };
+		size_t i;
+
+		if (h.score <= 0 || (*n == limit && !hit_before(&h, &hits[limit - 1])))
+			continue;
+		i = *n < limit ? (*n)++ : limit - 1;
+		for (; i > 0 && hit_before(&h, &hits[i - 1]); i--)
+			hits[i] = hits[i - 1];
+		hits[i] = h;
+	}
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int run_plan(struct kb *kb, struct kb_conn *c, struct kb_qplan *plan, int limit, json_t *articles)
 {
 	struct hit *hits = fl_calloc((size_t)limit, sizeof(*hits));
-	sqlite3_stmt *st, *get;
+	sqlite3_stmt *st;
 	size_t n = 0, i;
 	int rc;
 
@@ -210,42 +215,27 @@ static int run_plan(struct kb_conn *c, struct kb_qplan *plan, int limit, json_t 
 	plan->top = fl_calloc((size_t)limit, sizeof(double));
 	plan->dfc = &c->df;
 	rc = prepare_once(c->db, &c->rank_st,
-			  "SELECT rowid, kb_rank(kb_fts, ?1) AS score FROM kb_fts WHERE kb_fts MATCH ?2 "
-			  "ORDER BY score DESC, rowid LIMIT ?3");
+			  "SELECT rowid, kb_rank(kb_fts, ?1) FROM kb_fts WHERE kb_fts MATCH ?2");
 	if (rc == SQLITE_OK)
 		rc = prepare_once(c->db, &c->get_st, "SELECT id, title, body, category, tags_json FROM kb_doc "
 				  "WHERE rowid = ?1");
 	if (rc)
 		goto out;
 	st = c->rank_st;
-	get = c->get_st;
 	sqlite3_bind_pointer(st, 1, plan, KB_QPLAN_PTR, NULL);
 	sqlite3_bind_text(st, 2, plan->match, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < (size_t)limit) {
-		double s = sqlite3_column_double(st, 1);
-
-		if (s <= 0)
-			continue;
-		hits[n].rowid = sqlite3_column_int64(st, 0);
-		hits[n++].score = s;
-	}
+	rc = rank_rows(st, hits, (size_t)limit, &n);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st); /* the plan and the MATCH text die with this search */
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+	if (rc)
 		goto out;
-	rc = SQLITE_OK;
 	for (i = 0; rc == SQLITE_OK && i < n; i++) {
-		sqlite3_bind_int64(get, 1, hits[i].rowid);
-		rc = sqlite3_step(get);
-		if (rc == SQLITE_ROW) {
-			json_array_append_new(articles, result_item(get, kb__relevance(plan, hits[i].score),
-								    hits[i].score));
-			rc = SQLITE_OK;
-		} else if (rc == SQLITE_DONE) { /* removed meanwhile */
-			rc = SQLITE_OK;
-		}
-		sqlite3_reset(get);
+		json_t *item = NULL;
+
+		rc = kb__artcache_item(kb, c->get_st, hits[i].rowid,
+				       round4(kb__relevance(plan, hits[i].score)), round4(hits[i].score), &item);
+		if (item)
+			json_array_append_new(articles, item);
 	}
 out:
 	if (rc == SQLITE_OK && plan->rc)
@@ -325,7 +315,7 @@ int kb_search(struct kb *kb, const char *query, int limit, json_t **out)
 		pthread_rwlock_rdlock(&kb->info_lock);
 		plan.info = kb->info;
 		plan.ninfo = kb->ninfo;
-		rc = run_plan(c, &plan, limit, articles);
+		rc = run_plan(kb, c, &plan, limit, articles);
 		pthread_rwlock_unlock(&kb->info_lock);
 	}
 	if (fl_log_enabled(FL_LOG_DEBUG))

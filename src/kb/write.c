@@ -142,6 +142,9 @@ struct writer {
 	sqlite3_stmt *find, *fts_del, *doc_del, *doc_ins, *fts_ins;
 	struct fresh *fresh;   /* rows inserted, for the length table after commit */
 	size_t nfresh;
+	sqlite3_int64 *gone;   /* rows removed, for the article cache after commit */
+	size_t ngone;
+	bool cleared;          /* every row removed */
 	size_t added, removed; /* net change in the number of articles */
 };
 
@@ -187,6 +190,7 @@ static void writer_release(struct writer *w)
 	sqlite3_finalize(w->doc_ins);
 	sqlite3_finalize(w->fts_ins);
 	free(w->fresh);
+	free(w->gone);
 }
 
 /* Removes the article id (index entry and row); *found says whether it was there. */
@@ -209,6 +213,10 @@ static int remove_row(struct writer *w, const char *id, bool *found)
 		if (rc == SQLITE_OK) {
 			sqlite3_bind_int64(w->doc_del, 1, rowid);
 			rc = step_done(w->doc_del);
+		}
+		if (rc == SQLITE_OK) {
+			w->gone = fl_reallocarray(w->gone, w->ngone + 1, sizeof(*w->gone));
+			w->gone[w->ngone++] = rowid;
 		}
 	} else if (rc == SQLITE_DONE) {
 		rc = SQLITE_OK;
@@ -299,6 +307,11 @@ static int in_transaction(struct kb *kb, int (*fn)(struct writer *w, const void 
 		pthread_rwlock_wrlock(&kb->info_lock);
 		for (i = 0; i < w.nfresh; i++)
 			docinfo_put(kb, w.fresh[i].rowid, &w.fresh[i].info);
+		/* no search runs now: the entries of removed rows can go */
+		if (w.cleared)
+			kb__artcache_clear(kb);
+		for (i = 0; i < w.ngone; i++)
+			kb__artcache_drop(kb, w.gone[i]);
 		pthread_rwlock_unlock(&kb->info_lock);
 		atomic_fetch_add(&kb->count, w.added);
 		atomic_fetch_sub(&kb->count, w.removed);
@@ -373,6 +386,7 @@ static int clear_fn(struct writer *w, const void *arg)
 {
 	(void)arg;
 	w->removed = atomic_load(&w->kb->count);
+	w->cleared = true;
 	return sqlite3_exec(w->c->db, "DELETE FROM kb_doc; INSERT INTO kb_fts(kb_fts) VALUES('delete-all');",
 			    NULL, NULL, NULL);
 }

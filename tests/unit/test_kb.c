@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "kb/kb.h"
+#include "kb/kb_int.h"
 
 struct fixture {
 	char *dir;
@@ -395,6 +396,75 @@ static void test_kb_search_result_shape_and_relevance_range(void **state)
 	assert_null(res);
 }
 
+/* The first result's title and tags (joined by ','), or "" (caller frees). */
+static char *first_title_tags(struct kb *kb, const char *q)
+{
+	json_t *res = NULL, *a, *t;
+	struct fl_buf b = FL_BUF_INIT;
+	size_t i;
+
+	assert_int_equal(kb_search(kb, q, 5, &res), KB_OK);
+	a = json_array_get(json_object_get(res, "articles"), 0);
+	if (a) {
+		fl_buf_adds(&b, fl_json_str(a, "title", "?"));
+		json_array_foreach(json_object_get(a, "tags"), i, t)
+			fl_buf_addf(&b, "%s%s", i ? "," : " | ", json_string_value(t));
+	}
+	json_decref(res);
+	return fl_buf_detach(&b, NULL);
+}
+
+/*
+ * Results come from the handle's article cache once an article has been
+ * returned: a replaced article's new title and tags, a removed article's
+ * absence and a cleared index are seen by the next search, and the cache
+ * lets go of the rows that are gone.
+ */
+static void test_kb_search_results_follow_replaced_and_removed_articles(void **state)
+{
+	struct fixture *f = *state;
+	char *s;
+	json_t *res = NULL;
+
+	add(f->kb, "a", "Router lights blinking", "Unplug the router for ten seconds.", "[\"router\", \"wifi\"]");
+	add(f->kb, "b", "Invoices by email", "Invoices arrive each month.", NULL);
+	for (int i = 0; i < 2; i++) { /* the second search reads the cache */
+		s = first_title_tags(f->kb, "router blinking");
+		assert_string_equal(s, "Router lights blinking | router,wifi");
+		free(s);
+	}
+	assert_int_equal(kb__artcache_count(f->kb), 1);
+	add(f->kb, "a", "Router lights blinking orange", "Reset the router.", "[\"modem\"]");
+	assert_int_equal(kb__artcache_count(f->kb), 0);
+	s = first_title_tags(f->kb, "router blinking");
+	assert_string_equal(s, "Router lights blinking orange | modem");
+	free(s);
+	/* the body is new too */
+	assert_int_equal(kb_search(f->kb, "router blinking", 5, &res), KB_OK);
+	assert_string_equal(fl_json_str(json_array_get(json_object_get(res, "articles"), 0), "content", ""),
+			    "Reset the router.");
+	json_decref(res);
+	s = first_title_tags(f->kb, "invoices email");
+	assert_string_equal(s, "Invoices by email");
+	free(s);
+	assert_int_equal(kb__artcache_count(f->kb), 2);
+	assert_int_equal(kb_remove(f->kb, "a"), KB_OK);
+	assert_int_equal(kb__artcache_count(f->kb), 1);
+	s = first_title_tags(f->kb, "router blinking");
+	assert_string_equal(s, "");
+	free(s);
+	assert_int_equal(kb_clear(f->kb), KB_OK);
+	assert_int_equal(kb__artcache_count(f->kb), 0);
+	s = first_title_tags(f->kb, "invoices email");
+	assert_string_equal(s, "");
+	free(s);
+	/* the same id added again after a clear */
+	add(f->kb, "b", "Invoices by post", "Paper invoices.", "[\"paper\"]");
+	s = first_title_tags(f->kb, "invoices");
+	assert_string_equal(s, "Invoices by post | paper");
+	free(s);
+}
+
 static void test_kb_search_survives_fts5_syntax_in_queries(void **state)
 {
 	struct fixture *f = *state;
@@ -767,6 +837,7 @@ int main(void)
 		T(test_kb_bundled_articles_cover_the_categories_and_seed),
 		T(test_kb_add_replace_remove_and_count),
 		T(test_kb_search_result_shape_and_relevance_range),
+		T(test_kb_search_results_follow_replaced_and_removed_articles),
 		T(test_kb_search_survives_fts5_syntax_in_queries),
 		T(test_kb_search_field_weights_title_over_tags_over_body),
 		T(test_kb_search_expands_synonyms_and_abbreviations),
