@@ -79,13 +79,13 @@ static json_t *art_item(const struct kb_art *a, double relevance, double score)
 
 	for (i = 0; i < json_array_size(a->tags); i++)
 		json_array_append_new(tags, string_copy(json_array_get(a->tags, i)));
-	json_object_set_new(item, "id", string_copy(a->id));
-	json_object_set_new(item, "title", string_copy(a->title));
-	json_object_set_new(item, "content", string_copy(a->content));
-	json_object_set_new(item, "category", string_copy(a->category));
-	json_object_set_new(item, "tags", tags);
-	json_object_set_new(item, "relevance_score", json_real(relevance));
-	json_object_set_new(item, "score", json_real(score));
+	json_object_set_new_nocheck(item, "id", string_copy(a->id));
+	json_object_set_new_nocheck(item, "title", string_copy(a->title));
+	json_object_set_new_nocheck(item, "content", string_copy(a->content));
+	json_object_set_new_nocheck(item, "category", string_copy(a->category));
+	json_object_set_new_nocheck(item, "tags", tags);
+	json_object_set_new_nocheck(item, "relevance_score", json_real(relevance));
+	json_object_set_new_nocheck(item, "score", json_real(score));
 	return item;
 }
 

@@ -142,6 +142,7 @@ static void conn_close(struct kb_conn *c)
 	sqlite3_finalize(c->get_st);
 	sqlite3_finalize(c->df_st);
 	kb__dfcache_release(&c->df);
+	kb__qplan_free(c->plan);
 	sqlite3_close(c->db);
 	kb__tok_free(c->tok);
 	memset(c, 0, sizeof(*c));

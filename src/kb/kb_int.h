@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "kb.h"
+#include "util/util.h"
 
 /* Bumped whenever the terms an index holds would change: the index is rebuilt. */
 #define KB_TOKENIZER_VERSION "frontline-2"
@@ -35,6 +36,14 @@ void kb__tok_free(struct kb_tok *tok);
  */
 typedef int (*kb__term_cb)(void *arg, const char *term, int term_len, int start, int end);
 int kb__tok_terms(struct kb_tok *tok, const char *text, int len, kb__term_cb cb, void *arg);
+/*
+ * Query text that starts with this byte is a list of final terms separated
+ * by ' ' (a phrase's key, see kb__phrase_match): the FTS5 tokenizer hands
+ * them on as they are, without tokenizing and stemming them again. Only the
+ * query planner writes MATCH expressions; customer text never reaches FTS5
+ * as it is.
+ */
+#define KB_TERMS_MARK '\x01'
 /* Registers the "frontline" FTS5 tokenizer and the kb_rank function on db. */
 int kb__fts5_register(sqlite3 *db, struct kb *kb);
 
@@ -59,6 +68,8 @@ struct kb_syn_form {
 	char *surface;
 	char **terms;
 	size_t nterms;
+	char *key;                       /* the terms joined by ' ' */
+	uint64_t stopmask;               /* bit t: term t is a stop word */
 	size_t rule;
 	bool lhs, rhs;
 };
@@ -117,6 +128,7 @@ struct kb_conn {
 	sqlite3_stmt *rank_st;     /* kept prepared: the search's two statements */
 	sqlite3_stmt *get_st;
 	sqlite3_stmt *df_st;
+	struct kb_qplan *plan;     /* reused by each search on this connection */
 	bool busy;
 };
 
@@ -177,33 +189,50 @@ int kb__docinfo_load(struct kb *kb, sqlite3 *db);
 _Static_assert(KB_MAX_GROUPS <= 64, "kb_rank's concept set is one 64-bit word");
 
 struct kb_phrase {
-	char *surface;        /* text for the MATCH expression (tokenized again by FTS5) */
-	char *key;            /* its stemmed terms joined by ' ', to spot duplicates */
+	const char *key;      /* its stemmed terms joined by ' ' (owned by the plan or the word lists) */
+	const struct kb_syn_form *form; /* a synonym-table form: the one it comes from; NULL: a query word */
 	size_t group;         /* the query concept it stands for */
 	double weight;        /* 1 for the query's own words, synonym_weight for synonyms */
 	bool primary;
 	size_t src;           /* a synonym: the phrase it stands for; SIZE_MAX otherwise */
 	unsigned nterms;      /* terms in the phrase */
 	uint64_t stopmask;    /* bit t: term t is a stop word */
-	/* filled by kb_rank on its first row */
+	/* filled by kb_rank on its first row (beforehand for a phrase left out of the expression) */
 	double df, idf;
 };
 
+/* Why a phrase is not in the MATCH expression (kb_qplan.omit). */
+enum kb_omit {
+	KB_OMIT_NONE,
+	/* in no article (df 0 in the connection's cache): it matches nothing */
+	KB_OMIT_ABSENT,
+	/*
+	 * a customer's multi-word form (weight 0) whose df the cache knows:
+	 * each of its non-stop words is a primary phrase of the same concept,
+	 * whose instances give kb_rank everything the form's would (title
+	 * positions, title hit), and its weight adds nothing to the score.
+	 * Left in when the candidates are restricted (kb__qplan_match's
+	 * selective phrases).
+	 */
+	KB_OMIT_REDUNDANT,
+};
+
+#define KB_QPLAN_SLOTS 512 /* > 2 x KB_MAX_PHRASES: the plan's key hash table */
+
+/*
+ * A query plan. Each connection keeps one (kb_conn.plan) and reuses it: the
+ * fields from ph on are storage kept between plans (no allocation per
+ * search), the ones before it are cleared by kb__qplan_build.
+ */
 struct kb_qplan {
-	struct kb_phrase *ph;
 	size_t nph;
 	size_t ngroups;
-	struct kb_termset qterms;   /* stemmed non-stop terms of every phrase */
+	uint16_t slot[KB_QPLAN_SLOTS]; /* phrase index + 1 by key hash, 0: empty */
+	char *terms;                /* the query's terms, NUL-separated (primary phrases' keys) */
 	char *match;                /* the FTS5 MATCH expression; NULL: nothing to search */
-	/*
-	 * absent (NULL, or one flag per phrase): phrases known to be in no
-	 * article (df 0 in the connection's cache), left out of the MATCH
-	 * expression; they match nothing, and kb_rank still counts their df.
-	 */
-	bool *absent;
+	bool any_omitted;           /* some omit[i] is not KB_OMIT_NONE */
 	/* FTS5 phrase i stands for plan phrase fts_map[i]; count its instances when fts_count[i] */
-	size_t *fts_map, *first_fts, nfts;
-	bool *fts_count;
+	size_t nfts;
 	struct kb_params params;
 	const struct kb_words *words;
 	/* the handle's length table, read-locked by kb_search for the plan's lifetime */
@@ -214,30 +243,53 @@ struct kb_qplan {
 	bool stats_ready;
 	double nrows;
 	double avglen[3];
-	double *gidf;               /* per group: idf of its primary phrase */
 	double gidf_total;
 	double ideal;               /* score of a perfect match, for relevance_score */
 	int rc;                     /* first error met inside kb_rank */
-	/* per-row scratch: term frequencies (nph x 3 fields), zero between rows */
-	double *scratch;
 	/*
-	 * The best final scores so far (a min-heap of at most ktop): a row whose
-	 * score could not reach the smallest of them even with full coverage is
-	 * not in the top ktop, and kb_rank skips its title scan.
+	 * The best final scores so far (a min-heap of at most ktop, in top): a
+	 * row whose score could not reach the smallest of them even with full
+	 * coverage is not in the top ktop, and kb_rank skips its title scan.
 	 */
-	double *top;
 	size_t ntop, ktop;
+	size_t ncovered;            /* title positions covered in the current row */
+
+	/* ---- storage kept between plans ---- */
+	struct kb_phrase ph[KB_MAX_PHRASES];
+	/*
+	 * omit[i] (enum kb_omit): phrase i is left out of the MATCH expression;
+	 * kb_rank still counts its df (set in ph[i].df).
+	 */
+	unsigned char omit[KB_MAX_PHRASES];
+	size_t fts_map[2 * KB_MAX_PHRASES + 1], first_fts[KB_MAX_PHRASES + 1];
+	bool fts_count[2 * KB_MAX_PHRASES + 1];
+	double gidf[KB_MAX_GROUPS];  /* per group: idf of its primary phrase */
+	/* per-row scratch: term frequencies (nph x 3 fields), zero between rows */
+	double scratch[KB_MAX_PHRASES * 3];
+	double *top;
+	size_t top_alloc;
 	/* per-row scratch: title positions covered by the query */
 	int *covered;
-	size_t ncovered, covered_alloc;
+	size_t covered_alloc;
 };
 
-/* Plans query: its phrases, concepts and terms (then kb__qplan_match makes the expression). */
+/* A plan's storage (caller frees with kb__qplan_free). */
+struct kb_qplan *kb__qplan_new(void);
+void kb__qplan_free(struct kb_qplan *plan);
+/*
+ * Plans query: its phrases, concepts and terms (then kb__qplan_match makes
+ * the expression). Whatever plan held before is forgotten.
+ */
 int kb__qplan_build(struct kb_qplan *plan, struct kb_tok *tok, const struct kb_words *words,
 		    const struct kb_params *params, const char *query);
+/* Frees what the plan allocated for its query (its storage stays for the next one). */
 void kb__qplan_release(struct kb_qplan *plan);
+/* Makes room for the ktop best scores (kb_rank's heap). */
+void kb__qplan_top(struct kb_qplan *plan, size_t ktop);
+/* Appends phrase ph as an FTS5 string ("\x01terms"), quoted, to b. */
+void kb__phrase_match(struct fl_buf *b, const struct kb_phrase *ph);
 /*
- * (Re)builds the MATCH expression, without the plan's absent phrases.
+ * (Re)builds the MATCH expression, without the plan's omitted phrases.
  * selective (NULL, or one flag per phrase): when some but not all of the
  * other phrases are flagged, only articles with a flagged phrase are
  * candidates, the other phrases still count in their scores.

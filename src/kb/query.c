@@ -10,7 +10,15 @@
  * is the OR of all phrases, each quoted so that FTS5's query syntax never
  * applies to customer text; on a large index it becomes (selective phrases)
  * AND (all phrases), see kb__qplan_match.
+ *
+ * A phrase's text in the expression is its key (its stemmed terms) behind
+ * KB_TERMS_MARK: FTS5's tokenizer passes such text on as it is, so FTS5
+ * looks up exactly the terms the plan has, without stemming them a second
+ * time. The phrases are found again by their key through a small hash table
+ * in the plan; the synonym forms' keys and stop-word masks are made once,
+ * with the word lists.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,9 +26,11 @@
 #include "util/util.h"
 
 struct qtok {
-	char *term;
+	size_t term;    /* offset in the term buffer */
+	uint64_t hash;  /* of the term (FNV-1a), to compare terms quickly */
 	int start, end;
-	bool stop;
+	bool stop;      /* left out of the concepts */
+	bool stopword;  /* in the stop list (whatever stop says) */
 	size_t group;   /* SIZE_MAX: none */
 };
 
@@ -30,6 +40,7 @@ struct qtok {
 struct qtoks {
 	struct qtok *t;
 	size_t n, alloc;
+	struct fl_buf terms;  /* each token's term, NUL-terminated */
 	const struct kb_words *words;
 	bool use_stop;
 	struct qtok *stack;   /* t's first home */
@@ -49,63 +60,69 @@ static int collect_qtok(void *arg, const char *term, int len, int start, int end
 		q->alloc *= 2;
 	}
 	t = &q->t[q->n++];
-	t->term = fl_strndup(term, (size_t)len);
+	t->term = q->terms.len;
+	fl_buf_add(&q->terms, term, (size_t)len);
+	fl_buf_addch(&q->terms, '\0');
+	t->hash = kb__fnv1a(q->terms.buf + t->term);
 	t->start = start;
 	t->end = end;
-	t->stop = q->use_stop && kb__termset_has(&q->words->stop, term, (size_t)len);
+	t->stopword = kb__termset_has(&q->words->stop, term, (size_t)len);
+	t->stop = q->use_stop && t->stopword;
 	t->group = SIZE_MAX;
 	return 0;
 }
 
+static const char *qterm(const struct qtoks *q, size_t i)
+{
+	return q->terms.buf + q->t[i].term;
+}
+
+/* The slot of key in the plan's hash table: its phrase's, or the empty one where it would go. */
+static size_t key_slot(const struct kb_qplan *p, const char *key)
+{
+	size_t i = (size_t)kb__fnv1a(key) & (KB_QPLAN_SLOTS - 1);
+
+	while (p->slot[i] && strcmp(p->ph[p->slot[i] - 1].key, key))
+		i = (i + 1) & (KB_QPLAN_SLOTS - 1);
+	return i;
+}
+
 static struct kb_phrase *find_phrase(struct kb_qplan *p, const char *key)
 {
-	size_t i;
+	size_t i = key_slot(p, key);
 
-	for (i = 0; i < p->nph; i++)
-		if (!strcmp(p->ph[i].key, key))
-			return &p->ph[i];
-	return NULL;
+	return p->slot[i] ? &p->ph[p->slot[i] - 1] : NULL;
 }
 
 /*
- * Adds a phrase unless one with the same terms is there; takes surface and
- * key. Returns the index of the phrase with these terms, or SIZE_MAX when the
+ * Adds a phrase unless one with the same terms is there; key is borrowed
+ * (the plan's term buffer or the word lists outlive the plan's use of it).
+ * Returns the index of the phrase with these terms, or SIZE_MAX when the
  * plan is full.
  */
-static size_t add_phrase(struct kb_qplan *p, char *surface, char *key, size_t group, double weight,
-			 bool primary, size_t src)
+static size_t add_phrase(struct kb_qplan *p, const char *key, const struct kb_syn_form *form, size_t group,
+			 double weight, bool primary, size_t src, uint64_t stopmask)
 {
-	struct kb_phrase *ph = find_phrase(p, key);
+	size_t slot = key_slot(p, key);
+	struct kb_phrase *ph;
 
-	if (ph || p->nph >= KB_MAX_PHRASES) {
-		free(surface);
-		free(key);
-		return ph ? (size_t)(ph - p->ph) : SIZE_MAX;
-	}
-	if (!p->nph || !(p->nph & (p->nph - 1))) /* at 1, 2, 4, 8 ...: room for twice as many */
-		p->ph = fl_reallocarray(p->ph, p->nph ? 2 * p->nph : 1, sizeof(*p->ph));
+	if (p->slot[slot])
+		return p->slot[slot] - 1u;
+	if (p->nph >= KB_MAX_PHRASES)
+		return SIZE_MAX;
 	ph = &p->ph[p->nph];
 	memset(ph, 0, sizeof(*ph));
-	ph->surface = surface;
+	p->omit[p->nph] = KB_OMIT_NONE;
 	ph->key = key;
+	ph->form = form;
 	ph->group = group;
 	ph->weight = weight;
 	ph->primary = primary;
 	ph->src = src;
+	ph->nterms = form ? (unsigned)form->nterms : 1;
+	ph->stopmask = p->params.stop_words ? stopmask : 0;
+	p->slot[slot] = (uint16_t)(p->nph + 1);
 	return p->nph++;
-}
-
-static char *join_terms(char *const *terms, size_t n)
-{
-	struct fl_buf b = FL_BUF_INIT;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (i)
-			fl_buf_addch(&b, ' ');
-		fl_buf_adds(&b, terms[i]);
-	}
-	return fl_buf_detach(&b, NULL);
 }
 
 static int cmp_form_first(const struct kb_words *w, size_t idx, const char *term)
@@ -124,22 +141,23 @@ static void find_forms_at(const struct kb_words *w, const struct qtoks *q, size_
 			  struct match **m, size_t *nm)
 {
 	size_t lo = 0, hi = w->nby_first, k, j;
+	const char *term = qterm(q, i);
 
 	while (lo < hi) { /* first lhs form whose first term is >= the token's */
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (cmp_form_first(w, w->by_first[mid], q->t[i].term) < 0)
+		if (cmp_form_first(w, w->by_first[mid], term) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	for (k = lo; k < w->nby_first && !cmp_form_first(w, w->by_first[k], q->t[i].term); k++) {
+	for (k = lo; k < w->nby_first && !cmp_form_first(w, w->by_first[k], term); k++) {
 		const struct kb_syn_form *f = &w->forms[w->by_first[k]];
 
 		if (i + f->nterms > q->n)
 			continue;
 		for (j = 1; j < f->nterms; j++)
-			if (strcmp(f->terms[j], q->t[i + j].term))
+			if (strcmp(f->terms[j], qterm(q, i + j)))
 				break;
 		if (j < f->nterms)
 			continue;
@@ -171,8 +189,7 @@ static void unite(size_t *parent, size_t a, size_t b)
  * source phrase, so that kb_rank can give it full weight when the customer's
  * form appears in no article (an abbreviation the help centre never uses).
  */
-static void expand_match(struct kb_qplan *p, const struct qtoks *q, const struct match *m,
-			 const char *query)
+static void expand_match(struct kb_qplan *p, const struct qtoks *q, const struct match *m)
 {
 	const struct kb_words *w = p->words;
 	const struct kb_syn_form *f = m->f;
@@ -183,79 +200,34 @@ static void expand_match(struct kb_qplan *p, const struct qtoks *q, const struct
 	if (group == SIZE_MAX) /* only stop words matched */
 		return;
 	if (f->nterms > 1) {
-		const struct qtok *first = &q->t[m->at], *last = &q->t[m->at + f->nterms - 1];
-
 		/* weight 0: its words already count; it is here for its document frequency */
-		src = add_phrase(p, fl_strndup(query + first->start, (size_t)(last->end - first->start)),
-				 join_terms(f->terms, f->nterms), group, 0.0, false, SIZE_MAX);
+		src = add_phrase(p, f->key, f, group, 0.0, false, SIZE_MAX, f->stopmask);
 	} else {
-		src = find_phrase(p, f->terms[0]) ? (size_t)(find_phrase(p, f->terms[0]) - p->ph) : SIZE_MAX;
+		struct kb_phrase *own = find_phrase(p, f->terms[0]);
+
+		src = own ? (size_t)(own - p->ph) : SIZE_MAX;
 	}
 	for (j = w->rule_start[f->rule]; j < w->rule_start[f->rule + 1]; j++) {
 		const struct kb_syn_form *g = &w->forms[j];
 
 		if (g == f || !g->rhs)
 			continue;
-		add_phrase(p, fl_strdup(g->surface), join_terms(g->terms, g->nterms), group,
-			   p->params.synonym_weight, false, src);
+		add_phrase(p, g->key, g, group, p->params.synonym_weight, false, src, g->stopmask);
 	}
 }
 
-static int cmp_str(const void *a, const void *b)
+void kb__phrase_match(struct fl_buf *b, const struct kb_phrase *ph)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The qterms set, and each phrase's term count and stop-word mask. */
-static void build_qterms(struct kb_qplan *p)
-{
-	char **terms = NULL;
-	size_t n = 0, alloc = 0, i, j;
-
-	for (i = 0; i < p->nph; i++) {
-		const char *s = p->ph[i].key;
-
-		p->ph[i].nterms = 0;
-		p->ph[i].stopmask = 0;
-		while (*s) {
-			size_t len = strcspn(s, " ");
-
-			if (!(p->params.stop_words && kb__termset_has(&p->words->stop, s, len))) {
-				if (n == alloc) {
-					alloc = alloc ? 2 * alloc : 32;
-					terms = fl_reallocarray(terms, alloc, sizeof(*terms));
-				}
-				terms[n++] = fl_strndup(s, len);
-			} else if (p->ph[i].nterms < 64) {
-				p->ph[i].stopmask |= (uint64_t)1 << p->ph[i].nterms;
-			}
-			p->ph[i].nterms++;
-			s += len;
-			s += *s == ' ';
-		}
-	}
-	if (n)
-		qsort(terms, n, sizeof(*terms), cmp_str);
-	for (i = j = 0; i < n; i++) {
-		if (j && !strcmp(terms[j - 1], terms[i]))
-			free(terms[i]);
-		else
-			terms[j++] = terms[i];
-	}
-	p->qterms.terms = terms;
-	p->qterms.n = j;
-}
-
-static void add_quoted(struct fl_buf *b, const char *surface)
-{
-	const char *c;
+	const char *s = ph->key, *quote;
 
 	fl_buf_addch(b, '"');
-	for (c = surface; *c; c++) {
-		if (*c == '"')
-			fl_buf_addch(b, '"');
-		fl_buf_addch(b, *c);
+	fl_buf_addch(b, KB_TERMS_MARK);
+	while ((quote = strchr(s, '"'))) { /* a '"' inside an FTS5 string is written twice */
+		fl_buf_add(b, s, (size_t)(quote - s + 1));
+		fl_buf_addch(b, '"');
+		s = quote + 1;
 	}
+	fl_buf_adds(b, s);
 	fl_buf_addch(b, '"');
 }
 
@@ -264,7 +236,7 @@ static void map_phrase(struct kb_qplan *p, struct fl_buf *b, size_t i, bool coun
 {
 	if (!first_in_group)
 		fl_buf_adds(b, " OR ");
-	add_quoted(b, p->ph[i].surface);
+	kb__phrase_match(b, &p->ph[i]);
 	if (p->first_fts[i] == SIZE_MAX)
 		p->first_fts[i] = p->nfts;
 	p->fts_map[p->nfts] = i;
@@ -275,43 +247,39 @@ void kb__qplan_match(struct kb_qplan *p, const bool *selective)
 {
 	struct fl_buf b = FL_BUF_INIT;
 	size_t i, nsel = 0, npresent = 0;
-	bool first = true;
+	bool first = true, prune;
 
 	free(p->match);
-	free(p->fts_map);
-	free(p->fts_count);
-	free(p->first_fts);
 	p->match = NULL;
-	p->fts_map = fl_calloc(2 * p->nph + 1, sizeof(*p->fts_map));
-	p->fts_count = fl_calloc(2 * p->nph + 1, sizeof(*p->fts_count));
-	p->first_fts = fl_calloc(p->nph + 1, sizeof(*p->first_fts));
 	p->nfts = 0;
 	for (i = 0; i < p->nph; i++) {
 		p->first_fts[i] = SIZE_MAX;
-		if (p->absent && p->absent[i])
+		if (p->omit[i] == KB_OMIT_ABSENT)
 			continue;
 		npresent++;
 		nsel += selective && selective[i];
 	}
+	prune = nsel && nsel < npresent;
 	if (!npresent)
 		return; /* no phrase is in any article: nothing can match */
-	if (nsel && nsel < npresent) {
+	if (prune) {
 		/*
 		 * (selective phrases) AND (every phrase): the candidates are the
 		 * articles with a selective phrase, and FTS5 still reports where
 		 * the common phrases occur in them. The selective phrases' second
-		 * copies are not counted twice.
+		 * copies are not counted twice. Redundant phrases stay: they
+		 * may be what makes an article a candidate.
 		 */
 		fl_buf_addch(&b, '(');
 		for (i = 0; i < p->nph; i++)
-			if (selective[i] && !(p->absent && p->absent[i])) {
+			if (selective[i] && !(p->omit[i] == KB_OMIT_ABSENT)) {
 				map_phrase(p, &b, i, true, first);
 				first = false;
 			}
 		fl_buf_adds(&b, ") AND (");
 		first = true;
 		for (i = 0; i < p->nph; i++) {
-			if (p->absent && p->absent[i])
+			if (p->omit[i] == KB_OMIT_ABSENT)
 				continue;
 			map_phrase(p, &b, i, !selective[i], first);
 			first = false;
@@ -319,30 +287,34 @@ void kb__qplan_match(struct kb_qplan *p, const bool *selective)
 		fl_buf_addch(&b, ')');
 	} else {
 		for (i = 0; i < p->nph; i++) {
-			if (p->absent && p->absent[i])
+			if (p->omit[i] != KB_OMIT_NONE)
 				continue;
 			map_phrase(p, &b, i, true, first);
 			first = false;
 		}
 	}
-	p->match = fl_buf_detach(&b, NULL);
+	p->match = b.len ? fl_buf_detach(&b, NULL) : NULL;
+	fl_buf_release(&b);
 }
 
 int kb__qplan_build(struct kb_qplan *p, struct kb_tok *tok, const struct kb_words *words,
 		    const struct kb_params *params, const char *query)
 {
 	struct qtok qstack[QTOK_STACK];
-	struct qtoks q = { qstack, 0, QTOK_STACK, words, params->stop_words, qstack };
+	struct qtoks q = { qstack, 0, QTOK_STACK, FL_BUF_INIT, words, params->stop_words, qstack };
 	struct match *m = NULL;
 	size_t i, j, nm = 0, nonstop = 0, *parent = NULL, *group_of = NULL;
 	size_t pstack[QTOK_STACK], gstack[QTOK_STACK];
 
-	memset(p, 0, sizeof(*p));
+	memset(p, 0, offsetof(struct kb_qplan, ph));
 	p->params = *params;
 	p->words = words;
 	kb__tok_terms(tok, query, (int)strlen(query), collect_qtok, &q);
 	if (!q.n)
 		goto out;
+	/* the buffer is complete: its terms may now be pointed at */
+	p->terms = fl_buf_detach(&q.terms, NULL);
+	q.terms.buf = p->terms;
 	for (i = 0; i < q.n; i++)
 		nonstop += !q.t[i].stop;
 	if (!nonstop) /* only stop words: search them rather than nothing */
@@ -358,7 +330,7 @@ int kb__qplan_build(struct kb_qplan *p, struct kb_tok *tok, const struct kb_word
 		parent[i] = i;
 		group_of[i] = SIZE_MAX;
 		for (j = 0; j < i; j++)
-			if (!strcmp(q.t[j].term, q.t[i].term)) {
+			if (q.t[j].hash == q.t[i].hash && !strcmp(qterm(&q, j), qterm(&q, i))) {
 				unite(parent, j, i);
 				break;
 			}
@@ -387,14 +359,13 @@ int kb__qplan_build(struct kb_qplan *p, struct kb_tok *tok, const struct kb_word
 			group_of[r] = p->ngroups++;
 		}
 		t->group = group_of[r];
-		add_phrase(p, fl_strndup(query + t->start, (size_t)(t->end - t->start)), fl_strdup(t->term),
-			   t->group, 1.0, true, SIZE_MAX);
+		add_phrase(p, qterm(&q, i), NULL, t->group, 1.0, true, SIZE_MAX, t->stopword ? 1 : 0);
 	}
 	for (i = 0; i < nm; i++)
-		expand_match(p, &q, &m[i], query);
+		expand_match(p, &q, &m[i]);
 out:
-	for (i = 0; i < q.n; i++)
-		free(q.t[i].term);
+	if (!p->terms)
+		fl_buf_release(&q.terms);
 	if (q.t != qstack)
 		free(q.t);
 	free(m);
@@ -402,30 +373,39 @@ out:
 		free(parent);
 	if (group_of != gstack)
 		free(group_of);
-	if (!p->nph)
-		return KB_OK;
-	build_qterms(p);
 	return KB_OK;
+}
+
+struct kb_qplan *kb__qplan_new(void)
+{
+	return fl_calloc(1, sizeof(struct kb_qplan));
+}
+
+void kb__qplan_free(struct kb_qplan *p)
+{
+	if (!p)
+		return;
+	kb__qplan_release(p);
+	free(p->top);
+	free(p->covered);
+	free(p);
+}
+
+void kb__qplan_top(struct kb_qplan *p, size_t ktop)
+{
+	if (ktop > p->top_alloc) {
+		p->top = fl_reallocarray(p->top, ktop, sizeof(*p->top));
+		p->top_alloc = ktop;
+	}
+	p->ktop = ktop;
+	p->ntop = 0;
 }
 
 void kb__qplan_release(struct kb_qplan *p)
 {
-	size_t i;
-
-	for (i = 0; i < p->nph; i++) {
-		free(p->ph[i].surface);
-		free(p->ph[i].key);
-	}
-	free(p->ph);
-	kb__termset_release(&p->qterms);
+	free(p->terms);
 	free(p->match);
-	free(p->fts_map);
-	free(p->fts_count);
-	free(p->first_fts);
-	free(p->absent);
-	free(p->gidf);
-	free(p->scratch);
-	free(p->top);
-	free(p->covered);
-	memset(p, 0, sizeof(*p));
+	p->terms = NULL;
+	p->match = NULL;
+	p->nph = 0;
 }

@@ -103,12 +103,12 @@ static int plan_stats(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_q
 			p->dfc->have_sizes = true;
 		}
 	}
-	p->gidf = fl_calloc(p->ngroups ? p->ngroups : 1, sizeof(double));
+	memset(p->gidf, 0, sizeof(p->gidf));
 	for (i = 0; i < p->nph; i++) {
 		double df = 0;
 
 		if (p->first_fts[i] == SIZE_MAX) {
-			df = 0; /* absent: left out of the expression, in no article */
+			df = p->ph[i].df; /* left out of the expression: known beforehand */
 		} else if (!p->dfc || !kb__dfcache_get(p->dfc, p->ph[i].key, &df)) {
 			rc = api->xQueryPhrase(fts, (int)p->first_fts[i], &df, count_row);
 			if (rc)
@@ -131,7 +131,7 @@ static int plan_stats(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_q
 	/* every concept once in a title of average length, the title fully covered */
 	sat = k->w_title / (k->k1 + k->w_title);
 	p->ideal = ideal_mass(p) * sat * (1 + k->title_coverage) * (1 + k->query_coverage);
-	p->scratch = fl_calloc(p->nph * NFIELDS + 1, sizeof(double));
+	memset(p->scratch, 0, p->nph * NFIELDS * sizeof(*p->scratch));
 	p->stats_ready = true;
 	return SQLITE_OK;
 }

@@ -131,13 +131,7 @@ static int phrase_df(struct kb_conn *c, const struct kb_phrase *ph, double *df)
 	rc = prepare_once(c->db, &c->df_st, "SELECT count(*) FROM kb_fts WHERE kb_fts MATCH ?1");
 	if (rc)
 		return rc;
-	fl_buf_addch(&m, '"');
-	for (const char *s = ph->surface; *s; s++) {
-		if (*s == '"')
-			fl_buf_addch(&m, '"');
-		fl_buf_addch(&m, *s);
-	}
-	fl_buf_addch(&m, '"');
+	kb__phrase_match(&m, ph);
 	sqlite3_bind_text(c->df_st, 1, m.buf, -1, SQLITE_STATIC);
 	rc = sqlite3_step(c->df_st);
 	if (rc == SQLITE_ROW) {
@@ -211,8 +205,7 @@ static int run_plan(struct kb *kb, struct kb_conn *c, struct kb_qplan *plan, int
 	size_t n = 0, i;
 	int rc;
 
-	plan->ktop = (size_t)limit;
-	plan->top = fl_calloc((size_t)limit, sizeof(double));
+	kb__qplan_top(plan, (size_t)limit);
 	plan->dfc = &c->df;
 	rc = prepare_once(c->db, &c->rank_st,
 			  "SELECT rowid, kb_rank(kb_fts, ?1) FROM kb_fts WHERE kb_fts MATCH ?2");
@@ -246,23 +239,60 @@ out:
 	return kb__sql_err(c->db, rc);
 }
 
+/* True when every non-stop term of phrase i is a primary phrase of its concept. */
+static bool words_are_primaries(struct kb_qplan *plan, size_t i)
+{
+	const struct kb_phrase *ph = &plan->ph[i];
+	size_t t, nonstop = 0;
+
+	if (!ph->form)
+		return false;
+	for (t = 0; t < ph->form->nterms; t++) {
+		size_t k;
+
+		if (t < 64 && (ph->stopmask >> t) & 1)
+			continue;
+		if (t >= 64)
+			return false;
+		nonstop++;
+		for (k = 0; k < plan->nph; k++)
+			if (plan->ph[k].primary && plan->ph[k].group == ph->group &&
+			    !strcmp(plan->ph[k].key, ph->form->terms[t]))
+				break;
+		if (k == plan->nph)
+			return false;
+	}
+	return nonstop > 0;
+}
+
 /*
- * Leaves the phrases that the connection's df cache knows to be in no
- * article out of the MATCH expression: they cannot match, and each costs
- * FTS5 a tokenization and an index lookup per search (a fifth of a ticket's
- * phrases on the bundled articles, mostly synonyms the articles never use).
+ * Leaves out of the MATCH expression the phrases that the connection's df
+ * cache knows to be in no article (they cannot match, and each costs FTS5 a
+ * term lookup per search: a fifth of a ticket's phrases on the bundled
+ * articles, mostly synonyms the articles never use), and the customer's
+ * multi-word forms whose words are primaries (see KB_OMIT_REDUNDANT). Their
+ * df goes into the plan for kb_rank.
  */
-static void leave_out_absent(struct kb_conn *c, struct kb_qplan *plan)
+static void leave_out(struct kb_conn *c, struct kb_qplan *plan)
 {
 	size_t i;
 	double df;
 
 	for (i = 0; i < plan->nph; i++) {
-		if (!kb__dfcache_get(&c->df, plan->ph[i].key, &df) || df > 0)
+		enum kb_omit why;
+
+		if (!kb__dfcache_get(&c->df, plan->ph[i].key, &df))
 			continue;
-		if (!plan->absent)
-			plan->absent = fl_calloc(plan->nph, sizeof(*plan->absent));
-		plan->absent[i] = true;
+		if (df <= 0)
+			why = KB_OMIT_ABSENT;
+		else if (plan->ph[i].weight == 0 && plan->ph[i].src == SIZE_MAX && !plan->ph[i].primary &&
+			 words_are_primaries(plan, i)) /* a weight kb_rank cannot raise (see plan_stats) */
+			why = KB_OMIT_REDUNDANT;
+		else
+			continue;
+		plan->omit[i] = (unsigned char)why;
+		plan->any_omitted = true;
+		plan->ph[i].df = df;
 	}
 	if (plan->nph)
 		kb__qplan_match(plan, NULL);
@@ -286,7 +316,7 @@ int kb_search(struct kb *kb, const char *query, int limit, json_t **out)
 {
 	int64_t t0 = fl_mono_us();
 	struct kb_params params;
-	struct kb_qplan plan;
+	struct kb_qplan *plan;
 	struct kb_conn *c = NULL;
 	json_t *articles = NULL;
 	int rc;
@@ -306,21 +336,24 @@ int kb_search(struct kb *kb, const char *query, int limit, json_t **out)
 		return rc;
 	if (c->df.gen != atomic_load(&kb->gen))
 		kb__dfcache_reset(&c->df, atomic_load(&kb->gen));
-	kb__qplan_build(&plan, c->tok, &kb->words, &params, query);
-	leave_out_absent(c, &plan);
+	if (!c->plan)
+		c->plan = kb__qplan_new();
+	plan = c->plan;
+	kb__qplan_build(plan, c->tok, &kb->words, &params, query);
+	leave_out(c, plan);
 	articles = json_array();
-	if (plan.match)
-		rc = kb__sql_err(c->db, select_phrases(c, &plan, kb_count(kb)));
-	if (plan.match && rc == KB_OK) {
+	if (plan->match)
+		rc = kb__sql_err(c->db, select_phrases(c, plan, kb_count(kb)));
+	if (plan->match && rc == KB_OK) {
 		pthread_rwlock_rdlock(&kb->info_lock);
-		plan.info = kb->info;
-		plan.ninfo = kb->ninfo;
-		rc = run_plan(kb, c, &plan, limit, articles);
+		plan->info = kb->info;
+		plan->ninfo = kb->ninfo;
+		rc = run_plan(kb, c, plan, limit, articles);
 		pthread_rwlock_unlock(&kb->info_lock);
 	}
 	if (fl_log_enabled(FL_LOG_DEBUG))
-		log_plan(&plan);
-	kb__qplan_release(&plan);
+		log_plan(plan);
+	kb__qplan_release(plan);
 	kb__conn_put(kb, c);
 	if (rc) {
 		json_decref(articles);

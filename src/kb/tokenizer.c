@@ -15,10 +15,10 @@
  * needs no lock.
  *
  * Query text: FTS5 tokenizes every quoted phrase of a MATCH expression on
- * each search, and a ticket's search has thirty of them, mostly the same
- * words from one ticket to the next. The instance keeps the terms of the
- * phrases it has tokenized (a memo of a pure function: same text, same
- * terms), up to KB_QMEMO_MAX of them, then starts afresh.
+ * each search, and a ticket's search has thirty of them. The planner writes
+ * each phrase as its terms behind KB_TERMS_MARK (kb__phrase_match), which
+ * this tokenizer hands on as they are: a phrase's terms are stemmed once,
+ * by the planner, and FTS5 looks up exactly those.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,27 +27,9 @@
 #include "text/text.h"
 #include "util/util.h"
 
-#define KB_QMEMO_MAX 4096
-
-/* One memoized query text: its terms, each as (term, start, end). */
-struct qmemo_term {
-	int off, len, start, end;  /* term at terms + off */
-};
-
-struct qmemo {
-	char *text;                /* NULL: empty slot */
-	int len;
-	uint64_t hash;
-	char *terms;
-	struct qmemo_term *v;
-	size_t n;
-};
-
 struct kb_tok {
 	struct text_stemmer *stemmer;
 	struct text_tokens tokens;
-	struct qmemo *memo;        /* open addressing, cap a power of two */
-	size_t memo_n, memo_cap;
 };
 
 struct kb_tok *kb__tok_new(void)
@@ -60,27 +42,10 @@ struct kb_tok *kb__tok_new(void)
 	return t;
 }
 
-static void qmemo_clear(struct kb_tok *tok)
-{
-	size_t i;
-
-	if (!tok->memo)
-		return;
-	for (i = 0; i < tok->memo_cap; i++) {
-		free(tok->memo[i].text);
-		free(tok->memo[i].terms);
-		free(tok->memo[i].v);
-	}
-	memset(tok->memo, 0, tok->memo_cap * sizeof(*tok->memo));
-	tok->memo_n = 0;
-}
-
 void kb__tok_free(struct kb_tok *tok)
 {
 	if (!tok)
 		return;
-	qmemo_clear(tok);
-	free(tok->memo);
 	text_stemmer_free(tok->stemmer);
 	text_tokens_release(&tok->tokens);
 	free(tok);
@@ -153,71 +118,21 @@ static void tok_delete(Fts5Tokenizer *t)
 	kb__tok_free((struct kb_tok *)t);
 }
 
-static uint64_t hash_text(const char *s, int len)
+/* Query text written by the planner: KB_TERMS_MARK, then terms separated by ' '. */
+static int marked_terms(void *ctx, const char *text, int len,
+			int (*xToken)(void *, int, const char *, int, int, int))
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	int i;
+	int i = 1, rc = SQLITE_OK;
 
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
+	while (i < len && rc == SQLITE_OK) {
+		const char *sp = memchr(text + i, ' ', (size_t)(len - i));
+		int end = sp ? (int)(sp - text) : len;
+
+		if (end > i)
+			rc = xToken(ctx, 0, text + i, end - i, i, end);
+		i = end + 1;
 	}
-	return h;
-}
-
-static struct qmemo *qmemo_slot(struct kb_tok *tok, const char *text, int len, uint64_t h)
-{
-	size_t i = (size_t)h & (tok->memo_cap - 1);
-
-	while (tok->memo[i].text && (tok->memo[i].hash != h || tok->memo[i].len != len ||
-				     memcmp(tok->memo[i].text, text, (size_t)len)))
-		i = (i + 1) & (tok->memo_cap - 1);
-	return &tok->memo[i];
-}
-
-struct qmemo_build {
-	struct fl_buf terms;
-	struct qmemo_term *v;
-	size_t n;
-};
-
-static int memo_term(void *arg, const char *term, int term_len, int start, int end)
-{
-	struct qmemo_build *b = arg;
-
-	b->v = fl_reallocarray(b->v, b->n + 1, sizeof(*b->v));
-	b->v[b->n++] = (struct qmemo_term){ (int)b->terms.len, term_len, start, end };
-	fl_buf_add(&b->terms, term, (size_t)term_len);
-	return 0;
-}
-
-/* The memo entry for a query text, tokenized now when it is not there yet. */
-static const struct qmemo *qmemo_get(struct kb_tok *tok, const char *text, int len)
-{
-	uint64_t h = hash_text(text, len);
-	struct qmemo_build b = { FL_BUF_INIT, NULL, 0 };
-	struct qmemo *m;
-
-	if (!tok->memo_cap) {
-		tok->memo_cap = 2 * KB_QMEMO_MAX;
-		tok->memo = fl_calloc(tok->memo_cap, sizeof(*tok->memo));
-	}
-	m = qmemo_slot(tok, text, len, h);
-	if (m->text)
-		return m;
-	if (tok->memo_n >= KB_QMEMO_MAX) {
-		qmemo_clear(tok);
-		m = qmemo_slot(tok, text, len, h);
-	}
-	kb__tok_terms(tok, text, len, memo_term, &b);
-	m->text = fl_strndup(text, (size_t)len);
-	m->len = len;
-	m->hash = h;
-	m->terms = fl_buf_detach(&b.terms, NULL);
-	m->v = b.v;
-	m->n = b.n;
-	tok->memo_n++;
-	return m;
+	return rc;
 }
 
 static int tok_tokenize(Fts5Tokenizer *t, void *ctx, int flags, const char *text, int len,
@@ -225,16 +140,10 @@ static int tok_tokenize(Fts5Tokenizer *t, void *ctx, int flags, const char *text
 {
 	struct kb_tok *tok = (struct kb_tok *)t;
 	struct fts5_cb_arg a = { ctx, xToken };
-	const struct qmemo *m;
-	size_t i;
-	int rc = SQLITE_OK;
 
-	if (flags != FTS5_TOKENIZE_QUERY || len <= 0)
-		return kb__tok_terms(tok, text, len, fts5_term, &a);
-	m = qmemo_get(tok, text, len);
-	for (i = 0; i < m->n && rc == SQLITE_OK; i++)
-		rc = xToken(ctx, 0, m->terms + m->v[i].off, m->v[i].len, m->v[i].start, m->v[i].end);
-	return rc;
+	if (flags == FTS5_TOKENIZE_QUERY && len > 0 && text[0] == KB_TERMS_MARK)
+		return marked_terms(ctx, text, len, xToken);
+	return kb__tok_terms(tok, text, len, fts5_term, &a);
 }
 
 static fts5_api *fts5_api_of(sqlite3 *db)

@@ -96,6 +96,19 @@ static void add_form(struct kb_words *w, struct kb_tok *tok, const char *s, size
 	f->surface = fl_strndup(p, len);
 	f->terms = l.terms;
 	f->nterms = l.n;
+	f->stopmask = 0;
+	{
+		struct fl_buf key = FL_BUF_INIT;
+		size_t i;
+
+		for (i = 0; i < l.n; i++) {
+			fl_buf_adds(&key, i ? " " : "");
+			fl_buf_adds(&key, l.terms[i]);
+			if (i < 64 && kb__termset_has(&w->stop, l.terms[i], strlen(l.terms[i])))
+				f->stopmask |= (uint64_t)1 << i;
+		}
+		f->key = fl_buf_detach(&key, NULL);
+	}
 	f->rule = rule;
 	f->lhs = lhs;
 	f->rhs = rhs;
@@ -167,6 +180,7 @@ void kb__words_release(struct kb_words *w)
 			free(w->forms[i].terms[j]);
 		free(w->forms[i].terms);
 		free(w->forms[i].surface);
+		free(w->forms[i].key);
 	}
 	free(w->forms);
 	free(w->rule_start);
