@@ -485,6 +485,32 @@ json_t *support__escalation(const json_t *ticket, const json_t *customer, const 
 	return out;
 }
 
+/*
+ * The KB results as the hand-off carries them: each article by id, title,
+ * category and relevance, without its content. The agent opens an article
+ * by id; the ticket's own knowledge_base_results keep the contents, so the
+ * package does not store every article body a second time (they were about
+ * two thirds of an escalated ticket's analysis).
+ */
+static json_t *kb_results_brief(const json_t *kbr)
+{
+	json_t *articles = json_object_get(kbr, "articles"), *a, *brief, *list;
+	size_t i;
+
+	if (!json_is_object(kbr))
+		return NULL;
+	brief = json_copy((json_t *)kbr); /* shallow: the small values are shared, not copied */
+	list = json_array();
+	json_array_foreach(articles, i, a) {
+		json_t *item = json_copy(a);
+
+		json_object_del(item, "content");
+		json_array_append_new(list, item);
+	}
+	json_object_set_new(brief, "articles", list);
+	return brief;
+}
+
 json_t *support__escalation_package(const json_t *shared, int64_t now_us)
 {
 	const json_t *ticket = json_object_get(shared, "ticket");
@@ -503,13 +529,13 @@ json_t *support__escalation_package(const json_t *shared, int64_t now_us)
 			    "customer_tier", customer_tier(ticket, customer),
 			    "subject", fl_json_str(ticket, "subject", NULL),
 			    "channel", fl_json_str(ticket, "channel", NULL));
-	package = json_pack("{s:o, s:s, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:s?}",
+	package = json_pack("{s:o, s:s, s:O?, s:O?, s:O?, s:o?, s:O?, s:O?, s:s?}",
 			    "ticket_summary", summary,
 			    "content", fl_json_str(ticket, "content", ""),
 			    "sentiment_analysis", json_object_get(shared, "sentiment_analysis"),
 			    "categorization", json_object_get(shared, "categorization"),
 			    "priority_assignment", json_object_get(shared, "priority_assignment"),
-			    "knowledge_base_results", json_object_get(shared, "knowledge_base_results"),
+			    "knowledge_base_results", kb_results_brief(json_object_get(shared, "knowledge_base_results")),
 			    "draft_response", json_object_get(shared, "generated_response"),
 			    "escalation_decision", decision,
 			    "reason", fl_json_str(decision, "reasoning", NULL));
