@@ -129,6 +129,44 @@ static void print_counts(const char *title, const json_t *counts)
 	putchar('\n');
 }
 
+/*
+ * Tickets go through the workflow in chunks: a chunk is taken in (stored in
+ * one transaction), triaged on the workers and its results stored before the
+ * next one starts, so memory stays bounded whatever the file's length (the
+ * whole file at once held ~60 KB per ticket) and an interrupted batch keeps
+ * what it finished. The chunk is large enough to keep every worker busy.
+ */
+#define BATCH_CHUNK 512
+
+/* into[key] += from[key] for each key of from */
+static void add_counts(json_t *into, const json_t *from)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)from, key, v)
+		json_object_set_new(into, key, json_integer(fl_json_int(into, key, 0) + json_integer_value(v)));
+}
+
+static void print_row(json_t *row)
+{
+	char *s = fl_json_dumps(row);
+
+	puts(s);
+	free(s);
+	json_decref(row);
+}
+
+/* --json: the unreadable lines before line `before` (all of them when before < 0), in order */
+static void print_bad_before(const json_t *bad, size_t *j, json_int_t before)
+{
+	while (*j < json_array_size(bad) &&
+	       (before < 0 || fl_json_int(json_array_get(bad, *j), "line", 0) < before)) {
+		print_row(json_incref(json_array_get(bad, *j)));
+		(*j)++;
+	}
+}
+
 int cmd_batch(int argc, char **argv, struct cli_ctx *cctx)
 {
 	bool json = false, no_store = false;
@@ -140,11 +178,11 @@ int cmd_batch(int argc, char **argv, struct cli_ctx *cctx)
 		CLI_OPTIONS_END,
 	};
 	json_t *tickets = json_array(), *lines = json_array(), *bad = json_array(), *shared = NULL;
-	json_t *results, *summary, *failures;
+	json_t *results, *summary, *failures, *totals = NULL;
 	struct progress prog = { 0 };
 	struct cli_triage t = { 0 };
 	struct flow_result *r = NULL;
-	size_t i, j;
+	size_t i, j = 0, start, ok_total = 0;
 	int argi, rc;
 
 	(void)cctx;
@@ -172,58 +210,66 @@ int cmd_batch(int argc, char **argv, struct cli_ctx *cctx)
 	prog.show = !json && isatty(STDERR_FILENO);
 	t.ctx.progress = on_progress;
 	t.ctx.progress_arg = &prog;
-	shared = json_pack("{s:O}", "batch_tickets", tickets);
-	r = support_run(t.workflow, t.start, &t.ctx, shared);
+	totals = json_pack("{s:I, s:I, s:I, s:{}, s:{}, s:{}, s:[]}", "total", (json_int_t)0,
+			   "processed", (json_int_t)0, "failed", (json_int_t)0,
+			   "by_category", "by_priority", "by_escalation", "failures");
+	failures = json_object_get(totals, "failures");
+	for (start = 0; start < json_array_size(tickets); start += BATCH_CHUNK) {
+		json_t *part = json_array(), *chunk;
+
+		for (i = start; i < json_array_size(tickets) && i < start + BATCH_CHUNK; i++)
+			json_array_append(part, json_array_get(tickets, i));
+		shared = json_pack("{s:o}", "batch_tickets", part);
+		r = support_run(t.workflow, t.start, &t.ctx, shared);
+		if (flow_result_code(r) != FLOW_OK) {
+			if (prog.show)
+				progress_draw(&prog, true);
+			rc = cli_error(EX_SOFTWARE, "batch failed: %s", flow_result_error(r));
+			goto out;
+		}
+		results = json_object_get(shared, "batch_results");
+		chunk = json_object_get(shared, "batch_summary");
+		json_object_set_new(totals, "processed", json_integer(fl_json_int(totals, "processed", 0) +
+								      fl_json_int(chunk, "processed", 0)));
+		add_counts(json_object_get(totals, "by_category"), json_object_get(chunk, "by_category"));
+		add_counts(json_object_get(totals, "by_priority"), json_object_get(chunk, "by_priority"));
+		add_counts(json_object_get(totals, "by_escalation"), json_object_get(chunk, "by_escalation"));
+		/* the chunk's indexes are positions in the chunk: give line numbers */
+		for (i = 0; i < json_array_size(json_object_get(chunk, "failures")); i++) {
+			json_t *f = json_array_get(json_object_get(chunk, "failures"), i);
+			size_t at = start + (size_t)fl_json_int(f, "index", 0);
+
+			json_object_set_new(f, "index", json_integer((json_int_t)at));
+			json_object_set(f, "line", json_array_get(lines, at));
+			json_array_append(failures, f);
+		}
+		for (i = 0; json && i < json_array_size(results); i++) {
+			json_int_t li = json_integer_value(json_array_get(lines, start + i));
+
+			print_bad_before(bad, &j, li);
+			print_row(result_line(json_array_get(results, i), li));
+		}
+		fflush(stdout);
+		ok_total += json_array_size(results);
+		flow_result_free(r);
+		r = NULL;
+		json_decref(shared);
+		shared = NULL;
+	}
 	if (prog.show)
 		progress_draw(&prog, true);
-	if (flow_result_code(r) != FLOW_OK) {
-		rc = cli_error(EX_SOFTWARE, "batch failed: %s", flow_result_error(r));
-		goto out;
-	}
-	results = json_object_get(shared, "batch_results");
-	summary = json_object_get(shared, "batch_summary");
-	failures = json_object_get(summary, "failures");
-	/* the summary's indexes are positions among the JSON lines: give line numbers */
-	for (i = 0; i < json_array_size(failures); i++) {
-		json_t *f = json_array_get(failures, i);
-
-		json_object_set(f, "line", json_array_get(lines, (size_t)fl_json_int(f, "index", 0)));
-	}
 	for (i = 0; i < json_array_size(bad); i++)
 		json_array_append_new(failures, json_pack("{s:O, s:O}", "line",
 			json_object_get(json_array_get(bad, i), "line"),
 			"error", json_object_get(json_array_get(bad, i), "error")));
-	json_object_set_new(summary, "failed", json_integer((json_int_t)json_array_size(failures)));
-	json_object_set_new(summary, "total",
-			    json_integer((json_int_t)(json_array_size(results) + json_array_size(bad))));
+	json_object_set_new(totals, "failed", json_integer((json_int_t)json_array_size(failures)));
+	json_object_set_new(totals, "total", json_integer((json_int_t)(ok_total + json_array_size(bad))));
+	summary = totals;
 	if (json) {
-		/* merge the two lists by line number, keeping input order */
-		for (i = 0, j = 0; i < json_array_size(results) || j < json_array_size(bad);) {
-			json_int_t li = i < json_array_size(results) ? json_integer_value(json_array_get(lines, i)) : -1;
-			json_int_t lj = j < json_array_size(bad) ? fl_json_int(json_array_get(bad, j), "line", 0) : -1;
-			json_t *row;
-			char *s;
+		json_t *sl = json_pack("{s:O}", "summary", summary);
 
-			if (lj < 0 || (li >= 0 && li < lj)) {
-				row = result_line(json_array_get(results, i), li);
-				i++;
-			} else {
-				row = json_incref(json_array_get(bad, j));
-				j++;
-			}
-			s = fl_json_dumps(row);
-			puts(s);
-			free(s);
-			json_decref(row);
-		}
-		{
-			json_t *sl = json_pack("{s:O}", "summary", summary);
-			char *s = fl_json_dumps(sl);
-
-			puts(s);
-			free(s);
-			json_decref(sl);
-		}
+		print_bad_before(bad, &j, -1);
+		print_row(sl);
 	} else {
 		double secs = (double)(fl_mono_us() - prog.start_us) / 1e6;
 
@@ -247,6 +293,7 @@ int cmd_batch(int argc, char **argv, struct cli_ctx *cctx)
 out:
 	flow_result_free(r);
 	json_decref(shared);
+	json_decref(totals);
 	json_decref(tickets);
 	json_decref(lines);
 	json_decref(bad);

@@ -83,6 +83,36 @@ contains "batch summary counts categories" out "category"
 contains "batch lists failures with lines" out "failed: line 3"
 "$FL" batch --workers 0 x.jsonl >out 2>err; check "batch --workers 0 exits 64" 64 $?
 
+# more tickets than one chunk (512): order, line numbers, counts and storage across chunks
+python3 - <<'PY' >big.jsonl
+import json
+for i in range(1, 1201):
+    if i in (5, 512, 513, 1025):
+        print("not json at %d" % i)
+    elif i == 700:
+        print(json.dumps({"id": "big_%d" % i, "customer_id": "cust_001", "subject": "x", "content": "short"}))
+    else:
+        print(json.dumps({"id": "big_%d" % i, "customer_id": "cust_00%d" % (i % 3 + 1), "subject": "Invoice %d" % i,
+                          "content": "I was charged twice for invoice %d, please refund the duplicate." % i}))
+PY
+"$FL" --database "sqlite://$tmp/big.db" batch --json --workers 2 big.jsonl >out 2>err; check "batch across chunks exits 65" 65 $?
+python3 - out <<'PY' >pyout 2>&1; check "batch across chunks: every line once, in order, counted" 0 $?
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert [r["line"] for r in rows[:-1]] == list(range(1, 1201)), [r["line"] for r in rows[:-1]][:20]
+bad = [r["line"] for r in rows[:-1] if not r["ok"]]
+assert bad == [5, 512, 513, 700, 1025], bad
+assert all(r["id"] == "big_%d" % r["line"] for r in rows[:-1] if r["ok"])
+s = rows[-1]["summary"]
+assert s["total"] == 1200 and s["processed"] == 1195 and s["failed"] == 5, s
+assert sum(s["by_category"].values()) == 1195, s
+assert sorted(f["line"] for f in s["failures"]) == bad, s["failures"]
+PY
+sed 's/^/    /' pyout
+n=$(sqlite3 "$tmp/big.db" "select count(*) from tickets where status != 'new'" 2>err); check "sqlite3" 0 $?
+[ "$n" = 1195 ] && echo "ok: every valid ticket of every chunk is stored triaged" ||
+	{ echo "FAIL: $n tickets stored triaged, expected 1195"; fails=$((fails + 1)); }
+
 "$FL" demo >out 2>err; check "demo" 0 $?
 for n in 1 2 3 4 5; do contains "demo $n ran" out "=== Demo $n"; done
 contains "demo 3 raises no alert on the seed's metrics" out "no alert"

@@ -127,6 +127,87 @@ static void sink(void *arg, const char *line)
 	fl_strlcpy(c->last, line, sizeof(c->last));
 }
 
+/* fl_json_dumps must equal jansson's compact encoding byte for byte */
+static void assert_same_as_jansson(const json_t *v)
+{
+	char *ours = fl_json_dumps(v), *theirs = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	assert_non_null(theirs);
+	assert_string_equal(ours, theirs);
+	free(ours);
+	free(theirs);
+}
+
+/* A random value: nested containers, every escape, multi-byte text, reals of every size. */
+static json_t *random_value(unsigned *seed, int depth)
+{
+	static const char *const pieces[] = {
+		"plain", "\"quoted\"", "back\\slash", "tab\tnew\nline\r", "\b\f", "\x01\x1f\x7f",
+		"caf\xc3\xa9", "\xe2\x82\xac 5", "emoji \xf0\x9f\x98\x80", "/slash/", "", "\xef\xbf\xbf",
+	};
+	int kind = depth > 4 ? rand_r(seed) % 5 : rand_r(seed) % 7;
+	json_t *v;
+	int i, n;
+
+	switch (kind) {
+	case 0: return json_null();
+	case 1: return json_boolean(rand_r(seed) & 1);
+	case 2: return json_integer((json_int_t)rand_r(seed) * (rand_r(seed) % 3 - 1) * 104729);
+	case 3: {
+		static const double reals[] = { 0.0, -0.0, 1.0, 0.1, 1e20, 1e-5, 1e16, 1e17, 3.14159,
+						1e300, -2.5e-300, 123456789.125, 0.30000000000000004 };
+		double r = reals[rand_r(seed) % (sizeof(reals) / sizeof(reals[0]))];
+
+		return json_real(rand_r(seed) & 1 ? r : r * (double)(rand_r(seed) % 1000) / 7.0);
+	}
+	case 4: {
+		struct fl_buf b = FL_BUF_INIT;
+
+		n = rand_r(seed) % 4;
+		for (i = 0; i < n; i++)
+			fl_buf_adds(&b, pieces[rand_r(seed) % (sizeof(pieces) / sizeof(pieces[0]))]);
+		fl_buf_add(&b, "\0nul", rand_r(seed) % 7 == 0 ? 4 : 0);
+		v = json_stringn(b.buf, b.len);
+		fl_buf_release(&b);
+		return v;
+	}
+	case 5:
+		v = json_array();
+		n = rand_r(seed) % 5;
+		for (i = 0; i < n; i++)
+			json_array_append_new(v, random_value(seed, depth + 1));
+		return v;
+	default:
+		v = json_object();
+		n = rand_r(seed) % 5;
+		for (i = 0; i < n; i++) {
+			char key[32];
+
+			snprintf(key, sizeof(key), "k%d\"\n\xc3\xa9%d", rand_r(seed) % 100, i);
+			json_object_set_new(v, key, random_value(seed, depth + 1));
+		}
+		return v;
+	}
+}
+
+static void test_json_dumps_matches_jansson(void **state)
+{
+	unsigned seed = 20261125;
+	json_t *v;
+	int i;
+
+	(void)state;
+	v = json_pack("{s:f, s:f, s:f, s:I, s:I, s:s, s:[]}", "a", 1e20, "b", -1e-7, "c", 2.0,
+		      "d", (json_int_t)INT64_MIN, "e", (json_int_t)INT64_MAX, "f", "\x1b[0m", "g");
+	assert_same_as_jansson(v);
+	json_decref(v);
+	for (i = 0; i < 3000; i++) {
+		v = random_value(&seed, 0);
+		assert_same_as_jansson(v);
+		json_decref(v);
+	}
+}
+
 static void test_log_writes_json_lines_at_level(void **state)
 {
 	struct captured c = { 0 };
@@ -214,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_time_round_trips),
 		cmocka_unit_test(test_mask_url_hides_passwords),
 		cmocka_unit_test(test_json_helpers_default_when_absent),
+		cmocka_unit_test(test_json_dumps_matches_jansson),
 		cmocka_unit_test(test_log_writes_json_lines_at_level),
 		cmocka_unit_test(test_config_precedence_flag_env_file_default),
 		cmocka_unit_test(test_random_is_random),
