@@ -403,8 +403,9 @@ json_t *store__ticket_updated(const json_t *cur, const json_t *fields,
 	json_object_foreach((json_t *)fields, key, val) {
 		if ((f = tf_index(key)) < 0 || !upd->v[f].set)
 			continue;
+		/* JSON fields are shared with the caller's (store.h says so): an analysis is ~15 KB */
 		json_object_set_new(t, key, store__tf_fields[f].kind == STORE__JSON
-				    ? json_deep_copy(val) : shown(&upd->v[f], store__tf_fields[f].kind));
+				    ? json_incref(val) : shown(&upd->v[f], store__tf_fields[f].kind));
 	}
 	json_object_set_new(t, "version", json_integer(fl_json_int(cur, "version", 0) + 1));
 	fl_time_rfc3339(buf, now);

@@ -163,6 +163,9 @@ int store_ticket_list(struct store *st, const struct store_ticket_filter *f, jso
  * 0). Bumps version and updated_at; writes a "ticket.updated" event naming
  * the changed fields (and "ticket.status" for a status change) by actor.
  * STORE_ECONFLICT when the version moved, with *out the current ticket.
+ * On success *out is the updated ticket; its JSON fields (metadata,
+ * analysis, trace) are the values given in fields, shared rather than
+ * copied: do not change them afterwards.
  */
 int store_ticket_update(struct store *st, const char *id, int64_t expected_version,
 			const json_t *fields, const char *actor, json_t **out);
@@ -214,6 +217,7 @@ int store_kb_delete(struct store *st, const char *id);
  * priority ("low".."critical"), department, package {}, agent, created_at,
  * claimed_at, closed_at, resolution. One open-or-claimed escalation per
  * ticket: opening again returns the existing one with *created false.
+ * out may be NULL (the escalation is then not read back).
  */
 int store_escalation_open(struct store *st, const char *ticket_id, const char *priority,
 			  const char *department, const json_t *package, json_t **out,

@@ -136,7 +136,7 @@ int support_persist(struct support_ctx *ctx, const char *ticket_id, const json_t
 	const json_t *package = json_object_get(shared, "escalation_package");
 	const json_t *sat = json_object_get(shared, "satisfaction_metrics");
 	const json_t *cat = json_object_get(shared, "categorization");
-	json_t *cur = NULL, *fields = NULL, *updated = NULL, *msg = NULL, *esc = NULL;
+	json_t *cur = NULL, *fields = NULL, *updated = NULL, *msg = NULL;
 	bool escalated = json_is_object(package), auto_replied, created;
 	const char *status, *department;
 	char ts[32];
@@ -200,7 +200,7 @@ int support_persist(struct support_ctx *ctx, const char *ticket_id, const json_t
 	if (escalated &&
 	    (src = store_escalation_open(st, ticket_id, fl_json_str(package, "handoff_priority", "medium"),
 					 department ? department : "customer_support",
-					 json_object_get(package, "escalation_package"), &esc, &created)) != STORE_OK)
+					 json_object_get(package, "escalation_package"), NULL, &created)) != STORE_OK)
 		goto out;
 	if ((src = notify(st, updated, shared, auto_replied, escalated)) != STORE_OK)
 		goto out;
@@ -234,7 +234,6 @@ out:
 	json_decref(fields);
 	json_decref(updated);
 	json_decref(msg);
-	json_decref(esc);
 	return rc;
 }
 

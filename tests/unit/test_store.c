@@ -594,8 +594,14 @@ static void test_store_escalations_one_open_per_ticket(void **state)
 	assert_int_equal(fl_json_int(e1, "id", 0), fl_json_int(e2, "id", 1));
 	OK(store_escalation_open(st, "e2", "critical", "engineering", NULL, &e3, &created));
 	assert_true(created);
+	OK(store_escalation_open(st, "e2", "low", "x", NULL, NULL, &created)); /* without reading it back */
+	assert_false(created);
+	OK(store_ticket_intake(st, TICKET("e3", "api", "c"), NULL, NULL, NULL, NULL));
+	OK(store_escalation_open(st, "e3", "low", "x", J("{s:s}", "summary", "y"), NULL, &created));
+	assert_true(created);
 	OK(store_escalation_list(st, NULL, 0, &list));
-	assert_int_equal(json_array_size(list), 2);
+	assert_int_equal(json_array_size(list), 3);
+	assert_string_equal(fl_json_str(json_object_get(json_array_get(list, 2), "package"), "summary", ""), "y");
 	assert_string_equal(fl_json_str(json_array_get(list, 0), "ticket_id", ""), "e2"); /* critical first */
 	json_decref(list);
 	OK(store_escalation_claim(st, fl_json_int(e1, "id", 0), "alice", &x));

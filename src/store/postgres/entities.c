@@ -176,8 +176,8 @@ int pg_escalation_open(struct store *st, const char *ticket_id, const char *prio
 			rc = pg_int(p, &id, "SELECT id FROM escalations WHERE ticket_number = $1 AND status <> 'closed'",
 				    "i", number);
 	}
-	if (!rc)
-		rc = pg_escalation_get(st, id, &e);
+	if (!rc && out)
+		rc = pg_escalation_get(st, id, &e);   /* read back only when asked for */
 	free(pkg);
 	if (rc) {
 		json_decref(e);

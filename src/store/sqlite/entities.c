@@ -178,8 +178,8 @@ int sq_escalation_open(struct store *st, const char *ticket_id, const char *prio
 			made = !rc;
 		}
 	}
-	if (!rc)
-		rc = sq_escalation_get(st, id, &e);
+	if (!rc && out)
+		rc = sq_escalation_get(st, id, &e);   /* read back only when asked for */
 	rc = sq_tx_end(q, rc);
 out:
 	free(pkg);
