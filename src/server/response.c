@@ -43,10 +43,15 @@ void server__reply_json(struct server_req *r, unsigned status, json_t *body)
 	}
 	if (!body)
 		body = json_object();
-	text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	{
+		struct fl_buf b;
+
+		fl_buf_init(&b, 512);
+		if (fl_json_encode(&b, body))
+			fl_buf_adds(&b, "{}");
+		text = fl_buf_detach(&b, NULL);
+	}
 	json_decref(body);
-	if (!text)
-		text = fl_strdup("{}");
 	r->responded = true;
 	r->status = status;
 	r->content_type = "application/json";

@@ -66,7 +66,13 @@ static void log_emit(enum fl_log_level level, const json_t *fields, const char *
 	if (json_is_object(fields))
 		json_object_foreach((json_t *)fields, key, value)
 			json_object_set(line, key, value);
-	text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	{
+		struct fl_buf b;
+
+		fl_buf_init(&b, 256);
+		text = fl_json_encode(&b, line) ? NULL : fl_buf_detach(&b, NULL);
+		fl_buf_release(&b);
+	}
 	if (text) {
 		if (log_sink) {
 			log_sink(log_sink_arg, text);

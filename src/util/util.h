@@ -129,13 +129,14 @@ double fl_json_num(const json_t *obj, const char *key, double def);
 /* True for JSON true, non-zero numbers, and "true"/"yes"/"1" strings. */
 bool fl_json_bool(const json_t *obj, const char *key, bool def);
 /*
- * Compact encoding, keys in insertion order, byte for byte what jansson's
- * json_dumps(JSON_COMPACT | JSON_ENCODE_ANY) gives, much faster. Caller
+ * Compact encoding, keys in insertion order, as jansson's
+ * json_dumps(JSON_COMPACT | JSON_ENCODE_ANY) but faster and with reals in
+ * their shortest exact form ("0.4704", not "0.47039999999999998"). Caller
  * frees. NULL gives "null". Invalid UTF-8 in a string ends the process.
  */
 char *fl_json_dumps(const json_t *v);
-/* The same, appended to b. */
-void fl_json_append(struct fl_buf *b, const json_t *v);
+/* The same, appended to b; -1 (b unchanged) on invalid UTF-8 or nesting deeper than 2048. */
+int fl_json_encode(struct fl_buf *b, const json_t *v);
 /* Sets obj[key] to a new string (NULL sets null). */
 void fl_json_set_str(json_t *obj, const char *key, const char *s);
 

@@ -3,6 +3,8 @@
  * masking of secrets, JSON helpers, logging and the configuration.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "test_helpers.h"
@@ -127,43 +129,57 @@ static void sink(void *arg, const char *line)
 	fl_strlcpy(c->last, line, sizeof(c->last));
 }
 
-/* fl_json_dumps must equal jansson's compact encoding byte for byte */
-static void assert_same_as_jansson(const json_t *v)
+/*
+ * fl_json_dumps gives jansson's compact encoding but for reals, which come
+ * out in their shortest exact form: compare the bytes on values without
+ * reals, and the values read back on values with them.
+ */
+static void assert_same_as_jansson(const json_t *v, bool reals)
 {
 	char *ours = fl_json_dumps(v), *theirs = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_t *back = json_loads(ours, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 
 	assert_non_null(theirs);
-	assert_string_equal(ours, theirs);
+	assert_non_null(back);
+	assert_true(json_equal(back, (json_t *)v));
+	if (!reals)
+		assert_string_equal(ours, theirs);
+	else
+		assert_true(strlen(ours) <= strlen(theirs));
+	json_decref(back);
 	free(ours);
 	free(theirs);
 }
 
-/* A random value: nested containers, every escape, multi-byte text, reals of every size. */
-static json_t *random_value(unsigned *seed, int depth)
+/* A random value: nested containers, every escape, multi-byte text, and reals when asked. */
+static json_t *random_value(unsigned *seed, int depth, bool reals)
 {
 	static const char *const pieces[] = {
 		"plain", "\"quoted\"", "back\\slash", "tab\tnew\nline\r", "\b\f", "\x01\x1f\x7f",
 		"caf\xc3\xa9", "\xe2\x82\xac 5", "emoji \xf0\x9f\x98\x80", "/slash/", "", "\xef\xbf\xbf",
+		"a longer run of plain text that crosses several eight-byte words, ",
 	};
-	int kind = depth > 4 ? rand_r(seed) % 5 : rand_r(seed) % 7;
+	int kind = rand_r(seed) % (depth > 4 ? 5 : 7);
 	json_t *v;
 	int i, n;
 
+	if (kind == 3 && !reals)
+		kind = 2;
 	switch (kind) {
 	case 0: return json_null();
 	case 1: return json_boolean(rand_r(seed) & 1);
 	case 2: return json_integer((json_int_t)rand_r(seed) * (rand_r(seed) % 3 - 1) * 104729);
 	case 3: {
-		static const double reals[] = { 0.0, -0.0, 1.0, 0.1, 1e20, 1e-5, 1e16, 1e17, 3.14159,
-						1e300, -2.5e-300, 123456789.125, 0.30000000000000004 };
-		double r = reals[rand_r(seed) % (sizeof(reals) / sizeof(reals[0]))];
+		static const double r[] = { 0.0, -0.0, 1.0, 0.1, 1e20, 1e-5, 1e16, 1e17, 3.14159, 1e300,
+					    -2.5e-300, 123456789.125, 0.30000000000000004, 0.4704 };
 
-		return json_real(rand_r(seed) & 1 ? r : r * (double)(rand_r(seed) % 1000) / 7.0);
+		return json_real(rand_r(seed) & 1 ? r[rand_r(seed) % (sizeof(r) / sizeof(r[0]))]
+				 : (double)rand_r(seed) / (double)(rand_r(seed) | 1) * (rand_r(seed) % 7 - 3));
 	}
 	case 4: {
 		struct fl_buf b = FL_BUF_INIT;
 
-		n = rand_r(seed) % 4;
+		n = rand_r(seed) % 5;
 		for (i = 0; i < n; i++)
 			fl_buf_adds(&b, pieces[rand_r(seed) % (sizeof(pieces) / sizeof(pieces[0]))]);
 		fl_buf_add(&b, "\0nul", rand_r(seed) % 7 == 0 ? 4 : 0);
@@ -175,7 +191,7 @@ static json_t *random_value(unsigned *seed, int depth)
 		v = json_array();
 		n = rand_r(seed) % 5;
 		for (i = 0; i < n; i++)
-			json_array_append_new(v, random_value(seed, depth + 1));
+			json_array_append_new(v, random_value(seed, depth + 1, reals));
 		return v;
 	default:
 		v = json_object();
@@ -184,7 +200,7 @@ static json_t *random_value(unsigned *seed, int depth)
 			char key[32];
 
 			snprintf(key, sizeof(key), "k%d\"\n\xc3\xa9%d", rand_r(seed) % 100, i);
-			json_object_set_new(v, key, random_value(seed, depth + 1));
+			json_object_set_new(v, key, random_value(seed, depth + 1, reals));
 		}
 		return v;
 	}
@@ -192,20 +208,70 @@ static json_t *random_value(unsigned *seed, int depth)
 
 static void test_json_dumps_matches_jansson(void **state)
 {
+	static const struct { double v; const char *text; } reals[] = {
+		{ 0.4704, "0.4704" }, { 0.1, "0.1" }, { 1.0, "1.0" }, { -0.0, "-0.0" }, { 1e20, "1e20" },
+		{ 1e-5, "1e-5" }, { 1e16, "1e16" }, { 0.30000000000000004, "0.30000000000000004" },
+		{ 123456789.125, "123456789.125" }, { 2.5e-300, "2.5e-300" },
+	};
+	struct fl_buf b = FL_BUF_INIT;
 	unsigned seed = 20261125;
 	json_t *v;
+	size_t k;
 	int i;
 
 	(void)state;
-	v = json_pack("{s:f, s:f, s:f, s:I, s:I, s:s, s:[]}", "a", 1e20, "b", -1e-7, "c", 2.0,
-		      "d", (json_int_t)INT64_MIN, "e", (json_int_t)INT64_MAX, "f", "\x1b[0m", "g");
-	assert_same_as_jansson(v);
-	json_decref(v);
-	for (i = 0; i < 3000; i++) {
-		v = random_value(&seed, 0);
-		assert_same_as_jansson(v);
+	for (k = 0; k < sizeof(reals) / sizeof(reals[0]); k++) {
+		char *s;
+
+		v = json_real(reals[k].v);
+		s = fl_json_dumps(v);
+		assert_string_equal(s, reals[k].text);
+		free(s);
 		json_decref(v);
 	}
+	v = json_pack("{s:I, s:I, s:s, s:[]}", "d", (json_int_t)INT64_MIN, "e", (json_int_t)INT64_MAX,
+		      "f", "\x1b[0m", "g");
+	assert_same_as_jansson(v, false);
+	json_decref(v);
+	for (i = 0; i < 3000; i++) {
+		v = random_value(&seed, 0, i % 2);
+		assert_same_as_jansson(v, i % 2);
+		json_decref(v);
+	}
+	/* reals against the slow, obvious way: the shortest %.Ng that reads back, in JSON's form */
+	for (i = 0; i < 20000; i++) {
+		double x = (double)(rand_r(&seed) % 2000001 - 1000000) /
+			   (double[]){ 1, 10, 100, 1e4, 1e6, 7, 3e3, 1e-3 }[i % 8];
+		char want[48], *s, *e;
+		int prec;
+
+		for (prec = 15; prec <= 17; prec++) {
+			snprintf(want, sizeof(want), "%.*g", prec, x);
+			if (strtod(want, NULL) == x)
+				break;
+		}
+		if (!strchr(want, '.') && !strchr(want, 'e'))
+			strcat(want, ".0");
+		if ((e = strchr(want, 'e'))) {
+			char *d = e + 1 + (e[1] == '-'), *from = d + (*d == '+');
+
+			while (*from == '0' && from[1])
+				from++;
+			memmove(d, from, strlen(from) + 1);
+		}
+		v = json_real(x);
+		s = fl_json_dumps(v);
+		assert_string_equal(s, want);
+		free(s);
+		json_decref(v);
+	}
+	/* invalid UTF-8 (a string made without jansson's check) is refused, the buffer left as it was */
+	v = json_pack("[s, o]", "ok", json_stringn_nocheck("\xc3\x28", 2));
+	fl_buf_adds(&b, "x");
+	assert_int_equal(fl_json_encode(&b, v), -1);
+	assert_string_equal(b.buf, "x");
+	fl_buf_release(&b);
+	json_decref(v);
 }
 
 static void test_log_writes_json_lines_at_level(void **state)
