@@ -230,7 +230,7 @@ struct kb_qplan {
 	uint16_t slot[KB_QPLAN_SLOTS]; /* phrase index + 1 by key hash, 0: empty */
 	char *terms;                /* the query's terms, NUL-separated (primary phrases' keys) */
 	char *match;                /* the FTS5 MATCH expression; NULL: nothing to search */
-	bool any_omitted;           /* some omit[i] is not KB_OMIT_NONE */
+	size_t omitted[3];          /* phrases left out, by enum kb_omit (kept by kb__qplan_release) */
 	/* FTS5 phrase i stands for plan phrase fts_map[i]; count its instances when fts_count[i] */
 	size_t nfts;
 	struct kb_params params;

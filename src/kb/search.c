@@ -291,7 +291,7 @@ static void leave_out(struct kb_conn *c, struct kb_qplan *plan)
 		else
 			continue;
 		plan->omit[i] = (unsigned char)why;
-		plan->any_omitted = true;
+		plan->omitted[why]++;
 		plan->ph[i].df = df;
 	}
 	if (plan->nph)
@@ -308,6 +308,8 @@ static void log_plan(const struct kb_qplan *p)
 						    (int)p->ph[i].group, "weight", p->ph[i].weight,
 						    "df", p->ph[i].df));
 	json_object_set_new(f, "phrases", ph);
+	json_object_set_new(f, "left_out_absent", json_integer((json_int_t)p->omitted[KB_OMIT_ABSENT]));
+	json_object_set_new(f, "left_out_redundant", json_integer((json_int_t)p->omitted[KB_OMIT_REDUNDANT]));
 	fl_logj(FL_LOG_DEBUG, f, "knowledge-base query plan");
 	json_decref(f);
 }

@@ -465,6 +465,58 @@ static void test_kb_search_results_follow_replaced_and_removed_articles(void **s
 	free(s);
 }
 
+/* A search's articles with their scores, as text (caller frees). */
+static char *search_scores(struct kb *kb, const char *q)
+{
+	json_t *res = NULL, *a;
+	struct fl_buf b = FL_BUF_INIT;
+	size_t i;
+
+	assert_int_equal(kb_search(kb, q, 10, &res), KB_OK);
+	json_array_foreach(json_object_get(res, "articles"), i, a)
+		fl_buf_addf(&b, "%s=%.4f/%.4f ", fl_json_str(a, "id", "?"), fl_json_num(a, "score", -1),
+			    fl_json_num(a, "relevance_score", -1));
+	json_decref(res);
+	return fl_buf_detach(&b, NULL);
+}
+
+/*
+ * Once the connection's df cache knows them, phrases in no article and the
+ * customer's multi-word forms whose words are primaries are left out of the
+ * MATCH expression: the scores must be the same as when FTS5 saw them all
+ * (the first search of a query after a write).
+ */
+static void test_kb_search_leaving_phrases_out_keeps_scores(void **state)
+{
+	struct fixture *f = *state;
+	const char *q = "I cannot sign in after I turn on two-factor and my pwd is locked out of the account";
+	struct kb_qplan *plan;
+	char *cold, *warm;
+
+	add(f->kb, "login", "Cannot sign in", "Check caps lock. To sign in again, reset the password.", "[\"login\"]");
+	add(f->kb, "2fa", "Two-factor authentication", "Turn on two-factor in settings, then scan the code.", NULL);
+	add(f->kb, "lock", "Locked out of your account", "After five failed attempts the account is locked out.",
+	    "[\"account\", \"security\"]");
+	add(f->kb, "bill", "Invoices", "Invoices are sent each month.", NULL);
+	cold = search_scores(f->kb, q); /* every phrase goes to FTS5 */
+	assert_true(strlen(cold) > 0);
+	warm = search_scores(f->kb, q);
+	assert_string_equal(warm, cold);
+	/* the second search did leave phrases out, of both kinds */
+	plan = f->kb->pool[0].plan;
+	assert_non_null(plan);
+	assert_true(plan->omitted[KB_OMIT_ABSENT] > 0);
+	assert_true(plan->omitted[KB_OMIT_REDUNDANT] > 0);
+	free(warm);
+	/* a write empties the cache: the next search is cold again, and still the same */
+	add(f->kb, "bill", "Invoices", "Invoices are sent each month.", NULL);
+	warm = search_scores(f->kb, q);
+	assert_int_equal(plan->omitted[KB_OMIT_ABSENT] + plan->omitted[KB_OMIT_REDUNDANT], 0);
+	assert_string_equal(warm, cold);
+	free(warm);
+	free(cold);
+}
+
 static void test_kb_search_survives_fts5_syntax_in_queries(void **state)
 {
 	struct fixture *f = *state;
@@ -838,6 +890,7 @@ int main(void)
 		T(test_kb_add_replace_remove_and_count),
 		T(test_kb_search_result_shape_and_relevance_range),
 		T(test_kb_search_results_follow_replaced_and_removed_articles),
+		T(test_kb_search_leaving_phrases_out_keeps_scores),
 		T(test_kb_search_survives_fts5_syntax_in_queries),
 		T(test_kb_search_field_weights_title_over_tags_over_body),
 		T(test_kb_search_expands_synonyms_and_abbreviations),
