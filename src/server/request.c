@@ -11,42 +11,6 @@
 
 #include "server_int.h"
 
-long server__utf8_invalid_at(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = p[i];
-		size_t n, k;
-		uint32_t cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3, cp = c & 0x07;
-		else
-			return (long)i;
-		for (k = 1; k <= n; k++) {
-			if (i + k >= len || (p[i + k] & 0xc0) != 0x80)
-				return (long)i;
-			cp = cp << 6 | (p[i + k] & 0x3f);
-		}
-		/* overlong forms, surrogates, beyond U+10FFFF */
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return (long)i;
-		i += n + 1;
-	}
-	return -1;
-}
-
 int server__json_depth(const char *s, size_t len, int stop_at)
 {
 	int depth = 0, max = 0;
@@ -114,7 +78,7 @@ json_t *server__parse_json(struct server_req *r, const char *body, size_t len, i
 {
 	json_error_t e;
 	json_t *v;
-	long bad = server__utf8_invalid_at(body, len);
+	long bad = fl_utf8_invalid_at(body, len);
 
 	if (bad >= 0) {
 		server__error(r, 400, "invalid_utf8", NULL, NULL,

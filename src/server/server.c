@@ -225,7 +225,7 @@ static void begin(struct server_req *r)
 		server__unavailable(r, 5, "the server is shutting down; retry on another instance");
 		return;
 	}
-	if (server__utf8_invalid_at(r->path, strlen(r->path)) >= 0) {
+	if (fl_utf8_invalid_at(r->path, strlen(r->path)) >= 0) {
 		server__bad_request(r, NULL, "the request path is not valid UTF-8");
 		return;
 	}

@@ -180,8 +180,6 @@ void server__store_error(struct server_req *r, int rc, const char *what, const c
  */
 json_t *server__parse_json(struct server_req *r, const char *body, size_t len, int max_depth,
 			   bool want_object);
-/* The byte offset of the first invalid UTF-8 sequence in s, or -1. */
-long server__utf8_invalid_at(const char *s, size_t len);
 /* The deepest nesting of arrays and objects in a JSON text (strings skipped). */
 int server__json_depth(const char *s, size_t len, int stop_at);
 /* Whether a Content-Type header names JSON (application/json or +json, any charset=utf-8). */

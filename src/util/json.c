@@ -61,34 +61,6 @@ bool fl_json_bool(const json_t *obj, const char *key, bool def)
  */
 #define JSON_MAX_DEPTH 2048
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 when invalid (jansson's rules). */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t len, i;
-	uint32_t cp;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 #define ONES UINT64_C(0x0101010101010101)
 #define HIGHS UINT64_C(0x8080808080808080)
 
@@ -124,7 +96,7 @@ static int write_string(struct fl_buf *b, const char *str, size_t len)
 			while (s < end && plain1(*s))
 				s++;
 			if (s < end && *s >= 0x80) {
-				size_t n = utf8_seq_len(s, (size_t)(end - s));
+				size_t n = fl_utf8_seq(s, (size_t)(end - s));
 
 				if (!n)
 					return -1;

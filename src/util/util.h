@@ -89,6 +89,13 @@ size_t fl_strlcpy(char *dst, const char *src, size_t size);
 /* Pointer into s past leading ASCII whitespace; *len (in/out) trimmed at both ends. */
 const char *fl_str_trim(const char *s, size_t *len);
 /*
+ * Length of the valid UTF-8 sequence at s (n > 0 bytes left): 1 for ASCII,
+ * 0 when invalid (overlong forms, surrogates, past U+10FFFF, cut short).
+ */
+size_t fl_utf8_seq(const unsigned char *s, size_t n);
+/* Offset of the first invalid UTF-8 byte in s[0..len), -1 when it is all valid. */
+long fl_utf8_invalid_at(const char *s, size_t len);
+/*
  * Parse a whole decimal integer (optional sign, no trailing junk) into *out.
  * Returns 0, or -1 when s is not a number or out of [min, max].
  */

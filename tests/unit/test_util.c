@@ -274,6 +274,29 @@ static void test_json_dumps_matches_jansson(void **state)
 	json_decref(v);
 }
 
+static void test_utf8_validation(void **state)
+{
+	static const struct { const char *s; long bad; } cases[] = {
+		{ "plain ascii", -1 }, { "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", -1 },
+		{ "x\xc3", 1 },                /* cut short */
+		{ "ab\xc0\xaf", 2 },          /* overlong '/' */
+		{ "\xe0\x80\xaf", 0 },       /* overlong, three bytes */
+		{ "ok\xed\xa0\x80", 2 },     /* a surrogate */
+		{ "\xf4\x90\x80\x80", 0 },  /* past U+10FFFF */
+		{ "\xf0\x9f\x98", 0 },       /* four-byte form cut short */
+		{ "a\x80", 1 },                /* a lone continuation byte */
+		{ "\xef\xbf\xbf", -1 },      /* U+FFFF is a character */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(fl_utf8_invalid_at(cases[i].s, strlen(cases[i].s)), cases[i].bad);
+	assert_int_equal(fl_utf8_seq((const unsigned char *)"\xe2\x82\xac", 3), 3);
+	assert_int_equal(fl_utf8_seq((const unsigned char *)"\xe2\x82\xac", 2), 0);
+	assert_int_equal(fl_utf8_seq((const unsigned char *)"A", 1), 1);
+}
+
 static void test_log_writes_json_lines_at_level(void **state)
 {
 	struct captured c = { 0 };
@@ -362,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_mask_url_hides_passwords),
 		cmocka_unit_test(test_json_helpers_default_when_absent),
 		cmocka_unit_test(test_json_dumps_matches_jansson),
+		cmocka_unit_test(test_utf8_validation),
 		cmocka_unit_test(test_log_writes_json_lines_at_level),
 		cmocka_unit_test(test_config_precedence_flag_env_file_default),
 		cmocka_unit_test(test_random_is_random),

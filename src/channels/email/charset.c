@@ -68,53 +68,6 @@ void email__add_cp1252(struct fl_buf *b, unsigned char c)
 		add_utf8(b, c);
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 when invalid. */
-size_t email__utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-		len = 2;
-		cp = s[0] & 0x1F;
-	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-		len = 3;
-		cp = s[0] & 0x0F;
-	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	/* overlong forms, surrogates and values past U+10FFFF are invalid */
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return len;
-}
-
-bool email__utf8_valid(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, k;
-
-	while (i < n) {
-		if (!(k = email__utf8_seq(p + i, n - i)))
-			return false;
-		i += k;
-	}
-	return true;
-}
-
 /* Valid UTF-8 kept, every other byte read as windows-1252. Returns true when a byte needed it. */
 static bool decode_utf8_or_cp1252(const char *data, size_t len, struct fl_buf *out)
 {
@@ -123,7 +76,7 @@ static bool decode_utf8_or_cp1252(const char *data, size_t len, struct fl_buf *o
 	size_t i = 0, k;
 
 	while (i < len) {
-		k = email__utf8_seq(p + i, len - i);
+		k = fl_utf8_seq(p + i, len - i);
 		if (k) {
 			fl_buf_add(out, p + i, k);
 			i += k;
@@ -193,7 +146,7 @@ static char *finish(struct fl_buf *b)
 			fl_buf_addch(&out, c);
 		}
 	}
-	if (!email__utf8_valid(out.buf, out.len)) {
+	if (fl_utf8_invalid_at(out.buf, out.len) >= 0) {
 		/* iconv produced something odd: never hand on invalid UTF-8 */
 		struct fl_buf fixed = FL_BUF_INIT;
 

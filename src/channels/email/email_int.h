@@ -18,8 +18,6 @@
 
 /* charset.c */
 void email__add_cp1252(struct fl_buf *b, unsigned char c);
-size_t email__utf8_seq(const unsigned char *s, size_t n);
-bool email__utf8_valid(const char *s, size_t n);
 /* s as valid UTF-8 with LF line ends (NULL gives NULL). Caller frees. */
 char *email__utf8_clean(const char *s);
 

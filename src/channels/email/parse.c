@@ -319,7 +319,7 @@ static void truncate_chars(char *s, size_t max_chars)
 			s[i] = '\0';
 			return;
 		}
-		size_t k = (p[i] & 0x80) ? email__utf8_seq(p + i, strlen(s + i)) : 1;
+		size_t k = (p[i] & 0x80) ? fl_utf8_seq(p + i, strlen(s + i)) : 1;
 
 		i += k ? k : 1;
 		chars++;
