@@ -179,6 +179,28 @@ static int64_t backoff_us(struct server_workers *w, int attempts)
 	return (int64_t)(s * (1 + 0.2 * fl_random_unit()) * 1e6);
 }
 
+/*
+ * A triaged ticket's events (created, escalated) and its job's completion
+ * commit together: one commit (one fsync) instead of three, and a worker
+ * whose lease passed to another queues no events (the lease's holder finds
+ * the ticket done and queues them).
+ */
+static int finish_job(struct worker *k, const struct store_job *job, const json_t *ticket)
+{
+	int rc = store_begin_immediate(k->st);
+
+	if (rc == STORE_OK)
+		rc = notify_ticket_event(k->st, "ticket.created", ticket, NULL);
+	if (rc == STORE_OK && !strcmp(fl_json_str(ticket, "status", ""), "escalated"))
+		rc = notify_ticket_event(k->st, "ticket.escalated", ticket, NULL);
+	if (rc == STORE_OK)
+		rc = store_job_complete(k->st, job->id, k->owner);
+	if (rc == STORE_OK)
+		return store_commit(k->st);
+	store_rollback(k->st);
+	return rc;
+}
+
 static void process(struct worker *k, struct store_job *job)
 {
 	struct server_workers *w = k->w;
@@ -193,26 +215,28 @@ static void process(struct worker *k, struct store_job *job)
 	ctx.store = k->st;
 	rc = support_process_stored(&ctx, w->workflow, job->ticket_id, &o);
 	if (rc == SUPPORT_OK || rc == SUPPORT_EDONE) {
-		const char *status = fl_json_str(o.ticket, "status", "");
-		int erc = notify_ticket_event(k->st, "ticket.created", o.ticket, NULL);
+		int frc = finish_job(k, job, o.ticket);
 
-		if (erc == STORE_OK && !strcmp(status, "escalated"))
-			erc = notify_ticket_event(k->st, "ticket.escalated", o.ticket, NULL);
-		if (erc != STORE_OK)
-			fl_log(FL_LOG_WARN, "job %lld: cannot queue ticket events: %s", (long long)job->id,
-			       store_errmsg(k->st));
-		rc = store_job_complete(k->st, job->id, k->owner);
-		if (rc == STORE_ELEASE)
+		if (frc == STORE_ELEASE) {
 			fl_log(FL_LOG_WARN, "job %lld finished after its lease passed to another worker",
 			       (long long)job->id);
-		else if (rc != STORE_OK)
-			fl_log(FL_LOG_ERROR, "job %lld: cannot mark done: %s", (long long)job->id,
-			       store_errmsg(k->st));
+		} else if (frc != STORE_OK) {
+			/* triaged and stored; the retry finds it done and queues the events */
+			fl_log(FL_LOG_ERROR, "job %lld: cannot queue its ticket's events and mark it done: "
+			       "%s; will retry", (long long)job->id, store_errmsg(k->st));
+			if (store_job_fail(k->st, job->id, k->owner, store_errmsg(k->st),
+					   backoff_us(w, job->attempts)) != STORE_OK)
+				fl_log(FL_LOG_ERROR, "job %lld: cannot record the failure: %s",
+				       (long long)job->id, store_errmsg(k->st));
+		}
 		observe_trace(w, o.trace);
 		monitor_observe(w->m_duration, NULL, (double)(fl_mono_us() - start) / 1e6);
-		count(w, "done");
+		count(w, frc == STORE_OK || frc == STORE_ELEASE ? "done" : "retry");
 		pthread_mutex_lock(&w->lock);
-		w->done++;
+		if (frc == STORE_OK || frc == STORE_ELEASE)
+			w->done++;
+		else
+			w->failed++;
 		pthread_mutex_unlock(&w->lock);
 		if (w->opts.on_outbox)
 			w->opts.on_outbox(w->opts.on_outbox_arg);
