@@ -16,7 +16,7 @@
 
 static const char *const eval_usage[] = {
 	"frontline eval category --model MODEL --in TEST.jsonl [--json] [--reject-label L --threshold P]",
-	"frontline eval sentiment --model MODEL --in TEST.jsonl [--json] [--collapse3] [--lexicon FILE]",
+	"frontline eval sentiment --model MODEL --in TEST.jsonl [--json] [--collapse3] [--label-scores] [--lexicon FILE]",
 	"frontline eval kb --articles FILE|DIR --queries FILE [--baseline] [--split dev|test|all] [--json]",
 	NULL,
 };
@@ -82,8 +82,9 @@ static void print_table(const json_t *r)
 	}
 }
 
-/* Lexicon baseline on the same rows: 3 classes at +-0.05, Pearson r on scores. */
-static json_t *lexicon_baseline(const struct text_lexicon *lx, const struct text_dataset *d)
+/* Lexicon baseline on the same rows: 3 classes at +-0.05, Pearson r on
+ * scores (with label_scores, unscored rows count as -1/0/+1 by label). */
+static json_t *lexicon_baseline(const struct text_lexicon *lx, const struct text_dataset *d, bool label_scores)
 {
 	size_t n = text_dataset_size(d), i, k, right = 0, nscored = 0, tp[3] = { 0 }, gold_n[3] = { 0 },
 	       pred_n[3] = { 0 };
@@ -101,6 +102,8 @@ static json_t *lexicon_baseline(const struct text_lexicon *lx, const struct text
 			g = 1;
 		else if (strstr(gold, "positive"))
 			g = 2;
+		if (isnan(gs) && label_scores && g >= 0)
+			gs = g - 1;
 		if (g >= 0) {
 			gold_n[g]++;
 			right += p == g;
@@ -133,7 +136,7 @@ static int eval_task(int argc, char **argv, bool sentiment)
 {
 	const char *model = NULL, *in = NULL, *reject = NULL, *lexicon = NULL;
 	double threshold = 0;
-	bool json = false, collapse3 = false;
+	bool json = false, collapse3 = false, label_scores = false;
 	const struct cli_option opts[] = {
 		{ CLI_OPT_STRING, 'm', "model", &model, "MODEL", "model file (frontline train)" },
 		{ CLI_OPT_STRING, 'i', "in", &in, "FILE", "test rows, JSON lines {\"text\",\"label\"[,\"score\"]}" },
@@ -141,10 +144,12 @@ static int eval_task(int argc, char **argv, bool sentiment)
 		{ CLI_OPT_STRING, 0, "reject-label", &reject, "LABEL", "label of out-of-scope rows (e.g. oos)" },
 		{ CLI_OPT_DOUBLE, 0, "threshold", &threshold, "P", "below this confidence, predict the reject label" },
 		{ CLI_OPT_BOOL, 0, "collapse3", &collapse3, NULL, "sentiment: score 5 levels as negative/neutral/positive" },
+		{ CLI_OPT_BOOL, 0, "label-scores", &label_scores, NULL,
+		  "sentiment: rows without a score count as -1/0/+1 by label (Pearson r on class data)" },
 		{ CLI_OPT_STRING, 0, "lexicon", &lexicon, "FILE", "sentiment: also score a word<TAB>valence lexicon" },
 		CLI_OPTIONS_END,
 	};
-	struct text_eval_opts eo = { NULL, 0, false };
+	struct text_eval_opts eo = { NULL, 0, false, false };
 	struct text_dataset *d = NULL;
 	struct text_model *m = NULL;
 	struct text_lexicon *lx = NULL;
@@ -161,8 +166,8 @@ static int eval_task(int argc, char **argv, bool sentiment)
 		return cli_usage_error(eval_usage, opts, "--model and --in are required");
 	if (threshold < 0 || threshold > 1)
 		return cli_usage_error(eval_usage, opts, "--threshold must be within 0..1");
-	if (!sentiment && (collapse3 || lexicon))
-		return cli_usage_error(eval_usage, opts, "--collapse3 and --lexicon are for sentiment");
+	if (!sentiment && (collapse3 || lexicon || label_scores))
+		return cli_usage_error(eval_usage, opts, "--collapse3, --label-scores and --lexicon are for sentiment");
 	rc = text_model_load(model, &m, &err);
 	if (rc) {
 		rc = cli_error(rc == TEXT_ENOMODEL || rc == TEXT_EIO ? EX_NOINPUT : EX_DATAERR, "%s", err);
@@ -185,10 +190,11 @@ static int eval_task(int argc, char **argv, bool sentiment)
 	eo.reject_label = reject;
 	eo.threshold = threshold;
 	eo.collapse3 = collapse3;
+	eo.label_scores = label_scores;
 	res = text_evaluate(m, d, &eo);
 	json_object_set_new(res, "model", json_string(model));
 	if (lx)
-		json_object_set_new(res, "lexicon", lexicon_baseline(lx, d));
+		json_object_set_new(res, "lexicon", lexicon_baseline(lx, d, label_scores));
 	if (json)
 		print_json(res);
 	else

@@ -25,7 +25,8 @@ static int train_task(int argc, char **argv, const char *task)
 	long bits, epochs, cmin, cmax, seed = 1;
 	double l2, lr, holdout, prune, score_l2, score_lr;
 	bool no_bigrams = false, no_words = false, verbose = false, json = false, no_score = false;
-	bool ensemble = false;
+	bool ensemble = false, social = false, contrast = false, rated_only = false;
+	bool head_class = false;
 	struct text_train_opts o;
 	const struct cli_option opts[] = {
 		{ CLI_OPT_STRING, 'i', "in", &in, "FILE", "training rows, JSON lines {\"text\",\"label\"}" },
@@ -45,6 +46,12 @@ static int train_task(int argc, char **argv, const char *task)
 		{ CLI_OPT_DOUBLE, 0, "score-lr", &score_lr, "X", "learning rate of the score head (default 0.1)" },
 		{ CLI_OPT_BOOL, 0, "no-score-head", &no_score, NULL, "no regression head on rows' \"score\"" },
 		{ CLI_OPT_BOOL, 0, "ensemble", &ensemble, NULL, "two models (words, characters), probabilities averaged" },
+		{ CLI_OPT_BOOL, 0, "blend-rated-only", &rated_only, NULL,
+		  "fit the score head's share on rated rows only, not also on class rows" },
+		{ CLI_OPT_BOOL, 0, "head-class-rows", &head_class, NULL,
+		  "the score head also learns rows without a score (target: their class's mean score)" },
+		{ CLI_OPT_BOOL, 0, "social", &social, NULL, "\"@name\" as one <user> feature, an elongation (\"sooo\") cue" },
+		{ CLI_OPT_BOOL, 0, "contrast", &contrast, NULL, "words after \"but\"/\"however\" also as contrast features" },
 		{ CLI_OPT_BOOL, 'v', "verbose", &verbose, NULL, "progress per epoch on stderr" },
 		{ CLI_OPT_BOOL, 0, "json", &json, NULL, "print the model's summary as JSON" },
 		CLI_OPTIONS_END,
@@ -92,6 +99,9 @@ static int train_task(int argc, char **argv, const char *task)
 	o.verbose = verbose;
 	o.score_head = !no_score;
 	o.ensemble = ensemble;
+	o.blend_rated_only = rated_only;
+	o.head_class_rows = head_class;
+	o.extra = (social ? TEXT_FEAT_SOCIAL : 0) | (contrast ? TEXT_FEAT_CONTRAST : 0);
 	o.score_l2 = score_l2;
 	o.score_lr = score_lr;
 

@@ -113,7 +113,7 @@ static size_t name_index(struct names *nm, const char *s, bool add)
 json_t *text_evaluate(const struct text_model *m, const struct text_dataset *d,
 		      const struct text_eval_opts *o)
 {
-	struct text_eval_opts none = { NULL, 0, false };
+	struct text_eval_opts none = { NULL, 0, false, false };
 	struct names nm = { NULL, 0 };
 	size_t n = text_dataset_size(d), L = m->nlabels, K, i, k, right = 0, *conf_m, nscored = 0;
 	size_t *map = fl_calloc(L, sizeof(*map)), rej = (size_t)-1;
@@ -122,11 +122,14 @@ json_t *text_evaluate(const struct text_model *m, const struct text_dataset *d,
 	double *sx = fl_calloc(n + 1, sizeof(*sx)), *sy = fl_calloc(n + 1, sizeof(*sy));
 	double *sv = fl_calloc(n + 1, sizeof(*sv)), *sh = fl_calloc(n + 1, sizeof(*sh));
 	double nll = 0, macro = 0, weighted = 0;
-	bool *ok = fl_calloc(n + 1, sizeof(*ok));
+	bool *ok = fl_calloc(n + 1, sizeof(*ok)), five_data = false;
 	json_t *res, *labels, *matrix, *names;
 
 	if (!o)
 		o = &none;
+	for (i = 0; o->label_scores && i < n; i++)
+		five_data |= !strcmp(text_dataset_label(d, i), "very_negative") ||
+			     !strcmp(text_dataset_label(d, i), "very_positive");
 	for (i = 0; i < L; i++)
 		map[i] = name_index(&nm, collapse(m->labels[i], o->collapse3), true);
 	if (o->reject_label)
@@ -139,6 +142,9 @@ json_t *text_evaluate(const struct text_model *m, const struct text_dataset *d,
 	for (i = 0; i < n; i++) {
 		size_t gold = name_index(&nm, text_dataset_label(d, i), false), pred = 0;
 		double s = text_dataset_score(d, i), head;
+
+		if (isnan(s) && o->label_scores)
+			s = text__label_valence(text_dataset_label(d, i), five_data);
 
 		text_model_predict_score(m, text_dataset_text(d, i), probs, &head);
 		memset(cp, 0, K * sizeof(*cp));

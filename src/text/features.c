@@ -12,7 +12,7 @@
 #include "text_int.h"
 
 enum feat_kind {
-	F_WORD = 1, F_NEG, F_BOOST, F_BIGRAM, F_CHAR, F_KIND, F_SYMBOL, F_CUE,
+	F_WORD = 1, F_NEG, F_BOOST, F_BIGRAM, F_CHAR, F_KIND, F_SYMBOL, F_CUE, F_CONTRAST,
 };
 
 uint64_t text__hash(const void *data, size_t len, uint64_t seed)
@@ -147,12 +147,17 @@ void text__doc_release(struct text__doc *doc)
 }
 
 /* The unit of a token for words and bigrams: a stem or a placeholder. */
-static const char *unit_of(const struct text__doc *doc, size_t i, size_t *n)
+static const char *unit_of(const struct text__feat_opts *o, const struct text__doc *doc, size_t i, size_t *n)
 {
 	const struct text_token *t = &doc->tokens.v[i];
 
 	switch (t->kind) {
-	case TEXT_TOK_WORD: return text__doc_stem(doc, i, n);
+	case TEXT_TOK_WORD:
+		if ((o->extra & TEXT_FEAT_SOCIAL) && (t->flags & TEXT_TOK_MENTION)) {
+			*n = 6;
+			return "<user>";
+		}
+		return text__doc_stem(doc, i, n);
 	case TEXT_TOK_NUMBER: *n = 5; return "<num>";
 	case TEXT_TOK_URL: *n = 5; return "<url>";
 	case TEXT_TOK_EMAIL: *n = 7; return "<email>";
@@ -194,7 +199,7 @@ void text__features(const struct text__feat_opts *o, const struct text__doc *doc
 	const struct text_tokens *tokens = &doc->tokens;
 	uint32_t mask = (uint32_t)((1ULL << o->hash_bits) - 1);
 	const char *prev = NULL;
-	size_t i, start, caps = 0, words = 0, bangs = 0, prev_len = 0;
+	size_t i, start, caps = 0, words = 0, bangs = 0, prev_len = 0, elong = 0;
 
 	fv->n = 0;
 	for (i = 0; i < tokens->n; i++) {
@@ -211,11 +216,14 @@ void text__features(const struct text__feat_opts *o, const struct text__doc *doc
 			prev = NULL;
 			continue;
 		}
-		u = unit_of(doc, i, &n);
+		u = unit_of(o, doc, i, &n);
 		if (t->kind == TEXT_TOK_WORD) {
 			words++;
 			if (t->flags & TEXT_TOK_ALLCAPS)
 				caps++;
+			elong += (t->flags & TEXT_TOK_ELONGATED) != 0;
+			if (o->words && (o->extra & TEXT_FEAT_CONTRAST) && (t->flags & TEXT_TOK_CONTRAST))
+				add(fv, mask, F_CONTRAST, u, n);
 			if (o->words)
 				add(fv, mask, F_WORD, u, n);
 			if (o->words && (t->flags & TEXT_TOK_NEGATED))
@@ -237,11 +245,14 @@ void text__features(const struct text__feat_opts *o, const struct text__doc *doc
 		add(fv, mask, F_CUE, "somecaps", 8);
 	if (bangs >= 3)
 		add(fv, mask, F_CUE, "bangs", 5);
+	if (elong && (o->extra & TEXT_FEAT_SOCIAL))
+		add(fv, mask, F_CUE, "elong", 5);
 	finish_group(fv, 0);
 	start = fv->n;
 	if (o->char_min && o->char_max >= o->char_min)
 		for (i = 0; i < tokens->n; i++)
-			if (tokens->v[i].kind == TEXT_TOK_WORD)
+			if (tokens->v[i].kind == TEXT_TOK_WORD &&
+			    !((o->extra & TEXT_FEAT_SOCIAL) && (tokens->v[i].flags & TEXT_TOK_MENTION)))
 				char_ngrams(o, fv, mask, tokens->v[i].norm, tokens->v[i].norm_len);
 	finish_group(fv, start);
 	if (start && fv->n > start) /* two unit groups: the whole has norm sqrt(2) */

@@ -345,6 +345,8 @@ static json_t *header_of(const struct text_model *m)
 		      "bigrams", m->fo.bigrams, "char_min", (int)m->fo.char_min,
 		      "char_max", (int)m->fo.char_max, "temperature", m->temperature,
 		      "nrows", (json_int_t)m->nrows);
+	if (m->fo.extra) /* likewise: older files have none */
+		json_object_set_new(h, "extra", json_integer((json_int_t)m->fo.extra));
 	if (m->has_score) /* only then: files without a head stay as they were */
 		json_object_set_new(h, "score", json_true());
 	if (m->nmembers) /* likewise */
@@ -510,6 +512,7 @@ static int parse_one(const char *path, const unsigned char **pp, const unsigned 
 	m->fo.bigrams = bigrams;
 	m->fo.char_min = (unsigned)cmin;
 	m->fo.char_max = (unsigned)cmax;
+	m->fo.extra = (unsigned)json_integer_value(json_object_get(hdr, "extra"));
 	m->temperature = temp;
 	m->nlabels = json_array_size(labels);
 	m->has_score = has_score;

@@ -76,6 +76,9 @@ enum text_token_kind {
 #define TEXT_TOK_INTENSIFIED 0x4u  /* after an intensifier ("very", "extremely", ...) */
 #define TEXT_TOK_NEGATOR     0x8u  /* the token is itself a negation cue ("not", "never", "can't") */
 #define TEXT_TOK_INTENSIFIER 0x10u /* the token is itself an intensifier */
+#define TEXT_TOK_ELONGATED   0x20u /* a word with a letter repeated 3+ times ("soooo"): norm has it twice ("soo") */
+#define TEXT_TOK_MENTION     0x40u /* a word right after "@" ("@united"): a social-media user name */
+#define TEXT_TOK_CONTRAST    0x80u /* after "but"/"however" in the same sentence (VADER's contrast rule) */
 
 struct text_token {
 	enum text_token_kind kind;
@@ -106,6 +109,11 @@ struct text_tokens {
  * "without", ...) the following words are TEXT_TOK_NEGATED until clause
  * punctuation, a contrast word ("but", "however") or four words.
  * Intensifiers ("very", "extremely", "so", ...) flag the next word.
+ * Social-media text: a letter repeated 3+ times in a word is kept twice in
+ * norm ("soooo" -> "soo", TEXT_TOK_ELONGATED; cue words are also matched
+ * with the run kept once, so "sooo" intensifies and "nooo" negates); a word
+ * glued to a preceding "@" is TEXT_TOK_MENTION; emoticons may follow a word
+ * without a space ("thanks:)").
  */
 void text_tokenize(const char *s, size_t len, struct text_tokens *out);
 /* Forgets the tokens but keeps the memory for reuse. */
@@ -164,11 +172,16 @@ bool text_model_has_score(const struct text_model *m);
  */
 int text_model_predict_score(const struct text_model *m, const char *text, double *probs, double *score);
 
+/* Optional feature groups (text_train_opts.extra), saved with the model. */
+#define TEXT_FEAT_SOCIAL   0x1u /* "@name" as <user> (no name features), an "elongated word" cue */
+#define TEXT_FEAT_CONTRAST 0x2u /* words after "but"/"however" also as contrast-marked features */
+
 /* Training settings; text_train_defaults fills them. */
 struct text_train_opts {
 	unsigned hash_bits;    /* feature space 2^hash_bits (default 20) */
 	bool words, bigrams;   /* stemmed word unigrams and bigrams (default on) */
 	unsigned char_min, char_max; /* character n-gram lengths inside words; 0: none (default 2..5) */
+	unsigned extra;        /* TEXT_FEAT_* bits (default 0) */
 	double l2;             /* L2 regularisation per example (default 1e-5) */
 	double lr;             /* AdaGrad learning rate (default 0.2) */
 	unsigned epochs;       /* passes over the data (default 20) */
@@ -184,6 +197,21 @@ struct text_train_opts {
 	 */
 	bool score_head;
 	double score_l2, score_lr;
+	/*
+	 * The head's share in text_model_score is fitted on the held-out rows:
+	 * by least squares on the rated ones; when at least 30 held-out rows
+	 * carry a sentiment class but no score (e.g. social-media comments), by
+	 * the best mean of Pearson r on the rated rows and on those (against
+	 * their label's valence) instead, unless blend_rated_only.
+	 */
+	bool blend_rated_only;
+	/*
+	 * The head also learns from rows with a class but no score: their
+	 * target is the mean score of the rated rows of the same class (so a
+	 * head fitted on review ratings also sees, say, social-media comments
+	 * labelled negative/neutral/positive). Default off.
+	 */
+	bool head_class_rows;
 	/*
 	 * Train an ensemble of two models instead of one: word unigrams and
 	 * bigrams (with cues) in one, character n-grams (with cues) in the
@@ -209,8 +237,15 @@ const char *text_dataset_label(const struct text_dataset *d, size_t i);
 /* Row i's optional "score" (e.g. a mean human rating), NAN when absent. */
 double text_dataset_score(const struct text_dataset *d, size_t i);
 /*
+ * Whether row i is for the regression head only ("head_only": true): the
+ * classifier neither trains nor calibrates on it; the head learns its score,
+ * or without one the mean score of the rated rows of its label; it counts
+ * among the class rows that fit the head's share (blend_rated_only).
+ */
+bool text_dataset_head_only(const struct text_dataset *d, size_t i);
+/*
  * Appends the rows of a JSON-lines file ({"text": ..., "label": ...} per
- * line, with an optional numeric "score"; blank lines skipped). On a bad line returns TEXT_EDATA with
+ * line, with an optional numeric "score" and boolean "head_only"; blank lines skipped). On a bad line returns TEXT_EDATA with
  * "'FILE' line N: ..." in *err; TEXT_EIO when the file cannot be read.
  */
 int text_dataset_load_jsonl(struct text_dataset *d, const char *path, char **err);
@@ -235,14 +270,20 @@ struct text_eval_opts {
 	/* Collapse very_negative/very_positive into negative/positive (a 5-level
 	 * model against 3-class data). */
 	bool collapse3;
+	/* Rows without a "score" are scored by their label's valence
+	 * (text_model_valence's scale: negative -1, neutral 0, positive +1, or
+	 * -1/-0.5/0/0.5/1 when the data has very_* labels; other labels stay
+	 * unscored), so that pearson_r measures a model's continuous score on
+	 * data labelled by class only. */
+	bool label_scores;
 };
 
 /*
  * Scores m on d: {n, accuracy, macro_f1, weighted_f1, ece, nll, labels:
  * {label: {precision, recall, f1, support}}, confusion: {labels, matrix
  * (rows gold, columns predicted)}}; with a reject label also
- * in_scope_accuracy, oos_recall, oos_precision; with scored rows, pearson_r
- * of the model's score (text_model_score) against the rows' scores, and with
+ * in_scope_accuracy, oos_recall, oos_precision; with scored rows (or
+ * label_scores), pearson_r of the model's score (text_model_score) against the rows' scores, and with
  * a regression head also pearson_r_valence and pearson_r_head (each alone).
  * New reference.
  */

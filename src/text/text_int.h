@@ -18,6 +18,7 @@ struct text__feat_opts {
 	unsigned hash_bits;
 	bool words, bigrams;
 	unsigned char_min, char_max;
+	unsigned extra; /* TEXT_FEAT_* bits (0 in models saved before they existed) */
 };
 
 /* One hashed feature with its value. */

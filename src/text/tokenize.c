@@ -318,8 +318,9 @@ static size_t scan_emoticon(const char *s, size_t len, size_t i)
 {
 	size_t k, n;
 
-	/* most tokens start with a character no emoticon starts with (every word but T, o, O, X, x) */
-	if (!s[i] || !strchr(">:<;=^-TOoXx", s[i]) || alnum_before(s, i))
+	/* most tokens start with a character no emoticon starts with (every word but T, o, O, X, x);
+	 * eyes (":;=") may follow a word without a space ("thanks:)"), letters may not */
+	if (!s[i] || !strchr(">:<;=^-TOoXx", s[i]) || (alnum_before(s, i) && !strchr(":;=", s[i])))
 		return 0;
 	for (k = 0; emoticons[k]; k++) {
 		if (emoticons[k][0] != s[i])
@@ -487,6 +488,54 @@ static const char *const intensifiers[] = {
 	"totally", "truly", "utterly", "very", "way",
 };
 
+/*
+ * Squashes runs of 3+ equal ASCII letters of a word's norm to 2 in place
+ * ("soooo" -> "soo"); returns whether there was one.
+ */
+static bool squash_elongation(struct text_token *t)
+{
+	char *w = (char *)t->norm;
+	size_t i, o = 0, run = 0;
+	bool any = false;
+
+	for (i = 0; i < t->norm_len; i++) {
+		run = i && w[i] == w[i - 1] ? run + 1 : 1;
+		if (run >= 3 && w[i] >= 'a' && w[i] <= 'z') {
+			any = true;
+			continue;
+		}
+		w[o++] = w[i];
+	}
+	w[o] = '\0';
+	t->norm_len = o;
+	return any;
+}
+
+/* The norm of an elongated word with its doubled letters kept once ("soo" -> "so"). */
+static const char *single_form(const struct text_token *t, char *buf, size_t cap)
+{
+	size_t i, o = 0;
+
+	if (!(t->flags & TEXT_TOK_ELONGATED) || t->norm_len >= cap)
+		return NULL;
+	for (i = 0; i < t->norm_len; i++)
+		if (!o || t->norm[i] != buf[o - 1])
+			buf[o++] = t->norm[i];
+	buf[o] = '\0';
+	return buf;
+}
+
+static bool in_list_elong(const struct text_token *t, const char *const *list, size_t n)
+{
+	char buf[32];
+	const char *w;
+
+	if (word_in(t->norm, list, n))
+		return true;
+	w = single_form(t, buf, sizeof(buf));
+	return w && word_in(w, list, n);
+}
+
 static bool is_negator(const struct text_token *t)
 {
 	size_t n = t->norm_len;
@@ -495,7 +544,7 @@ static bool is_negator(const struct text_token *t)
 		return false;
 	if (n > 3 && !strcmp(t->norm + n - 3, "n't"))
 		return true;
-	return WORD_IN(t->norm, negators);
+	return in_list_elong(t, negators, FL_ARRAY_SIZE(negators));
 }
 
 static bool ends_clause(const struct text_token *t)
@@ -533,16 +582,32 @@ static bool all_caps(const char *s, size_t len)
 	return upper >= 2;
 }
 
+static const char *const contrasts[] = { "but", "however" };
+
 static void mark_cues(const char *s, struct text_tokens *t, size_t first)
 {
 	size_t i, scope = 0;
-	bool boost = false;
+	bool boost = false, contrast = false;
 
 	for (i = first; i < t->n; i++) {
 		struct text_token *tok = &t->v[i];
 
-		if (tok->kind == TEXT_TOK_WORD && all_caps(s + tok->off, tok->len))
-			tok->flags |= TEXT_TOK_ALLCAPS;
+		if (tok->kind == TEXT_TOK_PUNCT && strchr(".!?", tok->norm[0]))
+			contrast = false;
+		if (tok->kind == TEXT_TOK_WORD) {
+			if (all_caps(s + tok->off, tok->len))
+				tok->flags |= TEXT_TOK_ALLCAPS;
+			if (tok->norm_len >= 3 && squash_elongation(tok))
+				tok->flags |= TEXT_TOK_ELONGATED;
+			/* "@name" (not an e-mail address: those are scanned whole) */
+			if (i > first && tok->off && s[tok->off - 1] == '@' && t->v[i - 1].kind == TEXT_TOK_PUNCT &&
+			    t->v[i - 1].off + 1 == tok->off)
+				tok->flags |= TEXT_TOK_MENTION;
+			if (contrast)
+				tok->flags |= TEXT_TOK_CONTRAST;
+			if (WORD_IN(tok->norm, contrasts))
+				contrast = true;
+		}
 		if (ends_clause(tok)) {
 			scope = 0;
 			boost = false;
@@ -555,7 +620,7 @@ static void mark_cues(const char *s, struct text_tokens *t, size_t first)
 			scope = NEG_SCOPE;
 			continue;
 		}
-		if (WORD_IN(tok->norm, intensifiers)) {
+		if (in_list_elong(tok, intensifiers, FL_ARRAY_SIZE(intensifiers))) {
 			tok->flags |= TEXT_TOK_INTENSIFIER;
 			if (scope) {
 				tok->flags |= TEXT_TOK_NEGATED;

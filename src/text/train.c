@@ -21,6 +21,7 @@
 struct text_dataset {
 	char **text, **label;
 	double *score;
+	bool *head_only;
 	size_t n, alloc;
 };
 
@@ -42,26 +43,35 @@ void text_dataset_free(struct text_dataset *d)
 	free(d->text);
 	free(d->label);
 	free(d->score);
+	free(d->head_only);
 	free(d);
 }
 
-static void dataset_add(struct text_dataset *d, const char *text, const char *label, double score)
+static void dataset_add(struct text_dataset *d, const char *text, const char *label, double score,
+			bool head_only)
 {
 	if (d->n == d->alloc) {
 		d->alloc = d->alloc ? d->alloc * 2 : 256;
 		d->text = fl_reallocarray(d->text, d->alloc, sizeof(*d->text));
 		d->label = fl_reallocarray(d->label, d->alloc, sizeof(*d->label));
 		d->score = fl_reallocarray(d->score, d->alloc, sizeof(*d->score));
+		d->head_only = fl_reallocarray(d->head_only, d->alloc, sizeof(*d->head_only));
 	}
 	d->text[d->n] = fl_strdup(text);
 	d->label[d->n] = fl_strdup(label);
 	d->score[d->n] = score;
+	d->head_only[d->n] = head_only;
 	d->n++;
 }
 
 void text_dataset_add(struct text_dataset *d, const char *text, const char *label)
 {
-	dataset_add(d, text, label, NAN);
+	dataset_add(d, text, label, NAN, false);
+}
+
+bool text_dataset_head_only(const struct text_dataset *d, size_t i)
+{
+	return i < d->n && d->head_only[i];
 }
 
 size_t text_dataset_size(const struct text_dataset *d)
@@ -99,7 +109,7 @@ int text_dataset_load_jsonl(struct text_dataset *d, const char *path, char **err
 	}
 	while ((n = getline(&line, &cap, f)) >= 0) {
 		json_error_t jerr;
-		json_t *row, *jt, *jl, *js;
+		json_t *row, *jt, *jl, *js, *jh;
 		const char *label;
 		size_t len = (size_t)n;
 
@@ -115,11 +125,13 @@ int text_dataset_load_jsonl(struct text_dataset *d, const char *path, char **err
 		jt = json_object_get(row, "text");
 		jl = json_object_get(row, "label");
 		js = json_object_get(row, "score");
+		jh = json_object_get(row, "head_only");
 		if (!json_is_string(jt) || !(json_is_string(jl) || json_is_integer(jl)) ||
-		    (js && !json_is_number(js))) {
+		    (js && !json_is_number(js)) || (jh && !json_is_boolean(jh))) {
 			if (err)
-				*err = fl_asprintf("'%s' line %zu: expected {\"text\": string, \"label\": string%s}",
-						   path, lineno, js ? ", \"score\": number" : "");
+				*err = fl_asprintf("'%s' line %zu: expected {\"text\": string, \"label\": string%s%s}",
+						   path, lineno, js ? ", \"score\": number" : "",
+						   jh ? ", \"head_only\": boolean" : "");
 			json_decref(row);
 			goto out;
 		}
@@ -135,7 +147,7 @@ int text_dataset_load_jsonl(struct text_dataset *d, const char *path, char **err
 			json_decref(row);
 			goto out;
 		}
-		dataset_add(d, json_string_value(jt), label, js ? json_number_value(js) : NAN);
+		dataset_add(d, json_string_value(jt), label, js ? json_number_value(js) : NAN, json_is_true(jh));
 		json_decref(row);
 	}
 	if (ferror(f)) {
@@ -179,7 +191,10 @@ struct rows {
 	struct text__feat *feat;
 	int *y;
 	double *s;            /* [n]: the row's score, standardised; NAN when absent */
+	double *st;           /* [n]: the regression head's target: s, or for a row with a class
+	                       * only (text_train_opts.head_class_rows) its class's mean s */
 	bool *held;
+	bool *aux;            /* [n]: the row teaches the regression head only (head_only) */
 	uint32_t *hashed;     /* [nf]: compact -> hashed index */
 };
 
@@ -287,7 +302,7 @@ static void reg_step(struct fit *f, const struct rows *r, size_t i, const struct
 	double z, g;
 
 	scores(f, r, i, &z);
-	g = z - r->s[i];
+	g = z - r->st[i];
 	f->gb[0] += g * g;
 	f->b[0] -= o->score_lr * g / (sqrt(f->gb[0]) + 1e-8);
 	for (k = r->start[i]; k < r->start[i + 1]; k++) {
@@ -310,10 +325,32 @@ static void reg_epoch(struct fit *f, const struct rows *r, size_t *order, size_t
 }
 
 /*
+ * Rows with a class but no score get, as the head's target, the mean
+ * (standardised) score of the rated rows of their class, when at least 10
+ * rated rows have it.
+ */
+static void impute_class_scores(struct rows *r, size_t L, bool all)
+{
+	double *sum = fl_calloc(L, sizeof(*sum));
+	size_t *cnt = fl_calloc(L, sizeof(*cnt)), i;
+
+	for (i = 0; i < r->n; i++)
+		if (!isnan(r->s[i])) {
+			sum[r->y[i]] += r->s[i];
+			cnt[r->y[i]]++;
+		}
+	for (i = 0; i < r->n; i++)
+		if (isnan(r->s[i]) && (all || r->aux[i]) && cnt[r->y[i]] >= 10)
+			r->st[i] = sum[r->y[i]] / (double)cnt[r->y[i]];
+	free(sum);
+	free(cnt);
+}
+
+/*
  * The regression head: epochs chosen by Pearson r on the held-out scored
  * rows (all of them when there are none held out: o->epochs), then a refit
  * on every scored row. Returns the number of epochs; *fr is the final fit;
- * hx[] (one per held-out row, NAN for unscored ones) gets the held-out
+ * hx[] (one per held-out row, scored or not) gets the held-out
  * predictions of the chosen epoch, all NAN when none were held out.
  */
 static size_t fit_score_head(const struct rows *r, const struct text_train_opts *o, struct fit *fr,
@@ -321,6 +358,7 @@ static size_t fit_score_head(const struct rows *r, const struct text_train_opts 
 {
 	size_t i, e, n = 0, nh = 0, k0, best_e = o->epochs, *order = fl_calloc(r->n + 1, sizeof(*order));
 	double *x = fl_calloc(r->n + 1, sizeof(*x)), *y = fl_calloc(r->n + 1, sizeof(*y)), best = -2;
+	double *all = fl_calloc(r->n + 1, sizeof(*all));
 	uint64_t rng = o->seed ? o->seed : 1;
 
 	*held_r = NAN;
@@ -332,17 +370,21 @@ static size_t fit_score_head(const struct rows *r, const struct text_train_opts 
 	if (nh >= 30) {
 		fit_init(fr, r->nf, 1);
 		for (i = 0; i < r->n; i++)
-			if (!isnan(r->s[i]) && !r->held[i])
+			if (!isnan(r->st[i]) && !r->held[i])
 				order[n++] = i;
 		for (e = 1; e <= o->epochs; e++) {
 			size_t k = 0;
 			double pr;
 
 			reg_epoch(fr, r, order, n, o, &rng);
-			for (i = 0; i < r->n; i++)
-				if (!isnan(r->s[i]) && r->held[i]) {
-					scores(fr, r, i, &x[k]);
-					y[k++] = r->s[i];
+			for (i = 0, k0 = 0; i < r->n; i++)
+				if (r->held[i]) {
+					scores(fr, r, i, &all[k0]);
+					if (!isnan(r->s[i])) {
+						x[k] = all[k0];
+						y[k++] = r->s[i];
+					}
+					k0++;
 				}
 			pr = text_pearson(x, y, k);
 			if (o->verbose)
@@ -350,9 +392,7 @@ static size_t fit_score_head(const struct rows *r, const struct text_train_opts 
 			if (pr > best) {
 				best = pr;
 				best_e = e;
-				for (i = 0, k = 0, k0 = 0; i < r->n; i++)
-					if (r->held[i])
-						hx[k0++] = isnan(r->s[i]) ? NAN : x[k++];
+				memcpy(hx, all, k0 * sizeof(*hx));
 			}
 		}
 		fit_release(fr);
@@ -360,7 +400,7 @@ static size_t fit_score_head(const struct rows *r, const struct text_train_opts 
 	}
 	n = 0;
 	for (i = 0; i < r->n; i++)
-		if (!isnan(r->s[i]))
+		if (!isnan(r->st[i]))
 			order[n++] = i;
 	rng = o->seed ? o->seed : 1;
 	fit_init(fr, r->nf, 1);
@@ -369,6 +409,7 @@ static size_t fit_score_head(const struct rows *r, const struct text_train_opts 
 	free(order);
 	free(x);
 	free(y);
+	free(all);
 	return best_e;
 }
 
@@ -450,7 +491,7 @@ static double ece_at(const double *z, const int *y, size_t n, size_t L, double t
  * Pearson r of the valence of the held-out rows' calibrated probabilities
  * (scores hz[nheld * L] at temperature t) against their scores; NAN when
  * the labels are not sentiment levels or too few rows are scored. hv[k]
- * gets held-out row k's valence (NAN when it has no score).
+ * gets held-out row k's valence (scored or not; NAN for non-sentiment labels).
  */
 static double valence_r(const struct rows *r, char **labels, size_t L, const double *hz, size_t nheld,
 			double t, double *p, double *hv)
@@ -467,18 +508,19 @@ static double valence_r(const struct rows *r, char **labels, size_t L, const dou
 		if (!r->held[i])
 			continue;
 		hv[k] = NAN;
-		if (!isnan(r->s[i])) {
-			text__softmax(hz + k * L, L, t, p);
-			for (l = 0; l < L; l++) {
-				double lv = text__label_valence(labels[l], five);
+		text__softmax(hz + k * L, L, t, p);
+		for (l = 0; l < L; l++) {
+			double lv = text__label_valence(labels[l], five);
 
-				if (!isnan(lv)) {
-					v += p[l] * lv;
-					mass += p[l];
-				}
+			if (!isnan(lv)) {
+				v += p[l] * lv;
+				mass += p[l];
 			}
-			if (mass > 0) {
-				hv[k] = x[n] = v / mass;
+		}
+		if (mass > 0) {
+			hv[k] = v / mass;
+			if (!isnan(r->s[i])) {
+				x[n] = hv[k];
 				y[n++] = r->s[i];
 			}
 		}
@@ -504,7 +546,7 @@ static double blend_share(const double *hv, const double *hx, const struct rows 
 	for (i = 0; i < r->n; i++) {
 		if (!r->held[i])
 			continue;
-		if (!isnan(hv[k]) && !isnan(hx[k])) {
+		if (!isnan(r->s[i]) && !isnan(hv[k]) && !isnan(hx[k])) {
 			mv += hv[k];
 			mh += hx[k];
 			my += r->s[i];
@@ -520,7 +562,7 @@ static double blend_share(const double *hv, const double *hx, const struct rows 
 	for (i = 0, k = 0; i < r->n; i++) {
 		if (!r->held[i])
 			continue;
-		if (!isnan(hv[k]) && !isnan(hx[k])) {
+		if (!isnan(r->s[i]) && !isnan(hv[k]) && !isnan(hx[k])) {
 			double dv = hv[k] - mv, dh = hx[k] - mh, dy = r->s[i] - my;
 
 			svv += dv * dv;
@@ -541,6 +583,80 @@ static double blend_share(const double *hv, const double *hx, const struct rows 
 	if (b <= 0)
 		return 0.0;
 	return b / (a + b);
+}
+
+/* Pearson r of (1 - w) * v + w * h against y over n rows. */
+static double blend_r(const double *v, const double *h, const double *y, size_t n, double w, double *tmp)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		tmp[i] = (1 - w) * v[i] + w * h[i];
+	return text_pearson(tmp, y, n);
+}
+
+/*
+ * The head's share when the held-out rows hold both rated rows and rows with
+ * a sentiment class only (e.g. social-media comments labelled
+ * negative/neutral/positive): the w in 0..1 (steps of 0.01) that maximises
+ * the mean of Pearson r on the rated rows (against their ratings) and on the
+ * class rows (against their label's valence), so that the score ranks well
+ * on both kinds of text; a head fitted on review ratings alone may rank
+ * social text badly. Falls back to blend_share with fewer than 30 of either.
+ * *r_rated and *r_class get the two figures at the chosen w.
+ */
+static double blend_share_mixed(const double *hv, const double *hx, const struct rows *r, char **labels,
+				size_t L, size_t nheld, double *r_rated, double *r_class)
+{
+	double *v[2], *h[2], *y[2], *tmp = fl_calloc(nheld + 1, sizeof(*tmp)), best = -3, bw = 1.0;
+	size_t n[2] = { 0, 0 }, i, k, g, step;
+	bool five = false;
+
+	for (k = 0; k < L; k++)
+		five |= !strcmp(labels[k], "very_negative") || !strcmp(labels[k], "very_positive");
+	for (g = 0; g < 2; g++) {
+		v[g] = fl_calloc(nheld + 1, sizeof(*v[g]));
+		h[g] = fl_calloc(nheld + 1, sizeof(*h[g]));
+		y[g] = fl_calloc(nheld + 1, sizeof(*y[g]));
+	}
+	*r_rated = *r_class = NAN;
+	for (i = 0, k = 0; i < r->n; i++) {
+		double lv;
+
+		if (!r->held[i])
+			continue;
+		lv = isnan(r->s[i]) ? text__label_valence(labels[r->y[i]], five) : r->s[i];
+		g = isnan(r->s[i]);
+		if (!isnan(hv[k]) && !isnan(hx[k]) && !isnan(lv)) {
+			v[g][n[g]] = hv[k];
+			h[g][n[g]] = hx[k];
+			y[g][n[g]++] = lv;
+		}
+		k++;
+	}
+	if (n[0] < 30 || n[1] < 30) {
+		bw = blend_share(hv, hx, r, nheld);
+		goto out;
+	}
+	for (step = 0; step <= 100; step++) {
+		double w = (double)step / 100, a = blend_r(v[0], h[0], y[0], n[0], w, tmp),
+		       b = blend_r(v[1], h[1], y[1], n[1], w, tmp);
+
+		if (!isnan(a) && !isnan(b) && (a + b) / 2 > best + 1e-12) {
+			best = (a + b) / 2;
+			bw = w;
+			*r_rated = a;
+			*r_class = b;
+		}
+	}
+out:
+	for (g = 0; g < 2; g++) {
+		free(v[g]);
+		free(h[g]);
+		free(y[g]);
+	}
+	free(tmp);
+	return bw;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -577,12 +693,14 @@ static void featurise(const struct text_dataset *d, const struct text_train_opts
 	r->y = fl_calloc(d->n, sizeof(*r->y));
 	r->s = fl_calloc(d->n, sizeof(*r->s));
 	r->held = fl_calloc(d->n, sizeof(*r->held));
+	r->aux = fl_calloc(d->n, sizeof(*r->aux));
 	for (i = 0; i < d->n; i++) {
 		char **hit = bsearch(&d->label[i], *labels, nl, sizeof(char *), cmp_str);
 		uint64_t h = text__hash(d->text[i], strlen(d->text[i]), 0);
 
 		r->y[i] = (int)(hit - *labels);
 		r->s[i] = d->score[i];
+		r->aux[i] = d->head_only[i];
 		r->held[i] = (double)(h % 10000) < o->holdout * 10000.0;
 		text__doc_set(&doc, d->text[i], st);
 		text__features(fo, &doc, &fv);
@@ -616,7 +734,9 @@ static void rows_release(struct rows *r)
 	free(r->feat);
 	free(r->y);
 	free(r->s);
+	free(r->st);
 	free(r->held);
+	free(r->aux);
 	free(r->hashed);
 }
 
@@ -722,11 +842,12 @@ int text_train(const struct text_dataset *d, const struct text_train_opts *o,
 static int train_one(const struct text_dataset *d, const struct text_train_opts *o,
 		     struct text_model **out, char **err)
 {
-	struct text__feat_opts fo = { o->hash_bits, o->words, o->bigrams, o->char_min, o->char_max };
+	struct text__feat_opts fo = { o->hash_bits, o->words, o->bigrams, o->char_min, o->char_max, o->extra };
 	struct rows r;
 	struct fit f, fr;
 	char **labels = NULL;
 	size_t L = 0, i, e, ntrain = 0, nheld = 0, nscored = 0, *order = NULL, best_epoch = o->epochs;
+	size_t ncls = 0, k, kc;
 	double mean = 0, sd = 1, smin = 0, smax = 0;
 	bool head = false;
 	double *z = NULL, *p = NULL, *hz = NULL, best_acc = -1, t = 1.0;
@@ -754,8 +875,20 @@ static int train_one(const struct text_dataset *d, const struct text_train_opts 
 		rows_release(&r);
 		return TEXT_ENOLABELS;
 	}
-	for (i = 0; i < r.n; i++)
+	for (i = 0; i < r.n; i++) {
 		nheld += r.held[i];
+		ntrain += !r.aux[i];
+	}
+	if (!ntrain) {
+		if (err)
+			*err = fl_strdup("every row is head_only: nothing to train the classifier on");
+		for (i = 0; i < L; i++)
+			free(labels[i]);
+		free(labels);
+		rows_release(&r);
+		return TEXT_EINVAL;
+	}
+	ntrain = 0;
 	/* too few held-out rows to calibrate on: train on everything, t = 1 */
 	if (nheld < 30 || nheld == r.n) {
 		memset(r.held, 0, r.n * sizeof(*r.held));
@@ -766,16 +899,20 @@ static int train_one(const struct text_dataset *d, const struct text_train_opts 
 	order = fl_calloc(r.n, sizeof(*order));
 	hz = fl_calloc(nheld * L + 1, sizeof(*hz));
 	hy = fl_calloc(nheld + 1, sizeof(*hy));
-	if (nheld) {
-		double *ez = fl_calloc(nheld * L, sizeof(*ez));
+	for (i = 0; i < r.n; i++)
+		ncls += r.held[i] && !r.aux[i];
+	if (nheld && ncls) {
+		/* hz: every held-out row (the valence of head-only rows too); hc, hy: the classifier's */
+		double *ez = fl_calloc(nheld * L, sizeof(*ez)), *hc = fl_calloc(ncls * L, sizeof(*hc));
 
 		for (i = 0; i < r.n; i++)
-			if (!r.held[i])
+			if (!r.held[i] && !r.aux[i])
 				order[ntrain++] = i;
 		fit_init(&f, r.nf, L);
 		for (e = 1; e <= o->epochs; e++) {
-			size_t k = 0, right = 0;
+			size_t right = 0;
 
+			k = 0;
 			epoch(&f, &r, order, ntrain, o, &rng, z, p);
 			for (i = 0; i < r.n; i++) {
 				size_t l, bestl = 0;
@@ -786,36 +923,48 @@ static int train_one(const struct text_dataset *d, const struct text_train_opts 
 				for (l = 1; l < L; l++)
 					if (ez[k * L + l] > ez[k * L + bestl])
 						bestl = l;
-				right += (int)bestl == r.y[i];
-				hy[k++] = r.y[i];
+				if (!r.aux[i])
+					right += (int)bestl == r.y[i];
+				k++;
 			}
-			if ((double)right / (double)nheld > best_acc) {
-				best_acc = (double)right / (double)nheld;
+			if ((double)right / (double)ncls > best_acc) {
+				best_acc = (double)right / (double)ncls;
 				best_epoch = e;
 				memcpy(hz, ez, nheld * L * sizeof(*hz));
 			}
 			if (o->verbose)
 				fprintf(stderr, "train: epoch %zu held-out accuracy %.4f\n", e,
-					(double)right / (double)nheld);
+					(double)right / (double)ncls);
 		}
 		free(ez);
 		fit_release(&f);
-		ece_raw = ece_at(hz, hy, nheld, L, 1.0, p, &acc);
-		t = fit_temperature(hz, hy, nheld, L, p);
-		ece_cal = ece_at(hz, hy, nheld, L, t, p, NULL);
+		for (i = 0, k = 0, kc = 0; i < r.n; i++) {
+			if (!r.held[i])
+				continue;
+			if (!r.aux[i]) {
+				memcpy(hc + kc * L, hz + k * L, L * sizeof(*hc));
+				hy[kc++] = r.y[i];
+			}
+			k++;
+		}
+		ece_raw = ece_at(hc, hy, ncls, L, 1.0, p, &acc);
+		t = fit_temperature(hc, hy, ncls, L, p);
+		ece_cal = ece_at(hc, hy, ncls, L, t, p, NULL);
+		free(hc);
 		hv = fl_calloc(nheld, sizeof(*hv));
 		held_valence_r = valence_r(&r, labels, L, hz, nheld, t, p, hv);
 		if (o->verbose)
 			fprintf(stderr, "train: %zu epochs, held-out accuracy %.4f, temperature %.3f, ECE %.4f -> %.4f\n",
 				best_epoch, acc, t, ece_raw, ece_cal);
 	}
-	/* refit on every row */
-	for (i = 0; i < r.n; i++)
-		order[i] = i;
+	/* refit on every row (but those for the regression head only) */
+	for (i = 0, ntrain = 0; i < r.n; i++)
+		if (!r.aux[i])
+			order[ntrain++] = i;
 	rng = o->seed ? o->seed : 1;
 	fit_init(&f, r.nf, L);
 	for (e = 0; e < best_epoch; e++)
-		epoch(&f, &r, order, r.n, o, &rng, z, p);
+		epoch(&f, &r, order, ntrain, o, &rng, z, p);
 	info = json_pack("{s:I, s:I, s:I, s:I, s:f, s:f, s:f}", "rows", (json_int_t)r.n,
 			 "held_out", (json_int_t)nheld, "features_seen", (json_int_t)r.nf,
 			 "epochs", (json_int_t)best_epoch, "l2", o->l2, "lr", o->lr,
@@ -846,12 +995,22 @@ static int train_one(const struct text_dataset *d, const struct text_train_opts 
 
 			for (i = 0; i < r.n; i++)
 				r.s[i] = (r.s[i] - mean) / sd;
+			r.st = fl_calloc(r.n, sizeof(*r.st));
+			memcpy(r.st, r.s, r.n * sizeof(*r.st));
+			impute_class_scores(&r, L, o->head_class_rows);
 			hx = fl_calloc(nheld + 1, sizeof(*hx));
 			se = fit_score_head(&r, o, &fr, &held_r, hx);
 			/* back to the scores' units, then to -1..1 like the valence */
 			for (i = 0; i < nheld; i++)
 				hx[i] = (hx[i] * sd + mean) / range;
-			share = hv ? blend_share(hv, hx, &r, nheld) : 1.0;
+			double r_rated = NAN, r_class = NAN;
+
+			if (!hv)
+				share = 1.0;
+			else if (o->blend_rated_only)
+				share = blend_share(hv, hx, &r, nheld);
+			else
+				share = blend_share_mixed(hv, hx, &r, labels, L, nheld, &r_rated, &r_class);
 			head = true;
 			json_object_set_new(info, "score", json_pack("{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
 				"rows", (json_int_t)nscored, "epochs", (json_int_t)se, "l2", o->score_l2,
@@ -863,6 +1022,12 @@ static int train_one(const struct text_dataset *d, const struct text_train_opts 
 			if (!isnan(held_valence_r))
 				json_object_set_new(json_object_get(info, "score"), "held_out_pearson_r_valence",
 						    json_real(held_valence_r));
+			if (!isnan(r_class)) { /* the share was chosen on rated and class rows */
+				json_object_set_new(json_object_get(info, "score"), "held_out_pearson_r_blend_rated",
+						    json_real(r_rated));
+				json_object_set_new(json_object_get(info, "score"), "held_out_pearson_r_blend_class",
+						    json_real(r_class));
+			}
 			if (o->verbose)
 				fprintf(stderr, "train: score head on %zu rows, %zu epochs, held-out Pearson r %.4f "
 					"(valence of the probabilities %.4f)\n", nscored, se, held_r, held_valence_r);

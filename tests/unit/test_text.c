@@ -157,7 +157,8 @@ static void test_tokenize_spans_point_into_input(void **state)
 	text_tokens_release(&t); /* twice is harmless */
 }
 
-/* Flags of each token of s, as a string of letters: n(egated) c(aps) i(ntensified) x (negator) b(ooster). */
+/* Flags of each token of s, as a string of letters: n(egated) c(aps) i(ntensified) x (negator) b(ooster)
+ * e(longated) m(ention) k (after a contrast word). */
 static char *flags_of(const char *s)
 {
 	struct text_tokens t = TEXT_TOKENS_INIT;
@@ -182,6 +183,12 @@ static char *flags_of(const char *s)
 			fl_buf_addch(&b, 'x');
 		if (f & TEXT_TOK_INTENSIFIER)
 			fl_buf_addch(&b, 'b');
+		if (f & TEXT_TOK_ELONGATED)
+			fl_buf_addch(&b, 'e');
+		if (f & TEXT_TOK_MENTION)
+			fl_buf_addch(&b, 'm');
+		if (f & TEXT_TOK_CONTRAST)
+			fl_buf_addch(&b, 'k');
 	}
 	text_tokens_release(&t);
 	return fl_buf_detach(&b, NULL);
@@ -203,7 +210,7 @@ static void test_negation_scope(void **state)
 	check_flags("the code never arrived", "the/ code/ never/x arrived/n");
 	check_flags("I can't log in", "i/ can't/x log/n in/n");
 	check_flags("I can\xE2\x80\x99t log in", "i/ can't/x log/n in/n");
-	check_flags("not good, but fine", "not/x good/n ,/ but/ fine/");
+	check_flags("not good, but fine", "not/x good/n ,/ but/ fine/k");
 	check_flags("no one here to help me at all",
 		    "no/x one/n here/n to/n help/n me/ at/ all/");
 	check_flags("dont like it. Love this", "dont/x like/n it/n ./ love/ this/");
@@ -217,6 +224,31 @@ static void test_intensifiers_and_caps(void **state)
 	check_flags("NOT HAPPY", "not/cx happy/nc");
 	check_flags("I am A user", "i/ am/ a/ user/");
 	check_flags("not very good", "not/x very/nb good/ni");
+}
+
+static void test_social_media_text(void **state)
+{
+	static const struct expect e1[] = {
+		{ TEXT_TOK_WORD, "thanks" }, { TEXT_TOK_EMOTICON, ":)" }, { TEXT_TOK_WORD, "so" },
+		{ TEXT_TOK_WORD, "bad" }, { TEXT_TOK_EMOTICON, ":(" }, { TEXT_TOK_WORD, "note" },
+		{ TEXT_TOK_PUNCT, ":" }, { TEXT_TOK_WORD, "done" },
+	};
+
+	(void)state;
+	/* eyes may follow a word; a colon before a word stays punctuation */
+	check_tokens("thanks:) so bad:( note:done", e1, FL_ARRAY_SIZE(e1));
+	/* elongation kept twice; cue words also matched with the run once */
+	check_flags("sooo bad!!! :(", "soo/be bad/i !!!/ :(/");
+	check_flags("coooool", "cool/e");
+	check_flags("NOOOO it is broken", "noo/cxe it/n is/n broken/n");
+	check_flags("keep wwwwork", "keep/ wwork/e");
+	/* @name is a mention; an e-mail address is not */
+	check_flags("@united lost my bag", "@/ united/m lost/ my/ bag/");
+	check_flags("a @ b", "a/ @/ b/");
+	check_flags("mail a.b@example.com", "mail/ a.b@example.com/");
+	/* contrast: until the end of the sentence */
+	check_flags("good but slow. fine", "good/ but/ slow/k ./ fine/");
+	check_flags("fine, however it is late!", "fine/ ,/ however/ it/k is/k late/k !/");
 }
 
 static void test_stemmer(void **state)
@@ -261,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_tokenize_spans_point_into_input),
 		cmocka_unit_test(test_negation_scope),
 		cmocka_unit_test(test_intensifiers_and_caps),
+		cmocka_unit_test(test_social_media_text),
 		cmocka_unit_test(test_stemmer),
 		cmocka_unit_test(test_errors_have_names),
 	};

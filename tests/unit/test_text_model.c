@@ -299,6 +299,105 @@ static void test_score_head_learns_ratings(void **state)
 	free(mpath);
 }
 
+/*
+ * head_only rows: the classifier is exactly what it is without them; the
+ * regression head learns them (their class's mean score as the target).
+ */
+static void test_head_only_rows_teach_the_head_only(void **state)
+{
+	static const char *const pos[4] = { "lovely", "brilliant", "splendid", "superb" };
+	static const char *const neg[4] = { "awful", "dreadful", "terrible", "horrid" };
+	static const char *const novel[2][3] = { { "yay", "woot", "stoked" }, { "meh", "ugh", "bleh" } };
+	char *dir = test_tmpdir(), *path = fl_asprintf("%s/rows.jsonl", dir), *err = NULL;
+	struct text_dataset *d = text_dataset_new(), *d2 = text_dataset_new();
+	struct text_train_opts o;
+	struct text_model *m = NULL, *m2 = NULL;
+	double p1[3], p2[3], h1, h2, hy, hn;
+	uint64_t r = 11;
+	size_t i, l;
+	FILE *f = fopen(path, "w");
+
+	(void)state;
+	assert_non_null(f);
+	for (i = 0; i < 600; i++) {
+		bool good = i % 2;
+		double sc;
+
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		sc = good ? 1.5 + (double)((r >> 40) % 10) / 10 : -1.5 - (double)((r >> 40) % 10) / 10;
+		fprintf(f, "{\"text\": \"it was %s %zu\", \"label\": \"%s\", \"score\": %.1f}\n",
+			good ? pos[(r >> 33) % 4] : neg[(r >> 33) % 4], i, good ? "positive" : "negative", sc);
+	}
+	fclose(f);
+	assert_int_equal(text_dataset_load_jsonl(d, path, &err), TEXT_OK);
+	/* the same rows, and words the rated rows never have, labelled but head_only */
+	f = fopen(path, "a");
+	for (i = 0; i < 600; i++)
+		fprintf(f, "{\"text\": \"so %s %zu\", \"label\": \"%s\", \"head_only\": true}\n",
+			novel[i % 2][(i / 2) % 3], i, i % 2 ? "negative" : "positive");
+	/* a head_only row with a class the classifier never sees */
+	fprintf(f, "{\"text\": \"whatever\", \"label\": \"neutral\", \"head_only\": true}\n");
+	fclose(f);
+	assert_int_equal(text_dataset_load_jsonl(d2, path, &err), TEXT_OK);
+	assert_int_equal(text_dataset_size(d2), 1201);
+	assert_false(text_dataset_head_only(d2, 599));
+	assert_true(text_dataset_head_only(d2, 600));
+	text_train_defaults(&o);
+	o.hash_bits = 14;
+	o.epochs = 6;
+	assert_int_equal(text_train(d, &o, &m, &err), TEXT_OK);
+	assert_int_equal(text_train(d2, &o, &m2, &err), TEXT_OK);
+	assert_true(text_model_has_score(m2));
+	/* the classifier's probabilities do not move (labels are sorted: negative, positive[, neutral]) */
+	for (i = 0; i < 8; i++) {
+		char *s2 = fl_asprintf("it was %s", i < 4 ? pos[i] : neg[i - 4]);
+
+		text_model_predict_score(m, s2, p1, &h1);
+		text_model_predict_score(m2, s2, p2, &h2);
+		for (l = 0; l < 2; l++)
+			assert_true(fabs(p1[text_model_label_index(m, text_model_label(m, l))] -
+					 p2[text_model_label_index(m2, text_model_label(m, l))]) < 1e-6);
+		free(s2);
+	}
+	/* the head has learnt the head_only words, the classifier has not */
+	text_model_predict_score(m2, "so woot", p2, &hy);
+	text_model_predict_score(m2, "so ugh", p2, &hn);
+	assert_true(hy > hn + 1.0);
+	text_model_predict_score(m, "so woot", p1, &hy);
+	text_model_predict_score(m, "so ugh", p1, &hn);
+	assert_true(fabs(hy - hn) < 0.2);
+	/* the head's share was fitted on rated and class rows together */
+	assert_non_null(json_object_get(json_object_get(text_model_info(m2), "score"),
+					"held_out_pearson_r_blend_class"));
+	text_model_free(m);
+	text_model_free(m2);
+	m = NULL;
+	/* every row head_only: nothing for the classifier */
+	f = fopen(path, "w");
+	fprintf(f, "{\"text\": \"a\", \"label\": \"x\", \"head_only\": true}\n"
+		   "{\"text\": \"b\", \"label\": \"y\", \"head_only\": true}\n");
+	fclose(f);
+	text_dataset_free(d);
+	d = text_dataset_new();
+	assert_int_equal(text_dataset_load_jsonl(d, path, &err), TEXT_OK);
+	assert_int_equal(text_train(d, &o, &m, &err), TEXT_EINVAL);
+	assert_non_null(strstr(err, "head_only"));
+	free(err);
+	err = NULL;
+	/* head_only must be a boolean */
+	f = fopen(path, "w");
+	fprintf(f, "{\"text\": \"a\", \"label\": \"x\", \"head_only\": 1}\n");
+	fclose(f);
+	assert_int_equal(text_dataset_load_jsonl(d, path, &err), TEXT_EDATA);
+	assert_non_null(strstr(err, "line 1"));
+	free(err);
+	text_dataset_free(d);
+	text_dataset_free(d2);
+	test_tmpdir_remove(dir);
+	free(dir);
+	free(path);
+}
+
 /* Two members (words, characters): probabilities averaged, saved and read back. */
 static void test_ensemble_round_trip(void **state)
 {
@@ -375,7 +474,7 @@ static void test_evaluate_counts_and_metrics(void **state)
 {
 	struct text_model *m = train_fixture();
 	struct text_dataset *t = text_dataset_new();
-	struct text_eval_opts eo = { "nothing", 1.0, false };
+	struct text_eval_opts eo = { "nothing", 1.0, false, false };
 	char *tp = fixture("test.jsonl"), *err = NULL;
 	json_t *r, *matrix;
 	double probs[3];
@@ -520,6 +619,63 @@ static void test_sentiment_levels_and_urgency(void **state)
 	text_sentiment_free(s);
 }
 
+/*
+ * Polite requests about a problem are not praise, whatever their "please"
+ * and "thanks"; short social-media text (elongation, "!!!", emoticons,
+ * @mentions, emoji) reads the way a person reads it. None of these
+ * sentences is a training row.
+ */
+static void test_sentiment_polite_complaints_and_social_text(void **state)
+{
+	static const char *const not_positive[] = {
+		"Please refund my duplicate charge.",
+		"Please refund my duplicate charge, thanks.",
+		"Could you please fix the broken sync? Thanks.",
+		"Hi, I was charged twice for my subscription. Please refund one of the charges.",
+		"Kindly look into why my invoice is wrong. Thank you.",
+	};
+	static const char *const negative[] = {
+		"This is sooo bad!!! :(",
+		"@acme my parcel is a week late and nobody answers :(",
+		"worst update ever 😡",
+		"Ugh, the app crashed AGAIN and I lost my work",
+	};
+	static const char *const positive[] = {
+		"Thank you so much, that fixed it!",
+		"love the new dashboard 😍",
+		"@acme you guys rock, sorted in 5 minutes :)",
+	};
+	struct text_sentiment *s = shipped_sentiment();
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < FL_ARRAY_SIZE(not_positive); i++) {
+		json_t *r = text_sentiment_analyze(s, not_positive[i], NULL);
+
+		if (strstr(fl_json_str(r, "sentiment", ""), "positive"))
+			fail_msg("'%s': %s (score %.2f), want neutral or negative", not_positive[i],
+				 fl_json_str(r, "sentiment", ""), fl_json_num(r, "score", 0));
+		json_decref(r);
+	}
+	for (i = 0; i < FL_ARRAY_SIZE(negative); i++) {
+		json_t *r = text_sentiment_analyze(s, negative[i], NULL);
+
+		if (!strstr(fl_json_str(r, "sentiment", ""), "negative") || fl_json_num(r, "score", 0) >= 0)
+			fail_msg("'%s': %s (score %.2f), want negative", negative[i], fl_json_str(r, "sentiment", ""),
+				 fl_json_num(r, "score", 0));
+		json_decref(r);
+	}
+	for (i = 0; i < FL_ARRAY_SIZE(positive); i++) {
+		json_t *r = text_sentiment_analyze(s, positive[i], NULL);
+
+		if (!strstr(fl_json_str(r, "sentiment", ""), "positive") || fl_json_num(r, "score", 0) <= 0)
+			fail_msg("'%s': %s (score %.2f), want positive", positive[i], fl_json_str(r, "sentiment", ""),
+				 fl_json_num(r, "score", 0));
+		json_decref(r);
+	}
+	text_sentiment_free(s);
+}
+
 static void test_sentiment_open_errors(void **state)
 {
 	struct text_sentiment *s = NULL;
@@ -608,11 +764,13 @@ int main(void)
 		cmocka_unit_test(test_train_needs_two_labels),
 		cmocka_unit_test(test_training_calibrates_on_held_out_rows),
 		cmocka_unit_test(test_score_head_learns_ratings),
+		cmocka_unit_test(test_head_only_rows_teach_the_head_only),
 		cmocka_unit_test(test_ensemble_round_trip),
 		cmocka_unit_test(test_evaluate_counts_and_metrics),
 		cmocka_unit_test(test_lexicon_scoring_uses_cues),
 		cmocka_unit_test(test_sentiment_object_has_the_design_fields),
 		cmocka_unit_test(test_sentiment_levels_and_urgency),
+		cmocka_unit_test(test_sentiment_polite_complaints_and_social_text),
 		cmocka_unit_test(test_sentiment_open_errors),
 		cmocka_unit_test(test_predictions_are_thread_safe_and_deterministic),
 	};
