@@ -130,7 +130,7 @@ int server_workers_new(const struct server_workers_options *opts, struct server_
 	}
 	if (opts->registry) {
 		w->m_jobs = monitor_family_new(opts->registry, MONITOR_COUNTER, "frontline_jobs_processed_total",
-					       "jobs processed by the workers, by result (done, retry, dead)",
+					       "jobs processed by the workers, by result (done, retry, dead, lease_lost)",
 					       1, result_labels, NULL, 0);
 		w->m_duration = monitor_family_new(opts->registry, MONITOR_HISTOGRAM,
 						   "frontline_job_duration_seconds",
@@ -181,23 +181,39 @@ static int64_t backoff_us(struct server_workers *w, int attempts)
 
 /*
  * A triaged ticket's events (created, escalated) and its job's completion
- * commit together: one commit (one fsync) instead of three, and a worker
- * whose lease passed to another queues no events (the lease's holder finds
- * the ticket done and queues them).
+ * are written in the transaction that stores the triage (support's
+ * before_commit): one commit per ticket, and a worker whose lease passed to
+ * another writes nothing (the lease's holder does it all).
  */
-static int finish_job(struct worker *k, const struct store_job *job, const json_t *ticket)
+struct finish {
+	struct worker *k;
+	const struct store_job *job;
+	int rc;                    /* what the writes below returned */
+};
+
+static int finish_in_tx(void *arg, struct store *st, const json_t *ticket)
 {
-	int rc = store_begin_immediate(k->st);
+	struct finish *f = arg;
+	int rc = notify_ticket_event(st, "ticket.created", ticket, NULL);
+
+	if (rc == STORE_OK && !strcmp(fl_json_str(ticket, "status", ""), "escalated"))
+		rc = notify_ticket_event(st, "ticket.escalated", ticket, NULL);
+	if (rc == STORE_OK)
+		rc = store_job_complete(st, f->job->id, f->k->owner);
+	f->rc = rc;
+	return rc;
+}
+
+/* The same in a transaction of its own, for a ticket triaged by an earlier attempt. */
+static int finish_job(struct finish *f, const json_t *ticket)
+{
+	int rc = store_begin_immediate(f->k->st);
 
 	if (rc == STORE_OK)
-		rc = notify_ticket_event(k->st, "ticket.created", ticket, NULL);
-	if (rc == STORE_OK && !strcmp(fl_json_str(ticket, "status", ""), "escalated"))
-		rc = notify_ticket_event(k->st, "ticket.escalated", ticket, NULL);
+		rc = finish_in_tx(f, f->k->st, ticket);
 	if (rc == STORE_OK)
-		rc = store_job_complete(k->st, job->id, k->owner);
-	if (rc == STORE_OK)
-		return store_commit(k->st);
-	store_rollback(k->st);
+		return store_commit(f->k->st);
+	store_rollback(f->k->st);
 	return rc;
 }
 
@@ -206,6 +222,7 @@ static void process(struct worker *k, struct store_job *job)
 	struct server_workers *w = k->w;
 	struct support_ctx ctx = { 0 };
 	struct support_outcome o = { 0 };
+	struct finish fin = { k, job, STORE_OK };
 	int64_t start = fl_mono_us();
 	int rc;
 
@@ -213,9 +230,11 @@ static void process(struct worker *k, struct store_job *job)
 	ctx.kb = w->opts.kb;
 	ctx.llm = w->opts.llm;
 	ctx.store = k->st;
+	ctx.before_commit = finish_in_tx;
+	ctx.before_commit_arg = &fin;
 	rc = support_process_stored(&ctx, w->workflow, job->ticket_id, &o);
 	if (rc == SUPPORT_OK || rc == SUPPORT_EDONE) {
-		int frc = finish_job(k, job, o.ticket);
+		int frc = rc == SUPPORT_EDONE ? finish_job(&fin, o.ticket) : STORE_OK;
 
 		if (frc == STORE_ELEASE) {
 			fl_log(FL_LOG_WARN, "job %lld finished after its lease passed to another worker",
@@ -240,6 +259,11 @@ static void process(struct worker *k, struct store_job *job)
 		pthread_mutex_unlock(&w->lock);
 		if (w->opts.on_outbox)
 			w->opts.on_outbox(w->opts.on_outbox_arg);
+	} else if (fin.rc == STORE_ELEASE) {
+		/* nothing of this run was stored: the lease's new holder runs the job */
+		fl_log(FL_LOG_WARN, "job %lld: its lease passed to another worker before the results "
+		       "were stored; that worker stores them", (long long)job->id);
+		count(w, "lease_lost");
 	} else {
 		bool dead = job->attempts >= job->max_attempts;
 		json_t *f = json_pack("{s:I, s:s, s:i, s:s}", "job_id", (json_int_t)job->id,

@@ -219,6 +219,8 @@ int support_persist(struct support_ctx *ctx, const char *ticket_id, const json_t
 		if (src != STORE_OK)
 			goto out;
 	}
+	if (ctx->before_commit && (src = ctx->before_commit(ctx->before_commit_arg, st, updated)) != STORE_OK)
+		goto out;
 	if ((src = store_commit(st)) != STORE_OK)
 		goto out;
 	*ticket_out = updated;

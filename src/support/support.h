@@ -76,6 +76,15 @@ struct support_ctx {
 	void (*progress)(void *arg, bool ok);
 	void *progress_arg;
 	int batch_workers;                  /* batch_processing workers; 0: 5 */
+	/*
+	 * Stored runs: called inside the transaction that stores a ticket's
+	 * results, after them and before the commit, with the updated ticket
+	 * (the service's workers queue its events and complete its job there:
+	 * one commit for all). A return other than STORE_OK rolls everything
+	 * back and the run fails with SUPPORT_ESTORE. NULL: nothing more.
+	 */
+	int (*before_commit)(void *arg, struct store *st, const json_t *ticket);
+	void *before_commit_arg;
 };
 
 /* The context's clock. */

@@ -619,6 +619,66 @@ static void test_process_stores_results_exactly_once(void **state)
 	json_decref(in);
 }
 
+/* before_commit: its writes commit with the results; its failure rolls all of them back */
+struct hook {
+	int rc;
+	int calls;
+	char status[32];
+};
+
+static int hook_write(void *arg, struct store *st, const json_t *ticket)
+{
+	struct hook *h = arg;
+	json_t *data = json_pack("{s:s}", "by", "hook");
+	int rc;
+
+	h->calls++;
+	fl_strlcpy(h->status, fl_json_str(ticket, "status", ""), sizeof(h->status));
+	rc = store_event_append(st, fl_json_str(ticket, "id", ""), "hook.ran", "test", data);
+	json_decref(data);
+	return rc == STORE_OK ? h->rc : rc;
+}
+
+static void test_before_commit_shares_the_transaction(void **state)
+{
+	struct fixture *f = *state;
+	struct support_ctx ctx = f->ctx;
+	struct hook h = { STORE_EIO, 0, "" };
+	json_t *in = ticket("hook1", "cust_002", "How do I reset my password?",
+			    "Hi, I forgot my password and would like to reset it. Where is the link?");
+	json_t *cur = NULL;
+	struct support_outcome o;
+
+	ctx.before_commit = hook_write;
+	ctx.before_commit_arg = &h;
+	/* the hook fails: nothing of the run is stored, the ticket waits as it came */
+	assert_int_equal(support_process(&ctx, f->cs, in, &o), SUPPORT_ESTORE);
+	support_outcome_release(&o);
+	assert_int_equal(h.calls, 1);
+	assert_int_equal(store_ticket_get(f->store, "hook1", false, &cur), STORE_OK);
+	assert_string_equal(fl_json_str(cur, "status", ""), "new");
+	assert_true(json_is_null(json_object_get(cur, "sentiment")) || !json_object_get(cur, "sentiment"));
+	json_decref(cur);
+	/* it succeeds: the results and its write commit together, and it saw the updated ticket */
+	h.rc = STORE_OK;
+	assert_int_equal(support_process_stored(&ctx, f->cs, "hook1", &o), SUPPORT_OK);
+	assert_string_equal(h.status, fl_json_str(o.ticket, "status", "?"));
+	assert_string_not_equal(h.status, "new");
+	support_outcome_release(&o);
+	assert_int_equal(h.calls, 2);
+	{
+		json_t *events = NULL, *e;
+		size_t i, ran = 0;
+
+		assert_int_equal(store_event_list(f->store, "hook1", 100, &events), STORE_OK);
+		json_array_foreach(events, i, e)
+			ran += !strcmp(fl_json_str(e, "type", ""), "hook.ran");
+		assert_int_equal(ran, 1);   /* the failed run's write went with it */
+		json_decref(events);
+	}
+	json_decref(in);
+}
+
 static void test_auto_reply_is_stored_once(void **state)
 {
 	struct fixture *f = *state;
@@ -770,6 +830,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_runs_are_deterministic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_demo_tickets_get_sensible_labels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_process_stores_results_exactly_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_before_commit_shares_the_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_reply_is_stored_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_process_reports_invalid_ticket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_keeps_order_and_reports_invalid, setup, teardown),
