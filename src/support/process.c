@@ -352,13 +352,23 @@ int support_kb_load(struct store *st, struct kb *kb, const char *kb_dir, size_t 
 			rc = SUPPORT_EKB;
 			goto out;
 		}
+		/* all of them or none, in one commit */
+		if (store_begin_immediate(st) != STORE_OK) {
+			*err = fl_asprintf("cannot store the bundled articles: %s", store_errmsg(st));
+			goto out;
+		}
 		for (i = 0; i < json_array_size(imported); i++)
 			if (store_kb_upsert(st, json_array_get(imported, i)) != STORE_OK) {
 				*err = fl_asprintf("cannot store article '%s': %s",
 						   fl_json_str(json_array_get(imported, i), "id", "?"),
 						   store_errmsg(st));
+				store_rollback(st);
 				goto out;
 			}
+		if (store_commit(st) != STORE_OK) {
+			*err = fl_asprintf("cannot store the bundled articles: %s", store_errmsg(st));
+			goto out;
+		}
 		json_decref(articles);
 		articles = NULL;
 		if (store_kb_list(st, &articles) != STORE_OK) {

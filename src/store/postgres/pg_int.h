@@ -76,6 +76,12 @@ int pg_tx_end(struct pg *p, int rc);
  * environmental: such an error dooms the caller's transaction instead.
  */
 int pg_tx_begin_flat(struct pg *p);
+/*
+ * Inside a transaction pg_tx_begin has just opened as the outermost one:
+ * its commit does not wait for the WAL to reach the disk (what a crash may
+ * lose without harm: a job's claim; see sq_lazy_begin). A no-op otherwise.
+ */
+int pg_tx_lazy(struct pg *p);
 
 int pg_ticket_number(struct pg *p, const char *ref, int64_t *number);
 int pg_ticket_load(struct pg *p, int64_t number, json_t **out);

@@ -424,6 +424,13 @@ int pg_tx_begin(struct pg *p)
 	return STORE_OK;
 }
 
+int pg_tx_lazy(struct pg *p)
+{
+	if (!p->own_tx || p->depth != 1)
+		return STORE_OK;
+	return pg_control(p, "SET LOCAL synchronous_commit = off");
+}
+
 int pg_tx_begin_flat(struct pg *p)
 {
 	if (p->depth == 0 && !p->base.user_tx)

@@ -42,7 +42,8 @@ int pg_job_claim(struct store *st, const char *kind, const char *owner, int leas
 	rc = pg_tx_begin(p);
 	if (rc)
 		return rc;
-	for (;;) {
+	rc = pg_tx_lazy(p);   /* a claim lost to a crash only puts the job back */
+	for (; !rc;) {
 		int64_t id, attempts, max;
 		bool expired_last;
 

@@ -62,14 +62,19 @@ int sq_job_claim(struct store *st, const char *kind, const char *owner, int leas
 	sqlite3_stmt *s = NULL;
 	int rc, r;
 
+	bool lazy;
+
 	rc = job_due(q, kind, now);
 	if (rc == STORE_ENOTFOUND)
 		return store__fail(st, rc, "no job is due");
 	if (rc)
 		return rc;
+	lazy = sq_lazy_begin(q);   /* a claim lost to a power cut only puts the job back */
 	rc = sq_tx_begin(q, true);
-	if (rc)
+	if (rc) {
+		sq_lazy_end(q, lazy);
 		return rc;
+	}
 	for (;;) {
 		int64_t id, attempts, max;
 		const char *status;
@@ -131,6 +136,7 @@ int sq_job_claim(struct store *st, const char *kind, const char *owner, int leas
 	} else {
 		rc = sq_tx_end(q, rc);
 	}
+	sq_lazy_end(q, lazy);
 	if (rc) {
 		store_job_free(*out);
 		*out = NULL;
@@ -156,9 +162,11 @@ int sq_job_heartbeat(struct store *st, int64_t id, const char *owner, int lease_
 	struct sq *q = SQ(st);
 	int64_t now = store__now(st), until = now + (int64_t)lease_s * 1000000;
 	int changes = 0;
+	bool lazy = sq_lazy_begin(q);   /* a lost extension costs at most a second run */
 	int rc = sq_exec(q, &changes, "UPDATE jobs SET lease_until = ?1, due_at = ?1, updated_at = ?2"
 			 " WHERE id = ?3 AND status = 'running' AND lease_owner = ?4", "iiit", until, now, id, owner);
 
+	sq_lazy_end(q, lazy);
 	return !rc && !changes ? lease_lost(q, id, owner) : rc;
 }
 
@@ -274,6 +282,7 @@ int sq_outbox_claim(struct store *st, const char *owner, int max, int lease_s, j
 	int64_t now = store__now(st), until = now + (int64_t)lease_s * 1000000, id;
 	json_t *ids = json_array(), *items = json_array(), *v;
 	sqlite3_stmt *s;
+	bool lazy = false;
 	size_t i;
 	int rc, r;
 
@@ -290,6 +299,7 @@ int sq_outbox_claim(struct store *st, const char *owner, int max, int lease_s, j
 		if (rc)
 			goto out;
 	}
+	lazy = sq_lazy_begin(q);   /* a claim lost to a power cut only makes the items due again */
 	rc = sq_tx_begin(q, true);
 	if (rc)
 		goto out;
@@ -315,6 +325,7 @@ int sq_outbox_claim(struct store *st, const char *owner, int max, int lease_s, j
 		items = NULL;
 	}
 out:
+	sq_lazy_end(q, lazy);
 	json_decref(ids);
 	json_decref(items);
 	return rc;
@@ -352,6 +363,7 @@ int sq_outbox_fail(struct store *st, int64_t id, const char *error, int backoff_
 	struct sq *q = SQ(st);
 	int64_t now = store__now(st);
 	int changes = 0;
+	bool lazy = sq_lazy_begin(q);   /* lost to a power cut, the item is tried once more */
 	int rc = sq_exec(q, &changes,
 			 "UPDATE outbox SET"
 			 " status = CASE WHEN attempts >= ?1 THEN 'dead' ELSE 'pending' END,"
@@ -361,6 +373,7 @@ int sq_outbox_fail(struct store *st, int64_t id, const char *error, int backoff_
 			 "iiti", (int64_t)max_attempts, now + (int64_t)backoff_s * 1000000,
 			 error ? error : "failed", id);
 
+	sq_lazy_end(q, lazy);
 	return !rc && !changes ? outbox_state(q, id, NULL, "pending or sending") : rc;
 }
 

@@ -347,6 +347,21 @@ int sq_tx_begin(struct sq *q, bool write)
 	return STORE_OK;
 }
 
+bool sq_lazy_begin(struct sq *q)
+{
+	if (!q->sync_full || q->depth || !sqlite3_get_autocommit(q->db))
+		return false;
+	return sqlite3_exec(q->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) == SQLITE_OK;
+}
+
+void sq_lazy_end(struct sq *q, bool lazy)
+{
+	/* back to the level given at opening; should that fail, SQLite keeps NORMAL */
+	if (lazy && sqlite3_exec(q->db, q->sync_pragma, NULL, NULL, NULL) != SQLITE_OK)
+		fl_log(FL_LOG_ERROR, "store: cannot restore '%s' on '%s': %s", q->sync_pragma,
+		       q->base.url, sqlite3_errmsg(q->db));
+}
+
 int sq_tx_begin_flat(struct sq *q)
 {
 	if (q->depth == 0 && sqlite3_get_autocommit(q->db))
@@ -649,6 +664,9 @@ static int sq_open(const struct store_open_args *a, struct store **out, char **e
 	{
 		char *pragmas = fl_asprintf("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
 					    "PRAGMA synchronous=%s;", u.synchronous);
+
+		q->sync_full = !memory && (!strcmp(u.synchronous, "full") || !strcmp(u.synchronous, "extra"));
+		snprintf(q->sync_pragma, sizeof(q->sync_pragma), "PRAGMA synchronous=%s", u.synchronous);
 
 		rc = sqlite3_exec(q->db, pragmas, NULL, NULL, NULL);
 		free(pragmas);

@@ -36,6 +36,8 @@ struct sq {
 	bool own_tx;                  /* the outermost sq_tx_begin issued BEGIN */
 	bool opened;                  /* a Frontline database, fully opened */
 	bool defer_sync;              /* synchronous=normal; sq_sync fsyncs the WAL */
+	bool sync_full;               /* synchronous is full or extra (every commit fsyncs) */
+	char sync_pragma[40];         /* "PRAGMA synchronous=...": the level given at opening */
 	struct sq_ckpt *ckpt;         /* defer_sync: checkpoints on a thread (checkpoint.c) */
 	int64_t *fts_pending;         /* tickets inserted in this transaction, not yet in tickets_fts */
 	size_t fts_n, fts_cap;
@@ -43,6 +45,17 @@ struct sq {
 
 #define SQ(st) ((struct sq *)(st))
 
+/*
+ * Lazy commits for what a crash may lose without harm (a job's claim or lease
+ * extension: lost, the job is claimed again; its results and completion are
+ * stored in one durable transaction): between sq_lazy_begin and sq_lazy_end
+ * an outermost commit reaches the OS but does not wait for the disk. It
+ * survives a process crash; after a power loss it may be gone. The next
+ * durable commit carries it to the disk. No-ops unless every commit fsyncs
+ * and no transaction is open.
+ */
+bool sq_lazy_begin(struct sq *q);
+void sq_lazy_end(struct sq *q, bool lazy);
 /* Maps a SQLite result to a store error recorded on q (with SQLite's message). */
 int sq_fail(struct sq *q, int rc);
 /* Prepared (cached) statement for sql with the arguments bound. */
