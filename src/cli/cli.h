@@ -103,6 +103,8 @@ struct cli_triage {
  * and returns an exit code other than EX_OK on failure.
  */
 int cli_triage_open(struct cli_triage *t, const char *workflow, bool with_store);
+/* The same without the analyzer's models (t->analyzer NULL): for a process that triages nothing. */
+int cli_triage_open_no_analyzer(struct cli_triage *t, const char *workflow, bool with_store);
 void cli_triage_close(struct cli_triage *t);
 /* Parses a JSON file ("-": stdin); EX_DATAERR with line and column on bad JSON. */
 int cli_read_json(const char *path, json_t **out);

@@ -374,13 +374,15 @@ static void free_all(struct service *s)
 	cli_triage_close(&s->t);
 }
 
-static int open_common(struct service *s)
+/* with_workers: this process triages (it needs the analyzer's models) */
+static int open_common(struct service *s, bool with_workers)
 {
 	char *err = NULL;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	rc = cli_triage_open(&s->t, "customer_support", true);
+	rc = with_workers ? cli_triage_open(&s->t, "customer_support", true)
+			  : cli_triage_open_no_analyzer(&s->t, "customer_support", true);
 	if (rc != EX_OK)
 		return rc;
 	s->llm = s->t.llm;   /* the process's one client, made (and freed) by cli_triage_open/close */
@@ -436,7 +438,7 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *ctx)
 	if (listen)
 		fl_config_set("FRONTLINE_LISTEN", listen);
 	block_signals(&set);
-	rc = open_common(&s);
+	rc = open_common(&s, !no_workers);
 	if (rc != EX_OK)
 		goto out;
 	if (demo && (rc = load_demo(s.t.store, token, sizeof(token))) != EX_OK)
@@ -525,7 +527,7 @@ int cmd_worker(int argc, char **argv, struct cli_ctx *ctx)
 	if (workers < 0 || workers > 256)
 		return cli_usage_error(worker_usage, opts, "--workers must be 0 to 256");
 	block_signals(&set);
-	rc = open_common(&s);
+	rc = open_common(&s, true);
 	if (rc == EX_OK)
 		rc = start_background(&s, workers, true);
 	if (rc == EX_OK) {

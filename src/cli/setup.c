@@ -14,7 +14,7 @@
 #include "support/support.h"
 #include "util/util.h"
 
-int cli_triage_open(struct cli_triage *t, const char *workflow, bool with_store)
+static int triage_open(struct cli_triage *t, const char *workflow, bool with_store, bool with_analyzer)
 {
 	const struct support_workflow *w;
 	char *err = NULL;
@@ -26,7 +26,7 @@ int cli_triage_open(struct cli_triage *t, const char *workflow, bool with_store)
 		return cli_error(EX_SOFTWARE, "unknown workflow '%s'", workflow);
 	if (with_store && (rc = cli_store_open(true, &t->store)) != EX_OK)
 		goto fail;
-	if (support_analyzer_open(NULL, &t->analyzer, &err) != SUPPORT_OK) {
+	if (with_analyzer && support_analyzer_open(NULL, &t->analyzer, &err) != SUPPORT_OK) {
 		rc = cli_error(EX_CONFIG, "%s (run 'make' to get the bundled models, or set FRONTLINE_MODELS_DIR)", err);
 		goto fail;
 	}
@@ -71,6 +71,16 @@ fail:
 	free(err);
 	cli_triage_close(t);
 	return rc;
+}
+
+int cli_triage_open(struct cli_triage *t, const char *workflow, bool with_store)
+{
+	return triage_open(t, workflow, with_store, true);
+}
+
+int cli_triage_open_no_analyzer(struct cli_triage *t, const char *workflow, bool with_store)
+{
+	return triage_open(t, workflow, with_store, false);
 }
 
 void cli_triage_close(struct cli_triage *t)
