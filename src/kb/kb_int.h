@@ -197,8 +197,9 @@ struct kb_phrase {
 	size_t src;           /* a synonym: the phrase it stands for; SIZE_MAX otherwise */
 	unsigned nterms;      /* terms in the phrase */
 	uint64_t stopmask;    /* bit t: term t is a stop word */
-	/* filled by kb_rank on its first row (beforehand for a phrase left out of the expression) */
+	/* filled by kb_rank on its first row; df beforehand when the df cache knew it (df_known) */
 	double df, idf;
+	bool df_known;
 };
 
 /* Why a phrase is not in the MATCH expression (kb_qplan.omit). */

@@ -107,8 +107,9 @@ static int plan_stats(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_q
 	for (i = 0; i < p->nph; i++) {
 		double df = 0;
 
-		if (p->first_fts[i] == SIZE_MAX) {
-			df = p->ph[i].df; /* left out of the expression: known beforehand */
+		if (p->first_fts[i] == SIZE_MAX || p->ph[i].df_known) {
+			/* known when the plan was made (always, for a phrase left out of the expression) */
+			df = p->ph[i].df;
 		} else if (!p->dfc || !kb__dfcache_get(p->dfc, p->ph[i].key, &df)) {
 			rc = api->xQueryPhrase(fts, (int)p->first_fts[i], &df, count_row);
 			if (rc)

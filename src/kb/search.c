@@ -283,6 +283,8 @@ static void leave_out(struct kb_conn *c, struct kb_qplan *plan)
 
 		if (!kb__dfcache_get(&c->df, plan->ph[i].key, &df))
 			continue;
+		plan->ph[i].df = df;
+		plan->ph[i].df_known = true;
 		if (df <= 0)
 			why = KB_OMIT_ABSENT;
 		else if (plan->ph[i].weight == 0 && plan->ph[i].src == SIZE_MAX && !plan->ph[i].primary &&
@@ -292,7 +294,6 @@ static void leave_out(struct kb_conn *c, struct kb_qplan *plan)
 			continue;
 		plan->omit[i] = (unsigned char)why;
 		plan->omitted[why]++;
-		plan->ph[i].df = df;
 	}
 	if (plan->nph)
 		kb__qplan_match(plan, NULL);
