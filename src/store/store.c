@@ -316,6 +316,17 @@ static int begin(struct store *st, const char *fn, bool immediate)
 	return leave(st, fn, rc);
 }
 
+int store_defer_sync(struct store *st, bool on)
+{
+	int rc = enter(st, "store_defer_sync", "sync");
+
+	if (rc == STORE_OK && st->user_tx)
+		rc = store__fail(st, STORE_EINVAL, "a transaction is open");
+	if (rc == STORE_OK && st->ops->version >= 5 && st->ops->defer_sync)
+		rc = st->ops->defer_sync(st, on);
+	return leave(st, "store_defer_sync", rc);
+}
+
 int store_begin(struct store *st)
 {
 	return begin(st, "store_begin", false);

@@ -99,6 +99,16 @@ int store_ping(struct store *st);
  * once (SQLite BEGIN IMMEDIATE), avoiding upgrade deadlocks for
  * read-then-write sequences.
  */
+/*
+ * Deferred durability for a run of commits (a batch's results): after
+ * store_defer_sync(st, true), st's commits reach the operating system but do
+ * not wait for the disk, until store_defer_sync(st, false), which makes every
+ * one of them durable before it returns STORE_OK. A crash of the process
+ * loses none of them; a power cut in between may lose some, each whole. Not
+ * inside a transaction (STORE_EINVAL). A no-op where commits are not synced
+ * anyway (synchronous=normal, :memory:) and on PostgreSQL.
+ */
+int store_defer_sync(struct store *st, bool on);
 int store_begin(struct store *st);
 int store_begin_immediate(struct store *st);
 int store_commit(struct store *st);

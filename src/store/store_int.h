@@ -17,7 +17,7 @@
 #include "store.h"
 #include "util/util.h"
 
-#define STORE_OPS_VERSION 4
+#define STORE_OPS_VERSION 5
 /* The newest schema version; each backend has exactly this many migrations. */
 #define STORE__SCHEMA_VERSION 5
 /* application_id of Frontline's SQLite files ("FLst"). */
@@ -161,6 +161,9 @@ struct store_ops {
 	/* version 4 */
 	/* Makes every commit so far durable; may run on another thread than the handle's. */
 	int (*sync)(struct store *st);
+
+	/* version 5: store_defer_sync (NULL: commits are always durable at once) */
+	int (*defer_sync)(struct store *st, bool on);
 };
 
 extern const struct store_ops store__sqlite_ops;

@@ -122,6 +122,14 @@ static int batch_post(struct flow_call *call, json_t *shared, json_t *prep, json
 	size_t i;
 
 	(void)prep;
+	/*
+	 * The results reach the disk together, with one sync at the end (a
+	 * commit each, without waiting for the disk in between): nothing is
+	 * reported stored before it is durable, and a power cut in between
+	 * leaves those tickets new, for the next run to triage.
+	 */
+	if (ctx->store && store_defer_sync(ctx->store, true) != STORE_OK)
+		return flow_call_fail(call, "cannot store results: %s", store_errmsg(ctx->store));
 	for (i = 0; ctx->store && i < json_array_size(results); i++) {
 		json_t *res = json_array_get(results, i), *ticket = NULL;
 		json_t *ishared = json_object_get(res, "shared");
@@ -141,6 +149,20 @@ static int batch_post(struct flow_call *call, json_t *shared, json_t *prep, json
 		}
 		json_decref(ticket);
 		free(err);
+	}
+	if (ctx->store && store_defer_sync(ctx->store, false) != STORE_OK) {
+		char *why = fl_asprintf("the results were not made durable: %s", store_errmsg(ctx->store));
+
+		for (i = 0; i < json_array_size(results); i++) {
+			json_t *res = json_array_get(results, i);
+
+			if (!fl_json_bool(res, "stored", false))
+				continue;
+			json_object_set_new(res, "ok", json_false());
+			json_object_set_new(res, "stored", json_false());
+			json_object_set_new(res, "error", json_string(why));
+		}
+		free(why);
 	}
 	json_object_set(shared, "batch_results", results);
 	*action = FLOW_DEFAULT_ACTION;

@@ -576,6 +576,39 @@ static void test_store_kb_articles_round_trip(void **state)
 	assert_int_equal(store_kb_upsert(st, J("{s:s}", "id", "kb_009")), STORE_EINVAL);
 }
 
+static void test_store_defer_sync_commits_then_syncs(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	json_t *t = NULL;
+
+	OK(store_defer_sync(st, true));
+	OK(store_defer_sync(st, true));   /* again: no change */
+	OK(store_ticket_intake(st, TICKET("d1", "api", "c"), NULL, NULL, NULL, NULL));
+	OK(store_ticket_update(st, "d1", 0, J("{s:s}", "status", "escalated"), "test", NULL));
+	/* one transaction inside the run, as the batch's results are */
+	OK(store_begin_immediate(st));
+	assert_int_equal(store_defer_sync(st, false), STORE_EINVAL);
+	OK(store_ticket_intake(st, TICKET("d2", "api", "c"), NULL, NULL, NULL, NULL));
+	OK(store_commit(st));
+	OK(store_defer_sync(st, false));
+	OK(store_defer_sync(st, false));   /* not deferring: nothing to do */
+	OK(store_ticket_get(st, "d1", false, &t));
+	assert_string_equal(fl_json_str(t, "status", ""), "escalated");
+	json_decref(t);
+	OK(store_ticket_get(st, "d2", false, &t));
+	json_decref(t);
+	/* later commits are durable at once again, and claims still work */
+	OK(store_ticket_intake(st, TICKET("d3", "api", "c"), "triage", NULL, NULL, NULL));
+	{
+		struct store_job *job = NULL;
+
+		OK(store_job_claim(st, "triage", "w1", 60, &job));
+		OK(store_job_complete(st, job->id, "w1"));
+		store_job_free(job);
+	}
+}
+
 static void test_store_escalations_one_open_per_ticket(void **state)
 {
 	struct fx *f = *state;
@@ -1537,6 +1570,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_store_message_effect_key_writes_once),
 	T(test_store_customer_metrics_follow_the_seed),
 	T(test_store_kb_articles_round_trip),
+	T(test_store_defer_sync_commits_then_syncs),
 	T(test_store_escalations_one_open_per_ticket),
 	T(test_store_events_are_an_append_only_log),
 	T(test_store_outbox_dedupes_retries_and_dies),

@@ -349,7 +349,7 @@ int sq_tx_begin(struct sq *q, bool write)
 
 bool sq_lazy_begin(struct sq *q)
 {
-	if (!q->sync_full || q->depth || !sqlite3_get_autocommit(q->db))
+	if (!q->sync_full || q->deferring || q->depth || !sqlite3_get_autocommit(q->db))
 		return false;
 	return sqlite3_exec(q->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) == SQLITE_OK;
 }
@@ -775,14 +775,12 @@ static int sq_ping(struct store *st)
  * overwritten before it reached the disk. Opens the file by name: this runs
  * on another thread than the connection's, which it never touches.
  */
-static int sq_sync(struct store *st)
+/* fdatasync of the write-ahead log: every commit in it is then on the disk */
+static int fsync_wal(struct sq *q)
 {
-	struct sq *q = SQ(st);
 	char *wal;
 	int fd, rc = STORE_OK;
 
-	if (!q->defer_sync)
-		return STORE_OK;
 	wal = fl_asprintf("%s-wal", q->path);
 	fd = open(wal, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno != ENOENT)
@@ -793,6 +791,35 @@ static int sq_sync(struct store *st)
 		close(fd);
 	free(wal);
 	return rc;
+}
+
+static int sq_sync(struct store *st)
+{
+	struct sq *q = SQ(st);
+
+	return q->defer_sync ? fsync_wal(q) : STORE_OK;
+}
+
+/*
+ * store_defer_sync: commits at synchronous=NORMAL reach the WAL without an
+ * fsync; at the end one fsync of the WAL makes them all durable (a
+ * checkpoint in between syncs the WAL before it copies pages and the
+ * database file after, so nothing committed is only in an unsynced place).
+ */
+static int sq_defer_sync(struct store *st, bool on)
+{
+	struct sq *q = SQ(st);
+	int rc;
+
+	if (!q->sync_full || q->deferring == on)
+		return STORE_OK;
+	rc = sqlite3_exec(q->db, on ? "PRAGMA synchronous=NORMAL" : q->sync_pragma, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(q, rc);
+	q->deferring = on;
+	if (!on && (rc = fsync_wal(q)) != STORE_OK)
+		return store__fail(st, rc, "the write-ahead log could not be synced to the disk");
+	return STORE_OK;
 }
 
 const struct store_ops store__sqlite_ops = {
@@ -867,4 +894,5 @@ const struct store_ops store__sqlite_ops = {
 	.outbox_retry = sq_outbox_retry,
 	.outbox_counts = sq_outbox_counts,
 	.sync = sq_sync,
+	.defer_sync = sq_defer_sync,
 };

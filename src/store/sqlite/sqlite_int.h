@@ -38,6 +38,7 @@ struct sq {
 	bool defer_sync;              /* synchronous=normal; sq_sync fsyncs the WAL */
 	bool sync_full;               /* synchronous is full or extra (every commit fsyncs) */
 	char sync_pragma[40];         /* "PRAGMA synchronous=...": the level given at opening */
+	bool deferring;               /* inside store_defer_sync(true .. false) */
 	struct sq_ckpt *ckpt;         /* defer_sync: checkpoints on a thread (checkpoint.c) */
 	int64_t *fts_pending;         /* tickets inserted in this transaction, not yet in tickets_fts */
 	size_t fts_n, fts_cap;
