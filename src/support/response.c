@@ -67,25 +67,109 @@ static const char *list_item(const char *line, size_t len, size_t *item_len)
 	return *item_len ? p : NULL;
 }
 
-/*
- * The article's list items (steps), up to MAX_STEPS, as a JSON array. An item
- * wrapped over several lines (its continuation lines indented, not list items
- * themselves) is joined into one, so no step is quoted cut in mid-sentence.
- */
-static json_t *article_steps(const char *content)
-{
-	json_t *steps = json_array();
-	struct fl_buf step = FL_BUF_INIT;
-	const char *line = content;
+/* ---- choosing the steps to quote ---- */
 
-	while (line && *line && json_array_size(steps) < MAX_STEPS) {
+/*
+ * Words compared by their first KEY_LEN letters, a stemmer's poor cousin that
+ * is enough to see "arrives" in "does not arrive" (one Snowball stemmer per
+ * reply would cost more than the reply).
+ */
+#define KEY_LEN 5
+#define MAX_KEYS 96
+
+struct keys {
+	char k[MAX_KEYS][KEY_LEN + 1];
+	size_t n;
+};
+
+static bool common_word(const char *w, size_t n)
+{
+	static const char *const common[] = {
+		"this", "that", "have", "with", "your", "from", "been", "they", "them", "what", "when",
+		"where", "which", "will", "would", "could", "should", "there", "their", "about", "into",
+		"also", "just", "please", "thanks", "thank", "hello", "need", "help", "want", "does",
+		"here", "some", "more", "only", "then", "than", "were", "very", "after", "before",
+	};
+	size_t i;
+
+	for (i = 0; i < FL_ARRAY_SIZE(common); i++)
+		if (strlen(common[i]) == n && !strncmp(common[i], w, n))
+			return true;
+	return false;
+}
+
+/* The distinct keys of s[0..len) (ASCII letters and digits, words of 4 or more). */
+static void keys_of(const char *s, size_t len, struct keys *out)
+{
+	const char *p = s, *end = s + len;
+
+	while (p < end) {
+		char w[32], key[KEY_LEN + 1];
+		size_t n = 0, i;
+
+		while (p < end && !isalnum((unsigned char)*p))
+			p++;
+		while (p < end && isalnum((unsigned char)*p)) {
+			if (n < sizeof(w))
+				w[n++] = (char)tolower((unsigned char)*p);
+			p++;
+		}
+		if (n < 4 || n >= sizeof(w) || common_word(w, n))
+			continue;
+		n = n < KEY_LEN ? n : KEY_LEN;
+		memcpy(key, w, n);
+		key[n] = '\0';
+		for (i = 0; i < out->n && strcmp(out->k[i], key); i++)
+			;
+		if (i == out->n && out->n < MAX_KEYS)
+			memcpy(out->k[out->n++], key, n + 1);
+	}
+}
+
+/* How many of the ticket's keys the text has. */
+static size_t overlap(const struct keys *ticket, const char *s, size_t len)
+{
+	struct keys k = { .n = 0 };
+	size_t i, j, hits = 0;
+
+	keys_of(s, len, &k);
+	for (i = 0; i < ticket->n; i++)
+		for (j = 0; j < k.n; j++)
+			if (!strcmp(ticket->k[i], k.k[j])) {
+				hits++;
+				break;
+			}
+	return hits;
+}
+
+/*
+ * A list and what it is under: the items (steps) of one contiguous list,
+ * and the heading above it. An item wrapped over several lines (its
+ * continuation lines indented, not list items themselves) is one item, so no
+ * step is quoted cut in mid-sentence.
+ */
+struct block {
+	const char *heading;      /* without the #s; NULL when none */
+	size_t heading_len;
+	json_t *items;
+	struct fl_buf text;       /* heading and items, for scoring */
+};
+
+/* Parses the list starting at *pos (a list item line); moves *pos past it. */
+static void read_block(const char **pos, struct block *b)
+{
+	const char *line = *pos;
+	struct fl_buf step = FL_BUF_INIT;
+
+	b->items = json_array();
+	while (line && *line) {
 		const char *nl = strchr(line, '\n');
 		size_t len = nl ? (size_t)(nl - line) : strlen(line), n;
 		const char *item = list_item(line, len, &n);
 
-		line = nl ? nl + 1 : NULL;
 		if (!item)
-			continue;
+			break;
+		line = nl ? nl + 1 : NULL;
 		fl_buf_reset(&step);
 		fl_buf_add(&step, item, n);
 		while (line && (*line == ' ' || *line == '\t')) {
@@ -104,10 +188,61 @@ static json_t *article_steps(const char *content)
 			fl_buf_addf(&step, " %.*s", (int)m, p);
 			line = cnl ? cnl + 1 : NULL;
 		}
-		json_array_append_new(steps, json_stringn(step.buf, step.len));
+		if (json_array_size(b->items) < MAX_STEPS)
+			json_array_append_new(b->items, json_stringn(step.buf, step.len));
+		fl_buf_addf(&b->text, "%s\n", step.buf);
 	}
 	fl_buf_release(&step);
-	return steps;
+	*pos = line;
+}
+
+/*
+ * The steps to quote: of the article's lists, the one whose heading and
+ * items share the most words with the ticket (the heading's words count
+ * twice: it says what the list is for); on a tie the first. Returns its
+ * items (at most MAX_STEPS) and sets *heading to its heading (a copy, or
+ * NULL). NULL when the article has no list.
+ */
+static json_t *article_steps(const char *content, const char *ticket_text, char **heading)
+{
+	struct keys ticket = { .n = 0 };
+	const char *line = content, *head = NULL;
+	size_t head_len = 0, best_score = 0;
+	json_t *best = NULL;
+
+	*heading = NULL;
+	keys_of(ticket_text, strlen(ticket_text), &ticket);
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line), n;
+
+		if (*line == '#') {
+			head = line;
+			while (head < line + len && (*head == '#' || *head == ' '))
+				head++;
+			head_len = (size_t)(line + len - head);
+		} else if (list_item(line, len, &n)) {
+			struct block b = { head, head_len, NULL, FL_BUF_INIT };
+			size_t score;
+
+			read_block(&line, &b);
+			score = overlap(&ticket, b.text.buf, b.text.len) +
+				(head ? 2 * overlap(&ticket, head, head_len) : 0);
+			if (!best || score > best_score) {
+				json_decref(best);
+				best = b.items;
+				best_score = score;
+				free(*heading);
+				*heading = head ? fl_strndup(head, head_len) : NULL;
+			} else {
+				json_decref(b.items);
+			}
+			fl_buf_release(&b.text);
+			continue;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return best;
 }
 
 /* The article's first sentences (at most ~300 bytes), skipping headings. */
@@ -198,10 +333,20 @@ json_t *support__response_builtin(const json_t *ticket, const json_t *customer,
 	if (grounded) {
 		const char *title = fl_json_str(best, "title", "our help article");
 
-		steps = article_steps(fl_json_str(best, "content", ""));
+		char *ticket_text = fl_asprintf("%s\n%s", fl_json_str(ticket, "subject", ""),
+						fl_json_str(ticket, "content", ""));
+		char *heading = NULL;
+
+		steps = article_steps(fl_json_str(best, "content", ""), ticket_text, &heading);
+		free(ticket_text);
 		json_array_append_new(refs, json_string(fl_json_str(best, "id", "")));
-		if (json_array_size(steps)) {
+		if (json_array_size(steps) && heading)
+			fl_buf_addf(&text, "Our guide \"%s\" covers this. Under \"%s\", it recommends:\n",
+				    title, heading);
+		else if (json_array_size(steps))
 			fl_buf_addf(&text, "Our guide \"%s\" covers this. It recommends:\n", title);
+		free(heading);
+		if (json_array_size(steps)) {
 			for (i = 0; i < json_array_size(steps); i++)
 				fl_buf_addf(&text, "%zu. %s\n", i + 1, json_string_value(json_array_get(steps, i)));
 			fl_buf_addch(&text, '\n');

@@ -404,6 +404,40 @@ static void test_reply_quotes_wrapped_steps_whole(void **state)
 	json_decref(shared);
 }
 
+/* The reply quotes the article's list that fits the ticket, numbered on its own, with its heading. */
+static void test_reply_quotes_the_section_that_fits(void **state)
+{
+	static const struct { const char *subject, *content, *first_step, *heading; } cases[] = {
+		{ "Unable to access my account - password reset not working", "Hi, I have been trying to reset "
+		  "my password for the past hour but the reset email never arrives.", "Wait five minutes",
+		  "The reset email does not arrive" },
+		{ "Forgot my password", "How do I reset my password? I forgot it and cannot sign in.",
+		  "Go to the sign-in page", "Reset your password" },
+	};
+	struct fixture *f = *state;
+	size_t k;
+
+	for (k = 0; k < FL_ARRAY_SIZE(cases); k++) {
+		json_t *shared;
+		struct flow_result *r = run_cs(f, ticket("sect", "cust_002", cases[k].subject, cases[k].content),
+					       &shared);
+		const json_t *g = json_object_get(shared, "generated_response");
+		const char *reply = fl_json_str(g, "response", "");
+		char *want = fl_asprintf("Under \"%s\", it recommends:\n1. %s", cases[k].heading,
+					 cases[k].first_step);
+
+		assert_int_equal(flow_result_code(r), FLOW_OK);
+		assert_string_equal(json_string_value(json_array_get(json_object_get(g, "articles_referenced"), 0)),
+				    "kb_001");
+		assert_non_null(strstr(reply, want));
+		/* one list only: the other section's steps are not run on after it */
+		assert_null(strstr(reply, k == 0 ? "Forgot Password" : "Wait five minutes"));
+		free(want);
+		flow_result_free(r);
+		json_decref(shared);
+	}
+}
+
 static void test_ungrounded_ticket_goes_to_a_human(void **state)
 {
 	struct fixture *f = *state;
@@ -823,6 +857,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_satisfaction_follows_the_seed_formula, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_standard_path_finalizes_without_escalation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reply_quotes_wrapped_steps_whole, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_quotes_the_section_that_fits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ungrounded_ticket_goes_to_a_human, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_escalates_even_a_grounded_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_high_priority_path_always_checks_escalation, setup, teardown),
