@@ -78,19 +78,26 @@ json_t *server__parse_json(struct server_req *r, const char *body, size_t len, i
 {
 	json_error_t e;
 	json_t *v;
-	long bad = fl_utf8_invalid_at(body, len);
+	long bad;
 
-	if (bad >= 0) {
+	/*
+	 * jansson rejects what fl_utf8_invalid_at does (overlong forms,
+	 * surrogates, beyond U+10FFFF, stray bytes), so a body it parses is
+	 * valid UTF-8 and only a failure needs the UTF-8 pass, to tell which
+	 * error to answer: UTF-8 first, then depth, then syntax.
+	 */
+	v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
+	if (!v && (bad = fl_utf8_invalid_at(body, len)) >= 0) {
 		server__error(r, 400, "invalid_utf8", NULL, NULL,
 			      "request body is not valid UTF-8 (byte %ld)", bad);
 		return NULL;
 	}
 	if (server__json_depth(body, len, max_depth) > max_depth) {
+		json_decref(v);
 		server__error(r, 400, "too_deep", NULL, NULL,
 			      "JSON nesting is deeper than %d levels", max_depth);
 		return NULL;
 	}
-	v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
 	if (!v) {
 		server__error(r, 400, "invalid_json", NULL,
 			      json_pack("{s:i, s:i}", "line", e.line, "column", e.column),

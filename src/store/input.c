@@ -221,6 +221,8 @@ int store__ticket_in_parse(struct store *st, const json_t *t, bool import,
 		return store__fail(st, STORE_EINVAL, "field 'content' is required");
 	if (!in->metadata)
 		in->metadata = fl_strdup("{}");
+	else
+		in->metadata_v = json_object_get(t, "metadata");
 	msg = json_object_get(t, "message");
 	if (msg && !json_is_null(msg)) {
 		if (!json_is_object(msg))
@@ -257,6 +259,58 @@ void store__ticket_in_release(struct store__ticket_in *in)
 	free(in->metadata);
 	free(in->msg_metadata);
 	in->metadata = in->msg_metadata = NULL;
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *time_str(int64_t t)
+{
+	char buf[32];
+
+	fl_time_rfc3339(buf, t);
+	return json_string(buf);
+}
+
+/* for the columns bound with "j": negative is NULL */
+static json_t *time_or_null(int64_t t)
+{
+	return t < 0 ? json_null() : time_str(t);
+}
+
+json_t *store__ticket_inserted(const struct store__ticket_in *in, int64_t number, const char *id,
+			       int64_t updated_at)
+{
+	json_t *t = json_object();
+
+	/* the keys in the order of store__ticket_json (rows.c), so the text is the same */
+	json_object_set_new(t, "id", json_string(id));
+	json_object_set_new(t, "number", json_integer(number));
+	json_object_set_new(t, "external_id", str_or_null(in->external_id));
+	json_object_set_new(t, "channel", json_string(in->channel));
+	json_object_set_new(t, "customer_id", str_or_null(in->customer_id));
+	json_object_set_new(t, "subject", json_string(in->subject));
+	json_object_set_new(t, "content", json_string(in->content));
+	/* its text reads back as an equal value (fl_json_dumps writes reals exactly) */
+	json_object_set_new(t, "metadata", in->metadata_v ? json_deep_copy(in->metadata_v) : json_object());
+	json_object_set_new(t, "status", json_string(in->status));
+	json_object_set_new(t, "sentiment", str_or_null(in->sentiment));
+	json_object_set_new(t, "category", str_or_null(in->category));
+	json_object_set_new(t, "priority", str_or_null(in->priority));
+	json_object_set_new(t, "assigned_department", str_or_null(in->assigned_department));
+	json_object_set_new(t, "assignee", str_or_null(in->assignee));
+	json_object_set_new(t, "created_at", time_str(in->created_at));
+	json_object_set_new(t, "updated_at", time_str(updated_at));
+	json_object_set_new(t, "first_response_at", time_or_null(in->first_response_at));
+	json_object_set_new(t, "resolved_at", time_or_null(in->resolved_at));
+	json_object_set_new(t, "satisfaction", in->satisfaction < 0 ? json_null() : json_real(in->satisfaction));
+	json_object_set_new(t, "version", json_integer(1));
+	json_object_set_new(t, "analysis", json_object());
+	json_object_set_new(t, "trace", json_array());
+	json_object_set_new(t, "quarantined", json_false());
+	return t;
 }
 
 const struct store__tf_desc store__tf_fields[STORE__TF_COUNT] = {

@@ -297,6 +297,7 @@ struct store__ticket_in {
 	const char *external_id, *channel, *customer_id, *subject, *content;
 	const char *status, *sentiment, *category, *priority, *assigned_department, *assignee;
 	char *metadata;             /* JSON text, owned */
+	const json_t *metadata_v;   /* the metadata object given (borrowed), NULL: none */
 	int64_t created_at;
 	int64_t first_response_at, resolved_at;     /* -1: null */
 	double satisfaction;        /* < 0: null */
@@ -312,6 +313,14 @@ struct store__ticket_in {
 int store__ticket_in_parse(struct store *st, const json_t *ticket, bool import,
 			   struct store__ticket_in *in);
 void store__ticket_in_release(struct store__ticket_in *in);
+/*
+ * The ticket as a fresh read decodes the row that in was just inserted as:
+ * number, id (the one stored), updated_at (the value stored) and the
+ * schema's defaults (version 1, empty analysis and trace, not quarantined).
+ * Saves the intake a read-back. New reference.
+ */
+json_t *store__ticket_inserted(const struct store__ticket_in *in, int64_t number, const char *id,
+			       int64_t updated_at);
 
 /* The updatable ticket fields in the order backends bind them. */
 enum store__tf {

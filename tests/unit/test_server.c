@@ -518,6 +518,22 @@ static void test_bad_input_is_refused_and_the_server_keeps_serving(void **state)
 	call(f, "POST", "/api/v1/tickets", f->admin, big.buf, &r);
 	expect(&r, 400, "too_deep");
 	http_resp_release(&r);
+	/* the checks answer in this order whatever else is wrong: UTF-8, depth, syntax */
+	fl_buf_reset(&big);
+	for (int i = 0; i < 5000; i++)
+		fl_buf_addch(&big, '[');
+	call(f, "POST", "/api/v1/tickets", f->admin, big.buf, &r);
+	expect(&r, 400, "too_deep");
+	http_resp_release(&r);
+	fl_buf_adds(&big, "\"\xed\xa0\x80\"");
+	call(f, "POST", "/api/v1/tickets", f->admin, big.buf, &r);
+	expect(&r, 400, "invalid_utf8");
+	assert_non_null(strstr(r.body, "(byte 5001)"));
+	http_resp_release(&r);
+	call(f, "POST", "/api/v1/tickets", f->admin, "{\"a\":\"\xc0\xaf\"}", &r);
+	expect(&r, 400, "invalid_utf8");
+	assert_non_null(strstr(r.body, "(byte 6)"));
+	http_resp_release(&r);
 	{
 		url = fl_asprintf("%s/api/v1/tickets", f->base);
 		struct http_req req = { "POST", url, f->admin, "text/plain", "{}", 0, NULL, 0 };

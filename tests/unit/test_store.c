@@ -411,6 +411,67 @@ static void test_store_search_matches_words_with_stemming(void **state)
 	json_decref(b);
 }
 
+/* A new ticket's answer is built from what was inserted: it must equal a fresh read. */
+static void check_intake_answer(struct fx *f, const json_t *ticket, const char *want_id)
+{
+	struct store *st = f->st;
+	json_t *t = NULL, *cur = NULL;
+	bool created = false;
+
+	OK(store_ticket_intake(st, ticket, "triage", NULL, &t, &created));
+	assert_true(created);
+	if (want_id)
+		assert_string_equal(fl_json_str(t, "id", ""), want_id);
+	OK(store_ticket_get(st, fl_json_str(t, "id", ""), false, &cur));
+	if (!json_equal(t, cur)) {
+		char *a = fl_json_dumps(t), *b = fl_json_dumps(cur);
+
+		fail_msg("intake answered %s\nbut the store reads %s", a, b);
+	}
+	/* SQLite keeps the metadata's key order, so even the text is the same */
+	if (!strcmp(f->g->backend, "sqlite")) {
+		char *a = fl_json_dumps(t), *b = fl_json_dumps(cur);
+
+		assert_string_equal(a, b);
+		free(a);
+		free(b);
+	}
+	json_decref(t);
+	json_decref(cur);
+}
+
+static void test_store_intake_answer_equals_a_fresh_read(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+
+	store_set_clock(st, fake_now, f);
+	/* everything given: the message's fields, reals, nesting, non-ASCII text, an old created_at */
+	check_intake_answer(f, J("{s:s, s:s, s:s, s:s, s:s, s:{s:f, s:f, s:i, s:[i, s, n, b], s:{s:s}, s:s},"
+				 " s:s, s:{s:s, s:s}}",
+				 "id", "ext-1", "source", "email", "customer_id", "cust_001",
+				 "subject", "Über ünïcode ✓", "content", "Line one\nline \"two\"\t😀",
+				 "metadata", "score", 0.1, "big", 1e300, "n", -42, "list", 1, "x", 1,
+				 "inner", "k", "v", "another", "z", "created_at", "2024-01-02T03:04:05.678Z",
+				 "message", "author", "Ann <ann@example.com>", "email_message_id", "<m1@example.com>"),
+			    "ext-1");
+	/* the minimum: a generated number, no customer, no metadata */
+	check_intake_answer(f, J("{s:s}", "content", "no id"), NULL);
+	/* created in the future: updated_at is created_at; an empty subject */
+	check_intake_answer(f, J("{s:s, s:s, s:s, s:s}", "id", "ext-2", "content", "later",
+				 "created_at", "2031-05-06T07:08:09Z", "subject", ""), "ext-2");
+	/* before 1970 */
+	check_intake_answer(f, J("{s:s, s:s, s:s}", "id", "ext-3", "content", "old",
+				 "created_at", "1960-01-01T00:00:00Z"), "ext-3");
+	/* an id of the reserved form is only the external id */
+	check_intake_answer(f, J("{s:s, s:s}", "id", "T-000999", "content", "numbered"), "T-000005");
+	/* an external id that is another ticket's id (other channel): the ticket gets a number */
+	check_intake_answer(f, J("{s:s, s:s, s:s}", "id", "ext-1", "source", "chat", "content", "same id"),
+			    "T-000006");
+	/* an empty metadata object */
+	check_intake_answer(f, J("{s:s, s:s, s:{}}", "id", "ext-4", "content", "x", "metadata"), "ext-4");
+}
+
 static void test_store_update_checks_version_and_audits(void **state)
 {
 	struct fx *f = *state;
@@ -1561,6 +1622,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_store_open_migrates_to_latest),
 	T(test_store_rejects_bad_urls),
 	T(test_store_intake_is_idempotent),
+	T(test_store_intake_answer_equals_a_fresh_read),
 	T(test_store_intake_honours_idempotency_key),
 	T(test_store_intake_rejects_invalid_and_writes_nothing),
 	T(test_store_ticket_get_by_id_or_number_with_thread),

@@ -171,6 +171,11 @@ int pg_ticket_intake(struct store *st, const json_t *ticket, const char *job_kin
 		free(text);
 		json_decref(data);
 	}
+	/*
+	 * Read back, unlike SQLite's intake: jsonb reorders the metadata's keys and
+	 * rewrites its numbers (a real like 1e300 comes back as 301 digits), so the
+	 * ticket as inserted is not what a read of it shows.
+	 */
 	if (!rc)
 		rc = pg_ticket_load(p, number, &t);
 	rc = pg_tx_end(p, rc);

@@ -40,45 +40,67 @@ int sq_ticket_load(struct sq *q, int64_t number, json_t **out)
 }
 
 /*
+ * What insert_ticket needs to know before it inserts a ticket with an
+ * external id, in one statement (each statement costs its own setup): the
+ * ticket already stored under (channel, external_id), the highest number,
+ * and whether a ticket has the external id as its id.
+ */
+#define LOOKUP_SQL \
+	"SELECT (SELECT number FROM tickets WHERE channel = ?1 AND external_id = ?2)," \
+	" (SELECT IFNULL(max(number), 0) FROM tickets)," \
+	" (SELECT number FROM tickets WHERE id = ?2) IS NOT NULL"
+
+/*
  * Inserts a parsed ticket and its first message unless (channel,
  * external_id) exists; then *created is false and *number the existing one.
- * The caller holds the write transaction.
+ * *id (may be NULL) is the id stored: in->external_id or gen. The caller
+ * holds the write transaction.
  */
 static int insert_ticket(struct sq *q, const struct store__ticket_in *in, int64_t now,
-			 int64_t *number, bool *created)
+			 int64_t *number, bool *created, char gen[32], const char **id_out)
 {
-	char gen[32];
 	const char *id = NULL;
 	int64_t n, max = 0;
 	int rc;
 
 	*created = false;
 	if (in->external_id) {
-		rc = sq_int(q, number, "SELECT number FROM tickets WHERE channel = ? AND external_id = ?",
-			    "tt", in->channel, in->external_id);
-		if (rc != STORE_ENOTFOUND)
+		sqlite3_stmt *s;
+		bool id_taken;
+
+		rc = sq_prepare(q, LOOKUP_SQL, &s, "tt", in->channel, in->external_id);
+		if (rc)
+			return rc;
+		rc = sq_step(q, s);
+		if (rc <= 0) {
+			sq_done(s);
+			return rc ? -rc : store__fail(&q->base, STORE_EINTERNAL, "ticket lookup found no row");
+		}
+		if (sqlite3_column_type(s, 0) != SQLITE_NULL) {
+			*number = sqlite3_column_int64(s, 0);
+			sq_done(s);
+			return STORE_OK;
+		}
+		max = sqlite3_column_int64(s, 1);
+		id_taken = sqlite3_column_int(s, 2);
+		sq_done(s);
+		if (!id_taken && !store__is_number_form(in->external_id))
+			id = in->external_id;
+	} else {
+		rc = sq_int(q, &max, "SELECT IFNULL(max(number), 0) FROM tickets", NULL);
+		if (rc)
 			return rc;
 	}
-	rc = sq_int(q, &max, "SELECT IFNULL(max(number), 0) FROM tickets", NULL);
-	if (rc)
-		return rc;
 	n = max + 1;
 	store__format_number(gen, n);
-	if (in->external_id && !store__is_number_form(in->external_id)) {
-		int64_t other;
-
-		rc = sq_int(q, &other, "SELECT number FROM tickets WHERE id = ?", "t", in->external_id);
-		if (rc == STORE_ENOTFOUND)
-			id = in->external_id;
-		else if (rc)
-			return rc;
-	}
+	if (!id)
+		id = gen;
 	rc = sq_exec(q, NULL,
 		     "INSERT INTO tickets (number, id, external_id, channel, customer_id, subject, content,"
 		     " metadata, status, sentiment, category, priority, assigned_department, assignee,"
 		     " created_at, updated_at, first_response_at, resolved_at, satisfaction)"
 		     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		     "itttttttttttttiijje", n, id ? id : gen, in->external_id, in->channel,
+		     "itttttttttttttiijje", n, id, in->external_id, in->channel,
 		     in->customer_id, in->subject, in->content, in->metadata, in->status, in->sentiment,
 		     in->category, in->priority, in->assigned_department, in->assignee, in->created_at,
 		     now > in->created_at ? now : in->created_at, in->first_response_at, in->resolved_at,
@@ -92,6 +114,8 @@ static int insert_ticket(struct sq *q, const struct store__ticket_in *in, int64_
 	if (!rc) {
 		*number = n;
 		*created = true;
+		if (id_out)
+			*id_out = id;
 		sq_fts_add(q, n);
 	}
 	return rc;
@@ -141,6 +165,8 @@ int sq_ticket_intake(struct store *st, const json_t *ticket, const char *job_kin
 	int64_t number = 0, now = store__now(st);
 	bool made = false;
 	json_t *t = NULL;
+	char gen[32];
+	const char *id = NULL;
 	int rc;
 
 	rc = store__ticket_in_parse(st, ticket, false, &in);
@@ -157,12 +183,10 @@ int sq_ticket_intake(struct store *st, const json_t *ticket, const char *job_kin
 		if (rc != STORE_ENOTFOUND)
 			goto end;
 	}
-	rc = insert_ticket(q, &in, now, &number, &made);
+	rc = insert_ticket(q, &in, now, &number, &made, gen, &id);
 	if (!rc && made && job_kind) {
-		char gen[32], *dedupe;
+		char *dedupe = fl_asprintf("%s:%s", job_kind, gen);
 
-		store__format_number(gen, number);
-		dedupe = fl_asprintf("%s:%s", job_kind, gen);
 		rc = sq_exec(q, NULL, SQ_JOB_INSERT, "tjtiiitii", job_kind, number, "{}", (int64_t)5, now,
 			     now, dedupe, now, now);
 		free(dedupe);
@@ -180,6 +204,11 @@ int sq_ticket_intake(struct store *st, const json_t *ticket, const char *job_kin
 			     "tii", idem_key, number, now);
 	if (rc)
 		goto end;
+	if (made) {
+		/* what a read-back would decode, without reading it back */
+		t = store__ticket_inserted(&in, number, id, now > in.created_at ? now : in.created_at);
+		goto end;
+	}
 load:
 	rc = sq_ticket_load(q, number, &t);
 end:
@@ -465,7 +494,9 @@ int sq_ticket_import(struct store *st, const json_t *tickets, size_t *imported)
 			store__fail(st, rc, "ticket %zu: %s", i, why);
 			free(why);
 		} else {
-			rc = insert_ticket(q, &in, now, &number, &made);
+			char gen[32];
+
+			rc = insert_ticket(q, &in, now, &number, &made, gen, NULL);
 		}
 		store__ticket_in_release(&in);
 		if (rc)
