@@ -80,6 +80,17 @@ enum notify_verdict {
 enum notify_verdict notify_verify(const char *secret, const char *timestamp,
 				  const char *signature, const void *body, size_t len,
 				  int64_t now_s, int64_t tolerance_s);
+/*
+ * A secret prepared for many verifications (the keyed HMAC state, computed
+ * once): notify_verify_key answers as notify_verify with that secret would.
+ * The key may be shared by threads (it is only read); notify_key_free wipes it.
+ */
+struct notify_key;
+struct notify_key *notify_key_new(const char *secret);
+void notify_key_free(struct notify_key *key);
+enum notify_verdict notify_verify_key(const struct notify_key *key, const char *timestamp,
+				      const char *signature, const void *body, size_t len,
+				      int64_t now_s, int64_t tolerance_s);
 /* A short explanation of a verdict, for error messages. */
 const char *notify_verdict_text(enum notify_verdict v);
 

@@ -52,15 +52,14 @@ void server__authorize(struct server_req *r)
 
 static bool verify_signature(struct server_req *r)
 {
-	const char *secret = r->srv->webhook_secret;
 	enum notify_verdict v;
 
-	if (!secret || !*secret) {
+	if (!r->srv->webhook_key) {
 		/* refusing is safer than accepting unsigned tickets */
 		server__unavailable(r, 60, "webhook intake is not configured (FRONTLINE_WEBHOOK_SECRET is unset)");
 		return false;
 	}
-	v = notify_verify(secret, server__header(r, "X-Frontline-Timestamp"),
+	v = notify_verify_key(r->srv->webhook_key, server__header(r, "X-Frontline-Timestamp"),
 			  server__header(r, "X-Frontline-Signature"), r->body.buf, r->body.len,
 			  fl_wall_us() / 1000000, r->srv->opts.webhook_tolerance_s);
 	if (v != NOTIFY_SIG_OK) {

@@ -113,7 +113,11 @@ void server__intake_job_free(struct server_intake_job *j)
 void server__ticket_intake(struct server_req *r, const json_t *incoming, const char *channel,
 			   unsigned ok_status)
 {
-	json_t *in = json_deep_copy(incoming), *ticket = NULL, *errors = NULL, *meta;
+	/*
+	 * A shallow copy, for the two edits below; validation copies what it keeps
+	 * (the metadata deeply), so the request's body is never changed.
+	 */
+	json_t *in = json_copy((json_t *)incoming), *ticket = NULL, *errors = NULL, *meta;
 	const json_t *given_id = json_object_get(in, "id");
 	struct server_intake_job *j;
 	char *key = NULL;
@@ -121,8 +125,11 @@ void server__ticket_intake(struct server_req *r, const json_t *incoming, const c
 
 	meta = json_object_get(in, "metadata");
 	/* reserved: who submitted it is for Frontline to say */
-	if (json_is_object(meta))
+	if (json_is_object(meta) && json_object_get(meta, "api_token_id")) {
+		meta = json_copy(meta);
 		json_object_del(meta, "api_token_id");
+		json_object_set_new(in, "metadata", meta);
+	}
 	if (!json_object_get(in, "source") && !json_object_get(in, "channel") && channel)
 		json_object_set_new(in, "source", json_string(channel));
 	if (given_id && (!json_is_string(given_id) || !json_string_length(given_id) ||

@@ -81,6 +81,8 @@ int server_new(const struct server_options *opts, struct server **out, char **er
 						   : fl_config_get("FRONTLINE_DATABASE_URL"));
 	srv->webhook_secret = fl_strdup(opts->webhook_secret ? opts->webhook_secret
 							     : fl_config_get("FRONTLINE_WEBHOOK_SECRET"));
+	if (srv->webhook_secret && *srv->webhook_secret)
+		srv->webhook_key = notify_key_new(srv->webhook_secret);
 	srv->opts.threads = (unsigned)cfg_int(opts->threads, "FRONTLINE_HTTP_THREADS", cores());
 	srv->opts.max_body = (size_t)cfg_int((int64_t)opts->max_body, "FRONTLINE_HTTP_MAX_BODY", 1 << 20);
 	srv->opts.max_header = (size_t)cfg_int((int64_t)opts->max_header, "FRONTLINE_HTTP_MAX_HEADER", 32768);
@@ -593,5 +595,6 @@ void server_free(struct server *srv)
 	free(srv->listen);
 	free(srv->store_url);
 	free(srv->webhook_secret);
+	notify_key_free(srv->webhook_key);
 	free(srv);
 }

@@ -72,6 +72,7 @@ void server__tokens_forget(struct server_tokens *t);
 struct server {
 	struct server_options opts;
 	char *listen, *store_url, *webhook_secret;
+	struct notify_key *webhook_key; /* webhook_secret prepared; NULL when unset */
 	struct MHD_Daemon *daemon;
 	MHD_socket quiesced_fd;        /* closed after MHD_stop_daemon */
 	unsigned port;

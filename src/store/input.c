@@ -280,38 +280,49 @@ static json_t *time_or_null(int64_t t)
 	return t < 0 ? json_null() : time_str(t);
 }
 
+/* the keys are literals: no UTF-8 check of them */
+#define SETK(o, k, v) json_object_set_new_nocheck(o, k, v)
+
 json_t *store__ticket_inserted(const struct store__ticket_in *in, int64_t number, const char *id,
 			       int64_t updated_at)
 {
 	json_t *t = json_object();
+	char created[32];
 
 	/* the keys in the order of store__ticket_json (rows.c), so the text is the same */
-	json_object_set_new(t, "id", json_string(id));
-	json_object_set_new(t, "number", json_integer(number));
-	json_object_set_new(t, "external_id", str_or_null(in->external_id));
-	json_object_set_new(t, "channel", json_string(in->channel));
-	json_object_set_new(t, "customer_id", str_or_null(in->customer_id));
-	json_object_set_new(t, "subject", json_string(in->subject));
-	json_object_set_new(t, "content", json_string(in->content));
+	SETK(t, "id", json_string(id));
+	SETK(t, "number", json_integer(number));
+	SETK(t, "external_id", str_or_null(in->external_id));
+	SETK(t, "channel", json_string(in->channel));
+	SETK(t, "customer_id", str_or_null(in->customer_id));
+	SETK(t, "subject", json_string(in->subject));
+	SETK(t, "content", json_string(in->content));
 	/* its text reads back as an equal value (fl_json_dumps writes reals exactly) */
-	json_object_set_new(t, "metadata", in->metadata_v ? json_deep_copy(in->metadata_v) : json_object());
-	json_object_set_new(t, "status", json_string(in->status));
-	json_object_set_new(t, "sentiment", str_or_null(in->sentiment));
-	json_object_set_new(t, "category", str_or_null(in->category));
-	json_object_set_new(t, "priority", str_or_null(in->priority));
-	json_object_set_new(t, "assigned_department", str_or_null(in->assigned_department));
-	json_object_set_new(t, "assignee", str_or_null(in->assignee));
-	json_object_set_new(t, "created_at", time_str(in->created_at));
-	json_object_set_new(t, "updated_at", time_str(updated_at));
-	json_object_set_new(t, "first_response_at", time_or_null(in->first_response_at));
-	json_object_set_new(t, "resolved_at", time_or_null(in->resolved_at));
-	json_object_set_new(t, "satisfaction", in->satisfaction < 0 ? json_null() : json_real(in->satisfaction));
-	json_object_set_new(t, "version", json_integer(1));
-	json_object_set_new(t, "analysis", json_object());
-	json_object_set_new(t, "trace", json_array());
-	json_object_set_new(t, "quarantined", json_false());
+	SETK(t, "metadata", in->metadata_v ? json_deep_copy(in->metadata_v) : json_object());
+	SETK(t, "status", json_string(in->status));
+	SETK(t, "sentiment", str_or_null(in->sentiment));
+	SETK(t, "category", str_or_null(in->category));
+	SETK(t, "priority", str_or_null(in->priority));
+	SETK(t, "assigned_department", str_or_null(in->assigned_department));
+	SETK(t, "assignee", str_or_null(in->assignee));
+	fl_time_rfc3339(created, in->created_at);
+	SETK(t, "created_at", json_string(created));
+	/* usually the same instant (created_at defaults to the store's clock) */
+	if (updated_at == in->created_at)
+		SETK(t, "updated_at", json_string(created));
+	else
+		SETK(t, "updated_at", time_str(updated_at));
+	SETK(t, "first_response_at", time_or_null(in->first_response_at));
+	SETK(t, "resolved_at", time_or_null(in->resolved_at));
+	SETK(t, "satisfaction", in->satisfaction < 0 ? json_null() : json_real(in->satisfaction));
+	SETK(t, "version", json_integer(1));
+	SETK(t, "analysis", json_object());
+	SETK(t, "trace", json_array());
+	SETK(t, "quarantined", json_false());
 	return t;
 }
+
+#undef SETK
 
 const struct store__tf_desc store__tf_fields[STORE__TF_COUNT] = {
 	[STORE__TF_STATUS] = { "status", STORE__TEXT },

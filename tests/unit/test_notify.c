@@ -59,6 +59,42 @@ static void test_signature_rejects_tampering_and_replays(void **state)
 	assert_non_null(strstr(notify_verdict_text(NOTIFY_SIG_STALE), "window"));
 }
 
+/* A prepared key answers as the secret does, any number of times (the key is only read). */
+static void test_signature_prepared_key_answers_as_the_secret(void **state)
+{
+	const char *secrets[] = { "whsec_test", "k", "",
+		"a secret longer than one SHA-256 block, which HMAC hashes before it pads it: 0123456789" };
+	const char *bodies[] = { "{\"customer_id\":\"cust_001\"}", "", "{\"a\":1}" };
+	const char *stamps[] = { "1700000000", "1700000301", "soon", NULL };
+	char sig[NOTIFY_SIGNATURE_LEN];
+	size_t i, j, k, round;
+
+	(void)state;
+	for (i = 0; i < FL_ARRAY_SIZE(secrets); i++) {
+		struct notify_key *key = notify_key_new(secrets[i]);
+
+		for (round = 0; round < 2; round++) {
+			for (j = 0; j < FL_ARRAY_SIZE(bodies); j++) {
+				notify_sign(secrets[i], "1700000000", bodies[j], strlen(bodies[j]), sig);
+				for (k = 0; k < FL_ARRAY_SIZE(stamps); k++) {
+					const char *b = bodies[(j + round) % FL_ARRAY_SIZE(bodies)];
+					enum notify_verdict want = notify_verify(secrets[i], stamps[k], sig, b, strlen(b),
+										 1700000000, 300);
+
+					assert_int_equal(notify_verify_key(key, stamps[k], sig, b, strlen(b), 1700000000,
+									   300), want);
+				}
+				assert_int_equal(notify_verify_key(key, "1700000000", sig, bodies[j], strlen(bodies[j]),
+								   1700000100, 300), NOTIFY_SIG_OK);
+				assert_int_equal(notify_verify_key(key, "1700000000", NULL, bodies[j], strlen(bodies[j]),
+								   1700000100, 300), NOTIFY_SIG_MISSING);
+			}
+		}
+		notify_key_free(key);
+	}
+	notify_key_free(NULL);
+}
+
 /* ---- messages ---- */
 
 static void test_email_message_is_well_formed(void **state)
@@ -442,6 +478,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_signature_matches_known_vector),
 		cmocka_unit_test(test_signature_rejects_tampering_and_replays),
+		cmocka_unit_test(test_signature_prepared_key_answers_as_the_secret),
 		cmocka_unit_test(test_email_message_is_well_formed),
 		cmocka_unit_test(test_email_subject_in_utf8_is_encoded),
 		cmocka_unit_test(test_address_lists_are_checked),

@@ -650,12 +650,42 @@ static void test_webhook_intake_is_signed_durable_and_idempotent(void **state)
 	/* the phone channel: source phone, a transcript as content */
 	webhook(f, "{\"customer_id\":\"cust_003\",\"subject\":\"Call: outage\",\"source\":\"phone\","
 		   "\"content\":\"Caller: everything is down for all 500 of our users since 9am.\","
-		   "\"metadata\":{\"users_affected\":500}}", 0, NULL, &r);
+		   "\"metadata\":{\"users_affected\":500,\"api_token_id\":7}}", 0, NULL, &r);
 	expect(&r, 202, NULL);
 	assert_int_equal(store_ticket_get(f->st, fl_json_str(r.json, "id", ""), false, &t), STORE_OK);
 	assert_string_equal(fl_json_str(t, "channel", ""), "phone");
+	/* who submitted a ticket is Frontline's to say: the sender's api_token_id is dropped */
+	{
+		json_t *want = json_pack("{s:i}", "users_affected", 500);
+
+		assert_true(json_equal(json_object_get(t, "metadata"), want));
+		json_decref(want);
+	}
 	json_decref(t);
 	http_resp_release(&r);
+	{
+		const char *forged = "{\"id\":\"api_9\",\"customer_id\":\"cust_004\",\"subject\":\"Forged owner\","
+				     "\"content\":\"This ticket claims another token as its owner.\","
+				     "\"metadata\":{\"api_token_id\":999999,\"plan\":\"pro\"}}";
+		json_t *made;
+
+		call(f, "POST", "/api/v1/tickets", f->integ, forged, &r);
+		expect(&r, 201, NULL);
+		assert_int_equal(fl_json_int(json_object_get(r.json, "metadata"), "api_token_id", 0), f->integ_id);
+		assert_string_equal(fl_json_str(json_object_get(r.json, "metadata"), "plan", ""), "pro");
+		/* the answer (built from what was inserted) is what reading the ticket gives */
+		made = json_incref(r.json);
+		http_resp_release(&r);
+		assert_int_equal(store_ticket_get(f->st, "api_9", false, &t), STORE_OK);
+		assert_true(json_equal(made, t));
+		json_decref(made);
+		json_decref(t);
+		/* the request's own body was not edited: a repeat is the same ticket */
+		call(f, "POST", "/api/v1/tickets", f->integ, forged, &r);
+		expect(&r, 200, NULL);
+		assert_int_equal(fl_json_int(json_object_get(r.json, "metadata"), "api_token_id", 0), f->integ_id);
+		http_resp_release(&r);
+	}
 
 	/* refused: stale, unsigned, tampered, invalid */
 	webhook(f, body, fl_wall_us() / 1000000 - 301, NULL, &r);
