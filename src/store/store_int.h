@@ -19,7 +19,7 @@
 
 #define STORE_OPS_VERSION 5
 /* The newest schema version; each backend has exactly this many migrations. */
-#define STORE__SCHEMA_VERSION 5
+#define STORE__SCHEMA_VERSION 6
 /* application_id of Frontline's SQLite files ("FLst"). */
 #define STORE__SQLITE_APP_ID 0x464c7374
 

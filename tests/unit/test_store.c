@@ -472,6 +472,111 @@ static void test_store_intake_answer_equals_a_fresh_read(void **state)
 	check_intake_answer(f, J("{s:s, s:s, s:{}}", "id", "ext-4", "content", "x", "metadata"), "ext-4");
 }
 
+/* The opcodes of sql (EXPLAIN) on the SQLite file behind url, space-separated. */
+static char *sqlite_opcodes(const char *url, const char *sql)
+{
+	char *path = fl_strdup(url + strlen("sqlite://")), *x = fl_asprintf("EXPLAIN %s", sql);
+	struct fl_buf ops = FL_BUF_INIT;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+
+	*strchrnul(path, '?') = '\0';
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, x, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", x, sqlite3_errmsg(db));
+	while (sqlite3_step(s) == SQLITE_ROW)
+		fl_buf_addf(&ops, " %s", (const char *)sqlite3_column_text(s, 1));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	free(path);
+	free(x);
+	return fl_buf_detach(&ops, NULL);
+}
+
+/*
+ * Migration 6 (SQLite) rewrites the CHECKs of messages and jobs so that an
+ * insert builds no temporary b-tree for them: the rows stay, the checks hold.
+ */
+static void test_store_sqlite_migration_6_keeps_rows_and_checks(void **state)
+{
+	static const char *const inserts[] = {
+		"INSERT INTO messages (ticket_number, direction, body, created_at) VALUES (1, 'note', 'b', 1)",
+		"INSERT INTO jobs (kind, ticket_number, status, max_attempts, run_at, created_at, updated_at)"
+		" VALUES ('triage', 1, 'queued', 5, 1, 1, 1)",
+		"UPDATE jobs SET status = 'running' WHERE id = 1",
+	};
+	struct fx *f = *state;
+	struct store *st = f->st;
+	json_t *msgs = NULL, *jobs = NULL, *m = NULL;
+	char *err = NULL, *ops;
+	size_t i;
+
+	if (strcmp(f->g->backend, "sqlite"))
+		return; /* PostgreSQL's migration 6 is empty: it has no such cost */
+	OK(store_ticket_intake(st, TICKET("m6", "api", "c"), "triage", NULL, NULL, NULL));
+	OK(store_message_add(st, "m6", J("{s:s, s:s, s:s}", "direction", "outbound", "body", "On it",
+					"effect_key", "ack"), &m, NULL));
+	json_decref(m);
+	store_close(st);
+	f->st = NULL;
+	/* the file as version 5 had it: the CHECKs as IN lists */
+	behind_the_back(f->url,
+		"BEGIN;"
+		"CREATE TABLE m5 (id INTEGER PRIMARY KEY, ticket_number INTEGER NOT NULL REFERENCES tickets(number),"
+		" direction TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound', 'note')), author TEXT,"
+		" body TEXT NOT NULL, created_at INTEGER NOT NULL, email_message_id TEXT, in_reply_to TEXT,"
+		" effect_key TEXT, metadata TEXT NOT NULL DEFAULT '{}', UNIQUE (ticket_number, effect_key)) STRICT;"
+		"INSERT INTO m5 SELECT * FROM messages; DROP TABLE messages; ALTER TABLE m5 RENAME TO messages;"
+		"CREATE INDEX messages_email ON messages(email_message_id) WHERE email_message_id IS NOT NULL;"
+		"CREATE TABLE j5 (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, ticket_number INTEGER REFERENCES"
+		" tickets(number), payload TEXT NOT NULL DEFAULT '{}', status TEXT NOT NULL CHECK (status IN"
+		" ('queued', 'running', 'done', 'dead')), attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER"
+		" NOT NULL, run_at INTEGER NOT NULL, due_at INTEGER, lease_owner TEXT, lease_until INTEGER,"
+		" last_error TEXT, dedupe_key TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+		" finished_at INTEGER) STRICT;"
+		"INSERT INTO j5 SELECT * FROM jobs; DROP TABLE jobs; ALTER TABLE j5 RENAME TO jobs;"
+		"CREATE INDEX jobs_due ON jobs(due_at) WHERE status IN ('queued', 'running');"
+		"CREATE UNIQUE INDEX jobs_dedupe ON jobs(dedupe_key) WHERE dedupe_key IS NOT NULL AND status <> 'done';"
+		"CREATE INDEX jobs_status ON jobs(status);"
+		"PRAGMA user_version = 5; COMMIT;", NULL);
+	ops = sqlite_opcodes(f->url, inserts[0]);
+	assert_non_null(strstr(ops, "OpenEphemeral")); /* what migration 6 is for */
+	free(ops);
+	if (store_open(f->url, &f->st, &err))
+		fail_msg("%s", err);
+	st = f->st;
+	/* the rows, their ids and their job are kept */
+	OK(store_message_list(st, "m6", &msgs));
+	assert_int_equal(json_array_size(msgs), 2);
+	assert_string_equal(fl_json_str(json_array_get(msgs, 1), "effect_key", ""), "ack");
+	OK(store_job_counts(st, &jobs));
+	assert_int_equal(fl_json_int(jobs, "queued", 0), 1);
+	json_decref(msgs);
+	json_decref(jobs);
+	for (i = 0; i < FL_ARRAY_SIZE(inserts); i++) {
+		ops = sqlite_opcodes(f->url, inserts[i]);
+		if (strstr(ops, "OpenEphemeral"))
+			fail_msg("%s builds a temporary b-tree:%s", inserts[i], ops);
+		free(ops);
+	}
+	/* the checks still refuse what they refused */
+	{
+		char *path = fl_strdup(f->url + strlen("sqlite://"));
+		sqlite3 *db = NULL;
+
+		*strchrnul(path, '?') = '\0';
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, "INSERT INTO messages (ticket_number, direction, body, created_at)"
+					      " VALUES (1, 'sideways', 'b', 1)", NULL, NULL, NULL), SQLITE_CONSTRAINT);
+		assert_int_equal(sqlite3_exec(db, "UPDATE jobs SET status = 'lost'", NULL, NULL, NULL),
+				 SQLITE_CONSTRAINT);
+		assert_int_equal(sqlite3_exec(db, "INSERT INTO messages (ticket_number, direction, body, created_at)"
+					      " VALUES (1, 'note', 'b', 1)", NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+		free(path);
+	}
+}
+
 static void test_store_update_checks_version_and_audits(void **state)
 {
 	struct fx *f = *state;
@@ -1623,6 +1728,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_store_rejects_bad_urls),
 	T(test_store_intake_is_idempotent),
 	T(test_store_intake_answer_equals_a_fresh_read),
+	T(test_store_sqlite_migration_6_keeps_rows_and_checks),
 	T(test_store_intake_honours_idempotency_key),
 	T(test_store_intake_rejects_invalid_and_writes_nothing),
 	T(test_store_ticket_get_by_id_or_number_with_thread),
