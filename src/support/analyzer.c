@@ -127,15 +127,14 @@ static bool is_stop_word(const char *w)
 
 json_t *support__keywords(const char *text, size_t max)
 {
-	struct text_tokens toks = TEXT_TOKENS_INIT;
+	const struct text_tokens *toks = text_tokens_shared(text);   /* the category model's */
 	struct kw { const char *w; size_t n; int count; size_t first; } *kws;
 	size_t nkw = 0, i, j;
 	json_t *out = json_array();
 
-	text_tokenize(text, strlen(text), &toks);
-	kws = fl_calloc(toks.n + 1, sizeof(*kws));
-	for (i = 0; i < toks.n; i++) {
-		const struct text_token *t = &toks.v[i];
+	kws = fl_calloc(toks->n + 1, sizeof(*kws));
+	for (i = 0; i < toks->n; i++) {
+		const struct text_token *t = &toks->v[i];
 
 		if (t->kind != TEXT_TOK_WORD && t->kind != TEXT_TOK_ORDER_ID)
 			continue;
@@ -169,7 +168,6 @@ json_t *support__keywords(const char *text, size_t max)
 		json_array_append_new(out, json_stringn(kws[i].w, kws[i].n));
 	}
 	free(kws);
-	text_tokens_release(&toks);
 	return out;
 }
 

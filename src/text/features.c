@@ -6,6 +6,7 @@
  * long texts and long words do not drown the rest.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,6 +145,63 @@ void text__doc_release(struct text__doc *doc)
 	free(doc->stem_len);
 	doc->stem_off = doc->stem_len = NULL;
 	doc->alloc = 0;
+}
+
+/* ---- the thread's memo of its last doc ---- */
+
+struct doc_memo {
+	struct text__doc doc;
+	struct fl_buf text;    /* the text doc was made from */
+	bool valid;
+};
+
+static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
+static pthread_key_t memo_key;
+
+static void memo_free(void *p)
+{
+	struct doc_memo *m = p;
+
+	text__doc_release(&m->doc);
+	fl_buf_release(&m->text);
+	free(m);
+}
+
+static void memo_key_init(void)
+{
+	if (pthread_key_create(&memo_key, memo_free))
+		fl_die("cannot create a thread key for the text analysis memo");
+}
+
+const struct text__doc *text__doc_for(const char *text)
+{
+	struct doc_memo *m;
+	size_t n;
+
+	if (!text)
+		text = "";
+	n = strlen(text);
+	pthread_once(&memo_once, memo_key_init);
+	m = pthread_getspecific(memo_key);
+	if (!m) {
+		m = fl_calloc(1, sizeof(*m));
+		m->doc = (struct text__doc)TEXT__DOC_INIT;
+		fl_buf_init(&m->text, 0);
+		pthread_setspecific(memo_key, m);
+	}
+	if (m->valid && m->text.len == n && !memcmp(m->text.buf, text, n))
+		return &m->doc;
+	m->valid = false;
+	text__doc_set(&m->doc, text, text__thread_stemmer());
+	fl_buf_reset(&m->text);
+	fl_buf_add(&m->text, text, n);
+	m->valid = true;
+	return &m->doc;
+}
+
+const struct text_tokens *text_tokens_shared(const char *text)
+{
+	return &text__doc_for(text)->tokens;
 }
 
 /* The unit of a token for words and bigrams: a stem or a placeholder. */

@@ -290,14 +290,11 @@ int text__model_predict_doc(const struct text_model *m, const struct text__doc *
 
 int text_model_predict_score(const struct text_model *m, const char *text, double *probs, double *score)
 {
-	struct text__doc doc = TEXT__DOC_INIT;
 	struct text__fvec fv = { 0 };
 	int best;
 
-	text__doc_set(&doc, text, text__thread_stemmer());
-	best = text__model_predict_doc_score(m, &doc, &fv, probs, score);
+	best = text__model_predict_doc_score(m, text__doc_for(text), &fv, probs, score);
 	text__fvec_release(&fv);
-	text__doc_release(&doc);
 	return best;
 }
 

@@ -282,10 +282,9 @@ static const char *approach_of(int level, const char *urgency, const json_t *ind
 
 json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text, const json_t *metadata)
 {
-	struct text_stemmer *st = text__thread_stemmer();
-	struct text__doc doc = TEXT__DOC_INIT;
+	const struct text__doc *doc = text__doc_for(text);   /* shared with the category model */
 	struct text__fvec fv = { 0 };
-	const struct text_tokens *tk = &doc.tokens;
+	const struct text_tokens *tk = &doc->tokens;
 	struct stems stems;
 	size_t nl = text_model_nlabels(s->sent), i, words = 0, caps = 0, bangs = 0, negs = 0, boosts = 0;
 	double *p = fl_calloc(nl, sizeof(*p)), lp[5], score, head, conf, found[6] = { 0 };
@@ -293,10 +292,7 @@ json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text,
 	int level = 2, urg = 0;
 	const char *urgency;
 
-	if (!text)
-		text = "";
-	text__doc_set(&doc, text, st);
-	stems_of(&doc, false, &stems);
+	stems_of(doc, false, &stems);
 	for (i = 0; i < tk->n; i++) {
 		const struct text_token *k = &tk->v[i];
 
@@ -316,7 +312,7 @@ json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text,
 		}
 
 	/* the sentiment model, then emphasis */
-	text__model_predict_doc_score(s->sent, &doc, &fv, p, &head);
+	text__model_predict_doc_score(s->sent, doc, &fv, p, &head);
 	for (i = 0; i < 5; i++)
 		lp[i] = p[text_model_label_index(s->sent, levels[i])];
 	level = 0;
@@ -343,7 +339,7 @@ json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text,
 		size_t ne = text_model_nlabels(s->emo), k;
 		double *ep = fl_calloc(ne, sizeof(*ep));
 
-		text__model_predict_doc(s->emo, &doc, &fv, ep);
+		text__model_predict_doc(s->emo, doc, &fv, ep);
 		for (k = 0; k < ne; k++) {
 			const char *name = text_model_label(s->emo, k);
 			size_t j;
@@ -409,6 +405,5 @@ json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text,
 	free(p);
 	stems_release(&stems);
 	text__fvec_release(&fv);
-	text__doc_release(&doc);
 	return res;
 }

@@ -120,6 +120,13 @@ void text_tokenize(const char *s, size_t len, struct text_tokens *out);
 void text_tokens_reset(struct text_tokens *t);
 /* Frees everything; t is as after TEXT_TOKENS_INIT. */
 void text_tokens_release(struct text_tokens *t);
+/*
+ * The tokens of text (NULL: empty) from this thread's memo of the last text
+ * it analysed, which the models share (text_model_predict and
+ * text_sentiment_analyze on one ticket's text tokenize it once). Valid until
+ * this thread analyses another text; the caller must not change them.
+ */
+const struct text_tokens *text_tokens_shared(const char *text);
 /* "word", "number", "emoji", "emoticon", "url", "email", "order_id", "punct". */
 const char *text_token_kind_name(enum text_token_kind kind);
 

@@ -53,6 +53,13 @@ struct text__doc {
 /* Tokenizes and stems text (NULL: empty) into doc, replacing its content. */
 void text__doc_set(struct text__doc *doc, const char *text, struct text_stemmer *st);
 void text__doc_release(struct text__doc *doc);
+/*
+ * The doc of text (NULL: empty), tokenized and stemmed on this thread, from
+ * the thread's memo when text equals the last one it analysed: the models
+ * that read one ticket (sentiment, emotion, category) share one analysis.
+ * Valid until the next call on this thread; do not change it.
+ */
+const struct text__doc *text__doc_for(const char *text);
 /* The stem of token i (a word), NUL-terminated. */
 static inline const char *text__doc_stem(const struct text__doc *doc, size_t i, size_t *len)
 {

@@ -78,6 +78,40 @@ static void test_train_predict_save_load_round_trip(void **state)
 	free(tp);
 }
 
+/*
+ * The models of one ticket share one analysis of its text (the thread's
+ * memo): a prediction is the same whether the text was analysed just before
+ * or not, and the shared tokens follow the text asked for.
+ */
+static void test_shared_analysis_gives_the_same_predictions(void **state)
+{
+	struct text_model *m = train_fixture();
+	const char *a = "I cannot log in to my account since yesterday", *b = "Refund my invoice please";
+	char copy[64];
+	double first[3], again[3], other[3];
+	const struct text_tokens *tk;
+	size_t l;
+
+	(void)state;
+	text_model_predict(m, a, first);
+	text_model_predict(m, a, again);          /* from the memo */
+	for (l = 0; l < 3; l++)
+		assert_true(first[l] == again[l]);
+	text_model_predict(m, b, other);          /* another text replaces it */
+	fl_strlcpy(copy, a, sizeof(copy));        /* equal text at another address */
+	text_model_predict(m, copy, again);
+	for (l = 0; l < 3; l++)
+		assert_true(first[l] == again[l]);
+	copy[0] = 'U';                            /* same length, other text */
+	tk = text_tokens_shared(copy);
+	assert_string_equal(tk->v[0].norm, "u");
+	tk = text_tokens_shared(b);
+	assert_int_equal(tk->n, 4);
+	assert_string_equal(tk->v[0].norm, "refund");
+	assert_int_equal(text_tokens_shared(NULL)->n, 0);
+	text_model_free(m);
+}
+
 static void write_file(const char *path, const void *data, size_t n)
 {
 	FILE *f = fopen(path, "wb");
@@ -759,6 +793,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_train_predict_save_load_round_trip),
+		cmocka_unit_test(test_shared_analysis_gives_the_same_predictions),
 		cmocka_unit_test(test_model_load_errors),
 		cmocka_unit_test(test_dataset_errors_name_the_line),
 		cmocka_unit_test(test_train_needs_two_labels),
