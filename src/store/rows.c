@@ -48,12 +48,20 @@ static json_t *ts(const struct store__row *r, int c)
 	return json_string(buf);
 }
 
-/* A JSON column: parsed, or def (a new empty object/array) when null or bad. */
+/*
+ * A JSON column: parsed, or def (a new empty object/array) when null or bad.
+ * A number too large for a JSON integer (PostgreSQL's jsonb writes the real
+ * 1e300 as its 301 digits) is read as a real rather than losing the document;
+ * the document's integers then come back as reals of the same value.
+ */
 static json_t *doc(const struct store__row *r, int c, bool array)
 {
 	const char *s = r->ops->text(r, c);
-	json_t *v = s ? json_loads(s, JSON_DECODE_ANY, NULL) : NULL;
+	json_error_t e;
+	json_t *v = s ? json_loads(s, JSON_DECODE_ANY, &e) : NULL;
 
+	if (!v && s && json_error_code(&e) == json_error_numeric_overflow)
+		v = json_loads(s, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, NULL);
 	if (!v)
 		return array ? json_array() : json_object();
 	return v;

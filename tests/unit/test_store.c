@@ -775,6 +775,25 @@ static void test_store_defer_sync_commits_then_syncs(void **state)
 	}
 }
 
+/* A huge real in a JSON field comes back as a number, not as an empty object (PostgreSQL's jsonb prints it whole). */
+static void test_store_json_fields_keep_huge_numbers(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	json_t *t = TICKET("big1", "api", "c"), *got = NULL, *m;
+
+	json_object_set_new(t, "metadata", json_pack("{s:f, s:I, s:s}", "huge", 1e300,
+						      "count", (json_int_t)42, "tier", "enterprise"));
+	OK(store_ticket_intake(st, t, NULL, NULL, NULL, NULL));
+	OK(store_ticket_get(st, "big1", false, &got));
+	m = json_object_get(got, "metadata");
+	assert_string_equal(fl_json_str(m, "tier", ""), "enterprise");
+	/* in such a document PostgreSQL's integers come back as reals of the same value */
+	assert_true(fl_json_num(m, "count", 0) == 42);
+	assert_true(fabs(fl_json_num(m, "huge", 0) / 1e300 - 1) < 1e-9);
+	json_decref(got);
+}
+
 static void test_store_escalations_one_open_per_ticket(void **state)
 {
 	struct fx *f = *state;
@@ -1739,6 +1758,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_store_customer_metrics_follow_the_seed),
 	T(test_store_kb_articles_round_trip),
 	T(test_store_defer_sync_commits_then_syncs),
+	T(test_store_json_fields_keep_huge_numbers),
 	T(test_store_escalations_one_open_per_ticket),
 	T(test_store_events_are_an_append_only_log),
 	T(test_store_outbox_dedupes_retries_and_dies),
