@@ -48,9 +48,9 @@ static int job_due(struct sq *q, const char *kind, int64_t now)
 	if (!sqlite3_get_autocommit(q->db))
 		return STORE_OK; /* inside a transaction: let the claim itself look */
 	if (kind)
-		return sq_int(q, &id, "SELECT id FROM jobs WHERE status IN ('queued', 'running')"
+		return sq_int(q, &id, "SELECT id FROM jobs INDEXED BY jobs_due WHERE status IN ('queued', 'running')"
 			      " AND due_at <= ? AND kind = ? LIMIT 1", "it", now, kind);
-	return sq_int(q, &id, "SELECT id FROM jobs WHERE status IN ('queued', 'running')"
+	return sq_int(q, &id, "SELECT id FROM jobs INDEXED BY jobs_due WHERE status IN ('queued', 'running')"
 		      " AND due_at <= ? LIMIT 1", "i", now);
 }
 
@@ -81,11 +81,11 @@ int sq_job_claim(struct store *st, const char *kind, const char *owner, int leas
 		bool expired_last;
 
 		if (kind)
-			rc = sq_prepare(q, "SELECT id, status, attempts, max_attempts FROM jobs"
+			rc = sq_prepare(q, "SELECT id, status, attempts, max_attempts FROM jobs INDEXED BY jobs_due"
 					" WHERE status IN ('queued', 'running') AND due_at <= ? AND kind = ?"
 					" ORDER BY due_at, id LIMIT 1", &s, "it", now, kind);
 		else
-			rc = sq_prepare(q, "SELECT id, status, attempts, max_attempts FROM jobs"
+			rc = sq_prepare(q, "SELECT id, status, attempts, max_attempts FROM jobs INDEXED BY jobs_due"
 					" WHERE status IN ('queued', 'running') AND due_at <= ?"
 					" ORDER BY due_at, id LIMIT 1", &s, "i", now);
 		if (rc)
@@ -288,7 +288,7 @@ int sq_outbox_claim(struct store *st, const char *owner, int max, int lease_s, j
 
 	if (sqlite3_get_autocommit(q->db)) {
 		/* Nothing due: answer without taking the write lock. */
-		rc = sq_int(q, &id, "SELECT id FROM outbox WHERE status IN ('pending', 'sending')"
+		rc = sq_int(q, &id, "SELECT id FROM outbox INDEXED BY outbox_due WHERE status IN ('pending', 'sending')"
 			    " AND due_at <= ? LIMIT 1", "i", now);
 		if (rc == STORE_ENOTFOUND) {
 			*out = items;
@@ -304,7 +304,8 @@ int sq_outbox_claim(struct store *st, const char *owner, int max, int lease_s, j
 	if (rc)
 		goto out;
 	rc = sq_prepare(q, "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_owner = ?1,"
-			" due_at = ?2 WHERE id IN (SELECT id FROM outbox WHERE status IN ('pending', 'sending')"
+			" due_at = ?2 WHERE id IN (SELECT id FROM outbox INDEXED BY outbox_due"
+			" WHERE status IN ('pending', 'sending')"
 			" AND due_at <= ?3 ORDER BY due_at, id LIMIT ?4) RETURNING id",
 			&s, "tiii", owner, until, now, (int64_t)max);
 	if (!rc) {
