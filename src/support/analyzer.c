@@ -119,8 +119,7 @@ static int cmp_word(const void *key, const void *elem)
 	return strcmp(key, *(const char *const *)elem);
 }
 
-/* w: a token's normalised form (NUL-terminated, no NUL inside). */
-static bool is_stop_word(const char *w)
+bool support__is_stop_word(const char *w)
 {
 	return bsearch(w, stop_words, FL_ARRAY_SIZE(stop_words), sizeof(stop_words[0]), cmp_word) != NULL;
 }
@@ -138,7 +137,7 @@ json_t *support__keywords(const char *text, size_t max)
 
 		if (t->kind != TEXT_TOK_WORD && t->kind != TEXT_TOK_ORDER_ID)
 			continue;
-		if (t->norm_len < 3 || is_stop_word(t->norm))
+		if (t->norm_len < 3 || support__is_stop_word(t->norm))
 			continue;
 		for (j = 0; j < nkw; j++)
 			if (kws[j].n == t->norm_len && !memcmp(kws[j].w, t->norm, t->norm_len))

@@ -82,22 +82,6 @@ struct keys {
 	size_t n;
 };
 
-static bool common_word(const char *w, size_t n)
-{
-	static const char *const common[] = {
-		"this", "that", "have", "with", "your", "from", "been", "they", "them", "what", "when",
-		"where", "which", "will", "would", "could", "should", "there", "their", "about", "into",
-		"also", "just", "please", "thanks", "thank", "hello", "need", "help", "want", "does",
-		"here", "some", "more", "only", "then", "than", "were", "very", "after", "before",
-	};
-	size_t i;
-
-	for (i = 0; i < FL_ARRAY_SIZE(common); i++)
-		if (strlen(common[i]) == n && !strncmp(common[i], w, n))
-			return true;
-	return false;
-}
-
 /* The distinct keys of s[0..len) (ASCII letters and digits, words of 4 or more). */
 static void keys_of(const char *s, size_t len, struct keys *out)
 {
@@ -114,7 +98,10 @@ static void keys_of(const char *s, size_t len, struct keys *out)
 				w[n++] = (char)tolower((unsigned char)*p);
 			p++;
 		}
-		if (n < 4 || n >= sizeof(w) || common_word(w, n))
+		if (n < 4 || n >= sizeof(w))
+			continue;
+		w[n] = '\0';
+		if (support__is_stop_word(w))
 			continue;
 		n = n < KEY_LEN ? n : KEY_LEN;
 		memcpy(key, w, n);

@@ -17,6 +17,9 @@ struct support_analyzer {
 
 /* ---- analyzer.c: the built-in analyses ---- */
 
+/* Whether w (lower case, NUL-terminated) is a word that carries no topic ("the", "please", "would"). */
+bool support__is_stop_word(const char *w);
+
 /* sentiment_analysis for a ticket (subject + content, metadata cues). */
 json_t *support__sentiment(const struct support_analyzer *a, const json_t *ticket);
 /* categorization: primary/secondary category, confidence, keywords, department. */
