@@ -251,8 +251,17 @@ double text_dataset_score(const struct text_dataset *d, size_t i);
  */
 bool text_dataset_head_only(const struct text_dataset *d, size_t i);
 /*
+ * Row i's "weight" (default 1): it scales the row's gradient in the
+ * classifier's training, so that a label the annotators disagreed on counts
+ * less (0: the classifier does not learn from the row). The held-out rows
+ * that choose the epochs and fit the temperature are counted unweighted, as
+ * an evaluation counts them.
+ */
+double text_dataset_weight(const struct text_dataset *d, size_t i);
+/*
  * Appends the rows of a JSON-lines file ({"text": ..., "label": ...} per
- * line, with an optional numeric "score" and boolean "head_only"; blank lines skipped). On a bad line returns TEXT_EDATA with
+ * line, with an optional numeric "score", boolean "head_only" and numeric
+ * "weight" >= 0; blank lines skipped). On a bad line returns TEXT_EDATA with
  * "'FILE' line N: ..." in *err; TEXT_EIO when the file cannot be read.
  */
 int text_dataset_load_jsonl(struct text_dataset *d, const char *path, char **err);

@@ -20,7 +20,7 @@
 
 struct text_dataset {
 	char **text, **label;
-	double *score;
+	double *score, *weight;
 	bool *head_only;
 	size_t n, alloc;
 };
@@ -43,12 +43,13 @@ void text_dataset_free(struct text_dataset *d)
 	free(d->text);
 	free(d->label);
 	free(d->score);
+	free(d->weight);
 	free(d->head_only);
 	free(d);
 }
 
 static void dataset_add(struct text_dataset *d, const char *text, const char *label, double score,
-			bool head_only)
+			bool head_only, double weight)
 {
 	if (d->n == d->alloc) {
 		d->alloc = d->alloc ? d->alloc * 2 : 256;
@@ -56,7 +57,9 @@ static void dataset_add(struct text_dataset *d, const char *text, const char *la
 		d->label = fl_reallocarray(d->label, d->alloc, sizeof(*d->label));
 		d->score = fl_reallocarray(d->score, d->alloc, sizeof(*d->score));
 		d->head_only = fl_reallocarray(d->head_only, d->alloc, sizeof(*d->head_only));
+		d->weight = fl_reallocarray(d->weight, d->alloc, sizeof(*d->weight));
 	}
+	d->weight[d->n] = weight;
 	d->text[d->n] = fl_strdup(text);
 	d->label[d->n] = fl_strdup(label);
 	d->score[d->n] = score;
@@ -66,7 +69,7 @@ static void dataset_add(struct text_dataset *d, const char *text, const char *la
 
 void text_dataset_add(struct text_dataset *d, const char *text, const char *label)
 {
-	dataset_add(d, text, label, NAN, false);
+	dataset_add(d, text, label, NAN, false, 1.0);
 }
 
 bool text_dataset_head_only(const struct text_dataset *d, size_t i)
@@ -94,6 +97,11 @@ double text_dataset_score(const struct text_dataset *d, size_t i)
 	return i < d->n ? d->score[i] : NAN;
 }
 
+double text_dataset_weight(const struct text_dataset *d, size_t i)
+{
+	return i < d->n ? d->weight[i] : NAN;
+}
+
 int text_dataset_load_jsonl(struct text_dataset *d, const char *path, char **err)
 {
 	FILE *f = fopen(path, "r");
@@ -109,7 +117,7 @@ int text_dataset_load_jsonl(struct text_dataset *d, const char *path, char **err
 	}
 	while ((n = getline(&line, &cap, f)) >= 0) {
 		json_error_t jerr;
-		json_t *row, *jt, *jl, *js, *jh;
+		json_t *row, *jt, *jl, *js, *jh, *jw;
 		const char *label;
 		size_t len = (size_t)n;
 
@@ -126,12 +134,16 @@ int text_dataset_load_jsonl(struct text_dataset *d, const char *path, char **err
 		jl = json_object_get(row, "label");
 		js = json_object_get(row, "score");
 		jh = json_object_get(row, "head_only");
+		jw = json_object_get(row, "weight");
 		if (!json_is_string(jt) || !(json_is_string(jl) || json_is_integer(jl)) ||
-		    (js && !json_is_number(js)) || (jh && !json_is_boolean(jh))) {
+		    (js && !json_is_number(js)) || (jh && !json_is_boolean(jh)) ||
+		    (jw && (!json_is_number(jw) || !(json_number_value(jw) >= 0) ||
+			    !isfinite(json_number_value(jw))))) {
 			if (err)
-				*err = fl_asprintf("'%s' line %zu: expected {\"text\": string, \"label\": string%s%s}",
+				*err = fl_asprintf("'%s' line %zu: expected {\"text\": string, \"label\": string%s%s%s}",
 						   path, lineno, js ? ", \"score\": number" : "",
-						   jh ? ", \"head_only\": boolean" : "");
+						   jh ? ", \"head_only\": boolean" : "",
+						   jw ? ", \"weight\": number >= 0" : "");
 			json_decref(row);
 			goto out;
 		}
@@ -147,7 +159,8 @@ int text_dataset_load_jsonl(struct text_dataset *d, const char *path, char **err
 			json_decref(row);
 			goto out;
 		}
-		dataset_add(d, json_string_value(jt), label, js ? json_number_value(js) : NAN, json_is_true(jh));
+		dataset_add(d, json_string_value(jt), label, js ? json_number_value(js) : NAN, json_is_true(jh),
+			    jw ? json_number_value(jw) : 1.0);
 		json_decref(row);
 	}
 	if (ferror(f)) {
@@ -193,6 +206,7 @@ struct rows {
 	double *s;            /* [n]: the row's score, standardised; NAN when absent */
 	double *st;           /* [n]: the regression head's target: s, or for a row with a class
 	                       * only (text_train_opts.head_class_rows) its class's mean s */
+	float *wt;            /* [n]: the row's weight in the classifier's loss (text_dataset_weight) */
 	bool *held;
 	bool *aux;            /* [n]: the row teaches the regression head only (head_only) */
 	uint32_t *hashed;     /* [nf]: compact -> hashed index */
@@ -253,16 +267,21 @@ static void step(struct fit *f, const struct rows *r, size_t i, const struct tex
 {
 	size_t k, l, L = f->L;
 
+	if (r->wt[i] == 0)
+		return;
 	scores(f, r, i, z);
 	text__softmax(z, L, 1.0, p);
-	p[r->y[i]] -= 1.0; /* p is now the gradient of the loss in z */
+	/* p becomes the gradient of the row's weighted loss in z */
+	p[r->y[i]] -= 1.0;
+	for (l = 0; l < L; l++)
+		p[l] *= r->wt[i];
 	for (l = 0; l < L; l++) {
 		f->gb[l] += p[l] * p[l];
 		f->b[l] -= o->lr * p[l] / (sqrt(f->gb[l]) + 1e-8);
 	}
 	for (k = r->start[i]; k < r->start[i + 1]; k++) {
 		float *w = f->w + (size_t)r->feat[k].idx * L, *g = f->g + (size_t)r->feat[k].idx * L;
-		float x = r->feat[k].val, lr = (float)o->lr, l2 = (float)o->l2;
+		float x = r->feat[k].val, lr = (float)o->lr, l2 = (float)o->l2 * r->wt[i];
 
 		for (l = 0; l < L; l++) {
 			float gr = (float)p[l] * x + l2 * w[l];
@@ -694,6 +713,7 @@ static void featurise(const struct text_dataset *d, const struct text_train_opts
 	r->s = fl_calloc(d->n, sizeof(*r->s));
 	r->held = fl_calloc(d->n, sizeof(*r->held));
 	r->aux = fl_calloc(d->n, sizeof(*r->aux));
+	r->wt = fl_calloc(d->n, sizeof(*r->wt));
 	for (i = 0; i < d->n; i++) {
 		char **hit = bsearch(&d->label[i], *labels, nl, sizeof(char *), cmp_str);
 		uint64_t h = text__hash(d->text[i], strlen(d->text[i]), 0);
@@ -701,6 +721,7 @@ static void featurise(const struct text_dataset *d, const struct text_train_opts
 		r->y[i] = (int)(hit - *labels);
 		r->s[i] = d->score[i];
 		r->aux[i] = d->head_only[i];
+		r->wt[i] = (float)d->weight[i];
 		r->held[i] = (double)(h % 10000) < o->holdout * 10000.0;
 		text__doc_set(&doc, d->text[i], st);
 		text__features(fo, &doc, &fv);
@@ -737,6 +758,7 @@ static void rows_release(struct rows *r)
 	free(r->st);
 	free(r->held);
 	free(r->aux);
+	free(r->wt);
 	free(r->hashed);
 }
 

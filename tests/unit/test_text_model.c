@@ -432,6 +432,83 @@ static void test_head_only_rows_teach_the_head_only(void **state)
 	free(path);
 }
 
+/*
+ * Row weights: rows whose label the annotators doubted (here: the same words
+ * under the opposite label) count for less; weight 0 rows teach nothing, and
+ * a bad weight names its line.
+ */
+static double weighted_p_positive(const char *rows_path, double noisy_weight)
+{
+	static const char *const words[4] = { "fine", "smooth", "quick", "easy" };
+	struct text_dataset *d = text_dataset_new();
+	struct text_train_opts o;
+	struct text_model *m = NULL;
+	char *err = NULL;
+	double p[2];
+	size_t i;
+	FILE *f = fopen(rows_path, "w");
+
+	assert_non_null(f);
+	for (i = 0; i < 400; i++) {
+		const char *w = words[i % 4];
+
+		/* 200 clean rows each way, then the doubted rows: the same phrases labelled negative */
+		if (i < 200)
+			fprintf(f, "{\"text\": \"it went %s %zu\", \"label\": \"positive\"}\n", w, i);
+		else
+			fprintf(f, "{\"text\": \"it broke %zu\", \"label\": \"negative\"}\n", i);
+	}
+	for (i = 0; i < 300; i++)
+		fprintf(f, "{\"text\": \"it went %s %zu\", \"label\": \"negative\", \"weight\": %g}\n",
+			words[i % 4], 1000 + i, noisy_weight);
+	fclose(f);
+	assert_int_equal(text_dataset_load_jsonl(d, rows_path, &err), TEXT_OK);
+	assert_true(fabs(text_dataset_weight(d, 0) - 1.0) < 1e-12);
+	assert_true(fabs(text_dataset_weight(d, 699) - noisy_weight) < 1e-12);
+	text_train_defaults(&o);
+	o.hash_bits = 14;
+	o.epochs = 8;
+	o.holdout = 0;
+	assert_int_equal(text_train(d, &o, &m, &err), TEXT_OK);
+	text_model_predict(m, "it went smooth", p);
+	text_dataset_free(d);
+	i = text_model_label_index(m, "positive");
+	text_model_free(m);
+	return p[i];
+}
+
+static void test_row_weights_discount_doubted_labels(void **state)
+{
+	char *dir = test_tmpdir(), *path = fl_asprintf("%s/rows.jsonl", dir), *err = NULL;
+	double full = weighted_p_positive(path, 1.0), low = weighted_p_positive(path, 0.1),
+	       none = weighted_p_positive(path, 0.0);
+	struct text_dataset *d = text_dataset_new();
+	static const char *const bad[] = { "-0.5", "\"1\"", "null", "true" };
+	size_t i;
+	FILE *f;
+
+	(void)state;
+	/* at full weight the doubted rows outnumber the clean ones; discounted, the clean ones win */
+	assert_true(full < 0.5);
+	assert_true(low > 0.8);
+	assert_true(none > low);
+	for (i = 0; i < FL_ARRAY_SIZE(bad); i++) {
+		f = fopen(path, "w");
+		fprintf(f, "{\"text\": \"a\", \"label\": \"x\"}\n{\"text\": \"b\", \"label\": \"y\", \"weight\": %s}\n",
+			bad[i]);
+		fclose(f);
+		assert_int_equal(text_dataset_load_jsonl(d, path, &err), TEXT_EDATA);
+		assert_non_null(strstr(err, "line 2"));
+		assert_non_null(strstr(err, "\"weight\": number >= 0"));
+		free(err);
+		err = NULL;
+	}
+	text_dataset_free(d);
+	test_tmpdir_remove(dir);
+	free(dir);
+	free(path);
+}
+
 /* Two members (words, characters): probabilities averaged, saved and read back. */
 static void test_ensemble_round_trip(void **state)
 {
@@ -800,6 +877,7 @@ int main(void)
 		cmocka_unit_test(test_training_calibrates_on_held_out_rows),
 		cmocka_unit_test(test_score_head_learns_ratings),
 		cmocka_unit_test(test_head_only_rows_teach_the_head_only),
+		cmocka_unit_test(test_row_weights_discount_doubted_labels),
 		cmocka_unit_test(test_ensemble_round_trip),
 		cmocka_unit_test(test_evaluate_counts_and_metrics),
 		cmocka_unit_test(test_lexicon_scoring_uses_cues),
