@@ -1,6 +1,7 @@
 /*
  * /api/v1/tickets: create, get (with its thread, analysis and trace), list
- * with filters and keyset pagination (q= is full-text search), the audit
+ * with filters and keyset pagination (q= is full-text search; the list's
+ * items are summaries unless view=full asks for the records), the audit
  * events, and the agent's verbs: reply, internal note, assign, resolve,
  * reopen. Each verb is one transaction: the change, its message, its
  * notifications (outbox) and its audit events commit together. A "version"
@@ -45,14 +46,129 @@ static void get(struct server_req *r)
 	server__reply_json(r, 200, t);
 }
 
+/* ---- the list's summaries ---- */
+
+static const char *const views[] = { "summary", "full", NULL };
+
+/* The record's fields a queue shows; the rest (content, metadata, analysis) stays behind. */
+static const char *const summary_fields[] = {
+	"id", "number", "channel", "customer_id", "subject", "status", "sentiment", "category",
+	"priority", "assigned_department", "assignee", "created_at", "updated_at",
+	"first_response_at", "resolved_at", "version", "quarantined", NULL,
+};
+
+enum pick_type { PICK_STR, PICK_NUM, PICK_BOOL };
+
+/* Shares src[skey] as dst[dkey] when it is of the type; else leaves dkey absent. */
+static void pick(json_t *dst, const char *dkey, const json_t *src, const char *skey, enum pick_type type)
+{
+	json_t *v = json_object_get(src, skey);
+	bool ok = type == PICK_NUM ? json_is_number(v) : type == PICK_BOOL ? json_is_boolean(v) : json_is_string(v);
+
+	if (ok)
+		json_object_set(dst, dkey, v);
+}
+
+/* Adds o (taken) to tr as key unless it is empty. */
+static void add_part(json_t *tr, const char *key, json_t *o)
+{
+	if (json_object_size(o))
+		json_object_set_new(tr, key, o);
+	else
+		json_decref(o);
+}
+
+/*
+ * The triage facts of a stored analysis, or NULL when it holds none (an
+ * untriaged ticket). Each value is shared from the analysis, never made up:
+ * a field the analysis lacks is absent here too. escalation.needed is the
+ * workflow's verdict: the escalation decision's (anything but no_escalation)
+ * when it made one, else the response generator's escalation_needed.
+ */
+static json_t *triage_of(const json_t *analysis)
+{
+	const json_t *sent = json_object_get(analysis, "sentiment_analysis");
+	const json_t *cat = json_object_get(analysis, "categorization");
+	const json_t *pri = json_object_get(analysis, "priority_assignment");
+	const json_t *resp = json_object_get(analysis, "generated_response");
+	const json_t *dec = json_object_get(analysis, "escalation_decision");
+	const char *verdict = fl_json_str(dec, "escalation_decision", NULL);
+	json_t *tr = json_object(), *o;
+
+	o = json_object();
+	pick(o, "level", sent, "sentiment", PICK_STR);
+	pick(o, "urgency", sent, "urgency", PICK_STR);
+	add_part(tr, "sentiment", o);
+	o = json_object();
+	pick(o, "name", cat, "primary_category", PICK_STR);
+	pick(o, "confidence", cat, "confidence", PICK_NUM);
+	add_part(tr, "category", o);
+	o = json_object();
+	pick(o, "level", pri, "priority", PICK_STR);
+	pick(o, "score", pri, "score", PICK_NUM);
+	add_part(tr, "priority", o);
+	o = json_object();
+	if (verdict)
+		json_object_set_new(o, "needed", json_boolean(strcmp(verdict, "no_escalation") != 0));
+	else
+		pick(o, "needed", resp, "escalation_needed", PICK_BOOL);
+	pick(o, "level", dec, "escalation_decision", PICK_STR);
+	pick(o, "priority", dec, "escalation_priority", PICK_STR);
+	add_part(tr, "escalation", o);
+	if (json_is_object(resp)) {
+		const char *draft = fl_json_str(resp, "response", NULL);
+
+		json_object_set_new(tr, "reply_draft", json_boolean(draft && *draft));
+	}
+	if (!json_object_size(tr)) {
+		json_decref(tr);
+		return NULL;
+	}
+	return tr;
+}
+
+/*
+ * A ticket as a queue shows it: its identity and queue fields and a
+ * "triage" object from its analysis (absent when untriaged). The values are
+ * shared with ticket, not copied: neither is re-encoded.
+ */
+static json_t *ticket_summary(const json_t *ticket)
+{
+	json_t *s = json_object(), *tr;
+	size_t i;
+
+	for (i = 0; summary_fields[i]; i++) {
+		json_t *v = json_object_get(ticket, summary_fields[i]);
+
+		if (v)
+			json_object_set(s, summary_fields[i], v);
+	}
+	tr = triage_of(json_object_get(ticket, "analysis"));
+	if (tr)
+		json_object_set_new(s, "triage", tr);
+	return s;
+}
+
+/* Replaces each ticket of a page by its summary. */
+static void summarize_page(json_t *page)
+{
+	json_t *list = json_object_get(page, "tickets"), *t;
+	size_t i;
+
+	json_array_foreach(list, i, t)
+		json_array_set_new(list, i, ticket_summary(t));
+}
+
 static void list(struct server_req *r)
 {
 	struct store_ticket_filter f = { 0 };
+	const char *view;
 	json_t *out = NULL;
 	int64_t limit;
 	int rc;
 
-	if (server__query_enum(r, "status", statuses, NULL, &f.status) ||
+	if (server__query_enum(r, "view", views, "summary", &view) ||
+	    server__query_enum(r, "status", statuses, NULL, &f.status) ||
 	    server__query_enum(r, "priority", priorities, NULL, &f.priority) ||
 	    server__query_enum(r, "channel", channels, NULL, &f.channel) ||
 	    server__query_int(r, "limit", 1, 500, 50, &limit))
@@ -72,6 +188,8 @@ static void list(struct server_req *r)
 		server__store_error(r, rc, "tickets", NULL);
 		return;
 	}
+	if (!strcmp(view, "summary"))
+		summarize_page(out);
 	server__reply_json(r, 200, out);
 }
 
@@ -439,7 +557,7 @@ const struct server_route server__ticket_routes[] = {
 	{ "POST", "/api/v1/tickets", create, SERVER_ROLE_INTEGRATION, BODY,
 	  "create a ticket (idempotent on id or Idempotency-Key)" },
 	{ "GET", "/api/v1/tickets", list, SERVER_ROLE_AGENT, 0,
-	  "list tickets: filters, full-text q, keyset pagination" },
+	  "list tickets as summaries (view=full: the records): filters, full-text q, keyset pagination" },
 	{ "GET", "/api/v1/tickets/{id}", get, SERVER_ROLE_INTEGRATION, 0,
 	  "a ticket with its thread, analysis and trace" },
 	{ "GET", "/api/v1/tickets/{id}/events", events, SERVER_ROLE_AGENT, 0,

@@ -907,6 +907,208 @@ static void test_list_filters_search_and_keyset_pages(void **state)
 	http_resp_release(&r);
 }
 
+/* GET path as the agent: the JSON answer (a new reference), failing on anything but 200. */
+static json_t *get_json(struct fx *f, const char *path)
+{
+	struct http_resp r;
+	json_t *out;
+
+	call(f, "GET", path, f->agent, NULL, &r);
+	expect(&r, 200, NULL);
+	out = json_incref(r.json);
+	http_resp_release(&r);
+	return out;
+}
+
+/* Every ticket of the list in pages of 2 (query: "" or "&view=..."), counting the pages. */
+static json_t *all_pages(struct fx *f, const char *query, int *pages)
+{
+	json_t *all = json_array(), *page;
+	char path[512], *cursor = NULL;
+
+	*pages = 0;
+	do {
+		snprintf(path, sizeof(path), "/api/v1/tickets?limit=2%s%s%s", query, cursor ? "&cursor=" : "",
+			 cursor ? cursor : "");
+		free(cursor);
+		cursor = NULL;
+		page = get_json(f, path);
+		json_array_extend(all, json_object_get(page, "tickets"));
+		if (json_is_string(json_object_get(page, "next_cursor")))
+			cursor = fl_strdup(fl_json_str(page, "next_cursor", ""));
+		json_decref(page);
+		(*pages)++;
+	} while (cursor && *pages < 10);
+	free(cursor);
+	return all;
+}
+
+/* A summary's triage against the stored analysis it was taken from. */
+static void check_triage(const json_t *tr, const json_t *a)
+{
+	const json_t *sent = json_object_get(a, "sentiment_analysis"), *cat = json_object_get(a, "categorization");
+	const json_t *pri = json_object_get(a, "priority_assignment"), *resp = json_object_get(a, "generated_response");
+	const json_t *dec = json_object_get(a, "escalation_decision"), *esc = json_object_get(tr, "escalation");
+	const char *draft = fl_json_str(resp, "response", "");
+
+	assert_non_null(tr);
+	assert_string_equal(fl_json_str(json_object_get(tr, "sentiment"), "level", "?"), fl_json_str(sent, "sentiment", ""));
+	assert_string_equal(fl_json_str(json_object_get(tr, "sentiment"), "urgency", "?"), fl_json_str(sent, "urgency", ""));
+	assert_string_equal(fl_json_str(json_object_get(tr, "category"), "name", "?"), fl_json_str(cat, "primary_category", ""));
+	assert_true(json_equal(json_object_get(json_object_get(tr, "category"), "confidence"), json_object_get(cat, "confidence")));
+	assert_string_equal(fl_json_str(json_object_get(tr, "priority"), "level", "?"), fl_json_str(pri, "priority", ""));
+	assert_true(json_equal(json_object_get(json_object_get(tr, "priority"), "score"), json_object_get(pri, "score")));
+	if (dec) {
+		assert_string_equal(fl_json_str(esc, "level", "?"), fl_json_str(dec, "escalation_decision", ""));
+		assert_string_equal(fl_json_str(esc, "priority", "?"), fl_json_str(dec, "escalation_priority", ""));
+		assert_int_equal(fl_json_bool(esc, "needed", false),
+				 strcmp(fl_json_str(dec, "escalation_decision", ""), "no_escalation") != 0);
+	} else {
+		assert_null(json_object_get(esc, "level"));
+		assert_true(json_equal(json_object_get(esc, "needed"), json_object_get(resp, "escalation_needed")));
+	}
+	assert_true(json_is_boolean(json_object_get(tr, "reply_draft")));
+	assert_int_equal(fl_json_bool(tr, "reply_draft", false), *draft != '\0');
+}
+
+static void test_list_items_are_summaries_unless_view_full(void **state)
+{
+	static const char *const kept[] = { "id", "number", "channel", "customer_id", "subject", "status",
+					     "created_at", "updated_at", "version", NULL };
+	static const char *const dropped[] = { "content", "metadata", "analysis", "trace", "messages", NULL };
+	struct fx *f = *state;
+	struct http_resp r;
+	json_t *in, *out = NULL, *page, *full, *item, *t, *walked, *again;
+	char path[256];
+	bool created;
+	size_t i, k;
+	int pages, triaged = 0, decided = 0;
+
+	start(f, -1, true);
+	webhook(f, "{\"id\":\"sum_esc\",\"customer_id\":\"cust_003\",\"subject\":\"CRITICAL: Complete system outage affecting all users\","
+		   "\"source\":\"phone\",\"content\":\"Our entire organization cannot access the platform. All 500 users get error 503.\","
+		   "\"metadata\":{\"customer_tier\":\"enterprise\",\"users_affected\":500,\"revenue_impact\":\"high\",\"urgent_flag\":true}}",
+		0, NULL, &r);
+	expect(&r, 202, NULL);
+	http_resp_release(&r);
+	webhook(f, ticket_body("sum_inv", "cust_001", "Question about invoices",
+			       "Where can I download the invoice for last month?"), 0, NULL, &r);
+	expect(&r, 202, NULL);
+	http_resp_release(&r);
+	assert_true(server_workers_wait(f->workers, 2, 60000));
+	/* one never triaged (no job), one whose analysis holds only part of a triage */
+	in = json_pack("{s:s, s:s, s:s, s:s}", "id", "sum_new", "customer_id", "cust_002", "subject", "Untriaged",
+		       "content", "Nobody has looked at this one yet.");
+	assert_int_equal(store_ticket_intake(f->st, in, NULL, NULL, &out, &created), STORE_OK);
+	json_decref(out);
+	json_object_set_new(in, "id", json_string("sum_part"));
+	assert_int_equal(store_ticket_intake(f->st, in, NULL, NULL, &out, &created), STORE_OK);
+	json_decref(out);
+	json_decref(in);
+	in = json_pack("{s:{s:{s:s, s:[]}, s:{s:s}}}", "analysis", "sentiment_analysis", "sentiment", "negative",
+		       "emotional_indicators", "categorization", "primary_category", "billing");
+	assert_int_equal(store_ticket_update(f->st, "sum_part", 0, in, "test", &out), STORE_OK);
+	json_decref(out);
+	json_decref(in);
+
+	/* the default: summaries, their triage taken from the stored analysis */
+	page = get_json(f, "/api/v1/tickets");
+	assert_int_equal(json_array_size(json_object_get(page, "tickets")), 4);
+	json_array_foreach(json_object_get(page, "tickets"), i, item) {
+		const char *id = fl_json_str(item, "id", "");
+		const json_t *tr = json_object_get(item, "triage");
+		const char *key;
+		json_t *v;
+
+		snprintf(path, sizeof(path), "/api/v1/tickets/%s", id);
+		t = get_json(f, path);
+		for (k = 0; kept[k]; k++)
+			if (!json_equal(json_object_get(item, kept[k]), json_object_get(t, kept[k])))
+				fail_msg("summary of %s: '%s' differs from the ticket's", id, kept[k]);
+		for (k = 0; dropped[k]; k++)
+			if (json_object_get(item, dropped[k]))
+				fail_msg("summary of %s carries '%s'", id, dropped[k]);
+		/* every other field is the record's own */
+		json_object_foreach(item, key, v)
+			if (strcmp(key, "triage") && !json_equal(v, json_object_get(t, key)))
+				fail_msg("summary of %s: '%s' is not the record's", id, key);
+		if (!strcmp(id, "sum_new")) {
+			assert_null(tr);
+		} else if (!strcmp(id, "sum_part")) {
+			json_t *want = json_pack("{s:{s:s}, s:{s:s}}", "sentiment", "level", "negative",
+						 "category", "name", "billing");
+
+			if (!json_equal(tr, want))
+				fail_msg("partial triage: %s", json_dumps(tr, JSON_COMPACT));
+			json_decref(want);
+		} else {
+			check_triage(tr, json_object_get(t, "analysis"));
+			triaged++;
+			decided += json_object_get(json_object_get(t, "analysis"), "escalation_decision") != NULL;
+		}
+		json_decref(t);
+	}
+	assert_int_equal(triaged, 2);
+	assert_true(decided >= 1);
+	/* view=summary says the default */
+	again = get_json(f, "/api/v1/tickets?view=summary");
+	assert_true(json_equal(again, page));
+	json_decref(again);
+	json_decref(page);
+
+	/* view=full: the records as before, each the ticket GET returns without its thread and trace */
+	full = get_json(f, "/api/v1/tickets?view=full");
+	assert_int_equal(json_array_size(json_object_get(full, "tickets")), 4);
+	json_array_foreach(json_object_get(full, "tickets"), i, item) {
+		snprintf(path, sizeof(path), "/api/v1/tickets/%s", fl_json_str(item, "id", ""));
+		t = get_json(f, path);
+		assert_non_null(json_object_get(item, "analysis"));
+		assert_non_null(json_object_get(item, "content"));
+		json_object_del(t, "messages");
+		json_object_del(t, "trace");
+		if (!json_equal(item, t))
+			fail_msg("full list item %s differs from GET by id", fl_json_str(item, "id", ""));
+		json_decref(t);
+	}
+
+	/* pages in both views: the same tickets in the same order */
+	walked = all_pages(f, "&view=full", &pages);
+	assert_int_equal(pages, 2);
+	assert_true(json_equal(walked, json_object_get(full, "tickets")));
+	json_decref(walked);
+	walked = all_pages(f, "", &pages);
+	assert_int_equal(pages, 2);
+	assert_int_equal(json_array_size(walked), 4);
+	json_array_foreach(walked, i, item) {
+		assert_string_equal(fl_json_str(item, "id", ""),
+				    fl_json_str(json_array_get(json_object_get(full, "tickets"), i), "id", "?"));
+		assert_null(json_object_get(item, "analysis"));
+	}
+	json_decref(walked);
+	json_decref(full);
+
+	/* search: the same default and view */
+	page = get_json(f, "/api/v1/tickets?q=invoice");
+	assert_int_equal(json_array_size(json_object_get(page, "tickets")), 1);
+	item = json_array_get(json_object_get(page, "tickets"), 0);
+	assert_null(json_object_get(item, "analysis"));
+	assert_non_null(json_object_get(item, "triage"));
+	json_decref(page);
+	page = get_json(f, "/api/v1/tickets?q=invoice&view=full");
+	assert_non_null(json_object_get(json_array_get(json_object_get(page, "tickets"), 0), "analysis"));
+	json_decref(page);
+
+	/* an unknown view is the client's mistake, named */
+	call(f, "GET", "/api/v1/tickets?view=brief", f->agent, NULL, &r);
+	expect(&r, 400, "bad_request");
+	assert_string_equal(fl_json_str(json_object_get(r.json, "error"), "field", ""), "view");
+	http_resp_release(&r);
+	call(f, "GET", "/api/v1/tickets?q=invoice&view=FULL", f->agent, NULL, &r);
+	expect(&r, 400, "bad_request");
+	assert_string_equal(fl_json_str(json_object_get(r.json, "error"), "field", ""), "view");
+	http_resp_release(&r);
+}
+
 static void test_escalation_queue(void **state)
 {
 	struct fx *f = *state;
@@ -1253,6 +1455,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_webhook_intake_is_signed_durable_and_idempotent),
 	T(test_workers_triage_and_agents_work_tickets),
 	T(test_list_filters_search_and_keyset_pages),
+	T(test_list_items_are_summaries_unless_view_full),
 	T(test_escalation_queue),
 	T(test_rate_limit_answers_429_with_retry_after),
 	T(test_dead_letters_are_visible_and_retried),
