@@ -144,4 +144,14 @@ double text__label_valence(const char *name, bool five);
 /* probs = softmax(z / t); returns the arg max. */
 int text__softmax(const double *z, size_t n, double t, double *probs);
 
+/*
+ * Held-out scores z[n * L] (logits) with true labels y[n]: the temperature
+ * that minimises their negative log-likelihood (temperature scaling; p is
+ * scratch of L), and their expected calibration error at temperature t (15
+ * bins; *acc, when given, gets the accuracy). calibrate.c.
+ */
+double text__fit_temperature(const double *z, const int *y, size_t n, size_t L, double *p);
+double text__ece_at(const double *z, const int *y, size_t n, size_t L, double t, double *p,
+		    double *acc);
+
 #endif

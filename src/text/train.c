@@ -1,6 +1,6 @@
 /*
- * Training: data sets from JSON lines, and multinomial logistic regression
- * fitted by AdaGrad over the hashed features of features.c.
+ * Training: multinomial logistic regression fitted by AdaGrad over the
+ * hashed features of features.c, on a data set of dataset.c.
  *
  * Procedure (text_train): featurise every row once; hold out a share of the
  * rows by a stable hash of their text; train on the rest, scoring the
@@ -10,171 +10,12 @@
  * The model's info records the held-out accuracy and the expected
  * calibration error before and after scaling. Deterministic for a given seed.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "text_int.h"
-
-struct text_dataset {
-	char **text, **label;
-	double *score, *weight;
-	bool *head_only;
-	size_t n, alloc;
-};
-
-struct text_dataset *text_dataset_new(void)
-{
-	return fl_calloc(1, sizeof(struct text_dataset));
-}
-
-void text_dataset_free(struct text_dataset *d)
-{
-	size_t i;
-
-	if (!d)
-		return;
-	for (i = 0; i < d->n; i++) {
-		free(d->text[i]);
-		free(d->label[i]);
-	}
-	free(d->text);
-	free(d->label);
-	free(d->score);
-	free(d->weight);
-	free(d->head_only);
-	free(d);
-}
-
-static void dataset_add(struct text_dataset *d, const char *text, const char *label, double score,
-			bool head_only, double weight)
-{
-	if (d->n == d->alloc) {
-		d->alloc = d->alloc ? d->alloc * 2 : 256;
-		d->text = fl_reallocarray(d->text, d->alloc, sizeof(*d->text));
-		d->label = fl_reallocarray(d->label, d->alloc, sizeof(*d->label));
-		d->score = fl_reallocarray(d->score, d->alloc, sizeof(*d->score));
-		d->head_only = fl_reallocarray(d->head_only, d->alloc, sizeof(*d->head_only));
-		d->weight = fl_reallocarray(d->weight, d->alloc, sizeof(*d->weight));
-	}
-	d->weight[d->n] = weight;
-	d->text[d->n] = fl_strdup(text);
-	d->label[d->n] = fl_strdup(label);
-	d->score[d->n] = score;
-	d->head_only[d->n] = head_only;
-	d->n++;
-}
-
-void text_dataset_add(struct text_dataset *d, const char *text, const char *label)
-{
-	dataset_add(d, text, label, NAN, false, 1.0);
-}
-
-bool text_dataset_head_only(const struct text_dataset *d, size_t i)
-{
-	return i < d->n && d->head_only[i];
-}
-
-size_t text_dataset_size(const struct text_dataset *d)
-{
-	return d->n;
-}
-
-const char *text_dataset_text(const struct text_dataset *d, size_t i)
-{
-	return i < d->n ? d->text[i] : NULL;
-}
-
-const char *text_dataset_label(const struct text_dataset *d, size_t i)
-{
-	return i < d->n ? d->label[i] : NULL;
-}
-
-double text_dataset_score(const struct text_dataset *d, size_t i)
-{
-	return i < d->n ? d->score[i] : NAN;
-}
-
-double text_dataset_weight(const struct text_dataset *d, size_t i)
-{
-	return i < d->n ? d->weight[i] : NAN;
-}
-
-int text_dataset_load_jsonl(struct text_dataset *d, const char *path, char **err)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL, numbuf[32];
-	size_t cap = 0, lineno = 0;
-	ssize_t n;
-	int rc = TEXT_EDATA;
-
-	if (!f) {
-		if (err)
-			*err = fl_asprintf("cannot open '%s': %s", path, strerror(errno));
-		return TEXT_EIO;
-	}
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		json_error_t jerr;
-		json_t *row, *jt, *jl, *js, *jh, *jw;
-		const char *label;
-		size_t len = (size_t)n;
-
-		lineno++;
-		if (!*fl_str_trim(line, &len) || !len)
-			continue;
-		row = json_loadb(line, (size_t)n, JSON_DISABLE_EOF_CHECK, &jerr);
-		if (!row) {
-			if (err)
-				*err = fl_asprintf("'%s' line %zu: invalid JSON: %s", path, lineno, jerr.text);
-			goto out;
-		}
-		jt = json_object_get(row, "text");
-		jl = json_object_get(row, "label");
-		js = json_object_get(row, "score");
-		jh = json_object_get(row, "head_only");
-		jw = json_object_get(row, "weight");
-		if (!json_is_string(jt) || !(json_is_string(jl) || json_is_integer(jl)) ||
-		    (js && !json_is_number(js)) || (jh && !json_is_boolean(jh)) ||
-		    (jw && (!json_is_number(jw) || !(json_number_value(jw) >= 0) ||
-			    !isfinite(json_number_value(jw))))) {
-			if (err)
-				*err = fl_asprintf("'%s' line %zu: expected {\"text\": string, \"label\": string%s%s%s}",
-						   path, lineno, js ? ", \"score\": number" : "",
-						   jh ? ", \"head_only\": boolean" : "",
-						   jw ? ", \"weight\": number >= 0" : "");
-			json_decref(row);
-			goto out;
-		}
-		if (json_is_integer(jl)) {
-			snprintf(numbuf, sizeof(numbuf), "%lld", (long long)json_integer_value(jl));
-			label = numbuf;
-		} else {
-			label = json_string_value(jl);
-		}
-		if (!*label) {
-			if (err)
-				*err = fl_asprintf("'%s' line %zu: empty label", path, lineno);
-			json_decref(row);
-			goto out;
-		}
-		dataset_add(d, json_string_value(jt), label, js ? json_number_value(js) : NAN, json_is_true(jh),
-			    jw ? json_number_value(jw) : 1.0);
-		json_decref(row);
-	}
-	if (ferror(f)) {
-		if (err)
-			*err = fl_asprintf("cannot read '%s': %s", path, strerror(errno));
-		rc = TEXT_EIO;
-		goto out;
-	}
-	rc = TEXT_OK;
-out:
-	free(line);
-	fclose(f);
-	return rc;
-}
 
 /* ---- training ---- */
 
@@ -432,80 +273,6 @@ static size_t fit_score_head(const struct rows *r, const struct text_train_opts 
 	return best_e;
 }
 
-double text_ece(const double *conf, const bool *correct, size_t n, size_t bins)
-{
-	double *sc = fl_calloc(bins, sizeof(*sc)), *sa = fl_calloc(bins, sizeof(*sa)), e = 0;
-	size_t *cnt = fl_calloc(bins, sizeof(*cnt)), i, b;
-
-	for (i = 0; i < n; i++) {
-		b = (size_t)(conf[i] * (double)bins);
-		if (b >= bins)
-			b = bins - 1;
-		sc[b] += conf[i];
-		sa[b] += correct[i];
-		cnt[b]++;
-	}
-	for (b = 0; b < bins && n; b++)
-		if (cnt[b])
-			e += fabs(sa[b] - sc[b]) / (double)n;
-	free(sc);
-	free(sa);
-	free(cnt);
-	return e;
-}
-
-static double nll_at(const double *z, const int *y, size_t n, size_t L, double t, double *p)
-{
-	double s = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		text__softmax(z + i * L, L, t, p);
-		s -= log(p[y[i]] > 1e-300 ? p[y[i]] : 1e-300);
-	}
-	return s / (double)n;
-}
-
-/* Temperature scaling: golden-section search of log t in [-3, 3]. */
-static double fit_temperature(const double *z, const int *y, size_t n, size_t L, double *p)
-{
-	const double gr = (sqrt(5.0) - 1) / 2;
-	double a = -3, b = 3, c = b - gr * (b - a), d = a + gr * (b - a);
-	int it;
-
-	for (it = 0; it < 60; it++) {
-		if (nll_at(z, y, n, L, exp(c), p) < nll_at(z, y, n, L, exp(d), p))
-			b = d;
-		else
-			a = c;
-		c = b - gr * (b - a);
-		d = a + gr * (b - a);
-	}
-	return exp((a + b) / 2);
-}
-
-static double ece_at(const double *z, const int *y, size_t n, size_t L, double t, double *p,
-		     double *acc)
-{
-	double *conf = fl_calloc(n ? n : 1, sizeof(*conf)), e;
-	bool *ok = fl_calloc(n ? n : 1, sizeof(*ok));
-	size_t i, right = 0;
-
-	for (i = 0; i < n; i++) {
-		int best = text__softmax(z + i * L, L, t, p);
-
-		conf[i] = p[best];
-		ok[i] = best == y[i];
-		right += ok[i];
-	}
-	e = text_ece(conf, ok, n, 15);
-	if (acc)
-		*acc = n ? (double)right / (double)n : 0;
-	free(conf);
-	free(ok);
-	return e;
-}
-
 /*
  * Pearson r of the valence of the held-out rows' calibrated probabilities
  * (scores hz[nheld * L] at temperature t) against their scores; NAN when
@@ -692,12 +459,13 @@ static void featurise(const struct text_dataset *d, const struct text_train_opts
 	struct text__fvec fv = { 0 };
 	uint32_t *map = fl_calloc((size_t)1 << fo->hash_bits, sizeof(*map));
 	size_t i, k, cap = 0, nl = 0;
-	char **lab = fl_calloc(d->n, sizeof(*lab));
+	size_t n = text_dataset_size(d);
+	const char **lab = fl_calloc(n, sizeof(*lab));
 
-	for (i = 0; i < d->n; i++)
-		lab[i] = d->label[i];
-	qsort(lab, d->n, sizeof(*lab), cmp_str);
-	for (i = 0; i < d->n; i++)
+	for (i = 0; i < n; i++)
+		lab[i] = text_dataset_label(d, i);
+	qsort(lab, n, sizeof(*lab), cmp_str);
+	for (i = 0; i < n; i++)
 		if (!nl || strcmp(lab[nl - 1], lab[i]))
 			lab[nl++] = lab[i];
 	*labels = fl_calloc(nl, sizeof(**labels));
@@ -707,23 +475,24 @@ static void featurise(const struct text_dataset *d, const struct text_train_opts
 	free(lab);
 
 	memset(r, 0, sizeof(*r));
-	r->n = d->n;
-	r->start = fl_calloc(d->n + 1, sizeof(*r->start));
-	r->y = fl_calloc(d->n, sizeof(*r->y));
-	r->s = fl_calloc(d->n, sizeof(*r->s));
-	r->held = fl_calloc(d->n, sizeof(*r->held));
-	r->aux = fl_calloc(d->n, sizeof(*r->aux));
-	r->wt = fl_calloc(d->n, sizeof(*r->wt));
-	for (i = 0; i < d->n; i++) {
-		char **hit = bsearch(&d->label[i], *labels, nl, sizeof(char *), cmp_str);
-		uint64_t h = text__hash(d->text[i], strlen(d->text[i]), 0);
+	r->n = n;
+	r->start = fl_calloc(n + 1, sizeof(*r->start));
+	r->y = fl_calloc(n, sizeof(*r->y));
+	r->s = fl_calloc(n, sizeof(*r->s));
+	r->held = fl_calloc(n, sizeof(*r->held));
+	r->aux = fl_calloc(n, sizeof(*r->aux));
+	r->wt = fl_calloc(n, sizeof(*r->wt));
+	for (i = 0; i < n; i++) {
+		const char *text = text_dataset_text(d, i), *label = text_dataset_label(d, i);
+		char **hit = bsearch(&label, *labels, nl, sizeof(char *), cmp_str);
+		uint64_t h = text__hash(text, strlen(text), 0);
 
 		r->y[i] = (int)(hit - *labels);
-		r->s[i] = d->score[i];
-		r->aux[i] = d->head_only[i];
-		r->wt[i] = (float)d->weight[i];
+		r->s[i] = text_dataset_score(d, i);
+		r->aux[i] = text_dataset_head_only(d, i);
+		r->wt[i] = (float)text_dataset_weight(d, i);
 		r->held[i] = (double)(h % 10000) < o->holdout * 10000.0;
-		text__doc_set(&doc, d->text[i], st);
+		text__doc_set(&doc, text, st);
 		text__features(fo, &doc, &fv);
 		if (r->start[i] + fv.n > cap) {
 			cap = (r->start[i] + fv.n) * 2;
@@ -969,9 +738,9 @@ static int train_one(const struct text_dataset *d, const struct text_train_opts 
 			}
 			k++;
 		}
-		ece_raw = ece_at(hc, hy, ncls, L, 1.0, p, &acc);
-		t = fit_temperature(hc, hy, ncls, L, p);
-		ece_cal = ece_at(hc, hy, ncls, L, t, p, NULL);
+		ece_raw = text__ece_at(hc, hy, ncls, L, 1.0, p, &acc);
+		t = text__fit_temperature(hc, hy, ncls, L, p);
+		ece_cal = text__ece_at(hc, hy, ncls, L, t, p, NULL);
 		free(hc);
 		hv = fl_calloc(nheld, sizeof(*hv));
 		held_valence_r = valence_r(&r, labels, L, hz, nheld, t, p, hv);
