@@ -744,6 +744,15 @@ static void test_sentiment_polite_complaints_and_social_text(void **state)
 		"Could you please fix the broken sync? Thanks.",
 		"Hi, I was charged twice for my subscription. Please refund one of the charges.",
 		"Kindly look into why my invoice is wrong. Thank you.",
+		/* faults in a formal e-mail's courteous frame */
+		"Dear Support, my tablet overheats and the screen flickers since the update. I would appreciate your "
+		"assistance. Kind regards, Ben",
+		"Hello, our team cannot open any attachments in the portal this week. Thank you in advance for looking "
+		"into it. Best regards, Julia",
+		"Dear Sir or Madam, I hope you are well. I am writing because the scanner we bought last month no longer "
+		"connects to our network. I would be grateful if you could advise. Yours faithfully, Paul",
+		"Hi there, I hope this email finds you well. Unfortunately our nightly import has been failing with a "
+		"timeout since the weekend. Your support would be highly appreciated. Best, Lena",
 	};
 	static const char *const negative[] = {
 		"This is sooo bad!!! :(",
@@ -755,6 +764,8 @@ static void test_sentiment_polite_complaints_and_social_text(void **state)
 		"Thank you so much, that fixed it!",
 		"love the new dashboard 😍",
 		"@acme you guys rock, sorted in 5 minutes :)",
+		"Dear Support, thank you for fixing our login problem so quickly yesterday, everything works again. "
+		"Best regards, Felix",
 	};
 	struct text_sentiment *s = shipped_sentiment();
 	size_t i;
