@@ -296,6 +296,13 @@ static void set_schema_version(struct fx *f, int v)
 
 /* ---- tests ---- */
 
+/* The seed's outage escalation demo as a webhook body with the given id. */
+#define OUTAGE_TICKET(id)                                                                                   \
+	"{\"id\":\"" id "\",\"customer_id\":\"cust_003\",\"subject\":\"CRITICAL: Complete system outage affecting " \
+	"all users\",\"source\":\"phone\",\"content\":\"Our entire organization cannot access the platform. All 500 "  \
+	"users get error 503.\",\"metadata\":{\"customer_tier\":\"enterprise\",\"users_affected\":500,"                 \
+	"\"revenue_impact\":\"high\",\"urgent_flag\":true}}"
+
 static void test_probes_and_metrics(void **state)
 {
 	struct fx *f = *state;
@@ -985,10 +992,7 @@ static void test_list_items_are_summaries_unless_view_full(void **state)
 	int pages, triaged = 0, decided = 0;
 
 	start(f, -1, true);
-	webhook(f, "{\"id\":\"sum_esc\",\"customer_id\":\"cust_003\",\"subject\":\"CRITICAL: Complete system outage affecting all users\","
-		   "\"source\":\"phone\",\"content\":\"Our entire organization cannot access the platform. All 500 users get error 503.\","
-		   "\"metadata\":{\"customer_tier\":\"enterprise\",\"users_affected\":500,\"revenue_impact\":\"high\",\"urgent_flag\":true}}",
-		0, NULL, &r);
+	webhook(f, OUTAGE_TICKET("sum_esc"), 0, NULL, &r);
 	expect(&r, 202, NULL);
 	http_resp_release(&r);
 	webhook(f, ticket_body("sum_inv", "cust_001", "Question about invoices",
@@ -1117,10 +1121,7 @@ static void test_escalation_queue(void **state)
 	int64_t id;
 
 	start(f, -1, true);
-	webhook(f, "{\"id\":\"esc_1\",\"customer_id\":\"cust_003\",\"subject\":\"CRITICAL: Complete system outage affecting all users\","
-		   "\"source\":\"phone\",\"content\":\"Our entire organization cannot access the platform. All 500 users get error 503.\","
-		   "\"metadata\":{\"customer_tier\":\"enterprise\",\"users_affected\":500,\"revenue_impact\":\"high\",\"urgent_flag\":true}}",
-		0, NULL, &r);
+	webhook(f, OUTAGE_TICKET("esc_1"), 0, NULL, &r);
 	expect(&r, 202, NULL);
 	http_resp_release(&r);
 	assert_true(server_workers_wait(f->workers, 1, 60000));
