@@ -1,0 +1,94 @@
+/*
+ * server_fixture: what the HTTP service's test programs share
+ * (test_server_tickets, test_server_http). Their tests speak real HTTP on
+ * 127.0.0.1 (libcurl, tests/harness/http_client.h) to a server started on a
+ * free port, against a real store: SQLite in a temporary directory, then
+ * PostgreSQL on a private server of the program's own (pg_harness, a Unix
+ * socket in its own directory). Each test gets a fresh database with the KB
+ * and the seed customers loaded and three tokens made (admin, agent,
+ * integration); the analyzer is loaded once per backend group.
+ *
+ * A program includes this header after test_helpers.h, lists its tests with
+ * FX_TEST and runs them with FX_RUN:
+ *
+ *   static const struct CMUnitTest tests[] = { FX_TEST(test_x), ... };
+ *   int main(void) { return FX_RUN("server_x", tests) ? 1 : 0; }
+ *
+ * Programs running in parallel do not meet: ports are the kernel's choice
+ * (127.0.0.1:0), directories come from mkdtemp.
+ */
+#ifndef FL_SERVER_FIXTURE_H
+#define FL_SERVER_FIXTURE_H
+
+#include "backends.h"
+#include "http_client.h"
+#include "kb/kb.h"
+#include "notify/notify.h"
+#include "pg_harness.h"
+#include "server/server.h"
+#include "store/store.h"
+#include "support/support.h"
+
+/* The secret the server checks webhooks against (fx_webhook signs with it). */
+#define FX_WEBHOOK_SECRET "whsec_test"
+
+/* One backend's group: static, lives for the whole program. */
+struct fx_group {
+	const char *backend;                 /* "sqlite" or "postgres" */
+	struct pg_harness pg;                /* the server (postgres group only) */
+	struct support_analyzer *analyzer;   /* the shipped models, for the workers */
+};
+
+/* One test's state, made by fx_setup and freed by fx_teardown. */
+struct fx {
+	struct fx_group *g;
+	char *dir, *url;                     /* dir: SQLite's temporary directory (NULL on PostgreSQL) */
+	struct store *st;                    /* the test's own connection to url */
+	struct kb *kb;
+	struct server *srv;                  /* NULL until fx_start */
+	struct server_workers *workers;      /* NULL unless fx_start was asked for them */
+	struct notify_dispatcher *disp;      /* a test may make one before fx_start: the server wakes it */
+	char base[64];                       /* "http://127.0.0.1:<port>" once started */
+	char admin[64], agent[64], integ[64];   /* the three tokens */
+	int64_t integ_id;                    /* the integration token's id */
+};
+
+/*
+ * fx_group_sqlite, fx_group_postgres, fx_group_done, fx_setup, fx_teardown,
+ * fx_run, FX_TEST and FX_RUN: the fixture interface of backends.h. Here
+ * fx_run loads the configuration, logs errors only (everything with
+ * TEST_DEBUG set), sets up libcurl, and runs the tests on SQLite, then on
+ * PostgreSQL.
+ */
+
+/* A new token of role in the store: the token in out, its row id in *id (id may be NULL). */
+void fx_make_token(struct fx *f, const char *role, char out[64], int64_t *id);
+
+/*
+ * Starts the server (and two workers when asked) with limits small enough to
+ * test: rate requests per second per token in bursts of 3 (0: the
+ * configured limit and burst, below 0: no limit), 64 KiB bodies, 8 KiB
+ * headers, 1 s timeouts. Fails the test if it cannot start.
+ */
+void fx_start(struct fx *f, double rate, bool workers);
+/* Stops the server, its workers and the dispatcher (idempotent; teardown does it too). */
+void fx_stop_server(struct fx *f);
+
+/*
+ * method path (with token as bearer, body as JSON when not NULL); the answer
+ * in *out, which the caller releases (http_resp_release). Fails the test if
+ * the request gets no answer.
+ */
+void fx_call(struct fx *f, const char *method, const char *path, const char *token, const char *body,
+	     struct http_resp *out);
+/* POST /webhooks/tickets signed now (or at ts when not 0); idem: an Idempotency-Key or NULL. */
+void fx_webhook(struct fx *f, const char *body, int64_t ts, const char *idem, struct http_resp *out);
+/* Fails the test unless r has status (and, when code is not NULL, that error code). */
+void fx_expect(struct http_resp *r, long status, const char *code);
+/*
+ * A ticket's JSON (no "id" when id is NULL) in a static buffer, valid until
+ * the next call: one thread only.
+ */
+const char *fx_ticket_body(const char *id, const char *customer, const char *subject, const char *content);
+
+#endif
