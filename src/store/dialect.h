@@ -19,7 +19,8 @@
  *              a bare ? is one more than the largest so far); PostgreSQL
  *              gets $N
  *   ::type     a cast PostgreSQL needs to type a parameter (CASE WHEN
- *              ?1::boolean ...); SQLite drops it, as it takes values as bound
+ *              ?1::boolean ...), the type one word (float8, not double
+ *              precision); SQLite drops it, as it takes values as bound
  *   FOR UPDATE at the end: PostgreSQL locks the rows read; SQLite drops it
  *              (its write transaction already holds the database's one
  *              write lock)
@@ -52,7 +53,7 @@
 /* The most parameters one statement binds. */
 #define STORE__MAX_PARAMS 40
 
-/* One bound value (the format letters above, decoded). */
+/* One bound value (the format letters above, decoded): only its kind's field is read. */
 struct store__val {
 	char kind;          /* 't', 'i', 'd', 'b' or 'x' */
 	bool null;

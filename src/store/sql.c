@@ -88,7 +88,8 @@ int store__sql_vals(struct store__val *v, const char *fmt, va_list ap)
 
 		if (n == STORE__MAX_PARAMS)
 			fl_die("store: too many parameters (over %d)", STORE__MAX_PARAMS);
-		memset(x, 0, sizeof(*x));
+		/* only the fields of the value's kind are read */
+		x->null = false;
 		switch (fmt[n]) {
 		case 't':
 			x->kind = 't';
@@ -125,13 +126,24 @@ int store__sql_vals(struct store__val *v, const char *fmt, va_list ap)
 
 /* ---- the statement cache ---- */
 
+/*
+ * The cache's key is the whole text, compared with strcmp on a hit; this
+ * hash only spreads the texts over the table. Eight bytes a step: a text
+ * is hashed at every statement run, and column lists make them long.
+ */
 static uint64_t hash_sql(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
+	size_t n = strlen(s), i;
+	uint64_t h = 1469598103934665603ULL ^ n, w;
 
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * 1099511628211ULL;
+		h ^= h >> 29;
+	}
+	for (; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h ^ (h >> 32);
 }
 
 static void cache_grow(struct store__sql *c)
