@@ -36,6 +36,7 @@ struct flow_node {
 	struct flow_node *start;    /* graphs */
 	int fanout_workers;         /* fan-outs */
 	char *add_error;            /* first failed flow_graph_add, reported by validation */
+	int add_rc;                 /* its code (FLOW_EDUP, FLOW_EINVAL) */
 	char *errmsg;               /* last validation error */
 	atomic_int validated;       /* 1 once validation passed */
 	pthread_mutex_t validate_lock;
@@ -54,6 +55,7 @@ struct flow_result {
 	json_t *warnings;
 	int rc;
 	char *error;
+	char *error_code;           /* the failed op's code (flow_call_error), or NULL */
 	char *failed_node;
 	char *action;
 	pthread_mutex_t lock;       /* trace notes from worker threads */
@@ -65,8 +67,19 @@ struct flow_call {
 	int attempt;
 	long item;
 	struct fl_buf err;
+	char *code;                 /* flow_call_error's code, or NULL */
 	json_t *step;               /* trace entry for notes; may be NULL */
 };
+
+/* ---- call.c: the per-step handle ---- */
+
+void flow__call_init(struct flow_call *call, struct flow_result *run, struct flow_node *node,
+		     json_t *step);
+/* Forgets the last failure (message and code) before the next op. */
+void flow__call_reset(struct flow_call *call);
+void flow__call_release(struct flow_call *call);
+/* The op's message, or what when it failed without saying why. */
+const char *flow__call_error(const struct flow_call *call, const char *what);
 
 /* Runs a validated graph from start; in run.c. */
 int flow__run_graph(struct flow_result *run, struct flow_node *graph, json_t *shared,

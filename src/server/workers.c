@@ -194,10 +194,10 @@ struct finish {
 static int finish_in_tx(void *arg, struct store *st, const json_t *ticket)
 {
 	struct finish *f = arg;
-	int rc = notify_ticket_event(st, "ticket.created", ticket, NULL);
+	int rc = notify_ticket_event(st, FL_EVENT_TICKET_CREATED, ticket, NULL);
 
 	if (rc == STORE_OK && !strcmp(fl_json_str(ticket, "status", ""), "escalated"))
-		rc = notify_ticket_event(st, "ticket.escalated", ticket, NULL);
+		rc = notify_ticket_event(st, FL_EVENT_TICKET_ESCALATED, ticket, NULL);
 	if (rc == STORE_OK)
 		rc = store_job_complete(st, f->job->id, f->k->owner);
 	f->rc = rc;
@@ -297,7 +297,7 @@ static void *worker_main(void *arg)
 		int rc;
 
 		pthread_mutex_unlock(&w->lock);
-		rc = store_job_claim(k->st, "triage", k->owner, w->opts.lease_s, &job);
+		rc = store_job_claim(k->st, FL_JOB_TRIAGE, k->owner, w->opts.lease_s, &job);
 		pthread_mutex_lock(&w->lock);
 		if (rc == STORE_OK && w->stop) {
 			/* claimed while stopping: hand it straight back */

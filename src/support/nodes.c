@@ -154,7 +154,7 @@ static int ingestion_exec(struct flow_call *call, json_t *prep, json_t **out)
 				    &ticket, &errors) != SUPPORT_OK) {
 		char *text = support_errors_text(errors);
 
-		flow_call_fail(call, "invalid ticket: %s", text);
+		flow_call_error(call, support_errname(SUPPORT_EINVAL), "invalid ticket: %s", text);
 		free(text);
 		json_decref(errors);
 		return -1;

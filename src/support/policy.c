@@ -4,6 +4,8 @@
  *   factor's contribution reported so an agent sees why;
  * - the SLA table (first response by priority and customer tier);
  * - the escalation rules table, evaluated in order of severity;
+ * - where notifications go: the Slack channel per kind and severity, and
+ *   when the on-call list is mailed (the routes table; notice.c builds them);
  * - the seed's satisfaction and response-quality formulas.
  * Text cues (outage, legal, security, a request for a human) are phrase lists
  * matched on word boundaries in case-folded text.
@@ -545,6 +547,41 @@ json_t *support__escalation_package(const json_t *shared, int64_t now_us)
 			 "assigned_department", fl_json_str(decision, "assigned_department", "customer_support"),
 			 "estimated_response_time", when,
 			 "handoff_timestamp", ts);
+}
+
+/* ---- where notifications go ---- */
+
+/*
+ * Per kind, in order: every row whose severity matches (NULL: any) applies,
+ * and a matching row marked last ends the list. The notices of one
+ * occurrence are queued in this order.
+ */
+static const struct support__route routes[] = {
+	/* a ticket handed to humans; critical ones wake the on-call list too */
+	{ SUPPORT__NOTICE_ESCALATION, NULL, "slack", "#support-escalations", "escalated", false },
+	{ SUPPORT__NOTICE_ESCALATION, "critical", "slack", "#support-alerts", "urgent_alert", false },
+	{ SUPPORT__NOTICE_ESCALATION, "critical", "email", SUPPORT__ONCALL, "oncall_email", false },
+	/* a monitoring alert (DESIGN §5: an urgent one by email to on-call and to #support-alerts) */
+	{ SUPPORT__NOTICE_ALERT, "critical", "slack", "#support-alerts", "alert", false },
+	{ SUPPORT__NOTICE_ALERT, "critical", "email", SUPPORT__ONCALL, "alert", true },
+	{ SUPPORT__NOTICE_ALERT, NULL, "slack", "#support-monitoring", "alert", false },
+	/* news about a ticket for the team (the demo's resolved ticket) */
+	{ SUPPORT__NOTICE_UPDATE, NULL, "slack", "#support-updates", "resolved_slack", false },
+};
+
+size_t support__routes(enum support__notice_kind kind, const char *severity,
+		       const struct support__route **out, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < FL_ARRAY_SIZE(routes) && n < max; i++) {
+		if (routes[i].kind != kind || (routes[i].severity && !fl_str_eq(routes[i].severity, severity)))
+			continue;
+		out[n++] = &routes[i];
+		if (routes[i].last)
+			break;
+	}
+	return n;
 }
 
 /* ---- satisfaction (the seed's formulas) ---- */

@@ -93,17 +93,36 @@ int64_t support_now_us(const struct support_ctx *ctx);
 /* ---- tickets ---- */
 
 /*
- * Validates an incoming ticket (the webhook or API payload) by the ingestion
- * rules of DESIGN §5 and returns the normalized ticket: id (generated
- * "ticket_<unix time>_<customer_id>" when absent), customer_id, subject,
- * content (trimmed, 10 to 10,000 characters), channel (from "channel" or
- * "source", default "web"), metadata (object, default {}), created_at.
+ * The ingestion rules of DESIGN §5: the one validation every door (webhook,
+ * API, email, CLI, batch) runs on an incoming ticket, and the normalized
+ * ticket it returns: id (the sender's, a string of at most 128 characters;
+ * generated "ticket_<unix time>_<customer_id>" when absent), customer_id,
+ * subject (at most 500 characters), content (trimmed, 10 to 10,000
+ * characters), channel (from "channel" or "source", one of fl_channels,
+ * default "web"), metadata (object, default {}), status "new", created_at
+ * (the sender's when readable, else now_us).
  * On failure returns SUPPORT_EINVAL and *errors is an array of
- * {"field", "message"} (new reference), *out NULL.
+ * {"field", "code", "message"} (new reference; code is one of the
+ * SUPPORT_FIELD_* below), every violation at once, *out NULL.
  */
 int support_ticket_validate(const json_t *incoming, int64_t now_us, json_t **out, json_t **errors);
+
+/* The codes of the ingestion rules' errors. */
+#define SUPPORT_FIELD_MISSING "missing"       /* absent or null */
+#define SUPPORT_FIELD_TYPE "wrong_type"       /* not a string (an object for metadata), or NUL characters */
+#define SUPPORT_FIELD_EMPTY "empty"           /* nothing left after trimming */
+#define SUPPORT_FIELD_LENGTH "bad_length"     /* too short or too long */
+#define SUPPORT_FIELD_VALUE "unknown_value"   /* not one of the allowed words */
+
 /* One line naming each invalid field, from the errors array. Caller frees. */
 char *support_errors_text(const json_t *errors);
+/*
+ * How every door shows a refused ticket: {"code": "validation_failed",
+ * "message": support_errors_text, "field": the first error's field,
+ * "details": errors} (the API's error object). New reference.
+ */
+json_t *support_ticket_refusal(const json_t *errors);
+#define SUPPORT_REFUSAL_CODE "validation_failed"
 
 /* ---- workflows ---- */
 
@@ -136,6 +155,7 @@ struct support_outcome {
 	bool created;        /* false when intake found the ticket already stored */
 	bool already_done;   /* the ticket had been processed before: nothing re-applied */
 	char *error;         /* on failure: what went wrong (caller frees) */
+	json_t *errors;      /* SUPPORT_EINVAL: the ingestion rules' errors (new reference) */
 };
 
 void support_outcome_release(struct support_outcome *o);
@@ -163,6 +183,47 @@ int support_process_stored(struct support_ctx *ctx, struct flow_node *workflow,
  */
 int support_persist(struct support_ctx *ctx, const char *ticket_id, const json_t *shared,
 		    const json_t *trace, json_t **ticket_out, char **err);
+
+/* ---- notifications (notice.c): what Frontline tells people, built in one place ---- */
+
+/*
+ * A notice is one outbox item as JSON, {"channel" ("email", "slack",
+ * "webhook"), "target", "payload", "key" (the outbox's dedupe key)}. Each
+ * constructor appends the notices of one occurrence to the array notices,
+ * routed by the policy's routes table (policy.c: the Slack channel per kind
+ * and severity, the on-call list FRONTLINE_ONCALL_EMAILS), with the payload
+ * the notify channels read (notify.h). Arguments are borrowed.
+ */
+
+/* The automatic reply to the customer at to, in the ticket's thread. */
+void support_notice_auto_reply(json_t *notices, const json_t *ticket, const char *to, const char *body);
+/* An agent's email to the customer at to, in the ticket's thread; effect names it in the key ("reply:42"). */
+void support_notice_customer_email(json_t *notices, const json_t *ticket, const char *to,
+				   const char *subject, const char *body, const char *effect);
+/* A ticket handed to department with severity (its handoff priority: low ... critical). */
+void support_notice_escalation(json_t *notices, const json_t *ticket, const char *department,
+			       const char *severity);
+/*
+ * A monitoring alert {type, severity, message, dedupe_key?, ...}; without a
+ * dedupe key, one per hour of now_us.
+ */
+void support_notice_alert(json_t *notices, const json_t *alert, int64_t now_us);
+/*
+ * A ticket event (FL_EVENT_*) for each URL of FRONTLINE_EVENT_WEBHOOK_URLS
+ * (none: nothing): {event, ticket {id, number, status, ...}, occurred_at}.
+ * occurrence: NULL when the event happens once per ticket, else e.g. "v7".
+ */
+void support_notice_ticket_event(json_t *notices, const char *event, const json_t *ticket,
+				 const char *occurrence, int64_t now_us);
+/* A resolved ticket: the email to its customer and the team's update; keys "<key_prefix>:...". */
+void support_notice_resolved(json_t *notices, const char *ticket_id, const char *name, const char *email,
+			     const char *tier, const char *key_prefix);
+/*
+ * Enqueues the notices into st's outbox (in the caller's transaction, if
+ * any), marking each "queued": true, or false when its key was queued
+ * before. Nothing when NOTIFICATION_ENABLED is off. Returns a store code.
+ */
+int support_notices_enqueue(struct store *st, json_t *notices);
 
 /* ---- knowledge base and demo data ---- */
 

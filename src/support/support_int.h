@@ -59,6 +59,26 @@ json_t *support__satisfaction(const json_t *ticket, const json_t *sentiment, con
 /* True when text contains one of the cue phrases of the named list. */
 bool support__has_cue(const char *normalized_text, const char *list);
 
+/* Where notifications go: a row of the routes table. */
+enum support__notice_kind {
+	SUPPORT__NOTICE_ESCALATION,   /* a ticket handed to humans; severity: its handoff priority */
+	SUPPORT__NOTICE_ALERT,        /* a monitoring alert; severity: warning or critical */
+	SUPPORT__NOTICE_UPDATE,       /* news about a ticket for the team */
+};
+/* The target that stands for the on-call list (FRONTLINE_ONCALL_EMAILS; no notice when unset). */
+#define SUPPORT__ONCALL "@oncall"
+struct support__route {
+	enum support__notice_kind kind;
+	const char *severity;     /* NULL: any */
+	const char *channel;      /* the outbox channel: "slack" or "email" */
+	const char *target;       /* a Slack channel, or SUPPORT__ONCALL */
+	const char *name;         /* the dedupe key's last part */
+	bool last;                /* when it matches, the rows after it do not apply */
+};
+/* The routes of kind for severity into out (at most max), in order; their number. */
+size_t support__routes(enum support__notice_kind kind, const char *severity,
+		       const struct support__route **out, size_t max);
+
 /* ---- response.c: the built-in reply writer ---- */
 
 json_t *support__response_builtin(const json_t *ticket, const json_t *customer,

@@ -9,6 +9,8 @@
  * - JSON-lines logging on stderr at a configurable level.
  * - the process-wide configuration: flags > environment > config file >
  *   defaults, read-only once the process has started (fl_config_*).
+ * - the domain's vocabulary: channels, statuses, priorities, job kinds,
+ *   event names and the ticket tag, the words every layer shares (vocab.c).
  *
  * util depends on nothing of Frontline's; everything else may depend on it.
  */
@@ -146,6 +148,76 @@ char *fl_json_dumps(const json_t *v);
 int fl_json_encode(struct fl_buf *b, const json_t *v);
 /* Sets obj[key] to a new string (NULL sets null). */
 void fl_json_set_str(json_t *obj, const char *key, const char *s);
+
+/* ---- the domain's vocabulary (vocab.c) ---- */
+
+/*
+ * The words more than one layer says, in one place: add a word here, not as
+ * a literal in two modules. They sit in util because the store (below
+ * support, the domain module) validates statuses and resolves ticket tags.
+ * Every list is NULL-terminated, in its documented order (DESIGN §3, §5).
+ */
+
+/* Ticket channels: where a ticket came from (the API's "channel"/"source"). */
+#define FL_CHANNEL_EMAIL "email"
+#define FL_CHANNEL_CHAT "chat"
+#define FL_CHANNEL_WEB "web"
+#define FL_CHANNEL_WEBHOOK "webhook"
+#define FL_CHANNEL_PHONE "phone"
+#define FL_CHANNEL_API "api"
+extern const char *const fl_channels[];
+
+/* Ticket statuses: new -> triaging -> auto_replied | escalated | waiting_on_customer -> resolved -> closed. */
+#define FL_STATUS_NEW "new"
+#define FL_STATUS_TRIAGING "triaging"
+#define FL_STATUS_AUTO_REPLIED "auto_replied"
+#define FL_STATUS_ESCALATED "escalated"
+#define FL_STATUS_WAITING "waiting_on_customer"
+#define FL_STATUS_RESOLVED "resolved"
+#define FL_STATUS_CLOSED "closed"
+extern const char *const fl_statuses[];
+
+/* Ticket priorities, lowest first. */
+#define FL_PRIORITY_LOW "low"
+#define FL_PRIORITY_MEDIUM "medium"
+#define FL_PRIORITY_HIGH "high"
+#define FL_PRIORITY_URGENT "urgent"
+extern const char *const fl_priorities[];
+
+/* Job kinds of the store's queue. */
+#define FL_JOB_TRIAGE "triage"      /* run customer_support on a stored ticket */
+
+/*
+ * Event names: the audit log (store_event_append, the store's own writes) and
+ * the ticket events sent to integrations (notify_ticket_event).
+ */
+#define FL_EVENT_TICKET_CREATED "ticket.created"
+#define FL_EVENT_TICKET_UPDATED "ticket.updated"
+#define FL_EVENT_TICKET_STATUS "ticket.status"
+#define FL_EVENT_TICKET_ESCALATED "ticket.escalated"
+#define FL_EVENT_TICKET_RESOLVED "ticket.resolved"
+#define FL_EVENT_TICKET_REOPENED "ticket.reopened"
+#define FL_EVENT_WORKFLOW_COMPLETED "workflow.completed"
+
+/* Index of word in a NULL-terminated set, or -1 (also for a NULL word). */
+int fl_word_index(const char *const *set, const char *word);
+/* The set's words joined by sep ("email, chat, web"). Caller frees. */
+char *fl_words_join(const char *const *set, const char *sep);
+
+/*
+ * The ticket tag: "T-" and Frontline's ticket number padded to six digits
+ * ("T-000042"), the short name agents, customers' subjects and the store's
+ * ticket_id arguments use. FL_TICKET_TAG_SIZE holds any int64 number.
+ */
+#define FL_TICKET_TAG_PREFIX "T-"
+#define FL_TICKET_TAG_FMT "T-%06lld"
+#define FL_TICKET_TAG_SIZE 32
+/* The tag of number into out. */
+void fl_ticket_tag(char out[FL_TICKET_TAG_SIZE], int64_t number);
+/* The number a whole tag names ("T-000042", "T-42" -> 42); -1 when s is not one (or names 0). */
+int64_t fl_ticket_tag_parse(const char *s);
+/* Whether s has the tag's form, "T-" and one or more digits, whatever the number (ids of that form are reserved). */
+bool fl_ticket_tag_form(const char *s);
 
 /* ---- logging ---- */
 
