@@ -1,6 +1,7 @@
 /*
  * llm internals: the provider ops table, the request and reply that travel
- * between the client and a provider, the HTTP transfer, prompts.
+ * between the client and a provider, prompts. The HTTP transfer is util's
+ * fl_http_post.
  * Only client.c calls the provider ops.
  */
 #ifndef FL_LLM_INT_H
@@ -88,25 +89,6 @@ const struct llm__provider *llm__provider_find(const char *name);
 const struct llm__provider *llm__provider_detect(const char *base_url);
 /* "anthropic, io_net, ..." (static). */
 const char *llm__provider_names(void);
-
-/* ---- HTTP ---- */
-
-struct llm__http_result {
-	long status;             /* 0 when no response */
-	CURLcode curl_rc;
-	char curl_err[CURL_ERROR_SIZE];
-	struct fl_buf body;
-	int64_t retry_after_ms;  /* -1: none */
-	int64_t elapsed_us;
-};
-
-/* POSTs body to url with h (reset first). Always fills res; returns curl_rc. */
-CURLcode llm__http_post(CURL *h, const char *url, const struct curl_slist *headers,
-			const char *body, size_t body_len, int64_t timeout_ms,
-			int64_t connect_timeout_ms, struct llm__http_result *res);
-void llm__http_result_release(struct llm__http_result *res);
-/* Parses a Retry-After value (delta-seconds or HTTP date) into ms; -1 if invalid. */
-int64_t llm__parse_retry_after(const char *value, int64_t now_wall_s);
 
 /* ---- the client ---- */
 

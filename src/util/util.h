@@ -11,6 +11,7 @@
  *   defaults, read-only once the process has started (fl_config_*).
  * - the domain's vocabulary: channels, statuses, priorities, job kinds,
  *   event names and the ticket tag, the words every layer shares (vocab.c).
+ * - one HTTP POST with libcurl for every client (http.c).
  *
  * util depends on nothing of Frontline's; everything else may depend on it.
  */
@@ -218,6 +219,42 @@ void fl_ticket_tag(char out[FL_TICKET_TAG_SIZE], int64_t number);
 int64_t fl_ticket_tag_parse(const char *s);
 /* Whether s has the tag's form, "T-" and one or more digits, whatever the number (ids of that form are reserved). */
 bool fl_ticket_tag_form(const char *s);
+
+/* ---- HTTP POST (http.c): the one libcurl POST of the LLM client and the notify channels ---- */
+
+struct curl_slist;
+
+struct fl_http_post {
+	const char *url;                    /* http or https only; no redirects are followed */
+	const struct curl_slist *headers;   /* borrowed (Content-Type and the like); may be NULL */
+	const char *body;
+	size_t body_len;
+	long timeout_ms;                    /* the whole request */
+	long connect_timeout_ms;
+	size_t max_body;                    /* answer bytes kept; 0: 8 MiB */
+	bool truncate;                      /* past max_body: keep what fits (else the transfer fails, CURLE_WRITE_ERROR) */
+	void *handle;                       /* a CURL * to reuse for its connections (reset first); NULL: one for this request */
+};
+
+struct fl_http_result {
+	long status;                        /* the HTTP status; 0 when no answer came */
+	int curl_rc;                        /* the CURLcode; 0 (CURLE_OK): the transfer completed */
+	char error[256];                    /* libcurl's message when curl_rc is not 0 */
+	struct fl_buf body;                 /* the answer (up to max_body bytes) */
+	int64_t retry_after_ms;             /* Retry-After or retry-after-ms; -1: none */
+	int64_t elapsed_us;
+};
+
+/*
+ * POSTs req->body with TLS verified (peer and host), no signals, compressed
+ * answers accepted and User-Agent "Frontline/<version>". Always fills res
+ * (release it with fl_http_result_release) and returns res->curl_rc. The
+ * caller has called curl_global_init.
+ */
+int fl_http_post(const struct fl_http_post *req, struct fl_http_result *res);
+void fl_http_result_release(struct fl_http_result *res);
+/* A Retry-After value (delta-seconds or an HTTP date) in ms from now_wall_s; -1 if invalid. */
+int64_t fl_http_parse_retry_after(const char *value, int64_t now_wall_s);
 
 /* ---- logging ---- */
 

@@ -281,12 +281,12 @@ static void test_retry_after_and_prices_parse(void **state)
 	char *err = NULL;
 
 	(void)state;
-	assert_int_equal(llm__parse_retry_after("2", 0), 2000);
-	assert_int_equal(llm__parse_retry_after(" 0 \r\n", 0), 0);
-	assert_int_equal(llm__parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412470), 10000);
-	assert_int_equal(llm__parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412490), 0);
-	assert_int_equal(llm__parse_retry_after("soon", 0), -1);
-	assert_int_equal(llm__parse_retry_after("-3", 0), -1);
+	assert_int_equal(fl_http_parse_retry_after("2", 0), 2000);
+	assert_int_equal(fl_http_parse_retry_after(" 0 \r\n", 0), 0);
+	assert_int_equal(fl_http_parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412470), 10000);
+	assert_int_equal(fl_http_parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412490), 0);
+	assert_int_equal(fl_http_parse_retry_after("soon", 0), -1);
+	assert_int_equal(fl_http_parse_retry_after("-3", 0), -1);
 
 	assert_int_equal(llm__prices_parse("a=1:2, claude-*=3:15 ,", &p, &n, &err), 0);
 	assert_int_equal(n, 2);
