@@ -3,6 +3,7 @@
  * - the priority score: one weighted factor per signal, summed, with each
  *   factor's contribution reported so an agent sees why;
  * - the SLA table (first response by priority and customer tier);
+ * - the departments: the one per category, and those the rules hand to;
  * - the escalation rules table, evaluated in order of severity;
  * - where notifications go: the Slack channel per kind and severity, and
  *   when the on-call list is mailed (the routes table; notice.c builds them);
@@ -324,6 +325,29 @@ void support__format_duration(char *out, size_t size, int64_t s)
 		snprintf(out, size, "%lld days", (long long)(s / 86400));
 }
 
+/* ---- departments ---- */
+
+/* The department that handles each category (others: customer_support). */
+static const struct {
+	const char *category, *department;
+} category_departments[] = {
+	{ "technical", "technical_support" },
+	{ "billing", "billing" },
+	{ "account", "account_management" },
+	{ "product", "product_support" },
+	{ "general", "customer_support" },
+};
+
+const char *support__department(const char *category)
+{
+	size_t i;
+
+	for (i = 0; category && i < FL_ARRAY_SIZE(category_departments); i++)
+		if (!strcmp(category_departments[i].category, category))
+			return category_departments[i].department;
+	return "customer_support";
+}
+
 /* ---- escalation rules ---- */
 
 struct esc_input {
@@ -408,6 +432,22 @@ static const struct esc_rule esc_rules[] = {
 	{ "high_escalation_risk", r_high_risk, "tier_2", NULL, NULL, false,
 	  "high-priority ticket with high escalation risk" },
 };
+
+size_t support__departments(const char **out, size_t max)
+{
+	size_t i, k, n = 0;
+
+	for (i = 0; i < FL_ARRAY_SIZE(category_departments) + FL_ARRAY_SIZE(esc_rules); i++) {
+		const char *d = i < FL_ARRAY_SIZE(category_departments) ? category_departments[i].department
+			: esc_rules[i - FL_ARRAY_SIZE(category_departments)].department;
+
+		for (k = 0; d && k < n && strcmp(out[k], d); k++)
+			;
+		if (d && k == n && n < max)
+			out[n++] = d;
+	}
+	return n;
+}
 
 static const char *escalation_priority_of(const char *priority)
 {

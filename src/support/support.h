@@ -60,6 +60,57 @@ struct support_analyzer;
 int support_analyzer_open(const char *models_dir, struct support_analyzer **out, char **err);
 void support_analyzer_free(struct support_analyzer *a);
 
+/* ---- the LLM tasks (llm_tasks.c): what the nodes ask an LLM ---- */
+
+/*
+ * The tasks, their reply schemas, instructions and data, run as structured
+ * calls by the LLM client (src/llm, llm_call). The analyzer builds them for
+ * its category model's labels (support_analyzer_open); tests and tools build
+ * them with support_llm_tasks_new.
+ */
+enum support_llm_task {
+	SUPPORT_LLM_TRIAGE,      /* sentiment + category + urgency + priority signals */
+	SUPPORT_LLM_PRIORITY,    /* priority with reasoning and factors */
+	SUPPORT_LLM_RESPOND,     /* the reply to the customer, citing KB articles */
+	SUPPORT_LLM_ESCALATION,  /* an escalation recommendation (advisory) */
+	SUPPORT_LLM__COUNT
+};
+
+struct support_llm_tasks;
+
+/* "triage", "priority", "respond", "escalation"; NULL outside the enum. */
+const char *support_llm_task_name(enum support_llm_task task);
+/* The task called name, or -1. */
+int support_llm_task_parse(const char *name);
+/*
+ * The tasks for a category label set (NULL-terminated; NULL: DESIGN §5's
+ * five): the category enum of triage's schema and its instructions list
+ * those labels (DESIGN's order first), escalation's department enum the
+ * policy's departments. Read-only once built: share it between threads.
+ */
+struct support_llm_tasks *support_llm_tasks_new(const char *const *categories);
+void support_llm_tasks_free(struct support_llm_tasks *t);
+/*
+ * A new copy of a task's reply schema (the subset of JSON Schema that
+ * llm_schema_validate() understands), or NULL outside the enum. For respond
+ * the article-id constraints are added per request. Caller owns the result.
+ */
+json_t *support_llm_task_schema(const struct support_llm_tasks *t, enum support_llm_task task);
+/*
+ * Runs one task through llm. input (borrowed) is
+ *   {"ticket": {"subject", "content", "metadata"?, "customer_tier"?, ...},
+ *    "customer": {...}?, "articles": [{"id", "title", "content", ...}] (respond),
+ *    "analyses": {...} (respond, escalation, priority)}
+ * and becomes the prompt's data block (the ticket's content cut at 10,000
+ * bytes, at most 5 articles of 2,000). Returns as llm_call (LLM_OK with
+ * *output the validated object, *call_info the accounting; an llm_err with
+ * *err), and LLM_EINVAL without a request when the input has no ticket
+ * content.
+ */
+int support_llm_task_run(struct llm_client *llm, const struct support_llm_tasks *t,
+			 enum support_llm_task task, const json_t *input, json_t **output,
+			 json_t **call_info, char **err);
+
 /* ---- the context every node receives (flow_call_ctx(call, SUPPORT_CTX)) ---- */
 
 #define SUPPORT_CTX "support_ctx"
