@@ -148,17 +148,6 @@ static const struct {
 static const char role[] = "You are the analysis engine of Frontline, a customer-support system.";
 static const char data_words[] = "a support ticket and, for some tasks, knowledge-base articles and earlier analyses";
 
-/* DESIGN §5's categories, in its order, with what each covers (for the instructions). */
-static const struct {
-	const char *label, *covers;
-} known_categories[] = {
-	{ "technical", "bugs, errors, outages, connection" },
-	{ "billing", "payment, subscription, invoice, refund" },
-	{ "account", "access, login, password, profile, settings" },
-	{ "product", "features, usage, how-to" },
-	{ "general", "inquiries, feedback, other" },
-};
-
 struct support_llm_tasks {
 	json_t *schema[SUPPORT_LLM__COUNT];
 	char *triage_instructions;
@@ -182,21 +171,19 @@ int support_llm_task_parse(const char *name)
 	return -1;
 }
 
-/* The label set in DESIGN's order for the labels it names, then the others as given. */
+/* The label set in DESIGN's order for the labels it names (policy.c), then the others as given. */
 static json_t *category_enum(const char *const *labels)
 {
 	json_t *out = json_array();
-	size_t i, k;
+	const char *known;
+	size_t i;
 
-	for (k = 0; k < FL_ARRAY_SIZE(known_categories); k++)
-		if (!labels || fl_word_index(labels, known_categories[k].label) >= 0)
-			json_array_append_new(out, json_string(known_categories[k].label));
-	for (i = 0; labels && labels[i]; i++) {
-		for (k = 0; k < FL_ARRAY_SIZE(known_categories) && strcmp(labels[i], known_categories[k].label); k++)
-			;
-		if (k == FL_ARRAY_SIZE(known_categories))
+	for (i = 0; (known = support__category_known(i, NULL)); i++)
+		if (!labels || fl_word_index(labels, known) >= 0)
+			json_array_append_new(out, json_string(known));
+	for (i = 0; labels && labels[i]; i++)
+		if (!support__category_covers(labels[i]))
 			json_array_append_new(out, json_string(labels[i]));
-	}
 	return out;
 }
 
@@ -204,15 +191,15 @@ static json_t *category_enum(const char *const *labels)
 static char *category_words(const json_t *cats)
 {
 	struct fl_buf b = FL_BUF_INIT;
-	size_t i, k, n = json_array_size(cats);
+	size_t i, n = json_array_size(cats);
 
 	for (i = 0; i < n; i++) {
 		const char *label = json_string_value(json_array_get(cats, i));
+		const char *covers = support__category_covers(label);
 
 		fl_buf_addf(&b, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", label);
-		for (k = 0; k < FL_ARRAY_SIZE(known_categories); k++)
-			if (!strcmp(label, known_categories[k].label))
-				fl_buf_addf(&b, " (%s)", known_categories[k].covers);
+		if (covers)
+			fl_buf_addf(&b, " (%s)", covers);
 	}
 	return fl_buf_detach(&b, NULL);
 }

@@ -3,7 +3,8 @@
  * - the priority score: one weighted factor per signal, summed, with each
  *   factor's contribution reported so an agent sees why;
  * - the SLA table (first response by priority and customer tier);
- * - the departments: the one per category, and those the rules hand to;
+ * - the categories DESIGN §5 names (what each covers, its department), and
+ *   the departments the rules hand to;
  * - the escalation rules table, evaluated in order of severity;
  * - where notifications go: the Slack channel per kind and severity, and
  *   when the on-call list is mailed (the routes table; notice.c builds them);
@@ -325,27 +326,55 @@ void support__format_duration(char *out, size_t size, int64_t s)
 		snprintf(out, size, "%lld days", (long long)(s / 86400));
 }
 
-/* ---- departments ---- */
+/* ---- categories and departments ---- */
 
-/* The department that handles each category (others: customer_support). */
+/*
+ * DESIGN §5's categories, in its order: what each covers (the LLM's
+ * instructions say it) and the department that handles it. The label set
+ * itself is configuration (the category model's labels); a label not listed
+ * here goes to customer_support.
+ */
 static const struct {
-	const char *category, *department;
-} category_departments[] = {
-	{ "technical", "technical_support" },
-	{ "billing", "billing" },
-	{ "account", "account_management" },
-	{ "product", "product_support" },
-	{ "general", "customer_support" },
+	const char *label, *covers, *department;
+} categories[] = {
+	{ "technical", "bugs, errors, outages, connection", "technical_support" },
+	{ "billing", "payment, subscription, invoice, refund", "billing" },
+	{ "account", "access, login, password, profile, settings", "account_management" },
+	{ "product", "features, usage, how-to", "product_support" },
+	{ "general", "inquiries, feedback, other", "customer_support" },
 };
 
-const char *support__department(const char *category)
+static int category_index(const char *label)
 {
 	size_t i;
 
-	for (i = 0; category && i < FL_ARRAY_SIZE(category_departments); i++)
-		if (!strcmp(category_departments[i].category, category))
-			return category_departments[i].department;
-	return "customer_support";
+	for (i = 0; label && i < FL_ARRAY_SIZE(categories); i++)
+		if (!strcmp(categories[i].label, label))
+			return (int)i;
+	return -1;
+}
+
+const char *support__department(const char *category)
+{
+	int i = category_index(category);
+
+	return i >= 0 ? categories[i].department : "customer_support";
+}
+
+const char *support__category_known(size_t i, const char **covers)
+{
+	if (i >= FL_ARRAY_SIZE(categories))
+		return NULL;
+	if (covers)
+		*covers = categories[i].covers;
+	return categories[i].label;
+}
+
+const char *support__category_covers(const char *label)
+{
+	int i = category_index(label);
+
+	return i >= 0 ? categories[i].covers : NULL;
 }
 
 /* ---- escalation rules ---- */
@@ -437,9 +466,9 @@ size_t support__departments(const char **out, size_t max)
 {
 	size_t i, k, n = 0;
 
-	for (i = 0; i < FL_ARRAY_SIZE(category_departments) + FL_ARRAY_SIZE(esc_rules); i++) {
-		const char *d = i < FL_ARRAY_SIZE(category_departments) ? category_departments[i].department
-			: esc_rules[i - FL_ARRAY_SIZE(category_departments)].department;
+	for (i = 0; i < FL_ARRAY_SIZE(categories) + FL_ARRAY_SIZE(esc_rules); i++) {
+		const char *d = i < FL_ARRAY_SIZE(categories) ? categories[i].department
+			: esc_rules[i - FL_ARRAY_SIZE(categories)].department;
 
 		for (k = 0; d && k < n && strcmp(out[k], d); k++)
 			;

@@ -1,10 +1,14 @@
 /*
  * support: the customer-support domain on top of the flow engine.
  *
- * - the ticket model and ingestion rules (support_ticket_validate);
+ * - the ticket model and the ingestion rules every door runs
+ *   (support_ticket_validate);
  * - the nine nodes of DESIGN §4 and the five workflows (registry below);
  * - the built-in analyzer (category model, sentiment analyzer, KB search),
- *   the policies (priority score, SLA, escalation rules table, satisfaction);
+ *   the policies (priority score, SLA, escalation rules table, where
+ *   notifications go, satisfaction);
+ * - the LLM tasks the nodes run through the LLM client (llm_tasks.c);
+ * - the notices: every outbox item, built by one constructor per kind;
  * - persistence of a run's results into the store, exactly once in effect;
  * - the seed's demo data.
  *

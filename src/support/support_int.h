@@ -35,8 +35,12 @@ char *support__ticket_text(const json_t *ticket);
 /* priority_assignment from the ticket, analyses and CRM record (may be NULL). */
 json_t *support__priority(const json_t *ticket, const json_t *customer, const json_t *sentiment,
 			  const json_t *categorization);
-/* The department that handles a category. */
+/* The department that handles a category (customer_support for one DESIGN §5 does not name). */
 const char *support__department(const char *category);
+/* DESIGN §5's category i, in its order (NULL past the last), and what it covers into *covers (may be NULL). */
+const char *support__category_known(size_t i, const char **covers);
+/* What a DESIGN §5 category covers ("bugs, errors, outages, connection"), or NULL. */
+const char *support__category_covers(const char *label);
 /* Every department the policy hands tickets to (the categories', then the rules'), at most max; their number. */
 size_t support__departments(const char **out, size_t max);
 /* First-response SLA in seconds for a priority and customer tier. */

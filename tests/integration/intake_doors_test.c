@@ -9,112 +9,30 @@
  *
  * Usage: intake_doors_test PATH/TO/frontline SOURCE_ROOT
  */
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <curl/curl.h>
 
 #include "http_client.h"
+#include "proc_harness.h"
 #include "notify/notify.h"
 #include "util/util.h"
 
 #define SECRET "whsec_doors"
 
-static const char *frontline;
 static char *dir;
-static int failures;
-
-#define CHECK(cond, ...) \
-	do { \
-		if (cond) { \
-			printf("ok: "); \
-		} else { \
-			printf("FAIL: "); \
-			failures++; \
-		} \
-		printf(__VA_ARGS__); \
-		putchar('\n'); \
-		fflush(stdout); \
-	} while (0)
-
-struct proc {
-	pid_t pid;
-	FILE *out;     /* its stdout */
-};
-
-/* Starts frontline with args; stdin from in (NULL: /dev/null), stdout a pipe, stderr a log in dir. */
-static struct proc spawn(const char *const *args, const char *in)
-{
-	struct proc p = { 0, NULL };
-	char *logpath = fl_asprintf("%s/frontline.log", dir);
-	int fds[2];
-
-	if (pipe(fds))
-		abort();
-	p.pid = fork();
-	if (p.pid == 0) {
-		const char *argv[16];
-		int i = 0, fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		int ifd = open(in ? in : "/dev/null", O_RDONLY);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(ifd, 0);
-		dup2(fds[1], 1);
-		dup2(fd, 2);
-		close(fds[0]);
-		argv[i++] = frontline;
-		for (; *args && i < 15; args++)
-			argv[i++] = *args;
-		argv[i] = NULL;
-		execv(frontline, (char *const *)argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	p.out = fdopen(fds[0], "r");
-	free(logpath);
-	return p;
-}
 
 /* Runs frontline to its end; *out is its stdout parsed as JSON (NULL if not). Returns the exit code. */
 static int run(const char *const *args, const char *in, json_t **out)
 {
-	struct proc p = spawn(args, in);
-	struct fl_buf b = FL_BUF_INIT;
-	char chunk[4096];
-	size_t n;
-	int status;
+	static char buf[1 << 18];
+	int rc = proc_run(args, in, buf, sizeof(buf));
 
-	while ((n = fread(chunk, 1, sizeof(chunk), p.out)) > 0)
-		fl_buf_add(&b, chunk, n);
-	fclose(p.out);
-	waitpid(p.pid, &status, 0);
-	if (out)
-		*out = json_loads(b.buf, JSON_DECODE_ANY, NULL);
-	fl_buf_release(&b);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* Reads the "is serving on http://127.0.0.1:PORT" line. */
-static unsigned read_port(struct proc *p)
-{
-	char line[512];
-	int64_t port;
-
-	while (fgets(line, sizeof(line), p->out)) {
-		char *at = strstr(line, "http://127.0.0.1:");
-
-		if (strstr(line, "is serving on") && at) {
-			at += strlen("http://127.0.0.1:");
-			at[strspn(at, "0123456789")] = '\0';
-			return fl_parse_int64(at, 1, 65535, &port) ? 0 : (unsigned)port;
-		}
-	}
-	return 0;
+	*out = json_loads(buf, JSON_DECODE_ANY, NULL);
+	return rc;
 }
 
 static char *write_file(const char *name, const char *text)
@@ -174,29 +92,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s FRONTLINE SOURCE_ROOT\n", argv[0]);
 		return 2;
 	}
-	frontline = argv[1];
 	if (!mkdtemp(tmpl))
 		return 1;
 	dir = tmpl;
+	proc_init(argv[1], dir);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	p = fl_asprintf("sqlite://%s/frontline.db", dir);
-	setenv("FRONTLINE_DATABASE_URL", p, 1);
-	free(p);
-	p = fl_asprintf("%s/data/models", argv[2]);
-	setenv("FRONTLINE_MODELS_DIR", p, 1);
-	free(p);
-	p = fl_asprintf("%s/data/kb", argv[2]);
-	setenv("FRONTLINE_KB_DIR", p, 1);
-	free(p);
-	setenv("FRONTLINE_LISTEN", "127.0.0.1:0", 1);
-	setenv("FRONTLINE_WEBHOOK_SECRET", SECRET, 1);
-	setenv("FRONTLINE_HTTP_THREADS", "2", 1);
-	setenv("FRONTLINE_RATE_LIMIT", "0", 1);
+	proc_service_env(argv[2], SECRET);
 	setenv("SUPPORT_LOG_LEVEL", "error", 1);
-	unsetenv("API_KEY");
-	unsetenv("ANTHROPIC_API_KEY");
-	unsetenv("ANTHROPIC_AUTH_TOKEN");
-	unsetenv("ANTHROPIC_BASE_URL");
 	if (chdir(dir))
 		return 1;
 
@@ -221,17 +123,15 @@ int main(int argc, char **argv)
 
 	{
 		/* the token is the first word of stdout */
-		struct proc t = spawn(create, NULL);
+		static char said[4096];
 
-		if (!fgets(token, sizeof(token), t.out))
-			token[0] = '\0';
-		token[strcspn(token, " \n")] = '\0';
-		fclose(t.out);
-		waitpid(t.pid, &rc, 0);
+		rc = proc_run(create, NULL, said, sizeof(said));
+		said[strcspn(said, " \n")] = '\0';
+		fl_strlcpy(token, said, sizeof(token));
 	}
-	CHECK(fl_str_has_prefix(token, "flt_"), "an integration token");
-	s = spawn(serve, NULL);
-	port = read_port(&s);
+	CHECK(rc == 0 && fl_str_has_prefix(token, "flt_"), "an integration token");
+	s = proc_spawn(serve, NULL, "serve.log");
+	port = proc_read_port(&s);
 	CHECK(port > 0, "serve listens (port %u)", port);
 
 	for (i = 0; i < FL_ARRAY_SIZE(bad); i++) {
@@ -298,11 +198,9 @@ int main(int argc, char **argv)
 		free(eml);
 	}
 
-	kill(s.pid, SIGTERM);
-	waitpid(s.pid, &rc, 0);
-	fclose(s.out);
-	if (failures) {
-		p = fl_asprintf("cat %s/frontline.log", dir);
+	proc_stop(&s, SIGTERM);
+	if (proc_failures) {
+		p = fl_asprintf("cat %s/serve.log %s/cli.log", dir, dir);
 		if (system(p) < 0)
 			perror("cat");
 		free(p);
@@ -312,6 +210,6 @@ int main(int argc, char **argv)
 		perror("rm");
 	free(p);
 	curl_global_cleanup();
-	printf("%s\n", failures ? "FAILED" : "all doors agree");
-	return failures ? 1 : 0;
+	printf("%s\n", proc_failures ? "FAILED" : "all doors agree");
+	return proc_failures ? 1 : 0;
 }

@@ -1037,6 +1037,16 @@ static struct flow_result *run_one(struct flow_node *n, struct flow_node **g)
 	return r;
 }
 
+/* The run failed with rc and code, and its one step says the code; frees r and g. */
+static void expect_typed(struct flow_result *r, struct flow_node *g, int rc, const char *code)
+{
+	assert_int_equal(flow_result_code(r), rc);
+	assert_string_equal(flow_result_error_code(r), code);
+	assert_string_equal(fl_json_str(step(r, 0), "error_code", ""), code);
+	flow_result_free(r);
+	flow_node_free(g);
+}
+
 static void test_typed_exec_error_reaches_result_and_trace(void **state)
 {
 	struct enode e = { .fail_times = 100, .exec_code = "E_TICKET" };
@@ -1046,14 +1056,10 @@ static void test_typed_exec_error_reaches_result_and_trace(void **state)
 	(void)state;
 	flow_node_set_retries(n, 2, 0);
 	r = run_one(n, &g);
-	assert_int_equal(flow_result_code(r), FLOW_EEXEC);
-	assert_string_equal(flow_result_error_code(r), "E_TICKET");
 	/* the message is the op's, unchanged, with the engine's frame */
 	assert_string_equal(flow_result_error(r), "node 'check' failed after 2 attempts: typed failure 2");
-	assert_string_equal(fl_json_str(step(r, 0), "error_code", ""), "E_TICKET");
 	assert_string_equal(fl_json_str(step(r, 0), "error", ""), flow_result_error(r));
-	flow_result_free(r);
-	flow_node_free(g);
+	expect_typed(r, g, FLOW_EEXEC, "E_TICKET");
 }
 
 static void test_plain_failure_has_no_code(void **state)
@@ -1112,18 +1118,11 @@ static void test_typed_error_through_fallbacks(void **state)
 
 	/* both failed with codes: the fallback's wins */
 	r = run_one(flow_node_new("n", &e_ops_fb, &both), &g);
-	assert_int_equal(flow_result_code(r), FLOW_EFALLBACK);
-	assert_string_equal(flow_result_error_code(r), "E_BUILTIN");
-	assert_string_equal(fl_json_str(step(r, 0), "error_code", ""), "E_BUILTIN");
-	flow_result_free(r);
-	flow_node_free(g);
+	expect_typed(r, g, FLOW_EFALLBACK, "E_BUILTIN");
 
 	/* the fallback failed plainly: exec's code stays */
 	r = run_one(flow_node_new("n", &e_ops_fb, &plain_fb), &g);
-	assert_int_equal(flow_result_code(r), FLOW_EFALLBACK);
-	assert_string_equal(flow_result_error_code(r), "E_LLM");
-	flow_result_free(r);
-	flow_node_free(g);
+	expect_typed(r, g, FLOW_EFALLBACK, "E_LLM");
 }
 
 static void test_typed_prep_and_post_errors(void **state)
@@ -1134,19 +1133,12 @@ static void test_typed_prep_and_post_errors(void **state)
 
 	(void)state;
 	r = run_one(flow_node_new("p", &e_ops, &p), &g);
-	assert_int_equal(flow_result_code(r), FLOW_EPREP);
-	assert_string_equal(flow_result_error_code(r), "E_PREP");
 	assert_string_equal(flow_result_error(r), "node 'p': prep failed: prep refused: no input");
 	assert_int_equal(atomic_load(&p.calls), 0);
-	flow_result_free(r);
-	flow_node_free(g);
+	expect_typed(r, g, FLOW_EPREP, "E_PREP");
 
 	r = run_one(flow_node_new("q", &e_ops, &q), &g);
-	assert_int_equal(flow_result_code(r), FLOW_EPOST);
-	assert_string_equal(flow_result_error_code(r), "E_POST");
-	assert_string_equal(fl_json_str(step(r, 0), "error_code", ""), "E_POST");
-	flow_result_free(r);
-	flow_node_free(g);
+	expect_typed(r, g, FLOW_EPOST, "E_POST");
 }
 
 static void test_typed_error_leaves_nested_graph_batch_and_fanout(void **state)
