@@ -137,7 +137,7 @@ int fx_run(const char *name, const struct CMUnitTest *tests, size_t count)
 	fl_config_load(NULL, false, &err);
 	free(err);
 	fl_log_setup(getenv("TEST_DEBUG") ? FL_LOG_DEBUG : FL_LOG_ERROR, NULL, NULL);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	fl_curl_global_init();
 	failed = backend_run_all(name, tests, count, fx_group_sqlite, fx_group_postgres, fx_group_done);
 	fl_config_free();
 	curl_global_cleanup();
