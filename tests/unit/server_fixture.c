@@ -142,12 +142,11 @@ int fx_run(const char *name, const struct CMUnitTest *tests, size_t count)
 	return failed;
 }
 
-void fx_start(struct fx *f, double rate, bool workers)
+struct service_options fx_options(struct fx *f, double rate, unsigned parts)
 {
 	struct service_options o = { 0 };
-	char *err = NULL;
 
-	o.parts = SERVICE_HTTP | (workers ? SERVICE_WORKERS : 0) | (f->notify ? SERVICE_DISPATCHER : 0);
+	o.parts = parts;
 	o.store_url = f->url;
 	o.analyzer = f->g->analyzer;
 	o.kb = f->kb;
@@ -156,6 +155,7 @@ void fx_start(struct fx *f, double rate, bool workers)
 	o.workers.poll_ms = 50;
 	if (f->notify)
 		o.notify = *f->notify;
+	o.notify.poll_ms = 50;
 	o.http.listen = "127.0.0.1:0";
 	o.http.threads = 2;
 	o.http.max_body = 65536;
@@ -164,10 +164,25 @@ void fx_start(struct fx *f, double rate, bool workers)
 	o.http.rate = rate;
 	o.http.burst = rate > 0 ? 3 : 0;
 	o.http.webhook_secret = FX_WEBHOOK_SECRET;
-	if (service_new(&o, &f->svc, &err) != SERVICE_OK || service_start(f->svc, &err) != SERVICE_OK)
+	return o;
+}
+
+void fx_start_service(struct fx *f, const struct service_options *o)
+{
+	char *err = NULL;
+
+	if (service_new(o, &f->svc, &err) != SERVICE_OK || service_start(f->svc, &err) != SERVICE_OK)
 		fail_msg("service: %s", err);
 	f->srv = service_server(f->svc);
 	snprintf(f->base, sizeof(f->base), "http://127.0.0.1:%u", service_port(f->svc));
+}
+
+void fx_start(struct fx *f, double rate, bool workers)
+{
+	struct service_options o = fx_options(f, rate, SERVICE_HTTP | (workers ? SERVICE_WORKERS : 0) |
+						       (f->notify ? SERVICE_DISPATCHER : 0));
+
+	fx_start_service(f, &o);
 }
 
 void fx_wait_jobs(struct fx *f, uint64_t n)

@@ -1,6 +1,6 @@
 /*
  * server_fixture: what the HTTP service's test programs share
- * (test_server_tickets, test_server_http). Their tests speak real HTTP on
+ * (test_server_tickets, test_server_http, test_service). Their tests speak real HTTP on
  * 127.0.0.1 (libcurl, tests/harness/http_client.h) to the service
  * (src/service: the same object `frontline serve` runs) started on a free
  * port, against a real store: SQLite in a temporary directory, then
@@ -68,11 +68,20 @@ struct fx {
 void fx_make_token(struct fx *f, const char *role, char out[64], int64_t *id);
 
 /*
- * Starts the service: HTTP (and two workers when asked; and a dispatcher
- * when f->notify is set) with limits small enough to test: rate requests
- * per second per token in bursts of 3 (0: the configured limit and burst,
- * below 0: no limit), 64 KiB bodies, 8 KiB headers, 1 s timeouts. Fails
- * the test if it cannot start.
+ * The service options the fixture starts: parts (enum service_part) on
+ * f's store, with the group's analyzer and f's KB, HTTP on a free port with
+ * limits small enough to test (rate requests per second per token in
+ * bursts of 3; 0: the configured limit and burst, below 0: no limit; 64 KiB
+ * bodies, 8 KiB headers, 1 s timeouts, the webhook secret), two workers
+ * polling every 50 ms with a 1 ms first backoff, a dispatcher polling every
+ * 50 ms with f->notify's settings when set.
+ */
+struct service_options fx_options(struct fx *f, double rate, unsigned parts);
+/* Starts the service o describes as f->svc (f->srv, f->base set); fails the test if it cannot start. */
+void fx_start_service(struct fx *f, const struct service_options *o);
+/*
+ * fx_start_service(fx_options(...)) for HTTP, and two workers when asked,
+ * and a dispatcher when f->notify is set.
  */
 void fx_start(struct fx *f, double rate, bool workers);
 /* Waits (up to a minute) until the workers have finished or failed n jobs in all; fails the test if not. */
