@@ -5,6 +5,7 @@
  * - allocation that aborts on exhaustion (fl_malloc and friends), so that the
  *   rest of the code base does not carry an out-of-memory path per call.
  * - strings, time (monotonic and wall clock), random bytes, hex.
+ * - libcurl's process-wide initialisation, once (fl_curl_global_init).
  * - JSON helpers on top of jansson.
  * - JSON-lines logging on stderr at a configurable level.
  * - the process-wide configuration: flags > environment > config file >
@@ -126,6 +127,15 @@ void fl_random_bytes(void *out, size_t n);
 uint64_t fl_random_u64(void);
 /* Uniform double in [0, 1). */
 double fl_random_unit(void);
+
+/* ---- libcurl ---- */
+
+/*
+ * curl_global_init, once per process (thread-safe; aborts if libcurl cannot
+ * start). Call it before making a libcurl handle; nothing else calls
+ * curl_global_init.
+ */
+void fl_curl_global_init(void);
 
 /* ---- JSON helpers (all borrow their arguments) ---- */
 
