@@ -153,6 +153,13 @@ int cmd_batch(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_demo(int argc, char **argv, struct cli_ctx *ctx);
 
 /* the service (serve.c, token.c) */
+/*
+ * serve --demo (demo.c): upserts the seed's customers, queues the demo
+ * tickets for triage (idempotent), revokes the previous demo tokens and
+ * writes a new admin token to token. Prints the error and returns an exit
+ * code on failure.
+ */
+int cli_demo_load(struct store *st, char *token, size_t token_len);
 int cmd_serve(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_worker(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_token(int argc, char **argv, struct cli_ctx *ctx);

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "server_int.h"
-#include "notify/notify.h"
 #include "store/store.h"
 #include "support/support.h"
 
@@ -474,7 +473,7 @@ static void resolve(struct server_req *r)
 	if (change_commit(r, fields, version, &updated))
 		goto out;
 	snprintf(occurrence, sizeof(occurrence), "v%lld", (long long)fl_json_int(updated, "version", 0));
-	if (notify_ticket_event(server__store(r), FL_EVENT_TICKET_RESOLVED, updated, occurrence) != STORE_OK) {
+	if (support_ticket_event(server__store(r), FL_EVENT_TICKET_RESOLVED, updated, occurrence) != STORE_OK) {
 		store_rollback(server__store(r));
 		server__store_error(r, STORE_EIO, "notification", NULL);
 		goto out;
@@ -525,7 +524,7 @@ static void reopen(struct server_req *r)
 	if (change_commit(r, fields, version, &updated))
 		goto out;
 	snprintf(occurrence, sizeof(occurrence), "v%lld", (long long)fl_json_int(updated, "version", 0));
-	if (notify_ticket_event(server__store(r), FL_EVENT_TICKET_REOPENED, updated, occurrence) != STORE_OK) {
+	if (support_ticket_event(server__store(r), FL_EVENT_TICKET_REOPENED, updated, occurrence) != STORE_OK) {
 		store_rollback(server__store(r));
 		server__store_error(r, STORE_EIO, "notification", NULL);
 		goto out;

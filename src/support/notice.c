@@ -3,7 +3,8 @@
  * (the automatic reply to a customer, an agent's reply, the escalation for
  * Slack and the on-call list, a monitoring alert, a ticket event for an
  * integration, the team's update) is built here, by one constructor per
- * kind, and queued by support_notices_enqueue. Where a notice goes (the
+ * kind, and queued by support_notices_enqueue (support_ticket_event does
+ * both for the events integrations receive). Where a notice goes (the
  * Slack channel per severity, the on-call list) is the policy's routes table
  * (policy.c); the payloads are what the notify channels read (notify.h).
  *
@@ -189,6 +190,18 @@ void support_notice_resolved(json_t *notices, const char *ticket_id, const char 
 		add(notices, routes[i]->channel, routes[i]->target,
 		    json_pack("{s:o}", "text", json_sprintf("Ticket %s resolved for %s (%s)", ticket_id, name, tier)),
 		    fl_asprintf("%s:%s", key_prefix, routes[i]->name));
+}
+
+int support_ticket_event(struct store *st, const char *event, const json_t *ticket,
+			 const char *occurrence)
+{
+	json_t *notices = json_array();
+	int rc;
+
+	support_notice_ticket_event(notices, event, ticket, occurrence, fl_wall_us());
+	rc = support_notices_enqueue(st, notices);
+	json_decref(notices);
+	return rc;
 }
 
 int support_notices_enqueue(struct store *st, json_t *notices)

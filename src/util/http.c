@@ -7,9 +7,9 @@
  * Retry-After header (delta-seconds, an HTTP date, or the non-standard
  * retry-after-ms) picked out of the answer's headers.
  *
- * What it leaves to its callers: curl_global_init (once per process, before
- * the first call), the request's headers, and what an answer means (retry
- * later, refused for good, a reply to parse).
+ * What it leaves to its callers: the request's headers, and what an answer
+ * means (retry later, refused for good, a reply to parse). libcurl's global
+ * set-up is fl_curl_global_init's (curl.c), called here on every request.
  */
 #include <string.h>
 #include <strings.h>
@@ -107,6 +107,7 @@ int fl_http_post(const struct fl_http_post *req, struct fl_http_result *res)
 	CURL *h = req->handle;
 	int64_t t0 = fl_mono_us();
 
+	fl_curl_global_init();
 	fl_buf_init(&res->body, req->truncate ? 0 : 4096);
 	res->status = 0;
 	res->retry_after_ms = -1;

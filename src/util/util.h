@@ -5,6 +5,7 @@
  * - allocation that aborts on exhaustion (fl_malloc and friends), so that the
  *   rest of the code base does not carry an out-of-memory path per call.
  * - strings, time (monotonic and wall clock), random bytes, hex.
+ * - libcurl's process-wide initialisation, once (fl_curl_global_init).
  * - JSON helpers on top of jansson.
  * - JSON-lines logging on stderr at a configurable level.
  * - the process-wide configuration: flags > environment > config file >
@@ -130,6 +131,15 @@ uint64_t fl_random_u64(void);
 /* Uniform double in [0, 1). */
 double fl_random_unit(void);
 
+/* ---- libcurl ---- */
+
+/*
+ * curl_global_init, once per process (thread-safe; aborts if libcurl cannot
+ * start). Call it before making a libcurl handle; nothing else calls
+ * curl_global_init.
+ */
+void fl_curl_global_init(void);
+
 /* ---- JSON helpers (all borrow their arguments) ---- */
 
 /* obj[key] as a string, or def when absent or not a string. */
@@ -190,7 +200,7 @@ extern const char *const fl_priorities[];
 
 /*
  * Event names: the audit log (store_event_append, the store's own writes) and
- * the ticket events sent to integrations (notify_ticket_event).
+ * the ticket events sent to integrations (support_ticket_event).
  */
 #define FL_EVENT_TICKET_CREATED "ticket.created"
 #define FL_EVENT_TICKET_UPDATED "ticket.updated"
@@ -248,8 +258,7 @@ struct fl_http_result {
 /*
  * POSTs req->body with TLS verified (peer and host), no signals, compressed
  * answers accepted and User-Agent "Frontline/<version>". Always fills res
- * (release it with fl_http_result_release) and returns res->curl_rc. The
- * caller has called curl_global_init.
+ * (release it with fl_http_result_release) and returns res->curl_rc.
  */
 int fl_http_post(const struct fl_http_post *req, struct fl_http_result *res);
 void fl_http_result_release(struct fl_http_result *res);

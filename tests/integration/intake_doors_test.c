@@ -96,7 +96,7 @@ int main(int argc, char **argv)
 		return 1;
 	dir = tmpl;
 	proc_init(argv[1], dir);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	fl_curl_global_init();
 	proc_service_env(argv[2], SECRET);
 	setenv("SUPPORT_LOG_LEVEL", "error", 1);
 	if (chdir(dir))

@@ -176,7 +176,7 @@ int main(int argc, char **argv)
 		return 1;
 	dir = tmpl;
 	proc_init(argv[1], dir);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	fl_curl_global_init();
 	proc_service_env(argv[2], SECRET);
 	setenv("FRONTLINE_SHUTDOWN_GRACE", "20", 1);
 	if (chdir(dir))

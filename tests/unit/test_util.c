@@ -422,7 +422,7 @@ static void test_http_post_sends_and_reads_the_answer(void **state)
 
 	(void)state;
 	assert_non_null(rx);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	fl_curl_global_init();
 	http_receiver_respond(rx, 429, 7);
 	assert_int_equal(fl_http_post(&post, &res), 0);
 	assert_int_equal(res.status, 429);
