@@ -80,34 +80,3 @@ void flow_call_note(struct flow_call *call, const char *key, json_t *value)
 	json_object_set_new(call->step, key, value);
 	pthread_mutex_unlock(&call->run->lock);
 }
-
-void flow__call_init(struct flow_call *call, struct flow_result *run, struct flow_node *node,
-		     json_t *step)
-{
-	call->run = run;
-	call->node = node;
-	call->attempt = 0;
-	call->item = -1;
-	fl_buf_init(&call->err, 0);
-	call->code = NULL;
-	call->step = step;
-}
-
-void flow__call_reset(struct flow_call *call)
-{
-	fl_buf_reset(&call->err);
-	free(call->code);
-	call->code = NULL;
-}
-
-void flow__call_release(struct flow_call *call)
-{
-	fl_buf_release(&call->err);
-	free(call->code);
-	call->code = NULL;
-}
-
-const char *flow__call_error(const struct flow_call *call, const char *what)
-{
-	return call->err.len ? call->err.buf : what;
-}

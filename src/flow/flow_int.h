@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 
 #include "flow.h"
 #include "util/util.h"
@@ -71,15 +72,43 @@ struct flow_call {
 	json_t *step;               /* trace entry for notes; may be NULL */
 };
 
-/* ---- call.c: the per-step handle ---- */
+/*
+ * ---- the per-step handle's life (call.c holds the ops' side) ----
+ * Inline: the engine calls them around every op of every step.
+ */
 
-void flow__call_init(struct flow_call *call, struct flow_result *run, struct flow_node *node,
-		     json_t *step);
+static inline void flow__call_init(struct flow_call *call, struct flow_result *run,
+				   struct flow_node *node, json_t *step)
+{
+	call->run = run;
+	call->node = node;
+	call->attempt = 0;
+	call->item = -1;
+	fl_buf_init(&call->err, 0);
+	call->code = NULL;
+	call->step = step;
+}
+
 /* Forgets the last failure (message and code) before the next op. */
-void flow__call_reset(struct flow_call *call);
-void flow__call_release(struct flow_call *call);
+static inline void flow__call_reset(struct flow_call *call)
+{
+	fl_buf_reset(&call->err);
+	free(call->code);
+	call->code = NULL;
+}
+
+static inline void flow__call_release(struct flow_call *call)
+{
+	fl_buf_release(&call->err);
+	free(call->code);
+	call->code = NULL;
+}
+
 /* The op's message, or what when it failed without saying why. */
-const char *flow__call_error(const struct flow_call *call, const char *what);
+static inline const char *flow__call_error(const struct flow_call *call, const char *what)
+{
+	return call->err.len ? call->err.buf : what;
+}
 
 /* Runs a validated graph from start; in run.c. */
 int flow__run_graph(struct flow_result *run, struct flow_node *graph, json_t *shared,

@@ -18,11 +18,19 @@
 #include "support_int.h"
 #include "store/store.h"
 
-/* Appends {"channel", "target", "payload", "key"}; takes payload. */
+/* the keys are literals: no UTF-8 check of them (json_pack's would cost more than the rest) */
+#define SETK(o, k, v) json_object_set_new_nocheck(o, k, v)
+
+/* Appends {"channel", "target", "payload", "key"}; takes payload and key. */
 static void add(json_t *notices, const char *channel, const char *target, json_t *payload, char *key)
 {
-	json_array_append_new(notices, json_pack("{s:s, s:s, s:o, s:s}", "channel", channel, "target", target,
-						 "payload", payload, "key", key));
+	json_t *n = json_object();
+
+	SETK(n, "channel", json_string(channel));
+	SETK(n, "target", json_string(target));
+	SETK(n, "payload", payload);
+	SETK(n, "key", json_string(key));
+	json_array_append_new(notices, n);
 	free(key);
 }
 
@@ -44,10 +52,14 @@ void support_notice_auto_reply(json_t *notices, const json_t *ticket, const char
 	json_t *payload;
 
 	fl_ticket_tag(tag, fl_json_int(ticket, "number", 0));
-	payload = json_pack("{s:s, s:s?, s:s, s:s, s:s, s:s, s:b}", "to", to,
-			    "from", fl_config_get("FRONTLINE_SUPPORT_FROM"),
-			    "subject", fl_json_str(ticket, "subject", ""), "body", body, "ticket_id", id,
-			    "ticket_tag", tag, "auto_submitted", 1);
+	payload = json_object();
+	SETK(payload, "to", json_string(to));
+	fl_json_set_str(payload, "from", fl_config_get("FRONTLINE_SUPPORT_FROM"));
+	SETK(payload, "subject", json_string(fl_json_str(ticket, "subject", "")));
+	SETK(payload, "body", json_string(body));
+	SETK(payload, "ticket_id", json_string(id));
+	SETK(payload, "ticket_tag", json_string(tag));
+	SETK(payload, "auto_submitted", json_true());
 	add(notices, "email", to, payload, fl_asprintf("ticket:%s:auto_reply", id));
 }
 
@@ -219,7 +231,7 @@ int support_notices_enqueue(struct store *st, json_t *notices)
 					  json_object_get(n, "payload"), fl_json_str(n, "key", NULL), &created);
 		if (rc != STORE_OK)
 			return rc;
-		json_object_set_new(n, "queued", json_boolean(created));
+		SETK(n, "queued", json_boolean(created));
 	}
 	return STORE_OK;
 }
