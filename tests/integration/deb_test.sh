@@ -19,10 +19,7 @@
 # mount namespaces, overlayfs or the Debian tools are not available here.
 set -u
 SRC=$(cd "${1:?usage: deb_test.sh SOURCE_ROOT}" && pwd)
-fail=0
-check() { # NAME EXPECTED ACTUAL
-	if [ "$2" = "$3" ]; then echo "ok - $1"; else echo "not ok - $1 (expected $2, got $3)"; fail=1; fi
-}
+. "$SRC/tests/integration/deploy_lib.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "skipped: the package test needs root (dpkg in a chroot, mounts)"; exit 77
@@ -92,12 +89,7 @@ chroot "$R" setpriv --reuid=frontline --regid=frontline --clear-groups \
 	env FRONTLINE_LISTEN=127.0.0.1:0 FRONTLINE_WORKERS=1 /usr/bin/frontline serve --demo \
 	>"$T/serve.out" 2>"$T/serve.err" &
 spid=$!
-port=""
-for _ in $(seq 1 100); do
-	port=$(sed -n 's/.*serving on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$T/serve.out" | head -1)
-	[ -n "$port" ] && break
-	sleep 0.1
-done
+port=$(served_port "$T/serve.out")
 check "serve --demo started" 1 "$([ -n "$port" ] && echo 1)"
 as_service env FRONTLINE_LISTEN="127.0.0.1:$port" /usr/bin/frontline probe --wait 30 >/dev/null
 check "probe (FRONTLINE_LISTEN, /readyz)" 0 $?

@@ -9,10 +9,7 @@
 # Usage: deploy_test.sh SOURCE_ROOT
 set -u
 SRC=$(cd "${1:?usage: deploy_test.sh SOURCE_ROOT}" && pwd)
-fail=0
-check() { # NAME EXPECTED ACTUAL
-	if [ "$2" = "$3" ]; then echo "ok - $1"; else echo "not ok - $1 (expected $2, got $3)"; fail=1; fi
-}
+. "$SRC/tests/integration/deploy_lib.sh"
 
 # Kubernetes
 V="$SRC/tests/integration/k8s"

@@ -17,10 +17,7 @@ SRC=$(cd "${2:?}" && pwd)
 T=$(mktemp -d /tmp/frontline-install.XXXXXX)
 trap 'kill $spid 2>/dev/null; rm -rf "$T"' EXIT
 spid=""
-fail=0
-check() { # NAME EXPECTED ACTUAL
-	if [ "$2" = "$3" ]; then echo "ok - $1"; else echo "not ok - $1 (expected $2, got $3)"; fail=1; fi
-}
+. "$SRC/tests/integration/deploy_lib.sh"
 
 meson install -C "$B" --destdir "$T/dest" --no-rebuild --quiet >"$T/install.log" 2>&1
 check "meson install --destdir" 0 $?
@@ -79,12 +76,7 @@ check "nothing was written to the working directory" "" "$(ls "$T/cwd")"
 # the serve --demo service, probed
 (runx env FRONTLINE_WORKERS=1 "$FL" serve --demo --listen 127.0.0.1:0) >"$T/serve.out" 2>"$T/serve.err" &
 spid=$!
-port=""
-for _ in $(seq 1 100); do
-	port=$(sed -n 's/.*serving on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$T/serve.out" | head -1)
-	[ -n "$port" ] && break
-	sleep 0.1
-done
+port=$(served_port "$T/serve.out")
 check "serve --demo started" 1 "$([ -n "$port" ] && echo 1)"
 run env FRONTLINE_LISTEN="127.0.0.1:$port" "$FL" probe --wait 30 >/dev/null
 check "probe /readyz" 0 $?
