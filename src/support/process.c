@@ -146,13 +146,13 @@ int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t 
 		return SUPPORT_EDONE;
 	}
 	if (escalated)
-		status = "escalated";
+		status = FL_STATUS_ESCALATED;
 	else if (auto_replied)
-		status = "auto_replied";
+		status = FL_STATUS_AUTO_REPLIED;
 	else if (json_is_object(decision) && strcmp(fl_json_str(decision, "escalation_decision", ""), "no_escalation"))
-		status = "escalated";
+		status = FL_STATUS_ESCALATED;
 	else
-		status = "waiting_on_customer";
+		status = FL_STATUS_WAITING;
 	department = fl_json_str(package, "assigned_department",
 				 fl_json_str(decision, "assigned_department",
 					     fl_json_str(cat, "suggested_department", NULL)));
