@@ -4,7 +4,9 @@
  * Anything that wants to tell the outside world (an auto-reply to a
  * customer, an escalation for Slack, an alert for the on-call list, a ticket
  * event for an integration) enqueues an outbox item in the same transaction
- * as the change that caused it (store_outbox_enqueue). The dispatcher here
+ * as the change that caused it; the items are built by support's notice
+ * constructors and routed by its policy (support_notice_*,
+ * support_notices_enqueue). The dispatcher here
  * claims due items with a lease, hands each to its channel's backend, and
  * records the outcome: sent, retried after an exponential backoff, or dead
  * (kept, visible through the API and the metrics; never dropped silently).
@@ -145,23 +147,6 @@ extern const struct notify_channel_ops notify_webhook_ops;
 const struct notify_channel_ops *notify_channel_find(const char *name);
 /* Delivers one item through its channel's backend (see struct notify_channel_ops). */
 int notify_deliver(struct notify_delivery *d);
-
-/* ==== ticket events for integrations ==== */
-
-struct store;
-
-/*
- * Enqueues event ("ticket.created", "ticket.escalated", "ticket.resolved",
- * ...) about ticket for each URL of FRONTLINE_EVENT_WEBHOOK_URLS
- * (comma-separated; none: nothing to do). The payload is {event, ticket {id,
- * number, status, priority, category, customer_id, subject, channel,
- * assignee, ...}, occurred_at}. The dedupe key names the event, the ticket,
- * occurrence (NULL: the event happens once per ticket; else e.g. "v7" for a
- * ticket resolved again later) and the target, so a retried caller enqueues
- * once. Call inside the transaction of the change. Returns a store code.
- */
-int notify_ticket_event(struct store *st, const char *event, const json_t *ticket,
-			const char *occurrence);
 
 /* ==== the dispatcher ==== */
 

@@ -1,7 +1,8 @@
 /*
  * The built-in analyzer: the category model and the sentiment analyzer from
- * src/text, loaded once and shared by every thread, and the small pieces of
- * domain knowledge around them (departments, keywords).
+ * src/text, loaded once and shared by every thread, the small pieces of
+ * domain knowledge around them (keywords), and the LLM tasks built for the
+ * category model's labels (llm_tasks.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,10 @@ int support_analyzer_open(const char *models_dir, struct support_analyzer **out,
 	int rc = SUPPORT_EMODEL;
 
 	*out = NULL;
-	a->models_dir = fl_strdup(models_dir ? models_dir : fl_config_get("FRONTLINE_MODELS_DIR"));
+	if (!models_dir)
+		models_dir = fl_config_get("FRONTLINE_MODELS_DIR");
+	/* the configuration fills the key at load; a program that loaded none gets the same rule */
+	a->models_dir = models_dir ? fl_strdup(models_dir) : fl_share_path("models");
 	path = fl_asprintf("%s/category.model", a->models_dir);
 	if (text_model_load(path, &a->category, &why)) {
 		*err = fl_asprintf("cannot load the category model '%s': %s", path, why);
@@ -47,6 +51,16 @@ int support_analyzer_open(const char *models_dir, struct support_analyzer **out,
 	if (text_sentiment_open(a->models_dir, &a->sentiment, &why)) {
 		*err = fl_asprintf("cannot load the sentiment analyzer from '%s': %s", a->models_dir, why);
 		goto out;
+	}
+	/* the LLM's category labels are the configured ones: the model's */
+	{
+		size_t i, n = text_model_nlabels(a->category);
+		const char **labels = fl_calloc(n + 1, sizeof(*labels));
+
+		for (i = 0; i < n; i++)
+			labels[i] = text_model_label(a->category, i);
+		a->llm_tasks = support_llm_tasks_new(labels);
+		free(labels);
 	}
 	*out = a;
 	a = NULL;
@@ -64,6 +78,7 @@ void support_analyzer_free(struct support_analyzer *a)
 		return;
 	text_model_free(a->category);
 	text_sentiment_free(a->sentiment);
+	support_llm_tasks_free(a->llm_tasks);
 	free(a->models_dir);
 	free(a);
 }
@@ -71,23 +86,6 @@ void support_analyzer_free(struct support_analyzer *a)
 char *support__ticket_text(const json_t *ticket)
 {
 	return fl_asprintf("%s\n\n%s", fl_json_str(ticket, "subject", ""), fl_json_str(ticket, "content", ""));
-}
-
-const char *support__department(const char *category)
-{
-	static const struct { const char *category, *department; } map[] = {
-		{ "technical", "technical_support" },
-		{ "billing", "billing" },
-		{ "account", "account_management" },
-		{ "product", "product_support" },
-		{ "general", "customer_support" },
-	};
-	size_t i;
-
-	for (i = 0; category && i < FL_ARRAY_SIZE(map); i++)
-		if (!strcmp(map[i].category, category))
-			return map[i].department;
-	return "customer_support";
 }
 
 json_t *support__sentiment(const struct support_analyzer *a, const json_t *ticket)

@@ -74,7 +74,7 @@ static int batch_prep(struct flow_call *call, json_t *shared, json_t **out)
 		json_array_append_new(*out, json_pack("{s:I, s:O, s:o, s:b}", "index", (json_int_t)i,
 			"incoming_ticket", ticket ? ticket : incoming,
 			"customer", customer ? customer : json_null(),
-			"already_done", ticket && strcmp(fl_json_str(ticket, "status", "new"), "new")));
+			"already_done", ticket && strcmp(fl_json_str(ticket, "status", FL_STATUS_NEW), FL_STATUS_NEW)));
 		json_decref(ticket);
 	}
 	if (ctx->store && store_commit(ctx->store) != STORE_OK) {
@@ -138,8 +138,8 @@ static int batch_post(struct flow_call *call, json_t *shared, json_t *prep, json
 
 		if (!fl_json_bool(res, "ok", false) || fl_json_bool(res, "already_done", false))
 			continue;
-		rc = support_persist(ctx, fl_json_str(json_object_get(ishared, "ticket"), "id", ""), ishared,
-				     json_object_get(res, "trace"), &ticket, &err);
+		rc = support_finish(ctx, fl_json_str(json_object_get(ishared, "ticket"), "id", ""), ishared,
+				    json_object_get(res, "trace"), NULL, &ticket, &err);
 		if (rc == SUPPORT_OK || rc == SUPPORT_EDONE) {
 			json_object_set_new(res, "stored", json_true());
 			json_object_set_new(res, "number", json_integer(fl_json_int(ticket, "number", 0)));

@@ -154,7 +154,7 @@ static int ingestion_exec(struct flow_call *call, json_t *prep, json_t **out)
 				    &ticket, &errors) != SUPPORT_OK) {
 		char *text = support_errors_text(errors);
 
-		flow_call_fail(call, "invalid ticket: %s", text);
+		flow_call_error(call, support_errname(SUPPORT_EINVAL), "invalid ticket: %s", text);
 		free(text);
 		json_decref(errors);
 		return -1;
@@ -219,8 +219,8 @@ static int sentiment_exec(struct flow_call *call, json_t *prep, json_t **out)
 
 	if (!ctx->llm)
 		return sentiment_builtin(call, prep, NULL, out);
-	if (support__llm_triage(ctx->llm, json_object_get(prep, "ticket"), json_object_get(prep, "customer"),
-				out, &triage, &llm_call, &err))
+	if (support__llm_triage(ctx->llm, ctx->analyzer->llm_tasks, json_object_get(prep, "ticket"),
+				json_object_get(prep, "customer"), out, &triage, &llm_call, &err))
 		return llm_failed(call, prep, llm_call, err);
 	mark_llm(call, *out, llm_call);
 	json_object_set_new(*out, "triage", triage);
@@ -482,7 +482,7 @@ static int response_exec(struct flow_call *call, json_t *prep, json_t **out)
 
 	if (!ctx->llm)
 		return response_builtin(call, prep, NULL, out);
-	if (support__llm_respond(ctx->llm, prep, out, &llm_call, &err))
+	if (support__llm_respond(ctx->llm, ctx->analyzer->llm_tasks, prep, out, &llm_call, &err))
 		return llm_failed(call, prep, llm_call, err);
 	mark_llm(call, *out, llm_call);
 	return 0;
@@ -597,7 +597,7 @@ static int handoff_exec(struct flow_call *call, json_t *prep, json_t **out)
 /*
  * The hand-off is queued (the store's escalation queue) and the humans are
  * notified (the outbox) when the run's results are persisted, in the same
- * transaction as the ticket's new status: see support_persist.
+ * transaction as the ticket's new status: see support_finish.
  */
 static int handoff_post(struct flow_call *call, json_t *shared, json_t *prep, json_t *res,
 			const char **action)

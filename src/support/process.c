@@ -1,15 +1,19 @@
 /*
  * Processing a ticket end to end: intake (durable first), the workflow run,
- * and persistence of the results.
+ * and the finish (support_finish) that stores the results.
  *
  * Exactly once in effect: a run's effects (the ticket's new status, labels,
  * analysis and trace; the auto-reply message; the escalation; notifications;
- * the customer's ticket count; the audit event) are written in ONE
- * transaction, which first checks that the ticket has not been processed
- * already. A crash before the commit leaves nothing behind and the job runs
- * again; a crash after it finds the ticket processed and re-applies nothing.
- * The effects also carry keys (effect_key, dedupe_key, one open escalation
- * per ticket) as a second line of defence.
+ * the customer's ticket count; the audit event; for a queue job, the
+ * ticket's events for integrations and the job's completion) are written in
+ * ONE transaction, which first checks that the ticket has not been
+ * processed already. A crash before the commit leaves nothing behind and the
+ * job runs again; a crash after it finds the ticket processed and re-applies
+ * nothing. The effects also carry keys (effect_key, dedupe_key, one open
+ * escalation per ticket) as a second line of defence.
+ *
+ * The service's workers (src/service/workers.c) claim the jobs and call
+ * support_process_job; nothing here calls back up into them.
  */
 #include <string.h>
 
@@ -22,6 +26,7 @@ void support_outcome_release(struct support_outcome *o)
 	json_decref(o->ticket);
 	json_decref(o->shared);
 	json_decref(o->trace);
+	json_decref(o->errors);
 	free(o->error);
 	memset(o, 0, sizeof(*o));
 }
@@ -61,74 +66,50 @@ static json_t *analysis_of(const json_t *shared)
 
 static bool is_processed(const json_t *ticket)
 {
-	const char *status = fl_json_str(ticket, "status", "new");
+	const char *status = fl_json_str(ticket, "status", FL_STATUS_NEW);
 
-	return strcmp(status, "new") && strcmp(status, "triaging");
+	return strcmp(status, FL_STATUS_NEW) && strcmp(status, FL_STATUS_TRIAGING);
 }
 
 /* Notifications of a processed ticket, into the outbox (same transaction). */
 static int notify(struct store *st, const json_t *ticket, const json_t *shared, bool auto_replied,
 		  bool escalated)
 {
-	const char *id = fl_json_str(ticket, "id", "");
-	const json_t *customer = json_object_get(shared, "customer");
 	const json_t *package = json_object_get(shared, "escalation_package");
-	const char *handoff = fl_json_str(package, "handoff_priority", "medium");
-	const char *email = fl_json_str(customer, "email", NULL);
-	char key[256], tag[32];
-	json_t *payload;
-	bool created;
-	int rc = STORE_OK;
+	const char *email = fl_json_str(json_object_get(shared, "customer"), "email", NULL);
+	json_t *notices = json_array();
+	int rc;
 
-	if (!fl_config_bool("NOTIFICATION_ENABLED", true))
-		return STORE_OK;
-	snprintf(tag, sizeof(tag), "T-%06lld", (long long)fl_json_int(ticket, "number", 0));
-	if (auto_replied && email) {
-		payload = json_pack("{s:s, s:s, s:s, s:s, s:s}",
-				    "to", email,
-				    "from", fl_config_get("FRONTLINE_SUPPORT_FROM"),
-				    "subject", fl_json_str(ticket, "subject", ""),
-				    "body", fl_json_str(json_object_get(shared, "generated_response"), "response", ""),
-				    "ticket_id", id);
-		json_object_set_new(payload, "ticket_tag", json_string(tag));
-		json_object_set_new(payload, "auto_submitted", json_true());
-		snprintf(key, sizeof(key), "ticket:%s:auto_reply", id);
-		rc = store_outbox_enqueue(st, "email", email, payload, key, &created);
-		json_decref(payload);
-		if (rc)
-			return rc;
-	}
-	if (escalated) {
-		payload = json_pack("{s:s, s:s, s:s}",
-				    "text", "", "ticket_id", id, "severity", handoff);
-		json_object_set_new(payload, "text", json_sprintf(
-			"Ticket %s (%s) escalated to %s, %s priority: %s", tag, id,
-			fl_json_str(package, "assigned_department", "support"), handoff,
-			fl_json_str(ticket, "subject", "")));
-		snprintf(key, sizeof(key), "ticket:%s:escalated", id);
-		rc = store_outbox_enqueue(st, "slack", "#support-escalations", payload, key, &created);
-		if (!rc && !strcmp(handoff, "critical")) {
-			const char *oncall = fl_config_get("FRONTLINE_ONCALL_EMAILS");
-
-			snprintf(key, sizeof(key), "ticket:%s:urgent_alert", id);
-			rc = store_outbox_enqueue(st, "slack", "#support-alerts", payload, key, &created);
-			if (!rc && oncall && *oncall) {
-				json_t *mail = json_pack("{s:s, s:s, s:O, s:s}", "to", oncall,
-							 "subject", "Urgent ticket needs attention",
-							 "body", json_object_get(payload, "text"), "ticket_id", id);
-
-				snprintf(key, sizeof(key), "ticket:%s:oncall_email", id);
-				rc = store_outbox_enqueue(st, "email", oncall, mail, key, &created);
-				json_decref(mail);
-			}
-		}
-		json_decref(payload);
-	}
+	if (auto_replied && email)
+		support_notice_auto_reply(notices, ticket, email,
+					  fl_json_str(json_object_get(shared, "generated_response"), "response", ""));
+	if (escalated)
+		support_notice_escalation(notices, ticket, fl_json_str(package, "assigned_department", "support"),
+					  fl_json_str(package, "handoff_priority", "medium"));
+	rc = support_notices_enqueue(st, notices);
+	json_decref(notices);
 	return rc;
 }
 
-int support_persist(struct support_ctx *ctx, const char *ticket_id, const json_t *shared,
-		    const json_t *trace, json_t **ticket_out, char **err)
+/*
+ * A job's part of the finish: the ticket's events for integrations (created,
+ * escalated) and the job's completion, which fails with STORE_ELEASE when
+ * the lease has passed to another worker (that one writes it all).
+ */
+static int finish_job(struct store *st, const json_t *ticket, const struct support_job *job)
+{
+	int rc = support_ticket_event(st, FL_EVENT_TICKET_CREATED, ticket, NULL);
+
+	if (rc == STORE_OK && !strcmp(fl_json_str(ticket, "status", ""), FL_STATUS_ESCALATED))
+		rc = support_ticket_event(st, FL_EVENT_TICKET_ESCALATED, ticket, NULL);
+	if (rc == STORE_OK)
+		rc = store_job_complete(st, job->id, job->owner);
+	return rc;
+}
+
+int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t *shared,
+		   const json_t *trace, const struct support_job *job, json_t **ticket_out,
+		   char **err)
 {
 	struct store *st = ctx->store;
 	const json_t *response = json_object_get(shared, "generated_response");
@@ -137,7 +118,7 @@ int support_persist(struct support_ctx *ctx, const char *ticket_id, const json_t
 	const json_t *sat = json_object_get(shared, "satisfaction_metrics");
 	const json_t *cat = json_object_get(shared, "categorization");
 	json_t *cur = NULL, *fields = NULL, *updated = NULL, *msg = NULL;
-	bool escalated = json_is_object(package), auto_replied, created;
+	bool escalated = json_is_object(package), auto_replied, created, done = false;
 	const char *status, *department;
 	char ts[32];
 	int rc = SUPPORT_ESTORE, src;
@@ -151,20 +132,27 @@ int support_persist(struct support_ctx *ctx, const char *ticket_id, const json_t
 		goto out;
 	if ((src = store_ticket_get(st, ticket_id, false, &cur)) != STORE_OK)
 		goto out;
-	if (is_processed(cur)) {
-		store_rollback(st);
+	if (!shared || is_processed(cur)) {
+		/* an earlier attempt stored the results; a retried job still owes its events and completion */
+		done = true;
+		if (job && (src = finish_job(st, cur, job)) != STORE_OK)
+			goto out;
+		if (!job)
+			store_rollback(st);
+		else if ((src = store_commit(st)) != STORE_OK)
+			goto out;
 		*ticket_out = cur;
 		cur = NULL;
 		return SUPPORT_EDONE;
 	}
 	if (escalated)
-		status = "escalated";
+		status = FL_STATUS_ESCALATED;
 	else if (auto_replied)
-		status = "auto_replied";
+		status = FL_STATUS_AUTO_REPLIED;
 	else if (json_is_object(decision) && strcmp(fl_json_str(decision, "escalation_decision", ""), "no_escalation"))
-		status = "escalated";
+		status = FL_STATUS_ESCALATED;
 	else
-		status = "waiting_on_customer";
+		status = FL_STATUS_WAITING;
 	department = fl_json_str(package, "assigned_department",
 				 fl_json_str(decision, "assigned_department",
 					     fl_json_str(cat, "suggested_department", NULL)));
@@ -214,12 +202,12 @@ int support_persist(struct support_ctx *ctx, const char *ticket_id, const json_t
 					 "escalation", fl_json_str(decision, "escalation_decision", NULL),
 					 "steps", (json_int_t)json_array_size(trace));
 
-		src = store_event_append(st, ticket_id, "workflow.completed", "workflow", data);
+		src = store_event_append(st, ticket_id, FL_EVENT_WORKFLOW_COMPLETED, "workflow", data);
 		json_decref(data);
 		if (src != STORE_OK)
 			goto out;
 	}
-	if (ctx->before_commit && (src = ctx->before_commit(ctx->before_commit_arg, st, updated)) != STORE_OK)
+	if (job && (src = finish_job(st, updated, job)) != STORE_OK)
 		goto out;
 	if ((src = store_commit(st)) != STORE_OK)
 		goto out;
@@ -228,7 +216,10 @@ int support_persist(struct support_ctx *ctx, const char *ticket_id, const json_t
 	rc = SUPPORT_OK;
 out:
 	if (rc != SUPPORT_OK) {
-		*err = fl_asprintf("cannot persist the results of ticket '%s': %s", ticket_id,
+		if (src == STORE_ELEASE)
+			rc = SUPPORT_ELEASE;
+		*err = fl_asprintf(done ? "cannot complete the job of ticket '%s': %s"
+					: "cannot persist the results of ticket '%s': %s", ticket_id,
 				   store_errmsg(st)[0] ? store_errmsg(st) : store_strerror(src));
 		store_rollback(st);
 	}
@@ -239,9 +230,9 @@ out:
 	return rc;
 }
 
-/* Runs customer_support on ticket (already validated/stored) and persists. */
-static int run_and_persist(struct support_ctx *ctx, struct flow_node *workflow, json_t *ticket,
-			   struct support_outcome *o)
+/* Runs customer_support on ticket (already validated/stored) and finishes it (with job, may be NULL). */
+static int run_and_finish(struct support_ctx *ctx, struct flow_node *workflow, json_t *ticket,
+			  const struct support_job *job, struct support_outcome *o)
 {
 	struct flow_result *r;
 	int rc;
@@ -250,17 +241,20 @@ static int run_and_persist(struct support_ctx *ctx, struct flow_node *workflow, 
 	r = support_run(workflow, "ticket_ingestion", ctx, o->shared);
 	o->trace = json_incref(flow_result_trace(r));
 	if (flow_result_code(r) != FLOW_OK) {
+		/* the nodes say the kind of failure with a code: support_errname's */
+		rc = fl_str_eq(flow_result_error_code(r), support_errname(SUPPORT_EINVAL)) ? SUPPORT_EINVAL
+											   : SUPPORT_EFLOW;
 		o->error = fl_strdup(flow_result_error(r));
 		flow_result_free(r);
-		return fl_str_has_prefix(o->error, "node 'ticket_ingestion'") &&
-		       strstr(o->error, "invalid ticket") ? SUPPORT_EINVAL : SUPPORT_EFLOW;
+		return rc;
 	}
 	flow_result_free(r);
 	if (!ctx->store) {
 		o->ticket = json_incref(json_object_get(o->shared, "ticket"));
 		return SUPPORT_OK;
 	}
-	rc = support_persist(ctx, fl_json_str(ticket, "id", ""), o->shared, o->trace, &o->ticket, &o->error);
+	rc = support_finish(ctx, fl_json_str(ticket, "id", ""), o->shared, o->trace, job, &o->ticket,
+			    &o->error);
 	if (rc == SUPPORT_EDONE) {
 		o->already_done = true;
 		rc = SUPPORT_OK;
@@ -278,7 +272,7 @@ int support_process(struct support_ctx *ctx, struct flow_node *workflow,
 	o->created = true;
 	if (support_ticket_validate(incoming, support_now_us(ctx), &ticket, &errors) != SUPPORT_OK) {
 		o->error = support_errors_text(errors);
-		json_decref(errors);
+		o->errors = errors;
 		return SUPPORT_EINVAL;
 	}
 	if (ctx->store) {
@@ -295,13 +289,13 @@ int support_process(struct support_ctx *ctx, struct flow_node *workflow,
 			return SUPPORT_OK;
 		}
 	}
-	rc = run_and_persist(ctx, workflow, ticket, o);
+	rc = run_and_finish(ctx, workflow, ticket, NULL, o);
 	json_decref(ticket);
 	return rc;
 }
 
-int support_process_stored(struct support_ctx *ctx, struct flow_node *workflow,
-			   const char *ticket_id, struct support_outcome *o)
+static int process_stored(struct support_ctx *ctx, struct flow_node *workflow, const char *ticket_id,
+			  const struct support_job *job, struct support_outcome *o)
 {
 	json_t *ticket = NULL;
 	int rc;
@@ -319,15 +313,32 @@ int support_process_stored(struct support_ctx *ctx, struct flow_node *workflow,
 		return SUPPORT_ESTORE;
 	}
 	if (is_processed(ticket)) {
-		o->ticket = ticket;
 		o->already_done = true;
-		return SUPPORT_EDONE;
+		if (!job) {
+			o->ticket = ticket;
+			return SUPPORT_EDONE;
+		}
+		json_decref(ticket);
+		/* the job still owes its events and completion */
+		return support_finish(ctx, ticket_id, NULL, NULL, job, &o->ticket, &o->error);
 	}
-	rc = run_and_persist(ctx, workflow, ticket, o);
+	rc = run_and_finish(ctx, workflow, ticket, job, o);
 	json_decref(ticket);
 	if (rc == SUPPORT_OK && o->already_done)
 		rc = SUPPORT_EDONE;
 	return rc;
+}
+
+int support_process_stored(struct support_ctx *ctx, struct flow_node *workflow,
+			   const char *ticket_id, struct support_outcome *o)
+{
+	return process_stored(ctx, workflow, ticket_id, NULL, o);
+}
+
+int support_process_job(struct support_ctx *ctx, struct flow_node *workflow,
+			const struct support_job *job, struct support_outcome *o)
+{
+	return process_stored(ctx, workflow, job->ticket_id, job, o);
 }
 
 int support_kb_load(struct store *st, struct kb *kb, const char *kb_dir, size_t *count, char **err)
