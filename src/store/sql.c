@@ -378,6 +378,13 @@ int store__sql_tx_begin(struct store__sql *c, bool write)
 	const struct store__dialect *d = c->d;
 	int rc;
 
+	/*
+	 * A connection lost since the last statement reads as "not idle": get a
+	 * new one first, or the begin below would be taken for a nested one and
+	 * send SAVEPOINT outside any transaction.
+	 */
+	if (c->depth == 0 && d->ready && (rc = d->ready(c)))
+		return rc;
 	if (c->depth == 0 && d->state(c) == STORE__TX_NONE) {
 		if (d->forget)
 			d->forget(c);

@@ -110,7 +110,7 @@ int store__sql_ticket_intake(struct store *st, const json_t *ticket, const char 
 		free(dedupe);
 	}
 	if (!rc && made)
-		rc = add_event(c, number, "ticket.created", "intake",
+		rc = add_event(c, number, FL_EVENT_TICKET_CREATED, "intake",
 			       json_pack("{s:s, s:s?}", "channel", in.channel, "external_id", in.external_id),
 			       now);
 	/*
@@ -351,11 +351,11 @@ int store__sql_ticket_update(struct store *st, const char *id, int64_t expected_
 	if (!rc)
 		rc = run_update(c, &upd, now, number);
 	if (!rc && json_array_size(upd.changed))
-		rc = add_event(c, number, "ticket.updated", actor,
+		rc = add_event(c, number, FL_EVENT_TICKET_UPDATED, actor,
 			       json_pack("{s:O, s:I}", "fields", upd.changed, "version",
 					 (json_int_t)fl_json_int(cur, "version", 0) + 1), now);
 	if (!rc && upd.status_change)
-		rc = add_event(c, number, "ticket.status", actor, json_incref(upd.status_change), now);
+		rc = add_event(c, number, FL_EVENT_TICKET_STATUS, actor, json_incref(upd.status_change), now);
 	if (!rc && out)
 		t = store__ticket_updated(cur, fields, &upd, now);
 end:

@@ -251,6 +251,15 @@ static void test_store_dialect_caches_each_statement_once(void **state)
 	assert_int_equal(c->ncache, 1);
 	OK(store__sql_int(c, &n, "SELECT count(*) FROM pg_prepared_statements", NULL));
 	assert_int_equal(n, 2);
+	/* a transaction begun first after a loss starts on a new session (not a SAVEPOINT outside one) */
+	fx_behind_the_back(f->url, "SELECT 1",
+			   "DO $$BEGIN PERFORM pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+			   " WHERE datname = current_database() AND pid <> pg_backend_pid(); END$$");
+	assert_int_equal(store__sql_int(c, &n, "SELECT ?::bigint + 1", "i", (int64_t)5), STORE_ECONNECT);
+	OK(store__sql_tx_begin(c, true));
+	OK(store__sql_int(c, &n, "SELECT ?::bigint + 1", "i", (int64_t)8));
+	assert_int_equal(n, 9);
+	OK(store__sql_tx_end(c, STORE_OK));
 }
 
 static void test_store_dialect_maps_errors_alike(void **state)

@@ -240,23 +240,12 @@ static double row_dbl(const struct store__row *r, int c)
 	return s ? strtod(s, NULL) : 0.0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes bytea's hex output form ("\x4865..."); NULL when it is not in that form. */
 static void *row_blob(const struct store__row *r, int c, size_t *len)
 {
 	const char *s = row_text(r, c);
 	unsigned char *b;
-	size_t n, i;
+	size_t n;
 
 	if (!s || s[0] != '\\' || s[1] != 'x')
 		return NULL;
@@ -265,14 +254,9 @@ static void *row_blob(const struct store__row *r, int c, size_t *len)
 	if (n % 2)
 		return NULL;
 	b = fl_malloc(n / 2 + 1);
-	for (i = 0; i < n / 2; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0) {
-			free(b);
-			return NULL;
-		}
-		b[i] = (unsigned char)(hi << 4 | lo);
+	if (fl_unhex(b, s, n / 2)) {
+		free(b);
+		return NULL;
 	}
 	b[n / 2] = '\0';
 	*len = n / 2;
