@@ -23,6 +23,7 @@ static const struct server_route *const tables[] = {
 	server__mail_routes,
 	server__session_routes,
 	server__user_routes,
+	server__live_routes,
 };
 
 static struct server_route *all;
