@@ -24,6 +24,8 @@ static const struct server_route *const tables[] = {
 	server__session_routes,
 	server__user_routes,
 	server__live_routes,
+	server__queue_routes,
+	server__canned_routes,
 };
 
 static struct server_route *all;
