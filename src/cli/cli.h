@@ -148,6 +148,7 @@ int cli_store_open(bool migrate, struct store **out);
 int cmd_kb(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_eval__kb(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_eval__grounding(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_eval__autoreply(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_process(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_batch(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_demo(int argc, char **argv, struct cli_ctx *ctx);

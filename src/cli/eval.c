@@ -18,6 +18,7 @@ static const char *const eval_usage[] = {
 	"frontline eval category --model MODEL --in TEST.jsonl [--json] [--reject-label L --threshold P]",
 	"frontline eval sentiment --model MODEL --in TEST.jsonl [--json] [--collapse3] [--label-scores] [--lexicon FILE]",
 	"frontline eval kb --articles FILE|DIR --queries FILE [--baseline] [--split dev|test|all] [--json]",
+	"frontline eval autoreply --in FILE.jsonl [--json] [--rows]",
 	NULL,
 };
 
@@ -227,6 +228,7 @@ int cmd_eval(int argc, char **argv, struct cli_ctx *ctx)
 		{ "category", eval_category, "score a classifier on labelled rows" },
 		{ "sentiment", eval_sentiment, "score a sentiment model (Pearson r, lexicon baseline)" },
 		{ "grounding", cmd_eval__grounding, "how often replies are grounded in the right KB article" },
+		{ "autoreply", cmd_eval__autoreply, "precision and coverage of automatic replies on labelled tickets" },
 		{ "kb", cmd_eval__kb, "recall@1, recall@5 and MRR of knowledge-base search" },
 		{ NULL, NULL, NULL },
 	};
