@@ -341,6 +341,37 @@ size_t text_lexicon_size(const struct text_lexicon *lx);
  */
 double text_lexicon_score(const struct text_lexicon *lx, const char *text);
 
+/* ---- language identification ---- */
+
+/*
+ * Offline language identification over libexttextcat's n-gram profiles,
+ * narrowed by script and by the function words of seven languages (en, de,
+ * fr, es, pt, it, nl), with a head start for the primary language (see
+ * langid.c). Read-only once opened: one serves every thread.
+ */
+struct text_langid;
+
+struct text_language {
+	char code[12];              /* BCP 47 ("en", "de", "zh"); "und" when undetermined (no letters) */
+	double confidence;          /* 0..1 */
+	char runner_up[12];         /* the second candidate, or "" */
+	double runner_up_confidence;
+	size_t compared;            /* profiles compared */
+	size_t words;               /* words seen */
+};
+
+/* The directory of libexttextcat's profiles this build found (pkg-config). */
+const char *text_langid_default_dir(void);
+/*
+ * Reads the profiles from dir (NULL: text_langid_default_dir()). primary is
+ * the language that wins near-ties ("en"; NULL: none). Returns 0, or
+ * TEXT_ENOMODEL with *err (caller frees; err may be NULL).
+ */
+int text_langid_open(const char *dir, const char *primary, struct text_langid **out, char **err);
+void text_langid_free(struct text_langid *li);
+/* The language of text[0..len) (UTF-8) into *out. Thread-safe. */
+void text_langid_detect(const struct text_langid *li, const char *text, size_t len, struct text_language *out);
+
 /* ---- sentiment ---- */
 
 /* The sentiment analyzer: a 5-level model, an emotion model and cue rules. */
