@@ -150,6 +150,7 @@ int cmd_eval__kb(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_eval__grounding(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_eval__autoreply(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_eval__language(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_eval__spam(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_process(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_batch(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_demo(int argc, char **argv, struct cli_ctx *ctx);

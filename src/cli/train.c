@@ -1,5 +1,5 @@
 /*
- * frontline train category|sentiment --in TRAIN.jsonl --out MODEL: trains a
+ * frontline train category|sentiment|emotion|spam --in TRAIN.jsonl --out MODEL: trains a
  * linear classifier (src/text) on rows {"text": ..., "label": ...} with any
  * label set and writes the model file. The two tasks differ only in their
  * defaults and in the task recorded in the model; docs/QUALITY.md has the
@@ -15,7 +15,7 @@
 #include "util/util.h"
 
 static const char *const train_usage[] = {
-	"frontline train category|sentiment|emotion --in TRAIN.jsonl --out MODEL [options]",
+	"frontline train category|sentiment|emotion|spam --in TRAIN.jsonl --out MODEL [options]",
 	NULL,
 };
 
@@ -177,12 +177,19 @@ static int train_emotion(int argc, char **argv, struct cli_ctx *ctx)
 	return train_task(argc, argv, "emotion");
 }
 
+static int train_spam(int argc, char **argv, struct cli_ctx *ctx)
+{
+	(void)ctx;
+	return train_task(argc, argv, "spam");
+}
+
 int cmd_train(int argc, char **argv, struct cli_ctx *ctx)
 {
 	static const struct cli_command sub[] = {
 		{ "category", train_category, "train a category (or any label set) classifier" },
 		{ "sentiment", train_sentiment, "train a sentiment classifier (very_negative..very_positive)" },
 		{ "emotion", train_emotion, "train an emotion classifier (GoEmotions-style labels)" },
+		{ "spam", train_spam, "train the spam filter (labels spam, ham)" },
 		{ NULL, NULL, NULL },
 	};
 

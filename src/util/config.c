@@ -73,6 +73,7 @@ static const struct fl_config_key config_keys[] = {
 	{ "FRONTLINE_EMAIL_THREAD_BY_SUBJECT_DAYS", "0", "thread by sender and subject within N days (0: off)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_EMAIL_RATE_LIMIT", "10", "messages per sender per window before automatic replies stop (0: no limit)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_EMAIL_RATE_WINDOW", "3600", "seconds of the per-sender rate window", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_SPAMD", NULL, "SpamAssassin spamd (host:port) asked about each inbound email (unset: none)", FL_CONFIG_PLAIN },
 	{ "API_KEY", NULL, "LLM API key (also ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN)", FL_CONFIG_SECRET },
 	{ "ANTHROPIC_API_KEY", NULL, "LLM API key, if API_KEY is unset", FL_CONFIG_SECRET },
 	{ "ANTHROPIC_AUTH_TOKEN", NULL, "LLM API key, if API_KEY and ANTHROPIC_API_KEY are unset", FL_CONFIG_SECRET },
