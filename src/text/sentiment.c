@@ -319,7 +319,7 @@ json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text,
 	for (i = 1; i < 5; i++)
 		if (lp[i] > lp[level])
 			level = (int)i;
-	score = text_model_score(s->sent, p, head);
+	score = text__model_tokens_score(s->sent, tk, p, head);   /* with the lexicon, when it has one */
 	conf = lp[level];
 	{
 		int emphasis = (bangs >= 2) + (caps >= 2 || (words >= 3 && caps * 2 >= words)) + (boosts > 0);

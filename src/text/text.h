@@ -322,6 +322,15 @@ double text_model_valence(const struct text_model *m, const double *probs);
  * (info.score.head_share).
  */
 double text_model_score(const struct text_model *m, const double *probs, double head);
+/*
+ * text_model_score blended with the model's lexicon when it has one
+ * (info.lexicon: `frontline train sentiment --lexicon FILE`): (1 - w) *
+ * score + w * the lexicon's VADER-style valence of text, where w = share +
+ * short_share (texts of at most short_words words) + cue_share (texts with
+ * an emoji, emoticon, elongated or ALL-CAPS word, or "!"), clamped to 0..1.
+ * Without a lexicon, text_model_score. Thread-safe.
+ */
+double text_model_text_score(const struct text_model *m, const char *text, const double *probs, double head);
 /* Pearson correlation of x and y (n pairs); NAN when undefined. */
 double text_pearson(const double *x, const double *y, size_t n);
 
@@ -334,6 +343,8 @@ struct text_lexicon;
 int text_lexicon_load(const char *path, struct text_lexicon **out, char **err);
 void text_lexicon_free(struct text_lexicon *lx);
 size_t text_lexicon_size(const struct text_lexicon *lx);
+/* The entries as {word: valence} (words normalized). New reference. */
+json_t *text_lexicon_entries(const struct text_lexicon *lx);
 /*
  * VADER-style valence of text in -1..1: the sum of its words' valences with
  * negation, intensifier, ALL-CAPS, "but" and "!" adjustments, squashed by
