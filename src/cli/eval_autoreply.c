@@ -87,12 +87,13 @@ static json_t *score_row(struct tally *t, const json_t *expect, const struct sup
 		t->right++;
 		bump(t->by_kind, kind, "right");
 	}
-	return json_pack("{s:s, s:s, s:b, s:b, s:b, s:s, s:O?, s:s?, s:f, s:s?}",
+	return json_pack("{s:s, s:s, s:b, s:b, s:b, s:s, s:O?, s:s?, s:f, s:s?, s:O?}",
 			 "id", fl_json_str(o->ticket, "id", ""), "kind", kind, "expected", want, "sent", sent,
 			 "right", right, "status", fl_json_str(o->ticket, "status", ""),
 			 "cited", cited, "top_article", fl_json_str(top, "id", NULL),
 			 "top_relevance", fl_json_num(top, "relevance_score", 0),
-			 "reason", fl_json_str(decision, "reason", NULL));
+			 "reason", fl_json_str(decision, "reason", NULL),
+			 "signals", json_object_get(decision, "signals"));
 }
 
 static double ratio(size_t a, size_t b)
@@ -135,12 +136,14 @@ static void print_rows(const json_t *rows)
 		if (fl_json_bool(r, "sent", false) == fl_json_bool(r, "expected", false) &&
 		    fl_json_bool(r, "right", false) == fl_json_bool(r, "sent", false))
 			continue;
-		printf("  %-8s %-18s expected %-5s sent %-5s cited %-7s top %s %.2f  %s\n",
+		printf("  %-8s %-18s expected %-3s sent %-3s cited %-6s top %s %.2f margin %.2f answered %.2f  %s\n",
 		       fl_json_str(r, "id", ""), fl_json_str(r, "kind", ""),
 		       fl_json_bool(r, "expected", false) ? "yes" : "no",
 		       fl_json_bool(r, "sent", false) ? "yes" : "no",
 		       json_array_size(cited) ? json_string_value(json_array_get(cited, 0)) : "-",
 		       fl_json_str(r, "top_article", "-"), fl_json_num(r, "top_relevance", 0),
+		       fl_json_num(json_object_get(r, "signals"), "margin", 0),
+		       fl_json_num(json_object_get(r, "signals"), "answered", 0),
 		       fl_json_str(r, "reason", ""));
 	}
 }

@@ -17,7 +17,7 @@
 #define MAX_TEXT 50000
 
 static const char *const statuses[] = {
-	"new", "triaging", "auto_replied", "escalated", "waiting_on_customer", "resolved", "closed", NULL,
+	"new", "triaging", "auto_replied", "escalated", "waiting_on_customer", "resolved", "closed", "spam", NULL,
 };
 static const char *const priorities[] = { "low", "medium", "high", "urgent", NULL };
 static const char *const channels[] = { "email", "chat", "web", "webhook", "phone", "api", NULL };

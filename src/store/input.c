@@ -16,7 +16,7 @@
 #include "store_int.h"
 
 static const char *const ticket_statuses[] = {
-	"new", "triaging", "auto_replied", "escalated", "waiting_on_customer", "resolved",
+	"new", "triaging", "auto_replied", "escalated", "waiting_on_customer", "resolved", "spam",
 	"closed", NULL,
 };
 static const char *const ticket_priorities[] = { "low", "medium", "high", "urgent", NULL };

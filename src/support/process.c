@@ -36,9 +36,9 @@ struct flow_result *support_run(struct flow_node *workflow, const char *start,
 
 /* The analyses a run wrote, by key, as the ticket's "analysis" object. */
 static const char *const analysis_keys[] = {
-	"sentiment_analysis", "categorization", "priority_assignment", "knowledge_base_results",
-	"generated_response", "escalation_decision", "escalation_package", "satisfaction_metrics",
-	"llm_usage",
+	"message", "language", "spam", "sentiment_analysis", "categorization", "priority_assignment",
+	"knowledge_base_results", "generated_response", "auto_reply", "escalation_decision", "escalation_package",
+	"satisfaction_metrics", "llm_usage",
 };
 
 static json_t *analysis_of(const json_t *shared)
@@ -157,7 +157,11 @@ int support_persist(struct support_ctx *ctx, const char *ticket_id, const json_t
 		cur = NULL;
 		return SUPPORT_EDONE;
 	}
-	if (escalated)
+	if (fl_str_eq(fl_json_str(json_object_get(shared, "auto_reply"), "reason", NULL), "spam"))
+		status = "spam";       /* listed for review (GET /api/v1/tickets?status=spam), nobody answers */
+	else if (fl_str_eq(fl_json_str(json_object_get(shared, "auto_reply"), "reason", NULL), "thank_you"))
+		status = "resolved";   /* a thank-you note: nothing to answer, nobody to hand it to */
+	else if (escalated)
 		status = "escalated";
 	else if (auto_replied)
 		status = "auto_replied";
@@ -186,6 +190,10 @@ int support_persist(struct support_ctx *ctx, const char *ticket_id, const json_t
 		fl_time_rfc3339(ts, support_now_us(ctx));
 		json_object_set_new(fields, "first_response_at", json_string(ts));
 	}
+	if (!strcmp(status, "resolved")) {
+		fl_time_rfc3339(ts, support_now_us(ctx));
+		json_object_set_new(fields, "resolved_at", json_string(ts));
+	}
 	if ((src = store_ticket_update(st, ticket_id, fl_json_int(cur, "version", 0), fields, "workflow",
 				       &updated)) != STORE_OK)
 		goto out;
@@ -204,7 +212,9 @@ int support_persist(struct support_ctx *ctx, const char *ticket_id, const json_t
 		goto out;
 	if ((src = notify(st, updated, shared, auto_replied, escalated)) != STORE_OK)
 		goto out;
-	src = store_customer_update_metrics(st, fl_json_str(updated, "customer_id", ""), -1);
+	/* spam is nobody's ticket: it does not count in the sender's history */
+	src = strcmp(status, "spam") ? store_customer_update_metrics(st, fl_json_str(updated, "customer_id", ""), -1)
+				     : STORE_OK;
 	if (src != STORE_OK && src != STORE_ENOTFOUND)
 		goto out;
 	{

@@ -57,6 +57,8 @@ static const struct fl_config_key config_keys[] = {
 	{ "FRONTLINE_SMTP_URL", NULL, "SMTP server for outbound email (smtp://host:port)", FL_CONFIG_URL },
 	{ "FRONTLINE_ONCALL_EMAILS", NULL, "comma-separated on-call addresses for urgent alerts", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_SUPPORT_FROM", "support@frontline.localhost", "From address of emails to customers", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_PUBLIC_URL", NULL, "public help centre's base URL: replies link an article as URL/articles/<id> (unset: no links)",
+	  FL_CONFIG_PLAIN },
 	{ "FRONTLINE_ALERT_RESPONSE_TIME", "300", "alert when average first-response time exceeds this (s)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_ALERT_SATISFACTION", "0.7", "alert (critical) when mean satisfaction falls below this", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_ALERT_ESCALATION_RATE", "0.2", "alert when the escalation rate exceeds this", FL_CONFIG_PLAIN },
