@@ -4,6 +4,8 @@
 #   make check   build, run every test, then the same tests under
 #                AddressSanitizer + UBSan (build-asan/)
 #   make bench   run the benchmarks and write docs/BENCHMARKS.md
+#   make deb     build build-deb/frontline_<version>_<arch>.deb (dpkg-buildpackage, lintian)
+#   make image   build the container image frontline:<version> with docker or podman
 #
 # scripts/install-deps is quiet and quick when everything is installed.
 
@@ -13,7 +15,10 @@ MESON      ?= meson
 NINJA      ?= ninja
 TEST_ARGS  ?=
 
-.PHONY: all deps build asan run check check-asan check-plain bench clean distclean
+.PHONY: all deps build asan run check check-asan check-plain bench deb image clean distclean
+
+VERSION := $(shell sed -n "s/^ *version : '\([^']*\)'.*/\1/p" meson.build | head -1)
+IMAGE   ?= frontline:$(VERSION)
 
 # Modules and unit tests join the build by existing (meson's fs.exists), which
 # meson only re-evaluates when it reconfigures: a change in this list does so.
@@ -65,8 +70,23 @@ check: check-plain check-asan
 bench: build
 	@scripts/bench $(BUILD)
 
+# The package, from a copy of the tree (scripts/build-deb): see docs/OPERATIONS.md "Install".
+deb: deps
+	@scripts/build-deb
+
+# The image needs a container engine: docker with a running daemon, or podman
+# (rootless hosts: PODMAN_ARGS=--isolation=chroot).
+image:
+	@if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then \
+		docker build -f deploy/Dockerfile -t $(IMAGE) . ; \
+	elif command -v podman >/dev/null 2>&1; then \
+		podman build $(PODMAN_ARGS) -f deploy/Dockerfile -t $(IMAGE) . ; \
+	else \
+		echo "make image: needs docker (with a running engine) or podman" >&2; exit 69; \
+	fi
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-deb
 
 distclean: clean
 	rm -rf var

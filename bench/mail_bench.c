@@ -430,7 +430,7 @@ int main(int argc, char **argv)
 	mi_s2 = via_mail_in(bin, false, 150, 2, &first);
 	mi_l = via_mail_in(bin, true, 30, 1, &first);
 	mi_l2 = via_mail_in(bin, true, 30, 2, &first);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	fl_curl_global_init();
 	h_s = via_http(false, 300, 1, &first);
 	h_s4 = via_http(false, 300, 4, &first);
 	h_l = via_http(true, 32, 1, &first);

@@ -82,6 +82,17 @@ int cli_usage_error(const char *const *usage, const struct cli_option *opts, con
 	__attribute__((format(printf, 3, 4)));
 /* "frontline: <msg>" on stderr; returns code. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Help as roff, for the manual pages: when FRONTLINE_HELP_FORMAT=roff is in
+ * the environment, cli_usage and cli_print_commands print their text as roff
+ * blocks after marker comments (".\" usage", ".\" options", ".\" commands",
+ * ".\" command NAME") instead of plain text. Only `frontline help --man`
+ * sets it, for the child processes whose --help it reads (man.c).
+ */
+bool cli_help_is_roff(void);
+/* s as roff text: backslashes escaped, a leading '.' or '\'' guarded, '-' as
+ * "\-" when dashes is true (options and command lines). */
+void cli_roff_text(FILE *out, const char *s, bool dashes);
 
 /* ---- setup shared by the commands that triage tickets (setup.c) ---- */
 
@@ -121,7 +132,6 @@ void cli_print_json(FILE *out, const json_t *v);
 /* ---- the commands ---- */
 
 int cmd_version(int argc, char **argv, struct cli_ctx *ctx);
-int cmd_help(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_mail_in(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_mail_poll(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_workflow(int argc, char **argv, struct cli_ctx *ctx);
@@ -156,9 +166,34 @@ int cmd_batch(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_demo(int argc, char **argv, struct cli_ctx *ctx);
 
 /* the service (serve.c, token.c) */
+/*
+ * serve --demo (demo.c): upserts the seed's customers, queues the demo
+ * tickets for triage (idempotent), revokes the previous demo tokens and
+ * writes a new admin token to token. Prints the error and returns an exit
+ * code on failure.
+ */
+int cli_demo_load(struct store *st, char *token, size_t token_len);
 int cmd_serve(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_worker(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_token(int argc, char **argv, struct cli_ctx *ctx);
+
+int cmd_probe(int argc, char **argv, struct cli_ctx *ctx);
+
+/* ---- generated documentation (man.c) ---- */
+
+/*
+ * frontline help [COMMAND] | help --man [COMMAND] | help --conf [KEY=VALUE...]:
+ * the help of frontline or of one command; with --man, its manual page in
+ * roff, made from the same usage lines and option tables that --help prints
+ * (each command's --help is run with FRONTLINE_HELP_FORMAT=roff); with
+ * --conf, a configuration file listing every key, commented, with its meaning
+ * and default, and the KEY=VALUE operands as active lines. The build writes
+ * the manual pages and etc/frontline/frontline.conf with these.
+ */
+int cmd_help(int argc, char **argv, struct cli_ctx *ctx);
+
+/* `frontline help`: the usage, the global options' line and the commands (main.c). */
+int cli_main_help(void);
 
 /* The top-level table, for help. */
 const struct cli_command *cli_commands(void);

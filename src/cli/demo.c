@@ -7,11 +7,14 @@
  * message queued in the outbox, a CRM update. Everything is stored in the
  * configured store (./var/frontline.db by default); running it again finds
  * the demo tickets already processed and shows what was stored.
+ *
+ * Also the demo data `frontline serve --demo` loads (cli_demo_load).
  */
 #include <string.h>
 
 #include "cli.h"
 #include "kb/kb.h"
+#include "server/server.h"
 #include "store/store.h"
 #include "util/util.h"
 
@@ -224,6 +227,59 @@ static int demo_integrations(struct cli_triage *t)
 	json_decref(metrics);
 	json_decref(after);
 	return rc;
+}
+
+/*
+ * serve --demo: the seed's customers and demo tickets (queued for triage,
+ * once: intake is idempotent) and a fresh admin token, the previous demo
+ * tokens revoked.
+ */
+int cli_demo_load(struct store *st, char *token, size_t token_len)
+{
+	static const char *const which[] = { "single", "batch", "escalation" };
+	json_t *tokens = NULL, *row = NULL, *t;
+	char *err = NULL, hash[65], tok[64];
+	size_t i, k, n = 0;
+	int rc;
+
+	if (support_seed_customers(st, &err) != SUPPORT_OK) {
+		rc = cli_error(EX_SOFTWARE, "cannot load the demo customers: %s", err);
+		free(err);
+		return rc;
+	}
+	for (i = 0; i < FL_ARRAY_SIZE(which); i++) {
+		json_t *demo = support_demo_ticket(which[i]), *list = json_is_array(demo) ? json_incref(demo)
+											 : json_pack("[O]", demo);
+
+		json_array_foreach(list, k, t) {
+			json_t *ticket = NULL, *errors = NULL, *out = NULL;
+			bool created = false;
+
+			if (support_ticket_validate(t, fl_wall_us(), &ticket, &errors) == SUPPORT_OK &&
+			    store_ticket_intake(st, ticket, "triage", NULL, &out, &created) == STORE_OK && created)
+				n++;
+			json_decref(ticket);
+			json_decref(errors);
+			json_decref(out);
+		}
+		json_decref(list);
+		json_decref(demo);
+	}
+	/* a fresh admin token each start; the previous demo ones are revoked */
+	if (store_token_list(st, &tokens) == STORE_OK) {
+		json_array_foreach(tokens, i, t)
+			if (!strcmp(fl_json_str(t, "name", ""), "demo-admin") && !fl_json_bool(t, "revoked", false))
+				store_token_revoke(st, fl_json_int(t, "id", 0));
+	}
+	json_decref(tokens);
+	server_token_generate(tok, hash);
+	rc = store_token_insert(st, "demo-admin", "admin", hash, &row);
+	json_decref(row);
+	if (rc != STORE_OK)
+		return cli_error(cli_store_exit(rc), "cannot create the demo token: %s", store_errmsg(st));
+	fl_strlcpy(token, tok, token_len);
+	fl_log(FL_LOG_INFO, "demo data loaded: %zu new demo tickets queued for triage", n);
+	return EX_OK;
 }
 
 int cmd_demo(int argc, char **argv, struct cli_ctx *cctx)

@@ -5,7 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "util/util.h"
@@ -25,6 +25,7 @@ static const struct cli_command commands[] = {
 	{ "migrate", cmd_migrate, "apply pending database migrations (or --status)" },
 	{ "mail-in", cmd_mail_in, "store one email message from standard input (for the mail server)" },
 	{ "mail-poll", cmd_mail_poll, "fetch new email from the IMAP mailbox (FRONTLINE_IMAP_URL)" },
+	{ "probe", cmd_probe, "check a running service's /readyz or /healthz (exit 0 or 69)" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "show this help" },
 	{ NULL, NULL, NULL },
@@ -37,31 +38,20 @@ const char *const cli_main_usage[] = {
 };
 
 /*
- * The bundled models and articles are named relative to the project
- * (data/models, data/kb): when a default one is not found from the current
- * directory, the copy in the source tree this binary was built from is used,
- * so that build/src/cli/frontline works from anywhere. A value from the
- * environment, a file or a flag is left alone.
+ * The configuration file when none is named (--config, FRONTLINE_CONFIG):
+ * ./frontline.conf when present; else, for an installed binary, the one the
+ * package installs (<sysconfdir>/frontline/frontline.conf) when it is
+ * readable. NULL: none.
  */
-static void find_bundled_data(void)
+static const char *default_config(void)
 {
-#ifdef FL_SOURCE_ROOT
-	static const char *const keys[] = { "FRONTLINE_MODELS_DIR", "FRONTLINE_KB_DIR" };
-	size_t i;
-
-	for (i = 0; i < FL_ARRAY_SIZE(keys); i++) {
-		const char *v = fl_config_get(keys[i]);
-		struct stat sb;
-		char *alt;
-
-		if (!v || *v == '/' || strcmp(fl_config_source(keys[i]), "default") || !stat(v, &sb))
-			continue;
-		alt = fl_asprintf("%s/%s", FL_SOURCE_ROOT, v);
-		if (!stat(alt, &sb) && S_ISDIR(sb.st_mode))
-			fl_config_set(keys[i], alt);
-		free(alt);
-	}
+	if (!access("frontline.conf", F_OK))
+		return "frontline.conf";
+#ifdef FL_SYSCONFDIR
+	if (!fl_running_from_build() && !access(FL_SYSCONFDIR "/frontline.conf", R_OK))
+		return FL_SYSCONFDIR "/frontline.conf";
 #endif
+	return NULL;
 }
 
 const struct cli_command *cli_commands(void)
@@ -82,15 +72,13 @@ int cmd_version(int argc, char **argv, struct cli_ctx *ctx)
 static int print_help(bool with_usage)
 {
 	cli_print_commands(stdout, with_usage ? cli_main_usage : NULL, commands);
-	fputs("\nRun 'frontline COMMAND --help' for a command's options.\n", stdout);
+	if (!cli_help_is_roff())
+		fputs("\nRun 'frontline COMMAND --help' for a command's options.\n", stdout);
 	return EX_OK;
 }
 
-int cmd_help(int argc, char **argv, struct cli_ctx *ctx)
+int cli_main_help(void)
 {
-	(void)argc;
-	(void)argv;
-	(void)ctx;
 	return print_help(true);
 }
 
@@ -119,12 +107,11 @@ int main(int argc, char **argv)
 		return cmd_version(0, NULL, &ctx);
 	if (!config && getenv("FRONTLINE_CONFIG"))
 		config = getenv("FRONTLINE_CONFIG");
-	if (fl_config_load(config ? config : "frontline.conf", config != NULL, &err)) {
+	if (fl_config_load(config ? config : default_config(), config != NULL, &err)) {
 		rc = cli_error(EX_CONFIG, "%s", err);
 		free(err);
 		return rc;
 	}
-	find_bundled_data();
 	if (database)
 		fl_config_set("FRONTLINE_DATABASE_URL", database);
 	if (log_level)

@@ -12,10 +12,73 @@
 #include "cli.h"
 #include "util/util.h"
 
+void cli_roff_text(FILE *out, const char *s, bool dashes)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", out);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", out);
+		else if (*s == '-' && dashes)
+			fputs("\\-", out);
+		else if (*s == '\n') {
+			fputc('\n', out);
+			if (s[1] == '.' || s[1] == '\'')
+				fputs("\\&", out);
+		} else
+			fputc(*s, out);
+	}
+}
+
+bool cli_help_is_roff(void)
+{
+	const char *f = getenv("FRONTLINE_HELP_FORMAT");
+
+	return f && !strcmp(f, "roff");
+}
+
+/* The usage lines and the option table as roff (man.c assembles the page):
+ * a block after each marker comment. */
+static void usage_roff(FILE *out, const char *const *usage, const struct cli_option *opts)
+{
+	size_t i;
+
+	fputs(".\\\" usage\n.nf\n", out);
+	for (i = 0; usage && usage[i]; i++) {
+		cli_roff_text(out, usage[i], true);
+		fputc('\n', out);
+	}
+	fputs(".fi\n", out);
+	if (!opts)
+		return;
+	fputs(".\\\" options\n", out);
+	for (i = 0; opts[i].type != CLI_OPT_END; i++) {
+		fputs(".TP\n", out);
+		if (opts[i].short_name)
+			fprintf(out, "\\fB\\-%c\\fR, ", opts[i].short_name);
+		fputs("\\fB\\-\\-", out);
+		cli_roff_text(out, opts[i].long_name, true);
+		fputs("\\fR", out);
+		if (opts[i].type != CLI_OPT_BOOL) {
+			fputs(" \\fI", out);
+			cli_roff_text(out, opts[i].argh ? opts[i].argh : "VALUE", false);
+			fputs("\\fR", out);
+		}
+		fputc('\n', out);
+		cli_roff_text(out, opts[i].help ? opts[i].help : "", false);
+		fputc('\n', out);
+	}
+	fputs(".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nshow this help\n", out);
+}
+
 void cli_usage(FILE *out, const char *const *usage, const struct cli_option *opts)
 {
 	size_t i;
 
+	if (cli_help_is_roff()) {
+		usage_roff(out, usage, opts && opts[0].type != CLI_OPT_END ? opts : NULL);
+		return;
+	}
 	for (i = 0; usage && usage[i]; i++)
 		fprintf(out, "%s%s\n", i ? "   or: " : "usage: ", usage[i]);
 	if (!opts || opts[0].type == CLI_OPT_END)
@@ -178,6 +241,17 @@ void cli_print_commands(FILE *out, const char *const *usage, const struct cli_co
 	size_t i;
 
 	cli_usage(out, usage, NULL);
+	if (cli_help_is_roff()) {
+		fputs(".\\\" commands\n", out);
+		for (i = 0; table[i].name; i++) {
+			fprintf(out, ".\\\" command %s\n.TP\n\\fB", table[i].name);
+			cli_roff_text(out, table[i].name, true);
+			fputs("\\fR\n", out);
+			cli_roff_text(out, table[i].help, false);
+			fputc('\n', out);
+		}
+		return;
+	}
 	fputs("\ncommands:\n", out);
 	for (i = 0; table[i].name; i++)
 		fprintf(out, "    %-14s %s\n", table[i].name, table[i].help);
@@ -193,13 +267,13 @@ int cli_dispatch(int argc, char **argv, const struct cli_command *table,
 		cli_print_commands(stderr, usage, table);
 		return EX_USAGE;
 	}
+	for (i = 0; table[i].name; i++)
+		if (!strcmp(table[i].name, argv[0]))
+			return table[i].fn(argc, argv, ctx);
 	if (!strcmp(argv[0], "-h") || !strcmp(argv[0], "--help") || !strcmp(argv[0], "help")) {
 		cli_print_commands(stdout, usage, table);
 		return EX_OK;
 	}
-	for (i = 0; table[i].name; i++)
-		if (!strcmp(table[i].name, argv[0]))
-			return table[i].fn(argc, argv, ctx);
 	fprintf(stderr, "error: unknown command '%s'\n\n", argv[0]);
 	cli_print_commands(stderr, usage, table);
 	return EX_USAGE;

@@ -27,7 +27,7 @@ static int triage_open(struct cli_triage *t, const char *workflow, bool with_sto
 	if (with_store && (rc = cli_store_open(true, &t->store)) != EX_OK)
 		goto fail;
 	if (with_analyzer && support_analyzer_open(NULL, &t->analyzer, &err) != SUPPORT_OK) {
-		rc = cli_error(EX_CONFIG, "%s (run 'make' to get the bundled models, or set FRONTLINE_MODELS_DIR)", err);
+		rc = cli_error(EX_CONFIG, "%s (set FRONTLINE_SHARE_DIR or FRONTLINE_MODELS_DIR; see docs/CONFIGURATION.md)", err);
 		goto fail;
 	}
 	if (kb_open(NULL, &t->kb, &err) != KB_OK) {

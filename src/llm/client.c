@@ -275,15 +275,6 @@ void llm_settings_from_config(struct llm_settings *s)
 
 /* ---- the client ---- */
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_init_once(void)
-{
-	/* thread-safe in this libcurl ("threadsafe" feature), done once anyway */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		fl_die("llm: curl_global_init failed");
-}
-
 static int check_range(const char *what, int64_t v, int64_t lo, int64_t hi, char **err)
 {
 	if (v >= lo && v <= hi)
@@ -377,7 +368,7 @@ int llm_client_new(struct llm_client **out, const struct llm_settings *s, char *
 			return LLM_ECONFIG;
 		}
 	}
-	pthread_once(&curl_once, curl_init_once);
+	fl_curl_global_init();
 
 	c = fl_calloc(1, sizeof(*c));
 	c->provider = prov;

@@ -81,7 +81,7 @@ int notify_dispatcher_new(const struct notify_options *opts, struct notify_dispa
 						   "frontline_notifications_total",
 						   "notification deliveries by channel and result (sent, retry, dead)",
 						   2, labels, NULL, 0);
-	notify__curl_init();
+	fl_curl_global_init();
 	*out = d;
 	return NOTIFY_OK;
 }

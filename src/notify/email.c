@@ -96,7 +96,7 @@ static int email_deliver(struct notify_delivery *d)
 	if (!msg)
 		goto bad;
 send:
-	notify__curl_init();
+	fl_curl_global_init();
 	c = curl_easy_init();
 	if (!c) {
 		d->error = fl_strdup("cannot create an SMTP client");

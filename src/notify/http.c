@@ -3,24 +3,10 @@
  * a bounded time, no redirects, http(s) only, and the receiver's answer
  * classified as sent, retry later, or refused for good.
  */
-#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 
 #include "notify_int.h"
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_init_once(void)
-{
-	if (curl_global_init(CURL_GLOBAL_DEFAULT))
-		fl_die("cannot initialise libcurl");
-}
-
-void notify__curl_init(void)
-{
-	pthread_once(&curl_once, curl_init_once);
-}
 
 const char *notify__setting(const char *given, const char *config_key)
 {
@@ -83,7 +69,7 @@ int notify__http_post(struct notify_delivery *d, const char *url, const char *bo
 	long status = 0;
 	int rc = NOTIFY_ETRANSIENT;
 
-	notify__curl_init();
+	fl_curl_global_init();
 	c = curl_easy_init();
 	if (!c) {
 		d->error = fl_strdup("cannot create an HTTP client");

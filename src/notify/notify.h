@@ -146,23 +146,6 @@ const struct notify_channel_ops *notify_channel_find(const char *name);
 /* Delivers one item through its channel's backend (see struct notify_channel_ops). */
 int notify_deliver(struct notify_delivery *d);
 
-/* ==== ticket events for integrations ==== */
-
-struct store;
-
-/*
- * Enqueues event ("ticket.created", "ticket.escalated", "ticket.resolved",
- * ...) about ticket for each URL of FRONTLINE_EVENT_WEBHOOK_URLS
- * (comma-separated; none: nothing to do). The payload is {event, ticket {id,
- * number, status, priority, category, customer_id, subject, channel,
- * assignee, ...}, occurred_at}. The dedupe key names the event, the ticket,
- * occurrence (NULL: the event happens once per ticket; else e.g. "v7" for a
- * ticket resolved again later) and the target, so a retried caller enqueues
- * once. Call inside the transaction of the change. Returns a store code.
- */
-int notify_ticket_event(struct store *st, const char *event, const json_t *ticket,
-			const char *occurrence);
-
 /* ==== the dispatcher ==== */
 
 struct monitor_registry;

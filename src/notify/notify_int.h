@@ -10,9 +10,6 @@
 #include "notify.h"
 #include "util/util.h"
 
-/* curl_global_init once per process (thread-safe). */
-void notify__curl_init(void);
-
 /* The effective value of a setting: the given one, else the configuration key. */
 const char *notify__setting(const char *given, const char *config_key);
 long notify__timeout_ms(const struct notify_settings *s);

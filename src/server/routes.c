@@ -2,7 +2,8 @@
  * The route table: the resources' tables joined into one, in a fixed order
  * (the order only matters for documentation; matching prefers the most
  * literal pattern). docs/openapi.yaml lists the same routes, and
- * tests/integration/test_openapi checks that the two agree.
+ * test_openapi_describes_exactly_the_routes (tests/unit/test_server_http.c)
+ * checks that the two agree.
  */
 #include <pthread.h>
 #include <string.h>

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "server_int.h"
-#include "notify/notify.h"
 #include "store/store.h"
+#include "support/support.h"
 
 #define MAX_TEXT 50000
 
@@ -485,7 +485,7 @@ static void resolve(struct server_req *r)
 	if (change_commit(r, fields, version, &updated))
 		goto out;
 	snprintf(occurrence, sizeof(occurrence), "v%lld", (long long)fl_json_int(updated, "version", 0));
-	if (notify_ticket_event(server__store(r), "ticket.resolved", updated, occurrence) != STORE_OK) {
+	if (support_ticket_event(server__store(r), "ticket.resolved", updated, occurrence) != STORE_OK) {
 		store_rollback(server__store(r));
 		server__store_error(r, STORE_EIO, "notification", NULL);
 		goto out;
@@ -536,7 +536,7 @@ static void reopen(struct server_req *r)
 	if (change_commit(r, fields, version, &updated))
 		goto out;
 	snprintf(occurrence, sizeof(occurrence), "v%lld", (long long)fl_json_int(updated, "version", 0));
-	if (notify_ticket_event(server__store(r), "ticket.reopened", updated, occurrence) != STORE_OK) {
+	if (support_ticket_event(server__store(r), "ticket.reopened", updated, occurrence) != STORE_OK) {
 		store_rollback(server__store(r));
 		server__store_error(r, STORE_EIO, "notification", NULL);
 		goto out;

@@ -1,6 +1,8 @@
 /*
  * server: Frontline's HTTP service (libmicrohttpd with its internal epoll
- * thread pool) and the job workers that `frontline serve` runs beside it.
+ * thread pool). The service module (src/service) runs it beside the
+ * workers, the dispatcher and the monitor, and wires the wake-ups
+ * (on_job, on_outbox below); server/ knows nothing of them.
  *
  * - Routes are one table {method, path pattern, handler, required role,
  *   flags}, assembled from one small file per resource (routes_*.c);
@@ -36,7 +38,7 @@
 	X(EINVAL, "invalid argument") \
 	X(ELISTEN, "cannot listen on the address") \
 	X(ESTORE, "store error") \
-	X(EWORKER, "cannot start the workers")
+	X(EWORKER, "cannot start the workers")   /* unused since the workers moved to src/service */
 
 enum server_err {
 #define SERVER_ENUM(name, text) SERVER_##name,
@@ -168,45 +170,5 @@ bool server_draining(const struct server *srv);
 bool server_wait_idle(struct server *srv, int64_t timeout_ms);
 /* Stops the HTTP threads and frees everything. NULL is fine. */
 void server_free(struct server *srv);
-
-/* ---- the workers ---- */
-
-struct server_workers;
-struct support_analyzer;
-struct llm_client;
-
-struct server_workers_options {
-	const char *store_url;          /* NULL: FRONTLINE_DATABASE_URL */
-	int count;                      /* 0: FRONTLINE_WORKERS or cores */
-	int lease_s;                    /* job lease; 0: FRONTLINE_JOB_LEASE */
-	int backoff_base_ms;            /* first retry delay; 0: 5000 (doubling, capped at 1 h) */
-	int poll_ms;                    /* idle polling; 0: 1000 */
-	const char *owner;              /* lease owner prefix; NULL: host:pid */
-	struct support_analyzer *analyzer;  /* borrowed; required */
-	struct kb *kb;                  /* borrowed; may be NULL */
-	struct llm_client *llm;         /* borrowed; may be NULL */
-	struct monitor_registry *registry;  /* borrowed; may be NULL */
-	void (*on_outbox)(void *arg);   /* after a job enqueued notifications */
-	void *on_outbox_arg;
-};
-
-/* Opens one store connection per worker; threads start with server_workers_start. */
-int server_workers_new(const struct server_workers_options *opts, struct server_workers **out,
-		       char **err);
-int server_workers_start(struct server_workers *w, char **err);
-/* Wakes idle workers (a job was enqueued). */
-void server_workers_wake(struct server_workers *w);
-/*
- * Stops claiming; waits up to grace_ms for the jobs in flight to finish,
- * then releases those still running back to the queue (another worker or
- * the next start picks them up). Returns the number released.
- */
-int server_workers_stop(struct server_workers *w, int64_t grace_ms);
-/* Jobs finished and failed so far (for tests). */
-void server_workers_stats(struct server_workers *w, uint64_t *done, uint64_t *failed);
-/* Waits until done + failed reaches n or timeout_ms passed; true when it did. */
-bool server_workers_wait(struct server_workers *w, uint64_t n, int64_t timeout_ms);
-/* Stops (with FRONTLINE_SHUTDOWN_GRACE unless stopped already) and frees. NULL is fine. */
-void server_workers_free(struct server_workers *w);
 
 #endif

@@ -37,7 +37,10 @@ int support_analyzer_open(const char *models_dir, struct support_analyzer **out,
 	int rc = SUPPORT_EMODEL;
 
 	*out = NULL;
-	a->models_dir = fl_strdup(models_dir ? models_dir : fl_config_get("FRONTLINE_MODELS_DIR"));
+	if (!models_dir)
+		models_dir = fl_config_get("FRONTLINE_MODELS_DIR");
+	/* the configuration fills the key at load; a program that loaded none gets the same rule */
+	a->models_dir = models_dir ? fl_strdup(models_dir) : fl_share_path("models");
 	path = fl_asprintf("%s/category.model", a->models_dir);
 	if (text_model_load(path, &a->category, &why)) {
 		*err = fl_asprintf("cannot load the category model '%s': %s", path, why);

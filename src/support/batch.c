@@ -138,8 +138,8 @@ static int batch_post(struct flow_call *call, json_t *shared, json_t *prep, json
 
 		if (!fl_json_bool(res, "ok", false) || fl_json_bool(res, "already_done", false))
 			continue;
-		rc = support_persist(ctx, fl_json_str(json_object_get(ishared, "ticket"), "id", ""), ishared,
-				     json_object_get(res, "trace"), &ticket, &err);
+		rc = support_finish(ctx, fl_json_str(json_object_get(ishared, "ticket"), "id", ""), ishared,
+				    json_object_get(res, "trace"), NULL, &ticket, &err);
 		if (rc == SUPPORT_OK || rc == SUPPORT_EDONE) {
 			json_object_set_new(res, "stored", json_true());
 			json_object_set_new(res, "number", json_integer(fl_json_int(ticket, "number", 0)));

@@ -721,7 +721,7 @@ static int handoff_exec(struct flow_call *call, json_t *prep, json_t **out)
 /*
  * The hand-off is queued (the store's escalation queue) and the humans are
  * notified (the outbox) when the run's results are persisted, in the same
- * transaction as the ticket's new status: see support_persist.
+ * transaction as the ticket's new status: see support_finish.
  */
 static int handoff_post(struct flow_call *call, json_t *shared, json_t *prep, json_t *res,
 			const char **action)

@@ -1,15 +1,19 @@
 /*
  * Processing a ticket end to end: intake (durable first), the workflow run,
- * and persistence of the results.
+ * and the finish (support_finish) that stores the results.
  *
  * Exactly once in effect: a run's effects (the ticket's new status, labels,
  * analysis and trace; the auto-reply message; the escalation; notifications;
- * the customer's ticket count; the audit event) are written in ONE
- * transaction, which first checks that the ticket has not been processed
- * already. A crash before the commit leaves nothing behind and the job runs
- * again; a crash after it finds the ticket processed and re-applies nothing.
- * The effects also carry keys (effect_key, dedupe_key, one open escalation
- * per ticket) as a second line of defence.
+ * the customer's ticket count; the audit event; for a queue job, the
+ * ticket's events for integrations and the job's completion) are written in
+ * ONE transaction, which first checks that the ticket has not been
+ * processed already. A crash before the commit leaves nothing behind and the
+ * job runs again; a crash after it finds the ticket processed and re-applies
+ * nothing. The effects also carry keys (effect_key, dedupe_key, one open
+ * escalation per ticket) as a second line of defence.
+ *
+ * The service's workers (src/service/workers.c) claim the jobs and call
+ * support_process_job; nothing here calls back up into them.
  */
 #include <string.h>
 
@@ -127,8 +131,25 @@ static int notify(struct store *st, const json_t *ticket, const json_t *shared, 
 	return rc;
 }
 
-int support_persist(struct support_ctx *ctx, const char *ticket_id, const json_t *shared,
-		    const json_t *trace, json_t **ticket_out, char **err)
+/*
+ * A job's part of the finish: the ticket's events for integrations (created,
+ * escalated) and the job's completion, which fails with STORE_ELEASE when
+ * the lease has passed to another worker (that one writes it all).
+ */
+static int finish_job(struct store *st, const json_t *ticket, const struct support_job *job)
+{
+	int rc = support_ticket_event(st, "ticket.created", ticket, NULL);
+
+	if (rc == STORE_OK && !strcmp(fl_json_str(ticket, "status", ""), "escalated"))
+		rc = support_ticket_event(st, "ticket.escalated", ticket, NULL);
+	if (rc == STORE_OK)
+		rc = store_job_complete(st, job->id, job->owner);
+	return rc;
+}
+
+int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t *shared,
+		   const json_t *trace, const struct support_job *job, json_t **ticket_out,
+		   char **err)
 {
 	struct store *st = ctx->store;
 	const json_t *response = json_object_get(shared, "generated_response");
@@ -137,7 +158,7 @@ int support_persist(struct support_ctx *ctx, const char *ticket_id, const json_t
 	const json_t *sat = json_object_get(shared, "satisfaction_metrics");
 	const json_t *cat = json_object_get(shared, "categorization");
 	json_t *cur = NULL, *fields = NULL, *updated = NULL, *msg = NULL;
-	bool escalated = json_is_object(package), auto_replied, created;
+	bool escalated = json_is_object(package), auto_replied, created, done = false;
 	const char *status, *department;
 	char ts[32];
 	int rc = SUPPORT_ESTORE, src;
@@ -151,8 +172,15 @@ int support_persist(struct support_ctx *ctx, const char *ticket_id, const json_t
 		goto out;
 	if ((src = store_ticket_get(st, ticket_id, false, &cur)) != STORE_OK)
 		goto out;
-	if (is_processed(cur)) {
-		store_rollback(st);
+	if (!shared || is_processed(cur)) {
+		/* an earlier attempt stored the results; a retried job still owes its events and completion */
+		done = true;
+		if (job && (src = finish_job(st, cur, job)) != STORE_OK)
+			goto out;
+		if (!job)
+			store_rollback(st);
+		else if ((src = store_commit(st)) != STORE_OK)
+			goto out;
 		*ticket_out = cur;
 		cur = NULL;
 		return SUPPORT_EDONE;
@@ -229,7 +257,7 @@ int support_persist(struct support_ctx *ctx, const char *ticket_id, const json_t
 		if (src != STORE_OK)
 			goto out;
 	}
-	if (ctx->before_commit && (src = ctx->before_commit(ctx->before_commit_arg, st, updated)) != STORE_OK)
+	if (job && (src = finish_job(st, updated, job)) != STORE_OK)
 		goto out;
 	if ((src = store_commit(st)) != STORE_OK)
 		goto out;
@@ -238,7 +266,10 @@ int support_persist(struct support_ctx *ctx, const char *ticket_id, const json_t
 	rc = SUPPORT_OK;
 out:
 	if (rc != SUPPORT_OK) {
-		*err = fl_asprintf("cannot persist the results of ticket '%s': %s", ticket_id,
+		if (src == STORE_ELEASE)
+			rc = SUPPORT_ELEASE;
+		*err = fl_asprintf(done ? "cannot complete the job of ticket '%s': %s"
+					: "cannot persist the results of ticket '%s': %s", ticket_id,
 				   store_errmsg(st)[0] ? store_errmsg(st) : store_strerror(src));
 		store_rollback(st);
 	}
@@ -249,9 +280,9 @@ out:
 	return rc;
 }
 
-/* Runs customer_support on ticket (already validated/stored) and persists. */
-static int run_and_persist(struct support_ctx *ctx, struct flow_node *workflow, json_t *ticket,
-			   struct support_outcome *o)
+/* Runs customer_support on ticket (already validated/stored) and finishes it (with job, may be NULL). */
+static int run_and_finish(struct support_ctx *ctx, struct flow_node *workflow, json_t *ticket,
+			  const struct support_job *job, struct support_outcome *o)
 {
 	struct flow_result *r;
 	int rc;
@@ -270,7 +301,8 @@ static int run_and_persist(struct support_ctx *ctx, struct flow_node *workflow, 
 		o->ticket = json_incref(json_object_get(o->shared, "ticket"));
 		return SUPPORT_OK;
 	}
-	rc = support_persist(ctx, fl_json_str(ticket, "id", ""), o->shared, o->trace, &o->ticket, &o->error);
+	rc = support_finish(ctx, fl_json_str(ticket, "id", ""), o->shared, o->trace, job, &o->ticket,
+			    &o->error);
 	if (rc == SUPPORT_EDONE) {
 		o->already_done = true;
 		rc = SUPPORT_OK;
@@ -305,13 +337,13 @@ int support_process(struct support_ctx *ctx, struct flow_node *workflow,
 			return SUPPORT_OK;
 		}
 	}
-	rc = run_and_persist(ctx, workflow, ticket, o);
+	rc = run_and_finish(ctx, workflow, ticket, NULL, o);
 	json_decref(ticket);
 	return rc;
 }
 
-int support_process_stored(struct support_ctx *ctx, struct flow_node *workflow,
-			   const char *ticket_id, struct support_outcome *o)
+static int process_stored(struct support_ctx *ctx, struct flow_node *workflow, const char *ticket_id,
+			  const struct support_job *job, struct support_outcome *o)
 {
 	json_t *ticket = NULL;
 	int rc;
@@ -329,15 +361,32 @@ int support_process_stored(struct support_ctx *ctx, struct flow_node *workflow,
 		return SUPPORT_ESTORE;
 	}
 	if (is_processed(ticket)) {
-		o->ticket = ticket;
 		o->already_done = true;
-		return SUPPORT_EDONE;
+		if (!job) {
+			o->ticket = ticket;
+			return SUPPORT_EDONE;
+		}
+		json_decref(ticket);
+		/* the job still owes its events and completion */
+		return support_finish(ctx, ticket_id, NULL, NULL, job, &o->ticket, &o->error);
 	}
-	rc = run_and_persist(ctx, workflow, ticket, o);
+	rc = run_and_finish(ctx, workflow, ticket, job, o);
 	json_decref(ticket);
 	if (rc == SUPPORT_OK && o->already_done)
 		rc = SUPPORT_EDONE;
 	return rc;
+}
+
+int support_process_stored(struct support_ctx *ctx, struct flow_node *workflow,
+			   const char *ticket_id, struct support_outcome *o)
+{
+	return process_stored(ctx, workflow, ticket_id, NULL, o);
+}
+
+int support_process_job(struct support_ctx *ctx, struct flow_node *workflow,
+			const struct support_job *job, struct support_outcome *o)
+{
+	return process_stored(ctx, workflow, job->ticket_id, job, o);
 }
 
 int support_kb_load(struct store *st, struct kb *kb, const char *kb_dir, size_t *count, char **err)

@@ -5,7 +5,8 @@
  * - the nine nodes of DESIGN §4 and the five workflows (registry below);
  * - the built-in analyzer (category model, sentiment analyzer, KB search),
  *   the policies (priority score, SLA, escalation rules table, satisfaction);
- * - persistence of a run's results into the store, exactly once in effect;
+ * - the finish of a triaged ticket: its results, notifications, events and
+ *   job completion in one transaction, exactly once in effect;
  * - the seed's demo data.
  *
  * Nodes exchange JSON through the run's shared object under the keys of
@@ -37,7 +38,8 @@ struct text_sentiment;
 	X(EKB, "knowledge-base error") \
 	X(EFLOW, "workflow failed") \
 	X(ENOTFOUND, "not found") \
-	X(EDONE, "ticket was already processed")
+	X(EDONE, "ticket was already processed") \
+	X(ELEASE, "the job's lease passed to another worker")
 
 enum support_err {
 #define SUPPORT_ENUM(name, text) SUPPORT_##name,
@@ -76,15 +78,6 @@ struct support_ctx {
 	void (*progress)(void *arg, bool ok);
 	void *progress_arg;
 	int batch_workers;                  /* batch_processing workers; 0: 5 */
-	/*
-	 * Stored runs: called inside the transaction that stores a ticket's
-	 * results, after them and before the commit, with the updated ticket
-	 * (the service's workers queue its events and complete its job there:
-	 * one commit for all). A return other than STORE_OK rolls everything
-	 * back and the run fails with SUPPORT_ESTORE. NULL: nothing more.
-	 */
-	int (*before_commit)(void *arg, struct store *st, const json_t *ticket);
-	void *before_commit_arg;
 };
 
 /* The context's clock. */
@@ -151,18 +144,68 @@ void support_outcome_release(struct support_outcome *o);
 int support_process(struct support_ctx *ctx, struct flow_node *workflow,
 		    const json_t *incoming, struct support_outcome *o);
 /*
- * Runs the workflow for a ticket already in the store (the worker's job) and
- * persists the results; SUPPORT_EDONE (and OK semantics) when it had been
- * processed already.
+ * Runs the workflow for a ticket already in the store and finishes it
+ * (support_finish, no job); SUPPORT_EDONE (and OK semantics) when it had
+ * been processed already.
  */
 int support_process_stored(struct support_ctx *ctx, struct flow_node *workflow,
 			   const char *ticket_id, struct support_outcome *o);
+
+/* A queue job ("triage") whose run a finish completes, and who holds its lease. */
+struct support_job {
+	int64_t id;
+	const char *ticket_id;
+	const char *owner;
+};
+
 /*
- * Applies a finished run's results to the stored ticket in one transaction
- * (see support_process). SUPPORT_EDONE when the ticket was already processed.
+ * The worker's job: support_process_stored for job->ticket_id, finished
+ * with the job (support_finish). A ticket processed already (by an earlier
+ * attempt) is not run again: its events are queued (each once) and the job
+ * completed, and the call returns SUPPORT_EDONE with o->already_done set.
+ * SUPPORT_ELEASE: the lease passed to another worker and nothing was
+ * written. Other failures leave the job to the caller (store_job_fail).
  */
-int support_persist(struct support_ctx *ctx, const char *ticket_id, const json_t *shared,
-		    const json_t *trace, json_t **ticket_out, char **err);
+int support_process_job(struct support_ctx *ctx, struct flow_node *workflow,
+			const struct support_job *job, struct support_outcome *o);
+
+/*
+ * Finishes a triaged ticket: ONE transaction on ctx->store that checks the
+ * ticket has not been processed yet, then writes the run's results (status,
+ * labels, analysis, trace), the auto-reply message, the escalation, the
+ * outbox notifications (auto-reply email, Slack, on-call), the customer's
+ * ticket count and the "workflow.completed" audit event; with a job (may be
+ * NULL) also the ticket's events for integrations (ticket.created, and
+ * ticket.escalated; support_ticket_event) and the job's completion. All of
+ * it commits or none of it.
+ *
+ * Layering: notify/ sits above support/, so everything the finish tells
+ * the outside world is an outbox row written through the store; notify's
+ * dispatcher delivers it later.
+ *
+ * A ticket processed already: SUPPORT_EDONE with *ticket_out the stored
+ * ticket; with a job, its events (each once: they carry delivery keys) and
+ * the job's completion are written first. SUPPORT_ELEASE: the job's lease
+ * is no longer the caller's; nothing was written. SUPPORT_ESTORE: *err says
+ * why (caller frees); nothing was written.
+ */
+int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t *shared,
+		   const json_t *trace, const struct support_job *job, json_t **ticket_out,
+		   char **err);
+
+/*
+ * Enqueues event ("ticket.created", "ticket.escalated", "ticket.resolved",
+ * ...) about ticket for each URL of FRONTLINE_EVENT_WEBHOOK_URLS
+ * (comma-separated; none: nothing to do) on the outbox's webhook channel.
+ * The payload is {event, ticket {id, number, status, priority, category,
+ * customer_id, subject, channel, assignee, ...}, occurred_at}. The dedupe
+ * key names the event, the ticket, occurrence (NULL: the event happens once
+ * per ticket; else e.g. "v7" for a ticket resolved again later) and the
+ * target, so a retried caller enqueues once. Call inside the transaction of
+ * the change. Returns a store code.
+ */
+int support_ticket_event(struct store *st, const char *event, const json_t *ticket,
+			 const char *occurrence);
 
 /* ---- knowledge base and demo data ---- */
 

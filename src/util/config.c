@@ -6,17 +6,30 @@
  * one-line description; docs/CONFIGURATION.md mirrors this table and a test
  * checks that they agree. Unknown keys in a config file are warned about,
  * not silently accepted.
+ *
+ * It also decides where the shipped data and the state live (fl_share_path,
+ * the defaults that follow FRONTLINE_SHARE_DIR and FRONTLINE_STATE_DIR): one
+ * rule for the whole program, described in docs/CONFIGURATION.md. The build
+ * passes the paths it knows as definitions (the root meson.build):
+ * FL_SOURCE_ROOT and FL_BUILD_ROOT, FL_DATADIR (<datadir>/frontline,
+ * absolute) and FL_BINDIR_TO_DATADIR (the same, relative to <bindir>).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
 static const struct fl_config_key config_keys[] = {
 	{ "FRONTLINE_DATABASE_URL", "sqlite://./var/frontline.db",
-	  "store URL: sqlite:///path, sqlite::memory:, postgres://... or a libpq connection string", FL_CONFIG_URL },
+	  "store URL: sqlite:///path, sqlite::memory:, postgres://... or a libpq connection string "
+	  "(the default follows FRONTLINE_STATE_DIR: sqlite://<state dir>/frontline.db)", FL_CONFIG_URL },
+	{ "FRONTLINE_STATE_DIR", "./var", "directory of the service's state: the SQLite store and its files "
+	  "(/var/lib/frontline for the packaged service)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_LISTEN", "127.0.0.1:8080", "address and port the HTTP server listens on", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_WEBHOOK_SECRET", NULL, "HMAC-SHA256 key for signed webhooks", FL_CONFIG_SECRET },
 	{ "FRONTLINE_WORKERS", NULL, "worker threads that run workflows (default: number of cores)", FL_CONFIG_PLAIN },
@@ -36,9 +49,12 @@ static const struct fl_config_key config_keys[] = {
 	{ "FRONTLINE_EVENT_WEBHOOK_URLS", NULL, "comma-separated URLs that receive ticket events (created, escalated, resolved)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_EVENT_WEBHOOK_SECRET", NULL, "HMAC-SHA256 key signing outbound ticket events", FL_CONFIG_SECRET },
 	{ "FRONTLINE_DATA_DIR", "../shared/data", "third-party training and evaluation data (never shipped)", FL_CONFIG_PLAIN },
-	{ "FRONTLINE_MODELS_DIR", "data/models", "directory of the analyzer's trained model files (the default, if absent from the "
-	  "current directory, is taken from the source tree the binary was built from)", FL_CONFIG_PLAIN },
-	{ "FRONTLINE_KB_DIR", "data/kb", "directory of bundled knowledge-base articles (found like FRONTLINE_MODELS_DIR)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_SHARE_DIR", NULL, "directory of the shipped data (models/, kb/, web/); default: the source tree for a "
+	  "binary run from its build directory, else <prefix>/share/frontline beside the binary", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_MODELS_DIR", NULL, "directory of the analyzer's trained model files (default: models/ in the share "
+	  "directory)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_KB_DIR", NULL, "directory of bundled knowledge-base articles (default: kb/ in the share directory)",
+	  FL_CONFIG_PLAIN },
 	{ "FRONTLINE_LLM_MAX_INFLIGHT", "16", "LLM requests in flight across the process", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_LLM_TIMEOUT", "60", "seconds an LLM request may take in all (the seed's response_timeout)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_LLM_CONNECT_TIMEOUT", "10", "seconds to connect to the LLM endpoint", FL_CONFIG_PLAIN },
@@ -183,6 +199,136 @@ out:
 	return rc;
 }
 
+/* ---- where the shipped data and the state live ---- */
+
+/* The realpath of this process's executable, or NULL. Caller frees. */
+static char *self_exe(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	return fl_strdup(buf);
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat sb;
+
+	return !stat(path, &sb) && S_ISDIR(sb.st_mode);
+}
+
+bool fl_running_from_build(void)
+{
+#if defined(FL_BUILD_ROOT) && defined(FL_SOURCE_ROOT)
+	char *exe = self_exe(), *root = realpath(FL_BUILD_ROOT, NULL);
+	size_t n = root ? strlen(root) : 0;
+	bool yes = exe && root && !strncmp(exe, root, n) && exe[n] == '/' && is_dir(FL_SOURCE_ROOT "/data");
+
+	free(exe);
+	free(root);
+	return yes;
+#else
+	return false;
+#endif
+}
+
+/* <prefix>/share/frontline for an installed binary: found from the
+ * executable (so a tree installed with DESTDIR, or moved, still finds its
+ * data), else the datadir it was configured with. Caller frees. */
+static char *installed_share_dir(void)
+{
+	char *exe = self_exe(), *slash, *dir = NULL, *real;
+
+#ifdef FL_BINDIR_TO_DATADIR
+	if (exe && (slash = strrchr(exe, '/'))) {
+		*slash = '\0';
+		dir = fl_asprintf("%s/%s", exe, FL_BINDIR_TO_DATADIR);
+		if (!is_dir(dir)) {
+			free(dir);
+			dir = NULL;
+		}
+	}
+#else
+	(void)slash;
+#endif
+	free(exe);
+#ifdef FL_DATADIR
+	if (!dir)
+		dir = fl_strdup(FL_DATADIR);
+#else
+	if (!dir)
+		dir = fl_strdup("/usr/share/frontline");
+#endif
+	real = realpath(dir, NULL);
+	if (real) {
+		free(dir);
+		dir = real;
+	}
+	return dir;
+}
+
+char *fl_share_path(const char *name)
+{
+	const char *share = fl_config_get("FRONTLINE_SHARE_DIR");
+	char *dir, *p;
+
+	if (share && strcmp(fl_config_source("FRONTLINE_SHARE_DIR"), "default"))
+		return fl_asprintf("%s/%s", share, name);
+#ifdef FL_SOURCE_ROOT
+	/* the source tree keeps the console at its root, the rest under data/ */
+	if (fl_running_from_build())
+		return fl_asprintf("%s/%s%s", FL_SOURCE_ROOT, strcmp(name, "web") ? "data/" : "", name);
+#endif
+	if (share)
+		return fl_asprintf("%s/%s", share, name);
+	dir = installed_share_dir();
+	p = fl_asprintf("%s/%s", dir, name);
+	free(dir);
+	return p;
+}
+
+/*
+ * Defaults that follow other keys, applied once the environment and the file
+ * are read, to the keys still at their default: the share directory of an
+ * installed binary, the models and the articles in it, and the SQLite store
+ * in the state directory.
+ */
+static void derive_defaults(void)
+{
+	static const struct { const char *key, *name; } shared[] = {
+		{ "FRONTLINE_MODELS_DIR", "models" },
+		{ "FRONTLINE_KB_DIR", "kb" },
+	};
+	int share = key_index("FRONTLINE_SHARE_DIR"), db = key_index("FRONTLINE_DATABASE_URL");
+	size_t i;
+
+	if (config_values[share].source == SRC_UNSET && !fl_running_from_build()) {
+		char *dir = installed_share_dir();
+
+		put(share, dir, SRC_DEFAULT);
+		free(dir);
+	}
+	for (i = 0; i < FL_ARRAY_SIZE(shared); i++) {
+		int k = key_index(shared[i].key);
+
+		if (config_values[k].source <= SRC_DEFAULT) {
+			char *p = fl_share_path(shared[i].name);
+
+			put(k, p, SRC_DEFAULT);
+			free(p);
+		}
+	}
+	if (config_values[db].source <= SRC_DEFAULT) {
+		char *url = fl_asprintf("sqlite://%s/frontline.db", fl_config_get("FRONTLINE_STATE_DIR"));
+
+		put(db, url, SRC_DEFAULT);
+		free(url);
+	}
+}
+
 int fl_config_load(const char *path, bool required, char **err)
 {
 	size_t i;
@@ -198,6 +344,7 @@ int fl_config_load(const char *path, bool required, char **err)
 	}
 	if (path && load_file(path, required, err))
 		return -1;
+	derive_defaults();
 	return 0;
 }
 

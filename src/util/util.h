@@ -5,6 +5,7 @@
  * - allocation that aborts on exhaustion (fl_malloc and friends), so that the
  *   rest of the code base does not carry an out-of-memory path per call.
  * - strings, time (monotonic and wall clock), random bytes, hex.
+ * - libcurl's process-wide initialisation, once (fl_curl_global_init).
  * - JSON helpers on top of jansson.
  * - JSON-lines logging on stderr at a configurable level.
  * - the process-wide configuration: flags > environment > config file >
@@ -127,6 +128,15 @@ uint64_t fl_random_u64(void);
 /* Uniform double in [0, 1). */
 double fl_random_unit(void);
 
+/* ---- libcurl ---- */
+
+/*
+ * curl_global_init, once per process (thread-safe; aborts if libcurl cannot
+ * start). Call it before making a libcurl handle; nothing else calls
+ * curl_global_init.
+ */
+void fl_curl_global_init(void);
+
 /* ---- JSON helpers (all borrow their arguments) ---- */
 
 /* obj[key] as a string, or def when absent or not a string. */
@@ -194,7 +204,11 @@ const struct fl_config_key *fl_config_keys(void);
  * Reads the environment and, when path is not NULL, a file of KEY=value lines
  * ('#' comments, optional quotes). Returns 0, or -1 with a message in
  * err (caller frees) when the file cannot be read or has a malformed line.
- * A missing file is an error only when required is true.
+ * A missing file is an error only when required is true. Then fills the
+ * defaults that follow other keys (see fl_share_path): FRONTLINE_SHARE_DIR
+ * for an installed binary, FRONTLINE_MODELS_DIR and FRONTLINE_KB_DIR in the
+ * share directory, and FRONTLINE_DATABASE_URL as
+ * sqlite://<FRONTLINE_STATE_DIR>/frontline.db.
  */
 int fl_config_load(const char *path, bool required, char **err);
 /* Overrides a key, as a command-line flag does. Copies value. */
@@ -210,6 +224,21 @@ const char *fl_config_source(const char *name);
 json_t *fl_config_dump(void);
 /* Frees what the configuration holds (for leak checkers at exit). */
 void fl_config_free(void);
+/*
+ * The path of a directory of the shipped data ("models", "kb", "web"). Caller
+ * frees. The one rule, in this order:
+ *   1. FRONTLINE_SHARE_DIR, when set (flag, environment or file): <it>/<name>;
+ *   2. a binary run from its meson build directory (the tests, `make run`):
+ *      the source tree it was built from (data/<name>; web/ at the root);
+ *   3. an installed binary: <prefix>/share/frontline/<name>, <prefix> found
+ *      from the executable's location (so DESTDIR trees and moved trees
+ *      work), else the datadir the build was configured with.
+ * The path is not checked: opening it reports what is missing.
+ */
+char *fl_share_path(const char *name);
+/* True when this process's executable lies in the build directory the
+ * library was compiled for (rule 2 above). */
+bool fl_running_from_build(void);
 /* Masks the password of a URL or libpq connection string for messages. Caller frees. */
 char *fl_mask_url(const char *url);
 /* "abcd…wxyz"-style masking of a secret for display. Caller frees. */

@@ -265,7 +265,7 @@ int main(int argc, char **argv)
 	if (!mkdtemp(tmpl))
 		return 1;
 	dir = tmpl;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	fl_curl_global_init();
 	p = fl_asprintf("sqlite://%s/frontline.db", dir);
 	setenv("FRONTLINE_DATABASE_URL", p, 1);
 	free(p);

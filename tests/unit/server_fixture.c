@@ -1,8 +1,9 @@
 /*
  * server_fixture: the fixture of the HTTP service's test programs (see
  * server_fixture.h): backend groups with the analyzer, a fresh store with
- * the KB, seed customers and tokens per test, a server (and workers) started
- * on request, and the requests the tests make. The tests themselves are in
+ * the KB, seed customers and tokens per test, the service (server, and
+ * workers and dispatcher when asked) started on request through
+ * src/service, and the requests the tests make. The tests themselves are in
  * test_server_*.c.
  */
 #include "test_helpers.h"
@@ -72,12 +73,9 @@ void fx_make_token(struct fx *f, const char *role, char out[64], int64_t *id)
 
 void fx_stop_server(struct fx *f)
 {
-	server_free(f->srv);
+	service_free(f->svc);
+	f->svc = NULL;
 	f->srv = NULL;
-	server_workers_free(f->workers);
-	f->workers = NULL;
-	notify_dispatcher_free(f->disp);
-	f->disp = NULL;
 }
 
 /* Frees f and what it still holds (the server, the KB, the store, the SQLite directory). */
@@ -137,58 +135,65 @@ int fx_run(const char *name, const struct CMUnitTest *tests, size_t count)
 	fl_config_load(NULL, false, &err);
 	free(err);
 	fl_log_setup(getenv("TEST_DEBUG") ? FL_LOG_DEBUG : FL_LOG_ERROR, NULL, NULL);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	fl_curl_global_init();
 	failed = backend_run_all(name, tests, count, fx_group_sqlite, fx_group_postgres, fx_group_done);
 	fl_config_free();
 	curl_global_cleanup();
 	return failed;
 }
 
-static void wake(void *arg)
+struct service_options fx_options(struct fx *f, double rate, unsigned parts)
 {
-	server_workers_wake(arg);
+	struct service_options o = { 0 };
+
+	o.parts = parts;
+	o.store_url = f->url;
+	o.analyzer = f->g->analyzer;
+	o.kb = f->kb;
+	o.workers.count = 2;
+	o.workers.backoff_base_ms = 1;
+	o.workers.poll_ms = 50;
+	if (f->notify)
+		o.notify = *f->notify;
+	o.notify.poll_ms = 50;
+	o.http.listen = "127.0.0.1:0";
+	o.http.threads = 2;
+	o.http.max_body = 65536;
+	o.http.max_header = 8192;
+	o.http.timeout_s = 1;
+	o.http.rate = rate;
+	o.http.burst = rate > 0 ? 3 : 0;
+	o.http.webhook_secret = FX_WEBHOOK_SECRET;
+	return o;
 }
 
-static void wake_disp(void *arg)
+void fx_start_service(struct fx *f, const struct service_options *o)
 {
-	notify_dispatcher_wake(arg);
+	char *err = NULL;
+
+	if (service_new(o, &f->svc, &err) != SERVICE_OK || service_start(f->svc, &err) != SERVICE_OK)
+		fail_msg("service: %s", err);
+	f->srv = service_server(f->svc);
+	snprintf(f->base, sizeof(f->base), "http://127.0.0.1:%u", service_port(f->svc));
 }
 
 void fx_start(struct fx *f, double rate, bool workers)
 {
-	struct server_options o = { 0 };
-	char *err = NULL;
+	struct service_options o = fx_options(f, rate, SERVICE_HTTP | (workers ? SERVICE_WORKERS : 0) |
+						       (f->notify ? SERVICE_DISPATCHER : 0));
 
-	if (workers) {
-		struct server_workers_options wo = { 0 };
+	fx_start_service(f, &o);
+}
 
-		wo.store_url = f->url;
-		wo.count = 2;
-		wo.backoff_base_ms = 1;
-		wo.poll_ms = 50;
-		wo.analyzer = f->g->analyzer;
-		wo.kb = f->kb;
-		if (server_workers_new(&wo, &f->workers, &err) != SERVER_OK ||
-		    server_workers_start(f->workers, &err) != SERVER_OK)
-			fail_msg("workers: %s", err);
+void fx_wait_jobs(struct fx *f, uint64_t n)
+{
+	uint64_t done = 0, failed = 0;
+
+	if (!service_jobs_wait(f->svc, n, 60000)) {
+		service_jobs_stats(f->svc, &done, &failed);
+		fail_msg("the workers finished %llu and failed %llu jobs in a minute; expected %llu in all",
+			 (unsigned long long)done, (unsigned long long)failed, (unsigned long long)n);
 	}
-	o.listen = "127.0.0.1:0";
-	o.store_url = f->url;
-	o.threads = 2;
-	o.max_body = 65536;
-	o.max_header = 8192;
-	o.timeout_s = 1;
-	o.rate = rate;
-	o.burst = rate > 0 ? 3 : 0;
-	o.webhook_secret = FX_WEBHOOK_SECRET;
-	o.kb = f->kb;
-	o.on_job = f->workers ? wake : NULL;
-	o.on_job_arg = f->workers;
-	o.on_outbox = f->disp ? wake_disp : NULL;
-	o.on_outbox_arg = f->disp;
-	if (server_new(&o, &f->srv, &err) != SERVER_OK || server_start(f->srv, &err) != SERVER_OK)
-		fail_msg("server: %s", err);
-	snprintf(f->base, sizeof(f->base), "http://127.0.0.1:%u", server_port(f->srv));
 }
 
 /* ---- requests ---- */

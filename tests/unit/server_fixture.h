@@ -1,8 +1,9 @@
 /*
  * server_fixture: what the HTTP service's test programs share
- * (test_server_tickets, test_server_http). Their tests speak real HTTP on
- * 127.0.0.1 (libcurl, tests/harness/http_client.h) to a server started on a
- * free port, against a real store: SQLite in a temporary directory, then
+ * (test_server_tickets, test_server_http, test_service). Their tests speak real HTTP on
+ * 127.0.0.1 (libcurl, tests/harness/http_client.h) to the service
+ * (src/service: the same object `frontline serve` runs) started on a free
+ * port, against a real store: SQLite in a temporary directory, then
  * PostgreSQL on a private server of the program's own (pg_harness, a Unix
  * socket in its own directory). Each test gets a fresh database with the KB
  * and the seed customers loaded and three tokens made (admin, agent,
@@ -26,6 +27,7 @@
 #include "notify/notify.h"
 #include "pg_harness.h"
 #include "server/server.h"
+#include "service/service.h"
 #include "store/store.h"
 #include "support/support.h"
 
@@ -45,9 +47,10 @@ struct fx {
 	char *dir, *url;                     /* dir: SQLite's temporary directory (NULL on PostgreSQL) */
 	struct store *st;                    /* the test's own connection to url */
 	struct kb *kb;
-	struct server *srv;                  /* NULL until fx_start */
-	struct server_workers *workers;      /* NULL unless fx_start was asked for them */
-	struct notify_dispatcher *disp;      /* a test may make one before fx_start: the server wakes it */
+	struct service *svc;                 /* NULL until fx_start */
+	struct server *srv;                  /* its HTTP server (borrowed), NULL until fx_start */
+	/* a test may set this before fx_start: the service then runs a dispatcher with these */
+	const struct notify_options *notify;
 	char base[64];                       /* "http://127.0.0.1:<port>" once started */
 	char admin[64], agent[64], integ[64];   /* the three tokens */
 	int64_t integ_id;                    /* the integration token's id */
@@ -65,13 +68,25 @@ struct fx {
 void fx_make_token(struct fx *f, const char *role, char out[64], int64_t *id);
 
 /*
- * Starts the server (and two workers when asked) with limits small enough to
- * test: rate requests per second per token in bursts of 3 (0: the
- * configured limit and burst, below 0: no limit), 64 KiB bodies, 8 KiB
- * headers, 1 s timeouts. Fails the test if it cannot start.
+ * The service options the fixture starts: parts (enum service_part) on
+ * f's store, with the group's analyzer and f's KB, HTTP on a free port with
+ * limits small enough to test (rate requests per second per token in
+ * bursts of 3; 0: the configured limit and burst, below 0: no limit; 64 KiB
+ * bodies, 8 KiB headers, 1 s timeouts, the webhook secret), two workers
+ * polling every 50 ms with a 1 ms first backoff, a dispatcher polling every
+ * 50 ms with f->notify's settings when set.
+ */
+struct service_options fx_options(struct fx *f, double rate, unsigned parts);
+/* Starts the service o describes as f->svc (f->srv, f->base set); fails the test if it cannot start. */
+void fx_start_service(struct fx *f, const struct service_options *o);
+/*
+ * fx_start_service(fx_options(...)) for HTTP, and two workers when asked,
+ * and a dispatcher when f->notify is set.
  */
 void fx_start(struct fx *f, double rate, bool workers);
-/* Stops the server, its workers and the dispatcher (idempotent; teardown does it too). */
+/* Waits (up to a minute) until the workers have finished or failed n jobs in all; fails the test if not. */
+void fx_wait_jobs(struct fx *f, uint64_t n);
+/* Stops the service: the server, its workers and the dispatcher (idempotent; teardown does it too). */
 void fx_stop_server(struct fx *f);
 
 /*

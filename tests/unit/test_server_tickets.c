@@ -173,7 +173,7 @@ static void test_workers_triage_and_agents_work_tickets(void **state)
 	fx_webhook(f, fx_ticket_body("hook_1", "cust_002", "Question about invoices",
 				     "Where can I download the invoice for last month?"), 0, NULL, &r);
 	http_resp_release(&r);
-	assert_true(server_workers_wait(f->workers, 2, 60000));
+	fx_wait_jobs(f, 2);
 
 	/* triaged: analysis, trace, labels and a thread */
 	fx_call(f, "GET", "/api/v1/tickets/api_1", f->agent, NULL, &r);
@@ -413,7 +413,7 @@ static void test_list_items_are_summaries_unless_view_full(void **state)
 				     "Where can I download the invoice for last month?"), 0, NULL, &r);
 	fx_expect(&r, 202, NULL);
 	http_resp_release(&r);
-	assert_true(server_workers_wait(f->workers, 2, 60000));
+	fx_wait_jobs(f, 2);
 	/* one never triaged (no job), one whose analysis holds only part of a triage */
 	in = json_pack("{s:s, s:s, s:s, s:s}", "id", "sum_new", "customer_id", "cust_002", "subject", "Untriaged",
 		       "content", "Nobody has looked at this one yet.");
@@ -538,7 +538,7 @@ static void test_escalation_queue(void **state)
 	fx_webhook(f, OUTAGE_TICKET("esc_1"), 0, NULL, &r);
 	fx_expect(&r, 202, NULL);
 	http_resp_release(&r);
-	assert_true(server_workers_wait(f->workers, 1, 60000));
+	fx_wait_jobs(f, 1);
 	fx_call(f, "GET", "/api/v1/escalations", f->agent, NULL, &r);
 	fx_expect(&r, 200, NULL);
 	assert_int_equal(json_array_size(json_object_get(r.json, "escalations")), 1);
@@ -583,7 +583,7 @@ static void test_dead_letters_are_visible_and_retried(void **state)
 	/* a job whose ticket does not exist fails every time */
 	assert_int_equal(store_job_enqueue(f->st, "triage", NULL, NULL, 2, 0, "doomed"), STORE_OK);
 	fx_start(f, -1, true);
-	assert_true(server_workers_wait(f->workers, 2, 60000));
+	fx_wait_jobs(f, 2);
 	fx_call(f, "GET", "/api/v1/jobs?status=dead", f->admin, NULL, &r);
 	fx_expect(&r, 200, NULL);
 	assert_int_equal(json_array_size(json_object_get(r.json, "jobs")), 1);
@@ -598,7 +598,7 @@ static void test_dead_letters_are_visible_and_retried(void **state)
 	fx_call(f, "POST", path, f->admin, NULL, &r);
 	fx_expect(&r, 200, NULL);
 	http_resp_release(&r);
-	assert_true(server_workers_wait(f->workers, 4, 60000));
+	fx_wait_jobs(f, 4);
 	fx_call(f, "POST", path, f->admin, NULL, &r);
 	if (r.status != 200)
 		fx_expect(&r, 409, "conflict");
@@ -612,7 +612,6 @@ static void test_notifications_reach_real_receivers(void **state)
 	struct smtp_harness smtp = SMTP_HARNESS_INIT;
 	struct notify_options no = { 0 };
 	char *hook = http_receiver_url(rx, "/events"), *slack = http_receiver_url(rx, "/slack"), *smtp_url = NULL;
-	char *err = NULL;
 	struct http_resp r;
 	json_t *reqs, *req;
 	size_t i;
@@ -627,8 +626,7 @@ static void test_notifications_reach_real_receivers(void **state)
 	no.settings.smtp_url = smtp_url;
 	no.settings.smtp_from = "support@frontline.localhost";
 	no.settings.webhook_secret = "whsec_out";
-	assert_int_equal(notify_dispatcher_new(&no, &f->disp, &err), NOTIFY_OK);
-	assert_int_equal(notify_dispatcher_start(f->disp), NOTIFY_OK);
+	f->notify = &no;
 	fx_start(f, -1, true);
 	fx_webhook(f, "{\"id\":\"n_1\",\"customer_id\":\"cust_003\",\"subject\":\"CRITICAL: Complete system outage affecting all users\","
 		      "\"content\":\"All 500 of our users get error 503 and cannot log in. We are losing revenue.\","
@@ -636,7 +634,7 @@ static void test_notifications_reach_real_receivers(void **state)
 		   0, NULL, &r);
 	fx_expect(&r, 202, NULL);
 	http_resp_release(&r);
-	assert_true(server_workers_wait(f->workers, 1, 60000));
+	fx_wait_jobs(f, 1);
 	fx_call(f, "POST", "/api/v1/tickets/n_1/resolve", f->agent, "{\"resolution\":\"Fixed the auth cluster.\"}", &r);
 	fx_expect(&r, 200, NULL);
 	http_resp_release(&r);

@@ -653,63 +653,121 @@ static void test_process_stores_results_exactly_once(void **state)
 	json_decref(in);
 }
 
-/* before_commit: its writes commit with the results; its failure rolls all of them back */
-struct hook {
-	int rc;
-	int calls;
-	char status[32];
-};
-
-static int hook_write(void *arg, struct store *st, const json_t *ticket)
+/* Rows of list (an array of objects) whose key equals value. */
+static size_t rows_with(const json_t *list, const char *key, const char *value)
 {
-	struct hook *h = arg;
-	json_t *data = json_pack("{s:s}", "by", "hook");
-	int rc;
+	const json_t *row;
+	size_t i, n = 0;
 
-	h->calls++;
-	fl_strlcpy(h->status, fl_json_str(ticket, "status", ""), sizeof(h->status));
-	rc = store_event_append(st, fl_json_str(ticket, "id", ""), "hook.ran", "test", data);
-	json_decref(data);
-	return rc == STORE_OK ? h->rc : rc;
+	json_array_foreach(list, i, row)
+		n += !strcmp(fl_json_str(row, key, ""), value);
+	return n;
 }
 
-static void test_before_commit_shares_the_transaction(void **state)
+/* The ticket's "workflow.completed" events and the outbox's ticket.created events for it. */
+static void finish_rows(struct fixture *f, const char *id, size_t *completed, size_t *created)
+{
+	json_t *events = NULL, *outbox = NULL, *row;
+	size_t i;
+
+	assert_int_equal(store_event_list(f->store, id, 100, &events), STORE_OK);
+	*completed = rows_with(events, "type", "workflow.completed");
+	assert_int_equal(store_outbox_list(f->store, NULL, 100, &outbox), STORE_OK);
+	*created = 0;
+	json_array_foreach(outbox, i, row) {
+		const json_t *payload = json_object_get(row, "payload");
+
+		*created += !strcmp(fl_json_str(row, "channel", ""), "webhook") &&
+			    !strcmp(fl_json_str(payload, "event", ""), "ticket.created") &&
+			    !strcmp(fl_json_str(json_object_get(payload, "ticket"), "id", ""), id);
+	}
+	json_decref(events);
+	json_decref(outbox);
+}
+
+static int64_t jobs_done(struct fixture *f)
+{
+	json_t *counts = NULL;
+	int64_t n;
+
+	assert_int_equal(store_job_counts(f->store, &counts), STORE_OK);
+	n = fl_json_int(counts, "done", 0);
+	json_decref(counts);
+	return n;
+}
+
+/*
+ * A job's finish is one transaction: the results, the events for
+ * integrations and the job's completion commit together; a failed write or
+ * a lease that passed to another worker leaves nothing behind; a retried
+ * job finds the ticket triaged, queues nothing twice and completes.
+ */
+static void test_job_finish_is_one_transaction(void **state)
 {
 	struct fixture *f = *state;
-	struct support_ctx ctx = f->ctx;
-	struct hook h = { STORE_EIO, 0, "" };
-	json_t *in = ticket("hook1", "cust_002", "How do I reset my password?",
+	json_t *in = ticket("job1", "cust_002", "How do I reset my password?",
 			    "Hi, I forgot my password and would like to reset it. Where is the link?");
-	json_t *cur = NULL;
+	json_t *valid = NULL, *errors = NULL, *stored = NULL, *cur = NULL;
+	struct store_job *job = NULL, *again = NULL;
 	struct support_outcome o;
+	struct support_job sj;
+	size_t completed, created;
+	bool fresh;
 
-	ctx.before_commit = hook_write;
-	ctx.before_commit_arg = &h;
-	/* the hook fails: nothing of the run is stored, the ticket waits as it came */
-	assert_int_equal(support_process(&ctx, f->cs, in, &o), SUPPORT_ESTORE);
+	fl_config_set("FRONTLINE_EVENT_WEBHOOK_URLS", "http://127.0.0.1:9/events");
+	assert_int_equal(support_ticket_validate(in, fixed_now(NULL), &valid, &errors), SUPPORT_OK);
+	assert_int_equal(store_ticket_intake(f->store, valid, "triage", NULL, &stored, &fresh), STORE_OK);
+	assert_true(fresh);
+	assert_int_equal(store_job_claim(f->store, "triage", "worker-a", 60, &job), STORE_OK);
+	assert_string_equal(job->ticket_id, "job1");
+
+	/* another worker's lease: nothing of the run is stored, the ticket waits as it came */
+	sj = (struct support_job){ job->id, job->ticket_id, "worker-b" };
+	assert_int_equal(support_process_job(&f->ctx, f->cs, &sj, &o), SUPPORT_ELEASE);
+	assert_non_null(o.error);
 	support_outcome_release(&o);
-	assert_int_equal(h.calls, 1);
-	assert_int_equal(store_ticket_get(f->store, "hook1", false, &cur), STORE_OK);
+	/* the last write of the finish fails: the same */
+	sj.owner = "worker-a";
+	store_fault_inject(f->store, "store_job_complete", 1, STORE_EIO);
+	assert_int_equal(support_process_job(&f->ctx, f->cs, &sj, &o), SUPPORT_ESTORE);
+	support_outcome_release(&o);
+	assert_int_equal(store_ticket_get(f->store, "job1", false, &cur), STORE_OK);
 	assert_string_equal(fl_json_str(cur, "status", ""), "new");
-	assert_true(json_is_null(json_object_get(cur, "sentiment")) || !json_object_get(cur, "sentiment"));
 	json_decref(cur);
-	/* it succeeds: the results and its write commit together, and it saw the updated ticket */
-	h.rc = STORE_OK;
-	assert_int_equal(support_process_stored(&ctx, f->cs, "hook1", &o), SUPPORT_OK);
-	assert_string_equal(h.status, fl_json_str(o.ticket, "status", "?"));
-	assert_string_not_equal(h.status, "new");
-	support_outcome_release(&o);
-	assert_int_equal(h.calls, 2);
-	{
-		json_t *events = NULL, *e;
-		size_t i, ran = 0;
+	finish_rows(f, "job1", &completed, &created);
+	assert_int_equal(completed, 0);
+	assert_int_equal(created, 0);
+	assert_int_equal(jobs_done(f), 0);
 
-		assert_int_equal(store_event_list(f->store, "hook1", 100, &events), STORE_OK);
-		json_array_foreach(events, i, e)
-			ran += !strcmp(fl_json_str(e, "type", ""), "hook.ran");
-		assert_int_equal(ran, 1);   /* the failed run's write went with it */
-		json_decref(events);
-	}
+	/* the lease's holder: the results, the event and the completion commit together */
+	assert_int_equal(support_process_job(&f->ctx, f->cs, &sj, &o), SUPPORT_OK);
+	assert_false(o.already_done);
+	assert_string_not_equal(fl_json_str(o.ticket, "status", "new"), "new");
+	support_outcome_release(&o);
+	finish_rows(f, "job1", &completed, &created);
+	assert_int_equal(completed, 1);
+	assert_int_equal(created, 1);
+	assert_int_equal(jobs_done(f), 1);
+
+	/* a retried job for the triaged ticket: not run again, nothing queued twice, completed */
+	assert_int_equal(store_job_enqueue(f->store, "triage", "job1", NULL, 3, 0, NULL), STORE_OK);
+	assert_int_equal(store_job_claim(f->store, "triage", "worker-a", 60, &again), STORE_OK);
+	sj = (struct support_job){ again->id, again->ticket_id, "worker-a" };
+	assert_int_equal(support_process_job(&f->ctx, f->cs, &sj, &o), SUPPORT_EDONE);
+	assert_true(o.already_done);
+	assert_null(o.trace);
+	support_outcome_release(&o);
+	finish_rows(f, "job1", &completed, &created);
+	assert_int_equal(completed, 1);
+	assert_int_equal(created, 1);
+	assert_int_equal(jobs_done(f), 2);
+
+	fl_config_set("FRONTLINE_EVENT_WEBHOOK_URLS", "");
+	store_job_free(job);
+	store_job_free(again);
+	json_decref(valid);
+	json_decref(errors);
+	json_decref(stored);
 	json_decref(in);
 }
 
@@ -865,7 +923,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_runs_are_deterministic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_demo_tickets_get_sensible_labels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_process_stores_results_exactly_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_before_commit_shares_the_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_finish_is_one_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_reply_is_stored_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_process_reports_invalid_ticket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_keeps_order_and_reports_invalid, setup, teardown),

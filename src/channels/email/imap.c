@@ -108,7 +108,7 @@ static int imap_setup(struct imap *m, const char *url, long timeout_ms, char **e
 	m->key = fl_asprintf("%s://%s%s%s:%s/%s", scheme, user ? user : "", user ? "@" : "", host,
 			     port ? port : "", m->mailbox);
 	m->timeout_ms = timeout_ms > 0 ? timeout_ms : 30000;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	fl_curl_global_init();
 	m->c = curl_easy_init();
 	if (!m->c) {
 		*err = fl_strdup("cannot create an IMAP client");

@@ -1,7 +1,7 @@
 /*
  * The workers: threads that claim "triage" jobs from the store's queue and
  * run the customer_support workflow on the job's ticket
- * (support_process_stored persists the results, exactly once in effect).
+ * (support_process_job finishes it, exactly once in effect).
  *
  * - Each worker has its own store connection and its own lease owner name;
  *   a keeper thread (with a connection of its own) extends the leases of the
@@ -14,15 +14,19 @@
  *   finish; those still running are released to the queue, where another
  *   worker (or the next start) picks them up. Nothing accepted is lost.
  *
- * Ticket events for integrations (created, escalated) are enqueued here,
- * after processing and before the job completes, with keys that make a
- * retried job enqueue them once.
+ * A triaged ticket's results, its events for integrations (created,
+ * escalated) and its job's completion are one transaction, written by
+ * support_finish: a worker whose lease passed to another writes nothing
+ * (the lease's holder does it all), and a retried job that finds its ticket
+ * triaged queues the events (each once) and completes. The workers only
+ * count, log, retry failures and wake the dispatcher.
  */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "server_int.h"
+#include "service_int.h"
 #include "flow/flow.h"
 #include "monitor/monitor.h"
 #include "notify/notify.h"
@@ -30,7 +34,7 @@
 #include "support/support.h"
 
 struct worker {
-	struct server_workers *w;
+	struct service_workers *w;
 	int index;
 	pthread_t thread;
 	bool started;
@@ -40,8 +44,9 @@ struct worker {
 	bool busy;             /* inside a job (under w->lock) */
 };
 
-struct server_workers {
-	struct server_workers_options opts;
+struct service_workers {
+	struct service__workers_config cfg;
+	struct service_workers_options opts;   /* cfg.opts with the defaults filled in */
 	char *store_url, *owner;
 	struct worker *workers;
 	int count;
@@ -73,21 +78,23 @@ static void timed_wait(pthread_cond_t *c, pthread_mutex_t *m, int64_t ms)
 	pthread_cond_timedwait(c, m, &ts);
 }
 
-int server_workers_new(const struct server_workers_options *opts, struct server_workers **out,
-		       char **err)
+int service__workers_new(const struct service__workers_config *cfg, struct service_workers **out,
+			 char **err)
 {
+	const struct service_workers_options *opts = &cfg->opts;
 	static const char *const result_labels[] = { "result" };
 	static const char *const node_labels[] = { "node" };
-	struct server_workers *w = fl_calloc(1, sizeof(*w));
+	struct service_workers *w = fl_calloc(1, sizeof(*w));
 	const struct support_workflow *wf = support_workflow_find("customer_support");
 	char host[128] = "localhost";
-	int i, rc = SERVER_EWORKER;
+	int i, rc = SERVICE_EWORKER;
 	long ncores = sysconf(_SC_NPROCESSORS_ONLN);
 
 	*out = NULL;
 	*err = NULL;
+	w->cfg = *cfg;
 	w->opts = *opts;
-	w->store_url = fl_strdup(opts->store_url ? opts->store_url : fl_config_get("FRONTLINE_DATABASE_URL"));
+	w->store_url = fl_strdup(cfg->store_url);
 	gethostname(host, sizeof(host) - 1);
 	w->owner = opts->owner ? fl_strdup(opts->owner) : fl_asprintf("%s:%d", host, (int)getpid());
 	w->count = opts->count > 0 ? opts->count
@@ -103,7 +110,7 @@ int server_workers_new(const struct server_workers_options *opts, struct server_
 	pthread_cond_init(&w->wake, NULL);
 	pthread_cond_init(&w->idle, NULL);
 	pthread_cond_init(&w->keeper_cond, NULL);
-	if (!opts->analyzer) {
+	if (!cfg->analyzer) {
 		*err = fl_strdup("workers need the analyzer's models");
 		goto fail;
 	}
@@ -120,44 +127,44 @@ int server_workers_new(const struct server_workers_options *opts, struct server_
 		k->index = i;
 		snprintf(k->owner, sizeof(k->owner), "%s:w%d", w->owner, i);
 		if (store_open(w->store_url, &k->st, err) != STORE_OK) {
-			rc = SERVER_ESTORE;
+			rc = SERVICE_ESTORE;
 			goto fail;
 		}
 	}
 	if (store_open(w->store_url, &w->keeper_st, err) != STORE_OK) {
-		rc = SERVER_ESTORE;
+		rc = SERVICE_ESTORE;
 		goto fail;
 	}
-	if (opts->registry) {
-		w->m_jobs = monitor_family_new(opts->registry, MONITOR_COUNTER, "frontline_jobs_processed_total",
+	if (cfg->registry) {
+		w->m_jobs = monitor_family_new(cfg->registry, MONITOR_COUNTER, "frontline_jobs_processed_total",
 					       "jobs processed by the workers, by result (done, retry, dead, lease_lost)",
 					       1, result_labels, NULL, 0);
-		w->m_duration = monitor_family_new(opts->registry, MONITOR_HISTOGRAM,
+		w->m_duration = monitor_family_new(cfg->registry, MONITOR_HISTOGRAM,
 						   "frontline_job_duration_seconds",
 						   "time to process one triage job", 0, NULL, job_bounds,
 						   FL_ARRAY_SIZE(job_bounds));
-		w->m_nodes = monitor_family_new(opts->registry, MONITOR_HISTOGRAM,
+		w->m_nodes = monitor_family_new(cfg->registry, MONITOR_HISTOGRAM,
 						"frontline_workflow_node_duration_seconds",
 						"time spent in each workflow node (from the run's trace)",
 						1, node_labels, job_bounds, FL_ARRAY_SIZE(job_bounds));
-		w->m_busy = monitor_family_new(opts->registry, MONITOR_GAUGE, "frontline_workers_busy",
+		w->m_busy = monitor_family_new(cfg->registry, MONITOR_GAUGE, "frontline_workers_busy",
 					       "workers processing a job now", 0, NULL, NULL, 0);
 	}
 	*out = w;
-	return SERVER_OK;
+	return SERVICE_OK;
 fail:
-	server_workers_free(w);
+	service__workers_free(w, 0);
 	return rc;
 }
 
-static void count(struct server_workers *w, const char *result)
+static void count(struct service_workers *w, const char *result)
 {
 	const char *v[] = { result };
 
 	monitor_add(w->m_jobs, v, 1);
 }
 
-static void observe_trace(struct server_workers *w, const json_t *trace)
+static void observe_trace(struct service_workers *w, const json_t *trace)
 {
 	const json_t *step;
 	size_t i;
@@ -170,7 +177,7 @@ static void observe_trace(struct server_workers *w, const json_t *trace)
 }
 
 /* The exponential backoff before retry number attempts, with up to 20 % jitter. */
-static int64_t backoff_us(struct server_workers *w, int attempts)
+static int64_t backoff_us(struct service_workers *w, int attempts)
 {
 	double s = w->opts.backoff_base_ms / 1000.0 * pow(2, attempts > 1 ? attempts - 1 : 0);
 
@@ -179,87 +186,48 @@ static int64_t backoff_us(struct server_workers *w, int attempts)
 	return (int64_t)(s * (1 + 0.2 * fl_random_unit()) * 1e6);
 }
 
-/*
- * A triaged ticket's events (created, escalated) and its job's completion
- * are written in the transaction that stores the triage (support's
- * before_commit): one commit per ticket, and a worker whose lease passed to
- * another writes nothing (the lease's holder does it all).
- */
-struct finish {
-	struct worker *k;
-	const struct store_job *job;
-	int rc;                    /* what the writes below returned */
-};
-
-static int finish_in_tx(void *arg, struct store *st, const json_t *ticket)
-{
-	struct finish *f = arg;
-	int rc = notify_ticket_event(st, "ticket.created", ticket, NULL);
-
-	if (rc == STORE_OK && !strcmp(fl_json_str(ticket, "status", ""), "escalated"))
-		rc = notify_ticket_event(st, "ticket.escalated", ticket, NULL);
-	if (rc == STORE_OK)
-		rc = store_job_complete(st, f->job->id, f->k->owner);
-	f->rc = rc;
-	return rc;
-}
-
-/* The same in a transaction of its own, for a ticket triaged by an earlier attempt. */
-static int finish_job(struct finish *f, const json_t *ticket)
-{
-	int rc = store_begin_immediate(f->k->st);
-
-	if (rc == STORE_OK)
-		rc = finish_in_tx(f, f->k->st, ticket);
-	if (rc == STORE_OK)
-		return store_commit(f->k->st);
-	store_rollback(f->k->st);
-	return rc;
-}
-
 static void process(struct worker *k, struct store_job *job)
 {
-	struct server_workers *w = k->w;
+	struct service_workers *w = k->w;
 	struct support_ctx ctx = { 0 };
 	struct support_outcome o = { 0 };
-	struct finish fin = { k, job, STORE_OK };
+	struct support_job sj = { job->id, job->ticket_id, k->owner };
 	int64_t start = fl_mono_us();
+	bool finished;
 	int rc;
 
-	ctx.analyzer = w->opts.analyzer;
-	ctx.kb = w->opts.kb;
-	ctx.llm = w->opts.llm;
+	ctx.analyzer = w->cfg.analyzer;
+	ctx.kb = w->cfg.kb;
+	ctx.llm = w->cfg.llm;
 	ctx.store = k->st;
-	ctx.before_commit = finish_in_tx;
-	ctx.before_commit_arg = &fin;
-	rc = support_process_stored(&ctx, w->workflow, job->ticket_id, &o);
-	if (rc == SUPPORT_OK || rc == SUPPORT_EDONE) {
-		int frc = rc == SUPPORT_EDONE ? finish_job(&fin, o.ticket) : STORE_OK;
-
-		if (frc == STORE_ELEASE) {
+	rc = support_process_job(&ctx, w->workflow, &sj, &o);
+	finished = rc == SUPPORT_OK || rc == SUPPORT_EDONE;
+	if (finished || o.already_done) {
+		/* already_done yet not finished: triaged by an earlier attempt, its completion failed */
+		if (rc == SUPPORT_ELEASE) {
 			fl_log(FL_LOG_WARN, "job %lld finished after its lease passed to another worker",
 			       (long long)job->id);
-		} else if (frc != STORE_OK) {
+		} else if (!finished) {
 			/* triaged and stored; the retry finds it done and queues the events */
 			fl_log(FL_LOG_ERROR, "job %lld: cannot queue its ticket's events and mark it done: "
-			       "%s; will retry", (long long)job->id, store_errmsg(k->st));
+			       "%s; will retry", (long long)job->id, o.error ? o.error : support_strerror(rc));
 			if (store_job_fail(k->st, job->id, k->owner, store_errmsg(k->st),
 					   backoff_us(w, job->attempts)) != STORE_OK)
 				fl_log(FL_LOG_ERROR, "job %lld: cannot record the failure: %s",
 				       (long long)job->id, store_errmsg(k->st));
 		}
+		finished = finished || rc == SUPPORT_ELEASE;
 		observe_trace(w, o.trace);
 		monitor_observe(w->m_duration, NULL, (double)(fl_mono_us() - start) / 1e6);
-		count(w, frc == STORE_OK || frc == STORE_ELEASE ? "done" : "retry");
+		count(w, finished ? "done" : "retry");
 		pthread_mutex_lock(&w->lock);
-		if (frc == STORE_OK || frc == STORE_ELEASE)
+		if (finished)
 			w->done++;
 		else
 			w->failed++;
 		pthread_mutex_unlock(&w->lock);
-		if (w->opts.on_outbox)
-			w->opts.on_outbox(w->opts.on_outbox_arg);
-	} else if (fin.rc == STORE_ELEASE) {
+		notify_dispatcher_wake(w->cfg.dispatcher);
+	} else if (rc == SUPPORT_ELEASE) {
 		/* nothing of this run was stored: the lease's new holder runs the job */
 		fl_log(FL_LOG_WARN, "job %lld: its lease passed to another worker before the results "
 		       "were stored; that worker stores them", (long long)job->id);
@@ -288,7 +256,7 @@ static void process(struct worker *k, struct store_job *job)
 static void *worker_main(void *arg)
 {
 	struct worker *k = arg;
-	struct server_workers *w = k->w;
+	struct service_workers *w = k->w;
 	char rid[40];
 
 	pthread_mutex_lock(&w->lock);
@@ -339,7 +307,7 @@ static void *worker_main(void *arg)
 /* Extends the leases of the jobs in flight every third of the lease. */
 static void *keeper_main(void *arg)
 {
-	struct server_workers *w = arg;
+	struct service_workers *w = arg;
 	int64_t period_ms = (int64_t)w->opts.lease_s * 1000 / 3;
 	int i;
 
@@ -364,7 +332,7 @@ static void *keeper_main(void *arg)
 	return NULL;
 }
 
-int server_workers_start(struct server_workers *w, char **err)
+int service__workers_start(struct service_workers *w, char **err)
 {
 	int i;
 
@@ -372,20 +340,20 @@ int server_workers_start(struct server_workers *w, char **err)
 	for (i = 0; i < w->count; i++) {
 		if (pthread_create(&w->workers[i].thread, NULL, worker_main, &w->workers[i])) {
 			*err = fl_asprintf("cannot start worker thread %d", i);
-			return SERVER_EWORKER;
+			return SERVICE_EWORKER;
 		}
 		w->workers[i].started = true;
 	}
 	if (pthread_create(&w->keeper, NULL, keeper_main, w)) {
 		*err = fl_strdup("cannot start the lease keeper thread");
-		return SERVER_EWORKER;
+		return SERVICE_EWORKER;
 	}
 	w->keeper_started = true;
 	fl_log(FL_LOG_INFO, "%d workers started (lease %d s)", w->count, w->opts.lease_s);
-	return SERVER_OK;
+	return SERVICE_OK;
 }
 
-void server_workers_wake(struct server_workers *w)
+void service__workers_wake(struct service_workers *w)
 {
 	if (!w)
 		return;
@@ -396,7 +364,7 @@ void server_workers_wake(struct server_workers *w)
 	pthread_mutex_unlock(&w->lock);
 }
 
-static int busy_count(struct server_workers *w)
+static int busy_count(struct service_workers *w)
 {
 	int i, n = 0;
 
@@ -405,7 +373,7 @@ static int busy_count(struct server_workers *w)
 	return n;
 }
 
-int server_workers_stop(struct server_workers *w, int64_t grace_ms)
+int service__workers_stop(struct service_workers *w, int64_t grace_ms)
 {
 	int64_t deadline = fl_mono_us() + grace_ms * 1000;
 	int i, released = 0;
@@ -455,7 +423,7 @@ int server_workers_stop(struct server_workers *w, int64_t grace_ms)
 	return released;
 }
 
-void server_workers_stats(struct server_workers *w, uint64_t *done, uint64_t *failed)
+void service__workers_stats(struct service_workers *w, uint64_t *done, uint64_t *failed)
 {
 	pthread_mutex_lock(&w->lock);
 	if (done)
@@ -465,7 +433,7 @@ void server_workers_stats(struct server_workers *w, uint64_t *done, uint64_t *fa
 	pthread_mutex_unlock(&w->lock);
 }
 
-bool server_workers_wait(struct server_workers *w, uint64_t n, int64_t timeout_ms)
+bool service__workers_wait(struct service_workers *w, uint64_t n, int64_t timeout_ms)
 {
 	int64_t deadline = fl_mono_us() + timeout_ms * 1000;
 	bool ok;
@@ -478,14 +446,14 @@ bool server_workers_wait(struct server_workers *w, uint64_t n, int64_t timeout_m
 	return ok;
 }
 
-void server_workers_free(struct server_workers *w)
+void service__workers_free(struct service_workers *w, int64_t grace_ms)
 {
 	int i;
 
 	if (!w)
 		return;
-	/* a no-op after server_workers_stop; otherwise the usual grace */
-	server_workers_stop(w, fl_config_int("FRONTLINE_SHUTDOWN_GRACE", 30) * 1000);
+	/* a no-op after service__workers_stop */
+	service__workers_stop(w, grace_ms);
 	if (w->abandoned) {
 		/* threads still run on these connections; the process is exiting */
 		fl_log(FL_LOG_WARN, "workers: leaving unfinished threads to the process exit");

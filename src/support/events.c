@@ -2,12 +2,15 @@
  * Ticket events for integrations: one outbox item per configured webhook
  * URL (FRONTLINE_EVENT_WEBHOOK_URLS), enqueued in the caller's transaction.
  * The payload is a small, stable projection of the ticket, not the whole
- * record (an integration that wants more asks the API).
+ * record (an integration that wants more asks the API). notify/ delivers
+ * the items (its webhook channel); the domain decides what they say, here,
+ * so that the finish of a triaged ticket (process.c) writes them in its own
+ * transaction without calling up into notify/.
  */
 #include <sodium.h>
 #include <string.h>
 
-#include "notify_int.h"
+#include "support_int.h"
 #include "store/store.h"
 
 static json_t *event_payload(const char *event, const json_t *ticket)
@@ -31,8 +34,8 @@ static json_t *event_payload(const char *event, const json_t *ticket)
 	return out;
 }
 
-int notify_ticket_event(struct store *st, const char *event, const json_t *ticket,
-			const char *occurrence)
+int support_ticket_event(struct store *st, const char *event, const json_t *ticket,
+			 const char *occurrence)
 {
 	const char *urls = fl_config_get("FRONTLINE_EVENT_WEBHOOK_URLS");
 	const char *p = urls;

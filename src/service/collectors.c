@@ -1,0 +1,196 @@
+/*
+ * The metrics that are read from elsewhere at each scrape of /metrics,
+ * rather than counted where they happen: tickets by status, category and
+ * priority, jobs and notifications by status (from a store connection of
+ * the collectors' own: scrapes are serialized by the registry), and the
+ * LLM client's calls, tokens, errors, retries, cost and latency histogram.
+ * Also the monitor's LLM error-rate input, which reads the same client.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "service_int.h"
+#include "llm/llm.h"
+#include "store/store.h"
+
+struct service_collectors {
+	struct store *st;            /* its own connection (scrapes are serialized) */
+	struct llm_client *llm;
+	struct monitor_family *tickets, *jobs, *outbox, *llm_calls, *llm_tokens, *llm_errors,
+		*llm_retries, *llm_cost, *llm_latency;
+	/* the monitor's LLM error rate: counts at its previous round */
+	pthread_mutex_t lock;
+	int64_t last_calls, last_failed;
+};
+
+static void set_counts(struct monitor_family *f, const json_t *counts)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)counts, key, v) {
+		const char *vals[] = { key };
+
+		if (json_is_number(v))
+			monitor_set(f, vals, json_number_value(v));
+	}
+}
+
+static void collect_store(void *arg, struct monitor_registry *r)
+{
+	struct service_collectors *c = arg;
+	json_t *m = NULL, *jobs = NULL, *outbox = NULL;
+	static const char *const dims[] = { "status", "category", "priority" };
+	size_t i;
+
+	(void)r;
+	if (store_metrics(c->st, 0, INT64_MAX / 2, &m) == STORE_OK) {
+		monitor_family_clear(c->tickets);
+		for (i = 0; i < FL_ARRAY_SIZE(dims); i++) {
+			char key[40];
+			const char *k;
+			json_t *v;
+
+			snprintf(key, sizeof(key), "tickets_by_%s", dims[i]);
+			json_object_foreach(json_object_get(m, key), k, v) {
+				const char *vals[] = { dims[i], k };
+
+				monitor_set(c->tickets, vals, json_number_value(v));
+			}
+		}
+	}
+	if (store_job_counts(c->st, &jobs) == STORE_OK)
+		set_counts(c->jobs, jobs);
+	if (store_outbox_counts(c->st, &outbox) == STORE_OK)
+		set_counts(c->outbox, outbox);
+	json_decref(m);
+	json_decref(jobs);
+	json_decref(outbox);
+}
+
+static void collect_llm(void *arg, struct monitor_registry *r)
+{
+	struct service_collectors *c = arg;
+	json_t *s, *buckets, *le, *counts;
+	const char *key;
+	json_t *v;
+
+	if (!c->llm)
+		return;
+	s = llm_client_stats(c->llm);
+	{
+		const char *ok[] = { "ok" }, *failed[] = { "failed" }, *in[] = { "input" }, *out[] = { "output" };
+
+		monitor_set(c->llm_calls, ok, (double)fl_json_int(s, "calls_ok", 0));
+		monitor_set(c->llm_calls, failed, (double)fl_json_int(s, "calls_failed", 0));
+		monitor_set(c->llm_tokens, in, (double)fl_json_int(s, "input_tokens", 0));
+		monitor_set(c->llm_tokens, out, (double)fl_json_int(s, "output_tokens", 0));
+	}
+	monitor_set(c->llm_retries, NULL, (double)fl_json_int(s, "retries", 0));
+	monitor_set(c->llm_cost, NULL, fl_json_num(s, "cost_usd", 0));
+	json_object_foreach(json_object_get(s, "errors"), key, v) {
+		const char *vals[] = { key };
+
+		monitor_set(c->llm_errors, vals, json_number_value(v));
+	}
+	buckets = json_object_get(s, "latency_buckets");
+	le = json_object_get(buckets, "le_seconds");
+	counts = json_object_get(buckets, "counts");
+	if (!c->llm_latency && json_array_size(le) > 1) {
+		size_t n = json_array_size(le) - 1, i;
+		double *bounds = fl_calloc(n, sizeof(double));
+
+		for (i = 0; i < n; i++)
+			bounds[i] = json_number_value(json_array_get(le, i));
+		c->llm_latency = monitor_family_new(r, MONITOR_HISTOGRAM, "frontline_llm_request_duration_seconds",
+						    "LLM call latency", 0, NULL, bounds, n);
+		free(bounds);
+	}
+	if (c->llm_latency && json_array_size(counts) == json_array_size(le)) {
+		size_t n = json_array_size(counts), i;
+		int64_t *cum = fl_calloc(n, sizeof(int64_t));
+
+		for (i = 0; i < n; i++)
+			cum[i] = json_integer_value(json_array_get(counts, i));
+		monitor_histogram_set(c->llm_latency, NULL, cum, n, fl_json_num(s, "latency_ms_sum", 0) / 1000);
+		free(cum);
+	}
+	json_decref(s);
+}
+
+double service__llm_error_rate(void *arg)
+{
+	struct service_collectors *c = arg;
+	json_t *s;
+	int64_t calls, failed;
+	double rate = -1;
+
+	if (!c->llm)
+		return -1;
+	s = llm_client_stats(c->llm);
+	calls = fl_json_int(s, "calls", 0);
+	failed = fl_json_int(s, "calls_failed", 0);
+	json_decref(s);
+	pthread_mutex_lock(&c->lock);
+	if (calls > c->last_calls)
+		rate = (double)(failed - c->last_failed) / (double)(calls - c->last_calls);
+	c->last_calls = calls;
+	c->last_failed = failed;
+	pthread_mutex_unlock(&c->lock);
+	return rate;
+}
+
+int service__collectors_new(struct monitor_registry *r, const char *store_url, struct llm_client *llm,
+			    struct service_collectors **out, char **err)
+{
+	static const char *const t_labels[] = { "dimension", "value" };
+	static const char *const s_labels[] = { "status" };
+	static const char *const r_labels[] = { "result" };
+	static const char *const d_labels[] = { "direction" };
+	static const char *const e_labels[] = { "code" };
+	struct service_collectors *c;
+	struct store *st = NULL;
+
+	*out = NULL;
+	if (store_open(store_url, &st, err) != STORE_OK)
+		return SERVICE_ESTORE;
+	c = fl_calloc(1, sizeof(*c));
+	pthread_mutex_init(&c->lock, NULL);
+	c->st = st;
+	c->llm = llm;
+	c->tickets = monitor_family_new(r, MONITOR_GAUGE, "frontline_tickets",
+					"tickets in the store by status, category and priority "
+					"(dimension names which)", 2, t_labels, NULL, 0);
+	c->jobs = monitor_family_new(r, MONITOR_GAUGE, "frontline_jobs",
+				     "jobs by status (queued is the queue depth; dead the dead-letter list)",
+				     1, s_labels, NULL, 0);
+	c->outbox = monitor_family_new(r, MONITOR_GAUGE, "frontline_outbox",
+				       "notifications by status (pending and sending are the backlog)",
+				       1, s_labels, NULL, 0);
+	monitor_registry_add_collector(r, collect_store, c);
+	if (llm) {
+		c->llm_calls = monitor_family_new(r, MONITOR_COUNTER, "frontline_llm_calls_total",
+						  "LLM task calls by result", 1, r_labels, NULL, 0);
+		c->llm_tokens = monitor_family_new(r, MONITOR_COUNTER, "frontline_llm_tokens_total",
+						   "LLM tokens by direction", 1, d_labels, NULL, 0);
+		c->llm_errors = monitor_family_new(r, MONITOR_COUNTER, "frontline_llm_errors_total",
+						   "failed LLM calls by error", 1, e_labels, NULL, 0);
+		c->llm_retries = monitor_family_new(r, MONITOR_COUNTER, "frontline_llm_retries_total",
+						    "LLM requests retried", 0, NULL, NULL, 0);
+		c->llm_cost = monitor_family_new(r, MONITOR_COUNTER, "frontline_llm_cost_usd_total",
+						 "estimated LLM cost in US dollars", 0, NULL, NULL, 0);
+		monitor_registry_add_collector(r, collect_llm, c);
+	}
+	*out = c;
+	return SERVICE_OK;
+}
+
+void service__collectors_free(struct service_collectors *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_destroy(&c->lock);
+	store_close(c->st);
+	free(c);
+}

@@ -1,0 +1,70 @@
+/*
+ * service's internals: the workers (workers.c) and the metric collectors
+ * (collectors.c) that service.c assembles with the server, the dispatcher,
+ * the monitor and the IMAP poller.
+ */
+#ifndef FL_SERVICE_INT_H
+#define FL_SERVICE_INT_H
+
+#include "service.h"
+#include "util/util.h"
+
+/* ---- the workers ---- */
+
+struct service_workers;
+
+struct service__workers_config {
+	const char *store_url;                /* required */
+	struct service_workers_options opts;
+	struct support_analyzer *analyzer;    /* borrowed; required */
+	struct kb *kb;                        /* borrowed; may be NULL */
+	struct llm_client *llm;               /* borrowed; may be NULL */
+	struct monitor_registry *registry;    /* borrowed; may be NULL */
+	struct notify_dispatcher *dispatcher; /* woken after a job wrote to the outbox; may be NULL */
+};
+
+/*
+ * Opens one store connection per worker and one for the lease keeper, and
+ * builds the customer_support workflow; threads start with
+ * service__workers_start. SERVICE_EWORKER or SERVICE_ESTORE with *err
+ * (caller frees) on failure.
+ */
+int service__workers_new(const struct service__workers_config *cfg, struct service_workers **out,
+			 char **err);
+int service__workers_start(struct service_workers *w, char **err);
+/* Wakes idle workers (a job was enqueued). NULL is fine. */
+void service__workers_wake(struct service_workers *w);
+/*
+ * Stops claiming; waits up to grace_ms for the jobs in flight to finish,
+ * then releases those still running back to the queue (another worker or
+ * the next start picks them up). Returns the number released. NULL is fine.
+ */
+int service__workers_stop(struct service_workers *w, int64_t grace_ms);
+void service__workers_stats(struct service_workers *w, uint64_t *done, uint64_t *failed);
+/* Waits until done + failed reaches n or timeout_ms passed; true when it did. */
+bool service__workers_wait(struct service_workers *w, uint64_t n, int64_t timeout_ms);
+/* Stops (with grace_ms unless stopped already) and frees. NULL is fine. */
+void service__workers_free(struct service_workers *w, int64_t grace_ms);
+
+/* ---- the collectors ---- */
+
+struct service_collectors;
+
+/*
+ * Registers the families that are read from elsewhere at each scrape
+ * (tickets, jobs and outbox by status from a store connection of their
+ * own; the LLM client's figures when llm is not NULL). SERVICE_ESTORE with
+ * *err (caller frees) when the store cannot be opened.
+ */
+int service__collectors_new(struct monitor_registry *r, const char *store_url, struct llm_client *llm,
+			    struct service_collectors **out, char **err);
+/*
+ * The monitor's llm_error_rate input (arg: the collectors): the failed
+ * share of the LLM calls since its previous call, or -1 when there were
+ * none or no LLM is configured.
+ */
+double service__llm_error_rate(void *arg);
+/* Frees (after the registry's last scrape). NULL is fine. */
+void service__collectors_free(struct service_collectors *c);
+
+#endif
