@@ -22,6 +22,9 @@ static const char *const statuses[] = {
 static const char *const priorities[] = { "low", "medium", "high", "urgent", NULL };
 static const char *const channels[] = { "email", "chat", "web", "webhook", "phone", "api", NULL };
 
+enum pick_type { PICK_STR, PICK_NUM, PICK_BOOL };
+static void pick(json_t *dst, const char *dkey, const json_t *src, const char *skey, enum pick_type type);
+
 static void create(struct server_req *r)
 {
 	server__ticket_intake(r, r->json, "api", 201);
@@ -43,6 +46,8 @@ static void get(struct server_req *r)
 		server__not_found(r, "ticket", id);
 		return;
 	}
+	/* the language the triage detected, beside the record's other labels */
+	pick(t, "language", json_object_get(json_object_get(t, "analysis"), "language"), "code", PICK_STR);
 	server__reply_json(r, 200, t);
 }
 
@@ -56,8 +61,6 @@ static const char *const summary_fields[] = {
 	"priority", "assigned_department", "assignee", "created_at", "updated_at",
 	"first_response_at", "resolved_at", "version", "quarantined", NULL,
 };
-
-enum pick_type { PICK_STR, PICK_NUM, PICK_BOOL };
 
 /* Shares src[skey] as dst[dkey] when it is of the type; else leaves dkey absent. */
 static void pick(json_t *dst, const char *dkey, const json_t *src, const char *skey, enum pick_type type)
@@ -120,6 +123,10 @@ static json_t *triage_of(const json_t *analysis)
 
 		json_object_set_new(tr, "reply_draft", json_boolean(draft && *draft));
 	}
+	o = json_object();
+	pick(o, "sent", json_object_get(analysis, "auto_reply"), "sent", PICK_BOOL);
+	pick(o, "reason", json_object_get(analysis, "auto_reply"), "reason", PICK_STR);
+	add_part(tr, "auto_reply", o);
 	if (!json_object_size(tr)) {
 		json_decref(tr);
 		return NULL;
@@ -146,6 +153,7 @@ static json_t *ticket_summary(const json_t *ticket)
 	tr = triage_of(json_object_get(ticket, "analysis"));
 	if (tr)
 		json_object_set_new(s, "triage", tr);
+	pick(s, "language", json_object_get(json_object_get(ticket, "analysis"), "language"), "code", PICK_STR);
 	return s;
 }
 

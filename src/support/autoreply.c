@@ -9,9 +9,9 @@
  *
  *   spam, automated_mail     the spam screen and email's noise flags
  *   thank_you                thanks or praise, nothing asked (no reply, no hand-off)
+ *   outage, legal, security  the escalation rules' cues and signals
  *   not_english              a language the built-in replies are not written in
  *   possible_spam            the spam model is unsure (0.5 <= P < 0.95)
- *   outage, legal, security  the escalation rules' cues and signals
  *   staff_action             a request for staff to act on the account
  *   bug_report               reproduction steps
  *   several_issues           several asks whose searches find different articles, or a list of issues
@@ -249,11 +249,11 @@ static const struct check checks[] = {
 	{ "spam", c_spam, "the spam filter called it spam" },
 	{ "automated_mail", c_automated, "automated mail (bounce, out-of-office, list): nobody to answer" },
 	{ "thank_you", c_thanks, "thanks or praise, nothing asked: no reply and no hand-off needed" },
-	{ "not_english", c_language, "written in a language the automatic replies are not written in" },
-	{ "possible_spam", c_suspect, "the spam model is not sure it is a real request" },
 	{ "outage", c_outage, "reports an outage" },
 	{ "legal", c_legal, "legal words: a person answers" },
 	{ "security", c_security, "a possible security incident: a person answers" },
+	{ "not_english", c_language, "written in a language the automatic replies are not written in" },
+	{ "possible_spam", c_suspect, "the spam model is not sure it is a real request" },
 	{ "staff_action", c_action, "asks staff to act on the account" },
 	{ "bug_report", c_bug, "a bug report with reproduction steps" },
 	{ "several_issues", c_several, "several issues in one message" },

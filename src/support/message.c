@@ -395,6 +395,9 @@ static void own_part(const char *content, struct fl_buf *out, bool *quoted, bool
 		}
 		if (closing_line(t, tl) && out->len) {
 			*signature = true;
+			/* what follows the closing is the signature, and often the quoted thread under it */
+			*quoted = line && (strstr(line, "\n>") || *line == '>' || strstr(line, " wrote:\n") ||
+					   strstr(line, "Original Message"));
 			break;
 		}
 		if (first && tl && greeting_line(t, tl)) {
@@ -630,4 +633,13 @@ json_t *support__message(const char *subject, const char *content)
 	json_object_set_new(out, "pleasantries", json_integer((json_int_t)pleasantries));
 	fl_buf_release(&body);
 	return out;
+}
+
+bool support_is_thanks(const char *subject, const char *content)
+{
+	json_t *m = support__message(subject, content);
+	bool thanks = fl_json_bool(m, "praise_only", false);
+
+	json_decref(m);
+	return thanks;
 }

@@ -215,7 +215,7 @@ json_t *support__priority(const json_t *ticket, const json_t *customer, const js
 	struct factor f[12];
 	size_t n = 0, i;
 	double score = 0, positive = 0, csat;
-	int64_t prev, users;
+	int64_t prev, users, recent, open;
 	int revenue;
 	char buf[48], sla[32];
 	struct fl_buf reason = FL_BUF_INIT;
@@ -271,8 +271,15 @@ json_t *support__priority(const json_t *ticket, const json_t *customer, const js
 	}
 	if (!n)
 		fl_buf_adds(&reason, ": no factor raised it");
-	risk = score >= 60 || !strcmp(level, "very_negative") || prev >= 5 ? "high"
-	       : score >= 35 || !strcmp(level, "negative") ? "medium" : "low";
+	/*
+	 * Escalation risk reads recent volume and open tickets, not the
+	 * lifetime count: a customer of many years is not at risk for it, one
+	 * who wrote three times this month or has two tickets still open is.
+	 */
+	recent = fl_json_int(meta, "recent_tickets", 0);
+	open = fl_json_int(meta, "open_tickets", 0);
+	risk = score >= 60 || !strcmp(level, "very_negative") || recent >= 3 || open >= 2 ? "high"
+	       : score >= 35 || !strcmp(level, "negative") || recent >= 2 || open >= 1 ? "medium" : "low";
 	support__format_duration(sla, sizeof(sla), support__sla_seconds(priority, tier));
 	out = json_pack("{s:s, s:s, s:o, s:s, s:I, s:s, s:f}",
 			"priority", priority,

@@ -207,6 +207,14 @@ int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t 
 int support_ticket_event(struct store *st, const char *event, const json_t *ticket,
 			 const char *occurrence);
 
+/*
+ * Whether a message is only thanks or praise, with nothing asked and no
+ * problem stated ("Thanks, that fixed it!"): the message analysis of
+ * src/support/message.c. Email intake reads a thank-you on an answered
+ * ticket as the customer's satisfaction instead of reopening it.
+ */
+bool support_is_thanks(const char *subject, const char *content);
+
 /* ---- knowledge base and demo data ---- */
 
 /*

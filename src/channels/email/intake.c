@@ -22,6 +22,7 @@
 
 #include "email_int.h"
 #include "store/store.h"
+#include "support/support.h"
 
 void email_intake_opts_from_config(struct email_intake_opts *o)
 {
@@ -291,7 +292,7 @@ static int append(struct ctx *c, json_t *ticket, struct email_intake_result *r)
 	const char *status = fl_json_str(ticket, "status", "");
 	const char *id = fl_json_str(ticket, "id", "");
 	json_t *meta = NULL, *msg = NULL, *updated = NULL;
-	bool created = false;
+	bool created = false, thanks;
 	int rc;
 
 	if ((rc = message_metadata(c, &meta)))
@@ -300,8 +301,32 @@ static int append(struct ctx *c, json_t *ticket, struct email_intake_result *r)
 			"body", m->content, "email_message_id", m->message_id, "in_reply_to", m->in_reply_to,
 			"metadata", meta);
 	rc = store_message_add(c->st, id, msg, NULL, &created);
-	/* a customer's reply reopens a resolved ticket; machines' mail does not */
-	if (!rc && (!strcmp(status, "resolved") || !strcmp(status, "closed")) &&
+	thanks = !rc && !email_noise_blocks_autoreply(m->noise) && support_is_thanks(m->subject, m->content);
+	if (thanks) {
+		/*
+		 * A thank-you marks the ticket satisfied: nothing to answer, no
+		 * reopening; an answered ticket waiting on the customer is resolved.
+		 */
+		bool resolve = !strcmp(status, "auto_replied") || !strcmp(status, "waiting_on_customer");
+		json_t *fields = json_pack("{s:f}", "satisfaction", 1.0);
+		char ts[32];
+
+		if (resolve) {
+			fl_time_rfc3339(ts, fl_wall_us());
+			json_object_set_new(fields, "status", json_string("resolved"));
+			json_object_set_new(fields, "resolved_at", json_string(ts));
+		}
+		rc = store_ticket_update(c->st, id, fl_json_int(ticket, "version", 0), fields, "email", &updated);
+		json_decref(fields);
+		if (!rc) {
+			json_t *data = json_pack("{s:s, s:s}", "from", status, "message_id", m->message_id);
+
+			rc = store_event_append(c->st, id, "ticket.satisfied", "email", data);
+			json_decref(data);
+		}
+	}
+	/* a customer's reply reopens a resolved ticket; machines' mail and thank-you notes do not */
+	if (!rc && !thanks && (!strcmp(status, "resolved") || !strcmp(status, "closed")) &&
 	    !email_noise_blocks_autoreply(m->noise)) {
 		json_t *fields = json_pack("{s:s, s:n}", "status", "new", "resolved_at");
 

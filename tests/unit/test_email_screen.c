@@ -1,9 +1,11 @@
 /*
- * Spam verdicts on inbound email: the mail server's headers (a "yes"
- * decides, a forged "no" does not), a real spamd started by the harness
- * (SpamAssassin's own corpus messages, a spamd that is not there), and
- * intake with FRONTLINE_SPAMD: the verdict in the ticket's metadata, no
- * automatic reply, no new CRM customer for spam.
+ * What email intake screens before a person or the triage sees a message:
+ * spam verdicts (the mail server's headers: a "yes" decides, a forged "no"
+ * does not; a real spamd started by the harness, on SpamAssassin's own
+ * corpus messages, and a spamd that is not there; intake with
+ * FRONTLINE_SPAMD: the verdict in the ticket's metadata, no automatic reply,
+ * no new CRM customer for spam), and a thank-you in an answered ticket's
+ * thread, which marks it satisfied instead of reopening it.
  */
 #include "test_helpers.h"
 
@@ -263,11 +265,61 @@ static void test_intake_asks_spamd_and_creates_no_customer(void **state)
 	free(err);
 }
 
+static int intake(struct store *st, const struct email_intake_opts *o, const char *raw,
+		  struct email_intake_result *r)
+{
+	return email_intake(st, raw, strlen(raw), o, r);
+}
+
+static void test_thank_you_reply_marks_the_ticket_satisfied(void **state)
+{
+	char *dir = test_tmpdir(), *url = fl_asprintf("sqlite://%s/t.db?synchronous=off", dir), *err = NULL;
+	struct email_intake_opts o = { 0 };
+	struct email_intake_result r, r2;
+	struct store *st = NULL;
+	json_t *t = NULL, *fields, *upd = NULL;
+
+	(void)state;
+	assert_int_equal(store_open(url, &st, &err), STORE_OK);
+	o.domain = "help.example.com";
+	assert_int_equal(intake(st, &o, plain, &r), EMAIL_OK);
+	/* answered automatically */
+	fields = json_pack("{s:s}", "status", "auto_replied");
+	assert_int_equal(store_ticket_update(st, r.ticket_id, 0, fields, "test", &upd), STORE_OK);
+	json_decref(fields);
+	json_decref(upd);
+	assert_int_equal(intake(st, &o, "From: Ann <ann@customer.example>\r\nSubject: Re: Invoice question\r\n"
+				"Message-ID: <h2@x>\r\nIn-Reply-To: <h1@x>\r\n\r\nThanks, that fixed it!\r\n", &r2), EMAIL_OK);
+	assert_int_equal(r2.outcome, EMAIL_APPENDED);
+	assert_false(r2.reopened);
+	assert_int_equal(store_ticket_get(st, r.ticket_id, false, &t), STORE_OK);
+	assert_string_equal(fl_json_str(t, "status", ""), "resolved");
+	assert_true(fl_json_num(t, "satisfaction", 0) == 1.0);
+	json_decref(t);
+	email_intake_result_release(&r2);
+	/* a thank-you to a resolved ticket does not reopen it; a question does */
+	assert_int_equal(intake(st, &o, "From: ann@customer.example\r\nSubject: Re: Invoice question\r\n"
+				"Message-ID: <h3@x>\r\nIn-Reply-To: <h1@x>\r\n\r\nThank you very much!\r\n", &r2), EMAIL_OK);
+	assert_false(r2.reopened);
+	email_intake_result_release(&r2);
+	assert_int_equal(intake(st, &o, "From: ann@customer.example\r\nSubject: Re: Invoice question\r\n"
+				"Message-ID: <h4@x>\r\nIn-Reply-To: <h1@x>\r\n\r\nThanks. How do I add a VAT number?\r\n",
+				&r2), EMAIL_OK);
+	assert_true(r2.reopened);
+	email_intake_result_release(&r2);
+	email_intake_result_release(&r);
+	store_close(st);
+	test_tmpdir_remove(dir);
+	free(dir);
+	free(url);
+}
+
 int main(void)
 {
 	const struct CMUnitTest plain_tests[] = {
 		cmocka_unit_test(test_spam_headers_yes_decides),
 		cmocka_unit_test(test_spamd_bad_address_and_no_server),
+		cmocka_unit_test(test_thank_you_reply_marks_the_ticket_satisfied),
 	};
 	const struct CMUnitTest spamd_tests[] = {
 		cmocka_unit_test(test_spamd_says_spam_and_ham),
