@@ -45,6 +45,7 @@
 
 struct signals {
 	const json_t *ticket, *message, *language, *spam, *sentiment, *categorization, *priority, *kbr, *response;
+	const json_t *top;   /* the top article */
 	char *text;          /* normalized subject and body, for the cue lists */
 	double relevance, margin, answered, confidence;
 	size_t asks;
@@ -226,8 +227,12 @@ static bool c_unclear(const struct signals *s)
 	return s->margin < MIN_MARGIN;
 }
 
+/* Computed here, when the checks before have passed: it reads the whole article. */
 static bool c_not_answered(const struct signals *s)
 {
+	struct signals *w = (struct signals *)s;
+
+	w->answered = w->top ? answerability(s->ticket, s->message, s->top, s->response) : 0;
 	return s->answered < MIN_ANSWERED;
 }
 
@@ -299,7 +304,8 @@ json_t *support__autoreply(const struct support_autoreply_in *in)
 	s.several = several_topics(in->kb_results) || fl_json_int(in->message, "enumerated", 0) >= 2 ||
 		    (fl_json_int(in->message, "enumerated", 0) == 1 &&
 		     (s.asks >= 2 || json_array_size(json_object_get(in->message, "problems")) >= 2));
-	s.answered = top ? answerability(in->ticket, in->message, top, in->response) : 0;
+	s.top = top;
+	s.answered = -1;   /* not measured: a check before it failed */
 	for (i = 0; i < FL_ARRAY_SIZE(checks) && !failed; i++)
 		if (checks[i].fails(&s))
 			failed = &checks[i];

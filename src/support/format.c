@@ -10,18 +10,19 @@
 
 void support__html_escape(struct fl_buf *out, const char *s, size_t n)
 {
-	size_t i;
+	size_t i, run = 0;
 
 	for (i = 0; i < n; i++) {
-		switch (s[i]) {
-		case '&': fl_buf_adds(out, "&amp;"); break;
-		case '<': fl_buf_adds(out, "&lt;"); break;
-		case '>': fl_buf_adds(out, "&gt;"); break;
-		case '"': fl_buf_adds(out, "&quot;"); break;
-		case '\'': fl_buf_adds(out, "&#39;"); break;
-		default: fl_buf_addch(out, s[i]);
-		}
+		const char *e = s[i] == '&' ? "&amp;" : s[i] == '<' ? "&lt;" : s[i] == '>' ? "&gt;"
+				: s[i] == '"' ? "&quot;" : s[i] == '\'' ? "&#39;" : NULL;
+
+		if (!e)
+			continue;
+		fl_buf_add(out, s + run, i - run);
+		fl_buf_adds(out, e);
+		run = i + 1;
 	}
+	fl_buf_add(out, s + run, n - run);
 }
 
 /* The length of a Markdown mark at s ("**", "*", "_", "`"), or 0. */
@@ -49,20 +50,32 @@ static const char *closing_mark(const char *s, size_t n)
 	return NULL;
 }
 
+/* The next place a mark may start: "*", "_" or "`". */
+static const char *next_mark(const char *p)
+{
+	return p + strcspn(p, "*_`");
+}
+
 void support__md_plain(struct fl_buf *out, const char *s)
 {
 	const char *p = s;
 
 	while (*p) {
-		size_t n = mark_at(p, s);
-		const char *close = n ? closing_mark(p, n) : NULL;
+		const char *m = next_mark(p), *close;
+		size_t n;
 
+		fl_buf_add(out, p, (size_t)(m - p));
+		if (!*m)
+			break;
+		n = mark_at(m, s);
+		close = n ? closing_mark(m, n) : NULL;
 		if (close) {
-			fl_buf_add(out, p + n, (size_t)(close - p - n));
+			fl_buf_add(out, m + n, (size_t)(close - m - n));
 			p = close + n;
-			continue;
+		} else {
+			fl_buf_addch(out, *m);
+			p = m + 1;
 		}
-		fl_buf_addch(out, *p++);
 	}
 }
 
@@ -71,19 +84,24 @@ void support__md_html(struct fl_buf *out, const char *s)
 	const char *p = s;
 
 	while (*p) {
-		size_t n = mark_at(p, s);
-		const char *close = n ? closing_mark(p, n) : NULL;
+		const char *m = next_mark(p), *close;
+		size_t n;
 
+		support__html_escape(out, p, (size_t)(m - p));
+		if (!*m)
+			break;
+		n = mark_at(m, s);
+		close = n ? closing_mark(m, n) : NULL;
 		if (close) {
-			const char *tag = n == 2 ? "strong" : *p == '`' ? "code" : "em";
+			const char *tag = n == 2 ? "strong" : *m == '`' ? "code" : "em";
 
 			fl_buf_addf(out, "<%s>", tag);
-			support__html_escape(out, p + n, (size_t)(close - p - n));
+			support__html_escape(out, m + n, (size_t)(close - m - n));
 			fl_buf_addf(out, "</%s>", tag);
 			p = close + n;
-			continue;
+		} else {
+			support__html_escape(out, m, 1);
+			p = m + 1;
 		}
-		support__html_escape(out, p, 1);
-		p++;
 	}
 }

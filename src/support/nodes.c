@@ -105,42 +105,6 @@ static int store_result(json_t *shared, const char *key, json_t *exec_res)
 
 /* ---- 1. ticket_ingestion ---- */
 
-#define RECENT_DAYS 30
-#define HISTORY_LIMIT 20
-
-/*
- * The customer's recent volume and open tickets (this one aside), from
- * their latest HISTORY_LIMIT tickets: what escalation risk reads instead of
- * a lifetime count (a loyal customer of ten years is not a risk for it).
- * {"recent_tickets", "open_tickets"}; empty when the store cannot say.
- */
-static json_t *recent_history(struct support_ctx *ctx, const json_t *incoming)
-{
-	struct store_ticket_filter f = { 0 };
-	const char *self = fl_json_str(incoming, "id", "");
-	int64_t since = support_now_us(ctx) - (int64_t)RECENT_DAYS * 86400 * 1000000;
-	json_t *page = NULL, *t;
-	size_t i, recent = 0, open = 0;
-
-	f.customer_id = fl_json_str(incoming, "customer_id", NULL);
-	f.limit = HISTORY_LIMIT;
-	if (store_ticket_list(ctx->store, &f, &page) != STORE_OK)
-		return json_object();
-	json_array_foreach(json_object_get(page, "tickets"), i, t) {
-		const char *status = fl_json_str(t, "status", "");
-		int64_t created;
-
-		if (!strcmp(fl_json_str(t, "id", ""), self) || !strcmp(status, "spam"))
-			continue;
-		if (!fl_time_parse(fl_json_str(t, "created_at", ""), &created) && created >= since)
-			recent++;
-		if (strcmp(status, "resolved") && strcmp(status, "closed"))
-			open++;
-	}
-	json_decref(page);
-	return json_pack("{s:I, s:I}", "recent_tickets", (json_int_t)recent, "open_tickets", (json_int_t)open);
-}
-
 static int ingestion_prep(struct flow_call *call, json_t *shared, json_t **out)
 {
 	struct support_ctx *ctx = support__ctx(call);
@@ -162,8 +126,6 @@ static int ingestion_prep(struct flow_call *call, json_t *shared, json_t **out)
 	*out = json_pack("{s:O, s:o, s:I}", "incoming", incoming,
 			 "customer", customer ? customer : json_null(),
 			 "now", (json_int_t)support_now_us(ctx));
-	if (ctx->store && fl_json_str(incoming, "customer_id", NULL))
-		json_object_set_new(*out, "history", recent_history(ctx, incoming));
 	return 0;
 }
 
@@ -199,16 +161,6 @@ static int ingestion_exec(struct flow_call *call, json_t *prep, json_t **out)
 		return -1;
 	}
 	enrich_metadata(ticket, customer);
-	{
-		const json_t *history = json_object_get(prep, "history");
-		json_t *meta = json_object_get(ticket, "metadata");
-		const char *k;
-		json_t *v;
-
-		json_object_foreach((json_t *)history, k, v)
-			if (!json_object_get(meta, k))
-				json_object_set(meta, k, v);
-	}
 	/* the customer's own words, what they ask, spam and language: read once, used by every node */
 	message = support__message(fl_json_str(ticket, "subject", ""), fl_json_str(ticket, "content", ""));
 	*out = json_pack("{s:O, s:O, s:o}", "ticket", ticket, "customer", customer, "message", message);

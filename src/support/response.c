@@ -111,18 +111,38 @@ size_t support__keys_overlap(const struct support_keys *ticket, const char *s, s
 	return support__keys_overlap_min(ticket, s, len, 4);
 }
 
+/*
+ * One pass over the text's words, each compared with the (few) keys still
+ * missing: a long article costs its length times the keys, not the square
+ * of its vocabulary that building its own key set would.
+ */
 size_t support__keys_overlap_min(const struct support_keys *ticket, const char *s, size_t len, size_t min)
 {
-	struct support_keys k = { .n = 0 };
-	size_t i, j, hits = 0;
+	const char *p = s, *end = s + len;
+	bool found[SUPPORT_MAX_KEYS] = { false };
+	size_t hits = 0, i;
 
-	support__keys_of_min(s, len, min, &k);
-	for (i = 0; i < ticket->n; i++)
-		for (j = 0; j < k.n; j++)
-			if (!strcmp(ticket->k[i], k.k[j])) {
+	while (p < end && hits < ticket->n) {
+		char w[32];
+		size_t n = 0;
+
+		while (p < end && !isalnum((unsigned char)*p))
+			p++;
+		while (p < end && isalnum((unsigned char)*p)) {
+			if (n < sizeof(w))
+				w[n++] = (char)tolower((unsigned char)*p);
+			p++;
+		}
+		if (n < min || n >= sizeof(w))
+			continue;
+		w[n < SUPPORT_KEY_LEN ? n : SUPPORT_KEY_LEN] = '\0';
+		for (i = 0; i < ticket->n; i++)
+			if (!found[i] && !strcmp(ticket->k[i], w)) {
+				found[i] = true;
 				hits++;
 				break;
 			}
+	}
 	return hits;
 }
 

@@ -18,6 +18,13 @@
  *    The lowest wins; confidence is the softmax of the negated scores at
  *    temperature TEMPERATURE.
  *
+ * When the function words leave no doubt (DECISIVE_HITS of one language, a
+ * share of MIN_SHARE, twice those of any other language) they decide alone,
+ * scored as in step 2 with equal profile distances: a profile of the text
+ * costs about 0.5 M instructions whatever its length, which is as much as
+ * the rest of a ticket's triage; most support messages are decided so
+ * (accuracy unchanged on every set below).
+ *
  * The constants were chosen on the dev half of tests/fixtures/langid and the
  * dev tickets of tests/fixtures/autoreply (docs/QUALITY.md, "Language"): n-gram
  * profiles alone call a quarter of two-to-six-word English texts Scots,
@@ -43,13 +50,14 @@
 #define TEXT_LANGID_DIR "/usr/share/libexttextcat"
 #endif
 
-#define SAMPLE_BYTES 600      /* of the text given to the n-gram profile */
+#define SAMPLE_BYTES 200      /* of the text given to the n-gram profile */
 #define WORDS_BYTES 2000      /* of the text searched for function words */
 #define PROFILE_NGRAMS 400    /* n-grams per profile, libexttextcat's default */
 #define MIN_SHARE 0.15        /* function-word share that narrows the Latin candidates */
 #define W_WORDS 0.3           /* weight of the function-word share in the score */
 #define PRIMARY_PRIOR 0.02    /* the primary language's head start */
 #define TEMPERATURE 0.02      /* of the confidence's softmax */
+#define DECISIVE_HITS 4       /* function words that decide without the profiles (with the share and lead) */
 
 enum script {
 	SCRIPT_LATIN, SCRIPT_CYRILLIC, SCRIPT_GREEK, SCRIPT_ARABIC, SCRIPT_HEBREW, SCRIPT_HAN,
@@ -299,11 +307,56 @@ static size_t clip(const char *text, size_t len, size_t max)
 	return max;
 }
 
+/* Function words alone decide: at least DECISIVE_HITS of one language, a share of MIN_SHARE, twice any other's. */
+static bool decisive(const size_t hits[NWORD_LANGS], size_t nwords, size_t best)
+{
+	size_t i;
+
+	if (hits[best] < DECISIVE_HITS || (double)hits[best] / (double)nwords < MIN_SHARE)
+		return false;
+	for (i = 0; i < NWORD_LANGS; i++)
+		if (i != best && 2 * hits[i] > hits[best])
+			return false;
+	return true;
+}
+
+/* The lowest score wins; confidence is the softmax of the negated scores (n of them, INFINITY: not a candidate). */
+static void finish(const struct text_langid *li, const double *score, size_t n, size_t nwords,
+		   struct text_language *out)
+{
+	size_t i, best = n, second = n;
+	double z = 0;
+
+	(void)li;
+	for (i = 0; i < n; i++) {
+		if (isinf(score[i]))
+			continue;
+		if (best == n || score[i] < score[best]) {
+			second = best;
+			best = i;
+		} else if (second == n || score[i] < score[second]) {
+			second = i;
+		}
+	}
+	if (best == n)
+		return;
+	for (i = 0; i < n; i++)
+		if (!isinf(score[i]))
+			z += exp(-(score[i] - score[best]) / TEMPERATURE);
+	fl_strlcpy(out->code, langs[best].code, sizeof(out->code));
+	out->confidence = 1 / z;
+	if (second != n) {
+		fl_strlcpy(out->runner_up, langs[second].code, sizeof(out->runner_up));
+		out->runner_up_confidence = exp(-(score[second] - score[best]) / TEMPERATURE) / z;
+	}
+	out->words = nwords;
+}
+
 void text_langid_detect(const struct text_langid *li, const char *text, size_t len, struct text_language *out)
 {
-	size_t letters[SCRIPT_N] = { 0 }, hits[NWORD_LANGS] = { 0 }, nwords = 0, i, best = NLANGS, second = NLANGS;
+	size_t letters[SCRIPT_N] = { 0 }, hits[NWORD_LANGS] = { 0 }, nwords = 0, i;
 	size_t latin_best = 0;
-	double score[NLANGS], z = 0, mn = INFINITY;
+	double score[NLANGS], mn = INFINITY;
 	bool cand[NLANGS] = { false };
 	enum script script = SCRIPT_LATIN;
 	void *unknown;
@@ -332,6 +385,18 @@ void text_langid_detect(const struct text_langid *li, const char *text, size_t l
 		else
 			cand[i] = true;
 	}
+	/*
+	 * Function words that leave no doubt (many, and twice those of any other
+	 * language) decide without the profiles: a profile of the text costs
+	 * about 0.5 M instructions however short the text is (the library sorts
+	 * its n-gram table), the rest of a ticket's triage about 1.3 M.
+	 */
+	if (script == SCRIPT_LATIN && decisive(hits, nwords, latin_best)) {
+		for (i = 0; i < NWORD_LANGS; i++)
+			score[i] = 1 - W_WORDS * (double)hits[i] / (double)nwords - (i == li->primary ? PRIMARY_PRIOR : 0);
+		finish(li, score, NWORD_LANGS, nwords, out);
+		return;
+	}
 	unknown = fp_Init(NULL);
 	fp_SetProperty(unknown, TCPROP_UTF8AWARE, TC_TRUE);
 	fp_SetProperty(unknown, TCPROP_MINIMUM_DOCUMENT_SIZE, 1);
@@ -351,28 +416,15 @@ void text_langid_detect(const struct text_langid *li, const char *text, size_t l
 	if (!out->compared || mn <= 0)
 		return;
 	for (i = 0; i < NLANGS; i++) {
-		if (!cand[i])
+		if (!cand[i]) {
+			score[i] = INFINITY;
 			continue;
+		}
 		score[i] /= mn;
 		if (i < NWORD_LANGS && nwords)
 			score[i] -= W_WORDS * (double)hits[i] / (double)nwords;
 		if (i == li->primary)
 			score[i] -= PRIMARY_PRIOR;
-		if (best == NLANGS || score[i] < score[best]) {
-			second = best;
-			best = i;
-		} else if (second == NLANGS || score[i] < score[second]) {
-			second = i;
-		}
 	}
-	for (i = 0; i < NLANGS; i++)
-		if (cand[i])
-			z += exp(-(score[i] - score[best]) / TEMPERATURE);
-	fl_strlcpy(out->code, langs[best].code, sizeof(out->code));
-	out->confidence = 1 / z;
-	if (second != NLANGS) {
-		fl_strlcpy(out->runner_up, langs[second].code, sizeof(out->runner_up));
-		out->runner_up_confidence = exp(-(score[second] - score[best]) / TEMPERATURE) / z;
-	}
-	out->words = nwords;
+	finish(li, score, NLANGS, nwords, out);
 }
