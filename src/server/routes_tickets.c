@@ -25,6 +25,12 @@ static const char *const channels[] = { "email", "chat", "web", "webhook", "phon
 enum pick_type { PICK_STR, PICK_NUM, PICK_BOOL };
 static void pick(json_t *dst, const char *dkey, const json_t *src, const char *skey, enum pick_type type);
 
+/* The language the triage detected, beside the record's other labels (from analysis.language). */
+static void with_language(json_t *ticket)
+{
+	pick(ticket, "language", json_object_get(json_object_get(ticket, "analysis"), "language"), "code", PICK_STR);
+}
+
 static void create(struct server_req *r)
 {
 	server__ticket_intake(r, r->json, "api", 201);
@@ -46,8 +52,7 @@ static void get(struct server_req *r)
 		server__not_found(r, "ticket", id);
 		return;
 	}
-	/* the language the triage detected, beside the record's other labels */
-	pick(t, "language", json_object_get(json_object_get(t, "analysis"), "language"), "code", PICK_STR);
+	with_language(t);
 	server__reply_json(r, 200, t);
 }
 
@@ -196,8 +201,15 @@ static void list(struct server_req *r)
 		server__store_error(r, rc, "tickets", NULL);
 		return;
 	}
-	if (!strcmp(view, "summary"))
+	if (!strcmp(view, "summary")) {
 		summarize_page(out);
+	} else {
+		json_t *t;
+		size_t i;
+
+		json_array_foreach(json_object_get(out, "tickets"), i, t)
+			with_language(t);
+	}
 	server__reply_json(r, 200, out);
 }
 

@@ -76,33 +76,49 @@ void support__keys_of(const char *s, size_t len, struct support_keys *out)
 	support__keys_of_min(s, len, 4, out);
 }
 
-void support__keys_of_min(const char *s, size_t len, size_t min, struct support_keys *out)
+/*
+ * The next word of p[0..end) of at least min letters (ASCII letters and
+ * digits, lower-cased into w[32]); its length, 0 at the end. Longer words
+ * than w holds are skipped.
+ */
+static size_t next_word(const char **pp, const char *end, size_t min, char w[32])
 {
-	const char *p = s, *end = s + len;
+	const char *p = *pp;
 
 	while (p < end) {
-		char w[32], key[SUPPORT_KEY_LEN + 1];
-		size_t n = 0, i;
+		size_t n = 0;
 
 		while (p < end && !isalnum((unsigned char)*p))
 			p++;
 		while (p < end && isalnum((unsigned char)*p)) {
-			if (n < sizeof(w))
+			if (n < 32)
 				w[n++] = (char)tolower((unsigned char)*p);
 			p++;
 		}
-		if (n < min || n >= sizeof(w))
-			continue;
-		w[n] = '\0';
+		if (n >= min && n < 32) {
+			w[n] = '\0';
+			*pp = p;
+			return n;
+		}
+	}
+	*pp = p;
+	return 0;
+}
+
+void support__keys_of_min(const char *s, size_t len, size_t min, struct support_keys *out)
+{
+	const char *p = s, *end = s + len;
+	char w[32];
+	size_t n, i;
+
+	while ((n = next_word(&p, end, min, w))) {
 		if (support__is_stop_word(w))
 			continue;
-		n = n < SUPPORT_KEY_LEN ? n : SUPPORT_KEY_LEN;
-		memcpy(key, w, n);
-		key[n] = '\0';
-		for (i = 0; i < out->n && strcmp(out->k[i], key); i++)
+		w[n < SUPPORT_KEY_LEN ? n : SUPPORT_KEY_LEN] = '\0';
+		for (i = 0; i < out->n && strcmp(out->k[i], w); i++)
 			;
 		if (i == out->n && out->n < SUPPORT_MAX_KEYS)
-			memcpy(out->k[out->n++], key, n + 1);
+			memcpy(out->k[out->n++], w, SUPPORT_KEY_LEN + 1);
 	}
 }
 
@@ -120,21 +136,10 @@ size_t support__keys_overlap_min(const struct support_keys *ticket, const char *
 {
 	const char *p = s, *end = s + len;
 	bool found[SUPPORT_MAX_KEYS] = { false };
-	size_t hits = 0, i;
+	size_t hits = 0, i, n;
+	char w[32];
 
-	while (p < end && hits < ticket->n) {
-		char w[32];
-		size_t n = 0;
-
-		while (p < end && !isalnum((unsigned char)*p))
-			p++;
-		while (p < end && isalnum((unsigned char)*p)) {
-			if (n < sizeof(w))
-				w[n++] = (char)tolower((unsigned char)*p);
-			p++;
-		}
-		if (n < min || n >= sizeof(w))
-			continue;
+	while (hits < ticket->n && (n = next_word(&p, end, min, w))) {
 		w[n < SUPPORT_KEY_LEN ? n : SUPPORT_KEY_LEN] = '\0';
 		for (i = 0; i < ticket->n; i++)
 			if (!found[i] && !strcmp(ticket->k[i], w)) {

@@ -71,7 +71,7 @@ static void test_langid_knows_the_languages(void **state)
 			fail_msg("'%s': got %s (%.2f), want %s", samples[i].text, l.code, l.confidence,
 				 samples[i].code);
 		assert_true(l.confidence > 0.5);
-		assert_true(l.compared >= 1);
+		assert_true(l.words >= 1);
 	}
 }
 
