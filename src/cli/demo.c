@@ -173,9 +173,8 @@ static int demo_escalation(struct cli_triage *t)
 
 static int demo_integrations(struct cli_triage *t)
 {
-	json_t *customer = NULL, *found = NULL, *metrics = NULL, *payload, *after = NULL, *arts;
+	json_t *customer = NULL, *found = NULL, *metrics = NULL, *notices, *n, *after = NULL, *arts;
 	int64_t now = fl_wall_us();
-	bool created;
 	size_t i;
 	int rc = EX_OK;
 
@@ -200,22 +199,26 @@ static int demo_integrations(struct cli_triage *t)
 		       (long long)fl_json_int(metrics, "total_tickets", 0), by);
 		free(by);
 	}
-	payload = json_pack("{s:s, s:s, s:s, s:s}", "to", fl_json_str(customer, "email", "john.doe@company.com"),
-			    "from", fl_config_get("FRONTLINE_SUPPORT_FROM"),
-			    "subject", "Your support ticket has been resolved",
-			    "body", "Hi John,\n\nyour ticket ticket_demo_001 has been resolved. Reply to this "
-				    "email if anything is still not working.\n\nFrontline Support");
-	if (store_outbox_enqueue(t->store, "email", fl_json_str(payload, "to", ""), payload,
-				 "demo:ticket_demo_001:resolved_email", &created) == STORE_OK)
-		printf("  email \"Your support ticket has been resolved\" to %s: %s\n",
-		       fl_json_str(payload, "to", ""), created ? "queued in the outbox" : "already queued earlier");
-	json_decref(payload);
-	payload = json_pack("{s:s}", "text", "Ticket ticket_demo_001 resolved for John Doe (premium)");
-	if (store_outbox_enqueue(t->store, "slack", "#support-updates", payload,
-				 "demo:ticket_demo_001:resolved_slack", &created) == STORE_OK)
-		printf("  Slack message to #support-updates: %s\n",
-		       created ? "queued in the outbox" : "already queued earlier");
-	json_decref(payload);
+	/* the resolved ticket's email and the team's Slack update, built as every notice is */
+	notices = json_array();
+	support_notice_resolved(notices, "ticket_demo_001", fl_json_str(customer, "name", "John Doe"),
+				fl_json_str(customer, "email", "john.doe@company.com"),
+				fl_json_str(customer, "tier", "premium"), "demo:ticket_demo_001");
+	if (support_notices_enqueue(t->store, notices) == STORE_OK) {
+		json_array_foreach(notices, i, n) {
+			const json_t *q = json_object_get(n, "queued");
+			const char *state = !q ? "not queued (NOTIFICATION_ENABLED is off)"
+				: json_is_true(q) ? "queued in the outbox" : "already queued earlier";
+
+			if (!strcmp(fl_json_str(n, "channel", ""), "email"))
+				printf("  email \"%s\" to %s: %s\n",
+				       fl_json_str(json_object_get(n, "payload"), "subject", ""),
+				       fl_json_str(n, "target", ""), state);
+			else
+				printf("  Slack message to %s: %s\n", fl_json_str(n, "target", ""), state);
+		}
+	}
+	json_decref(notices);
 	if (store_customer_update_metrics(t->store, "cust_001", 0.95) == STORE_OK &&
 	    store_customer_get(t->store, "cust_001", &after) == STORE_OK)
 		printf("  CRM update with satisfaction 0.95: cust_001 now %lld tickets, satisfaction %.3f\n",
@@ -256,7 +259,7 @@ int cli_demo_load(struct store *st, char *token, size_t token_len)
 			bool created = false;
 
 			if (support_ticket_validate(t, fl_wall_us(), &ticket, &errors) == SUPPORT_OK &&
-			    store_ticket_intake(st, ticket, "triage", NULL, &out, &created) == STORE_OK && created)
+			    store_ticket_intake(st, ticket, FL_JOB_TRIAGE, NULL, &out, &created) == STORE_OK && created)
 				n++;
 			json_decref(ticket);
 			json_decref(errors);

@@ -131,7 +131,13 @@ int cmd_mail_in(int argc, char **argv, struct cli_ctx *ctx)
 				      "ticket_id", r.ticket_id, "ticket_number", r.ticket_number,
 				      "raw_id", (json_int_t)r.raw_id, "noise", email_noise_names(r.noise),
 				      "reopened", r.reopened);
-		char *s = fl_json_dumps(j);
+		char *s;
+
+		/* a ticket the ingestion rules refused (quarantined): which field, which code */
+		if (r.refused_field)
+			json_object_set_new(j, "refused", json_pack("{s:s, s:s?}", "field", r.refused_field,
+								    "code", r.refused_code));
+		s = fl_json_dumps(j);
 
 		printf("%s\n", s);
 		free(s);

@@ -1,9 +1,12 @@
 /*
  * frontline process FILE|-: one ticket (the webhook/API JSON) through
- * customer_support. The ticket is stored first (idempotent on its channel
- * and id), then triaged, then the results are stored; the output shows every
- * analysis with its path and confidence, the reply, the escalation, the
- * satisfaction estimate and the trace (--json for scripts).
+ * customer_support. The ticket passes the ingestion rules every door runs
+ * (support_ticket_validate, in support_process), is stored (idempotent on
+ * its channel and id), then triaged, then the results are stored; the
+ * output shows every analysis with its path and confidence, the reply, the
+ * escalation, the satisfaction estimate and the trace (--json for scripts;
+ * a refused ticket is {"error": {"code", "message", "field", "details"}},
+ * as the API answers, and exit 65).
  */
 #include <string.h>
 
@@ -55,6 +58,13 @@ int cmd_process(int argc, char **argv, struct cli_ctx *cctx)
 		rc = EX_OK;
 		break;
 	case SUPPORT_EINVAL:
+		/* refused by the ingestion rules every door runs; --json shows the API's error object */
+		if (json && o.errors) {
+			json_t *j = json_pack("{s:o}", "error", support_ticket_refusal(o.errors));
+
+			cli_print_json(stdout, j);
+			json_decref(j);
+		}
 		rc = cli_error(EX_DATAERR, "invalid ticket in '%s': %s", argv[argi], o.error);
 		break;
 	case SUPPORT_ESTORE:

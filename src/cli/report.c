@@ -76,8 +76,12 @@ void cli_print_outcome(FILE *out, const struct support_outcome *o)
 		sat = json_object_get(sh, "satisfaction_metrics");
 	}
 	fprintf(out, "Ticket %s", s(t, "id"));
-	if (fl_json_int(t, "number", 0))
-		fprintf(out, " (T-%06lld)", (long long)fl_json_int(t, "number", 0));
+	if (fl_json_int(t, "number", 0)) {
+		char tag[FL_TICKET_TAG_SIZE];
+
+		fl_ticket_tag(tag, fl_json_int(t, "number", 0));
+		fprintf(out, " (%s)", tag);
+	}
 	fprintf(out, " from %s via %s, status %s%s\n", s(t, "customer_id"), s(t, "channel"), s(t, "status"),
 		o->already_done ? " (processed earlier: stored results shown)" : "");
 	fprintf(out, "  subject: %s\n", s(t, "subject"));

@@ -109,6 +109,16 @@ int64_t flow_call_now_us(const struct flow_call *call);
 int flow_call_fail(struct flow_call *call, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /*
+ * The same, with a typed error: code (copied; a short stable word such as
+ * "SUPPORT_EINVAL", chosen by the node's module) travels beside the message,
+ * so the caller acts on the kind of failure without reading the text. It
+ * lands in the failed step's trace entry ("error_code") and, when the
+ * failure ends the run, in flow_result_error_code(). When exec_fallback
+ * fails too, the fallback's code wins if it gave one, else exec's stays.
+ */
+int flow_call_error(struct flow_call *call, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/*
  * Attaches key: value to this step's trace entry (for example "path":
  * "builtin"). Takes ownership of value. Thread-safe within a batch.
  */
@@ -232,13 +242,19 @@ struct flow_result *flow_run_opts(struct flow_node *graph, json_t *shared,
 int flow_result_code(const struct flow_result *r);
 /* The error message (naming the node), or NULL on success. */
 const char *flow_result_error(const struct flow_result *r);
+/*
+ * The code of the op's error that ended the run (flow_call_error), or NULL:
+ * on success, for the engine's own errors (step limit, deadline, validation)
+ * and for ops that failed with flow_call_fail.
+ */
+const char *flow_result_error_code(const struct flow_result *r);
 /* The node where the run failed, or NULL. */
 const char *flow_result_failed_node(const struct flow_result *r);
 /* The last action returned ("default" for the default one); NULL if no step ran. */
 const char *flow_result_action(const struct flow_result *r);
 /*
  * The trace: an array of steps {"node", "action", "attempts", "duration_us",
- * "fallback", "error"?, "items"?, notes...}, in the order they ran. Nested
+ * "fallback", "error"?, "error_code"?, "items"?, notes...}, in the order they ran. Nested
  * steps are named "graph/node". Borrowed: valid until flow_result_free.
  */
 json_t *flow_result_trace(const struct flow_result *r);

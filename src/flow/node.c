@@ -172,12 +172,14 @@ static void add_child(struct flow_node *parent, struct flow_node *child)
 	child->owner = parent;
 }
 
-static void record_add_error(struct flow_node *parent, char *msg)
+static void record_add_error(struct flow_node *parent, int rc, char *msg)
 {
-	if (!parent->add_error)
+	if (!parent->add_error) {
 		parent->add_error = msg;
-	else
+		parent->add_rc = rc;
+	} else {
 		free(msg);
+	}
 }
 
 int flow_graph_add(struct flow_node *g, struct flow_node *node)
@@ -187,17 +189,18 @@ int flow_graph_add(struct flow_node *g, struct flow_node *node)
 		return FLOW_EINVAL;
 	}
 	if (!node) {
-		record_add_error(g, fl_asprintf("cannot add a NULL node to graph '%s'", g->name));
+		record_add_error(g, FLOW_EINVAL, fl_asprintf("cannot add a NULL node to graph '%s'", g->name));
 		return FLOW_EINVAL;
 	}
 	if (node->owner || node == g) {
-		record_add_error(g, fl_asprintf("node '%s' already belongs to graph '%s'", node->name,
+		record_add_error(g, FLOW_EINVAL, fl_asprintf("node '%s' already belongs to graph '%s'", node->name,
 						node->owner ? node->owner->name : g->name));
 		/* Ownership was promised to us; the other owner still frees it. */
 		return FLOW_EOWNED;
 	}
 	if (flow_graph_find(g, node->name)) {
-		record_add_error(g, fl_asprintf("duplicate node name '%s' in graph '%s'", node->name, g->name));
+		record_add_error(g, FLOW_EDUP,
+				 fl_asprintf("duplicate node name '%s' in graph '%s'", node->name, g->name));
 		add_child(g, node);
 		return FLOW_EDUP;
 	}
@@ -212,17 +215,17 @@ int flow_fanout_add(struct flow_node *fan, struct flow_node *child)
 {
 	if (!fan || fan->kind != FLOW_KIND_FANOUT || !child) {
 		if (fan && !child)
-			record_add_error(fan, fl_asprintf("cannot add a NULL node to fan-out '%s'", fan->name));
+			record_add_error(fan, FLOW_EINVAL, fl_asprintf("cannot add a NULL node to fan-out '%s'", fan->name));
 		flow_node_free(child);
 		return FLOW_EINVAL;
 	}
 	if (child->owner) {
-		record_add_error(fan, fl_asprintf("node '%s' already belongs to '%s'",
+		record_add_error(fan, FLOW_EINVAL, fl_asprintf("node '%s' already belongs to '%s'",
 						  child->name, child->owner->name));
 		return FLOW_EOWNED;
 	}
 	if (child->kind != FLOW_KIND_NODE) {
-		record_add_error(fan, fl_asprintf("fan-out '%s' cannot run %s '%s': children must be plain or batch nodes",
+		record_add_error(fan, FLOW_EINVAL, fl_asprintf("fan-out '%s' cannot run %s '%s': children must be plain or batch nodes",
 						  fan->name, flow_node_kind(child), child->name));
 		flow_node_free(child);
 		return FLOW_EINVAL;
@@ -302,8 +305,7 @@ static int validate_locked(struct flow_node *g)
 	int rc;
 
 	if (g->add_error)
-		return set_error(g, strstr(g->add_error, "duplicate") ? FLOW_EDUP : FLOW_EINVAL,
-				 fl_strdup(g->add_error));
+		return set_error(g, g->add_rc, fl_strdup(g->add_error));
 	if (g->kind == FLOW_KIND_FANOUT) {
 		if (!g->nchildren)
 			return set_error(g, FLOW_ENOSTART, fl_asprintf("fan-out '%s' has no children", g->name));

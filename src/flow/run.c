@@ -1,86 +1,18 @@
 /*
  * Running graphs: the step loop, retries with waits and fallbacks, batch and
  * parallel-batch nodes, fan-outs, nested graphs, the step limit and deadline,
- * and the trace. Building and validation are in node.c.
+ * and the trace. Building and validation are in node.c; the per-step handle
+ * that ops receive is in call.c.
+ *
+ * A failure travels as a message and, when the op gave one
+ * (flow_call_error), a code: the first failure of a run sets both, the
+ * failed step's trace entry records them ("error", "error_code").
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "flow_int.h"
-
-/* ---- the per-step handle ---- */
-
-void *flow_call_data(const struct flow_call *call)
-{
-	return call->node->data;
-}
-
-void *flow_call_ctx(const struct flow_call *call, const char *ctx_type)
-{
-	if (!call->run->ctx_type || !ctx_type || strcmp(call->run->ctx_type, ctx_type))
-		return NULL;
-	return call->run->ctx;
-}
-
-const char *flow_call_node_name(const struct flow_call *call)
-{
-	return call->node->name;
-}
-
-int flow_call_attempt(const struct flow_call *call)
-{
-	return call->attempt;
-}
-
-long flow_call_item(const struct flow_call *call)
-{
-	return call->item;
-}
-
-int64_t flow_call_now_us(const struct flow_call *call)
-{
-	return call->run->clock.now_us(call->run->clock.arg);
-}
-
-int flow_call_fail(struct flow_call *call, const char *fmt, ...)
-{
-	va_list ap;
-
-	fl_buf_reset(&call->err);
-	va_start(ap, fmt);
-	fl_buf_vaddf(&call->err, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-void flow_call_note(struct flow_call *call, const char *key, json_t *value)
-{
-	if (!call->step) {
-		json_decref(value);
-		return;
-	}
-	pthread_mutex_lock(&call->run->lock);
-	json_object_set_new(call->step, key, value);
-	pthread_mutex_unlock(&call->run->lock);
-}
-
-static void call_init(struct flow_call *call, struct flow_result *run, struct flow_node *node,
-		      json_t *step)
-{
-	call->run = run;
-	call->node = node;
-	call->attempt = 0;
-	call->item = -1;
-	fl_buf_init(&call->err, 0);
-	call->step = step;
-}
-
-/* The op's message, or a generic one when it failed without saying why. */
-static const char *call_error(const struct flow_call *call, const char *what)
-{
-	return call->err.len ? call->err.buf : what;
-}
 
 /* ---- run state ---- */
 
@@ -103,14 +35,13 @@ static int64_t run_now(const struct flow_result *run)
 	return run->clock.now_us(run->clock.arg);
 }
 
-/* Records the run's failure once: the first error wins. */
-static int run_fail(struct flow_result *run, int rc, const char *node, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/* Records the run's failure once: the first error wins. code: the op's, or NULL. */
+static int run_fail_code(struct flow_result *run, int rc, const char *code, const char *node,
+			 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static int run_fail(struct flow_result *run, int rc, const char *node, const char *fmt, ...)
+static int run_vfail(struct flow_result *run, int rc, const char *code, const char *node,
+		     const char *fmt, va_list ap)
 {
-	va_list ap;
-
 	/* batch children of a fan-out fail from worker threads */
 	pthread_mutex_lock(&run->lock);
 	if (run->rc != FLOW_OK) {
@@ -118,12 +49,35 @@ static int run_fail(struct flow_result *run, int rc, const char *node, const cha
 		goto out;
 	}
 	run->rc = rc;
-	va_start(ap, fmt);
 	run->error = fl_vasprintf(fmt, ap);
-	va_end(ap);
+	run->error_code = code ? fl_strdup(code) : NULL;
 	run->failed_node = fl_strdup(node);
 out:
 	pthread_mutex_unlock(&run->lock);
+	return rc;
+}
+
+static int run_fail_code(struct flow_result *run, int rc, const char *code, const char *node,
+			 const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rc = run_vfail(run, rc, code, node, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int run_fail(struct flow_result *run, int rc, const char *node, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int run_fail(struct flow_result *run, int rc, const char *node, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rc = run_vfail(run, rc, NULL, node, fmt, ap);
+	va_end(ap);
 	return rc;
 }
 
@@ -159,7 +113,7 @@ static json_t *step_new(const char *path, const char *kind)
 }
 
 static void step_finish(struct flow_result *run, json_t *step, const char *action,
-			int attempts, int64_t t0, bool fallback, const char *error)
+			int attempts, int64_t t0, bool fallback, const char *error, const char *code)
 {
 	json_object_set_new_nocheck(step, "action", json_string(action ? action : FLOW_DEFAULT_ACTION));
 	json_object_set_new_nocheck(step, "attempts", json_integer(attempts));
@@ -167,6 +121,8 @@ static void step_finish(struct flow_result *run, json_t *step, const char *actio
 	json_object_set_new_nocheck(step, "fallback", json_boolean(fallback));
 	if (error)
 		json_object_set_new(step, "error", json_string(error));
+	if (error && code)
+		json_object_set_new(step, "error_code", json_string(code));
 }
 
 /* ---- exec with retries and fallback ---- */
@@ -177,13 +133,24 @@ struct exec_out {
 	bool fallback;
 	int rc;             /* FLOW_OK, FLOW_EEXEC, FLOW_EFALLBACK or FLOW_EDEADLINE */
 	char *error;        /* last exec error (kept even when the fallback succeeded) */
+	char *code;         /* its code (flow_call_error), or NULL */
 };
 
 static void exec_out_release(struct exec_out *o)
 {
 	json_decref(o->res);
 	free(o->error);
+	free(o->code);
 	memset(o, 0, sizeof(*o));
+}
+
+/* Keeps the call's error (or what) and its code as the exec's last error. */
+static void exec_out_error(struct exec_out *o, const struct flow_call *call, const char *what)
+{
+	free(o->error);
+	free(o->code);
+	o->error = fl_strdup(flow__call_error(call, what));
+	o->code = call->code ? fl_strdup(call->code) : NULL;
 }
 
 static void exec_with_retries(struct flow_call *call, json_t *prep_res, struct exec_out *out)
@@ -203,7 +170,7 @@ static void exec_with_retries(struct flow_call *call, json_t *prep_res, struct e
 		}
 		call->attempt = attempt;
 		out->attempts = attempt;
-		fl_buf_reset(&call->err);
+		flow__call_reset(call);
 		res = NULL;
 		if (!n->ops->exec || n->ops->exec(call, prep_res, &res) == 0) {
 			out->res = res ? res : json_null();
@@ -211,8 +178,7 @@ static void exec_with_retries(struct flow_call *call, json_t *prep_res, struct e
 			return;
 		}
 		json_decref(res);
-		free(out->error);
-		out->error = fl_strdup(call_error(call, "exec failed"));
+		exec_out_error(out, call, "exec failed");
 		if (attempt < n->max_retries && n->wait_us > 0)
 			run->clock.sleep_us(run->clock.arg, n->wait_us);
 	}
@@ -221,7 +187,7 @@ static void exec_with_retries(struct flow_call *call, json_t *prep_res, struct e
 		return;
 	}
 	out->fallback = true;
-	fl_buf_reset(&call->err);
+	flow__call_reset(call);
 	res = NULL;
 	if (n->ops->exec_fallback(call, prep_res, out->error, &res) == 0) {
 		out->res = res ? res : json_null();
@@ -231,10 +197,15 @@ static void exec_with_retries(struct flow_call *call, json_t *prep_res, struct e
 	json_decref(res);
 	{
 		char *msg = fl_asprintf("%s (after exec error: %s)",
-					call_error(call, "fallback failed"), out->error);
+					flow__call_error(call, "fallback failed"), out->error);
 
 		free(out->error);
 		out->error = msg;
+		/* the fallback's code, else the exec's: what the caller can act on */
+		if (call->code) {
+			free(out->code);
+			out->code = fl_strdup(call->code);
+		}
 	}
 	out->rc = FLOW_EFALLBACK;
 }
@@ -250,10 +221,11 @@ static int fail_exec(struct flow_result *run, const char *path, const struct exe
 	case FLOW_EDEADLINE:
 		return run_fail(run, FLOW_EDEADLINE, path, "deadline passed at node '%s'%s", path, where);
 	case FLOW_EFALLBACK:
-		return run_fail(run, FLOW_EFALLBACK, path, "node '%s'%s: fallback failed: %s", path, where, o->error);
+		return run_fail_code(run, FLOW_EFALLBACK, o->code, path, "node '%s'%s: fallback failed: %s", path,
+				     where, o->error);
 	default:
-		return run_fail(run, FLOW_EEXEC, path, "node '%s'%s failed after %d attempt%s: %s", path, where,
-				o->attempts, o->attempts == 1 ? "" : "s", o->error);
+		return run_fail_code(run, FLOW_EEXEC, o->code, path, "node '%s'%s failed after %d attempt%s: %s",
+				     path, where, o->attempts, o->attempts == 1 ? "" : "s", o->error);
 	}
 }
 
@@ -315,10 +287,10 @@ static void batch_item(struct pool *p, size_t i)
 	struct batch_job *job = p->arg;
 	struct flow_call call;
 
-	call_init(&call, job->run, job->node, job->step);
+	flow__call_init(&call, job->run, job->node, job->step);
 	call.item = (long)i;
 	exec_with_retries(&call, json_array_get(job->items, i), &job->outs[i]);
-	fl_buf_release(&call.err);
+	flow__call_release(&call);
 	if (job->outs[i].rc != FLOW_OK)
 		atomic_store(&p->stop, 1);   /* the node fails: stop taking items */
 }
@@ -329,7 +301,7 @@ static void batch_item(struct pool *p, size_t i)
  */
 static int run_batch(struct flow_result *run, struct flow_node *n, const char *path,
 		     json_t *step, json_t *items, json_t **res, int *attempts, bool *fallback,
-		     char **last_error)
+		     char **last_error, char **last_code)
 {
 	size_t count = json_array_size(items), i;
 	struct batch_job job = { run, n, step, items, NULL };
@@ -354,8 +326,10 @@ static int run_batch(struct flow_result *run, struct flow_node *n, const char *p
 
 		*attempts += o->attempts;
 		*fallback |= o->fallback;
-		if (o->error && !*last_error)
+		if (o->error && !*last_error) {
 			*last_error = fl_strdup(o->error);
+			*last_code = o->code ? fl_strdup(o->code) : NULL;
+		}
 		if (rc == FLOW_OK && o->attempts && o->rc != FLOW_OK)
 			rc = fail_exec(run, path, o, (long)i);
 		if (rc == FLOW_OK)
@@ -392,8 +366,8 @@ static int run_prep(struct flow_result *run, struct flow_node *n, const char *pa
 	if (n->ops->prep && n->ops->prep(call, shared, prep_res) != 0) {
 		json_decref(*prep_res);
 		*prep_res = NULL;
-		return run_fail(run, FLOW_EPREP, path, "node '%s': prep failed: %s", path,
-				call_error(call, "no reason given"));
+		return run_fail_code(run, FLOW_EPREP, call->code, path, "node '%s': prep failed: %s", path,
+				     flow__call_error(call, "no reason given"));
 	}
 	if (!*prep_res)
 		*prep_res = json_null();
@@ -409,10 +383,10 @@ static int run_post(struct flow_result *run, struct flow_node *n, const char *pa
 {
 	const char *act = NULL;
 
-	fl_buf_reset(&call->err);
+	flow__call_reset(call);
 	if (n->ops->post && n->ops->post(call, shared, prep_res, exec_res, &act) != 0)
-		return run_fail(run, FLOW_EPOST, path, "node '%s': post failed: %s", path,
-				call_error(call, "no reason given"));
+		return run_fail_code(run, FLOW_EPOST, call->code, path, "node '%s': post failed: %s", path,
+				     flow__call_error(call, "no reason given"));
 	*action = fl_strdup(act && *act ? act : FLOW_DEFAULT_ACTION);
 	return FLOW_OK;
 }
@@ -421,7 +395,7 @@ static int run_post(struct flow_result *run, struct flow_node *n, const char *pa
 static int run_node(struct flow_result *run, struct flow_node *n, json_t *shared,
 		    const char *prefix, char **action)
 {
-	char *path = path_of(prefix, n), *last_error = NULL;
+	char *path = path_of(prefix, n), *last_error = NULL, *last_code = NULL;
 	json_t *step, *prep_res = NULL, *exec_res = NULL;
 	struct flow_call call;
 	struct exec_out out = { 0 };
@@ -435,13 +409,14 @@ static int run_node(struct flow_result *run, struct flow_node *n, json_t *shared
 		return rc;
 	}
 	step = step_new(path, n->batch_workers ? flow_node_kind(n) : NULL);
-	call_init(&call, run, n, step);
+	flow__call_init(&call, run, n, step);
 	rc = run_prep(run, n, path, &call, shared, &prep_res);
 	if (rc != FLOW_OK)
 		goto out;
 	if (n->batch_workers) {
 		json_object_set_new(step, "items", json_integer((json_int_t)json_array_size(prep_res)));
-		rc = run_batch(run, n, path, step, prep_res, &exec_res, &attempts, &fallback, &last_error);
+		rc = run_batch(run, n, path, step, prep_res, &exec_res, &attempts, &fallback, &last_error,
+			       &last_code);
 	} else {
 		exec_with_retries(&call, prep_res, &out);
 		if (out.rc != FLOW_OK)
@@ -449,7 +424,8 @@ static int run_node(struct flow_result *run, struct flow_node *n, json_t *shared
 		attempts = out.attempts;
 		fallback = out.fallback;
 		last_error = out.error;
-		out.error = NULL;
+		last_code = out.code;
+		out.error = out.code = NULL;
 		exec_res = out.res;
 		out.res = NULL;
 	}
@@ -458,13 +434,15 @@ static int run_node(struct flow_result *run, struct flow_node *n, json_t *shared
 	rc = run_post(run, n, path, &call, shared, prep_res, exec_res, action);
 out:
 	step_finish(run, step, *action, attempts, t0, fallback,
-		    rc != FLOW_OK && run->error ? run->error : last_error);
+		    rc != FLOW_OK && run->error ? run->error : last_error,
+		    rc != FLOW_OK && run->error ? run->error_code : last_code);
 	json_array_append_new(run->trace, step);
 	exec_out_release(&out);
 	json_decref(prep_res);
 	json_decref(exec_res);
-	fl_buf_release(&call.err);
+	flow__call_release(&call);
 	free(last_error);
+	free(last_code);
 	free(path);
 	return rc;
 }
@@ -489,17 +467,18 @@ static void fanout_child(struct pool *p, size_t i)
 	struct flow_call call;
 
 	if (c->batch_workers) {
-		char *last_error = NULL;
+		char *last_error = NULL, *last_code = NULL;
 
 		job->batch_rc[i] = run_batch(job->run, c, job->paths[i], job->steps[i], job->prep[i],
 					     &job->batch_res[i], &job->outs[i].attempts,
-					     &job->outs[i].fallback, &last_error);
+					     &job->outs[i].fallback, &last_error, &last_code);
 		job->outs[i].error = last_error;
+		job->outs[i].code = last_code;
 		return;
 	}
-	call_init(&call, job->run, c, job->steps[i]);
+	flow__call_init(&call, job->run, c, job->steps[i]);
 	exec_with_retries(&call, job->prep[i], &job->outs[i]);
-	fl_buf_release(&call.err);
+	flow__call_release(&call);
 }
 
 static int run_fanout(struct flow_result *run, struct flow_node *fan, json_t *shared,
@@ -535,9 +514,9 @@ static int run_fanout(struct flow_result *run, struct flow_node *fan, json_t *sh
 		job.steps[i] = step_new(job.paths[i], fan->children[i]->batch_workers ?
 					flow_node_kind(fan->children[i]) : NULL);
 		starts[i] = run_now(run);
-		call_init(&call, run, fan->children[i], job.steps[i]);
+		flow__call_init(&call, run, fan->children[i], job.steps[i]);
 		rc = run_prep(run, fan->children[i], job.paths[i], &call, shared, &job.prep[i]);
-		fl_buf_release(&call.err);
+		flow__call_release(&call);
 		prepared++;
 	}
 	if (rc == FLOW_OK) {
@@ -553,27 +532,30 @@ static int run_fanout(struct flow_result *run, struct flow_node *fan, json_t *sh
 		json_t *res = c->batch_workers ? job.batch_res[i] : o->res;
 		char *child_action = NULL;
 		struct flow_call call;
-		const char *err = o->error;
+		const char *err = o->error, *code = o->code;
 
 		if (rc == FLOW_OK && c->batch_workers && job.batch_rc[i] != FLOW_OK)
 			rc = job.batch_rc[i];
 		else if (rc == FLOW_OK && !c->batch_workers && o->rc != FLOW_OK)
 			rc = fail_exec(run, job.paths[i], o, -1);
 		else if (rc == FLOW_OK) {
-			call_init(&call, run, c, job.steps[i]);
+			flow__call_init(&call, run, c, job.steps[i]);
 			rc = run_post(run, c, job.paths[i], &call, shared, job.prep[i], res, &child_action);
-			fl_buf_release(&call.err);
+			flow__call_release(&call);
 		}
-		if (rc != FLOW_OK && run->failed_node && !strcmp(run->failed_node, job.paths[i]))
+		if (rc != FLOW_OK && run->failed_node && !strcmp(run->failed_node, job.paths[i])) {
 			err = run->error;
-		step_finish(run, job.steps[i], child_action, o->attempts, starts[i], o->fallback, err);
+			code = run->error_code;
+		}
+		step_finish(run, job.steps[i], child_action, o->attempts, starts[i], o->fallback, err, code);
 		json_array_append_new(run->trace, job.steps[i]);
 		job.steps[i] = NULL;
 		free(child_action);
 	}
 	if (rc == FLOW_OK)
 		*action = fl_strdup(FLOW_DEFAULT_ACTION);
-	step_finish(run, fan_step, *action, 1, t0, false, rc == FLOW_OK ? NULL : run->error);
+	step_finish(run, fan_step, *action, 1, t0, false, rc == FLOW_OK ? NULL : run->error,
+		    rc == FLOW_OK ? NULL : run->error_code);
 	json_array_append_new(run->trace, fan_step);
 	for (i = 0; i < k; i++) {
 		json_decref(job.steps[i]);
@@ -638,7 +620,8 @@ int flow__run_graph(struct flow_result *run, struct flow_node *g, json_t *shared
 			if (rc == FLOW_OK)
 				action = fl_strdup(run->action ? run->action : FLOW_DEFAULT_ACTION);
 			step = step_new(path, "graph");
-			step_finish(run, step, action, 1, t0, false, rc == FLOW_OK ? NULL : run->error);
+			step_finish(run, step, action, 1, t0, false, rc == FLOW_OK ? NULL : run->error,
+				    rc == FLOW_OK ? NULL : run->error_code);
 			json_array_append_new(run->trace, step);
 			break;
 		}
@@ -748,6 +731,11 @@ const char *flow_result_error(const struct flow_result *r)
 	return r->error;
 }
 
+const char *flow_result_error_code(const struct flow_result *r)
+{
+	return r->error_code;
+}
+
 const char *flow_result_failed_node(const struct flow_result *r)
 {
 	return r->failed_node;
@@ -781,6 +769,7 @@ void flow_result_free(struct flow_result *r)
 	json_decref(r->warnings);
 	pthread_mutex_destroy(&r->lock);
 	free(r->error);
+	free(r->error_code);
 	free(r->failed_node);
 	free(r->action);
 	free(r);

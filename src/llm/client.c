@@ -320,7 +320,7 @@ int llm_client_new(struct llm_client **out, const struct llm_settings *s, char *
 	const struct llm__provider *prov;
 	const struct llm__price *price;
 	bool has_key = s->api_key && *s->api_key, has_base = s->base_url && *s->base_url;
-	int rc = LLM_ECONFIG, mode, i;
+	int rc = LLM_ECONFIG, mode;
 
 	*out = NULL;
 	*err = NULL;
@@ -410,12 +410,6 @@ int llm_client_new(struct llm_client **out, const struct llm_settings *s, char *
 	price = price_of(c->prices, c->nprices, c->model);
 	c->price_in = price ? price->in_per_mtok : -1;
 	c->price_out = price ? price->out_per_mtok : -1;
-	for (i = 0; i < LLM_TASK__COUNT; i++) {
-		c->schemas[i] = llm_task_schema((enum llm_task)i);
-		if (llm_schema_check(c->schemas[i], err))
-			fl_die("llm: schema of task '%s' uses an unsupported feature: %s",
-			       llm_task_name((enum llm_task)i), *err);
-	}
 	c->idle = fl_calloc((size_t)c->max_inflight, sizeof(*c->idle));
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->slot_free, NULL);
@@ -425,16 +419,12 @@ int llm_client_new(struct llm_client **out, const struct llm_settings *s, char *
 out:
 	if (c) {
 		/* not yet initialised: the mutex, the pool */
-		int j;
-
 		free(c->base_url);
 		free(c->endpoint);
 		free(c->api_key);
 		free(c->api_key_source);
 		free(c->model);
 		llm__prices_free(c->prices, c->nprices);
-		for (j = 0; j < LLM_TASK__COUNT; j++)
-			json_decref(c->schemas[j]);
 		free(c);
 	}
 	return rc;
@@ -457,8 +447,6 @@ void llm_client_free(struct llm_client *c)
 	for (i = 0; i < c->nidle; i++)
 		curl_easy_cleanup(c->idle[i]);
 	free(c->idle);
-	for (i = 0; i < LLM_TASK__COUNT; i++)
-		json_decref(c->schemas[i]);
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->slot_free);
 	llm__prices_free(c->prices, c->nprices);
@@ -501,7 +489,22 @@ static const double latency_bounds_s[LLM__LATENCY_BUCKETS] = {
 	0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120,
 };
 
-void llm__stats_record(struct llm_client *c, enum llm_task task, int rc,
+/* The counters of a task by name (the lock held): found, added, or "other" when the table is full. */
+static int task_slot(struct llm__stats *s, const char *task)
+{
+	int i;
+
+	for (i = 0; i < s->ntasks; i++)
+		if (!strcmp(s->tasks[i].name, task))
+			return i;
+	if (s->ntasks < LLM_STATS_TASKS && strlen(task) < sizeof(s->tasks[0].name)) {
+		fl_strlcpy(s->tasks[s->ntasks].name, task, sizeof(s->tasks[0].name));
+		return s->ntasks++;
+	}
+	return LLM_STATS_TASKS;
+}
+
+void llm__stats_record(struct llm_client *c, const char *task, int rc,
 		       const struct llm__usage *u, int64_t latency_ms, bool repaired, bool repair_ok)
 {
 	struct llm__stats *s = &c->stats;
@@ -515,12 +518,14 @@ void llm__stats_record(struct llm_client *c, enum llm_task task, int rc,
 		s->calls_failed++;
 	if (rc >= 0 && rc < (int)FL_ARRAY_SIZE(s->errors))
 		s->errors[rc]++;
-	if ((int)task >= 0 && task < LLM_TASK__COUNT) {
-		s->task_calls[task]++;
+	if (task) {
+		int t = task_slot(s, task);
+
+		s->tasks[t].calls++;
 		if (rc == LLM_OK)
-			s->task_ok[task]++;
+			s->tasks[t].ok++;
 		else
-			s->task_failed[task]++;
+			s->tasks[t].failed++;
 	}
 	s->retries += u->retries;
 	s->repairs += repaired;
@@ -551,11 +556,15 @@ json_t *llm_client_stats(struct llm_client *c)
 	for (i = 1; i < (int)FL_ARRAY_SIZE(s.errors); i++)
 		if (s.errors[i])
 			json_object_set_new(errors, llm_errname(i), json_integer(s.errors[i]));
-	for (i = 0; i < LLM_TASK__COUNT; i++)
-		json_object_set_new(tasks, llm_task_name((enum llm_task)i),
-				    json_pack("{s:I, s:I, s:I}", "calls", (json_int_t)s.task_calls[i],
-					      "ok", (json_int_t)s.task_ok[i],
-					      "failed", (json_int_t)s.task_failed[i]));
+	/* the named tasks in the order first called, then the ones past the table */
+	for (i = 0; i <= LLM_STATS_TASKS; i++) {
+		if ((i < LLM_STATS_TASKS && i >= s.ntasks) || !s.tasks[i].calls)
+			continue;
+		json_object_set_new(tasks, i < LLM_STATS_TASKS ? s.tasks[i].name : "other",
+				    json_pack("{s:I, s:I, s:I}", "calls", (json_int_t)s.tasks[i].calls,
+					      "ok", (json_int_t)s.tasks[i].ok,
+					      "failed", (json_int_t)s.tasks[i].failed));
+	}
 	for (i = 0; i <= LLM__LATENCY_BUCKETS; i++) {
 		cumulative += s.latency_buckets[i];
 		json_array_append_new(le, i < LLM__LATENCY_BUCKETS ? json_real(latency_bounds_s[i])

@@ -7,9 +7,10 @@
  * OpenAI-compatible Chat Completions API (POST {base}/chat/completions),
  * which covers io.net, OpenAI, vLLM, llama.cpp's server and Ollama.
  *
- * The nodes call one function, llm_task_run(): it builds the prompt for a
- * task (triage, priority, respond, escalation), with the customer's text as
- * quoted data inside an unforgeable delimiter; sends it with retries
+ * Callers make structured calls, llm_call(): a task's spec (its name,
+ * instructions and the JSON Schema of its reply) and its data. The client
+ * builds the prompt, with the data as quoted data inside an unforgeable
+ * delimiter; sends it with retries
  * (timeouts, 408, 409, 429, 5xx and 529, exponential backoff with full
  * jitter, Retry-After honoured) under a process-wide bound on requests in
  * flight; extracts the JSON object from the reply (tool use, code fences,
@@ -18,12 +19,12 @@
  * latency, retries and cost. When the LLM fails, the caller falls back to the
  * built-in analyzer: this module never guesses an answer.
  *
- * What it leaves to others: deciding escalation (the rules table in
- * support/), persisting the per-call accounting (the analysis), exporting
- * the cumulative counters (monitor/ reads llm_client_stats()).
- *
- * The JSON schemas of the tasks live in one place, schemas.c; docs/LLM.md
- * describes configuration, schemas, retry policy and prompt safety.
+ * What it leaves to others: the tasks themselves, their schemas, prompts and
+ * data (support's are in src/support/llm_tasks.c: llm knows nothing of
+ * tickets), deciding escalation (the rules table in support/), persisting
+ * the per-call accounting (the analysis), exporting the cumulative counters
+ * (monitor/ reads llm_client_stats()). docs/LLM.md describes configuration,
+ * schemas, retry policy and prompt safety.
  */
 #ifndef FL_LLM_H
 #define FL_LLM_H
@@ -63,27 +64,27 @@ const char *llm_strerror(int rc);
 /* "LLM_ETIMEDOUT" etc.; "LLM_UNKNOWN" outside the enum. */
 const char *llm_errname(int rc);
 
-/* ---- tasks ---- */
+/* ---- structured calls ---- */
 
-enum llm_task {
-	LLM_TASK_TRIAGE,     /* sentiment + category + urgency + priority signals */
-	LLM_TASK_PRIORITY,   /* priority with reasoning and factors */
-	LLM_TASK_RESPOND,    /* the reply to the customer, citing KB articles */
-	LLM_TASK_ESCALATION, /* an escalation recommendation (advisory) */
-	LLM_TASK__COUNT
-};
-
-/* "triage", "priority", "respond", "escalation"; NULL outside the enum. */
-const char *llm_task_name(enum llm_task task);
-/* The task called name, or -1. */
-int llm_task_parse(const char *name);
 /*
- * A new copy of the task's reply schema (the subset of JSON Schema that
- * llm_schema_validate() understands), or NULL outside the enum. For
- * LLM_TASK_RESPOND the article-id constraints are added per request by
- * llm_task_run(). Caller owns the result.
+ * What one structured call asks, all borrowed:
+ *   name          the task's name: in the prompt ("Task: triage"), as the
+ *                 tool or response format's name, in the accounting;
+ *   description   one line for the tool or response format (NULL: name);
+ *   role          the system prompt's first line: who the model is;
+ *   data          what the data block holds, in words ("a support ticket");
+ *   instructions  the task, after "Task: <name>" in the system prompt;
+ *   schema        the reply's JSON Schema, in the subset that
+ *                 llm_schema_validate() understands (llm_schema_check).
  */
-json_t *llm_task_schema(enum llm_task task);
+struct llm_spec {
+	const char *name;
+	const char *description;
+	const char *role;
+	const char *data;
+	const char *instructions;
+	const json_t *schema;
+};
 
 /* ---- the JSON Schema subset and reply extraction (usable on their own) ---- */
 
@@ -165,20 +166,19 @@ void llm_client_free(struct llm_client *c);
 json_t *llm_client_describe(const struct llm_client *c);
 
 /*
- * Runs one task. input (borrowed) is
- *   {"ticket": {"subject", "content", "metadata"?, "customer_tier"?, ...},
- *    "articles": [{"id", "title", "content", ...}]   (respond),
- *    "analyses": {...}                                (respond, escalation, priority)}
- * On LLM_OK *output is the validated object (caller owns). *call_info, when
- * call_info is not NULL, is set whenever a request was sent, also on failure
- * (tokens spent on a failed call still count): {task, provider, protocol,
- * model, latency_ms, requests, input_tokens, output_tokens, retries,
- * cost_usd, repaired, error?}; caller owns it. On failure returns the error
- * code with *err (caller frees): a transport error after the retries, or
- * LLM_ENOJSON / LLM_EINVALID after one repair request.
+ * One structured call: spec (borrowed) says what is asked, data (borrowed)
+ * is the object put in the prompt's data block, as untrusted data. On
+ * LLM_OK *output is the reply's object, valid against spec->schema (caller
+ * owns). *call_info, when call_info is not NULL, is set whenever a request
+ * was sent, also on failure (tokens spent on a failed call still count):
+ * {task (spec->name), provider, protocol, model, latency_ms, requests,
+ * input_tokens, output_tokens, retries, cost_usd, repaired, error?}; caller
+ * owns it. On failure returns the error code with *err (caller frees): a
+ * transport error after the retries, or LLM_ENOJSON / LLM_EINVALID after
+ * one repair request; LLM_EINVAL for an incomplete spec, sending nothing.
  */
-int llm_task_run(struct llm_client *c, enum llm_task task, const json_t *input,
-		 json_t **output, json_t **call_info, char **err);
+int llm_call(struct llm_client *c, const struct llm_spec *spec, const json_t *data,
+	     json_t **output, json_t **call_info, char **err);
 
 /*
  * One tiny request ("reply with {"ok": true}") to check the endpoint, key and
@@ -193,9 +193,12 @@ int llm_ping(struct llm_client *c, json_t **info, char **err);
  * object): {provider, model, calls, calls_ok, calls_failed, requests,
  * retries, repairs, repairs_ok, input_tokens, output_tokens, cost_usd,
  * latency_ms_sum, latency_ms_max, inflight, inflight_max, max_inflight,
- * errors: {LLM_E...: n}, tasks: {name: {calls, ok, failed}},
+ * errors: {LLM_E...: n}, tasks: {name: {calls, ok, failed}} (by spec name,
+ * in the order first called; at most LLM_STATS_TASKS names, the rest
+ * counted under "other"),
  * latency_buckets: {le_seconds: [...], counts: [...]} (cumulative, Prometheus style)}.
  */
 json_t *llm_client_stats(struct llm_client *c);
+#define LLM_STATS_TASKS 16
 
 #endif

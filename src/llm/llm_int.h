@@ -1,6 +1,7 @@
 /*
  * llm internals: the provider ops table, the request and reply that travel
- * between the client and a provider, the HTTP transfer, prompts.
+ * between the client and a provider, prompts. The HTTP transfer is util's
+ * fl_http_post.
  * Only client.c calls the provider ops.
  */
 #ifndef FL_LLM_INT_H
@@ -89,25 +90,6 @@ const struct llm__provider *llm__provider_detect(const char *base_url);
 /* "anthropic, io_net, ..." (static). */
 const char *llm__provider_names(void);
 
-/* ---- HTTP ---- */
-
-struct llm__http_result {
-	long status;             /* 0 when no response */
-	CURLcode curl_rc;
-	char curl_err[CURL_ERROR_SIZE];
-	struct fl_buf body;
-	int64_t retry_after_ms;  /* -1: none */
-	int64_t elapsed_us;
-};
-
-/* POSTs body to url with h (reset first). Always fills res; returns curl_rc. */
-CURLcode llm__http_post(CURL *h, const char *url, const struct curl_slist *headers,
-			const char *body, size_t body_len, int64_t timeout_ms,
-			int64_t connect_timeout_ms, struct llm__http_result *res);
-void llm__http_result_release(struct llm__http_result *res);
-/* Parses a Retry-After value (delta-seconds or HTTP date) into ms; -1 if invalid. */
-int64_t llm__parse_retry_after(const char *value, int64_t now_wall_s);
-
 /* ---- the client ---- */
 
 #define LLM__LATENCY_BUCKETS 10
@@ -117,7 +99,11 @@ struct llm__stats {
 	int64_t input_tokens, output_tokens, latency_ms_sum, latency_ms_max;
 	double cost_usd;
 	int64_t errors[32];
-	int64_t task_calls[LLM_TASK__COUNT], task_ok[LLM_TASK__COUNT], task_failed[LLM_TASK__COUNT];
+	struct {
+		char name[32];
+		int64_t calls, ok, failed;
+	} tasks[LLM_STATS_TASKS + 1];  /* by spec name; the last is "other" */
+	int ntasks;
 	int64_t latency_buckets[LLM__LATENCY_BUCKETS + 1];
 	int inflight_max;
 };
@@ -142,7 +128,6 @@ struct llm_client {
 	double price_in, price_out; /* for this client's model; < 0: unpriced */
 	void (*sleep_us)(void *arg, int64_t us);
 	void *sleep_arg;
-	json_t *schemas[LLM_TASK__COUNT];
 
 	pthread_mutex_t lock;     /* guards everything below */
 	pthread_cond_t slot_free;
@@ -165,19 +150,15 @@ struct llm__usage {
  */
 int llm__send(struct llm_client *c, const struct llm__request *req, struct llm__reply *reply,
 	      struct llm__usage *usage, char **err);
-/* Records one finished logical call in the cumulative counters. */
-void llm__stats_record(struct llm_client *c, enum llm_task task, int rc,
+/* Records one finished logical call (task: its spec's name; NULL for a ping) in the cumulative counters. */
+void llm__stats_record(struct llm_client *c, const char *task, int rc,
 		       const struct llm__usage *u, int64_t latency_ms, bool repaired, bool repair_ok);
 double llm__cost(const struct llm_client *c, int64_t in, int64_t out);
 int llm__prices_parse(const char *spec, struct llm__price **out, size_t *n, char **err);
 void llm__prices_free(struct llm__price *p, size_t n);
 
-/* ---- schemas and prompts ---- */
+/* ---- prompt.c: the safety frame ---- */
 
-/* The static schema text of a task. */
-const char *llm__schema_text(enum llm_task task);
-const char *llm__task_instructions(enum llm_task task);
-const char *llm__task_description(enum llm_task task);
 /*
  * The data block: the JSON of data with '<' and '>' escaped as \u003c and
  * \u003e (so no delimiter can appear inside it), between
@@ -186,7 +167,7 @@ const char *llm__task_description(enum llm_task task);
 void llm__data_block(struct fl_buf *b, const json_t *data, const char *token);
 /* A fresh random boundary token (33 bytes with the NUL). */
 void llm__boundary_token(char out[33]);
-/* The system prompt for a task and boundary token. Caller frees. */
-char *llm__system_prompt(enum llm_task task, const char *token);
+/* The system prompt for a spec and boundary token. Caller frees. */
+char *llm__system_prompt(const struct llm_spec *spec, const char *token);
 
 #endif

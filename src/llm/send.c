@@ -107,10 +107,10 @@ struct attempt {
 	char *msg;
 };
 
-static void classify_transport(const struct llm_client *c, const struct llm__http_result *res,
+static void classify_transport(const struct llm_client *c, const struct fl_http_result *res,
 			       struct attempt *a)
 {
-	switch (res->curl_rc) {
+	switch ((CURLcode)res->curl_rc) {
 	case CURLE_OPERATION_TIMEDOUT:
 		a->rc = LLM_ETIMEDOUT;
 		a->retryable = true;
@@ -136,7 +136,7 @@ static void classify_transport(const struct llm_client *c, const struct llm__htt
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CERTPROBLEM:
 		a->rc = LLM_ECONNECT;
-		a->msg = fl_asprintf("tls: %s", res->curl_err);
+		a->msg = fl_asprintf("tls: %s", res->error);
 		return;
 	case CURLE_WRITE_ERROR:
 		a->rc = LLM_EPROTOCOL;
@@ -150,11 +150,11 @@ static void classify_transport(const struct llm_client *c, const struct llm__htt
 		a->rc = LLM_ENETWORK;
 		break;
 	}
-	a->msg = fl_strdup(res->curl_err);
+	a->msg = fl_strdup(res->error);
 }
 
 static void classify_status(const struct llm_client *c, const struct llm__request *req,
-			    const struct llm__http_result *res, struct attempt *a)
+			    const struct fl_http_result *res, struct attempt *a)
 {
 	json_t *j = json_loadb(res->body.buf, res->body.len, 0, NULL);
 	char *detail = j ? c->provider->ops->error_message(j) : NULL;
@@ -218,7 +218,7 @@ static void classify_status(const struct llm_client *c, const struct llm__reques
 }
 
 static void classify_ok(const struct llm_client *c, const struct llm__request *req,
-			const struct llm__http_result *res, struct llm__reply *reply, struct attempt *a)
+			const struct fl_http_result *res, struct llm__reply *reply, struct attempt *a)
 {
 	json_error_t jerr;
 	json_t *j = json_loadb(res->body.buf, res->body.len, 0, &jerr);
@@ -285,7 +285,7 @@ int llm__send(struct llm_client *c, const struct llm__request *req_in, struct ll
 	headers = curl_slist_append(headers, "Expect:");
 	headers = c->provider->ops->headers(headers, &auth);
 	for (attempt = 0;; attempt++) {
-		struct llm__http_result res;
+		struct fl_http_result res;
 		int64_t wait_us;
 		CURL *h;
 
@@ -299,8 +299,15 @@ int llm__send(struct llm_client *c, const struct llm__request *req_in, struct ll
 		memset(&a, 0, sizeof(a));
 		h = slot_acquire(c);
 		u->requests++;
-		llm__http_post(h, c->endpoint, headers, body, strlen(body), c->timeout_ms,
-			       c->connect_timeout_ms, &res);
+		{
+			struct fl_http_post post = {
+				.url = c->endpoint, .headers = headers, .body = body, .body_len = strlen(body),
+				.timeout_ms = (long)c->timeout_ms, .connect_timeout_ms = (long)c->connect_timeout_ms,
+				.handle = h,
+			};
+
+			fl_http_post(&post, &res);
+		}
 		slot_release(c, h);
 		if (res.curl_rc != CURLE_OK)
 			classify_transport(c, &res, &a);
@@ -312,7 +319,7 @@ int llm__send(struct llm_client *c, const struct llm__request *req_in, struct ll
 			u->input_tokens += reply->input_tokens;
 			u->output_tokens += reply->output_tokens;
 			u->cost_usd += llm__cost(c, reply->input_tokens, reply->output_tokens);
-			llm__http_result_release(&res);
+			fl_http_result_release(&res);
 			break;
 		}
 		if (a.downgrade && !downgraded_here) {
@@ -324,7 +331,7 @@ int llm__send(struct llm_client *c, const struct llm__request *req_in, struct ll
 			downgraded_here = true;
 			free(body);
 			body = NULL;
-			llm__http_result_release(&res);
+			fl_http_result_release(&res);
 			attempt--;
 			continue;
 		}
@@ -342,7 +349,7 @@ int llm__send(struct llm_client *c, const struct llm__request *req_in, struct ll
 				wait_us = backoff_us(c, attempt, res.retry_after_ms);
 			}
 		}
-		llm__http_result_release(&res);
+		fl_http_result_release(&res);
 		if (wait_us < 0)
 			break;
 		fl_log(FL_LOG_DEBUG, "llm: %s (%s); retry %d of %d in %lld ms", llm_strerror(a.rc), a.msg,

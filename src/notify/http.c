@@ -1,10 +1,9 @@
 /*
- * The HTTP side of the Slack and webhook channels: one POST with libcurl,
- * a bounded time, no redirects, http(s) only, and the receiver's answer
- * classified as sent, retry later, or refused for good.
+ * The HTTP side of the Slack and webhook channels: one POST (util's
+ * fl_http_post: a bounded time, no redirects, http(s) only), and the
+ * receiver's answer classified as sent, retry later, or refused for good.
  */
 #include <string.h>
-#include <strings.h>
 
 #include "notify_int.h"
 
@@ -20,103 +19,53 @@ long notify__timeout_ms(const struct notify_settings *s)
 	return s && s->timeout_ms > 0 ? s->timeout_ms : 10000;
 }
 
-struct response {
-	struct fl_buf body;
-	int retry_after;
-};
-
-static size_t on_body(char *p, size_t size, size_t n, void *arg)
-{
-	struct response *r = arg;
-
-	size_t i;
-
-	/* keep the first 512 bytes, as printable ASCII, for the error message */
-	for (i = 0; i < size * n && r->body.len < 512; i++)
-		fl_buf_addch(&r->body, p[i] >= 0x20 && p[i] < 0x7f ? p[i] : ' ');
-	return size * n;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *arg)
-{
-	struct response *r = arg;
-	size_t len = size * n;
-
-	if (len > 12 && !strncasecmp(p, "Retry-After:", 12)) {
-		char tmp[32];
-		size_t vlen = len - 12;
-		const char *v = fl_str_trim(p + 12, &vlen);
-		int64_t s;
-
-		if (vlen < sizeof(tmp)) {
-			memcpy(tmp, v, vlen);
-			tmp[vlen] = '\0';
-			if (!fl_parse_int64(tmp, 0, 86400, &s))
-				r->retry_after = (int)s;
-		}
-	}
-	return len;
-}
-
 int notify__http_post(struct notify_delivery *d, const char *url, const char *body,
 		      struct curl_slist *headers)
 {
-	struct response r = { FL_BUF_INIT, 0 };
+	struct fl_http_post post = {
+		.url = url, .body = body, .body_len = strlen(body),
+		.timeout_ms = notify__timeout_ms(d->settings), .connect_timeout_ms = 5000,
+		/* the first 512 bytes of the answer, for the error message */
+		.max_body = 512, .truncate = true,
+	};
+	struct fl_http_result res;
 	struct curl_slist *h = NULL, *it;
-	char errbuf[CURL_ERROR_SIZE] = "";
-	CURL *c = NULL;
-	CURLcode cc;
-	long status = 0;
-	int rc = NOTIFY_ETRANSIENT;
+	size_t i;
+	int rc;
 
 	fl_curl_global_init();
-	c = curl_easy_init();
-	if (!c) {
-		d->error = fl_strdup("cannot create an HTTP client");
-		goto out;
-	}
 	h = curl_slist_append(h, "Content-Type: application/json");
-	h = curl_slist_append(h, "User-Agent: Frontline/" FL_VERSION);
 	for (it = headers; it; it = it->next)
 		h = curl_slist_append(h, it->data);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, notify__timeout_ms(d->settings));
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	cc = curl_easy_perform(c);
-	if (cc != CURLE_OK) {
+	post.headers = h;
+	if (fl_http_post(&post, &res) != CURLE_OK) {
 		char *masked = fl_mask_url(url);
 
-		d->error = fl_asprintf("cannot reach '%s': %s", masked, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		d->error = fl_asprintf("cannot reach '%s': %s", masked, res.error);
 		free(masked);
-		rc = cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT ? NOTIFY_EPERMANENT
-										  : NOTIFY_ETRANSIENT;
+		rc = res.curl_rc == CURLE_UNSUPPORTED_PROTOCOL || res.curl_rc == CURLE_URL_MALFORMAT
+			? NOTIFY_EPERMANENT : NOTIFY_ETRANSIENT;
 		goto out;
 	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	d->http_status = status;
-	d->retry_after_s = r.retry_after;
-	if (status >= 200 && status < 300) {
+	d->http_status = res.status;
+	/* whole seconds, within a day */
+	d->retry_after_s = res.retry_after_ms >= 0 && res.retry_after_ms <= 86400 * 1000
+		? (int)((res.retry_after_ms + 999) / 1000) : 0;
+	if (res.status >= 200 && res.status < 300) {
 		rc = NOTIFY_OK;
 		goto out;
 	}
-	fl_buf_rtrim(&r.body);
-	d->error = fl_asprintf("receiver answered HTTP %ld%s%s", status, r.body.len ? ": " : "", r.body.buf);
-	rc = status == 408 || status == 425 || status == 429 || status >= 500 ? NOTIFY_ETRANSIENT
-									    : NOTIFY_EPERMANENT;
+	/* as printable ASCII */
+	for (i = 0; i < res.body.len; i++)
+		if (res.body.buf[i] < 0x20 || res.body.buf[i] >= 0x7f)
+			res.body.buf[i] = ' ';
+	fl_buf_rtrim(&res.body);
+	d->error = fl_asprintf("receiver answered HTTP %ld%s%s", res.status, res.body.len ? ": " : "",
+			       res.body.buf);
+	rc = res.status == 408 || res.status == 425 || res.status == 429 || res.status >= 500
+		? NOTIFY_ETRANSIENT : NOTIFY_EPERMANENT;
 out:
 	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	fl_buf_release(&r.body);
+	fl_http_result_release(&res);
 	return rc;
 }

@@ -4,7 +4,9 @@
  * Anything that wants to tell the outside world (an auto-reply to a
  * customer, an escalation for Slack, an alert for the on-call list, a ticket
  * event for an integration) enqueues an outbox item in the same transaction
- * as the change that caused it (store_outbox_enqueue). The dispatcher here
+ * as the change that caused it; the items are built by support's notice
+ * constructors and routed by its policy (support_notice_*,
+ * support_notices_enqueue). The dispatcher here
  * claims due items with a lease, hands each to its channel's backend, and
  * records the outcome: sent, retried after an exponential backoff, or dead
  * (kept, visible through the API and the metrics; never dropped silently).

@@ -1,6 +1,7 @@
 /*
  * Ticket intake, shared by POST /webhooks/tickets (signed) and POST
- * /api/v1/tickets (token): validate by the ingestion rules (support), store
+ * /api/v1/tickets (token): validate by the ingestion rules (support's
+ * support_ticket_validate, the check every door runs), store
  * the ticket, its first message and its triage job in one transaction
  * through the store's group commit, and only then answer.
  *
@@ -22,18 +23,6 @@
 #include "monitor/monitor.h"
 #include "store/store.h"
 #include "support/support.h"
-
-static const char *const channels[] = { "email", "chat", "web", "webhook", "phone", "api", NULL };
-
-static bool known_channel(const char *c)
-{
-	size_t i;
-
-	for (i = 0; c && channels[i]; i++)
-		if (!strcmp(c, channels[i]))
-			return true;
-	return false;
-}
 
 /* The Idempotency-Key, scoped to the caller so two clients cannot collide. */
 static int idem_key(struct server_req *r, char **out)
@@ -132,26 +121,15 @@ void server__ticket_intake(struct server_req *r, const json_t *incoming, const c
 	}
 	if (!json_object_get(in, "source") && !json_object_get(in, "channel") && channel)
 		json_object_set_new(in, "source", json_string(channel));
-	if (given_id && (!json_is_string(given_id) || !json_string_length(given_id) ||
-			 json_string_length(given_id) > 128)) {
-		server__unprocessable(r, "id", NULL, "'id' must be a string of 1 to 128 characters");
-		count(r, channel, "rejected");
-		goto out;
-	}
+	/* the ingestion rules, as every door runs them (support_ticket_validate) */
 	rc = support_ticket_validate(in, fl_wall_us(), &ticket, &errors);
 	if (rc != SUPPORT_OK) {
-		const json_t *first = json_array_get(errors, 0);
-		char *text = support_errors_text(errors);
+		json_t *refusal = support_ticket_refusal(errors);
 
-		server__unprocessable(r, fl_json_str(first, "field", NULL), json_incref(errors), "%s", text);
-		free(text);
-		count(r, channel, "rejected");
-		goto out;
-	}
-	if (!known_channel(fl_json_str(ticket, "channel", NULL))) {
-		server__unprocessable(r, "source", NULL,
-				      "unknown source '%s' (use email, chat, web, webhook, phone or api)",
-				      fl_json_str(ticket, "channel", ""));
+		server__unprocessable(r, fl_json_str(refusal, "field", NULL),
+				      json_incref(json_object_get(refusal, "details")), "%s",
+				      fl_json_str(refusal, "message", ""));
+		json_decref(refusal);
 		count(r, channel, "rejected");
 		goto out;
 	}
@@ -211,7 +189,7 @@ void server__intake_queue(struct server_req *r)
 {
 	struct server_intake_job *j = r->intake;
 
-	if (store_group_submit(r->srv->group, j->ticket, "triage", j->key, on_committed, r) != STORE_OK)
+	if (store_group_submit(r->srv->group, j->ticket, FL_JOB_TRIAGE, j->key, on_committed, r) != STORE_OK)
 		on_committed(r, STORE_EINTERNAL, NULL, false, "cannot queue the ticket for its commit");
 }
 

@@ -16,11 +16,6 @@
 
 #define MAX_TEXT 50000
 
-static const char *const statuses[] = {
-	"new", "triaging", "auto_replied", "escalated", "waiting_on_customer", "resolved", "closed", "spam", NULL,
-};
-static const char *const priorities[] = { "low", "medium", "high", "urgent", NULL };
-static const char *const channels[] = { "email", "chat", "web", "webhook", "phone", "api", NULL };
 
 enum pick_type { PICK_STR, PICK_NUM, PICK_BOOL };
 static void pick(json_t *dst, const char *dkey, const json_t *src, const char *skey, enum pick_type type);
@@ -181,9 +176,9 @@ static void list(struct server_req *r)
 	int rc;
 
 	if (server__query_enum(r, "view", views, "summary", &view) ||
-	    server__query_enum(r, "status", statuses, NULL, &f.status) ||
-	    server__query_enum(r, "priority", priorities, NULL, &f.priority) ||
-	    server__query_enum(r, "channel", channels, NULL, &f.channel) ||
+	    server__query_enum(r, "status", fl_statuses, NULL, &f.status) ||
+	    server__query_enum(r, "priority", fl_priorities, NULL, &f.priority) ||
+	    server__query_enum(r, "channel", fl_channels, NULL, &f.channel) ||
 	    server__query_int(r, "limit", 1, 500, 50, &limit))
 		return;
 	f.category = server__query(r, "category");
@@ -335,14 +330,10 @@ static int email_customer(struct server_req *r, const json_t *ticket, const char
 			  const char *body, const char *effect)
 {
 	struct store *st = server__store(r);
-	json_t *cust = NULL, *payload;
+	json_t *cust = NULL, *notices;
 	const char *email;
-	char tag[32], *key;
-	bool created;
 	int rc;
 
-	if (!fl_config_bool("NOTIFICATION_ENABLED", true))
-		return 0;
 	if (store_customer_get(st, fl_json_str(ticket, "customer_id", ""), &cust) != STORE_OK)
 		return 0;
 	email = fl_json_str(cust, "email", NULL);
@@ -350,13 +341,10 @@ static int email_customer(struct server_req *r, const json_t *ticket, const char
 		json_decref(cust);
 		return 0;
 	}
-	snprintf(tag, sizeof(tag), "T-%06lld", (long long)fl_json_int(ticket, "number", 0));
-	payload = json_pack("{s:s, s:s, s:s, s:s, s:s}", "to", email, "subject", subject, "body", body,
-			    "ticket_id", fl_json_str(ticket, "id", ""), "ticket_tag", tag);
-	key = fl_asprintf("ticket:%s:%s", fl_json_str(ticket, "id", ""), effect);
-	rc = store_outbox_enqueue(st, "email", email, payload, key, &created);
-	free(key);
-	json_decref(payload);
+	notices = json_array();
+	support_notice_customer_email(notices, ticket, email, subject, body, effect);
+	rc = support_notices_enqueue(st, notices);
+	json_decref(notices);
 	json_decref(cust);
 	if (rc != STORE_OK) {
 		store_rollback(st);
@@ -380,10 +368,10 @@ static void reply(struct server_req *r)
 		goto out;
 	fl_time_rfc3339(now, fl_wall_us());
 	fields = json_object();
-	status = fl_json_str(t, "status", "new");
+	status = fl_json_str(t, "status", FL_STATUS_NEW);
 	/* answered: the ball is in the customer's court, unless already settled */
-	if (strcmp(status, "resolved") && strcmp(status, "closed"))
-		json_object_set_new(fields, "status", json_string("waiting_on_customer"));
+	if (strcmp(status, FL_STATUS_RESOLVED) && strcmp(status, FL_STATUS_CLOSED))
+		json_object_set_new(fields, "status", json_string(FL_STATUS_WAITING));
 	if (json_is_null(json_object_get(t, "first_response_at")) || !json_object_get(t, "first_response_at"))
 		json_object_set_new(fields, "first_response_at", json_string(now));
 	if (change_commit(r, fields, version, &updated)) {
@@ -488,7 +476,7 @@ static void resolve(struct server_req *r)
 	    server__body_num(r, "satisfaction", 0, 1, &satisfaction, &has_sat) ||
 	    !(t = change_begin(r, &version)))
 		return;
-	if (!strcmp(fl_json_str(t, "status", ""), "resolved") && !has_sat && !resolution) {
+	if (!strcmp(fl_json_str(t, "status", ""), FL_STATUS_RESOLVED) && !has_sat && !resolution) {
 		/* already resolved: saying so again changes nothing */
 		store_rollback(server__store(r));
 		server__reply_json(r, 200, t);
@@ -497,7 +485,7 @@ static void resolve(struct server_req *r)
 	if (resolution && add_message(r, "note", resolution, &msg))
 		goto out;
 	fl_time_rfc3339(now, fl_wall_us());
-	fields = json_pack("{s:s, s:s}", "status", "resolved", "resolved_at", now);
+	fields = json_pack("{s:s, s:s}", "status", FL_STATUS_RESOLVED, "resolved_at", now);
 	if (has_sat)
 		json_object_set_new(fields, "satisfaction", json_real(satisfaction));
 	if (close_escalation(r, fl_json_str(t, "id", ""), resolution ? resolution : "ticket resolved"))
@@ -505,7 +493,7 @@ static void resolve(struct server_req *r)
 	if (change_commit(r, fields, version, &updated))
 		goto out;
 	snprintf(occurrence, sizeof(occurrence), "v%lld", (long long)fl_json_int(updated, "version", 0));
-	if (support_ticket_event(server__store(r), "ticket.resolved", updated, occurrence) != STORE_OK) {
+	if (support_ticket_event(server__store(r), FL_EVENT_TICKET_RESOLVED, updated, occurrence) != STORE_OK) {
 		store_rollback(server__store(r));
 		server__store_error(r, STORE_EIO, "notification", NULL);
 		goto out;
@@ -544,7 +532,7 @@ static void reopen(struct server_req *r)
 	if (server__body_str(r, "reason", false, MAX_TEXT, &reason) || !(t = change_begin(r, &version)))
 		return;
 	status = fl_json_str(t, "status", "");
-	if (strcmp(status, "resolved") && strcmp(status, "closed")) {
+	if (strcmp(status, FL_STATUS_RESOLVED) && strcmp(status, FL_STATUS_CLOSED)) {
 		store_rollback(server__store(r));
 		server__conflict(r, t, "ticket '%s' is %s, not resolved or closed", server__param(r, 0), status);
 		return;
@@ -552,11 +540,11 @@ static void reopen(struct server_req *r)
 	if (reason && add_message(r, "note", reason, &msg))
 		goto out;
 	/* back with a human: it needs an agent's attention again */
-	fields = json_pack("{s:s, s:n}", "status", "escalated", "resolved_at");
+	fields = json_pack("{s:s, s:n}", "status", FL_STATUS_ESCALATED, "resolved_at");
 	if (change_commit(r, fields, version, &updated))
 		goto out;
 	snprintf(occurrence, sizeof(occurrence), "v%lld", (long long)fl_json_int(updated, "version", 0));
-	if (support_ticket_event(server__store(r), "ticket.reopened", updated, occurrence) != STORE_OK) {
+	if (support_ticket_event(server__store(r), FL_EVENT_TICKET_REOPENED, updated, occurrence) != STORE_OK) {
 		store_rollback(server__store(r));
 		server__store_error(r, STORE_EIO, "notification", NULL);
 		goto out;

@@ -265,7 +265,7 @@ static void *worker_main(void *arg)
 		int rc;
 
 		pthread_mutex_unlock(&w->lock);
-		rc = store_job_claim(k->st, "triage", k->owner, w->opts.lease_s, &job);
+		rc = store_job_claim(k->st, FL_JOB_TRIAGE, k->owner, w->opts.lease_s, &job);
 		pthread_mutex_lock(&w->lock);
 		if (rc == STORE_OK && w->stop) {
 			/* claimed while stopping: hand it straight back */

@@ -1,8 +1,15 @@
 /*
  * Input checks shared by both backends: a ticket for intake or import, the
  * fields of a ticket update (merged against the current row to know what
- * changed), customers, KB articles and messages, plus the small vocabularies
- * (statuses, priorities, roles), ticket numbers and keyset cursors.
+ * changed), customers, KB articles and messages, plus the store's own small
+ * vocabularies (roles, tiers, directions), ticket numbers and keyset
+ * cursors. Statuses, priorities, channels and the ticket tag are the
+ * domain's words, from util/vocab.c.
+ *
+ * These are the store's integrity checks (types, required columns), not the
+ * ingestion rules: a new ticket passes support_ticket_validate at its door
+ * (HTTP, email, CLI) before it reaches the store, and import is for records
+ * that passed them once.
  *
  * Everything here is dialect-free: it turns caller JSON into validated
  * values that a backend binds into its own SQL. Errors are STORE_EINVAL
@@ -15,67 +22,40 @@
 
 #include "store_int.h"
 
-static const char *const ticket_statuses[] = {
-	"new", "triaging", "auto_replied", "escalated", "waiting_on_customer", "resolved", "spam",
-	"closed", NULL,
-};
-static const char *const ticket_priorities[] = { "low", "medium", "high", "urgent", NULL };
+/* statuses, priorities and the ticket tag are the domain's words (util/vocab.c) */
 static const char *const escalation_priorities[] = { "critical", "high", "medium", "low", NULL };
 static const char *const roles[] = { "admin", "agent", "integration", NULL };
 static const char *const tiers[] = { "standard", "premium", "enterprise", NULL };
 static const char *const directions[] = { "inbound", "outbound", "note", NULL };
 
-static int word_index(const char *const *set, const char *s)
-{
-	int i;
-
-	for (i = 0; s && set[i]; i++)
-		if (!strcmp(set[i], s))
-			return i;
-	return -1;
-}
-
 bool store__valid_status(const char *s)
 {
-	return word_index(ticket_statuses, s) >= 0;
+	return fl_word_index(fl_statuses, s) >= 0;
 }
 
 bool store__valid_role(const char *s)
 {
-	return word_index(roles, s) >= 0;
+	return fl_word_index(roles, s) >= 0;
 }
 
 int store__escalation_rank(const char *priority)
 {
-	return word_index(escalation_priorities, priority);
+	return fl_word_index(escalation_priorities, priority);
 }
 
 int64_t store__parse_number(const char *s)
 {
-	int64_t n;
-
-	if (!s || strncmp(s, "T-", 2) || !isdigit((unsigned char)s[2]))
-		return -1;
-	if (fl_parse_int64(s + 2, 1, INT64_MAX, &n))
-		return -1;
-	return n;
+	return fl_ticket_tag_parse(s);
 }
 
 bool store__is_number_form(const char *s)
 {
-	const char *p;
-
-	if (!s || strncmp(s, "T-", 2) || !s[2])
-		return false;
-	for (p = s + 2; *p; p++)
-		if (!isdigit((unsigned char)*p))
-			return false;
-	return true;
+	return fl_ticket_tag_form(s);
 }
 
 void store__format_number(char out[32], int64_t number)
 {
-	snprintf(out, 32, "T-%06lld", (long long)number);
+	fl_ticket_tag(out, number);
 }
 
 char *store__cursor_encode(int64_t number)
@@ -182,7 +162,7 @@ static int opt_word(struct store *st, const json_t *o, const char *key,
 {
 	int rc = opt_str(st, o, key, out);
 
-	if (rc == STORE_OK && *out && word_index(set, *out) < 0)
+	if (rc == STORE_OK && *out && fl_word_index(set, *out) < 0)
 		return store__fail(st, STORE_EINVAL, "invalid %s '%s'", key, *out);
 	return rc;
 }
@@ -199,9 +179,9 @@ int store__ticket_in_parse(struct store *st, const json_t *t, bool import,
 	in->first_response_at = in->resolved_at = -1;
 	in->satisfaction = -1;
 	in->created_at = store__now(st);
-	in->channel = "api";
+	in->channel = FL_CHANNEL_API;
 	in->subject = "";
-	in->status = "new";
+	in->status = FL_STATUS_NEW;
 	if (!json_is_object(t))
 		return store__fail(st, STORE_EINVAL, "ticket must be a JSON object");
 	if ((rc = opt_str(st, t, "id", &in->external_id)) ||
@@ -239,8 +219,8 @@ int store__ticket_in_parse(struct store *st, const json_t *t, bool import,
 		in->msg_metadata = fl_strdup("{}");
 	if (!import)
 		return STORE_OK;
-	if ((rc = opt_word(st, t, "status", ticket_statuses, &in->status)) ||
-	    (rc = opt_word(st, t, "priority", ticket_priorities, &in->priority)) ||
+	if ((rc = opt_word(st, t, "status", fl_statuses, &in->status)) ||
+	    (rc = opt_word(st, t, "priority", fl_priorities, &in->priority)) ||
 	    (rc = opt_str(st, t, "sentiment", &in->sentiment)) ||
 	    (rc = opt_str(st, t, "category", &in->category)) ||
 	    (rc = opt_str(st, t, "assigned_department", &in->assigned_department)) ||
@@ -250,7 +230,7 @@ int store__ticket_in_parse(struct store *st, const json_t *t, bool import,
 	    (rc = opt_time(st, t, "resolved_at", &in->resolved_at)))
 		return rc;
 	if (!in->status)
-		in->status = "new";
+		in->status = FL_STATUS_NEW;
 	return STORE_OK;
 }
 
@@ -392,7 +372,7 @@ static int upd_value(struct store *st, int f, const json_t *val, struct store__t
 		v->s = json_string_value(val);
 		if (f == STORE__TF_STATUS && !store__valid_status(v->s))
 			return store__fail(st, STORE_EINVAL, "invalid status '%s'", v->s);
-		if (f == STORE__TF_PRIORITY && word_index(ticket_priorities, v->s) < 0)
+		if (f == STORE__TF_PRIORITY && fl_word_index(fl_priorities, v->s) < 0)
 			return store__fail(st, STORE_EINVAL, "invalid priority '%s'", v->s);
 		return STORE_OK;
 	case STORE__JSON:

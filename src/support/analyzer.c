@@ -1,8 +1,8 @@
 /*
  * The built-in analyzer: the category, sentiment and spam models and the
  * language profiles from src/text, loaded once and shared by every thread,
- * and the small pieces of domain knowledge around them (departments,
- * keywords).
+ * the small pieces of domain knowledge around them (keywords), and the LLM
+ * tasks built for the category model's labels (llm_tasks.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +64,16 @@ int support_analyzer_open(const char *models_dir, struct support_analyzer **out,
 		*err = fl_asprintf("cannot load the language profiles: %s", why);
 		goto out;
 	}
+	/* the LLM's category labels are the configured ones: the model's */
+	{
+		size_t i, n = text_model_nlabels(a->category);
+		const char **labels = fl_calloc(n + 1, sizeof(*labels));
+
+		for (i = 0; i < n; i++)
+			labels[i] = text_model_label(a->category, i);
+		a->llm_tasks = support_llm_tasks_new(labels);
+		free(labels);
+	}
 	*out = a;
 	a = NULL;
 	rc = SUPPORT_OK;
@@ -82,6 +92,7 @@ void support_analyzer_free(struct support_analyzer *a)
 	text_sentiment_free(a->sentiment);
 	text_model_free(a->spam);
 	text_langid_free(a->langid);
+	support_llm_tasks_free(a->llm_tasks);
 	free(a->models_dir);
 	free(a);
 }
@@ -89,23 +100,6 @@ void support_analyzer_free(struct support_analyzer *a)
 char *support__ticket_text(const json_t *ticket)
 {
 	return fl_asprintf("%s\n\n%s", fl_json_str(ticket, "subject", ""), fl_json_str(ticket, "content", ""));
-}
-
-const char *support__department(const char *category)
-{
-	static const struct { const char *category, *department; } map[] = {
-		{ "technical", "technical_support" },
-		{ "billing", "billing" },
-		{ "account", "account_management" },
-		{ "product", "product_support" },
-		{ "general", "customer_support" },
-	};
-	size_t i;
-
-	for (i = 0; category && i < FL_ARRAY_SIZE(map); i++)
-		if (!strcmp(map[i].category, category))
-			return map[i].department;
-	return "customer_support";
 }
 
 json_t *support__sentiment(const struct support_analyzer *a, const json_t *ticket)

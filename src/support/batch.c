@@ -74,7 +74,7 @@ static int batch_prep(struct flow_call *call, json_t *shared, json_t **out)
 		json_array_append_new(*out, json_pack("{s:I, s:O, s:o, s:b}", "index", (json_int_t)i,
 			"incoming_ticket", ticket ? ticket : incoming,
 			"customer", customer ? customer : json_null(),
-			"already_done", ticket && strcmp(fl_json_str(ticket, "status", "new"), "new")));
+			"already_done", ticket && strcmp(fl_json_str(ticket, "status", FL_STATUS_NEW), FL_STATUS_NEW)));
 		json_decref(ticket);
 	}
 	if (ctx->store && store_commit(ctx->store) != STORE_OK) {

@@ -1,7 +1,8 @@
 /*
  * The nodes' LLM path: what the sentiment and response nodes send to the
- * LLM client (src/llm) and how its validated replies become the analyses of
- * DESIGN §4, in the same shape as the built-in analyzer's.
+ * LLM (the tasks of llm_tasks.c, through the client of src/llm) and how its
+ * validated replies become the analyses of DESIGN §4, in the same shape as
+ * the built-in analyzer's.
  *
  * Two calls per ticket: one `triage` (sentiment, category, urgency and the
  * priority/escalation signals, read by the sentiment, categorization,
@@ -18,8 +19,8 @@
 
 /* ---- triage ---- */
 
-int support__llm_triage(struct llm_client *llm, const json_t *ticket, const json_t *customer,
-			json_t **sentiment, json_t **triage, json_t **call, char **err)
+int support__llm_triage(struct llm_client *llm, const struct support_llm_tasks *tasks, const json_t *ticket,
+			const json_t *customer, json_t **sentiment, json_t **triage, json_t **call, char **err)
 {
 	json_t *input, *out = NULL;
 	int rc;
@@ -30,7 +31,7 @@ int support__llm_triage(struct llm_client *llm, const json_t *ticket, const json
 		json_object_set_new(input, "customer",
 				    json_pack("{s:s?, s:O?}", "tier", fl_json_str(customer, "tier", NULL),
 					      "satisfaction_score", json_object_get(customer, "satisfaction_score")));
-	rc = llm_task_run(llm, LLM_TASK_TRIAGE, input, &out, call, err);
+	rc = support_llm_task_run(llm, tasks, SUPPORT_LLM_TRIAGE, input, &out, call, err);
 	json_decref(input);
 	if (rc != LLM_OK)
 		return -1;
@@ -60,8 +61,8 @@ json_t *support__llm_categorization(const json_t *triage)
 
 /* ---- respond ---- */
 
-int support__llm_respond(struct llm_client *llm, const json_t *prep, json_t **response, json_t **call,
-			 char **err)
+int support__llm_respond(struct llm_client *llm, const struct support_llm_tasks *tasks, const json_t *prep,
+			 json_t **response, json_t **call, char **err)
 {
 	const json_t *kb = json_object_get(prep, "knowledge_base_results"), *a;
 	const json_t *sentiment = json_object_get(prep, "sentiment_analysis");
@@ -90,7 +91,7 @@ int support__llm_respond(struct llm_client *llm, const json_t *prep, json_t **re
 		json_object_set_new(input, "customer",
 				    json_pack("{s:s?, s:s?}", "name", fl_json_str(customer, "name", NULL),
 					      "tier", fl_json_str(customer, "tier", NULL)));
-	rc = llm_task_run(llm, LLM_TASK_RESPOND, input, &out, call, err);
+	rc = support_llm_task_run(llm, tasks, SUPPORT_LLM_RESPOND, input, &out, call, err);
 	json_decref(input);
 	if (rc != LLM_OK)
 		return -1;

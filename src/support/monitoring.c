@@ -3,8 +3,9 @@
  * SupportMetrics over a sliding window, from the store, or given in
  * shared.metrics), alert_generator (the rules table: the seed's three plus
  * queue depth and LLM error rate, thresholds from configuration) and
- * notification_sender (alerts into the outbox: critical ones to Slack
- * #support-alerts and the on-call list, warnings to #support-monitoring).
+ * notification_sender (alerts into the outbox, routed by the policy's routes
+ * table: critical ones to Slack #support-alerts and the on-call list,
+ * warnings to #support-monitoring; notice.c builds them).
  *
  * Keeping an alert's state while its condition persists, and resolving it
  * when it clears, is the monitor's job around this workflow (src/monitor);
@@ -170,38 +171,28 @@ struct flow_node *support__node_alert_generator(void)
 
 static int send_prep(struct flow_call *call, json_t *shared, json_t **out)
 {
+	struct support_ctx *ctx = support__ctx(call);
 	json_t *list = json_object_get(shared, "alerts_to_send");
 
-	if (!support__ctx(call))
+	if (!ctx)
 		return -1;
 	if (!list)
 		list = json_object_get(shared, "alerts");
-	*out = json_is_array(list) ? json_incref(list) : json_array();
+	*out = json_pack("{s:o, s:I}", "alerts", json_is_array(list) ? json_incref(list) : json_array(),
+			 "now", (json_int_t)support_now_us(ctx));
 	return 0;
 }
 
-static int send_exec(struct flow_call *call, json_t *alerts, json_t **out)
+static int send_exec(struct flow_call *call, json_t *prep, json_t **out)
 {
-	const char *oncall = fl_config_get("FRONTLINE_ONCALL_EMAILS");
+	const json_t *alerts = json_object_get(prep, "alerts");
+	int64_t now = fl_json_int(prep, "now", 0);
 	size_t i;
 
 	(void)call;
 	*out = json_array();
-	for (i = 0; i < json_array_size(alerts); i++) {
-		const json_t *a = json_array_get(alerts, i);
-		bool critical = !strcmp(fl_json_str(a, "severity", ""), "critical");
-		json_t *text = json_sprintf("[%s] %s", fl_json_str(a, "severity", "warning"),
-					    fl_json_str(a, "message", ""));
-
-		json_array_append_new(*out, json_pack("{s:s, s:s, s:{s:O, s:O}}",
-			"channel", "slack", "target", critical ? "#support-alerts" : "#support-monitoring",
-			"payload", "text", text, "alert", a));
-		if (critical && oncall && *oncall)
-			json_array_append_new(*out, json_pack("{s:s, s:s, s:{s:s, s:O, s:O}}",
-				"channel", "email", "target", oncall,
-				"payload", "subject", "Frontline alert: critical", "body", text, "alert", a));
-		json_decref(text);
-	}
+	for (i = 0; i < json_array_size(alerts); i++)
+		support_notice_alert(*out, json_array_get(alerts, i), now);
 	return 0;
 }
 
@@ -209,29 +200,11 @@ static int send_post(struct flow_call *call, json_t *shared, json_t *prep, json_
 		     const char **action)
 {
 	struct support_ctx *ctx = support__ctx(call);
-	int64_t bucket = support_now_us(ctx) / 1000000 / 3600;
-	size_t i;
 
 	(void)prep;
-	for (i = 0; ctx->store && fl_config_bool("NOTIFICATION_ENABLED", true) && i < json_array_size(res); i++) {
-		json_t *n = json_array_get(res, i);
-		const json_t *alert = json_object_get(json_object_get(n, "payload"), "alert");
-		const char *key = fl_json_str(alert, "dedupe_key", NULL);
-		char fallback[160];
-		bool created;
-
-		/* one delivery per alert occurrence and target */
-		if (key)
-			snprintf(fallback, sizeof(fallback), "%s:%s", key, fl_json_str(n, "target", ""));
-		else
-			snprintf(fallback, sizeof(fallback), "alert:%s:%s:%lld", fl_json_str(alert, "type", ""),
-				 fl_json_str(n, "target", ""), (long long)bucket);
-		key = fallback;
-		if (store_outbox_enqueue(ctx->store, fl_json_str(n, "channel", ""), fl_json_str(n, "target", ""),
-					 json_object_get(n, "payload"), key, &created) != STORE_OK)
-			return flow_call_fail(call, "cannot queue a notification: %s", store_errmsg(ctx->store));
-		json_object_set_new(n, "queued", json_boolean(created));
-	}
+	/* one delivery per alert occurrence and target: the notices' keys say which */
+	if (ctx->store && support_notices_enqueue(ctx->store, res) != STORE_OK)
+		return flow_call_fail(call, "cannot queue a notification: %s", store_errmsg(ctx->store));
 	json_object_set(shared, "notifications", res);
 	*action = "complete";
 	return 0;

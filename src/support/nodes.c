@@ -155,7 +155,7 @@ static int ingestion_exec(struct flow_call *call, json_t *prep, json_t **out)
 				    &ticket, &errors) != SUPPORT_OK) {
 		char *text = support_errors_text(errors);
 
-		flow_call_fail(call, "invalid ticket: %s", text);
+		flow_call_error(call, support_errname(SUPPORT_EINVAL), "invalid ticket: %s", text);
 		free(text);
 		json_decref(errors);
 		return -1;
@@ -235,8 +235,8 @@ static int sentiment_exec(struct flow_call *call, json_t *prep, json_t **out)
 
 	if (!ctx->llm)
 		return sentiment_builtin(call, prep, NULL, out);
-	if (support__llm_triage(ctx->llm, json_object_get(prep, "ticket"), json_object_get(prep, "customer"),
-				out, &triage, &llm_call, &err))
+	if (support__llm_triage(ctx->llm, ctx->analyzer->llm_tasks, json_object_get(prep, "ticket"),
+				json_object_get(prep, "customer"), out, &triage, &llm_call, &err))
 		return llm_failed(call, prep, llm_call, err);
 	mark_llm(call, *out, llm_call);
 	json_object_set_new(*out, "triage", triage);
@@ -603,7 +603,7 @@ static int response_exec(struct flow_call *call, json_t *prep, json_t **out)
 
 	if (!ctx->llm)
 		return response_builtin(call, prep, NULL, out);
-	if (support__llm_respond(ctx->llm, prep, out, &llm_call, &err))
+	if (support__llm_respond(ctx->llm, ctx->analyzer->llm_tasks, prep, out, &llm_call, &err))
 		return llm_failed(call, prep, llm_call, err);
 	decide(call, prep, *out);
 	mark_llm(call, *out, llm_call);

@@ -3,7 +3,11 @@
  * - the priority score: one weighted factor per signal, summed, with each
  *   factor's contribution reported so an agent sees why;
  * - the SLA table (first response by priority and customer tier);
+ * - the categories DESIGN §5 names (what each covers, its department), and
+ *   the departments the rules hand to;
  * - the escalation rules table, evaluated in order of severity;
+ * - where notifications go: the Slack channel per kind and severity, and
+ *   when the on-call list is mailed (the routes table; notice.c builds them);
  * - the seed's satisfaction and response-quality formulas.
  * Text cues (outage, legal, security, a request for a human) are phrase lists
  * matched on word boundaries in case-folded text.
@@ -331,6 +335,57 @@ void support__format_duration(char *out, size_t size, int64_t s)
 		snprintf(out, size, "%lld days", (long long)(s / 86400));
 }
 
+/* ---- categories and departments ---- */
+
+/*
+ * DESIGN §5's categories, in its order: what each covers (the LLM's
+ * instructions say it) and the department that handles it. The label set
+ * itself is configuration (the category model's labels); a label not listed
+ * here goes to customer_support.
+ */
+static const struct {
+	const char *label, *covers, *department;
+} categories[] = {
+	{ "technical", "bugs, errors, outages, connection", "technical_support" },
+	{ "billing", "payment, subscription, invoice, refund", "billing" },
+	{ "account", "access, login, password, profile, settings", "account_management" },
+	{ "product", "features, usage, how-to", "product_support" },
+	{ "general", "inquiries, feedback, other", "customer_support" },
+};
+
+static int category_index(const char *label)
+{
+	size_t i;
+
+	for (i = 0; label && i < FL_ARRAY_SIZE(categories); i++)
+		if (!strcmp(categories[i].label, label))
+			return (int)i;
+	return -1;
+}
+
+const char *support__department(const char *category)
+{
+	int i = category_index(category);
+
+	return i >= 0 ? categories[i].department : "customer_support";
+}
+
+const char *support__category_known(size_t i, const char **covers)
+{
+	if (i >= FL_ARRAY_SIZE(categories))
+		return NULL;
+	if (covers)
+		*covers = categories[i].covers;
+	return categories[i].label;
+}
+
+const char *support__category_covers(const char *label)
+{
+	int i = category_index(label);
+
+	return i >= 0 ? categories[i].covers : NULL;
+}
+
 /* ---- escalation rules ---- */
 
 struct esc_input {
@@ -435,6 +490,22 @@ static const struct esc_rule esc_rules[] = {
 	{ "high_escalation_risk", r_high_risk, "tier_2", NULL, NULL, false,
 	  "high-priority ticket with high escalation risk" },
 };
+
+size_t support__departments(const char **out, size_t max)
+{
+	size_t i, k, n = 0;
+
+	for (i = 0; i < FL_ARRAY_SIZE(categories) + FL_ARRAY_SIZE(esc_rules); i++) {
+		const char *d = i < FL_ARRAY_SIZE(categories) ? categories[i].department
+			: esc_rules[i - FL_ARRAY_SIZE(categories)].department;
+
+		for (k = 0; d && k < n && strcmp(out[k], d); k++)
+			;
+		if (d && k == n && n < max)
+			out[n++] = d;
+	}
+	return n;
+}
 
 static const char *escalation_priority_of(const char *priority)
 {
@@ -590,6 +661,41 @@ json_t *support__escalation_package(const json_t *shared, int64_t now_us)
 			 "assigned_department", fl_json_str(decision, "assigned_department", "customer_support"),
 			 "estimated_response_time", when,
 			 "handoff_timestamp", ts);
+}
+
+/* ---- where notifications go ---- */
+
+/*
+ * Per kind, in order: every row whose severity matches (NULL: any) applies,
+ * and a matching row marked last ends the list. The notices of one
+ * occurrence are queued in this order.
+ */
+static const struct support__route routes[] = {
+	/* a ticket handed to humans; critical ones wake the on-call list too */
+	{ SUPPORT__NOTICE_ESCALATION, NULL, "slack", "#support-escalations", "escalated", false },
+	{ SUPPORT__NOTICE_ESCALATION, "critical", "slack", "#support-alerts", "urgent_alert", false },
+	{ SUPPORT__NOTICE_ESCALATION, "critical", "email", SUPPORT__ONCALL, "oncall_email", false },
+	/* a monitoring alert (DESIGN §5: an urgent one by email to on-call and to #support-alerts) */
+	{ SUPPORT__NOTICE_ALERT, "critical", "slack", "#support-alerts", "alert", false },
+	{ SUPPORT__NOTICE_ALERT, "critical", "email", SUPPORT__ONCALL, "alert", true },
+	{ SUPPORT__NOTICE_ALERT, NULL, "slack", "#support-monitoring", "alert", false },
+	/* news about a ticket for the team (the demo's resolved ticket) */
+	{ SUPPORT__NOTICE_UPDATE, NULL, "slack", "#support-updates", "resolved_slack", false },
+};
+
+size_t support__routes(enum support__notice_kind kind, const char *severity,
+		       const struct support__route **out, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < FL_ARRAY_SIZE(routes) && n < max; i++) {
+		if (routes[i].kind != kind || (routes[i].severity && !fl_str_eq(routes[i].severity, severity)))
+			continue;
+		out[n++] = &routes[i];
+		if (routes[i].last)
+			break;
+	}
+	return n;
 }
 
 /* ---- satisfaction (the seed's formulas) ---- */

@@ -26,6 +26,7 @@ void support_outcome_release(struct support_outcome *o)
 	json_decref(o->ticket);
 	json_decref(o->shared);
 	json_decref(o->trace);
+	json_decref(o->errors);
 	free(o->error);
 	memset(o, 0, sizeof(*o));
 }
@@ -65,69 +66,28 @@ static json_t *analysis_of(const json_t *shared)
 
 static bool is_processed(const json_t *ticket)
 {
-	const char *status = fl_json_str(ticket, "status", "new");
+	const char *status = fl_json_str(ticket, "status", FL_STATUS_NEW);
 
-	return strcmp(status, "new") && strcmp(status, "triaging");
+	return strcmp(status, FL_STATUS_NEW) && strcmp(status, FL_STATUS_TRIAGING);
 }
 
 /* Notifications of a processed ticket, into the outbox (same transaction). */
 static int notify(struct store *st, const json_t *ticket, const json_t *shared, bool auto_replied,
 		  bool escalated)
 {
-	const char *id = fl_json_str(ticket, "id", "");
-	const json_t *customer = json_object_get(shared, "customer");
 	const json_t *package = json_object_get(shared, "escalation_package");
-	const char *handoff = fl_json_str(package, "handoff_priority", "medium");
-	const char *email = fl_json_str(customer, "email", NULL);
-	char key[256], tag[32];
-	json_t *payload;
-	bool created;
-	int rc = STORE_OK;
+	const char *email = fl_json_str(json_object_get(shared, "customer"), "email", NULL);
+	json_t *notices = json_array();
+	int rc;
 
-	if (!fl_config_bool("NOTIFICATION_ENABLED", true))
-		return STORE_OK;
-	snprintf(tag, sizeof(tag), "T-%06lld", (long long)fl_json_int(ticket, "number", 0));
-	if (auto_replied && email) {
-		payload = json_pack("{s:s, s:s, s:s, s:s, s:s}",
-				    "to", email,
-				    "from", fl_config_get("FRONTLINE_SUPPORT_FROM"),
-				    "subject", fl_json_str(ticket, "subject", ""),
-				    "body", fl_json_str(json_object_get(shared, "generated_response"), "response", ""),
-				    "ticket_id", id);
-		json_object_set_new(payload, "ticket_tag", json_string(tag));
-		json_object_set_new(payload, "auto_submitted", json_true());
-		snprintf(key, sizeof(key), "ticket:%s:auto_reply", id);
-		rc = store_outbox_enqueue(st, "email", email, payload, key, &created);
-		json_decref(payload);
-		if (rc)
-			return rc;
-	}
-	if (escalated) {
-		payload = json_pack("{s:s, s:s, s:s}",
-				    "text", "", "ticket_id", id, "severity", handoff);
-		json_object_set_new(payload, "text", json_sprintf(
-			"Ticket %s (%s) escalated to %s, %s priority: %s", tag, id,
-			fl_json_str(package, "assigned_department", "support"), handoff,
-			fl_json_str(ticket, "subject", "")));
-		snprintf(key, sizeof(key), "ticket:%s:escalated", id);
-		rc = store_outbox_enqueue(st, "slack", "#support-escalations", payload, key, &created);
-		if (!rc && !strcmp(handoff, "critical")) {
-			const char *oncall = fl_config_get("FRONTLINE_ONCALL_EMAILS");
-
-			snprintf(key, sizeof(key), "ticket:%s:urgent_alert", id);
-			rc = store_outbox_enqueue(st, "slack", "#support-alerts", payload, key, &created);
-			if (!rc && oncall && *oncall) {
-				json_t *mail = json_pack("{s:s, s:s, s:O, s:s}", "to", oncall,
-							 "subject", "Urgent ticket needs attention",
-							 "body", json_object_get(payload, "text"), "ticket_id", id);
-
-				snprintf(key, sizeof(key), "ticket:%s:oncall_email", id);
-				rc = store_outbox_enqueue(st, "email", oncall, mail, key, &created);
-				json_decref(mail);
-			}
-		}
-		json_decref(payload);
-	}
+	if (auto_replied && email)
+		support_notice_auto_reply(notices, ticket, email,
+					  fl_json_str(json_object_get(shared, "generated_response"), "response", ""));
+	if (escalated)
+		support_notice_escalation(notices, ticket, fl_json_str(package, "assigned_department", "support"),
+					  fl_json_str(package, "handoff_priority", "medium"));
+	rc = support_notices_enqueue(st, notices);
+	json_decref(notices);
 	return rc;
 }
 
@@ -138,10 +98,10 @@ static int notify(struct store *st, const json_t *ticket, const json_t *shared, 
  */
 static int finish_job(struct store *st, const json_t *ticket, const struct support_job *job)
 {
-	int rc = support_ticket_event(st, "ticket.created", ticket, NULL);
+	int rc = support_ticket_event(st, FL_EVENT_TICKET_CREATED, ticket, NULL);
 
-	if (rc == STORE_OK && !strcmp(fl_json_str(ticket, "status", ""), "escalated"))
-		rc = support_ticket_event(st, "ticket.escalated", ticket, NULL);
+	if (rc == STORE_OK && !strcmp(fl_json_str(ticket, "status", ""), FL_STATUS_ESCALATED))
+		rc = support_ticket_event(st, FL_EVENT_TICKET_ESCALATED, ticket, NULL);
 	if (rc == STORE_OK)
 		rc = store_job_complete(st, job->id, job->owner);
 	return rc;
@@ -186,17 +146,17 @@ int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t 
 		return SUPPORT_EDONE;
 	}
 	if (fl_str_eq(fl_json_str(json_object_get(shared, "auto_reply"), "reason", NULL), "spam"))
-		status = "spam";       /* listed for review (GET /api/v1/tickets?status=spam), nobody answers */
+		status = FL_STATUS_SPAM;      /* listed for review (GET /api/v1/tickets?status=spam), nobody answers */
 	else if (fl_str_eq(fl_json_str(json_object_get(shared, "auto_reply"), "reason", NULL), "thank_you"))
-		status = "resolved";   /* a thank-you note: nothing to answer, nobody to hand it to */
+		status = FL_STATUS_RESOLVED;  /* a thank-you note: nothing to answer, nobody to hand it to */
 	else if (escalated)
-		status = "escalated";
+		status = FL_STATUS_ESCALATED;
 	else if (auto_replied)
-		status = "auto_replied";
+		status = FL_STATUS_AUTO_REPLIED;
 	else if (json_is_object(decision) && strcmp(fl_json_str(decision, "escalation_decision", ""), "no_escalation"))
-		status = "escalated";
+		status = FL_STATUS_ESCALATED;
 	else
-		status = "waiting_on_customer";
+		status = FL_STATUS_WAITING;
 	department = fl_json_str(package, "assigned_department",
 				 fl_json_str(decision, "assigned_department",
 					     fl_json_str(cat, "suggested_department", NULL)));
@@ -218,7 +178,7 @@ int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t 
 		fl_time_rfc3339(ts, support_now_us(ctx));
 		json_object_set_new(fields, "first_response_at", json_string(ts));
 	}
-	if (!strcmp(status, "resolved")) {
+	if (!strcmp(status, FL_STATUS_RESOLVED)) {
 		fl_time_rfc3339(ts, support_now_us(ctx));
 		json_object_set_new(fields, "resolved_at", json_string(ts));
 	}
@@ -241,7 +201,7 @@ int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t 
 	if ((src = notify(st, updated, shared, auto_replied, escalated)) != STORE_OK)
 		goto out;
 	/* spam is nobody's ticket: it does not count in the sender's history */
-	src = strcmp(status, "spam") ? store_customer_update_metrics(st, fl_json_str(updated, "customer_id", ""), -1)
+	src = strcmp(status, FL_STATUS_SPAM) ? store_customer_update_metrics(st, fl_json_str(updated, "customer_id", ""), -1)
 				     : STORE_OK;
 	if (src != STORE_OK && src != STORE_ENOTFOUND)
 		goto out;
@@ -252,7 +212,7 @@ int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t 
 					 "escalation", fl_json_str(decision, "escalation_decision", NULL),
 					 "steps", (json_int_t)json_array_size(trace));
 
-		src = store_event_append(st, ticket_id, "workflow.completed", "workflow", data);
+		src = store_event_append(st, ticket_id, FL_EVENT_WORKFLOW_COMPLETED, "workflow", data);
 		json_decref(data);
 		if (src != STORE_OK)
 			goto out;
@@ -291,10 +251,12 @@ static int run_and_finish(struct support_ctx *ctx, struct flow_node *workflow, j
 	r = support_run(workflow, "ticket_ingestion", ctx, o->shared);
 	o->trace = json_incref(flow_result_trace(r));
 	if (flow_result_code(r) != FLOW_OK) {
+		/* the nodes say the kind of failure with a code: support_errname's */
+		rc = fl_str_eq(flow_result_error_code(r), support_errname(SUPPORT_EINVAL)) ? SUPPORT_EINVAL
+											   : SUPPORT_EFLOW;
 		o->error = fl_strdup(flow_result_error(r));
 		flow_result_free(r);
-		return fl_str_has_prefix(o->error, "node 'ticket_ingestion'") &&
-		       strstr(o->error, "invalid ticket") ? SUPPORT_EINVAL : SUPPORT_EFLOW;
+		return rc;
 	}
 	flow_result_free(r);
 	if (!ctx->store) {
@@ -320,7 +282,7 @@ int support_process(struct support_ctx *ctx, struct flow_node *workflow,
 	o->created = true;
 	if (support_ticket_validate(incoming, support_now_us(ctx), &ticket, &errors) != SUPPORT_OK) {
 		o->error = support_errors_text(errors);
-		json_decref(errors);
+		o->errors = errors;
 		return SUPPORT_EINVAL;
 	}
 	if (ctx->store) {

@@ -1,10 +1,14 @@
 /*
  * support: the customer-support domain on top of the flow engine.
  *
- * - the ticket model and ingestion rules (support_ticket_validate);
+ * - the ticket model and the ingestion rules every door runs
+ *   (support_ticket_validate);
  * - the nine nodes of DESIGN §4 and the five workflows (registry below);
  * - the built-in analyzer (category model, sentiment analyzer, KB search),
- *   the policies (priority score, SLA, escalation rules table, satisfaction);
+ *   the policies (priority score, SLA, escalation rules table, where
+ *   notifications go, satisfaction);
+ * - the LLM tasks the nodes run through the LLM client (llm_tasks.c);
+ * - the notices: every outbox item, built by one constructor per kind;
  * - the finish of a triaged ticket: its results, notifications, events and
  *   job completion in one transaction, exactly once in effect;
  * - the seed's demo data.
@@ -62,6 +66,57 @@ struct support_analyzer;
 int support_analyzer_open(const char *models_dir, struct support_analyzer **out, char **err);
 void support_analyzer_free(struct support_analyzer *a);
 
+/* ---- the LLM tasks (llm_tasks.c): what the nodes ask an LLM ---- */
+
+/*
+ * The tasks, their reply schemas, instructions and data, run as structured
+ * calls by the LLM client (src/llm, llm_call). The analyzer builds them for
+ * its category model's labels (support_analyzer_open); tests and tools build
+ * them with support_llm_tasks_new.
+ */
+enum support_llm_task {
+	SUPPORT_LLM_TRIAGE,      /* sentiment + category + urgency + priority signals */
+	SUPPORT_LLM_PRIORITY,    /* priority with reasoning and factors */
+	SUPPORT_LLM_RESPOND,     /* the reply to the customer, citing KB articles */
+	SUPPORT_LLM_ESCALATION,  /* an escalation recommendation (advisory) */
+	SUPPORT_LLM__COUNT
+};
+
+struct support_llm_tasks;
+
+/* "triage", "priority", "respond", "escalation"; NULL outside the enum. */
+const char *support_llm_task_name(enum support_llm_task task);
+/* The task called name, or -1. */
+int support_llm_task_parse(const char *name);
+/*
+ * The tasks for a category label set (NULL-terminated; NULL: DESIGN §5's
+ * five): the category enum of triage's schema and its instructions list
+ * those labels (DESIGN's order first), escalation's department enum the
+ * policy's departments. Read-only once built: share it between threads.
+ */
+struct support_llm_tasks *support_llm_tasks_new(const char *const *categories);
+void support_llm_tasks_free(struct support_llm_tasks *t);
+/*
+ * A new copy of a task's reply schema (the subset of JSON Schema that
+ * llm_schema_validate() understands), or NULL outside the enum. For respond
+ * the article-id constraints are added per request. Caller owns the result.
+ */
+json_t *support_llm_task_schema(const struct support_llm_tasks *t, enum support_llm_task task);
+/*
+ * Runs one task through llm. input (borrowed) is
+ *   {"ticket": {"subject", "content", "metadata"?, "customer_tier"?, ...},
+ *    "customer": {...}?, "articles": [{"id", "title", "content", ...}] (respond),
+ *    "analyses": {...} (respond, escalation, priority)}
+ * and becomes the prompt's data block (the ticket's content cut at 10,000
+ * bytes, at most 5 articles of 2,000). Returns as llm_call (LLM_OK with
+ * *output the validated object, *call_info the accounting; an llm_err with
+ * *err), and LLM_EINVAL without a request when the input has no ticket
+ * content.
+ */
+int support_llm_task_run(struct llm_client *llm, const struct support_llm_tasks *t,
+			 enum support_llm_task task, const json_t *input, json_t **output,
+			 json_t **call_info, char **err);
+
 /* ---- the context every node receives (flow_call_ctx(call, SUPPORT_CTX)) ---- */
 
 #define SUPPORT_CTX "support_ctx"
@@ -86,17 +141,36 @@ int64_t support_now_us(const struct support_ctx *ctx);
 /* ---- tickets ---- */
 
 /*
- * Validates an incoming ticket (the webhook or API payload) by the ingestion
- * rules of DESIGN §5 and returns the normalized ticket: id (generated
- * "ticket_<unix time>_<customer_id>" when absent), customer_id, subject,
- * content (trimmed, 10 to 10,000 characters), channel (from "channel" or
- * "source", default "web"), metadata (object, default {}), created_at.
+ * The ingestion rules of DESIGN §5: the one validation every door (webhook,
+ * API, email, CLI, batch) runs on an incoming ticket, and the normalized
+ * ticket it returns: id (the sender's, a string of at most 128 characters;
+ * generated "ticket_<unix time>_<customer_id>" when absent), customer_id,
+ * subject (at most 500 characters), content (trimmed, 10 to 10,000
+ * characters), channel (from "channel" or "source", one of fl_channels,
+ * default "web"), metadata (object, default {}), status "new", created_at
+ * (the sender's when readable, else now_us).
  * On failure returns SUPPORT_EINVAL and *errors is an array of
- * {"field", "message"} (new reference), *out NULL.
+ * {"field", "code", "message"} (new reference; code is one of the
+ * SUPPORT_FIELD_* below), every violation at once, *out NULL.
  */
 int support_ticket_validate(const json_t *incoming, int64_t now_us, json_t **out, json_t **errors);
+
+/* The codes of the ingestion rules' errors. */
+#define SUPPORT_FIELD_MISSING "missing"       /* absent or null */
+#define SUPPORT_FIELD_TYPE "wrong_type"       /* not a string (an object for metadata), or NUL characters */
+#define SUPPORT_FIELD_EMPTY "empty"           /* nothing left after trimming */
+#define SUPPORT_FIELD_LENGTH "bad_length"     /* too short or too long */
+#define SUPPORT_FIELD_VALUE "unknown_value"   /* not one of the allowed words */
+
 /* One line naming each invalid field, from the errors array. Caller frees. */
 char *support_errors_text(const json_t *errors);
+/*
+ * How every door shows a refused ticket: {"code": "validation_failed",
+ * "message": support_errors_text, "field": the first error's field,
+ * "details": errors} (the API's error object). New reference.
+ */
+json_t *support_ticket_refusal(const json_t *errors);
+#define SUPPORT_REFUSAL_CODE "validation_failed"
 
 /* ---- workflows ---- */
 
@@ -129,6 +203,7 @@ struct support_outcome {
 	bool created;        /* false when intake found the ticket already stored */
 	bool already_done;   /* the ticket had been processed before: nothing re-applied */
 	char *error;         /* on failure: what went wrong (caller frees) */
+	json_t *errors;      /* SUPPORT_EINVAL: the ingestion rules' errors (new reference) */
 };
 
 void support_outcome_release(struct support_outcome *o);
@@ -194,18 +269,58 @@ int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t 
 		   char **err);
 
 /*
- * Enqueues event ("ticket.created", "ticket.escalated", "ticket.resolved",
- * ...) about ticket for each URL of FRONTLINE_EVENT_WEBHOOK_URLS
- * (comma-separated; none: nothing to do) on the outbox's webhook channel.
- * The payload is {event, ticket {id, number, status, priority, category,
- * customer_id, subject, channel, assignee, ...}, occurred_at}. The dedupe
- * key names the event, the ticket, occurrence (NULL: the event happens once
- * per ticket; else e.g. "v7" for a ticket resolved again later) and the
- * target, so a retried caller enqueues once. Call inside the transaction of
- * the change. Returns a store code.
+ * Enqueues event (FL_EVENT_TICKET_CREATED, _ESCALATED, _RESOLVED, ...) about
+ * ticket for each URL of FRONTLINE_EVENT_WEBHOOK_URLS (comma-separated;
+ * none: nothing to do) on the outbox's webhook channel: the notices of
+ * support_notice_ticket_event (below), enqueued. The dedupe key names the
+ * event, the ticket, occurrence (NULL: the event happens once per ticket;
+ * else e.g. "v7" for a ticket resolved again later) and the target, so a
+ * retried caller enqueues once. Call inside the transaction of the change.
+ * Returns a store code.
  */
 int support_ticket_event(struct store *st, const char *event, const json_t *ticket,
 			 const char *occurrence);
+
+/* ---- notifications (notice.c): what Frontline tells people, built in one place ---- */
+
+/*
+ * A notice is one outbox item as JSON, {"channel" ("email", "slack",
+ * "webhook"), "target", "payload", "key" (the outbox's dedupe key)}. Each
+ * constructor appends the notices of one occurrence to the array notices,
+ * routed by the policy's routes table (policy.c: the Slack channel per kind
+ * and severity, the on-call list FRONTLINE_ONCALL_EMAILS), with the payload
+ * the notify channels read (notify.h). Arguments are borrowed.
+ */
+
+/* The automatic reply to the customer at to, in the ticket's thread. */
+void support_notice_auto_reply(json_t *notices, const json_t *ticket, const char *to, const char *body);
+/* An agent's email to the customer at to, in the ticket's thread; effect names it in the key ("reply:42"). */
+void support_notice_customer_email(json_t *notices, const json_t *ticket, const char *to,
+				   const char *subject, const char *body, const char *effect);
+/* A ticket handed to department with severity (its handoff priority: low ... critical). */
+void support_notice_escalation(json_t *notices, const json_t *ticket, const char *department,
+			       const char *severity);
+/*
+ * A monitoring alert {type, severity, message, dedupe_key?, ...}; without a
+ * dedupe key, one per hour of now_us.
+ */
+void support_notice_alert(json_t *notices, const json_t *alert, int64_t now_us);
+/*
+ * A ticket event (FL_EVENT_*) for each URL of FRONTLINE_EVENT_WEBHOOK_URLS
+ * (none: nothing): {event, ticket {id, number, status, ...}, occurred_at}.
+ * occurrence: NULL when the event happens once per ticket, else e.g. "v7".
+ */
+void support_notice_ticket_event(json_t *notices, const char *event, const json_t *ticket,
+				 const char *occurrence, int64_t now_us);
+/* A resolved ticket: the email to its customer and the team's update; keys "<key_prefix>:...". */
+void support_notice_resolved(json_t *notices, const char *ticket_id, const char *name, const char *email,
+			     const char *tier, const char *key_prefix);
+/*
+ * Enqueues the notices into st's outbox (in the caller's transaction, if
+ * any), marking each "queued": true, or false when its key was queued
+ * before. Nothing when NOTIFICATION_ENABLED is off. Returns a store code.
+ */
+int support_notices_enqueue(struct store *st, json_t *notices);
 
 /*
  * Whether a message is only thanks or praise, with nothing asked and no

@@ -15,6 +15,7 @@ struct support_analyzer {
 	struct text_model *spam;          /* spam.model: labels spam, ham */
 	struct text_langid *langid;       /* libexttextcat's profiles */
 	char *models_dir;
+	struct support_llm_tasks *llm_tasks;   /* for the category model's labels */
 };
 
 /* The language the knowledge base and the built-in replies are written in. */
@@ -31,8 +32,6 @@ json_t *support__sentiment(const struct support_analyzer *a, const json_t *ticke
 json_t *support__categorize(const struct support_analyzer *a, const json_t *ticket);
 /* Up to max salient keywords of text (normalized words, no stop words). */
 json_t *support__keywords(const char *text, size_t max);
-/* The department that handles a category. */
-const char *support__department(const char *category);
 /* "subject\n\ncontent", the text the analyses read. Caller frees. */
 char *support__ticket_text(const json_t *ticket);
 
@@ -54,6 +53,14 @@ json_t *support__message(const char *subject, const char *content);
 /* priority_assignment from the ticket, analyses and CRM record (may be NULL). */
 json_t *support__priority(const json_t *ticket, const json_t *customer, const json_t *sentiment,
 			  const json_t *categorization);
+/* The department that handles a category (customer_support for one DESIGN §5 does not name). */
+const char *support__department(const char *category);
+/* DESIGN §5's category i, in its order (NULL past the last), and what it covers into *covers (may be NULL). */
+const char *support__category_known(size_t i, const char **covers);
+/* What a DESIGN §5 category covers ("bugs, errors, outages, connection"), or NULL. */
+const char *support__category_covers(const char *label);
+/* Every department the policy hands tickets to (the categories', then the rules'), at most max; their number. */
+size_t support__departments(const char **out, size_t max);
 /* First-response SLA in seconds for a priority and customer tier. */
 int64_t support__sla_seconds(const char *priority, const char *tier);
 /* "15 minutes", "4 hours", "1 day"... into out. */
@@ -76,6 +83,26 @@ json_t *support__satisfaction(const json_t *ticket, const json_t *sentiment, con
 			      const json_t *escalation, int64_t now_us);
 /* True when text contains one of the cue phrases of the named list. */
 bool support__has_cue(const char *normalized_text, const char *list);
+
+/* Where notifications go: a row of the routes table. */
+enum support__notice_kind {
+	SUPPORT__NOTICE_ESCALATION,   /* a ticket handed to humans; severity: its handoff priority */
+	SUPPORT__NOTICE_ALERT,        /* a monitoring alert; severity: warning or critical */
+	SUPPORT__NOTICE_UPDATE,       /* news about a ticket for the team */
+};
+/* The target that stands for the on-call list (FRONTLINE_ONCALL_EMAILS; no notice when unset). */
+#define SUPPORT__ONCALL "@oncall"
+struct support__route {
+	enum support__notice_kind kind;
+	const char *severity;     /* NULL: any */
+	const char *channel;      /* the outbox channel: "slack" or "email" */
+	const char *target;       /* a Slack channel, or SUPPORT__ONCALL */
+	const char *name;         /* the dedupe key's last part */
+	bool last;                /* when it matches, the rows after it do not apply */
+};
+/* The routes of kind for severity into out (at most max), in order; their number. */
+size_t support__routes(enum support__notice_kind kind, const char *severity,
+		       const struct support__route **out, size_t max);
 
 /* ---- response.c: the built-in reply writer ---- */
 
@@ -163,8 +190,8 @@ bool support__autoreply_no_handoff(const json_t *decision);
  * 0, or -1 with *err; *call is the call's accounting whenever a request went
  * out (also on failure), else NULL. All new references / caller frees.
  */
-int support__llm_triage(struct llm_client *llm, const json_t *ticket, const json_t *customer,
-			json_t **sentiment, json_t **triage, json_t **call, char **err);
+int support__llm_triage(struct llm_client *llm, const struct support_llm_tasks *tasks, const json_t *ticket,
+			const json_t *customer, json_t **sentiment, json_t **triage, json_t **call, char **err);
 /* The categorization from a triage reply, in the built-in analyzer's shape. */
 json_t *support__llm_categorization(const json_t *triage);
 /*
@@ -172,8 +199,8 @@ json_t *support__llm_categorization(const json_t *triage);
  * knowledge_base_results): the articles above SUPPORT_MIN_RELEVANCE are the
  * ones it may cite. Same conventions as support__llm_triage.
  */
-int support__llm_respond(struct llm_client *llm, const json_t *prep, json_t **response, json_t **call,
-			 char **err);
+int support__llm_respond(struct llm_client *llm, const struct support_llm_tasks *tasks, const json_t *prep,
+			 json_t **response, json_t **call, char **err);
 /* Adds a call's accounting to shared["llm_usage"] (calls, tokens, cost ...). */
 void support__llm_usage_add(json_t *shared, const json_t *call);
 

@@ -1,8 +1,12 @@
 /*
- * The ingestion rules of DESIGN §5: which fields a ticket must have, their
- * types and lengths, the defaults (generated id, channel "web", empty
- * metadata) and the normalized form every node reads. Every violation is
- * reported with the field it concerns, all at once.
+ * The ingestion rules of DESIGN §5, the one check every door runs on a new
+ * ticket (the webhook and the API in server/intake.c, email in
+ * channels/email/intake.c, the CLI and batch files through support_process
+ * and the batch workflow): which fields a ticket must have, their types and
+ * lengths, the defaults (generated id, channel "web", empty metadata) and the
+ * normalized form every node reads. Every violation is reported with the
+ * field it concerns and a stable code, all at once; a door shows the first
+ * one's field (HTTP 422 "field", the CLI's message, email's quarantine).
  */
 #include <string.h>
 
@@ -11,14 +15,12 @@
 #define CONTENT_MIN 10
 #define CONTENT_MAX 10000
 #define SUBJECT_MAX 500
-#define ID_MAX 200
+#define ID_MAX 128
 
-static const char *const channels[] = { "email", "chat", "web", "webhook", "phone", "api" };
+static void add_error(json_t *errors, const char *field, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-static void add_error(json_t *errors, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void add_error(json_t *errors, const char *field, const char *fmt, ...)
+static void add_error(json_t *errors, const char *field, const char *code, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
@@ -26,7 +28,7 @@ static void add_error(json_t *errors, const char *field, const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = fl_vasprintf(fmt, ap);
 	va_end(ap);
-	json_array_append_new(errors, json_pack("{s:s, s:s}", "field", field, "message", msg));
+	json_array_append_new(errors, json_pack("{s:s, s:s, s:s}", "field", field, "code", code, "message", msg));
 	free(msg);
 }
 
@@ -50,21 +52,21 @@ static bool required_string(const json_t *in, const char *field, json_t *errors,
 
 	*out = NULL;
 	if (!v || json_is_null(v)) {
-		add_error(errors, field, "is required");
+		add_error(errors, field, SUPPORT_FIELD_MISSING, "is required");
 		return false;
 	}
 	if (!json_is_string(v)) {
-		add_error(errors, field, "must be a string");
+		add_error(errors, field, SUPPORT_FIELD_TYPE, "must be a string");
 		return false;
 	}
 	len = json_string_length(v);
 	s = fl_str_trim(json_string_value(v), &len);
 	if (!len) {
-		add_error(errors, field, "must not be empty");
+		add_error(errors, field, SUPPORT_FIELD_EMPTY, "must not be empty");
 		return false;
 	}
 	if (memchr(s, '\0', len)) {
-		add_error(errors, field, "must not contain NUL characters");
+		add_error(errors, field, SUPPORT_FIELD_TYPE, "must not contain NUL characters");
 		return false;
 	}
 	*out = json_stringn(s, len);
@@ -76,55 +78,50 @@ int support_ticket_validate(const json_t *in, int64_t now_us, json_t **out, json
 	json_t *errors = json_array(), *ticket = NULL, *v;
 	json_t *id = NULL, *customer = NULL, *subject = NULL, *content = NULL;
 	const json_t *meta, *ch;
-	const char *channel = "web";
+	const char *channel = FL_CHANNEL_WEB;
 	char ts[32];
-	size_t i;
 
 	*out = NULL;
 	*errors_out = NULL;
 	if (!json_is_object(in)) {
-		add_error(errors, "", "a ticket must be a JSON object");
+		add_error(errors, "", SUPPORT_FIELD_TYPE, "a ticket must be a JSON object");
 		goto out;
 	}
+	/* the sender's id: its idempotency key, so a string as the API says */
 	v = json_object_get(in, "id");
-	if (v && !json_is_null(v)) {
-		if (json_is_integer(v)) {
-			id = json_sprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		} else if (!required_string(in, "id", errors, &id)) {
-			/* reported */
-		} else if (json_string_length(id) > ID_MAX) {
-			add_error(errors, "id", "must be at most %d characters", ID_MAX);
-		}
-	}
+	if (v && !json_is_null(v) && required_string(in, "id", errors, &id) &&
+	    json_string_length(id) > ID_MAX)
+		add_error(errors, "id", SUPPORT_FIELD_LENGTH, "must be at most %d characters", ID_MAX);
 	required_string(in, "customer_id", errors, &customer);
 	if (required_string(in, "subject", errors, &subject) &&
 	    utf8_chars(json_string_value(subject), json_string_length(subject)) > SUBJECT_MAX)
-		add_error(errors, "subject", "must be at most %d characters", SUBJECT_MAX);
+		add_error(errors, "subject", SUPPORT_FIELD_LENGTH, "must be at most %d characters", SUBJECT_MAX);
 	if (required_string(in, "content", errors, &content)) {
 		size_t n = utf8_chars(json_string_value(content), json_string_length(content));
 
 		if (n < CONTENT_MIN || n > CONTENT_MAX)
-			add_error(errors, "content", "must be %d to %d characters after trimming (got %zu)",
-				  CONTENT_MIN, CONTENT_MAX, n);
+			add_error(errors, "content", SUPPORT_FIELD_LENGTH,
+				  "must be %d to %d characters after trimming (got %zu)", CONTENT_MIN, CONTENT_MAX, n);
 	}
 	ch = json_object_get(in, "channel");
 	if (!ch || json_is_null(ch))
 		ch = json_object_get(in, "source");
 	if (ch && !json_is_null(ch)) {
-		bool known = false;
+		int k = json_is_string(ch) ? fl_word_index(fl_channels, json_string_value(ch)) : -1;
 
-		for (i = 0; json_is_string(ch) && i < FL_ARRAY_SIZE(channels); i++)
-			if (!strcmp(json_string_value(ch), channels[i])) {
-				known = true;
-				channel = channels[i];
-			}
-		if (!known)
-			add_error(errors, json_object_get(in, "channel") ? "channel" : "source",
-				  "must be one of email, chat, web, webhook, phone, api");
+		if (k >= 0) {
+			channel = fl_channels[k];
+		} else {
+			char *list = fl_words_join(fl_channels, ", ");
+
+			add_error(errors, json_object_get(in, "channel") ? "channel" : "source", SUPPORT_FIELD_VALUE,
+				  "must be one of %s", list);
+			free(list);
+		}
 	}
 	meta = json_object_get(in, "metadata");
 	if (meta && !json_is_null(meta) && !json_is_object(meta))
-		add_error(errors, "metadata", "must be an object");
+		add_error(errors, "metadata", SUPPORT_FIELD_TYPE, "must be an object");
 	if (json_array_size(errors))
 		goto out;
 
@@ -136,7 +133,7 @@ int support_ticket_validate(const json_t *in, int64_t now_us, json_t **out, json
 			   "id", id, "customer_id", customer, "subject", subject, "content", content,
 			   "channel", channel,
 			   "metadata", json_is_object(meta) ? json_deep_copy(meta) : json_object(),
-			   "status", "new", "created_at", ts);
+			   "status", FL_STATUS_NEW, "created_at", ts);
 	id = customer = subject = content = NULL;
 	/* keep created_at when the sender gave one we can read */
 	v = json_object_get(in, "created_at");
@@ -175,4 +172,14 @@ char *support_errors_text(const json_t *errors)
 			    fl_json_str(e, "message", ""));
 	}
 	return fl_buf_detach(&b, NULL);
+}
+
+json_t *support_ticket_refusal(const json_t *errors)
+{
+	char *text = support_errors_text(errors);
+	json_t *r = json_pack("{s:s, s:s, s:s?, s:O}", "code", SUPPORT_REFUSAL_CODE, "message", text,
+			      "field", fl_json_str(json_array_get(errors, 0), "field", NULL), "details", errors);
+
+	free(text);
+	return r;
 }

@@ -10,6 +10,9 @@
  * - JSON-lines logging on stderr at a configurable level.
  * - the process-wide configuration: flags > environment > config file >
  *   defaults, read-only once the process has started (fl_config_*).
+ * - the domain's vocabulary: channels, statuses, priorities, job kinds,
+ *   event names and the ticket tag, the words every layer shares (vocab.c).
+ * - one HTTP POST with libcurl for every client (http.c).
  *
  * util depends on nothing of Frontline's; everything else may depend on it.
  */
@@ -156,6 +159,116 @@ char *fl_json_dumps(const json_t *v);
 int fl_json_encode(struct fl_buf *b, const json_t *v);
 /* Sets obj[key] to a new string (NULL sets null). */
 void fl_json_set_str(json_t *obj, const char *key, const char *s);
+
+/* ---- the domain's vocabulary (vocab.c) ---- */
+
+/*
+ * The words more than one layer says, in one place: add a word here, not as
+ * a literal in two modules. They sit in util because the store (below
+ * support, the domain module) validates statuses and resolves ticket tags.
+ * Every list is NULL-terminated, in its documented order (DESIGN §3, §5).
+ */
+
+/* Ticket channels: where a ticket came from (the API's "channel"/"source"). */
+#define FL_CHANNEL_EMAIL "email"
+#define FL_CHANNEL_CHAT "chat"
+#define FL_CHANNEL_WEB "web"
+#define FL_CHANNEL_WEBHOOK "webhook"
+#define FL_CHANNEL_PHONE "phone"
+#define FL_CHANNEL_API "api"
+extern const char *const fl_channels[];
+
+/*
+ * Ticket statuses: new -> triaging -> auto_replied | escalated | waiting_on_customer -> resolved -> closed;
+ * spam: the triage's spam screen called it spam (listed for review, never answered).
+ */
+#define FL_STATUS_NEW "new"
+#define FL_STATUS_TRIAGING "triaging"
+#define FL_STATUS_AUTO_REPLIED "auto_replied"
+#define FL_STATUS_ESCALATED "escalated"
+#define FL_STATUS_WAITING "waiting_on_customer"
+#define FL_STATUS_RESOLVED "resolved"
+#define FL_STATUS_CLOSED "closed"
+#define FL_STATUS_SPAM "spam"
+extern const char *const fl_statuses[];
+
+/* Ticket priorities, lowest first. */
+#define FL_PRIORITY_LOW "low"
+#define FL_PRIORITY_MEDIUM "medium"
+#define FL_PRIORITY_HIGH "high"
+#define FL_PRIORITY_URGENT "urgent"
+extern const char *const fl_priorities[];
+
+/* Job kinds of the store's queue. */
+#define FL_JOB_TRIAGE "triage"      /* run customer_support on a stored ticket */
+
+/*
+ * Event names: the audit log (store_event_append, the store's own writes) and
+ * the ticket events sent to integrations (support_ticket_event).
+ */
+#define FL_EVENT_TICKET_CREATED "ticket.created"
+#define FL_EVENT_TICKET_UPDATED "ticket.updated"
+#define FL_EVENT_TICKET_STATUS "ticket.status"
+#define FL_EVENT_TICKET_ESCALATED "ticket.escalated"
+#define FL_EVENT_TICKET_RESOLVED "ticket.resolved"
+#define FL_EVENT_TICKET_REOPENED "ticket.reopened"
+#define FL_EVENT_TICKET_SATISFIED "ticket.satisfied"   /* a thank-you in the thread (email intake) */
+#define FL_EVENT_WORKFLOW_COMPLETED "workflow.completed"
+
+/* Index of word in a NULL-terminated set, or -1 (also for a NULL word). */
+int fl_word_index(const char *const *set, const char *word);
+/* The set's words joined by sep ("email, chat, web"). Caller frees. */
+char *fl_words_join(const char *const *set, const char *sep);
+
+/*
+ * The ticket tag: "T-" and Frontline's ticket number padded to six digits
+ * ("T-000042"), the short name agents, customers' subjects and the store's
+ * ticket_id arguments use. FL_TICKET_TAG_SIZE holds any int64 number.
+ */
+#define FL_TICKET_TAG_PREFIX "T-"
+#define FL_TICKET_TAG_FMT "T-%06lld"
+#define FL_TICKET_TAG_SIZE 32
+/* The tag of number into out. */
+void fl_ticket_tag(char out[FL_TICKET_TAG_SIZE], int64_t number);
+/* The number a whole tag names ("T-000042", "T-42" -> 42); -1 when s is not one (or names 0). */
+int64_t fl_ticket_tag_parse(const char *s);
+/* Whether s has the tag's form, "T-" and one or more digits, whatever the number (ids of that form are reserved). */
+bool fl_ticket_tag_form(const char *s);
+
+/* ---- HTTP POST (http.c): the one libcurl POST of the LLM client and the notify channels ---- */
+
+struct curl_slist;
+
+struct fl_http_post {
+	const char *url;                    /* http or https only; no redirects are followed */
+	const struct curl_slist *headers;   /* borrowed (Content-Type and the like); may be NULL */
+	const char *body;
+	size_t body_len;
+	long timeout_ms;                    /* the whole request */
+	long connect_timeout_ms;
+	size_t max_body;                    /* answer bytes kept; 0: 8 MiB */
+	bool truncate;                      /* past max_body: keep what fits (else the transfer fails, CURLE_WRITE_ERROR) */
+	void *handle;                       /* a CURL * to reuse for its connections (reset first); NULL: one for this request */
+};
+
+struct fl_http_result {
+	long status;                        /* the HTTP status; 0 when no answer came */
+	int curl_rc;                        /* the CURLcode; 0 (CURLE_OK): the transfer completed */
+	char error[256];                    /* libcurl's message when curl_rc is not 0 */
+	struct fl_buf body;                 /* the answer (up to max_body bytes) */
+	int64_t retry_after_ms;             /* Retry-After or retry-after-ms; -1: none */
+	int64_t elapsed_us;
+};
+
+/*
+ * POSTs req->body with TLS verified (peer and host), no signals, compressed
+ * answers accepted and User-Agent "Frontline/<version>". Always fills res
+ * (release it with fl_http_result_release) and returns res->curl_rc.
+ */
+int fl_http_post(const struct fl_http_post *req, struct fl_http_result *res);
+void fl_http_result_release(struct fl_http_result *res);
+/* A Retry-After value (delta-seconds or an HTTP date) in ms from now_wall_s; -1 if invalid. */
+int64_t fl_http_parse_retry_after(const char *value, int64_t now_wall_s);
 
 /* ---- logging ---- */
 

@@ -23,102 +23,13 @@
 #include <curl/curl.h>
 
 #include "http_client.h"
+#include "proc_harness.h"
 #include "notify/notify.h"
 #include "util/util.h"
 
 #define SECRET "whsec_process"
 
-static const char *frontline;
 static char *dir;
-static int failures;
-
-#define CHECK(cond, ...) \
-	do { \
-		if (cond) { \
-			printf("ok: "); \
-		} else { \
-			printf("FAIL: "); \
-			failures++; \
-		} \
-		printf(__VA_ARGS__); \
-		putchar('\n'); \
-		fflush(stdout); \
-	} while (0)
-
-struct proc {
-	pid_t pid;
-	FILE *out;     /* its stdout */
-	unsigned port;
-};
-
-/* Starts frontline with args; stdout is a pipe, stderr a log file in dir. */
-static struct proc spawn(const char *const *args, const char *log)
-{
-	struct proc p = { 0, NULL, 0 };
-	int fds[2];
-	char *logpath = fl_asprintf("%s/%s", dir, log);
-
-	if (pipe(fds))
-		abort();
-	p.pid = fork();
-	if (p.pid == 0) {
-		const char *argv[16];
-		int i = 0, fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(fds[1], 1);
-		dup2(fd, 2);
-		close(fds[0]);
-		argv[i++] = frontline;
-		for (; *args && i < 15; args++)
-			argv[i++] = *args;
-		argv[i] = NULL;
-		execv(frontline, (char *const *)argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	p.out = fdopen(fds[0], "r");
-	free(logpath);
-	return p;
-}
-
-/* Reads the "is serving on http://127.0.0.1:PORT" line. */
-static unsigned read_port(struct proc *p)
-{
-	char line[512];
-
-	while (fgets(line, sizeof(line), p->out)) {
-		char *at = strstr(line, "http://127.0.0.1:");
-
-		if (strstr(line, "is serving on") && at)
-			return (unsigned)atoi(at + strlen("http://127.0.0.1:"));
-	}
-	return 0;
-}
-
-static int stop(struct proc *p, int sig)
-{
-	int status = -1;
-
-	kill(p->pid, sig);
-	waitpid(p->pid, &status, 0);
-	if (p->out)
-		fclose(p->out);
-	p->out = NULL;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-static int run(const char *const *args, char *out, size_t outlen)
-{
-	struct proc p = spawn(args, "cli.log");
-	size_t n = fread(out, 1, outlen - 1, p.out);
-	int status;
-
-	out[n] = '\0';
-	fclose(p.out);
-	waitpid(p.pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 static long post_ticket(unsigned port, int i)
 {
@@ -261,42 +172,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s FRONTLINE SOURCE_ROOT FAKE_LLM\n", argv[0]);
 		return 2;
 	}
-	frontline = argv[1];
 	if (!mkdtemp(tmpl))
 		return 1;
 	dir = tmpl;
+	proc_init(argv[1], dir);
 	fl_curl_global_init();
-	p = fl_asprintf("sqlite://%s/frontline.db", dir);
-	setenv("FRONTLINE_DATABASE_URL", p, 1);
-	free(p);
-	p = fl_asprintf("%s/data/models", argv[2]);
-	setenv("FRONTLINE_MODELS_DIR", p, 1);
-	free(p);
-	p = fl_asprintf("%s/data/kb", argv[2]);
-	setenv("FRONTLINE_KB_DIR", p, 1);
-	free(p);
-	setenv("FRONTLINE_LISTEN", "127.0.0.1:0", 1);
-	setenv("FRONTLINE_WEBHOOK_SECRET", SECRET, 1);
+	proc_service_env(argv[2], SECRET);
 	setenv("FRONTLINE_SHUTDOWN_GRACE", "20", 1);
-	setenv("FRONTLINE_HTTP_THREADS", "2", 1);
-	setenv("FRONTLINE_RATE_LIMIT", "0", 1);
-	unsetenv("API_KEY");
-	unsetenv("ANTHROPIC_API_KEY");
-	unsetenv("ANTHROPIC_AUTH_TOKEN");
-	unsetenv("ANTHROPIC_BASE_URL");
 	if (chdir(dir))
 		return 1;
 
 	/* tokens: shown once on stdout, listed without their secret */
-	rc = run(create, out, sizeof(out));
+	rc = proc_run(create, NULL, out, sizeof(out));
 	CHECK(rc == 0 && fl_str_has_prefix(out, "flt_"), "token create prints the token (exit %d)", rc);
 	sscanf(out, "%127s", token);
-	rc = run(list, out, sizeof(out));
+	rc = proc_run(list, NULL, out, sizeof(out));
 	CHECK(rc == 0 && strstr(out, "ops") && !strstr(out, token), "token list shows no secret");
 
 	/* HTTP only: tickets are accepted and wait */
-	s = spawn(serve_nw, "serve.log");
-	s.port = read_port(&s);
+	s = proc_spawn(serve_nw, NULL, "serve.log");
+	s.port = proc_read_port(&s);
 	CHECK(s.port > 0, "serve --no-workers listens (port %u)", s.port);
 	for (i = 0, ok = 0; i < 20; i++)
 		ok += post_ticket(s.port, i) == 202;
@@ -304,22 +199,22 @@ int main(int argc, char **argv)
 	CHECK(untriaged(s.port, token) == 20, "without workers they wait for triage");
 
 	/* a separate worker process triages them */
-	w = spawn(worker, "worker.log");
+	w = proc_spawn(worker, NULL, "worker.log");
 	CHECK(wait_triaged(s.port, token, 120), "frontline worker triaged them");
-	rc = stop(&w, SIGTERM);
+	rc = proc_stop(&w, SIGTERM);
 	CHECK(rc == 0, "worker exits 0 on SIGTERM (%d)", rc);
 
 	/* accepted right before SIGTERM, without workers to triage them yet */
 	for (i = 20, ok = 0; i < 40; i++)
 		ok += post_ticket(s.port, i) == 202;
 	CHECK(ok == 20, "20 more accepted (%d)", ok);
-	rc = stop(&s, SIGTERM);
+	rc = proc_stop(&s, SIGTERM);
 	CHECK(rc == 0, "serve exits 0 on SIGTERM (%d)", rc);
 	CHECK(post_ticket(s.port, 99) == 0, "a stopped server refuses connections");
 
 	/* after a restart with workers, nothing accepted was lost */
-	s = spawn(serve, "serve.log");
-	s.port = read_port(&s);
+	s = proc_spawn(serve, NULL, "serve.log");
+	s.port = proc_read_port(&s);
 	CHECK(s.port > 0, "serve restarts (port %u)", s.port);
 	CHECK(wait_triaged(s.port, token, 120), "the tickets accepted before the stop are triaged");
 	CHECK(total(s.port, token) == 40, "all 40 tickets are there (%ld)", total(s.port, token));
@@ -352,13 +247,13 @@ int main(int argc, char **argv)
 		CHECK(logged("serve.log", "{\"method\": \"POST\", \"route\": \"/webhooks/tickets\", \"status\": 202}"),
 		      "serve.log has a JSON line per request, with its request id");
 	}
-	rc = stop(&s, SIGTERM);
+	rc = proc_stop(&s, SIGTERM);
 	CHECK(rc == 0, "serve exits 0 on SIGTERM with jobs in flight (%d)", rc);
-	s = spawn(serve, "serve.log");
-	s.port = read_port(&s);
+	s = proc_spawn(serve, NULL, "serve.log");
+	s.port = proc_read_port(&s);
 	CHECK(wait_triaged(s.port, token, 120) && total(s.port, token) == 40 + ok,
 	      "after another restart all %d are triaged", 40 + ok);
-	rc = stop(&s, SIGINT);
+	rc = proc_stop(&s, SIGINT);
 	CHECK(rc == 0, "serve exits 0 on SIGINT (%d)", rc);
 
 	/*
@@ -393,8 +288,8 @@ int main(int argc, char **argv)
 		setenv("API_KEY", "sk-test-0123456789abcdef", 1);
 		setenv("ANTHROPIC_MODEL", "fake-model", 1);
 
-		s = spawn(serve_demo, "demo.log");
-		s.port = read_port(&s);
+		s = proc_spawn(serve_demo, NULL, "demo.log");
+		s.port = proc_read_port(&s);
 		CHECK(s.port > 0, "serve --demo listens (port %u)", s.port);
 		while (fgets(line, sizeof(line), s.out)) {
 			const char *at = strstr(line, "Admin token (shown once): ");
@@ -420,14 +315,14 @@ int main(int argc, char **argv)
 		CHECK(m && strstr(m, "frontline_llm_tokens_total{direction=\"input\"}"), "/metrics has the LLM tokens");
 		CHECK(m && strstr(m, "frontline_llm_errors_total"), "/metrics has the LLM errors family");
 		free(m);
-		rc = stop(&s, SIGTERM);
+		rc = proc_stop(&s, SIGTERM);
 		CHECK(rc == 0, "serve --demo exits 0 on SIGTERM (%d)", rc);
 		kill(llm, SIGTERM);
 		waitpid(llm, NULL, 0);
 		free(portfile);
 	}
 
-	if (failures) {
+	if (proc_failures) {
 		char *cmd = fl_asprintf("tail -n 30 %s/serve.log %s/worker.log", dir, dir);
 
 		if (system(cmd) < 0)
@@ -441,6 +336,6 @@ int main(int argc, char **argv)
 		free(cmd);
 	}
 	curl_global_cleanup();
-	printf("%s\n", failures ? "FAILED" : "all passed");
-	return failures ? 1 : 0;
+	printf("%s\n", proc_failures ? "FAILED" : "all passed");
+	return proc_failures ? 1 : 0;
 }

@@ -1,7 +1,8 @@
 /*
  * Tests of the flow engine: node ops, retries and fallbacks, routing by
  * action, nested graphs, batch and parallel batch, fan-out, the trace, the
- * step limit and deadline, validation and export. Time is a fake clock:
+ * step limit and deadline, typed errors (a code beside the message),
+ * validation and export. Time is a fake clock:
  * nothing here sleeps for real except where concurrency itself is the point.
  */
 #include <pthread.h>
@@ -942,6 +943,253 @@ static void test_fanout_child_failure_fails_run(void **state)
 	flow_node_free(g);
 }
 
+/* ---- typed errors: a code beside the message ---- */
+
+/*
+ * A node whose ops fail with codes: exec fails with exec_code (or plainly
+ * when NULL) for the first fail_times attempts; the fallback, when set,
+ * fails with fallback_code (plainly when NULL) or succeeds when
+ * fallback_ok; prep or post fail with a code when asked.
+ */
+struct enode {
+	int fail_times;
+	const char *exec_code;
+	int plain_from;            /* attempts from this one on fail without a code (0: never) */
+	bool fallback_ok;
+	const char *fallback_code;
+	const char *prep_code;
+	const char *post_code;
+	atomic_int calls;
+};
+
+static int e_prep(struct flow_call *call, json_t *shared, json_t **out)
+{
+	struct enode *e = flow_call_data(call);
+
+	(void)shared;
+	if (e->prep_code)
+		return flow_call_error(call, e->prep_code, "prep refused: %s", "no input");
+	*out = json_array();
+	json_array_append_new(*out, json_integer(1));
+	return 0;
+}
+
+static int e_exec(struct flow_call *call, json_t *prep_res, json_t **out)
+{
+	struct enode *e = flow_call_data(call);
+	int n = atomic_fetch_add(&e->calls, 1) + 1;
+
+	(void)prep_res;
+	if (n > e->fail_times) {
+		*out = json_string("done");
+		return 0;
+	}
+	if (e->plain_from && n >= e->plain_from)
+		return flow_call_fail(call, "plain failure %d", n);
+	if (!e->exec_code)
+		return flow_call_fail(call, "plain failure %d", n);
+	return flow_call_error(call, e->exec_code, "typed failure %d", n);
+}
+
+static int e_fallback(struct flow_call *call, json_t *prep_res, const char *error, json_t **out)
+{
+	struct enode *e = flow_call_data(call);
+
+	(void)prep_res;
+	if (e->fallback_ok) {
+		*out = json_pack("{s:s}", "stood_in_for", error);
+		return 0;
+	}
+	if (e->fallback_code)
+		return flow_call_error(call, e->fallback_code, "fallback refused too");
+	return flow_call_fail(call, "fallback broke");
+}
+
+static int e_post(struct flow_call *call, json_t *shared, json_t *prep_res, json_t *exec_res,
+		  const char **action)
+{
+	struct enode *e = flow_call_data(call);
+
+	(void)shared;
+	(void)prep_res;
+	(void)exec_res;
+	if (e->post_code)
+		return flow_call_error(call, e->post_code, "post refused");
+	*action = NULL;
+	return 0;
+}
+
+static const struct flow_node_ops e_ops = { .prep = e_prep, .exec = e_exec, .post = e_post };
+static const struct flow_node_ops e_ops_fb = {
+	.prep = e_prep, .exec = e_exec, .post = e_post, .exec_fallback = e_fallback,
+};
+
+/* Runs one node (in a graph named g) and returns the result; *shared is freed by the caller. */
+static struct flow_result *run_one(struct flow_node *n, struct flow_node **g)
+{
+	json_t *shared = json_object();
+	struct flow_result *r;
+
+	*g = flow_graph_new("g");
+	flow_graph_add(*g, n);
+	r = flow_run(*g, shared, NULL);
+	json_decref(shared);
+	return r;
+}
+
+/* The run failed with rc and code, and its one step says the code; frees r and g. */
+static void expect_typed(struct flow_result *r, struct flow_node *g, int rc, const char *code)
+{
+	assert_int_equal(flow_result_code(r), rc);
+	assert_string_equal(flow_result_error_code(r), code);
+	assert_string_equal(fl_json_str(step(r, 0), "error_code", ""), code);
+	flow_result_free(r);
+	flow_node_free(g);
+}
+
+static void test_typed_exec_error_reaches_result_and_trace(void **state)
+{
+	struct enode e = { .fail_times = 100, .exec_code = "E_TICKET" };
+	struct flow_node *g, *n = flow_node_new("check", &e_ops, &e);
+	struct flow_result *r;
+
+	(void)state;
+	flow_node_set_retries(n, 2, 0);
+	r = run_one(n, &g);
+	/* the message is the op's, unchanged, with the engine's frame */
+	assert_string_equal(flow_result_error(r), "node 'check' failed after 2 attempts: typed failure 2");
+	assert_string_equal(fl_json_str(step(r, 0), "error", ""), flow_result_error(r));
+	expect_typed(r, g, FLOW_EEXEC, "E_TICKET");
+}
+
+static void test_plain_failure_has_no_code(void **state)
+{
+	/* a retry that fails plainly forgets the code of the attempt before */
+	struct enode e = { .fail_times = 100, .exec_code = "E_FIRST", .plain_from = 2 };
+	struct flow_node *g, *n = flow_node_new("check", &e_ops, &e);
+	struct flow_result *r;
+
+	(void)state;
+	flow_node_set_retries(n, 2, 0);
+	r = run_one(n, &g);
+	assert_int_equal(flow_result_code(r), FLOW_EEXEC);
+	assert_null(flow_result_error_code(r));
+	assert_null(json_object_get(step(r, 0), "error_code"));
+	assert_non_null(strstr(flow_result_error(r), "plain failure 2"));
+	flow_result_free(r);
+	flow_node_free(g);
+
+	/* and an engine error (the step limit) has none either */
+	{
+		struct tnode a = { .loop_limit = 1000 };
+		struct flow_node *loop = flow_graph_new("loop"), *na = tnode("a", &a);
+		json_t *shared = json_object();
+		struct flow_opts opts = { .max_steps = 3 };
+
+		flow_graph_add(loop, na);
+		flow_on(na, "again", na);
+		r = flow_run_opts(loop, shared, NULL, &opts);
+		assert_int_equal(flow_result_code(r), FLOW_ESTEPS);
+		assert_null(flow_result_error_code(r));
+		flow_result_free(r);
+		json_decref(shared);
+		flow_node_free(loop);
+	}
+}
+
+static void test_typed_error_through_fallbacks(void **state)
+{
+	struct enode stood = { .fail_times = 100, .exec_code = "E_LLM", .fallback_ok = true };
+	struct enode both = { .fail_times = 100, .exec_code = "E_LLM", .fallback_code = "E_BUILTIN" };
+	struct enode plain_fb = { .fail_times = 100, .exec_code = "E_LLM" };
+	struct flow_node *g;
+	struct flow_result *r;
+
+	(void)state;
+	/* the fallback stood in: the run succeeds; the step keeps exec's error and its code */
+	r = run_one(flow_node_new("n", &e_ops_fb, &stood), &g);
+	assert_int_equal(flow_result_code(r), FLOW_OK);
+	assert_null(flow_result_error_code(r));
+	assert_true(fl_json_bool(step(r, 0), "fallback", false));
+	assert_string_equal(fl_json_str(step(r, 0), "error", ""), "typed failure 1");
+	assert_string_equal(fl_json_str(step(r, 0), "error_code", ""), "E_LLM");
+	flow_result_free(r);
+	flow_node_free(g);
+
+	/* both failed with codes: the fallback's wins */
+	r = run_one(flow_node_new("n", &e_ops_fb, &both), &g);
+	expect_typed(r, g, FLOW_EFALLBACK, "E_BUILTIN");
+
+	/* the fallback failed plainly: exec's code stays */
+	r = run_one(flow_node_new("n", &e_ops_fb, &plain_fb), &g);
+	expect_typed(r, g, FLOW_EFALLBACK, "E_LLM");
+}
+
+static void test_typed_prep_and_post_errors(void **state)
+{
+	struct enode p = { .prep_code = "E_PREP" }, q = { .post_code = "E_POST" };
+	struct flow_node *g;
+	struct flow_result *r;
+
+	(void)state;
+	r = run_one(flow_node_new("p", &e_ops, &p), &g);
+	assert_string_equal(flow_result_error(r), "node 'p': prep failed: prep refused: no input");
+	assert_int_equal(atomic_load(&p.calls), 0);
+	expect_typed(r, g, FLOW_EPREP, "E_PREP");
+
+	r = run_one(flow_node_new("q", &e_ops, &q), &g);
+	expect_typed(r, g, FLOW_EPOST, "E_POST");
+}
+
+static void test_typed_error_leaves_nested_graph_batch_and_fanout(void **state)
+{
+	struct enode inner = { .fail_times = 100, .exec_code = "E_INNER" };
+	struct enode item = { .fail_times = 100, .exec_code = "E_ITEM" };
+	struct enode child = { .fail_times = 100, .exec_code = "E_CHILD" };
+	struct tnode ok = { 0 };
+	struct flow_node *outer = flow_graph_new("outer"), *sub = flow_graph_new("sub");
+	struct flow_node *g, *batch, *fan;
+	json_t *shared = json_object();
+	struct flow_result *r;
+	size_t i;
+
+	(void)state;
+	/* a graph inside a graph: the code reaches the outer run and both steps */
+	flow_graph_add(sub, flow_node_new("check", &e_ops, &inner));
+	flow_graph_add(outer, sub);
+	r = flow_run(outer, shared, NULL);
+	assert_int_equal(flow_result_code(r), FLOW_EEXEC);
+	assert_string_equal(flow_result_failed_node(r), "sub/check");
+	assert_string_equal(flow_result_error_code(r), "E_INNER");
+	for (i = 0; i < flow_result_steps(r); i++)
+		assert_string_equal(fl_json_str(step(r, i), "error_code", ""), "E_INNER");
+	assert_int_equal(flow_result_steps(r), 2);
+	flow_result_free(r);
+	flow_node_free(outer);
+
+	/* a batch item */
+	batch = flow_node_new("items", &e_ops, &item);
+	flow_node_set_batch(batch, 2);
+	r = run_one(batch, &g);
+	assert_int_equal(flow_result_code(r), FLOW_EEXEC);
+	assert_string_equal(flow_result_error_code(r), "E_ITEM");
+	assert_non_null(strstr(flow_result_error(r), "batch item 0"));
+	flow_result_free(r);
+	flow_node_free(g);
+
+	/* a fan-out child */
+	fan = flow_fanout_new("fan", 2);
+	flow_fanout_add(fan, tnode("ok", &ok));
+	flow_fanout_add(fan, flow_node_new("bad", &e_ops, &child));
+	r = run_one(fan, &g);
+	assert_int_equal(flow_result_code(r), FLOW_EEXEC);
+	assert_string_equal(flow_result_failed_node(r), "fan/bad");
+	assert_string_equal(flow_result_error_code(r), "E_CHILD");
+	flow_result_free(r);
+	flow_node_free(g);
+	json_decref(shared);
+}
+
 /* ---- validation ---- */
 
 static void test_validation_reports_duplicate_names(void **state)
@@ -1125,6 +1373,11 @@ int main(void)
 		cmocka_unit_test(test_batch_prep_must_return_array),
 		cmocka_unit_test(test_fanout_runs_children_concurrently_and_joins),
 		cmocka_unit_test(test_fanout_child_failure_fails_run),
+		cmocka_unit_test(test_typed_exec_error_reaches_result_and_trace),
+		cmocka_unit_test(test_plain_failure_has_no_code),
+		cmocka_unit_test(test_typed_error_through_fallbacks),
+		cmocka_unit_test(test_typed_prep_and_post_errors),
+		cmocka_unit_test(test_typed_error_leaves_nested_graph_batch_and_fanout),
 		cmocka_unit_test(test_validation_reports_duplicate_names),
 		cmocka_unit_test(test_validation_reports_unreachable_node),
 		cmocka_unit_test(test_validation_reports_null_node_and_dangling_successor),

@@ -1,6 +1,8 @@
 /*
  * Tests of llm: the schema validator, reply extraction, configuration and
- * provider detection, and the real client against fake_llm (tests/fake_llm)
+ * provider detection, structured calls with any spec, the support layer's
+ * tasks (their schemas and label sets), and the real client against
+ * fake_llm (tests/fake_llm)
  * over loopback HTTP in both wire protocols: every scripted behaviour,
  * retries and backoff (the sleep is injected and recorded, so no test waits
  * out a backoff), the repair request, precise errors, the in-flight bound,
@@ -13,6 +15,10 @@
 #include "fake_llm.h"
 #include "llm/llm.h"
 #include "llm/llm_int.h"
+#include "support/support.h"
+
+/* The support layer's tasks (src/support/llm_tasks.c): the client runs them as structured calls. */
+static struct support_llm_tasks *tasks;
 
 #define KEY "sk-test-0123456789abcdef"
 
@@ -107,7 +113,7 @@ static json_t *respond_input(bool with_articles)
 static const char *const protocols[] = { "anthropic", "openai" };
 
 /* Runs task on a fresh client with a script; returns rc, output and call info. */
-static int run(struct t *t, const char *protocol, enum llm_task task, const json_t *in,
+static int run(struct t *t, const char *protocol, enum support_llm_task task, const json_t *in,
 	       const char *script, json_t **out, json_t **info, char **err)
 {
 	struct llm_client *c = client_for(t, protocol);
@@ -117,7 +123,7 @@ static int run(struct t *t, const char *protocol, enum llm_task task, const json
 	t->nsleeps = 0;
 	if (script)
 		fake_llm_script(t->fake, script);
-	rc = llm_task_run(c, task, in, out, info, err);
+	rc = support_llm_task_run(c, tasks, task, in, out, info, err);
 	llm_client_free(c);
 	return rc;
 }
@@ -139,24 +145,24 @@ static void test_task_schemas_are_in_the_supported_subset(void **state)
 	int i;
 
 	(void)state;
-	for (i = 0; i < LLM_TASK__COUNT; i++) {
-		json_t *s = llm_task_schema((enum llm_task)i);
+	for (i = 0; i < SUPPORT_LLM__COUNT; i++) {
+		json_t *s = support_llm_task_schema(tasks, (enum support_llm_task)i);
 		char *err = NULL;
 
 		assert_non_null(s);
-		assert_int_equal(llm_task_parse(llm_task_name((enum llm_task)i)), i);
+		assert_int_equal(support_llm_task_parse(support_llm_task_name((enum support_llm_task)i)), i);
 		if (llm_schema_check(s, &err))
-			fail_msg("schema of %s: %s", llm_task_name((enum llm_task)i), err);
+			fail_msg("schema of %s: %s", support_llm_task_name((enum support_llm_task)i), err);
 		assert_true(json_is_false(json_object_get(s, "additionalProperties")));
 		json_decref(s);
 	}
-	assert_int_equal(llm_task_parse("nope"), -1);
-	assert_null(llm_task_name(LLM_TASK__COUNT));
+	assert_int_equal(support_llm_task_parse("nope"), -1);
+	assert_null(support_llm_task_name(SUPPORT_LLM__COUNT));
 }
 
 static void test_validator_names_the_first_violation(void **state)
 {
-	json_t *schema = llm_task_schema(LLM_TASK_TRIAGE);
+	json_t *schema = support_llm_task_schema(tasks, SUPPORT_LLM_TRIAGE);
 	json_t *in = ticket_input("I was charged twice for my subscription, refund please.");
 	json_t *ok = fake_llm_generate(schema, in);
 	json_t *v;
@@ -281,12 +287,12 @@ static void test_retry_after_and_prices_parse(void **state)
 	char *err = NULL;
 
 	(void)state;
-	assert_int_equal(llm__parse_retry_after("2", 0), 2000);
-	assert_int_equal(llm__parse_retry_after(" 0 \r\n", 0), 0);
-	assert_int_equal(llm__parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412470), 10000);
-	assert_int_equal(llm__parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412490), 0);
-	assert_int_equal(llm__parse_retry_after("soon", 0), -1);
-	assert_int_equal(llm__parse_retry_after("-3", 0), -1);
+	assert_int_equal(fl_http_parse_retry_after("2", 0), 2000);
+	assert_int_equal(fl_http_parse_retry_after(" 0 \r\n", 0), 0);
+	assert_int_equal(fl_http_parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412470), 10000);
+	assert_int_equal(fl_http_parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412490), 0);
+	assert_int_equal(fl_http_parse_retry_after("soon", 0), -1);
+	assert_int_equal(fl_http_parse_retry_after("-3", 0), -1);
 
 	assert_int_equal(llm__prices_parse("a=1:2, claude-*=3:15 ,", &p, &n, &err), 0);
 	assert_int_equal(n, 2);
@@ -461,7 +467,7 @@ static void test_triage_ok_in_both_protocols(void **state)
 		char *err = NULL;
 		double cost;
 
-		assert_int_equal(run(t, protocols[p], LLM_TASK_TRIAGE, in, NULL, &out, &info, &err), LLM_OK);
+		assert_int_equal(run(t, protocols[p], SUPPORT_LLM_TRIAGE, in, NULL, &out, &info, &err), LLM_OK);
 		assert_string_equal(fl_json_str(out, "category", ""), "account");
 		assert_string_equal(fl_json_str(out, "sentiment", ""), "negative");
 		assert_string_equal(fl_json_str(info, "protocol", ""), protocols[p]);
@@ -516,7 +522,7 @@ static void test_fenced_and_prose_replies_are_accepted(void **state)
 			json_t *out = NULL, *info = NULL;
 			char *err = NULL;
 
-			assert_int_equal(run(t, protocols[p], LLM_TASK_TRIAGE, in, behaviours[b], &out, &info,
+			assert_int_equal(run(t, protocols[p], SUPPORT_LLM_TRIAGE, in, behaviours[b], &out, &info,
 					     &err), LLM_OK);
 			assert_string_equal(fl_json_str(out, "category", ""), "billing");
 			assert_int_equal(fake_llm_requests(t->fake), 1);
@@ -540,7 +546,7 @@ static void test_bad_reply_gets_one_repair_request(void **state)
 			const char *last;
 			char *err = NULL;
 
-			assert_int_equal(run(t, protocols[p], LLM_TASK_TRIAGE, in, scripts[i], &out, &info,
+			assert_int_equal(run(t, protocols[p], SUPPORT_LLM_TRIAGE, in, scripts[i], &out, &info,
 					     &err), LLM_OK);
 			assert_true(fl_json_bool(info, "repaired", false));
 			assert_int_equal(fl_json_int(info, "requests", 0), 2);
@@ -579,7 +585,7 @@ static void test_second_bad_reply_fails_precisely(void **state)
 			json_t *out = (void *)1, *info = NULL;
 			char *err = NULL;
 
-			assert_int_equal(run(t, protocols[p], LLM_TASK_TRIAGE, in, cases[i].script, &out, &info,
+			assert_int_equal(run(t, protocols[p], SUPPORT_LLM_TRIAGE, in, cases[i].script, &out, &info,
 					     &err), cases[i].rc);
 			assert_null(out);
 			assert_non_null(strstr(err, cases[i].text));
@@ -603,7 +609,7 @@ static void test_respond_cites_only_given_articles(void **state)
 		json_t *out = NULL, *info = NULL, *req, *body, *schema = NULL, *cited;
 		char *err = NULL;
 
-		assert_int_equal(run(t, protocols[p], LLM_TASK_RESPOND, with, NULL, &out, &info, &err), LLM_OK);
+		assert_int_equal(run(t, protocols[p], SUPPORT_LLM_RESPOND, with, NULL, &out, &info, &err), LLM_OK);
 		cited = json_object_get(out, "articles_referenced");
 		assert_int_equal(json_array_size(cited), 1);
 		assert_string_equal(json_string_value(json_array_get(cited, 0)), "kb_001");
@@ -622,13 +628,13 @@ static void test_respond_cites_only_given_articles(void **state)
 		json_decref(out);
 		json_decref(info);
 
-		assert_int_equal(run(t, protocols[p], LLM_TASK_RESPOND, with, "bad_citation,bad_citation", &out,
+		assert_int_equal(run(t, protocols[p], SUPPORT_LLM_RESPOND, with, "bad_citation,bad_citation", &out,
 				     &info, &err), LLM_EINVALID);
 		assert_non_null(strstr(err, "'kb_not_given' is not one of kb_001, kb_003"));
 		free(err);
 		json_decref(info);
 
-		assert_int_equal(run(t, protocols[p], LLM_TASK_RESPOND, without, "bad_citation,ok", &out, &info,
+		assert_int_equal(run(t, protocols[p], SUPPORT_LLM_RESPOND, without, "bad_citation,ok", &out, &info,
 				     &err), LLM_OK);
 		assert_int_equal(json_array_size(json_object_get(out, "articles_referenced")), 0);
 		assert_true(fl_json_bool(info, "repaired", false));
@@ -654,7 +660,7 @@ static void test_transient_statuses_are_retried_with_backoff(void **state)
 			json_t *out = NULL, *info = NULL;
 			char *err = NULL, *script = fl_asprintf("%s,ok", statuses[i]);
 
-			assert_int_equal(run(t, protocols[p], LLM_TASK_TRIAGE, in, script, &out, &info, &err), LLM_OK);
+			assert_int_equal(run(t, protocols[p], SUPPORT_LLM_TRIAGE, in, script, &out, &info, &err), LLM_OK);
 			assert_int_equal(fl_json_int(info, "retries", 0), 1);
 			assert_int_equal(fl_json_int(info, "requests", 0), 2);
 			assert_int_equal(t->nsleeps, 1);
@@ -668,7 +674,7 @@ static void test_transient_statuses_are_retried_with_backoff(void **state)
 		json_t *out = NULL, *info = NULL;
 		char *err = NULL;
 
-		assert_int_equal(run(t, protocols[p], LLM_TASK_TRIAGE, in, "http_500,http_502,http_503,http_529",
+		assert_int_equal(run(t, protocols[p], SUPPORT_LLM_TRIAGE, in, "http_500,http_502,http_503,http_529",
 				     &out, &info, &err), LLM_EOVERLOADED);
 		assert_non_null(strstr(err, "failed after 4 attempts"));
 		assert_non_null(strstr(err, "HTTP 529"));
@@ -693,20 +699,20 @@ static void test_retry_after_is_honoured(void **state)
 
 	(void)state;
 	fake_llm_set_retry_after(t->fake, "3");
-	assert_int_equal(run(t, "anthropic", LLM_TASK_TRIAGE, in, "http_429,ok", &out, &info, &err), LLM_OK);
+	assert_int_equal(run(t, "anthropic", SUPPORT_LLM_TRIAGE, in, "http_429,ok", &out, &info, &err), LLM_OK);
 	assert_int_equal(t->nsleeps, 1);
 	assert_true(t->sleeps[0] >= 3000000);
 	json_decref(out);
 	json_decref(info);
 
-	assert_int_equal(run(t, "openai", LLM_TASK_TRIAGE, in, "http_529,ok", &out, &info, &err), LLM_OK);
+	assert_int_equal(run(t, "openai", SUPPORT_LLM_TRIAGE, in, "http_529,ok", &out, &info, &err), LLM_OK);
 	assert_true(t->sleeps[0] >= 3000000);
 	json_decref(out);
 	json_decref(info);
 
 	/* more than FRONTLINE_LLM_RETRY_AFTER_MAX: give up at once */
 	fake_llm_set_retry_after(t->fake, "120");
-	assert_int_equal(run(t, "anthropic", LLM_TASK_TRIAGE, in, "http_429,ok", &out, &info, &err),
+	assert_int_equal(run(t, "anthropic", SUPPORT_LLM_TRIAGE, in, "http_429,ok", &out, &info, &err),
 			 LLM_ERATELIMIT);
 	assert_non_null(strstr(err, "retry after 120 s"));
 	assert_int_equal(fake_llm_requests(t->fake), 1);
@@ -735,7 +741,7 @@ static void test_client_errors_are_not_retried(void **state)
 			json_t *out = NULL, *info = NULL;
 			char *err = NULL;
 
-			assert_int_equal(run(t, protocols[p], LLM_TASK_TRIAGE, in, cases[i].script, &out, &info,
+			assert_int_equal(run(t, protocols[p], SUPPORT_LLM_TRIAGE, in, cases[i].script, &out, &info,
 					     &err), cases[i].rc);
 			if (p == 0)
 				assert_non_null(strstr(err, cases[i].anthropic_text));
@@ -763,7 +769,7 @@ static void test_refused_structured_output_falls_back_to_the_prompt(void **state
 
 		fake_llm_reset(t->fake);
 		fake_llm_script(t->fake, "reject_format");
-		assert_int_equal(llm_task_run(c, LLM_TASK_TRIAGE, in, &out, &info, &err), LLM_OK);
+		assert_int_equal(support_llm_task_run(c, tasks, SUPPORT_LLM_TRIAGE, in, &out, &info, &err), LLM_OK);
 		assert_int_equal(fake_llm_requests(t->fake), 2);
 		assert_int_equal(fl_json_int(info, "retries", -1), 0);
 		req = fake_llm_request(t->fake, -1);
@@ -780,7 +786,7 @@ static void test_refused_structured_output_falls_back_to_the_prompt(void **state
 		json_decref(out);
 		json_decref(info);
 		/* the next call asks in the prompt straight away */
-		assert_int_equal(llm_task_run(c, LLM_TASK_TRIAGE, in, &out, &info, &err), LLM_OK);
+		assert_int_equal(support_llm_task_run(c, tasks, SUPPORT_LLM_TRIAGE, in, &out, &info, &err), LLM_OK);
 		assert_int_equal(fake_llm_requests(t->fake), 3);
 		json_decref(out);
 		json_decref(info);
@@ -806,7 +812,7 @@ static void test_openai_tool_and_json_schema_modes(void **state)
 		s.output_mode = modes[m];
 		assert_int_equal(llm_client_new(&c, &s, &err), LLM_OK);
 		fake_llm_reset(t->fake);
-		assert_int_equal(llm_task_run(c, LLM_TASK_TRIAGE, in, &out, &info, &err), LLM_OK);
+		assert_int_equal(support_llm_task_run(c, tasks, SUPPORT_LLM_TRIAGE, in, &out, &info, &err), LLM_OK);
 		assert_string_equal(fl_json_str(out, "category", ""), "billing");
 		req = fake_llm_request(t->fake, -1);
 		body = json_object_get(req, "body");
@@ -844,7 +850,7 @@ static void test_timeouts_and_refused_connections(void **state)
 	fake_llm_reset(t->fake);
 	t->nsleeps = 0;
 	fake_llm_script(t->fake, "hang,hang");
-	assert_int_equal(llm_task_run(c, LLM_TASK_TRIAGE, in, &out, &info, &err), LLM_ETIMEDOUT);
+	assert_int_equal(support_llm_task_run(c, tasks, SUPPORT_LLM_TRIAGE, in, &out, &info, &err), LLM_ETIMEDOUT);
 	assert_non_null(strstr(err, "no complete response within 300 ms"));
 	assert_int_equal(fake_llm_requests(t->fake), 2);
 	assert_int_equal(t->nsleeps, 1);
@@ -854,7 +860,7 @@ static void test_timeouts_and_refused_connections(void **state)
 	/* slow, but within the timeout */
 	fake_llm_set_slow_ms(t->fake, 100);
 	fake_llm_script(t->fake, "slow");
-	assert_int_equal(llm_task_run(c, LLM_TASK_TRIAGE, in, &out, &info, &err), LLM_OK);
+	assert_int_equal(support_llm_task_run(c, tasks, SUPPORT_LLM_TRIAGE, in, &out, &info, &err), LLM_OK);
 	assert_true(fl_json_int(info, "latency_ms", 0) >= 100);
 	json_decref(out);
 	json_decref(info);
@@ -876,7 +882,7 @@ static void test_timeouts_and_refused_connections(void **state)
 	s.max_retries = 2;
 	assert_int_equal(llm_client_new(&c, &s, &err), LLM_OK);
 	t->nsleeps = 0;
-	assert_int_equal(llm_task_run(c, LLM_TASK_TRIAGE, in, &out, &info, &err), LLM_ECONNECT);
+	assert_int_equal(support_llm_task_run(c, tasks, SUPPORT_LLM_TRIAGE, in, &out, &info, &err), LLM_ECONNECT);
 	assert_non_null(strstr(err, "failed after 3 attempts: cannot connect to the llm endpoint"));
 	assert_int_equal(t->nsleeps, 2);
 	free(err);
@@ -898,7 +904,7 @@ static void *work(void *arg)
 	json_t *out = NULL, *info = NULL;
 	char *err = NULL;
 
-	w->rc = llm_task_run(w->c, LLM_TASK_TRIAGE, w->in, &out, &info, &err);
+	w->rc = support_llm_task_run(w->c, tasks, SUPPORT_LLM_TRIAGE, w->in, &out, &info, &err);
 	json_decref(out);
 	json_decref(info);
 	free(err);
@@ -961,7 +967,7 @@ static void test_injection_texts_stay_data(void **state)
 		const char *user, *system;
 		char *err = NULL;
 
-		assert_int_equal(run(t, protocols[p], LLM_TASK_TRIAGE, in, NULL, &out, &info, &err), LLM_OK);
+		assert_int_equal(run(t, protocols[p], SUPPORT_LLM_TRIAGE, in, NULL, &out, &info, &err), LLM_OK);
 		req = fake_llm_request(t->fake, -1);
 		body = json_object_get(req, "body");
 		msgs = json_object_get(body, "messages");
@@ -987,7 +993,7 @@ static void test_injection_texts_stay_data(void **state)
 		json_decref(info);
 
 		/* a model that obeys the text cannot get its way: the schema has no such field */
-		assert_int_equal(run(t, protocols[p], LLM_TASK_TRIAGE, in, "injected,injected", &out, &info,
+		assert_int_equal(run(t, protocols[p], SUPPORT_LLM_TRIAGE, in, "injected,injected", &out, &info,
 				     &err), LLM_EINVALID);
 		assert_non_null(strstr(err, "unexpected field 'status'"));
 		free(err);
@@ -1009,13 +1015,13 @@ static void test_stats_and_ping(void **state)
 
 	fake_llm_reset(t->fake);
 	fake_llm_script(t->fake, "ok,http_500,ok,bad_enum,ok,http_401");
-	assert_int_equal(llm_task_run(c, LLM_TASK_TRIAGE, in, &out, &info, &err), LLM_OK);
+	assert_int_equal(support_llm_task_run(c, tasks, SUPPORT_LLM_TRIAGE, in, &out, &info, &err), LLM_OK);
 	json_decref(out);
 	json_decref(info);
-	assert_int_equal(llm_task_run(c, LLM_TASK_TRIAGE, in, &out, &info, &err), LLM_OK);
+	assert_int_equal(support_llm_task_run(c, tasks, SUPPORT_LLM_TRIAGE, in, &out, &info, &err), LLM_OK);
 	json_decref(out);
 	json_decref(info);
-	assert_int_equal(llm_task_run(c, LLM_TASK_PRIORITY, in, &out, &info, &err), LLM_OK);
+	assert_int_equal(support_llm_task_run(c, tasks, SUPPORT_LLM_PRIORITY, in, &out, &info, &err), LLM_OK);
 	assert_true(fl_json_bool(info, "repaired", false));
 	json_decref(out);
 	json_decref(info);
@@ -1047,6 +1053,81 @@ static void test_stats_and_ping(void **state)
 	json_decref(in);
 }
 
+/* The client knows no task of its own: any spec and data make a structured call. */
+static void test_any_spec_is_a_structured_call(void **state)
+{
+	struct t *t = *state;
+	struct llm_client *c = client_for(t, "anthropic");
+	json_t *schema = json_pack("{s:s, s:b, s:[s], s:{s:{s:s, s:[s, s]}}}", "type", "object",
+				   "additionalProperties", 0, "required", "colour", "properties", "colour",
+				   "type", "string", "enum", "red", "blue");
+	struct llm_spec spec = { "paint", "Pick a colour.", "You are a painter.", "a wall",
+				 "Choose the wall's colour.", schema };
+	json_t *data = json_pack("{s:s}", "wall", "north <side>"), *out = NULL, *info = NULL, *req;
+	const char *system, *user;
+	char *err = NULL;
+
+	fake_llm_reset(t->fake);
+	assert_int_equal(llm_call(c, &spec, data, &out, &info, &err), LLM_OK);
+	assert_non_null(fl_json_str(out, "colour", NULL));
+	assert_string_equal(fl_json_str(info, "task", ""), "paint");
+	req = fake_llm_request(t->fake, -1);
+	system = fl_json_str(json_object_get(req, "body"), "system", "");
+	user = fl_json_str(json_array_get(json_object_get(json_object_get(req, "body"), "messages"), 0), "content", "");
+	assert_true(fl_str_has_prefix(system, "You are a painter.\nThe user message holds a task and one block of "
+					      "data: a wall, as JSON between the line <<<DATA-"));
+	assert_non_null(strstr(system, "\n\nTask: paint\nChoose the wall's colour.\n"));
+	assert_non_null(strstr(user, "{\"wall\":\"north \\u003cside\\u003e\"}"));
+	json_decref(req);
+	json_decref(out);
+	json_decref(info);
+	{
+		json_t *st = llm_client_stats(c);
+
+		assert_int_equal(fl_json_int(json_object_get(json_object_get(st, "tasks"), "paint"), "calls", 0), 1);
+		json_decref(st);
+	}
+	/* an incomplete spec sends nothing */
+	spec.schema = NULL;
+	assert_int_equal(llm_call(c, &spec, data, &out, &info, &err), LLM_EINVAL);
+	assert_null(info);
+	free(err);
+	assert_int_equal(fake_llm_requests(t->fake), 1);
+	json_decref(data);
+	json_decref(schema);
+	llm_client_free(c);
+}
+
+/* The category enum is the configured label set; departments are the policy's. */
+static void test_task_labels_come_from_the_label_sets(void **state)
+{
+	const char *labels[] = { "shipping", "billing", "technical", NULL };
+	struct support_llm_tasks *custom = support_llm_tasks_new(labels);
+	json_t *s = support_llm_task_schema(custom, SUPPORT_LLM_TRIAGE);
+	json_t *cat = json_object_get(json_object_get(json_object_get(s, "properties"), "category"), "enum");
+	json_t *second = json_object_get(json_object_get(json_object_get(s, "properties"), "secondary_category"), "enum");
+	json_t *want = json_pack("[s, s, s]", "technical", "billing", "shipping");
+	json_t *esc = support_llm_task_schema(custom, SUPPORT_LLM_ESCALATION);
+	json_t *deps = json_object_get(json_object_get(json_object_get(esc, "properties"), "assigned_department"),
+				       "enum");
+	json_t *dflt = support_llm_task_schema(tasks, SUPPORT_LLM_TRIAGE);
+
+	(void)state;
+	assert_true(json_equal(cat, want));
+	assert_int_equal(json_array_size(second), 4);
+	assert_true(json_is_null(json_array_get(second, 3)));
+	assert_true(json_array_size(deps) >= 5);
+	assert_string_equal(json_string_value(json_array_get(deps, 0)), "technical_support");
+	/* without a label set: DESIGN §5's five, in its order */
+	assert_string_equal(json_string_value(json_array_get(json_object_get(json_object_get(json_object_get(
+		dflt, "properties"), "category"), "enum"), 4)), "general");
+	json_decref(dflt);
+	json_decref(want);
+	json_decref(esc);
+	json_decref(s);
+	support_llm_tasks_free(custom);
+}
+
 static void test_bad_input_is_rejected_before_sending(void **state)
 {
 	struct t *t = *state;
@@ -1055,7 +1136,7 @@ static void test_bad_input_is_rejected_before_sending(void **state)
 	char *err = NULL;
 
 	fake_llm_reset(t->fake);
-	assert_int_equal(llm_task_run(c, LLM_TASK_TRIAGE, in, &out, &info, &err), LLM_EINVAL);
+	assert_int_equal(support_llm_task_run(c, tasks, SUPPORT_LLM_TRIAGE, in, &out, &info, &err), LLM_EINVAL);
 	assert_non_null(strstr(err, "non-empty 'content'"));
 	assert_null(info);
 	assert_int_equal(fake_llm_requests(t->fake), 0);
@@ -1090,8 +1171,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_injection_texts_stay_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_and_ping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input_is_rejected_before_sending, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_any_spec_is_a_structured_call, setup, teardown),
+		cmocka_unit_test(test_task_labels_come_from_the_label_sets),
 	};
 
+	int rc;
+
 	fl_log_setup(FL_LOG_ERROR, NULL, NULL);
-	return cmocka_run_group_tests_name("llm", tests, NULL, NULL);
+	tasks = support_llm_tasks_new(NULL);
+	rc = cmocka_run_group_tests_name("llm", tests, NULL, NULL);
+	support_llm_tasks_free(tasks);
+	return rc;
 }

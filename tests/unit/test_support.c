@@ -162,6 +162,52 @@ static void test_ingestion_rules_name_each_field(void **state)
 	}
 }
 
+/* Every violation carries a stable code, and the refusal every door shows names the first. */
+static void test_ingestion_errors_carry_codes(void **state)
+{
+	json_t *in = json_pack("{s:i, s:s, s:s, s:s, s:s}", "id", 42, "subject", "  ", "content", "short",
+			       "source", "pigeon", "customer_id", "c");
+	json_t *out = NULL, *errors = NULL, *refusal;
+	static const char *const want[][2] = {
+		{ "id", SUPPORT_FIELD_TYPE }, { "subject", SUPPORT_FIELD_EMPTY },
+		{ "content", SUPPORT_FIELD_LENGTH }, { "source", SUPPORT_FIELD_VALUE },
+	};
+	char *long_id = fl_calloc(130, 1);
+	size_t i;
+
+	(void)state;
+	assert_int_equal(support_ticket_validate(in, 0, &out, &errors), SUPPORT_EINVAL);
+	assert_int_equal(json_array_size(errors), FL_ARRAY_SIZE(want));
+	for (i = 0; i < FL_ARRAY_SIZE(want); i++) {
+		assert_string_equal(fl_json_str(json_array_get(errors, i), "field", ""), want[i][0]);
+		assert_string_equal(fl_json_str(json_array_get(errors, i), "code", ""), want[i][1]);
+	}
+	refusal = support_ticket_refusal(errors);
+	assert_string_equal(fl_json_str(refusal, "code", ""), "validation_failed");
+	assert_string_equal(fl_json_str(refusal, "field", ""), "id");
+	assert_non_null(strstr(fl_json_str(refusal, "message", ""), "subject: must not be empty"));
+	assert_ptr_equal(json_object_get(refusal, "details"), errors);
+	json_decref(refusal);
+	json_decref(errors);
+	json_decref(in);
+
+	/* the sender's id: at most 128 characters, the API's rule at every door */
+	memset(long_id, 'x', 129);
+	in = json_pack("{s:s, s:s, s:s, s:s}", "id", long_id, "customer_id", "c", "subject", "s",
+		       "content", "long enough content");
+	assert_int_equal(support_ticket_validate(in, 0, &out, &errors), SUPPORT_EINVAL);
+	assert_string_equal(fl_json_str(json_array_get(errors, 0), "code", ""), SUPPORT_FIELD_LENGTH);
+	json_decref(errors);
+	json_decref(in);
+	long_id[128] = '\0';
+	in = json_pack("{s:s, s:s, s:s, s:s}", "id", long_id, "customer_id", "c", "subject", "s",
+		       "content", "long enough content");
+	assert_int_equal(support_ticket_validate(in, 0, &out, &errors), SUPPORT_OK);
+	json_decref(out);
+	json_decref(in);
+	free(long_id);
+}
+
 static void test_ingestion_normalizes_and_defaults(void **state)
 {
 	json_t *in = json_pack("{s:s, s:s, s:s}", "customer_id", "cust_9", "subject", "  Hello  ",
@@ -216,6 +262,8 @@ static void test_ingestion_node_fails_on_invalid_ticket(void **state)
 
 	assert_int_equal(flow_result_code(r), FLOW_EEXEC);
 	assert_non_null(strstr(flow_result_error(r), "invalid ticket: content: is required"));
+	/* the kind of failure is a code, not the message's words */
+	assert_string_equal(flow_result_error_code(r), support_errname(SUPPORT_EINVAL));
 	assert_int_equal(flow_result_steps(r), 1);
 	flow_result_free(r);
 	json_decref(shared);
@@ -807,7 +855,26 @@ static void test_process_reports_invalid_ticket(void **state)
 
 	assert_int_equal(support_process(&f->ctx, f->cs, in, &o), SUPPORT_EINVAL);
 	assert_non_null(strstr(o.error, "content: must be 10 to 10000 characters"));
+	assert_string_equal(fl_json_str(json_array_get(o.errors, 0), "field", ""), "content");
+	assert_string_equal(fl_json_str(json_array_get(o.errors, 0), "code", ""), SUPPORT_FIELD_LENGTH);
 	support_outcome_release(&o);
+	json_decref(in);
+}
+
+/* A stored ticket that breaks the rules (imported, or from before them) fails by the node's code. */
+static void test_process_stored_reports_invalid_ticket_by_code(void **state)
+{
+	struct fixture *f = *state;
+	json_t *in = json_pack("{s:s, s:s, s:s, s:s}", "channel", "api", "customer_id", "cust_001",
+			       "subject", "s", "content", "short"), *stored = NULL;
+	struct support_outcome o;
+	bool created;
+
+	assert_int_equal(store_ticket_intake(f->store, in, NULL, NULL, &stored, &created), STORE_OK);
+	assert_int_equal(support_process_stored(&f->ctx, f->cs, fl_json_str(stored, "id", ""), &o), SUPPORT_EINVAL);
+	assert_non_null(strstr(o.error, "invalid ticket: content: must be 10 to 10000 characters"));
+	support_outcome_release(&o);
+	json_decref(stored);
 	json_decref(in);
 }
 
@@ -906,6 +973,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ingestion_rules_name_each_field),
+		cmocka_unit_test(test_ingestion_errors_carry_codes),
 		cmocka_unit_test(test_ingestion_normalizes_and_defaults),
 		cmocka_unit_test(test_every_workflow_validates),
 		cmocka_unit_test_setup_teardown(test_ingestion_node_enriches_from_crm, setup, teardown),
@@ -926,6 +994,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_job_finish_is_one_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_reply_is_stored_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_process_reports_invalid_ticket, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_process_stored_reports_invalid_ticket_by_code, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_keeps_order_and_reports_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_monitoring_alerts_by_the_rules, setup, teardown),
 	};

@@ -1,13 +1,16 @@
 /*
  * Tests of util: buffers, number parsing, time formatting and parsing,
- * masking of secrets, JSON helpers, logging and the configuration.
+ * masking of secrets, JSON helpers, logging, the configuration, the
+ * domain's vocabulary and the HTTP POST (against a real local server).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <curl/curl.h>
 
 #include "test_helpers.h"
+#include "http_receiver.h"
 
 static void test_buf_grows_and_detaches(void **state)
 {
@@ -367,6 +370,100 @@ static void test_config_precedence_flag_env_file_default(void **state)
 	free(dir);
 }
 
+/* ---- the domain's vocabulary ---- */
+
+static void test_vocabulary_lists_and_tags(void **state)
+{
+	char tag[FL_TICKET_TAG_SIZE], *joined;
+
+	(void)state;
+	assert_int_equal(fl_word_index(fl_channels, "webhook"), 3);
+	assert_int_equal(fl_word_index(fl_channels, "pigeon"), -1);
+	assert_int_equal(fl_word_index(fl_statuses, NULL), -1);
+	assert_string_equal(fl_statuses[fl_word_index(fl_statuses, FL_STATUS_WAITING)], "waiting_on_customer");
+	joined = fl_words_join(fl_channels, ", ");
+	assert_string_equal(joined, "email, chat, web, webhook, phone, api");
+	free(joined);
+	joined = fl_words_join(fl_priorities, "|");
+	assert_string_equal(joined, "low|medium|high|urgent");
+	free(joined);
+
+	fl_ticket_tag(tag, 42);
+	assert_string_equal(tag, "T-000042");
+	fl_ticket_tag(tag, 12345678);
+	assert_string_equal(tag, "T-12345678");
+	assert_int_equal(fl_ticket_tag_parse("T-000042"), 42);
+	assert_int_equal(fl_ticket_tag_parse("T-42"), 42);
+	assert_int_equal(fl_ticket_tag_parse("T-0"), -1);
+	assert_int_equal(fl_ticket_tag_parse("t-42"), -1);
+	assert_int_equal(fl_ticket_tag_parse("T-42x"), -1);
+	assert_int_equal(fl_ticket_tag_parse("T-+42"), -1);
+	assert_int_equal(fl_ticket_tag_parse("ticket_42"), -1);
+	assert_int_equal(fl_ticket_tag_parse(NULL), -1);
+	/* the reserved form, whatever the number */
+	assert_true(fl_ticket_tag_form("T-000000"));
+	assert_true(fl_ticket_tag_form("T-99999999999999999999999"));
+	assert_false(fl_ticket_tag_form("T-"));
+	assert_false(fl_ticket_tag_form("T-1a"));
+	assert_false(fl_ticket_tag_form("X-1"));
+}
+
+/* ---- HTTP POST ---- */
+
+static void test_http_post_sends_and_reads_the_answer(void **state)
+{
+	struct http_receiver *rx = http_receiver_start();
+	char *url = http_receiver_url(rx, "/hook");
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+	struct fl_http_post post = { .url = url, .headers = h, .body = "{\"a\":1}", .body_len = 7,
+				     .timeout_ms = 5000, .connect_timeout_ms = 2000 };
+	struct fl_http_result res;
+	json_t *reqs, *r0;
+
+	(void)state;
+	assert_non_null(rx);
+	fl_curl_global_init();
+	http_receiver_respond(rx, 429, 7);
+	assert_int_equal(fl_http_post(&post, &res), 0);
+	assert_int_equal(res.status, 429);
+	assert_int_equal(res.retry_after_ms, 7000);
+	assert_string_equal(res.body.buf, "ok");
+	assert_true(res.elapsed_us > 0);
+	fl_http_result_release(&res);
+	reqs = http_receiver_requests(rx);
+	r0 = json_array_get(reqs, 0);
+	assert_string_equal(fl_json_str(r0, "method", ""), "POST");
+	assert_string_equal(fl_json_str(r0, "body", ""), "{\"a\":1}");
+	assert_string_equal(fl_json_str(json_object_get(r0, "headers"), "content-type", ""), "application/json");
+	assert_true(fl_str_has_prefix(fl_json_str(json_object_get(r0, "headers"), "user-agent", ""), "Frontline/"));
+	json_decref(reqs);
+
+	/* an answer past the cap: cut when asked, else the transfer fails */
+	http_receiver_respond(rx, 200, 0);
+	post.max_body = 1;
+	post.truncate = true;
+	assert_int_equal(fl_http_post(&post, &res), 0);
+	assert_string_equal(res.body.buf, "o");
+	assert_int_equal(res.retry_after_ms, -1);
+	fl_http_result_release(&res);
+	post.truncate = false;
+	assert_int_not_equal(fl_http_post(&post, &res), 0);
+	assert_true(res.error[0] != '\0');
+	fl_http_result_release(&res);
+
+	/* nothing listening; no other scheme than http(s) */
+	http_receiver_stop(rx);
+	assert_int_not_equal(fl_http_post(&post, &res), 0);
+	assert_int_equal(res.status, 0);
+	fl_http_result_release(&res);
+	post.url = "ftp://127.0.0.1/x";
+	assert_int_not_equal(fl_http_post(&post, &res), 0);
+	fl_http_result_release(&res);
+	curl_slist_free_all(h);
+	curl_global_cleanup();
+	free(url);
+}
+
 static void test_random_is_random(void **state)
 {
 	double u = fl_random_unit();
@@ -389,6 +486,8 @@ int main(void)
 		cmocka_unit_test(test_log_writes_json_lines_at_level),
 		cmocka_unit_test(test_config_precedence_flag_env_file_default),
 		cmocka_unit_test(test_random_is_random),
+		cmocka_unit_test(test_vocabulary_lists_and_tags),
+		cmocka_unit_test(test_http_post_sends_and_reads_the_answer),
 	};
 
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);

@@ -332,6 +332,10 @@ struct email_intake_result {
 	unsigned noise;              /* enum email_noise bits */
 	bool reopened;               /* a reply reopened a resolved or closed ticket */
 	char *detail;                /* on failure: what went wrong */
+	/* a new ticket the ingestion rules refused (support_ticket_validate), so
+	 * quarantined: its first error's field and code; NULL otherwise */
+	char *refused_field;
+	char *refused_code;
 };
 
 void email_intake_result_release(struct email_intake_result *r);
@@ -353,9 +357,11 @@ const char *email_outcome_name(enum email_outcome o);
  *     appended to its ticket and reopens it when resolved or closed; else a
  *     new ticket (channel "email") with its job. Attachments are stored as
  *     blobs; the per-sender rate limit is counted; the raw record is linked.
- *     A message that cannot be trusted (email_msg.quarantine), or whose
- *     ticket the store refuses, becomes a quarantined ticket with the raw
- *     message attached: never dropped.
+ *     A message that cannot be trusted (email_msg.quarantine), whose ticket
+ *     breaks the ingestion rules every door runs (support_ticket_validate:
+ *     result.refused_field and refused_code say why), or whose ticket the
+ *     store refuses, becomes a quarantined ticket with the raw message
+ *     attached: never dropped.
  *
  * Returns EMAIL_OK with r filled; EMAIL_ETEMP when the store is busy,
  * unreachable or full (the raw message may be kept already; retrying is

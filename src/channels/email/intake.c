@@ -67,6 +67,8 @@ void email_intake_result_release(struct email_intake_result *r)
 	free(r->ticket_id);
 	free(r->ticket_number);
 	free(r->detail);
+	free(r->refused_field);
+	free(r->refused_code);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -78,12 +80,12 @@ static bool temporary(int rc)
 
 static void set_ticket(struct email_intake_result *r, const json_t *ticket)
 {
-	char num[32];
+	char num[FL_TICKET_TAG_SIZE];
 
 	free(r->ticket_id);
 	free(r->ticket_number);
 	r->ticket_id = fl_strdup(fl_json_str(ticket, "id", ""));
-	snprintf(num, sizeof(num), "T-%06lld", (long long)fl_json_int(ticket, "number", 0));
+	fl_ticket_tag(num, fl_json_int(ticket, "number", 0));
 	r->ticket_number = fl_strdup(num);
 }
 
@@ -102,11 +104,11 @@ static bool number_in_our_id(const char *id, char out[32])
 	const char *p = id + strlen("frontline."), *dot = strchr(p, '.');
 	size_t n;
 
-	if (!dot || (n = (size_t)(dot - p)) == 0 || n >= 32 || strncmp(p, "T-", 2))
+	if (!dot || (n = (size_t)(dot - p)) == 0 || n >= 32)
 		return false;
 	memcpy(out, p, n);
 	out[n] = '\0';
-	return true;
+	return fl_ticket_tag_form(out);
 }
 
 /* ---- threading ---- */
@@ -178,7 +180,7 @@ static int find_thread(struct ctx *c, json_t **ticket, const char **how)
 		int64_t since = fl_wall_us() - (int64_t)c->o->thread_subject_days * 86400 * 1000000;
 
 		f.customer_id = c->customer_id;
-		f.channel = "email";
+		f.channel = FL_CHANNEL_EMAIL;
 		f.limit = 50;
 		rc = *want ? store_ticket_list(c->st, &f, &page) : STORE_OK;
 		for (i = 0; !rc && i < json_array_size(json_object_get(page, "tickets")); i++) {
@@ -307,13 +309,13 @@ static int append(struct ctx *c, json_t *ticket, struct email_intake_result *r)
 		 * A thank-you marks the ticket satisfied: nothing to answer, no
 		 * reopening; an answered ticket waiting on the customer is resolved.
 		 */
-		bool resolve = !strcmp(status, "auto_replied") || !strcmp(status, "waiting_on_customer");
+		bool resolve = !strcmp(status, FL_STATUS_AUTO_REPLIED) || !strcmp(status, FL_STATUS_WAITING);
 		json_t *fields = json_pack("{s:f}", "satisfaction", 1.0);
 		char ts[32];
 
 		if (resolve) {
 			fl_time_rfc3339(ts, fl_wall_us());
-			json_object_set_new(fields, "status", json_string("resolved"));
+			json_object_set_new(fields, "status", json_string(FL_STATUS_RESOLVED));
 			json_object_set_new(fields, "resolved_at", json_string(ts));
 		}
 		rc = store_ticket_update(c->st, id, fl_json_int(ticket, "version", 0), fields, "email", &updated);
@@ -321,21 +323,21 @@ static int append(struct ctx *c, json_t *ticket, struct email_intake_result *r)
 		if (!rc) {
 			json_t *data = json_pack("{s:s, s:s}", "from", status, "message_id", m->message_id);
 
-			rc = store_event_append(c->st, id, "ticket.satisfied", "email", data);
+			rc = store_event_append(c->st, id, FL_EVENT_TICKET_SATISFIED, "email", data);
 			json_decref(data);
 		}
 	}
 	/* a customer's reply reopens a resolved ticket; machines' mail and thank-you notes do not */
-	if (!rc && !thanks && (!strcmp(status, "resolved") || !strcmp(status, "closed")) &&
+	if (!rc && !thanks && (!strcmp(status, FL_STATUS_RESOLVED) || !strcmp(status, FL_STATUS_CLOSED)) &&
 	    !email_noise_blocks_autoreply(m->noise)) {
-		json_t *fields = json_pack("{s:s, s:n}", "status", "new", "resolved_at");
+		json_t *fields = json_pack("{s:s, s:n}", "status", FL_STATUS_NEW, "resolved_at");
 
 		rc = store_ticket_update(c->st, id, fl_json_int(ticket, "version", 0), fields, "email", &updated);
 		json_decref(fields);
 		if (!rc) {
 			json_t *data = json_pack("{s:s, s:s}", "from", status, "message_id", m->message_id);
 
-			rc = store_event_append(c->st, id, "ticket.reopened", "email", data);
+			rc = store_event_append(c->st, id, FL_EVENT_TICKET_REOPENED, "email", data);
 			json_decref(data);
 			r->reopened = true;
 		}
@@ -352,20 +354,55 @@ static int append(struct ctx *c, json_t *ticket, struct email_intake_result *r)
 	return rc;
 }
 
-/* A new ticket, quarantined when the message cannot be trusted. */
+/*
+ * The ingestion rules every door runs (support_ticket_validate), on the
+ * ticket this message would open: a ticket they refuse is quarantined, with
+ * the reason, instead of waiting for a triage that cannot run; one they
+ * accept keeps their normalized subject and content (*subject, *content).
+ */
+static void check_ticket(struct ctx *c, char **subject, char **content, struct email_intake_result *r)
+{
+	json_t *in, *valid = NULL, *errors = NULL;
+
+	in = json_pack("{s:s, s:s?, s:s, s:s}", "channel", FL_CHANNEL_EMAIL, "customer_id", c->customer_id,
+		       "subject", *subject, "content", *content);
+	if (support_ticket_validate(in, fl_wall_us(), &valid, &errors) == SUPPORT_OK) {
+		free(*subject);
+		free(*content);
+		*subject = fl_strdup(fl_json_str(valid, "subject", ""));
+		*content = fl_strdup(fl_json_str(valid, "content", ""));
+	} else {
+		json_t *refusal = support_ticket_refusal(errors);
+
+		c->msg->quarantine = fl_asprintf("the ticket breaks the ingestion rules: %s",
+						 fl_json_str(refusal, "message", ""));
+		r->refused_field = fl_strdup(fl_json_str(refusal, "field", ""));
+		r->refused_code = fl_strdup(fl_json_str(json_array_get(errors, 0), "code", ""));
+		json_decref(refusal);
+	}
+	json_decref(in);
+	json_decref(valid);
+	json_decref(errors);
+}
+
+/* A new ticket, quarantined when the message cannot be trusted or the ticket breaks the rules. */
 static int create(struct ctx *c, struct email_intake_result *r)
 {
 	struct email_msg *m = c->msg;
 	json_t *meta = NULL, *ticket = NULL, *out = NULL, *upd = NULL;
+	size_t slen = strlen(m->subject);
 	char *content = ticket_content(m), *idem = fl_asprintf("email:%s", m->message_id);
-	const char *job = c->o->job_kind ? c->o->job_kind : "triage";
+	char *subject = fl_strdup(fl_str_trim(m->subject, &slen)[0] ? m->subject : "(no subject)");
+	const char *job = c->o->job_kind ? c->o->job_kind : FL_JOB_TRIAGE;
 	bool created = false;
 	int rc;
 
+	if (!m->quarantine)
+		check_ticket(c, &subject, &content, r);
 	if ((rc = message_metadata(c, &meta)))
 		goto out;
-	ticket = json_pack("{s:s, s:s?, s:s, s:s, s:o, s:{s:s?, s:s, s:s?, s:O}}", "channel", "email",
-			   "customer_id", c->customer_id, "subject", *m->subject ? m->subject : "(no subject)",
+	ticket = json_pack("{s:s, s:s?, s:s, s:s, s:o, s:{s:s?, s:s, s:s?, s:O}}", "channel", FL_CHANNEL_EMAIL,
+			   "customer_id", c->customer_id, "subject", subject,
 			   "content", content, "metadata", ticket_metadata(c), "message", "author", c->customer_id,
 			   "email_message_id", m->message_id, "in_reply_to", m->in_reply_to, "metadata", meta);
 	rc = store_ticket_intake(c->st, ticket, m->quarantine || !*job ? NULL : job, idem, &out, &created);
@@ -388,6 +425,7 @@ out:
 	json_decref(ticket);
 	json_decref(meta);
 	free(content);
+	free(subject);
 	free(idem);
 	return rc;
 }

@@ -96,7 +96,7 @@ int email_outbox_render(struct store *st, const json_t *item, const char *from,
 	struct email_outgoing o = { 0 };
 	json_t *ticket = NULL, *refs = NULL;
 	char *from_name = NULL, *from_addr = NULL, *to_name = NULL, *to_addr = NULL, *id = NULL;
-	char number[32], *mid = NULL;
+	char number[FL_TICKET_TAG_SIZE], *mid = NULL;
 	int rc = EMAIL_EINVAL, src;
 
 	memset(out, 0, sizeof(*out));
@@ -115,7 +115,7 @@ int email_outbox_render(struct store *st, const json_t *item, const char *from,
 		rc = store_err_is_transient(src) ? EMAIL_ETEMP : src == STORE_ENOTFOUND ? EMAIL_EINVAL : EMAIL_ESTORE;
 		goto out;
 	}
-	snprintf(number, sizeof(number), "T-%06lld", (long long)fl_json_int(ticket, "number", 0));
+	fl_ticket_tag(number, fl_json_int(ticket, "number", 0));
 
 	/* From: the caller's, else the payload's, else the configuration's */
 	if (from && *from)

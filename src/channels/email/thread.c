@@ -48,7 +48,7 @@ static const char *tag_at(const char *s, const char *tag, char out[32])
 	if (*s != ']')
 		return NULL;
 	if (out)
-		snprintf(out, 32, "T-%06lld", num);
+		fl_ticket_tag(out, num);
 	return s + 1;
 }
 
