@@ -82,7 +82,8 @@ static int notify(struct store *st, const json_t *ticket, const json_t *shared, 
 
 	if (auto_replied && email)
 		support_notice_auto_reply(notices, ticket, email,
-					  fl_json_str(json_object_get(shared, "generated_response"), "response", ""));
+					  fl_json_str(json_object_get(shared, "generated_response"), "response", ""),
+					  fl_json_str(json_object_get(shared, "generated_response"), "response_html", NULL));
 	if (escalated)
 		support_notice_escalation(notices, ticket, fl_json_str(package, "assigned_department", "support"),
 					  fl_json_str(package, "handoff_priority", "medium"));

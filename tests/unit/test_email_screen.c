@@ -5,7 +5,8 @@
  * corpus messages, and a spamd that is not there; intake with
  * FRONTLINE_SPAMD: the verdict in the ticket's metadata, no automatic reply,
  * no new CRM customer for spam), and a thank-you in an answered ticket's
- * thread, which marks it satisfied instead of reopening it.
+ * thread, which marks it satisfied instead of reopening it. Also what the
+ * automatic reply goes out as: plain text with an HTML alternative.
  */
 #include "test_helpers.h"
 
@@ -314,12 +315,44 @@ static void test_thank_you_reply_marks_the_ticket_satisfied(void **state)
 	free(url);
 }
 
+/* An automatic reply: multipart/alternative, the plain text first, then the HTML; both parse back. */
+static void test_reply_has_an_html_alternative(void **state)
+{
+	struct email_outgoing o = { 0 };
+	struct email_msg m;
+	char *raw = NULL, *id = NULL, *why = NULL;
+	size_t len = 0;
+
+	(void)state;
+	o.from_addr = "help@example.com";
+	o.to_addr = "ann@customer.example";
+	o.subject = "Dark mode";
+	o.body = "Our help article \"Using Dark Mode\" covers this:\n1. Click Settings > Appearance.\n";
+	o.html = "<p>Our help article &ldquo;Using Dark Mode&rdquo; covers this:</p>\n<ol>\n"
+		 "<li>Click <strong>Settings &gt; Appearance</strong>.</li>\n</ol>\n";
+	o.automatic = true;
+	assert_int_equal(email_compose(&o, &raw, &len, &id), EMAIL_OK);
+	assert_non_null(strstr(raw, "multipart/alternative"));
+	assert_non_null(strstr(raw, "text/plain; charset=utf-8"));
+	assert_non_null(strstr(raw, "text/html; charset=utf-8"));
+	assert_true(strstr(raw, "text/plain") < strstr(raw, "text/html"));
+	/* a reader that takes the plain part gets the text without markup */
+	assert_int_equal(email_parse(raw, len, NULL, NULL, &m, &why), EMAIL_OK);
+	assert_non_null(strstr(m.body, "Click Settings > Appearance."));
+	assert_null(strstr(m.body, "<strong>"));
+	email_msg_release(&m);
+	free(raw);
+	free(id);
+	free(why);
+}
+
 int main(void)
 {
 	const struct CMUnitTest plain_tests[] = {
 		cmocka_unit_test(test_spam_headers_yes_decides),
 		cmocka_unit_test(test_spamd_bad_address_and_no_server),
 		cmocka_unit_test(test_thank_you_reply_marks_the_ticket_satisfied),
+		cmocka_unit_test(test_reply_has_an_html_alternative),
 	};
 	const struct CMUnitTest spamd_tests[] = {
 		cmocka_unit_test(test_spamd_says_spam_and_ham),

@@ -277,6 +277,7 @@ struct email_outgoing {
 	const char *domain;                 /* for our Message-ID; NULL: "frontline.invalid" */
 	int64_t date_us;                    /* 0: now */
 	const char *message_id;             /* without <>; NULL: a new random one (see below) */
+	const char *html;                   /* an HTML alternative of body (multipart/alternative); NULL: none */
 };
 
 /*
@@ -284,7 +285,9 @@ struct email_outgoing {
  * From, To, Subject (RFC 2047 encoded when not ASCII), Date, the
  * Message-ID (o->message_id, or a new "frontline.<ticket>.<random>@<domain>"), In-Reply-To,
  * References (the thread's plus in_reply_to), the subject tag, MIME-Version,
- * text/plain; charset=utf-8 in quoted-printable or base64 as the text needs,
+ * text/plain; charset=utf-8 in quoted-printable or base64 as the text needs
+ * (with o->html, multipart/alternative: that text, then the HTML as
+ * text/html; charset=utf-8),
  * "Auto-Submitted: auto-replied" and "X-Auto-Response-Suppress: All" when
  * automatic, and "X-Frontline-Loop: <domain>" always. On success *raw (NUL
  * terminated, *len bytes) and *message_id (without <>) are the caller's to
