@@ -86,24 +86,12 @@ void notify_sign(const char *secret, const char *timestamp, const void *body, si
 	fl_hex(out + 7, mac, sizeof(mac));
 }
 
-static int unhex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The checks before any hashing: the headers' form and the timestamp's age; got: the MAC given. */
 static enum notify_verdict check_headers(const char *timestamp, const char *signature, int64_t now_s,
 					 int64_t tolerance_s,
 					 unsigned char got[crypto_auth_hmacsha256_BYTES])
 {
 	int64_t ts, skew;
-	size_t i;
 
 	if (!timestamp || !*timestamp || !signature || !*signature)
 		return NOTIFY_SIG_MISSING;
@@ -111,13 +99,8 @@ static enum notify_verdict check_headers(const char *timestamp, const char *sign
 		return NOTIFY_SIG_MALFORMED;
 	if (strncmp(signature, "sha256=", 7) || strlen(signature + 7) != 2 * crypto_auth_hmacsha256_BYTES)
 		return NOTIFY_SIG_MALFORMED;
-	for (i = 0; i < crypto_auth_hmacsha256_BYTES; i++) {
-		int hi = unhex(signature[7 + 2 * i]), lo = unhex(signature[8 + 2 * i]);
-
-		if (hi < 0 || lo < 0)
-			return NOTIFY_SIG_MALFORMED;
-		got[i] = (unsigned char)(hi << 4 | lo);
-	}
+	if (fl_unhex(got, signature + 7, crypto_auth_hmacsha256_BYTES))
+		return NOTIFY_SIG_MALFORMED;
 	skew = now_s - ts;
 	if (skew > tolerance_s || skew < -tolerance_s)
 		return NOTIFY_SIG_STALE;

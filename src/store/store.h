@@ -123,27 +123,24 @@ void store_rollback(struct store *st);
  * assigned_department, assignee, created_at, updated_at, first_response_at,
  * resolved_at, satisfaction, version, analysis {}, trace [], quarantined.
  *
- * number is Frontline's own sequence (shown as "T-000042"); id is the
- * sender's id where it gave one, else "T-<number padded to 6>". (channel, id)
- * is unique, which makes intake idempotent.
- *
- * Precisely (a clarification made with the backends): the sender's id is kept
- * as external_id, and (channel, external_id) is what is unique and what makes
- * intake idempotent. id is unique across all channels, so that every
- * ticket_id argument below names one ticket: it is the sender's id when no
- * other ticket has that id yet (and it is not of the reserved "T-<digits>"
- * form), else "T-<number padded to 6>". In the common case id ==
- * external_id. Every ticket_id argument also accepts the "T-000042" form.
- * Ticket objects carry external_id besides the fields above.
+ * number is Frontline's own sequence (shown as "T-000042"). The sender's
+ * id, where it gave one, is kept as external_id, and (channel, external_id)
+ * is unique, which makes intake idempotent. id is unique across all
+ * channels, so that every ticket_id argument below names one ticket: it is
+ * the sender's id when no other ticket has that id yet and it is not of the
+ * reserved "T-<digits>" form, else "T-<number padded to 6>"; in the common
+ * case id == external_id. Every ticket_id argument also accepts the
+ * "T-000042" form. Ticket objects carry external_id besides the fields
+ * above.
  */
 
 /*
  * Inserts ticket (id optional; channel defaults to "api"; status "new") and,
  * in the same transaction, its first inbound message and, when job_kind is not
- * NULL, a job of that kind for it. When a ticket with the same (channel, id)
- * exists, nothing is written and *out is the existing ticket with *created
- * false. idem_key, when not NULL, is an Idempotency-Key: a second intake with
- * the same key returns the first ticket whatever its body.
+ * NULL, a job of that kind for it. When a ticket with the same (channel,
+ * external_id) exists, nothing is written and *out is the existing ticket
+ * with *created false. idem_key, when not NULL, is an Idempotency-Key: a
+ * second intake with the same key returns the first ticket whatever its body.
  */
 int store_ticket_intake(struct store *st, const json_t *ticket, const char *job_kind,
 			const char *idem_key, json_t **out, bool *created);

@@ -1,15 +1,19 @@
 /*
- * store internals shared by store.c, group.c, common.c and the backends.
+ * store internals shared by the front (store.c, group.c), the SQL layer
+ * (dialect.h: sql.c and the verbs written on it) and the backends.
  *
  * struct store is the base every backend embeds first in its own handle (git
  * refs/files-backend.c). struct store_ops is the one seam between the front
  * (store.c, the only caller of the ops) and a backend (sqlite/, postgres/):
  * domain verbs, not "run SQL". New methods go at the end and bump version.
+ * Both backends are SQL engines and fill most of their ops table with the
+ * verbs written once over dialect.h's seam.
  *
- * What both backends share exists here once: the column lists their SELECTs
- * use (so that one decoder per entity turns a row into JSON whatever the
- * dialect), input validation, the ticket-update merge, cursors and the
- * error helper that writes messages naming the masked URL.
+ * What else both backends share exists here once: the column lists their
+ * SELECTs use (so that one decoder per entity, rows.c, turns a row into
+ * JSON whatever the dialect), input validation (input.c), the ticket-update
+ * merge, cursors, and the error helper that writes messages naming the
+ * masked URL (store.c).
  */
 #ifndef FL_STORE_INT_H
 #define FL_STORE_INT_H
@@ -179,7 +183,7 @@ int store__open_deferred(const char *url, struct store **out, char **err);
  */
 int store__sync(struct store *st);
 
-/* ---- errors and time (common.c) ---- */
+/* ---- errors and time (store.c) ---- */
 
 /*
  * Records an error on st and returns rc. For errors of the environment
@@ -194,7 +198,7 @@ int64_t store__now(struct store *st);
 /* The EVERSION detail for a database at version v. Caller frees. */
 char *store__version_detail(int v);
 
-/* ---- rows: one decoder per entity for both dialects ---- */
+/* ---- rows: one decoder per entity for both dialects (rows.c) ---- */
 
 struct store__row;
 struct store__row_ops {
@@ -202,6 +206,8 @@ struct store__row_ops {
 	const char *(*text)(const struct store__row *r, int col);   /* NULL when null */
 	int64_t (*i64)(const struct store__row *r, int col);       /* 0 when null */
 	double (*dbl)(const struct store__row *r, int col);
+	/* Bytes: a copy with a NUL after them (caller frees), or NULL when unreadable. */
+	void *(*blob)(const struct store__row *r, int col, size_t *len);
 };
 struct store__row {
 	const struct store__row_ops *ops;
@@ -283,7 +289,7 @@ struct store__alert_in {
 };
 int store__alert_in_parse(struct store *st, const json_t *alert, struct store__alert_in *in);
 
-/* ---- input ---- */
+/* ---- input (input.c) ---- */
 
 /* "T-000042" -> 42; -1 when s is not of that form. */
 int64_t store__parse_number(const char *s);

@@ -109,6 +109,11 @@ int fl_parse_double(const char *s, double *out);
 int fl_parse_bool(const char *s);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void fl_hex(char *out, const unsigned char *in, size_t n);
+/*
+ * Decodes n bytes from 2n hex digits (either case) at in into out.
+ * Returns 0, or -1 when a character is not a hex digit (out then undefined).
+ */
+int fl_unhex(unsigned char *out, const char *in, size_t n);
 
 /* ---- time ---- */
 

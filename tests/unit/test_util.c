@@ -60,6 +60,24 @@ static void test_parse_int_rejects_junk_and_range(void **state)
 	assert_int_equal(fl_parse_bool("maybe"), -1);
 }
 
+static void test_hex_round_trips_and_refuses_non_digits(void **state)
+{
+	const unsigned char in[] = { 0x00, 0x7f, 0xa5, 0xff };
+	unsigned char out[4];
+	char hex[9];
+
+	(void)state;
+	fl_hex(hex, in, sizeof(in));
+	assert_string_equal(hex, "007fa5ff");
+	assert_int_equal(fl_unhex(out, hex, sizeof(out)), 0);
+	assert_memory_equal(out, in, sizeof(in));
+	assert_int_equal(fl_unhex(out, "007FA5FF", sizeof(out)), 0);
+	assert_memory_equal(out, in, sizeof(in));
+	assert_int_equal(fl_unhex(out, "007fa5fg", sizeof(out)), -1);
+	assert_int_equal(fl_unhex(out, "x07fa5ff", sizeof(out)), -1);
+	assert_int_equal(fl_unhex(out, "", 0), 0);
+}
+
 static void test_time_round_trips(void **state)
 {
 	char buf[32];
@@ -478,6 +496,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_grows_and_detaches),
 		cmocka_unit_test(test_parse_int_rejects_junk_and_range),
+		cmocka_unit_test(test_hex_round_trips_and_refuses_non_digits),
 		cmocka_unit_test(test_time_round_trips),
 		cmocka_unit_test(test_mask_url_hides_passwords),
 		cmocka_unit_test(test_json_helpers_default_when_absent),

@@ -19,8 +19,6 @@
 
 #include "pg_int.h"
 
-#define MAX_PARAMS 40
-
 /* ---- errors ---- */
 
 static int map_state(const char *s)
@@ -64,7 +62,7 @@ int pg_fail(struct pg *p, const PGresult *res)
 	char *msg = trimmed(primary ? primary : PQerrorMessage(p->conn));
 	int rc = PQstatus(p->conn) == CONNECTION_BAD ? STORE_ECONNECT : map_state(state);
 
-	store__fail(&p->base, rc, "%s%s%s%s", msg, state ? " (SQLSTATE " : "", state ? state : "",
+	store__fail(&p->c.base, rc, "%s%s%s%s", msg, state ? " (SQLSTATE " : "", state ? state : "",
 		    state ? ")" : "");
 	free(msg);
 	return rc;
@@ -81,221 +79,137 @@ static void notice(void *arg, const char *message)
 	}
 }
 
-/* ---- statements ---- */
+/* ---- the dialect: statements ---- */
 
 /* Rollback paths keep the first error: their own failures are not recorded. */
-static void quiet(struct pg *p, const char *sql)
+static void pg_quiet(struct store__sql *c, const char *sql)
 {
-	PQclear(PQexec(p->conn, sql));
-}
-
-static uint64_t hash_sql(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-static void cache_clear(struct pg *p)
-{
-	size_t i;
-
-	for (i = 0; i < p->cache_size; i++)
-		free(p->cache[i].sql);
-	free(p->cache);
-	p->cache = NULL;
-	p->ncache = p->cache_size = 0;
-}
-
-static void cache_grow(struct pg *p)
-{
-	struct pg_cached *old = p->cache;
-	size_t n = p->cache_size, i;
-
-	p->cache_size = n ? n * 2 : 64;
-	p->cache = fl_calloc(p->cache_size, sizeof(*p->cache));
-	for (i = 0; i < n; i++) {
-		size_t j;
-
-		if (!old[i].sql)
-			continue;
-		for (j = old[i].hash & (p->cache_size - 1); p->cache[j].sql; j = (j + 1) & (p->cache_size - 1))
-			;
-		p->cache[j] = old[i];
-	}
-	free(old);
+	PQclear(PQexec(PG(c)->conn, sql));
 }
 
 /* Between transactions, a lost connection is re-established (statements re-prepared). */
-static int ensure_connected(struct pg *p)
+static int pg_ready(struct store__sql *c)
 {
+	struct pg *p = PG(c);
+
 	if (PQstatus(p->conn) == CONNECTION_OK)
 		return STORE_OK;
-	if (p->depth || p->base.user_tx)
+	if (c->depth || c->base.user_tx)
 		return pg_fail(p, NULL);
 	PQreset(p->conn);
-	cache_clear(p);
+	store__sql_cache_clear(c);
 	if (PQstatus(p->conn) != CONNECTION_OK)
 		return pg_fail(p, NULL);
-	fl_log(FL_LOG_INFO, "store: reconnected to '%s'", p->base.url);
+	fl_log(FL_LOG_INFO, "store: reconnected to '%s'", c->base.url);
 	return STORE_OK;
 }
 
-static struct pg_cached *prepared(struct pg *p, const char *sql, int nparams, int *rc)
+/* A statement is named in its session; the handle is its name. */
+static int pg_prepare(struct store__sql *c, const char *sql, void **stmt)
 {
-	uint64_t h = hash_sql(sql);
-	struct pg_cached *c;
-	PGresult *res;
-	size_t j;
+	struct pg *p = PG(c);
+	char *name = fl_asprintf("fl%u", p->next_name++);
+	PGresult *res = PQprepare(p->conn, name, sql, 0, NULL);
+	int rc = STORE_OK;
 
-	if (p->ncache * 2 >= p->cache_size)
-		cache_grow(p);
-	for (j = h & (p->cache_size - 1); p->cache[j].sql; j = (j + 1) & (p->cache_size - 1))
-		if (p->cache[j].hash == h && !strcmp(p->cache[j].sql, sql))
-			return &p->cache[j];
-	c = &p->cache[j];
-	snprintf(c->name, sizeof(c->name), "fl%u", p->next_name++);
-	res = PQprepare(p->conn, c->name, sql, nparams, NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		*rc = pg_fail(p, res);
-		PQclear(res);
-		return NULL;
+		rc = pg_fail(p, res);
+		free(name);
+		name = NULL;
 	}
 	PQclear(res);
-	c->sql = fl_strdup(sql);
-	c->hash = h;
-	c->nparams = nparams;
-	p->ncache++;
-	return c;
+	*stmt = name;
+	return rc;
 }
 
-int pg_queryv(struct pg *p, PGresult **out, const char *sql, const char *fmt, va_list ap)
+static void pg_finalize(struct store__sql *c, void *stmt)
 {
-	char nums[MAX_PARAMS][32];
-	const char *values[MAX_PARAMS];
-	int n = fmt ? (int)strlen(fmt) : 0, i;
+	/* the session's statements go with it (closing, or a new session after a reset) */
+	(void)c;
+	free(stmt);
+}
 
-	if (n > MAX_PARAMS)
-		fl_die("store: too many parameters (%d)", n);
+/* bytea's hex input form of data. Caller frees. */
+static char *bytea_hex(const void *data, size_t len)
+{
+	char *s = fl_malloc(2 * len + 3);
+
+	s[0] = '\\';
+	s[1] = 'x';
+	fl_hex(s + 2, data, len);
+	return s;
+}
+
+static const struct store__row_ops pg_row_ops;
+
+/* Parameters travel as text; the whole result comes back at once. */
+static int pg_run(struct store__sql *c, void *stmt, const struct store__val *v, int n,
+		  struct store__cur *cur)
+{
+	struct pg *p = PG(c);
+	char nums[STORE__MAX_PARAMS][32];
+	const char *values[STORE__MAX_PARAMS] = { 0 };
+	char *bytes[STORE__MAX_PARAMS];
+	PGresult *res;
+	int i, nbytes = 0, rc = STORE_OK;
+
 	for (i = 0; i < n; i++) {
-		switch (fmt[i]) {
+		if (v[i].null)
+			continue;
+		switch (v[i].kind) {
 		case 't':
-			values[i] = va_arg(ap, const char *);
+			values[i] = v[i].s;
 			break;
 		case 'i':
-		case 'j': {
-			int64_t v = va_arg(ap, int64_t);
-
-			snprintf(nums[i], sizeof(nums[i]), "%lld", (long long)v);
-			values[i] = fmt[i] == 'j' && v < 0 ? NULL : nums[i];
+			snprintf(nums[i], sizeof(nums[i]), "%lld", (long long)v[i].i);
+			values[i] = nums[i];
 			break;
-		}
 		case 'd':
-		case 'e': {
-			double v = va_arg(ap, double);
-
-			snprintf(nums[i], sizeof(nums[i]), "%.17g", v);
-			values[i] = fmt[i] == 'e' && v < 0 ? NULL : nums[i];
+			snprintf(nums[i], sizeof(nums[i]), "%.17g", v[i].d);
+			values[i] = nums[i];
 			break;
-		}
 		case 'b':
-			values[i] = va_arg(ap, int) ? "t" : "f";
+			values[i] = v[i].i ? "t" : "f";
 			break;
-		default:
-			fl_die("store: bad bind format '%c'", fmt[i]);
+		case 'x':
+			values[i] = bytes[nbytes++] = bytea_hex(v[i].p, v[i].n);
+			break;
 		}
 	}
-	return pg_query_values(p, out, sql, n, values);
-}
-
-int pg_query_values(struct pg *p, PGresult **out, const char *sql, int n, const char *const *values)
-{
-	struct pg_cached *c;
-	PGresult *res;
-	int rc;
-
-	bool guard = p->base.user_tx && p->depth == 0;
-
-	*out = NULL;
-	if ((rc = ensure_connected(p)))
+	res = PQexecPrepared(p->conn, stmt, n, values, NULL, NULL, 0);
+	while (nbytes)
+		free(bytes[--nbytes]);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+		rc = pg_fail(p, res);
+		PQclear(res);
 		return rc;
-	/*
-	 * In the caller's transaction, a failing statement must not doom the
-	 * statements before it (as on SQLite): a savepoint of its own.
-	 * Operations of several statements have one already (pg_tx_begin).
-	 */
-	if (guard && (rc = pg_control(p, "SAVEPOINT st")))
-		return rc;
-	c = prepared(p, sql, n, &rc);
-	if (c) {
-		res = PQexecPrepared(p->conn, c->name, n, values, NULL, NULL, 0);
-		if (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK) {
-			*out = res;
-		} else {
-			rc = pg_fail(p, res);
-			PQclear(res);
-		}
 	}
-	if (guard && rc) {
-		quiet(p, "ROLLBACK TO SAVEPOINT st");
-		quiet(p, "RELEASE SAVEPOINT st");
-	} else if (guard && (rc = pg_control(p, "RELEASE SAVEPOINT st"))) {
-		PQclear(*out);
-		*out = NULL;
-	}
-	return rc;
-}
-
-int pg_query(struct pg *p, PGresult **res, const char *sql, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = pg_queryv(p, res, sql, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-int pg_exec(struct pg *p, int *changes, const char *sql, const char *fmt, ...)
-{
-	PGresult *res;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = pg_queryv(p, &res, sql, fmt, ap);
-	va_end(ap);
-	if (rc)
-		return rc;
-	if (changes)
-		*changes = PQresultStatus(res) == PGRES_TUPLES_OK ? PQntuples(res) : (int)strtol(PQcmdTuples(res), NULL, 10);
-	PQclear(res);
+	cur->stmt = res;
+	cur->row.ops = &pg_row_ops;
+	cur->row.h = res;
+	cur->row.row = -1;
 	return STORE_OK;
 }
 
-int pg_int(struct pg *p, int64_t *out, const char *sql, const char *fmt, ...)
+static int pg_step(struct store__sql *c, struct store__cur *cur)
 {
-	PGresult *res;
-	va_list ap;
-	int rc;
+	(void)c;
+	return ++cur->row.row < PQntuples(cur->stmt) ? 1 : 0;
+}
 
-	va_start(ap, fmt);
-	rc = pg_queryv(p, &res, sql, fmt, ap);
-	va_end(ap);
-	if (rc)
-		return rc;
-	if (PQntuples(res) < 1) {
-		rc = STORE_ENOTFOUND;
-	} else {
-		struct store__row r = pg_row_of(res, 0);
+static void pg_done(struct store__sql *c, struct store__cur *cur)
+{
+	(void)c;
+	PQclear(cur->stmt);
+	cur->stmt = NULL;
+}
 
-		*out = r.ops->i64(&r, 0);
-	}
-	PQclear(res);
-	return rc;
+static int pg_changes(struct store__sql *c, const struct store__cur *cur)
+{
+	(void)c;
+	if (PQresultStatus(cur->stmt) == PGRES_TUPLES_OK)
+		return PQntuples(cur->stmt);
+	return (int)strtol(PQcmdTuples(cur->stmt), NULL, 10);
 }
 
 static bool row_is_null(const struct store__row *r, int c)
@@ -326,189 +240,103 @@ static double row_dbl(const struct store__row *r, int c)
 	return s ? strtod(s, NULL) : 0.0;
 }
 
-static const struct store__row_ops pg_row_ops = { row_is_null, row_text, row_i64, row_dbl };
-
-struct store__row pg_row_of(PGresult *res, int row)
+/* Decodes bytea's hex output form ("\x4865..."); NULL when it is not in that form. */
+static void *row_blob(const struct store__row *r, int c, size_t *len)
 {
-	struct store__row r = { &pg_row_ops, res, row };
+	const char *s = row_text(r, c);
+	unsigned char *b;
+	size_t n;
 
-	return r;
+	if (!s || s[0] != '\\' || s[1] != 'x')
+		return NULL;
+	s += 2;
+	n = strlen(s);
+	if (n % 2)
+		return NULL;
+	b = fl_malloc(n / 2 + 1);
+	if (fl_unhex(b, s, n / 2)) {
+		free(b);
+		return NULL;
+	}
+	b[n / 2] = '\0';
+	*len = n / 2;
+	return b;
 }
 
-static int rows_v(struct pg *p, json_t *(*decode)(const struct store__row *), json_t **arr, bool one,
-		  const char *sql, const char *fmt, va_list ap)
+static const struct store__row_ops pg_row_ops = { row_is_null, row_text, row_i64, row_dbl, row_blob };
+
+/* ---- the dialect: transactions ---- */
+
+int pg_control(struct store__sql *c, const char *sql)
 {
 	PGresult *res;
-	int rc, i, n;
-
-	rc = pg_queryv(p, &res, sql, fmt, ap);
-	if (rc)
-		return rc;
-	n = PQntuples(res);
-	if (one) {
-		if (n > 0) {
-			struct store__row r = pg_row_of(res, 0);
-
-			*arr = decode(&r);
-		}
-		PQclear(res);
-		return n > 0 ? STORE_OK : STORE_ENOTFOUND;
-	}
-	if (!*arr)
-		*arr = json_array();
-	for (i = 0; i < n; i++) {
-		struct store__row r = pg_row_of(res, i);
-
-		json_array_append_new(*arr, decode(&r));
-	}
-	PQclear(res);
-	return STORE_OK;
-}
-
-int pg_rows(struct pg *p, json_t *(*decode)(const struct store__row *), json_t **arr,
-	    const char *sql, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = rows_v(p, decode, arr, false, sql, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-int pg_row(struct pg *p, json_t *(*decode)(const struct store__row *), json_t **out,
-	   const char *sql, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	*out = NULL;
-	va_start(ap, fmt);
-	rc = rows_v(p, decode, out, true, sql, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-int pg_control(struct pg *p, const char *sql)
-{
-	PGresult *res;
-	int rc = ensure_connected(p);
+	int rc = pg_ready(c);
 
 	if (rc)
 		return rc;
-	res = PQexec(p->conn, sql);
+	res = PQexec(PG(c)->conn, sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		rc = pg_fail(p, res);
+		rc = pg_fail(PG(c), res);
 	PQclear(res);
 	return rc;
 }
 
-/* ---- transactions ---- */
-
-int pg_tx_begin(struct pg *p)
+static enum store__tx_state pg_state(struct store__sql *c)
 {
-	int rc;
+	PGconn *conn = PG(c)->conn;
 
-	if (p->depth == 0 && PQtransactionStatus(p->conn) == PQTRANS_IDLE && !p->base.user_tx) {
-		rc = pg_control(p, "BEGIN");
-		if (rc)
-			return rc;
-		p->own_tx = true;
-	} else {
-		rc = pg_control(p, "SAVEPOINT sp");
-		if (rc)
-			return rc;
+	if (PQstatus(conn) != CONNECTION_OK)
+		return STORE__TX_LOST;
+	switch (PQtransactionStatus(conn)) {
+	case PQTRANS_IDLE:
+		return STORE__TX_NONE;
+	case PQTRANS_INERROR:
+		return STORE__TX_ABORTED;
+	case PQTRANS_ACTIVE:
+	case PQTRANS_INTRANS:
+		return STORE__TX_OPEN;
+	case PQTRANS_UNKNOWN:
+		break;
 	}
-	p->depth++;
-	return STORE_OK;
+	return STORE__TX_LOST;
+}
+
+static int pg_lost(struct store__sql *c)
+{
+	return pg_fail(PG(c), NULL);
 }
 
 int pg_tx_lazy(struct pg *p)
 {
-	if (!p->own_tx || p->depth != 1)
+	if (!p->c.own_tx || p->c.depth != 1)
 		return STORE_OK;
-	return pg_control(p, "SET LOCAL synchronous_commit = off");
+	return pg_control(&p->c, "SET LOCAL synchronous_commit = off");
 }
 
-int pg_tx_begin_flat(struct pg *p)
-{
-	if (p->depth == 0 && !p->base.user_tx)
-		return pg_tx_begin(p);
-	if (p->depth >= 32)
-		return store__fail(&p->base, STORE_EINTERNAL, "transactions nested too deep");
-	p->flat |= 1u << p->depth;
-	p->depth++;
-	return STORE_OK;
-}
-
-int pg_tx_end(struct pg *p, int rc)
-{
-	p->depth--;
-	if (p->flat & (1u << p->depth)) {
-		/* No savepoint: an error dooms the caller's transaction (store_commit refuses it). */
-		p->flat &= ~(1u << p->depth);
-		if (rc)
-			p->base.doomed = true;
-		return rc;
-	}
-	if (p->depth == 0 && p->own_tx) {
-		p->own_tx = false;
-		if (rc == STORE_OK) {
-			rc = pg_control(p, "COMMIT");
-			/* COMMIT of a failed transaction reports success but rolls back. */
-			if (!rc && PQtransactionStatus(p->conn) != PQTRANS_IDLE)
-				quiet(p, "ROLLBACK");
-		} else {
-			quiet(p, "ROLLBACK");
-		}
-		return rc;
-	}
-	if (PQstatus(p->conn) != CONNECTION_OK)
-		return rc ? rc : pg_fail(p, NULL);
-	if (rc == STORE_OK)
-		return pg_control(p, "RELEASE SAVEPOINT sp");
-	quiet(p, "ROLLBACK TO SAVEPOINT sp");
-	quiet(p, "RELEASE SAVEPOINT sp");
-	return rc;
-}
-
-static int pgb_begin(struct store *st, bool immediate)
-{
-	/* Row locks do what SQLite's IMMEDIATE does: both are a plain BEGIN here. */
-	(void)immediate;
-	return pg_control(PG(st), "BEGIN");
-}
-
-static int pgb_commit(struct store *st)
-{
-	struct pg *p = PG(st);
-	PGresult *res;
-	int rc = STORE_OK;
-
-	if (PQtransactionStatus(p->conn) == PQTRANS_INERROR) {
-		quiet(p, "ROLLBACK");
-		return store__fail(st, STORE_EIO, "the transaction was rolled back by an earlier error");
-	}
-	res = PQexec(p->conn, "COMMIT");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		rc = pg_fail(p, res);
-	PQclear(res);
-	if (PQstatus(p->conn) == CONNECTION_OK && PQtransactionStatus(p->conn) != PQTRANS_IDLE)
-		quiet(p, "ROLLBACK");
-	return rc;
-}
-
-static void pgb_rollback(struct store *st)
-{
-	struct pg *p = PG(st);
-
-	if (PQstatus(p->conn) == CONNECTION_OK && PQtransactionStatus(p->conn) != PQTRANS_IDLE)
-		quiet(p, "ROLLBACK");
-	p->depth = 0;
-	p->flat = 0;
-	p->own_tx = false;
-}
+static const struct store__dialect pg_dialect = {
+	.name = "postgres",
+	.dollar_params = true,
+	.casts = true,
+	.for_update = true,
+	.stmt_aborts_tx = true,
+	.begin_write = "BEGIN",   /* row locks do what SQLite's IMMEDIATE does */
+	.ready = pg_ready,
+	.prepare = pg_prepare,
+	.finalize = pg_finalize,
+	.run = pg_run,
+	.step = pg_step,
+	.done = pg_done,
+	.changes = pg_changes,
+	.control = pg_control,
+	.quiet = pg_quiet,
+	.state = pg_state,
+	.lost = pg_lost,
+	.migrate_lock = "SELECT pg_advisory_xact_lock(?)",
+	.schema_read = pg_schema_read,
+	.schema_apply = pg_schema_apply,
+	.ticket_insert = pg_ticket_insert,
+	.search = pg_search,
+};
 
 /* ---- opening ---- */
 
@@ -516,42 +344,9 @@ static void pgb_close(struct store *st)
 {
 	struct pg *p = PG(st);
 
-	cache_clear(p);
+	store__sql_cache_clear(&p->c);
 	PQfinish(p->conn);
 	free(p);
-}
-
-static int pgb_migrate(struct store *st, int *from, int *to)
-{
-	struct pg *p = PG(st);
-	int rc, v = 0;
-
-	if (st->user_tx)
-		return store__fail(st, STORE_EINVAL, "cannot migrate inside a transaction");
-	rc = pg_tx_begin(p);
-	if (rc)
-		return rc;
-	/* One migrator at a time across replicas; the others then find it done. */
-	rc = pg_exec(p, NULL, "SELECT pg_advisory_xact_lock($1)", "i", (int64_t)STORE__SQLITE_APP_ID);
-	if (!rc)
-		rc = pg_schema_read(p, &v);
-	if (!rc && v > STORE__SCHEMA_VERSION) {
-		char *d = store__version_detail(v);
-
-		rc = store__fail(st, STORE_EVERSION, "%s", d);
-		free(d);
-	}
-	if (!rc && v < STORE__SCHEMA_VERSION)
-		rc = pg_schema_apply(p, v);
-	rc = pg_tx_end(p, rc);
-	if (from)
-		*from = v;
-	if (to)
-		*to = rc ? v : STORE__SCHEMA_VERSION;
-	if (!rc && v < STORE__SCHEMA_VERSION)
-		fl_log(FL_LOG_INFO, "store: migrated '%s' from schema version %d to %d", st->url, v,
-		       STORE__SCHEMA_VERSION);
-	return rc;
 }
 
 static int pgb_open(const struct store_open_args *a, struct store **out, char **err)
@@ -561,8 +356,9 @@ static int pgb_open(const struct store_open_args *a, struct store **out, char **
 	struct pg *p = fl_calloc(1, sizeof(*p));
 	int rc, v = 0;
 
-	p->base.url = fl_strdup(a->masked);
-	p->base.op = "open";
+	store__sql_init(&p->c, &pg_dialect);
+	p->c.base.url = fl_strdup(a->masked);
+	p->c.base.op = "open";
 	/* The URL's own connect_timeout, if any, overrides the default before it. */
 	p->conn = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(p->conn) != CONNECTION_OK) {
@@ -570,48 +366,32 @@ static int pgb_open(const struct store_open_args *a, struct store **out, char **
 		goto fail;
 	}
 	PQsetNoticeProcessor(p->conn, notice, NULL);
-	rc = pg_control(p, "SET client_min_messages = warning");
+	rc = pg_control(&p->c, "SET client_min_messages = warning");
 	if (!rc)
-		rc = pg_schema_read(p, &v);
+		rc = pg_schema_read(&p->c, &v, NULL);
 	if (rc)
 		goto fail;
 	if (v > STORE__SCHEMA_VERSION) {
 		char *d = store__version_detail(v);
 
-		rc = store__fail(&p->base, STORE_EVERSION, "%s", d);
+		rc = store__fail(&p->c.base, STORE_EVERSION, "%s", d);
 		free(d);
 		goto fail;
 	}
 	if (a->migrate && v < STORE__SCHEMA_VERSION) {
-		p->base.op = "migrate";
-		rc = pgb_migrate(&p->base, NULL, NULL);
+		p->c.base.op = "migrate";
+		rc = store__sql_migrate(&p->c.base, NULL, NULL);
 		if (rc)
 			goto fail;
 	}
-	p->base.op = NULL;
-	*out = &p->base;
+	p->c.base.op = NULL;
+	*out = &p->c.base;
 	return STORE_OK;
 fail:
-	*err = fl_strdup(p->base.err.buf);
-	fl_buf_release(&p->base.err);
-	free(p->base.url);
-	pgb_close(&p->base);
-	return rc;
-}
-
-static int pgb_schema_version(struct store *st, int *version)
-{
-	return pg_schema_read(PG(st), version);
-}
-
-static int pgb_ping(struct store *st)
-{
-	int rc, v = 0;
-
-	rc = pgb_schema_version(st, &v);
-	if (rc == STORE_OK && v != STORE__SCHEMA_VERSION)
-		rc = store__fail(st, STORE_EVERSION, "schema version %d, this build needs %d%s", v,
-				 STORE__SCHEMA_VERSION, v < STORE__SCHEMA_VERSION ? ": run 'frontline migrate'" : "");
+	*err = fl_strdup(p->c.base.err.buf);
+	fl_buf_release(&p->c.base.err);
+	free(p->c.base.url);
+	pgb_close(&p->c.base);
 	return rc;
 }
 
@@ -620,70 +400,10 @@ const struct store_ops store__postgres_ops = {
 	.name = "postgres",
 	.open = pgb_open,
 	.close = pgb_close,
-	.migrate = pgb_migrate,
-	.schema_version = pgb_schema_version,
-	.ping = pgb_ping,
-	.begin = pgb_begin,
-	.commit = pgb_commit,
-	.rollback = pgb_rollback,
-	.ticket_intake = pg_ticket_intake,
-	.ticket_get = pg_ticket_get,
-	.ticket_list = pg_ticket_list,
-	.ticket_update = pg_ticket_update,
+	STORE__SQL_OPS,
 	.ticket_import = pg_ticket_import,
-	.message_add = pg_message_add,
-	.message_list = pg_message_list,
-	.message_find_by_email_id = pg_message_find_by_email_id,
-	.customer_get = pg_customer_get,
-	.customer_find_by_email = pg_customer_find_by_email,
-	.customer_upsert = pg_customer_upsert,
-	.customer_update_metrics = pg_customer_update_metrics,
-	.customer_list = pg_customer_list,
-	.kb_upsert = pg_kb_upsert,
-	.kb_get = pg_kb_get,
-	.kb_list = pg_kb_list,
-	.kb_delete = pg_kb_delete,
-	.escalation_open = pg_escalation_open,
-	.escalation_claim = pg_escalation_claim,
-	.escalation_release = pg_escalation_release,
-	.escalation_close = pg_escalation_close,
-	.escalation_get = pg_escalation_get,
-	.escalation_list = pg_escalation_list,
-	.event_append = pg_event_append,
-	.event_list = pg_event_list,
-	.outbox_enqueue = pg_outbox_enqueue,
-	.outbox_claim = pg_outbox_claim,
-	.outbox_mark_sent = pg_outbox_mark_sent,
-	.outbox_fail = pg_outbox_fail,
-	.outbox_list = pg_outbox_list,
-	.job_enqueue = pg_job_enqueue,
 	.job_claim = pg_job_claim,
-	.job_heartbeat = pg_job_heartbeat,
-	.job_complete = pg_job_complete,
-	.job_fail = pg_job_fail,
-	.job_retry = pg_job_retry,
-	.job_list = pg_job_list,
-	.job_counts = pg_job_counts,
-	.metrics = pg_metrics,
-	.token_insert = pg_token_insert,
-	.token_find = pg_token_find,
-	.token_list = pg_token_list,
-	.token_revoke = pg_token_revoke,
-	.blob_put = pg_blob_put,
-	.blob_get = pg_blob_get,
-	.mail_raw_put = pg_mail_raw_put,
-	.mail_raw_finish = pg_mail_raw_finish,
-	.mail_raw_get = pg_mail_raw_get,
-	.mail_raw_list = pg_mail_raw_list,
-	.imap_state_get = pg_imap_state_get,
-	.imap_state_set = pg_imap_state_set,
-	.rate_hit = pg_rate_hit,
-	.alert_raise = pg_alert_raise,
-	.alert_resolve = pg_alert_resolve,
-	.alert_list = pg_alert_list,
+	.outbox_claim = pg_outbox_claim,
 	.lock_try = pg_lock_try,
 	.lock_release = pg_lock_release,
-	.job_release = pg_job_release,
-	.outbox_retry = pg_outbox_retry,
-	.outbox_counts = pg_outbox_counts,
 };

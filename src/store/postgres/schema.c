@@ -1,7 +1,8 @@
 /*
  * PostgreSQL schema: the same numbered migrations as sqlite/schema.c, in
- * PostgreSQL's dialect, applied by pgb_migrate inside one transaction under
- * an advisory lock. The version is a one-row table, frontline_schema.
+ * PostgreSQL's dialect, applied by store__sql_migrate (sql.c) inside one
+ * transaction under an advisory lock. The version is a one-row table,
+ * frontline_schema.
  *
  * Dialect choices: times are bigint microseconds; JSON is jsonb; ticket
  * numbers come from a sequence; full-text search is a stored generated
@@ -222,18 +223,20 @@ static const char *const migrations[] = {
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,
 	       "one PostgreSQL migration per schema version");
 
-int pg_schema_read(struct pg *p, int *version)
+int pg_schema_read(struct store__sql *c, int *version, bool *foreign)
 {
 	int64_t v = 0;
 	int rc;
 
 	*version = 0;
-	rc = pg_int(p, &v, "SELECT (to_regclass('frontline_schema') IS NOT NULL)::int", NULL);
+	if (foreign)
+		*foreign = false;
+	rc = store__sql_int(c, &v, "SELECT (to_regclass('frontline_schema') IS NOT NULL)::int", NULL);
 	if (rc)
 		return rc;
 	if (!v)
 		return STORE_OK;
-	rc = pg_int(p, &v, "SELECT version FROM frontline_schema", NULL);
+	rc = store__sql_int(c, &v, "SELECT version FROM frontline_schema", NULL);
 	if (rc == STORE_ENOTFOUND)
 		return STORE_OK;
 	if (!rc)
@@ -241,11 +244,12 @@ int pg_schema_read(struct pg *p, int *version)
 	return rc;
 }
 
-int pg_schema_apply(struct pg *p, int from)
+int pg_schema_apply(struct store__sql *c, int from)
 {
+	struct pg *p = PG(c);
 	int v, rc;
 
-	rc = pg_control(p, "CREATE TABLE IF NOT EXISTS frontline_schema ("
+	rc = pg_control(c, "CREATE TABLE IF NOT EXISTS frontline_schema ("
 			"  one boolean PRIMARY KEY DEFAULT true CHECK (one),"
 			"  version integer NOT NULL,"
 			"  migrated_at bigint NOT NULL)");
@@ -260,15 +264,14 @@ int pg_schema_apply(struct pg *p, int from)
 			const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 
 			rc = pg_fail(p, res);
-			store__fail(&p->base, rc, "migration %d failed: %s", v,
-				    msg ? msg : "connection lost");
+			store__fail(&c->base, rc, "migration %d failed: %s", v, msg ? msg : "connection lost");
 		}
 		PQclear(res);
 	}
 	if (!rc)
-		rc = pg_exec(p, NULL, "INSERT INTO frontline_schema (one, version, migrated_at) VALUES (true, $1, $2)"
-			     " ON CONFLICT (one) DO UPDATE SET version = excluded.version,"
-			     " migrated_at = excluded.migrated_at",
-			     "ii", (int64_t)STORE__SCHEMA_VERSION, store__now(&p->base));
+		rc = store__sql_exec(c, NULL, "INSERT INTO frontline_schema (one, version, migrated_at)"
+				     " VALUES (true, ?, ?) ON CONFLICT (one) DO UPDATE SET"
+				     " version = excluded.version, migrated_at = excluded.migrated_at",
+				     "ii", (int64_t)STORE__SCHEMA_VERSION, store__now(&c->base));
 	return rc;
 }

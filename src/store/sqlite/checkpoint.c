@@ -103,7 +103,7 @@ int sq_ckpt_start(struct sq *q)
 
 	rc = sqlite3_open_v2(q->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
-		rc = store__fail(&q->base, STORE_EIO, "cannot open the checkpoint connection: %s",
+		rc = store__fail(&q->c.base, STORE_EIO, "cannot open the checkpoint connection: %s",
 				 sqlite3_errmsg(c->db));
 		sqlite3_close_v2(c->db);
 		free(c);
@@ -112,7 +112,7 @@ int sq_ckpt_start(struct sq *q)
 	/* a connection finds the log at its first read: until then it checkpoints nothing */
 	rc = sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		rc = store__fail(&q->base, STORE_EIO, "cannot read through the checkpoint connection: %s",
+		rc = store__fail(&q->c.base, STORE_EIO, "cannot read through the checkpoint connection: %s",
 				 sqlite3_errmsg(c->db));
 		sqlite3_close_v2(c->db);
 		free(c);

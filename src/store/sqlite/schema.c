@@ -1,10 +1,10 @@
 /*
  * SQLite schema: numbered migrations, applied in order inside the caller's
- * write transaction by sq_migrate (sqlite.c). The version lives in the file
- * header (PRAGMA user_version) beside Frontline's application_id, so that a
- * file is identified without reading a table: application_id 0 and no
- * tables is a new database; another application_id, or tables without ours,
- * is someone else's file and is left alone.
+ * write transaction by store__sql_migrate (sql.c). The version lives in the
+ * file header (PRAGMA user_version) beside Frontline's application_id, so
+ * that a file is identified without reading a table: application_id 0 and
+ * no tables is a new database; another application_id, or tables without
+ * ours, is someone else's file and is left alone.
  *
  * Migration N takes the schema from version N-1 to N. Never edit a shipped
  * migration; append a new one and bump STORE__SCHEMA_VERSION (store_int.h),
@@ -307,27 +307,30 @@ static const char *const migrations[] = {
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,
 	       "one SQLite migration per schema version");
 
-int sq_schema_read(struct sq *q, int *version, bool *foreign)
+int sq_schema_read(struct store__sql *c, int *version, bool *foreign)
 {
 	int64_t app = 0, v = 0, objects = 0;
 	int rc;
 
 	*version = 0;
-	*foreign = false;
-	if ((rc = sq_int(q, &app, "PRAGMA application_id", NULL)) ||
-	    (rc = sq_int(q, &v, "PRAGMA user_version", NULL)) ||
-	    (rc = sq_int(q, &objects, "SELECT count(*) FROM sqlite_schema", NULL)))
+	if (foreign)
+		*foreign = false;
+	if ((rc = store__sql_int(c, &app, "PRAGMA application_id", NULL)) ||
+	    (rc = store__sql_int(c, &v, "PRAGMA user_version", NULL)) ||
+	    (rc = store__sql_int(c, &objects, "SELECT count(*) FROM sqlite_schema", NULL)))
 		return rc;
 	if (app != STORE__SQLITE_APP_ID && (app != 0 || objects > 0)) {
-		*foreign = true;
+		if (foreign)
+			*foreign = true;
 		return STORE_OK;
 	}
 	*version = (int)v;
 	return STORE_OK;
 }
 
-int sq_schema_apply(struct sq *q, int from)
+int sq_schema_apply(struct store__sql *c, int from)
 {
+	struct sq *q = SQ(c);
 	char *err = NULL, *set;
 	int v, rc;
 
@@ -336,7 +339,7 @@ int sq_schema_apply(struct sq *q, int from)
 		if (rc != SQLITE_OK) {
 			int e = sq_fail(q, rc);
 
-			store__fail(&q->base, e, "migration %d failed: %s", v, err ? err : sqlite3_errstr(rc));
+			store__fail(&q->c.base, e, "migration %d failed: %s", v, err ? err : sqlite3_errstr(rc));
 			sqlite3_free(err);
 			return e;
 		}

@@ -1,10 +1,14 @@
 /*
  * SQLite backend: the connection. Opening (URL to path, creating the
  * directory, refusing files that are not Frontline databases before writing
- * a byte to them, WAL, busy_timeout, foreign keys, synchronous), the
- * per-connection statement cache, error mapping, transactions that nest as
- * savepoints, and the ops table. The entity operations are in tickets.c,
- * entities.c and queue.c; the schema and its migrations in schema.c.
+ * a byte to them, WAL, busy_timeout, foreign keys, synchronous), error
+ * mapping, the SQLite dialect of the shared SQL layer (prepare, bind, step,
+ * rows, the transaction's state; dialect.h, sql.c), durability (lazy
+ * commits, deferred syncs) and the ops table: the shared verbs
+ * (STORE__SQL_OPS) and this backend's own, in tickets.c (numbers, full-text
+ * entries, search, import) and queue.c (claims, locks). The schema and its
+ * migrations are in schema.c, checkpoints of a deferred connection in
+ * checkpoint.c.
  *
  * A handle is one connection used by one thread at a time (opened
  * SQLITE_OPEN_NOMUTEX); threads and processes coordinate through the
@@ -13,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -66,177 +69,95 @@ int sq_fail(struct sq *q, int rc)
 	const char *msg = q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc);
 
 	if (sys && (err == STORE_EFULL || err == STORE_EIO || err == STORE_EREADONLY))
-		return store__fail(&q->base, err, "%s (%s)", msg, strerror(sys));
-	return store__fail(&q->base, err, "%s", msg);
+		return store__fail(&q->c.base, err, "%s (%s)", msg, strerror(sys));
+	return store__fail(&q->c.base, err, "%s", msg);
 }
 
-/* ---- statements ---- */
+/* ---- the dialect: statements ---- */
 
-static uint64_t hash_sql(const char *s)
+static int sq_prepare(struct store__sql *c, const char *sql, void **stmt)
 {
-	uint64_t h = 1469598103934665603ULL;
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v3(SQ(c)->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
 
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
+	if (rc != SQLITE_OK)
+		return sq_fail(SQ(c), rc);
+	*stmt = s;
+	return STORE_OK;
 }
 
-static void cache_grow(struct sq *q)
+static void sq_finalize(struct store__sql *c, void *stmt)
 {
-	struct sq_cached *old = q->cache;
-	size_t n = q->cache_size, i;
-
-	q->cache_size = n ? n * 2 : 64;
-	q->cache = fl_calloc(q->cache_size, sizeof(*q->cache));
-	for (i = 0; i < n; i++) {
-		size_t j;
-
-		if (!old[i].sql)
-			continue;
-		for (j = old[i].hash & (q->cache_size - 1); q->cache[j].sql; j = (j + 1) & (q->cache_size - 1))
-			;
-		q->cache[j] = old[i];
-	}
-	free(old);
+	(void)c;
+	sqlite3_finalize(stmt);
 }
 
-static int bindv(struct sq *q, sqlite3_stmt *s, const char *fmt, va_list ap)
+static const struct store__row_ops sq_row_ops;
+
+static int sq_run(struct store__sql *c, void *stmt, const struct store__val *v, int n,
+		  struct store__cur *cur)
 {
+	sqlite3_stmt *s = stmt;
 	int i, rc = SQLITE_OK;
 
-	for (i = 1; fmt && *fmt && rc == SQLITE_OK; fmt++, i++) {
-		switch (*fmt) {
-		case 't': {
-			const char *v = va_arg(ap, const char *);
-
-			rc = v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
-			break;
+	for (i = 0; i < n && rc == SQLITE_OK; i++) {
+		if (v[i].null) {
+			rc = sqlite3_bind_null(s, i + 1);
+			continue;
 		}
+		switch (v[i].kind) {
+		case 't':
+			rc = sqlite3_bind_text(s, i + 1, v[i].s, -1, SQLITE_TRANSIENT);
+			break;
 		case 'i':
-			rc = sqlite3_bind_int64(s, i, va_arg(ap, int64_t));
-			break;
-		case 'j': {
-			int64_t v = va_arg(ap, int64_t);
-
-			rc = v < 0 ? sqlite3_bind_null(s, i) : sqlite3_bind_int64(s, i, v);
-			break;
-		}
-		case 'd':
-			rc = sqlite3_bind_double(s, i, va_arg(ap, double));
-			break;
-		case 'e': {
-			double v = va_arg(ap, double);
-
-			rc = v < 0 ? sqlite3_bind_null(s, i) : sqlite3_bind_double(s, i, v);
-			break;
-		}
 		case 'b':
-			rc = sqlite3_bind_int(s, i, va_arg(ap, int) ? 1 : 0);
+			rc = sqlite3_bind_int64(s, i + 1, v[i].i);
 			break;
-		default:
-			fl_die("store: bad bind format '%c'", *fmt);
+		case 'd':
+			rc = sqlite3_bind_double(s, i + 1, v[i].d);
+			break;
+		case 'x':
+			/* bound in place: the statement runs before the caller's bytes go */
+			rc = sqlite3_bind_blob64(s, i + 1, v[i].p, v[i].n, SQLITE_STATIC);
+			break;
 		}
 	}
-	return rc == SQLITE_OK ? STORE_OK : sq_fail(q, rc);
-}
-
-int sq_preparev(struct sq *q, const char *sql, sqlite3_stmt **out, const char *fmt, va_list ap)
-{
-	uint64_t h = hash_sql(sql);
-	size_t j;
-	int rc;
-
-	*out = NULL;
-	if (q->ncache * 2 >= q->cache_size)
-		cache_grow(q);
-	for (j = h & (q->cache_size - 1); q->cache[j].sql; j = (j + 1) & (q->cache_size - 1))
-		if (q->cache[j].hash == h && !strcmp(q->cache[j].sql, sql))
-			break;
-	if (!q->cache[j].sql) {
-		sqlite3_stmt *s = NULL;
-
-		rc = sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
-		if (rc != SQLITE_OK)
-			return sq_fail(q, rc);
-		q->cache[j].sql = fl_strdup(sql);
-		q->cache[j].hash = h;
-		q->cache[j].stmt = s;
-		q->ncache++;
+	if (rc != SQLITE_OK) {
+		rc = sq_fail(SQ(c), rc);
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		return rc;
 	}
-	*out = q->cache[j].stmt;
-	rc = bindv(q, *out, fmt, ap);
-	if (rc) {
-		sq_done(*out);
-		*out = NULL;
-	}
-	return rc;
+	cur->stmt = s;
+	cur->row.ops = &sq_row_ops;
+	cur->row.h = s;
+	return STORE_OK;
 }
 
-int sq_prepare(struct sq *q, const char *sql, sqlite3_stmt **out, const char *fmt, ...)
+static int sq_step(struct store__sql *c, struct store__cur *cur)
 {
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = sq_preparev(q, sql, out, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-int sq_step(struct sq *q, sqlite3_stmt *s)
-{
-	int rc = sqlite3_step(s);
+	int rc = sqlite3_step(cur->stmt);
 
 	if (rc == SQLITE_ROW)
 		return 1;
 	if (rc == SQLITE_DONE)
 		return 0;
-	return -sq_fail(q, rc);
+	return -sq_fail(SQ(c), rc);
 }
 
-void sq_done(sqlite3_stmt *s)
+static void sq_done(struct store__sql *c, struct store__cur *cur)
 {
-	if (s) {
-		sqlite3_reset(s);
-		sqlite3_clear_bindings(s);
+	(void)c;
+	if (cur->stmt) {
+		sqlite3_reset(cur->stmt);
+		sqlite3_clear_bindings(cur->stmt);
 	}
 }
 
-int sq_exec(struct sq *q, int *changes, const char *sql, const char *fmt, ...)
+static int sq_changes(struct store__sql *c, const struct store__cur *cur)
 {
-	sqlite3_stmt *s;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = sq_preparev(q, sql, &s, fmt, ap);
-	va_end(ap);
-	if (rc)
-		return rc;
-	while ((rc = sq_step(q, s)) > 0)
-		;
-	if (changes)
-		*changes = sqlite3_changes(q->db);
-	sq_done(s);
-	return -rc;
-}
-
-int sq_int(struct sq *q, int64_t *out, const char *sql, const char *fmt, ...)
-{
-	sqlite3_stmt *s;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = sq_preparev(q, sql, &s, fmt, ap);
-	va_end(ap);
-	if (rc)
-		return rc;
-	rc = sq_step(q, s);
-	if (rc > 0)
-		*out = sqlite3_column_int64(s, 0);
-	sq_done(s);
-	return rc > 0 ? STORE_OK : rc == 0 ? STORE_ENOTFOUND : -rc;
+	(void)cur;
+	return sqlite3_changes(SQ(c)->db);
 }
 
 static bool row_is_null(const struct store__row *r, int c)
@@ -259,188 +180,89 @@ static double row_dbl(const struct store__row *r, int c)
 	return sqlite3_column_double(r->h, c);
 }
 
-static const struct store__row_ops sq_row_ops = { row_is_null, row_text, row_i64, row_dbl };
-
-struct store__row sq_row_of(sqlite3_stmt *s)
+static void *row_blob(const struct store__row *r, int c, size_t *len)
 {
-	struct store__row r = { &sq_row_ops, s, 0 };
+	const void *b = sqlite3_column_blob(r->h, c);
+	size_t n = (size_t)sqlite3_column_bytes(r->h, c);
+	char *copy = fl_malloc(n + 1);
 
-	return r;
+	if (n)
+		memcpy(copy, b, n);
+	copy[n] = '\0';
+	*len = n;
+	return copy;
 }
 
-static int rows_v(struct sq *q, json_t *(*decode)(const struct store__row *), json_t **arr,
-		  int max, const char *sql, const char *fmt, va_list ap)
+static const struct store__row_ops sq_row_ops = { row_is_null, row_text, row_i64, row_dbl, row_blob };
+
+/* ---- the dialect: transactions ---- */
+
+/* Control statements run cached, like any other. */
+static int sq_control(struct store__sql *c, const char *sql)
 {
-	sqlite3_stmt *s;
-	int rc, n = 0;
-
-	rc = sq_preparev(q, sql, &s, fmt, ap);
-	if (rc)
-		return rc;
-	if (!*arr && max != 1)
-		*arr = json_array();
-	while ((rc = sq_step(q, s)) > 0) {
-		struct store__row r = sq_row_of(s);
-
-		if (max == 1) {
-			*arr = decode(&r);
-			n++;
-			break;
-		}
-		json_array_append_new(*arr, decode(&r));
-	}
-	sq_done(s);
-	if (rc < 0)
-		return -rc;
-	return max == 1 && !n ? STORE_ENOTFOUND : STORE_OK;
+	return store__sql_exec(c, NULL, sql, NULL);
 }
-
-int sq_rows(struct sq *q, json_t *(*decode)(const struct store__row *), json_t **arr,
-	    const char *sql, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = rows_v(q, decode, arr, 0, sql, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-int sq_row(struct sq *q, json_t *(*decode)(const struct store__row *), json_t **out,
-	   const char *sql, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	*out = NULL;
-	va_start(ap, fmt);
-	rc = rows_v(q, decode, out, 1, sql, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-/* ---- transactions ---- */
 
 /* Runs control SQL, ignoring errors (rollback paths keep the first error). */
-static void quiet(struct sq *q, const char *sql)
+static void sq_quiet(struct store__sql *c, const char *sql)
 {
-	sqlite3_exec(q->db, sql, NULL, NULL, NULL);
+	sqlite3_exec(SQ(c)->db, sql, NULL, NULL, NULL);
 }
 
-int sq_tx_begin(struct sq *q, bool write)
+/* SQLite rolls a transaction back itself on some errors (a full disk): then there is none. */
+static enum store__tx_state sq_state(struct store__sql *c)
 {
-	int rc;
-
-	if (q->depth == 0 && sqlite3_get_autocommit(q->db)) {
-		sq_fts_forget(q);
-		rc = sq_exec(q, NULL, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL);
-		if (rc)
-			return rc;
-		q->own_tx = true;
-	} else {
-		rc = sq_exec(q, NULL, "SAVEPOINT sq", NULL);
-		if (rc)
-			return rc;
-	}
-	q->depth++;
-	return STORE_OK;
+	return sqlite3_get_autocommit(SQ(c)->db) ? STORE__TX_NONE : STORE__TX_OPEN;
 }
 
-bool sq_lazy_begin(struct sq *q)
+static int sq_lost(struct store__sql *c)
 {
-	if (!q->sync_full || q->deferring || q->depth || !sqlite3_get_autocommit(q->db))
+	return store__fail(&c->base, STORE_EIO, "the database connection is gone");
+}
+
+bool sq_lazy_begin(struct store__sql *c)
+{
+	struct sq *q = SQ(c);
+
+	if (!q->sync_full || q->deferring || c->depth || !sqlite3_get_autocommit(q->db))
 		return false;
 	return sqlite3_exec(q->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) == SQLITE_OK;
 }
 
-void sq_lazy_end(struct sq *q, bool lazy)
+void sq_lazy_end(struct store__sql *c, bool lazy)
 {
+	struct sq *q = SQ(c);
+
 	/* back to the level given at opening; should that fail, SQLite keeps NORMAL */
 	if (lazy && sqlite3_exec(q->db, q->sync_pragma, NULL, NULL, NULL) != SQLITE_OK)
 		fl_log(FL_LOG_ERROR, "store: cannot restore '%s' on '%s': %s", q->sync_pragma,
-		       q->base.url, sqlite3_errmsg(q->db));
+		       c->base.url, sqlite3_errmsg(q->db));
 }
 
-int sq_tx_begin_flat(struct sq *q)
-{
-	if (q->depth == 0 && sqlite3_get_autocommit(q->db))
-		return sq_tx_begin(q, true);
-	if (q->depth >= 32)
-		return store__fail(&q->base, STORE_EINTERNAL, "transactions nested too deep");
-	q->flat |= 1u << q->depth;
-	q->depth++;
-	return STORE_OK;
-}
-
-int sq_tx_end(struct sq *q, int rc)
-{
-	q->depth--;
-	if (q->flat & (1u << q->depth)) {
-		/* No savepoint: an error dooms the caller's transaction (store_commit refuses it). */
-		q->flat &= ~(1u << q->depth);
-		if (rc)
-			q->base.doomed = true;
-		return rc;
-	}
-	if (q->depth == 0 && q->own_tx) {
-		q->own_tx = false;
-		if (rc == STORE_OK)
-			rc = sq_fts_flush(q);
-		if (rc == STORE_OK) {
-			rc = sq_exec(q, NULL, "COMMIT", NULL);
-			if (rc && !sqlite3_get_autocommit(q->db))
-				quiet(q, "ROLLBACK");
-		} else if (!sqlite3_get_autocommit(q->db)) {
-			quiet(q, "ROLLBACK");
-		}
-		sq_fts_forget(q);
-		return rc;
-	}
-	if (sqlite3_get_autocommit(q->db))
-		return rc ? rc : store__fail(&q->base, STORE_EIO, "the transaction was rolled back");
-	if (rc == STORE_OK)
-		return sq_exec(q, NULL, "RELEASE sq", NULL);
-	quiet(q, "ROLLBACK TO sq");
-	quiet(q, "RELEASE sq");
-	return rc;
-}
-
-static int sq_begin(struct store *st, bool immediate)
-{
-	sq_fts_forget(SQ(st));
-	return sq_exec(SQ(st), NULL, immediate ? "BEGIN IMMEDIATE" : "BEGIN", NULL);
-}
-
-static int sq_commit(struct store *st)
-{
-	struct sq *q = SQ(st);
-	int rc;
-
-	if (sqlite3_get_autocommit(q->db)) {
-		sq_fts_forget(q);
-		return store__fail(st, STORE_EIO, "the transaction was rolled back by an earlier error");
-	}
-	rc = sq_fts_flush(q);
-	if (!rc)
-		rc = sq_exec(q, NULL, "COMMIT", NULL);
-	if (rc && !sqlite3_get_autocommit(q->db))
-		quiet(q, "ROLLBACK");
-	sq_fts_forget(q);
-	return rc;
-}
-
-static void sq_rollback(struct store *st)
-{
-	struct sq *q = SQ(st);
-
-	if (!sqlite3_get_autocommit(q->db))
-		quiet(q, "ROLLBACK");
-	sq_fts_forget(q);
-	q->depth = 0;
-	q->flat = 0;
-	q->own_tx = false;
-}
+static const struct store__dialect sq_dialect = {
+	.name = "sqlite",
+	.read_tx = true,
+	.json_verbatim = true,
+	.begin_write = "BEGIN IMMEDIATE",
+	.prepare = sq_prepare,
+	.finalize = sq_finalize,
+	.run = sq_run,
+	.step = sq_step,
+	.done = sq_done,
+	.changes = sq_changes,
+	.control = sq_control,
+	.quiet = sq_quiet,
+	.state = sq_state,
+	.lost = sq_lost,
+	.flush = sq_fts_flush,
+	.forget = sq_fts_forget,
+	.lazy_begin = sq_lazy_begin,
+	.lazy_end = sq_lazy_end,
+	.schema_read = sq_schema_read,
+	.schema_apply = sq_schema_apply,
+	.ticket_insert = sq_ticket_insert,
+	.search = sq_search,
+};
 
 /* ---- waiting for the write lock ---- */
 
@@ -573,16 +395,9 @@ static void remove_files(const char *path)
 static void sq_close(struct store *st)
 {
 	struct sq *q = SQ(st);
-	size_t i;
 
 	sq_ckpt_stop(q);
-	for (i = 0; i < q->cache_size; i++) {
-		if (q->cache[i].sql) {
-			sqlite3_finalize(q->cache[i].stmt);
-			free(q->cache[i].sql);
-		}
-	}
-	free(q->cache);
+	store__sql_cache_clear(&q->c);
 	free(q->fts_pending);
 	/* SQLite's advice: refresh the planner's statistics now and then, cheaply. */
 	if (q->opened && sqlite3_get_autocommit(q->db))
@@ -591,8 +406,6 @@ static void sq_close(struct store *st)
 	free(q->path);
 	free(q);
 }
-
-static int sq_migrate(struct store *st, int *from, int *to);
 
 static int sq_open(const struct store_open_args *a, struct store **out, char **err)
 {
@@ -603,8 +416,9 @@ static int sq_open(const struct store_open_args *a, struct store **out, char **e
 	char *why = NULL;
 	int rc, version;
 
-	q->base.url = fl_strdup(a->masked);
-	q->base.op = "open";
+	store__sql_init(&q->c, &sq_dialect);
+	q->c.base.url = fl_strdup(a->masked);
+	q->c.base.op = "open";
 	rc = parse_url(a->url, a->masked, &u, err);
 	if (rc)
 		goto fail_msg;
@@ -636,22 +450,22 @@ static int sq_open(const struct store_open_args *a, struct store **out, char **e
 	q->busy_ms = u.busy_ms;
 	sqlite3_busy_handler(q->db, busy_wait, q);
 	if (!memory && sqlite3_db_readonly(q->db, "main") == 1) {
-		rc = store__fail(&q->base, STORE_EREADONLY, "the database file is not writable");
+		rc = store__fail(&q->c.base, STORE_EREADONLY, "the database file is not writable");
 		goto fail;
 	}
 	/* Identify the file before writing to it: foreign or newer files stay untouched. */
-	rc = sq_schema_read(q, &version, &foreign);
+	rc = sq_schema_read(&q->c, &version, &foreign);
 	if (rc)
 		goto fail;
 	if (foreign) {
-		rc = store__fail(&q->base, STORE_ECORRUPT,
+		rc = store__fail(&q->c.base, STORE_ECORRUPT,
 				 "not a Frontline database (it holds other tables); refusing to touch it");
 		goto fail;
 	}
 	if (version > STORE__SCHEMA_VERSION) {
 		char *d = store__version_detail(version);
 
-		rc = store__fail(&q->base, STORE_EVERSION, "%s", d);
+		rc = store__fail(&q->c.base, STORE_EVERSION, "%s", d);
 		free(d);
 		goto fail;
 	}
@@ -676,8 +490,8 @@ static int sq_open(const struct store_open_args *a, struct store **out, char **e
 		}
 	}
 	if (a->migrate) {
-		q->base.op = "migrate";
-		rc = sq_migrate(&q->base, NULL, NULL);
+		q->c.base.op = "migrate";
+		rc = store__sql_migrate(&q->c.base, NULL, NULL);
 		if (rc)
 			goto fail;
 	}
@@ -686,11 +500,11 @@ static int sq_open(const struct store_open_args *a, struct store **out, char **e
 		if (rc)
 			goto fail;
 	}
-	q->base.op = NULL;
+	q->c.base.op = NULL;
 	q->opened = true;
 	free(u.path);
 	free(u.synchronous);
-	*out = &q->base;
+	*out = &q->c.base;
 	return STORE_OK;
 fail:
 	if ((rc == STORE_EREADONLY || rc == STORE_EIO) && !memory && !dir_writable(u.path)) {
@@ -698,7 +512,7 @@ fail:
 		*err = store__open_message(a->masked, rc, "its directory is not writable (SQLite keeps "
 					   "its write-ahead log beside the database)");
 	} else {
-		*err = fl_strdup(q->base.err.buf);
+		*err = fl_strdup(q->c.base.err.buf);
 	}
 fail_msg:
 	free(why);
@@ -710,61 +524,10 @@ fail_msg:
 	}
 	free(u.path);
 	free(u.synchronous);
-	fl_buf_release(&q->base.err);
-	free(q->base.url);
-	q->base.url = NULL;
-	sq_close(&q->base);
-	return rc;
-}
-
-static int sq_schema_version(struct store *st, int *version)
-{
-	bool foreign;
-
-	return sq_schema_read(SQ(st), version, &foreign);
-}
-
-static int sq_migrate(struct store *st, int *from, int *to)
-{
-	struct sq *q = SQ(st);
-	bool foreign;
-	int rc, v = 0;
-
-	if (st->user_tx)
-		return store__fail(st, STORE_EINVAL, "cannot migrate inside a transaction");
-	rc = sq_tx_begin(q, true);
-	if (rc)
-		return rc;
-	rc = sq_schema_read(q, &v, &foreign);
-	if (!rc && foreign)
-		rc = store__fail(st, STORE_ECORRUPT, "not a Frontline database");
-	if (!rc && v > STORE__SCHEMA_VERSION) {
-		char *d = store__version_detail(v);
-
-		rc = store__fail(st, STORE_EVERSION, "%s", d);
-		free(d);
-	}
-	if (!rc && v < STORE__SCHEMA_VERSION)
-		rc = sq_schema_apply(q, v);
-	rc = sq_tx_end(q, rc);
-	if (from)
-		*from = v;
-	if (to)
-		*to = rc ? v : STORE__SCHEMA_VERSION;
-	if (!rc && v < STORE__SCHEMA_VERSION)
-		fl_log(FL_LOG_INFO, "store: migrated '%s' from schema version %d to %d", st->url, v,
-		       STORE__SCHEMA_VERSION);
-	return rc;
-}
-
-static int sq_ping(struct store *st)
-{
-	int rc, v = 0;
-
-	rc = sq_schema_version(st, &v);
-	if (rc == STORE_OK && v != STORE__SCHEMA_VERSION)
-		rc = store__fail(st, STORE_EVERSION, "schema version %d, this build needs %d%s", v,
-				 STORE__SCHEMA_VERSION, v < STORE__SCHEMA_VERSION ? ": run 'frontline migrate'" : "");
+	fl_buf_release(&q->c.base.err);
+	free(q->c.base.url);
+	q->c.base.url = NULL;
+	sq_close(&q->c.base);
 	return rc;
 }
 
@@ -827,72 +590,12 @@ const struct store_ops store__sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
 	.close = sq_close,
-	.migrate = sq_migrate,
-	.schema_version = sq_schema_version,
-	.ping = sq_ping,
-	.begin = sq_begin,
-	.commit = sq_commit,
-	.rollback = sq_rollback,
-	.ticket_intake = sq_ticket_intake,
-	.ticket_get = sq_ticket_get,
-	.ticket_list = sq_ticket_list,
-	.ticket_update = sq_ticket_update,
+	STORE__SQL_OPS,
 	.ticket_import = sq_ticket_import,
-	.message_add = sq_message_add,
-	.message_list = sq_message_list,
-	.message_find_by_email_id = sq_message_find_by_email_id,
-	.customer_get = sq_customer_get,
-	.customer_find_by_email = sq_customer_find_by_email,
-	.customer_upsert = sq_customer_upsert,
-	.customer_update_metrics = sq_customer_update_metrics,
-	.customer_list = sq_customer_list,
-	.kb_upsert = sq_kb_upsert,
-	.kb_get = sq_kb_get,
-	.kb_list = sq_kb_list,
-	.kb_delete = sq_kb_delete,
-	.escalation_open = sq_escalation_open,
-	.escalation_claim = sq_escalation_claim,
-	.escalation_release = sq_escalation_release,
-	.escalation_close = sq_escalation_close,
-	.escalation_get = sq_escalation_get,
-	.escalation_list = sq_escalation_list,
-	.event_append = sq_event_append,
-	.event_list = sq_event_list,
-	.outbox_enqueue = sq_outbox_enqueue,
-	.outbox_claim = sq_outbox_claim,
-	.outbox_mark_sent = sq_outbox_mark_sent,
-	.outbox_fail = sq_outbox_fail,
-	.outbox_list = sq_outbox_list,
-	.job_enqueue = sq_job_enqueue,
 	.job_claim = sq_job_claim,
-	.job_heartbeat = sq_job_heartbeat,
-	.job_complete = sq_job_complete,
-	.job_fail = sq_job_fail,
-	.job_retry = sq_job_retry,
-	.job_list = sq_job_list,
-	.job_counts = sq_job_counts,
-	.metrics = sq_metrics,
-	.token_insert = sq_token_insert,
-	.token_find = sq_token_find,
-	.token_list = sq_token_list,
-	.token_revoke = sq_token_revoke,
-	.blob_put = sq_blob_put,
-	.blob_get = sq_blob_get,
-	.mail_raw_put = sq_mail_raw_put,
-	.mail_raw_finish = sq_mail_raw_finish,
-	.mail_raw_get = sq_mail_raw_get,
-	.mail_raw_list = sq_mail_raw_list,
-	.imap_state_get = sq_imap_state_get,
-	.imap_state_set = sq_imap_state_set,
-	.rate_hit = sq_rate_hit,
-	.alert_raise = sq_alert_raise,
-	.alert_resolve = sq_alert_resolve,
-	.alert_list = sq_alert_list,
+	.outbox_claim = sq_outbox_claim,
 	.lock_try = sq_lock_try,
 	.lock_release = sq_lock_release,
-	.job_release = sq_job_release,
-	.outbox_retry = sq_outbox_retry,
-	.outbox_counts = sq_outbox_counts,
 	.sync = sq_sync,
 	.defer_sync = sq_defer_sync,
 };
