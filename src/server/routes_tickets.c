@@ -17,15 +17,6 @@
 #define MAX_TEXT 50000
 
 
-enum pick_type { PICK_STR, PICK_NUM, PICK_BOOL };
-static void pick(json_t *dst, const char *dkey, const json_t *src, const char *skey, enum pick_type type);
-
-/* The language the triage detected, beside the record's other labels (from analysis.language). */
-static void with_language(json_t *ticket)
-{
-	pick(ticket, "language", json_object_get(json_object_get(ticket, "analysis"), "language"), "code", PICK_STR);
-}
-
 static void create(struct server_req *r)
 {
 	server__ticket_intake(r, r->json, "api", 201);
@@ -47,7 +38,6 @@ static void get(struct server_req *r)
 		server__not_found(r, "ticket", id);
 		return;
 	}
-	with_language(t);
 	server__reply_json(r, 200, t);
 }
 
@@ -59,8 +49,10 @@ static const char *const views[] = { "summary", "full", NULL };
 static const char *const summary_fields[] = {
 	"id", "number", "channel", "customer_id", "subject", "status", "sentiment", "category",
 	"priority", "assigned_department", "assignee", "created_at", "updated_at",
-	"first_response_at", "resolved_at", "version", "quarantined", NULL,
+	"first_response_at", "resolved_at", "version", "quarantined", "language", NULL,
 };
+
+enum pick_type { PICK_STR, PICK_NUM, PICK_BOOL };
 
 /* Shares src[skey] as dst[dkey] when it is of the type; else leaves dkey absent. */
 static void pick(json_t *dst, const char *dkey, const json_t *src, const char *skey, enum pick_type type)
@@ -153,7 +145,6 @@ static json_t *ticket_summary(const json_t *ticket)
 	tr = triage_of(json_object_get(ticket, "analysis"));
 	if (tr)
 		json_object_set_new(s, "triage", tr);
-	pick(s, "language", json_object_get(json_object_get(ticket, "analysis"), "language"), "code", PICK_STR);
 	return s;
 }
 
@@ -196,15 +187,8 @@ static void list(struct server_req *r)
 		server__store_error(r, rc, "tickets", NULL);
 		return;
 	}
-	if (!strcmp(view, "summary")) {
+	if (!strcmp(view, "summary"))
 		summarize_page(out);
-	} else {
-		json_t *t;
-		size_t i;
-
-		json_array_foreach(json_object_get(out, "tickets"), i, t)
-			with_language(t);
-	}
 	server__reply_json(r, 200, out);
 }
 

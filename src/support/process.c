@@ -168,6 +168,8 @@ int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t 
 				json_object_get(json_object_get(shared, "sentiment_analysis"), "sentiment"));
 	if (fl_json_str(cat, "primary_category", NULL))
 		json_object_set(fields, "category", json_object_get(cat, "primary_category"));
+	if (fl_json_str(json_object_get(shared, "language"), "code", NULL))
+		json_object_set(fields, "language", json_object_get(json_object_get(shared, "language"), "code"));
 	if (fl_json_str(json_object_get(shared, "priority_assignment"), "priority", NULL))
 		json_object_set(fields, "priority",
 				json_object_get(json_object_get(shared, "priority_assignment"), "priority"));

@@ -274,6 +274,27 @@ static void test_language_routes_to_a_language_queue(void **state)
 	assert_false(sent(&o));
 	assert_string_equal(fl_json_str(json_object_get(o.shared, "escalation_decision"), "assigned_department", ""),
 			    "multilingual_support");
+	/* kept on the ticket (its own column, migration 7), which summaries show */
+	assert_string_equal(fl_json_str(o.ticket, "language", ""), "de");
+	{
+		json_t *page = NULL, *upd = NULL, *bad = json_pack("{s:s}", "language", "not a tag!");
+		struct store_ticket_filter flt = { .customer_id = "cust_t", .limit = 50 };
+		size_t i;
+		bool found = false;
+
+		assert_int_equal(store_ticket_list(f->store, &flt, &page), STORE_OK);
+		for (i = 0; i < json_array_size(json_object_get(page, "tickets")); i++) {
+			const json_t *t = json_array_get(json_object_get(page, "tickets"), i);
+
+			if (!strcmp(fl_json_str(t, "id", ""), "l1"))
+				found = fl_str_eq(fl_json_str(t, "language", ""), "de");
+		}
+		assert_true(found);
+		assert_int_equal(store_ticket_update(f->store, "l1", 0, bad, "test", &upd), STORE_EINVAL);
+		json_decref(bad);
+		json_decref(upd);
+		json_decref(page);
+	}
 	support_outcome_release(&o);
 }
 
