@@ -10,8 +10,10 @@
  *   65 (EX_DATAERR)   never will be: not a message at all, or over the size
  *                     limit (the server bounces it, with our reason from stderr);
  *   75 (EX_TEMPFAIL)  not now: the store is locked, unreachable, full or
- *                     misconfigured (the server keeps the message and retries;
- *                     whatever was stored already makes the retry a no-op).
+ *                     misconfigured, or does not exist (mail-in never creates
+ *                     one: a wrong URL must not take mail into an empty store
+ *                     nobody reads); the server keeps the message and retries,
+ *                     and whatever was stored already makes the retry a no-op.
  * The message is read whole before the store is touched; the raw bytes are
  * committed before they are parsed (see src/channels/email/intake.c).
  *
@@ -107,9 +109,9 @@ int cmd_mail_in(int argc, char **argv, struct cli_ctx *ctx)
 		rc = cli_error(EX_DATAERR, "message refused: %s", err);
 		goto out;
 	}
-	src = store_open(url, &st, &err);
+	src = store_open_existing(url, &st, &err);
 	if (src) {
-		/* locked, unreachable, full, or misconfigured: keep it queued at the mail server */
+		/* locked, unreachable, full, misconfigured or missing: keep it queued at the mail server */
 		rc = cli_error(EX_TEMPFAIL, "%s; the mail server will retry",
 			       err ? err : store_strerror(src));
 		goto out;

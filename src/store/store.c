@@ -119,7 +119,8 @@ static const struct store_ops *backend_for(const char *url)
 	return NULL;
 }
 
-static int open_url(const char *url, bool migrate, bool defer_sync, struct store **out, char **err)
+static int open_url(const char *url, bool migrate, bool defer_sync, bool must_exist, struct store **out,
+		    char **err)
 {
 	const struct store_ops *ops;
 	struct store_open_args a;
@@ -142,6 +143,7 @@ static int open_url(const char *url, bool migrate, bool defer_sync, struct store
 	a.masked = masked;
 	a.migrate = migrate;
 	a.defer_sync = defer_sync;
+	a.must_exist = must_exist;
 	rc = ops->open(&a, out, &msg);
 	if (rc == STORE_OK) {
 		(*out)->ops = ops;
@@ -161,19 +163,25 @@ out:
 int store_open(const char *url, struct store **out, char **err)
 {
 	assert(out);
-	return open_url(url, true, false, out, err);
+	return open_url(url, true, false, false, out, err);
 }
 
 int store_open_nomigrate(const char *url, struct store **out, char **err)
 {
 	assert(out);
-	return open_url(url, false, false, out, err);
+	return open_url(url, false, false, false, out, err);
+}
+
+int store_open_existing(const char *url, struct store **out, char **err)
+{
+	assert(out);
+	return open_url(url, true, false, true, out, err);
 }
 
 int store__open_deferred(const char *url, struct store **out, char **err)
 {
 	assert(out);
-	return open_url(url, true, true, out, err);
+	return open_url(url, true, true, false, out, err);
 }
 
 int store__sync(struct store *st)

@@ -74,6 +74,13 @@ struct store;
 int store_open(const char *url, struct store **out, char **err);
 /* Like store_open, but does not migrate: STORE_EVERSION/ECORRUPT checks only. */
 int store_open_nomigrate(const char *url, struct store **out, char **err);
+/*
+ * Like store_open, but creates nothing: a SQLite database that does not
+ * exist (or whose directory does not) is STORE_ENOTFOUND, and nothing is
+ * written to the disk. For programs that must not start an empty store by
+ * mistake (mail-in: a wrong URL would take mail into a store nobody reads).
+ */
+int store_open_existing(const char *url, struct store **out, char **err);
 /* Closes the connection. NULL is fine. */
 void store_close(struct store *st);
 /* "sqlite" or "postgres". */

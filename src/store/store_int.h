@@ -37,6 +37,8 @@ struct store_open_args {
 	 * batch). Backends whose commits are durable anyway may ignore it.
 	 */
 	bool defer_sync;
+	/* a database that does not exist is STORE_ENOTFOUND, not created */
+	bool must_exist;
 };
 
 struct store {
