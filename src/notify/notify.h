@@ -13,7 +13,8 @@
  *
  * Channels (an ops table each, in the manner of the store's backends):
  *   slack    POST {"channel": target, "text": payload.text} to
- *            FRONTLINE_SLACK_WEBHOOK_URL (a Slack incoming webhook);
+ *            FRONTLINE_SLACK_WEBHOOK_URL (a Slack incoming webhook), the
+ *            text escaped for Slack (notify_slack_escape);
  *   email    SMTP through libcurl to FRONTLINE_SMTP_URL, From
  *            payload.from or FRONTLINE_SUPPORT_FROM, To the target (a
  *            comma-separated list), subject and body from the payload;
@@ -21,7 +22,9 @@
  *            channel as a reply in that ticket's thread instead
  *            (email_outbox_render: threading headers, loop protection);
  *   webhook  POST the payload as JSON to the target URL, signed like the
- *            webhooks Frontline receives (below), with a delivery id.
+ *            webhooks Frontline receives (below), with a delivery id; an
+ *            event name or a URL with a control character or a space is
+ *            refused (it would add a header or a request of its own).
  *
  * Signatures (both directions): X-Frontline-Timestamp is the Unix time in
  * seconds; X-Frontline-Signature is "sha256=" and the lower-case hex
@@ -142,6 +145,13 @@ struct notify_channel_ops {
 extern const struct notify_channel_ops notify_slack_ops;
 extern const struct notify_channel_ops notify_email_ops;
 extern const struct notify_channel_ops notify_webhook_ops;
+
+/*
+ * text with Slack's three control characters escaped ("&" "&amp;", "<"
+ * "&lt;", ">" "&gt;"), so that Slack shows it as typed: no "<!channel>"
+ * mention, no link under a false label. Caller frees.
+ */
+char *notify_slack_escape(const char *text);
 
 /* The backend for a channel name, or NULL. */
 const struct notify_channel_ops *notify_channel_find(const char *name);

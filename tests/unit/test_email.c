@@ -672,6 +672,15 @@ static void test_compose_agent_reply_and_errors(void **state)
 	assert_null(strstr(raw, "\r\nBcc:"));
 	free(raw);
 	free(id);
+	/* nor through a display name (the customer's own From header), on either side */
+	o.to_name = "Ann\r\nBcc: all@example.com";
+	o.from_name = "Help\nX-Evil: 1";
+	assert_int_equal(email_compose(&o, &raw, &len, &id), EMAIL_OK);
+	assert_null(strstr(raw, "\r\nBcc:"));
+	assert_null(strstr(raw, "\nX-Evil:"));
+	free(raw);
+	free(id);
+	o.to_name = o.from_name = NULL;
 	assert_string_equal(email_errname(EMAIL_ENOTMSG), "EMAIL_ENOTMSG");
 	assert_string_equal(email_strerror(EMAIL_ETOOBIG), "message is over the size limit");
 }

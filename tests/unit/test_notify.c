@@ -12,6 +12,7 @@
 #include "smtp_harness.h"
 #include "notify/notify.h"
 #include "store/store.h"
+#include "support/support.h"
 
 /* ---- signatures ---- */
 
@@ -261,6 +262,78 @@ static void test_webhook_is_signed_with_a_delivery_id(void **state)
 	json_decref(it);
 }
 
+/*
+ * Slack reads "<...>" as markup: "<!channel>" pings everyone, "<url|label>"
+ * shows a label over any link. Frontline's Slack text is plain text built
+ * from what customers write (the subject of an escalated ticket): every
+ * "&", "<" and ">" goes as "&amp;", "&lt;", "&gt;", which Slack shows as
+ * typed.
+ */
+static void test_slack_text_is_escaped(void **state)
+{
+	struct http_receiver *rx = http_receiver_start();
+	char *url = http_receiver_url(rx, "/services/T0/B0/x");
+	struct notify_settings s = { .slack_url = url };
+	json_t *ticket = json_pack("{s:s, s:i, s:s}", "id", "ticket_9", "number", 9, "subject",
+				   "<!channel> urgent: see <https://evil.example/login|your invoice> & pay");
+	json_t *notices = json_array(), *it = NULL, *reqs, *body;
+	struct notify_delivery d = { &s, NULL, NULL, 0, 0 };
+	size_t i;
+
+	(void)state;
+	support_notice_escalation(notices, ticket, "billing", "critical");
+	for (i = 0; i < json_array_size(notices); i++)
+		if (!strcmp(fl_json_str(json_array_get(notices, i), "channel", ""), "slack") && !it)
+			it = item("slack", fl_json_str(json_array_get(notices, i), "target", ""),
+				  json_incref(json_object_get(json_array_get(notices, i), "payload")));
+	assert_non_null(it);
+	d.item = it;
+	assert_int_equal(notify_deliver(&d), NOTIFY_OK);
+	reqs = http_receiver_requests(rx);
+	body = json_loads(fl_json_str(json_array_get(reqs, 0), "body", ""), 0, NULL);
+	assert_non_null(strstr(fl_json_str(body, "text", ""),
+			       "&lt;!channel&gt; urgent: see &lt;https://evil.example/login|your invoice&gt; &amp; pay"));
+	assert_null(strchr(fl_json_str(body, "text", ""), '<'));
+	assert_null(strchr(fl_json_str(body, "text", ""), '>'));
+	json_decref(body);
+	json_decref(reqs);
+	http_receiver_stop(rx);
+	json_decref(it);
+	json_decref(notices);
+	json_decref(ticket);
+	free(url);
+}
+
+/*
+ * An outbound webhook's headers carry the payload's event name: a CR or LF
+ * there would add a header of the sender's choosing; the delivery is
+ * refused for good instead, and nothing is sent. A target URL with spaces
+ * or control characters is refused the same way.
+ */
+static void test_webhook_refuses_header_injection(void **state)
+{
+	struct http_receiver *rx = http_receiver_start();
+	char *url = http_receiver_url(rx, "/hooks/frontline"), *bad_url = fl_asprintf("%s\r\nX-Evil: 1", url);
+	struct notify_settings s = { .webhook_secret = "whsec_out" };
+	json_t *it = item("webhook", url, json_pack("{s:s}", "event", "ticket.created\r\nX-Evil: 1"));
+	struct notify_delivery d = { &s, it, NULL, 0, 0 };
+
+	(void)state;
+	assert_int_equal(notify_deliver(&d), NOTIFY_EPERMANENT);
+	assert_non_null(strstr(d.error, "event"));
+	free(d.error);
+	json_decref(it);
+	it = item("webhook", bad_url, json_pack("{s:s}", "event", "ticket.created"));
+	d.item = it;
+	assert_int_equal(notify_deliver(&d), NOTIFY_EPERMANENT);
+	free(d.error);
+	assert_int_equal(http_receiver_wait(rx, 1, 300), 0);
+	json_decref(it);
+	http_receiver_stop(rx);
+	free(url);
+	free(bad_url);
+}
+
 static void test_email_arrives_at_a_real_smtp_server(void **state)
 {
 	struct smtp_harness h = SMTP_HARNESS_INIT;
@@ -485,6 +558,8 @@ int main(void)
 		cmocka_unit_test(test_backoff_doubles_up_to_the_cap),
 		cmocka_unit_test(test_slack_posts_channel_and_text),
 		cmocka_unit_test(test_webhook_is_signed_with_a_delivery_id),
+		cmocka_unit_test(test_slack_text_is_escaped),
+		cmocka_unit_test(test_webhook_refuses_header_injection),
 		cmocka_unit_test(test_email_arrives_at_a_real_smtp_server),
 		cmocka_unit_test(test_dispatcher_sends_retries_and_buries),
 		cmocka_unit_test(test_dispatcher_thread_delivers_when_woken),
