@@ -229,13 +229,17 @@ void support__llm_floor_escalation(struct flow_call *call, const json_t *prep, b
 
 		/* a human decides: at least tier 2, and nothing goes out on its own */
 		if (!strcmp(fl_json_str(*decision, "escalation_decision", ""), "no_escalation")) {
+			char when[32];
+
+			support__format_duration(when, sizeof(when), support__human_response_seconds(
+				fl_json_str(*decision, "escalation_priority", "medium")));
 			json_object_set_new(*decision, "escalation_decision", json_string("tier_2"));
 			json_object_set_new(*decision, "rule", json_string("llm_disagreement"));
 			json_object_set_new(*decision, "reasoning",
 					    json_string("the LLM and the built-in analyzer disagree strongly: "
 							"a human decides"));
 			json_object_set_new(*decision, "assigned_department", json_string("human_review"));
-			json_object_set_new(*decision, "estimated_human_response_time", json_string("4 hours"));
+			json_object_set_new(*decision, "estimated_human_response_time", json_string(when));
 		}
 		json_object_set_new(*decision, "auto_response_sent", json_false());
 		json_object_set(*decision, "llm_disagreement", note);

@@ -54,6 +54,8 @@ void support__format_duration(char *out, size_t size, int64_t seconds);
 json_t *support__escalation(const json_t *ticket, const json_t *customer, const json_t *sentiment,
 			    const json_t *categorization, const json_t *priority,
 			    const json_t *response, bool always_check);
+/* How soon a human answers an escalation of this escalation_priority, in seconds. */
+int64_t support__human_response_seconds(const char *esc_priority);
 /* Whether a reply may go to the customer on its own: grounded and confident. */
 bool support__reply_sendable(const json_t *response);
 /* The escalation_package handed to humans, from everything known. */
