@@ -870,3 +870,44 @@ int store_outbox_counts(struct store *st, json_t **out)
 	*out = NULL;
 	WRAP(store_outbox_counts, RD, STORE_OK, outbox_counts(st, out));
 }
+
+/* ---- hardening: the server's secrets, approvals, outbox attempts ---- */
+
+int store_secret_get(struct store *st, const char *name, unsigned char *out, size_t len)
+{
+	assert(out);
+	WRAP(store_secret_get, WR, OR(need(st, name, "a name"), len >= 16 && len <= 64 ? STORE_OK :
+	     store__fail(st, STORE_EINVAL, "a secret has 16 to 64 bytes")), secret_get(st, name, out, len));
+}
+
+static int valid_decision(struct store *st, const char *approval)
+{
+	if (approval && (!strcmp(approval, "approved") || !strcmp(approval, "declined")))
+		return STORE_OK;
+	return store__fail(st, STORE_EINVAL, "invalid decision '%s' (use approved or declined)",
+			   approval ? approval : "");
+}
+
+int store_message_decide(struct store *st, const char *ticket_id, int64_t message_id, const char *approval,
+			 const char *actor, json_t **out)
+{
+	OUT_NULL(out);
+	WRAP(store_message_decide, WR, OR(need(st, ticket_id, "a ticket id"), valid_decision(st, approval)),
+	     message_decide(st, ticket_id, message_id, approval, actor, out));
+}
+
+int store_outbox_begin(struct store *st, int64_t id, const char *owner, int lease_s)
+{
+	WRAP(store_outbox_begin, WR, OR(need(st, owner, "an owner"), lease_s > 0 ? STORE_OK :
+	     store__fail(st, STORE_EINVAL, "the lease must be at least one second")),
+	     outbox_begin(st, id, owner, lease_s));
+}
+
+int store_outbox_extend(struct store *st, const char *owner, int lease_s, int *extended)
+{
+	if (extended)
+		*extended = 0;
+	WRAP(store_outbox_extend, WR, OR(need(st, owner, "an owner"), lease_s > 0 ? STORE_OK :
+	     store__fail(st, STORE_EINVAL, "the lease must be at least one second")),
+	     outbox_extend(st, owner, lease_s, extended));
+}

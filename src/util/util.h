@@ -214,6 +214,9 @@ extern const char *const fl_priorities[];
 #define FL_EVENT_TICKET_RESOLVED "ticket.resolved"
 #define FL_EVENT_TICKET_REOPENED "ticket.reopened"
 #define FL_EVENT_WORKFLOW_COMPLETED "workflow.completed"
+/* an agent approved or declined a message awaiting approval (mail from someone not on the ticket) */
+#define FL_EVENT_MESSAGE_APPROVED "message.approved"
+#define FL_EVENT_MESSAGE_DECLINED "message.declined"
 
 /* Index of word in a NULL-terminated set, or -1 (also for a NULL word). */
 int fl_word_index(const char *const *set, const char *word);
