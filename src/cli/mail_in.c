@@ -129,10 +129,10 @@ int cmd_mail_in(int argc, char **argv, struct cli_ctx *ctx)
 		goto out;
 	}
 	if (json) {
-		json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:o, s:b}", "outcome", email_outcome_name(r.outcome),
+		json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:o, s:b, s:b}", "outcome", email_outcome_name(r.outcome),
 				      "ticket_id", r.ticket_id, "ticket_number", r.ticket_number,
 				      "raw_id", (json_int_t)r.raw_id, "noise", email_noise_names(r.noise),
-				      "reopened", r.reopened);
+				      "reopened", r.reopened, "pending_approval", r.pending);
 		char *s;
 
 		/* a ticket the ingestion rules refused (quarantined): which field, which code */

@@ -66,7 +66,9 @@ static int email_deliver(struct notify_delivery *d)
 			goto out;
 		}
 		froms = json_pack("[s]", r.sender);
+		/* the ticket's customer and the CCs an agent approved */
 		rcpts = json_pack("[s]", r.recipient);
+		json_array_extend(rcpts, r.cc);
 		msg = r.raw;
 		r.raw = NULL;
 		email_rendered_release(&r);
