@@ -65,7 +65,8 @@ static int slack_deliver(struct notify_delivery *d)
 }
 
 const struct notify_channel_ops notify_slack_ops = {
-	.version = 1,
+	.version = 2,
 	.name = "slack",
 	.deliver = slack_deliver,
+	.delivery_id = false,   /* no delivery id: at most once */
 };

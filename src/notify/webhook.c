@@ -80,7 +80,8 @@ static int webhook_deliver(struct notify_delivery *d)
 }
 
 const struct notify_channel_ops notify_webhook_ops = {
-	.version = 1,
+	.version = 2,
 	.name = "webhook",
 	.deliver = webhook_deliver,
+	.delivery_id = true,   /* a delivery id: at least once */
 };

@@ -46,6 +46,8 @@ static const struct fl_config_key config_keys[] = {
 	{ "FRONTLINE_JOB_LEASE", "300", "seconds a worker holds a job between heartbeats before another may take it", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_MONITOR_WINDOW", "3600", "sliding window of the monitoring metrics, in seconds", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_NOTIFY_MAX_ATTEMPTS", "8", "delivery attempts of a notification before it is dead", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_NOTIFY_LEASE", "15", "seconds a dispatcher holds claimed notifications between heartbeats "
+	  "(a dead dispatcher's are due again this long after its last one; at least 3)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_EVENT_WEBHOOK_URLS", NULL, "comma-separated URLs that receive ticket events (created, escalated, resolved)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_EVENT_WEBHOOK_SECRET", NULL, "HMAC-SHA256 key signing outbound ticket events", FL_CONFIG_SECRET },
 	{ "FRONTLINE_DATA_DIR", "../shared/data", "third-party training and evaluation data (never shipped)", FL_CONFIG_PLAIN },
