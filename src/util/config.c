@@ -80,6 +80,8 @@ static const struct fl_config_key config_keys[] = {
 	{ "FRONTLINE_ALERT_ESCALATION_RATE", "0.2", "alert when the escalation rate exceeds this", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_ALERT_QUEUE_DEPTH", "100", "alert when this many jobs wait in the queue", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_ALERT_LLM_ERROR_RATE", "0.2", "alert when this share of LLM calls fail", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_ALERT_HYSTERESIS", "0.1", "an active alert resolves only this fraction back past its threshold "
+	  "(0.1: fired above 0.2, resolves at or below 0.18)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_IMAP_URL", NULL, "IMAP mailbox to poll for inbound email", FL_CONFIG_URL },
 	{ "FRONTLINE_IMAP_MOVE_TO", NULL, "IMAP folder to move processed mail to (unset: mark it \\Seen)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_IMAP_INTERVAL", "60", "seconds between IMAP polls", FL_CONFIG_PLAIN },
