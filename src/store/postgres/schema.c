@@ -218,8 +218,10 @@ static const char *const migrations[] = {
 	NULL,
 	/* 6: nothing here (SQLite's CHECKs with IN lists built a temporary b-tree per row) */
 	NULL,
+	/* 7: the language the triage detected (issue 15): on the ticket and its summary */
+	"ALTER TABLE tickets ADD COLUMN language text;",
 	/*
-	 * 7: hardening: a message from someone other than the ticket's customer
+	 * 8: hardening: a message from someone other than the ticket's customer
 	 * awaits an agent's approval; the server's own secrets (the key of the
 	 * email threads' per-ticket secrets); a notification's attempt in flight
 	 */

@@ -302,8 +302,10 @@ static const char *const migrations[] = {
 	"CREATE INDEX jobs_due ON jobs(due_at) WHERE status IN ('queued', 'running');"
 	"CREATE UNIQUE INDEX jobs_dedupe ON jobs(dedupe_key) WHERE dedupe_key IS NOT NULL AND status <> 'done';"
 	"CREATE INDEX jobs_status ON jobs(status);",
+	/* 7: the language the triage detected (issue 15): on the ticket and its summary */
+	"ALTER TABLE tickets ADD COLUMN language TEXT;",
 	/*
-	 * 7: hardening: a message from someone other than the ticket's customer
+	 * 8: hardening: a message from someone other than the ticket's customer
 	 * awaits an agent's approval; the server's own secrets (the key of the
 	 * email threads' per-ticket secrets); a notification's attempt in flight
 	 */
