@@ -594,27 +594,37 @@ static void test_mail_triage_auto_reply_and_answer(void **state)
 
 /* ---- HTTP: POST /api/v1/mail ---- */
 
+/* The HTTP server on the test's store, on a free port (max_body 0: the default). */
+static struct server *start_server(struct fx *f, size_t max_body)
+{
+	struct server_options so = { 0 };
+	struct server *srv = NULL;
+	char *err = NULL;
+
+	so.listen = "127.0.0.1:0";
+	so.store_url = store_url(f->st);
+	so.threads = 2;
+	so.max_body = max_body;
+	so.rate = -1;
+	if (server_new(&so, &srv, &err) || server_start(srv, &err))
+		fail_msg("server: %s", err);
+	return srv;
+}
+
 static void test_http_mail_endpoint(void **state)
 {
 	struct fx *f = *state;
-	struct server_options so = { 0 };
 	struct server *srv = NULL;
 	struct http_req req = { 0 };
 	struct http_resp resp;
-	char token[64], hash[65], agent[64], url[96], *err = NULL, *raw, *big;
+	char token[64], hash[65], agent[64], url[96], *raw, *big;
 	json_t *row = NULL, *t = NULL;
 	size_t i;
 
 	server_token_generate(token, hash);
 	assert_int_equal(store_token_insert(f->st, "mail server", "integration", hash, &row), STORE_OK);
 	json_decref(row);
-	so.listen = "127.0.0.1:0";
-	so.store_url = store_url(f->st);
-	so.threads = 2;
-	so.max_body = 65536;    /* the API's limit: a mail may be larger */
-	so.rate = -1;
-	if (server_new(&so, &srv, &err) || server_start(srv, &err))
-		fail_msg("server: %s", err);
+	srv = start_server(f, 65536);   /* the API's body limit: a mail may be larger */
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v1/mail?queue=sales", server_port(srv));
 	req.method = "POST";
 	req.url = url;
@@ -690,11 +700,10 @@ static void test_http_mail_endpoint(void **state)
 static void test_http_approval_route(void **state)
 {
 	struct fx *f = *state;
-	struct server_options so = { 0 };
 	struct server *srv = NULL;
 	struct http_req req = { 0 };
 	struct http_resp resp;
-	char integ[64], agent[64], hash[65], url[160], secret[EMAIL_SECRET_LEN + 1], *err = NULL, *raw, *subject;
+	char integ[64], agent[64], hash[65], url[160], secret[EMAIL_SECRET_LEN + 1], *raw, *subject;
 	char ticket_id[64];
 	json_t *row = NULL, *msgs, *m;
 	int64_t pending = 0;
@@ -706,12 +715,7 @@ static void test_http_approval_route(void **state)
 	server_token_generate(agent, hash);
 	assert_int_equal(store_token_insert(f->st, "agent", "agent", hash, &row), STORE_OK);
 	json_decref(row);
-	so.listen = "127.0.0.1:0";
-	so.store_url = store_url(f->st);
-	so.threads = 2;
-	so.rate = -1;
-	if (server_new(&so, &srv, &err) || server_start(srv, &err))
-		fail_msg("server: %s", err);
+	srv = start_server(f, 0);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v1/mail", server_port(srv));
 	req.method = "POST";
 	req.url = url;
