@@ -461,23 +461,15 @@ int store__sql_token_revoke(struct store *st, int64_t id)
 
 /* ---- the server's secrets ---- */
 
-int store__sql_secret_get(struct store *st, const char *name, unsigned char *out, size_t len)
+/* The stored secret called name into out: STORE_ENOTFOUND when there is none yet. */
+static int secret_read(struct store *st, const char *name, unsigned char *out, size_t len)
 {
 	struct store__sql *c = STORE__SQL(st);
 	struct store__cur cur;
-	unsigned char *fresh = fl_malloc(len);
 	void *have = NULL;
 	size_t n = 0;
 	int rc;
 
-	/* made on first use, by whichever replica comes first; the others read that one */
-	fl_random_bytes(fresh, len);
-	rc = store__sql_exec(c, NULL, "INSERT INTO secrets (name, value, created_at) VALUES (?, ?, ?)"
-			     " ON CONFLICT (name) DO NOTHING", "txi", name, fresh, len, store__now(st));
-	sodium_memzero(fresh, len);
-	free(fresh);
-	if (rc)
-		return rc;
 	rc = store__sql_query(c, &cur, "SELECT value FROM secrets WHERE name = ?", "t", name);
 	if (rc)
 		return rc;
@@ -485,7 +477,7 @@ int store__sql_secret_get(struct store *st, const char *name, unsigned char *out
 	if (rc < 0)
 		rc = -rc;
 	else if (rc == 0)
-		rc = store__fail(st, STORE_ENOTFOUND, "no secret '%s'", name);
+		rc = STORE_ENOTFOUND;
 	else if (!(have = cur.row.ops->blob(&cur.row, 0, &n)) || n != len)
 		rc = store__fail(st, STORE_ECORRUPT, "secret '%s' has %zu bytes, not %zu", name, n, len);
 	else
@@ -496,5 +488,26 @@ int store__sql_secret_get(struct store *st, const char *name, unsigned char *out
 	if (have)
 		sodium_memzero(have, n);
 	free(have);
+	return rc;
+}
+
+int store__sql_secret_get(struct store *st, const char *name, unsigned char *out, size_t len)
+{
+	unsigned char *fresh;
+	int rc = secret_read(st, name, out, len);
+
+	if (rc != STORE_ENOTFOUND)
+		return rc;
+	/* made on first use, by whichever replica comes first; the others read that one */
+	fresh = fl_malloc(len);
+	fl_random_bytes(fresh, len);
+	rc = store__sql_exec(STORE__SQL(st), NULL, "INSERT INTO secrets (name, value, created_at) VALUES (?, ?, ?)"
+			     " ON CONFLICT (name) DO NOTHING", "txi", name, fresh, len, store__now(st));
+	sodium_memzero(fresh, len);
+	free(fresh);
+	if (!rc)
+		rc = secret_read(st, name, out, len);
+	if (rc == STORE_ENOTFOUND)
+		rc = store__fail(st, rc, "no secret '%s'", name);
 	return rc;
 }
