@@ -170,12 +170,13 @@ static int deliver_one(struct notify_dispatcher *d, const json_t *item, bool *ok
 	int64_t id = fl_json_int(item, "id", 0);
 	int attempts = (int)fl_json_int(item, "attempts", 1);
 	const char *channel = fl_json_str(item, "channel", "");
+	const json_t *began = json_object_get(item, "started_at");
 	bool again = notify_channel_at_least_once(channel);
 	int rc, src;
 
 	*ok = false;
 	/* an attempt began and its outcome never came back: its dispatcher died in it */
-	if (!json_is_null(json_object_get(item, "started_at")) && json_object_get(item, "started_at") && !again)
+	if (began && !json_is_null(began) && !again)
 		return bury(d, item, "outcome unknown: an earlier attempt stopped in flight (its dispatcher died?); "
 			    "not sent again, this channel has no delivery id (at most once)");
 	src = store_outbox_begin(d->st, id, d->owner, d->opts.lease_s);
