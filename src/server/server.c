@@ -154,6 +154,8 @@ bool server_draining(const struct server *srv)
 
 static void req_free(struct server_req *r)
 {
+	size_t i;
+
 	if (!r)
 		return;
 	if (r->st)
@@ -164,7 +166,11 @@ static void req_free(struct server_req *r)
 	server__intake_job_free(r->intake);
 	free(r->path);
 	free(r->resp);
-	free(r->extra_headers);
+	for (i = 0; i < r->nheaders; i++) {
+		free(r->headers[i].name);
+		free(r->headers[i].value);
+	}
+	free(r->headers);
 	free(r);
 }
 
@@ -276,7 +282,7 @@ static enum MHD_Result queue(struct server_req *r)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
-	char *line, *next;
+	size_t i;
 
 	count(r);
 
@@ -289,18 +295,8 @@ static enum MHD_Result queue(struct server_req *r)
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	for (line = r->extra_headers; line && *line; line = next) {
-		char *colon = strchr(line, ':'), *nl = strchr(line, '\n');
-
-		next = nl ? nl + 1 : line + strlen(line);
-		if (!colon || !nl)
-			break;
-		*colon = '\0';
-		*nl = '\0';
-		MHD_add_response_header(resp, line, colon + 2);
-		*colon = ':';
-		*nl = '\n';
-	}
+	for (i = 0; i < r->nheaders; i++)
+		MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
 	if (r->close)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(r->conn, r->status ? r->status : 500, resp);

@@ -112,8 +112,14 @@ struct server_req {
 	char *resp;
 	size_t resp_len;
 	const char *content_type;
-	char *extra_headers;         /* "Name: value\n" lines */
+	struct server_header *headers;   /* extra response headers, in order */
+	size_t nheaders;
 	bool close;
+};
+
+/* A response header, kept as its name and value (never joined into lines and split again). */
+struct server_header {
+	char *name, *value;
 };
 
 /* This request's store connection (borrowed from the pool on first call). */
@@ -142,8 +148,14 @@ void server__reply_json(struct server_req *r, unsigned status, json_t *body);
 /* Answers status with text of content type ctype (copied). */
 void server__reply_text(struct server_req *r, unsigned status, const char *ctype, const char *text,
 			size_t len);
-/* Adds a response header line. */
-void server__add_header(struct server_req *r, const char *name, const char *value);
+/*
+ * Adds a response header (name and value copied). A name that is not an
+ * HTTP token, or a value holding CR, LF or another control character but
+ * tab, is refused: logged as an error and not sent, so that nothing a
+ * client or the store put in a value can start a header of its own.
+ * Returns 0, or -1 when refused.
+ */
+int server__add_header(struct server_req *r, const char *name, const char *value);
 
 /*
  * The one exit for errors: {"error": {"code", "message", "field"}} with the
