@@ -11,7 +11,12 @@
  * durable commit. When the commit is done the group's thread resumes the
  * connection and the HTTP thread writes the answer. A repeat with the
  * same sender id (per channel) or the same Idempotency-Key answers with the
- * ticket stored the first time.
+ * ticket stored the first time, when the caller may see it: a ticket is
+ * its submitter's (metadata.api_token_id, or none for the webhook and the
+ * other doors), and a caller who may not read the ticket the id names gets
+ * a 409 without any of it (the id is taken, nothing more). Idempotency-Keys
+ * are scoped to their caller, so the same key from two callers makes two
+ * tickets.
  *
  * Without an id the seed would make one from the time and the customer
  * ("ticket_<unix time>_<customer_id>"), which merges two tickets a customer
@@ -58,6 +63,18 @@ static void count(struct server_req *r, const char *channel, const char *result)
 	monitor_add(r->srv->m_intake, v, 1);
 }
 
+/*
+ * Whether the caller may be shown the ticket its repeat names: what GET
+ * would show it (tokens), and for the signed webhook the tickets no token
+ * submitted.
+ */
+static bool may_see_repeat(const struct server_req *r, const json_t *ticket)
+{
+	if (r->auth.token_id)
+		return server__may_see_ticket(r, ticket);
+	return !json_object_get(json_object_get(ticket, "metadata"), "api_token_id");
+}
+
 /* The answer once the store has spoken (on the HTTP thread). */
 static void answer(struct server_req *r)
 {
@@ -67,6 +84,12 @@ static void answer(struct server_req *r)
 		fl_log(FL_LOG_ERROR, "intake failed: %s", j->err ? j->err : store_strerror(j->rc));
 		count(r, fl_json_str(j->ticket, "channel", NULL), "failed");
 		server__store_error(r, j->rc, "ticket", fl_json_str(j->ticket, "id", NULL));
+		return;
+	}
+	if (!j->created && !may_see_repeat(r, j->out)) {
+		count(r, fl_json_str(j->ticket, "channel", NULL), "conflict");
+		server__error(r, 409, "conflict", "id", NULL,
+			      "a ticket with this id was submitted by another sender; choose another id");
 		return;
 	}
 	count(r, fl_json_str(j->out, "channel", NULL), j->created ? "created" : "duplicate");

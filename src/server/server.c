@@ -122,7 +122,7 @@ int server_new(const struct server_options *opts, struct server **out, char **er
 	srv->m_inflight = monitor_family_new(srv->registry, MONITOR_GAUGE, "frontline_http_requests_in_flight",
 					     "HTTP requests being served", 0, NULL, NULL, 0);
 	srv->m_intake = monitor_family_new(srv->registry, MONITOR_COUNTER, "frontline_intake_total",
-					   "tickets received by channel and result (created, duplicate, rejected)",
+					   "tickets received by channel and result (created, duplicate, rejected, failed, conflict)",
 					   2, intake_labels, NULL, 0);
 	if (server__pool_new(srv->store_url, srv->opts.threads + 1, &srv->pool, err) != SERVER_OK)
 		goto fail;

@@ -103,6 +103,123 @@ static void test_a_stored_value_cannot_inject_a_response_header(void **state)
 	free(url);
 }
 
+/* ---- point 2: one integration cannot read another's tickets ---- */
+
+static void test_deduplication_shows_no_other_callers_ticket(void **state)
+{
+	struct fx *f = *state;
+	char *body = fl_strdup(fx_ticket_body("shared_1", "cust_001", "Invoice 4411 is wrong",
+					      "My invoice details: account 123456, amount 9,400 EUR."));
+	char other[64], *url;
+	int64_t other_id;
+	struct http_resp r;
+
+	fx_make_token(f, "integration", other, &other_id);
+	fx_start(f, -1, false);
+	fx_call(f, "POST", "/api/v1/tickets", f->integ, body, &r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	/* another integration with the same id: no record, and GET agrees it is not theirs */
+	fx_call(f, "POST", "/api/v1/tickets", other, body, &r);
+	fx_expect(&r, 409, "conflict");
+	assert_string_equal(error_field(&r), "id");
+	assert_null(strstr(r.body, "123456"));
+	assert_null(strstr(r.body, "cust_001"));
+	assert_null(json_object_get(json_object_get(r.json, "error"), "details"));
+	assert_null(strstr(r.headers, "Location"));
+	http_resp_release(&r);
+	fx_call(f, "GET", "/api/v1/tickets/shared_1", other, NULL, &r);
+	fx_expect(&r, 404, "not_found");
+	http_resp_release(&r);
+	/* the signed webhook may not read a token's ticket either (the source is the sender's to say) */
+	fx_webhook(f, "{\"id\":\"shared_1\",\"source\":\"api\",\"customer_id\":\"c\",\"subject\":\"s\","
+		      "\"content\":\"Trying to read someone else's ticket.\"}", 0, NULL, &r);
+	fx_expect(&r, 409, "conflict");
+	assert_null(strstr(r.body, "\"status\""));
+	http_resp_release(&r);
+	/* nor an integration a webhook's ticket, whatever source it claims */
+	fx_webhook(f, fx_ticket_body("hook_1", "cust_002", "Billing", "When does my billing cycle start?"), 0, NULL,
+		   &r);
+	fx_expect(&r, 202, NULL);
+	http_resp_release(&r);
+	fx_call(f, "POST", "/api/v1/tickets", f->integ,
+		"{\"id\":\"hook_1\",\"source\":\"web\",\"customer_id\":\"c\",\"subject\":\"s\","
+		"\"content\":\"Trying to read the webhook's ticket.\"}", &r);
+	fx_expect(&r, 409, "conflict");
+	assert_null(strstr(r.body, "billing"));
+	http_resp_release(&r);
+	/* the owner's repeat, and an agent's, still answer the record */
+	fx_call(f, "POST", "/api/v1/tickets", f->integ, body, &r);
+	fx_expect(&r, 200, NULL);
+	assert_string_equal(fl_json_str(r.json, "id", ""), "shared_1");
+	http_resp_release(&r);
+	fx_call(f, "POST", "/api/v1/tickets", f->agent, body, &r);
+	fx_expect(&r, 200, NULL);
+	http_resp_release(&r);
+	/* Idempotency-Keys are each caller's own: the same key makes two tickets */
+	url = fl_asprintf("%s/api/v1/tickets", f->base);
+	{
+		const char *hs[] = { "Idempotency-Key: same-key", NULL };
+		struct http_req a = { "POST", url, f->integ, NULL,
+				      fx_ticket_body(NULL, "cust_001", "One", "The first caller's ticket."), 0, hs, 0 };
+		char *first;
+
+		http_do(&a, &r);
+		fx_expect(&r, 201, NULL);
+		first = fl_strdup(fl_json_str(r.json, "id", ""));
+		http_resp_release(&r);
+		a.token = other;
+		a.body = fx_ticket_body(NULL, "cust_001", "Two", "The second caller's ticket.");
+		http_do(&a, &r);
+		fx_expect(&r, 201, NULL);
+		assert_string_not_equal(fl_json_str(r.json, "id", ""), first);
+		http_resp_release(&r);
+		free(first);
+	}
+	free(url);
+	free(body);
+}
+
+static void test_an_integration_reads_the_tickets_it_mailed(void **state)
+{
+	struct fx *f = *state;
+	const char *mail = "From: Ann <ann@example.com>\r\nTo: help@example.com\r\nSubject: Export fails\r\n"
+			   "Message-ID: <m1@example.com>\r\n\r\nThe export to CSV fails with an error.\r\n";
+	char *url, *path, other[64];
+	struct http_resp r;
+
+	fx_make_token(f, "integration", other, NULL);
+	fx_start(f, -1, false);
+	url = fl_asprintf("%s/api/v1/mail", f->base);
+	{
+		struct http_req req = { "POST", url, f->integ, "message/rfc822", mail, 0, NULL, 0 };
+
+		http_do(&req, &r);
+	}
+	fx_expect(&r, 202, NULL);
+	path = fl_asprintf("/api/v1/tickets/%s", fl_json_str(r.json, "ticket_id", ""));
+	http_resp_release(&r);
+	fx_call(f, "GET", path, f->integ, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	http_resp_release(&r);
+	fx_call(f, "GET", path, other, NULL, &r);
+	fx_expect(&r, 404, "not_found");
+	http_resp_release(&r);
+	/* the same message from another integration: a duplicate, without naming a ticket it may not read */
+	{
+		struct http_req req = { "POST", url, other, "message/rfc822", mail, 0, NULL, 0 };
+
+		http_do(&req, &r);
+	}
+	fx_expect(&r, 200, NULL);
+	assert_string_equal(fl_json_str(r.json, "outcome", ""), "duplicate");
+	assert_null(json_object_get(r.json, "ticket_id"));
+	assert_null(json_object_get(r.json, "ticket_number"));
+	http_resp_release(&r);
+	free(path);
+	free(url);
+}
+
 /* ---- point 5: bounded fields, bounded lists ---- */
 
 /* A ticket body whose customer_id, metadata (a raw JSON text) are given. */
@@ -263,6 +380,8 @@ static void test_the_list_is_bounded_whatever_the_data(void **state)
 static const struct CMUnitTest tests[] = {
 	FX_TEST(test_ids_outside_the_safe_set_are_refused_at_every_door),
 	FX_TEST(test_a_stored_value_cannot_inject_a_response_header),
+	FX_TEST(test_deduplication_shows_no_other_callers_ticket),
+	FX_TEST(test_an_integration_reads_the_tickets_it_mailed),
 	FX_TEST(test_free_fields_are_bounded_at_intake),
 	FX_TEST(test_the_list_is_bounded_whatever_the_data),
 };
