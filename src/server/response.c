@@ -183,12 +183,16 @@ void server__unprocessable(struct server_req *r, const char *field, json_t *deta
 
 void server__rate_limited(struct server_req *r, int retry_after_s)
 {
+	server__rate_limited_by(r, retry_after_s, "too many requests for this token");
+}
+
+void server__rate_limited_by(struct server_req *r, int retry_after_s, const char *why)
+{
 	char v[16];
 
 	snprintf(v, sizeof(v), "%d", retry_after_s > 0 ? retry_after_s : 1);
 	server__add_header(r, "Retry-After", v);
-	server__error(r, 429, "rate_limited", NULL, NULL,
-		      "too many requests for this token; retry after %s s", v);
+	server__error(r, 429, "rate_limited", NULL, NULL, "%s; retry after %s s", why, v);
 }
 
 void server__unavailable(struct server_req *r, int retry_after_s, const char *message)

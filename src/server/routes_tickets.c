@@ -624,7 +624,7 @@ out:
 #define OPT_BODY (SERVER_ROUTE_JSON_BODY | SERVER_ROUTE_OPTIONAL_BODY)
 
 const struct server_route server__ticket_routes[] = {
-	{ "POST", "/api/v1/tickets", create, SERVER_ROLE_INTEGRATION, BODY,
+	{ "POST", "/api/v1/tickets", create, SERVER_ROLE_INTEGRATION, BODY | SERVER_ROUTE_NO_STORE,
 	  "create a ticket (idempotent on id or Idempotency-Key)" },
 	{ "GET", "/api/v1/tickets", list, SERVER_ROLE_AGENT, 0,
 	  "list tickets as summaries (view=full: the records): filters, full-text q, keyset pagination" },

@@ -377,6 +377,52 @@ static void test_the_list_is_bounded_whatever_the_data(void **state)
 	fl_buf_release(&huge);
 }
 
+/* ---- point 9: the lower findings of the HTTP side ---- */
+
+static void test_unknown_tokens_are_limited_per_address(void **state)
+{
+	struct fx *f = *state;
+	struct service_options o = fx_options(f, -1, SERVICE_HTTP);
+	char bad[64], *req, *out;
+	struct http_resp r;
+	bool closed;
+	int i, fd;
+
+	o.http.auth_failures = 6;   /* per minute, bursts of 12 */
+	fx_start_service(f, &o);
+	fx_call(f, "GET", "/api/v1/customers", f->agent, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	http_resp_release(&r);
+	for (i = 0; i < 12; i++) {
+		snprintf(bad, sizeof(bad), "flt_%048d", i);
+		fx_call(f, "GET", "/api/v1/customers", bad, NULL, &r);
+		fx_expect(&r, 401, "unauthorized");
+		http_resp_release(&r);
+	}
+	fx_call(f, "GET", "/api/v1/customers", "flt_000000000000000000000000000000000000000000000099", NULL, &r);
+	fx_expect(&r, 429, "rate_limited");
+	out = http_resp_header(&r, "Retry-After");
+	assert_non_null(out);
+	assert_true(atoi(out) >= 1);
+	free(out);
+	http_resp_release(&r);
+	/* a known token from the same address still works */
+	fx_call(f, "GET", "/api/v1/customers", f->agent, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	http_resp_release(&r);
+	/* another address has its own allowance */
+	fd = http_raw_connect_from(server_port(f->srv), "127.0.0.2");
+	assert_true(fd >= 0);
+	req = fl_asprintf("GET /api/v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n", bad);
+	assert_int_equal(http_raw_send(fd, req, strlen(req)), 0);
+	out = http_raw_read(fd, 2000, &closed);
+	if (!strstr(out, "HTTP/1.1 401"))
+		fail_msg("another address: %s", out);
+	free(out);
+	free(req);
+	close(fd);
+}
+
 static const struct CMUnitTest tests[] = {
 	FX_TEST(test_ids_outside_the_safe_set_are_refused_at_every_door),
 	FX_TEST(test_a_stored_value_cannot_inject_a_response_header),
@@ -384,6 +430,7 @@ static const struct CMUnitTest tests[] = {
 	FX_TEST(test_an_integration_reads_the_tickets_it_mailed),
 	FX_TEST(test_free_fields_are_bounded_at_intake),
 	FX_TEST(test_the_list_is_bounded_whatever_the_data),
+	FX_TEST(test_unknown_tokens_are_limited_per_address),
 };
 
 int main(void)
