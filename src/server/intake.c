@@ -29,13 +29,27 @@
 #include "store/store.h"
 #include "support/support.h"
 
-/* The Idempotency-Key, scoped to the caller so two clients cannot collide. */
-static int idem_key(struct server_req *r, char **out)
+/*
+ * The Idempotency-Key, scoped to the caller so two clients cannot collide.
+ * A signed webhook without an id or a key gets one from its signature: the
+ * same signed request sent again within the tolerance window (a replay, or
+ * a sender's retry) is then the same ticket, for as long as the store keeps
+ * its keys, and a request signed anew is a new one.
+ */
+static int idem_key(struct server_req *r, bool has_id, char **out)
 {
 	const char *k = server__header(r, "Idempotency-Key");
 	size_t i, n;
 
 	*out = NULL;
+	if (!k && !has_id && !r->auth.token_id && r->match.route && r->match.route->role == SERVER_ROLE_SIGNED) {
+		const char *sig = server__header(r, "X-Frontline-Signature");
+
+		/* verified before the handler ran: "sha256=" and 64 hex digits */
+		if (sig)
+			*out = fl_asprintf("webhook-signature:%s", sig);
+		return 0;
+	}
 	if (!k)
 		return 0;
 	n = strlen(k);
@@ -166,7 +180,7 @@ void server__ticket_intake(struct server_req *r, const json_t *incoming, const c
 		}
 		json_object_set_new(meta, "api_token_id", json_integer(r->auth.token_id));
 	}
-	if (idem_key(r, &key))
+	if (idem_key(r, given_id != NULL, &key))
 		goto out;
 	j = fl_calloc(1, sizeof(*j));
 	j->ticket = ticket;

@@ -9,6 +9,7 @@
  * in the body makes the change conditional: 409 with the current ticket
  * when someone changed it meanwhile.
  */
+#include <ctype.h>
 #include <string.h>
 
 #include "server_int.h"
@@ -215,6 +216,27 @@ static size_t encode_page(struct fl_buf *b, const json_t *page, bool full, bool 
 	return 0;
 }
 
+/*
+ * Whether a search has a word to look for: a letter or digit, or a byte of a
+ * non-ASCII character (the store's rule for a word's characters, see
+ * store_ticket_list). The store takes a query without words for no filter.
+ */
+static bool has_word(const char *q)
+{
+	for (; *q; q++)
+		if (isalnum((unsigned char)*q) || (unsigned char)*q >= 0x80)
+			return true;
+	return false;
+}
+
+static bool blank(const char *q)
+{
+	for (; *q; q++)
+		if (!isspace((unsigned char)*q))
+			return false;
+	return true;
+}
+
 static void list(struct server_req *r)
 {
 	struct store_ticket_filter f = { 0 };
@@ -235,6 +257,14 @@ static void list(struct server_req *r)
 	f.assignee = server__query(r, "assignee");
 	f.customer_id = server__query(r, "customer_id");
 	f.query = server__query(r, "q");
+	if (f.query && !has_word(f.query)) {
+		/* blank: no search; only punctuation: a search that matches nothing, not every ticket */
+		if (!blank(f.query)) {
+			server__reply_json(r, 200, json_pack("{s:[], s:n}", "tickets", "next_cursor"));
+			return;
+		}
+		f.query = NULL;
+	}
 	f.cursor = server__query(r, "cursor");
 	f.limit = (int)limit;
 	rc = store_ticket_list(server__store(r), &f, &out);

@@ -379,6 +379,66 @@ static void test_the_list_is_bounded_whatever_the_data(void **state)
 
 /* ---- point 9: the lower findings of the HTTP side ---- */
 
+static void test_a_replayed_webhook_without_id_is_one_ticket(void **state)
+{
+	struct fx *f = *state;
+	const char *body = "{\"customer_id\":\"cust_001\",\"subject\":\"Refund\",\"content\":\"Please refund my last invoice.\"}";
+	int64_t ts = fl_wall_us() / 1000000;
+	struct http_resp r;
+	char *first;
+
+	fx_start(f, -1, false);
+	fx_webhook(f, body, ts, NULL, &r);
+	fx_expect(&r, 202, NULL);
+	first = fl_strdup(fl_json_str(r.json, "id", ""));
+	http_resp_release(&r);
+	/* the same signed request again, within the tolerance window: the same ticket */
+	fx_webhook(f, body, ts, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	assert_string_equal(fl_json_str(r.json, "id", ""), first);
+	assert_true(fl_json_bool(r.json, "duplicate", false));
+	http_resp_release(&r);
+	/* signed anew (another second) it is a new request: a new ticket */
+	fx_webhook(f, body, ts - 1, NULL, &r);
+	fx_expect(&r, 202, NULL);
+	assert_string_not_equal(fl_json_str(r.json, "id", ""), first);
+	http_resp_release(&r);
+	free(first);
+}
+
+static void test_a_query_without_letters_or_digits_finds_nothing(void **state)
+{
+	struct fx *f = *state;
+	static const char *const none[] = { "%21%21%21", "%2A", "%22%22", "-", "%28%29%3A" };
+	struct http_resp r;
+	size_t i;
+
+	fx_start(f, -1, false);
+	fx_webhook(f, fx_ticket_body("q_1", "cust_001", "Login fails", "I cannot log in since this morning."), 0, NULL,
+		   &r);
+	http_resp_release(&r);
+	fx_webhook(f, fx_ticket_body("q_2", "cust_002", "Billing", "When does my billing cycle start?"), 0, NULL, &r);
+	http_resp_release(&r);
+	for (i = 0; i < FL_ARRAY_SIZE(none); i++) {
+		char *path = fl_asprintf("/api/v1/tickets?q=%s", none[i]);
+
+		fx_call(f, "GET", path, f->agent, NULL, &r);
+		fx_expect(&r, 200, NULL);
+		if (json_array_size(json_object_get(r.json, "tickets")))
+			fail_msg("q=%s found %zu tickets", none[i], json_array_size(json_object_get(r.json, "tickets")));
+		assert_true(json_is_null(json_object_get(r.json, "next_cursor")));
+		http_resp_release(&r);
+		free(path);
+	}
+	/* a word finds its ticket; an empty q is no search */
+	fx_call(f, "GET", "/api/v1/tickets?q=login", f->agent, NULL, &r);
+	assert_int_equal(json_array_size(json_object_get(r.json, "tickets")), 1);
+	http_resp_release(&r);
+	fx_call(f, "GET", "/api/v1/tickets?q=", f->agent, NULL, &r);
+	assert_int_equal(json_array_size(json_object_get(r.json, "tickets")), 2);
+	http_resp_release(&r);
+}
+
 static void test_unknown_tokens_are_limited_per_address(void **state)
 {
 	struct fx *f = *state;
@@ -430,6 +490,8 @@ static const struct CMUnitTest tests[] = {
 	FX_TEST(test_an_integration_reads_the_tickets_it_mailed),
 	FX_TEST(test_free_fields_are_bounded_at_intake),
 	FX_TEST(test_the_list_is_bounded_whatever_the_data),
+	FX_TEST(test_a_replayed_webhook_without_id_is_one_ticket),
+	FX_TEST(test_a_query_without_letters_or_digits_finds_nothing),
 	FX_TEST(test_unknown_tokens_are_limited_per_address),
 };
 
