@@ -97,6 +97,7 @@ json_t *store__ticket_json(const struct store__row *r)
 	if (!isnull(r, 21))
 		SET(t, "trace", doc(r, 21, true));
 	SET(t, "quarantined", boolean(r, 22));
+	SET(t, "language", str(r, 23));
 	return t;
 }
 

@@ -121,7 +121,7 @@ void store_rollback(struct store *st);
  * Ticket object fields (API names): id, number, channel, customer_id, subject,
  * content, metadata {}, status, sentiment, category, priority,
  * assigned_department, assignee, created_at, updated_at, first_response_at,
- * resolved_at, satisfaction, version, analysis {}, trace [], quarantined.
+ * resolved_at, satisfaction, version, analysis {}, trace [], quarantined, language.
  *
  * number is Frontline's own sequence (shown as "T-000042"). The sender's
  * id, where it gave one, is kept as external_id, and (channel, external_id)
@@ -165,7 +165,7 @@ int store_ticket_list(struct store *st, const struct store_ticket_filter *f, jso
 /*
  * Updates the given fields of ticket id (any of status, sentiment, category,
  * priority, assigned_department, assignee, subject, metadata, analysis,
- * trace, satisfaction, first_response_at, resolved_at, quarantined) if its
+ * trace, satisfaction, first_response_at, resolved_at, quarantined, language) if its
  * version is still expected_version (or any version when expected_version is
  * 0). Bumps version and updated_at; writes a "ticket.updated" event naming
  * the changed fields (and "ticket.status" for a status change) by actor.

@@ -190,7 +190,10 @@ void fl_json_set_str(json_t *obj, const char *key, const char *s);
 #define FL_CHANNEL_API "api"
 extern const char *const fl_channels[];
 
-/* Ticket statuses: new -> triaging -> auto_replied | escalated | waiting_on_customer -> resolved -> closed. */
+/*
+ * Ticket statuses: new -> triaging -> auto_replied | escalated | waiting_on_customer -> resolved -> closed;
+ * spam: the triage's spam screen called it spam (listed for review, never answered).
+ */
 #define FL_STATUS_NEW "new"
 #define FL_STATUS_TRIAGING "triaging"
 #define FL_STATUS_AUTO_REPLIED "auto_replied"
@@ -198,6 +201,7 @@ extern const char *const fl_channels[];
 #define FL_STATUS_WAITING "waiting_on_customer"
 #define FL_STATUS_RESOLVED "resolved"
 #define FL_STATUS_CLOSED "closed"
+#define FL_STATUS_SPAM "spam"
 extern const char *const fl_statuses[];
 
 /* Ticket priorities, lowest first. */
@@ -220,6 +224,7 @@ extern const char *const fl_priorities[];
 #define FL_EVENT_TICKET_ESCALATED "ticket.escalated"
 #define FL_EVENT_TICKET_RESOLVED "ticket.resolved"
 #define FL_EVENT_TICKET_REOPENED "ticket.reopened"
+#define FL_EVENT_TICKET_SATISFIED "ticket.satisfied"   /* a thank-you in the thread (email intake) */
 #define FL_EVENT_WORKFLOW_COMPLETED "workflow.completed"
 
 /* Index of word in a NULL-terminated set, or -1 (also for a NULL word). */

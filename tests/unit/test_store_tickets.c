@@ -390,6 +390,7 @@ static void test_store_sqlite_migration_6_keeps_rows_and_checks(void **state)
 		"CREATE INDEX jobs_due ON jobs(due_at) WHERE status IN ('queued', 'running');"
 		"CREATE UNIQUE INDEX jobs_dedupe ON jobs(dedupe_key) WHERE dedupe_key IS NOT NULL AND status <> 'done';"
 		"CREATE INDEX jobs_status ON jobs(status);"
+		"ALTER TABLE tickets DROP COLUMN language;" /* migration 7's */
 		"PRAGMA user_version = 5; COMMIT;", NULL);
 	ops = sqlite_opcodes(f->url, inserts[0]);
 	assert_non_null(strstr(ops, "OpenEphemeral")); /* what migration 6 is for */

@@ -218,6 +218,8 @@ static const char *const migrations[] = {
 	NULL,
 	/* 6: nothing here (SQLite's CHECKs with IN lists built a temporary b-tree per row) */
 	NULL,
+	/* 7: the language the triage detected (issue 15): on the ticket and its summary */
+	"ALTER TABLE tickets ADD COLUMN language text;",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,

@@ -302,6 +302,8 @@ static const char *const migrations[] = {
 	"CREATE INDEX jobs_due ON jobs(due_at) WHERE status IN ('queued', 'running');"
 	"CREATE UNIQUE INDEX jobs_dedupe ON jobs(dedupe_key) WHERE dedupe_key IS NOT NULL AND status <> 'done';"
 	"CREATE INDEX jobs_status ON jobs(status);",
+	/* 7: the language the triage detected (issue 15): on the ticket and its summary */
+	"ALTER TABLE tickets ADD COLUMN language TEXT;",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,
