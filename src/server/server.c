@@ -665,17 +665,8 @@ bool server_wait_idle(struct server *srv, int64_t timeout_ms)
 	bool idle;
 
 	pthread_mutex_lock(&srv->idle_lock);
-	while (atomic_load(&srv->inflight) > 0 && fl_mono_us() < deadline) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 50 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&srv->idle_cond, &srv->idle_lock, &ts);
-	}
+	while (atomic_load(&srv->inflight) > 0 && fl_mono_us() < deadline)
+		fl_cond_wait_ms(&srv->idle_cond, &srv->idle_lock, 50);
 	idle = atomic_load(&srv->inflight) == 0;
 	pthread_mutex_unlock(&srv->idle_lock);
 	return idle;

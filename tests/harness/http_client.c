@@ -139,20 +139,10 @@ int http_raw_connect(unsigned port)
 
 bool http_raw_closed(int fd, int timeout_ms)
 {
-	int64_t deadline = fl_mono_us() + (int64_t)timeout_ms * 1000;
+	bool closed;
 
-	for (;;) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		int64_t left = (deadline - fl_mono_us()) / 1000;
-		char chunk[4096];
-		ssize_t n;
-
-		if (left < 0 || poll(&p, 1, (int)left) <= 0)
-			return false;
-		n = recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-			return true;
-	}
+	free(http_raw_read(fd, timeout_ms, &closed));
+	return closed;
 }
 
 int http_raw_send(int fd, const void *data, size_t len)

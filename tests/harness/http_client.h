@@ -49,8 +49,8 @@ int http_raw_connect(unsigned port);
  */
 int http_raw_connect_from(unsigned port, const char *source);
 /*
- * Whether the peer has closed fd (or reset it), waiting up to timeout_ms;
- * what arrived meanwhile is read and dropped.
+ * Whether the peer has closed fd (or reset it) within timeout_ms (at least
+ * 1 to look at all); what arrived meanwhile is read and dropped.
  */
 bool http_raw_closed(int fd, int timeout_ms);
 /* Sends everything; 0 or -1. */

@@ -203,7 +203,7 @@ static void test_slow_clients_are_cut_off_and_health_answers(void **state)
 		for (i = 0; i < HELD; i++) {
 			if (closed_at[i])
 				continue;
-			if (http_raw_closed(fds[i], 0) || http_raw_send(fds[i], "a", 1)) {
+			if (http_raw_closed(fds[i], 1) || http_raw_send(fds[i], "a", 1)) {
 				closed_at[i] = fl_mono_us() - start;
 				open_--;
 			}
