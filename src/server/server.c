@@ -21,9 +21,9 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <netinet/in.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
