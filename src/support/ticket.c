@@ -11,10 +11,10 @@
  * Every field a sender fills is bounded here, once for every door, because
  * what passes is stored and shown again (ticket lists, headers, emails): the
  * id is an identifier safe in a URL path and a header ([A-Za-z0-9._:-],
- * 1 to 128), customer_id at most 128 characters without control
- * characters, subject and content by length (the subject's control
- * characters become spaces: it travels into email subjects), metadata at
- * most 16 KiB as compact JSON and 8 levels deep.
+ * 1 to 128), customer_id at most 128 characters without a line break,
+ * subject and content by length, metadata at most 16 KiB as compact JSON
+ * and 8 levels deep. Other control characters are kept as sent: where text
+ * is shown, its channel escapes them (email headers, Slack, the terminal).
  */
 #include <string.h>
 
@@ -101,15 +101,10 @@ static bool id_valid(const char *s, size_t len)
 	return len > 0;
 }
 
-/* Whether s holds a C0 control character or DEL. */
-static bool has_control(const char *s, size_t len)
+/* Whether s holds a line break (CR or LF). */
+static bool has_line_break(const char *s, size_t len)
 {
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return true;
-	return false;
+	return memchr(s, '\r', len) || memchr(s, '\n', len);
 }
 
 /* The nesting of v (0 for a scalar, 1 for a container of scalars), or limit + 1 once past limit. */
@@ -176,26 +171,6 @@ static json_t *generated_id(int64_t now_us, const json_t *customer)
 	return id;
 }
 
-/* Control characters in a subject (folded headers, tabs) become spaces. */
-static json_t *subject_spaced(json_t *subject)
-{
-	const char *s = json_string_value(subject);
-	size_t i, n = json_string_length(subject);
-	char *copy;
-	json_t *out;
-
-	if (!has_control(s, n))
-		return subject;
-	copy = fl_strndup(s, n);
-	for (i = 0; i < n; i++)
-		if ((unsigned char)copy[i] < 0x20 || copy[i] == 0x7f)
-			copy[i] = ' ';
-	out = json_stringn(copy, n);
-	free(copy);
-	json_decref(subject);
-	return out;
-}
-
 int support_ticket_validate(const json_t *in, int64_t now_us, json_t **out, json_t **errors_out)
 {
 	json_t *errors = json_array(), *ticket = NULL, *v;
@@ -223,15 +198,12 @@ int support_ticket_validate(const json_t *in, int64_t now_us, json_t **out, json
 		if (utf8_chars(json_string_value(customer), json_string_length(customer)) > CUSTOMER_MAX)
 			add_error(errors, "customer_id", SUPPORT_FIELD_LENGTH, "must be at most %d characters",
 				  CUSTOMER_MAX);
-		else if (has_control(json_string_value(customer), json_string_length(customer)))
-			add_error(errors, "customer_id", SUPPORT_FIELD_CHARS, "must not contain control characters");
+		else if (has_line_break(json_string_value(customer), json_string_length(customer)))
+			add_error(errors, "customer_id", SUPPORT_FIELD_CHARS, "must not contain a line break");
 	}
-	if (required_string(in, "subject", errors, &subject)) {
-		if (utf8_chars(json_string_value(subject), json_string_length(subject)) > SUBJECT_MAX)
-			add_error(errors, "subject", SUPPORT_FIELD_LENGTH, "must be at most %d characters", SUBJECT_MAX);
-		else
-			subject = subject_spaced(subject);
-	}
+	if (required_string(in, "subject", errors, &subject) &&
+	    utf8_chars(json_string_value(subject), json_string_length(subject)) > SUBJECT_MAX)
+		add_error(errors, "subject", SUPPORT_FIELD_LENGTH, "must be at most %d characters", SUBJECT_MAX);
 	if (required_string(in, "content", errors, &content)) {
 		size_t n = utf8_chars(json_string_value(content), json_string_length(content));
 

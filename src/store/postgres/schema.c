@@ -220,6 +220,18 @@ static const char *const migrations[] = {
 	NULL,
 	/* 7: the language the triage detected (issue 15): on the ticket and its summary */
 	"ALTER TABLE tickets ADD COLUMN language text;",
+	/*
+	 * 8: hardening: a message from someone other than the ticket's customer
+	 * awaits an agent's approval; the server's own secrets (the key of the
+	 * email threads' per-ticket secrets); a notification's attempt in flight
+	 */
+	"ALTER TABLE messages ADD COLUMN approval text CHECK (approval IN ('pending', 'approved', 'declined'));"
+	"CREATE TABLE secrets ("
+	"  name text PRIMARY KEY,"
+	"  value bytea NOT NULL,"
+	"  created_at bigint NOT NULL"
+	");"
+	"ALTER TABLE outbox ADD COLUMN started_at bigint;",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,
