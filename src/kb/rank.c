@@ -209,13 +209,24 @@ static void top_push(struct kb_qplan *p, double s)
 	}
 }
 
+/* Remembers which concepts row rowid contains (kb__coverage reads it for the rows returned). */
+static void record_groups(struct kb_qplan *p, sqlite3_int64 rowid, uint64_t groups)
+{
+	if (p->nrowmask == p->rowmask_alloc) {
+		p->rowmask_alloc = p->rowmask_alloc ? 2 * p->rowmask_alloc : 64;
+		p->rowmask = fl_reallocarray(p->rowmask, p->rowmask_alloc, sizeof(*p->rowmask));
+	}
+	p->rowmask[p->nrowmask].rowid = rowid;
+	p->rowmask[p->nrowmask++].mask = groups;
+}
+
 static int score_row(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_qplan *p, double *out)
 {
 	const struct kb_params *k = &p->params;
 	const double w[NFIELDS] = { k->w_title, k->w_tags, k->w_body };
 	const double b[NFIELDS] = { k->b_title, k->b_tags, k->b_body };
 	double *tf = p->scratch, norm[NFIELDS];
-	uint64_t touched[KB_PHRASE_WORDS] = { 0 }, hit = 0;
+	uint64_t touched[KB_PHRASE_WORDS] = { 0 }, hit = 0, groups = 0;
 	const struct kb_docinfo *info;
 	sqlite3_int64 rowid;
 	double s = 0, q = 0, boost_max;
@@ -223,6 +234,13 @@ static int score_row(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_qp
 	size_t j, wd;
 
 	p->ncovered = 0;
+	rowid = api->xRowid(fts);
+	info = rowid >= 0 && (size_t)rowid < p->ninfo && p->info[rowid].known ? &p->info[rowid] : NULL;
+	/* another language's article: not a candidate (its phrases were not counted yet) */
+	if (p->language && info && strcmp(info->lang, p->language)) {
+		*out = 0;
+		return SQLITE_OK;
+	}
 	/*
 	 * Each FTS5 phrase's own position list (xPhraseFirst/Next): the same
 	 * instances as xInst gives, without FTS5 sorting the instances of every
@@ -256,8 +274,6 @@ static int score_row(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_qp
 					covered += cover(p, off + (int)t);
 		}
 	}
-	rowid = api->xRowid(fts);
-	info = rowid >= 0 && (size_t)rowid < p->ninfo && p->info[rowid].known ? &p->info[rowid] : NULL;
 	for (f = 0; f < NFIELDS; f++) {
 		int len = 0;
 
@@ -281,6 +297,7 @@ static int score_row(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_qp
 			memset(tfj, 0, NFIELDS * sizeof(*tfj)); /* ready for the next row */
 			if (wtf <= 0)
 				continue;
+			groups |= (uint64_t)1 << p->ph[j].group;
 			s += p->ph[j].weight * p->ph[j].idf * wtf / (k->k1 + wtf);
 		}
 	}
@@ -288,6 +305,7 @@ static int score_row(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_qp
 		*out = 0;
 		return SQLITE_OK;
 	}
+	record_groups(p, rowid, groups);
 	for (; hit; hit &= hit - 1)
 		q += p->gidf[__builtin_ctzll(hit)];
 	if (p->gidf_total > 0)
@@ -353,4 +371,124 @@ double kb__relevance(const struct kb_qplan *p, double score)
 		return 0;
 	r = score / p->ideal;
 	return r > 1 ? 1 : r;
+}
+
+static double round4(double x)
+{
+	return round(x * 10000.0) / 10000.0;
+}
+
+/* Per concept: the highest idf of its phrases that some article contains (0: none does). */
+static void concept_weights(const struct kb_qplan *p, double *cw)
+{
+	size_t i;
+
+	memset(cw, 0, p->ngroups * sizeof(*cw));
+	for (i = 0; i < p->nph; i++)
+		if (p->ph[i].df > 0 && p->ph[i].idf > cw[p->ph[i].group])
+			cw[p->ph[i].group] = p->ph[i].idf;
+}
+
+static void add_word(json_t *arr, const struct kb_qplan *p, size_t g)
+{
+	json_array_append_new(arr, json_stringn(p->query + p->gspan[g][0],
+						(size_t)(p->gspan[g][1] - p->gspan[g][0])));
+}
+
+void kb__coverage(const struct kb_qplan *p, int64_t rowid, json_t *item)
+{
+	double cw[KB_MAX_GROUPS], total = 0, have = 0, ptotal[KB_MAX_PARTS] = { 0 }, phave[KB_MAX_PARTS] = { 0 };
+	uint64_t mask = 0, listed = 0;
+	json_t *missing, *parts;
+	size_t i, g, k;
+
+	if (!p->stats_ready)
+		return;
+	for (i = 0; i < p->nrowmask; i++)
+		if (p->rowmask[i].rowid == rowid) {
+			mask = p->rowmask[i].mask;
+			break;
+		}
+	concept_weights(p, cw);
+	for (g = 0; g < p->ngroups; g++) {
+		bool in = (mask >> g) & 1;
+
+		total += cw[g];
+		have += in ? cw[g] : 0;
+		for (k = 0; k < p->nparts; k++)
+			if ((p->gparts[g] >> k) & 1) {
+				ptotal[k] += cw[g];
+				phave[k] += in ? cw[g] : 0;
+			}
+	}
+	/* the missing concepts, most specific first */
+	missing = json_array();
+	while (json_array_size(missing) < 5) {
+		size_t best = SIZE_MAX;
+
+		for (g = 0; g < p->ngroups; g++)
+			if (cw[g] > 0 && !((mask >> g) & 1) && !((listed >> g) & 1) &&
+			    (best == SIZE_MAX || cw[g] > cw[best]))
+				best = g;
+		if (best == SIZE_MAX)
+			break;
+		listed |= (uint64_t)1 << best;
+		add_word(missing, p, best);
+	}
+	parts = json_array();
+	for (k = 0; k < p->nparts; k++)
+		json_array_append_new(parts, json_real(ptotal[k] > 0 ? round4(phave[k] / ptotal[k]) : 0));
+	json_object_set_new(item, "coverage", json_real(total > 0 ? round4(have / total) : 0));
+	json_object_set_new(item, "missing", missing);
+	json_object_set_new(item, "part_coverage", parts);
+}
+
+/* Bit g: concept g is in no article (of those whose frequency is known: all, once ranking ran). */
+static uint64_t unknown_groups(const struct kb_qplan *p)
+{
+	uint64_t known = 0, seen = 0;
+	size_t i;
+
+	for (i = 0; i < p->nph; i++) {
+		if (!p->stats_ready && !p->ph[i].df_known)
+			continue;
+		seen |= (uint64_t)1 << p->ph[i].group;
+		if (p->ph[i].df > 0)
+			known |= (uint64_t)1 << p->ph[i].group;
+	}
+	return seen & ~known;
+}
+
+json_t *kb__unknown_words(const struct kb_qplan *p)
+{
+	uint64_t unknown = unknown_groups(p);
+	json_t *out = json_array();
+	size_t g;
+
+	for (g = 0; g < p->ngroups; g++)
+		if ((unknown >> g) & 1)
+			add_word(out, p, g);
+	return out;
+}
+
+json_t *kb__parts(const struct kb_qplan *p)
+{
+	uint64_t unknown = unknown_groups(p);
+	json_t *out = json_array();
+	size_t k, g;
+
+	for (k = 0; k < p->nparts; k++) {
+		json_t *words = json_array();
+		size_t n = 0;
+
+		for (g = 0; g < p->ngroups; g++) {
+			if (!((p->gparts[g] >> k) & 1))
+				continue;
+			n++;
+			if ((unknown >> g) & 1)
+				add_word(words, p, g);
+		}
+		json_array_append_new(out, json_pack("{s:I, s:o}", "concepts", (json_int_t)n, "unknown_words", words));
+	}
+	return out;
 }

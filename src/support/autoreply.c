@@ -47,8 +47,8 @@ struct signals {
 	const json_t *ticket, *message, *language, *spam, *sentiment, *categorization, *priority, *kbr, *response;
 	const json_t *top;   /* the top article */
 	char *text;          /* normalized subject and body, for the cue lists */
-	double relevance, margin, answered, confidence;
-	size_t asks;
+	double relevance, margin, answered, confidence, coverage;
+	size_t asks, unknown;
 	bool several;
 };
 
@@ -297,6 +297,8 @@ json_t *support__autoreply(const struct support_autoreply_in *in)
 	free(raw);
 	s.text = norm.buf;
 	s.relevance = fl_json_num(top, "relevance_score", 0);
+	s.coverage = fl_json_num(top, "coverage", 0);
+	s.unknown = json_array_size(json_object_get(in->kb_results, "unknown_words"));
 	s.margin = s.relevance > 0 ? (s.relevance - fl_json_num(next, "relevance_score", 0)) / s.relevance : 0;
 	s.confidence = fl_json_num(in->categorization, "confidence", 1);
 	s.asks = json_array_size(json_object_get(in->message, "questions")) +
@@ -309,12 +311,16 @@ json_t *support__autoreply(const struct support_autoreply_in *in)
 	for (i = 0; i < FL_ARRAY_SIZE(checks) && !failed; i++)
 		if (checks[i].fails(&s))
 			failed = &checks[i];
-	out = json_pack("{s:b, s:s, s:s, s:{s:f, s:f, s:f, s:f, s:I, s:b}}",
+	out = json_pack("{s:b, s:s, s:s, s:{s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:b}}",
 			"sent", !failed,
 			"reason", failed ? failed->reason : "answered",
 			"detail", failed ? failed->why : "one question, answered by the article's section",
 			"signals", "relevance", s.relevance, "margin", s.margin, "answered", s.answered,
-			"confidence", s.confidence, "asks", (json_int_t)s.asks, "several_issues", s.several);
+			"coverage", s.coverage, "confidence", s.confidence, "asks", (json_int_t)s.asks,
+			"unknown", (json_int_t)s.unknown, "several_issues", s.several);
+	if (s.unknown)
+		json_object_set(json_object_get(out, "signals"), "unknown_words",
+				json_object_get(in->kb_results, "unknown_words"));
 	if (!failed && top) {
 		json_object_set_new(out, "article", json_string(fl_json_str(top, "id", "")));
 		if (fl_json_str(in->response, "section", NULL))
