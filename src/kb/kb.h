@@ -150,7 +150,9 @@ struct kb_query {
  *     part none of whose concepts any article contains);
  *   - "unknown_words": the query's words that no article contains (typos,
  *     names, what the articles never mention), and "parts": for each part
- *     {"concepts": its number of concepts, "unknown_words": [...]}.
+ *     {"concepts": its number of concepts, "weight": the sum of their idf
+ *     (those some article contains: how specific the part is),
+ *     "unknown_words": [...]}.
  * kb_search(kb, q, limit, out) is one part, any language. Returns KB_OK,
  * KB_EINVAL (no parts, too many, a NULL part), KB_ESQL or KB_EBUSY.
  */

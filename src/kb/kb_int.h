@@ -291,6 +291,7 @@ struct kb_qplan {
 	struct kb_rowmask {
 		int64_t rowid;
 		uint64_t mask;
+		float part_score[KB_MAX_PARTS]; /* the score's BM25F sum over each part's concepts */
 	} *rowmask;
 	size_t rowmask_alloc;
 };
@@ -329,8 +330,12 @@ double kb__relevance(const struct kb_qplan *plan, double score);
 /*
  * Sets item's "coverage" (the idf-weighted share of the query's concepts
  * that some article contains which the article at rowid contains, in any
- * field, synonyms included) and "missing" (those it lacks, most specific
- * first, as the query wrote them; at most five). After ranking ran.
+ * field, synonyms included), "missing" (those it lacks, most specific
+ * first, as the query wrote them; at most five), and per part of the query
+ * "part_coverage" (the same share) and "part_relevance" (the BM25F score of
+ * the part's concepts over that of the part's five most specific concepts
+ * once in an average title, clamped to 1: relevance_score for the part
+ * alone, without the title boosts). After ranking ran.
  */
 void kb__coverage(const struct kb_qplan *plan, int64_t rowid, json_t *item);
 /* Each part's {"concepts", "unknown_words"}: new array. */

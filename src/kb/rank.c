@@ -210,14 +210,19 @@ static void top_push(struct kb_qplan *p, double s)
 }
 
 /* Remembers which concepts row rowid contains (kb__coverage reads it for the rows returned). */
-static void record_groups(struct kb_qplan *p, sqlite3_int64 rowid, uint64_t groups)
+static void record_groups(struct kb_qplan *p, sqlite3_int64 rowid, uint64_t groups, const double *ps)
 {
+	size_t k;
+
 	if (p->nrowmask == p->rowmask_alloc) {
 		p->rowmask_alloc = p->rowmask_alloc ? 2 * p->rowmask_alloc : 64;
 		p->rowmask = fl_reallocarray(p->rowmask, p->rowmask_alloc, sizeof(*p->rowmask));
 	}
 	p->rowmask[p->nrowmask].rowid = rowid;
-	p->rowmask[p->nrowmask++].mask = groups;
+	p->rowmask[p->nrowmask].mask = groups;
+	for (k = 0; k < KB_MAX_PARTS; k++)
+		p->rowmask[p->nrowmask].part_score[k] = k < p->nparts ? (float)ps[k] : 0;
+	p->nrowmask++;
 }
 
 static int score_row(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_qplan *p, double *out)
@@ -229,7 +234,7 @@ static int score_row(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_qp
 	uint64_t touched[KB_PHRASE_WORDS] = { 0 }, hit = 0, groups = 0;
 	const struct kb_docinfo *info;
 	sqlite3_int64 rowid;
-	double s = 0, q = 0, boost_max;
+	double s = 0, q = 0, boost_max, ps[KB_MAX_PARTS] = { 0 };
 	int i, rc, f, covered = 0;
 	size_t j, wd;
 
@@ -285,7 +290,7 @@ static int score_row(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_qp
 	}
 	for (wd = 0; wd < KB_PHRASE_WORDS; wd++) {
 		for (uint64_t m = touched[wd]; m; m &= m - 1) {
-			double wtf = 0, *tfj;
+			double wtf = 0, *tfj, c;
 
 			j = wd * 64 + (size_t)__builtin_ctzll(m);
 			tfj = &tf[j * NFIELDS];
@@ -298,14 +303,18 @@ static int score_row(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_qp
 			if (wtf <= 0)
 				continue;
 			groups |= (uint64_t)1 << p->ph[j].group;
-			s += p->ph[j].weight * p->ph[j].idf * wtf / (k->k1 + wtf);
+			c = p->ph[j].weight * p->ph[j].idf * wtf / (k->k1 + wtf);
+			s += c;
+			if (p->nparts > 1)
+				for (uint16_t bits = p->gparts[p->ph[j].group]; bits; bits &= (uint16_t)(bits - 1))
+					ps[__builtin_ctz(bits)] += c;
 		}
 	}
 	if (s <= 0) {
 		*out = 0;
 		return SQLITE_OK;
 	}
-	record_groups(p, rowid, groups);
+	record_groups(p, rowid, groups, ps);
 	for (; hit; hit &= hit - 1)
 		q += p->gidf[__builtin_ctzll(hit)];
 	if (p->gidf_total > 0)
@@ -389,6 +398,24 @@ static void concept_weights(const struct kb_qplan *p, double *cw)
 			cw[p->ph[i].group] = p->ph[i].idf;
 }
 
+/* A part's yardstick: its KB_IDEAL_CONCEPTS most specific concepts, once each in an average title. */
+static double part_ideal(const struct kb_qplan *p, size_t k)
+{
+	double best[KB_MAX_GROUPS] = { 0 }, sum = 0;
+	size_t i, n = 0;
+
+	for (i = 0; i < p->nph; i++) {
+		double v = p->ph[i].weight * p->ph[i].idf;
+
+		if (p->ph[i].df > 0 && (p->gparts[p->ph[i].group] >> k) & 1 && v > best[p->ph[i].group])
+			best[p->ph[i].group] = v;
+	}
+	qsort(best, p->ngroups, sizeof(double), cmp_desc);
+	for (i = 0; i < p->ngroups && n < KB_IDEAL_CONCEPTS; i++, n++)
+		sum += best[i];
+	return sum * p->params.w_title / (p->params.k1 + p->params.w_title);
+}
+
 static void add_word(json_t *arr, const struct kb_qplan *p, size_t g)
 {
 	json_array_append_new(arr, json_stringn(p->query + p->gspan[g][0],
@@ -399,14 +426,16 @@ void kb__coverage(const struct kb_qplan *p, int64_t rowid, json_t *item)
 {
 	double cw[KB_MAX_GROUPS], total = 0, have = 0, ptotal[KB_MAX_PARTS] = { 0 }, phave[KB_MAX_PARTS] = { 0 };
 	uint64_t mask = 0, listed = 0;
-	json_t *missing, *parts;
+	const struct kb_rowmask *row = NULL;
+	json_t *missing, *parts, *prel;
 	size_t i, g, k;
 
 	if (!p->stats_ready)
 		return;
 	for (i = 0; i < p->nrowmask; i++)
 		if (p->rowmask[i].rowid == rowid) {
-			mask = p->rowmask[i].mask;
+			row = &p->rowmask[i];
+			mask = row->mask;
 			break;
 		}
 	concept_weights(p, cw);
@@ -436,11 +465,20 @@ void kb__coverage(const struct kb_qplan *p, int64_t rowid, json_t *item)
 		add_word(missing, p, best);
 	}
 	parts = json_array();
-	for (k = 0; k < p->nparts; k++)
+	prel = json_array();
+	for (k = 0; k < p->nparts; k++) {
+		double ideal = part_ideal(p, k), r = row && ideal > 0 ? row->part_score[k] / ideal : 0;
+
 		json_array_append_new(parts, json_real(ptotal[k] > 0 ? round4(phave[k] / ptotal[k]) : 0));
+		json_array_append_new(prel, json_real(round4(r > 1 ? 1 : r)));
+	}
 	json_object_set_new(item, "coverage", json_real(total > 0 ? round4(have / total) : 0));
 	json_object_set_new(item, "missing", missing);
 	json_object_set_new(item, "part_coverage", parts);
+	if (p->nparts > 1)
+		json_object_set_new(item, "part_relevance", prel);
+	else
+		json_decref(prel);
 }
 
 /* Bit g: concept g is in no article (of those whose frequency is known: all, once ranking ran). */
@@ -474,21 +512,29 @@ json_t *kb__unknown_words(const struct kb_qplan *p)
 json_t *kb__parts(const struct kb_qplan *p)
 {
 	uint64_t unknown = unknown_groups(p);
+	double cw[KB_MAX_GROUPS];
 	json_t *out = json_array();
 	size_t k, g;
 
+	if (p->stats_ready)
+		concept_weights(p, cw);
+	else
+		memset(cw, 0, sizeof(cw));
 	for (k = 0; k < p->nparts; k++) {
 		json_t *words = json_array();
+		double weight = 0;
 		size_t n = 0;
 
 		for (g = 0; g < p->ngroups; g++) {
 			if (!((p->gparts[g] >> k) & 1))
 				continue;
 			n++;
+			weight += cw[g];
 			if ((unknown >> g) & 1)
 				add_word(words, p, g);
 		}
-		json_array_append_new(out, json_pack("{s:I, s:o}", "concepts", (json_int_t)n, "unknown_words", words));
+		json_array_append_new(out, json_pack("{s:I, s:f, s:o}", "concepts", (json_int_t)n, "weight",
+						     round4(weight), "unknown_words", words));
 	}
 	return out;
 }

@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "support_int.h"
+#include "kb/kb.h"
 #include "text/text.h"
 
 #define MIN_RELEVANCE SUPPORT_MIN_RELEVANCE   /* of the top article: the reply cites none below it */
@@ -42,13 +43,17 @@
 #define MIN_ANSWERED 0.3     /* share of the ask's keys in the article's title, tags and text */
 #define UPSET_SCORE -0.3     /* a very negative level counts as upset at this score or below */
 #define MIN_CONFIDENCE 0.30  /* of the category model */
+#define MIN_AFFECTED SUPPORT_MANY_AFFECTED /* people a failure affects: an outage */
+#define SEVERAL_WEIGHT 3.0   /* several issues: asks that name a topic (idf weight of their concepts) */
+#define SEVERAL_OWN 0.5      /* ... each relevant to its own article at least this much */
+#define SEVERAL_OTHER 0.3    /* ... and to the other ask's article less than this */
 
 struct signals {
 	const json_t *ticket, *message, *language, *spam, *sentiment, *categorization, *priority, *kbr, *response;
 	const json_t *top;   /* the top article */
 	char *text;          /* normalized subject and body, for the cue lists */
-	double relevance, margin, answered, confidence, coverage;
-	size_t asks, unknown;
+	double relevance, margin, answered, confidence, coverage, ask_cov, ask_rel;
+	size_t asks, unknown, ask_unknown;
 	bool several;
 };
 
@@ -98,24 +103,107 @@ static double answerability(const json_t *ticket, const json_t *message, const j
 	return ask.n ? (double)hits / (double)ask.n : 0;
 }
 
-/* Several asks whose own searches found different relevant articles. */
+/* Whether a part of the search is something asked: a question or request, a follow-up to one, a problem. */
+static bool ask_part(const json_t *part, bool problems, bool followups)
+{
+	const char *kind = fl_json_str(part, "kind", "");
+
+	return !strcmp(kind, "question") || !strcmp(kind, "request") || (problems && !strcmp(kind, "problem")) ||
+	       (followups && !strcmp(kind, "followup"));
+}
+
+static double part_num(const json_t *article, const char *field, size_t k)
+{
+	return json_number_value(json_array_get(json_object_get(article, field), k));
+}
+
+static double part_cov(const json_t *article, size_t k)
+{
+	return part_num(article, "part_coverage", k);
+}
+
+static double part_rel(const json_t *article, size_t k)
+{
+	return part_num(article, "part_relevance", k);
+}
+
+/*
+ * Several unrelated asks: two asks (questions, requests or problems specific
+ * enough to name a topic: idf weight >= SEVERAL_WEIGHT) whose best articles
+ * among those found differ, each relevant to its own ask (part relevance
+ * >= SEVERAL_OWN) and hardly to the other (< SEVERAL_OTHER). A follow-up
+ * ("and how long does it take?") names no topic of its own, and one
+ * question asked twice has one article.
+ */
 static bool several_topics(const json_t *kbr)
 {
-	const json_t *asks = json_object_get(kbr, "asks"), *a;
-	const char *first = NULL;
-	size_t i;
+	const json_t *parts = json_object_get(kbr, "parts"), *articles = json_object_get(kbr, "articles");
+	size_t best[KB_MAX_PARTS], n = json_array_size(parts), k, l, a;
 
-	json_array_foreach(asks, i, a) {
-		const char *top = fl_json_str(a, "top", NULL);
+	if (n > KB_MAX_PARTS)
+		n = KB_MAX_PARTS;
+	for (k = 0; k < n; k++) {
+		const json_t *p = json_array_get(parts, k);
 
-		if (!top || fl_json_num(a, "relevance", 0) < MIN_RELEVANCE)
+		best[k] = SIZE_MAX;
+		if (!ask_part(p, true, false) || fl_json_num(p, "weight", 0) < SEVERAL_WEIGHT)
 			continue;
-		if (!first)
-			first = top;
-		else if (strcmp(first, top))
-			return true;
+		for (a = 0; a < json_array_size(articles); a++)
+			if (best[k] == SIZE_MAX ||
+			    part_rel(json_array_get(articles, a), k) > part_rel(json_array_get(articles, best[k]), k))
+				best[k] = a;
 	}
+	for (k = 0; k < n; k++)
+		for (l = k + 1; best[k] != SIZE_MAX && l < n; l++) {
+			const json_t *ak, *al;
+
+			if (best[l] == SIZE_MAX || best[l] == best[k])
+				continue;
+			ak = json_array_get(articles, best[k]);
+			al = json_array_get(articles, best[l]);
+			if (part_rel(ak, k) >= SEVERAL_OWN && part_rel(al, l) >= SEVERAL_OWN &&
+			    part_rel(ak, l) < SEVERAL_OTHER && part_rel(al, k) < SEVERAL_OTHER)
+				return true;
+		}
 	return false;
+}
+
+/*
+ * How much of what is asked an article speaks of, from the search's parts:
+ * its coverage and its relevance for the ask parts (questions, requests and
+ * their follow-ups; else the problems; else the context), each part weighted
+ * by its idf weight; and how many of the asks' words no article has.
+ */
+static void ask_fit(const json_t *kbr, const json_t *article, double *cov, double *rel, size_t *unknown)
+{
+	const json_t *parts = json_object_get(kbr, "parts"), *p;
+	double c = 0, r = 0, weight = 0;
+	int pass;
+	size_t k;
+
+	*unknown = 0;
+	*cov = fl_json_num(article, "coverage", 0);
+	*rel = fl_json_num(article, "relevance_score", 0);
+	if (!json_array_size(parts)) { /* one part: the whole query */
+		*unknown = json_array_size(json_object_get(kbr, "unknown_words"));
+		return;
+	}
+	for (pass = 0; pass < 3 && weight <= 0; pass++)
+		json_array_foreach(parts, k, p) {
+			const char *kind = fl_json_str(p, "kind", "");
+			double w = fl_json_num(p, "weight", 0);
+
+			if (pass == 0 ? !ask_part(p, false, true) : pass == 1 ? strcmp(kind, "problem") : strcmp(kind, "context"))
+				continue;
+			c += w * part_cov(article, k);
+			r += w * part_rel(article, k);
+			weight += w;
+			*unknown += json_array_size(json_object_get(p, "unknown_words"));
+		}
+	if (weight > 0) {
+		*cov = c / weight;
+		*rel = r / weight;
+	}
 }
 
 /* ---- the checks, in order ---- */
@@ -153,7 +241,7 @@ static bool c_suspect(const struct signals *s)
 
 static bool c_outage(const struct signals *s)
 {
-	return support__has_cue(s->text, "outage") ||
+	return support__has_cue(s->text, "outage") || fl_json_int(s->message, "affected", 0) >= MIN_AFFECTED ||
 	       fl_json_int(json_object_get(s->ticket, "metadata"), "users_affected", 0) >= 100 ||
 	       fl_json_bool(json_object_get(s->sentiment, "signals"), "outage", false);
 }
@@ -166,7 +254,7 @@ static bool c_legal(const struct signals *s)
 
 static bool c_security(const struct signals *s)
 {
-	return support__has_cue(s->text, "security") ||
+	return support__has_cue(s->text, "security") || fl_json_bool(s->message, "disowned", false) ||
 	       fl_json_bool(json_object_get(s->sentiment, "signals"), "security_incident", false);
 }
 
@@ -299,6 +387,8 @@ json_t *support__autoreply(const struct support_autoreply_in *in)
 	s.relevance = fl_json_num(top, "relevance_score", 0);
 	s.coverage = fl_json_num(top, "coverage", 0);
 	s.unknown = json_array_size(json_object_get(in->kb_results, "unknown_words"));
+	if (top)
+		ask_fit(in->kb_results, top, &s.ask_cov, &s.ask_rel, &s.ask_unknown);
 	s.margin = s.relevance > 0 ? (s.relevance - fl_json_num(next, "relevance_score", 0)) / s.relevance : 0;
 	s.confidence = fl_json_num(in->categorization, "confidence", 1);
 	s.asks = json_array_size(json_object_get(in->message, "questions")) +
@@ -318,6 +408,22 @@ json_t *support__autoreply(const struct support_autoreply_in *in)
 			"signals", "relevance", s.relevance, "margin", s.margin, "answered", s.answered,
 			"coverage", s.coverage, "confidence", s.confidence, "asks", (json_int_t)s.asks,
 			"unknown", (json_int_t)s.unknown, "several_issues", s.several);
+	json_object_set_new(json_object_get(out, "signals"), "ask_coverage", json_real(s.ask_cov));
+	json_object_set_new(json_object_get(out, "signals"), "ask_unknown", json_integer((json_int_t)s.ask_unknown));
+	json_object_set_new(json_object_get(out, "signals"), "ask_relevance", json_real(s.ask_rel));
+	if (top) { /* TEMP: all non-subject parts */
+		const json_t *parts = json_object_get(in->kb_results, "parts"), *pp;
+		double c = 0, r = 0, w = 0;
+		size_t k;
+		json_array_foreach(parts, k, pp) {
+			if (!k) continue;
+			c += fl_json_num(pp, "weight", 0) * part_cov(top, k);
+			r += fl_json_num(pp, "weight", 0) * part_rel(top, k);
+			w += fl_json_num(pp, "weight", 0);
+		}
+		json_object_set_new(json_object_get(out, "signals"), "all_cov", json_real(w > 0 ? c / w : s.coverage));
+		json_object_set_new(json_object_get(out, "signals"), "all_rel", json_real(w > 0 ? r / w : s.relevance));
+	}
 	if (s.unknown)
 		json_object_set(json_object_get(out, "signals"), "unknown_words",
 				json_object_get(in->kb_results, "unknown_words"));

@@ -39,7 +39,6 @@
 #include "support_int.h"
 
 #define MAX_SENTENCES 64
-#define MAX_WORDS 48
 
 /* ---- word lists (sorted, lower case; searched with bsearch) ---- */
 
@@ -91,18 +90,12 @@ static const char *const abbreviations[] = {
 
 /* ---- words of a sentence ---- */
 
-struct words {
-	char w[MAX_WORDS][24];
-	size_t n;
-};
-
-/* Lower-case ASCII words (letters, digits, inner apostrophes) of s[0..len). */
-static void words_of(const char *s, size_t len, struct words *out)
+void support__words_of(const char *s, size_t len, struct support_words *out)
 {
 	size_t i = 0;
 
 	out->n = 0;
-	while (i < len && out->n < MAX_WORDS) {
+	while (i < len && out->n < SUPPORT_MAX_WORDS) {
 		size_t k = 0;
 
 		while (i < len && !isalnum((unsigned char)s[i]))
@@ -126,7 +119,12 @@ static void words_of(const char *s, size_t len, struct words *out)
 	}
 }
 
-static bool has_any(const struct words *w, const char *const *list, size_t n)
+bool support__word_is(const struct support_words *w, size_t i, const char *s)
+{
+	return i < w->n && !strcmp(w->w[i], s);
+}
+
+static bool has_any(const struct support_words *w, const char *const *list, size_t n)
 {
 	size_t i;
 
@@ -136,7 +134,7 @@ static bool has_any(const struct words *w, const char *const *list, size_t n)
 	return false;
 }
 
-static size_t count_in(const struct words *w, const char *const *list, size_t n)
+static size_t count_in(const struct support_words *w, const char *const *list, size_t n)
 {
 	size_t i, c = 0;
 
@@ -145,13 +143,13 @@ static size_t count_in(const struct words *w, const char *const *list, size_t n)
 	return c;
 }
 
-static bool eq(const struct words *w, size_t i, const char *s)
+static bool eq(const struct support_words *w, size_t i, const char *s)
 {
-	return i < w->n && !strcmp(w->w[i], s);
+	return support__word_is(w, i, s);
 }
 
 /* The first word after polite openers ("so", "also", "and", "hi", "ok", "please"...). */
-static size_t skip_openers(const struct words *w, size_t i)
+static size_t skip_openers(const struct support_words *w, size_t i)
 {
 	static const char *const openers[] = { "also", "and", "but", "hey", "hi", "hello", "ok", "okay", "so",
 						"then", "well" };
@@ -174,7 +172,7 @@ static size_t skip_openers(const struct words *w, size_t i)
 enum act { ACT_OTHER, ACT_QUESTION, ACT_REQUEST, ACT_PROBLEM, ACT_PRAISE, ACT_PLEASANTRY };
 
 /* "I'd like to know", "I was wondering", "please tell me", "let me know": an embedded question. */
-static bool embedded_question(const struct words *w)
+static bool embedded_question(const struct support_words *w)
 {
 	size_t i;
 
@@ -192,7 +190,7 @@ static bool embedded_question(const struct words *w)
  * A request for staff to act: a directive to us with an account-changing
  * verb, or a demand for what only staff can give. *verb gets the verb.
  */
-static bool action_request(const struct words *w, const char **verb)
+static bool action_request(const struct support_words *w, const char **verb)
 {
 	size_t i = skip_openers(w, 0), k, j;
 
@@ -259,7 +257,31 @@ static bool action_request(const struct words *w, const char **verb)
 	return false;
 }
 
-static bool pleasantry(const struct words *w)
+/*
+ * A need stated, not a request for staff to act: "I need a copy of the
+ * invoice", "we'd like to show the dashboard on a TV", "I want to get
+ * emails flowing again": the customer asks how, which is a question.
+ */
+static bool stated_need(const struct support_words *w)
+{
+	size_t i;
+
+	for (i = 0; i + 2 < w->n; i++) {
+		if (!(eq(w, i, "i") || eq(w, i, "we") || eq(w, i, "i'd") || eq(w, i, "we'd")))
+			continue;
+		if ((eq(w, i + 1, "need") || eq(w, i + 1, "want") || eq(w, i + 1, "needs")) &&
+		    (eq(w, i + 2, "to") || eq(w, i + 2, "a") || eq(w, i + 2, "an") || eq(w, i + 2, "the") ||
+		     eq(w, i + 2, "some") || eq(w, i + 2, "access")))
+			return true;
+		if ((eq(w, i, "i'd") || eq(w, i, "we'd")) && eq(w, i + 1, "like") && eq(w, i + 2, "to"))
+			return true;
+		if ((eq(w, i + 1, "would") && eq(w, i + 2, "like")) && eq(w, i + 3, "to"))
+			return true;
+	}
+	return false;
+}
+
+static bool pleasantry(const struct support_words *w)
 {
 	size_t i;
 
@@ -274,7 +296,7 @@ static bool pleasantry(const struct words *w)
 			     eq(w, 0, "good") || eq(w, 0, "greetings") || eq(w, 0, "anyway"));
 }
 
-static enum act classify(const char *s, size_t len, const struct words *w, const char **verb)
+static enum act classify(const char *s, size_t len, const struct support_words *w, const char **verb)
 {
 	size_t i, praise;
 	bool ends_q = false;
@@ -287,7 +309,8 @@ static enum act classify(const char *s, size_t len, const struct words *w, const
 	if (action_request(w, verb))
 		return ACT_REQUEST;
 	i = skip_openers(w, 0);
-	if (ends_q || (i < w->n && IN(question_openers, w->w[i]) && w->n > i + 1) || embedded_question(w))
+	if (ends_q || (i < w->n && IN(question_openers, w->w[i]) && w->n > i + 1) || embedded_question(w) ||
+	    stated_need(w))
 		return ACT_QUESTION;
 	if (pleasantry(w))
 		return ACT_PLEASANTRY;
@@ -490,6 +513,68 @@ static size_t sentences(const char *text, struct span *out)
 	return n;
 }
 
+/*
+ * A second ask joined to the first inside one sentence: "how do I change my
+ * username, and why are my webhooks failing", "when does the trial end, and
+ * separately, why do we get 401", "emails do not arrive, and I also want to
+ * know whether ...". The clause after ", and", "; ", ", also" or ", plus"
+ * is split off when it opens as a question or says "also" or "separately"
+ * in its first words, and both sides have three words or more. Returns the
+ * offset in s[0..len) where the second clause starts (*cut: where the first
+ * ends), or 0.
+ */
+static size_t second_clause(const char *s, size_t len, size_t *cut)
+{
+	static const char *const joints[] = { ", and ", "; ", ", also ", ", plus ", " and also ", ", but also " };
+	size_t i, j;
+
+	for (i = 0; i < len; i++) {
+		for (j = 0; j < FL_ARRAY_SIZE(joints); j++) {
+			size_t jl = strlen(joints[j]);
+			struct support_words left, right;
+			size_t k, r;
+
+			if (i + jl > len || strncasecmp(s + i, joints[j], jl))
+				continue;
+			r = i + jl;
+			support__words_of(s, i, &left);
+			support__words_of(s + r, len - r, &right);
+			if (left.n < 3 || right.n < 3)
+				continue;
+			k = 0;
+			while (k < right.n && (eq(&right, k, "and") || eq(&right, k, "separately") ||
+					       eq(&right, k, "secondly") || eq(&right, k, "second") ||
+					       eq(&right, k, "unrelated") || eq(&right, k, "btw")))
+				k++;
+			if (k < right.n && (IN(question_openers, right.w[k]) || k > 0 ||
+					    (right.n > 2 && (eq(&right, 1, "also") || eq(&right, 2, "also"))))) {
+				*cut = i;
+				return r;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Splits each sentence at second_clause, in place (at most MAX_SENTENCES spans). */
+static size_t clauses(const char *text, struct span *sp, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && n < MAX_SENTENCES; i++) {
+		size_t cut = 0, at = second_clause(text + sp[i].off, sp[i].len, &cut);
+
+		if (!at)
+			continue;
+		memmove(&sp[i + 2], &sp[i + 1], (n - i - 1) * sizeof(*sp));
+		sp[i + 1].off = sp[i].off + at;
+		sp[i + 1].len = sp[i].len - at;
+		sp[i].len = cut;
+		n++;
+	}
+	return n;
+}
+
 /* ---- bug reports ---- */
 
 static bool bug_report(const char *text)
@@ -570,22 +655,25 @@ json_t *support__message(const char *subject, const char *content)
 	struct fl_buf body = FL_BUF_INIT;
 	struct span sp[MAX_SENTENCES];
 	json_t *out, *questions = json_array(), *requests = json_array(), *problems = json_array(),
-	       *acts = json_array();
-	size_t n, i, praise = 0, pleasantries = 0, asks = 0, other = 0;
-	bool quoted, signature;
+	       *acts = json_array(), *statements = json_array();
+	size_t n, i, praise = 0, pleasantries = 0, asks = 0, other = 0, affected = 0;
+	bool quoted, signature, disowned = false;
 
 	own_part(content ? content : "", &body, &quoted, &signature);
 	if (!body.len) /* nothing but a greeting or a signature: keep the text as it came */
 		fl_buf_adds(&body, content ? content : "");
-	n = sentences(body.buf, sp);
+	n = clauses(body.buf, sp, sentences(body.buf, sp));
 	for (i = 0; i < n; i++) {
 		const char *s = body.buf + sp[i].off, *verb = NULL;
-		struct words w;
+		struct support_words w;
 		enum act a;
 
-		words_of(s, sp[i].len, &w);
+		support__words_of(s, sp[i].len, &w);
 		a = classify(s, sp[i].len, &w, &verb);
 		json_array_append_new(acts, json_string(act_name(a)));
+		if (support__affected(&w) > affected)
+			affected = support__affected(&w);
+		disowned = disowned || support__disowned(&w);
 		switch (a) {
 		case ACT_QUESTION:
 			json_array_append_new(questions, json_stringn(s, sp[i].len));
@@ -605,16 +693,17 @@ json_t *support__message(const char *subject, const char *content)
 			pleasantries++;
 			break;
 		case ACT_OTHER:
+			json_array_append_new(statements, json_stringn(s, sp[i].len));
 			other++;
 			break;
 		}
 	}
 	/* the subject asks when the body does not: "How do I export?" with a body of context */
 	if (!json_array_size(questions) && subject && *subject) {
-		struct words w;
+		struct support_words w;
 		const char *verb = NULL;
 
-		words_of(subject, strlen(subject), &w);
+		support__words_of(subject, strlen(subject), &w);
 		if (classify(subject, strlen(subject), &w, &verb) == ACT_QUESTION)
 			json_array_append_new(questions, json_string(subject));
 	}
@@ -631,8 +720,25 @@ json_t *support__message(const char *subject, const char *content)
 			"sentences", (json_int_t)n,
 			"acts", acts);
 	json_object_set_new(out, "pleasantries", json_integer((json_int_t)pleasantries));
+	json_object_set_new(out, "statements", statements);
+	json_object_set_new(out, "affected", json_integer((json_int_t)affected));
+	json_object_set_new(out, "disowned", json_boolean(disowned));
 	fl_buf_release(&body);
 	return out;
+}
+
+bool support__refers_back(const char *sentence)
+{
+	static const char *const anaphors[] = { "it", "its", "they", "them", "their", "these", "those" };
+	struct support_words w;
+	size_t i, j;
+
+	support__words_of(sentence, strlen(sentence), &w);
+	for (i = 0; i < w.n; i++)
+		for (j = 0; j < FL_ARRAY_SIZE(anaphors); j++)
+			if (!strcmp(w.w[i], anaphors[j]))
+				return true;
+	return false;
 }
 
 bool support_is_thanks(const char *subject, const char *content)
