@@ -38,8 +38,10 @@
 #include "kb/kb.h"
 #include "text/text.h"
 
-#define MIN_RELEVANCE SUPPORT_MIN_RELEVANCE   /* of the top article: the reply cites none below it */
-#define MIN_MARGIN 0.30      /* the top article's lead over the next one, as a share of its relevance */
+#define MIN_RELEVANCE SUPPORT_MIN_RELEVANCE   /* of the top article, on its own */
+#define FIT_RELEVANCE 0.12   /* ... or this much, when the asks are well answered and the lead clear: */
+#define MIN_ASK_RELEVANCE 0.5 /* the top article's relevance to the asks alone (their parts of the search) */
+#define MIN_MARGIN 0.25      /* the top article's lead over the next one, as a share of its relevance */
 #define MIN_ANSWERED 0.3     /* share of the ask's keys in the article's title, tags and text */
 #define UPSET_SCORE -0.3     /* a very negative level counts as upset at this score or below */
 #define MIN_CONFIDENCE 0.30  /* of the category model */
@@ -54,6 +56,7 @@ struct signals {
 	char *text;          /* normalized subject and body, for the cue lists */
 	double relevance, margin, answered, confidence, coverage, ask_cov, ask_rel;
 	size_t asks, unknown, ask_unknown;
+	json_t *unknown_asked;  /* words of a yes-or-no question that no article has */
 	bool several;
 };
 
@@ -75,16 +78,16 @@ static void ask_text(const json_t *message, const json_t *ticket, struct fl_buf 
 }
 
 /*
- * The share of the ask's keys found in the article's title, tags and the
- * section the reply quotes (its heading and steps); the subject's keys
+ * The share of the ask's keys found in the article's title, tags and text
+ * (the words compared by their first five letters: a stemmer's poor cousin
+ * that also sees through the customer's inflections); the subject's keys
  * count too when the ask alone has fewer than three.
  */
-static double answerability(const json_t *ticket, const json_t *message, const json_t *article,
-			    const json_t *response)
+static double answerability(const json_t *ticket, const json_t *message, const json_t *article)
 {
 	struct support_keys ask = { .n = 0 };
 	struct fl_buf ans = FL_BUF_INIT, where = FL_BUF_INIT;
-	const json_t *steps = json_object_get(response, "quoted_steps"), *v;
+	const json_t *v;
 	size_t i, hits;
 
 	ask_text(message, ticket, &ans);
@@ -92,10 +95,9 @@ static double answerability(const json_t *ticket, const json_t *message, const j
 	if (ask.n < 3)
 		support__keys_of_min(fl_json_str(ticket, "subject", ""), strlen(fl_json_str(ticket, "subject", "")), 3,
 				     &ask);
-	fl_buf_addf(&where, "%s\n%s\n", fl_json_str(article, "title", ""), fl_json_str(response, "section", ""));
+	fl_buf_addf(&where, "%s\n", fl_json_str(article, "title", ""));
 	json_array_foreach(json_object_get(article, "tags"), i, v)
 		fl_buf_addf(&where, "%s\n", json_string_value(v) ? json_string_value(v) : "");
-	(void)steps;
 	fl_buf_adds(&where, fl_json_str(article, "content", ""));
 	hits = ask.n ? support__keys_overlap_min(&ask, where.buf, where.len, 3) : 0;
 	fl_buf_release(&ans);
@@ -206,6 +208,62 @@ static void ask_fit(const json_t *kbr, const json_t *article, double *cov, doubl
 	}
 }
 
+static double margin_of(const json_t *kbr)
+{
+	const json_t *articles = json_object_get(kbr, "articles");
+	double top = fl_json_num(json_array_get(articles, 0), "relevance_score", 0);
+
+	return top > 0 ? (top - fl_json_num(json_array_get(articles, 1), "relevance_score", 0)) / top : 0;
+}
+
+bool support__article_fits(const json_t *kbr, const json_t *ticket, const json_t *message)
+{
+	const json_t *top = json_array_get(json_object_get(kbr, "articles"), 0);
+	double rel = fl_json_num(top, "relevance_score", 0), cov, ask_rel;
+	size_t unknown;
+
+	if (!top)
+		return false;
+	if (rel >= MIN_RELEVANCE)
+		return true;
+	if (rel < FIT_RELEVANCE)
+		return false;
+	ask_fit(kbr, top, &cov, &ask_rel, &unknown);
+	return ask_rel >= MIN_ASK_RELEVANCE && margin_of(kbr) >= MIN_MARGIN &&
+	       answerability(ticket, message, top) >= MIN_ANSWERED;
+}
+
+/*
+ * A yes-or-no question about something no article mentions: "can I pay
+ * with Apple Pay?", "is there an add-in for Outlook?". The articles cannot
+ * say yes, and an article on the neighbouring topic would answer another
+ * question. The question's words that no article contains go into *words.
+ */
+static bool asks_unknown(const json_t *kbr, json_t *words)
+{
+	static const char *const openers[] = {
+		"are", "can", "could", "do", "does", "has", "have", "is", "will", "would",
+	};
+	const json_t *parts = json_object_get(kbr, "parts"), *p;
+	size_t k, i;
+
+	json_array_foreach(parts, k, p) {
+		const json_t *unknown = json_object_get(p, "unknown_words");
+		struct support_words w;
+		const char *text = fl_json_str(p, "text", "");
+		bool yes_no = false;
+
+		if (!ask_part(p, false, true) || !json_array_size(unknown))
+			continue;
+		support__words_of(text, strlen(text), &w);
+		for (i = 0; i < FL_ARRAY_SIZE(openers); i++)
+			yes_no |= support__word_is(&w, 0, openers[i]);
+		if (yes_no)
+			json_array_extend(words, (json_t *)unknown);
+	}
+	return json_array_size(words) > 0;
+}
+
 /* ---- the checks, in order ---- */
 
 struct check {
@@ -307,7 +365,13 @@ static bool c_no_question(const struct signals *s)
 
 static bool c_no_article(const struct signals *s)
 {
-	return s->relevance < MIN_RELEVANCE || !json_array_size(json_object_get(s->response, "articles_referenced"));
+	return !support__article_fits(s->kbr, s->ticket, s->message) || !json_array_size(json_object_get(s->response, "articles_referenced"));
+}
+
+/* A yes-or-no question naming what no article has: the article must be relevant on its own. */
+static bool c_not_in_kb(const struct signals *s)
+{
+	return json_array_size(s->unknown_asked) > 0 && s->relevance < MIN_RELEVANCE;
 }
 
 static bool c_unclear(const struct signals *s)
@@ -320,8 +384,8 @@ static bool c_not_answered(const struct signals *s)
 {
 	struct signals *w = (struct signals *)s;
 
-	w->answered = w->top ? answerability(s->ticket, s->message, s->top, s->response) : 0;
-	return s->answered < MIN_ANSWERED;
+	w->answered = w->top ? answerability(s->ticket, s->message, s->top) : 0;
+	return s->answered < MIN_ANSWERED || s->ask_rel < MIN_ASK_RELEVANCE;
 }
 
 static bool c_confidence(const struct signals *s)
@@ -353,6 +417,7 @@ static const struct check checks[] = {
 	{ "upset_customer", c_upset, "the customer is upset or asked for a person" },
 	{ "no_question", c_no_question, "no question or problem to answer" },
 	{ "no_article", c_no_article, "no article answers it well enough" },
+	{ "not_in_kb", c_not_in_kb, "asks about something no article mentions" },
 	{ "unclear_article", c_unclear, "two articles fit about equally well" },
 	{ "not_answered", c_not_answered, "the article's section does not cover what is asked" },
 	{ "low_confidence", c_confidence, "the analysis is not confident" },
@@ -363,7 +428,7 @@ json_t *support__autoreply(const struct support_autoreply_in *in)
 {
 	struct signals s = { 0 };
 	const json_t *articles = json_object_get(in->kb_results, "articles");
-	const json_t *top = json_array_get(articles, 0), *next = json_array_get(articles, 1);
+	const json_t *top = json_array_get(articles, 0);
 	const struct check *failed = NULL;
 	struct fl_buf norm = FL_BUF_INIT;
 	char *raw;
@@ -389,7 +454,9 @@ json_t *support__autoreply(const struct support_autoreply_in *in)
 	s.unknown = json_array_size(json_object_get(in->kb_results, "unknown_words"));
 	if (top)
 		ask_fit(in->kb_results, top, &s.ask_cov, &s.ask_rel, &s.ask_unknown);
-	s.margin = s.relevance > 0 ? (s.relevance - fl_json_num(next, "relevance_score", 0)) / s.relevance : 0;
+	s.unknown_asked = json_array();
+	asks_unknown(in->kb_results, s.unknown_asked);
+	s.margin = margin_of(in->kb_results);
 	s.confidence = fl_json_num(in->categorization, "confidence", 1);
 	s.asks = json_array_size(json_object_get(in->message, "questions")) +
 		 json_array_size(json_object_get(in->message, "requests"));
@@ -411,19 +478,6 @@ json_t *support__autoreply(const struct support_autoreply_in *in)
 	json_object_set_new(json_object_get(out, "signals"), "ask_coverage", json_real(s.ask_cov));
 	json_object_set_new(json_object_get(out, "signals"), "ask_unknown", json_integer((json_int_t)s.ask_unknown));
 	json_object_set_new(json_object_get(out, "signals"), "ask_relevance", json_real(s.ask_rel));
-	if (top) { /* TEMP: all non-subject parts */
-		const json_t *parts = json_object_get(in->kb_results, "parts"), *pp;
-		double c = 0, r = 0, w = 0;
-		size_t k;
-		json_array_foreach(parts, k, pp) {
-			if (!k) continue;
-			c += fl_json_num(pp, "weight", 0) * part_cov(top, k);
-			r += fl_json_num(pp, "weight", 0) * part_rel(top, k);
-			w += fl_json_num(pp, "weight", 0);
-		}
-		json_object_set_new(json_object_get(out, "signals"), "all_cov", json_real(w > 0 ? c / w : s.coverage));
-		json_object_set_new(json_object_get(out, "signals"), "all_rel", json_real(w > 0 ? r / w : s.relevance));
-	}
 	if (s.unknown)
 		json_object_set(json_object_get(out, "signals"), "unknown_words",
 				json_object_get(in->kb_results, "unknown_words"));
@@ -432,6 +486,9 @@ json_t *support__autoreply(const struct support_autoreply_in *in)
 		if (fl_json_str(in->response, "section", NULL))
 			json_object_set(out, "section", json_object_get(in->response, "section"));
 	}
+	if (json_array_size(s.unknown_asked))
+		json_object_set(json_object_get(out, "signals"), "not_mentioned", s.unknown_asked);
+	json_decref(s.unknown_asked);
 	fl_buf_release(&norm);
 	return out;
 }

@@ -315,6 +315,10 @@ static enum act classify(const char *s, size_t len, const struct support_words *
 	if (pleasantry(w))
 		return ACT_PLEASANTRY;
 	praise = count_in(w, praise_words, FL_ARRAY_SIZE(praise_words));
+	/* "we would love to invite ...", "I'd love to know": a wish, not praise */
+	for (i = 0; i + 1 < w->n; i++)
+		if ((eq(w, i, "love") || eq(w, i, "loves")) && eq(w, i + 1, "to") && praise)
+			praise--;
 	if (has_any(w, problem_words, FL_ARRAY_SIZE(problem_words)))
 		return ACT_PROBLEM;
 	if (praise)

@@ -205,6 +205,14 @@ struct support_autoreply_in {
  * "article", "section"}. Any input but ticket may be NULL. New reference.
  */
 json_t *support__autoreply(const struct support_autoreply_in *in);
+/*
+ * Whether the top article of knowledge_base_results answers what the
+ * ticket asks well enough to quote: relevance >= SUPPORT_MIN_RELEVANCE, or
+ * a lower relevance with the asks' own parts of the search well answered
+ * and a clear lead over the next article, and most of the asks' words in
+ * the article. The reply writer grounds on it. message may be NULL.
+ */
+bool support__article_fits(const json_t *kb_results, const json_t *ticket, const json_t *message);
 /* Whether the decision needs nobody: spam and thank-you notes. */
 bool support__autoreply_no_handoff(const json_t *decision);
 /* Relevance below which a KB article does not ground a reply. */
