@@ -40,7 +40,7 @@
 
 #define MIN_RELEVANCE SUPPORT_MIN_RELEVANCE   /* of the top article, on its own */
 #define FIT_RELEVANCE 0.12   /* ... or this much, when the asks are well answered and the lead clear: */
-#define MIN_ASK_RELEVANCE 0.5 /* the top article's relevance to the asks alone (their parts of the search) */
+#define MIN_FIT 0.6          /* the top article's relevance to the message, part by part (message_fit) */
 #define MIN_MARGIN 0.25      /* the top article's lead over the next one, as a share of its relevance */
 #define MIN_ANSWERED 0.3     /* share of the ask's keys in the article's title, tags and text */
 #define UPSET_SCORE -0.3     /* a very negative level counts as upset at this score or below */
@@ -54,7 +54,7 @@ struct signals {
 	const json_t *ticket, *message, *language, *spam, *sentiment, *categorization, *priority, *kbr, *response;
 	const json_t *top;   /* the top article */
 	char *text;          /* normalized subject and body, for the cue lists */
-	double relevance, margin, answered, confidence, coverage, ask_cov, ask_rel;
+	double relevance, margin, answered, confidence, coverage, fit_cov, fit;
 	size_t asks, unknown, ask_unknown;
 	json_t *unknown_asked;  /* words of a yes-or-no question that no article has */
 	bool several;
@@ -171,16 +171,16 @@ static bool several_topics(const json_t *kbr)
 }
 
 /*
- * How much of what is asked an article speaks of, from the search's parts:
- * its coverage and its relevance for the ask parts (questions, requests and
- * their follow-ups; else the problems; else the context), each part weighted
- * by its idf weight; and how many of the asks' words no article has.
+ * How well an article fits the customer's words, part by part of the
+ * search (kbsearch.c): its relevance and coverage for each part (the
+ * subject, each ask, the statements of a short message), weighted by the
+ * part's idf weight (a part that names a topic counts for more than "what
+ * else can I try?"); and how many of the asks' words no article has.
  */
-static void ask_fit(const json_t *kbr, const json_t *article, double *cov, double *rel, size_t *unknown)
+static void message_fit(const json_t *kbr, const json_t *article, double *cov, double *rel, size_t *unknown)
 {
 	const json_t *parts = json_object_get(kbr, "parts"), *p;
 	double c = 0, r = 0, weight = 0;
-	int pass;
 	size_t k;
 
 	*unknown = 0;
@@ -190,18 +190,15 @@ static void ask_fit(const json_t *kbr, const json_t *article, double *cov, doubl
 		*unknown = json_array_size(json_object_get(kbr, "unknown_words"));
 		return;
 	}
-	for (pass = 0; pass < 3 && weight <= 0; pass++)
-		json_array_foreach(parts, k, p) {
-			const char *kind = fl_json_str(p, "kind", "");
-			double w = fl_json_num(p, "weight", 0);
+	json_array_foreach(parts, k, p) {
+		double w = fl_json_num(p, "weight", 0);
 
-			if (pass == 0 ? !ask_part(p, false, true) : pass == 1 ? strcmp(kind, "problem") : strcmp(kind, "context"))
-				continue;
-			c += w * part_cov(article, k);
-			r += w * part_rel(article, k);
-			weight += w;
+		c += w * part_cov(article, k);
+		r += w * part_rel(article, k);
+		weight += w;
+		if (ask_part(p, true, true))
 			*unknown += json_array_size(json_object_get(p, "unknown_words"));
-		}
+	}
 	if (weight > 0) {
 		*cov = c / weight;
 		*rel = r / weight;
@@ -219,7 +216,7 @@ static double margin_of(const json_t *kbr)
 bool support__article_fits(const json_t *kbr, const json_t *ticket, const json_t *message)
 {
 	const json_t *top = json_array_get(json_object_get(kbr, "articles"), 0);
-	double rel = fl_json_num(top, "relevance_score", 0), cov, ask_rel;
+	double rel = fl_json_num(top, "relevance_score", 0), cov, fit;
 	size_t unknown;
 
 	if (!top)
@@ -228,8 +225,8 @@ bool support__article_fits(const json_t *kbr, const json_t *ticket, const json_t
 		return true;
 	if (rel < FIT_RELEVANCE)
 		return false;
-	ask_fit(kbr, top, &cov, &ask_rel, &unknown);
-	return ask_rel >= MIN_ASK_RELEVANCE && margin_of(kbr) >= MIN_MARGIN &&
+	message_fit(kbr, top, &cov, &fit, &unknown);
+	return fit >= MIN_FIT && margin_of(kbr) >= MIN_MARGIN &&
 	       answerability(ticket, message, top) >= MIN_ANSWERED;
 }
 
@@ -357,10 +354,12 @@ static bool c_upset(const struct signals *s)
 	       (fl_json_int(cues, "caps_words", 0) >= 1 || fl_json_int(cues, "exclamations", 0) >= 2);
 }
 
+/* Nothing asked, no problem and nothing else stated (a short symptom report is an ask too). */
 static bool c_no_question(const struct signals *s)
 {
 	return !json_array_size(json_object_get(s->message, "questions")) &&
-	       !json_array_size(json_object_get(s->message, "problems"));
+	       !json_array_size(json_object_get(s->message, "problems")) &&
+	       !json_array_size(json_object_get(s->message, "statements"));
 }
 
 static bool c_no_article(const struct signals *s)
@@ -385,7 +384,7 @@ static bool c_not_answered(const struct signals *s)
 	struct signals *w = (struct signals *)s;
 
 	w->answered = w->top ? answerability(s->ticket, s->message, s->top) : 0;
-	return s->answered < MIN_ANSWERED || s->ask_rel < MIN_ASK_RELEVANCE;
+	return s->answered < MIN_ANSWERED || s->fit < MIN_FIT;
 }
 
 static bool c_confidence(const struct signals *s)
@@ -453,7 +452,7 @@ json_t *support__autoreply(const struct support_autoreply_in *in)
 	s.coverage = fl_json_num(top, "coverage", 0);
 	s.unknown = json_array_size(json_object_get(in->kb_results, "unknown_words"));
 	if (top)
-		ask_fit(in->kb_results, top, &s.ask_cov, &s.ask_rel, &s.ask_unknown);
+		message_fit(in->kb_results, top, &s.fit_cov, &s.fit, &s.ask_unknown);
 	s.unknown_asked = json_array();
 	asks_unknown(in->kb_results, s.unknown_asked);
 	s.margin = margin_of(in->kb_results);
@@ -475,9 +474,9 @@ json_t *support__autoreply(const struct support_autoreply_in *in)
 			"signals", "relevance", s.relevance, "margin", s.margin, "answered", s.answered,
 			"coverage", s.coverage, "confidence", s.confidence, "asks", (json_int_t)s.asks,
 			"unknown", (json_int_t)s.unknown, "several_issues", s.several);
-	json_object_set_new(json_object_get(out, "signals"), "ask_coverage", json_real(s.ask_cov));
+	json_object_set_new(json_object_get(out, "signals"), "fit", json_real(s.fit));
+	json_object_set_new(json_object_get(out, "signals"), "fit_coverage", json_real(s.fit_cov));
 	json_object_set_new(json_object_get(out, "signals"), "ask_unknown", json_integer((json_int_t)s.ask_unknown));
-	json_object_set_new(json_object_get(out, "signals"), "ask_relevance", json_real(s.ask_rel));
 	if (s.unknown)
 		json_object_set(json_object_get(out, "signals"), "unknown_words",
 				json_object_get(in->kb_results, "unknown_words"));

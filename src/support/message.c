@@ -79,7 +79,8 @@ static const char *const problem_words[] = {
 /* Words of thanks and praise. */
 static const char *const praise_words[] = {
 	"amazing", "appreciate", "appreciated", "awesome", "brilliant", "excellent", "fantastic",
-	"great", "helpful", "love", "loves", "perfect", "perfectly", "sorted", "superb", "thank",
+	"great", "helpful", "impressed", "kudos", "love", "lovely", "loves", "perfect", "perfectly", "sorted",
+	"superb", "thank",
 	"thanks", "thx", "ty", "wonderful",
 };
 /* Abbreviations whose full stop does not end a sentence. */
@@ -182,8 +183,14 @@ static bool embedded_question(const struct support_words *w)
 		    (eq(w, i, "tell") && (eq(w, i + 1, "me") || eq(w, i + 1, "us"))) ||
 		    (eq(w, i, "is") && eq(w, i + 1, "there")) || eq(w, i, "whether"))
 			return true;
+		/* a question inside a chat line: "my card was replaced, where do i update it" */
+		if ((eq(w, i, "how") || eq(w, i, "where") || eq(w, i, "what") || eq(w, i, "why") || eq(w, i, "which")) &&
+		    (eq(w, i + 1, "do") || eq(w, i + 1, "does") || eq(w, i + 1, "can") || eq(w, i + 1, "should") ||
+		     eq(w, i + 1, "to") || eq(w, i + 1, "is") || eq(w, i + 1, "are")) && i > 0)
+			return true;
 	}
-	return false;
+	/* "need the receipt for expenses, where": a question word at the end */
+	return w->n > 2 && (eq(w, w->n - 1, "where") || eq(w, w->n - 1, "how") || eq(w, w->n - 1, "why"));
 }
 
 /*
@@ -386,6 +393,42 @@ static bool greeting_line(const char *line, size_t len)
 	return false;
 }
 
+/* Whether only blank lines follow. */
+static bool line_has_more(const char *rest)
+{
+	for (; rest && *rest; rest++)
+		if (!isspace((unsigned char)*rest))
+			return true;
+	return false;
+}
+
+/* One to three capitalised words and nothing else: a name signing off ("Annie", "Tom Whitaker"). */
+static bool signed_name(const char *t, size_t tl)
+{
+	size_t i, words = 0;
+	bool start = true;
+
+	if (!tl || tl > 40)
+		return false;
+	for (i = 0; i < tl; i++) {
+		unsigned char c = (unsigned char)t[i];
+
+		if (c == ' ') {
+			start = true;
+			continue;
+		}
+		if (start) {
+			if (!isupper(c) && c < 0x80)
+				return false;
+			words++;
+			start = false;
+		} else if (!isalpha(c) && c != '.' && c != '-' && c != '\'' && c < 0x80) {
+			return false;
+		}
+	}
+	return words >= 1 && words <= 3;
+}
+
 /* Copies the customer's own part of content into out; sets *quoted and *signature. */
 static void own_part(const char *content, struct fl_buf *out, bool *quoted, bool *signature)
 {
@@ -433,6 +476,12 @@ static void own_part(const char *content, struct fl_buf *out, bool *quoted, bool
 		}
 		if (tl)
 			first = false;
+		/* a name alone on the last line, after a blank one: "\n\nAnnie" */
+		if (!line_has_more(line) && signed_name(t, tl) && out->len >= 2 && out->buf[out->len - 1] == '\n' &&
+		    out->buf[out->len - 2] == '\n') {
+			*signature = true;
+			break;
+		}
 		fl_buf_add(out, t, tl);
 		fl_buf_addch(out, '\n');
 	}
