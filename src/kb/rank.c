@@ -473,6 +473,7 @@ void kb__coverage(const struct kb_qplan *p, int64_t rowid, json_t *item)
 		json_array_append_new(prel, json_real(round4(r > 1 ? 1 : r)));
 	}
 	json_object_set_new(item, "coverage", json_real(total > 0 ? round4(have / total) : 0));
+	json_object_set_new(item, "matched_weight", json_real(round4(have)));
 	json_object_set_new(item, "missing", missing);
 	json_object_set_new(item, "part_coverage", parts);
 	if (p->nparts > 1)

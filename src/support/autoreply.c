@@ -40,6 +40,7 @@
 
 #define MIN_RELEVANCE SUPPORT_MIN_RELEVANCE   /* of the top article, on its own */
 #define FIT_RELEVANCE 0.12   /* ... or this much, when the asks are well answered and the lead clear: */
+#define MIN_MATCHED 3.0      /* idf weight of the message's words the top article contains */
 #define MIN_FIT 0.6          /* the top article's relevance to the message, part by part (message_fit) */
 #define MIN_MARGIN 0.25      /* the top article's lead over the next one, as a share of its relevance */
 #define MIN_ANSWERED 0.3     /* share of the ask's keys in the article's title, tags and text */
@@ -219,7 +220,8 @@ bool support__article_fits(const json_t *kbr, const json_t *ticket, const json_t
 	double rel = fl_json_num(top, "relevance_score", 0), cov, fit;
 	size_t unknown;
 
-	if (!top)
+	/* what the article shares with the message: one rare word, or two of some weight ("issue" alone is not) */
+	if (!top || fl_json_num(top, "matched_weight", 0) < MIN_MATCHED)
 		return false;
 	if (rel >= MIN_RELEVANCE)
 		return true;
@@ -475,6 +477,7 @@ json_t *support__autoreply(const struct support_autoreply_in *in)
 			"coverage", s.coverage, "confidence", s.confidence, "asks", (json_int_t)s.asks,
 			"unknown", (json_int_t)s.unknown, "several_issues", s.several);
 	json_object_set_new(json_object_get(out, "signals"), "fit", json_real(s.fit));
+	json_object_set_new(json_object_get(out, "signals"), "matched_weight", json_real(fl_json_num(top, "matched_weight", 0)));
 	json_object_set_new(json_object_get(out, "signals"), "fit_coverage", json_real(s.fit_cov));
 	json_object_set_new(json_object_get(out, "signals"), "ask_unknown", json_integer((json_int_t)s.ask_unknown));
 	if (s.unknown)

@@ -630,6 +630,25 @@ static size_t clauses(const char *text, struct span *sp, size_t n)
 
 /* ---- bug reports ---- */
 
+/* A product and its version: "chrome 120", "ios 17.2", "android 14", "version 3.1", "v2.4". */
+static bool software_version(const char *low)
+{
+	static const char *const products[] = {
+		"android ", "chrome ", "edge ", "firefox ", "ios ", "macos ", "safari ", "version ", "windows ",
+	};
+	const char *p;
+	size_t i;
+
+	for (i = 0; i < FL_ARRAY_SIZE(products); i++)
+		for (p = low; (p = strstr(p, products[i])); p++)
+			if (isdigit((unsigned char)p[strlen(products[i])]) && (p == low || !isalnum((unsigned char)p[-1])))
+				return true;
+	for (p = low; (p = strstr(p, " v")); p++)
+		if (isdigit((unsigned char)p[2]) && p[3] == '.')
+			return true;
+	return false;
+}
+
 static bool bug_report(const char *text)
 {
 	struct fl_buf low = FL_BUF_INIT;
@@ -640,8 +659,13 @@ static bool bug_report(const char *text)
 	for (i = 0; text[i]; i++)
 		fl_buf_addch(&low, (char)tolower((unsigned char)text[i]));
 	if (strstr(low.buf, "steps to reproduce") || strstr(low.buf, "repro:") || strstr(low.buf, "repro ") ||
-	    strstr(low.buf, "to reproduce") || strstr(low.buf, "reproduce:") || strstr(low.buf, "reproducible"))
+	    strstr(low.buf, "to reproduce") || strstr(low.buf, "reproduce:") || strstr(low.buf, "reproducible") ||
+	    strstr(low.buf, "steps:"))
 		signals += 2;
+	/* the versions a report names ("firefox 121", "android 14", "v2.3") and what a console says */
+	if (software_version(low.buf) || strstr(low.buf, "console") || strstr(low.buf, "stack trace") ||
+	    strstr(low.buf, "exception"))
+		signals++;
 	if (strstr(low.buf, "expected") && (strstr(low.buf, "actual") || strstr(low.buf, "instead")))
 		signals += 2;
 	if (strstr(low.buf, "every time") || strstr(low.buf, "consistently") || strstr(low.buf, "out of 5") ||
