@@ -391,6 +391,7 @@ static void test_store_sqlite_migration_6_keeps_rows_and_checks(void **state)
 		"CREATE UNIQUE INDEX jobs_dedupe ON jobs(dedupe_key) WHERE dedupe_key IS NOT NULL AND status <> 'done';"
 		"CREATE INDEX jobs_status ON jobs(status);"
 		"ALTER TABLE tickets DROP COLUMN language;" /* migration 7's */
+		"ALTER TABLE kb_articles DROP COLUMN language;" /* migration 8's */
 		"PRAGMA user_version = 5; COMMIT;", NULL);
 	ops = sqlite_opcodes(f->url, inserts[0]);
 	assert_non_null(strstr(ops, "OpenEphemeral")); /* what migration 6 is for */

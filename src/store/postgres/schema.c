@@ -220,6 +220,8 @@ static const char *const migrations[] = {
 	NULL,
 	/* 7: the language the triage detected (issue 15): on the ticket and its summary */
 	"ALTER TABLE tickets ADD COLUMN language text;",
+	/* 8: the language an article is written in (issue 15): a ticket is searched in its own */
+	"ALTER TABLE kb_articles ADD COLUMN language text NOT NULL DEFAULT 'en';",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,
