@@ -749,6 +749,144 @@ static void test_kb_file_index_keeps_articles(void **state)
 	free(path);
 }
 
+/* ---- queries of several parts, languages ---- */
+
+static const json_t *result_article(const json_t *res, const char *id)
+{
+	const json_t *a;
+	size_t i;
+
+	json_array_foreach(json_object_get(res, "articles"), i, a)
+		if (!strcmp(fl_json_str(a, "id", ""), id))
+			return a;
+	fail_msg("no article '%s' in the results", id);
+	return NULL;
+}
+
+static double num_at(const json_t *a, const char *field, size_t k)
+{
+	return json_number_value(json_array_get(json_object_get(a, field), k));
+}
+
+static void test_kb_query_parts_say_which_article_covers_each(void **state)
+{
+	struct fixture *f = *state;
+	const char *parts[] = { "Two questions", "how do I change my username", "why are my webhooks failing" };
+	struct kb_query q = { parts, 3, NULL, 5 };
+	const json_t *user, *hook, *pl;
+	json_t *res = NULL;
+
+	add(f->kb, "user", "Changing Your Username", "Go to Settings > Profile and edit your username.", NULL);
+	add(f->kb, "hook", "Webhooks Are Not Being Delivered", "Check the delivery log of each webhook.", NULL);
+	add(f->kb, "bill", "Invoices", "Download invoices as PDF.", NULL);
+	assert_int_equal(kb_search_query(f->kb, &q, &res), KB_OK);
+	user = result_article(res, "user");
+	hook = result_article(res, "hook");
+	/* each ask is relevant to its own article, and not to the other's */
+	assert_true(num_at(user, "part_relevance", 1) >= 0.5);
+	assert_true(num_at(user, "part_relevance", 2) < 0.1);
+	assert_true(num_at(hook, "part_relevance", 2) >= 0.5);
+	assert_true(num_at(hook, "part_relevance", 1) < 0.1);
+	assert_true(num_at(user, "part_coverage", 1) > num_at(hook, "part_coverage", 1));
+	assert_true(fl_json_num(user, "coverage", -1) > 0 && fl_json_num(user, "coverage", -1) < 1);
+	assert_true(fl_json_num(user, "matched_weight", 0) > 0);
+	/* what the user article lacks is named as the query wrote it */
+	assert_true(json_array_size(json_object_get(user, "missing")) > 0);
+	pl = json_object_get(res, "parts");
+	assert_int_equal(json_array_size(pl), 3);
+	assert_true(fl_json_int(json_array_get(pl, 1), "concepts", 0) >= 2);
+	assert_true(fl_json_num(json_array_get(pl, 2), "weight", 0) > 0);
+	assert_string_equal(fl_json_str(res, "query", ""), "Two questions\nhow do I change my username\n"
+			    "why are my webhooks failing");
+	json_decref(res);
+	/* malformed queries are refused */
+	q.nparts = 0;
+	assert_int_equal(kb_search_query(f->kb, &q, &res), KB_EINVAL);
+	q.nparts = KB_MAX_PARTS + 1;
+	assert_int_equal(kb_search_query(f->kb, &q, &res), KB_EINVAL);
+}
+
+static void test_kb_unknown_words_are_named(void **state)
+{
+	struct fixture *f = *state;
+	json_t *res = NULL;
+
+	add(f->kb, "api", "Using the REST API", "Create an API key and call the REST endpoints.", NULL);
+	assert_int_equal(kb_search(f->kb, "Does your API have a GraphQL endpoint?", 5, &res), KB_OK);
+	assert_int_equal(json_array_size(json_object_get(res, "unknown_words")), 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(res, "unknown_words"), 0)), "GraphQL");
+	/* a single part: no "parts" in the results */
+	assert_null(json_object_get(res, "parts"));
+	assert_string_equal(fl_json_str(json_array_get(json_object_get(res, "articles"), 0), "language", ""), "en");
+	json_decref(res);
+}
+
+static void test_kb_language_narrows_the_search(void **state)
+{
+	struct fixture *f = *state;
+	const char *parts[] = { "Passwort vergessen", "Wie kann ich mein Passwort zurücksetzen?" };
+	struct kb_query q = { parts, 2, "de", 5 };
+	json_t *a = article("pw_de", "Passwort zurücksetzen", "Klicken Sie auf Passwort vergessen.", NULL), *res = NULL;
+	char *err = NULL;
+
+	add(f->kb, "pw", "Reset your password", "Click Forgot Password: Passwort vergessen in German.", NULL);
+	json_object_set_new(a, "language", json_string("de"));
+	assert_int_equal(kb_add(f->kb, a), KB_OK);
+	json_decref(a);
+	assert_int_equal(kb_count_language(f->kb, "de"), 1);
+	assert_int_equal(kb_count_language(f->kb, "en"), 1);
+	assert_int_equal(kb_count_language(f->kb, "fr"), 0);
+	assert_int_equal(kb_search_query(f->kb, &q, &res), KB_OK);
+	assert_int_equal(json_array_size(json_object_get(res, "articles")), 1);
+	assert_string_equal(fl_json_str(json_array_get(json_object_get(res, "articles"), 0), "id", ""), "pw_de");
+	assert_string_equal(fl_json_str(res, "language", ""), "de");
+	json_decref(res);
+	/* without a language both match */
+	q.language = NULL;
+	assert_int_equal(kb_search_query(f->kb, &q, &res), KB_OK);
+	assert_int_equal(json_array_size(json_object_get(res, "articles")), 2);
+	json_decref(res);
+	/* a removed article no longer counts */
+	assert_int_equal(kb_remove(f->kb, "pw_de"), KB_OK);
+	assert_int_equal(kb_count_language(f->kb, "de"), 0);
+	/* a language must be a tag */
+	a = article("x", "T", "C", NULL);
+	json_object_set_new(a, "language", json_string("de'; drop"));
+	assert_int_equal(kb_article_check(a, &err), KB_EINVAL);
+	assert_non_null(strstr(err, "language"));
+	assert_int_equal(kb_add(f->kb, a), KB_EINVAL);
+	free(err);
+	json_decref(a);
+	assert_true(kb_language_valid("pt-BR"));
+	assert_false(kb_language_valid("e"));
+	assert_false(kb_language_valid("en-"));
+	assert_false(kb_language_valid(NULL));
+}
+
+static void test_kb_file_index_from_before_languages_opens(void **state)
+{
+	struct fixture *f = *state;
+	char *path = fl_asprintf("%s/old.db", f->dir), *err = NULL;
+	struct kb *kb = NULL;
+	sqlite3 *db = NULL;
+	json_t *res = NULL;
+
+	assert_int_equal(kb_open(path, &kb, &err), KB_OK);
+	add(kb, "a", "Reset your password", "Forgot password link", NULL);
+	kb_close(kb);
+	/* the file as an index made before articles had a language */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE kb_doc DROP COLUMN language", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(kb_open(path, &kb, &err), KB_OK);
+	assert_int_equal(kb_count_language(kb, "en"), 1);
+	assert_int_equal(kb_search(kb, "forgot password", 5, &res), KB_OK);
+	assert_string_equal(fl_json_str(json_array_get(json_object_get(res, "articles"), 0), "language", ""), "en");
+	json_decref(res);
+	kb_close(kb);
+	free(path);
+}
+
 /* ---- evaluation ---- */
 
 static void load_fixture(json_t **arts, json_t **queries)
@@ -894,6 +1032,10 @@ int main(void)
 		T(test_kb_search_survives_fts5_syntax_in_queries),
 		T(test_kb_search_field_weights_title_over_tags_over_body),
 		T(test_kb_search_expands_synonyms_and_abbreviations),
+		T(test_kb_query_parts_say_which_article_covers_each),
+		T(test_kb_unknown_words_are_named),
+		T(test_kb_language_narrows_the_search),
+		T(test_kb_file_index_from_before_languages_opens),
 		T(test_kb_search_pruning_keeps_scores),
 		T(test_kb_params_set_parses_and_refuses),
 		T(test_kb_search_from_several_threads_while_writing),

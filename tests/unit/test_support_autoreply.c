@@ -298,6 +298,99 @@ static void test_language_routes_to_a_language_queue(void **state)
 	support_outcome_release(&o);
 }
 
+/*
+ * The kinds told by what the message says rather than by cue words: two
+ * asks in one sentence, a failure counted in people, an action on the
+ * account the customer disowns, a message too vague to answer, and a
+ * question about what no article mentions.
+ */
+static void test_asks_people_and_disowned_actions_are_read(void **state)
+{
+	static const struct { const char *channel, *subject, *content, *reason; } cases[] = {
+		{ "chat", "two things", "how do i change my username, and why are my webhooks failing", "several_issues" },
+		{ "web", "Locked out, and an invoice", "My account is locked after too many tries. Also I need a copy of "
+		  "the February invoice for our accountant.", "several_issues" },
+		{ "email", "Sync broken after your update", "Since your update this morning none of our 90 drivers can "
+		  "sync their jobs, every phone shows a sync error.", "outage" },
+		{ "web", "Billing details changed", "Someone changed our billing details and the card on file is not "
+		  "ours. None of us did this.", "security" },
+		{ "web", "Issue", "I have an issue, please get back to me.", "no_article" },
+		{ "chat", "apple pay", "can i pay with apple pay", "no_article" },
+	};
+	struct fixture *f = *state;
+	size_t k;
+
+	for (k = 0; k < FL_ARRAY_SIZE(cases); k++) {
+		struct support_outcome o;
+		char id[16];
+
+		snprintf(id, sizeof(id), "r%zu", k);
+		process(f, id, cases[k].channel, cases[k].subject, cases[k].content, NULL, &o);
+		if (sent(&o) || strcmp(reason(&o), cases[k].reason))
+			fail_msg("'%s': sent %d, reason '%s', want '%s'", cases[k].subject, sent(&o), reason(&o),
+				 cases[k].reason);
+		support_outcome_release(&o);
+	}
+}
+
+/* Two asks of one topic, a follow-up that refers back, and a deletion by mistake are not reasons to hold. */
+static void test_one_topic_asked_twice_is_answered(void **state)
+{
+	struct fixture *f = *state;
+	struct support_outcome o;
+	const json_t *m;
+
+	process(f, "a1", "chat", "remove user", "someone left the company, how do I remove him from our workspace?",
+		NULL, &o);
+	/* a short question whose top article is relevant only at 0.1-0.25, but fits every part of it */
+	assert_true(sent(&o));
+	assert_string_equal(fl_json_str(json_object_get(o.shared, "auto_reply"), "article", ""), "kb_011");
+	assert_true(fl_json_num(json_object_get(json_object_get(o.shared, "auto_reply"), "signals"), "relevance", 1) <
+		    0.25);
+	support_outcome_release(&o);
+	process(f, "a2", "web", "Restore an attachment", "Someone deleted a PDF from one of our items by mistake last "
+		"week. Can we get it back?", NULL, &o);
+	assert_false(fl_json_bool(json_object_get(o.shared, "message"), "disowned", true));
+	assert_string_not_equal(reason(&o), "security");
+	support_outcome_release(&o);
+	process(f, "a3", "email", "Account deactivated", "When I sign in I now see \"Your account has been "
+		"deactivated\". Who can turn it back on?", NULL, &o);
+	m = json_object_get(json_object_get(o.shared, "knowledge_base_results"), "parts");
+	assert_string_equal(fl_json_str(json_array_get(m, json_array_size(m) - 1), "kind", ""), "followup");
+	assert_string_not_equal(reason(&o), "several_issues");
+	support_outcome_release(&o);
+}
+
+static void test_ticket_is_searched_in_its_language(void **state)
+{
+	struct fixture *f = *state;
+	struct support_outcome o;
+	const json_t *kbr;
+
+	process(f, "de1", "email", "Passwort vergessen", "Hallo, ich habe mein Passwort vergessen und komme nicht mehr "
+		"in mein Konto. Wie kann ich ein neues festlegen?", NULL, &o);
+	kbr = json_object_get(o.shared, "knowledge_base_results");
+	assert_string_equal(fl_json_str(kbr, "language", ""), "de");
+	assert_string_equal(fl_json_str(json_array_get(json_object_get(kbr, "articles"), 0), "id", ""), "kb_001_de");
+	/* the built-in replies are English: a person answers */
+	assert_false(sent(&o));
+	assert_string_equal(reason(&o), "not_english");
+	support_outcome_release(&o);
+	/* Spanish: no Spanish articles, so every article is searched */
+	process(f, "es1", "email", "Cancelar suscripción", "Hola, ¿cómo puedo cancelar mi suscripción? No quiero que me "
+		"cobren el próximo mes.", NULL, &o);
+	kbr = json_object_get(o.shared, "knowledge_base_results");
+	assert_null(json_object_get(kbr, "language"));
+	assert_false(sent(&o));
+	support_outcome_release(&o);
+	/* English tickets never meet the translations */
+	process(f, "en1", "web", "Forgot my password", "I forgot my password. How do I set a new one?", NULL, &o);
+	kbr = json_object_get(o.shared, "knowledge_base_results");
+	assert_string_equal(fl_json_str(kbr, "language", ""), "en");
+	assert_string_equal(fl_json_str(json_array_get(json_object_get(kbr, "articles"), 0), "id", ""), "kb_001");
+	support_outcome_release(&o);
+}
+
 /* ---- replies people can read ---- */
 
 static void test_reply_is_plain_text_with_an_html_alternative(void **state)
@@ -382,6 +475,9 @@ int main(void)
 		T(test_spam_is_listed_not_answered),
 		T(test_thank_you_needs_no_reply_and_no_handoff),
 		T(test_language_routes_to_a_language_queue),
+		T(test_asks_people_and_disowned_actions_are_read),
+		T(test_one_topic_asked_twice_is_answered),
+		T(test_ticket_is_searched_in_its_language),
 		T(test_reply_is_plain_text_with_an_html_alternative),
 		T(test_chat_reply_is_short),
 		T(test_lifetime_count_alone_is_no_escalation_risk),
