@@ -144,10 +144,13 @@ struct kb_query {
  *   - each article has "language", "coverage" (the idf-weighted share of
  *     the query's concepts, among those some article contains, that the
  *     article contains in any field, synonyms included: how much of what is
- *     asked the article speaks of), "missing" (the concepts it lacks, most
- *     specific first, as the query wrote them; at most five) and
- *     "part_coverage" (the same share for each part's concepts; 0 for a
- *     part none of whose concepts any article contains);
+ *     asked the article speaks of), "matched_weight" (the idf those
+ *     concepts add up to), for the top article "missing" (the concepts it
+ *     lacks, most specific first, as the query wrote them; at most five),
+ *     and with several parts "part_coverage" (the same share for each
+ *     part's concepts; 0 for a part none of whose concepts any article
+ *     contains) and "part_relevance" (relevance_score for each part alone,
+ *     without the title boosts);
  *   - "unknown_words": the query's words that no article contains (typos,
  *     names, what the articles never mention), and "parts": for each part
  *     {"concepts": its number of concepts, "weight": the sum of their idf

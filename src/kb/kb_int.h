@@ -269,6 +269,10 @@ struct kb_qplan {
 	uint16_t gparts[KB_MAX_GROUPS];
 	/* only articles in this language are scored (NULL: any) */
 	const char *language;
+	/* kb__coverage's per-query figures, computed on its first call */
+	bool cov_ready;
+	double cw[KB_MAX_GROUPS];        /* per concept: its best idf among phrases some article has */
+	double cw_total, part_total[KB_MAX_PARTS], part_ideal[KB_MAX_PARTS];
 
 	/* ---- storage kept between plans ---- */
 	struct kb_phrase ph[KB_MAX_PHRASES];
@@ -335,9 +339,10 @@ double kb__relevance(const struct kb_qplan *plan, double score);
  * "part_coverage" (the same share) and "part_relevance" (the BM25F score of
  * the part's concepts over that of the part's five most specific concepts
  * once in an average title, clamped to 1: relevance_score for the part
- * alone, without the title boosts). After ranking ran.
+ * alone, without the title boosts), when the query has several parts;
+ * "missing" only when asked (the top article). After ranking ran.
  */
-void kb__coverage(const struct kb_qplan *plan, int64_t rowid, json_t *item);
+void kb__coverage(struct kb_qplan *plan, int64_t rowid, json_t *item, bool missing);
 /* Each part's {"concepts", "unknown_words"}: new array. */
 json_t *kb__parts(const struct kb_qplan *plan);
 /* The query's words that no article contains (typos, names, what the articles never mention): new array. */

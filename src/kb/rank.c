@@ -422,64 +422,81 @@ static void add_word(json_t *arr, const struct kb_qplan *p, size_t g)
 						(size_t)(p->gspan[g][1] - p->gspan[g][0])));
 }
 
-void kb__coverage(const struct kb_qplan *p, int64_t rowid, json_t *item)
+/* The per-query figures kb__coverage needs, once. */
+static void coverage_ready(struct kb_qplan *p)
 {
-	double cw[KB_MAX_GROUPS], total = 0, have = 0, ptotal[KB_MAX_PARTS] = { 0 }, phave[KB_MAX_PARTS] = { 0 };
+	size_t g, k;
+
+	if (p->cov_ready)
+		return;
+	concept_weights(p, p->cw);
+	p->cw_total = 0;
+	for (g = 0; g < p->ngroups; g++) {
+		p->cw_total += p->cw[g];
+		for (k = 0; k < p->nparts && p->nparts > 1; k++)
+			if ((p->gparts[g] >> k) & 1)
+				p->part_total[k] += p->cw[g];
+	}
+	for (k = 0; k < p->nparts && p->nparts > 1; k++)
+		p->part_ideal[k] = part_ideal(p, k);
+	p->cov_ready = true;
+}
+
+void kb__coverage(struct kb_qplan *p, int64_t rowid, json_t *item, bool want_missing)
+{
+	double have = 0, phave[KB_MAX_PARTS] = { 0 };
 	uint64_t mask = 0, listed = 0;
 	const struct kb_rowmask *row = NULL;
-	json_t *missing, *parts, *prel;
 	size_t i, g, k;
 
 	if (!p->stats_ready)
 		return;
+	coverage_ready(p);
 	for (i = 0; i < p->nrowmask; i++)
 		if (p->rowmask[i].rowid == rowid) {
 			row = &p->rowmask[i];
 			mask = row->mask;
 			break;
 		}
-	concept_weights(p, cw);
 	for (g = 0; g < p->ngroups; g++) {
-		bool in = (mask >> g) & 1;
-
-		total += cw[g];
-		have += in ? cw[g] : 0;
-		for (k = 0; k < p->nparts; k++)
-			if ((p->gparts[g] >> k) & 1) {
-				ptotal[k] += cw[g];
-				phave[k] += in ? cw[g] : 0;
-			}
+		if (!((mask >> g) & 1))
+			continue;
+		have += p->cw[g];
+		for (k = 0; k < p->nparts && p->nparts > 1; k++)
+			if ((p->gparts[g] >> k) & 1)
+				phave[k] += p->cw[g];
 	}
-	/* the missing concepts, most specific first */
-	missing = json_array();
-	while (json_array_size(missing) < 5) {
-		size_t best = SIZE_MAX;
-
-		for (g = 0; g < p->ngroups; g++)
-			if (cw[g] > 0 && !((mask >> g) & 1) && !((listed >> g) & 1) &&
-			    (best == SIZE_MAX || cw[g] > cw[best]))
-				best = g;
-		if (best == SIZE_MAX)
-			break;
-		listed |= (uint64_t)1 << best;
-		add_word(missing, p, best);
-	}
-	parts = json_array();
-	prel = json_array();
-	for (k = 0; k < p->nparts; k++) {
-		double ideal = part_ideal(p, k), r = row && ideal > 0 ? row->part_score[k] / ideal : 0;
-
-		json_array_append_new(parts, json_real(ptotal[k] > 0 ? round4(phave[k] / ptotal[k]) : 0));
-		json_array_append_new(prel, json_real(round4(r > 1 ? 1 : r)));
-	}
-	json_object_set_new(item, "coverage", json_real(total > 0 ? round4(have / total) : 0));
+	json_object_set_new(item, "coverage", json_real(p->cw_total > 0 ? round4(have / p->cw_total) : 0));
 	json_object_set_new(item, "matched_weight", json_real(round4(have)));
-	json_object_set_new(item, "missing", missing);
-	json_object_set_new(item, "part_coverage", parts);
-	if (p->nparts > 1)
+	if (p->nparts > 1) {
+		json_t *parts = json_array(), *prel = json_array();
+
+		for (k = 0; k < p->nparts; k++) {
+			double r = row && p->part_ideal[k] > 0 ? row->part_score[k] / p->part_ideal[k] : 0;
+
+			json_array_append_new(parts, json_real(p->part_total[k] > 0 ? round4(phave[k] / p->part_total[k]) : 0));
+			json_array_append_new(prel, json_real(round4(r > 1 ? 1 : r)));
+		}
+		json_object_set_new(item, "part_coverage", parts);
 		json_object_set_new(item, "part_relevance", prel);
-	else
-		json_decref(prel);
+	}
+	if (want_missing) { /* the missing concepts, most specific first */
+		json_t *missing = json_array();
+
+		while (json_array_size(missing) < 5) {
+			size_t best = SIZE_MAX;
+
+			for (g = 0; g < p->ngroups; g++)
+				if (p->cw[g] > 0 && !((mask >> g) & 1) && !((listed >> g) & 1) &&
+				    (best == SIZE_MAX || p->cw[g] > p->cw[best]))
+					best = g;
+			if (best == SIZE_MAX)
+				break;
+			listed |= (uint64_t)1 << best;
+			add_word(missing, p, best);
+		}
+		json_object_set_new(item, "missing", missing);
+	}
 }
 
 /* Bit g: concept g is in no article (of those whose frequency is known: all, once ranking ran). */

@@ -254,7 +254,7 @@ static int run_plan(struct kb *kb, struct kb_conn *c, struct kb_qplan *plan, int
 		rc = kb__artcache_item(kb, c->get_st, hits[i].rowid,
 				       round4(kb__relevance(plan, hits[i].score)), round4(hits[i].score), &item);
 		if (item) {
-			kb__coverage(plan, hits[i].rowid, item);
+			kb__coverage(plan, hits[i].rowid, item, i == 0);
 			json_array_append_new(articles, item);
 		}
 	}

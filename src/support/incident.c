@@ -25,32 +25,30 @@
 
 #include "support_int.h"
 
-static bool one_of(const char *w, const char *const *list, size_t n)
+static int cmp_word(const void *key, const void *elem)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(w, list[i]))
-			return true;
-	return false;
+	return strcmp(key, *(const char *const *)elem);
 }
 
-#define ONE_OF(w, list) one_of((w), (list), FL_ARRAY_SIZE(list))
+/* The lists are sorted: bsearch. */
+#define ONE_OF(w, list) (bsearch((w), (list), FL_ARRAY_SIZE(list), sizeof((list)[0]), cmp_word) != NULL)
 
 static const char *const people[] = {
 	"agents", "colleagues", "customers", "drivers", "employees", "engineers", "members", "people", "person",
 	"persons", "staff", "students", "teammates", "users", "workers",
 };
 static const char *const groups[] = {
-	"branch", "company", "department", "floor", "office", "offices", "org", "organisation", "organization",
-	"site", "staff", "team", "teams", "users", "people", "employees", "workforce",
+	"branch", "company", "department", "employees", "floor", "office", "offices", "org", "organisation",
+	"organization", "people", "site", "staff", "team", "teams", "users", "workforce",
 };
 static const char *const failures[] = {
 	"500", "502", "503", "504", "broken", "can't", "cannot", "cant", "couldn't", "crash", "crashes", "down",
-	"error", "errors", "fail", "failed", "failing", "fails", "offline", "outage", "timeout", "timing",
-	"unable", "unavailable", "unreachable",
+	"error", "errors", "fail", "failed", "failing", "fails", "offline", "outage", "timeout", "timing", "unable",
+	"unavailable", "unreachable",
 };
-static const char *const nobody[] = { "nobody", "none", "noone" };
+static const char *const nobody[] = {
+	"nobody", "none", "noone",
+};
 /* what nobody can do any more: "nobody can sign in", "none of our staff has received" */
 static const char *const able[] = {
 	"able", "can", "could", "gets", "has", "have", "receive", "received", "receives",
@@ -123,9 +121,8 @@ static const char *const disclaimed[] = {
 };
 static const char *const own_acts[] = {
 	"add", "added", "approve", "approved", "authorise", "authorised", "authorize", "authorized", "buy",
-	"change", "changed", "create", "created", "delete", "deleted", "do", "log", "make", "made", "order",
-	"ordered", "purchase", "purchased", "request", "requested", "send", "sent", "set", "sign", "write",
-	"wrote",
+	"change", "changed", "create", "created", "delete", "deleted", "do", "log", "made", "make", "order",
+	"ordered", "purchase", "purchased", "request", "requested", "send", "sent", "set", "sign", "write", "wrote",
 };
 
 bool support__disowned(const struct support_words *w)

@@ -120,11 +120,6 @@ void support__words_of(const char *s, size_t len, struct support_words *out)
 	}
 }
 
-bool support__word_is(const struct support_words *w, size_t i, const char *s)
-{
-	return i < w->n && !strcmp(w->w[i], s);
-}
-
 static bool has_any(const struct support_words *w, const char *const *list, size_t n)
 {
 	size_t i;
@@ -579,28 +574,29 @@ static size_t sentences(const char *text, struct span *out)
 static size_t second_clause(const char *s, size_t len, size_t *cut)
 {
 	static const char *const joints[] = { ", and ", "; ", ", also ", ", plus ", " and also ", ", but also " };
-	size_t i, j;
+	size_t i, j, spaces = 0;
 
 	for (i = 0; i < len; i++) {
+		spaces += s[i] == ' ';
+		/* every joint starts with ',', ';' or " and": the other characters start none */
+		if (s[i] != ',' && s[i] != ';' && !(s[i] == ' ' && i + 1 < len && s[i + 1] == 'a'))
+			continue;
 		for (j = 0; j < FL_ARRAY_SIZE(joints); j++) {
-			size_t jl = strlen(joints[j]);
-			struct support_words left, right;
-			size_t k, r;
+			size_t jl = strlen(joints[j]), k = 0, r = i + jl;
+			struct support_words right;
 
-			if (i + jl > len || strncasecmp(s + i, joints[j], jl))
+			/* three words on the left: at least two spaces before the joint */
+			if (spaces < 2 || r > len || strncasecmp(s + i, joints[j], jl))
 				continue;
-			r = i + jl;
-			support__words_of(s, i, &left);
-			support__words_of(s + r, len - r, &right);
-			if (left.n < 3 || right.n < 3)
+			support__words_of(s + r, len - r < 80 ? len - r : 80, &right);
+			if (right.n < 3)
 				continue;
-			k = 0;
 			while (k < right.n && (eq(&right, k, "and") || eq(&right, k, "separately") ||
 					       eq(&right, k, "secondly") || eq(&right, k, "second") ||
 					       eq(&right, k, "unrelated") || eq(&right, k, "btw")))
 				k++;
 			if (k < right.n && (IN(question_openers, right.w[k]) || k > 0 ||
-					    (right.n > 2 && (eq(&right, 1, "also") || eq(&right, 2, "also"))))) {
+					    eq(&right, 1, "also") || eq(&right, 2, "also"))) {
 				*cut = i;
 				return r;
 			}

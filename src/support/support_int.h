@@ -6,6 +6,8 @@
 #ifndef FL_SUPPORT_INT_H
 #define FL_SUPPORT_INT_H
 
+#include <string.h>
+
 #include "support.h"
 #include "util/util.h"
 
@@ -47,7 +49,10 @@ struct support_words {
 /* The words of s[0..len) into out (the first SUPPORT_MAX_WORDS). */
 void support__words_of(const char *s, size_t len, struct support_words *out);
 /* Whether word i of w is s. */
-bool support__word_is(const struct support_words *w, size_t i, const char *s);
+static inline bool support__word_is(const struct support_words *w, size_t i, const char *s)
+{
+	return i < w->n && !strcmp(w->w[i], s);
+}
 
 /*
  * The "message" analysis of subject and content: {"body" (the content
