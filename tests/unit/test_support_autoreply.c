@@ -16,6 +16,7 @@
 #include "kb/kb.h"
 #include "store/store.h"
 #include "support/support.h"
+#include "channels/email/email.h"
 
 struct fixture {
 	char *dir;
@@ -243,6 +244,77 @@ static void test_spam_is_listed_not_answered(void **state)
 	assert_string_equal(fl_json_str(json_object_get(o.shared, "spam"), "by", ""), "model");
 	assert_false(sent(&o));
 	support_outcome_release(&o);
+}
+
+/* An email through intake and triage, as the service does; the ticket's id into id (caller frees). */
+static char *email_in(struct fixture *f, const char *raw, struct support_outcome *o)
+{
+	struct email_intake_opts opts = { 0 };
+	struct email_intake_result r;
+	char *id;
+
+	opts.domain = "help.example.com";
+	assert_int_equal(email_intake(f->store, raw, strlen(raw), &opts, &r), EMAIL_OK);
+	assert_non_null(r.ticket_id);
+	id = fl_strdup(r.ticket_id);
+	email_intake_result_release(&r);
+	if (support_process_stored(&f->ctx, f->cs, id, o) != SUPPORT_OK)
+		fail_msg("process '%s': %s", id, o->error);
+	return id;
+}
+
+/*
+ * No spam makes or updates a CRM customer: the sender of an email becomes
+ * one at the finish of a triage that found no spam, whoever's verdict it
+ * would have been (here the built-in model's, which only the triage runs).
+ */
+static void test_spam_makes_no_customer(void **state)
+{
+	struct fixture *f = *state;
+	struct support_outcome o;
+	json_t *c = NULL;
+	size_t before;
+	char *id;
+
+	id = email_in(f, "From: Mail Admin <admin@mailbox-helpdesk.example.top>\r\nTo: help@help.example.com\r\n"
+		      "Subject: Your mailbox storage is full\r\nMessage-ID: <sp1@x>\r\n\r\n"
+		      "Your mailbox storage is 99% full. Incoming messages will be rejected. Click below to upgrade your "
+		      "quota for free and keep receiving mail: http://mail-quota-upgrade.example.top/login\r\n", &o);
+	assert_string_equal(fl_json_str(o.ticket, "status", ""), "spam");
+	assert_string_equal(fl_json_str(json_object_get(o.shared, "spam"), "by", ""), "model");
+	assert_int_equal(store_customer_get(f->store, fl_json_str(o.ticket, "customer_id", ""), &c), STORE_ENOTFOUND);
+	assert_int_equal(store_customer_find_by_email(f->store, "admin@mailbox-helpdesk.example.top", &c),
+			 STORE_ENOTFOUND);
+	support_outcome_release(&o);
+	free(id);
+
+	/* a person's question: the sender becomes a customer, with one ticket, and gets the answer */
+	before = outbox_size(f);
+	id = email_in(f, "From: Ann Lee <ann@customer.example>\r\nTo: help@help.example.com\r\n"
+		      "Subject: Dark mode\r\nMessage-ID: <h1@x>\r\n\r\nHi, is there a dark mode, and where do I switch "
+		      "it on?\r\n\r\nThanks,\r\nAnn\r\n", &o);
+	assert_true(sent(&o));
+	assert_int_equal(outbox_size(f), before + 1);
+	assert_int_equal(store_customer_get(f->store, fl_json_str(o.ticket, "customer_id", ""), &c), STORE_OK);
+	assert_string_equal(fl_json_str(c, "email", ""), "ann@customer.example");
+	assert_string_equal(fl_json_str(c, "name", ""), "Ann Lee");
+	assert_int_equal(fl_json_int(c, "total_tickets", 0), 1);
+	json_decref(c);
+	c = NULL;
+	support_outcome_release(&o);
+	free(id);
+
+	/* her next mail is spam to the model: no new ticket in her history, her record as it was */
+	id = email_in(f, "From: Ann Lee <ann@customer.example>\r\nTo: help@help.example.com\r\n"
+		      "Subject: Cheap meds online - 80% off\r\nMessage-ID: <sp2@x>\r\n\r\nBest prices on viagra, cialis "
+		      "and other medications without prescription. Discreet worldwide shipping. Order now and get free "
+		      "pills with every order: http://pills.example.top\r\n", &o);
+	assert_string_equal(fl_json_str(o.ticket, "status", ""), "spam");
+	assert_int_equal(store_customer_find_by_email(f->store, "ann@customer.example", &c), STORE_OK);
+	assert_int_equal(fl_json_int(c, "total_tickets", 0), 1);
+	json_decref(c);
+	support_outcome_release(&o);
+	free(id);
 }
 
 static void test_thank_you_needs_no_reply_and_no_handoff(void **state)
@@ -473,6 +545,7 @@ int main(void)
 		T(test_answered_question_is_sent_with_its_reason),
 		T(test_kinds_that_never_get_an_automatic_answer),
 		T(test_spam_is_listed_not_answered),
+		T(test_spam_makes_no_customer),
 		T(test_thank_you_needs_no_reply_and_no_handoff),
 		T(test_language_routes_to_a_language_queue),
 		T(test_asks_people_and_disowned_actions_are_read),
