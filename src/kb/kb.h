@@ -147,10 +147,9 @@ struct kb_query {
  *     asked the article speaks of), "matched_weight" (the idf those
  *     concepts add up to), for the top article "missing" (the concepts it
  *     lacks, most specific first, as the query wrote them; at most five),
- *     and with several parts "part_coverage" (the same share for each
- *     part's concepts; 0 for a part none of whose concepts any article
- *     contains) and "part_relevance" (relevance_score for each part alone,
- *     without the title boosts);
+ *     and with several parts "part_relevance" (relevance_score for each
+ *     part alone, without the title boosts; 0 for a part none of whose
+ *     concepts any article contains);
  *   - "unknown_words": the query's words that no article contains (typos,
  *     names, what the articles never mention), and "parts": for each part
  *     {"concepts": its number of concepts, "weight": the sum of their idf
@@ -160,7 +159,7 @@ struct kb_query {
  * KB_EINVAL (no parts, too many, a NULL part), KB_ESQL or KB_EBUSY.
  */
 int kb_search_query(struct kb *kb, const struct kb_query *q, json_t **out);
-/* How many articles the index holds in language ("en", "de", ...). */
+/* How many articles the index holds in language ("en", "de", ...; counted for its first 32 languages). */
 size_t kb_count_language(struct kb *kb, const char *language);
 /* Whether s is a language tag an article may carry: "en", "de", "pt-BR" (letters, digits, '-'; 2 to 15). */
 bool kb_language_valid(const char *s);

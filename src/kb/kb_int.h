@@ -21,6 +21,8 @@
 #define KB_POOL_MAX 8
 /* Longest term kept (bytes); longer tokens are cut, as FTS5's own tokenizers do. */
 #define KB_TERM_MAX 64
+/* Languages whose articles kb_count_language counts (more are not counted). */
+#define KB_LANGS 32
 
 /* ---- terms: tokenizer + stemmer (tokenizer.c) ---- */
 
@@ -148,6 +150,12 @@ struct kb {
 	pthread_rwlock_t info_lock;  /* guards info and ninfo */
 	struct kb_docinfo *info;     /* by kb_doc rowid (never reused) */
 	size_t ninfo;
+	/* articles per language (the first KB_LANGS languages met), also under info_lock */
+	struct kb_langcount {
+		char lang[16];
+		size_t n;
+	} langs[KB_LANGS];
+	size_t nlangs;
 	/*
 	 * result fields of articles searches returned (artcache.c), by rowid;
 	 * art_lock guards the array, entries are freed only under info_lock
@@ -177,6 +185,8 @@ void kb__artcache_drop(struct kb *kb, sqlite3_int64 rowid);
 void kb__artcache_clear(struct kb *kb);
 /* Entries in the cache (tests). */
 size_t kb__artcache_count(struct kb *kb);
+/* Adds delta to the count of articles in lang; the caller holds info_lock for writing (write.c). */
+void kb__lang_count(struct kb *kb, const char *lang, int delta);
 /* Reads every article's lengths into kb->info (write.c). */
 int kb__docinfo_load(struct kb *kb, sqlite3 *db);
 
@@ -272,7 +282,7 @@ struct kb_qplan {
 	/* kb__coverage's per-query figures, computed on its first call */
 	bool cov_ready;
 	double cw[KB_MAX_GROUPS];        /* per concept: its best idf among phrases some article has */
-	double cw_total, part_total[KB_MAX_PARTS], part_ideal[KB_MAX_PARTS];
+	double cw_total, part_ideal[KB_MAX_PARTS];
 
 	/* ---- storage kept between plans ---- */
 	struct kb_phrase ph[KB_MAX_PHRASES];
@@ -336,7 +346,7 @@ double kb__relevance(const struct kb_qplan *plan, double score);
  * that some article contains which the article at rowid contains, in any
  * field, synonyms included), "missing" (those it lacks, most specific
  * first, as the query wrote them; at most five), and per part of the query
- * "part_coverage" (the same share) and "part_relevance" (the BM25F score of
+ * "part_relevance" (the BM25F score of
  * the part's concepts over that of the part's five most specific concepts
  * once in an average title, clamped to 1: relevance_score for the part
  * alone, without the title boosts), when the query has several parts;

@@ -431,12 +431,8 @@ static void coverage_ready(struct kb_qplan *p)
 		return;
 	concept_weights(p, p->cw);
 	p->cw_total = 0;
-	for (g = 0; g < p->ngroups; g++) {
+	for (g = 0; g < p->ngroups; g++)
 		p->cw_total += p->cw[g];
-		for (k = 0; k < p->nparts && p->nparts > 1; k++)
-			if ((p->gparts[g] >> k) & 1)
-				p->part_total[k] += p->cw[g];
-	}
 	for (k = 0; k < p->nparts && p->nparts > 1; k++)
 		p->part_ideal[k] = part_ideal(p, k);
 	p->cov_ready = true;
@@ -444,7 +440,7 @@ static void coverage_ready(struct kb_qplan *p)
 
 void kb__coverage(struct kb_qplan *p, int64_t rowid, json_t *item, bool want_missing)
 {
-	double have = 0, phave[KB_MAX_PARTS] = { 0 };
+	double have = 0;
 	uint64_t mask = 0, listed = 0;
 	const struct kb_rowmask *row = NULL;
 	size_t i, g, k;
@@ -458,26 +454,19 @@ void kb__coverage(struct kb_qplan *p, int64_t rowid, json_t *item, bool want_mis
 			mask = row->mask;
 			break;
 		}
-	for (g = 0; g < p->ngroups; g++) {
-		if (!((mask >> g) & 1))
-			continue;
-		have += p->cw[g];
-		for (k = 0; k < p->nparts && p->nparts > 1; k++)
-			if ((p->gparts[g] >> k) & 1)
-				phave[k] += p->cw[g];
-	}
+	for (g = 0; g < p->ngroups; g++)
+		if ((mask >> g) & 1)
+			have += p->cw[g];
 	json_object_set_new(item, "coverage", json_real(p->cw_total > 0 ? round4(have / p->cw_total) : 0));
 	json_object_set_new(item, "matched_weight", json_real(round4(have)));
 	if (p->nparts > 1) {
-		json_t *parts = json_array(), *prel = json_array();
+		json_t *prel = json_array();
 
 		for (k = 0; k < p->nparts; k++) {
 			double r = row && p->part_ideal[k] > 0 ? row->part_score[k] / p->part_ideal[k] : 0;
 
-			json_array_append_new(parts, json_real(p->part_total[k] > 0 ? round4(phave[k] / p->part_total[k]) : 0));
 			json_array_append_new(prel, json_real(round4(r > 1 ? 1 : r)));
 		}
-		json_object_set_new(item, "part_coverage", parts);
 		json_object_set_new(item, "part_relevance", prel);
 	}
 	if (want_missing) { /* the missing concepts, most specific first */

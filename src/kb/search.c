@@ -128,8 +128,9 @@ size_t kb_count_language(struct kb *kb, const char *language)
 	if (!kb || !language)
 		return 0;
 	pthread_rwlock_rdlock(&kb->info_lock);
-	for (i = 0; i < kb->ninfo; i++)
-		n += kb->info[i].known && !strcmp(kb->info[i].lang, language);
+	for (i = 0; i < kb->nlangs; i++)
+		if (!strcmp(kb->langs[i].lang, language))
+			n = kb->langs[i].n;
 	pthread_rwlock_unlock(&kb->info_lock);
 	return n;
 }

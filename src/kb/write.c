@@ -92,6 +92,26 @@ static void measure(struct kb_tok *tok, const struct kb_words *words, const char
 	info->known = true;
 }
 
+void kb__lang_count(struct kb *kb, const char *lang, int delta)
+{
+	size_t i;
+
+	for (i = 0; i < kb->nlangs; i++)
+		if (!strcmp(kb->langs[i].lang, lang))
+			break;
+	if (i == kb->nlangs) {
+		if (delta < 0 || kb->nlangs == KB_LANGS)
+			return;
+		snprintf(kb->langs[i].lang, sizeof(kb->langs[i].lang), "%s", lang);
+		kb->langs[i].n = 0;
+		kb->nlangs++;
+	}
+	if (delta < 0 && kb->langs[i].n < (size_t)-delta)
+		kb->langs[i].n = 0;
+	else
+		kb->langs[i].n += (size_t)delta;
+}
+
 static void docinfo_put(struct kb *kb, sqlite3_int64 rowid, const struct kb_docinfo *info)
 {
 	if (rowid < 0)
@@ -124,6 +144,7 @@ int kb__docinfo_load(struct kb *kb, sqlite3 *db)
 		d.title_words = (uint32_t)sqlite3_column_int64(st, 4);
 		snprintf(d.lang, sizeof(d.lang), "%s", (const char *)sqlite3_column_text(st, 5));
 		docinfo_put(kb, sqlite3_column_int64(st, 0), &d);
+		kb__lang_count(kb, d.lang, 1);
 		rc = SQLITE_OK;
 	}
 	pthread_rwlock_unlock(&kb->info_lock);
@@ -309,19 +330,25 @@ static int in_transaction(struct kb *kb, int (*fn)(struct writer *w, const void 
 		src = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
 	if (src == SQLITE_OK) {
 		pthread_rwlock_wrlock(&kb->info_lock);
-		for (i = 0; i < w.nfresh; i++)
+		for (i = 0; i < w.nfresh; i++) {
 			docinfo_put(kb, w.fresh[i].rowid, &w.fresh[i].info);
+			kb__lang_count(kb, w.fresh[i].info.lang, 1);
+		}
 		/* no search runs now: the entries of removed rows can go */
 		if (w.cleared)
 			kb__artcache_clear(kb);
 		for (i = 0; i < w.ngone; i++) {
 			kb__artcache_drop(kb, w.gone[i]);
-			if (w.gone[i] >= 0 && (size_t)w.gone[i] < kb->ninfo)
+			if (w.gone[i] >= 0 && (size_t)w.gone[i] < kb->ninfo && kb->info[w.gone[i]].known) {
 				kb->info[w.gone[i]].known = false;
+				kb__lang_count(kb, kb->info[w.gone[i]].lang, -1);
+			}
 		}
-		if (w.cleared)
+		if (w.cleared) {
 			for (i = 0; i < kb->ninfo; i++)
 				kb->info[i].known = false;
+			kb->nlangs = 0;
+		}
 		pthread_rwlock_unlock(&kb->info_lock);
 		atomic_fetch_add(&kb->count, w.added);
 		atomic_fetch_sub(&kb->count, w.removed);

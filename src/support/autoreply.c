@@ -55,7 +55,7 @@ struct signals {
 	const json_t *ticket, *message, *language, *spam, *sentiment, *categorization, *priority, *kbr, *response;
 	const json_t *top;   /* the top article */
 	char *text;          /* normalized subject and body, for the cue lists */
-	double relevance, margin, answered, confidence, coverage, fit_cov, fit;
+	double relevance, margin, answered, confidence, coverage, fit;
 	size_t asks, unknown, ask_unknown;
 	json_t *unknown_asked;  /* words of a yes-or-no question that no article has */
 	bool several;
@@ -120,11 +120,6 @@ static double part_num(const json_t *article, const char *field, size_t k)
 	return json_number_value(json_array_get(json_object_get(article, field), k));
 }
 
-static double part_cov(const json_t *article, size_t k)
-{
-	return part_num(article, "part_coverage", k);
-}
-
 static double part_rel(const json_t *article, size_t k)
 {
 	return part_num(article, "part_relevance", k);
@@ -173,19 +168,18 @@ static bool several_topics(const json_t *kbr)
 
 /*
  * How well an article fits the customer's words, part by part of the
- * search (kbsearch.c): its relevance and coverage for each part (the
- * subject, each ask, the statements of a short message), weighted by the
- * part's idf weight (a part that names a topic counts for more than "what
- * else can I try?"); and how many of the asks' words no article has.
+ * search (kbsearch.c): its relevance for each part (the subject, each ask,
+ * the statements of a short message), weighted by the part's idf weight (a
+ * part that names a topic counts for more than "what else can I try?"); and
+ * how many of the asks' words no article has.
  */
-static void message_fit(const json_t *kbr, const json_t *article, double *cov, double *rel, size_t *unknown)
+static void message_fit(const json_t *kbr, const json_t *article, double *rel, size_t *unknown)
 {
 	const json_t *parts = json_object_get(kbr, "parts"), *p;
-	double c = 0, r = 0, weight = 0;
+	double r = 0, weight = 0;
 	size_t k;
 
 	*unknown = 0;
-	*cov = fl_json_num(article, "coverage", 0);
 	*rel = fl_json_num(article, "relevance_score", 0);
 	if (!json_array_size(parts)) { /* one part: the whole query */
 		*unknown = json_array_size(json_object_get(kbr, "unknown_words"));
@@ -194,16 +188,13 @@ static void message_fit(const json_t *kbr, const json_t *article, double *cov, d
 	json_array_foreach(parts, k, p) {
 		double w = fl_json_num(p, "weight", 0);
 
-		c += w * part_cov(article, k);
 		r += w * part_rel(article, k);
 		weight += w;
 		if (ask_part(p, true, true))
 			*unknown += json_array_size(json_object_get(p, "unknown_words"));
 	}
-	if (weight > 0) {
-		*cov = c / weight;
+	if (weight > 0)
 		*rel = r / weight;
-	}
 }
 
 static double margin_of(const json_t *kbr)
@@ -214,10 +205,15 @@ static double margin_of(const json_t *kbr)
 	return top > 0 ? (top - fl_json_num(json_array_get(articles, 1), "relevance_score", 0)) / top : 0;
 }
 
-bool support__article_fits(const json_t *kbr, const json_t *ticket, const json_t *message)
+/*
+ * support__article_fits, with the asks' share of words in the article
+ * (answerability) measured by the caller or, when *answered < 0 and it is
+ * needed, here (into *answered).
+ */
+static bool fits(const json_t *kbr, const json_t *ticket, const json_t *message, double *answered)
 {
 	const json_t *top = json_array_get(json_object_get(kbr, "articles"), 0);
-	double rel = fl_json_num(top, "relevance_score", 0), cov, fit;
+	double rel = fl_json_num(top, "relevance_score", 0), fit;
 	size_t unknown;
 
 	/* what the article shares with the message: one rare word, or two of some weight ("issue" alone is not) */
@@ -227,9 +223,19 @@ bool support__article_fits(const json_t *kbr, const json_t *ticket, const json_t
 		return true;
 	if (rel < FIT_RELEVANCE)
 		return false;
-	message_fit(kbr, top, &cov, &fit, &unknown);
-	return fit >= MIN_FIT && margin_of(kbr) >= MIN_MARGIN &&
-	       answerability(ticket, message, top) >= MIN_ANSWERED;
+	message_fit(kbr, top, &fit, &unknown);
+	if (fit < MIN_FIT || margin_of(kbr) < MIN_MARGIN)
+		return false;
+	if (*answered < 0)
+		*answered = answerability(ticket, message, top);
+	return *answered >= MIN_ANSWERED;
+}
+
+bool support__article_fits(const json_t *kbr, const json_t *ticket, const json_t *message)
+{
+	double answered = -1;
+
+	return fits(kbr, ticket, message, &answered);
 }
 
 /*
@@ -366,7 +372,10 @@ static bool c_no_question(const struct signals *s)
 
 static bool c_no_article(const struct signals *s)
 {
-	return !support__article_fits(s->kbr, s->ticket, s->message) || !json_array_size(json_object_get(s->response, "articles_referenced"));
+	struct signals *w = (struct signals *)s;
+
+	return !fits(s->kbr, s->ticket, s->message, &w->answered) ||
+	       !json_array_size(json_object_get(s->response, "articles_referenced"));
 }
 
 /* A yes-or-no question naming what no article has: the article must be relevant on its own. */
@@ -385,7 +394,8 @@ static bool c_not_answered(const struct signals *s)
 {
 	struct signals *w = (struct signals *)s;
 
-	w->answered = w->top ? answerability(s->ticket, s->message, s->top) : 0;
+	if (w->answered < 0) /* not measured by c_no_article */
+		w->answered = w->top ? answerability(s->ticket, s->message, s->top) : 0;
 	return s->answered < MIN_ANSWERED || s->fit < MIN_FIT;
 }
 
@@ -454,7 +464,7 @@ json_t *support__autoreply(const struct support_autoreply_in *in)
 	s.coverage = fl_json_num(top, "coverage", 0);
 	s.unknown = json_array_size(json_object_get(in->kb_results, "unknown_words"));
 	if (top)
-		message_fit(in->kb_results, top, &s.fit_cov, &s.fit, &s.ask_unknown);
+		message_fit(in->kb_results, top, &s.fit, &s.ask_unknown);
 	s.unknown_asked = json_array();
 	asks_unknown(in->kb_results, s.unknown_asked);
 	s.margin = margin_of(in->kb_results);
@@ -478,7 +488,6 @@ json_t *support__autoreply(const struct support_autoreply_in *in)
 			"unknown", (json_int_t)s.unknown, "several_issues", s.several);
 	json_object_set_new(json_object_get(out, "signals"), "fit", json_real(s.fit));
 	json_object_set_new(json_object_get(out, "signals"), "matched_weight", json_real(fl_json_num(top, "matched_weight", 0)));
-	json_object_set_new(json_object_get(out, "signals"), "fit_coverage", json_real(s.fit_cov));
 	json_object_set_new(json_object_get(out, "signals"), "ask_unknown", json_integer((json_int_t)s.ask_unknown));
 	if (s.unknown)
 		json_object_set(json_object_get(out, "signals"), "unknown_words",

@@ -645,38 +645,36 @@ static bool software_version(const char *low)
 	return false;
 }
 
-static bool bug_report(const char *text)
+/* low: the body in lower case */
+static bool bug_report(const struct fl_buf *lowered)
 {
-	struct fl_buf low = FL_BUF_INIT;
-	size_t i, steps = 0;
+	const struct fl_buf *low = lowered;
+	size_t steps = 0;
 	int signals = 0;
 	const char *p;
 
-	for (i = 0; text[i]; i++)
-		fl_buf_addch(&low, (char)tolower((unsigned char)text[i]));
-	if (strstr(low.buf, "steps to reproduce") || strstr(low.buf, "repro:") || strstr(low.buf, "repro ") ||
-	    strstr(low.buf, "to reproduce") || strstr(low.buf, "reproduce:") || strstr(low.buf, "reproducible") ||
-	    strstr(low.buf, "steps:"))
+	if (strstr(low->buf, "steps to reproduce") || strstr(low->buf, "repro:") || strstr(low->buf, "repro ") ||
+	    strstr(low->buf, "to reproduce") || strstr(low->buf, "reproduce:") || strstr(low->buf, "reproducible") ||
+	    strstr(low->buf, "steps:"))
 		signals += 2;
 	/* the versions a report names ("firefox 121", "android 14", "v2.3") and what a console says */
-	if (software_version(low.buf) || strstr(low.buf, "console") || strstr(low.buf, "stack trace") ||
-	    strstr(low.buf, "exception"))
+	if (software_version(low->buf) || strstr(low->buf, "console") || strstr(low->buf, "stack trace") ||
+	    strstr(low->buf, "exception"))
 		signals++;
-	if (strstr(low.buf, "expected") && (strstr(low.buf, "actual") || strstr(low.buf, "instead")))
+	if (strstr(low->buf, "expected") && (strstr(low->buf, "actual") || strstr(low->buf, "instead")))
 		signals += 2;
-	if (strstr(low.buf, "every time") || strstr(low.buf, "consistently") || strstr(low.buf, "out of 5") ||
-	    strstr(low.buf, "consistent,"))
+	if (strstr(low->buf, "every time") || strstr(low->buf, "consistently") || strstr(low->buf, "out of 5") ||
+	    strstr(low->buf, "consistent,"))
 		signals++;
-	if (strstr(low.buf, "request id") || strstr(low.buf, "req_") || strstr(low.buf, "http 500"))
+	if (strstr(low->buf, "request id") || strstr(low->buf, "req_") || strstr(low->buf, "http 500"))
 		signals++;
 	/* "1. do this 2. then that" inline or as lines, then a result */
-	for (p = low.buf; (p = strpbrk(p, "0123456789")); p++)
-		if ((p[1] == '.' || p[1] == ')') && p[2] == ' ' && (p == low.buf || !isalnum((unsigned char)p[-1])))
+	for (p = low->buf; (p = strpbrk(p, "0123456789")); p++)
+		if ((p[1] == '.' || p[1] == ')') && p[2] == ' ' && (p == low->buf || !isalnum((unsigned char)p[-1])))
 			steps++;
-	if (steps >= 2 && (strstr(low.buf, "then") || strstr(low.buf, "result") || strstr(low.buf, "shows") ||
-			   strstr(low.buf, "happens")))
+	if (steps >= 2 && (strstr(low->buf, "then") || strstr(low->buf, "result") || strstr(low->buf, "shows") ||
+			   strstr(low->buf, "happens")))
 		signals++;
-	fl_buf_release(&low);
 	return signals >= 2;
 }
 
@@ -703,6 +701,7 @@ static const char *act_name(enum act a)
  */
 static int enumerated(const char *body)
 {
+	/* body: in lower case */
 	static const char *const announced[] = {
 		"several things", "a few things", "two things", "three things", "few problems", "two unrelated",
 		"several problems", "several issues", "multiple issues", "three items", "two questions",
@@ -712,20 +711,20 @@ static int enumerated(const char *body)
 	size_t items = 0, i;
 
 	for (i = 0; i < FL_ARRAY_SIZE(announced); i++)
-		if (strcasestr(body, announced[i]))
+		if (strstr(body, announced[i]))
 			return 2;
 	for (p = body; (p = strpbrk(p, "123")); p++)
 		if (p[1] == ')' && (p == body || p[-1] == ' ' || p[-1] == '\n'))
 			items++;
-	if (items >= 2 || ((strcasestr(body, "first,") || strcasestr(body, "firstly")) &&
-			   (strcasestr(body, "second,") || strcasestr(body, "secondly"))))
+	if (items >= 2 || ((strstr(body, "first,") || strstr(body, "firstly")) &&
+			   (strstr(body, "second,") || strstr(body, "secondly"))))
 		return 1;
 	return 0;
 }
 
 json_t *support__message(const char *subject, const char *content)
 {
-	struct fl_buf body = FL_BUF_INIT;
+	struct fl_buf body = FL_BUF_INIT, low = FL_BUF_INIT;
 	struct span sp[MAX_SENTENCES];
 	json_t *out, *questions = json_array(), *requests = json_array(), *problems = json_array(),
 	       *acts = json_array(), *statements = json_array();
@@ -735,6 +734,11 @@ json_t *support__message(const char *subject, const char *content)
 	own_part(content ? content : "", &body, &quoted, &signature);
 	if (!body.len) /* nothing but a greeting or a signature: keep the text as it came */
 		fl_buf_adds(&body, content ? content : "");
+	fl_buf_grow(&low, body.len + 1);
+	for (i = 0; i < body.len; i++)
+		low.buf[i] = (char)tolower((unsigned char)body.buf[i]);
+	low.buf[body.len] = '\0';
+	low.len = body.len;
 	n = clauses(body.buf, sp, sentences(body.buf, sp));
 	for (i = 0; i < n; i++) {
 		const char *s = body.buf + sp[i].off, *verb = NULL;
@@ -788,8 +792,8 @@ json_t *support__message(const char *subject, const char *content)
 			"quoted_history", quoted,
 			"signature", signature,
 			"praise_only", praise > 0 && !asks && !json_array_size(problems) && other <= 1,
-			"bug_report", bug_report(body.buf),
-			"enumerated", enumerated(body.buf),
+			"bug_report", bug_report(&low),
+			"enumerated", enumerated(low.buf),
 			"sentences", (json_int_t)n,
 			"acts", acts);
 	json_object_set_new(out, "pleasantries", json_integer((json_int_t)pleasantries));
@@ -797,6 +801,7 @@ json_t *support__message(const char *subject, const char *content)
 	json_object_set_new(out, "affected", json_integer((json_int_t)affected));
 	json_object_set_new(out, "disowned", json_boolean(disowned));
 	fl_buf_release(&body);
+	fl_buf_release(&low);
 	return out;
 }
 
