@@ -56,6 +56,13 @@ static const char *const action_verbs[] = {
 	"put", "raise", "reactivate", "refund", "reimburse", "reissue", "remove", "restore", "reverse",
 	"stop", "switch", "terminate", "transfer", "undo", "unlock", "update", "upgrade", "waive", "wipe",
 };
+/* What staff do to an account, as the object's state wanted: "I want my account deleted". */
+static const char *const action_participles[] = {
+	"applied", "canceled", "cancelled", "closed", "corrected", "credited", "deactivated", "deleted",
+	"erased", "extended", "increased", "merged", "moved", "raised", "re-sent", "reactivated",
+	"refunded", "reissued", "removed", "resent", "restored", "reversed", "terminated", "transferred",
+	"unlocked", "waived", "wiped",
+};
 /* Things only staff can give, asked for as a noun ("I want a refund"). */
 static const char *const action_nouns[] = {
 	"cancellation", "chargeback", "compensation", "credit", "deletion", "discount", "exception",
@@ -241,6 +248,19 @@ static bool action_request(const struct support_words *w, const char **verb)
 				}
 		}
 	}
+	/*
+	 * the state wanted, by the customer or for a caller: "I want my account
+	 * deleted", "we need the invoice reissued", "caller wants the VAT line
+	 * removed from the invoice"
+	 */
+	for (k = 0; k < w->n; k++)
+		if (eq(w, k, "want") || eq(w, k, "wants") || eq(w, k, "wanted") || eq(w, k, "need") || eq(w, k, "needs") ||
+		    eq(w, k, "like") || eq(w, k, "asks") || eq(w, k, "asked") || eq(w, k, "requests"))
+			for (j = k + 2; j < w->n && j <= k + 7; j++)
+				if (IN(action_participles, w->w[j])) {
+					*verb = w->w[j];
+					return true;
+				}
 	/* "... for me": "change it for me", "switch off two-factor for me" */
 	if (w->n >= 3 && eq(w, w->n - 2, "for") && eq(w, w->n - 1, "me"))
 		for (k = 0; k < w->n; k++)
