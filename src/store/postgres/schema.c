@@ -220,7 +220,19 @@ static const char *const migrations[] = {
 	NULL,
 	/* 7: the language the triage detected (issue 15): on the ticket and its summary */
 	"ALTER TABLE tickets ADD COLUMN language text;",
-	/* 8: the language an article is written in (issue 15): a ticket is searched in its own */
+	/*
+	 * 8: hardening: a message from someone other than the ticket's customer
+	 * awaits an agent's approval; the server's own secrets (the key of the
+	 * email threads' per-ticket secrets); a notification's attempt in flight
+	 */
+	"ALTER TABLE messages ADD COLUMN approval text CHECK (approval IN ('pending', 'approved', 'declined'));"
+	"CREATE TABLE secrets ("
+	"  name text PRIMARY KEY,"
+	"  value bytea NOT NULL,"
+	"  created_at bigint NOT NULL"
+	");"
+	"ALTER TABLE outbox ADD COLUMN started_at bigint;",
+	/* 9: the language an article is written in (issue 15): a ticket is searched in its own */
 	"ALTER TABLE kb_articles ADD COLUMN language text NOT NULL DEFAULT 'en';",
 };
 

@@ -304,7 +304,20 @@ static const char *const migrations[] = {
 	"CREATE INDEX jobs_status ON jobs(status);",
 	/* 7: the language the triage detected (issue 15): on the ticket and its summary */
 	"ALTER TABLE tickets ADD COLUMN language TEXT;",
-	/* 8: the language an article is written in (issue 15): a ticket is searched in its own */
+	/*
+	 * 8: hardening: a message from someone other than the ticket's customer
+	 * awaits an agent's approval; the server's own secrets (the key of the
+	 * email threads' per-ticket secrets); a notification's attempt in flight
+	 */
+	"ALTER TABLE messages ADD COLUMN approval TEXT"
+	"  CHECK (approval IS NULL OR approval = 'pending' OR approval = 'approved' OR approval = 'declined');"
+	"CREATE TABLE secrets ("
+	"  name TEXT PRIMARY KEY,"
+	"  value BLOB NOT NULL,"
+	"  created_at INTEGER NOT NULL"
+	") STRICT;"
+	"ALTER TABLE outbox ADD COLUMN started_at INTEGER;",
+	/* 9: the language an article is written in (issue 15): a ticket is searched in its own */
 	"ALTER TABLE kb_articles ADD COLUMN language TEXT NOT NULL DEFAULT 'en';",
 };
 
