@@ -115,9 +115,13 @@ static const char *const acts[] = {
 	"accessed", "bought", "changed", "got", "has", "is", "logged", "ordered", "reset", "signed", "tried",
 	"used", "using",
 };
-/* what may follow a disclaimed act: "I didn't do that", "keys I didn't create." */
+/*
+ * what may follow a disclaimed act: something seen ("I didn't do that",
+ * "keys I didn't create."); not "anything", which is a troubleshooting
+ * customer's "I haven't changed anything"
+ */
 static const char *const disclaimed[] = {
-	"anything", "it", "that", "them", "these", "this", "those",
+	"it", "that", "them", "these", "this", "those",
 };
 static const char *const own_acts[] = {
 	"add", "added", "approve", "approved", "authorise", "authorised", "authorize", "authorized", "buy",

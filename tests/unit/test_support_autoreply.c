@@ -425,6 +425,11 @@ static void test_one_topic_asked_twice_is_answered(void **state)
 	assert_false(fl_json_bool(json_object_get(o.shared, "message"), "disowned", true));
 	assert_string_not_equal(reason(&o), "security");
 	support_outcome_release(&o);
+	/* "I haven't changed anything" is a troubleshooting customer's, not a disowned action */
+	process(f, "a4", "web", "App crashes on start", "The iOS app crashes right after the splash screen since this "
+		"morning. I haven't changed anything on the phone.", NULL, &o);
+	assert_false(fl_json_bool(json_object_get(o.shared, "message"), "disowned", true));
+	support_outcome_release(&o);
 	process(f, "a3", "email", "Account deactivated", "When I sign in I now see \"Your account has been "
 		"deactivated\". Who can turn it back on?", NULL, &o);
 	m = json_object_get(json_object_get(o.shared, "knowledge_base_results"), "parts");
