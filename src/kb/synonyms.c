@@ -37,11 +37,9 @@ const char *const kb__stop_words[] = {
 	"way", "ways", "we", "were", "what", "what's", "whats", "when", "where", "whether",
 	"which", "while", "who", "whom", "why", "will", "with", "wonder", "wondering", "would",
 	"you", "you're", "your", "yours", "yourself",
-	/* contractions and chat filler: no topic, and in no article's wording */
-	"aren't", "couldn't", "didn't", "doesn't", "don't", "hadn't", "hasn't", "haven't", "he's",
-	"isn't", "lol", "ok", "okay", "pls", "plz", "she's", "shouldn't", "thx", "ugh", "wasn't",
-	"we'd", "we'll", "we're", "we've", "weren't", "won't", "wouldn't", "you'd", "you'll",
-	"you've", "they're", "they've",
+	/* contractions and chat filler: no topic, and in no article's wording (negations stay: "doesn't work") */
+	"he's", "lol", "ok", "okay", "pls", "plz", "she's", "they're", "they've", "thx", "ugh", "we'd", "we'll",
+	"we're", "we've", "you'd", "you'll", "you've",
 	NULL,
 };
 
