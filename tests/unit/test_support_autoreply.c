@@ -453,6 +453,14 @@ static void test_ticket_is_searched_in_its_language(void **state)
 	assert_false(sent(&o));
 	assert_string_equal(reason(&o), "not_english");
 	support_outcome_release(&o);
+	/* French: the French billing-cycle article */
+	process(f, "fr1", "web", "Cycle de facturation", "Bonjour, comment passer de la facturation mensuelle à la "
+		"facturation annuelle ? Merci.", NULL, &o);
+	kbr = json_object_get(o.shared, "knowledge_base_results");
+	assert_string_equal(fl_json_str(kbr, "language", ""), "fr");
+	assert_string_equal(fl_json_str(json_array_get(json_object_get(kbr, "articles"), 0), "id", ""), "kb_014_fr");
+	assert_false(sent(&o));
+	support_outcome_release(&o);
 	/* Spanish: no Spanish articles, so every article is searched */
 	process(f, "es1", "email", "Cancelar suscripción", "Hola, ¿cómo puedo cancelar mi suscripción? No quiero que me "
 		"cobren el próximo mes.", NULL, &o);
