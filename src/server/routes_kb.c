@@ -95,7 +95,8 @@ static void search(struct server_req *r)
 		return;
 	}
 	if (lang && !kb_language_valid(lang)) {
-		server__bad_request(r, "language", "query argument 'language' must be a language tag such as 'en' or 'de'");
+		server__bad_request(r, "language",
+				    "query argument 'language' must be a language tag such as 'en' or 'de'");
 		return;
 	}
 	if (server__query_int(r, "limit", 1, 50, 5, &limit))

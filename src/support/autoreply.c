@@ -487,7 +487,8 @@ json_t *support__autoreply(const struct support_autoreply_in *in)
 			"coverage", s.coverage, "confidence", s.confidence, "asks", (json_int_t)s.asks,
 			"unknown", (json_int_t)s.unknown, "several_issues", s.several);
 	json_object_set_new(json_object_get(out, "signals"), "fit", json_real(s.fit));
-	json_object_set_new(json_object_get(out, "signals"), "matched_weight", json_real(fl_json_num(top, "matched_weight", 0)));
+	json_object_set_new(json_object_get(out, "signals"), "matched_weight",
+			    json_real(fl_json_num(top, "matched_weight", 0)));
 	json_object_set_new(json_object_get(out, "signals"), "ask_unknown", json_integer((json_int_t)s.ask_unknown));
 	if (s.unknown)
 		json_object_set(json_object_get(out, "signals"), "unknown_words",

@@ -96,8 +96,8 @@ size_t support__affected(const struct support_words *w)
 		/* a group: "the whole office", "all our users", "everyone", "nobody in our company" */
 		if (support__word_is(w, i, "everyone") || support__word_is(w, i, "everybody"))
 			n = SUPPORT_MANY_AFFECTED;
-		if (support__word_is(w, i, "whole") || support__word_is(w, i, "entire") || support__word_is(w, i, "all") ||
-		    ONE_OF(w->w[i], nobody) || support__word_is(w, i, "one"))
+		if (support__word_is(w, i, "whole") || support__word_is(w, i, "entire") ||
+		    support__word_is(w, i, "all") || ONE_OF(w->w[i], nobody) || support__word_is(w, i, "one"))
 			for (j = i + 1; j < w->n && j <= i + 4; j++)
 				if (ONE_OF(w->w[j], groups) || ONE_OF(w->w[j], people))
 					n = SUPPORT_MANY_AFFECTED;
@@ -163,7 +163,8 @@ bool support__disowned(const struct support_words *w)
 		if ((support__word_is(w, i, "wasn't") || support__word_is(w, i, "not")) &&
 		    (support__word_is(w, i + 1, "me") || support__word_is(w, i + 1, "us")))
 			return true;
-		if (support__word_is(w, i, "without") && (support__word_is(w, i + 1, "my") || support__word_is(w, i + 1, "our")) &&
+		if (support__word_is(w, i, "without") &&
+		    (support__word_is(w, i + 1, "my") || support__word_is(w, i + 1, "our")) &&
 		    (support__word_is(w, i + 2, "permission") || support__word_is(w, i + 2, "consent") ||
 		     support__word_is(w, i + 2, "knowledge") || support__word_is(w, i + 2, "authorisation") ||
 		     support__word_is(w, i + 2, "authorization")))

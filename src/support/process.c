@@ -241,8 +241,9 @@ int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t 
 	/* spam is nobody's ticket: it makes no customer and does not count in the sender's history */
 	if (strcmp(status, FL_STATUS_SPAM) && (src = new_email_customer(st, updated, shared, support_now_us(ctx))))
 		goto out;
-	src = strcmp(status, FL_STATUS_SPAM) ? store_customer_update_metrics(st, fl_json_str(updated, "customer_id", ""), -1)
-				     : STORE_OK;
+	src = strcmp(status, FL_STATUS_SPAM)
+		      ? store_customer_update_metrics(st, fl_json_str(updated, "customer_id", ""), -1)
+		      : STORE_OK;
 	if (src != STORE_OK && src != STORE_ENOTFOUND)
 		goto out;
 	{

@@ -80,6 +80,13 @@ size_t support__affected(const struct support_words *w);
 /* Whether a sentence disowns an action on the account ("someone changed", "I didn't create", "wasn't me"). */
 bool support__disowned(const struct support_words *w);
 
+/*
+ * own_words.c: the customer's own part of content into out (quoted history,
+ * greeting, closing and signature set aside); *quoted and *signature say
+ * whether there were any.
+ */
+void support__own_words(const char *content, struct fl_buf *out, bool *quoted, bool *signature);
+
 /* Whether a sentence refers back to what was said before ("it", "they", "those"): a follow-up, not a new topic. */
 bool support__refers_back(const char *sentence);
 

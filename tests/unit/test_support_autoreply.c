@@ -104,6 +104,29 @@ static size_t outbox_size(struct fixture *f)
 	return n;
 }
 
+/* A ticket that must not be answered, and the reason it must give. */
+struct held {
+	const char *channel, *subject, *content, *reason;
+};
+
+/* Processes each case (ids prefix0, prefix1, ...) and checks it is held with its reason. */
+static void expect_held(struct fixture *f, const char *prefix, const struct held *cases, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		struct support_outcome o;
+		char id[16];
+
+		snprintf(id, sizeof(id), "%s%zu", prefix, k);
+		process(f, id, cases[k].channel, cases[k].subject, cases[k].content, NULL, &o);
+		if (sent(&o) || strcmp(reason(&o), cases[k].reason))
+			fail_msg("'%s': sent %d, reason '%s', want '%s'", cases[k].subject, sent(&o), reason(&o),
+				 cases[k].reason);
+		support_outcome_release(&o);
+	}
+}
+
 /* ---- reading the message ---- */
 
 static void test_message_sets_aside_quotes_greeting_and_signature(void **state)
@@ -180,43 +203,30 @@ static void test_answered_question_is_sent_with_its_reason(void **state)
 
 static void test_kinds_that_never_get_an_automatic_answer(void **state)
 {
-	static const struct { const char *subject, *content, *reason; } cases[] = {
-		{ "Refund for last month's renewal", "We were charged 240 euros on 2 March for our renewal but stopped "
+	static const struct held cases[] = {
+		{ "email", "Refund for last month's renewal", "We were charged 240 euros on 2 March for our renewal but stopped "
 		  "using the workspace in February. Please refund this charge to our card.", "staff_action" },
-		{ "Delete all my data", "I want you to permanently delete my account and all personal data you have.",
+		{ "email", "Delete all my data", "I want you to permanently delete my account and all personal data you have.",
 		  "staff_action" },
-		{ "Someone logged into my account", "I got an email about a new sign-in from Jakarta. I have never been "
+		{ "email", "Someone logged into my account", "I got an email about a new sign-in from Jakarta. I have never been "
 		  "there. What do we do now?", "security" },
-		{ "Formal notice", "Unless the full amount is refunded within 14 days, our lawyer will file a claim in "
+		{ "email", "Formal notice", "Unless the full amount is refunded within 14 days, our lawyer will file a claim in "
 		  "the small claims court.", "legal" },
-		{ "Everything is down", "Nobody in our company can sign in since 9:10, the whole company gets 503 "
+		{ "email", "Everything is down", "Nobody in our company can sign in since 9:10, the whole company gets 503 "
 		  "Service Unavailable. Is there an outage?", "outage" },
-		{ "A few problems", "Several things: 1) my card was declined at renewal, 2) the Android app crashes when "
+		{ "email", "A few problems", "Several things: 1) my card was declined at renewal, 2) the Android app crashes when "
 		  "I open the calendar, and 3) how do I give my colleague admin rights?", "several_issues" },
-		{ "Calendar shows items on wrong day", "Steps to reproduce: 1. Set the time zone to Pacific/Auckland. "
+		{ "email", "Calendar shows items on wrong day", "Steps to reproduce: 1. Set the time zone to Pacific/Auckland. "
 		  "2. Create an item due on the 15th. 3. Open Calendar view. Expected: the 15th. Actual: the 14th.",
 		  "bug_report" },
-		{ "Passwort vergessen", "Hallo, ich habe mein Passwort vergessen. Wie kann ich ein neues festlegen?",
+		{ "email", "Passwort vergessen", "Hallo, ich habe mein Passwort vergessen. Wie kann ich ein neues festlegen?",
 		  "not_english" },
-		{ "Thank you!", "Just wanted to say thanks for the quick help yesterday, the import worked perfectly!",
+		{ "email", "Thank you!", "Just wanted to say thanks for the quick help yesterday, the import worked perfectly!",
 		  "thank_you" },
-		{ "On-premise version?", "Do you offer a self-hosted version we could run in our own data centre?",
+		{ "email", "On-premise version?", "Do you offer a self-hosted version we could run in our own data centre?",
 		  "no_article" },
 	};
-	struct fixture *f = *state;
-	size_t k;
-
-	for (k = 0; k < FL_ARRAY_SIZE(cases); k++) {
-		struct support_outcome o;
-		char id[16];
-
-		snprintf(id, sizeof(id), "k%zu", k);
-		process(f, id, "email", cases[k].subject, cases[k].content, NULL, &o);
-		if (sent(&o) || strcmp(reason(&o), cases[k].reason))
-			fail_msg("'%s': sent %d, reason '%s', want '%s'", cases[k].subject, sent(&o), reason(&o),
-				 cases[k].reason);
-		support_outcome_release(&o);
-	}
+	expect_held(*state, "k", cases, FL_ARRAY_SIZE(cases));
 }
 
 static void test_spam_is_listed_not_answered(void **state)
@@ -378,7 +388,7 @@ static void test_language_routes_to_a_language_queue(void **state)
  */
 static void test_asks_people_and_disowned_actions_are_read(void **state)
 {
-	static const struct { const char *channel, *subject, *content, *reason; } cases[] = {
+	static const struct held cases[] = {
 		{ "chat", "two things", "how do i change my username, and why are my webhooks failing", "several_issues" },
 		{ "web", "Locked out, and an invoice", "My account is locked after too many tries. Also I need a copy of "
 		  "the February invoice for our accountant.", "several_issues" },
@@ -389,20 +399,7 @@ static void test_asks_people_and_disowned_actions_are_read(void **state)
 		{ "web", "Issue", "I have an issue, please get back to me.", "no_article" },
 		{ "chat", "apple pay", "can i pay with apple pay", "no_article" },
 	};
-	struct fixture *f = *state;
-	size_t k;
-
-	for (k = 0; k < FL_ARRAY_SIZE(cases); k++) {
-		struct support_outcome o;
-		char id[16];
-
-		snprintf(id, sizeof(id), "r%zu", k);
-		process(f, id, cases[k].channel, cases[k].subject, cases[k].content, NULL, &o);
-		if (sent(&o) || strcmp(reason(&o), cases[k].reason))
-			fail_msg("'%s': sent %d, reason '%s', want '%s'", cases[k].subject, sent(&o), reason(&o),
-				 cases[k].reason);
-		support_outcome_release(&o);
-	}
+	expect_held(*state, "r", cases, FL_ARRAY_SIZE(cases));
 }
 
 /* Two asks of one topic, a follow-up that refers back, and a deletion by mistake are not reasons to hold. */
