@@ -116,9 +116,10 @@ static void expect_held(struct fixture *f, const char *prefix, const struct held
 
 	for (k = 0; k < n; k++) {
 		struct support_outcome o;
-		char id[16];
+		char id[64];
 
-		snprintf(id, sizeof(id), "%s%zu", prefix, k);
+		if (snprintf(id, sizeof(id), "%s%zu", prefix, k) >= (int)sizeof(id))
+			fail_msg("id prefix '%s' too long", prefix);
 		process(f, id, cases[k].channel, cases[k].subject, cases[k].content, NULL, &o);
 		if (sent(&o) || strcmp(reason(&o), cases[k].reason))
 			fail_msg("'%s': sent %d, reason '%s', want '%s'", cases[k].subject, sent(&o), reason(&o),
