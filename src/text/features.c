@@ -305,7 +305,8 @@ void text__features(const struct text__feat_opts *o, const struct text__doc *doc
 				fv->alloc = m->feats[i].n;
 				fv->v = fl_reallocarray(fv->v, fv->alloc, sizeof(*fv->v));
 			}
-			memcpy(fv->v, m->feats[i].v, m->feats[i].n * sizeof(*fv->v));
+			if (m->feats[i].n) /* an empty text: no vector, and memcpy may not take NULL */
+				memcpy(fv->v, m->feats[i].v, m->feats[i].n * sizeof(*fv->v));
 			fv->n = m->feats[i].n;
 			return;
 		}
