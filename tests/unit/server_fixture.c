@@ -202,6 +202,23 @@ void fx_wait_jobs(struct fx *f, uint64_t n)
 	}
 }
 
+void fx_wait_done(struct fx *f, uint64_t n)
+{
+	int64_t deadline = fl_mono_us() + 60 * INT64_C(1000000);
+	uint64_t done = 0, failed = 0;
+
+	/* a failed attempt is retried: wait for one more outcome until n jobs are done */
+	for (;;) {
+		service_jobs_stats(f->svc, &done, &failed);
+		if (done >= n || fl_mono_us() >= deadline)
+			break;
+		service_jobs_wait(f->svc, done + failed + 1, 1000);
+	}
+	if (done < n)
+		fail_msg("the workers finished %llu jobs (and failed %llu attempts) in a minute; expected %llu done",
+			 (unsigned long long)done, (unsigned long long)failed, (unsigned long long)n);
+}
+
 /* ---- requests ---- */
 
 void fx_call(struct fx *f, const char *method, const char *path, const char *token, const char *body,

@@ -85,8 +85,15 @@ void fx_start_service(struct fx *f, const struct service_options *o);
  * and a dispatcher when f->notify is set.
  */
 void fx_start(struct fx *f, double rate, bool workers);
-/* Waits (up to a minute) until the workers have finished or failed n jobs in all; fails the test if not. */
+/*
+ * Waits (up to a minute) until the workers have finished or failed n jobs
+ * in all; fails the test if not. For tests about failing jobs: a test that
+ * needs its tickets triaged waits with fx_wait_done, since a failed attempt
+ * (retried later) counts here.
+ */
 void fx_wait_jobs(struct fx *f, uint64_t n);
+/* Waits (up to a minute) until the workers have finished n jobs; fails the test if not. */
+void fx_wait_done(struct fx *f, uint64_t n);
 /* Stops the service: the server, its workers and the dispatcher (idempotent; teardown does it too). */
 void fx_stop_server(struct fx *f);
 
