@@ -21,6 +21,7 @@ static const struct server_route *const tables[] = {
 	server__metrics_routes,
 	server__admin_routes,
 	server__mail_routes,
+	server__static_routes,
 };
 
 static struct server_route *all;

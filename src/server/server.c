@@ -107,6 +107,8 @@ int server_new(const struct server_options *opts, struct server **out, char **er
 	pthread_mutex_init(&srv->idle_lock, NULL);
 	pthread_cond_init(&srv->idle_cond, NULL);
 	srv->tokens = server__tokens_new(srv->opts.rate, srv->opts.burst);
+	srv->statics = server__static_new(opts->web_dir);
+	srv->opts.web_dir = NULL;   /* the caller's string; statics keeps its own copy */
 	srv->registry = opts->registry;
 	if (!srv->registry) {
 		srv->registry = monitor_registry_new();
@@ -287,7 +289,8 @@ static enum MHD_Result queue(struct server_req *r)
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 				r->content_type ? r->content_type : "application/json");
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				r->cache_control ? r->cache_control : "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	for (line = r->extra_headers; line && *line; line = next) {
 		char *colon = strchr(line, ':'), *nl = strchr(line, '\n');
@@ -588,6 +591,7 @@ void server_free(struct server *srv)
 		close(srv->quiesced_fd);
 	server__pool_free(srv->pool);
 	server__tokens_free(srv->tokens);
+	server__static_free(srv->statics);
 	if (srv->own_registry)
 		monitor_registry_free(srv->registry);
 	pthread_mutex_destroy(&srv->idle_lock);
