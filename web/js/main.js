@@ -161,4 +161,6 @@ function App() {
 }
 
 installKeys();
-render(html`<${App} />`, document.getElementById('app'));
+const root = document.getElementById('app');
+root.textContent = '';   // the page's "Loading…" line, which Preact would keep beside the app
+render(html`<${App} />`, root);

@@ -66,7 +66,7 @@ function Editor({ article, canEdit, onSaved }) {
 			</div>
 			<div>
 				<h3 id="kb-preview-h">Preview</h3>
-				<div class="preview" role="region" aria-labelledby="kb-preview-h">${markdown(a.content)}</div>
+				<div class="preview" role="region" tabindex="0" aria-labelledby="kb-preview-h">${markdown(a.content)}</div>
 			</div>
 		</div>
 		${notice ? html`<p class="notice" role="status">${notice}</p>` : null}

@@ -1,0 +1,292 @@
+// The console in a real browser (issue 16, point 7): headless Debian
+// chromium driven by playwright-core against a real `frontline serve
+// --demo` on a temporary store with a real SMTP receiver (lib/env.mjs).
+//
+// Two agents, Alice and Bob, each in a browser context of their own, work
+// the demo ticket T-000001: sign in, the queue lists the demo tickets,
+// presence both ways, Alice inserts the AI draft and sends it (the SMTP
+// receiver gets it), Bob sees it within a second and his reply, written
+// before it, is refused with "this ticket changed: here is the newer
+// message" without losing his text (not even across a reload); a note, an
+// assignment and a resolution reach Bob within a second each; a new ticket
+// reaches an open queue within a second; keyboard operation; ticket text
+// with <script> and <img onerror> renders as text; a change by cookie
+// without the CSRF header is refused; axe-core finds no serious or
+// critical WCAG 2.1 A/AA violation on any screen; no page breaks its CSP.
+//
+// Run by `make check` (suite console, plain build only: it starts a browser
+// and takes a minute). Skips (exit 77) when chromium or the npm packages are
+// missing, saying what to run.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { Env, missing, signIn, until } from './lib/env.mjs';
+
+const why = missing();
+if (why) {
+	console.log(`SKIP: ${why}`);
+	process.exit(77);
+}
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve('axe-core/axe.min.js');
+const TICKET = 'ticket_demo_001';
+const WITHIN = 1000;   // ms: "a second browser context sees those within 1 s"
+const marker = `M${Date.now().toString(36)}`;
+
+let env;
+let alice;
+let bob;
+
+before(async () => {
+	env = await new Env().start();
+	await env.browser();
+});
+
+after(async () => {
+	for (const p of [alice, bob])
+		if (p)
+			assert.deepEqual(p.problems, [], 'no CSP violation or page error');
+	if (env)
+		await env.stop();
+});
+
+function needUsers(t) {
+	if (env.noUsers) {
+		t.skip(env.noUsers);
+		return false;
+	}
+	return true;
+}
+
+// Waits on page for locator; fails when it takes longer than ms.
+async function seenWithin(page, locator, ms, what) {
+	const t0 = Date.now();
+	try {
+		await locator.first().waitFor({ timeout: ms });
+	} catch {
+		throw new Error(`${what}: not seen within ${ms} ms`);
+	}
+	return Date.now() - t0;
+}
+
+test('the console is served with its headers and the sign-in screen', async () => {
+	const r = await fetch(env.base + '/', { headers: { 'Accept-Encoding': 'gzip' } });
+	assert.equal(r.status, 200);
+	assert.match(r.headers.get('content-security-policy'), /script-src 'self'/);
+	assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+	const page = await env.page(null);
+	await page.goto('/');
+	await page.getByLabel('Email').waitFor();
+	await page.getByLabel('Password').waitFor();
+	await page.getByRole('button', { name: 'Sign in' }).waitFor();
+	await page.getByLabel('Email').fill('nobody@example.com');
+	await page.getByLabel('Password').fill('wrong password');
+	await page.getByRole('button', { name: 'Sign in' }).click();
+	if (!env.noUsers)
+		await page.getByRole('alert').filter({ hasText: /wrong email or password/ }).waitFor({ timeout: 5000 });
+	assert.deepEqual(page.problems, []);
+	await page.context().close();
+});
+
+test('sign in; the queue lists the demo tickets', async (t) => {
+	if (!needUsers(t))
+		return;
+	alice = await env.page(env.users.alice);
+	const rows = alice.locator('table.tickets tbody tr');
+	await until('five rows', async () => (await rows.count()) >= 5, 10000);
+	for (const s of ['Unable to access my account', 'CRITICAL: Complete system outage', 'Feature request: dark mode'])
+		await alice.getByRole('cell', { name: new RegExp(s) }).first().waitFor();
+	// each view with its count
+	for (const v of ['Mine', 'Unassigned', 'Escalated', 'All'])
+		await alice.getByRole('navigation', { name: 'Queues' }).getByRole('link', { name: new RegExp(`^${v}`) }).waitFor();
+	const all = await alice.getByRole('navigation', { name: 'Queues' }).getByRole('link', { name: /^All/ }).textContent();
+	assert.match(all, /\d+/);
+});
+
+test('open a ticket; presence shows both agents', async (t) => {
+	if (!needUsers(t))
+		return;
+	await alice.getByRole('link', { name: 'T-000001' }).click();
+	await alice.getByRole('heading', { name: /Unable to access my account/ }).waitFor();
+	await alice.locator('.msg-inbound').first().waitFor();
+	await alice.getByRole('heading', { name: 'Triage' }).waitFor();
+	bob = await env.page(env.users.bob);
+	await bob.goto(`/#/tickets/${TICKET}`);
+	await bob.getByRole('heading', { name: /Unable to access my account/ }).waitFor();
+	await seenWithin(alice, alice.getByText('Bob Agent is viewing'), 3000, 'Bob in Alice\'s presence list');
+	await seenWithin(bob, bob.getByText('Alice Agent is viewing'), 3000, 'Alice in Bob\'s presence list');
+	// Bob starts a reply (the version he saw), and says so
+	await bob.getByLabel('Reply to the customer').fill('Bob wrote this before Alice answered.');
+	await seenWithin(alice, alice.getByText('Bob Agent is replying'), 3000, 'Bob replying');
+});
+
+test('insert the AI draft and send it: the customer gets the email, Bob sees it within 1 s', async (t) => {
+	if (!needUsers(t))
+		return;
+	await alice.getByRole('button', { name: 'Insert AI draft' }).click();
+	const composer = alice.getByLabel('Reply to the customer');
+	const draft = await composer.inputValue();
+	assert.match(draft, /^Hi John/);
+	await composer.press('End');
+	await composer.fill(`${draft}\n\nReference ${marker}`);
+	await alice.getByRole('button', { name: 'Send reply' }).click();
+	await alice.locator('.msg-outbound').filter({ hasText: marker }).waitFor({ timeout: 5000 });
+	assert.equal(await composer.inputValue(), '');
+	const ms = await seenWithin(bob, bob.locator('.msg-outbound').filter({ hasText: marker }), WITHIN, 'the reply in Bob\'s view');
+	console.log(`# Bob saw Alice's reply after ${ms} ms`);
+	const mail = await env.waitMail((m) => m.replace(/=\r?\n/g, '').includes(marker));
+	assert.match(mail, /^To: .*john\.doe@company\.com/mi);
+	assert.match(mail.replace(/=\r?\n/g, ''), /Hi John/);
+});
+
+test('a reply on a stale version is refused with the newer message; the text is kept, even across a reload', async (t) => {
+	if (!needUsers(t))
+		return;
+	await bob.getByRole('button', { name: 'Send reply' }).click();
+	const alert = bob.getByRole('alert').filter({ hasText: 'This ticket changed: here is the newer message' });
+	await alert.waitFor({ timeout: 5000 });
+	await alert.getByText(marker).waitFor();
+	assert.equal(await bob.getByLabel('Reply to the customer').inputValue(), 'Bob wrote this before Alice answered.');
+	await bob.reload();
+	await bob.getByRole('heading', { name: /Unable to access my account/ }).waitFor();
+	assert.equal(await bob.getByLabel('Reply to the customer').inputValue(), 'Bob wrote this before Alice answered.');
+});
+
+test('a note, an assignment and a resolution reach Bob within 1 s each', async (t) => {
+	if (!needUsers(t))
+		return;
+	await alice.keyboard.press('n');
+	const note = alice.getByLabel('Internal note (agents only)');
+	await note.waitFor();
+	assert.equal(await alice.evaluate(() => document.activeElement.id), 'composer');
+	await note.fill(`Checked the mail logs ${marker}-note`);
+	await alice.getByRole('button', { name: 'Add note' }).click();
+	await alice.locator('.msg-note').filter({ hasText: `${marker}-note` }).waitFor({ timeout: 5000 });
+	let ms = await seenWithin(bob, bob.locator('.msg-note').filter({ hasText: `${marker}-note` }), WITHIN, 'the note');
+	console.log(`# note: ${ms} ms`);
+
+	await alice.locator('body').click({ position: { x: 5, y: 5 } });
+	await alice.keyboard.press('a');
+	await alice.getByText(/assigned to alice/i).waitFor({ timeout: 5000 });
+	ms = await seenWithin(bob, bob.getByText(/assigned to alice/i), WITHIN, 'the assignment');
+	console.log(`# assignment: ${ms} ms`);
+
+	await alice.keyboard.press('e');
+	await alice.locator('.ticket-head .badge.status-resolved').waitFor({ timeout: 5000 });
+	ms = await seenWithin(bob, bob.locator('.ticket-head .badge.status-resolved'), WITHIN, 'the resolution');
+	console.log(`# resolution: ${ms} ms`);
+	await alice.getByRole('button', { name: 'Reopen' }).waitFor();
+});
+
+test('a new ticket appears in an open queue within 1 s; its <script> and <img onerror> render as text', async (t) => {
+	if (!needUsers(t))
+		return;
+	await bob.goto('/#/queue/all');
+	await bob.locator('table.tickets tbody tr').first().waitFor();
+	const subject = '<script>window.__xss=1</script> invoice';
+	const content = 'Hello <img src=x onerror="window.__xss=2"> my invoice total is wrong, please check it.';
+	const r = await env.api('POST', '/api/v1/tickets', { id: 'xss_1', customer_id: 'cust_002', subject, content });
+	assert.equal(r.status, 201, JSON.stringify(r.body));
+	const ms = await seenWithin(bob, bob.getByRole('cell', { name: subject }), WITHIN, 'the new ticket in the queue');
+	console.log(`# new ticket in the queue: ${ms} ms`);
+	await bob.getByRole('cell', { name: subject }).click();
+	await bob.getByRole('heading', { name: subject }).waitFor();
+	await bob.locator('.msg-inbound').filter({ hasText: '<img src=x onerror="window.__xss=2">' }).waitFor();
+	assert.equal(await bob.evaluate(() => window.__xss), undefined);
+	assert.equal(await bob.locator('main img').count(), 0);
+	assert.equal(await bob.locator('main script').count(), 0);
+});
+
+test('keyboard: j/k move, Enter opens, / searches, r replies, ? lists the keys', async (t) => {
+	if (!needUsers(t))
+		return;
+	await alice.goto('/#/queue/all');
+	const rows = alice.locator('table.tickets tbody tr');
+	await rows.nth(2).waitFor();
+	await alice.locator('h1').click();
+	await alice.keyboard.press('j');
+	await alice.keyboard.press('j');
+	await alice.keyboard.press('k');
+	await alice.keyboard.press('j');
+	assert.equal(await rows.nth(2).getAttribute('aria-current'), 'true');
+	const id = await rows.nth(2).getAttribute('data-id');
+	await alice.keyboard.press('Enter');
+	await until('the ticket view', async () => alice.url().endsWith(`#/tickets/${encodeURIComponent(id)}`), 5000);
+	await alice.getByRole('heading', { name: 'Conversation' }).waitFor();
+	await alice.keyboard.press('r');
+	await until('the composer focused', async () => (await alice.evaluate(() => document.activeElement.id)) === 'composer', 2000);
+	await alice.keyboard.press('Escape');
+	await alice.keyboard.press('?');
+	await alice.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
+	await alice.keyboard.press('Escape');
+	await alice.getByRole('dialog').waitFor({ state: 'detached' });
+	await alice.goto('/#/queue/all');
+	await rows.first().waitFor();
+	await alice.locator('h1').click();
+	await alice.keyboard.press('/');
+	assert.equal(await alice.evaluate(() => document.activeElement.id), 'q');
+	await alice.keyboard.type('dark mode');
+	await alice.keyboard.press('Enter');
+	await until('the search result', async () => (await rows.count()) === 1 && /dark mode/.test(await rows.first().textContent()), 5000);
+});
+
+test('a change by cookie without the CSRF header is refused', async (t) => {
+	if (!needUsers(t))
+		return;
+	const statuses = await alice.evaluate(async (id) => {
+		const body = JSON.stringify({ body: 'CSRF probe' });
+		const bare = await fetch(`/api/v1/tickets/${id}/notes`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+		const wrong = await fetch(`/api/v1/tickets/${id}/notes`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': 'not-the-token' }, body });
+		const s = await (await fetch('/api/v1/session')).json();
+		const right = await fetch(`/api/v1/tickets/${id}/notes`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token }, body });
+		return [bare.status, wrong.status, right.status];
+	}, TICKET);
+	assert.deepEqual(statuses, [403, 403, 201]);
+});
+
+// ---- accessibility ----
+
+async function axe(page, what) {
+	await page.addScriptTag({ path: AXE });
+	const res = await page.evaluate(async () => window.axe.run(document, {
+		runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+	}));
+	const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+	assert.deepEqual(bad.map((v) => `${what}: ${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`), []);
+	return res.passes.length;
+}
+
+test('axe-core: no serious or critical WCAG 2.1 A/AA violation on any screen', async (t) => {
+	// a context that lets the test inject axe's script (the console's CSP forbids it, rightly)
+	const page = await env.page(null, { bypassCSP: true });
+	await page.goto('/');
+	await page.getByRole('button', { name: 'Sign in' }).waitFor();
+	await axe(page, 'sign-in');
+	if (env.noUsers) {
+		t.diagnostic(env.noUsers);
+		await page.context().close();
+		return;
+	}
+	await signIn(page, env.users.ada);
+	const screens = [
+		['queue', '/#/queue/all', 'table.tickets tbody tr'],
+		['ticket', `/#/tickets/${TICKET}`, '.msg-inbound'],
+		['escalations', '/#/escalations', 'h1'],
+		['knowledge base', '/#/kb/kb_001', '#kb-content'],
+		['dashboard', '/#/dashboard', 'figure.chart'],
+		['admin users', '/#/admin/users', 'table.tickets tbody tr'],
+		['admin tokens', '/#/admin/tokens', 'table.tickets tbody tr'],
+		['admin canned', '/#/admin/canned', 'h2#canned-h'],
+	];
+	for (const [what, url, ready] of screens) {
+		await page.goto(url);
+		await page.locator(ready).first().waitFor();
+		await page.waitForTimeout(300);
+		await axe(page, what);
+	}
+	await page.keyboard.press('?');
+	await page.getByRole('dialog').waitFor();
+	await axe(page, 'shortcuts dialog');
+	await page.context().close();
+});
