@@ -20,7 +20,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { Env, missing, signIn, until } from './lib/env.mjs';
+import { Env, missing, servedRoutes, signIn, until } from './lib/env.mjs';
 
 const why = missing();
 if (why) {
@@ -51,13 +51,22 @@ after(async () => {
 		await env.stop();
 });
 
-function needUsers(t) {
-	if (env.noUsers) {
-		t.skip(env.noUsers);
+const ROUTES = servedRoutes();
+
+// Whether this tree serves every route a scenario needs (else it skips, naming them).
+function needs(t, ...routes) {
+	const lacking = ['POST /api/v1/session', 'POST /api/v1/users', ...routes].filter((r) => !ROUTES.has(r));
+	if (lacking.length) {
+		t.skip(`this tree does not serve ${lacking.join(', ')} yet (docs/openapi.yaml)`);
 		return false;
 	}
+	if (env.noUsers)
+		throw new Error(env.noUsers);
 	return true;
 }
+
+const STREAM = 'GET /api/v1/stream';
+const PRESENCE = 'POST /api/v1/tickets/{id}/presence';
 
 // Waits on page for locator; fails when it takes longer than ms.
 async function seenWithin(page, locator, ms, what) {
@@ -83,14 +92,14 @@ test('the console is served with its headers and the sign-in screen', async () =
 	await page.getByLabel('Email').fill('nobody@example.com');
 	await page.getByLabel('Password').fill('wrong password');
 	await page.getByRole('button', { name: 'Sign in' }).click();
-	if (!env.noUsers)
+	if (ROUTES.has('POST /api/v1/session'))
 		await page.getByRole('alert').filter({ hasText: /wrong email or password/ }).waitFor({ timeout: 5000 });
 	assert.deepEqual(page.problems, []);
 	await page.context().close();
 });
 
 test('sign in; the queue lists the demo tickets', async (t) => {
-	if (!needUsers(t))
+	if (!needs(t))
 		return;
 	alice = await env.page(env.users.alice);
 	const rows = alice.locator('table.tickets tbody tr');
@@ -100,12 +109,16 @@ test('sign in; the queue lists the demo tickets', async (t) => {
 	// each view with its count
 	for (const v of ['Mine', 'Unassigned', 'Escalated', 'All'])
 		await alice.getByRole('navigation', { name: 'Queues' }).getByRole('link', { name: new RegExp(`^${v}`) }).waitFor();
-	const all = await alice.getByRole('navigation', { name: 'Queues' }).getByRole('link', { name: /^All/ }).textContent();
-	assert.match(all, /\d+/);
+	if (ROUTES.has('GET /api/v1/tickets/counts')) {
+		const all = alice.getByRole('navigation', { name: 'Queues' }).getByRole('link', { name: /^All/ });
+		await until('the count of All', async () => /\b[5-9]\b/.test(await all.textContent()), 5000);
+	} else {
+		t.diagnostic('the views\' counts are not checked: GET /api/v1/tickets/counts is not served yet');
+	}
 });
 
 test('open a ticket; presence shows both agents', async (t) => {
-	if (!needUsers(t))
+	if (!needs(t, STREAM, PRESENCE, 'GET /api/v1/tickets/{id}/presence'))
 		return;
 	await alice.getByRole('link', { name: 'T-000001' }).click();
 	await alice.getByRole('heading', { name: /Unable to access my account/ }).waitFor();
@@ -122,7 +135,7 @@ test('open a ticket; presence shows both agents', async (t) => {
 });
 
 test('insert the AI draft and send it: the customer gets the email, Bob sees it within 1 s', async (t) => {
-	if (!needUsers(t))
+	if (!needs(t, STREAM, PRESENCE))
 		return;
 	await alice.getByRole('button', { name: 'Insert AI draft' }).click();
 	const composer = alice.getByLabel('Reply to the customer');
@@ -141,7 +154,7 @@ test('insert the AI draft and send it: the customer gets the email, Bob sees it 
 });
 
 test('a reply on a stale version is refused with the newer message; the text is kept, even across a reload', async (t) => {
-	if (!needUsers(t))
+	if (!needs(t, STREAM, PRESENCE))
 		return;
 	await bob.getByRole('button', { name: 'Send reply' }).click();
 	const alert = bob.getByRole('alert').filter({ hasText: 'This ticket changed: here is the newer message' });
@@ -154,7 +167,7 @@ test('a reply on a stale version is refused with the newer message; the text is 
 });
 
 test('a note, an assignment and a resolution reach Bob within 1 s each', async (t) => {
-	if (!needUsers(t))
+	if (!needs(t, STREAM, PRESENCE, 'POST /api/v1/tickets/{id}/claim'))
 		return;
 	await alice.keyboard.press('n');
 	const note = alice.getByLabel('Internal note (agents only)');
@@ -180,7 +193,7 @@ test('a note, an assignment and a resolution reach Bob within 1 s each', async (
 });
 
 test('a new ticket appears in an open queue within 1 s; its <script> and <img onerror> render as text', async (t) => {
-	if (!needUsers(t))
+	if (!needs(t, STREAM, PRESENCE))
 		return;
 	await bob.goto('/#/queue/all');
 	await bob.locator('table.tickets tbody tr').first().waitFor();
@@ -199,7 +212,7 @@ test('a new ticket appears in an open queue within 1 s; its <script> and <img on
 });
 
 test('keyboard: j/k move, Enter opens, / searches, r replies, ? lists the keys', async (t) => {
-	if (!needUsers(t))
+	if (!needs(t))
 		return;
 	await alice.goto('/#/queue/all');
 	const rows = alice.locator('table.tickets tbody tr');
@@ -232,7 +245,7 @@ test('keyboard: j/k move, Enter opens, / searches, r replies, ? lists the keys',
 });
 
 test('a change by cookie without the CSRF header is refused', async (t) => {
-	if (!needUsers(t))
+	if (!needs(t))
 		return;
 	const statuses = await alice.evaluate(async (id) => {
 		const body = JSON.stringify({ body: 'CSRF probe' });
@@ -243,6 +256,36 @@ test('a change by cookie without the CSRF header is refused', async (t) => {
 		return [bare.status, wrong.status, right.status];
 	}, TICKET);
 	assert.deepEqual(statuses, [403, 403, 201]);
+});
+
+test('the knowledge base: the Markdown preview escapes, a saved article is searchable at once', async (t) => {
+	if (!needs(t))
+		return;
+	const page = await env.page(env.users.ada);
+	await page.goto('/#/kb');
+	await page.getByRole('button', { name: 'New article' }).click();
+	await page.getByLabel('Title').fill(`Console tips ${marker}`);
+	await page.getByLabel('Content (Markdown)').fill([
+		'# Keyboard first', '', `Press **j** and *k* to move; \`?\` lists the keys ${marker}zebra.`, '',
+		'<script>window.__md=1</script> <img src=x onerror="window.__md=2">', '',
+		'- [docs](https://example.com/docs)', '- [bad](javascript:window.__md=3)', '1. first', '2. second',
+	].join('\n'));
+	const preview = page.getByRole('region', { name: 'Preview' });
+	await preview.getByRole('heading', { name: 'Keyboard first' }).waitFor();
+	await preview.locator('strong', { hasText: 'j' }).waitFor();
+	await preview.getByText('<script>window.__md=1</script>', { exact: false }).waitFor();
+	assert.equal(await preview.locator('script, img').count(), 0);
+	assert.equal(await preview.getByRole('link', { name: 'docs' }).getAttribute('href'), 'https://example.com/docs');
+	assert.equal(await preview.getByRole('link', { name: 'bad' }).count(), 0);
+	assert.equal(await preview.locator('ol li').count(), 2);
+	await page.getByRole('button', { name: 'Save article' }).click();
+	await page.getByRole('status').filter({ hasText: 'Saved and indexed.' }).waitFor({ timeout: 5000 });
+	assert.equal(await page.evaluate(() => window.__md), undefined);
+	const r = await env.api('GET', `/api/v1/kb/search?q=${marker}zebra`);
+	assert.equal(r.status, 200);
+	assert.ok(JSON.stringify(r.body).includes(`Console tips ${marker}`), JSON.stringify(r.body).slice(0, 400));
+	assert.deepEqual(page.problems, []);
+	await page.context().close();
 });
 
 // ---- accessibility ----
@@ -263,8 +306,8 @@ test('axe-core: no serious or critical WCAG 2.1 A/AA violation on any screen', a
 	await page.goto('/');
 	await page.getByRole('button', { name: 'Sign in' }).waitFor();
 	await axe(page, 'sign-in');
-	if (env.noUsers) {
-		t.diagnostic(env.noUsers);
+	if (!ROUTES.has('POST /api/v1/session') || env.noUsers) {
+		t.diagnostic('only the sign-in screen: this tree has no sessions yet');
 		await page.context().close();
 		return;
 	}
