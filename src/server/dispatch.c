@@ -10,6 +10,12 @@
 #include "server_int.h"
 #include "notify/notify.h"
 
+/* Whether the method changes anything (a cookie's request then needs the CSRF token). */
+static bool changes(const char *method)
+{
+	return strcmp(method, "GET") && strcmp(method, "HEAD") && strcmp(method, "OPTIONS");
+}
+
 void server__authorize(struct server_req *r)
 {
 	const struct server_route *route = r->match.route;
@@ -19,25 +25,35 @@ void server__authorize(struct server_req *r)
 	if (route->role == SERVER_ROLE_PUBLIC || route->role == SERVER_ROLE_SIGNED)
 		return;
 	h = server__header(r, MHD_HTTP_HEADER_AUTHORIZATION);
-	if (!h || strncasecmp(h, "Bearer ", 7)) {
-		server__unauthorized(r, "missing bearer token (Authorization: Bearer <token>)");
-		return;
-	}
-	token = h + 7;
-	while (*token == ' ')
-		token++;
-	if (!*token || strlen(token) > 200) {
-		server__unauthorized(r, "malformed bearer token");
-		return;
-	}
-	rc = server__tokens_lookup(r->srv->tokens, server__store(r), token, &r->auth);
-	if (rc == 401) {
-		server__unauthorized(r, "unknown or revoked API token");
-		return;
-	}
-	if (rc) {
-		server__unavailable(r, 2, "cannot check the API token now; retry shortly");
-		return;
+	if (!h && server__session_cookie(r)) {
+		/* a person signed in to the console: the session's role, and CSRF for changes */
+		if (server__session_auth(r, false))
+			return;
+		if (changes(r->method) && !server__csrf_ok(r->auth.session, server__header(r, "X-CSRF-Token"))) {
+			server__forbidden(r, "missing or wrong X-CSRF-Token (GET /api/v1/session gives it)");
+			return;
+		}
+	} else {
+		if (!h || strncasecmp(h, "Bearer ", 7)) {
+			server__unauthorized(r, "missing bearer token (Authorization: Bearer <token>) or session");
+			return;
+		}
+		token = h + 7;
+		while (*token == ' ')
+			token++;
+		if (!*token || strlen(token) > 200) {
+			server__unauthorized(r, "malformed bearer token");
+			return;
+		}
+		rc = server__tokens_lookup(r->srv->tokens, server__store(r), token, &r->auth);
+		if (rc == 401) {
+			server__unauthorized(r, "unknown or revoked API token");
+			return;
+		}
+		if (rc) {
+			server__unavailable(r, 2, "cannot check the API token now; retry shortly");
+			return;
+		}
 	}
 	if (r->auth.role < route->role) {
 		server__forbidden(r, route->role == SERVER_ROLE_ADMIN
@@ -45,7 +61,9 @@ void server__authorize(struct server_req *r)
 					     : "this route needs an agent or admin token");
 		return;
 	}
-	wait = server__tokens_take(r->srv->tokens, r->auth.token_id, fl_mono_us());
+	/* one bucket per token, and per person (negative keys) */
+	wait = server__tokens_take(r->srv->tokens, r->auth.token_id ? r->auth.token_id : -r->auth.user_id,
+				   fl_mono_us());
 	if (wait)
 		server__rate_limited(r, wait);
 }
@@ -94,7 +112,7 @@ void server__dispatch(struct server_req *r)
 
 char *server__actor(const struct server_req *r)
 {
-	if (r->auth.token_id)
+	if (r->auth.token_id || r->auth.user_id)
 		return fl_asprintf("%s:%s", server_role_name(r->auth.role), r->auth.name);
 	if (r->match.route && r->match.route->role == SERVER_ROLE_SIGNED)
 		return fl_strdup("webhook");

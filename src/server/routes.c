@@ -22,6 +22,8 @@ static const struct server_route *const tables[] = {
 	server__admin_routes,
 	server__mail_routes,
 	server__static_routes,
+	server__session_routes,
+	server__user_routes,
 };
 
 static struct server_route *all;

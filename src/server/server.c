@@ -88,7 +88,7 @@ int server_new(const struct server_options *opts, struct server **out, char **er
 	srv->opts.max_header = (size_t)cfg_int((int64_t)opts->max_header, "FRONTLINE_HTTP_MAX_HEADER", 32768);
 	srv->opts.timeout_s = (unsigned)cfg_int(opts->timeout_s, "FRONTLINE_HTTP_TIMEOUT", 30);
 	srv->opts.max_connections = (unsigned)cfg_int(opts->max_connections,
-						      "FRONTLINE_HTTP_MAX_CONNECTIONS", 1024);
+						      "FRONTLINE_HTTP_MAX_CONNECTIONS", 4096);
 	srv->opts.per_ip_connections = (unsigned)cfg_int(opts->per_ip_connections,
 							 "FRONTLINE_HTTP_PER_IP_CONNECTIONS", 0);
 	srv->opts.webhook_tolerance_s = cfg_int(opts->webhook_tolerance_s, "FRONTLINE_WEBHOOK_TOLERANCE",
@@ -106,6 +106,8 @@ int server_new(const struct server_options *opts, struct server **out, char **er
 	atomic_init(&srv->inflight, 0);
 	pthread_mutex_init(&srv->idle_lock, NULL);
 	pthread_cond_init(&srv->idle_cond, NULL);
+	pthread_mutex_init(&srv->auth_lock, NULL);
+	srv->later = server__later_new();
 	srv->tokens = server__tokens_new(srv->opts.rate, srv->opts.burst);
 	srv->statics = server__static_new(opts->web_dir);
 	srv->opts.web_dir = NULL;   /* the caller's string; statics keeps its own copy */
@@ -163,6 +165,7 @@ static void req_free(struct server_req *r)
 	server_match_release(&r->match);
 	fl_buf_release(&r->body);
 	json_decref(r->json);
+	json_decref(r->user);
 	server__intake_job_free(r->intake);
 	free(r->path);
 	free(r->resp);
@@ -336,6 +339,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 			return queue(r);
 		return MHD_YES;
 	}
+	if (r->suspended && r->later_us) {
+		/* resumed by the timer: the answer was made before it waited */
+		r->suspended = false;
+		return queue(r);
+	}
 	if (r->responded)   /* answered early: ignore the rest of the body */
 		return MHD_YES;
 	if (*upload_data_size) {
@@ -382,8 +390,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		r->st = NULL;
 	}
 	if (r->suspended) {
-		/* submitted only now that nothing on this thread touches r */
-		server__intake_queue(r);
+		/* handed over only now that nothing on this thread touches r */
+		if (r->later_us)
+			server__later_queue(srv->later, r);
+		else
+			server__intake_queue(r);
 		return MHD_YES;
 	}
 	return queue(r);
@@ -426,6 +437,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 				json_object_set_new(f, "path", json_string("(not UTF-8)"));
 			if (r->auth.token_id)
 				json_object_set_new(f, "token", json_string(r->auth.name));
+			else if (r->auth.user_id)
+				json_object_set_new(f, "user", json_string(r->auth.name));
 			if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 				json_object_set_new(f, "aborted", json_true());
 			fl_log_set_request_id(r->request_id);
@@ -536,6 +549,7 @@ void server_drain(struct server *srv)
 
 	if (atomic_exchange(&srv->draining, true))
 		return;
+	server__later_flush(srv->later);
 	if (srv->daemon) {
 		s = MHD_quiesce_daemon(srv->daemon);
 		/*
@@ -585,6 +599,9 @@ void server_free(struct server *srv)
 		server_wait_idle(srv, 5000);
 	store_group_close(srv->group);
 	srv->group = NULL;
+	/* libmicrohttpd must not stop with a connection suspended */
+	server__later_free(srv->later);
+	srv->later = NULL;
 	if (srv->daemon)
 		MHD_stop_daemon(srv->daemon);
 	if (srv->quiesced_fd != MHD_INVALID_SOCKET)
@@ -595,6 +612,7 @@ void server_free(struct server *srv)
 	if (srv->own_registry)
 		monitor_registry_free(srv->registry);
 	pthread_mutex_destroy(&srv->idle_lock);
+	pthread_mutex_destroy(&srv->auth_lock);
 	pthread_cond_destroy(&srv->idle_cond);
 	free(srv->listen);
 	free(srv->store_url);

@@ -33,8 +33,11 @@ void server__pool_free(struct server_pool *p);
 
 struct server_auth {
 	int64_t token_id;          /* 0: no token */
-	char name[64];
+	int64_t user_id;           /* 0: not a signed-in person */
+	char name[256];            /* the token's name, or the user's email */
 	enum server_role role;
+	bool by_cookie;            /* a session cookie: changes need the CSRF token */
+	char session[72];          /* the session's secret (by_cookie) */
 };
 
 struct server_tokens;
@@ -67,6 +70,49 @@ int server__tokens_take(struct server_tokens *t, int64_t token_id, int64_t now_u
 /* Forgets cached lookups (after a revocation). */
 void server__tokens_forget(struct server_tokens *t);
 
+/* ---- people: passwords and sessions (auth.c) ---- */
+
+#define SERVER_SESSION_COOKIE "fl_session"
+#define SERVER_SESSION_SIZE 69      /* "fls_" + 64 hex digits + NUL */
+
+/* Checks password against hash; a NULL hash (no such user) costs the same and fails. */
+bool server__password_check(struct server *srv, const char *hash, const char *password);
+/* A new session secret and the hex SHA-256 the store keeps. */
+void server__session_new(char secret[SERVER_SESSION_SIZE], char hash_hex[65]);
+/* The session's CSRF token (64 hex digits) into out: 0, or -1 for a malformed secret. */
+int server__csrf_token(const char *secret, char out[65]);
+/* Whether presented is the CSRF token of secret (constant time). */
+bool server__csrf_ok(const char *secret, const char *presented);
+/* The request's session cookie, or NULL. */
+const char *server__session_cookie(struct server_req *r);
+/* Set-Cookie for secret (NULL: clears the cookie), Secure when FRONTLINE_PUBLIC_URL is https. */
+void server__set_session_cookie(struct server_req *r, const char *secret, int max_age_s);
+/*
+ * Authenticates r by its session cookie: fills r->auth (the user's role,
+ * email as name, by_cookie) and r->user. Returns 0, or 401 (no live
+ * session) or 503 (store error), having answered unless quiet.
+ */
+int server__session_auth(struct server_req *r, bool quiet);
+/* The client's address (IPv4 or IPv6 text). */
+void server__client_address(struct server_req *r, char out[64]);
+
+/* ---- answers that wait (later.c) ---- */
+
+struct server_later;
+
+struct server_later *server__later_new(void);
+/* Resumes every waiting request now and stops the thread. NULL is fine. */
+void server__later_free(struct server_later *l);
+/* Resumes every waiting request now (draining). */
+void server__later_flush(struct server_later *l);
+/*
+ * Sends r's answer (already made) delay_ms from now: suspends the
+ * connection; the server hands it to the timer once the handler returns.
+ */
+void server__answer_later(struct server_req *r, int64_t delay_ms);
+/* Queues r (suspended by server__answer_later) on the timer (server.c, after the handler). */
+void server__later_queue(struct server_later *l, struct server_req *r);
+
 /* ---- the server ---- */
 
 struct server {
@@ -88,6 +134,9 @@ struct server {
 	pthread_mutex_t idle_lock;
 	pthread_cond_t idle_cond;
 	int64_t started_us;
+	struct server_later *later;
+	pthread_mutex_t auth_lock;
+	char dummy_hash[SERVER_PASSWORD_HASH_SIZE];   /* for unknown emails (auth.c), made on first use */
 };
 
 /* ---- a request ---- */
@@ -105,8 +154,10 @@ struct server_req {
 	bool too_large, responded, counted;
 	json_t *json;                /* the parsed body (JSON routes) */
 	struct server_intake_job *intake;   /* an intake waiting for its commit */
-	bool suspended;              /* the connection waits for the group commit */
+	bool suspended;              /* the connection waits for the group commit, or the timer */
+	int64_t later_us;            /* suspended until then (monotonic), its answer made */
 	struct server_auth auth;
+	json_t *user;                /* the signed-in user (session cookie), or NULL */
 	struct store *st;            /* borrowed from the pool on first use */
 	/* the response */
 	unsigned status;
@@ -236,6 +287,8 @@ extern const struct server_route server__metrics_routes[];
 extern const struct server_route server__admin_routes[];
 extern const struct server_route server__mail_routes[];
 extern const struct server_route server__static_routes[];
+extern const struct server_route server__session_routes[];
+extern const struct server_route server__user_routes[];
 
 /* Ticket helpers shared by the ticket and webhook routes. */
 /* Validates an incoming ticket and stores it with its triage job (group commit). */

@@ -249,6 +249,54 @@ json_t *store__token_json(const struct store__row *r)
 	return k;
 }
 
+json_t *store__user_json_at(const struct store__row *r, int c)
+{
+	json_t *u = json_object();
+
+	SET(u, "id", i64(r, c));
+	SET(u, "email", str(r, c + 1));
+	SET(u, "name", str(r, c + 2));
+	SET(u, "role", str(r, c + 3));
+	SET(u, "department", str(r, c + 4));
+	SET(u, "skills", doc(r, c + 5, false));
+	SET(u, "disabled", boolean(r, c + 6));
+	SET(u, "created_at", ts(r, c + 7));
+	SET(u, "updated_at", ts(r, c + 8));
+	SET(u, "last_seen_at", ts(r, c + 9));
+	return u;
+}
+
+json_t *store__user_json(const struct store__row *r)
+{
+	return store__user_json_at(r, 0);
+}
+
+json_t *store__session_json(const struct store__row *r)
+{
+	json_t *s = json_object();
+
+	SET(s, "id", i64(r, 0));
+	SET(s, "user_id", i64(r, 1));
+	SET(s, "address", str(r, 2));
+	SET(s, "created_at", ts(r, 3));
+	SET(s, "last_seen_at", ts(r, 4));
+	SET(s, "expires_at", ts(r, 5));
+	SET(s, "user", store__user_json_at(r, 6));
+	return s;
+}
+
+json_t *store__canned_json(const struct store__row *r)
+{
+	json_t *c = json_object();
+
+	SET(c, "id", str(r, 0));
+	SET(c, "title", str(r, 1));
+	SET(c, "body", str(r, 2));
+	SET(c, "updated_by", str(r, 3));
+	SET(c, "updated_at", ts(r, 4));
+	return c;
+}
+
 /* ---- metrics ---- */
 
 json_t *store__metrics_new(void)

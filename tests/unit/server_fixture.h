@@ -98,6 +98,24 @@ void fx_call(struct fx *f, const char *method, const char *path, const char *tok
 	     struct http_resp *out);
 /* POST /webhooks/tickets signed now (or at ts when not 0); idem: an Idempotency-Key or NULL. */
 void fx_webhook(struct fx *f, const char *body, int64_t ts, const char *idem, struct http_resp *out);
+/* A person signed in to the console: the cookie to send and the session's CSRF token. */
+struct fx_session {
+	char cookie[96];                     /* "fl_session=fls_..." */
+	char csrf[72];
+	int64_t user_id;
+};
+
+/* A user of role with password in the store (FRONTLINE_PASSWORD_COST is "min" in these tests); its id. */
+int64_t fx_make_user(struct fx *f, const char *email, const char *role, const char *password);
+/* POST /api/v1/session: fails the test unless it answers 200; fills s. */
+void fx_sign_in(struct fx *f, const char *email, const char *password, struct fx_session *s);
+/*
+ * method path with s's cookie (and its CSRF token when csrf is true), body
+ * as JSON when not NULL; the answer in *out (http_resp_release).
+ */
+void fx_call_session(struct fx *f, const char *method, const char *path, const struct fx_session *s, bool csrf,
+		     const char *body, struct http_resp *out);
+
 /* Fails the test unless r has status (and, when code is not NULL, that error code). */
 void fx_expect(struct http_resp *r, long status, const char *code);
 /*
