@@ -118,57 +118,75 @@ test('sign in; the queue lists the demo tickets', async (t) => {
 });
 
 test('open a ticket; presence shows both agents', async (t) => {
-	if (!needs(t, STREAM, PRESENCE, 'GET /api/v1/tickets/{id}/presence'))
+	if (!needs(t))
 		return;
 	await alice.getByRole('link', { name: 'T-000001' }).click();
 	await alice.getByRole('heading', { name: /Unable to access my account/ }).waitFor();
 	await alice.locator('.msg-inbound').first().waitFor();
 	await alice.getByRole('heading', { name: 'Triage' }).waitFor();
+	await alice.getByRole('heading', { name: 'Knowledge base' }).waitFor();
+	await alice.getByRole('heading', { name: 'Customer' }).waitFor();
+	await alice.getByText('john.doe@company.com').waitFor();
+	if (!needs(t, STREAM, PRESENCE, 'GET /api/v1/tickets/{id}/presence'))
+		return;
 	bob = await env.page(env.users.bob);
 	await bob.goto(`/#/tickets/${TICKET}`);
 	await bob.getByRole('heading', { name: /Unable to access my account/ }).waitFor();
 	await seenWithin(alice, alice.getByText('Bob Agent is viewing'), 3000, 'Bob in Alice\'s presence list');
 	await seenWithin(bob, bob.getByText('Alice Agent is viewing'), 3000, 'Alice in Bob\'s presence list');
-	// Bob starts a reply (the version he saw), and says so
-	await bob.getByLabel('Reply to the customer').fill('Bob wrote this before Alice answered.');
+	await bob.getByLabel('Reply to the customer').fill('Bob is writing too.');
 	await seenWithin(alice, alice.getByText('Bob Agent is replying'), 3000, 'Bob replying');
 });
 
-test('insert the AI draft and send it: the customer gets the email, Bob sees it within 1 s', async (t) => {
-	if (!needs(t, STREAM, PRESENCE))
+test('insert the AI draft and send it: the customer gets the email (and Bob sees it within 1 s)', async (t) => {
+	if (!needs(t))
 		return;
 	await alice.getByRole('button', { name: 'Insert AI draft' }).click();
 	const composer = alice.getByLabel('Reply to the customer');
 	const draft = await composer.inputValue();
 	assert.match(draft, /^Hi John/);
-	await composer.press('End');
 	await composer.fill(`${draft}\n\nReference ${marker}`);
 	await alice.getByRole('button', { name: 'Send reply' }).click();
 	await alice.locator('.msg-outbound').filter({ hasText: marker }).waitFor({ timeout: 5000 });
 	assert.equal(await composer.inputValue(), '');
-	const ms = await seenWithin(bob, bob.locator('.msg-outbound').filter({ hasText: marker }), WITHIN, 'the reply in Bob\'s view');
-	console.log(`# Bob saw Alice's reply after ${ms} ms`);
+	if (bob) {
+		const ms = await seenWithin(bob, bob.locator('.msg-outbound').filter({ hasText: marker }), WITHIN, 'the reply in Bob\'s view');
+		console.log(`# Bob saw Alice's reply after ${ms} ms`);
+	}
 	const mail = await env.waitMail((m) => m.replace(/=\r?\n/g, '').includes(marker));
 	assert.match(mail, /^To: .*john\.doe@company\.com/mi);
 	assert.match(mail.replace(/=\r?\n/g, ''), /Hi John/);
 });
 
 test('a reply on a stale version is refused with the newer message; the text is kept, even across a reload', async (t) => {
-	if (!needs(t, STREAM, PRESENCE))
+	if (!needs(t))
 		return;
-	await bob.getByRole('button', { name: 'Send reply' }).click();
-	const alert = bob.getByRole('alert').filter({ hasText: 'This ticket changed: here is the newer message' });
+	const composer = alice.getByLabel('Reply to the customer');
+	await composer.fill('Alice wrote this before the other answer arrived.');
+	// someone else answers meanwhile (an integration, by token)
+	const cur = await env.api('GET', `/api/v1/tickets/${TICKET}`);
+	const other = await env.api('POST', `/api/v1/tickets/${TICKET}/replies`, { body: `Other answer ${marker}-other`, version: cur.body.version });
+	assert.equal(other.status, 201, JSON.stringify(other.body));
+	await alice.getByRole('button', { name: 'Send reply' }).click();
+	const alert = alice.getByRole('alert').filter({ hasText: 'This ticket changed: here is the newer message' });
 	await alert.waitFor({ timeout: 5000 });
-	await alert.getByText(marker).waitFor();
-	assert.equal(await bob.getByLabel('Reply to the customer').inputValue(), 'Bob wrote this before Alice answered.');
-	await bob.reload();
-	await bob.getByRole('heading', { name: /Unable to access my account/ }).waitFor();
-	assert.equal(await bob.getByLabel('Reply to the customer').inputValue(), 'Bob wrote this before Alice answered.');
+	await alert.getByText(`${marker}-other`).waitFor();
+	assert.equal(await composer.inputValue(), 'Alice wrote this before the other answer arrived.');
+	await alice.reload();
+	await alice.getByRole('heading', { name: /Unable to access my account/ }).waitFor();
+	assert.equal(await composer.inputValue(), 'Alice wrote this before the other answer arrived.');
+	// read, and sent again: on the version now shown
+	await alice.getByRole('button', { name: 'Send reply' }).click();
+	await alice.locator('.msg-outbound').filter({ hasText: 'Alice wrote this before' }).waitFor({ timeout: 5000 });
+	assert.equal(await composer.inputValue(), '');
+	if (bob)
+		await bob.getByLabel('Reply to the customer').fill('');
 });
 
-test('a note, an assignment and a resolution reach Bob within 1 s each', async (t) => {
-	if (!needs(t, STREAM, PRESENCE, 'POST /api/v1/tickets/{id}/claim'))
+test('a note, an assignment and a resolution (and Bob sees each within 1 s)', async (t) => {
+	if (!needs(t))
 		return;
+	await alice.locator('h1').click();
 	await alice.keyboard.press('n');
 	const note = alice.getByLabel('Internal note (agents only)');
 	await note.waitFor();
@@ -176,39 +194,60 @@ test('a note, an assignment and a resolution reach Bob within 1 s each', async (
 	await note.fill(`Checked the mail logs ${marker}-note`);
 	await alice.getByRole('button', { name: 'Add note' }).click();
 	await alice.locator('.msg-note').filter({ hasText: `${marker}-note` }).waitFor({ timeout: 5000 });
-	let ms = await seenWithin(bob, bob.locator('.msg-note').filter({ hasText: `${marker}-note` }), WITHIN, 'the note');
-	console.log(`# note: ${ms} ms`);
+	if (bob)
+		console.log(`# note: ${await seenWithin(bob, bob.locator('.msg-note').filter({ hasText: `${marker}-note` }), WITHIN, 'the note')} ms`);
 
-	await alice.locator('body').click({ position: { x: 5, y: 5 } });
+	await alice.locator('h1').click();
 	await alice.keyboard.press('a');
-	await alice.getByText(/assigned to alice/i).waitFor({ timeout: 5000 });
-	ms = await seenWithin(bob, bob.getByText(/assigned to alice/i), WITHIN, 'the assignment');
-	console.log(`# assignment: ${ms} ms`);
+	await alice.getByText('assigned to alice@example.com').waitFor({ timeout: 5000 });
+	if (bob)
+		console.log(`# assignment: ${await seenWithin(bob, bob.getByText('assigned to alice@example.com'), WITHIN, 'the assignment')} ms`);
 
+	const patchable = ROUTES.has('PATCH /api/v1/tickets/{id}');
+	if (patchable) {
+		await alice.getByLabel('Priority').selectOption('urgent');
+		await alice.locator('.ticket-head .badge.prio-urgent').waitFor({ timeout: 5000 });
+	} else {
+		t.diagnostic('the change of priority is not checked: PATCH /api/v1/tickets/{id} is not served yet');
+	}
+
+	await alice.locator('h1').click();
 	await alice.keyboard.press('e');
 	await alice.locator('.ticket-head .badge.status-resolved').waitFor({ timeout: 5000 });
-	ms = await seenWithin(bob, bob.locator('.ticket-head .badge.status-resolved'), WITHIN, 'the resolution');
-	console.log(`# resolution: ${ms} ms`);
+	if (bob)
+		console.log(`# resolution: ${await seenWithin(bob, bob.locator('.ticket-head .badge.status-resolved'), WITHIN, 'the resolution')} ms`);
 	await alice.getByRole('button', { name: 'Reopen' }).waitFor();
+	const r = await env.api('GET', `/api/v1/tickets/${TICKET}`);
+	assert.equal(r.body.status, 'resolved');
+	assert.equal(r.body.assignee, 'alice@example.com');
+	if (patchable)
+		assert.equal(r.body.priority, 'urgent');
 });
 
-test('a new ticket appears in an open queue within 1 s; its <script> and <img onerror> render as text', async (t) => {
-	if (!needs(t, STREAM, PRESENCE))
+test('ticket text with <script> and <img onerror> renders as text; a new ticket reaches an open queue within 1 s', async (t) => {
+	if (!needs(t))
 		return;
-	await bob.goto('/#/queue/all');
-	await bob.locator('table.tickets tbody tr').first().waitFor();
+	const live = ROUTES.has(STREAM) && bob;
+	const watcher = live ? bob : alice;
+	await watcher.goto('/#/queue/all');
+	await watcher.locator('table.tickets tbody tr').first().waitFor();
 	const subject = '<script>window.__xss=1</script> invoice';
 	const content = 'Hello <img src=x onerror="window.__xss=2"> my invoice total is wrong, please check it.';
 	const r = await env.api('POST', '/api/v1/tickets', { id: 'xss_1', customer_id: 'cust_002', subject, content });
 	assert.equal(r.status, 201, JSON.stringify(r.body));
-	const ms = await seenWithin(bob, bob.getByRole('cell', { name: subject }), WITHIN, 'the new ticket in the queue');
-	console.log(`# new ticket in the queue: ${ms} ms`);
-	await bob.getByRole('cell', { name: subject }).click();
-	await bob.getByRole('heading', { name: subject }).waitFor();
-	await bob.locator('.msg-inbound').filter({ hasText: '<img src=x onerror="window.__xss=2">' }).waitFor();
-	assert.equal(await bob.evaluate(() => window.__xss), undefined);
-	assert.equal(await bob.locator('main img').count(), 0);
-	assert.equal(await bob.locator('main script').count(), 0);
+	if (live) {
+		const ms = await seenWithin(bob, bob.getByRole('cell', { name: subject }), WITHIN, 'the new ticket in the queue');
+		console.log(`# new ticket in the queue: ${ms} ms`);
+	} else {
+		t.diagnostic('the live queue is not checked: GET /api/v1/stream is not served yet');
+		await watcher.reload();
+	}
+	await watcher.getByRole('cell', { name: subject }).click();
+	await watcher.getByRole('heading', { name: subject }).waitFor();
+	await watcher.locator('.msg-inbound').filter({ hasText: '<img src=x onerror="window.__xss=2">' }).waitFor();
+	assert.equal(await watcher.evaluate(() => window.__xss), undefined);
+	assert.equal(await watcher.locator('main img').count(), 0);
+	assert.equal(await watcher.locator('main script').count(), 0);
 });
 
 test('keyboard: j/k move, Enter opens, / searches, r replies, ? lists the keys', async (t) => {

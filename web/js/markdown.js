@@ -53,8 +53,9 @@ export function markdown(src) {
 			i++;
 		} else if (/^\s*([-*+]|\d+[.)])\s+/.test(line)) {
 			const ordered = /^\s*\d/.test(line);
+			const item = ordered ? /^\s*\d+[.)]\s+/ : /^\s*[-*+]\s+/;
 			const items = [];
-			while (i < lines.length && /^\s*([-*+]|\d+[.)])\s+/.test(lines[i])) {
+			while (i < lines.length && item.test(lines[i])) {
 				let item = lines[i].replace(/^\s*([-*+]|\d+[.)])\s+/, '');
 				for (i++; i < lines.length && /^\s{2,}\S/.test(lines[i]) && !/^\s*([-*+]|\d+[.)])\s+/.test(lines[i]); i++)
 					item += ' ' + lines[i].trim();

@@ -138,7 +138,8 @@ export function Ticket({ id, user }) {
 	const path = `/tickets/${encodeURIComponent(id)}`;
 	const send = (m, text) => change((v) => post(`${path}/${m === 'reply' ? 'replies' : 'notes'}`, { body: text, version: v }),
 		m === 'reply' ? 'send the reply' : 'add the note');
-	const claim = () => change((v) => post(`${path}/claim`, { version: v }), 'assign it to you');
+	// "assign to me" is the assign verb with the signed-in user (POST /claim is the same thing)
+	const claim = () => change((v) => post(`${path}/assign`, { assignee: assigneeOf(user), version: v }), 'assign it to you');
 	const assign = (who) => change((v) => post(`${path}/assign`, { assignee: who || null, version: v }), 'assign it');
 	const resolve = () => change((v) => post(`${path}/resolve`, { version: v }), 'resolve it');
 	const reopen = () => change((v) => post(`${path}/reopen`, { version: v }), 'reopen it');
