@@ -5,7 +5,7 @@
 // Usage: node tests/browser/screenshots.mjs [OUT_DIR]   (default docs/)
 // with FRONTLINE_BUILD_ROOT set when the build is not ./build.
 import { join } from 'node:path';
-import { Env, missing, signIn, SOURCE_ROOT } from './lib/env.mjs';
+import { Env, missing, servedRoutes, SOURCE_ROOT } from './lib/env.mjs';
 
 const out = process.argv[2] || join(SOURCE_ROOT, 'docs');
 const why = missing();
@@ -26,12 +26,22 @@ try {
 	await page.keyboard.press('j');
 	await page.screenshot({ path: join(out, 'console-queue.png') });
 
-	const bob = await env.page(env.users.bob);
-	await bob.goto('/#/tickets/ticket_demo_001');
+	const presence = servedRoutes().has('POST /api/v1/tickets/{id}/presence');
+	if (presence) {
+		const bob = await env.page(env.users.bob);
+		await bob.goto('/#/tickets/ticket_demo_001');
+	}
 	await page.goto('/#/tickets/ticket_demo_001');
-	await page.getByText('Bob Agent is viewing').waitFor();
+	if (presence)
+		await page.getByText('Bob Agent is viewing').waitFor();
+	else
+		await page.getByRole('heading', { name: 'Triage' }).waitFor();
 	await page.getByRole('button', { name: 'Insert AI draft' }).click();
 	await page.setViewportSize({ width: 1280, height: 1100 });
+	await page.evaluate(() => {
+		document.activeElement.blur();
+		scrollTo(0, 0);
+	});
 	await page.screenshot({ path: join(out, 'console-ticket.png') });
 
 	await page.setViewportSize({ width: 1280, height: 1000 });

@@ -16,7 +16,8 @@ function hour(iso) {
 }
 
 function axes(max, n, fmt, starts) {
-	const ticks = [0, max / 2, max];
+	// 0, half and the top, without two ticks that read the same (a top of 1 count)
+	const ticks = [0, max / 2, max].filter((v, i, a) => i === 0 || fmt(v) !== fmt(a[i - 1]));
 	const step = Math.max(1, Math.ceil(n / 6));
 	return html`<g class="axis">
 		${ticks.map((v) => {
@@ -31,7 +32,13 @@ function Legend({ keys }) {
 	return html`<ul class="legend">${keys.map((k, i) => html`<li><span class="swatch" style=${`background:${PALETTE[i % PALETTE.length]}`}></span>${k}</li>`)}</ul>`;
 }
 
+function Empty({ title }) {
+	return html`<figure class="chart"><figcaption>${title}</figcaption><p class="muted">No data in this window.</p></figure>`;
+}
+
 export function StackedBars({ id, title, buckets, field }) {
+	if (!buckets.length)
+		return html`<${Empty} title=${title} />`;
 	const keys = [...new Set(buckets.flatMap((b) => Object.keys(b[field] || {})))].sort();
 	const totals = buckets.map((b) => keys.reduce((s, k) => s + ((b[field] || {})[k] || 0), 0));
 	const max = Math.max(1, ...totals);
@@ -59,6 +66,8 @@ export function StackedBars({ id, title, buckets, field }) {
 }
 
 export function Lines({ id, title, buckets, fields, fmt }) {
+	if (!buckets.length)
+		return html`<${Empty} title=${title} />`;
 	const vals = buckets.flatMap((b) => fields.map(([f]) => b[f]).filter((v) => v != null));
 	const max = Math.max(1e-9, ...vals);
 	const n = Math.max(1, buckets.length);
