@@ -10,8 +10,7 @@
 #include "server_int.h"
 #include "notify/notify.h"
 
-/* Whether the method changes anything (a cookie's request then needs the CSRF token). */
-static bool changes(const char *method)
+bool server__changes(const char *method)
 {
 	return strcmp(method, "GET") && strcmp(method, "HEAD") && strcmp(method, "OPTIONS");
 }
@@ -29,7 +28,7 @@ void server__authorize(struct server_req *r)
 		/* a person signed in to the console: the session's role, and CSRF for changes */
 		if (server__session_auth(r, false))
 			return;
-		if (changes(r->method) && !server__csrf_ok(r->auth.session, server__header(r, "X-CSRF-Token"))) {
+		if (server__changes(r->method) && !server__csrf_ok(r->auth.session, server__header(r, "X-CSRF-Token"))) {
 			server__forbidden(r, "missing or wrong X-CSRF-Token (GET /api/v1/session gives it)");
 			return;
 		}

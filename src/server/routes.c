@@ -23,6 +23,7 @@ static const struct server_route *const tables[] = {
 	server__mail_routes,
 	server__session_routes,
 	server__user_routes,
+	server__live_routes,
 	server__static_routes,   /* last: its /{file...} takes what no other route does */
 };
 

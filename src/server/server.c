@@ -20,6 +20,7 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -132,6 +133,8 @@ int server_new(const struct server_options *opts, struct server **out, char **er
 		goto fail;
 	if (store_group_open(srv->store_url, &gopts, &srv->group, err) != STORE_OK)
 		goto fail;
+	if (server__live_new(srv, srv->store_url, &srv->live, err) != SERVER_OK)
+		goto fail;
 	*out = srv;
 	return SERVER_OK;
 fail:
@@ -162,6 +165,8 @@ static void req_free(struct server_req *r)
 		return;
 	if (r->st)
 		server__pool_put(r->srv->pool, r->st);
+	if (r->stream)
+		server__live_drop(r->stream);
 	server_match_release(&r->match);
 	fl_buf_release(&r->body);
 	json_decref(r->json);
@@ -277,6 +282,27 @@ static void count(struct server_req *r)
 	monitor_observe(r->srv->m_latency, l, (double)(fl_mono_us() - r->start_us) / 1e6);
 }
 
+void server__uncount(struct server_req *r)
+{
+	struct server *srv = r->srv;
+
+	if (!r->counted)
+		return;
+	r->counted = false;
+	monitor_add(srv->m_inflight, NULL, -1);
+	if (atomic_fetch_sub(&srv->inflight, 1) == 1 && atomic_load(&srv->draining)) {
+		pthread_mutex_lock(&srv->idle_lock);
+		pthread_cond_broadcast(&srv->idle_cond);
+		pthread_mutex_unlock(&srv->idle_lock);
+	}
+}
+
+void server_changed(struct server *srv)
+{
+	if (srv)
+		server__live_wake(srv->live);
+}
+
 static enum MHD_Result queue(struct server_req *r)
 {
 	struct MHD_Response *resp;
@@ -284,11 +310,21 @@ static enum MHD_Result queue(struct server_req *r)
 	char *line, *next;
 
 	count(r);
-
-	resp = MHD_create_response_from_buffer(r->resp_len, r->resp, MHD_RESPMEM_MUST_FREE);
-	if (!resp)
-		return MHD_NO;
-	r->resp = NULL;   /* libmicrohttpd frees it */
+	/* a change made here reaches the live streams now, not at their next poll */
+	if (r->status < 400 && server__changes(r->method))
+		server__live_wake(r->srv->live);
+	if (r->stream) {
+		resp = server__live_response(r->stream);   /* takes the stream */
+		r->stream = NULL;
+		if (!resp)
+			return MHD_NO;
+		MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+	} else {
+		resp = MHD_create_response_from_buffer(r->resp_len, r->resp, MHD_RESPMEM_MUST_FREE);
+		if (!resp)
+			return MHD_NO;
+		r->resp = NULL;   /* libmicrohttpd frees it */
+	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 				r->content_type ? r->content_type : "application/json");
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
@@ -410,11 +446,11 @@ void server__intake_submit(struct server_req *r)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	struct server *srv = cls;
 	struct server_req *r = *con_cls;
 	const char *route;
 	double secs;
 
+	(void)cls;
 	(void)conn;
 	if (!r)
 		return;
@@ -447,13 +483,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			json_decref(f);
 		}
 	}
-	if (r->counted)
-		monitor_add(srv->m_inflight, NULL, -1);
-	if (r->counted && atomic_fetch_sub(&srv->inflight, 1) == 1 && atomic_load(&srv->draining)) {
-		pthread_mutex_lock(&srv->idle_lock);
-		pthread_cond_broadcast(&srv->idle_cond);
-		pthread_mutex_unlock(&srv->idle_lock);
-	}
+	server__uncount(r);
 	req_free(r);
 }
 
@@ -509,6 +539,27 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, bool *v6, ch
 	return 0;
 }
 
+/*
+ * Each connection is a file descriptor: raises the soft open-files limit
+ * (often 1,024) toward what the connection limit needs, up to the hard
+ * limit, and says so when the hard limit is lower.
+ */
+static void raise_open_files(const struct server *srv)
+{
+	rlim_t need = (rlim_t)srv->opts.max_connections + (rlim_t)srv->opts.threads * 4 + 256;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < need)
+		fl_log(FL_LOG_WARN, "open files are limited to %llu, fewer than FRONTLINE_HTTP_MAX_CONNECTIONS (%u) "
+		       "needs: raise the hard limit (systemd: LimitNOFILE)", (unsigned long long)rl.rlim_cur,
+		       srv->opts.max_connections);
+}
+
 int server_start(struct server *srv, char **err)
 {
 	struct sockaddr_storage ss;
@@ -522,6 +573,7 @@ int server_start(struct server *srv, char **err)
 		return SERVER_EINVAL;
 	if (v6)
 		flags |= MHD_USE_IPv6;
+	raise_open_files(srv);
 	srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_access, srv,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -540,7 +592,7 @@ int server_start(struct server *srv, char **err)
 	}
 	info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	srv->port = info ? info->port : 0;
-	return SERVER_OK;
+	return server__live_start(srv->live, err);
 }
 
 void server_drain(struct server *srv)
@@ -550,6 +602,8 @@ void server_drain(struct server *srv)
 	if (atomic_exchange(&srv->draining, true))
 		return;
 	server__later_flush(srv->later);
+	/* the streams end now (their clients reconnect elsewhere); they are no requests in flight */
+	server__live_close(srv->live);
 	if (srv->daemon) {
 		s = MHD_quiesce_daemon(srv->daemon);
 		/*
@@ -602,8 +656,10 @@ void server_free(struct server *srv)
 	/* libmicrohttpd must not stop with a connection suspended */
 	server__later_free(srv->later);
 	srv->later = NULL;
+	server__live_stop(srv->live);
 	if (srv->daemon)
 		MHD_stop_daemon(srv->daemon);
+	server__live_free(srv->live);   /* after the daemon: its streams are freed by then */
 	if (srv->quiesced_fd != MHD_INVALID_SOCKET)
 		close(srv->quiesced_fd);
 	server__pool_free(srv->pool);

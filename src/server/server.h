@@ -198,6 +198,12 @@ void server_drain(struct server *srv);
 bool server_draining(const struct server *srv);
 /* Waits until no request is in flight or timeout_ms passed; true when idle. */
 bool server_wait_idle(struct server *srv, int64_t timeout_ms);
+/*
+ * The store changed outside the HTTP requests (a worker stored a ticket's
+ * triage): the live streams read it now instead of at their next poll.
+ * Safe from any thread; NULL is fine.
+ */
+void server_changed(struct server *srv);
 /* Stops the HTTP threads and frees everything. NULL is fine. */
 void server_free(struct server *srv);
 

@@ -113,6 +113,37 @@ void server__answer_later(struct server_req *r, int64_t delay_ms);
 /* Queues r (suspended by server__answer_later) on the timer (server.c, after the handler). */
 void server__later_queue(struct server_later *l, struct server_req *r);
 
+/* ---- the live stream (live.c) ---- */
+
+struct server_live;
+struct server_stream;
+
+/* The poller and its store connection; nothing runs until server__live_start. */
+int server__live_new(struct server *srv, const char *url, struct server_live **out, char **err);
+int server__live_start(struct server_live *l, char **err);
+/* Something changed in the store: read it now rather than at the next poll. NULL is fine. */
+void server__live_wake(struct server_live *l);
+/* Ends every stream and refuses new ones (draining). NULL is fine. */
+void server__live_close(struct server_live *l);
+/* Stops the poller thread (streams must be closed). */
+void server__live_stop(struct server_live *l);
+/* After libmicrohttpd has stopped (its streams freed). NULL is fine. */
+void server__live_free(struct server_live *l);
+/*
+ * A new stream for r sending the events after id after (-1: only new
+ * ones): 0 with *out set, 1 while draining, 2 when FRONTLINE_STREAM_MAX
+ * streams are open.
+ */
+int server__live_open(struct server_req *r, int64_t after, struct server_stream **out);
+/* The response that sends s (takes s; NULL on failure, s freed). */
+struct MHD_Response *server__live_response(struct server_stream *s);
+/* Frees a stream never handed to a response. */
+void server__live_drop(struct server_stream *s);
+/* Streams open now. */
+size_t server__live_count(struct server_live *l);
+/* Takes r out of the requests in flight (a stream is not one: stopping never waits for it). */
+void server__uncount(struct server_req *r);
+
 /* ---- the server ---- */
 
 struct server {
@@ -135,6 +166,7 @@ struct server {
 	pthread_cond_t idle_cond;
 	int64_t started_us;
 	struct server_later *later;
+	struct server_live *live;
 	pthread_mutex_t auth_lock;
 	char dummy_hash[SERVER_PASSWORD_HASH_SIZE];   /* for unknown emails (auth.c), made on first use */
 };
@@ -158,6 +190,7 @@ struct server_req {
 	int64_t later_us;            /* suspended until then (monotonic), its answer made */
 	struct server_auth auth;
 	json_t *user;                /* the signed-in user (session cookie), or NULL */
+	struct server_stream *stream;   /* the answer is a live stream (owned until queued) */
 	struct store *st;            /* borrowed from the pool on first use */
 	/* the response */
 	unsigned status;
@@ -249,7 +282,13 @@ int server__body_num(struct server_req *r, const char *key, double min, double m
 
 /* ---- dispatch ---- */
 
-/* Checks the bearer token, the route's role and the token's rate (answering 401, 403, 429). */
+/* Whether a method changes anything (POST, PUT, PATCH, DELETE): a session's request then needs its CSRF token. */
+bool server__changes(const char *method);
+/*
+ * Checks the bearer token or the session cookie (and, for a change made
+ * with the cookie, its CSRF token), the route's role and the principal's
+ * rate (answering 401, 403, 429).
+ */
 void server__authorize(struct server_req *r);
 /* Checks a signed route's signature, parses a JSON body, runs the handler. */
 void server__dispatch(struct server_req *r);
@@ -289,6 +328,7 @@ extern const struct server_route server__mail_routes[];
 extern const struct server_route server__static_routes[];
 extern const struct server_route server__session_routes[];
 extern const struct server_route server__user_routes[];
+extern const struct server_route server__live_routes[];
 
 /* Ticket helpers shared by the ticket and webhook routes. */
 /* Validates an incoming ticket and stores it with its triage job (group commit). */
