@@ -47,6 +47,7 @@ export function Ticket({ id, user }) {
 	const [notice, setNotice] = useState(null);
 	const [assignee, setAssignee] = useState('');
 	const writing = useRef({ reply: false, note: false });
+	const seen = useRef(new Set());   // the messages there were at base: what the agent has read
 	const focusComposer = useRef(null);
 	const tRef = useRef(null);
 	tRef.current = t;
@@ -57,8 +58,10 @@ export function Ticket({ id, user }) {
 			setT(n);
 			setError(null);
 			setBase((b) => {
-				if (b === null || adoptVersion || !(writing.current.reply || writing.current.note))
+				if (b === null || adoptVersion || !(writing.current.reply || writing.current.note)) {
+					seen.current = new Set((n.messages || []).map((m) => m.id));
 					return n.version;
+				}
 				if (n.version !== b)
 					setFresh(true);
 				return b;
@@ -106,15 +109,18 @@ export function Ticket({ id, user }) {
 		writing.current[m] = !!text.trim();
 		if (m === 'reply' && was !== writing.current.reply)
 			sendPresence(id, writing.current.reply ? 'replying' : 'viewing');
-		if (!writing.current.reply && !writing.current.note && tRef.current)
+		if (!writing.current.reply && !writing.current.note && tRef.current) {
+			seen.current = new Set((tRef.current.messages || []).map((x) => x.id));
 			setBase(tRef.current.version);
+			setFresh(false);
+		}
 	};
 
 	// Runs a change at base; a 409 shows the newer state and adopts it. True when done.
 	const change = async (fn, what) => {
 		setBusy(true);
 		setNotice(null);
-		const known = new Set(((tRef.current && tRef.current.messages) || []).map((m) => m.id));
+		const known = seen.current;
 		try {
 			await fn(base);
 			setConflict(null);
@@ -199,7 +205,7 @@ export function Ticket({ id, user }) {
 			<div class="ticket-main">
 				<section class="panel" aria-labelledby="thread-h">
 					<h2 id="thread-h">Conversation</h2>
-					<ol class="thread">${(t.messages || []).map((m) => html`<${Message} key=${m.id} m=${m} />`)}</ol>
+					<ol class="thread">${(t.messages || []).map((m) => html`<${Message} key=${m.id} m=${m} fresh=${fresh && !seen.current.has(m.id)} />`)}</ol>
 				</section>
 				<${Composer} key=${id} ticketId=${id} mode=${mode} setMode=${setMode} draft=${draft} busy=${busy}
 					onSend=${send} onTyping=${onTyping} focusRef=${focusComposer} />
