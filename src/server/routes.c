@@ -24,6 +24,8 @@ static const struct server_route *const tables[] = {
 	server__session_routes,
 	server__user_routes,
 	server__live_routes,
+	server__queue_routes,
+	server__canned_routes,
 	server__static_routes,   /* last: its /{file...} takes what no other route does */
 };
 

@@ -329,6 +329,8 @@ extern const struct server_route server__static_routes[];
 extern const struct server_route server__session_routes[];
 extern const struct server_route server__user_routes[];
 extern const struct server_route server__live_routes[];
+extern const struct server_route server__queue_routes[];
+extern const struct server_route server__canned_routes[];
 
 /* Ticket helpers shared by the ticket and webhook routes. */
 /* Validates an incoming ticket and stores it with its triage job (group commit). */
@@ -340,5 +342,22 @@ void server__intake_submit(struct server_req *r);
 void server__intake_finish(struct server_req *r);
 /* Whether the request's principal may see ticket (integrations: their own). */
 bool server__may_see_ticket(const struct server_req *r, const json_t *ticket);
+
+/*
+ * A change to the ticket of path parameter 0, one transaction
+ * (routes_tickets.c): server__change_begin opens it and reads the ticket,
+ * checking the body's "version" when given (409 with the current ticket
+ * when stale), and sets *version to the ticket's; server__change_commit
+ * applies fields at that version (the store's events are written by it);
+ * server__change_finish commits and answers status with the ticket
+ * (inside extra as "ticket" when extra is not NULL; both taken). Each
+ * answers and rolls back on failure (NULL or -1).
+ */
+json_t *server__change_begin(struct server_req *r, int64_t *version);
+int server__change_commit(struct server_req *r, json_t *fields, int64_t version, json_t **updated);
+int server__change_finish(struct server_req *r, json_t *ticket, unsigned status, json_t *extra);
+/* The handlers of POST /api/v1/tickets/{id}/assign and /resolve (bulk runs them per ticket). */
+void server__ticket_assign(struct server_req *r);
+void server__ticket_resolve(struct server_req *r);
 
 #endif
