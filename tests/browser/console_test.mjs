@@ -283,6 +283,50 @@ test('keyboard: j/k move, Enter opens, / searches, r replies, ? lists the keys',
 	await until('the search result', async () => (await rows.count()) === 1 && /dark mode/.test(await rows.first().textContent()), 5000);
 });
 
+test('canned responses: an admin writes one, an agent inserts it with /', async (t) => {
+	if (!needs(t, 'PUT /api/v1/canned/{id}', 'GET /api/v1/canned'))
+		return;
+	const ada = await env.page(env.users.ada);
+	await ada.goto('/#/admin/canned');
+	await ada.getByRole('button', { name: 'New canned response' }).click();
+	await ada.getByLabel('Title').fill('Reset link expired');
+	await ada.getByLabel('Text').fill(`The reset link lasts 24 hours; I have sent you a new one. ${marker}-canned`);
+	await ada.getByRole('button', { name: 'Save canned response' }).click();
+	await ada.getByText('Reset link expired').first().waitFor({ timeout: 5000 });
+	assert.deepEqual(ada.problems, []);
+	await ada.context().close();
+
+	await alice.goto('/#/tickets/batch_003');
+	await alice.getByRole('heading', { name: /dark mode/ }).waitFor();
+	const composer = alice.getByLabel('Reply to the customer');
+	await composer.click();
+	await alice.keyboard.type('Hello,\n/reset');
+	const list = alice.getByRole('listbox', { name: 'Canned responses' });
+	await list.getByRole('option', { name: 'Reset link expired' }).waitFor();
+	await alice.keyboard.press('Enter');
+	await until('the canned text in the composer', async () => (await composer.inputValue()) === `Hello,\nThe reset link lasts 24 hours; I have sent you a new one. ${marker}-canned`, 3000);
+	await composer.fill('');
+});
+
+test('bulk: tick two tickets, assign them to me; the Mine count follows', async (t) => {
+	if (!needs(t, 'POST /api/v1/tickets/bulk', 'GET /api/v1/tickets/counts'))
+		return;
+	await alice.goto('/#/queue/unassigned');
+	const rows = alice.locator('table.tickets tbody tr');
+	await rows.nth(1).waitFor();
+	const mine = alice.getByRole('navigation', { name: 'Queues' }).getByRole('link', { name: /^Mine/ });
+	await until('the counts', async () => /\d/.test(await mine.textContent()), 5000);
+	const before = Number((await mine.textContent()).match(/\d+/)[0]);
+	const ids = [await rows.nth(0).getAttribute('data-id'), await rows.nth(1).getAttribute('data-id')];
+	await rows.nth(0).getByRole('checkbox').check();
+	await rows.nth(1).getByRole('checkbox').check();
+	await alice.getByRole('group', { name: 'Bulk actions' }).getByRole('button', { name: 'Assign to me' }).click();
+	await alice.getByRole('status').filter({ hasText: '2 tickets assigned to you' }).waitFor({ timeout: 5000 });
+	await until('Mine + 2', async () => (await mine.textContent()).includes(String(before + 2)), 3000);
+	for (const id of ids)
+		assert.equal((await env.api('GET', `/api/v1/tickets/${id}`)).body.assignee, 'alice@example.com');
+});
+
 test('a change by cookie without the CSRF header is refused', async (t) => {
 	if (!needs(t))
 		return;

@@ -4,7 +4,6 @@
 import { html, useState } from '../../vendor/vendor.js';
 import { get, post, patch, put, del } from '../api.js';
 import { useLoad, when, label } from '../util.js';
-import { forgetCanned } from './composer.js';
 
 function Secret({ title, value, onDone }) {
 	return html`<div class="secret" role="alert">
@@ -134,7 +133,6 @@ function Canned() {
 			await put(`/canned/${encodeURIComponent(id)}`, { title: edit.title, body: edit.body });
 			setEdit(null);
 			setNotice('Saved.');
-			forgetCanned();
 		} catch (err) {
 			setNotice(`Cannot save: ${err.message}`);
 		}
@@ -143,7 +141,6 @@ function Canned() {
 	const remove = async (c) => {
 		try {
 			await del(`/canned/${encodeURIComponent(c.id)}`);
-			forgetCanned();
 		} catch (err) {
 			setNotice(err.message);
 		}

@@ -7,19 +7,6 @@ import { html, useState, useEffect, useRef } from '../../vendor/vendor.js';
 import { get } from '../api.js';
 import { loadDraft, saveDraft } from '../util.js';
 
-let cannedCache = null;
-function loadCanned() {
-	if (!cannedCache)
-		cannedCache = get('/canned').then((r) => r.canned || [], (e) => {
-			cannedCache = null;
-			throw e;
-		});
-	return cannedCache;
-}
-export function forgetCanned() {
-	cannedCache = null;
-}
-
 export function Composer({ ticketId, mode, setMode, draft, busy, onSend, onTyping, focusRef }) {
 	const [texts, setTexts] = useState(() => ({ reply: loadDraft(ticketId, 'reply'), note: loadDraft(ticketId, 'note') }));
 	const [menu, setMenu] = useState(null);   // {start, index, items}
@@ -28,7 +15,8 @@ export function Composer({ ticketId, mode, setMode, draft, busy, onSend, onTypin
 	const text = texts[mode];
 
 	useEffect(() => {
-		loadCanned().then(setCanned, () => setCanned([]));
+		// read each time a composer opens: an admin's new canned response shows at once
+		get('/canned').then((r) => setCanned(r.canned || []), () => setCanned([]));
 	}, []);
 	useEffect(() => {
 		if (focusRef)

@@ -10,16 +10,12 @@ function slug(s) {
 	return s.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '').slice(0, 60);
 }
 
+// Keyed by the article's id: another article is a fresh editor.
 function Editor({ article, canEdit, onSaved }) {
 	const [a, setA] = useState(article);
 	const [tags, setTags] = useState((article.tags || []).join(', '));
 	const [notice, setNotice] = useState(null);
 	const [busy, setBusy] = useState(false);
-	useEffect(() => {
-		setA(article);
-		setTags((article.tags || []).join(', '));
-		setNotice(null);
-	}, [article]);
 
 	const save = async (e) => {
 		e.preventDefault();
@@ -30,8 +26,7 @@ function Editor({ article, canEdit, onSaved }) {
 				title: a.title, category: a.category, content: a.content,
 				tags: tags.split(',').map((t) => t.trim()).filter(Boolean),
 			});
-			setNotice('Saved and indexed.');
-			onSaved(saved);
+			onSaved(saved, 'Saved and indexed.');
 		} catch (err) {
 			setNotice(`Cannot save: ${err.message}`);
 		} finally {
@@ -43,7 +38,7 @@ function Editor({ article, canEdit, onSaved }) {
 			return;
 		try {
 			await del(`/kb/articles/${encodeURIComponent(a.id)}`);
-			onSaved(null);
+			onSaved(null, `Deleted "${a.title}".`);
 		} catch (err) {
 			setNotice(`Cannot delete: ${err.message}`);
 		}
@@ -80,6 +75,7 @@ export function Knowledge({ user, id }) {
 	const list = useLoad(() => get('/kb/articles?limit=500'), []);
 	const [current, setCurrent] = useState(null);
 	const [filter, setFilter] = useState('');
+	const [saved, setSaved] = useState(null);   // what the last save or delete did
 	const articles = (list.data && list.data.articles) || [];
 
 	useEffect(() => {
@@ -104,6 +100,7 @@ export function Knowledge({ user, id }) {
 				<input id="kb-filter" type="search" value=${filter} onInput=${(e) => setFilter(e.target.value)} />
 				${canEdit ? html`<button type="button" onClick=${() => {
 					location.hash = '#/kb';
+					setSaved(null);
 					setCurrent({ title: '', category: 'general', content: '', tags: [] });
 				}}>New article</button>` : null}
 				<ul class="kb-list">${shown.map((a) => html`<li><a href=${`#/kb/${encodeURIComponent(a.id)}`}
@@ -111,9 +108,13 @@ export function Knowledge({ user, id }) {
 					<span class="muted"> ${label(a.category)}</span></li>`)}</ul>
 			</nav>
 			<section aria-label="Article">
-				${current ? html`<${Editor} article=${current} canEdit=${canEdit} onSaved=${(saved) => {
+				${saved && saved.id === (current ? current.id : null) ? html`<p class="notice" role="status">${saved.text}</p>` : null}
+				${current ? html`<${Editor} key=${current.id || 'new'} article=${current} canEdit=${canEdit} onSaved=${(article, what) => {
+					setSaved({ id: article ? article.id : null, text: what });
 					list.reload();
-					location.hash = saved ? `#/kb/${encodeURIComponent(saved.id)}` : '#/kb';
+					if (article)
+						setCurrent(article);
+					location.hash = article ? `#/kb/${encodeURIComponent(article.id)}` : '#/kb';
 				}} />` : html`<p class="muted">Choose an article${canEdit ? ', or write a new one' : ''}.</p>`}
 			</section>
 		</div>
