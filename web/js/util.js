@@ -27,6 +27,8 @@ export const when = (iso) => (iso ? new Date(iso).toLocaleString() : '');
 export function duration(s) {
 	if (s == null || Number.isNaN(s))
 		return '–';
+	if (s < 10)
+		return `${s < 0.1 && s > 0 ? '< 0.1' : s.toFixed(1)} s`;
 	if (s < 60)
 		return `${Math.round(s)} s`;
 	if (s < 3600)
