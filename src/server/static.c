@@ -337,7 +337,7 @@ static void serve(struct server_req *r)
 	const char *rel = r->path + 1;
 	struct static_entry *e, tmp = { 0 };
 	struct stat st;
-	const char *inm, *cache;
+	const char *inm;
 	bool gz;
 	int type, fd;
 
@@ -347,16 +347,11 @@ static void serve(struct server_req *r)
 		server__error(r, 404, "not_found", NULL, NULL, "the agent console is not installed on this server");
 		return;
 	}
-	if (!server__static_path_ok(rel)) {
+	if (!server__static_path_ok(rel) || (fd = open_inside(s, rel, &st)) < 0) {
 		server__not_found(r, "route", r->path);
 		return;
 	}
 	type = type_of(rel);
-	fd = open_inside(s, rel, &st);
-	if (fd < 0) {
-		server__not_found(r, "route", r->path);
-		return;
-	}
 	pthread_mutex_lock(&s->lock);
 	e = find(s, rel);
 	if (!e && s->n < STATIC_MAX_ENTRIES) {
@@ -364,28 +359,22 @@ static void serve(struct server_req *r)
 			s->cap = s->cap ? s->cap * 2 : 32;
 			s->entries = fl_realloc(s->entries, s->cap * sizeof(*s->entries));
 		}
-		e = &s->entries[s->n];
+		e = &s->entries[s->n++];
 		memset(e, 0, sizeof(*e));
 		e->rel = fl_strdup(rel);
-		s->n++;
 	}
 	if (!e)
 		e = &tmp;   /* the cache is full: served uncached */
-	if (!e->data || e->dev != st.st_dev || e->ino != st.st_ino || e->size != st.st_size ||
-	    e->mtime.tv_sec != st.st_mtim.tv_sec || e->mtime.tv_nsec != st.st_mtim.tv_nsec) {
-		if (entry_load(e, fd, &st, type)) {
-			free(e->data);
-			e->data = NULL;
-			pthread_mutex_unlock(&s->lock);
-			close(fd);
-			free(tmp.data);
-			free(tmp.gz);
-			server__internal(r, "cannot read '%s/%s': %s", s->root, rel, strerror(errno));
-			return;
-		}
+	if ((!e->data || e->dev != st.st_dev || e->ino != st.st_ino || e->size != st.st_size ||
+	     e->mtime.tv_sec != st.st_mtim.tv_sec || e->mtime.tv_nsec != st.st_mtim.tv_nsec) &&
+	    entry_load(e, fd, &st, type)) {
+		int err = errno;
+
+		free(e->data);
+		e->data = NULL;   /* read again next time */
+		server__internal(r, "cannot read '%s/%s': %s", s->root, rel, strerror(err));
+		goto out;
 	}
-	close(fd);
-	cache = is_versioned(rel) ? "public, max-age=31536000, immutable" : "no-cache";
 	gz = e->gz && server__static_accepts_gzip(server__header(r, "Accept-Encoding"));
 	server__add_header(r, "ETag", gz ? e->etag_gz : e->etag);
 	server__add_header(r, "Content-Security-Policy", STATIC_CSP);
@@ -393,7 +382,7 @@ static void serve(struct server_req *r)
 	server__add_header(r, "X-Frame-Options", "DENY");
 	if (e->gz)
 		server__add_header(r, "Vary", "Accept-Encoding");
-	r->cache_control = cache;
+	r->cache_control = is_versioned(rel) ? "public, max-age=31536000, immutable" : "no-cache";
 	inm = server__header(r, "If-None-Match");
 	if (inm && matches(inm, e)) {
 		server__reply_text(r, 304, e->ctype, "", 0);
@@ -403,7 +392,9 @@ static void serve(struct server_req *r)
 	} else {
 		server__reply_text(r, 200, e->ctype, (const char *)e->data, e->len);
 	}
+out:
 	pthread_mutex_unlock(&s->lock);
+	close(fd);
 	free(tmp.data);
 	free(tmp.gz);
 }
