@@ -211,6 +211,7 @@ static void list(struct server_req *r)
 	f.department = server__query(r, "department");
 	if (queue_filter(r, &f))
 		return;
+	f.summary = !strcmp(view, "summary");
 	f.query = server__query(r, "q");
 	f.cursor = server__query(r, "cursor");
 	f.limit = (int)limit;

@@ -183,6 +183,16 @@ struct store__dialect {
 	 */
 	int (*search)(struct store__sql *c, const json_t *words, struct fl_buf *sql, char **match,
 		      const char **key);
+	/*
+	 * An expression of t.analysis giving the parts a ticket summary reads
+	 * (store.h, struct store_ticket_filter's summary), so that a page of
+	 * summaries does not carry and decode each triage's whole analysis
+	 * (12 KB, most of it the articles found): a JSON array of the fields
+	 * rows.c's summary_fields lists, in that order (the response's first
+	 * character may do), null where absent, which the ticket's decoder
+	 * turns back into an analysis of those fields.
+	 */
+	const char *analysis_summary;
 };
 
 /* A cached statement: the shared text (the key) and the dialect's handle. */

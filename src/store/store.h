@@ -157,6 +157,17 @@ struct store_ticket_filter {
 	const char *language;   /* the triage's analysis.language.code */
 	bool open;              /* only open tickets: neither resolved, closed nor spam */
 	bool unassigned;        /* only tickets without an assignee (assignee is then ignored) */
+	/*
+	 * Each ticket's analysis holds only what a summary shows, each field
+	 * as stored and absent when absent: sentiment_analysis {sentiment,
+	 * urgency}, categorization {primary_category, confidence},
+	 * priority_assignment {priority, score}, escalation_decision
+	 * {escalation_decision, escalation_priority}, auto_reply {sent,
+	 * reason}, language {code}, generated_response {escalation_needed,
+	 * response}, where response is its first character only ("" when
+	 * empty).
+	 */
+	bool summary;
 };
 
 /*

@@ -285,6 +285,13 @@ struct store__row {
 	"t.metadata, t.status, t.sentiment, t.category, t.priority, t.assigned_department, " \
 	"t.assignee, t.created_at, t.updated_at, t.first_response_at, t.resolved_at, " \
 	"t.satisfaction, t.version, t.analysis, NULL, t.quarantined"
+/* The same, the analysis being the dialect's analysis_summary (lists of summaries). */
+#define STORE__TICKET_SUMMARY_HEAD \
+	"t.number, t.id, t.external_id, t.channel, t.customer_id, t.subject, t.content, " \
+	"t.metadata, t.status, t.sentiment, t.category, t.priority, t.assigned_department, " \
+	"t.assignee, t.created_at, t.updated_at, t.first_response_at, t.resolved_at, " \
+	"t.satisfaction, t.version, "
+#define STORE__TICKET_SUMMARY_TAIL ", NULL, t.quarantined"
 #define STORE__TICKET_NCOLS 23
 #define STORE__MESSAGE_COLS \
 	"m.id, t.id, m.direction, m.author, m.body, m.created_at, m.email_message_id, " \

@@ -205,7 +205,11 @@ int store__sql_ticket_list(struct store *st, const struct store_ticket_filter *f
 		rc = store__fail(st, STORE_EINVAL, "malformed cursor '%s'", f->cursor);
 		goto out;
 	}
-	fl_buf_adds(&sql, "SELECT " STORE__TICKET_LIST_COLS " ");
+	if (f->summary)
+		fl_buf_addf(&sql, "SELECT " STORE__TICKET_SUMMARY_HEAD "%s" STORE__TICKET_SUMMARY_TAIL " ",
+			    c->d->analysis_summary);
+	else
+		fl_buf_adds(&sql, "SELECT " STORE__TICKET_LIST_COLS " ");
 	if (words) {
 		rc = c->d->search(c, words, &sql, &match, &key);
 		if (rc)

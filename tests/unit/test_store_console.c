@@ -455,7 +455,49 @@ static void test_store_corrections_come_with_the_ticket_text(void **state)
 	json_decref(list);
 }
 
+static void test_store_summaries_carry_only_the_triage_they_show(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct store_ticket_filter full = { 0 }, slim = { .summary = true };
+	json_t *a, *page = NULL, *t;
+
+	OK(store_ticket_intake(st, TICKET("s1", "api", "c1"), NULL, NULL, NULL, NULL));
+	OK(store_ticket_intake(st, TICKET("s2", "api", "c1"), NULL, NULL, NULL, NULL));
+	OK(store_ticket_update(st, "s1", 0, J("{s:{s:{s:s, s:s}, s:{s:s, s:f}, s:{s:[{s:s}]}, s:{s:s, s:b, s:s},"
+					     " s:{s:s}}}", "analysis",
+					     "sentiment_analysis", "sentiment", "negative", "urgency", "high",
+					     "categorization", "primary_category", "account", "confidence", 0.9,
+					     "knowledge_base_results", "articles", "content", "long article text",
+					     "generated_response", "response", "Hello, please try the link again.",
+					     "escalation_needed", 0, "tone", "empathetic",
+					     "language", "code", "de"), "t", NULL));
+	OK(store_ticket_list(st, &slim, &page));
+	t = json_array_get(json_object_get(page, "tickets"), 1);
+	a = json_object_get(t, "analysis");
+	assert_string_equal(fl_json_str(t, "id", ""), "s1");
+	assert_string_equal(fl_json_str(json_object_get(a, "sentiment_analysis"), "urgency", ""), "high");
+	assert_string_equal(fl_json_str(json_object_get(a, "sentiment_analysis"), "sentiment", ""), "negative");
+	assert_string_equal(fl_json_str(json_object_get(a, "categorization"), "primary_category", ""), "account");
+	assert_true(fabs(fl_json_num(json_object_get(a, "categorization"), "confidence", 0) - 0.9) < 1e-9);
+	assert_string_equal(fl_json_str(json_object_get(a, "language"), "code", ""), "de");
+	assert_true(json_is_false(json_object_get(json_object_get(a, "generated_response"), "escalation_needed")));
+	assert_string_equal(fl_json_str(json_object_get(a, "generated_response"), "response", ""), "H");
+	assert_null(json_object_get(json_object_get(a, "generated_response"), "tone"));
+	assert_null(json_object_get(a, "knowledge_base_results"));
+	assert_null(json_object_get(a, "priority_assignment"));   /* absent stays absent */
+	/* an untriaged ticket: an empty analysis */
+	assert_int_equal(json_object_size(json_object_get(json_array_get(json_object_get(page, "tickets"), 0),
+							  "analysis")), 0);
+	json_decref(page);
+	OK(store_ticket_list(st, &full, &page));
+	a = json_object_get(json_array_get(json_object_get(page, "tickets"), 1), "analysis");
+	assert_non_null(json_object_get(a, "knowledge_base_results"));
+	json_decref(page);
+}
+
 static const struct CMUnitTest tests[] = {
+	FX_TEST(test_store_summaries_carry_only_the_triage_they_show),
 	FX_TEST(test_store_users_are_unique_by_email_in_any_case),
 	FX_TEST(test_store_user_update_changes_what_it_names),
 	FX_TEST(test_store_sessions_end_when_idle_or_too_old),

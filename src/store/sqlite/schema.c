@@ -306,10 +306,13 @@ static const char *const migrations[] = {
 	 * 7: the console: people (users, their sessions, failed sign-ins),
 	 * presence, canned responses; the queues' indexes. A ticket is open
 	 * unless resolved, closed or spam, written as comparisons (not an IN
-	 * list, see 6) in the partial indexes and in the queries that use them;
-	 * an index entry ends with the ticket number, so each queue's newest
-	 * page is a walk down one index. language is the triage's
-	 * analysis.language.code, computed on read (VIRTUAL) and indexed.
+	 * list, see 6) in the partial indexes and in the queries that use them.
+	 * Each queue's index is ordered by ticket number within its key, so a
+	 * queue's newest page (and a keyset page after a cursor) is a walk down
+	 * one index; it ends with the status, so that SQLite, which checks a
+	 * partial index's terms again, counts a queue from the index alone.
+	 * language is the triage's analysis.language.code, computed on read
+	 * (VIRTUAL) and indexed.
 	 */
 	"CREATE TABLE users ("
 	"  id INTEGER PRIMARY KEY,"
@@ -361,11 +364,11 @@ static const char *const migrations[] = {
 	"ALTER TABLE tickets ADD COLUMN language TEXT"
 	"  GENERATED ALWAYS AS (CAST(json_extract(analysis, '$.language.code') AS TEXT)) VIRTUAL;"
 	"CREATE INDEX tickets_language ON tickets(language) WHERE language IS NOT NULL;"
-	"CREATE INDEX tickets_open ON tickets(number)"
+	"CREATE INDEX tickets_open ON tickets(number, status)"
 	"  WHERE status <> 'resolved' AND status <> 'closed' AND status <> 'spam';"
-	"CREATE INDEX tickets_open_assignee ON tickets(assignee)"
+	"CREATE INDEX tickets_open_assignee ON tickets(assignee, number, status)"
 	"  WHERE status <> 'resolved' AND status <> 'closed' AND status <> 'spam';"
-	"CREATE INDEX tickets_open_department ON tickets(assigned_department)"
+	"CREATE INDEX tickets_open_department ON tickets(assigned_department, number, status)"
 	"  WHERE status <> 'resolved' AND status <> 'closed' AND status <> 'spam';",
 };
 
