@@ -327,6 +327,23 @@ test('bulk: tick two tickets, assign them to me; the Mine count follows', async 
 		assert.equal((await env.api('GET', `/api/v1/tickets/${id}`)).body.assignee, 'alice@example.com');
 });
 
+test('the escalation queue: claim, release, close', async (t) => {
+	if (!needs(t))
+		return;
+	await alice.goto('/#/escalations');
+	const row = alice.locator('table.tickets tbody tr').filter({ hasText: 'escalation_demo_001' });
+	await row.waitFor();
+	await row.getByRole('button', { name: 'Claim' }).click();
+	await row.getByText('claimed by alice@example.com').waitFor({ timeout: 5000 });
+	await row.getByRole('button', { name: 'Release' }).click();
+	await row.getByRole('button', { name: 'Claim' }).waitFor({ timeout: 5000 });
+	await row.getByRole('button', { name: 'Close…' }).click();
+	await alice.getByLabel('Resolution').fill('Outage over; status page updated');
+	await alice.getByRole('button', { name: 'Close escalation' }).click();
+	await alice.getByRole('status').filter({ hasText: /closed/ }).waitFor({ timeout: 5000 });
+	await row.waitFor({ state: 'detached', timeout: 5000 });
+});
+
 test('a change by cookie without the CSRF header is refused', async (t) => {
 	if (!needs(t))
 		return;

@@ -52,7 +52,7 @@ export function Escalations() {
 					<td>${s.subject || ''}<br /><span class="muted">${s.customer_name || s.customer_id || ''} ${s.customer_tier ? `(${s.customer_tier})` : ''}</span></td>
 					<td><span class=${'badge prio-' + e.priority}>${label(e.priority)}</span></td>
 					<td>${label(e.department)}</td>
-					<td>${e.status}${e.claimed_by ? ` by ${e.claimed_by}` : ''}</td>
+					<td>${e.status}${e.agent ? ` by ${e.agent}` : ''}</td>
 					<td>${duration(e.age_s)}</td>
 					<td class="row">
 						${e.status === 'open' ? html`<button type="button" onClick=${() => act(e, 'claim', {})}>Claim</button>` : null}
