@@ -151,7 +151,8 @@ static void load(const char *url, int64_t n, char ***ids, bool **open)
 				continue;
 			if (done % 1000 == 0 && store_begin(st))
 				fl_die("begin: %s", store_errmsg(st));
-			fields = json_pack("{s:o}", "analysis", fake_analysis());
+			fields = json_pack("{s:o, s:s}", "analysis", fake_analysis(), "language",
+					   bench_pick(languages, language_w, 4));
 			if (store_ticket_update(st, (*ids)[i], 0, fields, "workflow", NULL))
 				fl_die("update: %s", store_errmsg(st));
 			json_decref(fields);

@@ -18,6 +18,9 @@ static const char *const eval_usage[] = {
 	"frontline eval category --model MODEL --in TEST.jsonl [--json] [--reject-label L --threshold P]",
 	"frontline eval sentiment --model MODEL --in TEST.jsonl [--json] [--collapse3] [--label-scores] [--lexicon FILE]",
 	"frontline eval kb --articles FILE|DIR --queries FILE [--baseline] [--split dev|test|all] [--json]",
+	"frontline eval autoreply --in FILE.jsonl [--json] [--rows]",
+	"frontline eval language --in FILE.jsonl [--split dev|test|all] [--json]",
+	"frontline eval spam --model MODEL --in FILE.jsonl [--json]",
 	NULL,
 };
 
@@ -227,6 +230,9 @@ int cmd_eval(int argc, char **argv, struct cli_ctx *ctx)
 		{ "category", eval_category, "score a classifier on labelled rows" },
 		{ "sentiment", eval_sentiment, "score a sentiment model (Pearson r, lexicon baseline)" },
 		{ "grounding", cmd_eval__grounding, "how often replies are grounded in the right KB article" },
+		{ "spam", cmd_eval__spam, "precision and recall of the spam model over thresholds" },
+		{ "language", cmd_eval__language, "accuracy of language identification by language and length" },
+		{ "autoreply", cmd_eval__autoreply, "precision and coverage of automatic replies on labelled tickets" },
 		{ "kb", cmd_eval__kb, "recall@1, recall@5 and MRR of knowledge-base search" },
 		{ NULL, NULL, NULL },
 	};

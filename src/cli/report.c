@@ -163,8 +163,9 @@ json_t *cli_outcome_json(const struct support_outcome *o)
 {
 	json_t *analysis = json_object(), *ticket;
 	static const char *const keys[] = {
-		"sentiment_analysis", "categorization", "priority_assignment", "knowledge_base_results",
-		"generated_response", "escalation_decision", "escalation_package", "satisfaction_metrics",
+		"message", "language", "spam", "sentiment_analysis", "categorization", "priority_assignment",
+		"knowledge_base_results", "generated_response", "auto_reply", "escalation_decision", "escalation_package",
+		"satisfaction_metrics",
 	};
 	size_t i;
 

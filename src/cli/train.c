@@ -1,5 +1,5 @@
 /*
- * frontline train category|sentiment --in TRAIN.jsonl --out MODEL: trains a
+ * frontline train category|sentiment|emotion|spam --in TRAIN.jsonl --out MODEL: trains a
  * linear classifier (src/text) on rows {"text": ..., "label": ...} with any
  * label set and writes the model file. The two tasks differ only in their
  * defaults and in the task recorded in the model; docs/QUALITY.md has the
@@ -16,7 +16,7 @@
 #include "util/util.h"
 
 static const char *const train_usage[] = {
-	"frontline train category|sentiment|emotion --in TRAIN.jsonl --out MODEL [options]",
+	"frontline train category|sentiment|emotion|spam --in TRAIN.jsonl --out MODEL [options]",
 	NULL,
 };
 
@@ -65,8 +65,9 @@ static int train_task(int argc, char **argv, const char *task)
 {
 	const char *feedback = NULL;
 	size_t feedback_rows = 0;
-	const char *in = NULL, *out = NULL;
-	long bits, epochs, cmin, cmax, seed = 1;
+	const char *in = NULL, *out = NULL, *lexicon = NULL;
+	long bits, epochs, cmin, cmax, seed = 1, lex_short_words = 12;
+	double lex_share = 0.1, lex_short_share = 0.1, lex_cue_share = 0.1;
 	double l2, lr, holdout, prune, score_l2, score_lr;
 	bool no_bigrams = false, no_words = false, verbose = false, json = false, no_score = false;
 	bool ensemble = false, social = false, contrast = false, rated_only = false;
@@ -96,6 +97,13 @@ static int train_task(int argc, char **argv, const char *task)
 		  "the score head also learns rows without a score (target: their class's mean score)" },
 		{ CLI_OPT_BOOL, 0, "social", &social, NULL, "\"@name\" as one <user> feature, an elongation (\"sooo\") cue" },
 		{ CLI_OPT_BOOL, 0, "contrast", &contrast, NULL, "words after \"but\"/\"however\" also as contrast features" },
+		{ CLI_OPT_STRING, 0, "lexicon", &lexicon, "FILE", "sentiment: blend this word<TAB>valence lexicon into the score" },
+		{ CLI_OPT_DOUBLE, 0, "lexicon-share", &lex_share, "X", "the lexicon's share of the score (default 0.1)" },
+		{ CLI_OPT_DOUBLE, 0, "lexicon-short-share", &lex_short_share, "X",
+		  "added for short texts (default 0.1)" },
+		{ CLI_OPT_INT, 0, "lexicon-short-words", &lex_short_words, "N", "short: at most N words (default 12)" },
+		{ CLI_OPT_DOUBLE, 0, "lexicon-cue-share", &lex_cue_share, "X",
+		  "added for texts with social-media cues (default 0.1)" },
 		{ CLI_OPT_STRING, 0, "feedback", &feedback, "FILE",
 		  "also agents' corrections of this task (frontline feedback export)" },
 		{ CLI_OPT_BOOL, 'v', "verbose", &verbose, NULL, "progress per epoch on stderr" },
@@ -171,6 +179,22 @@ static int train_task(int argc, char **argv, const char *task)
 		goto out;
 	}
 	text_model_info_set(m, "task", json_string(task));
+	if (lexicon) {
+		struct text_lexicon *lx = NULL;
+
+		if (lex_share < 0 || lex_short_share < 0 || lex_cue_share < 0 || lex_short_words < 0) {
+			rc = cli_usage_error(train_usage, opts, "the lexicon's shares must not be negative");
+			goto out;
+		}
+		if ((rc = text_lexicon_load(lexicon, &lx, &err))) {
+			rc = cli_error(rc == TEXT_EIO ? EX_NOINPUT : EX_DATAERR, "%s", err);
+			goto out;
+		}
+		text_model_info_set(m, "lexicon", json_pack("{s:s, s:f, s:f, s:I, s:f, s:o}", "source", strrchr(lexicon, '/') ? strrchr(lexicon, '/') + 1 : lexicon,
+			"share", lex_share, "short_share", lex_short_share, "short_words", (json_int_t)lex_short_words,
+			"cue_share", lex_cue_share, "entries", text_lexicon_entries(lx)));
+		text_lexicon_free(lx);
+	}
 	rc = text_model_save(m, out, &err);
 	if (rc) {
 		rc = cli_error(EX_CANTCREAT, "%s", err);
@@ -227,12 +251,19 @@ static int train_emotion(int argc, char **argv, struct cli_ctx *ctx)
 	return train_task(argc, argv, "emotion");
 }
 
+static int train_spam(int argc, char **argv, struct cli_ctx *ctx)
+{
+	(void)ctx;
+	return train_task(argc, argv, "spam");
+}
+
 int cmd_train(int argc, char **argv, struct cli_ctx *ctx)
 {
 	static const struct cli_command sub[] = {
 		{ "category", train_category, "train a category (or any label set) classifier" },
 		{ "sentiment", train_sentiment, "train a sentiment classifier (very_negative..very_positive)" },
 		{ "emotion", train_emotion, "train an emotion classifier (GoEmotions-style labels)" },
+		{ "spam", train_spam, "train the spam filter (labels spam, ham)" },
 		{ NULL, NULL, NULL },
 	};
 

@@ -54,17 +54,9 @@ static void *run(void *arg)
 		if (l->stop)
 			break;
 		if (l->n) {
-			int64_t wait = l->list[0].due_us - fl_mono_us();
 			struct timespec ts;
 
-			clock_gettime(CLOCK_REALTIME, &ts);
-			wait = wait < 0 ? 0 : wait;
-			ts.tv_sec += (time_t)(wait / 1000000);
-			ts.tv_nsec += (long)(wait % 1000000) * 1000;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
+			server__abstime(&ts, l->list[0].due_us - fl_mono_us());
 			pthread_cond_timedwait(&l->cond, &l->lock, &ts);
 		} else {
 			pthread_cond_wait(&l->cond, &l->lock);
@@ -141,4 +133,17 @@ void server__later_queue(struct server_later *l, struct server_req *r)
 	l->n++;
 	pthread_cond_signal(&l->cond);
 	pthread_mutex_unlock(&l->lock);
+}
+
+void server__abstime(struct timespec *ts, int64_t us)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	if (us < 0)
+		us = 0;
+	ts->tv_sec += (time_t)(us / 1000000);
+	ts->tv_nsec += (long)(us % 1000000) * 1000;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
 }

@@ -340,10 +340,7 @@ static void *run(void *arg)
 		if (!l->wake && !l->stop) {
 			struct timespec ts;
 
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += (long)(l->poll_us * 1000);
-			ts.tv_sec += ts.tv_nsec / 1000000000L;
-			ts.tv_nsec %= 1000000000L;
+			server__abstime(&ts, l->poll_us);
 			pthread_cond_timedwait(&l->cond, &l->lock, &ts);
 		}
 		woken = l->wake;

@@ -49,7 +49,7 @@ static const char *const views[] = { "summary", "full", NULL };
 static const char *const summary_fields[] = {
 	"id", "number", "channel", "customer_id", "subject", "status", "sentiment", "category",
 	"priority", "assigned_department", "assignee", "created_at", "updated_at",
-	"first_response_at", "resolved_at", "version", "quarantined", NULL,
+	"first_response_at", "resolved_at", "version", "quarantined", "language", NULL,
 };
 
 enum pick_type { PICK_STR, PICK_NUM, PICK_BOOL };
@@ -115,6 +115,10 @@ static json_t *triage_of(const json_t *analysis)
 
 		json_object_set_new(tr, "reply_draft", json_boolean(draft && *draft));
 	}
+	o = json_object();
+	pick(o, "sent", json_object_get(analysis, "auto_reply"), "sent", PICK_BOOL);
+	pick(o, "reason", json_object_get(analysis, "auto_reply"), "reason", PICK_STR);
+	add_part(tr, "auto_reply", o);
 	if (!json_object_size(tr)) {
 		json_decref(tr);
 		return NULL;

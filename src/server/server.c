@@ -626,12 +626,7 @@ bool server_wait_idle(struct server *srv, int64_t timeout_ms)
 	while (atomic_load(&srv->inflight) > 0 && fl_mono_us() < deadline) {
 		struct timespec ts;
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 50 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		server__abstime(&ts, 50000);
 		pthread_cond_timedwait(&srv->idle_cond, &srv->idle_lock, &ts);
 	}
 	idle = atomic_load(&srv->inflight) == 0;

@@ -96,6 +96,9 @@ int server__session_auth(struct server_req *r, bool quiet);
 /* The client's address (IPv4 or IPv6 text). */
 void server__client_address(struct server_req *r, char out[64]);
 
+/* The CLOCK_REALTIME time us from now, for pthread_cond_timedwait (later.c). */
+void server__abstime(struct timespec *ts, int64_t us);
+
 /* ---- answers that wait (later.c) ---- */
 
 struct server_later;

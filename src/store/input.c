@@ -299,6 +299,7 @@ json_t *store__ticket_inserted(const struct store__ticket_in *in, int64_t number
 	SETK(t, "analysis", json_object());
 	SETK(t, "trace", json_array());
 	SETK(t, "quarantined", json_false());
+	SETK(t, "language", json_null());
 	return t;
 }
 
@@ -319,6 +320,7 @@ const struct store__tf_desc store__tf_fields[STORE__TF_COUNT] = {
 	[STORE__TF_FIRST_RESPONSE_AT] = { "first_response_at", STORE__TIME },
 	[STORE__TF_RESOLVED_AT] = { "resolved_at", STORE__TIME },
 	[STORE__TF_QUARANTINED] = { "quarantined", STORE__BOOL },
+	[STORE__TF_LANGUAGE] = { "language", STORE__TEXT },
 };
 
 static int tf_index(const char *name)
@@ -374,6 +376,11 @@ static int upd_value(struct store *st, int f, const json_t *val, struct store__t
 			return store__fail(st, STORE_EINVAL, "invalid status '%s'", v->s);
 		if (f == STORE__TF_PRIORITY && fl_word_index(fl_priorities, v->s) < 0)
 			return store__fail(st, STORE_EINVAL, "invalid priority '%s'", v->s);
+		/* a language tag: "en", "zh-Hans", "und" (letters and hyphens, at most 15) */
+		if (f == STORE__TF_LANGUAGE && (!*v->s || strlen(v->s) > 15 ||
+						strspn(v->s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-") !=
+						strlen(v->s)))
+			return store__fail(st, STORE_EINVAL, "invalid language '%.32s'", v->s);
 		return STORE_OK;
 	case STORE__JSON:
 		if (v->null || (f == STORE__TF_TRACE ? !json_is_array(val) : !json_is_object(val)))

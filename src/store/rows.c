@@ -75,7 +75,7 @@ static const struct { const char *part, *field; } summary_fields[] = {
 	{ "categorization", "primary_category" }, { "categorization", "confidence" },
 	{ "priority_assignment", "priority" }, { "priority_assignment", "score" },
 	{ "escalation_decision", "escalation_decision" }, { "escalation_decision", "escalation_priority" },
-	{ "auto_reply", "sent" }, { "auto_reply", "reason" }, { "language", "code" },
+	{ "auto_reply", "sent" }, { "auto_reply", "reason" },
 	{ "generated_response", "escalation_needed" }, { "generated_response", "response" },
 };
 
@@ -141,6 +141,7 @@ json_t *store__ticket_json(const struct store__row *r)
 	if (!isnull(r, 21))
 		SET(t, "trace", doc(r, 21, true));
 	SET(t, "quarantined", boolean(r, 22));
+	SET(t, "language", str(r, 23));
 	return t;
 }
 

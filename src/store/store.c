@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_int.h"
+#include "wrap.h"
 
 static const struct store_ops *const backends[] = {
 	&store__sqlite_ops,
@@ -267,12 +267,6 @@ int store__need(struct store *st, const void *p, const char *what)
 	return p ? STORE_OK : store__fail(st, STORE_EINVAL, "%s is required", what);
 }
 
-#define need store__need
-#define RD STORE__RD
-#define WR STORE__WR
-#define OR STORE__OR
-#define OUT_NULL STORE__OUT_NULL
-#define WRAP STORE__WRAP
 
 int store_migrate(struct store *st, int *from, int *to)
 {

@@ -121,7 +121,7 @@ void store_rollback(struct store *st);
  * Ticket object fields (API names): id, number, channel, customer_id, subject,
  * content, metadata {}, status, sentiment, category, priority,
  * assigned_department, assignee, created_at, updated_at, first_response_at,
- * resolved_at, satisfaction, version, analysis {}, trace [], quarantined.
+ * resolved_at, satisfaction, version, analysis {}, trace [], quarantined, language.
  *
  * number is Frontline's own sequence (shown as "T-000042"). The sender's
  * id, where it gave one, is kept as external_id, and (channel, external_id)
@@ -163,9 +163,8 @@ struct store_ticket_filter {
 	 * urgency}, categorization {primary_category, confidence},
 	 * priority_assignment {priority, score}, escalation_decision
 	 * {escalation_decision, escalation_priority}, auto_reply {sent,
-	 * reason}, language {code}, generated_response {escalation_needed,
-	 * response}, where response is its first character only ("" when
-	 * empty).
+	 * reason}, generated_response {escalation_needed, response}, where
+	 * response is its first character only ("" when empty).
 	 */
 	bool summary;
 };
@@ -181,7 +180,7 @@ int store_ticket_list(struct store *st, const struct store_ticket_filter *f, jso
 /*
  * Updates the given fields of ticket id (any of status, sentiment, category,
  * priority, assigned_department, assignee, subject, metadata, analysis,
- * trace, satisfaction, first_response_at, resolved_at, quarantined) if its
+ * trace, satisfaction, first_response_at, resolved_at, quarantined, language) if its
  * version is still expected_version (or any version when expected_version is
  * 0). Bumps version and updated_at; writes a "ticket.updated" event naming
  * the changed fields (and "ticket.status" for a status change) by actor.

@@ -10,14 +10,8 @@
 #include <assert.h>
 #include <string.h>
 
-#include "store_int.h"
+#include "wrap.h"
 
-#define need store__need
-#define RD STORE__RD
-#define WR STORE__WR
-#define OR STORE__OR
-#define OUT_NULL STORE__OUT_NULL
-#define WRAP STORE__WRAP
 
 static int positive(struct store *st, int64_t v, const char *what)
 {

@@ -23,7 +23,7 @@
 
 #define STORE_OPS_VERSION 6
 /* The newest schema version; each backend has exactly this many migrations. */
-#define STORE__SCHEMA_VERSION 7
+#define STORE__SCHEMA_VERSION 8
 /* application_id of Frontline's SQLite files ("FLst"). */
 #define STORE__SQLITE_APP_ID 0x464c7374
 
@@ -278,21 +278,21 @@ struct store__row {
 	"t.number, t.id, t.external_id, t.channel, t.customer_id, t.subject, t.content, " \
 	"t.metadata, t.status, t.sentiment, t.category, t.priority, t.assigned_department, " \
 	"t.assignee, t.created_at, t.updated_at, t.first_response_at, t.resolved_at, " \
-	"t.satisfaction, t.version, t.analysis, t.trace, t.quarantined"
+	"t.satisfaction, t.version, t.analysis, t.trace, t.quarantined, t.language"
 /* The same without the trace (lists). */
 #define STORE__TICKET_LIST_COLS \
 	"t.number, t.id, t.external_id, t.channel, t.customer_id, t.subject, t.content, " \
 	"t.metadata, t.status, t.sentiment, t.category, t.priority, t.assigned_department, " \
 	"t.assignee, t.created_at, t.updated_at, t.first_response_at, t.resolved_at, " \
-	"t.satisfaction, t.version, t.analysis, NULL, t.quarantined"
+	"t.satisfaction, t.version, t.analysis, NULL, t.quarantined, t.language"
 /* The same, the analysis being the dialect's analysis_summary (lists of summaries). */
 #define STORE__TICKET_SUMMARY_HEAD \
 	"t.number, t.id, t.external_id, t.channel, t.customer_id, t.subject, t.content, " \
 	"t.metadata, t.status, t.sentiment, t.category, t.priority, t.assigned_department, " \
 	"t.assignee, t.created_at, t.updated_at, t.first_response_at, t.resolved_at, " \
 	"t.satisfaction, t.version, "
-#define STORE__TICKET_SUMMARY_TAIL ", NULL, t.quarantined"
-#define STORE__TICKET_NCOLS 23
+#define STORE__TICKET_SUMMARY_TAIL ", NULL, t.quarantined, t.language"
+#define STORE__TICKET_NCOLS 24
 #define STORE__MESSAGE_COLS \
 	"m.id, t.id, m.direction, m.author, m.body, m.created_at, m.email_message_id, " \
 	"m.in_reply_to, m.effect_key, m.metadata"
@@ -439,7 +439,7 @@ enum store__tf {
 	STORE__TF_STATUS, STORE__TF_SENTIMENT, STORE__TF_CATEGORY, STORE__TF_PRIORITY,
 	STORE__TF_DEPARTMENT, STORE__TF_ASSIGNEE, STORE__TF_SUBJECT, STORE__TF_METADATA,
 	STORE__TF_ANALYSIS, STORE__TF_TRACE, STORE__TF_SATISFACTION,
-	STORE__TF_FIRST_RESPONSE_AT, STORE__TF_RESOLVED_AT, STORE__TF_QUARANTINED,
+	STORE__TF_FIRST_RESPONSE_AT, STORE__TF_RESOLVED_AT, STORE__TF_QUARANTINED, STORE__TF_LANGUAGE,
 	STORE__TF_COUNT
 };
 enum store__tf_kind { STORE__TEXT, STORE__JSON, STORE__TIME, STORE__REAL, STORE__BOOL };

@@ -281,7 +281,8 @@ static const char update_sql[] =
 	" first_response_at = CASE WHEN ?23::boolean THEN ?24::bigint ELSE first_response_at END,"
 	" resolved_at = CASE WHEN ?25::boolean THEN ?26::bigint ELSE resolved_at END,"
 	" quarantined = CASE WHEN ?27::boolean THEN ?28::boolean ELSE quarantined END,"
-	" version = version + 1, updated_at = ?29 WHERE number = ?30";
+	" language = CASE WHEN ?29::boolean THEN ?30::text ELSE language END,"
+	" version = version + 1, updated_at = ?31 WHERE number = ?32";
 
 static int run_update(struct store__sql *c, const struct store__ticket_upd *u, int64_t now,
 		      int64_t number)

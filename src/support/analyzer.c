@@ -1,8 +1,8 @@
 /*
- * The built-in analyzer: the category model and the sentiment analyzer from
- * src/text, loaded once and shared by every thread, the small pieces of
- * domain knowledge around them (keywords), and the LLM tasks built for the
- * category model's labels (llm_tasks.c).
+ * The built-in analyzer: the category, sentiment and spam models and the
+ * language profiles from src/text, loaded once and shared by every thread,
+ * the small pieces of domain knowledge around them (keywords), and the LLM
+ * tasks built for the category model's labels (llm_tasks.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +52,18 @@ int support_analyzer_open(const char *models_dir, struct support_analyzer **out,
 		*err = fl_asprintf("cannot load the sentiment analyzer from '%s': %s", a->models_dir, why);
 		goto out;
 	}
+	free(why);
+	why = NULL;
+	free(path);
+	path = fl_asprintf("%s/spam.model", a->models_dir);
+	if (text_model_load(path, &a->spam, &why) || text_model_label_index(a->spam, "spam") < 0) {
+		*err = fl_asprintf("cannot load the spam model '%s': %s", path, why ? why : "it has no label 'spam'");
+		goto out;
+	}
+	if (text_langid_open(NULL, SUPPORT_KB_LANGUAGE, &a->langid, &why)) {
+		*err = fl_asprintf("cannot load the language profiles: %s", why);
+		goto out;
+	}
 	/* the LLM's category labels are the configured ones: the model's */
 	{
 		size_t i, n = text_model_nlabels(a->category);
@@ -78,6 +90,8 @@ void support_analyzer_free(struct support_analyzer *a)
 		return;
 	text_model_free(a->category);
 	text_sentiment_free(a->sentiment);
+	text_model_free(a->spam);
+	text_langid_free(a->langid);
 	support_llm_tasks_free(a->llm_tasks);
 	free(a->models_dir);
 	free(a);

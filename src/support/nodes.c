@@ -148,7 +148,8 @@ static void enrich_metadata(json_t *ticket, const json_t *customer)
 
 static int ingestion_exec(struct flow_call *call, json_t *prep, json_t **out)
 {
-	json_t *ticket = NULL, *errors = NULL, *customer = json_object_get(prep, "customer");
+	struct support_ctx *ctx = support__ctx(call);
+	json_t *ticket = NULL, *errors = NULL, *customer = json_object_get(prep, "customer"), *message;
 
 	if (support_ticket_validate(json_object_get(prep, "incoming"), fl_json_int(prep, "now", 0),
 				    &ticket, &errors) != SUPPORT_OK) {
@@ -160,7 +161,17 @@ static int ingestion_exec(struct flow_call *call, json_t *prep, json_t **out)
 		return -1;
 	}
 	enrich_metadata(ticket, customer);
-	*out = json_pack("{s:o, s:O}", "ticket", ticket, "customer", customer);
+	/* the customer's own words, what they ask, spam and language: read once, used by every node */
+	message = support__message(fl_json_str(ticket, "subject", ""), fl_json_str(ticket, "content", ""));
+	*out = json_pack("{s:O, s:O, s:o}", "ticket", ticket, "customer", customer, "message", message);
+	if (ctx && ctx->analyzer) {
+		json_t *lang = support__language(ctx->analyzer, ticket, message);
+
+		json_object_set_new(*out, "spam", support__spam(ctx->analyzer, ticket));
+		json_object_set(json_object_get(*out, "ticket"), "language", json_object_get(lang, "code"));
+		json_object_set_new(*out, "language", lang);
+	}
+	json_decref(ticket);
 	return 0;
 }
 
@@ -171,6 +182,11 @@ static int ingestion_post(struct flow_call *call, json_t *shared, json_t *prep, 
 	(void)prep;
 	json_object_set(shared, "ticket", json_object_get(res, "ticket"));
 	json_object_set(shared, "customer", json_object_get(res, "customer"));
+	json_object_set(shared, "message", json_object_get(res, "message"));
+	if (json_object_get(res, "spam")) {
+		json_object_set(shared, "spam", json_object_get(res, "spam"));
+		json_object_set(shared, "language", json_object_get(res, "language"));
+	}
 	*action = "sentiment_analysis";
 	return 0;
 }
@@ -356,43 +372,124 @@ struct flow_node *support__node_priority(void)
 
 /* ---- 5. knowledge_base_search ---- */
 
-/* The query: the subject and the first 500 characters of the content. */
-static char *kb_query(const json_t *ticket)
-{
-	const char *content = fl_json_str(ticket, "content", "");
-	size_t n = 0, chars = 0;
+/* At most this many bytes of a query, cut at a character boundary. */
+#define KB_QUERY_BYTES 600
+/* The asks searched one by one, when a message has several. */
+#define KB_MAX_ASKS 3
+/* A message body up to this many bytes is searched whole. */
+#define KB_SHORT_BODY 200
 
-	while (content[n] && chars < 500) {
-		n++;
-		while (((unsigned char)content[n] & 0xC0) == 0x80)
-			n++;
-		chars++;
+static void add_clipped(struct fl_buf *b, const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (b->len >= max)
+		return;
+	if (n > max - b->len) {
+		n = max - b->len;
+		while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
 	}
-	return fl_asprintf("%s %.*s", fl_json_str(ticket, "subject", ""), (int)n, content);
+	fl_buf_add(b, s, n);
 }
 
+/*
+ * What is searched: the subject and the message's asks (its questions and
+ * requests, else the problems it states), so that a question after 600
+ * characters of context is what the search sees; without any, the subject
+ * and the start of the customer's own words (quoted history and signature
+ * set aside). With several asks each is also searched on its own
+ * ({"asks": [...]}), which is how several unrelated issues are told from
+ * one question asked twice.
+ */
 static int kb_prep(struct flow_call *call, json_t *shared, json_t **out)
 {
-	char *q;
+	const json_t *ticket = json_object_get(shared, "ticket"), *message = json_object_get(shared, "message");
+	json_t *asks = json_object_get(message, "questions"), *v;
+	struct fl_buf q = FL_BUF_INIT;
+	struct support_keys keys = { .n = 0 };
+	json_t *each = json_array();
+	const char *body;
+	bool whole = false;
+	size_t i;
 
-	if (!support__ctx(call) || require(call, shared, "ticket"))
+	if (!support__ctx(call) || require(call, shared, "ticket")) {
+		json_decref(each);
 		return -1;
-	q = kb_query(json_object_get(shared, "ticket"));
-	*out = json_string(q);
-	free(q);
+	}
+	fl_buf_addf(&q, "%s ", fl_json_str(ticket, "subject", ""));
+	json_array_foreach(asks, i, v)
+		json_array_append(each, v);
+	json_array_foreach(json_object_get(message, "requests"), i, v)
+		json_array_append(each, json_object_get(v, "text"));
+	body = fl_json_str(message, "body", fl_json_str(ticket, "content", ""));
+	if (strlen(body) <= KB_SHORT_BODY) {
+		/* a short message is all ask: its other words are context the search needs */
+		add_clipped(&q, body, KB_QUERY_BYTES);
+		whole = true;
+	} else {
+		json_array_foreach(each, i, v) {
+			add_clipped(&q, json_string_value(v), KB_QUERY_BYTES);
+			add_clipped(&q, " ", KB_QUERY_BYTES);
+			support__keys_of_min(json_string_value(v), strlen(json_string_value(v)), 3, &keys);
+		}
+		/* the problems stated tell what a short question ("how do I make a new one?") is about */
+		if (keys.n < 3)
+			json_array_foreach(json_object_get(message, "problems"), i, v) {
+				add_clipped(&q, json_string_value(v), KB_QUERY_BYTES);
+				add_clipped(&q, " ", KB_QUERY_BYTES);
+			}
+	}
+	/* nothing asked and no problem stated: the customer's own words as they come */
+	if (!whole && !json_array_size(each) && !json_array_size(json_object_get(message, "problems")))
+		add_clipped(&q, body, KB_QUERY_BYTES);
+	if (!json_array_size(each))
+		json_array_foreach(json_object_get(message, "problems"), i, v)
+			json_array_append(each, v);
+	*out = json_pack("{s:s, s:o, s:s}", "query", q.buf, "asks", each, "subject", fl_json_str(ticket, "subject", ""));
+	fl_buf_release(&q);
 	return 0;
 }
 
-static int kb_exec(struct flow_call *call, json_t *query, json_t **out)
+static int kb_exec(struct flow_call *call, json_t *prep, json_t **out)
 {
 	struct support_ctx *ctx = support__ctx(call);
+	const json_t *asks = json_object_get(prep, "asks"), *v;
+	const char *query = fl_json_str(prep, "query", "");
+	size_t i;
 	int rc;
 
 	if (!ctx->kb) {
-		*out = json_pack("{s:O, s:i, s:[], s:f}", "query", query, "articles_found", 0,
+		*out = json_pack("{s:s, s:i, s:[], s:f}", "query", query, "articles_found", 0,
 				 "articles", "search_time", 0.0);
-	} else if ((rc = kb_search(ctx->kb, json_string_value(query), 5, out)) != KB_OK) {
+	} else if ((rc = kb_search(ctx->kb, query, 5, out)) != KB_OK) {
 		return flow_call_fail(call, "knowledge-base search failed: %s", kb_strerror(rc));
+	}
+	if (ctx->kb && json_array_size(asks) >= 2) {
+		json_t *each = json_array();
+
+		json_array_foreach(asks, i, v) {
+			json_t *r = NULL;
+			const json_t *top;
+			char *ask;
+
+			if (i >= KB_MAX_ASKS)
+				break;
+			/* with the subject, which gives a short follow-up ("Are they deleted?") its topic */
+			ask = fl_asprintf("%s %s", fl_json_str(prep, "subject", ""), json_string_value(v));
+			rc = kb_search(ctx->kb, ask, 1, &r);
+			free(ask);
+			if (rc != KB_OK) {
+				json_decref(each);
+				return flow_call_fail(call, "knowledge-base search failed: %s", kb_strerror(rc));
+			}
+			top = json_array_get(json_object_get(r, "articles"), 0);
+			json_array_append_new(each, json_pack("{s:O, s:s?, s:f}", "text", v,
+							      "top", fl_json_str(top, "id", NULL),
+							      "relevance", fl_json_num(top, "relevance_score", 0)));
+			json_decref(r);
+		}
+		json_object_set_new(*out, "asks", each);
 	}
 	mark_builtin(call, *out);
 	return 0;
@@ -422,7 +519,7 @@ struct flow_node *support__node_kb_search(void)
 
 static const char *const response_keys[] = {
 	"ticket", "customer", "sentiment_analysis", "categorization", "priority_assignment",
-	"knowledge_base_results", NULL,
+	"knowledge_base_results", "message", "language", "spam", NULL,
 };
 
 struct node_flags {
@@ -441,13 +538,36 @@ static int response_prep(struct flow_call *call, json_t *shared, json_t **out)
 	return 0;
 }
 
+/*
+ * Whether the reply goes out alone (autoreply.c), for the built-in and the
+ * LLM's replies alike: a reply that may not is routed through
+ * escalation_decision with the reason, in the analysis and the trace.
+ */
+static void decide(struct flow_call *call, json_t *prep, json_t *response)
+{
+	struct support_autoreply_in in = {
+		json_object_get(prep, "ticket"), json_object_get(prep, "message"), json_object_get(prep, "language"),
+		json_object_get(prep, "spam"), json_object_get(prep, "sentiment_analysis"),
+		json_object_get(prep, "categorization"), json_object_get(prep, "priority_assignment"),
+		json_object_get(prep, "knowledge_base_results"), response,
+	};
+	json_t *d = support__autoreply(&in);
+
+	if (!fl_json_bool(d, "sent", false))
+		json_object_set_new(response, "escalation_needed", json_true());
+	flow_call_note(call, "auto_reply", json_pack("{s:O, s:O}", "sent", json_object_get(d, "sent"),
+						     "reason", json_object_get(d, "reason")));
+	json_object_set_new(response, "auto_reply", d);
+}
+
 static int response_builtin(struct flow_call *call, json_t *prep, const char *reason, json_t **out)
 {
 	*out = support__response_builtin(json_object_get(prep, "ticket"), json_object_get(prep, "customer"),
 					 json_object_get(prep, "sentiment_analysis"),
 					 json_object_get(prep, "categorization"),
 					 json_object_get(prep, "priority_assignment"),
-					 json_object_get(prep, "knowledge_base_results"));
+					 json_object_get(prep, "knowledge_base_results"),
+					 json_object_get(prep, "message"));
 	/*
 	 * "The policy asks for a human": when a rule of the escalation table
 	 * matches even a grounded reply (a legal threat, a request for a person),
@@ -467,6 +587,7 @@ static int response_builtin(struct flow_call *call, json_t *prep, const char *re
 		}
 		json_decref(check);
 	}
+	decide(call, prep, *out);
 	if (reason)
 		mark_fallback(call, *out, reason, prep);
 	else
@@ -484,6 +605,7 @@ static int response_exec(struct flow_call *call, json_t *prep, json_t **out)
 		return response_builtin(call, prep, NULL, out);
 	if (support__llm_respond(ctx->llm, ctx->analyzer->llm_tasks, prep, out, &llm_call, &err))
 		return llm_failed(call, prep, llm_call, err);
+	decide(call, prep, *out);
 	mark_llm(call, *out, llm_call);
 	return 0;
 }
@@ -501,6 +623,8 @@ static int response_post(struct flow_call *call, json_t *shared, json_t *prep, j
 	(void)prep;
 	support__llm_usage_add(shared, json_object_get(res, "llm"));
 	store_result(shared, "generated_response", res);
+	if (json_object_get(res, "auto_reply"))
+		json_object_set(shared, "auto_reply", json_object_get(res, "auto_reply"));
 	/* A reply the LLM wrote always passes the rules table: the model cannot skip it. */
 	*action = f->high_priority || fl_json_bool(res, "escalation_needed", false) ||
 		  fl_str_eq(fl_json_str(res, "path", NULL), "llm")
@@ -621,7 +745,7 @@ struct flow_node *support__node_human_escalation(void)
 /* ---- 9. customer_satisfaction ---- */
 
 static const char *const satisfaction_keys[] = {
-	"ticket", "sentiment_analysis", "generated_response", "escalation_decision", NULL,
+	"ticket", "sentiment_analysis", "generated_response", "escalation_decision", "auto_reply", NULL,
 };
 
 static int satisfaction_prep(struct flow_call *call, json_t *shared, json_t **out)
@@ -640,6 +764,13 @@ static int satisfaction_exec(struct flow_call *call, json_t *prep, json_t **out)
 	const json_t *response = json_object_get(prep, "generated_response");
 	const json_t *escalation = json_object_get(prep, "escalation_decision");
 
+	/* spam and thank-you notes are not support tickets: no estimate to count in the averages */
+	if (support__autoreply_no_handoff(json_object_get(prep, "auto_reply"))) {
+		*out = json_pack("{s:n, s:s, s:s}", "satisfaction_score", "basis", "not_applicable", "reason",
+				 fl_json_str(json_object_get(prep, "auto_reply"), "reason", ""));
+		mark_builtin(call, *out);
+		return 0;
+	}
 	*out = support__satisfaction(json_object_get(prep, "ticket"),
 				     json_object_get(prep, "sentiment_analysis"),
 				     json_is_object(response) ? response : NULL,

@@ -45,7 +45,8 @@ static const char *route_target(const struct support__route *r)
 	return oncall && *oncall ? oncall : NULL;
 }
 
-void support_notice_auto_reply(json_t *notices, const json_t *ticket, const char *to, const char *body)
+void support_notice_auto_reply(json_t *notices, const json_t *ticket, const char *to, const char *body,
+			       const char *html)
 {
 	const char *id = fl_json_str(ticket, "id", "");
 	char tag[FL_TICKET_TAG_SIZE];
@@ -57,6 +58,8 @@ void support_notice_auto_reply(json_t *notices, const json_t *ticket, const char
 	fl_json_set_str(payload, "from", fl_config_get("FRONTLINE_SUPPORT_FROM"));
 	SETK(payload, "subject", json_string(fl_json_str(ticket, "subject", "")));
 	SETK(payload, "body", json_string(body));
+	if (html && *html)
+		SETK(payload, "html", json_string(html));
 	SETK(payload, "ticket_id", json_string(id));
 	SETK(payload, "ticket_tag", json_string(tag));
 	SETK(payload, "auto_submitted", json_true());

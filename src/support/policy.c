@@ -35,10 +35,12 @@ static const char *const cue_legal[] = {
 	"lawyer", "lawyers", "attorney", "lawsuit", "legal action", "sue", "suing", "court", "subpoena",
 	"gdpr", "data protection authority", "small claims", "breach of contract", NULL,
 };
+/* "stolen" alone is not here: a stolen phone is a lost two-factor device, not an account incident */
 static const char *const cue_security[] = {
-	"hacked", "breach", "breached", "data breach", "compromised", "unauthorized access", "unauthorised access",
-	"phishing", "fraud", "fraudulent", "stolen", "identity theft", "someone logged into",
-	"suspicious login", "account takeover", NULL,
+	"hacked", "breach", "breached", "data breach", "compromised", "unauthorized", "unauthorised",
+	"phishing", "fraud", "fraudulent", "identity theft", "someone logged into", "someone logged in",
+	"suspicious login", "suspicious activity", "account takeover", "leaked", "leak", "vulnerability",
+	"security issue", "security hole", "exploit", "stolen password", "stolen account", NULL,
 };
 static const char *const cue_human[] = {
 	"speak to a human", "talk to a human", "speak to a person", "talk to a person",
@@ -217,7 +219,7 @@ json_t *support__priority(const json_t *ticket, const json_t *customer, const js
 	struct factor f[12];
 	size_t n = 0, i;
 	double score = 0, positive = 0, csat;
-	int64_t prev, users;
+	int64_t prev, users, recent, open;
 	int revenue;
 	char buf[48], sla[32];
 	struct fl_buf reason = FL_BUF_INIT;
@@ -273,8 +275,15 @@ json_t *support__priority(const json_t *ticket, const json_t *customer, const js
 	}
 	if (!n)
 		fl_buf_adds(&reason, ": no factor raised it");
-	risk = score >= 60 || !strcmp(level, "very_negative") || prev >= 5 ? "high"
-	       : score >= 35 || !strcmp(level, "negative") ? "medium" : "low";
+	/*
+	 * Escalation risk reads recent volume and open tickets, not the
+	 * lifetime count: a customer of many years is not at risk for it, one
+	 * who wrote three times this month or has two tickets still open is.
+	 */
+	recent = fl_json_int(meta, "recent_tickets", 0);
+	open = fl_json_int(meta, "open_tickets", 0);
+	risk = score >= 60 || !strcmp(level, "very_negative") || recent >= 3 || open >= 2 ? "high"
+	       : score >= 35 || !strcmp(level, "negative") || recent >= 2 || open >= 1 ? "medium" : "low";
 	support__format_duration(sla, sizeof(sla), support__sla_seconds(priority, tier));
 	out = json_pack("{s:s, s:s, s:o, s:s, s:I, s:s, s:f}",
 			"priority", priority,
@@ -381,9 +390,10 @@ const char *support__category_covers(const char *label)
 
 struct esc_input {
 	const char *sentiment, *priority, *category, *tier, *risk, *department;
+	const char *withheld;     /* the automatic reply's reason when it was not sent (autoreply.c), or NULL */
 	int64_t users;
 	double confidence;
-	bool outage, legal, security, human, needed, always_check;
+	bool outage, legal, security, human, needed, always_check, auto_sent;
 };
 
 struct esc_rule {
@@ -395,6 +405,21 @@ struct esc_rule {
 	bool hold_reply;          /* a human answers first: no automatic reply goes out */
 	const char *reason;
 };
+
+static bool r_spam(const struct esc_input *in)
+{
+	return fl_str_eq(in->withheld, "spam");
+}
+
+static bool r_thanks(const struct esc_input *in)
+{
+	return fl_str_eq(in->withheld, "thank_you");
+}
+
+static bool r_language(const struct esc_input *in)
+{
+	return fl_str_eq(in->withheld, "not_english");
+}
 
 static bool r_outage(const struct esc_input *in)
 {
@@ -443,12 +468,16 @@ static bool r_high_risk(const struct esc_input *in)
 
 /* In order of severity: the first rule that matches decides. */
 static const struct esc_rule esc_rules[] = {
+	{ "spam", r_spam, "no_escalation", NULL, NULL, true, "spam: listed for review, nobody answers" },
+	{ "thank_you", r_thanks, "no_escalation", NULL, NULL, true, "a thank-you note: nothing to answer" },
 	{ "outage_many_users", r_outage, "emergency", "critical", "engineering_oncall", true,
 	  "outage affecting many users" },
 	{ "legal_threat", r_legal, "manager", "high", "legal", true,
 	  "legal words in the ticket: a manager and legal must review" },
 	{ "security_incident", r_security, "specialist", "high", "security", true,
 	  "possible security incident" },
+	{ "not_english", r_language, "tier_2", NULL, "multilingual_support", true,
+	  "written in a language the automatic replies are not written in: a language-capable queue" },
 	{ "very_negative_urgent", r_very_negative_urgent, "manager", "critical", "senior_support", true,
 	  "very negative sentiment on an urgent ticket" },
 	{ "technical_enterprise", r_technical_enterprise, "specialist", NULL, "technical_specialist", false,
@@ -456,8 +485,8 @@ static const struct esc_rule esc_rules[] = {
 	{ "human_requested", r_human, "tier_2", NULL, NULL, false, "the customer asked for a human" },
 	{ "low_confidence", r_low_confidence, "tier_2", NULL, "human_review", false,
 	  "the analyzer is not confident enough to answer alone" },
-	{ "ungrounded_response", r_ungrounded, "tier_2", NULL, NULL, false,
-	  "no knowledge-base article answers this well enough" },
+	{ "reply_withheld", r_ungrounded, "tier_2", NULL, NULL, false,
+	  "the automatic reply was withheld" },
 	{ "high_escalation_risk", r_high_risk, "tier_2", NULL, NULL, false,
 	  "high-priority ticket with high escalation risk" },
 };
@@ -498,9 +527,13 @@ static int64_t human_response_seconds(const char *esc_priority)
 
 bool support__reply_sendable(const json_t *response)
 {
+	const json_t *decision = json_object_get(response, "auto_reply");
+
 	if (!json_is_object(response))
 		return false;
-	/* older analyses (and LLM replies) say only whether a human is needed */
+	/* the decision of autoreply.c; older analyses say only whether a human is needed */
+	if (json_is_object(decision))
+		return fl_json_bool(decision, "sent", false);
 	return fl_json_bool(response, "grounded", !fl_json_bool(response, "escalation_needed", false));
 }
 
@@ -530,13 +563,23 @@ json_t *support__escalation(const json_t *ticket, const json_t *customer, const 
 	in.security = support__has_cue(text, "security") || llm_signal(sentiment, "security_incident");
 	in.human = support__has_cue(text, "human") || llm_signal(sentiment, "human_requested");
 	in.needed = fl_json_bool(response, "escalation_needed", false);
+	in.withheld = json_is_object(json_object_get(response, "auto_reply")) &&
+		      !fl_json_bool(json_object_get(response, "auto_reply"), "sent", true)
+		      ? fl_json_str(json_object_get(response, "auto_reply"), "reason", NULL) : NULL;
 	in.always_check = always_check;
+	in.auto_sent = fl_json_bool(json_object_get(response, "auto_reply"), "sent", false);
 
 	for (i = 0; i < FL_ARRAY_SIZE(esc_rules); i++) {
 		if (!esc_rules[i].match(&in))
 			continue;
 		json_array_append_new(matched, json_string(esc_rules[i].name));
-		if (!rule)
+		/*
+		 * An answer that autoreply.c let go out needs nobody (issue 15): the
+		 * rules that would only have a person look too (technical_enterprise,
+		 * low_confidence, ...) are listed but do not decide; the ones that
+		 * hold a reply cannot match what autoreply.c sent.
+		 */
+		if (!rule && !(in.auto_sent && !esc_rules[i].hold_reply))
 			rule = &esc_rules[i];
 	}
 	decision = rule ? rule->decision : "no_escalation";
@@ -545,7 +588,9 @@ json_t *support__escalation(const json_t *ticket, const json_t *customer, const 
 	support__format_duration(when, sizeof(when), human_response_seconds(esc_priority));
 	out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s?, s:o}",
 			"escalation_decision", decision,
-			"reasoning", rule ? rule->reason : "no escalation rule matched: the reply can go out",
+			"reasoning", rule && rule->match == r_ungrounded && in.withheld
+				     ? fl_json_str(json_object_get(response, "auto_reply"), "detail", rule->reason)
+				     : rule ? rule->reason : "no escalation rule matched: the reply can go out",
 			"escalation_priority", esc_priority,
 			"assigned_department", department,
 			"estimated_human_response_time", rule ? when : "n/a",

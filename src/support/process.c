@@ -41,9 +41,9 @@ struct flow_result *support_run(struct flow_node *workflow, const char *start,
 
 /* The analyses a run wrote, by key, as the ticket's "analysis" object. */
 static const char *const analysis_keys[] = {
-	"sentiment_analysis", "categorization", "priority_assignment", "knowledge_base_results",
-	"generated_response", "escalation_decision", "escalation_package", "satisfaction_metrics",
-	"llm_usage",
+	"message", "language", "spam", "sentiment_analysis", "categorization", "priority_assignment",
+	"knowledge_base_results", "generated_response", "auto_reply", "escalation_decision", "escalation_package",
+	"satisfaction_metrics", "llm_usage",
 };
 
 static json_t *analysis_of(const json_t *shared)
@@ -82,7 +82,8 @@ static int notify(struct store *st, const json_t *ticket, const json_t *shared, 
 
 	if (auto_replied && email)
 		support_notice_auto_reply(notices, ticket, email,
-					  fl_json_str(json_object_get(shared, "generated_response"), "response", ""));
+					  fl_json_str(json_object_get(shared, "generated_response"), "response", ""),
+					  fl_json_str(json_object_get(shared, "generated_response"), "response_html", NULL));
 	if (escalated)
 		support_notice_escalation(notices, ticket, fl_json_str(package, "assigned_department", "support"),
 					  fl_json_str(package, "handoff_priority", "medium"));
@@ -145,7 +146,11 @@ int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t 
 		cur = NULL;
 		return SUPPORT_EDONE;
 	}
-	if (escalated)
+	if (fl_str_eq(fl_json_str(json_object_get(shared, "auto_reply"), "reason", NULL), "spam"))
+		status = FL_STATUS_SPAM;      /* listed for review (GET /api/v1/tickets?status=spam), nobody answers */
+	else if (fl_str_eq(fl_json_str(json_object_get(shared, "auto_reply"), "reason", NULL), "thank_you"))
+		status = FL_STATUS_RESOLVED;  /* a thank-you note: nothing to answer, nobody to hand it to */
+	else if (escalated)
 		status = FL_STATUS_ESCALATED;
 	else if (auto_replied)
 		status = FL_STATUS_AUTO_REPLIED;
@@ -163,6 +168,8 @@ int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t 
 				json_object_get(json_object_get(shared, "sentiment_analysis"), "sentiment"));
 	if (fl_json_str(cat, "primary_category", NULL))
 		json_object_set(fields, "category", json_object_get(cat, "primary_category"));
+	if (fl_json_str(json_object_get(shared, "language"), "code", NULL))
+		json_object_set(fields, "language", json_object_get(json_object_get(shared, "language"), "code"));
 	if (fl_json_str(json_object_get(shared, "priority_assignment"), "priority", NULL))
 		json_object_set(fields, "priority",
 				json_object_get(json_object_get(shared, "priority_assignment"), "priority"));
@@ -173,6 +180,10 @@ int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t 
 	if (auto_replied) {
 		fl_time_rfc3339(ts, support_now_us(ctx));
 		json_object_set_new(fields, "first_response_at", json_string(ts));
+	}
+	if (!strcmp(status, FL_STATUS_RESOLVED)) {
+		fl_time_rfc3339(ts, support_now_us(ctx));
+		json_object_set_new(fields, "resolved_at", json_string(ts));
 	}
 	if ((src = store_ticket_update(st, ticket_id, fl_json_int(cur, "version", 0), fields, "workflow",
 				       &updated)) != STORE_OK)
@@ -192,7 +203,9 @@ int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t 
 		goto out;
 	if ((src = notify(st, updated, shared, auto_replied, escalated)) != STORE_OK)
 		goto out;
-	src = store_customer_update_metrics(st, fl_json_str(updated, "customer_id", ""), -1);
+	/* spam is nobody's ticket: it does not count in the sender's history */
+	src = strcmp(status, FL_STATUS_SPAM) ? store_customer_update_metrics(st, fl_json_str(updated, "customer_id", ""), -1)
+				     : STORE_OK;
 	if (src != STORE_OK && src != STORE_ENOTFOUND)
 		goto out;
 	{

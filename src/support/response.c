@@ -69,63 +69,85 @@ static const char *list_item(const char *line, size_t len, size_t *item_len)
 
 /* ---- choosing the steps to quote ---- */
 
-/*
- * Words compared by their first KEY_LEN letters, a stemmer's poor cousin that
- * is enough to see "arrives" in "does not arrive" (one Snowball stemmer per
- * reply would cost more than the reply).
- */
-#define KEY_LEN 5
-#define MAX_KEYS 96
+/* Words compared by their first SUPPORT_KEY_LEN letters (support_int.h): struct support_keys. */
 
-struct keys {
-	char k[MAX_KEYS][KEY_LEN + 1];
-	size_t n;
-};
-
-/* The distinct keys of s[0..len) (ASCII letters and digits, words of 4 or more). */
-static void keys_of(const char *s, size_t len, struct keys *out)
+void support__keys_of(const char *s, size_t len, struct support_keys *out)
 {
-	const char *p = s, *end = s + len;
+	support__keys_of_min(s, len, 4, out);
+}
+
+/*
+ * The next word of p[0..end) of at least min letters (ASCII letters and
+ * digits, lower-cased into w[32]); its length, 0 at the end. Longer words
+ * than w holds are skipped.
+ */
+static size_t next_word(const char **pp, const char *end, size_t min, char w[32])
+{
+	const char *p = *pp;
 
 	while (p < end) {
-		char w[32], key[KEY_LEN + 1];
-		size_t n = 0, i;
+		size_t n = 0;
 
 		while (p < end && !isalnum((unsigned char)*p))
 			p++;
 		while (p < end && isalnum((unsigned char)*p)) {
-			if (n < sizeof(w))
+			if (n < 32)
 				w[n++] = (char)tolower((unsigned char)*p);
 			p++;
 		}
-		if (n < 4 || n >= sizeof(w))
-			continue;
-		w[n] = '\0';
+		if (n >= min && n < 32) {
+			w[n] = '\0';
+			*pp = p;
+			return n;
+		}
+	}
+	*pp = p;
+	return 0;
+}
+
+void support__keys_of_min(const char *s, size_t len, size_t min, struct support_keys *out)
+{
+	const char *p = s, *end = s + len;
+	char w[32];
+	size_t n, i;
+
+	while ((n = next_word(&p, end, min, w))) {
 		if (support__is_stop_word(w))
 			continue;
-		n = n < KEY_LEN ? n : KEY_LEN;
-		memcpy(key, w, n);
-		key[n] = '\0';
-		for (i = 0; i < out->n && strcmp(out->k[i], key); i++)
+		w[n < SUPPORT_KEY_LEN ? n : SUPPORT_KEY_LEN] = '\0';
+		for (i = 0; i < out->n && strcmp(out->k[i], w); i++)
 			;
-		if (i == out->n && out->n < MAX_KEYS)
-			memcpy(out->k[out->n++], key, n + 1);
+		if (i == out->n && out->n < SUPPORT_MAX_KEYS)
+			memcpy(out->k[out->n++], w, SUPPORT_KEY_LEN + 1);
 	}
 }
 
-/* How many of the ticket's keys the text has. */
-static size_t overlap(const struct keys *ticket, const char *s, size_t len)
+size_t support__keys_overlap(const struct support_keys *ticket, const char *s, size_t len)
 {
-	struct keys k = { .n = 0 };
-	size_t i, j, hits = 0;
+	return support__keys_overlap_min(ticket, s, len, 4);
+}
 
-	keys_of(s, len, &k);
-	for (i = 0; i < ticket->n; i++)
-		for (j = 0; j < k.n; j++)
-			if (!strcmp(ticket->k[i], k.k[j])) {
+/*
+ * One pass over the text's words, each compared with the (few) keys still
+ * missing: a long article costs its length times the keys, not the square
+ * of its vocabulary that building its own key set would.
+ */
+size_t support__keys_overlap_min(const struct support_keys *ticket, const char *s, size_t len, size_t min)
+{
+	const char *p = s, *end = s + len;
+	bool found[SUPPORT_MAX_KEYS] = { false };
+	size_t hits = 0, i, n;
+	char w[32];
+
+	while (hits < ticket->n && (n = next_word(&p, end, min, w))) {
+		w[n < SUPPORT_KEY_LEN ? n : SUPPORT_KEY_LEN] = '\0';
+		for (i = 0; i < ticket->n; i++)
+			if (!found[i] && !strcmp(ticket->k[i], w)) {
+				found[i] = true;
 				hits++;
 				break;
 			}
+	}
 	return hits;
 }
 
@@ -192,13 +214,14 @@ static void read_block(const char **pos, struct block *b)
  */
 static json_t *article_steps(const char *content, const char *ticket_text, char **heading)
 {
-	struct keys ticket = { .n = 0 };
+	struct support_keys ticket = { .n = 0 };
 	const char *line = content, *head = NULL;
 	size_t head_len = 0, best_score = 0;
+	struct fl_buf intro = FL_BUF_INIT;
 	json_t *best = NULL;
 
 	*heading = NULL;
-	keys_of(ticket_text, strlen(ticket_text), &ticket);
+	support__keys_of(ticket_text, strlen(ticket_text), &ticket);
 	while (line && *line) {
 		const char *nl = strchr(line, '\n');
 		size_t len = nl ? (size_t)(nl - line) : strlen(line), n;
@@ -208,13 +231,17 @@ static json_t *article_steps(const char *content, const char *ticket_text, char 
 			while (head < line + len && (*head == '#' || *head == ' '))
 				head++;
 			head_len = (size_t)(line + len - head);
+			fl_buf_reset(&intro);
 		} else if (list_item(line, len, &n)) {
 			struct block b = { head, head_len, NULL, FL_BUF_INIT };
 			size_t score;
 
+			/* the lines under the heading say when the list applies ("If you have no backup codes:") */
+			fl_buf_add(&b.text, intro.buf, intro.len);
+			fl_buf_reset(&intro);
 			read_block(&line, &b);
-			score = overlap(&ticket, b.text.buf, b.text.len) +
-				(head ? 2 * overlap(&ticket, head, head_len) : 0);
+			score = support__keys_overlap(&ticket, b.text.buf, b.text.len) +
+				(head ? 2 * support__keys_overlap(&ticket, head, head_len) : 0);
 			if (!best || score > best_score) {
 				json_decref(best);
 				best = b.items;
@@ -226,9 +253,13 @@ static json_t *article_steps(const char *content, const char *ticket_text, char 
 			}
 			fl_buf_release(&b.text);
 			continue;
+		} else {
+			fl_buf_add(&intro, line, len);
+			fl_buf_addch(&intro, '\n');
 		}
 		line = nl ? nl + 1 : NULL;
 	}
+	fl_buf_release(&intro);
 	return best;
 }
 
@@ -292,9 +323,93 @@ static const char *resolution_for(const char *category, const char *priority, bo
 	return "within 2 business days";
 }
 
+/* The link to an article when FRONTLINE_PUBLIC_URL names the public help centre. Caller frees; NULL: none. */
+static char *article_link(const char *id)
+{
+	const char *base = fl_config_get("FRONTLINE_PUBLIC_URL");
+	size_t n;
+
+	if (!base || !*base || !id || !*id)
+		return NULL;
+	n = strlen(base);
+	while (n && base[n - 1] == '/')
+		n--;
+	return fl_asprintf("%.*s/articles/%s", (int)n, base, id);
+}
+
+/* A paragraph in both forms: plain text and HTML (escaped). */
+static void para(struct fl_buf *text, struct fl_buf *html, const char *s)
+{
+	fl_buf_addf(text, "%s\n\n", s);
+	fl_buf_adds(html, "<p>");
+	support__html_escape(html, s, strlen(s));
+	fl_buf_adds(html, "</p>\n");
+}
+
+/* The grounded part: the article cited, its steps (Markdown made plain / HTML), or its summary. */
+static void write_article(struct fl_buf *text, struct fl_buf *html, const json_t *best, const json_t *steps,
+			  const char *heading, bool chat)
+{
+	const char *title = fl_json_str(best, "title", "our help article");
+	char *link = article_link(fl_json_str(best, "id", ""));
+	size_t i, max = chat ? 4 : MAX_STEPS;
+
+	fl_buf_addf(text, "Our help article \"%s\"%s%s%s covers this", title, link ? " (" : "", link ? link : "",
+		    link ? ")" : "");
+	fl_buf_adds(html, "<p>Our help article ");
+	if (link) {
+		fl_buf_adds(html, "<a href=\"");
+		support__html_escape(html, link, strlen(link));
+		fl_buf_adds(html, "\">");
+	}
+	fl_buf_adds(html, "&ldquo;");
+	support__html_escape(html, title, strlen(title));
+	fl_buf_adds(html, "&rdquo;");
+	if (link)
+		fl_buf_adds(html, "</a>");
+	fl_buf_adds(html, " covers this");
+	if (json_array_size(steps)) {
+		if (heading) {
+			fl_buf_adds(text, ". Under \"");
+			support__md_plain(text, heading);
+			fl_buf_adds(text, "\":\n");
+			fl_buf_adds(html, ". Under &ldquo;");
+			support__md_html(html, heading);
+			fl_buf_adds(html, "&rdquo;:</p>\n<ol>\n");
+		} else {
+			fl_buf_adds(text, ":\n");
+			fl_buf_adds(html, ":</p>\n<ol>\n");
+		}
+		for (i = 0; i < json_array_size(steps) && i < max; i++) {
+			const char *step = json_string_value(json_array_get(steps, i));
+
+			fl_buf_addf(text, "%zu. ", i + 1);
+			support__md_plain(text, step);
+			fl_buf_addch(text, '\n');
+			fl_buf_adds(html, "<li>");
+			support__md_html(html, step);
+			fl_buf_adds(html, "</li>\n");
+		}
+		fl_buf_addch(text, '\n');
+		fl_buf_adds(html, "</ol>\n");
+	} else {
+		struct fl_buf summary = FL_BUF_INIT;
+
+		article_summary(&summary, fl_json_str(best, "content", ""));
+		fl_buf_adds(text, ": ");
+		support__md_plain(text, summary.buf);
+		fl_buf_adds(text, "\n\n");
+		fl_buf_adds(html, ": ");
+		support__md_html(html, summary.buf);
+		fl_buf_adds(html, "</p>\n");
+		fl_buf_release(&summary);
+	}
+	free(link);
+}
+
 json_t *support__response_builtin(const json_t *ticket, const json_t *customer,
 				  const json_t *sentiment, const json_t *categorization,
-				  const json_t *priority, const json_t *kb_results)
+				  const json_t *priority, const json_t *kb_results, const json_t *message)
 {
 	const char *level = fl_json_str(sentiment, "sentiment", "neutral");
 	const char *approach = fl_json_str(sentiment, "recommended_approach", NULL);
@@ -307,61 +422,70 @@ json_t *support__response_builtin(const json_t *ticket, const json_t *customer,
 	double confidence = fl_json_num(categorization, "confidence", 1);
 	bool grounded = best && relevance >= SUPPORT_MIN_RELEVANCE;
 	bool unsure = confidence < SUPPORT_MIN_CONFIDENCE;
-	struct fl_buf text = FL_BUF_INIT;
+	bool chat = fl_str_eq(fl_json_str(ticket, "channel", ""), "chat");
+	struct fl_buf text = FL_BUF_INIT, html = FL_BUF_INIT, line = FL_BUF_INIT;
 	json_t *next = json_array(), *refs = json_array(), *steps = NULL, *out;
-	char name[64], sla[32];
+	char name[64], sla[32], *heading = NULL;
 	const char *estimate;
-	size_t i;
 
 	first_name(name, sizeof(name), customer);
 	support__format_duration(sla, sizeof(sla), support__sla_seconds(prio, tier));
-	fl_buf_addf(&text, "Hi %s,\n\n%s ", name, opening_for(level));
-	fl_buf_addf(&text, "We've received your request \"%s\".\n\n", fl_json_str(ticket, "subject", ""));
+	fl_buf_addf(&line, "Hi %s,", name);
+	para(&text, &html, line.buf);
+	if (!chat) {
+		fl_buf_reset(&line);
+		fl_buf_addf(&line, "%s We've received your request \"%s\".", opening_for(level),
+			    fl_json_str(ticket, "subject", ""));
+		para(&text, &html, line.buf);
+	}
 	if (grounded) {
 		const char *title = fl_json_str(best, "title", "our help article");
+		/*
+		 * The section that fits the customer's own words (quoted history and
+		 * signature set aside): the conditions they state ("I am the only
+		 * admin", "I have no backup codes") pick the section as much as the
+		 * question does.
+		 */
+		struct fl_buf focus = FL_BUF_INIT;
 
-		char *ticket_text = fl_asprintf("%s\n%s", fl_json_str(ticket, "subject", ""),
-						fl_json_str(ticket, "content", ""));
-		char *heading = NULL;
-
-		steps = article_steps(fl_json_str(best, "content", ""), ticket_text, &heading);
-		free(ticket_text);
+		fl_buf_addf(&focus, "%s\n%s", fl_json_str(ticket, "subject", ""),
+			    fl_json_str(message, "body", fl_json_str(ticket, "content", "")));
+		steps = article_steps(fl_json_str(best, "content", ""), focus.buf, &heading);
+		fl_buf_release(&focus);
 		json_array_append_new(refs, json_string(fl_json_str(best, "id", "")));
-		if (json_array_size(steps) && heading)
-			fl_buf_addf(&text, "Our guide \"%s\" covers this. Under \"%s\", it recommends:\n",
-				    title, heading);
-		else if (json_array_size(steps))
-			fl_buf_addf(&text, "Our guide \"%s\" covers this. It recommends:\n", title);
-		free(heading);
-		if (json_array_size(steps)) {
-			for (i = 0; i < json_array_size(steps); i++)
-				fl_buf_addf(&text, "%zu. %s\n", i + 1, json_string_value(json_array_get(steps, i)));
-			fl_buf_addch(&text, '\n');
-		} else {
-			struct fl_buf summary = FL_BUF_INIT;
-
-			article_summary(&summary, fl_json_str(best, "content", ""));
-			fl_buf_addf(&text, "Our guide \"%s\" covers this: %s\n\n", title, summary.buf);
-			fl_buf_release(&summary);
-		}
-		fl_buf_addf(&text, "If this doesn't solve it, reply to this message and a member of our "
-			    "team will take it from there within %s.\n\n", sla);
+		write_article(&text, &html, best, steps, heading, chat);
+		fl_buf_reset(&line);
+		if (chat)
+			fl_buf_adds(&line, "If that doesn't solve it, reply here and a person will take over.");
+		else
+			fl_buf_addf(&line, "If this doesn't solve it, reply to this message and a member of our "
+				    "team will take it from there within %s.", sla);
+		para(&text, &html, line.buf);
 		json_array_append_new(next, json_sprintf("Follow the steps in \"%s\"", title));
 		json_array_append_new(next, json_string("Reply to this ticket if the issue persists"));
 	} else {
-		fl_buf_addf(&text, "A member of our %s team will look into it personally and get back "
-			    "to you within %s.\n\n",
-			    fl_json_str(categorization, "suggested_department", "support"), sla);
+		fl_buf_reset(&line);
+		fl_buf_addf(&line, "A member of our support team will look into it personally and get back to you "
+			    "within %s.", sla);
+		para(&text, &html, line.buf);
 		json_array_append_new(next, json_sprintf("A specialist reviews the ticket within %s", sla));
 		json_array_append_new(next, json_string("Reply with any details that could help (screenshots, error messages, order numbers)"));
 	}
-	if (!strcmp(prio, "urgent") || !strcmp(prio, "high"))
-		fl_buf_addf(&text, "We've marked your ticket %s as %s priority.\n\n",
-			    fl_json_str(ticket, "id", ""), prio);
-	fl_buf_adds(&text, "Best regards,\nFrontline Support");
+	if (!chat && (!strcmp(prio, "urgent") || !strcmp(prio, "high"))) {
+		fl_buf_reset(&line);
+		fl_buf_addf(&line, "We've marked your ticket %s as %s priority.", fl_json_str(ticket, "id", ""), prio);
+		para(&text, &html, line.buf);
+	}
+	if (!chat) {
+		fl_buf_adds(&text, "Best regards,\nFrontline Support");
+		fl_buf_adds(&html, "<p>Best regards,<br>\nFrontline Support</p>\n");
+	} else {
+		fl_buf_rtrim(&text);
+	}
 	estimate = resolution_for(category, prio, grounded);
-	out = json_pack("{s:s, s:s, s:o, s:o, s:s, s:b, s:b, s:f}",
+	out = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:b, s:b, s:f}",
 			"response", text.buf,
+			"response_html", html.buf,
 			"tone", tone_for(level, approach),
 			"articles_referenced", refs,
 			"next_steps", next,
@@ -371,6 +495,11 @@ json_t *support__response_builtin(const json_t *ticket, const json_t *customer,
 			"grounding_relevance", relevance);
 	if (steps)
 		json_object_set_new(out, "quoted_steps", steps);
+	if (heading)
+		json_object_set_new(out, "section", json_string(heading));
+	free(heading);
 	fl_buf_release(&text);
+	fl_buf_release(&html);
+	fl_buf_release(&line);
 	return out;
 }

@@ -292,8 +292,9 @@ int support_ticket_event(struct store *st, const char *event, const json_t *tick
  * the notify channels read (notify.h). Arguments are borrowed.
  */
 
-/* The automatic reply to the customer at to, in the ticket's thread. */
-void support_notice_auto_reply(json_t *notices, const json_t *ticket, const char *to, const char *body);
+/* The automatic reply to the customer at to, in the ticket's thread: body, and html as its alternative (may be NULL). */
+void support_notice_auto_reply(json_t *notices, const json_t *ticket, const char *to, const char *body,
+			       const char *html);
 /* An agent's email to the customer at to, in the ticket's thread; effect names it in the key ("reply:42"). */
 void support_notice_customer_email(json_t *notices, const json_t *ticket, const char *to,
 				   const char *subject, const char *body, const char *effect);
@@ -321,6 +322,14 @@ void support_notice_resolved(json_t *notices, const char *ticket_id, const char 
  * before. Nothing when NOTIFICATION_ENABLED is off. Returns a store code.
  */
 int support_notices_enqueue(struct store *st, json_t *notices);
+
+/*
+ * Whether a message is only thanks or praise, with nothing asked and no
+ * problem stated ("Thanks, that fixed it!"): the message analysis of
+ * src/support/message.c. Email intake reads a thank-you on an answered
+ * ticket as the customer's satisfaction instead of reopening it.
+ */
+bool support_is_thanks(const char *subject, const char *content);
 
 /* ---- knowledge base and demo data ---- */
 

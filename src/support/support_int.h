@@ -12,9 +12,14 @@
 struct support_analyzer {
 	struct text_model *category;
 	struct text_sentiment *sentiment;
+	struct text_model *spam;          /* spam.model: labels spam, ham */
+	struct text_langid *langid;       /* libexttextcat's profiles */
 	char *models_dir;
 	struct support_llm_tasks *llm_tasks;   /* for the category model's labels */
 };
+
+/* The language the knowledge base and the built-in replies are written in. */
+#define SUPPORT_KB_LANGUAGE "en"
 
 /* ---- analyzer.c: the built-in analyses ---- */
 
@@ -29,6 +34,19 @@ json_t *support__categorize(const struct support_analyzer *a, const json_t *tick
 json_t *support__keywords(const char *text, size_t max);
 /* "subject\n\ncontent", the text the analyses read. Caller frees. */
 char *support__ticket_text(const json_t *ticket);
+
+/* ---- message.c: the customer's own words, and what each sentence asks ---- */
+
+/*
+ * The "message" analysis of subject and content: {"body" (the content
+ * without quoted history, greeting, closing and signature), "questions"
+ * [text], "requests" [{text, verb}] (staff asked to act on the account),
+ * "problems" [text] (fault reports), "quoted_history", "signature",
+ * "praise_only" (thanks or praise and nothing to answer), "bug_report"
+ * (reproduction steps), "enumerated" (several issues listed), "sentences",
+ * "acts" [one per sentence], "pleasantries"}. New reference.
+ */
+json_t *support__message(const char *subject, const char *content);
 
 /* ---- policy.c: priority, SLA, escalation rules, satisfaction ---- */
 
@@ -88,9 +106,77 @@ size_t support__routes(enum support__notice_kind kind, const char *severity,
 
 /* ---- response.c: the built-in reply writer ---- */
 
+/*
+ * Words compared by their first SUPPORT_KEY_LEN letters, a stemmer's poor
+ * cousin that is enough to see "arrives" in "does not arrive" (one Snowball
+ * stemmer per reply would cost more than the reply): the distinct keys of
+ * the words of 4 or more letters (ASCII letters and digits) that are not
+ * stop words.
+ */
+#define SUPPORT_KEY_LEN 5
+#define SUPPORT_MAX_KEYS 96
+
+struct support_keys {
+	char k[SUPPORT_MAX_KEYS][SUPPORT_KEY_LEN + 1];
+	size_t n;
+};
+
+/* Adds the keys of s[0..len) to out. */
+void support__keys_of(const char *s, size_t len, struct support_keys *out);
+/* The same with words of at least min letters ("api", "sso" and "vat" at 3). */
+void support__keys_of_min(const char *s, size_t len, size_t min, struct support_keys *out);
+/* How many of keys the text s[0..len) has. */
+size_t support__keys_overlap(const struct support_keys *keys, const char *s, size_t len);
+/* The same, the text's words of at least min letters. */
+size_t support__keys_overlap_min(const struct support_keys *keys, const char *s, size_t len, size_t min);
+
+/*
+ * The built-in reply: grounded in the top article's section that answers
+ * the message's questions, as plain text ("response", no Markdown) and an
+ * HTML alternative ("response_html"); the article cited by title (and
+ * linked under FRONTLINE_PUBLIC_URL); short for chat. message may be NULL.
+ */
 json_t *support__response_builtin(const json_t *ticket, const json_t *customer,
 				  const json_t *sentiment, const json_t *categorization,
-				  const json_t *priority, const json_t *kb_results);
+				  const json_t *priority, const json_t *kb_results, const json_t *message);
+
+/* ---- format.c: Markdown made plain text or HTML ---- */
+
+void support__html_escape(struct fl_buf *out, const char *s, size_t n);
+/* s without its Markdown marks (**bold**, *em*, `code`). */
+void support__md_plain(struct fl_buf *out, const char *s);
+/* s as HTML: marks rendered, everything else escaped. */
+void support__md_html(struct fl_buf *out, const char *s);
+
+/* ---- screen.c: spam and language ---- */
+
+/*
+ * The spam screen: {"verdict": "spam"|"suspect"|"ham", "by": "model" or the
+ * mail server's header or "spamd", "probability": P(spam) of the built-in
+ * model, "automated": true for automated mail}. New reference.
+ */
+json_t *support__spam(const struct support_analyzer *a, const json_t *ticket);
+/*
+ * The language of the subject and the message's body: {"code", "confidence",
+ * "runner_up", "replies": whether automatic replies are written in it}.
+ */
+json_t *support__language(const struct support_analyzer *a, const json_t *ticket, const json_t *message);
+
+/* ---- autoreply.c: whether a reply goes out without a person ---- */
+
+struct support_autoreply_in {
+	const json_t *ticket, *message, *language, *spam, *sentiment, *categorization, *priority, *kb_results;
+	const json_t *response;
+};
+
+/*
+ * The decision: {"sent", "reason" ("answered" or why not), "detail",
+ * "signals" {relevance, margin, answered, confidence, asks, several_issues},
+ * "article", "section"}. Any input but ticket may be NULL. New reference.
+ */
+json_t *support__autoreply(const struct support_autoreply_in *in);
+/* Whether the decision needs nobody: spam and thank-you notes. */
+bool support__autoreply_no_handoff(const json_t *decision);
 /* Relevance below which a KB article does not ground a reply. */
 #define SUPPORT_MIN_RELEVANCE 0.25
 /* Analyzer confidence below which a human should review. */

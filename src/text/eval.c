@@ -82,6 +82,49 @@ double text_model_score(const struct text_model *m, const double *probs, double 
 	return isnan(v) ? h : (1 - m->head_share) * v + m->head_share * h;
 }
 
+/* Social-media cues: an emoji or emoticon, an elongated or ALL-CAPS word, "!". */
+static bool social_cues(const struct text_tokens *t, size_t *words)
+{
+	size_t i;
+	bool cue = false;
+
+	*words = 0;
+	for (i = 0; i < t->n; i++) {
+		const struct text_token *k = &t->v[i];
+
+		if (k->kind == TEXT_TOK_WORD)
+			(*words)++;
+		if (k->kind == TEXT_TOK_EMOJI || k->kind == TEXT_TOK_EMOTICON ||
+		    (k->flags & (TEXT_TOK_ELONGATED | TEXT_TOK_ALLCAPS)) ||
+		    (k->kind == TEXT_TOK_PUNCT && k->norm[0] == '!'))
+			cue = true;
+	}
+	return cue;
+}
+
+double text__model_tokens_score(const struct text_model *m, const struct text_tokens *t, const double *probs,
+				double head)
+{
+	double s = text_model_score(m, probs, head), w, lex;
+	size_t words;
+	bool cue;
+
+	if (!m->lexicon || isnan(s))
+		return s;
+	cue = social_cues(t, &words);
+	w = m->lex_share + (words <= m->lex_short_words ? m->lex_short_share : 0) + (cue ? m->lex_cue_share : 0);
+	w = w < 0 ? 0 : w > 1 ? 1 : w;
+	if (w == 0)
+		return s;
+	lex = text__lexicon_score_tokens(m->lexicon, t);
+	return (1 - w) * s + w * lex;
+}
+
+double text_model_text_score(const struct text_model *m, const char *text, const double *probs, double head)
+{
+	return text__model_tokens_score(m, text_tokens_shared(text), probs, head);
+}
+
 static const char *collapse(const char *label, bool on)
 {
 	if (on && !strcmp(label, "very_negative"))
@@ -173,7 +216,7 @@ json_t *text_evaluate(const struct text_model *m, const struct text_dataset *d,
 		if (!isnan(s)) {
 			double v = text_model_valence(m, probs);
 
-			double sc = text_model_score(m, probs, head);
+			double sc = text_model_text_score(m, text_dataset_text(d, i), probs, head);
 
 			if (!isnan(sc)) {
 				sx[nscored] = sc;

@@ -142,25 +142,61 @@ size_t text_lexicon_size(const struct text_lexicon *lx)
 	return lx->n;
 }
 
+struct text_lexicon *text__lexicon_from_json(const json_t *entries)
+{
+	struct text_lexicon *lx;
+	const char *w;
+	json_t *v;
+
+	if (!json_object_size(entries))
+		return NULL;
+	lx = fl_calloc(1, sizeof(*lx));
+	json_object_foreach((json_t *)entries, w, v)
+		if (json_is_number(v))
+			lex_put(lx, w, json_number_value(v));
+	return lx;
+}
+
+json_t *text_lexicon_entries(const struct text_lexicon *lx)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; i < lx->cap; i++)
+		if (lx->slots[i].word)
+			json_object_set_new(o, lx->slots[i].word, json_real(lx->slots[i].v));
+	return o;
+}
+
 double text_lexicon_score(const struct text_lexicon *lx, const char *text)
 {
 	struct text_tokens t = TEXT_TOKENS_INIT;
+	double v;
+
+	text_tokenize(text, strlen(text), &t);
+	v = text__lexicon_score_tokens(lx, &t);
+	text_tokens_release(&t);
+	return v;
+}
+
+double text__lexicon_score_tokens(const struct text_lexicon *lx, const struct text_tokens *tk)
+{
+	const struct text_tokens *t = tk;
 	size_t i, words = 0, caps = 0, bangs = 0, but_at = (size_t)-1;
 	double sum = 0;
 
-	text_tokenize(text, strlen(text), &t);
-	for (i = 0; i < t.n; i++) {
-		if (t.v[i].kind == TEXT_TOK_WORD) {
+	for (i = 0; i < t->n; i++) {
+		if (t->v[i].kind == TEXT_TOK_WORD) {
 			words++;
-			caps += (t.v[i].flags & TEXT_TOK_ALLCAPS) != 0;
-			if (!strcmp(t.v[i].norm, "but"))
+			caps += (t->v[i].flags & TEXT_TOK_ALLCAPS) != 0;
+			if (!strcmp(t->v[i].norm, "but"))
 				but_at = i;
 		}
-		if (t.v[i].kind == TEXT_TOK_PUNCT && t.v[i].norm[0] == '!')
-			bangs += t.v[i].norm_len;
+		if (t->v[i].kind == TEXT_TOK_PUNCT && t->v[i].norm[0] == '!')
+			bangs += t->v[i].norm_len;
 	}
-	for (i = 0; i < t.n; i++) {
-		const struct text_token *k = &t.v[i];
+	for (i = 0; i < t->n; i++) {
+		const struct text_token *k = &t->v[i];
 		double v;
 
 		if (k->kind == TEXT_TOK_PUNCT || k->kind == TEXT_TOK_NUMBER)
@@ -181,6 +217,5 @@ double text_lexicon_score(const struct text_lexicon *lx, const char *text)
 	}
 	if (sum != 0 && bangs)
 		sum += (sum > 0 ? 1 : -1) * 0.292 * (double)(bangs > 4 ? 4 : bangs);
-	text_tokens_release(&t);
 	return sum / sqrt(sum * sum + 15.0);
 }

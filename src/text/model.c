@@ -66,6 +66,19 @@ static void cache_score(struct text_model *m)
 		m->head_share = 1.0;
 }
 
+/* The lexicon blended into the score, from info.lexicon (text_model_text_score). */
+static void cache_lexicon(struct text_model *m)
+{
+	const json_t *lx = json_object_get(m->info, "lexicon");
+
+	text_lexicon_free(m->lexicon);
+	m->lexicon = text__lexicon_from_json(json_object_get(lx, "entries"));
+	m->lex_share = fl_json_num(lx, "share", 0);
+	m->lex_short_share = fl_json_num(lx, "short_share", 0);
+	m->lex_cue_share = fl_json_num(lx, "cue_share", 0);
+	m->lex_short_words = (size_t)fl_json_int(lx, "short_words", 12);
+}
+
 static struct text_model *model_alloc(void)
 {
 	struct text_model_priv *p = fl_calloc(1, sizeof(*p));
@@ -91,6 +104,7 @@ void text_model_free(struct text_model *m)
 	free(m->rows);
 	free(m->w);
 	json_decref(m->info);
+	text_lexicon_free(m->lexicon);
 	for (i = 0; i < m->nmembers; i++)
 		text_model_free(m->members[i]);
 	free(slots_of(m));
@@ -164,6 +178,7 @@ struct text_model *text__model_from_rows(const struct text__feat_opts *fo, char 
 	m->info = info ? info : json_object();
 	json_object_set_new(m->info, "scales", jscale);
 	cache_score(m);
+	cache_lexicon(m);
 	free(scale);
 	((struct text_model_priv *)(void *)m)->slot = build_slots(m);
 	return m;
@@ -197,6 +212,8 @@ const json_t *text_model_info(const struct text_model *m)
 void text_model_info_set(struct text_model *m, const char *key, json_t *value)
 {
 	json_object_set_new(m->info, key, value);
+	if (!strcmp(key, "lexicon"))
+		cache_lexicon(m);
 }
 
 void text__model_scores(const struct text_model *m, const struct text__fvec *fv, double *z)
@@ -530,6 +547,7 @@ static int parse_one(const char *path, const unsigned char **pp, const unsigned 
 		goto out;
 	}
 	cache_score(m);
+	cache_lexicon(m);
 	if ((size_t)(end - p) < 4 * m->ncols) {
 		set_err(err, "'%s': truncated biases", path);
 		goto out;

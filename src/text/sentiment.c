@@ -298,7 +298,8 @@ json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text,
 
 		if (k->kind == TEXT_TOK_WORD) {
 			words++;
-			caps += (k->flags & TEXT_TOK_ALLCAPS) != 0;
+			/* shouting, not an acronym: "TV", "SLA" and "API" are not raised voices */
+			caps += (k->flags & TEXT_TOK_ALLCAPS) && k->norm_len >= 4;
 			negs += (k->flags & TEXT_TOK_NEGATOR) != 0;
 			boosts += (k->flags & TEXT_TOK_INTENSIFIER) != 0;
 		} else if (k->kind == TEXT_TOK_PUNCT && k->norm[0] == '!') {
@@ -319,7 +320,7 @@ json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text,
 	for (i = 1; i < 5; i++)
 		if (lp[i] > lp[level])
 			level = (int)i;
-	score = text_model_score(s->sent, p, head);
+	score = text__model_tokens_score(s->sent, tk, p, head);   /* with the lexicon, when it has one */
 	conf = lp[level];
 	{
 		int emphasis = (bangs >= 2) + (caps >= 2 || (words >= 3 && caps * 2 >= words)) + (boosts > 0);

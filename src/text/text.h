@@ -322,6 +322,15 @@ double text_model_valence(const struct text_model *m, const double *probs);
  * (info.score.head_share).
  */
 double text_model_score(const struct text_model *m, const double *probs, double head);
+/*
+ * text_model_score blended with the model's lexicon when it has one
+ * (info.lexicon: `frontline train sentiment --lexicon FILE`): (1 - w) *
+ * score + w * the lexicon's VADER-style valence of text, where w = share +
+ * short_share (texts of at most short_words words) + cue_share (texts with
+ * an emoji, emoticon, elongated or ALL-CAPS word, or "!"), clamped to 0..1.
+ * Without a lexicon, text_model_score. Thread-safe.
+ */
+double text_model_text_score(const struct text_model *m, const char *text, const double *probs, double head);
 /* Pearson correlation of x and y (n pairs); NAN when undefined. */
 double text_pearson(const double *x, const double *y, size_t n);
 
@@ -334,12 +343,45 @@ struct text_lexicon;
 int text_lexicon_load(const char *path, struct text_lexicon **out, char **err);
 void text_lexicon_free(struct text_lexicon *lx);
 size_t text_lexicon_size(const struct text_lexicon *lx);
+/* The entries as {word: valence} (words normalized). New reference. */
+json_t *text_lexicon_entries(const struct text_lexicon *lx);
 /*
  * VADER-style valence of text in -1..1: the sum of its words' valences with
  * negation, intensifier, ALL-CAPS, "but" and "!" adjustments, squashed by
  * x / sqrt(x^2 + 15). Thread-safe.
  */
 double text_lexicon_score(const struct text_lexicon *lx, const char *text);
+
+/* ---- language identification ---- */
+
+/*
+ * Offline language identification over libexttextcat's n-gram profiles,
+ * narrowed by script and by the function words of seven languages (en, de,
+ * fr, es, pt, it, nl), with a head start for the primary language (see
+ * langid.c). Read-only once opened: one serves every thread.
+ */
+struct text_langid;
+
+struct text_language {
+	char code[12];              /* BCP 47 ("en", "de", "zh"); "und" when undetermined (no letters) */
+	double confidence;          /* 0..1 */
+	char runner_up[12];         /* the second candidate, or "" */
+	double runner_up_confidence;
+	size_t compared;            /* profiles compared */
+	size_t words;               /* words seen */
+};
+
+/* The directory of libexttextcat's profiles this build found (pkg-config). */
+const char *text_langid_default_dir(void);
+/*
+ * Reads the profiles from dir (NULL: text_langid_default_dir()). primary is
+ * the language that wins near-ties ("en"; NULL: none). Returns 0, or
+ * TEXT_ENOMODEL with *err (caller frees; err may be NULL).
+ */
+int text_langid_open(const char *dir, const char *primary, struct text_langid **out, char **err);
+void text_langid_free(struct text_langid *li);
+/* The language of text[0..len) (UTF-8) into *out. Thread-safe. */
+void text_langid_detect(const struct text_langid *li, const char *text, size_t len, struct text_language *out);
 
 /* ---- sentiment ---- */
 

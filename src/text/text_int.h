@@ -96,6 +96,16 @@ struct text_model {
 	size_t ncols;
 	bool has_score;
 	double score_range, head_share; /* from info.score: text_model_score */
+	/*
+	 * A valence lexicon blended into the score (info.lexicon, see
+	 * text_model_text_score): its share is lex_share, plus lex_short_share
+	 * for texts of at most lex_short_words words, plus lex_cue_share for
+	 * texts with social-media cues (emoji, emoticons, elongation, ALL CAPS,
+	 * "!"). NULL: none.
+	 */
+	struct text_lexicon *lexicon;
+	double lex_share, lex_short_share, lex_cue_share;
+	size_t lex_short_words;
 	double temperature;     /* probabilities are softmax(z / temperature) */
 	float *bias;            /* [ncols] */
 	/*
@@ -123,6 +133,14 @@ struct text_model {
  * below prune in magnitude (or quantise to 0) are dropped. Takes ownership of
  * labels (the array and its strings) and info.
  */
+/* eval.c: text_model_text_score over tokens already made. */
+double text__model_tokens_score(const struct text_model *m, const struct text_tokens *t, const double *probs,
+				double head);
+/* lexicon.c: a lexicon from {word: valence} (NULL when empty); text_lexicon_entries is the way back. */
+struct text_lexicon *text__lexicon_from_json(const json_t *entries);
+/* VADER-style valence of already tokenized text (text_lexicon_score's rules). */
+double text__lexicon_score_tokens(const struct text_lexicon *lx, const struct text_tokens *t);
+
 struct text_model *text__model_from_rows(const struct text__feat_opts *fo, char **labels,
 					  size_t nlabels, bool has_score, const uint32_t *idx,
 					  size_t nfeat, const float *dense, const float *bias,

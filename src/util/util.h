@@ -183,7 +183,10 @@ void fl_json_set_str(json_t *obj, const char *key, const char *s);
 #define FL_CHANNEL_API "api"
 extern const char *const fl_channels[];
 
-/* Ticket statuses: new -> triaging -> auto_replied | escalated | waiting_on_customer -> resolved -> closed. */
+/*
+ * Ticket statuses: new -> triaging -> auto_replied | escalated | waiting_on_customer -> resolved -> closed;
+ * spam: the triage's spam screen called it spam (listed for review, never answered).
+ */
 #define FL_STATUS_NEW "new"
 #define FL_STATUS_TRIAGING "triaging"
 #define FL_STATUS_AUTO_REPLIED "auto_replied"
@@ -191,6 +194,7 @@ extern const char *const fl_channels[];
 #define FL_STATUS_WAITING "waiting_on_customer"
 #define FL_STATUS_RESOLVED "resolved"
 #define FL_STATUS_CLOSED "closed"
+#define FL_STATUS_SPAM "spam"
 extern const char *const fl_statuses[];
 
 /* Ticket priorities, lowest first. */
@@ -213,6 +217,7 @@ extern const char *const fl_priorities[];
 #define FL_EVENT_TICKET_ESCALATED "ticket.escalated"
 #define FL_EVENT_TICKET_RESOLVED "ticket.resolved"
 #define FL_EVENT_TICKET_REOPENED "ticket.reopened"
+#define FL_EVENT_TICKET_SATISFIED "ticket.satisfied"   /* a thank-you in the thread (email intake) */
 #define FL_EVENT_WORKFLOW_COMPLETED "workflow.completed"
 /* A message joined the thread (written by store_message_add, by the message's direction). */
 #define FL_EVENT_TICKET_REPLIED "ticket.replied"                    /* outbound: an agent's or the automatic reply */

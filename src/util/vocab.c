@@ -23,7 +23,7 @@ const char *const fl_channels[] = {
 
 const char *const fl_statuses[] = {
 	FL_STATUS_NEW, FL_STATUS_TRIAGING, FL_STATUS_AUTO_REPLIED, FL_STATUS_ESCALATED,
-	FL_STATUS_WAITING, FL_STATUS_RESOLVED, FL_STATUS_CLOSED, NULL,
+	FL_STATUS_WAITING, FL_STATUS_RESOLVED, FL_STATUS_CLOSED, FL_STATUS_SPAM, NULL,
 };
 
 const char *const fl_priorities[] = {

@@ -21,40 +21,10 @@
 #include <unistd.h>
 
 #include "imap_harness.h"
+#include "test_helpers.h"
 #include "util/util.h"
 
 #define DOVECOT "/usr/sbin/dovecot"
-
-static int free_port(void)
-{
-	struct sockaddr_in sa = { 0 };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && !bind(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
-	    !getsockname(fd, (struct sockaddr *)&sa, &len))
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-static bool can_connect(int port)
-{
-	struct sockaddr_in sa = { 0 };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	bool ok;
-
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = fd >= 0 && !connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
 
 static char *read_file(const char *path)
 {
@@ -190,7 +160,7 @@ int imap_harness_start(struct imap_harness *h, char **url)
 		free(m);
 		free(home);
 	}
-	h->port = free_port();
+	h->port = test_free_port();
 	conf = fl_asprintf("%s/dovecot.conf", h->dir);
 	log = fl_asprintf("%s/dovecot.log", h->dir);
 	{
@@ -238,7 +208,7 @@ int imap_harness_start(struct imap_harness *h, char **url)
 	}
 	free(conf);
 	deadline = fl_mono_us() + 15 * 1000000;
-	while (!can_connect(h->port)) {
+	while (!test_can_connect(h->port)) {
 		if (waitpid(h->pid, &status, WNOHANG) == h->pid || fl_mono_us() > deadline) {
 			char *text = read_file(log);
 

@@ -21,40 +21,10 @@
 #include <unistd.h>
 
 #include "smtp_harness.h"
+#include "test_helpers.h"
 #include "util/util.h"
 
 #define PYTHON "/usr/bin/python3"
-
-static int free_port(void)
-{
-	struct sockaddr_in sa = { 0 };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && !bind(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
-	    !getsockname(fd, (struct sockaddr *)&sa, &len))
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-static bool can_connect(int port)
-{
-	struct sockaddr_in sa = { 0 };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	bool ok;
-
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = fd >= 0 && !connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
 
 static char *read_file(const char *path)
 {
@@ -87,7 +57,7 @@ int smtp_harness_start(struct smtp_harness *h, char **url)
 		return -1;
 	}
 	h->dir = fl_strdup(tmpl);
-	h->port = free_port();
+	h->port = test_free_port();
 	maildir = fl_asprintf("%s/mail", h->dir);
 	log = fl_asprintf("%s/log", h->dir);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", h->port);
@@ -107,7 +77,7 @@ int smtp_harness_start(struct smtp_harness *h, char **url)
 	}
 	free(maildir);
 	deadline = fl_mono_us() + 15 * 1000000;
-	while (!can_connect(h->port)) {
+	while (!test_can_connect(h->port)) {
 		if (waitpid(h->pid, &status, WNOHANG) == h->pid || fl_mono_us() > deadline) {
 			char *text = read_file(log);
 

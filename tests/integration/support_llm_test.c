@@ -362,7 +362,9 @@ static void test_injection_cannot_steer_the_routing(void **state)
 			assert_string_equal(fl_json_str(json_object_get(shared, "sentiment_analysis"), "sentiment", ""),
 					    "very_positive");
 			assert_string_equal(fl_json_str(json_object_get(shared, "generated_response"), "path", ""), "llm");
-			assert_false(fl_json_bool(json_object_get(shared, "generated_response"), "escalation_needed", true));
+			/* whether the reply goes out alone is not the model's to say (autoreply.c): held for the threat */
+			assert_string_equal(fl_json_str(json_object_get(shared, "auto_reply"), "reason", ""), "legal");
+			assert_true(fl_json_bool(json_object_get(shared, "generated_response"), "escalation_needed", false));
 			/* ... and the rules table still ran, saw the legal threat and handed the ticket to a human */
 			esc = json_object_get(shared, "escalation_decision");
 			assert_non_null(esc);

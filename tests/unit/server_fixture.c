@@ -10,6 +10,8 @@
 
 #include <stdio.h>
 #include <curl/curl.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include "backends.h"
 #include "server_fixture.h"
@@ -289,6 +291,28 @@ void fx_sign_in(struct fx *f, const char *email, const char *password, struct fx
 	free(text);
 	json_decref(body);
 	http_resp_release(&r);
+}
+
+void fx_sql(struct fx *f, const char *sql)
+{
+	if (!strcmp(f->g->backend, "sqlite")) {
+		char *path = fl_asprintf("%s/frontline.db", f->dir);
+		sqlite3 *db = NULL;
+
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		free(path);
+	} else {
+		PGconn *c = PQconnectdb(f->url);
+		PGresult *res = PQexec(c, sql);
+
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			fail_msg("%s: %s", sql, PQerrorMessage(c));
+		PQclear(res);
+		PQfinish(c);
+	}
 }
 
 void fx_expect(struct http_resp *r, long status, const char *code)

@@ -116,6 +116,9 @@ void fx_sign_in(struct fx *f, const char *email, const char *password, struct fx
 void fx_call_session(struct fx *f, const char *method, const char *path, const struct fx_session *s, bool csrf,
 		     const char *body, struct http_resp *out);
 
+/* Runs sql on f's database behind the service's back (SQLite or PostgreSQL alike); fails the test if it fails. */
+void fx_sql(struct fx *f, const char *sql);
+
 /* Fails the test unless r has status (and, when code is not NULL, that error code). */
 void fx_expect(struct http_resp *r, long status, const char *code);
 /*

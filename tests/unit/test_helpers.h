@@ -22,5 +22,9 @@ void test_tmpdir_remove(const char *dir);
 const char *test_data_dir(void);
 /* A path under the source tree. Caller frees. */
 char *test_source_path(const char *rel);
+/* A TCP port on 127.0.0.1 that was free a moment ago, or -1. */
+int test_free_port(void);
+/* Whether something accepts connections on 127.0.0.1:port. */
+bool test_can_connect(int port);
 
 #endif

@@ -13,8 +13,6 @@
 
 #include <ctype.h>
 #include <stdio.h>
-#include <libpq-fe.h>
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include "server_fixture.h"
@@ -22,27 +20,10 @@
 /* Sets the store's schema version behind the server's back (a newer Frontline migrated it). */
 static void set_schema_version(struct fx *f, int v)
 {
-	char *sql;
+	char *sql = !strcmp(f->g->backend, "sqlite") ? fl_asprintf("PRAGMA user_version = %d", v)
+						     : fl_asprintf("UPDATE frontline_schema SET version = %d", v);
 
-	if (!strcmp(f->g->backend, "sqlite")) {
-		char *path = fl_asprintf("%s/frontline.db", f->dir);
-		sqlite3 *db = NULL;
-
-		sql = fl_asprintf("PRAGMA user_version = %d", v);
-		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-		sqlite3_close(db);
-		free(path);
-	} else {
-		PGconn *c = PQconnectdb(f->url);
-		PGresult *res;
-
-		sql = fl_asprintf("UPDATE frontline_schema SET version = %d", v);
-		res = PQexec(c, sql);
-		assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
-		PQclear(res);
-		PQfinish(c);
-	}
+	fx_sql(f, sql);
 	free(sql);
 }
 

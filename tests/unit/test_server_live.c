@@ -7,9 +7,7 @@
  */
 #include "test_helpers.h"
 
-#include <libpq-fe.h>
 #include <poll.h>
-#include <sqlite3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -248,22 +246,7 @@ static void age_presence(struct fx *f)
 	char *sql = fl_asprintf("UPDATE presence SET updated_at = %lld",
 				(long long)(fl_wall_us() - 120 * INT64_C(1000000)));
 
-	if (!strcmp(f->g->backend, "sqlite")) {
-		char *path = fl_asprintf("%s/frontline.db", f->dir);
-		sqlite3 *db = NULL;
-
-		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-		sqlite3_close(db);
-		free(path);
-	} else {
-		PGconn *c = PQconnectdb(f->url);
-		PGresult *res = PQexec(c, sql);
-
-		assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
-		PQclear(res);
-		PQfinish(c);
-	}
+	fx_sql(f, sql);
 	free(sql);
 }
 

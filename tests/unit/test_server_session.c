@@ -8,32 +8,12 @@
  */
 #include "test_helpers.h"
 
-#include <libpq-fe.h>
-#include <sqlite3.h>
-
 #include "server_fixture.h"
 
 /* Ends every session behind the server's back: their end is in the past. */
 static void end_sessions(struct fx *f)
 {
-	static const char sql[] = "UPDATE sessions SET expires_at = 0";
-
-	if (!strcmp(f->g->backend, "sqlite")) {
-		char *path = fl_asprintf("%s/frontline.db", f->dir);
-		sqlite3 *db = NULL;
-
-		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-		sqlite3_close(db);
-		free(path);
-	} else {
-		PGconn *c = PQconnectdb(f->url);
-		PGresult *res = PQexec(c, sql);
-
-		assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
-		PQclear(res);
-		PQfinish(c);
-	}
+	fx_sql(f, "UPDATE sessions SET expires_at = 0");
 }
 
 static const char *creds(const char *email, const char *password)

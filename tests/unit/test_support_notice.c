@@ -102,13 +102,15 @@ static void test_customer_emails_carry_the_ticket_tag(void **state)
 	json_t *t = a_ticket(), *l = json_array();
 
 	(void)state;
-	support_notice_auto_reply(l, t, "john@example.com", "Here is how to reset your password.");
+	support_notice_auto_reply(l, t, "john@example.com", "Here is how to reset your password.",
+				  "<p>Here is how to reset your password.</p>");
 	support_notice_customer_email(l, t, "john@example.com", "Re: Cannot log in", "Done.", "reply:5");
 	expect(nth(l, 0), "email", "john@example.com", "ticket:ticket_7:auto_reply");
 	assert_string_equal(payload_str(nth(l, 0), "ticket_tag"), "T-000042");
 	assert_string_equal(payload_str(nth(l, 0), "ticket_id"), "ticket_7");
 	assert_string_equal(payload_str(nth(l, 0), "subject"), "Cannot log in");
 	assert_true(fl_json_bool(json_object_get(nth(l, 0), "payload"), "auto_submitted", false));
+	assert_string_equal(payload_str(nth(l, 0), "html"), "<p>Here is how to reset your password.</p>");
 	expect(nth(l, 1), "email", "john@example.com", "ticket:ticket_7:reply:5");
 	assert_string_equal(payload_str(nth(l, 1), "ticket_tag"), "T-000042");
 	assert_null(json_object_get(json_object_get(nth(l, 1), "payload"), "auto_submitted"));

@@ -63,6 +63,27 @@ static char *one_line(const char *s)
 	return c;
 }
 
+/*
+ * A text part of subtype ("plain", "html") holding text as UTF-8 (always:
+ * g_mime_text_part_set_text would pick the "best" charset, often
+ * ISO-8859-1), in quoted-printable or base64 as its bytes need.
+ */
+static GMimeTextPart *utf8_part(const char *subtype, const char *text)
+{
+	GMimeTextPart *part = g_mime_text_part_new_with_subtype(subtype);
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer(text, strlen(text));
+	GMimeDataWrapper *dw = g_mime_data_wrapper_new_with_stream(s, GMIME_CONTENT_ENCODING_DEFAULT);
+
+	g_mime_part_set_content(GMIME_PART(part), dw);
+	g_object_unref(dw);
+	g_object_unref(s);
+	g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "charset", "utf-8");
+	g_mime_part_set_content_encoding(GMIME_PART(part),
+					 g_mime_part_get_best_content_encoding(GMIME_PART(part),
+									       GMIME_ENCODING_CONSTRAINT_7BIT));
+	return part;
+}
+
 int email_compose(const struct email_outgoing *o, char **raw, size_t *len, char **message_id)
 {
 	GMimeMessage *m = NULL;
@@ -157,23 +178,20 @@ int email_compose(const struct email_outgoing *o, char **raw, size_t *len, char 
 		free(text);
 		text = t;
 	}
-	/*
-	 * Always UTF-8 (g_mime_text_part_set_text would pick the "best" charset,
-	 * often ISO-8859-1): set the bytes and the parameter ourselves.
-	 */
-	body = g_mime_text_part_new_with_subtype("plain");
-	{
-		GMimeStream *s = g_mime_stream_mem_new_with_buffer(text, strlen(text));
-		GMimeDataWrapper *dw = g_mime_data_wrapper_new_with_stream(s, GMIME_CONTENT_ENCODING_DEFAULT);
+	body = utf8_part("plain", text);
+	if (o->html && *o->html) {
+		/* the plain text first, the HTML last: mail readers show the last part they can */
+		char *html = email__utf8_clean(o->html);
+		GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
+		GMimeTextPart *hpart = utf8_part("html", html);
 
-		g_mime_part_set_content(GMIME_PART(body), dw);
-		g_object_unref(dw);
-		g_object_unref(s);
+		g_mime_multipart_add(alt, GMIME_OBJECT(body));
+		g_mime_multipart_add(alt, GMIME_OBJECT(hpart));
+		g_object_unref(hpart);
+		g_object_unref(body);
+		body = (GMimeTextPart *)(void *)alt;   /* released below as the GMimeObject it is */
+		free(html);
 	}
-	g_mime_object_set_content_type_parameter(GMIME_OBJECT(body), "charset", "utf-8");
-	g_mime_part_set_content_encoding(GMIME_PART(body),
-					 g_mime_part_get_best_content_encoding(GMIME_PART(body),
-									       GMIME_ENCODING_CONSTRAINT_7BIT));
 	g_mime_message_set_mime_part(m, GMIME_OBJECT(body));
 
 	fmt = g_mime_format_options_new();

@@ -116,6 +116,15 @@ enum email_noise {
 	EMAIL_NOISE_RATE = 1 << 8,           /* sender over the rate limit (set by intake) */
 };
 
+/* A spam verdict on a message (see email__spam_headers and email_spamd_check). */
+enum email_spam_verdict { EMAIL_SPAM_UNKNOWN, EMAIL_SPAM_HAM, EMAIL_SPAM_SPAM };
+
+struct email_spam {
+	enum email_spam_verdict verdict;
+	double score, threshold;    /* the filter's points and its limit; -1 when not given */
+	char by[24];                /* "X-Spam-Flag", "X-Spam-Status", "spamd"; "" when unknown */
+};
+
 struct email_msg {
 	/* identity and threading */
 	char *message_id;           /* without <>; synthetic when absent (see below) */
@@ -145,6 +154,7 @@ struct email_msg {
 
 	/* noise and loop protection */
 	unsigned noise;             /* enum email_noise bits */
+	struct email_spam spam;     /* the mail server's verdict headers, or spamd's (intake) */
 	char *auto_submitted, *precedence, *list_id; /* raw values, or NULL */
 
 	/* problems */
@@ -234,6 +244,24 @@ bool email_noise_blocks_autoreply(unsigned noise);
 /* True when id ("local@domain", no <>) is a Message-ID that email_compose made for domain. */
 bool email_message_id_is_ours(const char *id, const char *domain);
 
+/* ---- spam ---- */
+
+/*
+ * {"verdict": "spam"|"ham"|"unknown", "by", "score", "threshold"} (fields
+ * omitted when unknown); NULL when nothing is known. New reference.
+ */
+json_t *email_spam_to_json(const struct email_spam *s);
+/*
+ * Asks a SpamAssassin spamd at addr ("host:port", "[v6]:port") about the raw
+ * message with the SPAMC/1.5 CHECK command, within timeout_ms (<= 0: 15 s).
+ * On EMAIL_OK *out holds spamd's verdict, score and threshold ("by":
+ * "spamd"). EMAIL_EINVAL: addr is not host:port; EMAIL_ETEMP: spamd cannot
+ * be reached, or did not answer in time; EMAIL_EPARSE: the answer was not
+ * a verdict. *why (caller frees) says why on failure.
+ */
+int email_spamd_check(const char *addr, const void *raw, size_t len, long timeout_ms,
+		      struct email_spam *out, char **why);
+
 /* ---- outbound ---- */
 
 struct email_outgoing {
@@ -249,6 +277,7 @@ struct email_outgoing {
 	const char *domain;                 /* for our Message-ID; NULL: "frontline.invalid" */
 	int64_t date_us;                    /* 0: now */
 	const char *message_id;             /* without <>; NULL: a new random one (see below) */
+	const char *html;                   /* an HTML alternative of body (multipart/alternative); NULL: none */
 };
 
 /*
@@ -256,7 +285,9 @@ struct email_outgoing {
  * From, To, Subject (RFC 2047 encoded when not ASCII), Date, the
  * Message-ID (o->message_id, or a new "frontline.<ticket>.<random>@<domain>"), In-Reply-To,
  * References (the thread's plus in_reply_to), the subject tag, MIME-Version,
- * text/plain; charset=utf-8 in quoted-printable or base64 as the text needs,
+ * text/plain; charset=utf-8 in quoted-printable or base64 as the text needs
+ * (with o->html, multipart/alternative: that text, then the HTML as
+ * text/html; charset=utf-8),
  * "Auto-Submitted: auto-replied" and "X-Auto-Response-Suppress: All" when
  * automatic, and "X-Frontline-Loop: <domain>" always. On success *raw (NUL
  * terminated, *len bytes) and *message_id (without <>) are the caller's to
@@ -276,6 +307,7 @@ struct email_intake_opts {
 	int thread_subject_days;     /* same sender + normalized subject within N days; 0: off */
 	int rate_limit;              /* messages per sender per window before auto-replies stop; 0: none */
 	int rate_window_s;           /* 0: 3600 */
+	const char *spamd;           /* a spamd's "host:port" to ask about each message; NULL or "": none */
 	struct email_limits limits;
 	char domain_buf[256];        /* where email_intake_opts_from_config keeps a derived domain */
 };
@@ -283,7 +315,7 @@ struct email_intake_opts {
 /*
  * Options from the configuration: FRONTLINE_EMAIL_DOMAIN (or the domain of
  * FRONTLINE_SUPPORT_FROM), FRONTLINE_EMAIL_TAG, FRONTLINE_EMAIL_THREAD_BY_SUBJECT_DAYS,
- * FRONTLINE_EMAIL_RATE_LIMIT, FRONTLINE_EMAIL_RATE_WINDOW and the limits.
+ * FRONTLINE_EMAIL_RATE_LIMIT, FRONTLINE_EMAIL_RATE_WINDOW, FRONTLINE_SPAMD and the limits.
  * The strings point into the configuration (read-only after start-up).
  */
 void email_intake_opts_from_config(struct email_intake_opts *o);

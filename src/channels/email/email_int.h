@@ -24,6 +24,9 @@ char *email__utf8_clean(const char *s);
 /* noise.c: sets msg->noise, auto_submitted, precedence, list_id from the headers. */
 void email__noise_classify(GMimeMessage *m, struct email_msg *msg, const char *domain);
 
+/* spam.c: msg->spam from the X-Spam-Flag and X-Spam-Status headers (a "yes" decides). */
+void email__spam_headers(GMimeMessage *m, struct email_msg *msg);
+
 /*
  * rfc2047.c: an unfolded copy of a raw header value with each run of adjacent
  * base64 encoded words in one charset joined into one word (GMime 3.2 loses

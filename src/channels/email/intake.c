@@ -45,6 +45,7 @@ void email_intake_opts_from_config(struct email_intake_opts *o)
 	o->thread_subject_days = (int)fl_config_int("FRONTLINE_EMAIL_THREAD_BY_SUBJECT_DAYS", 0);
 	o->rate_limit = (int)fl_config_int("FRONTLINE_EMAIL_RATE_LIMIT", 10);
 	o->rate_window_s = (int)fl_config_int("FRONTLINE_EMAIL_RATE_WINDOW", 3600);
+	o->spamd = fl_config_get("FRONTLINE_SPAMD");
 	email_limits_from_config(&o->limits);
 }
 
@@ -269,8 +270,11 @@ static json_t *ticket_metadata(struct ctx *c)
 	json_t *md = json_object(), *email;
 
 	email = json_pack("{s:s, s:s?, s:s?, s:b, s:o}", "message_id", m->message_id, "from", m->from.addr,
-			  "reply_to", m->reply_to.addr, "auto_reply", !email_noise_blocks_autoreply(m->noise),
+			  "reply_to", m->reply_to.addr,
+			  "auto_reply", !email_noise_blocks_autoreply(m->noise) && m->spam.verdict != EMAIL_SPAM_SPAM,
 			  "noise", email_noise_names(m->noise));
+	if (m->spam.verdict != EMAIL_SPAM_UNKNOWN || m->spam.score >= 0)
+		json_object_set_new(email, "spam", email_spam_to_json(&m->spam));
 	if (m->quarantine)
 		json_object_set_new(email, "quarantine", json_string(m->quarantine));
 	json_object_set_new(md, "email", email);
@@ -290,7 +294,7 @@ static int append(struct ctx *c, json_t *ticket, struct email_intake_result *r)
 	const char *status = fl_json_str(ticket, "status", "");
 	const char *id = fl_json_str(ticket, "id", "");
 	json_t *meta = NULL, *msg = NULL, *updated = NULL;
-	bool created = false;
+	bool created = false, thanks;
 	int rc;
 
 	if ((rc = message_metadata(c, &meta)))
@@ -299,8 +303,32 @@ static int append(struct ctx *c, json_t *ticket, struct email_intake_result *r)
 			"body", m->content, "email_message_id", m->message_id, "in_reply_to", m->in_reply_to,
 			"metadata", meta);
 	rc = store_message_add(c->st, id, msg, NULL, &created);
-	/* a customer's reply reopens a resolved ticket; machines' mail does not */
-	if (!rc && (!strcmp(status, FL_STATUS_RESOLVED) || !strcmp(status, FL_STATUS_CLOSED)) &&
+	thanks = !rc && !email_noise_blocks_autoreply(m->noise) && support_is_thanks(m->subject, m->content);
+	if (thanks) {
+		/*
+		 * A thank-you marks the ticket satisfied: nothing to answer, no
+		 * reopening; an answered ticket waiting on the customer is resolved.
+		 */
+		bool resolve = !strcmp(status, FL_STATUS_AUTO_REPLIED) || !strcmp(status, FL_STATUS_WAITING);
+		json_t *fields = json_pack("{s:f}", "satisfaction", 1.0);
+		char ts[32];
+
+		if (resolve) {
+			fl_time_rfc3339(ts, fl_wall_us());
+			json_object_set_new(fields, "status", json_string(FL_STATUS_RESOLVED));
+			json_object_set_new(fields, "resolved_at", json_string(ts));
+		}
+		rc = store_ticket_update(c->st, id, fl_json_int(ticket, "version", 0), fields, "email", &updated);
+		json_decref(fields);
+		if (!rc) {
+			json_t *data = json_pack("{s:s, s:s}", "from", status, "message_id", m->message_id);
+
+			rc = store_event_append(c->st, id, FL_EVENT_TICKET_SATISFIED, "email", data);
+			json_decref(data);
+		}
+	}
+	/* a customer's reply reopens a resolved ticket; machines' mail and thank-you notes do not */
+	if (!rc && !thanks && (!strcmp(status, FL_STATUS_RESOLVED) || !strcmp(status, FL_STATUS_CLOSED)) &&
 	    !email_noise_blocks_autoreply(m->noise)) {
 		json_t *fields = json_pack("{s:s, s:n}", "status", FL_STATUS_NEW, "resolved_at");
 
@@ -448,8 +476,8 @@ static int deliver(struct ctx *c, struct email_intake_result *r)
 		} else if (rc == STORE_ENOTFOUND) {
 			c->customer_id = lower(m->from.addr);
 			rc = STORE_OK;
-			/* a person writing for the first time becomes a customer (the CRM cache), machines do not */
-			if (!m->quarantine && !m->noise && (rc = new_customer(c)))
+			/* a person writing for the first time becomes a customer (the CRM cache); machines and spam do not */
+			if (!m->quarantine && !m->noise && m->spam.verdict != EMAIL_SPAM_SPAM && (rc = new_customer(c)))
 				goto out;
 		} else {
 			goto out;
@@ -565,6 +593,17 @@ int email_intake(struct store *st, const void *raw, size_t len, const struct ema
 		return EMAIL_EPARSE;
 	}
 	parsed = true;
+	/* the filter's word, when one is configured and the mail server's headers did not say spam already */
+	if (o->spamd && *o->spamd && msg.spam.verdict != EMAIL_SPAM_SPAM) {
+		struct email_spam verdict = { EMAIL_SPAM_UNKNOWN, -1, -1, "" };
+
+		if (email_spamd_check(o->spamd, raw, len, 0, &verdict, &why) == EMAIL_OK)
+			msg.spam = verdict;
+		else
+			fl_log(FL_LOG_WARN, "email: no spam verdict for %s: %s", msg.message_id, why);
+		free(why);
+		why = NULL;
+	}
 
 	/* 3. the ticket */
 	memset(&c, 0, sizeof(c));

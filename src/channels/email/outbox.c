@@ -209,6 +209,7 @@ int email_outbox_render(struct store *st, const json_t *item, const char *from,
 	o.tag = fl_config_get("FRONTLINE_EMAIL_TAG");
 	o.ticket_number = number;
 	o.body = fl_json_str(payload, "body", "");
+	o.html = fl_json_str(payload, "html", NULL);
 	o.automatic = automatic;
 	o.domain = domain;
 	o.message_id = mid;

@@ -353,6 +353,7 @@ int email_parse(const void *raw, size_t len, const struct email_limits *limits,
 
 	email_init();
 	memset(msg, 0, sizeof(*msg));
+	msg->spam.score = msg->spam.threshold = -1;
 	msg->raw_size = len;
 	email__sha256_hex(raw, len, msg->raw_sha256);
 	msg->to = json_array();
@@ -412,6 +413,7 @@ int email_parse(const void *raw, size_t len, const struct email_limits *limits,
 	truncate_chars(msg->content, lim.max_content);
 
 	email__noise_classify(m, msg, domain);
+	email__spam_headers(m, msg);
 
 	if (too_deep || sink.nesting_overflow)
 		msg->quarantine = fl_asprintf("MIME parts nest deeper than %d levels", EMAIL_MAX_DEPTH);
@@ -503,6 +505,8 @@ json_t *email_msg_to_json(const struct email_msg *msg)
 	if (msg->n_attachments_dropped)
 		json_object_set_new(o, "attachments_dropped", json_integer((json_int_t)msg->n_attachments_dropped));
 	json_object_set_new(o, "noise", email_noise_names(msg->noise));
+	if (msg->spam.verdict != EMAIL_SPAM_UNKNOWN || msg->spam.score >= 0)
+		json_object_set_new(o, "spam", email_spam_to_json(&msg->spam));
 	json_object_set_new(o, "body_from_html", json_boolean(msg->body_from_html));
 	json_object_set_new(o, "charset_fallback", json_boolean(msg->charset_fallback));
 	json_object_set(o, "warnings", msg->warnings);

@@ -342,7 +342,7 @@ static const struct store__dialect pg_dialect = {
 		" t.analysis #> '{categorization,confidence}', t.analysis #> '{priority_assignment,priority}',"
 		" t.analysis #> '{priority_assignment,score}', t.analysis #> '{escalation_decision,escalation_decision}',"
 		" t.analysis #> '{escalation_decision,escalation_priority}', t.analysis #> '{auto_reply,sent}',"
-		" t.analysis #> '{auto_reply,reason}', t.analysis #> '{language,code}',"
+		" t.analysis #> '{auto_reply,reason}',"
 		" t.analysis #> '{generated_response,escalation_needed}',"
 		" left(t.analysis #>> '{generated_response,response}', 1))",
 };

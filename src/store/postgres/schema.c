@@ -218,12 +218,13 @@ static const char *const migrations[] = {
 	NULL,
 	/* 6: nothing here (SQLite's CHECKs with IN lists built a temporary b-tree per row) */
 	NULL,
+	/* 7: the language the triage detected (issue 15): on the ticket and its summary */
+	"ALTER TABLE tickets ADD COLUMN language text;",
 	/*
-	 * 7: the console: users, sessions, failed sign-ins, presence, canned
+	 * 8: the console: users, sessions, failed sign-ins, presence, canned
 	 * responses; the queues' indexes (as on SQLite: open is neither
-	 * resolved, closed nor spam). language is stored (a generated column
-	 * PostgreSQL computes at each write of the analysis); adding it rewrites
-	 * the tickets table once.
+	 * resolved, closed nor spam); the triage's language (migration 7) gets
+	 * an index.
 	 */
 	"CREATE TABLE users ("
 	"  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
@@ -272,8 +273,6 @@ static const char *const migrations[] = {
 	"  updated_at bigint NOT NULL"
 	");"
 	"CREATE INDEX events_corrected ON events (created_at) WHERE type = 'ticket.corrected';"
-	"ALTER TABLE tickets ADD COLUMN language text"
-	"  GENERATED ALWAYS AS (analysis #>> '{language,code}') STORED;"
 	"CREATE INDEX tickets_language ON tickets (language, number) WHERE language IS NOT NULL;"
 	"CREATE INDEX tickets_open ON tickets (number)"
 	"  WHERE status <> 'resolved' AND status <> 'closed' AND status <> 'spam';"

@@ -302,8 +302,10 @@ static const char *const migrations[] = {
 	"CREATE INDEX jobs_due ON jobs(due_at) WHERE status IN ('queued', 'running');"
 	"CREATE UNIQUE INDEX jobs_dedupe ON jobs(dedupe_key) WHERE dedupe_key IS NOT NULL AND status <> 'done';"
 	"CREATE INDEX jobs_status ON jobs(status);",
+	/* 7: the language the triage detected (issue 15): on the ticket and its summary */
+	"ALTER TABLE tickets ADD COLUMN language TEXT;",
 	/*
-	 * 7: the console: people (users, their sessions, failed sign-ins),
+	 * 8: the console: people (users, their sessions, failed sign-ins),
 	 * presence, canned responses; the queues' indexes. A ticket is open
 	 * unless resolved, closed or spam, written as comparisons (not an IN
 	 * list, see 6) in the partial indexes and in the queries that use them.
@@ -311,8 +313,7 @@ static const char *const migrations[] = {
 	 * queue's newest page (and a keyset page after a cursor) is a walk down
 	 * one index; it ends with the status, so that SQLite, which checks a
 	 * partial index's terms again, counts a queue from the index alone.
-	 * language is the triage's analysis.language.code, computed on read
-	 * (VIRTUAL) and indexed.
+	 * The triage's language (migration 7) gets an index.
 	 */
 	"CREATE TABLE users ("
 	"  id INTEGER PRIMARY KEY,"
@@ -361,8 +362,6 @@ static const char *const migrations[] = {
 	"  updated_at INTEGER NOT NULL"
 	") STRICT;"
 	"CREATE INDEX events_corrected ON events(created_at) WHERE type = 'ticket.corrected';"
-	"ALTER TABLE tickets ADD COLUMN language TEXT"
-	"  GENERATED ALWAYS AS (CAST(json_extract(analysis, '$.language.code') AS TEXT)) VIRTUAL;"
 	"CREATE INDEX tickets_language ON tickets(language) WHERE language IS NOT NULL;"
 	"CREATE INDEX tickets_open ON tickets(number, status)"
 	"  WHERE status <> 'resolved' AND status <> 'closed' AND status <> 'spam';"

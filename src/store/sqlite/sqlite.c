@@ -268,7 +268,7 @@ static const struct store__dialect sq_dialect = {
 		" '$.categorization.primary_category', '$.categorization.confidence',"
 		" '$.priority_assignment.priority', '$.priority_assignment.score',"
 		" '$.escalation_decision.escalation_decision', '$.escalation_decision.escalation_priority',"
-		" '$.auto_reply.sent', '$.auto_reply.reason', '$.language.code',"
+		" '$.auto_reply.sent', '$.auto_reply.reason',"
 		" '$.generated_response.escalation_needed', '$.generated_response.response')",
 };
 

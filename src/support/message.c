@@ -1,0 +1,645 @@
+/*
+ * Reading a customer's message the way an agent does, before anything is
+ * searched or answered: the whole message, not its first 500 characters.
+ *
+ * 1. What is not the customer's ask is set aside: quoted history ("> ..."
+ *    lines, "On ... wrote:" and everything after it, forwarded or original
+ *    message blocks), the signature (after "-- ", "Sent from my ...", or a
+ *    closing such as "Best regards," on a line of its own) and the greeting
+ *    line ("Hi team,", "Dear Support,").
+ * 2. The rest is split into sentences (paragraphs, list items, and ". ",
+ *    "? ", "! " outside abbreviations and numbers), and each sentence is
+ *    read for what it does:
+ *    - a request for staff to act on the account: a directive addressed to
+ *      us ("please ...", "can you ...", "I want you to ...", an imperative
+ *      first word, "... for me") whose verb changes the account (refund,
+ *      cancel, delete, change, extend, reissue, transfer, ...), or a demand
+ *      for something only staff can give ("I want a refund", "my money
+ *      back");
+ *    - a question: it ends with "?", or opens as a question does (how,
+ *      what, where, is there, can I, ...), or embeds one ("I'd like to
+ *      know", "please tell me", "let me know");
+ *    - a problem statement: it reports a fault (fails, error, can't, not
+ *      working, crashes, ...);
+ *    - thanks or praise, and pleasantries ("I hope you are well", "thanks in
+ *      advance"), which are not asks;
+ *    - reproduction steps: "steps to reproduce", "expected ... actual",
+ *      numbered steps with a result, "every time": a bug report.
+ * 3. The asks are the questions, or (without any) the problem statements:
+ *    what the knowledge base is searched for, one by one when there are
+ *    several (src/support/nodes.c).
+ *
+ * The output is the "message" analysis (support.h). English only: a
+ * message in another language is left to the language check.
+ */
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "support_int.h"
+
+#define MAX_SENTENCES 64
+#define MAX_WORDS 48
+
+/* ---- word lists (sorted, lower case; searched with bsearch) ---- */
+
+static int cmp_str(const void *key, const void *elem)
+{
+	return strcmp(key, *(const char *const *)elem);
+}
+
+#define IN(list, w) (bsearch((w), (list), FL_ARRAY_SIZE(list), sizeof((list)[0]), cmp_str) != NULL)
+
+/* Verbs that change an account: what a request for staff action asks for. */
+static const char *const action_verbs[] = {
+	"activate", "apply", "cancel", "change", "close", "credit", "deactivate", "delete", "disable",
+	"downgrade", "erase", "extend", "increase", "lift", "make", "merge", "move", "process",
+	"put", "raise", "reactivate", "refund", "reimburse", "reissue", "remove", "restore", "reverse",
+	"stop", "switch", "terminate", "transfer", "undo", "unlock", "update", "upgrade", "waive", "wipe",
+};
+/* Things only staff can give, asked for as a noun ("I want a refund"). */
+static const char *const action_nouns[] = {
+	"cancellation", "chargeback", "compensation", "credit", "deletion", "discount", "exception",
+	"extension", "refund", "reimbursement", "reissue",
+};
+/* Words that open a question. */
+static const char *const question_openers[] = {
+	"am", "any", "anyone", "are", "can", "could", "did", "do", "does", "has", "have", "how", "is",
+	"may", "might", "shall", "should", "was", "were", "what", "what's", "whats", "when", "where",
+	"which", "who", "why", "will", "would",
+};
+/* Words of a fault report. */
+static const char *const problem_words[] = {
+	"blank", "blocked", "bounced", "broken", "bug", "can't", "cannot", "cant", "crash", "crashed",
+	"crashes", "crashing", "declined", "disappeared", "doesn't", "doesnt", "don't", "dont", "empty",
+	"error", "errors", "expired", "fail", "failed", "fails", "failing", "freeze", "freezes", "frozen",
+	"hangs", "isn't", "lag", "lags", "locked", "lost", "missing", "never", "problem", "rejected",
+	"slow", "spinning", "stopped", "stops", "stuck", "timeout", "timing", "unable", "won't", "wont",
+	"wrong",
+};
+/* Words of thanks and praise. */
+static const char *const praise_words[] = {
+	"amazing", "appreciate", "appreciated", "awesome", "brilliant", "excellent", "fantastic",
+	"great", "helpful", "love", "loves", "perfect", "perfectly", "sorted", "superb", "thank",
+	"thanks", "thx", "ty", "wonderful",
+};
+/* Abbreviations whose full stop does not end a sentence. */
+static const char *const abbreviations[] = {
+	"approx", "dr", "e.g", "eg", "etc", "i.e", "ie", "inc", "jr", "ltd", "mr", "mrs", "ms", "no",
+	"nr", "prof", "sr", "st", "vs",
+};
+
+/* ---- words of a sentence ---- */
+
+struct words {
+	char w[MAX_WORDS][24];
+	size_t n;
+};
+
+/* Lower-case ASCII words (letters, digits, inner apostrophes) of s[0..len). */
+static void words_of(const char *s, size_t len, struct words *out)
+{
+	size_t i = 0;
+
+	out->n = 0;
+	while (i < len && out->n < MAX_WORDS) {
+		size_t k = 0;
+
+		while (i < len && !isalnum((unsigned char)s[i]))
+			i++;
+		while (i < len && (isalnum((unsigned char)s[i]) ||
+				   ((s[i] == '\'' || !strncmp(s + i, "\xe2\x80\x99", 3)) && k && i + 1 < len))) {
+			if (s[i] == '\'' || (unsigned char)s[i] == 0xe2) {
+				if ((unsigned char)s[i] == 0xe2)
+					i += 2;
+				if (k < sizeof(out->w[0]) - 1)
+					out->w[out->n][k++] = '\'';
+			} else if (k < sizeof(out->w[0]) - 1) {
+				out->w[out->n][k++] = (char)tolower((unsigned char)s[i]);
+			}
+			i++;
+		}
+		if (k) {
+			out->w[out->n][k] = '\0';
+			out->n++;
+		}
+	}
+}
+
+static bool has_any(const struct words *w, const char *const *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		if (bsearch(w->w[i], list, n, sizeof(list[0]), cmp_str))
+			return true;
+	return false;
+}
+
+static size_t count_in(const struct words *w, const char *const *list, size_t n)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < w->n; i++)
+		c += bsearch(w->w[i], list, n, sizeof(list[0]), cmp_str) != NULL;
+	return c;
+}
+
+static bool eq(const struct words *w, size_t i, const char *s)
+{
+	return i < w->n && !strcmp(w->w[i], s);
+}
+
+/* The first word after polite openers ("so", "also", "and", "hi", "ok", "please"...). */
+static size_t skip_openers(const struct words *w, size_t i)
+{
+	static const char *const openers[] = { "also", "and", "but", "hey", "hi", "hello", "ok", "okay", "so",
+						"then", "well" };
+	size_t k;
+
+	for (;;) {
+		bool hit = false;
+
+		for (k = 0; k < FL_ARRAY_SIZE(openers) && i < w->n; k++)
+			if (!strcmp(w->w[i], openers[k]))
+				hit = true;
+		if (!hit)
+			return i;
+		i++;
+	}
+}
+
+/* ---- what a sentence does ---- */
+
+enum act { ACT_OTHER, ACT_QUESTION, ACT_REQUEST, ACT_PROBLEM, ACT_PRAISE, ACT_PLEASANTRY };
+
+/* "I'd like to know", "I was wondering", "please tell me", "let me know": an embedded question. */
+static bool embedded_question(const struct words *w)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < w->n; i++) {
+		if ((eq(w, i, "to") && (eq(w, i + 1, "know") || eq(w, i + 1, "ask"))) || eq(w, i, "wondering") ||
+		    eq(w, i, "wonder") || (eq(w, i, "let") && eq(w, i + 1, "me") && eq(w, i + 2, "know")) ||
+		    (eq(w, i, "tell") && (eq(w, i + 1, "me") || eq(w, i + 1, "us"))) ||
+		    (eq(w, i, "is") && eq(w, i + 1, "there")) || eq(w, i, "whether"))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A request for staff to act: a directive to us with an account-changing
+ * verb, or a demand for what only staff can give. *verb gets the verb.
+ */
+static bool action_request(const struct words *w, const char **verb)
+{
+	size_t i = skip_openers(w, 0), k, j;
+
+	/* an imperative first word: "cancel my subscription please", "refund the second charge" */
+	if (i < w->n && IN(action_verbs, w->w[i]) && i + 1 < w->n &&
+	    (eq(w, i + 1, "my") || eq(w, i + 1, "our") || eq(w, i + 1, "the") || eq(w, i + 1, "us") ||
+	     eq(w, i + 1, "me") || eq(w, i + 1, "this") || eq(w, i + 1, "it") || eq(w, i + 1, "all"))) {
+		*verb = w->w[i];
+		return true;
+	}
+	for (k = 0; k < w->n; k++) {
+		/* "please cancel ...", "kindly refund ..." */
+		if ((eq(w, k, "please") || eq(w, k, "kindly") || eq(w, k, "pls") || eq(w, k, "plz")) &&
+		    k + 1 < w->n && IN(action_verbs, w->w[k + 1])) {
+			*verb = w->w[k + 1];
+			return true;
+		}
+		/* "can you (please) extend ...", "could you make me the owner" */
+		if ((eq(w, k, "can") || eq(w, k, "could") || eq(w, k, "would") || eq(w, k, "will")) &&
+		    eq(w, k + 1, "you")) {
+			j = k + 2;
+			if (eq(w, j, "please") || eq(w, j, "kindly"))
+				j++;
+			if (j < w->n && IN(action_verbs, w->w[j])) {
+				*verb = w->w[j];
+				return true;
+			}
+		}
+		/* "I want you to (permanently) delete ...", "he asked us to switch off ..." */
+		if ((eq(w, k, "you") || eq(w, k, "us")) && eq(w, k + 1, "to") && k > 0 &&
+		    (eq(w, k - 1, "want") || eq(w, k - 1, "need") || eq(w, k - 1, "like") || eq(w, k - 1, "ask") ||
+		     eq(w, k - 1, "asked") || eq(w, k - 1, "asks") || eq(w, k - 1, "expect"))) {
+			for (j = k + 2; j < w->n && j <= k + 3; j++)
+				if (IN(action_verbs, w->w[j])) {
+					*verb = w->w[j];
+					return true;
+				}
+		}
+		/* "I want a refund", "we would like the nonprofit discount applied", "my money back" */
+		if ((eq(w, k, "want") || eq(w, k, "need") || eq(w, k, "like") || eq(w, k, "demand") ||
+		     eq(w, k, "expect") || eq(w, k, "request") || eq(w, k, "requesting")) && !eq(w, k + 1, "to")) {
+			for (j = k + 1; j < w->n && j <= k + 4; j++)
+				if (IN(action_nouns, w->w[j]) || (eq(w, j, "money") && eq(w, j + 1, "back"))) {
+					*verb = w->w[j];
+					return true;
+				}
+		}
+	}
+	/* "... for me": "change it for me", "switch off two-factor for me" */
+	if (w->n >= 3 && eq(w, w->n - 2, "for") && eq(w, w->n - 1, "me"))
+		for (k = 0; k < w->n; k++)
+			if (IN(action_verbs, w->w[k])) {
+				*verb = w->w[k];
+				return true;
+			}
+	/* a data-protection request addressed to us: "please send me ... all personal data you hold" */
+	for (k = 0; k + 1 < w->n; k++)
+		if ((eq(w, k, "send") || eq(w, k, "provide")) && (eq(w, k + 1, "me") || eq(w, k + 1, "us")))
+			for (j = k + 2; j < w->n; j++)
+				if (eq(w, j, "data") || eq(w, j, "records")) {
+					*verb = "send";
+					return true;
+				}
+	return false;
+}
+
+static bool pleasantry(const struct words *w)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < w->n; i++) {
+		if ((eq(w, i, "hope") && (eq(w, i + 1, "you") || eq(w, i + 1, "this") || eq(w, i + 1, "all"))) ||
+		    (eq(w, i, "in") && eq(w, i + 1, "advance")) ||
+		    (eq(w, i, "nice") && (eq(w, i + 1, "day") || eq(w, i + 1, "weekend"))) ||
+		    (eq(w, i, "sorry") && eq(w, i + 1, "to")) || (eq(w, i, "silly") && eq(w, i + 1, "question")))
+			return true;
+	}
+	return w->n <= 3 && (eq(w, 0, "hi") || eq(w, 0, "hello") || eq(w, 0, "hey") || eq(w, 0, "dear") ||
+			     eq(w, 0, "good") || eq(w, 0, "greetings") || eq(w, 0, "anyway"));
+}
+
+static enum act classify(const char *s, size_t len, const struct words *w, const char **verb)
+{
+	size_t i, praise;
+	bool ends_q = false;
+
+	for (i = len; i > 0 && isspace((unsigned char)s[i - 1]); i--)
+		;
+	ends_q = i > 0 && s[i - 1] == '?';
+	if (!w->n)
+		return ACT_OTHER;
+	if (action_request(w, verb))
+		return ACT_REQUEST;
+	i = skip_openers(w, 0);
+	if (ends_q || (i < w->n && IN(question_openers, w->w[i]) && w->n > i + 1) || embedded_question(w))
+		return ACT_QUESTION;
+	if (pleasantry(w))
+		return ACT_PLEASANTRY;
+	praise = count_in(w, praise_words, FL_ARRAY_SIZE(praise_words));
+	if (has_any(w, problem_words, FL_ARRAY_SIZE(problem_words)))
+		return ACT_PROBLEM;
+	if (praise)
+		return ACT_PRAISE;
+	return ACT_OTHER;
+}
+
+/* ---- cleaning: quoted history, greeting, closing and signature ---- */
+
+static bool line_is(const char *line, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len >= n && !strncasecmp(line, prefix, n);
+}
+
+/* A closing on a line of its own ("Best regards,", "Thanks!", "Cheers"): the signature follows. */
+static bool closing_line(const char *line, size_t len)
+{
+	static const char *const closings[] = {
+		"best", "best regards", "best wishes", "cheers", "kind regards", "many thanks", "met vriendelijke groet",
+		"regards", "sincerely", "thank you", "thanks", "thanks a lot", "thanks again", "thank you very much",
+		"warm regards", "warmly", "with kind regards", "with thanks", "yours", "yours sincerely",
+		"yours faithfully", "all the best", "kind regards / met vriendelijke groet", "respectfully", "ty",
+		"thx", "many thanks in advance", "thanks in advance", "thank you in advance",
+	};
+	char buf[64];
+	size_t n = 0, i;
+
+	while (len && isspace((unsigned char)line[len - 1]))
+		len--;
+	while (len && (line[len - 1] == ',' || line[len - 1] == '!' || line[len - 1] == '.'))
+		len--;
+	if (!len || len >= sizeof(buf))
+		return false;
+	for (i = 0; i < len; i++)
+		buf[n++] = (char)tolower((unsigned char)line[i]);
+	buf[n] = '\0';
+	for (i = 0; i < FL_ARRAY_SIZE(closings); i++)
+		if (!strcmp(buf, closings[i]))
+			return true;
+	return false;
+}
+
+/* A greeting line: "Hi team,", "Hello", "Dear Support Team,", "Good morning,". */
+static bool greeting_line(const char *line, size_t len)
+{
+	static const char *const greetings[] = { "hi", "hello", "hey", "dear", "good morning", "good afternoon",
+						 "good evening", "good day", "greetings", "to whom it may concern",
+						 "hallo", "bonjour", "hola" };
+	size_t i, words = 1;
+
+	while (len && isspace((unsigned char)line[len - 1]))
+		len--;
+	for (i = 0; i < len; i++)
+		words += line[i] == ' ';
+	if (!len || words > 6 || (line[len - 1] != ',' && line[len - 1] != '!' && words > 3))
+		return false;
+	for (i = 0; i < FL_ARRAY_SIZE(greetings); i++) {
+		size_t n = strlen(greetings[i]);
+
+		if (len >= n && !strncasecmp(line, greetings[i], n) && (len == n || !isalpha((unsigned char)line[n])))
+			return true;
+	}
+	return false;
+}
+
+/* Copies the customer's own part of content into out; sets *quoted and *signature. */
+static void own_part(const char *content, struct fl_buf *out, bool *quoted, bool *signature)
+{
+	const char *line = content;
+	bool first = true;
+
+	*quoted = *signature = false;
+	while (line && *line) {
+		const char *nl = strchr(line, '\n'), *ls = line;
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		const char *t = line;
+		size_t tl = len;
+
+		t = fl_str_trim(t, &tl);
+		line = nl ? nl + 1 : NULL;
+		if (tl && *t == '>') {
+			*quoted = true;
+			continue;
+		}
+		if (line_is(t, tl, "-----Original Message") || line_is(t, tl, "----- Original Message") ||
+		    line_is(t, tl, "---------- Forwarded message") || line_is(t, tl, "Begin forwarded message") ||
+		    ((line_is(t, tl, "On ") || line_is(t, tl, "Am ") || line_is(t, tl, "Le ")) && tl > 8 &&
+		     (!strncmp(t + tl - 6, "wrote:", 6) || !strncmp(t + tl - 1, ":", 1))) ||
+		    (line_is(t, tl, "From: ") && !first && strstr(content, "\nSent: "))) {
+			*quoted = true;
+			break;
+		}
+		if ((tl == 2 && !strncmp(t, "--", 2)) || (len == 3 && !strncmp(ls, "-- ", 3)) ||
+		    line_is(t, tl, "Sent from my ") || line_is(t, tl, "Get Outlook for") ||
+		    line_is(t, tl, "Sent from Outlook") || line_is(t, tl, "This email and any attachments") ||
+		    line_is(t, tl, "This e-mail and any attachments")) {
+			*signature = true;
+			break;
+		}
+		if (closing_line(t, tl) && out->len) {
+			*signature = true;
+			/* what follows the closing is the signature, and often the quoted thread under it */
+			*quoted = line && (strstr(line, "\n>") || *line == '>' || strstr(line, " wrote:\n") ||
+					   strstr(line, "Original Message"));
+			break;
+		}
+		if (first && tl && greeting_line(t, tl)) {
+			first = false;
+			continue;
+		}
+		if (tl)
+			first = false;
+		fl_buf_add(out, t, tl);
+		fl_buf_addch(out, '\n');
+	}
+}
+
+/* ---- sentences ---- */
+
+struct span {
+	size_t off, len;
+};
+
+static bool abbreviation_before(const char *s, size_t dot)
+{
+	char w[8];
+	size_t start = dot, n, i;
+
+	while (start > 0 && (isalpha((unsigned char)s[start - 1]) || s[start - 1] == '.'))
+		start--;
+	n = dot - start;
+	if (!n || n >= sizeof(w))
+		return false;
+	for (i = 0; i < n; i++)
+		w[i] = (char)tolower((unsigned char)s[start + i]);
+	w[n] = '\0';
+	return IN(abbreviations, w);
+}
+
+/* A line that starts a list item ("1. ", "2) ", "- ", "* "). */
+static bool list_start(const char *s)
+{
+	const char *p = s;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (isdigit((unsigned char)*p)) {
+		while (isdigit((unsigned char)*p))
+			p++;
+		return (*p == '.' || *p == ')') && p[1] == ' ';
+	}
+	return (*p == '-' || *p == '*' || *p == '\xe2') && p[1] == ' ';
+}
+
+/* Splits text into sentence spans (at most MAX_SENTENCES). */
+static size_t sentences(const char *text, struct span *out)
+{
+	size_t n = 0, i = 0, start = 0, len = strlen(text);
+
+	while (i <= len && n < MAX_SENTENCES) {
+		bool end = false;
+		size_t stop = i;
+
+		if (i == len) {
+			end = true;
+		} else if (text[i] == '\n') {
+			/* a paragraph break, a list item, or a line ending a sentence */
+			end = (i + 1 < len && (text[i + 1] == '\n' || list_start(text + i + 1))) ||
+			      (i > 0 && strchr(".?!:", text[i - 1]));
+		} else if ((text[i] == '.' || text[i] == '?' || text[i] == '!') &&
+			   (i + 1 == len || isspace((unsigned char)text[i + 1]))) {
+			end = text[i] != '.' || (!abbreviation_before(text, i) && !(i > 0 && isdigit((unsigned char)text[i - 1]) &&
+										     i - start <= 3));
+			stop = i + 1;
+		}
+		if (end) {
+			size_t a = start, b = stop;
+
+			while (a < b && isspace((unsigned char)text[a]))
+				a++;
+			while (b > a && isspace((unsigned char)text[b - 1]))
+				b--;
+			if (b > a) {
+				out[n].off = a;
+				out[n].len = b - a;
+				n++;
+			}
+			start = stop < i + 1 ? i + 1 : stop;
+			i = start;
+			continue;
+		}
+		i++;
+	}
+	return n;
+}
+
+/* ---- bug reports ---- */
+
+static bool bug_report(const char *text)
+{
+	struct fl_buf low = FL_BUF_INIT;
+	size_t i, steps = 0;
+	int signals = 0;
+	const char *p;
+
+	for (i = 0; text[i]; i++)
+		fl_buf_addch(&low, (char)tolower((unsigned char)text[i]));
+	if (strstr(low.buf, "steps to reproduce") || strstr(low.buf, "repro:") || strstr(low.buf, "repro ") ||
+	    strstr(low.buf, "to reproduce") || strstr(low.buf, "reproduce:") || strstr(low.buf, "reproducible"))
+		signals += 2;
+	if (strstr(low.buf, "expected") && (strstr(low.buf, "actual") || strstr(low.buf, "instead")))
+		signals += 2;
+	if (strstr(low.buf, "every time") || strstr(low.buf, "consistently") || strstr(low.buf, "out of 5") ||
+	    strstr(low.buf, "consistent,"))
+		signals++;
+	if (strstr(low.buf, "request id") || strstr(low.buf, "req_") || strstr(low.buf, "http 500"))
+		signals++;
+	/* "1. do this 2. then that" inline or as lines, then a result */
+	for (p = low.buf; (p = strpbrk(p, "0123456789")); p++)
+		if ((p[1] == '.' || p[1] == ')') && p[2] == ' ' && (p == low.buf || !isalnum((unsigned char)p[-1])))
+			steps++;
+	if (steps >= 2 && (strstr(low.buf, "then") || strstr(low.buf, "result") || strstr(low.buf, "shows") ||
+			   strstr(low.buf, "happens")))
+		signals++;
+	fl_buf_release(&low);
+	return signals >= 2;
+}
+
+/* ---- the analysis ---- */
+
+static const char *act_name(enum act a)
+{
+	switch (a) {
+	case ACT_QUESTION: return "question";
+	case ACT_REQUEST: return "request";
+	case ACT_PROBLEM: return "problem";
+	case ACT_PRAISE: return "praise";
+	case ACT_PLEASANTRY: return "pleasantry";
+	case ACT_OTHER: return "statement";
+	}
+	return "statement";
+}
+
+/*
+ * Several issues announced: "several things", "two unrelated questions",
+ * "three items" (2 = announced), or a numbered list ("1) ... 2) ...",
+ * "first, ... second, ...": 1 = listed, which may also be the steps a
+ * customer tried).
+ */
+static int enumerated(const char *body)
+{
+	static const char *const announced[] = {
+		"several things", "a few things", "two things", "three things", "few problems", "two unrelated",
+		"several problems", "several issues", "multiple issues", "three items", "two questions",
+		"a few questions", "several questions", "couple of things", "couple of questions",
+	};
+	const char *p;
+	size_t items = 0, i;
+
+	for (i = 0; i < FL_ARRAY_SIZE(announced); i++)
+		if (strcasestr(body, announced[i]))
+			return 2;
+	for (p = body; (p = strpbrk(p, "123")); p++)
+		if (p[1] == ')' && (p == body || p[-1] == ' ' || p[-1] == '\n'))
+			items++;
+	if (items >= 2 || ((strcasestr(body, "first,") || strcasestr(body, "firstly")) &&
+			   (strcasestr(body, "second,") || strcasestr(body, "secondly"))))
+		return 1;
+	return 0;
+}
+
+json_t *support__message(const char *subject, const char *content)
+{
+	struct fl_buf body = FL_BUF_INIT;
+	struct span sp[MAX_SENTENCES];
+	json_t *out, *questions = json_array(), *requests = json_array(), *problems = json_array(),
+	       *acts = json_array();
+	size_t n, i, praise = 0, pleasantries = 0, asks = 0, other = 0;
+	bool quoted, signature;
+
+	own_part(content ? content : "", &body, &quoted, &signature);
+	if (!body.len) /* nothing but a greeting or a signature: keep the text as it came */
+		fl_buf_adds(&body, content ? content : "");
+	n = sentences(body.buf, sp);
+	for (i = 0; i < n; i++) {
+		const char *s = body.buf + sp[i].off, *verb = NULL;
+		struct words w;
+		enum act a;
+
+		words_of(s, sp[i].len, &w);
+		a = classify(s, sp[i].len, &w, &verb);
+		json_array_append_new(acts, json_string(act_name(a)));
+		switch (a) {
+		case ACT_QUESTION:
+			json_array_append_new(questions, json_stringn(s, sp[i].len));
+			asks++;
+			break;
+		case ACT_REQUEST:
+			json_array_append_new(requests, json_pack("{s:s%, s:s}", "text", s, sp[i].len, "verb", verb));
+			asks++;
+			break;
+		case ACT_PROBLEM:
+			json_array_append_new(problems, json_stringn(s, sp[i].len));
+			break;
+		case ACT_PRAISE:
+			praise++;
+			break;
+		case ACT_PLEASANTRY:
+			pleasantries++;
+			break;
+		case ACT_OTHER:
+			other++;
+			break;
+		}
+	}
+	/* the subject asks when the body does not: "How do I export?" with a body of context */
+	if (!json_array_size(questions) && subject && *subject) {
+		struct words w;
+		const char *verb = NULL;
+
+		words_of(subject, strlen(subject), &w);
+		if (classify(subject, strlen(subject), &w, &verb) == ACT_QUESTION)
+			json_array_append_new(questions, json_string(subject));
+	}
+	out = json_pack("{s:s, s:o, s:o, s:o, s:b, s:b, s:b, s:b, s:i, s:I, s:o}",
+			"body", body.buf,
+			"questions", questions,
+			"requests", requests,
+			"problems", problems,
+			"quoted_history", quoted,
+			"signature", signature,
+			"praise_only", praise > 0 && !asks && !json_array_size(problems) && other <= 1,
+			"bug_report", bug_report(body.buf),
+			"enumerated", enumerated(body.buf),
+			"sentences", (json_int_t)n,
+			"acts", acts);
+	json_object_set_new(out, "pleasantries", json_integer((json_int_t)pleasantries));
+	fl_buf_release(&body);
+	return out;
+}
+
+bool support_is_thanks(const char *subject, const char *content)
+{
+	json_t *m = support__message(subject, content);
+	bool thanks = fl_json_bool(m, "praise_only", false);
+
+	json_decref(m);
+	return thanks;
+}
