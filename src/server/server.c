@@ -86,7 +86,7 @@ int server_new(const struct server_options *opts, struct server **out, char **er
 		srv->webhook_key = notify_key_new(srv->webhook_secret);
 	srv->opts.threads = (unsigned)cfg_int(opts->threads, "FRONTLINE_HTTP_THREADS", cores());
 	srv->opts.max_body = (size_t)cfg_int((int64_t)opts->max_body, "FRONTLINE_HTTP_MAX_BODY", 1 << 20);
-	srv->opts.max_header = (size_t)cfg_int((int64_t)opts->max_header, "FRONTLINE_HTTP_MAX_HEADER", 32768);
+	srv->opts.max_header = (size_t)cfg_int((int64_t)opts->max_header, "FRONTLINE_HTTP_MAX_HEADER", 16384);
 	srv->opts.timeout_s = (unsigned)cfg_int(opts->timeout_s, "FRONTLINE_HTTP_TIMEOUT", 30);
 	srv->opts.max_connections = (unsigned)cfg_int(opts->max_connections,
 						      "FRONTLINE_HTTP_MAX_CONNECTIONS", 4096);

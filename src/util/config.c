@@ -35,7 +35,8 @@ static const struct fl_config_key config_keys[] = {
 	{ "FRONTLINE_WORKERS", NULL, "worker threads that run workflows (default: number of cores)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_HTTP_THREADS", NULL, "HTTP server threads (default: number of cores)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_HTTP_MAX_BODY", "1048576", "largest request body in bytes (413 beyond)", FL_CONFIG_PLAIN },
-	{ "FRONTLINE_HTTP_MAX_HEADER", "32768", "memory per connection for the request line and headers (414/431 beyond)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_HTTP_MAX_HEADER", "16384", "memory per connection for the request line and headers (414/431 beyond); "
+	  "a live stream holds it for as long as it is open", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_HTTP_TIMEOUT", "30", "seconds an idle or stalled connection stays open (slowloris)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_HTTP_MAX_CONNECTIONS", "4096", "concurrent HTTP connections at most, live streams included (the "
 	  "server raises its open-files limit to fit)", FL_CONFIG_PLAIN },
