@@ -91,6 +91,25 @@ export function debounce(fn, ms) {
 	};
 }
 
+// fn at most once per ms: at once when it has been quiet that long, else once at the end of the interval.
+export function throttle(fn, ms) {
+	let last = 0;
+	let t = null;
+	return (...args) => {
+		const wait = last + ms - Date.now();
+		if (wait <= 0) {
+			last = Date.now();
+			fn(...args);
+		} else if (!t) {
+			t = setTimeout(() => {
+				t = null;
+				last = Date.now();
+				fn(...args);
+			}, wait);
+		}
+	};
+}
+
 // ---- keyboard shortcuts ----
 
 // The shortcuts each screen offers, for the "?" list: [key, what].

@@ -73,21 +73,24 @@ function Editor({ article, canEdit, onSaved }) {
 
 export function Knowledge({ user, id }) {
 	const list = useLoad(() => get('/kb/articles?limit=500'), []);
-	const [current, setCurrent] = useState(null);
+	const [loaded, setLoaded] = useState(null);   // the article #/kb/<id> names
+	const [draft, setDraft] = useState(null);     // a new article being written (#/kb)
 	const [filter, setFilter] = useState('');
 	const [saved, setSaved] = useState(null);   // what the last save or delete did
 	const articles = (list.data && list.data.articles) || [];
+	const current = id ? loaded : draft;
 
 	useEffect(() => {
 		if (!id) {
-			setCurrent(null);
+			setLoaded(null);
 			return;
 		}
+		setDraft(null);
 		const found = articles.find((x) => x.id === id);
 		if (found)
-			setCurrent(found);
+			setLoaded(found);
 		else
-			get(`/kb/articles/${encodeURIComponent(id)}`).then(setCurrent, () => setCurrent(null));
+			get(`/kb/articles/${encodeURIComponent(id)}`).then(setLoaded, () => setLoaded(null));
 	}, [id, list.data]);
 
 	const shown = articles.filter((a) => !filter || (a.title + ' ' + (a.tags || []).join(' ')).toLowerCase().includes(filter.toLowerCase()));
@@ -101,7 +104,7 @@ export function Knowledge({ user, id }) {
 				${canEdit ? html`<button type="button" onClick=${() => {
 					location.hash = '#/kb';
 					setSaved(null);
-					setCurrent({ title: '', category: 'general', content: '', tags: [] });
+					setDraft({ title: '', category: 'general', content: '', tags: [] });
 				}}>New article</button>` : null}
 				<ul class="kb-list">${shown.map((a) => html`<li><a href=${`#/kb/${encodeURIComponent(a.id)}`}
 					aria-current=${current && current.id === a.id ? 'page' : undefined}>${a.title}</a>
@@ -113,7 +116,8 @@ export function Knowledge({ user, id }) {
 					setSaved({ id: article ? article.id : null, text: what });
 					list.reload();
 					if (article)
-						setCurrent(article);
+						setLoaded(article);
+					setDraft(null);
 					location.hash = article ? `#/kb/${encodeURIComponent(article.id)}` : '#/kb';
 				}} />` : html`<p class="muted">Choose an article${canEdit ? ', or write a new one' : ''}.</p>`}
 			</section>

@@ -2,12 +2,13 @@
 // department, each with its count of open tickets (GET /tickets/counts);
 // filters (status, priority, category, channel, language) and search kept in
 // the URL's hash; keyset paging (next_cursor); bulk assign and resolve; live
-// (a new or changed ticket reloads the page and the counts); j/k, Enter,
+// (a new or changed ticket reloads the page at once and the counts every
+// few seconds at most); j/k, Enter,
 // a, e and / from the keyboard.
 import { html, useState, useEffect, useRef, useMemo } from '../../vendor/vendor.js';
 import { get, post, query } from '../api.js';
 import * as live from '../live.js';
-import { useLoad, useKeys, debounce, label, ago, tag, STATUSES, PRIORITIES, CATEGORIES, CHANNELS } from '../util.js';
+import { useLoad, useKeys, debounce, throttle, label, ago, tag, STATUSES, PRIORITIES, CATEGORIES, CHANNELS } from '../util.js';
 import { assigneeOf } from '../people.js';
 
 const VIEWS = [['mine', 'Mine'], ['unassigned', 'Unassigned'], ['escalated', 'Escalated'], ['all', 'All']];
@@ -53,12 +54,16 @@ export function Queue({ user, view, params }) {
 	})), [view, filterKey, cursor]);
 	const counts = useLoad(() => get('/tickets/counts'), []);
 
+	// the page at once (batched over 100 ms); the counts every 5 s at most (each reads an index, openapi.yaml)
 	useEffect(() => {
-		const refresh = debounce(() => {
-			list.reload();
-			counts.reload();
-		}, 100);
-		return live.subscribe((name) => name !== 'presence' && refresh());
+		const page = debounce(list.reload, 100);
+		const tally = throttle(counts.reload, 5000);
+		return live.subscribe((name) => {
+			if (name !== 'presence') {
+				page();
+				tally();
+			}
+		});
 	}, [list.reload, counts.reload]);
 
 	const tickets = (list.data && list.data.tickets) || [];
