@@ -281,13 +281,16 @@ int cmd_batch(int argc, char **argv, struct cli_ctx *cctx)
 		print_counts("category", json_object_get(summary, "by_category"));
 		print_counts("priority", json_object_get(summary, "by_priority"));
 		print_counts("escalation", json_object_get(summary, "by_escalation"));
-		for (i = 0; i < json_array_size(failures); i++) {
-			const json_t *f = json_array_get(failures, i);
+		json_t *shown = cli_escape_json(failures, NULL);   /* ids and errors quote the input */
+
+		for (i = 0; i < json_array_size(shown); i++) {
+			const json_t *f = json_array_get(shown, i);
 
 			printf("  failed: line %lld%s%s: %s\n", (long long)fl_json_int(f, "line", 0),
 			       fl_json_str(f, "id", NULL) ? " id " : "", fl_json_str(f, "id", ""),
 			       fl_json_str(f, "error", ""));
 		}
+		json_decref(shown);
 	}
 	rc = json_array_size(failures) ? EX_DATAERR : EX_OK;
 out:

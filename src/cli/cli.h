@@ -120,6 +120,23 @@ void cli_triage_close(struct cli_triage *t);
 /* Parses a JSON file ("-": stdin); EX_DATAERR with line and column on bad JSON. */
 int cli_read_json(const char *path, json_t **out);
 
+/* ---- user text on a terminal (escape.c) ---- */
+
+/*
+ * s (NULL: "") with its control characters made visible, for printing to a
+ * terminal: newline, carriage return and tab as "\n", "\r", "\t" (newline
+ * and tab kept as they are when keep_lines), other C0 bytes, DEL and bytes
+ * that are not UTF-8 as "\xNN", C1 controls (U+0080..U+009F) as "\u00NN".
+ * Caller frees.
+ */
+char *cli_escape(const char *s, bool keep_lines);
+/*
+ * A deep copy of v with every string (object keys too) passed through
+ * cli_escape; strings under the keys listed in keep_lines (NULL-terminated;
+ * may be NULL) keep their lines. NULL gives NULL. New reference.
+ */
+json_t *cli_escape_json(const json_t *v, const char *const *keep_lines);
+
 /* ---- printing results (report.c) ---- */
 
 /* The readable account of a processed ticket: analyses, response, escalation, trace. */

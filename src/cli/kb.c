@@ -179,7 +179,10 @@ static int kb_search_cmd(int argc, char **argv, struct cli_ctx *ctx)
 	if (json) {
 		print_json(res);
 	} else {
-		const json_t *found = json_object_get(res, "articles");
+		/* articles are imported text: printed escaped, the content with its lines */
+		static const char *const multiline[] = { "content", NULL };
+		json_t *shown = cli_escape_json(res, multiline);
+		const json_t *found = json_object_get(shown, "articles");
 
 		if (!json_array_size(found))
 			printf("no matching articles for '%s'\n", q.buf);
@@ -191,6 +194,7 @@ static int kb_search_cmd(int argc, char **argv, struct cli_ctx *ctx)
 			       fl_json_num(a, "relevance_score", 0));
 			print_excerpt(fl_json_str(a, "content", ""), 100);
 		}
+		json_decref(shown);
 	}
 	rc = EX_OK;
 out:

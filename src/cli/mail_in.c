@@ -10,8 +10,10 @@
  *   65 (EX_DATAERR)   never will be: not a message at all, or over the size
  *                     limit (the server bounces it, with our reason from stderr);
  *   75 (EX_TEMPFAIL)  not now: the store is locked, unreachable, full or
- *                     misconfigured (the server keeps the message and retries;
- *                     whatever was stored already makes the retry a no-op).
+ *                     misconfigured, or does not exist (mail-in never creates
+ *                     one: a wrong URL must not take mail into an empty store
+ *                     nobody reads); the server keeps the message and retries,
+ *                     and whatever was stored already makes the retry a no-op.
  * The message is read whole before the store is touched; the raw bytes are
  * committed before they are parsed (see src/channels/email/intake.c).
  *
@@ -107,9 +109,9 @@ int cmd_mail_in(int argc, char **argv, struct cli_ctx *ctx)
 		rc = cli_error(EX_DATAERR, "message refused: %s", err);
 		goto out;
 	}
-	src = store_open(url, &st, &err);
+	src = store_open_existing(url, &st, &err);
 	if (src) {
-		/* locked, unreachable, full, or misconfigured: keep it queued at the mail server */
+		/* locked, unreachable, full, misconfigured or missing: keep it queued at the mail server */
 		rc = cli_error(EX_TEMPFAIL, "%s; the mail server will retry",
 			       err ? err : store_strerror(src));
 		goto out;
@@ -127,10 +129,10 @@ int cmd_mail_in(int argc, char **argv, struct cli_ctx *ctx)
 		goto out;
 	}
 	if (json) {
-		json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:o, s:b}", "outcome", email_outcome_name(r.outcome),
+		json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:o, s:b, s:b}", "outcome", email_outcome_name(r.outcome),
 				      "ticket_id", r.ticket_id, "ticket_number", r.ticket_number,
 				      "raw_id", (json_int_t)r.raw_id, "noise", email_noise_names(r.noise),
-				      "reopened", r.reopened);
+				      "reopened", r.reopened, "pending_approval", r.pending);
 		char *s;
 
 		/* a ticket the ingestion rules refused (quarantined): which field, which code */

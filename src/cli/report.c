@@ -49,7 +49,8 @@ static void print_indented(FILE *out, const char *text, const char *prefix)
 	}
 }
 
-void cli_print_outcome(FILE *out, const struct support_outcome *o)
+/* The account itself, of an outcome whose strings are escaped already. */
+static void print_outcome(FILE *out, const struct support_outcome *o)
 {
 	const json_t *sh = o->shared, *t = o->ticket;
 	const json_t *sent = json_object_get(sh, "sentiment_analysis");
@@ -157,6 +158,25 @@ void cli_print_outcome(FILE *out, const struct support_outcome *o)
 		fprintf(out, "\n                %zu steps, %lld us\n", json_array_size(o->trace), (long long)total);
 	}
 	fl_buf_release(&b);
+}
+
+/*
+ * Every string of the ticket and its analyses comes from a customer, a
+ * model or an integration: printed escaped (cli_escape), the reply and the
+ * content with their lines.
+ */
+void cli_print_outcome(FILE *out, const struct support_outcome *o)
+{
+	static const char *const multiline[] = { "response", "content", NULL };
+	struct support_outcome shown = *o;
+
+	shown.shared = cli_escape_json(o->shared, multiline);
+	shown.ticket = cli_escape_json(o->ticket, multiline);
+	shown.trace = cli_escape_json(o->trace, NULL);
+	print_outcome(out, &shown);
+	json_decref(shown.shared);
+	json_decref(shown.ticket);
+	json_decref(shown.trace);
 }
 
 json_t *cli_outcome_json(const struct support_outcome *o)

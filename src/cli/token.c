@@ -1,7 +1,9 @@
 /*
  * frontline token create|list|revoke: API tokens for the HTTP API. A new
  * token is printed once, on stdout (the store keeps only its SHA-256); list
- * shows names, roles and use, never secrets.
+ * shows names, roles and use, never secrets. Names are printed escaped
+ * (cli_escape): they may come from the API, and a terminal obeys control
+ * characters.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -58,9 +60,12 @@ static int token_create(int argc, char **argv, struct cli_ctx *ctx)
 		json_object_set_new(row, "token", json_string(token));
 		cli_print_json(stdout, row);
 	} else {
+		char *shown = cli_escape(name, false);
+
 		printf("%s\n", token);
 		fprintf(stderr, "token %lld for '%s' (%s) created; it is shown only this once\n",
-			(long long)fl_json_int(row, "id", 0), name, role);
+			(long long)fl_json_int(row, "id", 0), shown, role);
+		free(shown);
 	}
 	rc = EX_OK;
 out:
@@ -98,11 +103,14 @@ static int token_list(int argc, char **argv, struct cli_ctx *ctx)
 	if (json) {
 		cli_print_json(stdout, list);
 	} else {
-		json_array_foreach(list, i, t)
+		json_t *shown = cli_escape_json(list, NULL);
+
+		json_array_foreach(shown, i, t)
 			printf("%-5lld %-12s %-24s created %s  last used %s%s\n", (long long)fl_json_int(t, "id", 0),
 			       fl_json_str(t, "role", ""), fl_json_str(t, "name", ""),
 			       fl_json_str(t, "created_at", "-"), fl_json_str(t, "last_used_at", "never"),
 			       fl_json_bool(t, "revoked", false) ? "  (revoked)" : "");
+		json_decref(shown);
 	}
 	rc = EX_OK;
 out:

@@ -9,7 +9,10 @@
  *      notification_sender has nothing to send yet;
  *   2. compare with the alerts the store holds as active: a new condition
  *      raises an alert, a persisting one only updates it (no new
- *      notification), a cleared one resolves it;
+ *      notification), a cleared one resolves it: cleared means back past a
+ *      lower threshold than the one it fired at (FRONTLINE_ALERT_HYSTERESIS,
+ *      10 %: an escalation rate that fired above 0.2 resolves at or below
+ *      0.18), so a metric hovering at its threshold does not flap;
  *   3. run notification_sender alone on the raised and resolved ones; its
  *      outbox items and the alert state commit in one transaction, so a
  *      crash cannot leave an alert raised but never announced.
@@ -33,6 +36,7 @@ struct monitor {
 	struct store *st;
 	struct flow_node *workflow;
 	struct monitor_family *m_active, *m_rounds;
+	double hysteresis;        /* FRONTLINE_ALERT_HYSTERESIS: how far back past its threshold an alert resolves */
 	pthread_t thread;
 	bool running, stop;
 	pthread_mutex_t lock;
@@ -69,6 +73,9 @@ int monitor_new(const struct monitor_options *opts, struct monitor **out, char *
 			   : (int)fl_config_int("FRONTLINE_MONITOR_WINDOW", 3600);
 	if (m->opts.interval_s < 1)
 		m->opts.interval_s = 1;
+	m->hysteresis = fl_config_num("FRONTLINE_ALERT_HYSTERESIS", 0.1);
+	if (!(m->hysteresis >= 0 && m->hysteresis < 1))
+		m->hysteresis = 0.1;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->cond, NULL);
 	if (!wf || !(m->workflow = wf->build()) || flow_graph_validate(m->workflow) != FLOW_OK) {
@@ -138,6 +145,26 @@ static bool without_data(const json_t *metrics, const json_t *alert)
 	return false;
 }
 
+/*
+ * Whether the active alert a has cleared, by its metric's value now: past
+ * the threshold it fired at by the hysteresis fraction, in the direction
+ * away from firing (it fired above its threshold: at or below
+ * threshold * (1 - h); below: at or above threshold * (1 + h)). A metric
+ * not measured now (no LLM any more, an empty window) clears it.
+ */
+static bool cleared(const json_t *metrics, const json_t *a, double h)
+{
+	const json_t *v = json_object_get(metrics, fl_json_str(a, "metric", ""));
+	double value, threshold = fl_json_num(a, "threshold", 0), fired = fl_json_num(a, "value", 0);
+
+	if (!json_is_number(v) || without_data(metrics, a))
+		return true;
+	value = json_number_value(v);
+	if (fired >= threshold)
+		return value <= threshold * (1 - h);
+	return value >= threshold * (1 + h);
+}
+
 /* Steps 2 and 3, inside the caller's transaction. */
 static int apply(struct monitor *m, struct support_ctx *ctx, json_t *shared, json_t *report, char **err)
 {
@@ -179,6 +206,11 @@ static int apply(struct monitor *m, struct support_ctx *ctx, json_t *shared, jso
 
 		if (find_type(alerts, type))
 			continue;
+		if (!cleared(json_object_get(shared, "metrics"), a, m->hysteresis)) {
+			/* between the two thresholds: still active, nothing to announce */
+			json_array_append_new(json_object_get(report, "held"), json_string(type));
+			continue;
+		}
 		if (store_alert_resolve(m->st, type, &row) != STORE_OK)
 			goto store_fail;
 		msg = fl_asprintf("resolved: %s", fl_json_str(a, "message", type));
@@ -250,8 +282,8 @@ int monitor_run_once(struct monitor *m, json_t **report_out, char **err)
 			json_object_set_new(shared, "llm_error_rate", json_real(rate));
 	}
 	res = support_run(m->workflow, "metrics_collector", &ctx, shared);
-	report = json_pack("{s:O, s:O, s:[], s:[], s:O}", "metrics", json_object_get(shared, "metrics"),
-			   "alerts", json_object_get(shared, "alerts"), "raised", "resolved", "trace",
+	report = json_pack("{s:O, s:O, s:[], s:[], s:[], s:O}", "metrics", json_object_get(shared, "metrics"),
+			   "alerts", json_object_get(shared, "alerts"), "raised", "resolved", "held", "trace",
 			   flow_result_trace(res));
 	if (flow_result_code(res) != FLOW_OK) {
 		*err = fl_asprintf("real_time_monitoring failed at %s: %s",

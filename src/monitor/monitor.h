@@ -11,7 +11,8 @@
  * - The monitor: a thread that runs the real_time_monitoring workflow every
  *   FRONTLINE_MONITOR_INTERVAL seconds over a sliding window, keeps the state
  *   of each alert in the store (raised once while its condition persists,
- *   resolved when it clears) and, with several replicas, runs on one of them
+ *   resolved when it clears past a lower threshold than it fired at:
+ *   FRONTLINE_ALERT_HYSTERESIS) and, with several replicas, runs on one of them
  *   at a time (a store lock: a PostgreSQL advisory lock, a lease row in
  *   SQLite).
  *
@@ -139,7 +140,8 @@ int monitor_new(const struct monitor_options *opts, struct monitor **out, char *
  * store, notifies (through the workflow's notification_sender: the outbox)
  * about each newly raised and each resolved alert, and releases the lock.
  * *report (may be NULL; caller owns) is {metrics, alerts, raised [],
- * resolved [], trace}.
+ * resolved [], held [] (types of active alerts no longer firing but not
+ * cleared past the hysteresis), trace}.
  */
 int monitor_run_once(struct monitor *m, json_t **report, char **err);
 /* Starts the periodic thread (first round after one interval). */

@@ -22,6 +22,13 @@ const struct notify_channel_ops *notify_channel_find(const char *name)
 	return NULL;
 }
 
+bool notify_channel_at_least_once(const char *name)
+{
+	const struct notify_channel_ops *ops = notify_channel_find(name);
+
+	return ops && ops->version >= 2 && ops->delivery_id;
+}
+
 int notify_deliver(struct notify_delivery *d)
 {
 	const char *name = fl_json_str(d->item, "channel", "");
@@ -31,6 +38,7 @@ int notify_deliver(struct notify_delivery *d)
 	d->error = NULL;
 	d->retry_after_s = 0;
 	d->http_status = 0;
+	d->maybe_delivered = false;
 	if (!ops) {
 		d->error = fl_asprintf("unknown notification channel '%s'", name);
 		return NOTIFY_ECHANNEL;

@@ -10,6 +10,21 @@
  * Several dispatchers (threads or replicas) may run at once: the store's
  * claim hands each item to one of them, and an expired lease makes an item
  * due again if a dispatcher dies mid-delivery.
+ *
+ * Leases and crashes (docs/OPERATIONS.md, "Notifications and dead
+ * letters"): claimed items are held for lease_s (FRONTLINE_NOTIFY_LEASE,
+ * 15 s), and while a delivery waits on a slow receiver a heartbeat renews
+ * the lease of every item this dispatcher holds (store_outbox_extend, every
+ * lease/3 s), so no other dispatcher takes them however slow the receiver
+ * is; a dispatcher that dies stops renewing, and its items are due again one
+ * lease later. Before each attempt the item is marked begun
+ * (store_outbox_begin, durable, only by the lease's holder: a dispatcher
+ * that lost an item cannot send it). An item claimed with an attempt begun
+ * and never recorded (its dispatcher died in it), or whose request went out
+ * without an answer, may have been delivered: a channel with a delivery id
+ * (webhooks, email) sends it again, for the receiver to drop the repeat (at
+ * least once); Slack, which has none, marks it dead "outcome unknown" (at
+ * most once), for an operator to retry if it never arrived.
  */
 #include <pthread.h>
 #include <string.h>
@@ -24,6 +39,7 @@ struct notify_dispatcher {
 	char *owner, *store_url;
 	struct store *st;
 	bool own_store;
+	int64_t beat_us;          /* the last heartbeat (monotonic) */
 	struct monitor_family *sent_total;
 	pthread_t thread;
 	bool running, stop, woken;
@@ -56,7 +72,9 @@ int notify_dispatcher_new(const struct notify_options *opts, struct notify_dispa
 	gethostname(host, sizeof(host) - 1);
 	d->owner = opts->owner ? fl_strdup(opts->owner) : fl_asprintf("%s:%d:notify", host, (int)getpid());
 	d->opts.batch = opts->batch > 0 ? opts->batch : 16;
-	d->opts.lease_s = opts->lease_s > 0 ? opts->lease_s : 120;
+	d->opts.lease_s = opts->lease_s > 0 ? opts->lease_s : (int)fl_config_int("FRONTLINE_NOTIFY_LEASE", 15);
+	if (d->opts.lease_s < 3)
+		d->opts.lease_s = 3;   /* a heartbeat every second at most */
 	d->opts.max_attempts = opts->max_attempts > 0 ? opts->max_attempts
 				: (int)fl_config_int("FRONTLINE_NOTIFY_MAX_ATTEMPTS", 8);
 	d->opts.backoff_base_s = opts->backoff_base_s > 0 ? opts->backoff_base_s : 5;
@@ -111,17 +129,76 @@ static enum fl_log_level unconfigured_level(struct notify_dispatcher *d, const c
 	return FL_LOG_WARN;
 }
 
-/* Delivers one claimed item and records the outcome. */
+/*
+ * The heartbeat while a delivery waits (called by libcurl about once a
+ * second): every lease/3 s, the lease of every item this dispatcher holds
+ * is renewed. A failed renewal is only logged: the item's owner check at
+ * store_outbox_begin and the lease's length keep the guarantees.
+ */
+static int heartbeat(void *arg)
+{
+	struct notify_dispatcher *d = arg;
+	int64_t now = fl_mono_us();
+
+	if (now - d->beat_us < (int64_t)d->opts.lease_s * 1000000 / 3)
+		return 0;
+	d->beat_us = now;
+	if (store_outbox_extend(d->st, d->owner, d->opts.lease_s, NULL) != STORE_OK)
+		fl_log(FL_LOG_WARN, "notify: cannot renew the leases: %s", store_errmsg(d->st));
+	return 0;
+}
+
+/* An item the dispatcher will not send (again): dead at once, with why. */
+static int bury(struct notify_dispatcher *d, const json_t *item, const char *why)
+{
+	int attempts = (int)fl_json_int(item, "attempts", 1);
+	json_t *f = json_pack("{s:I, s:s, s:i, s:s}", "outbox_id", (json_int_t)fl_json_int(item, "id", 0), "channel",
+			      fl_json_str(item, "channel", ""), "attempts", attempts, "error", why);
+	int src = store_outbox_fail(d->st, fl_json_int(item, "id", 0), why, 0, attempts);
+
+	count(d, fl_json_str(item, "channel", ""), "dead");
+	fl_logj(FL_LOG_ERROR, f, "notification %lld is dead", (long long)fl_json_int(item, "id", 0));
+	json_decref(f);
+	return src;
+}
+
+/* Delivers one claimed item and records the outcome; *ok false also when it was not sent. */
 static int deliver_one(struct notify_dispatcher *d, const json_t *item, bool *ok)
 {
-	struct notify_delivery del = { &d->opts.settings, item, NULL, 0, 0 };
+	struct notify_delivery del = { .settings = &d->opts.settings, .item = item, .heartbeat = heartbeat,
+				       .heartbeat_arg = d };
 	int64_t id = fl_json_int(item, "id", 0);
 	int attempts = (int)fl_json_int(item, "attempts", 1);
 	const char *channel = fl_json_str(item, "channel", "");
+	const json_t *began = json_object_get(item, "started_at");
+	bool again = notify_channel_at_least_once(channel);
 	int rc, src;
 
+	*ok = false;
+	/* an attempt began and its outcome never came back: its dispatcher died in it */
+	if (began && !json_is_null(began) && !again)
+		return bury(d, item, "outcome unknown: an earlier attempt stopped in flight (its dispatcher died?); "
+			    "not sent again, this channel has no delivery id (at most once)");
+	src = store_outbox_begin(d->st, id, d->owner, d->opts.lease_s);
+	if (src == STORE_ELEASE) {
+		/* another dispatcher took it when our lease ran out: it is theirs now */
+		fl_log(FL_LOG_WARN, "notify: notification %lld is no longer ours; not sending it", (long long)id);
+		return STORE_OK;
+	}
+	if (src != STORE_OK)
+		return src;
+	d->beat_us = fl_mono_us();
 	rc = notify_deliver(&del);
 	*ok = rc == NOTIFY_OK;
+	if (rc == NOTIFY_ETRANSIENT && del.maybe_delivered && !again) {
+		char *why = fl_asprintf("outcome unknown: %s; not sent again, this channel has no delivery id "
+					"(at most once)", del.error ? del.error : "no answer");
+
+		src = bury(d, item, why);
+		free(why);
+		free(del.error);
+		return src;
+	}
 	if (rc == NOTIFY_OK) {
 		src = store_outbox_mark_sent(d->st, id);
 		count(d, channel, "sent");
@@ -153,6 +230,16 @@ static int deliver_one(struct notify_dispatcher *d, const json_t *item, bool *ok
 	return src;
 }
 
+static bool stopping(struct notify_dispatcher *d)
+{
+	bool stop;
+
+	pthread_mutex_lock(&d->lock);
+	stop = d->stop;
+	pthread_mutex_unlock(&d->lock);
+	return stop;
+}
+
 int notify_dispatcher_run_once(struct notify_dispatcher *d, int *sent, int *failed, char **err)
 {
 	json_t *items = NULL;
@@ -167,6 +254,9 @@ int notify_dispatcher_run_once(struct notify_dispatcher *d, int *sent, int *fail
 	for (i = 0; i < json_array_size(items); i++) {
 		bool ok;
 
+		/* stopping: the rest of the batch is left to its lease (due again within lease_s) */
+		if (stopping(d))
+			break;
 		rc = deliver_one(d, json_array_get(items, i), &ok);
 		ok ? nsent++ : nfailed++;
 		if (rc != STORE_OK)

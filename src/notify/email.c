@@ -28,6 +28,17 @@ static size_t on_read(char *p, size_t size, size_t n, void *arg)
 	return want;
 }
 
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct notify_delivery *d = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return d->heartbeat(d->heartbeat_arg);
+}
+
 static int email_deliver(struct notify_delivery *d)
 {
 	const struct notify_settings *s = d->settings;
@@ -66,7 +77,9 @@ static int email_deliver(struct notify_delivery *d)
 			goto out;
 		}
 		froms = json_pack("[s]", r.sender);
+		/* the ticket's customer and the CCs an agent approved */
 		rcpts = json_pack("[s]", r.recipient);
+		json_array_extend(rcpts, r.cc);
 		msg = r.raw;
 		r.raw = NULL;
 		email_rendered_release(&r);
@@ -125,6 +138,11 @@ send:
 	curl_easy_setopt(c, CURLOPT_READDATA, &u);
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	if (d->heartbeat) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, d);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 	cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	d->http_status = code;
@@ -160,7 +178,8 @@ out:
 }
 
 const struct notify_channel_ops notify_email_ops = {
-	.version = 1,
+	.version = 2,
 	.name = "email",
 	.deliver = email_deliver,
+	.delivery_id = true,   /* a delivery id: at least once */
 };

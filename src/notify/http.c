@@ -1,7 +1,9 @@
 /*
  * The HTTP side of the Slack and webhook channels: one POST (util's
- * fl_http_post: a bounded time, no redirects, http(s) only), and the
- * receiver's answer classified as sent, retry later, or refused for good.
+ * fl_http_post: a bounded time, no redirects, http(s) only, the delivery's
+ * heartbeat while it waits), and the receiver's answer classified as sent,
+ * retry later, or refused for good; a failure after the request went out
+ * says the receiver may have acted on it (maybe_delivered).
  */
 #include <string.h>
 
@@ -27,6 +29,7 @@ int notify__http_post(struct notify_delivery *d, const char *url, const char *bo
 		.timeout_ms = notify__timeout_ms(d->settings), .connect_timeout_ms = 5000,
 		/* the first 512 bytes of the answer, for the error message */
 		.max_body = 512, .truncate = true,
+		.progress = d->heartbeat, .progress_arg = d->heartbeat_arg,
 	};
 	struct fl_http_result res;
 	struct curl_slist *h = NULL, *it;
@@ -43,6 +46,8 @@ int notify__http_post(struct notify_delivery *d, const char *url, const char *bo
 
 		d->error = fl_asprintf("cannot reach '%s': %s", masked, res.error);
 		free(masked);
+		/* the request went out and no answer came: it may have been acted on */
+		d->maybe_delivered = res.request_sent;
 		rc = res.curl_rc == CURLE_UNSUPPORTED_PROTOCOL || res.curl_rc == CURLE_URL_MALFORMAT
 			? NOTIFY_EPERMANENT : NOTIFY_ETRANSIENT;
 		goto out;

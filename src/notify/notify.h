@@ -10,10 +10,18 @@
  * claims due items with a lease, hands each to its channel's backend, and
  * records the outcome: sent, retried after an exponential backoff, or dead
  * (kept, visible through the API and the metrics; never dropped silently).
+ * While it delivers, a heartbeat renews the lease of every item it holds,
+ * so a slow receiver never lets another dispatcher take them, and a dead
+ * dispatcher's items are due again one lease (FRONTLINE_NOTIFY_LEASE, 15 s)
+ * after its last heartbeat. Each attempt is marked begun in the store
+ * before it is made: an item whose attempt died in flight is sent again
+ * only on a channel with a delivery id (webhooks, email: at least once);
+ * Slack's is dead, "outcome unknown" (at most once).
  *
  * Channels (an ops table each, in the manner of the store's backends):
  *   slack    POST {"channel": target, "text": payload.text} to
- *            FRONTLINE_SLACK_WEBHOOK_URL (a Slack incoming webhook);
+ *            FRONTLINE_SLACK_WEBHOOK_URL (a Slack incoming webhook), the
+ *            text escaped for Slack (notify_slack_escape);
  *   email    SMTP through libcurl to FRONTLINE_SMTP_URL, From
  *            payload.from or FRONTLINE_SUPPORT_FROM, To the target (a
  *            comma-separated list), subject and body from the payload;
@@ -21,7 +29,9 @@
  *            channel as a reply in that ticket's thread instead
  *            (email_outbox_render: threading headers, loop protection);
  *   webhook  POST the payload as JSON to the target URL, signed like the
- *            webhooks Frontline receives (below), with a delivery id.
+ *            webhooks Frontline receives (below), with a delivery id; an
+ *            event name or a URL with a control character or a space is
+ *            refused (it would add a header or a request of its own).
  *
  * Signatures (both directions): X-Frontline-Timestamp is the Unix time in
  * seconds; X-Frontline-Signature is "sha256=" and the lower-case hex
@@ -129,6 +139,14 @@ struct notify_delivery {
 	char *error;                 /* set by the backend on failure (freed by the caller) */
 	int retry_after_s;           /* a hint from the receiver (429, Retry-After); 0: none */
 	long http_status;            /* for HTTP channels; 0: none */
+	/*
+	 * Called about once a second while a delivery waits on the network (the
+	 * dispatcher renews its lease); non-zero aborts the delivery. May be NULL.
+	 */
+	int (*heartbeat)(void *arg);
+	void *heartbeat_arg;
+	/* set by the backend on a failure after the request went out: the receiver may have acted on it */
+	bool maybe_delivered;
 };
 
 struct notify_channel_ops {
@@ -137,16 +155,33 @@ struct notify_channel_ops {
 	/* Delivers d->item: NOTIFY_OK, NOTIFY_ETRANSIENT, NOTIFY_EPERMANENT or
 	 * NOTIFY_ECONFIG, with d->error set on failure. */
 	int (*deliver)(struct notify_delivery *d);
+	/*
+	 * version 2: whether what the channel sends carries an id that stays the
+	 * same on every attempt, so that a receiver can drop a repeat (webhooks:
+	 * X-Frontline-Delivery; email: the Message-ID). Such a channel is
+	 * delivered at least once: an attempt whose outcome is unknown is made
+	 * again. Without one (Slack), at most once: it is not.
+	 */
+	bool delivery_id;
 };
 
 extern const struct notify_channel_ops notify_slack_ops;
 extern const struct notify_channel_ops notify_email_ops;
 extern const struct notify_channel_ops notify_webhook_ops;
 
+/*
+ * text with Slack's three control characters escaped ("&" "&amp;", "<"
+ * "&lt;", ">" "&gt;"), so that Slack shows it as typed: no "<!channel>"
+ * mention, no link under a false label. Caller frees.
+ */
+char *notify_slack_escape(const char *text);
+
 /* The backend for a channel name, or NULL. */
 const struct notify_channel_ops *notify_channel_find(const char *name);
 /* Delivers one item through its channel's backend (see struct notify_channel_ops). */
 int notify_deliver(struct notify_delivery *d);
+/* Whether the channel delivers at least once (it has a delivery id); false: at most once, or unknown. */
+bool notify_channel_at_least_once(const char *name);
 
 /* ==== the dispatcher ==== */
 
@@ -158,7 +193,7 @@ struct notify_options {
 	struct store *store;         /* or this one, borrowed (tests with a fake clock) */
 	const char *owner;           /* lease owner; NULL: host:pid:notify */
 	int batch;                   /* items per claim; 0: 16 */
-	int lease_s;                 /* 0: 120 */
+	int lease_s;                 /* how long claimed items are held between heartbeats; 0: FRONTLINE_NOTIFY_LEASE */
 	int max_attempts;            /* 0: FRONTLINE_NOTIFY_MAX_ATTEMPTS */
 	int backoff_base_s;          /* first retry delay, doubling; 0: 5 */
 	int backoff_max_s;           /* 0: 3600 */

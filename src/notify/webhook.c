@@ -5,10 +5,23 @@
  * webhook is signed, and carrying a delivery id that stays the same across
  * retries (X-Frontline-Delivery and "delivery_id" in the body) so that the
  * receiver can drop duplicates.
+ *
+ * The event name goes into a header and the target is a URL: either with a
+ * control character or a space could add a header (or a request) of its
+ * own, so such an item is refused for good rather than sent.
  */
 #include <string.h>
 
 #include "notify_int.h"
+
+/* Whether s has a byte that may not appear in a header value or a URL: controls (CR, LF...) or a space. */
+static bool unsafe(const char *s, bool space_too)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || (space_too && *s == ' '))
+			return true;
+	return false;
+}
 
 static int webhook_deliver(struct notify_delivery *d)
 {
@@ -29,8 +42,16 @@ static int webhook_deliver(struct notify_delivery *d)
 		d->error = fl_asprintf("webhook target is not an http(s) URL");
 		return NOTIFY_EPERMANENT;
 	}
+	if (unsafe(url, true)) {
+		d->error = fl_strdup("webhook target URL has a control character or a space");
+		return NOTIFY_EPERMANENT;
+	}
 	if (!json_is_object(payload)) {
 		d->error = fl_strdup("webhook notification has no payload object");
+		return NOTIFY_EPERMANENT;
+	}
+	if (unsafe(fl_json_str(payload, "event", "event"), true)) {
+		d->error = fl_strdup("webhook event name has a control character or a space");
 		return NOTIFY_EPERMANENT;
 	}
 	snprintf(delivery, sizeof(delivery), "dlv_%lld", (long long)fl_json_int(d->item, "id", 0));
@@ -59,7 +80,8 @@ static int webhook_deliver(struct notify_delivery *d)
 }
 
 const struct notify_channel_ops notify_webhook_ops = {
-	.version = 1,
+	.version = 2,
 	.name = "webhook",
 	.deliver = webhook_deliver,
+	.delivery_id = true,   /* a delivery id: at least once */
 };

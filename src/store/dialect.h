@@ -374,6 +374,11 @@ int store__sql_outbox_fail(struct store *st, int64_t id, const char *error, int 
 			   int max_attempts);
 int store__sql_outbox_list(struct store *st, const char *status, int limit, json_t **out);
 int store__sql_outbox_retry(struct store *st, int64_t id);
+int store__sql_outbox_begin(struct store *st, int64_t id, const char *owner, int lease_s);
+int store__sql_outbox_extend(struct store *st, const char *owner, int lease_s, int *extended);
+int store__sql_secret_get(struct store *st, const char *name, unsigned char *out, size_t len);
+int store__sql_message_decide(struct store *st, const char *ticket_id, int64_t message_id,
+			      const char *approval, const char *actor, json_t **out);
 int store__sql_outbox_counts(struct store *st, json_t **out);
 int store__sql_job_enqueue(struct store *st, const char *kind, const char *ticket_id,
 			   const json_t *payload, int max_attempts, int64_t run_at_us,
@@ -501,6 +506,10 @@ int store__sql_corrections(struct store *st, int64_t since_us, json_t **out);
 	.job_release = store__sql_job_release, \
 	.outbox_retry = store__sql_outbox_retry, \
 	.outbox_counts = store__sql_outbox_counts, \
+	.secret_get = store__sql_secret_get, \
+	.message_decide = store__sql_message_decide, \
+	.outbox_begin = store__sql_outbox_begin, \
+	.outbox_extend = store__sql_outbox_extend, \
 	.user_insert = store__sql_user_insert, \
 	.user_get = store__sql_user_get, \
 	.user_find_by_email = store__sql_user_find_by_email, \

@@ -27,6 +27,7 @@ static const char *const escalation_priorities[] = { "critical", "high", "medium
 static const char *const roles[] = { "admin", "agent", "integration", NULL };
 static const char *const tiers[] = { "standard", "premium", "enterprise", NULL };
 static const char *const directions[] = { "inbound", "outbound", "note", NULL };
+static const char *const approvals[] = { "pending", "approved", "declined", NULL };
 
 bool store__valid_status(const char *s)
 {
@@ -614,7 +615,8 @@ int store__message_in_parse(struct store *st, const json_t *m, struct store__mes
 	    (rc = opt_str(st, m, "in_reply_to", &in->in_reply_to)) ||
 	    (rc = opt_str(st, m, "effect_key", &in->effect_key)) ||
 	    (rc = opt_obj(st, m, "metadata", &in->metadata, false)) ||
-	    (rc = opt_time(st, m, "created_at", &in->created_at)))
+	    (rc = opt_time(st, m, "created_at", &in->created_at)) ||
+	    (rc = opt_word(st, m, "approval", approvals, &in->approval)))
 		return rc;
 	if (!in->direction)
 		return store__fail(st, STORE_EINVAL, "field 'direction' is required (inbound, outbound or note)");

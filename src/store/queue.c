@@ -276,8 +276,9 @@ int store__sql_outbox_mark_sent(struct store *st, int64_t id)
 {
 	struct store__sql *c = STORE__SQL(st);
 	int changes = 0;
-	int rc = store__sql_exec(c, &changes, "UPDATE outbox SET status = 'sent', sent_at = ?, due_at = NULL"
-				 " WHERE id = ? AND status IN ('pending', 'sending')", "ii", store__now(st), id);
+	int rc = store__sql_exec(c, &changes, "UPDATE outbox SET status = 'sent', sent_at = ?, due_at = NULL,"
+				 " started_at = NULL WHERE id = ? AND status IN ('pending', 'sending')", "ii",
+				 store__now(st), id);
 
 	/* Marking a sent item sent again is fine: delivery reports may repeat. */
 	return !rc && !changes ? outbox_state(c, id, "sent", "pending or sending") : rc;
@@ -294,7 +295,7 @@ int store__sql_outbox_fail(struct store *st, int64_t id, const char *error, int 
 				 "UPDATE outbox SET"
 				 " status = CASE WHEN attempts >= ?1::integer THEN 'dead' ELSE 'pending' END,"
 				 " due_at = CASE WHEN attempts >= ?1::integer THEN NULL ELSE ?2::bigint END,"
-				 " last_error = ?3, lease_owner = NULL"
+				 " last_error = ?3, lease_owner = NULL, started_at = NULL"
 				 " WHERE id = ?4 AND status IN ('pending', 'sending')",
 				 "iiti", (int64_t)max_attempts, now + (int64_t)backoff_s * 1000000,
 				 error ? error : "failed", id);
@@ -318,10 +319,39 @@ int store__sql_outbox_retry(struct store *st, int64_t id)
 	struct store__sql *c = STORE__SQL(st);
 	int changes = 0;
 	int rc = store__sql_exec(c, &changes, "UPDATE outbox SET status = 'pending', attempts = 0,"
-				 " due_at = ?, lease_owner = NULL WHERE id = ? AND status = 'dead'", "ii",
+				 " due_at = ?, lease_owner = NULL, started_at = NULL WHERE id = ? AND status = 'dead'", "ii",
 				 store__now(st), id);
 
 	return !rc && !changes ? outbox_state(c, id, NULL, "dead") : rc;
+}
+
+int store__sql_outbox_begin(struct store *st, int64_t id, const char *owner, int lease_s)
+{
+	struct store__sql *c = STORE__SQL(st);
+	int64_t now = store__now(st);
+	int changes = 0;
+	/* durable: once it returns, a crash leaves the item marked as begun */
+	int rc = store__sql_exec(c, &changes, "UPDATE outbox SET started_at = ?, due_at = ?"
+				 " WHERE id = ? AND status = 'sending' AND lease_owner = ?", "iiit",
+				 now, now + (int64_t)lease_s * 1000000, id, owner);
+
+	if (!rc && !changes)
+		rc = store__fail(st, STORE_ELEASE, "outbox item %lld is not held by '%s'", (long long)id, owner);
+	return rc;
+}
+
+int store__sql_outbox_extend(struct store *st, const char *owner, int lease_s, int *extended)
+{
+	struct store__sql *c = STORE__SQL(st);
+	bool lazy = store__sql_lazy_begin(c);   /* lost to a power cut, the leases end a little sooner */
+	int changes = 0;
+	int rc = store__sql_exec(c, &changes, "UPDATE outbox SET due_at = ? WHERE status = 'sending'"
+				 " AND lease_owner = ?", "it", store__now(st) + (int64_t)lease_s * 1000000, owner);
+
+	store__sql_lazy_end(c, lazy);
+	if (extended)
+		*extended = rc ? 0 : changes;
+	return rc;
 }
 
 int store__sql_outbox_counts(struct store *st, json_t **out)

@@ -2,7 +2,8 @@
  * Customers (the CRM cache), knowledge-base articles, escalations (the
  * hand-off queue: one open-or-claimed per ticket, kept by a partial unique
  * index that an insert's ON CONFLICT settles, also between replicas), the
- * audit log, metrics and API tokens, for both SQL backends (dialect.h).
+ * audit log, metrics, API tokens and the server's own secrets, for both
+ * SQL backends (dialect.h).
  * State changes are single statements (UPDATE ... WHERE status = ...), so
  * two agents cannot both claim one escalation. Input is validated by
  * input.c; rows are decoded by rows.c.
@@ -10,6 +11,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "dialect.h"
 
@@ -453,5 +456,58 @@ int store__sql_token_revoke(struct store *st, int64_t id)
 
 	if (!rc && !changes)
 		rc = store__fail(st, STORE_ENOTFOUND, "token %lld not found", (long long)id);
+	return rc;
+}
+
+/* ---- the server's secrets ---- */
+
+/* The stored secret called name into out: STORE_ENOTFOUND when there is none yet. */
+static int secret_read(struct store *st, const char *name, unsigned char *out, size_t len)
+{
+	struct store__sql *c = STORE__SQL(st);
+	struct store__cur cur;
+	void *have = NULL;
+	size_t n = 0;
+	int rc;
+
+	rc = store__sql_query(c, &cur, "SELECT value FROM secrets WHERE name = ?", "t", name);
+	if (rc)
+		return rc;
+	rc = store__sql_step(c, &cur);
+	if (rc < 0)
+		rc = -rc;
+	else if (rc == 0)
+		rc = STORE_ENOTFOUND;
+	else if (!(have = cur.row.ops->blob(&cur.row, 0, &n)) || n != len)
+		rc = store__fail(st, STORE_ECORRUPT, "secret '%s' has %zu bytes, not %zu", name, n, len);
+	else
+		rc = STORE_OK;
+	store__sql_done(c, &cur);
+	if (!rc)
+		memcpy(out, have, len);
+	if (have)
+		sodium_memzero(have, n);
+	free(have);
+	return rc;
+}
+
+int store__sql_secret_get(struct store *st, const char *name, unsigned char *out, size_t len)
+{
+	unsigned char *fresh;
+	int rc = secret_read(st, name, out, len);
+
+	if (rc != STORE_ENOTFOUND)
+		return rc;
+	/* made on first use, by whichever replica comes first; the others read that one */
+	fresh = fl_malloc(len);
+	fl_random_bytes(fresh, len);
+	rc = store__sql_exec(STORE__SQL(st), NULL, "INSERT INTO secrets (name, value, created_at) VALUES (?, ?, ?)"
+			     " ON CONFLICT (name) DO NOTHING", "txi", name, fresh, len, store__now(st));
+	sodium_memzero(fresh, len);
+	free(fresh);
+	if (!rc)
+		rc = secret_read(st, name, out, len);
+	if (rc == STORE_ENOTFOUND)
+		rc = store__fail(st, rc, "no secret '%s'", name);
 	return rc;
 }

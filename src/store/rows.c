@@ -159,6 +159,8 @@ json_t *store__message_json(const struct store__row *r)
 	SET(m, "in_reply_to", str(r, 7));
 	SET(m, "effect_key", str(r, 8));
 	SET(m, "metadata", doc(r, 9, false));
+	/* null: nothing to approve (the customer's, an agent's); else pending, approved, declined */
+	SET(m, "approval", str(r, 10));
 	return m;
 }
 
@@ -242,6 +244,8 @@ json_t *store__outbox_json(const struct store__row *r)
 	SET(o, "created_at", ts(r, 9));
 	SET(o, "sent_at", ts(r, 10));
 	SET(o, "lease_owner", str(r, 11));
+	/* an attempt began and its outcome is not recorded yet (the dispatcher may have died in it) */
+	SET(o, "started_at", ts(r, 12));
 	return o;
 }
 

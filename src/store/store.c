@@ -119,7 +119,8 @@ static const struct store_ops *backend_for(const char *url)
 	return NULL;
 }
 
-static int open_url(const char *url, bool migrate, bool defer_sync, struct store **out, char **err)
+static int open_url(const char *url, bool migrate, bool defer_sync, bool must_exist, struct store **out,
+		    char **err)
 {
 	const struct store_ops *ops;
 	struct store_open_args a;
@@ -142,6 +143,7 @@ static int open_url(const char *url, bool migrate, bool defer_sync, struct store
 	a.masked = masked;
 	a.migrate = migrate;
 	a.defer_sync = defer_sync;
+	a.must_exist = must_exist;
 	rc = ops->open(&a, out, &msg);
 	if (rc == STORE_OK) {
 		(*out)->ops = ops;
@@ -161,19 +163,25 @@ out:
 int store_open(const char *url, struct store **out, char **err)
 {
 	assert(out);
-	return open_url(url, true, false, out, err);
+	return open_url(url, true, false, false, out, err);
 }
 
 int store_open_nomigrate(const char *url, struct store **out, char **err)
 {
 	assert(out);
-	return open_url(url, false, false, out, err);
+	return open_url(url, false, false, false, out, err);
+}
+
+int store_open_existing(const char *url, struct store **out, char **err)
+{
+	assert(out);
+	return open_url(url, true, false, true, out, err);
 }
 
 int store__open_deferred(const char *url, struct store **out, char **err)
 {
 	assert(out);
-	return open_url(url, true, true, out, err);
+	return open_url(url, true, true, false, out, err);
 }
 
 int store__sync(struct store *st)
@@ -842,4 +850,45 @@ int store_outbox_counts(struct store *st, json_t **out)
 	assert(out);
 	*out = NULL;
 	WRAP(store_outbox_counts, RD, STORE_OK, outbox_counts(st, out));
+}
+
+/* ---- hardening: the server's secrets, approvals, outbox attempts ---- */
+
+int store_secret_get(struct store *st, const char *name, unsigned char *out, size_t len)
+{
+	assert(out);
+	WRAP(store_secret_get, WR, OR(need(st, name, "a name"), len >= 16 && len <= 64 ? STORE_OK :
+	     store__fail(st, STORE_EINVAL, "a secret has 16 to 64 bytes")), secret_get(st, name, out, len));
+}
+
+static int valid_decision(struct store *st, const char *approval)
+{
+	if (approval && (!strcmp(approval, "approved") || !strcmp(approval, "declined")))
+		return STORE_OK;
+	return store__fail(st, STORE_EINVAL, "invalid decision '%s' (use approved or declined)",
+			   approval ? approval : "");
+}
+
+int store_message_decide(struct store *st, const char *ticket_id, int64_t message_id, const char *approval,
+			 const char *actor, json_t **out)
+{
+	OUT_NULL(out);
+	WRAP(store_message_decide, WR, OR(need(st, ticket_id, "a ticket id"), valid_decision(st, approval)),
+	     message_decide(st, ticket_id, message_id, approval, actor, out));
+}
+
+int store_outbox_begin(struct store *st, int64_t id, const char *owner, int lease_s)
+{
+	WRAP(store_outbox_begin, WR, OR(need(st, owner, "an owner"), lease_s > 0 ? STORE_OK :
+	     store__fail(st, STORE_EINVAL, "the lease must be at least one second")),
+	     outbox_begin(st, id, owner, lease_s));
+}
+
+int store_outbox_extend(struct store *st, const char *owner, int lease_s, int *extended)
+{
+	if (extended)
+		*extended = 0;
+	WRAP(store_outbox_extend, WR, OR(need(st, owner, "an owner"), lease_s > 0 ? STORE_OK :
+	     store__fail(st, STORE_EINVAL, "the lease must be at least one second")),
+	     outbox_extend(st, owner, lease_s, extended));
 }

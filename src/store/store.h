@@ -74,6 +74,13 @@ struct store;
 int store_open(const char *url, struct store **out, char **err);
 /* Like store_open, but does not migrate: STORE_EVERSION/ECORRUPT checks only. */
 int store_open_nomigrate(const char *url, struct store **out, char **err);
+/*
+ * Like store_open, but creates nothing: a SQLite database that does not
+ * exist (or whose directory does not) is STORE_ENOTFOUND, and nothing is
+ * written to the disk. For programs that must not start an empty store by
+ * mistake (mail-in: a wrong URL would take mail into a store nobody reads).
+ */
+int store_open_existing(const char *url, struct store **out, char **err);
 /* Closes the connection. NULL is fine. */
 void store_close(struct store *st);
 /* "sqlite" or "postgres". */
@@ -537,6 +544,46 @@ int store_job_release(struct store *st, int64_t id, const char *owner);
 int store_outbox_retry(struct store *st, int64_t id);
 /* Notifications by status: {"pending": n, "sending": n, "sent": n, "dead": n}. */
 int store_outbox_counts(struct store *st, json_t **out);
+
+/* ---- hardening (appended with schema version 8) ---- */
+
+/*
+ * The server's secret called name (e.g. "email.threads"): len bytes (16 to
+ * 64), random, made on first use and kept in the store, so that every
+ * replica and every restart shares it. Never logged. STORE_ECORRUPT when
+ * the stored secret has another length.
+ */
+int store_secret_get(struct store *st, const char *name, unsigned char *out, size_t len);
+
+/*
+ * Messages may carry "approval": "pending" (store_message_add): mail from
+ * someone who is not the ticket's customer nor an approved CC, kept in the
+ * thread but not trusted until an agent decides. Message objects show
+ * "approval" (null for messages that needed none). store_message_decide
+ * moves message_id of ticket_id from pending to approval ("approved" or
+ * "declined") and writes a "message.approved" or "message.declined" event
+ * by actor; *out (may be NULL) is the message after. STORE_ENOTFOUND: no
+ * such message on that ticket; STORE_ECONFLICT: it is not pending (*out is
+ * the message as it is); STORE_EINVAL: another decision.
+ */
+int store_message_decide(struct store *st, const char *ticket_id, int64_t message_id, const char *approval,
+			 const char *actor, json_t **out);
+
+/*
+ * A delivery attempt of a claimed outbox item begins: records started_at
+ * and holds the item lease_s more seconds (a durable commit, so that a
+ * crash during the attempt leaves it marked as begun). STORE_ELEASE when
+ * owner no longer holds the item (its lease ran out and another took it):
+ * do not send. Outbox items show "started_at" (null unless an attempt is in
+ * flight, or died in flight); store_outbox_mark_sent, _fail and _retry clear it.
+ */
+int store_outbox_begin(struct store *st, int64_t id, const char *owner, int lease_s);
+/*
+ * Extends to lease_s seconds from now the lease of every item owner holds
+ * (a heartbeat while a delivery runs); *extended (may be NULL) counts them.
+ * Not waiting for the disk: lost to a power cut, the leases end sooner.
+ */
+int store_outbox_extend(struct store *st, const char *owner, int lease_s, int *extended);
 
 /* ==== the console's records (appended; see src/server: sessions, the live stream) ==== */
 

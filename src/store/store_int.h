@@ -21,9 +21,9 @@
 #include "store.h"
 #include "util/util.h"
 
-#define STORE_OPS_VERSION 6
+#define STORE_OPS_VERSION 7
 /* The newest schema version; each backend has exactly this many migrations. */
-#define STORE__SCHEMA_VERSION 8
+#define STORE__SCHEMA_VERSION 9
 /* application_id of Frontline's SQLite files ("FLst"). */
 #define STORE__SQLITE_APP_ID 0x464c7374
 
@@ -37,6 +37,8 @@ struct store_open_args {
 	 * batch). Backends whose commits are durable anyway may ignore it.
 	 */
 	bool defer_sync;
+	/* a database that does not exist is STORE_ENOTFOUND, not created */
+	bool must_exist;
 };
 
 struct store {
@@ -169,7 +171,14 @@ struct store_ops {
 	/* version 5: store_defer_sync (NULL: commits are always durable at once) */
 	int (*defer_sync)(struct store *st, bool on);
 
-	/* version 6: the console's records (users, sessions, presence, canned, queues, stream) */
+	/* version 6: hardening (email approval, the server's secrets, outbox attempts) */
+	int (*secret_get)(struct store *st, const char *name, unsigned char *out, size_t len);
+	int (*message_decide)(struct store *st, const char *ticket_id, int64_t message_id, const char *approval,
+			      const char *actor, json_t **out);
+	int (*outbox_begin)(struct store *st, int64_t id, const char *owner, int lease_s);
+	int (*outbox_extend)(struct store *st, const char *owner, int lease_s, int *extended);
+
+	/* version 7: the console's records (users, sessions, presence, canned, queues, stream) */
 	int (*user_insert)(struct store *st, const json_t *user, const char *password_hash, json_t **out);
 	int (*user_get)(struct store *st, int64_t id, json_t **out);
 	int (*user_find_by_email)(struct store *st, const char *email, json_t **out, char **password_hash);
@@ -295,7 +304,7 @@ struct store__row {
 #define STORE__TICKET_NCOLS 24
 #define STORE__MESSAGE_COLS \
 	"m.id, t.id, m.direction, m.author, m.body, m.created_at, m.email_message_id, " \
-	"m.in_reply_to, m.effect_key, m.metadata"
+	"m.in_reply_to, m.effect_key, m.metadata, m.approval"
 #define STORE__CUSTOMER_COLS \
 	"c.id, c.name, c.email, c.tier, c.joined_at, c.total_tickets, c.satisfaction_score, " \
 	"c.metadata, c.updated_at"
@@ -307,7 +316,7 @@ struct store__row {
 #define STORE__EVENT_COLS "v.id, t.id, v.type, v.actor, v.data, v.created_at"
 #define STORE__OUTBOX_COLS \
 	"o.id, o.channel, o.target, o.payload, o.status, o.attempts, o.due_at, o.last_error, " \
-	"o.dedupe_key, o.created_at, o.sent_at, o.lease_owner"
+	"o.dedupe_key, o.created_at, o.sent_at, o.lease_owner, o.started_at"
 #define STORE__JOB_COLS \
 	"j.id, j.kind, t.id, j.payload, j.status, j.attempts, j.max_attempts, j.run_at, " \
 	"j.lease_owner, j.lease_until, j.last_error, j.dedupe_key, j.created_at, j.updated_at, " \
@@ -501,7 +510,7 @@ void store__kb_in_release(struct store__kb_in *in);
 
 /* Message input: direction checked, metadata as text. */
 struct store__message_in {
-	const char *direction, *author, *body, *email_message_id, *in_reply_to, *effect_key;
+	const char *direction, *author, *body, *email_message_id, *in_reply_to, *effect_key, *approval;
 	char *metadata;
 	int64_t created_at;
 };

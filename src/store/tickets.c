@@ -418,11 +418,11 @@ int store__sql_message_add(struct store *st, const char *ticket_id, const json_t
 		/* an effect_key already used on the ticket names its message (a re-run's) */
 		rc = store__sql_int(c, &id,
 				    "INSERT INTO messages (ticket_number, direction, author, body, created_at,"
-				    " email_message_id, in_reply_to, effect_key, metadata)"
-				    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+				    " email_message_id, in_reply_to, effect_key, metadata, approval)"
+				    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 				    " ON CONFLICT (ticket_number, effect_key) DO NOTHING RETURNING id",
-				    "itttitttt", number, in.direction, in.author, in.body, in.created_at,
-				    in.email_message_id, in.in_reply_to, in.effect_key, in.metadata);
+				    "itttittttt", number, in.direction, in.author, in.body, in.created_at,
+				    in.email_message_id, in.in_reply_to, in.effect_key, in.metadata, in.approval);
 		made = rc == STORE_OK;
 		if (rc == STORE_ENOTFOUND)
 			rc = store__sql_int(c, &id, "SELECT id FROM messages WHERE ticket_number = ?"
@@ -449,6 +449,54 @@ out:
 	else
 		json_decref(m);
 	return STORE_OK;
+}
+
+int store__sql_message_decide(struct store *st, const char *ticket_id, int64_t message_id,
+			      const char *approval, const char *actor, json_t **out)
+{
+	struct store__sql *c = STORE__SQL(st);
+	json_t *m = NULL, *data = NULL;
+	char *text = NULL;
+	int64_t number;
+	int rc;
+
+	rc = store__sql_tx_begin(c, true);
+	if (rc)
+		return rc;
+	rc = store__sql_ticket_number(c, ticket_id, &number);
+	if (!rc) {
+		rc = store__sql_one(c, store__message_json, &m, MESSAGE_SELECT " WHERE m.id = ? AND m.ticket_number = ?"
+				    " FOR UPDATE", "ii", message_id, number);
+		if (rc == STORE_ENOTFOUND)
+			rc = store__fail(st, rc, "ticket '%s' has no message %lld", ticket_id, (long long)message_id);
+	}
+	if (!rc && !fl_str_eq(fl_json_str(m, "approval", NULL), "pending"))
+		rc = store__fail(st, STORE_ECONFLICT, "message %lld is %s, not pending", (long long)message_id,
+				 fl_json_str(m, "approval", "not awaiting approval"));
+	if (!rc)
+		rc = store__sql_exec(c, NULL, "UPDATE messages SET approval = ? WHERE id = ?", "ti", approval,
+				     message_id);
+	if (!rc) {
+		data = json_pack("{s:I, s:s}", "message_id", (json_int_t)message_id, "approval", approval);
+		text = store__json_text(data, "{}");
+		rc = store__sql_exec(c, NULL, STORE__SQL_EVENT_INSERT, "jttti", number,
+				     !strcmp(approval, "approved") ? FL_EVENT_MESSAGE_APPROVED : FL_EVENT_MESSAGE_DECLINED,
+				     actor, text, store__now(st));
+	}
+	if (!rc) {
+		json_decref(m);
+		m = NULL;
+		rc = store__sql_one(c, store__message_json, &m, MESSAGE_SELECT " WHERE m.id = ?", "i", message_id);
+	}
+	rc = store__sql_tx_end(c, rc);
+	free(text);
+	json_decref(data);
+	if (out && (!rc || rc == STORE_ECONFLICT)) {
+		*out = m;
+		m = NULL;
+	}
+	json_decref(m);
+	return rc;
 }
 
 int store__sql_message_list(struct store *st, const char *ticket_id, json_t **out)

@@ -239,6 +239,7 @@ static int sentiment_exec(struct flow_call *call, json_t *prep, json_t **out)
 				json_object_get(prep, "customer"), out, &triage, &llm_call, &err))
 		return llm_failed(call, prep, llm_call, err);
 	mark_llm(call, *out, llm_call);
+	support__llm_floor_sentiment(ctx->analyzer, json_object_get(prep, "ticket"), *out);
 	json_object_set_new(*out, "triage", triage);
 	return 0;
 }
@@ -346,6 +347,7 @@ static int priority_exec(struct flow_call *call, json_t *prep, json_t **out)
 				 json_object_get(prep, "sentiment_analysis"),
 				 json_object_get(prep, "categorization"));
 	mark_builtin(call, *out);
+	support__llm_floor_priority(call, prep, *out);
 	return 0;
 }
 
@@ -668,6 +670,7 @@ static int escalation_exec(struct flow_call *call, json_t *prep, json_t **out)
 				   json_object_get(prep, "categorization"),
 				   json_object_get(prep, "priority_assignment"),
 				   json_is_object(response) ? response : NULL, f->always_check);
+	support__llm_floor_escalation(call, prep, f->always_check, out);
 	mark_builtin(call, *out);
 	return 0;
 }

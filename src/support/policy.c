@@ -516,7 +516,7 @@ static const char *escalation_priority_of(const char *priority)
 	return !strcmp(priority, "medium") ? "medium" : "low";
 }
 
-static int64_t human_response_seconds(const char *esc_priority)
+int64_t support__human_response_seconds(const char *esc_priority)
 {
 	if (!strcmp(esc_priority, "critical"))
 		return 15 * 60;
@@ -585,7 +585,7 @@ json_t *support__escalation(const json_t *ticket, const json_t *customer, const 
 	decision = rule ? rule->decision : "no_escalation";
 	esc_priority = rule && rule->priority ? rule->priority : escalation_priority_of(in.priority);
 	department = rule && rule->department ? rule->department : in.department;
-	support__format_duration(when, sizeof(when), human_response_seconds(esc_priority));
+	support__format_duration(when, sizeof(when), support__human_response_seconds(esc_priority));
 	out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s?, s:o}",
 			"escalation_decision", decision,
 			"reasoning", rule && rule->match == r_ungrounded && in.withheld
@@ -637,7 +637,7 @@ json_t *support__escalation_package(const json_t *shared, int64_t now_us)
 	json_t *summary, *package;
 
 	fl_time_rfc3339(ts, now_us);
-	support__format_duration(when, sizeof(when), human_response_seconds(esc_priority));
+	support__format_duration(when, sizeof(when), support__human_response_seconds(esc_priority));
 	summary = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}",
 			    "ticket_id", fl_json_str(ticket, "id", NULL),
 			    "customer_id", fl_json_str(ticket, "customer_id", NULL),
@@ -736,7 +736,7 @@ json_t *support__satisfaction(const json_t *ticket, const json_t *sentiment, con
 		resolution = 0;
 	/* an escalated ticket is resolved by a human: count the promised response time */
 	if (escalated)
-		resolution += human_response_seconds(fl_json_str(escalation, "escalation_priority", "medium"));
+		resolution += support__human_response_seconds(fl_json_str(escalation, "escalation_priority", "medium"));
 	if (resolution <= 300)
 		score += 0.1;
 	else if (resolution > 3600)

@@ -72,6 +72,8 @@ void support__format_duration(char *out, size_t size, int64_t seconds);
 json_t *support__escalation(const json_t *ticket, const json_t *customer, const json_t *sentiment,
 			    const json_t *categorization, const json_t *priority,
 			    const json_t *response, bool always_check);
+/* How soon a human answers an escalation of this escalation_priority, in seconds. */
+int64_t support__human_response_seconds(const char *esc_priority);
 /* Whether a reply may go to the customer on its own: grounded and confident. */
 bool support__reply_sendable(const json_t *response);
 /* The escalation_package handed to humans, from everything known. */
@@ -203,6 +205,21 @@ int support__llm_respond(struct llm_client *llm, const struct support_llm_tasks 
 			 json_t **response, json_t **call, char **err);
 /* Adds a call's accounting to shared["llm_usage"] (calls, tokens, cost ...). */
 void support__llm_usage_add(json_t *shared, const json_t *call);
+/*
+ * The built-in floor under an LLM's triage (see llm_path.c). The sentiment
+ * node, after a triage call decided: the built-in analyses of the ticket go
+ * under sentiment["builtin"] and its urgency is raised to theirs. The
+ * priority node: priority is raised to the built-in priority (and escalation
+ * risk) when higher. The escalation node: *decision (replaced, old reference
+ * released) becomes the built-in one when that is higher, and a strong
+ * disagreement on urgency, priority or escalation routes it to a human.
+ * Each does nothing when no triage call decided; each notes what it changed
+ * in call's trace.
+ */
+void support__llm_floor_sentiment(const struct support_analyzer *a, const json_t *ticket, json_t *sentiment);
+void support__llm_floor_priority(struct flow_call *call, const json_t *prep, json_t *priority);
+void support__llm_floor_escalation(struct flow_call *call, const json_t *prep, bool always_check,
+				   json_t **decision);
 
 /* ---- nodes.c: the nine nodes ---- */
 

@@ -63,6 +63,8 @@ static const struct fl_config_key config_keys[] = {
 	{ "FRONTLINE_JOB_LEASE", "300", "seconds a worker holds a job between heartbeats before another may take it", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_MONITOR_WINDOW", "3600", "sliding window of the monitoring metrics, in seconds", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_NOTIFY_MAX_ATTEMPTS", "8", "delivery attempts of a notification before it is dead", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_NOTIFY_LEASE", "15", "seconds a dispatcher holds claimed notifications between heartbeats "
+	  "(a dead dispatcher's are due again this long after its last one; at least 3)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_EVENT_WEBHOOK_URLS", NULL, "comma-separated URLs that receive ticket events (created, escalated, resolved)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_EVENT_WEBHOOK_SECRET", NULL, "HMAC-SHA256 key signing outbound ticket events", FL_CONFIG_SECRET },
 	{ "FRONTLINE_DATA_DIR", "../shared/data", "third-party training and evaluation data (never shipped)", FL_CONFIG_PLAIN },
@@ -97,6 +99,8 @@ static const struct fl_config_key config_keys[] = {
 	{ "FRONTLINE_ALERT_ESCALATION_RATE", "0.2", "alert when the escalation rate exceeds this", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_ALERT_QUEUE_DEPTH", "100", "alert when this many jobs wait in the queue", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_ALERT_LLM_ERROR_RATE", "0.2", "alert when this share of LLM calls fail", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_ALERT_HYSTERESIS", "0.1", "an active alert resolves only this fraction back past its threshold "
+	  "(0.1: fired above 0.2, resolves at or below 0.18)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_IMAP_URL", NULL, "IMAP mailbox to poll for inbound email", FL_CONFIG_URL },
 	{ "FRONTLINE_IMAP_MOVE_TO", NULL, "IMAP folder to move processed mail to (unset: mark it \\Seen)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_IMAP_INTERVAL", "60", "seconds between IMAP polls", FL_CONFIG_PLAIN },

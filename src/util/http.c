@@ -101,6 +101,17 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	const struct fl_http_post *req = ((struct transfer *)arg)->req;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return req->progress(req->progress_arg);
+}
+
 int fl_http_post(const struct fl_http_post *req, struct fl_http_result *res)
 {
 	struct transfer t = { req, res, req->max_body ? req->max_body : DEFAULT_MAX_BODY };
@@ -112,6 +123,7 @@ int fl_http_post(const struct fl_http_post *req, struct fl_http_result *res)
 	res->status = 0;
 	res->retry_after_ms = -1;
 	res->error[0] = '\0';
+	res->request_sent = false;
 	if (h) {
 		curl_easy_reset(h);
 	} else if (!(h = curl_easy_init())) {
@@ -139,13 +151,26 @@ int fl_http_post(const struct fl_http_post *req, struct fl_http_result *res)
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, res->error);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	if (req->progress) {
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	}
 	res->curl_rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
+	{
+		long sent = 0;
+
+		/* the request's header bytes that went out: 0 when connecting failed */
+		curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent);
+		res->request_sent = sent > 0;
+	}
 	if (req->handle) {
 		/* the error buffer and the callbacks' data live on our stack: a reused handle forgets them */
 		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 		curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
 		curl_easy_setopt(h, CURLOPT_HEADERDATA, NULL);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, NULL);
 	} else {
 		curl_easy_cleanup(h);
 	}

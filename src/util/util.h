@@ -219,6 +219,9 @@ extern const char *const fl_priorities[];
 #define FL_EVENT_TICKET_REOPENED "ticket.reopened"
 #define FL_EVENT_TICKET_SATISFIED "ticket.satisfied"   /* a thank-you in the thread (email intake) */
 #define FL_EVENT_WORKFLOW_COMPLETED "workflow.completed"
+/* an agent approved or declined a message awaiting approval (mail from someone not on the ticket) */
+#define FL_EVENT_MESSAGE_APPROVED "message.approved"
+#define FL_EVENT_MESSAGE_DECLINED "message.declined"
 /* A message joined the thread (written by store_message_add, by the message's direction). */
 #define FL_EVENT_TICKET_REPLIED "ticket.replied"                    /* outbound: an agent's or the automatic reply */
 #define FL_EVENT_TICKET_NOTED "ticket.noted"                        /* an internal note */
@@ -282,6 +285,9 @@ struct fl_http_post {
 	size_t max_body;                    /* answer bytes kept; 0: 8 MiB */
 	bool truncate;                      /* past max_body: keep what fits (else the transfer fails, CURLE_WRITE_ERROR) */
 	void *handle;                       /* a CURL * to reuse for its connections (reset first); NULL: one for this request */
+	/* called about once a second while the request runs (a heartbeat); non-zero aborts it. May be NULL. */
+	int (*progress)(void *arg);
+	void *progress_arg;
 };
 
 struct fl_http_result {
@@ -291,6 +297,7 @@ struct fl_http_result {
 	struct fl_buf body;                 /* the answer (up to max_body bytes) */
 	int64_t retry_after_ms;             /* Retry-After or retry-after-ms; -1: none */
 	int64_t elapsed_us;
+	bool request_sent;                  /* bytes of the request left: the receiver may have acted on it */
 };
 
 /*

@@ -1,6 +1,7 @@
 /*
- * http_receiver (see http_receiver.h): libmicrohttpd with one internal
- * thread, collecting each request's body and recording it under a mutex.
+ * http_receiver (see http_receiver.h): libmicrohttpd with a thread per
+ * connection (so that a slow answer holds back only its own client),
+ * collecting each request's body and recording it under a mutex.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -23,6 +24,7 @@ struct http_receiver {
 	json_t *requests;
 	unsigned status;
 	int retry_after;
+	int delay_ms;
 };
 
 struct pending {
@@ -53,7 +55,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	json_t *req, *headers;
 	enum MHD_Result rc;
 	unsigned status;
-	int retry;
+	int retry, delay;
 	char ra[16];
 
 	(void)version;
@@ -76,8 +78,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	json_array_append_new(r->requests, req);
 	status = r->status;
 	retry = r->retry_after;
+	delay = r->delay_ms;
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
+	/* a slow receiver: it has the request (Slack would have posted it) and answers late */
+	if (delay > 0)
+		fl_sleep_us((int64_t)delay * 1000);
 	resp = MHD_create_response_from_buffer(2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
 	if (retry) {
 		snprintf(ra, sizeof(ra), "%d", retry);
@@ -114,7 +120,8 @@ struct http_receiver *http_receiver_start(void)
 	pthread_cond_init(&r->cond, NULL);
 	r->requests = json_array();
 	r->status = 200;
-	r->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	r->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+				     MHD_USE_ERROR_LOG, 0, NULL, NULL,
 				     on_request, r, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				     MHD_OPTION_NOTIFY_COMPLETED, on_done, r, MHD_OPTION_END);
 	if (!r->daemon) {
@@ -192,5 +199,12 @@ void http_receiver_clear(struct http_receiver *r)
 {
 	pthread_mutex_lock(&r->lock);
 	json_array_clear(r->requests);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void http_receiver_delay(struct http_receiver *r, int ms)
+{
+	pthread_mutex_lock(&r->lock);
+	r->delay_ms = ms;
 	pthread_mutex_unlock(&r->lock);
 }

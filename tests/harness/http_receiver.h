@@ -19,6 +19,11 @@ void http_receiver_stop(struct http_receiver *r);
 unsigned http_receiver_port(const struct http_receiver *r);
 /* "http://127.0.0.1:<port><path>". Caller frees. */
 char *http_receiver_url(const struct http_receiver *r, const char *path);
+/*
+ * A slow receiver: each following request is recorded when it arrives and
+ * answered ms later (0: at once). Connections are served in parallel.
+ */
+void http_receiver_delay(struct http_receiver *r, int ms);
 /* The status of the following answers, and their Retry-After (0: none). */
 void http_receiver_respond(struct http_receiver *r, unsigned status, int retry_after);
 /* Waits until at least n requests arrived or timeout_ms passed; returns how many did. */

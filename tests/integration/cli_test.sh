@@ -77,5 +77,33 @@ printf 'this line is wrong\n' >bad2.conf
 "$FL" --config bad2.conf version >out 2>err; check "malformed config exits 78" 78 $?
 contains "malformed config line named" err "bad2.conf:1"
 
+# names and subjects are shown, never obeyed: control characters (an escape
+# sequence, a forged line) are printed escaped by every listing
+export FRONTLINE_DATABASE_URL="sqlite://$tmp/cli.db" SUPPORT_LOG_LEVEL=error
+esc=$(printf '\033')
+nocontrol() { # name file: no byte below 0x20 but newline and tab, and no DEL
+	if LC_ALL=C tr -d '\n\t' <"$2" | LC_ALL=C grep -q '[[:cntrl:]]'; then
+		echo "FAIL: $1: a control character was printed raw:"
+		od -c "$2" | sed 's/^/    /' | head -20
+		fails=$((fails + 1))
+	else
+		echo "ok: $1"
+	fi
+}
+"$FL" token create --role agent --name "evil${esc}[2Jname$(printf '\r')x" >out 2>err
+check "token create with a control character in the name" 0 $?
+nocontrol "token create's message escapes the name" err
+"$FL" token create --role agent --name "$(printf 'two\nlines')" >out 2>err
+"$FL" token list >out 2>err; check "token list" 0 $?
+nocontrol "token list escapes control characters" out
+contains "token list shows the escape" out 'evil\\x1b\[2Jname\\rx'
+contains "token list shows a newline as \\n" out 'two\\nlines'
+[ "$(grep -c . out)" = 2 ]; check "token list: one line per token" 0 $?
+printf '{"customer_id": "c\\u001b[1m", "subject": "Reset\\u001b[2J broken", "content": "My password reset email never arrives at all."}' >ctl.json
+"$FL" process ctl.json >out 2>err; check "process a ticket with control characters" 0 $?
+nocontrol "process's report escapes control characters" out
+contains "the report shows the subject escaped" out 'Reset\\x1b\[2J broken'
+unset FRONTLINE_DATABASE_URL SUPPORT_LOG_LEVEL
+
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all CLI checks passed"

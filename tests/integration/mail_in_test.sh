@@ -41,6 +41,17 @@ count() { # sql -> number (the store is SQLite here)
 printf 'From: Ann <ann@example.com>\r\nTo: help@example.com\r\nSubject: Cannot log in\r\nMessage-ID: <m1@example.com>\r\n\r\nThe password reset email never arrives.\r\n' >m1.eml
 printf 'From: ann@example.com\r\nSubject: Re: Cannot log in\r\nMessage-ID: <m2@example.com>\r\nIn-Reply-To: <m1@example.com>\r\n\r\nStill waiting.\r\n' >m2.eml
 
+# mail-in never creates a store: a wrong URL must not take mail into an empty
+# store nobody reads (the mail server keeps the message and retries)
+FRONTLINE_DATABASE_URL="sqlite://$tmp/nodir/f.db" "$FL" mail-in <m1.eml >out 2>err
+check "a store whose directory does not exist exits 75" 75 $?
+contains "the missing store is named" err "nodir/f.db"
+[ ! -e "$tmp/nodir" ] && echo "ok: no directory created" || { echo "FAIL: mail-in created $tmp/nodir"; fails=$((fails + 1)); }
+"$FL" mail-in <m1.eml >out 2>err; check "a store that does not exist exits 75" 75 $?
+contains "the missing store: what to do" err "frontline migrate"
+[ ! -e "$tmp/f.db" ] && echo "ok: no database created" || { echo "FAIL: mail-in created f.db"; fails=$((fails + 1)); }
+"$FL" migrate >/dev/null 2>err; check "migrate creates the store" 0 $?
+
 "$FL" mail-in --json --queue billing <m1.eml >out 2>err; check "new message exits 0" 0 $?
 contains "new message is a ticket" out '"outcome":"ticket"'
 contains "ticket number printed" out '"ticket_number":"T-000001"'

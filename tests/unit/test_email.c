@@ -218,6 +218,35 @@ static void test_subject_tag(void **state)
 	free(s);
 }
 
+/* Tags with the ticket's secret: read with it, written in place of any tag of ours already there. */
+static void test_subject_tag_with_secret(void **state)
+{
+	char n[32], sec[EMAIL_SECRET_MAX + 1];
+	char *s;
+
+	(void)state;
+	assert_true(email_subject_tag_parse("Re: Login [Frontline #T-000042-K3q9x7m2ab]", NULL, n, sec));
+	assert_string_equal(n, "T-000042");
+	assert_string_equal(sec, "k3q9x7m2ab");
+	assert_true(email_subject_tag_parse("Re: Login [Frontline #T-42]", NULL, n, sec));
+	assert_string_equal(sec, "");
+	assert_true(email_subject_tag_find("[Frontline #T-7-abc]", NULL, n));
+	assert_string_equal(n, "T-000007");
+	assert_false(email_subject_tag_parse("[Frontline #T-7-]", NULL, n, sec));
+	assert_false(email_subject_tag_parse("[Frontline #T-7-a b]", NULL, n, sec));
+	/* an old tag, another ticket's (forged) or a second one give way to the ticket's own */
+	s = email_subject_with_tag("Re: Login [Frontline #T-000042] fails", NULL, "T-000042-k3q9x7m2ab");
+	assert_string_equal(s, "Re: Login [Frontline #T-000042-k3q9x7m2ab] fails");
+	free(s);
+	s = email_subject_with_tag("Invoice [Frontline #T-000008] [frontline #T-9-zzzzzzzzzz]", NULL,
+				   "T-000042-k3q9x7m2ab");
+	assert_string_equal(s, "Invoice [Frontline #T-000042-k3q9x7m2ab]");
+	free(s);
+	s = email_subject_with_tag("", NULL, "T-000042-k3q9x7m2ab");
+	assert_string_equal(s, "[Frontline #T-000042-k3q9x7m2ab]");
+	free(s);
+}
+
 static void test_subject_normalize(void **state)
 {
 	char *s;
@@ -672,6 +701,15 @@ static void test_compose_agent_reply_and_errors(void **state)
 	assert_null(strstr(raw, "\r\nBcc:"));
 	free(raw);
 	free(id);
+	/* nor through a display name (the customer's own From header), on either side */
+	o.to_name = "Ann\r\nBcc: all@example.com";
+	o.from_name = "Help\nX-Evil: 1";
+	assert_int_equal(email_compose(&o, &raw, &len, &id), EMAIL_OK);
+	assert_null(strstr(raw, "\r\nBcc:"));
+	assert_null(strstr(raw, "\nX-Evil:"));
+	free(raw);
+	free(id);
+	o.to_name = o.from_name = NULL;
 	assert_string_equal(email_errname(EMAIL_ENOTMSG), "EMAIL_ENOTMSG");
 	assert_string_equal(email_strerror(EMAIL_ETOOBIG), "message is over the size limit");
 }
@@ -687,6 +725,7 @@ int main(void)
 		cmocka_unit_test(test_trim_outlook_reply),
 		cmocka_unit_test(test_trim_signatures_and_inline_answers),
 		cmocka_unit_test(test_subject_tag),
+		cmocka_unit_test(test_subject_tag_with_secret),
 		cmocka_unit_test(test_subject_normalize),
 		cmocka_unit_test(test_parse_alternative_prefers_plain),
 		cmocka_unit_test(test_parse_html_only_and_base64),

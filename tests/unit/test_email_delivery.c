@@ -594,27 +594,37 @@ static void test_mail_triage_auto_reply_and_answer(void **state)
 
 /* ---- HTTP: POST /api/v1/mail ---- */
 
+/* The HTTP server on the test's store, on a free port (max_body 0: the default). */
+static struct server *start_server(struct fx *f, size_t max_body)
+{
+	struct server_options so = { 0 };
+	struct server *srv = NULL;
+	char *err = NULL;
+
+	so.listen = "127.0.0.1:0";
+	so.store_url = store_url(f->st);
+	so.threads = 2;
+	so.max_body = max_body;
+	so.rate = -1;
+	if (server_new(&so, &srv, &err) || server_start(srv, &err))
+		fail_msg("server: %s", err);
+	return srv;
+}
+
 static void test_http_mail_endpoint(void **state)
 {
 	struct fx *f = *state;
-	struct server_options so = { 0 };
 	struct server *srv = NULL;
 	struct http_req req = { 0 };
 	struct http_resp resp;
-	char token[64], hash[65], agent[64], url[96], *err = NULL, *raw, *big;
+	char token[64], hash[65], agent[64], url[96], *raw, *big;
 	json_t *row = NULL, *t = NULL;
 	size_t i;
 
 	server_token_generate(token, hash);
 	assert_int_equal(store_token_insert(f->st, "mail server", "integration", hash, &row), STORE_OK);
 	json_decref(row);
-	so.listen = "127.0.0.1:0";
-	so.store_url = store_url(f->st);
-	so.threads = 2;
-	so.max_body = 65536;    /* the API's limit: a mail may be larger */
-	so.rate = -1;
-	if (server_new(&so, &srv, &err) || server_start(srv, &err))
-		fail_msg("server: %s", err);
+	srv = start_server(f, 65536);   /* the API's body limit: a mail may be larger */
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v1/mail?queue=sales", server_port(srv));
 	req.method = "POST";
 	req.url = url;
@@ -681,6 +691,103 @@ static void test_http_mail_endpoint(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/*
+ * Mail awaiting approval through the API: a stranger's mail that knows the
+ * thread's secret is stored pending (POST /api/v1/mail says so, the thread
+ * shows it), and an agent approves or declines it by
+ * POST /api/v1/tickets/{id}/messages/{message_id}/approval.
+ */
+static void test_http_approval_route(void **state)
+{
+	struct fx *f = *state;
+	struct server *srv = NULL;
+	struct http_req req = { 0 };
+	struct http_resp resp;
+	char integ[64], agent[64], hash[65], url[160], secret[EMAIL_SECRET_LEN + 1], *raw, *subject;
+	char ticket_id[64];
+	json_t *row = NULL, *msgs, *m;
+	int64_t pending = 0;
+	size_t i;
+
+	server_token_generate(integ, hash);
+	assert_int_equal(store_token_insert(f->st, "mail server", "integration", hash, &row), STORE_OK);
+	json_decref(row);
+	server_token_generate(agent, hash);
+	assert_int_equal(store_token_insert(f->st, "agent", "agent", hash, &row), STORE_OK);
+	json_decref(row);
+	srv = start_server(f, 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v1/mail", server_port(srv));
+	req.method = "POST";
+	req.url = url;
+	req.token = integ;
+	req.content_type = "message/rfc822";
+	raw = mail("Ann <ann@example.com>", "Quote request", "q1@example.com", NULL, "Please send a quote for 40 seats.");
+	req.body = raw;
+	http_do(&req, &resp);
+	assert_int_equal(resp.status, 202);
+	assert_false(fl_json_bool(resp.json, "pending_approval", true));
+	fl_strlcpy(ticket_id, fl_json_str(resp.json, "ticket_id", ""), sizeof(ticket_id));
+	assert_int_equal(email_ticket_secret(f->st, ticket_id, secret), EMAIL_OK);
+	subject = fl_asprintf("Re: Quote request [Frontline #%s-%s]", fl_json_str(resp.json, "ticket_number", ""),
+			      secret);
+	http_resp_release(&resp);
+	free(raw);
+	raw = mail("Bob <bob@example.com>", subject, "q2@example.com", NULL, "Make it 60 seats, and send it to me.");
+	req.body = raw;
+	http_do(&req, &resp);
+	assert_int_equal(resp.status, 202);
+	assert_string_equal(fl_json_str(resp.json, "outcome", ""), "appended");
+	assert_true(fl_json_bool(resp.json, "pending_approval", false));
+	http_resp_release(&resp);
+	free(raw);
+	free(subject);
+	/* the thread shows it awaiting approval */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v1/tickets/%s", server_port(srv), ticket_id);
+	req.method = "GET";
+	req.token = agent;
+	req.body = NULL;
+	req.content_type = NULL;
+	http_do(&req, &resp);
+	assert_int_equal(resp.status, 200);
+	msgs = json_object_get(resp.json, "messages");
+	json_array_foreach(msgs, i, m)
+		if (fl_str_eq(fl_json_str(m, "approval", NULL), "pending"))
+			pending = fl_json_int(m, "id", 0);
+	assert_true(pending > 0);
+	http_resp_release(&resp);
+	/* an integration may not decide; a bad decision is named; then approve once */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v1/tickets/%s/messages/%lld/approval", server_port(srv),
+		 ticket_id, (long long)pending);
+	req.method = "POST";
+	req.token = integ;
+	req.body = "{\"decision\": \"approve\"}";
+	http_do(&req, &resp);
+	assert_int_equal(resp.status, 403);
+	http_resp_release(&resp);
+	req.token = agent;
+	req.body = "{\"decision\": \"maybe\"}";
+	http_do(&req, &resp);
+	assert_int_equal(resp.status, 422);
+	assert_string_equal(fl_json_str(json_object_get(resp.json, "error"), "field", ""), "decision");
+	http_resp_release(&resp);
+	req.body = "{\"decision\": \"approve\"}";
+	http_do(&req, &resp);
+	assert_int_equal(resp.status, 200);
+	assert_string_equal(fl_json_str(json_object_get(resp.json, "message"), "approval", ""), "approved");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(json_object_get(json_object_get(
+		json_object_get(resp.json, "ticket"), "metadata"), "email"), "cc"), 0)), "bob@example.com");
+	http_resp_release(&resp);
+	http_do(&req, &resp);
+	assert_int_equal(resp.status, 409);
+	http_resp_release(&resp);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v1/tickets/%s/messages/999999/approval", server_port(srv),
+		 ticket_id);
+	http_do(&req, &resp);
+	assert_int_equal(resp.status, 404);
+	http_resp_release(&resp);
+	server_free(srv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -695,6 +802,7 @@ int main(void)
 		T(test_smtp_automatic_replies_are_withheld_from_machines),
 		T(test_mail_triage_auto_reply_and_answer),
 		T(test_http_mail_endpoint),
+		T(test_http_approval_route),
 	};
 
 	fl_log_setup(FL_LOG_ERROR, NULL, NULL);

@@ -224,6 +224,210 @@ static void test_intake_replies_thread_and_reopen(void **state)
 	email_intake_result_release(&r);
 }
 
+/* The recipient of an agent's reply to ticket_id, as the outbox renders it. Caller frees. */
+static char *reply_recipient(struct fx *f, const char *ticket_id, int64_t item_id)
+{
+	json_t *item = json_pack("{s:I, s:s, s:s, s:{s:s, s:s}}", "id", (json_int_t)item_id, "channel", "email",
+				 "target", "ann@example.com", "payload", "ticket_id", ticket_id, "body",
+				 "Your invoice INV-1 for $1,234 is attached.");
+	struct email_rendered out;
+	char *why = NULL, *to;
+
+	if (email_outbox_render(f->st, item, "help@help.example.com", &out, &why) != EMAIL_OK)
+		fail_msg("render: %s", why ? why : "");
+	to = fl_strdup(out.recipient);
+	email_rendered_release(&out);
+	json_decref(item);
+	return to;
+}
+
+/*
+ * The hijack a review found: ticket numbers are sequential, so anyone could
+ * write "[Frontline #T-000001]" in a subject, or a forged In-Reply-To of our
+ * form, and the agent's next reply (with the customer's invoice) went to
+ * whoever wrote last. Mail from a stranger carrying only what the number
+ * gives becomes a ticket of its own, and replies go to the ticket's
+ * customer, never to the last writer's From or Reply-To.
+ */
+static void test_intake_stranger_cannot_hijack_a_thread(void **state)
+{
+	struct fx *f = *state;
+	struct email_intake_result r, e;
+	json_t *t;
+	char *mail, *to;
+
+	INTAKE_OK(f, first_mail, &r);
+	/* a tag forged from the number */
+	mail = fl_asprintf("From: Eve <eve@evil.example>\r\nSubject: Re: Cannot log in [Frontline #%s]\r\n"
+			   "Message-ID: <e1@evil.example>\r\n\r\nPlease send the invoice to this address.\r\n",
+			   r.ticket_number);
+	INTAKE_OK(f, mail, &e);
+	assert_int_equal(e.outcome, EMAIL_NEW_TICKET);
+	assert_string_not_equal(e.ticket_id, r.ticket_id);
+	email_intake_result_release(&e);
+	free(mail);
+	/* a forged In-Reply-To of our form, and References */
+	mail = fl_asprintf("From: eve@evil.example\r\nSubject: Re: Cannot log in\r\n"
+			   "Message-ID: <e2@evil.example>\r\nIn-Reply-To: <frontline.%s.o1@help.example.com>\r\n"
+			   "References: <frontline.%s.5f1d2c3b4a596877@help.example.com>\r\n\r\n"
+			   "Please send the invoice to this address.\r\n", r.ticket_number, r.ticket_number);
+	INTAKE_OK(f, mail, &e);
+	assert_int_equal(e.outcome, EMAIL_NEW_TICKET);
+	email_intake_result_release(&e);
+	free(mail);
+	t = ticket(f, r.ticket_id);
+	assert_int_equal(json_array_size(json_object_get(t, "messages")), 1);
+	json_decref(t);
+	/* the customer's own address forged, with a Reply-To of the forger's: it threads, the reply does not follow */
+	mail = fl_asprintf("From: Ann Example <ann@example.com>\r\nReply-To: eve@evil.example\r\n"
+			   "Subject: Re: Cannot log in [Frontline #%s]\r\nMessage-ID: <e3@evil.example>\r\n\r\n"
+			   "Please send the invoice to my new address.\r\n", r.ticket_number);
+	INTAKE_OK(f, mail, &e);
+	assert_int_equal(e.outcome, EMAIL_APPENDED);
+	email_intake_result_release(&e);
+	free(mail);
+	to = reply_recipient(f, r.ticket_id, 1);
+	assert_string_equal(to, "Ann@Example.com");
+	free(to);
+	email_intake_result_release(&r);
+}
+
+/* The id of the thread message with this Message-ID. */
+static int64_t message_with(struct fx *f, const char *ticket_id, const char *email_id, const char **approval)
+{
+	json_t *t = ticket(f, ticket_id), *m;
+	int64_t id = 0;
+	size_t i;
+
+	json_array_foreach(json_object_get(t, "messages"), i, m)
+		if (fl_str_eq(fl_json_str(m, "email_message_id", NULL), email_id)) {
+			id = fl_json_int(m, "id", 0);
+			if (approval) {
+				const char *a = fl_json_str(m, "approval", NULL);
+
+				/* a literal: the ticket is freed below */
+				*approval = !a ? NULL : !strcmp(a, "pending") ? "pending"
+					  : !strcmp(a, "approved") ? "approved" : "declined";
+			}
+		}
+	json_decref(t);
+	assert_true(id > 0);
+	return id;
+}
+
+/*
+ * Our tags and Message-IDs carry the ticket's secret. Mail that proves
+ * knowledge of the thread (the secret, or a Message-ID the thread holds)
+ * joins it whoever sends it, a stranger's awaiting an agent's approval, and
+ * changes nothing about who gets replies; a wrong secret is a ticket of its
+ * own. Approving a person's message makes them a CC; declining keeps it.
+ */
+static void test_intake_secret_keys_and_approval(void **state)
+{
+	struct fx *f = *state;
+	struct email_intake_result r, b;
+	struct email_rendered out;
+	char secret[EMAIL_SECRET_LEN + 1], other[EMAIL_SECRET_LEN + 1], *mail, *why = NULL, *tag, *mid;
+	json_t *item, *fields, *upd = NULL, *t, *m = NULL;
+	const char *approval = NULL;
+	int64_t bob, carol;
+	size_t i;
+
+	INTAKE_OK(f, first_mail, &r);
+	assert_int_equal(email_ticket_secret(f->st, r.ticket_id, secret), EMAIL_OK);
+	assert_int_equal(strlen(secret), EMAIL_SECRET_LEN);
+	assert_int_equal(strspn(secret, "abcdefghijklmnopqrstuvwxyz234567"), EMAIL_SECRET_LEN);
+	assert_int_equal(email_ticket_secret(f->st, "another-ticket", other), EMAIL_OK);
+	assert_string_not_equal(secret, other);
+	fields = json_pack("{s:s}", "status", "resolved");
+	assert_int_equal(store_ticket_update(f->st, r.ticket_id, 0, fields, "agent", &upd), STORE_OK);
+	json_decref(fields);
+	json_decref(upd);
+	/* the agent's reply carries the secret in its tag and its Message-ID */
+	item = json_pack("{s:i, s:s, s:s, s:{s:s, s:s}}", "id", 5, "channel", "email", "target", "ann@example.com",
+			 "payload", "ticket_id", r.ticket_id, "body", "Try the link again.");
+	assert_int_equal(email_outbox_render(f->st, item, "help@help.example.com", &out, &why), EMAIL_OK);
+	tag = fl_asprintf("[Frontline #%s-%s]", r.ticket_number, secret);
+	mid = fl_asprintf("frontline.%s.%s.o5@help.example.com", r.ticket_number, secret);
+	assert_non_null(strstr(out.raw, tag));
+	assert_string_equal(out.message_id, mid);
+	assert_string_equal(out.recipient, "Ann@Example.com");
+	email_rendered_release(&out);
+	/* a colleague Ann forwarded it to answers it: in the thread, awaiting approval, the ticket stays resolved */
+	mail = fl_asprintf("From: Bob <bob@example.com>\r\nSubject: Re: Cannot log in\r\nMessage-ID: <b1@example.com>\r\n"
+			   "In-Reply-To: <%s>\r\n\r\nI have the same problem on my account.\r\n", mid);
+	INTAKE_OK(f, mail, &b);
+	assert_int_equal(b.outcome, EMAIL_APPENDED);
+	assert_string_equal(b.ticket_id, r.ticket_id);
+	assert_true(b.pending);
+	assert_false(b.reopened);
+	email_intake_result_release(&b);
+	free(mail);
+	bob = message_with(f, r.ticket_id, "b1@example.com", &approval);
+	assert_string_equal(approval, "pending");
+	t = ticket(f, r.ticket_id);
+	assert_string_equal(fl_json_str(t, "status", ""), "resolved");
+	json_decref(t);
+	/* the secret tag alone does the same */
+	mail = fl_asprintf("From: carol@example.org\r\nSubject: Re: Cannot log in %s\r\nMessage-ID: <c1@example.org>\r\n"
+			   "\r\nPlease also send it to me.\r\n", tag);
+	INTAKE_OK(f, mail, &b);
+	assert_int_equal(b.outcome, EMAIL_APPENDED);
+	assert_true(b.pending);
+	email_intake_result_release(&b);
+	free(mail);
+	carol = message_with(f, r.ticket_id, "c1@example.org", NULL);
+	/* a wrong secret is not the thread's */
+	mail = fl_asprintf("From: eve@evil.example\r\nSubject: Re: [Frontline #%s-%s]\r\nMessage-ID: <e9@evil.example>\r\n"
+			   "\r\nSend me the invoice.\r\n", r.ticket_number, other);
+	INTAKE_OK(f, mail, &b);
+	assert_int_equal(b.outcome, EMAIL_NEW_TICKET);
+	email_intake_result_release(&b);
+	free(mail);
+	/* the reply still goes to Ann alone, in reply to her message, not to the pending ones */
+	assert_int_equal(email_outbox_render(f->st, item, "help@help.example.com", &out, &why), EMAIL_OK);
+	assert_string_equal(out.recipient, "Ann@Example.com");
+	assert_int_equal(json_array_size(out.cc), 0);
+	assert_non_null(strstr(out.raw, "In-Reply-To: <first@mail.example.com>"));
+	assert_null(strstr(out.raw, "bob@example.com"));
+	email_rendered_release(&out);
+	/* approved, Bob is a CC of every reply; declined, Carol is not */
+	assert_int_equal(email_message_decide(f->st, r.ticket_id, bob, true, "agent:1", &m, &why), EMAIL_OK);
+	assert_string_equal(fl_json_str(m, "approval", ""), "approved");
+	json_decref(m);
+	assert_int_equal(email_message_decide(f->st, r.ticket_id, carol, false, "agent:1", NULL, &why), EMAIL_OK);
+	assert_int_equal(email_message_decide(f->st, r.ticket_id, carol, true, "agent:1", NULL, &why), EMAIL_ECONFLICT);
+	free(why);
+	assert_int_equal(email_message_decide(f->st, r.ticket_id, carol + 100, true, "agent:1", NULL, &why),
+			 EMAIL_ENOTFOUND);
+	free(why);
+	t = ticket(f, r.ticket_id);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(json_object_get(t, "metadata"), "email"), "cc")), 1);
+	json_array_foreach(json_object_get(t, "messages"), i, m)
+		if (fl_json_int(m, "id", 0) == carol)
+			assert_string_equal(fl_json_str(m, "approval", ""), "declined");
+	json_decref(t);
+	assert_int_equal(email_outbox_render(f->st, item, "help@help.example.com", &out, &why), EMAIL_OK);
+	assert_string_equal(out.recipient, "Ann@Example.com");
+	assert_int_equal(json_array_size(out.cc), 1);
+	assert_string_equal(json_string_value(json_array_get(out.cc, 0)), "bob@example.com");
+	assert_non_null(strstr(out.raw, "Cc: bob@example.com"));
+	assert_null(strstr(out.raw, "carol@example.org"));
+	email_rendered_release(&out);
+	/* a CC is on the ticket: even the old tag threads his mail, with nothing to approve */
+	mail = fl_asprintf("From: bob@example.com\r\nSubject: Re: [Frontline #%s]\r\nMessage-ID: <b2@example.com>\r\n"
+			   "\r\nIt works for me now.\r\n", r.ticket_number);
+	INTAKE_OK(f, mail, &b);
+	assert_int_equal(b.outcome, EMAIL_APPENDED);
+	assert_false(b.pending);
+	email_intake_result_release(&b);
+	free(mail);
+	json_decref(item);
+	free(tag);
+	free(mid);
+	email_intake_result_release(&r);
+}
+
 static void test_intake_thread_by_subject_is_optional(void **state)
 {
 	struct fx *f = *state;
@@ -424,16 +628,18 @@ static void test_intake_bounce_joins_its_ticket(void **state)
 	struct fx *f = *state;
 	struct email_intake_result r, b;
 	struct email_outgoing out = { 0 };
-	char *raw = NULL, *ours = NULL, *bounce;
+	char *raw = NULL, *ours = NULL, *bounce, secret[EMAIL_SECRET_LEN + 1];
 	size_t len;
 	json_t *t;
 
 	INTAKE_OK(f, first_mail, &r);
+	assert_int_equal(email_ticket_secret(f->st, r.ticket_id, secret), EMAIL_OK);
 	out.from_addr = "help@help.example.com";
 	out.to_addr = "ann@example.com";
 	out.subject = "Cannot log in";
 	out.body = "Hello";
 	out.ticket_number = r.ticket_number;
+	out.ticket_secret = secret;
 	out.automatic = true;
 	out.domain = "help.example.com";
 	assert_int_equal(email_compose(&out, &raw, &len, &ours), EMAIL_OK);
@@ -447,8 +653,11 @@ static void test_intake_bounce_joins_its_ticket(void **state)
 	assert_string_equal(b.ticket_id, r.ticket_id);
 	assert_true(b.noise & EMAIL_NOISE_BOUNCE);
 	assert_false(b.reopened);
+	/* the mail server is not on the ticket: its report waits for an agent */
+	assert_true(b.pending);
 	t = ticket(f, r.ticket_id);
 	assert_int_equal(json_array_size(json_object_get(t, "messages")), 2);
+	assert_string_equal(fl_json_str(json_array_get(json_object_get(t, "messages"), 1), "approval", ""), "pending");
 	json_decref(t);
 	email_intake_result_release(&b);
 	email_intake_result_release(&r);
@@ -579,6 +788,8 @@ int main(void)
 		T(test_intake_new_ticket_with_job),
 		T(test_intake_retries_are_duplicates),
 		T(test_intake_replies_thread_and_reopen),
+		T(test_intake_stranger_cannot_hijack_a_thread),
+		T(test_intake_secret_keys_and_approval),
 		T(test_intake_thread_by_subject_is_optional),
 		T(test_intake_noise_and_rate_limit),
 		T(test_intake_attachments_are_blobs),

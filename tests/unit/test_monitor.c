@@ -413,6 +413,45 @@ static void test_llm_error_rate_is_a_rule(void **state)
 	json_decref(report);
 }
 
+/*
+ * Hysteresis: a metric hovering at its threshold must not raise and resolve
+ * its alert on every round (high_escalation_rate flapped 12 times in one
+ * run). An alert resolves only once its metric is back past a lower
+ * threshold than the one it fired at: by FRONTLINE_ALERT_HYSTERESIS (10 %),
+ * at or below 0.18 for the LLM error rate's 0.2.
+ */
+static void test_alerts_do_not_flap_at_the_threshold(void **state)
+{
+	static const double rates[] = { 0.25, 0.19, 0.21, 0.185, 0.22, 0.19, 0.205, 0.181 };
+	struct fx *f = *state;
+	json_t *report = NULL;
+	size_t i, raised = 0, resolved = 0;
+
+	for (i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		f->llm_rate = rates[i];
+		run_round(f, &report);
+		raised += json_array_size(json_object_get(report, "raised"));
+		resolved += json_array_size(json_object_get(report, "resolved"));
+		json_decref(report);
+	}
+	assert_int_equal(raised, 1);
+	assert_int_equal(resolved, 0);
+	assert_int_equal(count_outbox(f->st, "LLM error rate"), 1);
+	/* back below the lower threshold: resolved once, and raised again only above 0.2 */
+	f->llm_rate = 0.18;
+	run_round(f, &report);
+	assert_int_equal(json_array_size(json_object_get(report, "resolved")), 1);
+	json_decref(report);
+	f->llm_rate = 0.195;
+	run_round(f, &report);
+	assert_int_equal(json_array_size(json_object_get(report, "raised")), 0);
+	json_decref(report);
+	f->llm_rate = 0.3;
+	run_round(f, &report);
+	assert_int_equal(json_array_size(json_object_get(report, "raised")), 1);
+	json_decref(report);
+}
+
 static void test_one_replica_runs_it_at_a_time(void **state)
 {
 	struct fx *f = *state;
@@ -448,6 +487,7 @@ int main(void)
 	const struct CMUnitTest store_tests[] = {
 		cmocka_unit_test_setup_teardown(test_alerts_are_raised_once_and_resolved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_llm_error_rate_is_a_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alerts_do_not_flap_at_the_threshold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_replica_runs_it_at_a_time, setup, teardown),
 	};
 	char *err = NULL;

@@ -5,6 +5,8 @@
  * Slack and webhooks, Debian's aiosmtpd for SMTP), and the dispatcher over
  * a real store: sent, retried with backoff, dead and visible.
  */
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test_helpers.h"
@@ -12,6 +14,7 @@
 #include "smtp_harness.h"
 #include "notify/notify.h"
 #include "store/store.h"
+#include "support/support.h"
 
 /* ---- signatures ---- */
 
@@ -179,7 +182,7 @@ static void test_slack_posts_channel_and_text(void **state)
 	char *url = http_receiver_url(rx, "/services/T0/B0/x");
 	struct notify_settings s = { .slack_url = url };
 	json_t *it = item("slack", "#support-alerts", json_pack("{s:s}", "text", "[critical] satisfaction low"));
-	struct notify_delivery d = { &s, it, NULL, 0, 0 };
+	struct notify_delivery d = { .settings = &s, .item = it };
 	json_t *reqs, *body;
 
 	(void)state;
@@ -227,7 +230,7 @@ static void test_webhook_is_signed_with_a_delivery_id(void **state)
 	struct notify_settings s = { .webhook_secret = "whsec_out" };
 	json_t *it = item("webhook", url, json_pack("{s:s, s:{s:s}}", "event", "ticket.resolved", "ticket",
 						   "id", "ticket_001"));
-	struct notify_delivery d = { &s, it, NULL, 0, 0 };
+	struct notify_delivery d = { .settings = &s, .item = it };
 	json_t *reqs, *req, *h, *body;
 	const char *raw;
 
@@ -261,12 +264,84 @@ static void test_webhook_is_signed_with_a_delivery_id(void **state)
 	json_decref(it);
 }
 
+/*
+ * Slack reads "<...>" as markup: "<!channel>" pings everyone, "<url|label>"
+ * shows a label over any link. Frontline's Slack text is plain text built
+ * from what customers write (the subject of an escalated ticket): every
+ * "&", "<" and ">" goes as "&amp;", "&lt;", "&gt;", which Slack shows as
+ * typed.
+ */
+static void test_slack_text_is_escaped(void **state)
+{
+	struct http_receiver *rx = http_receiver_start();
+	char *url = http_receiver_url(rx, "/services/T0/B0/x");
+	struct notify_settings s = { .slack_url = url };
+	json_t *ticket = json_pack("{s:s, s:i, s:s}", "id", "ticket_9", "number", 9, "subject",
+				   "<!channel> urgent: see <https://evil.example/login|your invoice> & pay");
+	json_t *notices = json_array(), *it = NULL, *reqs, *body;
+	struct notify_delivery d = { .settings = &s };
+	size_t i;
+
+	(void)state;
+	support_notice_escalation(notices, ticket, "billing", "critical");
+	for (i = 0; i < json_array_size(notices); i++)
+		if (!strcmp(fl_json_str(json_array_get(notices, i), "channel", ""), "slack") && !it)
+			it = item("slack", fl_json_str(json_array_get(notices, i), "target", ""),
+				  json_incref(json_object_get(json_array_get(notices, i), "payload")));
+	assert_non_null(it);
+	d.item = it;
+	assert_int_equal(notify_deliver(&d), NOTIFY_OK);
+	reqs = http_receiver_requests(rx);
+	body = json_loads(fl_json_str(json_array_get(reqs, 0), "body", ""), 0, NULL);
+	assert_non_null(strstr(fl_json_str(body, "text", ""),
+			       "&lt;!channel&gt; urgent: see &lt;https://evil.example/login|your invoice&gt; &amp; pay"));
+	assert_null(strchr(fl_json_str(body, "text", ""), '<'));
+	assert_null(strchr(fl_json_str(body, "text", ""), '>'));
+	json_decref(body);
+	json_decref(reqs);
+	http_receiver_stop(rx);
+	json_decref(it);
+	json_decref(notices);
+	json_decref(ticket);
+	free(url);
+}
+
+/*
+ * An outbound webhook's headers carry the payload's event name: a CR or LF
+ * there would add a header of the sender's choosing; the delivery is
+ * refused for good instead, and nothing is sent. A target URL with spaces
+ * or control characters is refused the same way.
+ */
+static void test_webhook_refuses_header_injection(void **state)
+{
+	struct http_receiver *rx = http_receiver_start();
+	char *url = http_receiver_url(rx, "/hooks/frontline"), *bad_url = fl_asprintf("%s\r\nX-Evil: 1", url);
+	struct notify_settings s = { .webhook_secret = "whsec_out" };
+	json_t *it = item("webhook", url, json_pack("{s:s}", "event", "ticket.created\r\nX-Evil: 1"));
+	struct notify_delivery d = { .settings = &s, .item = it };
+
+	(void)state;
+	assert_int_equal(notify_deliver(&d), NOTIFY_EPERMANENT);
+	assert_non_null(strstr(d.error, "event"));
+	free(d.error);
+	json_decref(it);
+	it = item("webhook", bad_url, json_pack("{s:s}", "event", "ticket.created"));
+	d.item = it;
+	assert_int_equal(notify_deliver(&d), NOTIFY_EPERMANENT);
+	free(d.error);
+	assert_int_equal(http_receiver_wait(rx, 1, 300), 0);
+	json_decref(it);
+	http_receiver_stop(rx);
+	free(url);
+	free(bad_url);
+}
+
 static void test_email_arrives_at_a_real_smtp_server(void **state)
 {
 	struct smtp_harness h = SMTP_HARNESS_INIT;
 	struct notify_settings s = { 0 };
 	json_t *it, *msgs;
-	struct notify_delivery d = { &s, NULL, NULL, 0, 0 };
+	struct notify_delivery d = { .settings = &s };
 	const char *m;
 	char *url = NULL;
 
@@ -427,6 +502,152 @@ static void test_dispatcher_thread_delivers_when_woken(void **state)
 	free(slack);
 }
 
+/* A dispatcher in a child process (to be killed): owner, lease, batch; never returns. */
+static void dispatcher_child(const char *url, const char *owner, int lease_s, const char *slack, const char *secret)
+{
+	struct notify_options o = { 0 };
+	struct notify_dispatcher *d = NULL;
+	char *err = NULL;
+
+	o.store_url = url;
+	o.owner = owner;
+	o.lease_s = lease_s;
+	o.batch = 16;
+	o.poll_ms = 100;
+	o.settings.slack_url = slack;
+	o.settings.webhook_secret = secret;
+	if (notify_dispatcher_new(&o, &d, &err) != NOTIFY_OK || notify_dispatcher_start(d) != NOTIFY_OK)
+		_exit(3);
+	for (;;)
+		pause();
+}
+
+/* Whether every item is settled (sent or dead). */
+static bool settled(struct store *st)
+{
+	json_t *c = NULL;
+	bool done;
+
+	if (store_outbox_counts(st, &c) != STORE_OK)
+		return false;
+	done = fl_json_int(c, "pending", 1) == 0 && fl_json_int(c, "sending", 1) == 0;
+	json_decref(c);
+	return done;
+}
+
+/*
+ * Notifications under a slow receiver and a killed dispatcher. 12 Slack
+ * messages and 12 webhooks; a receiver that answers each request 0.8 s
+ * after it has it; two dispatchers (one in a child process) with a 3 s
+ * lease claiming batches of 16, the child SIGKILLed mid-delivery. Counted
+ * at the receiver: no Slack message posted twice (Slack has no delivery id:
+ * at most once; one whose attempt died in flight is dead, its outcome
+ * unknown), every webhook posted at least once and sent (its delivery id
+ * lets the receiver drop a repeat), and the killed dispatcher's items taken
+ * over soon after its lease.
+ */
+static void test_slow_receiver_and_killed_dispatcher(void **state)
+{
+	enum { N = 12, LEASE = 3 };
+	struct http_receiver *rx = http_receiver_start();
+	char *dir = test_tmpdir(), *url = fl_asprintf("sqlite://%s/n.db?synchronous=normal", dir), *err = NULL;
+	char *slack = http_receiver_url(rx, "/slack"), *hook = http_receiver_url(rx, "/hook");
+	struct notify_options o = { 0 };
+	struct notify_dispatcher *b = NULL;
+	struct store *st = NULL;
+	json_t *reqs, *req, *list = NULL, *it;
+	int slack_posts[N] = { 0 }, hook_posts[N] = { 0 }, status, i, dead = 0;
+	int64_t killed_at, done_at;
+	size_t k;
+	pid_t a;
+
+	(void)state;
+	assert_int_equal(store_open(url, &st, &err), STORE_OK);
+	for (i = 0; i < N; i++) {
+		char key[32], text[32];
+
+		snprintf(key, sizeof(key), "slack-%d", i);
+		snprintf(text, sizeof(text), "slack-%d", i);
+		assert_int_equal(enqueue(st, "slack", "#support-alerts", json_pack("{s:s}", "text", text), key), STORE_OK);
+		snprintf(key, sizeof(key), "hook-%d", i);
+		assert_int_equal(enqueue(st, "webhook", hook, json_pack("{s:s, s:i}", "event", "ticket.created", "n", i),
+					 key), STORE_OK);
+	}
+	http_receiver_delay(rx, 800);
+	fflush(NULL);
+	a = fork();
+	assert_true(a >= 0);
+	if (a == 0)
+		dispatcher_child(url, "A", LEASE, slack, "s");
+	o.store_url = url;
+	o.owner = "B";
+	o.lease_s = LEASE;
+	o.batch = 16;
+	o.poll_ms = 100;
+	o.settings.slack_url = slack;
+	o.settings.webhook_secret = "s";
+	assert_int_equal(notify_dispatcher_new(&o, &b, &err), NOTIFY_OK);
+	assert_int_equal(notify_dispatcher_start(b), NOTIFY_OK);
+	/* both are delivering; kill A while its request waits for the slow answer */
+	assert_true(http_receiver_wait(rx, 6, 30000) >= 6);
+	fl_sleep_us(300000);
+	kill(a, SIGKILL);
+	assert_int_equal(waitpid(a, &status, 0), a);
+	killed_at = fl_mono_us();
+	while (!settled(st) && fl_mono_us() - killed_at < 90 * INT64_C(1000000))
+		fl_sleep_us(100000);
+	done_at = fl_mono_us();
+	notify_dispatcher_free(b);
+	assert_true(settled(st));
+
+	reqs = http_receiver_requests(rx);
+	json_array_foreach(reqs, k, req) {
+		json_t *body = json_loads(fl_json_str(req, "body", ""), 0, NULL);
+		const char *text = fl_json_str(body, "text", NULL);
+
+		if (fl_str_eq(fl_json_str(req, "path", ""), "/slack") && text && fl_str_has_prefix(text, "slack-"))
+			slack_posts[atoi(text + 6) % N]++;
+		else if (fl_str_eq(fl_json_str(req, "path", ""), "/hook"))
+			hook_posts[fl_json_int(body, "n", 0) % N]++;
+		json_decref(body);
+	}
+	json_decref(reqs);
+	for (i = 0; i < N; i++) {
+		if (slack_posts[i] > 1)
+			fail_msg("slack-%d was posted %d times", i, slack_posts[i]);
+		if (hook_posts[i] < 1)
+			fail_msg("webhook %d was never posted", i);
+	}
+	/* every item settled as its channel promises */
+	assert_int_equal(store_outbox_list(st, NULL, 100, &list), STORE_OK);
+	json_array_foreach(list, k, it) {
+		const char *status_s = fl_json_str(it, "status", "");
+
+		if (fl_str_eq(fl_json_str(it, "channel", ""), "webhook")) {
+			assert_string_equal(status_s, "sent");
+		} else if (!strcmp(status_s, "dead")) {
+			dead++;
+			if (!strstr(fl_json_str(it, "last_error", ""), "outcome unknown"))
+				fail_msg("a dead slack item says '%s'", fl_json_str(it, "last_error", ""));
+		} else {
+			assert_string_equal(status_s, "sent");
+			assert_int_equal(slack_posts[atoi(fl_json_str(json_object_get(it, "payload"), "text", "slack-0") + 6)
+						     % N], 1);
+		}
+	}
+	assert_true(dead <= 1);   /* only the one A was sending */
+	json_decref(list);
+	fprintf(stderr, "notify crash test: settled %.1f s after the kill (lease %d s, 0.8 s per delivery), "
+		"%d slack item(s) dead with an unknown outcome\n", (double)(done_at - killed_at) / 1e6, LEASE, dead);
+	store_close(st);
+	http_receiver_stop(rx);
+	test_tmpdir_remove(dir);
+	free(dir);
+	free(url);
+	free(slack);
+	free(hook);
+}
+
 /* Counts the warning lines about unconfigured channels. */
 static void count_warnings(void *arg, const char *line)
 {
@@ -485,10 +706,13 @@ int main(void)
 		cmocka_unit_test(test_backoff_doubles_up_to_the_cap),
 		cmocka_unit_test(test_slack_posts_channel_and_text),
 		cmocka_unit_test(test_webhook_is_signed_with_a_delivery_id),
+		cmocka_unit_test(test_slack_text_is_escaped),
+		cmocka_unit_test(test_webhook_refuses_header_injection),
 		cmocka_unit_test(test_email_arrives_at_a_real_smtp_server),
 		cmocka_unit_test(test_dispatcher_sends_retries_and_buries),
 		cmocka_unit_test(test_dispatcher_thread_delivers_when_woken),
 		cmocka_unit_test(test_unconfigured_channel_warns_once_and_keeps_the_items),
+		cmocka_unit_test(test_slow_receiver_and_killed_dispatcher),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -278,6 +278,84 @@ static void test_read_only_directory_is_a_clear_error(void **state)
 }
 
 /*
+ * A new SQLite store is private: the directories the store creates are
+ * 0700 and the database with its write-ahead log and shared-memory files
+ * 0600, whatever the umask lets through (tickets, customers' mail and
+ * token hashes are in there).
+ */
+static void test_new_sqlite_store_is_private(void **state)
+{
+	struct fx *f = *state;
+	char *url = fl_asprintf("sqlite://%s/a/b/fl.db", f->dir), *err = NULL;
+	const char *const files[] = { "fl.db", "fl.db-wal", "fl.db-shm" };
+	struct store *st = NULL;
+	struct stat sb;
+	mode_t old = umask(022);
+	json_t *t;
+	size_t i;
+
+	assert_int_equal(store_open(url, &st, &err), STORE_OK);
+	t = json_pack("{s:s}", "content", "a private ticket");
+	assert_int_equal(store_ticket_intake(st, t, NULL, NULL, NULL, NULL), STORE_OK);
+	json_decref(t);
+	for (i = 0; i < FL_ARRAY_SIZE(files); i++) {
+		char *path = fl_asprintf("%s/a/b/%s", f->dir, files[i]);
+
+		assert_int_equal(stat(path, &sb), 0);
+		if ((sb.st_mode & 0777) != 0600)
+			fail_msg("%s has mode %o, expected 600", files[i], (unsigned)(sb.st_mode & 0777));
+		free(path);
+	}
+	for (i = 0; i < 2; i++) {
+		char *path = fl_asprintf(i ? "%s/a/b" : "%s/a", f->dir);
+
+		assert_int_equal(stat(path, &sb), 0);
+		if ((sb.st_mode & 0777) != 0700)
+			fail_msg("%s has mode %o, expected 700", path, (unsigned)(sb.st_mode & 0777));
+		free(path);
+	}
+	store_close(st);
+	umask(old);
+	free(url);
+}
+
+/*
+ * store_open_existing (mail-in's) creates nothing: a database that is not
+ * there, or whose directory is not, is STORE_ENOTFOUND with the URL named,
+ * and nothing appears on the disk.
+ */
+static void test_open_existing_creates_nothing(void **state)
+{
+	struct fx *f = *state;
+	char *in_dir = fl_asprintf("sqlite://%s/fl.db", f->dir), *no_dir = fl_asprintf("sqlite://%s/gone/fl.db", f->dir);
+	char *path = fl_asprintf("%s/fl.db", f->dir), *dir = fl_asprintf("%s/gone", f->dir), *err = NULL;
+	struct store *st = NULL;
+	struct stat sb;
+
+	assert_int_equal(store_open_existing(no_dir, &st, &err), STORE_ENOTFOUND);
+	assert_null(st);
+	assert_non_null(strstr(err, "does not exist"));
+	assert_non_null(strstr(err, "gone/fl.db"));
+	free(err);
+	err = NULL;
+	assert_int_not_equal(stat(dir, &sb), 0);
+	assert_int_equal(store_open_existing(in_dir, &st, &err), STORE_ENOTFOUND);
+	free(err);
+	err = NULL;
+	assert_int_not_equal(stat(path, &sb), 0);
+	/* once it exists, it opens */
+	assert_int_equal(store_open(in_dir, &st, &err), STORE_OK);
+	store_close(st);
+	st = NULL;
+	assert_int_equal(store_open_existing(in_dir, &st, &err), STORE_OK);
+	store_close(st);
+	free(in_dir);
+	free(no_dir);
+	free(path);
+	free(dir);
+}
+
+/*
  * Fills the store at url with intakes until one fails; returns the number
  * that succeeded, and the failure in *rc and *msg (caller frees).
  */
@@ -466,6 +544,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_foreign_sqlite_database_is_refused_untouched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupted_pages_are_reported_as_corruption, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_directory_is_a_clear_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_sqlite_store_is_private, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_existing_creates_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_disk_fails_cleanly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_disk_fails_cleanly_under_a_file_size_limit, setup, teardown),
 		cmocka_unit_test(test_unreachable_postgres_is_a_clear_error),

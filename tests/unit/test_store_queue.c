@@ -99,6 +99,63 @@ static void test_store_outbox_dedupes_retries_and_dies(void **state)
 	json_decref(list);
 }
 
+/*
+ * An attempt in flight: store_outbox_begin marks it (started_at) and
+ * renews the item's lease; only the lease's holder may begin; a heartbeat
+ * (store_outbox_extend) keeps every item a dispatcher holds; an expired
+ * lease lets another dispatcher take the item, which then still shows the
+ * begun attempt (the outcome the dead one never recorded).
+ */
+static void test_store_outbox_attempts_in_flight(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	json_t *items = NULL, *list = NULL;
+	int64_t a, b;
+	int n = -1;
+
+	store_set_clock(st, fx_fake_now, f);
+	OK(store_outbox_enqueue(st, "slack", "#x", J("{s:s}", "text", "a"), "a", NULL));
+	OK(store_outbox_enqueue(st, "slack", "#x", J("{s:s}", "text", "b"), "b", NULL));
+	OK(store_outbox_claim(st, "d1", 10, 10, &items));
+	assert_int_equal(json_array_size(items), 2);
+	a = fl_json_int(json_array_get(items, 0), "id", 0);
+	b = fl_json_int(json_array_get(items, 1), "id", 0);
+	assert_true(json_is_null(json_object_get(json_array_get(items, 0), "started_at")));
+	json_decref(items);
+	assert_int_equal(store_outbox_begin(st, a, "d2", 10), STORE_ELEASE);
+	OK(store_outbox_begin(st, a, "d1", 10));
+	/* the heartbeat: 8 s later both leases are renewed for 10 s */
+	f->now += 8 * 1000000LL;
+	OK(store_outbox_extend(st, "d1", 10, &n));
+	assert_int_equal(n, 2);
+	f->now += 8 * 1000000LL;
+	OK(store_outbox_claim(st, "d2", 10, 10, &items));
+	assert_int_equal(json_array_size(items), 0);
+	json_decref(items);
+	/* d1 dies: after the lease d2 takes both; a's begun attempt shows */
+	f->now += 3 * 1000000LL;
+	OK(store_outbox_claim(st, "d2", 10, 10, &items));
+	assert_int_equal(json_array_size(items), 2);
+	assert_false(json_is_null(json_object_get(json_array_get(items, 0), "started_at")));
+	assert_true(json_is_null(json_object_get(json_array_get(items, 1), "started_at")));
+	assert_string_equal(fl_json_str(json_array_get(items, 0), "lease_owner", ""), "d2");
+	json_decref(items);
+	assert_int_equal(store_outbox_begin(st, b, "d1", 10), STORE_ELEASE);
+	OK(store_outbox_extend(st, "d1", 10, &n));
+	assert_int_equal(n, 0);
+	/* recording the outcome clears the attempt */
+	OK(store_outbox_begin(st, b, "d2", 10));
+	OK(store_outbox_mark_sent(st, b));
+	OK(store_outbox_fail(st, a, "outcome unknown", 0, 1));
+	OK(store_outbox_list(st, NULL, 0, &list));
+	assert_true(json_is_null(json_object_get(json_array_get(list, 0), "started_at")));
+	assert_true(json_is_null(json_object_get(json_array_get(list, 1), "started_at")));
+	json_decref(list);
+	OK(store_outbox_retry(st, a));
+	assert_int_equal(store_outbox_begin(st, a, "d2", 0), STORE_EINVAL);
+}
+
 static void test_store_jobs_lease_retry_and_dead_letter(void **state)
 {
 	struct fx *f = *state;
@@ -628,6 +685,7 @@ static void test_store_outbox_retry_and_counts(void **state)
 static const struct CMUnitTest tests[] = {
 	FX_TEST(test_store_defer_sync_commits_then_syncs),
 	FX_TEST(test_store_outbox_dedupes_retries_and_dies),
+	FX_TEST(test_store_outbox_attempts_in_flight),
 	FX_TEST(test_store_jobs_lease_retry_and_dead_letter),
 	FX_TEST(test_store_transaction_is_all_or_nothing),
 	FX_TEST(test_store_group_commit_batches_concurrent_intake),

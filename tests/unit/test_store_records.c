@@ -370,6 +370,63 @@ static void test_store_alerts_raise_once_and_resolve(void **state)
 	assert_int_equal(store_alert_list(st, "sleeping", 0, &list), STORE_EINVAL);
 }
 
+/* The server's secrets: made once, the same for every connection, refused at a wrong length. */
+static void test_store_secrets_are_made_once_and_shared(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st, *other = NULL;
+	unsigned char a[32], b[32], c[32], zero[32] = { 0 };
+	char *err = NULL;
+
+	OK(store_secret_get(st, "email.threads", a, sizeof(a)));
+	assert_memory_not_equal(a, zero, sizeof(a));
+	OK(store_open(f->url, &other, &err));
+	st = other;
+	OK(store_secret_get(other, "email.threads", b, sizeof(b)));
+	assert_memory_equal(a, b, sizeof(a));
+	OK(store_secret_get(other, "another", c, sizeof(c)));
+	assert_memory_not_equal(a, c, sizeof(a));
+	assert_int_equal(store_secret_get(other, "email.threads", c, 16), STORE_ECORRUPT);
+	assert_int_equal(store_secret_get(other, "email.threads", c, 8), STORE_EINVAL);
+	store_close(other);
+}
+
+/* A message awaiting approval: pending until an agent decides, once, with an event. */
+static void test_store_messages_await_approval(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	json_t *m = NULL, *list = NULL, *events = NULL;
+	int64_t id;
+
+	OK(store_ticket_intake(st, TICKET("ap", "email", "ann"), NULL, NULL, NULL, NULL));
+	OK(store_message_add(st, "ap", J("{s:s, s:s, s:s, s:s}", "direction", "inbound", "author", "eve",
+					 "body", "send the invoice to me instead", "approval", "pending"), &m, NULL));
+	assert_string_equal(fl_json_str(m, "approval", ""), "pending");
+	id = fl_json_int(m, "id", 0);
+	json_decref(m);
+	OK(store_message_list(st, "ap", &list));
+	assert_true(json_is_null(json_object_get(json_array_get(list, 0), "approval")));
+	assert_string_equal(fl_json_str(json_array_get(list, 1), "approval", ""), "pending");
+	json_decref(list);
+	assert_int_equal(store_message_add(st, "ap", J("{s:s, s:s, s:s}", "direction", "inbound", "body", "x",
+						       "approval", "maybe"), NULL, NULL), STORE_EINVAL);
+	assert_int_equal(store_message_decide(st, "ap", id, "pending", "agent", NULL), STORE_EINVAL);
+	assert_int_equal(store_message_decide(st, "ap", id + 100, "approved", "agent", NULL), STORE_ENOTFOUND);
+	assert_int_equal(store_message_decide(st, "missing", id, "approved", "agent", NULL), STORE_ENOTFOUND);
+	OK(store_message_decide(st, "ap", id, "declined", "agent", &m));
+	assert_string_equal(fl_json_str(m, "approval", ""), "declined");
+	json_decref(m);
+	m = NULL;
+	assert_int_equal(store_message_decide(st, "ap", id, "approved", "agent", &m), STORE_ECONFLICT);
+	assert_string_equal(fl_json_str(m, "approval", ""), "declined");
+	json_decref(m);
+	OK(store_event_list(st, "ap", 0, &events));
+	assert_string_equal(fl_json_str(json_array_get(events, json_array_size(events) - 1), "type", ""),
+			    "message.declined");
+	json_decref(events);
+}
+
 static const struct CMUnitTest tests[] = {
 	FX_TEST(test_store_customer_metrics_follow_the_seed),
 	FX_TEST(test_store_kb_articles_round_trip),
@@ -381,6 +438,8 @@ static const struct CMUnitTest tests[] = {
 	FX_TEST(test_store_mail_raw_is_kept_first_and_linked),
 	FX_TEST(test_store_imap_state_round_trips),
 	FX_TEST(test_store_alerts_raise_once_and_resolve),
+	FX_TEST(test_store_secrets_are_made_once_and_shared),
+	FX_TEST(test_store_messages_await_approval),
 };
 
 int main(void)

@@ -381,7 +381,9 @@ static void test_store_sqlite_migration_6_keeps_rows_and_checks(void **state)
 		" direction TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound', 'note')), author TEXT,"
 		" body TEXT NOT NULL, created_at INTEGER NOT NULL, email_message_id TEXT, in_reply_to TEXT,"
 		" effect_key TEXT, metadata TEXT NOT NULL DEFAULT '{}', UNIQUE (ticket_number, effect_key)) STRICT;"
-		"INSERT INTO m5 SELECT * FROM messages; DROP TABLE messages; ALTER TABLE m5 RENAME TO messages;"
+		"INSERT INTO m5 SELECT id, ticket_number, direction, author, body, created_at, email_message_id,"
+		" in_reply_to, effect_key, metadata FROM messages;"
+		" DROP TABLE messages; ALTER TABLE m5 RENAME TO messages;"
 		"CREATE INDEX messages_email ON messages(email_message_id) WHERE email_message_id IS NOT NULL;"
 		"CREATE TABLE j5 (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, ticket_number INTEGER REFERENCES"
 		" tickets(number), payload TEXT NOT NULL DEFAULT '{}', status TEXT NOT NULL CHECK (status IN"
@@ -394,6 +396,8 @@ static void test_store_sqlite_migration_6_keeps_rows_and_checks(void **state)
 		"CREATE UNIQUE INDEX jobs_dedupe ON jobs(dedupe_key) WHERE dedupe_key IS NOT NULL AND status <> 'done';"
 		"CREATE INDEX jobs_status ON jobs(status);"
 		"ALTER TABLE tickets DROP COLUMN language;" /* migration 7's */
+		/* and without what version 8 added */
+		"DROP TABLE secrets; ALTER TABLE outbox DROP COLUMN started_at;"
 		"PRAGMA user_version = 5; COMMIT;", NULL);
 	ops = sqlite_opcodes(f->url, inserts[0]);
 	assert_non_null(strstr(ops, "OpenEphemeral")); /* what migration 6 is for */

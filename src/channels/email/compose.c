@@ -5,7 +5,8 @@
  * subject or display name, the choice of quoted-printable or base64 for the
  * body); this file decides what goes in it: the threading headers that let
  * the customer's client and our intake keep the thread (Message-ID of our
- * own form, In-Reply-To, References, the subject tag), and the headers that
+ * own form and the subject tag, both with the ticket's secret when given,
+ * In-Reply-To, References), the approved CCs, and the headers that
  * keep machines from answering machines (Auto-Submitted: auto-replied and
  * X-Auto-Response-Suppress on automatic replies, RFC 3834; X-Frontline-Loop
  * on everything we send, which noise.c recognises when it comes back).
@@ -63,6 +64,17 @@ static char *one_line(const char *s)
 	return c;
 }
 
+/* A secret we put in a subject tag and a Message-ID: EMAIL_SECRET_LEN letters and digits. */
+static bool secret_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!isalnum((unsigned char)s[i]))
+			return false;
+	return i == EMAIL_SECRET_LEN;
+}
+
 /*
  * A text part of subtype ("plain", "html") holding text as UTF-8 (always:
  * g_mime_text_part_set_text would pick the "best" charset, often
@@ -91,7 +103,7 @@ int email_compose(const struct email_outgoing *o, char **raw, size_t *len, char 
 	GMimeFormatOptions *fmt = NULL;
 	GDateTime *date = NULL;
 	struct fl_buf refs = FL_BUF_INIT, idbuf = FL_BUF_INIT;
-	char *subject = NULL, *tagged = NULL, *text = NULL, *from_name = NULL, *to_name = NULL;
+	char *subject = NULL, *tagged = NULL, *text = NULL, *from_name = NULL, *to_name = NULL, *token = NULL;
 	char *str = NULL, *id = NULL, rnd[17];
 	const char *domain = o->domain && *o->domain ? o->domain : EMAIL_DEFAULT_DOMAIN;
 	unsigned char rb[8];
@@ -106,6 +118,11 @@ int email_compose(const struct email_outgoing *o, char **raw, size_t *len, char 
 		goto out;
 	if (o->in_reply_to && !id_ok(o->in_reply_to))
 		goto out;
+	if (o->ticket_secret && !secret_ok(o->ticket_secret))
+		goto out;
+	for (i = 0; o->cc && i < json_array_size(o->cc); i++)
+		if (!address_ok(json_string_value(json_array_get(o->cc, i))))
+			goto out;
 	email_init();
 
 	/* Message-ID: the caller's, or frontline.<ticket>.<random>@<domain> */
@@ -117,6 +134,8 @@ int email_compose(const struct email_outgoing *o, char **raw, size_t *len, char 
 		fl_buf_adds(&idbuf, "frontline.");
 		for (const char *p = o->ticket_number ? o->ticket_number : "x"; *p; p++)
 			fl_buf_addch(&idbuf, isalnum((unsigned char)*p) || *p == '-' ? *p : '_');
+		if (o->ticket_number && o->ticket_secret)
+			fl_buf_addf(&idbuf, ".%s", o->ticket_secret);
 		fl_buf_addf(&idbuf, ".%s@%s", rnd, domain);
 		id = fl_buf_detach(&idbuf, NULL);
 	}
@@ -128,6 +147,8 @@ int email_compose(const struct email_outgoing *o, char **raw, size_t *len, char 
 	to_name = o->to_name ? one_line(o->to_name) : NULL;
 	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM, from_name, o->from_addr);
 	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_TO, to_name, o->to_addr);
+	for (i = 0; o->cc && i < json_array_size(o->cc); i++)
+		g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_CC, NULL, json_string_value(json_array_get(o->cc, i)));
 
 	subject = one_line(o->subject);
 	if (o->in_reply_to && *subject && !has_reply_prefix(subject)) {
@@ -136,7 +157,10 @@ int email_compose(const struct email_outgoing *o, char **raw, size_t *len, char 
 		free(subject);
 		subject = re;
 	}
-	tagged = email_subject_with_tag(subject, o->tag, o->ticket_number);
+	if (o->ticket_number)
+		token = o->ticket_secret ? fl_asprintf("%s-%s", o->ticket_number, o->ticket_secret)
+					 : fl_strdup(o->ticket_number);
+	tagged = email_subject_with_tag(subject, o->tag, token);
 	g_mime_message_set_subject(m, tagged, "utf-8");
 
 	date = g_date_time_new_from_unix_utc(now / 1000000);
@@ -220,6 +244,7 @@ out:
 	fl_buf_release(&idbuf);
 	free(subject);
 	free(tagged);
+	free(token);
 	free(text);
 	free(from_name);
 	free(to_name);

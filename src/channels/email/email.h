@@ -7,7 +7,11 @@
  *   quoted replies and signatures trimmed from the ticket's content (the raw
  *   message keeps them), attachments with name, type, size and SHA-256;
  * - threading keys: Message-ID / In-Reply-To / References, the subject tag
- *   "[Frontline #T-000042]", the normalized subject;
+ *   "[Frontline #T-000042-k3q9x7m2ab]" (with the ticket's secret, so that
+ *   it cannot be forged from the number), the normalized subject;
+ * - who may write into a thread: mail from someone other than the ticket's
+ *   customer or an approved CC waits for an agent's approval, and replies
+ *   only ever go to the customer and the approved CCs;
  * - loop and noise protection: auto-submitted, bulk, list, auto-reply and
  *   bounce messages, our own Message-IDs (email_noise_*);
  * - outbound composition: a reply with Message-ID, In-Reply-To, References,
@@ -43,7 +47,9 @@ struct store;
 	X(ETEMP, "temporary failure; try again later") \
 	X(EIMAP, "IMAP error") \
 	X(ECOMPOSE, "cannot compose the message") \
-	X(ESUPPRESSED, "automatic reply withheld by loop protection")
+	X(ESUPPRESSED, "automatic reply withheld by loop protection") \
+	X(ENOTFOUND, "no such ticket or message") \
+	X(ECONFLICT, "the message is not awaiting approval")
 
 enum email_err {
 #define EMAIL_ENUM(name, text) EMAIL_##name,
@@ -220,14 +226,41 @@ char *email_trim_reply(const char *text);
 
 /* ---- threading keys ---- */
 
+/* Characters of a ticket's secret in our subject tags and Message-IDs (50 bits, base32). */
+#define EMAIL_SECRET_LEN 10
+/* The longest secret a tag or Message-ID is read with (longer: not a tag of ours). */
+#define EMAIL_SECRET_MAX 32
+
 /*
- * The ticket number in a subject tag "[<tag> #T-000042]" (tag: FRONTLINE_EMAIL_TAG,
- * default "Frontline"; case-insensitive, spaces tolerated): writes "T-000042"
- * (normalized to 6 digits) into out and returns true; false when absent.
+ * The ticket's secret, which our subject tags and Message-IDs carry so that
+ * they cannot be forged from the ticket's number: the first 50 bits of
+ * HMAC-SHA-512-256 (libsodium's crypto_auth) of ticket_id, keyed by the
+ * server's secret "email.threads" (store_secret_get: made on first use,
+ * shared by replicas, never logged), as EMAIL_SECRET_LEN lower-case base32
+ * characters into out. EMAIL_EINVAL for an empty id; EMAIL_ETEMP or
+ * EMAIL_ESTORE when the store cannot give the key.
  */
+int email_ticket_secret(struct store *st, const char *ticket_id, char out[EMAIL_SECRET_LEN + 1]);
+
+/*
+ * The ticket in a subject tag "[<tag> #T-000042-k3q9x7m2ab]" or, the old
+ * form, "[<tag> #T-000042]" (tag: FRONTLINE_EMAIL_TAG, default "Frontline";
+ * case-insensitive, spaces tolerated): writes "T-000042" (normalized to 6
+ * digits) into number and the secret, lower-cased, into secret ("" for the
+ * old form; secret may be NULL) and returns true; false when absent.
+ * Whether the secret is the ticket's is for the caller to check.
+ */
+bool email_subject_tag_parse(const char *subject, const char *tag, char number[32],
+			     char secret[EMAIL_SECRET_MAX + 1]);
+/* email_subject_tag_parse's number alone. */
 bool email_subject_tag_find(const char *subject, const char *tag, char out[32]);
-/* "Subject [tag #T-000042]" unless subject already holds the tag. Caller frees. */
-char *email_subject_with_tag(const char *subject, const char *tag, const char *number);
+/*
+ * subject with the tag "[tag #token]" (token: "T-000042-k3q9x7m2ab", or
+ * "T-000042"): a tag of ours already in the subject is replaced in place
+ * (and any further one dropped), else the tag is appended. NULL token:
+ * subject unchanged. Caller frees.
+ */
+char *email_subject_with_tag(const char *subject, const char *tag, const char *token);
 /*
  * The subject without reply/forward prefixes (Re:, Fwd:, AW:, SV:, ...), our
  * tag, list tags "[...]" at the front and extra spaces, case-folded, for
@@ -270,6 +303,8 @@ struct email_outgoing {
 	const char *subject;                /* the thread's subject; "Re: " and the tag are added */
 	const char *tag;                    /* NULL: "Frontline" */
 	const char *ticket_number;          /* "T-000042"; NULL: no tag */
+	const char *ticket_secret;          /* email_ticket_secret's; NULL: the old tag and Message-ID, without */
+	const json_t *cc;                   /* approved CCs: array of bare addresses; may be NULL */
 	const char *body;                   /* UTF-8 text */
 	const char *in_reply_to;            /* Message-ID without <>, or NULL */
 	json_t *references;                 /* array of Message-IDs without <>, oldest first; may be NULL */
@@ -282,17 +317,18 @@ struct email_outgoing {
 
 /*
  * Builds a reply as an RFC 5322 message with CRLF line ends, ready for SMTP:
- * From, To, Subject (RFC 2047 encoded when not ASCII), Date, the
- * Message-ID (o->message_id, or a new "frontline.<ticket>.<random>@<domain>"), In-Reply-To,
- * References (the thread's plus in_reply_to), the subject tag, MIME-Version,
+ * From, To, Cc (o->cc), Subject (RFC 2047 encoded when not ASCII), Date, the
+ * Message-ID (o->message_id, or a new "frontline.<ticket>.<secret>.<random>@<domain>"), In-Reply-To,
+ * References (the thread's plus in_reply_to), the subject tag
+ * ("[Frontline #T-000042-<secret>]", replacing any tag of ours the subject had), MIME-Version,
  * text/plain; charset=utf-8 in quoted-printable or base64 as the text needs
  * (with o->html, multipart/alternative: that text, then the HTML as
  * text/html; charset=utf-8),
  * "Auto-Submitted: auto-replied" and "X-Auto-Response-Suppress: All" when
  * automatic, and "X-Frontline-Loop: <domain>" always. On success *raw (NUL
  * terminated, *len bytes) and *message_id (without <>) are the caller's to
- * free. EMAIL_EINVAL when from, to or body is missing or an address does
- * not parse.
+ * free. EMAIL_EINVAL when from, to or body is missing, an address (a CC's
+ * too) does not parse, or the secret is not EMAIL_SECRET_LEN letters and digits.
  */
 int email_compose(const struct email_outgoing *o, char **raw, size_t *len, char **message_id);
 
@@ -334,6 +370,7 @@ struct email_intake_result {
 	int64_t raw_id;              /* the raw record (store_mail_raw_get) */
 	unsigned noise;              /* enum email_noise bits */
 	bool reopened;               /* a reply reopened a resolved or closed ticket */
+	bool pending;                /* appended awaiting an agent's approval: the sender is not on the ticket */
 	char *detail;                /* on failure: what went wrong */
 	/* a new ticket the ingestion rules refused (support_ticket_validate), so
 	 * quarantined: its first error's field and code; NULL otherwise */
@@ -355,10 +392,15 @@ const char *email_outcome_name(enum email_outcome o);
  *  3. parsed; then, in one transaction: a message whose Message-ID is
  *     already in a thread is a duplicate; a reply is threaded by
  *     In-Reply-To / References (our own Message-IDs carry the ticket
- *     number), a bounce by the message it returns, then by the subject tag,
- *     then (when enabled) by sender and normalized subject; a reply is
- *     appended to its ticket and reopens it when resolved or closed; else a
- *     new ticket (channel "email") with its job. Attachments are stored as
+ *     number and secret), a bounce by the message it returns, then by the
+ *     subject tag, then (when enabled) by sender and normalized subject. A
+ *     key with the ticket's secret (or a Message-ID the thread holds)
+ *     threads anyone's mail, a stranger's (neither the ticket's customer
+ *     nor an approved CC) appended awaiting approval (result.pending); a
+ *     key made from the number alone threads only the customer's and CCs'
+ *     mail. An appended reply reopens its ticket when resolved or closed
+ *     (not a stranger's, not a machine's); else a new ticket (channel
+ *     "email") with its job. Attachments are stored as
  *     blobs; the per-sender rate limit is counted; the raw record is linked.
  *     A message that cannot be trusted (email_msg.quarantine), whose ticket
  *     breaks the ingestion rules every door runs (support_ticket_validate:
@@ -374,14 +416,33 @@ const char *email_outcome_name(enum email_outcome o);
 int email_intake(struct store *st, const void *raw, size_t len, const struct email_intake_opts *o,
 		 struct email_intake_result *r);
 
+/* ---- mail awaiting approval ---- */
+
+/*
+ * An agent's decision on message_id of ticket_id, a message awaiting
+ * approval (mail from an address that is neither the ticket's customer nor
+ * an approved CC; email_intake_result.pending): approve or decline it
+ * (store_message_decide, with its event by actor). Approving a person's mail
+ * (not a bounce, auto-reply, list or bulk mail) also adds its From address
+ * to the ticket's approved CCs (metadata.email.cc), who receive the
+ * ticket's replies from then on. One transaction. *message (may be NULL) is
+ * the message after (on EMAIL_ECONFLICT: as it is). Returns EMAIL_OK,
+ * EMAIL_ENOTFOUND (no such ticket or message), EMAIL_ECONFLICT (not
+ * pending: decided already, or never needed), EMAIL_ETEMP (busy, or the
+ * ticket changed meanwhile: retry) or EMAIL_ESTORE, with *why (caller frees).
+ */
+int email_message_decide(struct store *st, const char *ticket_id, int64_t message_id, bool approve,
+			 const char *actor, json_t **message, char **why);
+
 /* ---- the outbox side: replies in a ticket's thread ---- */
 
 struct email_rendered {
 	char *raw;                   /* RFC 5322, CRLF line ends */
 	size_t len;
 	char *sender;                /* envelope sender (MAIL FROM), a bare address */
-	char *recipient;             /* envelope recipient (RCPT TO), a bare address */
+	char *recipient;             /* envelope recipient (RCPT TO), a bare address: the ticket's customer */
 	char *message_id;            /* without <> */
+	json_t *cc;                  /* further envelope recipients: the approved CCs' bare addresses (array) */
 };
 
 void email_rendered_release(struct email_rendered *r);
@@ -389,12 +450,15 @@ void email_rendered_release(struct email_rendered *r);
 /*
  * Renders an outbox item of channel "email" whose payload names a ticket
  * ({ticket_id, body, subject?, from?, to?, auto_submitted?}) as a reply in
- * that ticket's email thread: To the Reply-To (or From) of the customer's
- * latest message with a Message-ID (else the item's target or payload.to),
- * From from (the dispatcher's sender; NULL: payload.from, else
- * FRONTLINE_SUPPORT_FROM), In-Reply-To and References from the thread, the subject tag, and
- * a Message-ID derived from the item's id, so that a retried delivery
- * carries the same one ("frontline.T-000042.o17@domain").
+ * that ticket's email thread: To the ticket's customer (the Reply-To, else
+ * the From, of the mail that opened the ticket; else the item's target or
+ * payload.to), Cc the CCs an agent approved (metadata.email.cc), never an
+ * address because it wrote last; From from (the dispatcher's sender; NULL:
+ * payload.from, else FRONTLINE_SUPPORT_FROM), In-Reply-To and References
+ * from the thread's latest message that needs no approval, the subject tag
+ * with the ticket's secret, and a Message-ID derived from the item's id, so
+ * that a retried delivery carries the same one
+ * ("frontline.T-000042.<secret>.o17@domain").
  *
  * Automatic replies (payload.auto_submitted) are withheld, EMAIL_ESUPPRESSED
  * with *why, when the ticket's inbound mail forbade one

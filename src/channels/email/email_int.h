@@ -53,6 +53,16 @@ void email__limits_resolve(const struct email_limits *in, struct email_limits *o
 bool email__walk_body(struct email_msg *msg, GMimeMessage *m, GMimeParserOptions *opts,
 		      const struct email_limits *lim);
 
+/*
+ * thread.c: the parts of one of our Message-IDs ("frontline.T-000042.<secret>.<rest>@domain",
+ * or the old "frontline.T-000042.<rest>@domain"): true with number and secret ("" for the
+ * old form) when id is ours and names a ticket.
+ */
+bool email__our_id_parse(const char *id, const char *domain, char number[32], char secret[EMAIL_SECRET_MAX + 1]);
+
+/* secret.c: *valid when secret is ticket_id's (compared in constant time); STORE_OK or the store's error. */
+int email__secret_check(struct store *st, const char *ticket_id, const char *secret, bool *valid);
+
 /* SHA-256 of data as lower-case hex into out[65]. */
 void email__sha256_hex(const void *data, size_t len, char out[65]);
 

@@ -11,6 +11,13 @@
  * linked to the ticket. Every retry of the same bytes or the same
  * Message-ID lands on the same ticket.
  *
+ * Who may write into a thread (docs/EMAIL.md): a key that proves knowledge
+ * of the thread (the ticket's secret in our tag or Message-ID, or a
+ * Message-ID the thread holds) threads anyone's mail, and a stranger's
+ * (neither the ticket's customer nor an approved CC) waits for an agent's
+ * approval; a key anyone can make from the ticket's number threads only the
+ * customer's and the CCs' mail, and a stranger's becomes a ticket of its own.
+ *
  * What it leaves to others: running triage (the worker claims the job),
  * sending replies (the outbox dispatcher; see outbox.c), and the transports
  * (cli/mail_in.c, the HTTP route, imap.c).
@@ -98,19 +105,6 @@ static char *lower(const char *s)
 	return d;
 }
 
-/* "frontline.T-000042.ab12@domain" -> "T-000042" into out; false when not of that form. */
-static bool number_in_our_id(const char *id, char out[32])
-{
-	const char *p = id + strlen("frontline."), *dot = strchr(p, '.');
-	size_t n;
-
-	if (!dot || (n = (size_t)(dot - p)) == 0 || n >= 32)
-		return false;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return fl_ticket_tag_form(out);
-}
-
 /* ---- threading ---- */
 
 struct ctx {
@@ -120,23 +114,84 @@ struct ctx {
 	struct email_msg *msg;
 	int64_t raw_id;
 	char *customer_id;
+	bool pending;            /* the thread's ticket was found, the sender is not on it: awaits approval */
 };
 
-/* The ticket a Message-ID belongs to: ours carry the number, others are in a thread. */
-static int ticket_of_id(struct ctx *c, const char *id, json_t **ticket)
+static bool same_address(const char *a, const char *b)
 {
-	char num[32];
+	return a && b && *a && !strcasecmp(a, b);
+}
 
-	if (email_message_id_is_ours(id, c->domain) && number_in_our_id(id, num))
-		return store_ticket_get(c->st, num, false, ticket);
-	return store_message_find_by_email_id(c->st, id, ticket);
+/*
+ * Whether the sender is on the ticket: its customer (the same customer
+ * record, or the address the ticket's first mail came from or asked
+ * replies to go to) or a CC an agent approved.
+ */
+static bool sender_on_ticket(struct ctx *c, const json_t *ticket)
+{
+	const json_t *md = json_object_get(ticket, "metadata"), *email = json_object_get(md, "email"), *cc;
+	const char *from = c->msg->from.addr;
+	size_t i;
+
+	if (c->customer_id && fl_str_eq(c->customer_id, fl_json_str(ticket, "customer_id", NULL)))
+		return true;
+	if (same_address(from, fl_json_str(md, "customer_email", NULL)) ||
+	    same_address(from, fl_json_str(email, "from", NULL)) || same_address(from, fl_json_str(email, "reply_to", NULL)))
+		return true;
+	json_array_foreach(json_object_get(email, "cc"), i, cc)
+		if (same_address(from, json_string_value(cc)))
+			return true;
+	return false;
+}
+
+/*
+ * A key found *ticket: keep it or not. A key that proves knowledge of the
+ * thread (the ticket's secret in our tag or Message-ID, or a Message-ID the
+ * thread holds) threads anyone's mail, a stranger's awaiting approval; a key
+ * anyone can make from the ticket's number (the old tag and Message-ID)
+ * threads only the mail of someone on the ticket. A key not kept lets the
+ * next key look, and in the end the message opens a ticket of its own.
+ */
+static int judge(struct ctx *c, json_t **ticket, const char *secret, bool proven, const char *how,
+		 const char **found_how)
+{
+	bool on = sender_on_ticket(c, *ticket);
+	int rc;
+
+	if (secret && *secret && !proven && (rc = email__secret_check(c->st, fl_json_str(*ticket, "id", ""),
+								     secret, &proven)))
+		return rc;
+	if (proven || on) {
+		c->pending = !on;
+		*found_how = how;
+		return STORE_OK;
+	}
+	fl_log(FL_LOG_INFO, "email: %s from a stranger names ticket %s by %s without its secret: a ticket of its own",
+	       c->msg->message_id, fl_json_str(*ticket, "id", ""), how);
+	json_decref(*ticket);
+	*ticket = NULL;
+	return STORE_OK;
+}
+
+/* The ticket a Message-ID names or belongs to, judged; *ticket NULL when none is kept. */
+static int ticket_of_id(struct ctx *c, const char *id, const char *how, json_t **ticket, const char **found_how)
+{
+	char num[32], secret[EMAIL_SECRET_MAX + 1];
+	int rc;
+
+	if (email__our_id_parse(id, c->domain, num, secret)) {
+		rc = store_ticket_get(c->st, num, false, ticket);
+		return rc ? rc : judge(c, ticket, secret, false, how, found_how);
+	}
+	rc = store_message_find_by_email_id(c->st, id, ticket);
+	return rc ? rc : judge(c, ticket, NULL, true, how, found_how);
 }
 
 /* Finds the thread; *ticket NULL when the message starts a new one. */
 static int find_thread(struct ctx *c, json_t **ticket, const char **how)
 {
 	struct email_msg *m = c->msg;
-	char num[32];
+	char num[32], secret[EMAIL_SECRET_MAX + 1];
 	size_t i;
 	int rc;
 
@@ -149,30 +204,30 @@ static int find_thread(struct ctx *c, json_t **ticket, const char **how)
 
 		if (!id)
 			continue;
-		rc = ticket_of_id(c, id, ticket);
-		if (rc == STORE_OK) {
-			*how = i == m->n_references + 1 ? "bounce" : "references";
+		rc = ticket_of_id(c, id, i == m->n_references + 1 ? "bounce" : "references", ticket, how);
+		if (rc == STORE_OK && *ticket)
 			return STORE_OK;
-		}
-		if (rc != STORE_ENOTFOUND)
+		if (rc != STORE_OK && rc != STORE_ENOTFOUND)
 			return rc;
 	}
 	/* our own message come back: its Message-ID names its ticket */
-	if ((m->noise & EMAIL_NOISE_OURS) && !m->message_id_synthetic &&
-	    email_message_id_is_ours(m->message_id, c->domain) && number_in_our_id(m->message_id, num)) {
-		rc = store_ticket_get(c->st, num, false, ticket);
-		if (rc == STORE_OK)
-			*how = "own message";
-		if (rc != STORE_ENOTFOUND)
+	if ((m->noise & EMAIL_NOISE_OURS) && !m->message_id_synthetic) {
+		rc = ticket_of_id(c, m->message_id, "own message", ticket, how);
+		if (rc == STORE_OK && *ticket)
+			return STORE_OK;
+		if (rc != STORE_OK && rc != STORE_ENOTFOUND)
 			return rc;
 	}
-	if (email_subject_tag_find(m->subject, c->o->tag, num)) {
+	if (email_subject_tag_parse(m->subject, c->o->tag, num, secret)) {
 		rc = store_ticket_get(c->st, num, false, ticket);
 		if (rc == STORE_OK)
-			*how = "subject tag";
-		if (rc != STORE_ENOTFOUND)
+			rc = judge(c, ticket, secret, false, "subject tag", how);
+		if (rc == STORE_OK && *ticket)
+			return STORE_OK;
+		if (rc != STORE_OK && rc != STORE_ENOTFOUND)
 			return rc;
 	}
+	/* the sender's own tickets only: no stranger's mail is threaded by subject */
 	if (c->o->thread_subject_days > 0 && c->customer_id) {
 		struct store_ticket_filter f = { 0 };
 		json_t *page = NULL;
@@ -287,7 +342,7 @@ static json_t *ticket_metadata(struct ctx *c)
 	return md;
 }
 
-/* A reply in an existing thread. */
+/* A reply in an existing thread (a stranger's, c->pending, awaiting approval). */
 static int append(struct ctx *c, json_t *ticket, struct email_intake_result *r)
 {
 	struct email_msg *m = c->msg;
@@ -299,11 +354,13 @@ static int append(struct ctx *c, json_t *ticket, struct email_intake_result *r)
 
 	if ((rc = message_metadata(c, &meta)))
 		return rc;
-	msg = json_pack("{s:s, s:s?, s:s, s:s, s:s?, s:O}", "direction", "inbound", "author", c->customer_id,
+	msg = json_pack("{s:s, s:s?, s:s, s:s, s:s?, s:O, s:s?}", "direction", "inbound", "author", c->customer_id,
 			"body", m->content, "email_message_id", m->message_id, "in_reply_to", m->in_reply_to,
-			"metadata", meta);
+			"metadata", meta, "approval", c->pending ? "pending" : NULL);
 	rc = store_message_add(c->st, id, msg, NULL, &created);
-	thanks = !rc && !email_noise_blocks_autoreply(m->noise) && support_is_thanks(m->subject, m->content);
+	/* a stranger's mail awaiting approval neither thanks nor reopens */
+	thanks = !rc && !c->pending && !email_noise_blocks_autoreply(m->noise) &&
+		 support_is_thanks(m->subject, m->content);
 	if (thanks) {
 		/*
 		 * A thank-you marks the ticket satisfied: nothing to answer, no
@@ -327,8 +384,8 @@ static int append(struct ctx *c, json_t *ticket, struct email_intake_result *r)
 			json_decref(data);
 		}
 	}
-	/* a customer's reply reopens a resolved ticket; machines' mail and thank-you notes do not */
-	if (!rc && !thanks && (!strcmp(status, FL_STATUS_RESOLVED) || !strcmp(status, FL_STATUS_CLOSED)) &&
+	/* a customer's reply reopens a resolved ticket; machines', strangers' mail and thank-you notes do not */
+	if (!rc && !thanks && !c->pending && (!strcmp(status, FL_STATUS_RESOLVED) || !strcmp(status, FL_STATUS_CLOSED)) &&
 	    !email_noise_blocks_autoreply(m->noise)) {
 		json_t *fields = json_pack("{s:s, s:n}", "status", FL_STATUS_NEW, "resolved_at");
 
@@ -346,6 +403,7 @@ static int append(struct ctx *c, json_t *ticket, struct email_intake_result *r)
 		rc = store_mail_raw_finish(c->st, c->raw_id, "appended", id, NULL);
 	if (!rc) {
 		r->outcome = EMAIL_APPENDED;
+		r->pending = c->pending;
 		set_ticket(r, ticket);
 	}
 	json_decref(updated);
@@ -453,6 +511,7 @@ static int deliver(struct ctx *c, struct email_intake_result *r)
 	const char *how = NULL;
 	int rc;
 
+	c->pending = false;
 	if ((rc = store_begin_immediate(c->st)))
 		return rc;
 	/* the same Message-ID in a thread already: a retry, a refetch, or a copy via another route */
@@ -498,7 +557,8 @@ static int deliver(struct ctx *c, struct email_intake_result *r)
 	if (!m->quarantine && (rc = find_thread(c, &ticket, &how)))
 		goto out;
 	if (ticket) {
-		fl_log(FL_LOG_DEBUG, "email: %s joins %s by %s", m->message_id, fl_json_str(ticket, "id", ""), how);
+		fl_log(FL_LOG_DEBUG, "email: %s joins %s by %s%s", m->message_id, fl_json_str(ticket, "id", ""), how,
+		       c->pending ? ", awaiting approval (the sender is not on the ticket)" : "");
 		rc = append(c, ticket, r);
 	} else {
 		rc = create(c, r);

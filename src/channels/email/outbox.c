@@ -4,9 +4,14 @@
  *
  * Whoever enqueues a reply (the workflow's auto-reply, an agent's answer)
  * knows the ticket, not the email thread; this file finds the thread's last
- * customer message with a Message-ID and answers it: to its Reply-To or
- * From, In-Reply-To it, References its chain, with the subject tag. It is
- * also the last line of loop protection: an automatic reply to a ticket
+ * trusted message with a Message-ID and answers it: In-Reply-To it,
+ * References its chain, with the subject tag and a Message-ID carrying the
+ * ticket's secret. The reply goes to the ticket's customer (the Reply-To,
+ * else the From, of the mail that opened the ticket; else the customer's
+ * address the enqueuer gave) with the CCs an agent approved: never to an
+ * address because it wrote last, so mail forged into a thread (a Reply-To
+ * of the forger's on a message "from" the customer) cannot redirect the
+ * answer. It is also the last line of loop protection: an automatic reply to a ticket
  * whose mail forbade one, to a recipient who already had the window's share
  * of automatic replies (two helpdesks answering each other), or to
  * ourselves, is withheld, whatever the workflow decided.
@@ -27,6 +32,7 @@ void email_rendered_release(struct email_rendered *r)
 	free(r->sender);
 	free(r->recipient);
 	free(r->message_id);
+	json_decref(r->cc);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -62,7 +68,11 @@ static bool split_address(const char *s, char **name, char **addr)
 	return ok;
 }
 
-/* The thread's latest inbound message that came by email, or NULL (borrowed from ticket). */
+/*
+ * The thread's latest inbound message that came by email and needs no
+ * approval (or got it), or NULL (borrowed from ticket): what the reply
+ * answers. A stranger's message awaiting approval is not answered.
+ */
 static const json_t *last_email(const json_t *ticket)
 {
 	const json_t *msgs = json_object_get(ticket, "messages"), *found = NULL;
@@ -70,11 +80,32 @@ static const json_t *last_email(const json_t *ticket)
 
 	for (i = 0; i < json_array_size(msgs); i++) {
 		const json_t *m = json_array_get(msgs, i);
+		const char *approval = fl_json_str(m, "approval", NULL);
 
-		if (!strcmp(fl_json_str(m, "direction", ""), "inbound") && fl_json_str(m, "email_message_id", NULL))
+		if (!strcmp(fl_json_str(m, "direction", ""), "inbound") && fl_json_str(m, "email_message_id", NULL) &&
+		    (!approval || !strcmp(approval, "approved")))
 			found = m;
 	}
 	return found;
+}
+
+/* The approved CCs' bare addresses, without to (the customer) and without duplicates. New reference. */
+static json_t *approved_cc(const json_t *ticket, const char *to)
+{
+	const json_t *cc = json_object_get(json_object_get(json_object_get(ticket, "metadata"), "email"), "cc"), *a;
+	json_t *out = json_array(), *b;
+	size_t i, k;
+
+	json_array_foreach(cc, i, a) {
+		const char *addr = json_string_value(a);
+		bool dup = !addr || !strcasecmp(addr, to);
+
+		json_array_foreach(out, k, b)
+			dup |= !strcasecmp(json_string_value(b), addr);
+		if (!dup)
+			json_array_append_new(out, json_string(addr));
+	}
+	return out;
 }
 
 /* The domain of an address, or NULL. */
@@ -88,15 +119,15 @@ static const char *domain_of(const char *addr)
 int email_outbox_render(struct store *st, const json_t *item, const char *from,
 			struct email_rendered *out, char **why)
 {
-	const json_t *payload = json_object_get(item, "payload"), *last, *email;
+	const json_t *payload = json_object_get(item, "payload"), *last, *email, *tmeta;
 	const char *ticket_id = fl_json_str(payload, "ticket_id", NULL);
 	const char *from_cfg = fl_json_str(payload, "from", NULL);
 	const char *to_cfg, *domain;
 	bool automatic = fl_json_bool(payload, "auto_submitted", false);
 	struct email_outgoing o = { 0 };
-	json_t *ticket = NULL, *refs = NULL;
+	json_t *ticket = NULL, *refs = NULL, *cc = NULL;
 	char *from_name = NULL, *from_addr = NULL, *to_name = NULL, *to_addr = NULL, *id = NULL;
-	char number[FL_TICKET_TAG_SIZE], *mid = NULL;
+	char number[FL_TICKET_TAG_SIZE], secret[EMAIL_SECRET_LEN + 1], *mid = NULL;
 	int rc = EMAIL_EINVAL, src;
 
 	memset(out, 0, sizeof(*out));
@@ -116,6 +147,12 @@ int email_outbox_render(struct store *st, const json_t *item, const char *from,
 		goto out;
 	}
 	fl_ticket_tag(number, fl_json_int(ticket, "number", 0));
+	rc = email_ticket_secret(st, fl_json_str(ticket, "id", ""), secret);
+	if (rc != EMAIL_OK) {
+		*why = fl_asprintf("cannot make ticket %s's secret: %s", number, store_errmsg(st));
+		goto out;
+	}
+	rc = EMAIL_EINVAL;
 
 	/* From: the caller's, else the payload's, else the configuration's */
 	if (from && *from)
@@ -126,27 +163,31 @@ int email_outbox_render(struct store *st, const json_t *item, const char *from,
 		*why = fl_strdup("no sender address: set FRONTLINE_SUPPORT_FROM");
 		goto out;
 	}
-	/* To: the customer's latest mail in the thread, else the item's target */
-	last = last_email(ticket);
-	email = json_object_get(json_object_get(last, "metadata"), "email");
-	to_cfg = fl_json_str(json_object_get(email, "reply_to"), "addr",
-			     fl_json_str(json_object_get(email, "from"), "addr", NULL));
+	/*
+	 * To: the ticket's customer, as the mail that opened the ticket named
+	 * them (its Reply-To, else its From), else the enqueuer's address for
+	 * the customer; never whoever wrote last
+	 */
+	tmeta = json_object_get(json_object_get(ticket, "metadata"), "email");
+	to_cfg = fl_json_str(tmeta, "reply_to", fl_json_str(tmeta, "from", NULL));
 	if (!to_cfg)
 		to_cfg = fl_json_str(item, "target", fl_json_str(payload, "to", NULL));
 	if (!split_address(to_cfg, &to_name, &to_addr)) {
 		*why = fl_asprintf("no recipient address for ticket %s", number);
 		goto out;
 	}
-	if (!to_name && fl_json_str(json_object_get(email, "from"), "name", NULL) &&
-	    !json_object_get(email, "reply_to"))
-		to_name = fl_strdup(fl_json_str(json_object_get(email, "from"), "name", ""));
+	if (!to_name && !fl_json_str(tmeta, "reply_to", NULL) &&
+	    fl_json_str(json_object_get(ticket, "metadata"), "customer_name", NULL))
+		to_name = fl_strdup(fl_json_str(json_object_get(ticket, "metadata"), "customer_name", ""));
+	cc = approved_cc(ticket, to_addr);
+	last = last_email(ticket);
+	email = json_object_get(json_object_get(last, "metadata"), "email");
 
 	domain = fl_config_get("FRONTLINE_EMAIL_DOMAIN");
 	if (!domain || !*domain)
 		domain = domain_of(from_addr);
 
 	if (automatic) {
-		json_t *tmeta = json_object_get(json_object_get(ticket, "metadata"), "email");
 		int64_t n = 0;
 		int limit = (int)fl_config_int("FRONTLINE_EMAIL_RATE_LIMIT", 10);
 		int window = (int)fl_config_int("FRONTLINE_EMAIL_RATE_WINDOW", 3600);
@@ -199,12 +240,14 @@ int email_outbox_render(struct store *st, const json_t *item, const char *from,
 			o.in_reply_to = NULL;
 		o.references = refs;
 	}
-	mid = fl_asprintf("frontline.%s.o%lld@%s", number, (long long)fl_json_int(item, "id", 0),
+	mid = fl_asprintf("frontline.%s.%s.o%lld@%s", number, secret, (long long)fl_json_int(item, "id", 0),
 			  domain ? domain : EMAIL_DEFAULT_DOMAIN);
 	o.from_addr = from_addr;
 	o.from_name = from_name;
 	o.to_addr = to_addr;
 	o.to_name = to_name;
+	o.cc = cc;
+	o.ticket_secret = secret;
 	o.subject = fl_json_str(payload, "subject", fl_json_str(ticket, "subject", ""));
 	o.tag = fl_config_get("FRONTLINE_EMAIL_TAG");
 	o.ticket_number = number;
@@ -221,10 +264,13 @@ int email_outbox_render(struct store *st, const json_t *item, const char *from,
 	out->sender = from_addr;
 	out->recipient = to_addr;
 	out->message_id = id;
+	out->cc = cc;
 	from_addr = to_addr = id = NULL;
+	cc = NULL;
 out:
 	json_decref(ticket);
 	json_decref(refs);
+	json_decref(cc);
 	free(from_name);
 	free(from_addr);
 	free(to_name);

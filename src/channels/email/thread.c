@@ -1,8 +1,11 @@
 /*
  * Threading keys that need no store: the subject tag that carries a ticket's
- * number ("[Frontline #T-000042]") and the normalized subject used by the
- * optional same-sender-same-subject rule. Finding the ticket from these keys
- * (and from Message-ID / In-Reply-To / References) is intake.c's part.
+ * number and secret ("[Frontline #T-000042-k3q9x7m2ab]"; the old form
+ * without the secret is still read), our Message-IDs' parts
+ * ("frontline.T-000042.k3q9x7m2ab.o17@domain"), and the normalized subject
+ * used by the optional same-sender-same-subject rule. Finding the ticket
+ * from these keys, and checking the secret, is intake.c's part (secret.c
+ * computes it).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -18,12 +21,17 @@ static const char *skip_ws(const char *s)
 	return s;
 }
 
-/* Parses "[<tag> #T-000042]" at s; returns the end past ']' or NULL. */
-static const char *tag_at(const char *s, const char *tag, char out[32])
+/*
+ * Parses "[<tag> #T-000042]" or "[<tag> #T-000042-<secret>]" at s; returns
+ * the end past ']' or NULL. The secret (lower-cased, "" when absent) goes
+ * to secret when not NULL.
+ */
+static const char *tag_at(const char *s, const char *tag, char out[32], char secret[EMAIL_SECRET_MAX + 1])
 {
-	size_t tlen = strlen(tag);
+	size_t tlen = strlen(tag), n = 0;
 	long long num = 0;
 	int digits = 0;
+	char sec[EMAIL_SECRET_MAX + 1];
 
 	if (*s != '[')
 		return NULL;
@@ -44,15 +52,25 @@ static const char *tag_at(const char *s, const char *tag, char out[32])
 	}
 	if (!digits || isdigit((unsigned char)*s))
 		return NULL;
+	if (*s == '-') {
+		for (s++; isalnum((unsigned char)*s) && n < EMAIL_SECRET_MAX; s++)
+			sec[n++] = (char)tolower((unsigned char)*s);
+		if (!n || isalnum((unsigned char)*s))
+			return NULL;
+	}
+	sec[n] = '\0';
 	s = skip_ws(s);
 	if (*s != ']')
 		return NULL;
 	if (out)
 		fl_ticket_tag(out, num);
+	if (secret)
+		memcpy(secret, sec, n + 1);
 	return s + 1;
 }
 
-bool email_subject_tag_find(const char *subject, const char *tag, char out[32])
+bool email_subject_tag_parse(const char *subject, const char *tag, char number[32],
+			     char secret[EMAIL_SECRET_MAX + 1])
 {
 	const char *s;
 
@@ -61,23 +79,73 @@ bool email_subject_tag_find(const char *subject, const char *tag, char out[32])
 	if (!tag || !*tag)
 		tag = EMAIL_DEFAULT_TAG;
 	for (s = strchr(subject, '['); s; s = strchr(s + 1, '['))
-		if (tag_at(s, tag, out))
+		if (tag_at(s, tag, number, secret))
 			return true;
 	return false;
 }
 
-char *email_subject_with_tag(const char *subject, const char *tag, const char *number)
+bool email_subject_tag_find(const char *subject, const char *tag, char out[32])
 {
-	char found[32];
+	return email_subject_tag_parse(subject, tag, out, NULL);
+}
+
+char *email_subject_with_tag(const char *subject, const char *tag, const char *token)
+{
+	struct fl_buf b = FL_BUF_INIT;
+	const char *s, *end;
+	bool placed = false;
 
 	if (!tag || !*tag)
 		tag = EMAIL_DEFAULT_TAG;
 	if (!subject)
 		subject = "";
-	if (!number || email_subject_tag_find(subject, tag, found))
+	if (!token)
 		return fl_strdup(subject);
-	return *subject ? fl_asprintf("%s [%s #%s]", subject, tag, number)
-			: fl_asprintf("[%s #%s]", tag, number);
+	/* every tag of ours already there (the thread's, or a stale or forged one) gives way to the ticket's */
+	for (s = subject; *s; ) {
+		if (*s == '[' && (end = tag_at(s, tag, NULL, NULL))) {
+			if (!placed)
+				fl_buf_addf(&b, "[%s #%s]", tag, token);
+			placed = true;
+			s = end;
+			continue;
+		}
+		fl_buf_addch(&b, *s++);
+	}
+	fl_buf_rtrim(&b);
+	if (!placed)
+		fl_buf_addf(&b, "%s[%s #%s]", b.len ? " " : "", tag, token);
+	return fl_buf_detach(&b, NULL);
+}
+
+bool email__our_id_parse(const char *id, const char *domain, char number[32], char secret[EMAIL_SECRET_MAX + 1])
+{
+	const char *p, *dot, *at;
+	size_t n;
+
+	if (!email_message_id_is_ours(id, domain))
+		return false;
+	p = id + strlen("frontline.");
+	at = strrchr(p, '@');
+	dot = memchr(p, '.', (size_t)(at - p));
+	if (!dot || (n = (size_t)(dot - p)) == 0 || n >= 32)
+		return false;
+	memcpy(number, p, n);
+	number[n] = '\0';
+	if (!fl_ticket_tag_form(number))
+		return false;
+	/* frontline.<number>.<secret>.<rest>@: a secret is a middle part; old ids have two parts */
+	secret[0] = '\0';
+	p = dot + 1;
+	dot = memchr(p, '.', (size_t)(at - p));
+	if (dot && (n = (size_t)(dot - p)) > 0 && n <= EMAIL_SECRET_MAX) {
+		size_t i;
+
+		for (i = 0; i < n && isalnum((unsigned char)p[i]); i++)
+			secret[i] = (char)tolower((unsigned char)p[i]);
+		secret[i == n ? n : 0] = '\0';
+	}
+	return true;
 }
 
 /* Length of a reply/forward prefix ("Re:", "AW:", "Fwd[2]:", "回复：") at s, or 0. */

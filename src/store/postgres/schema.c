@@ -221,7 +221,19 @@ static const char *const migrations[] = {
 	/* 7: the language the triage detected (issue 15): on the ticket and its summary */
 	"ALTER TABLE tickets ADD COLUMN language text;",
 	/*
-	 * 8: the console: users, sessions, failed sign-ins, presence, canned
+	 * 8: hardening: a message from someone other than the ticket's customer
+	 * awaits an agent's approval; the server's own secrets (the key of the
+	 * email threads' per-ticket secrets); a notification's attempt in flight
+	 */
+	"ALTER TABLE messages ADD COLUMN approval text CHECK (approval IN ('pending', 'approved', 'declined'));"
+	"CREATE TABLE secrets ("
+	"  name text PRIMARY KEY,"
+	"  value bytea NOT NULL,"
+	"  created_at bigint NOT NULL"
+	");"
+	"ALTER TABLE outbox ADD COLUMN started_at bigint;",
+	/*
+	 * 9: the console: users, sessions, failed sign-ins, presence, canned
 	 * responses; the queues' indexes (as on SQLite: open is neither
 	 * resolved, closed nor spam); the triage's language (migration 7) gets
 	 * an index.

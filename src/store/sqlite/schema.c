@@ -305,7 +305,20 @@ static const char *const migrations[] = {
 	/* 7: the language the triage detected (issue 15): on the ticket and its summary */
 	"ALTER TABLE tickets ADD COLUMN language TEXT;",
 	/*
-	 * 8: the console: people (users, their sessions, failed sign-ins),
+	 * 8: hardening: a message from someone other than the ticket's customer
+	 * awaits an agent's approval; the server's own secrets (the key of the
+	 * email threads' per-ticket secrets); a notification's attempt in flight
+	 */
+	"ALTER TABLE messages ADD COLUMN approval TEXT"
+	"  CHECK (approval IS NULL OR approval = 'pending' OR approval = 'approved' OR approval = 'declined');"
+	"CREATE TABLE secrets ("
+	"  name TEXT PRIMARY KEY,"
+	"  value BLOB NOT NULL,"
+	"  created_at INTEGER NOT NULL"
+	") STRICT;"
+	"ALTER TABLE outbox ADD COLUMN started_at INTEGER;",
+	/*
+	 * 9: the console: people (users, their sessions, failed sign-ins),
 	 * presence, canned responses; the queues' indexes. A ticket is open
 	 * unless resolved, closed or spam, written as comparisons (not an IN
 	 * list, see 6) in the partial indexes and in the queries that use them.

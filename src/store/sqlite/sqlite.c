@@ -349,7 +349,7 @@ static int parse_url(const char *url, const char *masked, struct sq_url *u, char
 	return rc;
 }
 
-/* mkdir -p for the directory of path. */
+/* mkdir -p for the directory of path; what it creates is private (0700). */
 static int make_parent(const char *path, char **why)
 {
 	char *copy = fl_strdup(path), *dir = dirname(copy), *p;
@@ -364,7 +364,7 @@ static int make_parent(const char *path, char **why)
 		if (save != '/' && save)
 			continue;
 		*p = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST) {
+		if (mkdir(dir, 0700) && errno != EEXIST) {
 			*why = fl_asprintf("cannot create directory '%s': %s", dir, strerror(errno));
 			rc = errno == EACCES || errno == EROFS || errno == EPERM ? STORE_EREADONLY : STORE_EIO;
 			goto out;
@@ -431,6 +431,12 @@ static int sq_open(const struct store_open_args *a, struct store **out, char **e
 	if (rc)
 		goto fail_msg;
 	memory = !strcmp(u.path, ":memory:");
+	if (!memory && stat(u.path, &sb) != 0 && a->must_exist) {
+		rc = STORE_ENOTFOUND;
+		*err = store__open_message(a->masked, rc, "the database does not exist (it is not created here: "
+					   "check the URL, or create it with 'frontline migrate')");
+		goto fail_msg;
+	}
 	if (!memory && stat(u.path, &sb) != 0) {
 		rc = make_parent(u.path, &why);
 		if (!rc && !dir_writable(u.path)) {
@@ -442,6 +448,17 @@ static int sq_open(const struct store_open_args *a, struct store **out, char **e
 			goto fail_msg;
 		}
 		created = true;
+		/*
+		 * Private from the start: SQLite would create the file 0644 (less
+		 * the umask), and it gives the -wal and -shm files the database
+		 * file's mode, so creating it 0600 first covers all three.
+		 */
+		{
+			int fd = open(u.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+			if (fd >= 0)
+				close(fd);
+		}
 	} else if (!memory && S_ISDIR(sb.st_mode)) {
 		rc = STORE_EIO;
 		*err = store__open_message(a->masked, rc, "it is a directory");
