@@ -8,13 +8,14 @@
 //             demo tickets' rows are on the page: the console's files, the
 //             session, the counts, the first page of the queue, the stream.
 //
-// Prints a Markdown section for docs/BENCHMARKS.md (scripts/bench.d/console).
+// Prints a Markdown section for docs/BENCHMARKS.md (scripts/bench.d/console-load).
+import os from 'node:os';
 import { Env, missing } from './lib/env.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS || 7);
 const why = missing();
 if (why) {
-	console.log(`## Console first load\n\nNot measured: ${why}.`);
+	console.log(`### Console first load (\`scripts/bench.d/console-load\`)\n\nNot measured: ${why}.`);
 	process.exit(0);
 }
 
@@ -56,6 +57,7 @@ async function measure(env, url, ready, user) {
 	return { ms, bytes, requests, kinds, dcl: nav };
 }
 
+const loadStart = os.loadavg()[0];
 const env = await new Env().start();
 try {
 	await env.browser();
@@ -70,7 +72,7 @@ try {
 			runs.push(await measure(env, url, ready, user));
 		rows.push({ name, runs });
 	}
-	console.log('## Console first load\n');
+	console.log('### Console first load (`scripts/bench.d/console-load`)\n');
 	console.log(`Headless Debian chromium (playwright-core) on loopback against \`frontline serve --demo\`; each run in a fresh browser context (empty cache), ${RUNS} runs after one warm-up of the server. Bytes are what crossed the wire (compressed, headers included, Chrome's encodedDataLength); "interactive" is from the navigation's start until the screen's controls are on the page and the main thread is free. Budget (issue 16): at most 150 KB compressed, interactive within 1 s.\n`);
 	console.log('| first load | requests | bytes (files + API) | interactive, median | interactive, max |');
 	console.log('|---|---:|---:|---:|---:|');
@@ -78,6 +80,8 @@ try {
 		const b = runs[0];
 		console.log(`| ${name} | ${b.requests} | ${(b.bytes / 1024).toFixed(1)} KB (${((b.kinds.files || 0) / 1024).toFixed(1)} + ${((b.kinds.api || 0) / 1024).toFixed(1)}) | ${median(runs.map((r) => r.ms))} ms | ${Math.max(...runs.map((r) => r.ms))} ms |`);
 	}
+	const missed = rows.filter(({ runs }) => runs[0].bytes > 150 * 1024 || median(runs.map((r) => r.ms)) > 1000).map((r) => r.name);
+	console.log(`\nLoad average ${loadStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end, on ${os.cpus().length} CPUs (the machine may be shared: a time here includes waiting for a CPU). Budget (median): ${missed.length ? `**missed** by ${missed.join(', ')}` : 'met'}.`);
 	if (env.noUsers)
 		console.log(`\nThe signed-in queue was not measured: ${env.noUsers}.`);
 } finally {
