@@ -656,7 +656,7 @@ int main(int argc, char **argv)
 	stop_us = fl_mono_us() - t0;
 
 	/* ---- the section ---- */
-	printf("### Console (`bench/console_bench`)\n\n");
+	printf("### Console, server side (`bench/console_bench`)\n\n");
 	printf("`frontline serve --no-workers` (2 HTTP threads) on a SQLite store of %lld tickets; requests on one "
 	       "keep-alive connection, timed at the client on loopback (server time plus the loopback's: an upper "
 	       "bound of the server's), 300 runs each after 10 warm-up runs (counts: 100); the server's CPU time "

@@ -31,7 +31,7 @@ static void resume_first(struct server_later *l, size_t n)
 	size_t i;
 
 	if (!n)
-		return;
+		return;   /* l->list may still be NULL: memmove must not see it (UBSan) */
 	for (i = 0; i < n; i++)
 		MHD_resume_connection(l->list[i].r->conn);
 	memmove(l->list, l->list + n, (l->n - n) * sizeof(*l->list));
