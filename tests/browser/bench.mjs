@@ -8,14 +8,14 @@
 //             demo tickets' rows are on the page: the console's files, the
 //             session, the counts, the first page of the queue, the stream.
 //
-// Prints a Markdown section for docs/BENCHMARKS.md (scripts/bench.d/console-load).
+// Prints a Markdown section for docs/BENCHMARKS.md (scripts/bench.d/console).
 import os from 'node:os';
 import { Env, missing } from './lib/env.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS || 7);
 const why = missing();
 if (why) {
-	console.log(`### Console first load (\`scripts/bench.d/console-load\`)\n\nNot measured: ${why}.`);
+	console.log(`### Console first load (\`scripts/bench.d/console\`)\n\nNot measured: ${why}.`);
 	process.exit(0);
 }
 
@@ -72,7 +72,7 @@ try {
 			runs.push(await measure(env, url, ready, user));
 		rows.push({ name, runs });
 	}
-	console.log('### Console first load (`scripts/bench.d/console-load`)\n');
+	console.log('### Console first load (`scripts/bench.d/console`)\n');
 	console.log(`Headless Debian chromium (playwright-core) on loopback against \`frontline serve --demo\`; each run in a fresh browser context (empty cache), ${RUNS} runs after one warm-up of the server. Bytes are what crossed the wire (compressed, headers included, Chrome's encodedDataLength); "interactive" is from the navigation's start until the screen's controls are on the page and the main thread is free. Budget (issue 16): at most 150 KB compressed, interactive within 1 s.\n`);
 	console.log('| first load | requests | bytes (files + API) | interactive, median | interactive, max |');
 	console.log('|---|---:|---:|---:|---:|');

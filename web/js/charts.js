@@ -1,6 +1,7 @@
 // Two small SVG charts for the dashboard, no library: stacked bars (counts
-// by a key over time) and lines (a value over time). Each is an image with
-// a text alternative, and its numbers are in a table beside it.
+// by a key over time) and lines (a value over time). Each is an image
+// (role img) whose text alternative gives its totals or latest values; each
+// bar and point has its figure as a tooltip.
 import { html } from '../vendor/vendor.js';
 
 // Colours with at least 3:1 contrast on white, told apart by the legend too.

@@ -27,8 +27,12 @@ export const when = (iso) => (iso ? new Date(iso).toLocaleString() : '');
 export function duration(s) {
 	if (s == null || Number.isNaN(s))
 		return '–';
+	if (s === 0)
+		return '0 s';
+	if (s < 1)
+		return `${Math.max(1, Math.round(s * 1000))} ms`;
 	if (s < 10)
-		return `${s < 0.1 && s > 0 ? '< 0.1' : s.toFixed(1)} s`;
+		return `${s.toFixed(1)} s`;
 	if (s < 60)
 		return `${Math.round(s)} s`;
 	if (s < 3600)

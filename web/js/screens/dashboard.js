@@ -56,7 +56,7 @@ export function Dashboard() {
 				<${Tile} name="Resolved" value=${m.resolved_tickets ?? '–'} />
 				<${Tile} name="Escalated" value=${m.escalated_tickets ?? '–'} />
 				<${Tile} name="First response" value=${duration(m.avg_response_time)} />
-				<${Tile} name="Resolution" value=${duration(m.avg_resolution_time)} />
+				<${Tile} name="Resolution" value=${m.resolved_tickets ? duration(m.avg_resolution_time) : '–'} />
 				<${Tile} name="Escalation rate" value=${pct(m.escalation_rate)} />
 				<${Tile} name="Satisfaction" value=${pct(m.satisfaction_score)} />
 			</dl>
