@@ -9,7 +9,8 @@
 // before it, is refused with "this ticket changed: here is the newer
 // message" without losing his text (not even across a reload); a note, an
 // assignment and a resolution reach Bob within a second each; a new ticket
-// reaches an open queue within a second; keyboard operation; ticket text
+// reaches an open queue within a second; keyboard operation (every key of
+// the issue's list); ticket text
 // with <script> and <img onerror> renders as text; a change by cookie
 // without the CSRF header is refused; axe-core finds no serious or
 // critical WCAG 2.1 A/AA violation on any screen; no page breaks its CSP.
@@ -251,7 +252,7 @@ test('ticket text with <script> and <img onerror> renders as text; a new ticket 
 	assert.equal(await watcher.locator('main script').count(), 0);
 });
 
-test('keyboard: j/k move, Enter opens, / searches, r replies, ? lists the keys', async (t) => {
+test('keyboard: j/k move, Enter opens, / searches, r replies, n notes, a assigns to me, e resolves, ? lists the keys', async (t) => {
 	if (!needs(t))
 		return;
 	await alice.goto('/#/queue/all');
@@ -282,6 +283,23 @@ test('keyboard: j/k move, Enter opens, / searches, r replies, ? lists the keys',
 	await alice.keyboard.type('dark mode');
 	await alice.keyboard.press('Enter');
 	await until('the search result', async () => (await rows.count()) === 1 && /dark mode/.test(await rows.first().textContent()), 5000);
+
+	// n, a and e in the ticket view, on a ticket of their own (the other scenarios keep the demo's)
+	const made = await env.api('POST', '/api/v1/tickets', { id: 'keys_1', customer_id: 'cust_002', subject: 'Keyboard ticket', content: 'My export to CSV never finishes.' });
+	assert.equal(made.status, 201, JSON.stringify(made.body));
+	await alice.goto('/#/tickets/keys_1');
+	await alice.getByRole('heading', { name: 'Conversation' }).waitFor();
+	await alice.locator('h1').click();
+	await alice.keyboard.press('n');
+	await until('the note composer focused', async () => (await alice.evaluate(() => document.activeElement.id)) === 'composer', 2000);
+	await alice.getByLabel('Internal note (agents only)').waitFor();
+	await alice.keyboard.press('Escape');
+	const api = async () => (await env.api('GET', '/api/v1/tickets/keys_1')).body;
+	await alice.keyboard.press('a');
+	await until('assigned to Alice by a', async () => (await api()).assignee === 'alice@example.com', 5000);
+	await alice.keyboard.press('e');
+	await until('resolved by e', async () => (await api()).status === 'resolved', 5000);
+	await alice.getByRole('button', { name: 'Reopen' }).waitFor({ timeout: 5000 });
 });
 
 test('canned responses: an admin writes one, an agent inserts it with /', async (t) => {
