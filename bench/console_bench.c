@@ -577,6 +577,8 @@ int main(int argc, char **argv)
 	setenv("FRONTLINE_MONITOR_INTERVAL", "3600", 1);
 	setenv("SUPPORT_LOG_LEVEL", "warning", 1);
 	setenv("FRONTLINE_STREAM_MAX", "10000", 1);
+	/* the streams all come from 127.0.0.1: in use, each console from its own address (or raise it behind a proxy) */
+	setenv("FRONTLINE_HTTP_PER_IP_CONNECTIONS", "0", 1);
 	{
 		const char *args[] = { "serve", "--no-workers", NULL };
 
@@ -671,7 +673,8 @@ int main(int argc, char **argv)
 			fl_buf_addf(&bad, "%s%s", bad.len ? "; " : "", q[i].what);
 	}
 	printf("\nLive streams: %lld concurrent `GET /api/v1/stream`, %lld rounds each way; the time from the write "
-	       "to each stream's reading the event (%zu readings each way, %zu missed in 5 s):\n\n",
+	       "to each stream's reading the event (%zu readings each way, %zu missed in 5 s); all from 127.0.0.1, so "
+	       "`FRONTLINE_HTTP_PER_IP_CONNECTIONS=0` (its default of 128 is per client address):\n\n",
 	       (long long)nstreams, (long long)rounds, poll_l.n, poll_l.missed + api_l.missed);
 	printf("| event written | p50 (ms) | p99 (ms) | max (ms) | goal p99 < 250 ms |\n|---|---:|---:|---:|---|\n");
 	printf("| by another store connection (another replica; read at the server's next poll, every 100 ms) | "

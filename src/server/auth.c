@@ -18,7 +18,6 @@
  * constant time. Bearer tokens need none: a cross-site page cannot send
  * them.
  */
-#include <arpa/inet.h>
 #include <string.h>
 #include <strings.h>
 #include <sodium.h>
@@ -190,6 +189,7 @@ void server__set_session_cookie(struct server_req *r, const char *secret, int ma
 int server__session_auth(struct server_req *r, bool quiet)
 {
 	const char *secret = server__session_cookie(r);
+	struct store *st = r->st;
 	char hash[65];
 	json_t *s = NULL, *u;
 	int rc, role;
@@ -200,14 +200,26 @@ int server__session_auth(struct server_req *r, bool quiet)
 		return 401;
 	}
 	server_token_hash(secret, hash);
-	rc = store_session_find(server__store(r), hash, (int)fl_config_int("FRONTLINE_SESSION_IDLE_S", 28800), &s);
+	/*
+	 * Authorizing runs before the body: a connection is borrowed for the
+	 * lookup alone (a handler's own, when it asks, is already there).
+	 */
+	if (!st && !(st = server__pool_get(r->srv->pool, SERVER_STORE_WAIT_MS))) {
+		if (!quiet)
+			server__unavailable(r, 1, "the server is busy; retry shortly");
+		return 503;
+	}
+	rc = store_session_find(st, hash, (int)fl_config_int("FRONTLINE_SESSION_IDLE_S", 28800), &s);
+	if (rc != STORE_OK && rc != STORE_ENOTFOUND)
+		fl_log(FL_LOG_ERROR, "cannot look up a session: %s", store_errmsg(st));
+	if (st != r->st)
+		server__pool_put(r->srv->pool, st);
 	if (rc == STORE_ENOTFOUND) {
 		if (!quiet)
 			server__unauthorized(r, "not signed in (or the session has ended): sign in again");
 		return 401;
 	}
 	if (rc != STORE_OK) {
-		fl_log(FL_LOG_ERROR, "cannot look up a session: %s", store_errmsg(r->st));
 		if (!quiet)
 			server__unavailable(r, 2, "cannot check the session now; retry shortly");
 		return 503;
@@ -224,16 +236,4 @@ int server__session_auth(struct server_req *r, bool quiet)
 	r->user = json_incref(u);
 	json_decref(s);
 	return 0;
-}
-
-void server__client_address(struct server_req *r, char out[64])
-{
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-
-	fl_strlcpy(out, "unknown", 64);
-	if (sa && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, 64);
-	else if (sa && sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, 64);
 }

@@ -54,10 +54,8 @@ static void *run(void *arg)
 		if (l->stop)
 			break;
 		if (l->n) {
-			struct timespec ts;
-
-			server__abstime(&ts, l->list[0].due_us - fl_mono_us());
-			pthread_cond_timedwait(&l->cond, &l->lock, &ts);
+			/* rounded up: never woken before the first is due */
+			fl_cond_wait_ms(&l->cond, &l->lock, (l->list[0].due_us - fl_mono_us() + 999) / 1000);
 		} else {
 			pthread_cond_wait(&l->cond, &l->lock);
 		}
@@ -135,15 +133,3 @@ void server__later_queue(struct server_later *l, struct server_req *r)
 	pthread_mutex_unlock(&l->lock);
 }
 
-void server__abstime(struct timespec *ts, int64_t us)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	if (us < 0)
-		us = 0;
-	ts->tv_sec += (time_t)(us / 1000000);
-	ts->tv_nsec += (long)(us % 1000000) * 1000;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}

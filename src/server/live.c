@@ -337,12 +337,8 @@ static void *run(void *arg)
 		bool woken;
 
 		pthread_mutex_lock(&l->lock);
-		if (!l->wake && !l->stop) {
-			struct timespec ts;
-
-			server__abstime(&ts, l->poll_us);
-			pthread_cond_timedwait(&l->cond, &l->lock, &ts);
-		}
+		if (!l->wake && !l->stop)
+			fl_cond_wait_ms(&l->cond, &l->lock, (l->poll_us + 999) / 1000);
 		woken = l->wake;
 		l->wake = false;
 		if (l->stop) {

@@ -205,7 +205,8 @@ static void run_one(struct server_req *r, void (*handler)(struct server_req *), 
 	sub.status = 0;
 	sub.resp = NULL;
 	sub.resp_len = 0;
-	sub.extra_headers = NULL;
+	sub.headers = NULL;
+	sub.nheaders = 0;
 	sub.content_type = NULL;
 	handler(&sub);
 	r->st = sub.st;   /* the store connection it borrowed, if it did */
@@ -224,7 +225,7 @@ static void run_one(struct server_req *r, void (*handler)(struct server_req *), 
 	json_decref(answer);
 	json_decref(body);
 	free(sub.resp);
-	free(sub.extra_headers);
+	server__headers_free(&sub);
 }
 
 static void bulk(struct server_req *r)

@@ -75,8 +75,8 @@ static void sign_in(struct server_req *r)
 	int window = (int)fl_config_int("FRONTLINE_LOGIN_WINDOW", 900);
 	int idle = (int)fl_config_int("FRONTLINE_SESSION_IDLE_S", 28800);
 	int maxage = (int)fl_config_int("FRONTLINE_SESSION_MAX_S", 86400);
-	const char *email, *password;
-	char addr[64], secret[SERVER_SESSION_SIZE], hash[65], *akey = NULL, *ikey = NULL, *stored = NULL;
+	const char *email, *password, *addr;
+	char secret[SERVER_SESSION_SIZE], hash[65], *akey = NULL, *ikey = NULL, *stored = NULL;
 	int64_t na = 0, ni = 0, ra = 0, ri = 0, delay;
 	json_t *user = NULL, *session = NULL;
 	char *p;
@@ -89,7 +89,8 @@ static void sign_in(struct server_req *r)
 		max = 1;
 	if (window < 1)
 		window = 1;
-	server__client_address(r, addr);
+	/* the client's address, as server.c read it (empty only off a socket) */
+	addr = r->addr[0] ? r->addr : "unknown";
 	akey = fl_asprintf("account:%s", email);
 	for (p = akey; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')

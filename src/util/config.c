@@ -38,9 +38,13 @@ static const struct fl_config_key config_keys[] = {
 	{ "FRONTLINE_HTTP_MAX_HEADER", "16384", "memory per connection for the request line and headers (414/431 beyond); "
 	  "a live stream holds it for as long as it is open", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_HTTP_TIMEOUT", "30", "seconds an idle or stalled connection stays open (slowloris)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_HTTP_REQUEST_TIMEOUT", "60", "seconds a request may take to arrive whole, headers and body, from its connection's opening or the previous answer (a client that trickles is closed; 0: no limit)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_HTTP_MAX_CONNECTIONS", "4096", "concurrent HTTP connections at most, live streams included (the "
 	  "server raises its open-files limit to fit)", FL_CONFIG_PLAIN },
-	{ "FRONTLINE_HTTP_PER_IP_CONNECTIONS", "0", "concurrent connections per client address (0: no limit)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_HTTP_PER_IP_CONNECTIONS", "128", "concurrent connections per client address, below "
+	  "FRONTLINE_HTTP_MAX_CONNECTIONS so that one address cannot take them all (0: no limit); live streams "
+	  "count (behind a reverse proxy, raise it)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_HTTP_AUTH_FAILURES", "10", "unknown or revoked API tokens one client address may present per minute, in bursts of twice that, before 429 (0: no limit)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_STREAM_MAX", "3072", "live streams (GET /api/v1/stream) open at most; beyond, 503 (keep below "
 	  "FRONTLINE_HTTP_MAX_CONNECTIONS so that streams leave room for requests)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_STREAM_POLL_MS", "100", "milliseconds between two reads of new events for the live streams "

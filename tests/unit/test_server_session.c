@@ -4,9 +4,13 @@
  * password), the session as a token of the user's role on every route,
  * the CSRF token that changes made with the cookie need (and bearer tokens
  * do not), signing out, sessions that have ended, failed sign-ins slowed
- * then refused per account and per address, and /api/v1/users for admins.
+ * then refused per account and per address, /api/v1/users for admins, and
+ * sessions looked up without holding a store connection while a body
+ * arrives.
  */
 #include "test_helpers.h"
+
+#include <unistd.h>
 
 #include "server_fixture.h"
 
@@ -329,6 +333,56 @@ static void test_admins_manage_users_over_the_api(void **state)
 	http_resp_release(&r);
 }
 
+/*
+ * A session is looked up when the headers are in, on a store connection
+ * borrowed for the lookup alone: bodies held back with a session cookie on
+ * more connections than the pool has leave sign-in checks, reads and
+ * changes answering (harden-http's rule, as for tokens).
+ */
+static void test_stalled_bodies_with_a_session_hold_no_store_connection(void **state)
+{
+	struct fx *f = *state;
+	struct service_options o = fx_options(f, -1, SERVICE_HTTP);
+	enum { STALLED = 8 };
+	int fds[STALLED], i;
+	struct fx_session s;
+	struct http_resp r;
+	int64_t t0;
+
+	fx_make_user(f, "ann@example.com", "agent", "correct horse");
+	o.http.threads = 2;   /* three store connections */
+	o.http.timeout_s = 120;
+	o.http.request_timeout_s = 120;
+	fx_start_service(f, &o);
+	fx_sign_in(f, "ann@example.com", "correct horse", &s);
+	for (i = 0; i < STALLED; i++) {
+		char *req = fl_asprintf("POST /api/v1/tickets/T-000001/notes HTTP/1.1\r\nHost: x\r\nCookie: %s\r\n"
+					"X-CSRF-Token: %s\r\nContent-Type: application/json\r\n"
+					"Content-Length: 500\r\n\r\n{", s.cookie, s.csrf);
+
+		fds[i] = http_raw_connect(server_port(f->srv));
+		assert_true(fds[i] >= 0);
+		assert_int_equal(http_raw_send(fds[i], req, strlen(req)), 0);
+		free(req);
+	}
+	fl_sleep_us(300000);
+	t0 = fl_mono_us();
+	fx_call_session(f, "GET", "/api/v1/session", &s, false, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	http_resp_release(&r);
+	fx_call_session(f, "GET", "/api/v1/tickets/counts", &s, false, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	http_resp_release(&r);
+	fx_call_session(f, "PUT", "/api/v1/canned/greeting", &s, true, "{\"title\":\"Hi\",\"body\":\"Hello\"}", &r);
+	fx_expect(&r, 403, "forbidden");   /* an agent: the role is checked, not a busy server's 503 */
+	http_resp_release(&r);
+	if (fl_mono_us() - t0 > 5 * INT64_C(1000000))
+		fail_msg("requests with %d stalled session bodies took %lld ms", STALLED,
+			 (long long)((fl_mono_us() - t0) / 1000));
+	for (i = 0; i < STALLED; i++)
+		close(fds[i]);
+}
+
 static const struct CMUnitTest tests[] = {
 	FX_TEST(test_sign_in_sets_a_strict_cookie_and_gives_the_csrf_token),
 	FX_TEST(test_wrong_email_and_wrong_password_look_the_same),
@@ -337,6 +391,7 @@ static const struct CMUnitTest tests[] = {
 	FX_TEST(test_failed_sign_ins_are_slowed_then_refused_per_account),
 	FX_TEST(test_failed_sign_ins_are_refused_per_address),
 	FX_TEST(test_admins_manage_users_over_the_api),
+	FX_TEST(test_stalled_bodies_with_a_session_hold_no_store_connection),
 };
 
 int main(void)
