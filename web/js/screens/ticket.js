@@ -159,12 +159,16 @@ export function Ticket({ id, user }) {
 			requestAnimationFrame(() => focusComposer.current && focusComposer.current());
 			return true;
 		}
+		// as the buttons: nothing while a change is on its way (it would go out on
+		// the version before it), no "assign to me" when it is mine, no resolve when settled
 		if (k === 'a') {
-			claim();
+			if (!busy && !isMine(t, user))
+				claim();
 			return true;
 		}
 		if (k === 'e') {
-			resolve();
+			if (!busy && t.status !== 'resolved' && t.status !== 'closed')
+				resolve();
 			return true;
 		}
 		return false;
