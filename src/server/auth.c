@@ -186,6 +186,14 @@ void server__set_session_cookie(struct server_req *r, const char *secret, int ma
 	free(v);
 }
 
+/* 401 for a request without a live session; a cookie it brought is cleared, so that it is not sent again. */
+static void no_session(struct server_req *r, const char *secret)
+{
+	if (secret)
+		server__set_session_cookie(r, NULL, 0);
+	server__unauthorized(r, "not signed in (or the session has ended): sign in again");
+}
+
 int server__session_auth(struct server_req *r, bool quiet)
 {
 	const char *secret = server__session_cookie(r);
@@ -196,7 +204,7 @@ int server__session_auth(struct server_req *r, bool quiet)
 
 	if (!secret || strlen(secret) != SERVER_SESSION_SIZE - 1) {
 		if (!quiet)
-			server__unauthorized(r, "not signed in (or the session has ended): sign in again");
+			no_session(r, secret);
 		return 401;
 	}
 	server_token_hash(secret, hash);
@@ -216,7 +224,7 @@ int server__session_auth(struct server_req *r, bool quiet)
 		server__pool_put(r->srv->pool, st);
 	if (rc == STORE_ENOTFOUND) {
 		if (!quiet)
-			server__unauthorized(r, "not signed in (or the session has ended): sign in again");
+			no_session(r, secret);
 		return 401;
 	}
 	if (rc != STORE_OK) {

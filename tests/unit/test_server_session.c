@@ -99,6 +99,7 @@ static void test_the_session_works_like_a_token_of_its_role(void **state)
 	struct fx *f = *state;
 	struct fx_session agent, admin;
 	struct http_resp r;
+	char *set;
 	char path[128];
 
 	fx_make_user(f, "ann@example.com", "agent", "agent password");
@@ -161,6 +162,17 @@ static void test_the_session_works_like_a_token_of_its_role(void **state)
 	end_sessions(f);
 	fx_call_session(f, "GET", "/api/v1/tickets", &agent, false, NULL, &r);
 	fx_expect(&r, 401, "unauthorized");
+	/* the dead cookie is cleared: the browser does not send it again */
+	set = http_resp_header(&r, "Set-Cookie");
+	if (!set || !fl_str_has_prefix(set, "fl_session=;") || !strstr(set, "Max-Age=0"))
+		fail_msg("401 for an ended session: Set-Cookie %s", set ? set : "(none)");
+	free(set);
+	http_resp_release(&r);
+	/* without a cookie, none is set */
+	fx_call_session(f, "GET", "/api/v1/session", NULL, false, NULL, &r);
+	fx_expect(&r, 401, "unauthorized");
+	set = http_resp_header(&r, "Set-Cookie");
+	assert_null(set);
 	http_resp_release(&r);
 }
 

@@ -232,8 +232,10 @@ static const char *const migrations[] = {
 	"  created_at bigint NOT NULL"
 	");"
 	"ALTER TABLE outbox ADD COLUMN started_at bigint;",
+	/* 9: the language an article is written in (issue 15): a ticket is searched in its own */
+	"ALTER TABLE kb_articles ADD COLUMN language text NOT NULL DEFAULT 'en';",
 	/*
-	 * 9: the console: users, sessions, failed sign-ins, presence, canned
+	 * 10: the console: users, sessions, failed sign-ins, presence, canned
 	 * responses; the queues' indexes (as on SQLite: open is neither
 	 * resolved, closed nor spam); the triage's language (migration 7) gets
 	 * an index.

@@ -317,8 +317,10 @@ static const char *const migrations[] = {
 	"  created_at INTEGER NOT NULL"
 	") STRICT;"
 	"ALTER TABLE outbox ADD COLUMN started_at INTEGER;",
+	/* 9: the language an article is written in (issue 15): a ticket is searched in its own */
+	"ALTER TABLE kb_articles ADD COLUMN language TEXT NOT NULL DEFAULT 'en';",
 	/*
-	 * 9: the console: people (users, their sessions, failed sign-ins),
+	 * 10: the console: people (users, their sessions, failed sign-ins),
 	 * presence, canned responses; the queues' indexes. A ticket is open
 	 * unless resolved, closed or spam, written as comparisons (not an IN
 	 * list, see 6) in the partial indexes and in the queries that use them.
