@@ -119,6 +119,8 @@ int server_new(const struct server_options *opts, struct server **out, char **er
 	pthread_mutex_init(&srv->auth_lock, NULL);
 	srv->later = server__later_new();
 	srv->tokens = server__tokens_new(srv->opts.rate, srv->opts.burst, srv->opts.auth_failures);
+	srv->statics = server__static_new(opts->web_dir);
+	srv->opts.web_dir = NULL;   /* the caller's string; statics keeps its own copy */
 	srv->registry = opts->registry;
 	if (!srv->registry) {
 		srv->registry = monitor_registry_new();
@@ -377,7 +379,8 @@ static enum MHD_Result queue(struct server_req *r)
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 				r->content_type ? r->content_type : "application/json");
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				r->cache_control ? r->cache_control : "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	for (i = 0; i < r->nheaders; i++)
 		MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
@@ -761,6 +764,7 @@ void server_free(struct server *srv)
 		close(srv->quiesced_fd);
 	server__pool_free(srv->pool);
 	server__tokens_free(srv->tokens);
+	server__static_free(srv->statics);
 	if (srv->own_registry)
 		monitor_registry_free(srv->registry);
 	pthread_mutex_destroy(&srv->idle_lock);

@@ -179,6 +179,7 @@ struct server_options {
 	int max_json_depth;             /* 0: 32 */
 	struct monitor_registry *registry;  /* borrowed; NULL: the server makes its own */
 	struct kb *kb;                  /* borrowed; NULL: KB search through the store */
+	const char *web_dir;            /* the console's files; NULL: fl_share_path("web") */
 	/* Called after a job was enqueued by this process (wakes local workers). */
 	void (*on_job)(void *arg);
 	void *on_job_arg;

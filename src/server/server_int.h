@@ -178,6 +178,7 @@ struct server {
 	struct monitor_registry *registry;
 	bool own_registry;
 	struct monitor_family *m_requests, *m_latency, *m_inflight, *m_intake;
+	struct server_static *statics;  /* the console's files (static.c) */
 	atomic_bool draining;
 	atomic_int inflight;
 	pthread_mutex_t idle_lock;
@@ -222,6 +223,7 @@ struct server_req {
 	const char *content_type;
 	struct server_header *headers;   /* extra response headers, in order */
 	size_t nheaders;
+	const char *cache_control;   /* NULL: "no-store" (static strings only) */
 	bool close;
 };
 
@@ -379,6 +381,21 @@ char *server__actor(const struct server_req *r);
 void server__notify_job(struct server_req *r);
 void server__notify_outbox(struct server_req *r);
 
+/* ---- the console's files (static.c) ---- */
+
+struct server_static;
+
+/*
+ * The files of the web directory dir (NULL: fl_share_path("web")); a
+ * missing directory is logged and makes every console path a 404.
+ */
+struct server_static *server__static_new(const char *dir);
+void server__static_free(struct server_static *s);
+/* Whether rel (a path below the web directory, no leading '/') may be served at all. */
+bool server__static_path_ok(const char *rel);
+/* Whether an Accept-Encoding header (may be NULL) accepts gzip. */
+bool server__static_accepts_gzip(const char *accept_encoding);
+
 /* ---- the resources' route tables (each ends with a NULL method) ---- */
 
 extern const struct server_route server__health_routes[];
@@ -391,6 +408,7 @@ extern const struct server_route server__workflow_routes[];
 extern const struct server_route server__metrics_routes[];
 extern const struct server_route server__admin_routes[];
 extern const struct server_route server__mail_routes[];
+extern const struct server_route server__static_routes[];
 extern const struct server_route server__session_routes[];
 extern const struct server_route server__user_routes[];
 extern const struct server_route server__live_routes[];

@@ -98,7 +98,9 @@ static char *fill(const char *pattern, const char *ticket_id, int64_t spare_toke
 		if (*p == '{') {
 			const char *end = strchr(p, '}');
 
-			if (fl_str_has_prefix(pattern, "/api/v1/tickets"))
+			if (!strcmp(pattern, "/{file...}"))
+				fl_buf_adds(&b, "index.html");
+			else if (fl_str_has_prefix(pattern, "/api/v1/tickets"))
 				fl_buf_adds(&b, ticket_id);
 			else if (fl_str_has_prefix(pattern, "/api/v1/workflows"))
 				fl_buf_adds(&b, "customer_support");
