@@ -131,42 +131,43 @@ static void attachment_hashes(const json_t *msg_metadata, json_t *hashes)
 	}
 }
 
+/* Sets ticket's key to the rows sql (one parameter: the ticket number n) reads. */
+static int add_rows(struct store__sql *c, json_t *ticket, const char *key,
+		    json_t *(*decode)(const struct store__row *), const char *sql, int64_t n)
+{
+	json_t *rows = json_array();
+	int rc = store__sql_rows(c, decode, &rows, sql, "i", n);
+
+	json_object_set_new(ticket, key, rows);
+	return rc;
+}
+
 static int export_ticket(struct store *st, json_t *t, json_t *attachments)
 {
 	struct store__sql *c = STORE__SQL(st);
 	int64_t n = fl_json_int(t, "number", 0);
-	json_t *ticket = NULL, *part = NULL, *m;
+	json_t *ticket = NULL, *m;
 	size_t i;
 	int rc;
 
 	rc = store__sql_one(c, store__ticket_json, &ticket,
 			    "SELECT " STORE__TICKET_COLS " FROM tickets t WHERE t.number = ?", "i", n);
+	if (rc)
+		return rc;
+	json_object_set_new(t, "ticket", ticket);
+	rc = add_rows(c, ticket, "messages", store__message_json,
+		      "SELECT " STORE__MESSAGE_COLS " FROM messages m JOIN tickets t"
+		      " ON t.number = m.ticket_number WHERE m.ticket_number = ? ORDER BY m.id", n);
+	json_array_foreach(json_object_get(ticket, "messages"), i, m)
+		attachment_hashes(json_object_get(m, "metadata"), attachments);
 	if (!rc)
-		rc = store__sql_rows(c, store__message_json, &part,
-				     "SELECT " STORE__MESSAGE_COLS " FROM messages m JOIN tickets t"
-				     " ON t.number = m.ticket_number WHERE m.ticket_number = ? ORDER BY m.id", "i", n);
-	if (!rc) {
-		json_array_foreach(part, i, m)
-			attachment_hashes(json_object_get(m, "metadata"), attachments);
-		json_object_set_new(ticket, "messages", part ? part : json_array());
-		part = NULL;
-		rc = store__sql_rows(c, store__event_json, &part,
-				     "SELECT " STORE__EVENT_COLS " FROM events v JOIN tickets t"
-				     " ON t.number = v.ticket_number WHERE v.ticket_number = ? ORDER BY v.id", "i", n);
-	}
-	if (!rc) {
-		json_object_set_new(ticket, "events", part ? part : json_array());
-		part = NULL;
-		rc = store__sql_rows(c, store__escalation_json, &part,
-				     "SELECT " STORE__ESCALATION_COLS " FROM escalations e JOIN tickets t"
-				     " ON t.number = e.ticket_number WHERE e.ticket_number = ? ORDER BY e.id", "i", n);
-	}
-	if (!rc) {
-		json_object_set_new(ticket, "escalations", part ? part : json_array());
-		json_object_set_new(t, "ticket", ticket);
-		ticket = NULL;
-	}
-	json_decref(ticket);
+		rc = add_rows(c, ticket, "events", store__event_json,
+			      "SELECT " STORE__EVENT_COLS " FROM events v JOIN tickets t"
+			      " ON t.number = v.ticket_number WHERE v.ticket_number = ? ORDER BY v.id", n);
+	if (!rc)
+		rc = add_rows(c, ticket, "escalations", store__escalation_json,
+			      "SELECT " STORE__ESCALATION_COLS " FROM escalations e JOIN tickets t"
+			      " ON t.number = e.ticket_number WHERE e.ticket_number = ? ORDER BY e.id", n);
 	return rc;
 }
 
