@@ -100,6 +100,7 @@ static int add_blob_data(struct store *st, json_t *arr)
 
 	json_array_foreach(arr, i, o) {
 		void *data = NULL;
+		char *b64;
 		size_t len = 0;
 		int rc = store__sql_blob_get(st, fl_json_str(o, "sha256", ""), &data, &len, NULL);
 
@@ -110,7 +111,9 @@ static int add_blob_data(struct store *st, json_t *arr)
 		}
 		if (rc)
 			return rc;
-		json_object_set_new(o, "data_base64", json_string_nocheck(base64(data, len)));
+		b64 = base64(data, len);
+		json_object_set_new(o, "data_base64", json_string_nocheck(b64));
+		free(b64);
 		free(data);
 	}
 	return STORE_OK;
