@@ -441,6 +441,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	req_free(r);
 }
 
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) FL_PRINTF(2, 0);
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char *msg = fl_vasprintf(fmt, ap);
