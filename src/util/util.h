@@ -327,8 +327,10 @@ struct fl_config_key {
 const struct fl_config_key *fl_config_keys(void);
 /*
  * Reads the environment and, when path is not NULL, a file of KEY=value lines
- * ('#' comments, optional quotes). Returns 0, or -1 with a message in
- * err (caller frees) when the file cannot be read or has a malformed line.
+ * ('#' comments, optional quotes, an optional "export " before the key).
+ * Returns 0, or -1 with a message in err (caller frees) when the file cannot
+ * be read or has a malformed line, or a value (in the file or the
+ * environment) is not valid UTF-8.
  * A missing file is an error only when required is true. Then fills the
  * defaults that follow other keys (see fl_share_path): FRONTLINE_SHARE_DIR
  * for an installed binary, FRONTLINE_MODELS_DIR and FRONTLINE_KB_DIR in the

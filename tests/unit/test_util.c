@@ -388,6 +388,79 @@ static void test_config_precedence_flag_env_file_default(void **state)
 	free(dir);
 }
 
+/* Writes text to dir/f.conf and loads it; returns fl_config_load's result. */
+static int load_text(const char *dir, const char *text, char **err)
+{
+	char *path = fl_asprintf("%s/f.conf", dir);
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	fputs(text, f);
+	fclose(f);
+	fl_config_free();
+	*err = NULL;
+	rc = fl_config_load(path, true, err);
+	free(path);
+	return rc;
+}
+
+/* Found by tests/fuzz/fuzz_config: "export KEY=value" took 7 bytes past the line for its value. */
+static void test_config_export_prefix_keeps_the_value(void **state)
+{
+	char *dir = test_tmpdir(), *err = NULL;
+
+	(void)state;
+	assert_int_equal(load_text(dir, "export FRONTLINE_LISTEN=1.2.3.4:5\nexport FRONTLINE_WORKERS = '3' \n", &err), 0);
+	assert_string_equal(fl_config_get("FRONTLINE_LISTEN"), "1.2.3.4:5");
+	assert_string_equal(fl_config_get("FRONTLINE_WORKERS"), "3");
+	fl_config_free();
+	test_tmpdir_remove(dir);
+	free(dir);
+}
+
+/*
+ * Found by tests/fuzz/fuzz_config: a value that is not UTF-8 made the dump and
+ * `frontline llm check --json` (which crashed) unable to show it; such a file is
+ * refused, naming the line.
+ */
+static void test_config_refuses_values_not_utf8(void **state)
+{
+	char *dir = test_tmpdir(), *err = NULL;
+
+	(void)state;
+	assert_int_equal(load_text(dir, "# caf\xe9\nFRONTLINE_LISTEN=x\nAPI_KEY=\x95\x9a\x8e\xed-0123456789\n", &err), -1);
+	assert_non_null(strstr(err, "f.conf:3: the value is not valid UTF-8"));
+	free(err);
+	setenv("ANTHROPIC_MODEL", "m\xff", 1);
+	assert_int_equal(load_text(dir, "", &err), -1);
+	assert_non_null(strstr(err, "ANTHROPIC_MODEL is not valid UTF-8"));
+	free(err);
+	unsetenv("ANTHROPIC_MODEL");
+	fl_config_free();
+	test_tmpdir_remove(dir);
+	free(dir);
+}
+
+/* Found by tests/fuzz/fuzz_config: the mask cut a character in two, and the JSON holding it failed. */
+static void test_mask_secret_keeps_characters_whole(void **state)
+{
+	static const char *const secrets[] = {
+		"a\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+		"\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac",
+		"\xf0\x9f\x94\x91\xf0\x9f\x94\x91\xf0\x9f\x94\x91\xf0\x9f\x94\x91",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < FL_ARRAY_SIZE(secrets); i++) {
+		char *m = fl_mask_secret(secrets[i]);
+
+		assert_true(fl_utf8_invalid_at(m, strlen(m)) < 0);
+		assert_non_null(strstr(m, "..."));
+		free(m);
+	}
+}
+
 /* ---- the domain's vocabulary ---- */
 
 static void test_vocabulary_lists_and_tags(void **state)
@@ -504,6 +577,9 @@ int main(void)
 		cmocka_unit_test(test_utf8_validation),
 		cmocka_unit_test(test_log_writes_json_lines_at_level),
 		cmocka_unit_test(test_config_precedence_flag_env_file_default),
+		cmocka_unit_test(test_config_export_prefix_keeps_the_value),
+		cmocka_unit_test(test_config_refuses_values_not_utf8),
+		cmocka_unit_test(test_mask_secret_keeps_characters_whole),
 		cmocka_unit_test(test_random_is_random),
 		cmocka_unit_test(test_vocabulary_lists_and_tags),
 		cmocka_unit_test(test_http_post_sends_and_reads_the_answer),
