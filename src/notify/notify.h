@@ -103,6 +103,14 @@ void notify_key_free(struct notify_key *key);
 enum notify_verdict notify_verify_key(const struct notify_key *key, const char *timestamp,
 				      const char *signature, const void *body, size_t len,
 				      int64_t now_s, int64_t tolerance_s);
+/*
+ * The checks that need no body, for a receiver that refuses before reading
+ * one: the headers are there and well formed and the timestamp is within
+ * tolerance_s of now_s. NOTIFY_SIG_OK means the signature is still to be
+ * checked against the body.
+ */
+enum notify_verdict notify_verify_headers(const char *timestamp, const char *signature, int64_t now_s,
+					  int64_t tolerance_s);
 /* A short explanation of a verdict, for error messages. */
 const char *notify_verdict_text(enum notify_verdict v);
 

@@ -143,6 +143,14 @@ enum notify_verdict notify_verify_key(const struct notify_key *key, const char *
 	return v != NOTIFY_SIG_OK ? v : verify(&key->keyed, timestamp, body, len, got);
 }
 
+enum notify_verdict notify_verify_headers(const char *timestamp, const char *signature, int64_t now_s,
+					  int64_t tolerance_s)
+{
+	unsigned char got[crypto_auth_hmacsha256_BYTES];
+
+	return check_headers(timestamp, signature, now_s, tolerance_s, got);
+}
+
 const char *notify_verdict_text(enum notify_verdict v)
 {
 	switch (v) {

@@ -3,12 +3,46 @@
  * a role, or an HMAC signature for the webhook), whether that role may use
  * the route, whether the token has requests left in its bucket, and whether
  * the body is the JSON the route expects. Handlers then only do their job.
+ *
+ * Authorizing runs when the headers are in, before the body: a token found
+ * in the lookup cache needs no store connection, and one that is not holds
+ * a connection only for its lookup. Nothing is held while the client sends
+ * its body; the handler's connection is borrowed in server__dispatch.
  */
 #include <string.h>
 #include <strings.h>
 
 #include "server_int.h"
 #include "notify/notify.h"
+
+/*
+ * Who token is: from the cache, else from the store on a connection held
+ * for the lookup alone. An address that presented too many unknown tokens
+ * gets 429 before any lookup. Returns 0, 401, 429 (answered) or 503.
+ */
+static int lookup(struct server_req *r, const char *token)
+{
+	struct server_tokens *t = r->srv->tokens;
+	struct store *st;
+	char hash[65];
+	int rc, wait;
+
+	if (!server__tokens_cached(t, token, hash, &r->auth))
+		return 0;
+	wait = server__tokens_fail_wait(t, r->addr, fl_mono_us());
+	if (wait) {
+		server__rate_limited_by(r, wait, "too many unknown or revoked tokens from this address");
+		return 429;
+	}
+	st = server__pool_get(r->srv->pool, SERVER_STORE_WAIT_MS);
+	if (!st)
+		return 503;
+	rc = server__tokens_fetch(t, st, hash, &r->auth);
+	server__pool_put(r->srv->pool, st);
+	if (rc == 401)
+		server__tokens_fail_note(t, r->addr, fl_mono_us());
+	return rc;
+}
 
 void server__authorize(struct server_req *r)
 {
@@ -30,7 +64,9 @@ void server__authorize(struct server_req *r)
 		server__unauthorized(r, "malformed bearer token");
 		return;
 	}
-	rc = server__tokens_lookup(r->srv->tokens, server__store(r), token, &r->auth);
+	rc = lookup(r, token);
+	if (rc == 429)
+		return;
 	if (rc == 401) {
 		server__unauthorized(r, "unknown or revoked API token");
 		return;
@@ -75,6 +111,15 @@ void server__dispatch(struct server_req *r)
 
 	if (route->role == SERVER_ROLE_SIGNED && !verify_signature(r))
 		return;
+	if (!(route->flags & SERVER_ROUTE_NO_STORE) && !r->st) {
+		r->st = server__pool_get(r->srv->pool, SERVER_STORE_WAIT_MS);
+		if (!r->st) {
+			fl_log(FL_LOG_WARN, "server: no store connection free within %d ms for %s %s",
+			       SERVER_STORE_WAIT_MS, r->method, route->path);
+			server__unavailable(r, 1, "the server is busy; retry shortly");
+			return;
+		}
+	}
 	if (route->flags & SERVER_ROUTE_JSON_BODY) {
 		if (!r->body.len && (route->flags & SERVER_ROUTE_OPTIONAL_BODY)) {
 			r->json = json_object();

@@ -11,7 +11,12 @@
  * durable commit. When the commit is done the group's thread resumes the
  * connection and the HTTP thread writes the answer. A repeat with the
  * same sender id (per channel) or the same Idempotency-Key answers with the
- * ticket stored the first time.
+ * ticket stored the first time, when the caller may see it: a ticket is
+ * its submitter's (metadata.api_token_id, or none for the webhook and the
+ * other doors), and a caller who may not read the ticket the id names gets
+ * a 409 without any of it (the id is taken, nothing more). Idempotency-Keys
+ * are scoped to their caller, so the same key from two callers makes two
+ * tickets.
  *
  * Without an id the seed would make one from the time and the customer
  * ("ticket_<unix time>_<customer_id>"), which merges two tickets a customer
@@ -24,13 +29,27 @@
 #include "store/store.h"
 #include "support/support.h"
 
-/* The Idempotency-Key, scoped to the caller so two clients cannot collide. */
-static int idem_key(struct server_req *r, char **out)
+/*
+ * The Idempotency-Key, scoped to the caller so two clients cannot collide.
+ * A signed webhook without an id or a key gets one from its signature: the
+ * same signed request sent again within the tolerance window (a replay, or
+ * a sender's retry) is then the same ticket, for as long as the store keeps
+ * its keys, and a request signed anew is a new one.
+ */
+static int idem_key(struct server_req *r, bool has_id, char **out)
 {
 	const char *k = server__header(r, "Idempotency-Key");
 	size_t i, n;
 
 	*out = NULL;
+	if (!k && !has_id && !r->auth.token_id && r->match.route && r->match.route->role == SERVER_ROLE_SIGNED) {
+		const char *sig = server__header(r, "X-Frontline-Signature");
+
+		/* verified before the handler ran: "sha256=" and 64 hex digits */
+		if (sig)
+			*out = fl_asprintf("webhook-signature:%s", sig);
+		return 0;
+	}
 	if (!k)
 		return 0;
 	n = strlen(k);
@@ -58,6 +77,18 @@ static void count(struct server_req *r, const char *channel, const char *result)
 	monitor_add(r->srv->m_intake, v, 1);
 }
 
+/*
+ * Whether the caller may be shown the ticket its repeat names: what GET
+ * would show it (tokens), and for the signed webhook the tickets no token
+ * submitted.
+ */
+static bool may_see_repeat(const struct server_req *r, const json_t *ticket)
+{
+	if (r->auth.token_id)
+		return server__may_see_ticket(r, ticket);
+	return !json_object_get(json_object_get(ticket, "metadata"), "api_token_id");
+}
+
 /* The answer once the store has spoken (on the HTTP thread). */
 static void answer(struct server_req *r)
 {
@@ -67,6 +98,12 @@ static void answer(struct server_req *r)
 		fl_log(FL_LOG_ERROR, "intake failed: %s", j->err ? j->err : store_strerror(j->rc));
 		count(r, fl_json_str(j->ticket, "channel", NULL), "failed");
 		server__store_error(r, j->rc, "ticket", fl_json_str(j->ticket, "id", NULL));
+		return;
+	}
+	if (!j->created && !may_see_repeat(r, j->out)) {
+		count(r, fl_json_str(j->ticket, "channel", NULL), "conflict");
+		server__error(r, 409, "conflict", "id", NULL,
+			      "a ticket with this id was submitted by another sender; choose another id");
 		return;
 	}
 	count(r, fl_json_str(j->out, "channel", NULL), j->created ? "created" : "duplicate");
@@ -143,7 +180,7 @@ void server__ticket_intake(struct server_req *r, const json_t *incoming, const c
 		}
 		json_object_set_new(meta, "api_token_id", json_integer(r->auth.token_id));
 	}
-	if (idem_key(r, &key))
+	if (idem_key(r, given_id != NULL, &key))
 		goto out;
 	j = fl_calloc(1, sizeof(*j));
 	j->ticket = ticket;

@@ -1,9 +1,12 @@
 /*
  * A fixed pool of store connections for the HTTP threads (a store handle is
  * used by one thread at a time), and the mapping from store errors to HTTP
- * answers. The pool holds as many connections as there are HTTP threads,
- * so a request never waits for one in practice; the wait is there for
- * safety, not for throughput.
+ * answers. The pool holds one connection more than there are HTTP threads,
+ * and a handle is held only while a thread works for a request (the
+ * handler, a token lookup), never while a request waits for its client:
+ * so a request does not wait for one in practice. The wait is there for
+ * safety and has a deadline (SERVER_STORE_WAIT_MS): past it the request is
+ * answered 503 with Retry-After instead of an HTTP thread hanging.
  */
 #include <string.h>
 
@@ -39,14 +42,16 @@ int server__pool_new(const char *url, size_t n, struct server_pool **out, char *
 	return SERVER_OK;
 }
 
-struct store *server__pool_get(struct server_pool *p)
+struct store *server__pool_get(struct server_pool *p, int64_t wait_ms)
 {
-	struct store *st;
+	int64_t deadline = fl_mono_us() + wait_ms * 1000;
+	struct store *st = NULL;
 
 	pthread_mutex_lock(&p->lock);
-	while (!p->nfree)
-		pthread_cond_wait(&p->cond, &p->lock);
-	st = p->free_list[--p->nfree];
+	while (!p->nfree && fl_mono_us() < deadline)
+		fl_cond_wait_ms(&p->cond, &p->lock, (deadline - fl_mono_us()) / 1000 + 1);
+	if (p->nfree)
+		st = p->free_list[--p->nfree];
 	pthread_mutex_unlock(&p->lock);
 	return st;
 }
@@ -82,8 +87,18 @@ void server__pool_free(struct server_pool *p)
 
 struct store *server__store(struct server_req *r)
 {
+	if (r->st)
+		return r->st;
+	/*
+	 * server__dispatch borrows the handle before the handler runs, unless
+	 * the route says SERVER_ROUTE_NO_STORE: a handler of such a route that
+	 * still asks for one is a bug, said here and served all the same.
+	 */
+	fl_log(FL_LOG_ERROR, "server: route %s %s uses the store but is marked NO_STORE", r->method,
+	       r->match.route ? r->match.route->path : "-");
+	r->st = server__pool_get(r->srv->pool, SERVER_STORE_WAIT_MS);
 	if (!r->st)
-		r->st = server__pool_get(r->srv->pool);
+		fl_die("server: no store connection within %d ms", SERVER_STORE_WAIT_MS);
 	return r->st;
 }
 

@@ -1,15 +1,107 @@
 /*
- * Reading requests: the checks a body goes through before any handler sees
- * it (UTF-8, nesting depth, JSON syntax with line and column), the
- * content-type test, and small accessors for path parameters, query
- * arguments, headers and body fields that answer the client's mistakes
- * with a precise 400 or 422 naming the field.
+ * Reading requests: the framing a request must have before anything else
+ * is read (RFC 9112 section 6.3: one Content-Length or one
+ * "Transfer-Encoding: chunked", never both, nothing else; a path without
+ * encoded NUL or "/" in a segment), the checks a body goes through before
+ * any handler sees it (UTF-8, nesting depth, JSON syntax with line and
+ * column), the content-type test, and small accessors for path parameters,
+ * query arguments, headers and body fields that answer the client's
+ * mistakes with a precise 400 or 422 naming the field.
+ *
+ * libmicrohttpd 0.9.75 takes the first of two Content-Lengths and keeps a
+ * connection that sent both a length and chunks, which is how a request is
+ * smuggled past a proxy that reads the framing the other way; it waits for
+ * the end of a body in a coding it does not know. So the server looks at
+ * every framing header itself as soon as the headers are in, and refuses
+ * with a 400 that closes the connection: what follows cannot be trusted to
+ * be the next request.
  */
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
 #include "server_int.h"
+
+struct framing {
+	unsigned lengths, codings;
+	const char *length, *coding;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+		f->lengths++;
+		f->length = value;
+	} else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+		f->codings++;
+		f->coding = value;
+	}
+	return MHD_YES;
+}
+
+/* Whether s is one or more decimal digits and nothing else. */
+static bool all_digits(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/* Whether v is "chunked", ignoring case and surrounding blanks. */
+static bool is_chunked(const char *v)
+{
+	size_t n;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	n = strlen(v);
+	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	return n == 7 && !strncasecmp(v, "chunked", 7);
+}
+
+static int refuse_framing(struct server_req *r, const char *field, const char *message)
+{
+	r->close = true;
+	server__bad_request(r, field, "%s", message);
+	return -1;
+}
+
+int server__check_framing(struct server_req *r)
+{
+	struct framing f = { 0 };
+
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_framing, &f);
+	if (f.lengths > 1)
+		return refuse_framing(r, "Content-Length", "more than one Content-Length header");
+	if (f.codings && f.lengths)
+		return refuse_framing(r, "Transfer-Encoding", "both Content-Length and Transfer-Encoding");
+	if (f.codings > 1 || (f.codings && !is_chunked(f.coding)))
+		return refuse_framing(r, "Transfer-Encoding", "the only transfer coding accepted is chunked");
+	if (f.lengths && !all_digits(f.length))
+		return refuse_framing(r, "Content-Length", "Content-Length is not a decimal number");
+	return 0;
+}
+
+bool server__raw_path_ok(const char *uri)
+{
+	const char *p;
+
+	/* the path ends at the query; "%00" and "%2F" may not appear before it */
+	for (p = uri; *p && *p != '?'; p++) {
+		if (*p != '%')
+			continue;
+		if ((p[1] == '0' && p[2] == '0') || (p[1] == '2' && (p[2] == 'f' || p[2] == 'F')))
+			return false;
+	}
+	return true;
+}
 
 int server__json_depth(const char *s, size_t len, int stop_at)
 {

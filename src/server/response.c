@@ -62,12 +62,37 @@ void server__reply_json(struct server_req *r, unsigned status, json_t *body)
 	r->resp_len = strlen(text);
 }
 
-void server__add_header(struct server_req *r, const char *name, const char *value)
+/* RFC 9110 token characters. */
+static bool token_char(unsigned char c)
 {
-	char *line = fl_asprintf("%s%s: %s\n", r->extra_headers ? r->extra_headers : "", name, value);
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
 
-	free(r->extra_headers);
-	r->extra_headers = line;
+int server__add_header(struct server_req *r, const char *name, const char *value)
+{
+	const unsigned char *p;
+	struct server_header *h;
+
+	for (p = (const unsigned char *)name; *p && token_char(*p); p++)
+		;
+	if (*p || p == (const unsigned char *)name) {
+		fl_log(FL_LOG_ERROR, "server: response header name refused (not a token) in %s %s", r->method,
+		       r->path);
+		return -1;
+	}
+	for (p = (const unsigned char *)value; *p; p++) {
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
+			fl_log(FL_LOG_ERROR, "server: value of response header %s refused (control character) in %s %s",
+			       name, r->method, r->path);
+			return -1;
+		}
+	}
+	r->headers = fl_reallocarray(r->headers, r->nheaders + 1, sizeof(*r->headers));
+	h = &r->headers[r->nheaders++];
+	h->name = fl_strdup(name);
+	h->value = fl_strdup(value);
+	return 0;
 }
 
 static void verror(struct server_req *r, unsigned status, const char *code, const char *field,
@@ -161,12 +186,16 @@ void server__unprocessable(struct server_req *r, const char *field, json_t *deta
 
 void server__rate_limited(struct server_req *r, int retry_after_s)
 {
+	server__rate_limited_by(r, retry_after_s, "too many requests for this token");
+}
+
+void server__rate_limited_by(struct server_req *r, int retry_after_s, const char *why)
+{
 	char v[16];
 
 	snprintf(v, sizeof(v), "%d", retry_after_s > 0 ? retry_after_s : 1);
 	server__add_header(r, "Retry-After", v);
-	server__error(r, 429, "rate_limited", NULL, NULL,
-		      "too many requests for this token; retry after %s s", v);
+	server__error(r, 429, "rate_limited", NULL, NULL, "%s; retry after %s s", why, v);
 }
 
 void server__unavailable(struct server_req *r, int retry_after_s, const char *message)

@@ -51,10 +51,10 @@ static void metrics(struct server_req *r)
 }
 
 const struct server_route server__health_routes[] = {
-	{ "GET", "/healthz", healthz, SERVER_ROLE_PUBLIC, SERVER_ROUTE_NO_LOG, "liveness: the process answers" },
+	{ "GET", "/healthz", healthz, SERVER_ROLE_PUBLIC, SERVER_ROUTE_NO_LOG | SERVER_ROUTE_NO_STORE, "liveness: the process answers" },
 	{ "GET", "/readyz", readyz, SERVER_ROLE_PUBLIC, SERVER_ROUTE_NO_LOG,
 	  "readiness: store reachable, schema current, not draining" },
-	{ "GET", "/metrics", metrics, SERVER_ROLE_PUBLIC, SERVER_ROUTE_NO_LOG,
+	{ "GET", "/metrics", metrics, SERVER_ROLE_PUBLIC, SERVER_ROUTE_NO_LOG | SERVER_ROUTE_NO_STORE,
 	  "Prometheus metrics (text format 0.0.4)" },
 	{ NULL, NULL, NULL, 0, 0, NULL },
 };

@@ -6,7 +6,11 @@
  * thread, or a quarantined ticket), 200 a duplicate of one stored before,
  * 400 not a message at all and 413 over FRONTLINE_EMAIL_MAX_BYTES (never),
  * 503 with Retry-After when the store is busy (retry; nothing is stored
- * twice). ?queue=Q records a queue name on a new ticket.
+ * twice). ?queue=Q records a queue name on a new ticket. A new ticket is
+ * the posting token's (metadata.api_token_id), so that an integration reads
+ * what it mailed; an answer about a ticket the caller may not read (a reply
+ * threaded into it, a duplicate of another's message) leaves out its id and
+ * number.
  *
  * POST /api/v1/tickets/{id}/messages/{message_id}/approval: an agent's
  * decision on mail awaiting approval (from an address that is neither the
@@ -20,6 +24,19 @@
 #include "server_int.h"
 #include "store/store.h"
 
+/* Whether the caller may read the ticket the message went to. */
+static bool may_see(struct server_req *r, const char *ticket_id)
+{
+	json_t *t = NULL;
+	bool ok;
+
+	if (!ticket_id || store_ticket_get(server__store(r), ticket_id, false, &t) != STORE_OK)
+		return false;
+	ok = server__may_see_ticket(r, t);
+	json_decref(t);
+	return ok;
+}
+
 static void mail(struct server_req *r)
 {
 	struct email_intake_opts o;
@@ -29,18 +46,23 @@ static void mail(struct server_req *r)
 	email_intake_opts_from_config(&o);
 	o.source = "http";
 	o.queue = server__query(r, "queue");
+	o.api_token_id = r->auth.token_id;
 	rc = email_intake(server__store(r), r->body.buf, r->body.len, &o, &res);
 	switch (rc) {
-	case EMAIL_OK:
+	case EMAIL_OK: {
+		bool shown = may_see(r, res.ticket_id);
+
 		if (res.outcome == EMAIL_NEW_TICKET)
 			server__notify_job(r);
 		server__reply_json(r, res.outcome == EMAIL_DUPLICATE ? 200 : 202,
-				   json_pack("{s:s, s:s, s:s, s:I, s:o, s:b, s:b}", "outcome",
-					     email_outcome_name(res.outcome), "ticket_id", res.ticket_id,
-					     "ticket_number", res.ticket_number, "raw_id", (json_int_t)res.raw_id,
+				   json_pack("{s:s, s:s*, s:s*, s:I, s:o, s:b, s:b}", "outcome",
+					     email_outcome_name(res.outcome), "ticket_id", shown ? res.ticket_id : NULL,
+					     "ticket_number", shown ? res.ticket_number : NULL,
+					     "raw_id", (json_int_t)res.raw_id,
 					     "noise", email_noise_names(res.noise), "reopened", res.reopened,
 					     "pending_approval", res.pending));
 		break;
+	}
 	case EMAIL_ENOTMSG:
 		server__error(r, 400, "not_a_message", NULL, NULL, "the body is not an email message: %s",
 			      res.detail ? res.detail : "unknown reason");

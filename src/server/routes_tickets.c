@@ -1,13 +1,15 @@
 /*
  * /api/v1/tickets: create, get (with its thread, analysis and trace), list
  * with filters and keyset pagination (q= is full-text search; the list's
- * items are summaries unless view=full asks for the records), the audit
+ * items are summaries unless view=full asks for the records; a page's size
+ * is bounded whatever the stored data, see list()), the audit
  * events, and the agent's verbs: reply, internal note, assign, resolve,
  * reopen. Each verb is one transaction: the change, its message, its
  * notifications (outbox) and its audit events commit together. A "version"
  * in the body makes the change conditional: 409 with the current ticket
  * when someone changed it meanwhile.
  */
+#include <ctype.h>
 #include <string.h>
 
 #include "server_int.h"
@@ -42,6 +44,19 @@ static void get(struct server_req *r)
 }
 
 /* ---- the list's summaries ---- */
+
+/*
+ * A page answers at most LIST_MAX_BYTES of tickets (fewer tickets than the
+ * limit asked, with the cursor to go on); a record over ITEM_MAX_BYTES is
+ * listed as its summary; a summary's strings are cut at SUMMARY_STR_MAX
+ * bytes. Either way the item says "truncated": true, and GET
+ * /api/v1/tickets/{id} has the whole record. Tickets taken in now are far
+ * below these bounds (support_ticket_validate); the bounds hold for data
+ * stored before those rules, or by other means.
+ */
+#define LIST_MAX_BYTES ((size_t)4 << 20)
+#define ITEM_MAX_BYTES ((size_t)64 << 10)
+#define SUMMARY_STR_MAX 2048
 
 static const char *const views[] = { "summary", "full", NULL };
 
@@ -134,35 +149,105 @@ static json_t *triage_of(const json_t *analysis)
 static json_t *ticket_summary(const json_t *ticket)
 {
 	json_t *s = json_object(), *tr;
+	bool cut = false;
 	size_t i;
 
 	for (i = 0; summary_fields[i]; i++) {
 		json_t *v = json_object_get(ticket, summary_fields[i]);
 
-		if (v)
+		if (json_is_string(v) && json_string_length(v) > SUMMARY_STR_MAX) {
+			size_t n = SUMMARY_STR_MAX;
+			const char *str = json_string_value(v);
+
+			/* cut on a character's first byte */
+			while (n && ((unsigned char)str[n] & 0xC0) == 0x80)
+				n--;
+			json_object_set_new(s, summary_fields[i], json_stringn(str, n));
+			cut = true;
+		} else if (v) {
 			json_object_set(s, summary_fields[i], v);
+		}
 	}
+	if (cut)
+		json_object_set_new(s, "truncated", json_true());
 	tr = triage_of(json_object_get(ticket, "analysis"));
 	if (tr)
 		json_object_set_new(s, "triage", tr);
 	return s;
 }
 
-/* Replaces each ticket of a page by its summary. */
-static void summarize_page(json_t *page)
+/* Appends ticket as a list shows it: its summary, or its record when full and not too large. */
+static void add_item(struct fl_buf *b, const json_t *ticket, bool full)
 {
-	json_t *list = json_object_get(page, "tickets"), *t;
+	size_t mark = b->len;
+	json_t *s;
+
+	if (full) {
+		if (!fl_json_encode(b, ticket) && b->len - mark <= ITEM_MAX_BYTES)
+			return;
+		fl_buf_setlen(b, mark);
+	}
+	s = ticket_summary(ticket);
+	if (full)
+		json_object_set_new(s, "truncated", json_true());
+	if (fl_json_encode(b, s))
+		fl_buf_adds(b, "{}");
+	json_decref(s);
+}
+
+/*
+ * Encodes page ({"tickets", "next_cursor"}) into b as the list answers it.
+ * Returns 0, or, when bounded and not all of them fit in LIST_MAX_BYTES,
+ * the number of tickets that do (at least one always does), b unfinished.
+ */
+static size_t encode_page(struct fl_buf *b, const json_t *page, bool full, bool bounded)
+{
+	const json_t *list = json_object_get(page, "tickets");
 	size_t i;
 
-	json_array_foreach(list, i, t)
-		json_array_set_new(list, i, ticket_summary(t));
+	fl_buf_adds(b, "{\"tickets\":[");
+	for (i = 0; i < json_array_size(list); i++) {
+		if (i)
+			fl_buf_addch(b, ',');
+		add_item(b, json_array_get(list, i), full);
+		if (bounded && b->len > LIST_MAX_BYTES && i)
+			return i;
+	}
+	fl_buf_adds(b, "],\"next_cursor\":");
+	if (fl_json_encode(b, json_object_get(page, "next_cursor")))
+		fl_buf_adds(b, "null");
+	fl_buf_addch(b, '}');
+	return 0;
+}
+
+/*
+ * Whether a search has a word to look for: a letter or digit, or a byte of a
+ * non-ASCII character (the store's rule for a word's characters, see
+ * store_ticket_list). The store takes a query without words for no filter.
+ */
+static bool has_word(const char *q)
+{
+	for (; *q; q++)
+		if (isalnum((unsigned char)*q) || (unsigned char)*q >= 0x80)
+			return true;
+	return false;
+}
+
+static bool blank(const char *q)
+{
+	for (; *q; q++)
+		if (!isspace((unsigned char)*q))
+			return false;
+	return true;
 }
 
 static void list(struct server_req *r)
 {
 	struct store_ticket_filter f = { 0 };
+	struct fl_buf b = FL_BUF_INIT;
 	const char *view;
 	json_t *out = NULL;
+	size_t fitted;
 	int64_t limit;
 	int rc;
 
@@ -176,6 +261,14 @@ static void list(struct server_req *r)
 	f.assignee = server__query(r, "assignee");
 	f.customer_id = server__query(r, "customer_id");
 	f.query = server__query(r, "q");
+	if (f.query && !has_word(f.query)) {
+		/* blank: no search; only punctuation: a search that matches nothing, not every ticket */
+		if (!blank(f.query)) {
+			server__reply_json(r, 200, json_pack("{s:[], s:n}", "tickets", "next_cursor"));
+			return;
+		}
+		f.query = NULL;
+	}
 	f.cursor = server__query(r, "cursor");
 	f.limit = (int)limit;
 	rc = store_ticket_list(server__store(r), &f, &out);
@@ -187,9 +280,28 @@ static void list(struct server_req *r)
 		server__store_error(r, rc, "tickets", NULL);
 		return;
 	}
-	if (!strcmp(view, "summary"))
-		summarize_page(out);
-	server__reply_json(r, 200, out);
+	fitted = encode_page(&b, out, !strcmp(view, "full"), true);
+	if (fitted) {
+		/*
+		 * Over the page's bound: ask again for the tickets that fit, so that
+		 * the store gives the cursor after the last of them. Should the
+		 * data change meanwhile, each item is still bounded.
+		 */
+		json_decref(out);
+		out = NULL;
+		f.limit = (int)fitted;
+		rc = store_ticket_list(server__store(r), &f, &out);
+		if (rc != STORE_OK) {
+			fl_buf_release(&b);
+			server__store_error(r, rc, "tickets", NULL);
+			return;
+		}
+		fl_buf_reset(&b);
+		encode_page(&b, out, !strcmp(view, "full"), false);
+	}
+	json_decref(out);
+	server__reply_text(r, 200, "application/json", b.buf, b.len);
+	fl_buf_release(&b);
 }
 
 static void events(struct server_req *r)
@@ -546,7 +658,7 @@ out:
 #define OPT_BODY (SERVER_ROUTE_JSON_BODY | SERVER_ROUTE_OPTIONAL_BODY)
 
 const struct server_route server__ticket_routes[] = {
-	{ "POST", "/api/v1/tickets", create, SERVER_ROLE_INTEGRATION, BODY,
+	{ "POST", "/api/v1/tickets", create, SERVER_ROLE_INTEGRATION, BODY | SERVER_ROUTE_NO_STORE,
 	  "create a ticket (idempotent on id or Idempotency-Key)" },
 	{ "GET", "/api/v1/tickets", list, SERVER_ROLE_AGENT, 0,
 	  "list tickets as summaries (view=full: the records): filters, full-text q, keyset pagination" },

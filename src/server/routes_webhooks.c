@@ -14,7 +14,7 @@ static void create(struct server_req *r)
 
 const struct server_route server__webhook_routes[] = {
 	{ "POST", "/webhooks/tickets", create, SERVER_ROLE_SIGNED,
-	  SERVER_ROUTE_JSON_BODY | SERVER_ROUTE_RAW_BODY,
+	  SERVER_ROUTE_JSON_BODY | SERVER_ROUTE_RAW_BODY | SERVER_ROUTE_NO_STORE,
 	  "receive a ticket (HMAC-signed webhook; idempotent)" },
 	{ NULL, NULL, NULL, 0, 0, NULL },
 };

@@ -9,15 +9,21 @@
  *   last call      parse and check the body, run the handler (dispatch.c);
  *   completed      one access-log line, request metrics, cleanup.
  *
- * Limits against slow or hostile clients are libmicrohttpd's: a per
- * connection memory pool that bounds the request line and headers (it
- * answers 414/431 itself), an idle timeout (slowloris), a cap on connections
- * in total and per IP address.
+ * Limits against slow or hostile clients: libmicrohttpd's per connection
+ * memory pool bounds the request line and headers (it answers 414/431
+ * itself), its idle timeout closes silent connections, and it caps
+ * connections in total and per address (128 by default, so that one
+ * address cannot take every connection and /healthz keeps answering
+ * others); the guard (guard.c) bounds the whole time a request may take to
+ * arrive and closes refused uploads lingering; the framing is checked on the
+ * first call (request.c), with the raw request target seen by the URI
+ * callback (on_uri), which is where a request's state is made.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -87,10 +93,11 @@ int server_new(const struct server_options *opts, struct server **out, char **er
 	srv->opts.max_body = (size_t)cfg_int((int64_t)opts->max_body, "FRONTLINE_HTTP_MAX_BODY", 1 << 20);
 	srv->opts.max_header = (size_t)cfg_int((int64_t)opts->max_header, "FRONTLINE_HTTP_MAX_HEADER", 32768);
 	srv->opts.timeout_s = (unsigned)cfg_int(opts->timeout_s, "FRONTLINE_HTTP_TIMEOUT", 30);
+	srv->opts.request_timeout_s = (unsigned)cfg_int(opts->request_timeout_s, "FRONTLINE_HTTP_REQUEST_TIMEOUT", 60);
 	srv->opts.max_connections = (unsigned)cfg_int(opts->max_connections,
 						      "FRONTLINE_HTTP_MAX_CONNECTIONS", 1024);
 	srv->opts.per_ip_connections = (unsigned)cfg_int(opts->per_ip_connections,
-							 "FRONTLINE_HTTP_PER_IP_CONNECTIONS", 0);
+							 "FRONTLINE_HTTP_PER_IP_CONNECTIONS", 128);
 	srv->opts.webhook_tolerance_s = cfg_int(opts->webhook_tolerance_s, "FRONTLINE_WEBHOOK_TOLERANCE",
 						NOTIFY_SIGNATURE_TOLERANCE);
 	srv->opts.max_json_depth = opts->max_json_depth > 0 ? opts->max_json_depth : 32;
@@ -98,6 +105,8 @@ int server_new(const struct server_options *opts, struct server **out, char **er
 		srv->opts.rate = fl_config_num("FRONTLINE_RATE_LIMIT", 50);
 	if (opts->burst <= 0)
 		srv->opts.burst = fl_config_num("FRONTLINE_RATE_BURST", 100);
+	if (opts->auth_failures == 0)
+		srv->opts.auth_failures = fl_config_num("FRONTLINE_HTTP_AUTH_FAILURES", 10);
 	srv->quiesced_fd = MHD_INVALID_SOCKET;
 	if (srv->opts.threads > 256)
 		srv->opts.threads = 256;
@@ -106,12 +115,13 @@ int server_new(const struct server_options *opts, struct server **out, char **er
 	atomic_init(&srv->inflight, 0);
 	pthread_mutex_init(&srv->idle_lock, NULL);
 	pthread_cond_init(&srv->idle_cond, NULL);
-	srv->tokens = server__tokens_new(srv->opts.rate, srv->opts.burst);
+	srv->tokens = server__tokens_new(srv->opts.rate, srv->opts.burst, srv->opts.auth_failures);
 	srv->registry = opts->registry;
 	if (!srv->registry) {
 		srv->registry = monitor_registry_new();
 		srv->own_registry = true;
 	}
+	srv->guard = server__guard_new(srv->opts.request_timeout_s, srv->registry);
 	srv->m_requests = monitor_family_new(srv->registry, MONITOR_COUNTER, "frontline_http_requests_total",
 					     "HTTP requests by method, route and status", 3, req_labels,
 					     NULL, 0);
@@ -122,7 +132,7 @@ int server_new(const struct server_options *opts, struct server **out, char **er
 	srv->m_inflight = monitor_family_new(srv->registry, MONITOR_GAUGE, "frontline_http_requests_in_flight",
 					     "HTTP requests being served", 0, NULL, NULL, 0);
 	srv->m_intake = monitor_family_new(srv->registry, MONITOR_COUNTER, "frontline_intake_total",
-					   "tickets received by channel and result (created, duplicate, rejected)",
+					   "tickets received by channel and result (created, duplicate, rejected, failed, conflict)",
 					   2, intake_labels, NULL, 0);
 	if (server__pool_new(srv->store_url, srv->opts.threads + 1, &srv->pool, err) != SERVER_OK)
 		goto fail;
@@ -154,6 +164,8 @@ bool server_draining(const struct server *srv)
 
 static void req_free(struct server_req *r)
 {
+	size_t i;
+
 	if (!r)
 		return;
 	if (r->st)
@@ -164,7 +176,11 @@ static void req_free(struct server_req *r)
 	server__intake_job_free(r->intake);
 	free(r->path);
 	free(r->resp);
-	free(r->extra_headers);
+	for (i = 0; i < r->nheaders; i++) {
+		free(r->headers[i].name);
+		free(r->headers[i].value);
+	}
+	free(r->headers);
 	free(r);
 }
 
@@ -214,6 +230,32 @@ static size_t body_limit(const struct server_req *r)
 	return limit;
 }
 
+/*
+ * A signed route's headers, checked before its body is read: the secret is
+ * configured, and the signature and timestamp headers are there, well
+ * formed and fresh. The signature itself needs the body (server__dispatch).
+ */
+static bool signature_headers_ok(struct server_req *r)
+{
+	enum notify_verdict v;
+
+	if (!r->srv->webhook_key) {
+		/* refusing is safer than accepting unsigned tickets */
+		r->close = has_body(r);
+		server__unavailable(r, 60, "webhook intake is not configured (FRONTLINE_WEBHOOK_SECRET is unset)");
+		return false;
+	}
+	v = notify_verify_headers(server__header(r, "X-Frontline-Timestamp"),
+				  server__header(r, "X-Frontline-Signature"), fl_wall_us() / 1000000,
+				  r->srv->opts.webhook_tolerance_s);
+	if (v != NOTIFY_SIG_OK) {
+		r->close = has_body(r);
+		server__unauthorized(r, notify_verdict_text(v));
+		return false;
+	}
+	return true;
+}
+
 static void begin(struct server_req *r)
 {
 	struct server *srv = r->srv;
@@ -227,12 +269,21 @@ static void begin(struct server_req *r)
 		server__unavailable(r, 5, "the server is shutting down; retry on another instance");
 		return;
 	}
+	if (server__check_framing(r))
+		return;
+	if (r->raw_path_bad) {
+		r->close = has_body(r);
+		server__bad_request(r, NULL, "the request path encodes a NUL or a '/' inside a segment (%%00, %%2F)");
+		return;
+	}
 	if (fl_utf8_invalid_at(r->path, strlen(r->path)) >= 0) {
+		r->close = has_body(r);
 		server__bad_request(r, NULL, "the request path is not valid UTF-8");
 		return;
 	}
 	route = server_route_match(server_routes(), r->method, r->path, &r->match);
 	if (!route) {
+		r->close = has_body(r);
 		if (r->match.path_matched) {
 			server__add_header(r, "Allow", r->match.allow);
 			server__error(r, 405, "method_not_allowed", NULL, NULL,
@@ -256,7 +307,13 @@ static void begin(struct server_req *r)
 			return;
 		}
 	}
+	if (route->role == SERVER_ROLE_SIGNED) {
+		signature_headers_ok(r);
+		return;
+	}
 	server__authorize(r);
+	if (r->responded)
+		r->close = has_body(r);
 }
 
 /*
@@ -289,7 +346,7 @@ static enum MHD_Result queue(struct server_req *r)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
-	char *line, *next;
+	size_t i;
 
 	count(r);
 
@@ -302,23 +359,65 @@ static enum MHD_Result queue(struct server_req *r)
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	for (line = r->extra_headers; line && *line; line = next) {
-		char *colon = strchr(line, ':'), *nl = strchr(line, '\n');
-
-		next = nl ? nl + 1 : line + strlen(line);
-		if (!colon || !nl)
-			break;
-		*colon = '\0';
-		*nl = '\0';
-		MHD_add_response_header(resp, line, colon + 2);
-		*colon = ':';
-		*nl = '\n';
-	}
+	for (i = 0; i < r->nheaders; i++)
+		MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
 	if (r->close)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	/* answered before the body's end: the client may still be sending it */
+	if (r->close && !r->body_done && has_body(r))
+		server__conn_linger(r->gconn);
+	server__conn_answering(r->gconn);
 	ret = MHD_queue_response(r->conn, r->status ? r->status : 500, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+/*
+ * Counts the request in flight: from when the server works on it (all of it
+ * in, or answered from its headers) to its end. A client still sending is
+ * not in flight: draining does not wait for it (stopping closes it).
+ */
+static void in_flight(struct server_req *r)
+{
+	if (r->counted)
+		return;
+	r->counted = true;
+	atomic_fetch_add(&r->srv->inflight, 1);
+	monitor_add(r->srv->m_inflight, NULL, 1);
+}
+
+static struct server_req *new_request(struct server *srv, struct MHD_Connection *conn, const char *uri)
+{
+	struct server_req *r = fl_calloc(1, sizeof(*r));
+
+	r->srv = srv;
+	r->conn = conn;
+	r->start_us = fl_mono_us();
+	r->body = (struct fl_buf)FL_BUF_INIT;
+	r->raw_path_bad = uri && !server__raw_path_ok(uri);
+	return r;
+}
+
+/*
+ * The URI callback: libmicrohttpd's first word on a request, with its
+ * target as sent (the access handler gets it decoded, where "%00" has cut
+ * it short and "%2F" has become a "/"). The request's state starts here.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	return new_request(cls, conn, uri);
+}
+
+static void client_address(struct MHD_Connection *conn, char out[SERVER_ADDR_LEN])
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = info ? info->client_addr : NULL;
+
+	out[0] = '\0';
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, SERVER_ADDR_LEN);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, SERVER_ADDR_LEN);
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -329,21 +428,19 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	struct server_req *r = *con_cls;
 
 	(void)version;
-	if (!r) {
-		r = fl_calloc(1, sizeof(*r));
-		r->srv = srv;
-		r->conn = conn;
-		r->start_us = fl_mono_us();
+	if (!r)   /* made by on_uri; absent only if libmicrohttpd skipped it */
+		*con_cls = r = new_request(srv, conn, NULL);
+	if (!r->begun) {
+		r->begun = true;
 		r->method = method;
 		r->path = fl_strdup(url);
-		r->body = (struct fl_buf)FL_BUF_INIT;
-		*con_cls = r;
-		atomic_fetch_add(&srv->inflight, 1);
-		monitor_add(srv->m_inflight, NULL, 1);
-		r->counted = true;
+		r->gconn = server__guard_conn(conn);
+		client_address(conn, r->addr);
 		begin(r);
-		if (r->responded)
+		if (r->responded) {
+			in_flight(r);
 			return queue(r);
+		}
 		return MHD_YES;
 	}
 	if (r->responded)   /* answered early: ignore the rest of the body */
@@ -355,14 +452,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		if (r->too_large) {
 			/*
 			 * Read and drop the rest, so that the client, still sending,
-			 * reads a clean 413 instead of a reset; an endless body is cut
-			 * off at sixteen times the limit.
+			 * reads a clean 413 at the end instead of a reset: libmicrohttpd
+			 * takes an answer only before the body or after it. The guard's
+			 * deadline bounds how long a body may go on.
 			 */
 			r->discarded += n;
-			if (r->discarded <= body_limit(r) * 16)
-				return MHD_YES;
-			server__too_large(r, body_limit(r));
-			return queue(r);
+			return MHD_YES;
 		}
 		if (r->body.len + n > body_limit(r)) {
 			r->too_large = true;
@@ -373,6 +468,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		fl_buf_add(&r->body, upload_data, n);
 		return MHD_YES;
 	}
+	/* the last call: the request is all in */
+	r->body_done = true;
+	server__conn_answering(r->gconn);
+	in_flight(r);
 	if (r->too_large) {
 		server__too_large(r, body_limit(r));
 		return queue(r);
@@ -414,10 +513,16 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	const char *route;
 	double secs;
 
-	(void)conn;
+	server__conn_next(server__guard_conn(conn));
 	if (!r)
 		return;
 	*con_cls = NULL;
+	if (!r->begun) {
+		/* refused by libmicrohttpd before the headers were in (414, 431, 400) */
+		fl_log(FL_LOG_DEBUG, "server: a request was refused before its headers were read");
+		req_free(r);
+		return;
+	}
 	route = r->match.route ? r->match.route->path : "unmatched";
 	secs = (double)(fl_mono_us() - r->start_us) / 1e6;
 	{
@@ -436,6 +541,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 				json_object_set_new(f, "path", json_string("(not UTF-8)"));
 			if (r->auth.token_id)
 				json_object_set_new(f, "token", json_string(r->auth.name));
+			if (r->addr[0])
+				json_object_set_new(f, "client", json_string(r->addr));
 			if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 				json_object_set_new(f, "aborted", json_true());
 			fl_log_set_request_id(r->request_id);
@@ -530,7 +637,9 @@ int server_start(struct server *srv, char **err)
 		MHD_OPTION_CONNECTION_TIMEOUT, srv->opts.timeout_s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, srv->opts.max_header,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_NOTIFY_CONNECTION, server__guard_notify, srv->guard,
 		MHD_OPTION_END);
 	if (!srv->daemon) {
 		*err = fl_asprintf("cannot listen on '%s': %s", srv->listen,
@@ -539,6 +648,10 @@ int server_start(struct server *srv, char **err)
 	}
 	info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	srv->port = info ? info->port : 0;
+	if (server__guard_start(srv->guard)) {
+		*err = fl_strdup("cannot start the connection guard's thread");
+		return SERVER_ELISTEN;
+	}
 	return SERVER_OK;
 }
 
@@ -567,17 +680,8 @@ bool server_wait_idle(struct server *srv, int64_t timeout_ms)
 	bool idle;
 
 	pthread_mutex_lock(&srv->idle_lock);
-	while (atomic_load(&srv->inflight) > 0 && fl_mono_us() < deadline) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 50 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&srv->idle_cond, &srv->idle_lock, &ts);
-	}
+	while (atomic_load(&srv->inflight) > 0 && fl_mono_us() < deadline)
+		fl_cond_wait_ms(&srv->idle_cond, &srv->idle_lock, 50);
 	idle = atomic_load(&srv->inflight) == 0;
 	pthread_mutex_unlock(&srv->idle_lock);
 	return idle;
@@ -599,6 +703,8 @@ void server_free(struct server *srv)
 	srv->group = NULL;
 	if (srv->daemon)
 		MHD_stop_daemon(srv->daemon);
+	/* after libmicrohttpd: it has said every connection closed */
+	server__guard_free(srv->guard);
 	if (srv->quiesced_fd != MHD_INVALID_SOCKET)
 		close(srv->quiesced_fd);
 	server__pool_free(srv->pool);

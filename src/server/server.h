@@ -20,10 +20,16 @@
  * - Draining: server_drain stops accepting connections, answers 503 to
  *   requests on connections still open, and /readyz turns 503, so a load
  *   balancer moves traffic elsewhere before the process exits.
+ * - Bad clients (docs/OPERATIONS.md, "Security"): framing checked before
+ *   any body (400 and close), a total deadline for a request to arrive, a
+ *   connection cap per address below the total (health keeps answering
+ *   others), signature headers checked before a webhook's body is read,
+ *   unknown tokens limited per address, refused uploads closed lingering.
  *
- * Each HTTP thread borrows a store connection from a pool for the request;
- * ticket intake goes through the store's group commit, so concurrent intakes
- * share one durable commit.
+ * Each HTTP thread borrows a store connection from a pool while it runs a
+ * request's handler (never while the client is still sending; a token found
+ * in the lookup cache needs none); ticket intake goes through the store's
+ * group commit, so concurrent intakes share one durable commit.
  */
 #ifndef FL_SERVER_H
 #define FL_SERVER_H
@@ -86,6 +92,7 @@ enum server_route_flags {
 	SERVER_ROUTE_NO_LOG = 1 << 2,      /* access log at debug level (probes) */
 	SERVER_ROUTE_OPTIONAL_BODY = 1 << 3,  /* a JSON body is allowed but not required */
 	SERVER_ROUTE_MAIL_BODY = 1 << 4,   /* a raw email: up to FRONTLINE_EMAIL_MAX_BYTES */
+	SERVER_ROUTE_NO_STORE = 1 << 5,    /* the handler needs no store connection (probes, the group commit) */
 };
 
 struct server_route {
@@ -132,10 +139,12 @@ struct server_options {
 	size_t max_body;                /* bytes; 0: FRONTLINE_HTTP_MAX_BODY */
 	size_t max_header;              /* request line + headers; 0: FRONTLINE_HTTP_MAX_HEADER */
 	unsigned timeout_s;             /* idle connections; 0: FRONTLINE_HTTP_TIMEOUT */
+	unsigned request_timeout_s;     /* a request's whole arrival; 0: FRONTLINE_HTTP_REQUEST_TIMEOUT */
 	unsigned max_connections;       /* 0: FRONTLINE_HTTP_MAX_CONNECTIONS */
 	unsigned per_ip_connections;    /* 0: FRONTLINE_HTTP_PER_IP_CONNECTIONS */
 	double rate;                    /* per token, requests/s; <0: none; 0: FRONTLINE_RATE_LIMIT */
 	double burst;                   /* 0: FRONTLINE_RATE_BURST */
+	double auth_failures;           /* unknown tokens per address per minute; <0: none; 0: FRONTLINE_HTTP_AUTH_FAILURES */
 	const char *webhook_secret;     /* NULL: FRONTLINE_WEBHOOK_SECRET */
 	int64_t webhook_tolerance_s;    /* 0: FRONTLINE_WEBHOOK_TOLERANCE */
 	int max_json_depth;             /* 0: 32 */

@@ -21,10 +21,13 @@ struct monitor_family;
 
 struct server_pool;
 
+/* How long a request waits for a store connection before a 503 (milliseconds). */
+#define SERVER_STORE_WAIT_MS 2000
+
 /* n connections to url; on failure *err (caller frees). */
 int server__pool_new(const char *url, size_t n, struct server_pool **out, char **err);
-/* Borrows a connection, waiting while all are busy. */
-struct store *server__pool_get(struct server_pool *p);
+/* Borrows a connection, waiting up to wait_ms while all are busy; NULL when none came free. */
+struct store *server__pool_get(struct server_pool *p, int64_t wait_ms);
 /* Gives it back (rolling back a transaction left open by mistake). */
 void server__pool_put(struct server_pool *p, struct store *st);
 void server__pool_free(struct server_pool *p);
@@ -54,14 +57,31 @@ void server__intake_job_free(struct server_intake_job *j);
 /* Submits r->intake to the group commit (its connection already suspended). */
 void server__intake_queue(struct server_req *r);
 
-struct server_tokens *server__tokens_new(double rate, double burst);
+/* The client address as text ("203.0.113.7", "2001:db8::1"), in buffers of this size. */
+#define SERVER_ADDR_LEN 48
+
+/*
+ * rate and burst: each token's request budget (rate <= 0: none);
+ * fails_per_minute: the unknown or revoked tokens an address may present
+ * per minute, in bursts of twice that (<= 0: no limit).
+ */
+struct server_tokens *server__tokens_new(double rate, double burst, double fails_per_minute);
 void server__tokens_free(struct server_tokens *t);
 /*
- * Looks the bearer token up (cached for a short while) and fills a.
- * Returns 0, or an HTTP status (401 unknown token, 503 store error).
+ * Hashes the presented token into hash and fills a from the lookup cache
+ * (entries live 10 s). Returns 0, or -1 when it is not cached; needs no
+ * store.
  */
-int server__tokens_lookup(struct server_tokens *t, struct store *st, const char *token,
-			  struct server_auth *a);
+int server__tokens_cached(struct server_tokens *t, const char *token, char hash[65], struct server_auth *a);
+/*
+ * Looks the token's hash up in st and caches what it finds. Returns 0, or
+ * an HTTP status: 401 unknown or revoked, 503 store error.
+ */
+int server__tokens_fetch(struct server_tokens *t, struct store *st, const char hash[65], struct server_auth *a);
+/* 0 when addr may present one more token that is not cached, else the seconds to wait (Retry-After). */
+int server__tokens_fail_wait(struct server_tokens *t, const char *addr, int64_t now_us);
+/* Counts an unknown or revoked token presented from addr. */
+void server__tokens_fail_note(struct server_tokens *t, const char *addr, int64_t now_us);
 /* Takes one request from the token's bucket: 0, or the seconds to wait (Retry-After). */
 int server__tokens_take(struct server_tokens *t, int64_t token_id, int64_t now_us);
 /* Forgets cached lookups (after a revocation). */
@@ -79,6 +99,7 @@ struct server {
 	struct server_pool *pool;
 	struct store_group *group;
 	struct server_tokens *tokens;
+	struct server_guard *guard;
 	struct monitor_registry *registry;
 	bool own_registry;
 	struct monitor_family *m_requests, *m_latency, *m_inflight, *m_intake;
@@ -98,6 +119,11 @@ struct server_req {
 	char *path;
 	struct server_match match;
 	char request_id[40];
+	char addr[SERVER_ADDR_LEN];  /* the client's address */
+	struct server_conn *gconn;   /* the guard's record of the connection */
+	bool begun;                  /* the access handler has seen the request */
+	bool raw_path_bad;           /* "%00" or "%2F" in the request target's path */
+	bool body_done;              /* the whole body was read */
 	int64_t start_us;
 	struct fl_buf body;
 	size_t discarded;            /* bytes of a too-large body read and dropped */
@@ -112,11 +138,21 @@ struct server_req {
 	char *resp;
 	size_t resp_len;
 	const char *content_type;
-	char *extra_headers;         /* "Name: value\n" lines */
+	struct server_header *headers;   /* extra response headers, in order */
+	size_t nheaders;
 	bool close;
 };
 
-/* This request's store connection (borrowed from the pool on first call). */
+/* A response header, kept as its name and value (never joined into lines and split again). */
+struct server_header {
+	char *name, *value;
+};
+
+/*
+ * This request's store connection: borrowed by server__dispatch before the
+ * handler runs (routes without SERVER_ROUTE_NO_STORE) and given back when
+ * the handler returns, so it is never held while the client sends.
+ */
 struct store *server__store(struct server_req *r);
 /* Path parameter i (0-based), or "". */
 const char *server__param(const struct server_req *r, size_t i);
@@ -142,8 +178,14 @@ void server__reply_json(struct server_req *r, unsigned status, json_t *body);
 /* Answers status with text of content type ctype (copied). */
 void server__reply_text(struct server_req *r, unsigned status, const char *ctype, const char *text,
 			size_t len);
-/* Adds a response header line. */
-void server__add_header(struct server_req *r, const char *name, const char *value);
+/*
+ * Adds a response header (name and value copied). A name that is not an
+ * HTTP token, or a value holding CR, LF or another control character but
+ * tab, is refused: logged as an error and not sent, so that nothing a
+ * client or the store put in a value can start a header of its own.
+ * Returns 0, or -1 when refused.
+ */
+int server__add_header(struct server_req *r, const char *name, const char *value);
 
 /*
  * The one exit for errors: {"error": {"code", "message", "field"}} with the
@@ -163,6 +205,8 @@ void server__unsupported_type(struct server_req *r, const char *got);
 void server__unprocessable(struct server_req *r, const char *field, json_t *details,
 			   const char *fmt, ...) FL_PRINTF(4, 5);
 void server__rate_limited(struct server_req *r, int retry_after_s);
+/* 429 with Retry-After, saying why ("too many ..."). */
+void server__rate_limited_by(struct server_req *r, int retry_after_s, const char *why);
 void server__unavailable(struct server_req *r, int retry_after_s, const char *message);
 void server__internal(struct server_req *r, const char *fmt, ...) FL_PRINTF(2, 3);
 /*
@@ -171,6 +215,45 @@ void server__internal(struct server_req *r, const char *fmt, ...) FL_PRINTF(2, 3
  * store's message; the client sees no internals.
  */
 void server__store_error(struct server_req *r, int rc, const char *what, const char *id);
+
+/* ---- framing ---- */
+
+/*
+ * Checks the request's framing headers: at most one Content-Length, all
+ * digits; Transfer-Encoding only alone, once, and "chunked". On a violation
+ * answers 400 naming the header, marks the connection to close, and returns
+ * -1; else 0.
+ */
+int server__check_framing(struct server_req *r);
+/* Whether a raw request target's path is free of "%00" and "%2F" (an encoded "/" inside a segment). */
+bool server__raw_path_ok(const char *uri);
+
+/* ---- the connection guard (guard.c) ---- */
+
+struct server_guard;
+struct server_conn;
+
+/*
+ * The guard of a server's connections: a request must arrive whole within
+ * request_timeout_s of its connection opening or of the previous answer
+ * (0: no limit); refused uploads get a lingering close. Counts in registry.
+ */
+struct server_guard *server__guard_new(unsigned request_timeout_s, struct monitor_registry *registry);
+/* Starts its thread; 0 or -1. */
+int server__guard_start(struct server_guard *g);
+/* Stops it (after libmicrohttpd stopped) and closes lingering sockets. NULL is fine. */
+void server__guard_free(struct server_guard *g);
+/* MHD_OPTION_NOTIFY_CONNECTION's callback; cls is the guard. */
+void server__guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe);
+/* The guard's record of conn (NULL when it has none). */
+struct server_conn *server__guard_conn(struct MHD_Connection *conn);
+/* The request is all in: the deadline no longer applies until server__conn_next. */
+void server__conn_answering(struct server_conn *c);
+/* An answer was sent: the next request's time starts now. */
+void server__conn_next(struct server_conn *c);
+/* Closing this connection should linger (its client may still be sending a refused body). */
+void server__conn_linger(struct server_conn *c);
 
 /* ---- request bodies ---- */
 

@@ -2,13 +2,18 @@
  * API tokens and their rate limits. A token is "flt_" and 48 random hex
  * digits, shown once when created; the store keeps only its SHA-256 (the
  * token has 192 bits of entropy, so a plain hash is enough: there is nothing
- * to brute-force). Lookups are cached for a few seconds so that a busy
- * client costs no store round trip per request; a revocation reaches other
- * replicas within that time.
+ * to brute-force). Lookups are cached for CACHE_TTL_US (10 s) so that a busy
+ * client costs no store round trip, and needs no store connection, per
+ * request; a revocation takes effect at once on the replica that made it
+ * (server__tokens_forget) and within those 10 s on the others.
  *
  * Each token has a token bucket (rate per second, burst) kept in memory per
  * process: with N replicas a client can reach N times the rate, which is the
  * usual trade of a per-process limiter and is documented in OPERATIONS.md.
+ * Each client address has one too, for the unknown or revoked tokens it
+ * presents (fail_rate per minute, bursts of twice that): past it the
+ * address gets 429 without a store lookup, so guessing tokens in bulk costs
+ * the guesser time and the store nothing.
  */
 #include <math.h>
 #include <string.h>
@@ -19,6 +24,7 @@
 
 #define CACHE_TTL_US (10 * INT64_C(1000000))
 #define MAX_ENTRIES 4096
+#define MAX_ADDRESSES 1024
 
 struct cached {
 	char hash[65];
@@ -32,13 +38,23 @@ struct bucket {
 	int64_t last_us;
 };
 
+/* An address's allowance of unknown tokens. */
+struct fail_bucket {
+	char addr[SERVER_ADDR_LEN];
+	double tokens;
+	int64_t last_us;
+};
+
 struct server_tokens {
 	pthread_mutex_t lock;
 	double rate, burst;
+	double fail_rate, fail_burst;   /* per second; 0: no limit */
 	struct cached *cache;
 	size_t ncache;
 	struct bucket *buckets;
 	size_t nbuckets;
+	struct fail_bucket *fails;
+	size_t nfails;
 };
 
 const char *server_role_name(enum server_role role)
@@ -92,13 +108,17 @@ void server_token_generate(char token[64], char hash_hex[65])
 	server_token_hash(token, hash_hex);
 }
 
-struct server_tokens *server__tokens_new(double rate, double burst)
+struct server_tokens *server__tokens_new(double rate, double burst, double fails_per_minute)
 {
 	struct server_tokens *t = fl_calloc(1, sizeof(*t));
 
 	pthread_mutex_init(&t->lock, NULL);
 	t->rate = rate;
 	t->burst = burst > 0 ? burst : (rate > 0 ? rate : 1);
+	if (fails_per_minute > 0) {
+		t->fail_rate = fails_per_minute / 60;
+		t->fail_burst = 2 * fails_per_minute;
+	}
 	return t;
 }
 
@@ -109,6 +129,7 @@ void server__tokens_free(struct server_tokens *t)
 	pthread_mutex_destroy(&t->lock);
 	free(t->cache);
 	free(t->buckets);
+	free(t->fails);
 	free(t);
 }
 
@@ -119,25 +140,32 @@ void server__tokens_forget(struct server_tokens *t)
 	pthread_mutex_unlock(&t->lock);
 }
 
-int server__tokens_lookup(struct server_tokens *t, struct store *st, const char *token,
-			  struct server_auth *a)
+int server__tokens_cached(struct server_tokens *t, const char *token, char hash[65], struct server_auth *a)
 {
 	int64_t now = fl_mono_us();
-	char hash[65];
-	json_t *row = NULL;
 	size_t i;
-	int rc, role;
+	int rc = -1;
 
 	server_token_hash(token, hash);
 	pthread_mutex_lock(&t->lock);
 	for (i = 0; i < t->ncache; i++) {
 		if (!strcmp(t->cache[i].hash, hash) && t->cache[i].expires_us > now) {
 			*a = t->cache[i].auth;
-			pthread_mutex_unlock(&t->lock);
-			return 0;
+			rc = 0;
+			break;
 		}
 	}
 	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+int server__tokens_fetch(struct server_tokens *t, struct store *st, const char hash[65], struct server_auth *a)
+{
+	int64_t now = fl_mono_us();
+	json_t *row = NULL;
+	size_t i;
+	int rc, role;
+
 	rc = store_token_find(st, hash, &row);
 	if (rc == STORE_ENOTFOUND)
 		return 401;
@@ -165,11 +193,74 @@ int server__tokens_lookup(struct server_tokens *t, struct store *st, const char 
 		else
 			i = (size_t)(now % MAX_ENTRIES);
 	}
-	memcpy(t->cache[i].hash, hash, sizeof(hash));
+	memcpy(t->cache[i].hash, hash, 65);
 	t->cache[i].auth = *a;
 	t->cache[i].expires_us = now + CACHE_TTL_US;
 	pthread_mutex_unlock(&t->lock);
 	return 0;
+}
+
+/*
+ * addr's bucket, refilled to now (the lock held). A new address takes a
+ * free slot, else the one that refilled longest ago (its bucket is full by
+ * now or nearly: forgetting it costs its owner nothing).
+ */
+static struct fail_bucket *fail_bucket(struct server_tokens *t, const char *addr, int64_t now_us)
+{
+	struct fail_bucket *b = NULL, *oldest = NULL;
+	size_t i;
+
+	for (i = 0; i < t->nfails && !b; i++) {
+		if (!strcmp(t->fails[i].addr, addr))
+			b = &t->fails[i];
+		else if (!oldest || t->fails[i].last_us < oldest->last_us)
+			oldest = &t->fails[i];
+	}
+	if (!b) {
+		if (t->nfails < MAX_ADDRESSES) {
+			t->fails = fl_reallocarray(t->fails, t->nfails + 1, sizeof(*t->fails));
+			b = &t->fails[t->nfails++];
+		} else {
+			b = oldest;
+		}
+		fl_strlcpy(b->addr, addr, sizeof(b->addr));
+		b->tokens = t->fail_burst;
+		b->last_us = now_us;
+	}
+	if (now_us > b->last_us) {
+		b->tokens += (double)(now_us - b->last_us) / 1e6 * t->fail_rate;
+		if (b->tokens > t->fail_burst)
+			b->tokens = t->fail_burst;
+		b->last_us = now_us;
+	}
+	return b;
+}
+
+int server__tokens_fail_wait(struct server_tokens *t, const char *addr, int64_t now_us)
+{
+	struct fail_bucket *b;
+	int wait = 0;
+
+	if (t->fail_rate <= 0)
+		return 0;
+	pthread_mutex_lock(&t->lock);
+	b = fail_bucket(t, addr, now_us);
+	if (b->tokens < 1)
+		wait = (int)ceil((1 - b->tokens) / t->fail_rate);
+	pthread_mutex_unlock(&t->lock);
+	return wait;
+}
+
+void server__tokens_fail_note(struct server_tokens *t, const char *addr, int64_t now_us)
+{
+	struct fail_bucket *b;
+
+	if (t->fail_rate <= 0)
+		return;
+	pthread_mutex_lock(&t->lock);
+	b = fail_bucket(t, addr, now_us);
+	b->tokens = b->tokens >= 1 ? b->tokens - 1 : 0;
+	pthread_mutex_unlock(&t->lock);
 }
 
 int server__tokens_take(struct server_tokens *t, int64_t token_id, int64_t now_us)

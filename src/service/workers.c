@@ -64,20 +64,6 @@ struct service_workers {
 
 static const double job_bounds[] = { 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120 };
 
-static void timed_wait(pthread_cond_t *c, pthread_mutex_t *m, int64_t ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += (time_t)(ms / 1000);
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(c, m, &ts);
-}
-
 int service__workers_new(const struct service__workers_config *cfg, struct service_workers **out,
 			 char **err)
 {
@@ -280,7 +266,7 @@ static void *worker_main(void *arg)
 				fl_log(FL_LOG_ERROR, "worker %d: cannot claim a job: %s", k->index,
 				       store_errmsg(k->st));
 			if (!w->wakeups && !w->stop)
-				timed_wait(&w->wake, &w->lock, w->opts.poll_ms);
+				fl_cond_wait_ms(&w->wake, &w->lock, w->opts.poll_ms);
 			if (w->wakeups)
 				w->wakeups--;
 			continue;
@@ -315,7 +301,7 @@ static void *keeper_main(void *arg)
 		period_ms = 100;
 	pthread_mutex_lock(&w->lock);
 	while (!w->stop) {
-		timed_wait(&w->keeper_cond, &w->lock, period_ms);
+		fl_cond_wait_ms(&w->keeper_cond, &w->lock, period_ms);
 		for (i = 0; i < w->count && !w->stop; i++) {
 			int64_t id = w->workers[i].job_id;
 
@@ -389,7 +375,7 @@ int service__workers_stop(struct service_workers *w, int64_t grace_ms)
 	pthread_cond_broadcast(&w->wake);
 	pthread_cond_broadcast(&w->keeper_cond);
 	while (busy_count(w) && fl_mono_us() < deadline)
-		timed_wait(&w->idle, &w->lock, 100);
+		fl_cond_wait_ms(&w->idle, &w->lock, 100);
 	/* past the grace period: give the unfinished jobs back to the queue */
 	for (i = 0; i < w->count; i++) {
 		struct worker *k = &w->workers[i];
@@ -440,7 +426,7 @@ bool service__workers_wait(struct service_workers *w, uint64_t n, int64_t timeou
 
 	pthread_mutex_lock(&w->lock);
 	while (w->done + w->failed < n && fl_mono_us() < deadline)
-		timed_wait(&w->idle, &w->lock, 50);
+		fl_cond_wait_ms(&w->idle, &w->lock, 50);
 	ok = w->done + w->failed >= n;
 	pthread_mutex_unlock(&w->lock);
 	return ok;

@@ -143,12 +143,14 @@ int64_t support_now_us(const struct support_ctx *ctx);
 /*
  * The ingestion rules of DESIGN §5: the one validation every door (webhook,
  * API, email, CLI, batch) runs on an incoming ticket, and the normalized
- * ticket it returns: id (the sender's, a string of at most 128 characters;
- * generated "ticket_<unix time>_<customer_id>" when absent), customer_id,
- * subject (at most 500 characters), content (trimmed, 10 to 10,000
- * characters), channel (from "channel" or "source", one of fl_channels,
- * default "web"), metadata (object, default {}), status "new", created_at
- * (the sender's when readable, else now_us).
+ * ticket it returns: id (the sender's: 1 to 128 of [A-Za-z0-9._:-];
+ * generated "ticket_<unix time>_<customer_id>" when absent, other
+ * characters made '_'), customer_id (at most 128 characters, no line
+ * break), subject (at most 500 characters), content (trimmed, 10 to 10,000
+ * characters), channel (from
+ * "channel" or "source", one of fl_channels, default "web"), metadata
+ * (object, default {}; at most 16 KiB as compact JSON and 8 levels deep),
+ * status "new", created_at (the sender's when readable, else now_us).
  * On failure returns SUPPORT_EINVAL and *errors is an array of
  * {"field", "code", "message"} (new reference; code is one of the
  * SUPPORT_FIELD_* below), every violation at once, *out NULL.
@@ -161,6 +163,8 @@ int support_ticket_validate(const json_t *incoming, int64_t now_us, json_t **out
 #define SUPPORT_FIELD_EMPTY "empty"           /* nothing left after trimming */
 #define SUPPORT_FIELD_LENGTH "bad_length"     /* too short or too long */
 #define SUPPORT_FIELD_VALUE "unknown_value"   /* not one of the allowed words */
+#define SUPPORT_FIELD_CHARS "bad_characters"  /* the id outside [A-Za-z0-9._:-], a line break in customer_id */
+#define SUPPORT_FIELD_DEPTH "too_deep"        /* metadata nested deeper than 8 levels */
 
 /* One line naming each invalid field, from the errors array. Caller frees. */
 char *support_errors_text(const json_t *errors);

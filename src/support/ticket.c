@@ -7,6 +7,14 @@
  * normalized form every node reads. Every violation is reported with the
  * field it concerns and a stable code, all at once; a door shows the first
  * one's field (HTTP 422 "field", the CLI's message, email's quarantine).
+ *
+ * Every field a sender fills is bounded here, once for every door, because
+ * what passes is stored and shown again (ticket lists, headers, emails): the
+ * id is an identifier safe in a URL path and a header ([A-Za-z0-9._:-],
+ * 1 to 128), customer_id at most 128 characters without a line break,
+ * subject and content by length, metadata at most 16 KiB as compact JSON
+ * and 8 levels deep. Other control characters are kept as sent: where text
+ * is shown, its channel escapes them (email headers, Slack, the terminal).
  */
 #include <string.h>
 
@@ -16,6 +24,9 @@
 #define CONTENT_MAX 10000
 #define SUBJECT_MAX 500
 #define ID_MAX 128
+#define CUSTOMER_MAX 128
+#define METADATA_MAX_BYTES 16384
+#define METADATA_MAX_DEPTH 8
 
 static void add_error(json_t *errors, const char *field, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -73,6 +84,93 @@ static bool required_string(const json_t *in, const char *field, json_t *errors,
 	return true;
 }
 
+/* The id's characters: letters, digits and "._:-", safe unquoted in a URL path and a header. */
+static bool id_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+	       c == '_' || c == ':' || c == '-';
+}
+
+static bool id_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!id_char((unsigned char)s[i]))
+			return false;
+	return len > 0;
+}
+
+/* Whether s holds a line break (CR or LF). */
+static bool has_line_break(const char *s, size_t len)
+{
+	return memchr(s, '\r', len) || memchr(s, '\n', len);
+}
+
+/* The nesting of v (0 for a scalar, 1 for a container of scalars), or limit + 1 once past limit. */
+static int json_depth(const json_t *v, int limit)
+{
+	const char *key;
+	json_t *x;
+	size_t i;
+	int max = 0, d;
+
+	if (!json_is_object(v) && !json_is_array(v))
+		return 0;
+	if (limit <= 0)
+		return 1;
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, key, x) {
+			if ((d = json_depth(x, limit - 1)) > max)
+				max = d;
+			if (max >= limit)
+				break;
+		}
+	} else {
+		json_array_foreach(v, i, x) {
+			if ((d = json_depth(x, limit - 1)) > max)
+				max = d;
+			if (max >= limit)
+				break;
+		}
+	}
+	return max + 1;
+}
+
+/* The metadata's bounds: depth first (so that its size is never measured deep), then size. */
+static void check_metadata(const json_t *meta, json_t *errors)
+{
+	size_t n;
+
+	if (json_depth(meta, METADATA_MAX_DEPTH) > METADATA_MAX_DEPTH) {
+		add_error(errors, "metadata", SUPPORT_FIELD_DEPTH, "must be at most %d levels deep",
+			  METADATA_MAX_DEPTH);
+		return;
+	}
+	/* jansson measures without writing when given no buffer */
+	n = json_dumpb(meta, NULL, 0, JSON_COMPACT);
+	if (n > METADATA_MAX_BYTES)
+		add_error(errors, "metadata", SUPPORT_FIELD_LENGTH,
+			  "must be at most %d bytes as compact JSON (got %zu)", METADATA_MAX_BYTES, n);
+}
+
+/* The seed's generated id, "ticket_<unix time>_<customer_id>", kept within the id's rules. */
+static json_t *generated_id(int64_t now_us, const json_t *customer)
+{
+	char *s = fl_asprintf("ticket_%lld_%s", (long long)(now_us / 1000000), json_string_value(customer));
+	size_t i, n = strlen(s);
+	json_t *id;
+
+	if (n > ID_MAX)
+		n = ID_MAX;
+	for (i = 0; i < n; i++)
+		if (!id_char((unsigned char)s[i]))
+			s[i] = '_';
+	id = json_stringn(s, n);
+	free(s);
+	return id;
+}
+
 int support_ticket_validate(const json_t *in, int64_t now_us, json_t **out, json_t **errors_out)
 {
 	json_t *errors = json_array(), *ticket = NULL, *v;
@@ -89,10 +187,20 @@ int support_ticket_validate(const json_t *in, int64_t now_us, json_t **out, json
 	}
 	/* the sender's id: its idempotency key, so a string as the API says */
 	v = json_object_get(in, "id");
-	if (v && !json_is_null(v) && required_string(in, "id", errors, &id) &&
-	    json_string_length(id) > ID_MAX)
-		add_error(errors, "id", SUPPORT_FIELD_LENGTH, "must be at most %d characters", ID_MAX);
-	required_string(in, "customer_id", errors, &customer);
+	if (v && !json_is_null(v) && required_string(in, "id", errors, &id)) {
+		if (json_string_length(id) > ID_MAX)
+			add_error(errors, "id", SUPPORT_FIELD_LENGTH, "must be at most %d characters", ID_MAX);
+		else if (!id_valid(json_string_value(id), json_string_length(id)))
+			add_error(errors, "id", SUPPORT_FIELD_CHARS,
+				  "may hold only letters, digits, '.', '_', ':' and '-'");
+	}
+	if (required_string(in, "customer_id", errors, &customer)) {
+		if (utf8_chars(json_string_value(customer), json_string_length(customer)) > CUSTOMER_MAX)
+			add_error(errors, "customer_id", SUPPORT_FIELD_LENGTH, "must be at most %d characters",
+				  CUSTOMER_MAX);
+		else if (has_line_break(json_string_value(customer), json_string_length(customer)))
+			add_error(errors, "customer_id", SUPPORT_FIELD_CHARS, "must not contain a line break");
+	}
 	if (required_string(in, "subject", errors, &subject) &&
 	    utf8_chars(json_string_value(subject), json_string_length(subject)) > SUBJECT_MAX)
 		add_error(errors, "subject", SUPPORT_FIELD_LENGTH, "must be at most %d characters", SUBJECT_MAX);
@@ -122,11 +230,13 @@ int support_ticket_validate(const json_t *in, int64_t now_us, json_t **out, json
 	meta = json_object_get(in, "metadata");
 	if (meta && !json_is_null(meta) && !json_is_object(meta))
 		add_error(errors, "metadata", SUPPORT_FIELD_TYPE, "must be an object");
+	else if (json_is_object(meta))
+		check_metadata(meta, errors);
 	if (json_array_size(errors))
 		goto out;
 
 	if (!id)
-		id = json_sprintf("ticket_%lld_%s", (long long)(now_us / 1000000), json_string_value(customer));
+		id = generated_id(now_us, customer);
 	fl_time_rfc3339(ts, now_us);
 	/* a deep copy: nodes add CRM facts to the ticket's metadata */
 	ticket = json_pack("{s:o, s:o, s:o, s:o, s:s, s:o, s:s, s:s}",

@@ -19,6 +19,7 @@
 #ifndef FL_UTIL_H
 #define FL_UTIL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -123,6 +124,12 @@ int64_t fl_mono_us(void);
 int64_t fl_wall_us(void);
 /* Sleep, resuming after signals, for us microseconds. */
 void fl_sleep_us(int64_t us);
+/*
+ * pthread_cond_timedwait for at most ms milliseconds from now (the
+ * condition's default clock, CLOCK_REALTIME); m is held, as for
+ * pthread_cond_wait. Returns its result (ETIMEDOUT when the time ran out).
+ */
+int fl_cond_wait_ms(pthread_cond_t *c, pthread_mutex_t *m, int64_t ms);
 /* RFC 3339 UTC with milliseconds ("2024-01-02T03:04:05.678Z") into out[32]. */
 void fl_time_rfc3339(char out[32], int64_t wall_us);
 /* Parse RFC 3339 / ISO 8601 ("2024-01-02", "...T03:04:05Z", offsets); -1 on error. */

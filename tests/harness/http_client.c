@@ -107,9 +107,9 @@ const char *http_error_code(const struct http_resp *resp)
 	return fl_json_str(json_object_get(resp->json, "error"), "code", "");
 }
 
-int http_raw_connect(unsigned port)
+int http_raw_connect_from(unsigned port, const char *source)
 {
-	struct sockaddr_in sa = { 0 };
+	struct sockaddr_in sa = { 0 }, local = { 0 };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	sa.sin_family = AF_INET;
@@ -117,11 +117,32 @@ int http_raw_connect(unsigned port)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd < 0)
 		return -1;
+	if (source) {
+		local.sin_family = AF_INET;
+		if (inet_pton(AF_INET, source, &local.sin_addr) != 1 ||
+		    bind(fd, (struct sockaddr *)&local, sizeof(local))) {
+			close(fd);
+			return -1;
+		}
+	}
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+int http_raw_connect(unsigned port)
+{
+	return http_raw_connect_from(port, NULL);
+}
+
+bool http_raw_closed(int fd, int timeout_ms)
+{
+	bool closed;
+
+	free(http_raw_read(fd, timeout_ms, &closed));
+	return closed;
 }
 
 int http_raw_send(int fd, const void *data, size_t len)

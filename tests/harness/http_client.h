@@ -43,6 +43,16 @@ const char *http_error_code(const struct http_resp *resp);
  * returns the fd, or -1.
  */
 int http_raw_connect(unsigned port);
+/*
+ * The same from a given local address (e.g. "127.0.0.2": every 127.x.y.z
+ * is the loopback), so that a test can be two clients; -1 on failure.
+ */
+int http_raw_connect_from(unsigned port, const char *source);
+/*
+ * Whether the peer has closed fd (or reset it) within timeout_ms (at least
+ * 1 to look at all); what arrived meanwhile is read and dropped.
+ */
+bool http_raw_closed(int fd, int timeout_ms);
 /* Sends everything; 0 or -1. */
 int http_raw_send(int fd, const void *data, size_t len);
 /*

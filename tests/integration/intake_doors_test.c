@@ -5,7 +5,8 @@
  * API's error object), `frontline mail-in --json` (a quarantined ticket,
  * never a lost message), POST /api/v1/tickets with a token and the signed
  * POST /webhooks/tickets (422 validation_failed). A good ticket passes them
- * all.
+ * all. The bad ones: content too short, subject too long, customer id too
+ * long (issue 14's bounds).
  *
  * Usage: intake_doors_test PATH/TO/frontline SOURCE_ROOT
  */
@@ -81,7 +82,7 @@ int main(int argc, char **argv)
 	char tmpl[] = "/tmp/fl-doors-XXXXXX", token[128] = "", *p, *big;
 	const char *create[] = { "token", "create", "--role", "integration", "--name", "doors", NULL };
 	const char *serve[] = { "serve", "--no-workers", NULL };
-	struct bad bad[2];
+	struct bad bad[3];
 	struct proc s;
 	unsigned port;
 	json_t *out = NULL;
@@ -119,6 +120,14 @@ int main(int argc, char **argv)
 			    "\"content\": \"The export to CSV fails with an error.\"}", big),
 		fl_asprintf("From: bob@example.com\r\nTo: help@example.com\r\nSubject: %s\r\n"
 			    "Message-ID: <long@example.com>\r\n\r\nThe export to CSV fails with an error.\r\n", big) };
+	/* a customer id over 128 characters (an email's is its sender's address) */
+	memset(big, 'd', 140);
+	big[140] = '\0';
+	bad[2] = (struct bad){ "customer id too long", "customer_id", "bad_length",
+		fl_asprintf("{\"customer_id\": \"x@%s.example.com\", \"subject\": \"Export\", "
+			    "\"content\": \"The export to CSV fails with an error.\"}", big),
+		fl_asprintf("From: x@%s.example.com\r\nTo: help@example.com\r\nSubject: Export\r\n"
+			    "Message-ID: <cust@example.com>\r\n\r\nThe export to CSV fails with an error.\r\n", big) };
 	free(big);
 
 	{

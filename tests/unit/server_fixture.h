@@ -72,7 +72,8 @@ void fx_make_token(struct fx *f, const char *role, char out[64], int64_t *id);
  * f's store, with the group's analyzer and f's KB, HTTP on a free port with
  * limits small enough to test (rate requests per second per token in
  * bursts of 3; 0: the configured limit and burst, below 0: no limit; 64 KiB
- * bodies, 8 KiB headers, 1 s timeouts, the webhook secret), two workers
+ * bodies, 8 KiB headers, 1 s timeouts, no limit on unknown tokens, the
+ * webhook secret), two workers
  * polling every 50 ms with a 1 ms first backoff, a dispatcher polling every
  * 50 ms with f->notify's settings when set.
  */

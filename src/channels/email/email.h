@@ -344,6 +344,7 @@ struct email_intake_opts {
 	int rate_limit;              /* messages per sender per window before auto-replies stop; 0: none */
 	int rate_window_s;           /* 0: 3600 */
 	const char *spamd;           /* a spamd's "host:port" to ask about each message; NULL or "": none */
+	int64_t api_token_id;        /* the API token that posted it (POST /api/v1/mail), kept in a new ticket's metadata; 0: none */
 	struct email_limits limits;
 	char domain_buf[256];        /* where email_intake_opts_from_config keeps a derived domain */
 };

@@ -339,6 +339,9 @@ static json_t *ticket_metadata(struct ctx *c)
 		json_object_set_new(md, "customer_name", json_string(m->from.name));
 	if (c->o->queue && *c->o->queue)
 		json_object_set_new(md, "queue", json_string(c->o->queue));
+	/* whose ticket it is: server__may_see_ticket lets that integration read it */
+	if (c->o->api_token_id)
+		json_object_set_new(md, "api_token_id", json_integer(c->o->api_token_id));
 	return md;
 }
 
