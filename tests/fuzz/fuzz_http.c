@@ -18,7 +18,8 @@
  * tokens: "Authorization: Bearer fuzz-admin" (and fuzz-agent,
  * fuzz-integration). After an input that changed it, it is put back as it
  * was (SQLite's backup API from a copy made at start), so no input depends
- * on what an earlier one wrote. Per-token rate limits are off.
+ * on what an earlier one wrote; so is the KB index. Per-token rate limits
+ * and the limit on unknown tokens per address are off, for the same reason.
  *
  * Signed webhooks: a header "X-Frontline-Timestamp: now" is given the
  * current time and "X-Frontline-Signature: sign" the right signature of the
@@ -653,6 +654,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	o.max_header = MAX_HEAD;
 	o.timeout_s = 1;
 	o.rate = -1;
+	o.auth_failures = -1;   /* an address's count of unknown tokens would carry over between inputs */
 	o.webhook_secret = SECRET;
 	o.kb = fx.kb;
 	if (server_new(&o, &fx.srv, &err) != SERVER_OK || server_start(fx.srv, &err) != SERVER_OK) {

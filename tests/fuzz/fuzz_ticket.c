@@ -7,9 +7,12 @@
  *
  * Checked: a refused body gets a 400 whose answer is the JSON error object;
  * a validated ticket has the fields and bounds support.h promises (strings
- * where strings are due, content 10 to 10,000 characters, subject at most 500,
- * id at most 128, a known channel, an object of metadata, status "new", a
- * readable created_at), encodes as JSON, and validates again unchanged; a
+ * where strings are due; an id of 1 to 128 of [A-Za-z0-9._:-], the sender's
+ * or generated; customer_id at most 128 characters without control
+ * characters; subject at most 500 characters without control characters;
+ * content 10 to 10,000 characters; a known channel; an object of metadata
+ * at most 16 KiB as compact JSON and 8 levels deep; status "new"; a readable
+ * created_at), encodes as JSON, and validates again to the same ticket; a
  * refused ticket has a refusal naming a field.
  */
 #include <string.h>
@@ -30,6 +33,37 @@ static size_t chars(const char *s)
 	return n;
 }
 
+static bool has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* Nesting of arrays and objects (a scalar: 0). */
+static int depth(const json_t *v)
+{
+	const json_t *x;
+	const char *k;
+	size_t i;
+	int d = 0;
+
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, k, x)
+			if (depth(x) > d)
+				d = depth(x);
+		return d + 1;
+	}
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			if (depth(x) > d)
+				d = depth(x);
+		return d + 1;
+	}
+	return 0;
+}
+
 static const char *str_field(const json_t *t, const char *key)
 {
 	const json_t *v = json_object_get(t, key);
@@ -45,12 +79,18 @@ static void check_ticket(const json_t *t)
 	const char *id = str_field(t, "id"), *channel = str_field(t, "channel");
 	int64_t at;
 
-	FUZZ_CHECK(*str_field(t, "customer_id"));
+	const char *customer = str_field(t, "customer_id"), *p;
+	const json_t *meta = json_object_get(t, "metadata");
+
+	FUZZ_CHECK(*customer && chars(customer) <= 128 && !has_control(customer));
 	FUZZ_CHECK(chars(content) >= 10 && chars(content) <= 10000);
-	FUZZ_CHECK(*subject && chars(subject) <= 500);
-	FUZZ_CHECK(*id);
+	FUZZ_CHECK(*subject && chars(subject) <= 500 && !has_control(subject));
+	FUZZ_CHECK(*id && strlen(id) <= 128);
+	for (p = id; *p; p++)
+		FUZZ_CHECK(strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-", *p));
 	FUZZ_CHECK(fl_word_index(fl_channels, channel) >= 0);
-	FUZZ_CHECK(json_is_object(json_object_get(t, "metadata")));
+	FUZZ_CHECK(json_is_object(meta));
+	FUZZ_CHECK(depth(meta) <= 8 && json_dumpb(meta, NULL, 0, JSON_COMPACT) <= 16384);
 	FUZZ_CHECK(!strcmp(str_field(t, "status"), FL_STATUS_NEW));
 	FUZZ_CHECK(!fl_time_parse(str_field(t, "created_at"), &at));
 	FUZZ_CHECK(fl_utf8_invalid_at(content, strlen(content)) < 0);
@@ -85,8 +125,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		answer = json_loadb(r.resp, r.resp_len, 0, NULL);
 		FUZZ_CHECK(json_is_string(json_object_get(json_object_get(answer, "error"), "code")));
 		json_decref(answer);
+		FUZZ_CHECK(!r.nheaders);
 		free(r.resp);
-		free(r.extra_headers);
 		return 0;
 	}
 	FUZZ_CHECK(!r.responded);
