@@ -97,6 +97,37 @@ static void test_time_round_trips(void **state)
 	assert_true(fl_mono_us() > 0);
 }
 
+/*
+ * Found by tests/fuzz/fuzz_ticket: a ticket's created_at of year 152 was
+ * written back as "152-05-01T...", which nothing could read again (the store
+ * refused the ticket with a vague error). Every time written is read back;
+ * an instant whose year is not 0000 to 9999 in UTC is not readable.
+ */
+static void test_time_every_year_round_trips(void **state)
+{
+	static const char *const ok[] = {
+		"0152-05-01T09:30:00Z", "0000-01-01T00:00:00Z", "0999-12-31T23:59:59.500Z", "9999-12-31T23:59:59Z",
+		"0001-01-01T00:30:00+00:30",
+	};
+	char buf[32];
+	int64_t t, t2;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < FL_ARRAY_SIZE(ok); i++) {
+		assert_int_equal(fl_time_parse(ok[i], &t), 0);
+		fl_time_rfc3339(buf, t);
+		assert_int_equal(fl_time_parse(buf, &t2), 0);
+		assert_true(t2 == t);
+	}
+	fl_time_rfc3339(buf, INT64_C(-62135596800) * 1000000);
+	assert_string_equal(buf, "0001-01-01T00:00:00.000Z");
+	fl_time_rfc3339(buf, INT64_C(253402300800) * 1000000);
+	assert_string_equal(buf, "0000-00-00T00:00:00.000Z");
+	assert_int_equal(fl_time_parse("0000-01-01T00:00:00+01:00", &t), -1);
+	assert_int_equal(fl_time_parse("9999-12-31T23:59:59-01:00", &t), -1);
+}
+
 static void test_mask_url_hides_passwords(void **state)
 {
 	char *m;
@@ -571,6 +602,7 @@ int main(void)
 		cmocka_unit_test(test_parse_int_rejects_junk_and_range),
 		cmocka_unit_test(test_hex_round_trips_and_refuses_non_digits),
 		cmocka_unit_test(test_time_round_trips),
+		cmocka_unit_test(test_time_every_year_round_trips),
 		cmocka_unit_test(test_mask_url_hides_passwords),
 		cmocka_unit_test(test_json_helpers_default_when_absent),
 		cmocka_unit_test(test_json_dumps_matches_jansson),
