@@ -74,7 +74,7 @@ check: check-plain check-asan
 bench: build
 	@scripts/bench $(BUILD)
 
-# docs/QUALITY.md "Fuzzing": what each target covers and what it found.
+# docs/OPERATIONS.md "Fuzzing": what each target covers and what it found.
 fuzz: deps
 	@scripts/fuzz -t $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
