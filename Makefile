@@ -83,12 +83,13 @@ deb: deps
 	@scripts/build-deb
 
 # The image needs a container engine: docker with a running daemon, or podman
-# (rootless hosts: PODMAN_ARGS=--isolation=chroot).
+# (rootless hosts: PODMAN_ARGS=--isolation=chroot). podman writes the docker
+# format, since the OCI format has no HEALTHCHECK and podman drops it.
 image:
 	@if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then \
 		docker build -f deploy/Dockerfile -t $(IMAGE) . ; \
 	elif command -v podman >/dev/null 2>&1; then \
-		podman build $(PODMAN_ARGS) -f deploy/Dockerfile -t $(IMAGE) . ; \
+		podman build --format docker $(PODMAN_ARGS) -f deploy/Dockerfile -t $(IMAGE) . ; \
 	else \
 		echo "make image: needs docker (with a running engine) or podman" >&2; exit 69; \
 	fi

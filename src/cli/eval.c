@@ -51,6 +51,9 @@ static void print_table(const json_t *r)
 	if (json_object_get(r, "pearson_r"))
 		printf("Pearson r %.4f against the rows' scores (%lld rows)\n", fl_json_num(r, "pearson_r", 0),
 		       (long long)fl_json_int(r, "n_scored", 0));
+	if (json_is_number(json_object_get(r, "spearman_rho")))
+		printf("rank correlation: Spearman rho %.4f  Kendall tau-b %.4f\n", fl_json_num(r, "spearman_rho", 0),
+		       fl_json_num(r, "kendall_tau_b", 0));
 	if (json_object_get(r, "lexicon"))
 		printf("lexicon baseline: accuracy %.4f  macro F1 %.4f  Pearson r %.4f\n",
 		       fl_json_num(json_object_get(r, "lexicon"), "accuracy", 0),
@@ -128,8 +131,11 @@ static json_t *lexicon_baseline(const struct text_lexicon *lx, const struct text
 			"n", (json_int_t)n, "accuracy", n ? (double)right / (double)n : 0, "macro_f1",
 			macro / 3);
 	r = text_pearson(x, y, nscored);
-	if (nscored >= 2 && !isnan(r))
+	if (nscored >= 2 && !isnan(r)) {
 		json_object_set_new(res, "pearson_r", json_real(r));
+		json_object_set_new(res, "spearman_rho", json_real(text_spearman(x, y, nscored)));
+		json_object_set_new(res, "kendall_tau_b", json_real(text_kendall_tau_b(x, y, nscored)));
+	}
 	free(x);
 	free(y);
 	return res;

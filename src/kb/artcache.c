@@ -21,7 +21,7 @@
 #define KB_ARTCACHE_BYTES ((size_t)32 << 20)
 
 struct kb_art {
-	json_t *id, *title, *content, *category, *tags; /* never handed out: results get copies */
+	json_t *id, *title, *content, *category, *tags, *language; /* never handed out: results get copies */
 	size_t bytes;
 };
 
@@ -34,6 +34,7 @@ static void art_free(struct kb_art *a)
 	json_decref(a->content);
 	json_decref(a->category);
 	json_decref(a->tags);
+	json_decref(a->language);
 	free(a);
 }
 
@@ -44,7 +45,7 @@ static json_t *column_string(sqlite3_stmt *st, int col)
 				    (size_t)sqlite3_column_bytes(st, col));
 }
 
-/* The entry of the row that st (SELECT id, title, body, category, tags_json) stands on. */
+/* The entry of the row that st (SELECT id, title, body, category, tags_json, language) stands on. */
 static struct kb_art *art_from_row(sqlite3_stmt *st)
 {
 	struct kb_art *a = fl_calloc(1, sizeof(*a));
@@ -55,13 +56,14 @@ static struct kb_art *art_from_row(sqlite3_stmt *st)
 	a->title = column_string(st, 1);
 	a->content = column_string(st, 2);
 	a->category = column_string(st, 3);
+	a->language = column_string(st, 5);
 	if (!json_is_array(tags)) {
 		json_decref(tags);
 		tags = json_array();
 	}
 	a->tags = tags;
 	a->bytes = sizeof(*a);
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < 6; i++)
 		a->bytes += (size_t)sqlite3_column_bytes(st, i);
 	return a;
 }
@@ -71,7 +73,7 @@ static json_t *string_copy(const json_t *s)
 	return json_stringn_nocheck(json_string_value(s), json_string_length(s));
 }
 
-/* The result entry for an article: {id, title, content, category, tags, relevance_score, score}. */
+/* The result entry for an article: {id, title, content, category, tags, language, relevance_score, score}. */
 static json_t *art_item(const struct kb_art *a, double relevance, double score)
 {
 	json_t *item = json_object(), *tags = json_array();
@@ -84,6 +86,7 @@ static json_t *art_item(const struct kb_art *a, double relevance, double score)
 	json_object_set_new_nocheck(item, "content", string_copy(a->content));
 	json_object_set_new_nocheck(item, "category", string_copy(a->category));
 	json_object_set_new_nocheck(item, "tags", tags);
+	json_object_set_new_nocheck(item, "language", string_copy(a->language));
 	json_object_set_new_nocheck(item, "relevance_score", json_real(relevance));
 	json_object_set_new_nocheck(item, "score", json_real(score));
 	return item;

@@ -96,7 +96,8 @@ static const char *const schema_sql =
 	" len_title INTEGER NOT NULL,"
 	" len_tags INTEGER NOT NULL,"
 	" len_body INTEGER NOT NULL,"
-	" title_words INTEGER NOT NULL);"
+	" title_words INTEGER NOT NULL,"
+	" language TEXT NOT NULL DEFAULT '" KB_DEFAULT_LANGUAGE "');"
 	"CREATE VIRTUAL TABLE IF NOT EXISTS kb_fts USING fts5("
 	" title, tags, body, content='kb_doc', content_rowid='rowid',"
 	" tokenize='" KB_TOKENIZER_NAME "');";
@@ -210,6 +211,19 @@ static int check_version(sqlite3 *db)
 	return rc;
 }
 
+/* A file index made before articles had a language gets the column (its articles: the default). */
+static int add_language(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db, "SELECT language FROM kb_doc LIMIT 0", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_finalize(st);
+		return SQLITE_OK;
+	}
+	return exec_sql(db, "ALTER TABLE kb_doc ADD COLUMN language TEXT NOT NULL DEFAULT '"
+			KB_DEFAULT_LANGUAGE "'");
+}
+
 static int count_articles(sqlite3 *db, size_t *n)
 {
 	sqlite3_stmt *st = NULL;
@@ -253,7 +267,8 @@ int kb_open(const char *index_path, struct kb **out, char **err)
 	kb__words_init(&kb->words, c->tok);
 	if (kb->path && exec_sql(c->db, "PRAGMA journal_mode=WAL") != SQLITE_OK)
 		goto sqlfail;
-	if (exec_sql(c->db, schema_sql) != SQLITE_OK || check_version(c->db) != SQLITE_OK ||
+	if (exec_sql(c->db, schema_sql) != SQLITE_OK || add_language(c->db) != SQLITE_OK ||
+	    check_version(c->db) != SQLITE_OK ||
 	    count_articles(c->db, &n) != SQLITE_OK || kb__docinfo_load(kb, c->db) != SQLITE_OK)
 		goto sqlfail;
 	atomic_store(&kb->count, n);
@@ -329,6 +344,11 @@ int kb_article_check(const json_t *a, char **err)
 	v = json_object_get(a, "category");
 	if (v && !json_is_string(v) && !json_is_null(v)) {
 		bad = "article 'category' must be a string";
+		goto out;
+	}
+	v = json_object_get(a, "language");
+	if (v && !json_is_null(v) && !kb_language_valid(json_string_value(v))) {
+		bad = "article 'language' must be a language tag such as \"en\" or \"pt-BR\"";
 		goto out;
 	}
 	v = json_object_get(a, "tags");

@@ -85,9 +85,10 @@ void kb_close(struct kb *kb);
 
 /*
  * Adds an article, or replaces the one with the same id. article is borrowed:
- * {id, title, content, category, tags [], views, helpful_votes, ...}; id and
- * title are required non-empty strings, content a string, tags an array of
- * strings (or absent). Returns KB_OK, KB_EINVAL for a malformed article
+ * {id, title, content, category, tags [], language, views, helpful_votes,
+ * ...}; id and title are required non-empty strings, content a string, tags
+ * an array of strings (or absent), language a language tag (absent:
+ * KB_DEFAULT_LANGUAGE). Returns KB_OK, KB_EINVAL for a malformed article
  * (kb_article_check says why), KB_ESQL or KB_EBUSY.
  */
 int kb_add(struct kb *kb, const json_t *article);
@@ -119,6 +120,49 @@ int kb_article_check(const json_t *article, char **err);
  * Returns KB_OK, KB_EINVAL (NULL query), KB_ESQL or KB_EBUSY.
  */
 int kb_search(struct kb *kb, const char *query, int limit, json_t **out);
+
+/* A query's parts at most (kb_query.nparts). */
+#define KB_MAX_PARTS 8
+/* The language of an article that names none. */
+#define KB_DEFAULT_LANGUAGE "en"
+
+/*
+ * A search of a query made of parts, e.g. a ticket's subject and each
+ * question it asks: the parts are searched as one text (joined by
+ * newlines), ranked as kb_search ranks, and each part is also measured on
+ * its own against the articles returned.
+ */
+struct kb_query {
+	const char *const *parts;  /* nparts strings, none NULL */
+	size_t nparts;             /* 1 .. KB_MAX_PARTS */
+	const char *language;      /* only articles in this language; NULL: any */
+	int limit;                 /* as kb_search's */
+};
+
+/*
+ * kb_search for a struct kb_query. The results are kb_search's, and:
+ *   - each article has "language", "coverage" (the idf-weighted share of
+ *     the query's concepts, among those some article contains, that the
+ *     article contains in any field, synonyms included: how much of what is
+ *     asked the article speaks of), "matched_weight" (the idf those
+ *     concepts add up to), for the top article "missing" (the concepts it
+ *     lacks, most specific first, as the query wrote them; at most five),
+ *     and with several parts "part_relevance" (relevance_score for each
+ *     part alone, without the title boosts; 0 for a part none of whose
+ *     concepts any article contains);
+ *   - "unknown_words": the query's words that no article contains (typos,
+ *     names, what the articles never mention), and "parts": for each part
+ *     {"concepts": its number of concepts, "weight": the sum of their idf
+ *     (those some article contains: how specific the part is),
+ *     "unknown_words": [...]}.
+ * kb_search(kb, q, limit, out) is one part, any language. Returns KB_OK,
+ * KB_EINVAL (no parts, too many, a NULL part), KB_ESQL or KB_EBUSY.
+ */
+int kb_search_query(struct kb *kb, const struct kb_query *q, json_t **out);
+/* How many articles the index holds in language ("en", "de", ...; counted for its first 32 languages). */
+size_t kb_count_language(struct kb *kb, const char *language);
+/* Whether s is a language tag an article may carry: "en", "de", "pt-BR" (letters, digits, '-'; 2 to 15). */
+bool kb_language_valid(const char *s);
 
 /*
  * Ranking parameters (docs/QUALITY.md says how the defaults were chosen, on

@@ -21,6 +21,8 @@
 #define KB_POOL_MAX 8
 /* Longest term kept (bytes); longer tokens are cut, as FTS5's own tokenizers do. */
 #define KB_TERM_MAX 64
+/* Languages whose articles kb_count_language counts (more are not counted). */
+#define KB_LANGS 32
 
 /* ---- terms: tokenizer + stemmer (tokenizer.c) ---- */
 
@@ -98,6 +100,7 @@ struct kb_docinfo {
 	uint32_t len[3];
 	uint32_t title_words;
 	bool known;
+	char lang[16];              /* the article's language tag */
 };
 
 /* Phrase document frequencies, valid for one write generation (dfcache.c). */
@@ -147,6 +150,12 @@ struct kb {
 	pthread_rwlock_t info_lock;  /* guards info and ninfo */
 	struct kb_docinfo *info;     /* by kb_doc rowid (never reused) */
 	size_t ninfo;
+	/* articles per language (the first KB_LANGS languages met), also under info_lock */
+	struct kb_langcount {
+		char lang[16];
+		size_t n;
+	} langs[KB_LANGS];
+	size_t nlangs;
 	/*
 	 * result fields of articles searches returned (artcache.c), by rowid;
 	 * art_lock guards the array, entries are freed only under info_lock
@@ -163,9 +172,9 @@ void kb__conn_put(struct kb *kb, struct kb_conn *c);
 int kb__sql_err(sqlite3 *db, int rc);
 /*
  * The result entry of the article at rowid ({id, title, content, category,
- * tags, relevance_score, score}, new reference in *out), from the article
- * cache, else read with get (SELECT id, title, body, category, tags_json FROM
- * kb_doc WHERE rowid = ?1) and cached. *out stays NULL when the row is gone.
+ * tags, language, relevance_score, score}, new reference in *out), from the
+ * article cache, else read with get (SELECT id, title, body, category,
+ * tags_json, language FROM kb_doc WHERE rowid = ?1) and cached. *out stays NULL when the row is gone.
  * The caller holds info_lock for reading. Returns an SQLite code.
  */
 int kb__artcache_item(struct kb *kb, sqlite3_stmt *get, sqlite3_int64 rowid, double relevance, double score,
@@ -176,6 +185,8 @@ void kb__artcache_drop(struct kb *kb, sqlite3_int64 rowid);
 void kb__artcache_clear(struct kb *kb);
 /* Entries in the cache (tests). */
 size_t kb__artcache_count(struct kb *kb);
+/* Adds delta to the count of articles in lang; the caller holds info_lock for writing (write.c). */
+void kb__lang_count(struct kb *kb, const char *lang, int delta);
 /* Reads every article's lengths into kb->info (write.c). */
 int kb__docinfo_load(struct kb *kb, sqlite3 *db);
 
@@ -254,6 +265,24 @@ struct kb_qplan {
 	 */
 	size_t ntop, ktop;
 	size_t ncovered;            /* title positions covered in the current row */
+	/*
+	 * What each concept is in the query: the byte span of its first word
+	 * (query is the text kb__qplan_build planned, borrowed for the plan's
+	 * life), for naming the concepts an article lacks (kb__coverage).
+	 */
+	const char *query;
+	int gspan[KB_MAX_GROUPS][2];
+	size_t nrowmask;            /* entries of rowmask in use */
+	/* the query's parts (kb_query): part k ends at byte part_end[k]; bit k of gparts[g]: concept g is in part k */
+	size_t nparts;
+	size_t part_end[KB_MAX_PARTS];
+	uint16_t gparts[KB_MAX_GROUPS];
+	/* only articles in this language are scored (NULL: any) */
+	const char *language;
+	/* kb__coverage's per-query figures, computed on its first call */
+	bool cov_ready;
+	double cw[KB_MAX_GROUPS];        /* per concept: its best idf among phrases some article has */
+	double cw_total, part_ideal[KB_MAX_PARTS];
 
 	/* ---- storage kept between plans ---- */
 	struct kb_phrase ph[KB_MAX_PHRASES];
@@ -272,6 +301,13 @@ struct kb_qplan {
 	/* per-row scratch: title positions covered by the query */
 	int *covered;
 	size_t covered_alloc;
+	/* the concepts each scored row contains, in any field (bit g: concept g), for kb__coverage */
+	struct kb_rowmask {
+		int64_t rowid;
+		uint64_t mask;
+		float part_score[KB_MAX_PARTS]; /* the score's BM25F sum over each part's concepts */
+	} *rowmask;
+	size_t rowmask_alloc;
 };
 
 /* A plan's storage (caller frees with kb__qplan_free). */
@@ -283,6 +319,10 @@ void kb__qplan_free(struct kb_qplan *plan);
  */
 int kb__qplan_build(struct kb_qplan *plan, struct kb_tok *tok, const struct kb_words *words,
 		    const struct kb_params *params, const char *query);
+/* The same for a query of nparts parts, part k ending at byte part_end[k] of query. */
+int kb__qplan_build_parts(struct kb_qplan *plan, struct kb_tok *tok, const struct kb_words *words,
+			  const struct kb_params *params, const char *query, const size_t *part_end,
+			  size_t nparts);
 /* Frees what the plan allocated for its query (its storage stays for the next one). */
 void kb__qplan_release(struct kb_qplan *plan);
 /* Makes room for the ktop best scores (kb_rank's heap). */
@@ -301,6 +341,22 @@ void kb__rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context 
 		 sqlite3_value **val);
 /* relevance_score of a ranking score under this plan (after ranking ran). */
 double kb__relevance(const struct kb_qplan *plan, double score);
+/*
+ * Sets item's "coverage" (the idf-weighted share of the query's concepts
+ * that some article contains which the article at rowid contains, in any
+ * field, synonyms included), "missing" (those it lacks, most specific
+ * first, as the query wrote them; at most five), and per part of the query
+ * "part_relevance" (the BM25F score of
+ * the part's concepts over that of the part's five most specific concepts
+ * once in an average title, clamped to 1: relevance_score for the part
+ * alone, without the title boosts), when the query has several parts;
+ * "missing" only when asked (the top article). After ranking ran.
+ */
+void kb__coverage(struct kb_qplan *plan, int64_t rowid, json_t *item, bool missing);
+/* Each part's {"concepts", "unknown_words"}: new array. */
+json_t *kb__parts(const struct kb_qplan *plan);
+/* The query's words that no article contains (typos, names, what the articles never mention): new array. */
+json_t *kb__unknown_words(const struct kb_qplan *plan);
 
 #define KB_QPLAN_PTR "frontline_kb_qplan"
 

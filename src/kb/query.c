@@ -300,6 +300,15 @@ void kb__qplan_match(struct kb_qplan *p, const bool *selective)
 int kb__qplan_build(struct kb_qplan *p, struct kb_tok *tok, const struct kb_words *words,
 		    const struct kb_params *params, const char *query)
 {
+	size_t end = strlen(query);
+
+	return kb__qplan_build_parts(p, tok, words, params, query, &end, 1);
+}
+
+int kb__qplan_build_parts(struct kb_qplan *p, struct kb_tok *tok, const struct kb_words *words,
+			  const struct kb_params *params, const char *query, const size_t *part_end,
+			  size_t nparts)
+{
 	struct qtok qstack[QTOK_STACK];
 	struct qtoks q = { qstack, 0, QTOK_STACK, FL_BUF_INIT, words, params->stop_words, qstack };
 	struct match *m = NULL;
@@ -309,6 +318,9 @@ int kb__qplan_build(struct kb_qplan *p, struct kb_tok *tok, const struct kb_word
 	memset(p, 0, offsetof(struct kb_qplan, ph));
 	p->params = *params;
 	p->words = words;
+	p->query = query;
+	p->nparts = nparts < KB_MAX_PARTS ? nparts : KB_MAX_PARTS;
+	memcpy(p->part_end, part_end, p->nparts * sizeof(*part_end));
 	kb__tok_terms(tok, query, (int)strlen(query), collect_qtok, &q);
 	if (!q.n)
 		goto out;
@@ -356,9 +368,14 @@ int kb__qplan_build(struct kb_qplan *p, struct kb_tok *tok, const struct kb_word
 		if (group_of[r] == SIZE_MAX) {
 			if (p->ngroups >= KB_MAX_GROUPS)
 				continue;
+			p->gspan[p->ngroups][0] = t->start;
+			p->gspan[p->ngroups][1] = t->end;
 			group_of[r] = p->ngroups++;
 		}
 		t->group = group_of[r];
+		for (j = 0; j + 1 < p->nparts && (size_t)t->start >= p->part_end[j]; j++)
+			;
+		p->gparts[t->group] |= (uint16_t)(1u << j);
 		add_phrase(p, qterm(&q, i), NULL, t->group, 1.0, true, SIZE_MAX, t->stopword ? 1 : 0);
 	}
 	for (i = 0; i < nm; i++)
@@ -388,6 +405,7 @@ void kb__qplan_free(struct kb_qplan *p)
 	kb__qplan_release(p);
 	free(p->top);
 	free(p->covered);
+	free(p->rowmask);
 	free(p);
 }
 

@@ -209,20 +209,43 @@ static void top_push(struct kb_qplan *p, double s)
 	}
 }
 
+/* Remembers which concepts row rowid contains (kb__coverage reads it for the rows returned). */
+static void record_groups(struct kb_qplan *p, sqlite3_int64 rowid, uint64_t groups, const double *ps)
+{
+	size_t k;
+
+	if (p->nrowmask == p->rowmask_alloc) {
+		p->rowmask_alloc = p->rowmask_alloc ? 2 * p->rowmask_alloc : 64;
+		p->rowmask = fl_reallocarray(p->rowmask, p->rowmask_alloc, sizeof(*p->rowmask));
+	}
+	p->rowmask[p->nrowmask].rowid = rowid;
+	p->rowmask[p->nrowmask].mask = groups;
+	for (k = 0; k < KB_MAX_PARTS; k++)
+		p->rowmask[p->nrowmask].part_score[k] = k < p->nparts ? (float)ps[k] : 0;
+	p->nrowmask++;
+}
+
 static int score_row(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_qplan *p, double *out)
 {
 	const struct kb_params *k = &p->params;
 	const double w[NFIELDS] = { k->w_title, k->w_tags, k->w_body };
 	const double b[NFIELDS] = { k->b_title, k->b_tags, k->b_body };
 	double *tf = p->scratch, norm[NFIELDS];
-	uint64_t touched[KB_PHRASE_WORDS] = { 0 }, hit = 0;
+	uint64_t touched[KB_PHRASE_WORDS] = { 0 }, hit = 0, groups = 0;
 	const struct kb_docinfo *info;
 	sqlite3_int64 rowid;
-	double s = 0, q = 0, boost_max;
+	double s = 0, q = 0, boost_max, ps[KB_MAX_PARTS] = { 0 };
 	int i, rc, f, covered = 0;
 	size_t j, wd;
 
 	p->ncovered = 0;
+	rowid = api->xRowid(fts);
+	info = rowid >= 0 && (size_t)rowid < p->ninfo && p->info[rowid].known ? &p->info[rowid] : NULL;
+	/* another language's article: not a candidate (its phrases were not counted yet) */
+	if (p->language && info && strcmp(info->lang, p->language)) {
+		*out = 0;
+		return SQLITE_OK;
+	}
 	/*
 	 * Each FTS5 phrase's own position list (xPhraseFirst/Next): the same
 	 * instances as xInst gives, without FTS5 sorting the instances of every
@@ -256,8 +279,6 @@ static int score_row(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_qp
 					covered += cover(p, off + (int)t);
 		}
 	}
-	rowid = api->xRowid(fts);
-	info = rowid >= 0 && (size_t)rowid < p->ninfo && p->info[rowid].known ? &p->info[rowid] : NULL;
 	for (f = 0; f < NFIELDS; f++) {
 		int len = 0;
 
@@ -269,7 +290,7 @@ static int score_row(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_qp
 	}
 	for (wd = 0; wd < KB_PHRASE_WORDS; wd++) {
 		for (uint64_t m = touched[wd]; m; m &= m - 1) {
-			double wtf = 0, *tfj;
+			double wtf = 0, *tfj, c;
 
 			j = wd * 64 + (size_t)__builtin_ctzll(m);
 			tfj = &tf[j * NFIELDS];
@@ -281,13 +302,19 @@ static int score_row(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_qp
 			memset(tfj, 0, NFIELDS * sizeof(*tfj)); /* ready for the next row */
 			if (wtf <= 0)
 				continue;
-			s += p->ph[j].weight * p->ph[j].idf * wtf / (k->k1 + wtf);
+			groups |= (uint64_t)1 << p->ph[j].group;
+			c = p->ph[j].weight * p->ph[j].idf * wtf / (k->k1 + wtf);
+			s += c;
+			if (p->nparts > 1)
+				for (uint16_t bits = p->gparts[p->ph[j].group]; bits; bits &= (uint16_t)(bits - 1))
+					ps[__builtin_ctz(bits)] += c;
 		}
 	}
 	if (s <= 0) {
 		*out = 0;
 		return SQLITE_OK;
 	}
+	record_groups(p, rowid, groups, ps);
 	for (; hit; hit &= hit - 1)
 		q += p->gidf[__builtin_ctzll(hit)];
 	if (p->gidf_total > 0)
@@ -353,4 +380,168 @@ double kb__relevance(const struct kb_qplan *p, double score)
 		return 0;
 	r = score / p->ideal;
 	return r > 1 ? 1 : r;
+}
+
+static double round4(double x)
+{
+	return round(x * 10000.0) / 10000.0;
+}
+
+/* Per concept: the highest idf of its phrases that some article contains (0: none does). */
+static void concept_weights(const struct kb_qplan *p, double *cw)
+{
+	size_t i;
+
+	memset(cw, 0, p->ngroups * sizeof(*cw));
+	for (i = 0; i < p->nph; i++)
+		if (p->ph[i].df > 0 && p->ph[i].idf > cw[p->ph[i].group])
+			cw[p->ph[i].group] = p->ph[i].idf;
+}
+
+/* A part's yardstick: its KB_IDEAL_CONCEPTS most specific concepts, once each in an average title. */
+static double part_ideal(const struct kb_qplan *p, size_t k)
+{
+	double best[KB_MAX_GROUPS] = { 0 }, sum = 0;
+	size_t i, n = 0;
+
+	for (i = 0; i < p->nph; i++) {
+		double v = p->ph[i].weight * p->ph[i].idf;
+
+		if (p->ph[i].df > 0 && (p->gparts[p->ph[i].group] >> k) & 1 && v > best[p->ph[i].group])
+			best[p->ph[i].group] = v;
+	}
+	qsort(best, p->ngroups, sizeof(double), cmp_desc);
+	for (i = 0; i < p->ngroups && n < KB_IDEAL_CONCEPTS; i++, n++)
+		sum += best[i];
+	return sum * p->params.w_title / (p->params.k1 + p->params.w_title);
+}
+
+static void add_word(json_t *arr, const struct kb_qplan *p, size_t g)
+{
+	json_array_append_new(arr, json_stringn(p->query + p->gspan[g][0],
+						(size_t)(p->gspan[g][1] - p->gspan[g][0])));
+}
+
+/* The per-query figures kb__coverage needs, once. */
+static void coverage_ready(struct kb_qplan *p)
+{
+	size_t g, k;
+
+	if (p->cov_ready)
+		return;
+	concept_weights(p, p->cw);
+	p->cw_total = 0;
+	for (g = 0; g < p->ngroups; g++)
+		p->cw_total += p->cw[g];
+	for (k = 0; k < p->nparts && p->nparts > 1; k++)
+		p->part_ideal[k] = part_ideal(p, k);
+	p->cov_ready = true;
+}
+
+void kb__coverage(struct kb_qplan *p, int64_t rowid, json_t *item, bool want_missing)
+{
+	double have = 0;
+	uint64_t mask = 0, listed = 0;
+	const struct kb_rowmask *row = NULL;
+	size_t i, g, k;
+
+	if (!p->stats_ready)
+		return;
+	coverage_ready(p);
+	for (i = 0; i < p->nrowmask; i++)
+		if (p->rowmask[i].rowid == rowid) {
+			row = &p->rowmask[i];
+			mask = row->mask;
+			break;
+		}
+	for (g = 0; g < p->ngroups; g++)
+		if ((mask >> g) & 1)
+			have += p->cw[g];
+	json_object_set_new(item, "coverage", json_real(p->cw_total > 0 ? round4(have / p->cw_total) : 0));
+	json_object_set_new(item, "matched_weight", json_real(round4(have)));
+	if (p->nparts > 1) {
+		json_t *prel = json_array();
+
+		for (k = 0; k < p->nparts; k++) {
+			double r = row && p->part_ideal[k] > 0 ? row->part_score[k] / p->part_ideal[k] : 0;
+
+			json_array_append_new(prel, json_real(round4(r > 1 ? 1 : r)));
+		}
+		json_object_set_new(item, "part_relevance", prel);
+	}
+	if (want_missing) { /* the missing concepts, most specific first */
+		json_t *missing = json_array();
+
+		while (json_array_size(missing) < 5) {
+			size_t best = SIZE_MAX;
+
+			for (g = 0; g < p->ngroups; g++)
+				if (p->cw[g] > 0 && !((mask >> g) & 1) && !((listed >> g) & 1) &&
+				    (best == SIZE_MAX || p->cw[g] > p->cw[best]))
+					best = g;
+			if (best == SIZE_MAX)
+				break;
+			listed |= (uint64_t)1 << best;
+			add_word(missing, p, best);
+		}
+		json_object_set_new(item, "missing", missing);
+	}
+}
+
+/* Bit g: concept g is in no article (of those whose frequency is known: all, once ranking ran). */
+static uint64_t unknown_groups(const struct kb_qplan *p)
+{
+	uint64_t known = 0, seen = 0;
+	size_t i;
+
+	for (i = 0; i < p->nph; i++) {
+		if (!p->stats_ready && !p->ph[i].df_known)
+			continue;
+		seen |= (uint64_t)1 << p->ph[i].group;
+		if (p->ph[i].df > 0)
+			known |= (uint64_t)1 << p->ph[i].group;
+	}
+	return seen & ~known;
+}
+
+json_t *kb__unknown_words(const struct kb_qplan *p)
+{
+	uint64_t unknown = unknown_groups(p);
+	json_t *out = json_array();
+	size_t g;
+
+	for (g = 0; g < p->ngroups; g++)
+		if ((unknown >> g) & 1)
+			add_word(out, p, g);
+	return out;
+}
+
+json_t *kb__parts(const struct kb_qplan *p)
+{
+	uint64_t unknown = unknown_groups(p);
+	double cw[KB_MAX_GROUPS];
+	json_t *out = json_array();
+	size_t k, g;
+
+	if (p->stats_ready)
+		concept_weights(p, cw);
+	else
+		memset(cw, 0, sizeof(cw));
+	for (k = 0; k < p->nparts; k++) {
+		json_t *words = json_array();
+		double weight = 0;
+		size_t n = 0;
+
+		for (g = 0; g < p->ngroups; g++) {
+			if (!((p->gparts[g] >> k) & 1))
+				continue;
+			n++;
+			weight += cw[g];
+			if ((unknown >> g) & 1)
+				add_word(words, p, g);
+		}
+		json_array_append_new(out, json_pack("{s:I, s:f, s:o}", "concepts", (json_int_t)n, "weight",
+						     round4(weight), "unknown_words", words));
+	}
+	return out;
 }

@@ -108,6 +108,33 @@ static double round4(double x)
 	return round(x * 10000.0) / 10000.0;
 }
 
+bool kb_language_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0, i;
+
+	if (n < 2 || n > 15 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] == '-' && i + 1 < n && s[i - 1] != '-')))
+			return false;
+	return true;
+}
+
+size_t kb_count_language(struct kb *kb, const char *language)
+{
+	size_t i, n = 0;
+
+	if (!kb || !language)
+		return 0;
+	pthread_rwlock_rdlock(&kb->info_lock);
+	for (i = 0; i < kb->nlangs; i++)
+		if (!strcmp(kb->langs[i].lang, language))
+			n = kb->langs[i].n;
+	pthread_rwlock_unlock(&kb->info_lock);
+	return n;
+}
+
 struct hit {
 	sqlite3_int64 rowid;
 	double score;
@@ -210,8 +237,8 @@ static int run_plan(struct kb *kb, struct kb_conn *c, struct kb_qplan *plan, int
 	rc = prepare_once(c->db, &c->rank_st,
 			  "SELECT rowid, kb_rank(kb_fts, ?1) FROM kb_fts WHERE kb_fts MATCH ?2");
 	if (rc == SQLITE_OK)
-		rc = prepare_once(c->db, &c->get_st, "SELECT id, title, body, category, tags_json FROM kb_doc "
-				  "WHERE rowid = ?1");
+		rc = prepare_once(c->db, &c->get_st, "SELECT id, title, body, category, tags_json, language "
+				  "FROM kb_doc WHERE rowid = ?1");
 	if (rc)
 		goto out;
 	st = c->rank_st;
@@ -227,8 +254,10 @@ static int run_plan(struct kb *kb, struct kb_conn *c, struct kb_qplan *plan, int
 
 		rc = kb__artcache_item(kb, c->get_st, hits[i].rowid,
 				       round4(kb__relevance(plan, hits[i].score)), round4(hits[i].score), &item);
-		if (item)
+		if (item) {
+			kb__coverage(plan, hits[i].rowid, item, i == 0);
 			json_array_append_new(articles, item);
+		}
 	}
 out:
 	if (rc == SQLITE_OK && plan->rc)
@@ -315,34 +344,46 @@ static void log_plan(const struct kb_qplan *p)
 	json_decref(f);
 }
 
-int kb_search(struct kb *kb, const char *query, int limit, json_t **out)
+int kb_search_query(struct kb *kb, const struct kb_query *q, json_t **out)
 {
 	int64_t t0 = fl_mono_us();
 	struct kb_params params;
 	struct kb_qplan *plan;
 	struct kb_conn *c = NULL;
-	json_t *articles = NULL;
-	int rc;
+	json_t *articles = NULL, *unknown = NULL, *parts = NULL;
+	struct fl_buf query = FL_BUF_INIT;
+	size_t ends[KB_MAX_PARTS], k;
+	int rc, limit;
 
 	*out = NULL;
-	if (!kb || !query)
+	if (!kb || !q || !q->parts || !q->nparts || q->nparts > KB_MAX_PARTS)
 		return KB_EINVAL;
-	if (limit <= 0)
-		limit = 5;
-	if (limit > KB_LIMIT_MAX)
-		limit = KB_LIMIT_MAX;
+	for (k = 0; k < q->nparts; k++) {
+		if (!q->parts[k])
+			return KB_EINVAL;
+		if (k)
+			fl_buf_addch(&query, '\n');
+		fl_buf_adds(&query, q->parts[k]);
+		ends[k] = query.len;
+	}
+	if (!query.buf)
+		fl_buf_adds(&query, "");
+	limit = q->limit <= 0 ? 5 : q->limit > KB_LIMIT_MAX ? KB_LIMIT_MAX : q->limit;
 	pthread_mutex_lock(&kb->lock);
 	params = kb->params;
 	pthread_mutex_unlock(&kb->lock);
 	rc = kb__conn_get(kb, &c);
-	if (rc)
+	if (rc) {
+		fl_buf_release(&query);
 		return rc;
+	}
 	if (c->df.gen != atomic_load(&kb->gen))
 		kb__dfcache_reset(&c->df, atomic_load(&kb->gen));
 	if (!c->plan)
 		c->plan = kb__qplan_new();
 	plan = c->plan;
-	kb__qplan_build(plan, c->tok, &kb->words, &params, query);
+	kb__qplan_build_parts(plan, c->tok, &kb->words, &params, query.buf, ends, q->nparts);
+	plan->language = q->language;
 	leave_out(c, plan);
 	articles = json_array();
 	if (plan->match)
@@ -356,16 +397,39 @@ int kb_search(struct kb *kb, const char *query, int limit, json_t **out)
 	}
 	if (fl_log_enabled(FL_LOG_DEBUG))
 		log_plan(plan);
+	if (rc == KB_OK) {
+		unknown = kb__unknown_words(plan);
+		parts = kb__parts(plan);
+	}
 	kb__qplan_release(plan);
 	kb__conn_put(kb, c);
 	if (rc) {
 		json_decref(articles);
+		fl_buf_release(&query);
 		return rc;
 	}
 	*out = json_object();
-	fl_json_set_str(*out, "query", query);
+	json_object_set_new(*out, "query", json_stringn(query.buf, query.len));
 	json_object_set_new(*out, "articles_found", json_integer((json_int_t)json_array_size(articles)));
 	json_object_set_new(*out, "articles", articles);
+	json_object_set_new(*out, "unknown_words", unknown);
+	if (q->nparts > 1)
+		json_object_set_new(*out, "parts", parts);
+	else
+		json_decref(parts);
+	if (q->language)
+		fl_json_set_str(*out, "language", q->language);
 	json_object_set_new(*out, "search_time", json_real((double)(fl_mono_us() - t0) / 1e6));
+	fl_buf_release(&query);
 	return KB_OK;
+}
+
+int kb_search(struct kb *kb, const char *query, int limit, json_t **out)
+{
+	struct kb_query q = { &query, 1, NULL, limit };
+
+	*out = NULL;
+	if (!query)
+		return KB_EINVAL;
+	return kb_search_query(kb, &q, out);
 }

@@ -37,12 +37,15 @@ const char *const kb__stop_words[] = {
 	"way", "ways", "we", "were", "what", "what's", "whats", "when", "where", "whether",
 	"which", "while", "who", "whom", "why", "will", "with", "wonder", "wondering", "would",
 	"you", "you're", "your", "yours", "yourself",
+	/* contractions and chat filler: no topic, and in no article's wording (negations stay: "doesn't work") */
+	"he's", "lol", "ok", "okay", "pls", "plz", "she's", "they're", "they've", "thx", "ugh", "we'd", "we'll",
+	"we're", "we've", "you'd", "you'll", "you've",
 	NULL,
 };
 
 const char *const kb__synonym_sets[] = {
 	/* account and access */
-	"password|pwd|passwd|passcode|pass word",
+	"password|pwd|pw|passwd|passcode|pass word",
 	"login|log in|logon|log on|sign in|signin|sign on",
 	"logout|log out|log off|sign out|signout",
 	"signup|sign up|register|registration|create an account|open an account",
@@ -81,7 +84,8 @@ const char *const kb__synonym_sets[] = {
 	"upgrade|higher plan|change plan|switch plan",
 	"downgrade|lower plan|change plan|switch plan",
 	"credit card|debit card|card|payment method|payment details",
-	"declined|rejected|failed payment|payment failed|card declined|did not go through",
+	"declined|rejected|refused|failed payment|payment failed|card declined|did not go through",
+	"american express|amex",
 	"price|pricing|cost|fee|rate",
 	"discount|coupon|promo code|promo|voucher|promotion code",
 	"tax|vat|gst|sales tax",
@@ -143,6 +147,10 @@ const char *const kb__synonym_sets[] = {
 	"private|privacy",
 	"secure|security|safe|safety",
 	"encrypt|encryption|encrypted",
+	"penetration test|penetration testing|pentest|pen test",
+	"macos|mac os|mac",
+	"reactivate|re-activate|turn it back on|turn back on|re-enable|reenable",
+	"display name|screen name|name people see",
 	"spam|junk",
 	"first|oldest|earliest",
 	"latest|newest|most recent",

@@ -20,6 +20,7 @@
  * times in all (bulk loads should use kb_add_many: one segment at once).
  */
 #define KB_MERGE_ALWAYS 500
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,6 +92,26 @@ static void measure(struct kb_tok *tok, const struct kb_words *words, const char
 	info->known = true;
 }
 
+void kb__lang_count(struct kb *kb, const char *lang, int delta)
+{
+	size_t i;
+
+	for (i = 0; i < kb->nlangs; i++)
+		if (!strcmp(kb->langs[i].lang, lang))
+			break;
+	if (i == kb->nlangs) {
+		if (delta < 0 || kb->nlangs == KB_LANGS)
+			return;
+		snprintf(kb->langs[i].lang, sizeof(kb->langs[i].lang), "%s", lang);
+		kb->langs[i].n = 0;
+		kb->nlangs++;
+	}
+	if (delta < 0 && kb->langs[i].n < (size_t)-delta)
+		kb->langs[i].n = 0;
+	else
+		kb->langs[i].n += (size_t)delta;
+}
+
 static void docinfo_put(struct kb *kb, sqlite3_int64 rowid, const struct kb_docinfo *info)
 {
 	if (rowid < 0)
@@ -110,18 +131,20 @@ static void docinfo_put(struct kb *kb, sqlite3_int64 rowid, const struct kb_doci
 int kb__docinfo_load(struct kb *kb, sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(db, "SELECT rowid, len_title, len_tags, len_body, title_words "
+	int rc = sqlite3_prepare_v2(db, "SELECT rowid, len_title, len_tags, len_body, title_words, language "
 				    "FROM kb_doc", -1, &st, NULL);
 
 	pthread_rwlock_wrlock(&kb->info_lock);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct kb_docinfo d = { { 0 }, 0, true };
+		struct kb_docinfo d = { .known = true };
 		int f;
 
 		for (f = 0; f < 3; f++)
 			d.len[f] = (uint32_t)sqlite3_column_int64(st, f + 1);
 		d.title_words = (uint32_t)sqlite3_column_int64(st, 4);
+		snprintf(d.lang, sizeof(d.lang), "%s", (const char *)sqlite3_column_text(st, 5));
 		docinfo_put(kb, sqlite3_column_int64(st, 0), &d);
+		kb__lang_count(kb, d.lang, 1);
 		rc = SQLITE_OK;
 	}
 	pthread_rwlock_unlock(&kb->info_lock);
@@ -173,8 +196,8 @@ static int writer_init(struct writer *w, struct kb *kb, struct kb_conn *c)
 		rc = sqlite3_prepare_v2(db, "DELETE FROM kb_doc WHERE rowid = ?1", -1, &w->doc_del, NULL);
 	if (!rc)
 		rc = sqlite3_prepare_v2(db, "INSERT INTO kb_doc(id, title, tags, body, category, tags_json, "
-					"article, len_title, len_tags, len_body, title_words) "
-					"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+					"article, len_title, len_tags, len_body, title_words, language) "
+					"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 					-1, &w->doc_ins, NULL);
 	if (!rc)
 		rc = sqlite3_prepare_v2(db, "INSERT INTO kb_fts(rowid, title, tags, body) "
@@ -241,6 +264,7 @@ static int write_one(struct writer *w, const json_t *a)
 	if (rc)
 		goto out;
 	measure(w->c->tok, &w->kb->words, field, &info);
+	snprintf(info.lang, sizeof(info.lang), "%s", fl_json_str(a, "language", KB_DEFAULT_LANGUAGE));
 	sqlite3_bind_text(w->doc_ins, 1, id, -1, SQLITE_STATIC);
 	for (f = 0; f < 3; f++) {
 		sqlite3_bind_text(w->doc_ins, 2 + f, field[f], -1, SQLITE_STATIC);
@@ -250,6 +274,7 @@ static int write_one(struct writer *w, const json_t *a)
 	sqlite3_bind_text(w->doc_ins, 6, tags_json, -1, SQLITE_STATIC);
 	sqlite3_bind_text(w->doc_ins, 7, json, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(w->doc_ins, 11, info.title_words);
+	sqlite3_bind_text(w->doc_ins, 12, info.lang, -1, SQLITE_STATIC);
 	rc = step_done(w->doc_ins);
 	if (rc)
 		goto out;
@@ -305,13 +330,25 @@ static int in_transaction(struct kb *kb, int (*fn)(struct writer *w, const void 
 		src = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
 	if (src == SQLITE_OK) {
 		pthread_rwlock_wrlock(&kb->info_lock);
-		for (i = 0; i < w.nfresh; i++)
+		for (i = 0; i < w.nfresh; i++) {
 			docinfo_put(kb, w.fresh[i].rowid, &w.fresh[i].info);
+			kb__lang_count(kb, w.fresh[i].info.lang, 1);
+		}
 		/* no search runs now: the entries of removed rows can go */
 		if (w.cleared)
 			kb__artcache_clear(kb);
-		for (i = 0; i < w.ngone; i++)
+		for (i = 0; i < w.ngone; i++) {
 			kb__artcache_drop(kb, w.gone[i]);
+			if (w.gone[i] >= 0 && (size_t)w.gone[i] < kb->ninfo && kb->info[w.gone[i]].known) {
+				kb->info[w.gone[i]].known = false;
+				kb__lang_count(kb, kb->info[w.gone[i]].lang, -1);
+			}
+		}
+		if (w.cleared) {
+			for (i = 0; i < kb->ninfo; i++)
+				kb->info[i].known = false;
+			kb->nlangs = 0;
+		}
 		pthread_rwlock_unlock(&kb->info_lock);
 		atomic_fetch_add(&kb->count, w.added);
 		atomic_fetch_sub(&kb->count, w.removed);

@@ -84,7 +84,8 @@ static void del(struct server_req *r)
 
 static void search(struct server_req *r)
 {
-	const char *q = server__query(r, "q");
+	const char *q = server__query(r, "q"), *lang = server__query(r, "language");
+	struct kb_query kq = { &q, 1, NULL, 5 };
 	json_t *out = NULL;
 	int64_t limit;
 	int rc;
@@ -93,13 +94,20 @@ static void search(struct server_req *r)
 		server__bad_request(r, "q", "query argument 'q' is required");
 		return;
 	}
+	if (lang && !kb_language_valid(lang)) {
+		server__bad_request(r, "language",
+				    "query argument 'language' must be a language tag such as 'en' or 'de'");
+		return;
+	}
 	if (server__query_int(r, "limit", 1, 50, 5, &limit))
 		return;
 	if (!r->srv->opts.kb) {
 		server__unavailable(r, 30, "the knowledge-base index is not loaded in this process");
 		return;
 	}
-	rc = kb_search(r->srv->opts.kb, q, (int)limit, &out);
+	kq.language = lang; /* only the articles in that language */
+	kq.limit = (int)limit;
+	rc = kb_search_query(r->srv->opts.kb, &kq, &out);
 	if (rc != KB_OK) {
 		server__internal(r, "kb search failed: %s", kb_strerror(rc));
 		return;

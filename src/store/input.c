@@ -22,6 +22,14 @@
 
 #include "store_int.h"
 
+/* A language tag: "en", "zh-Hans", "und" (letters and hyphens, at most 15). */
+static bool language_tag(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n && n <= 15 && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-") == n;
+}
+
 /* statuses, priorities and the ticket tag are the domain's words (util/vocab.c) */
 static const char *const escalation_priorities[] = { "critical", "high", "medium", "low", NULL };
 static const char *const roles[] = { "admin", "agent", "integration", NULL };
@@ -377,10 +385,7 @@ static int upd_value(struct store *st, int f, const json_t *val, struct store__t
 			return store__fail(st, STORE_EINVAL, "invalid status '%s'", v->s);
 		if (f == STORE__TF_PRIORITY && fl_word_index(fl_priorities, v->s) < 0)
 			return store__fail(st, STORE_EINVAL, "invalid priority '%s'", v->s);
-		/* a language tag: "en", "zh-Hans", "und" (letters and hyphens, at most 15) */
-		if (f == STORE__TF_LANGUAGE && (!*v->s || strlen(v->s) > 15 ||
-						strspn(v->s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-") !=
-						strlen(v->s)))
+		if (f == STORE__TF_LANGUAGE && !language_tag(v->s))
 			return store__fail(st, STORE_EINVAL, "invalid language '%.32s'", v->s);
 		return STORE_OK;
 	case STORE__JSON:
@@ -545,7 +550,7 @@ void store__customer_in_release(struct store__customer_in *in)
 int store__kb_in_parse(struct store *st, const json_t *cur, const json_t *a, struct store__kb_in *in)
 {
 	json_t *m = json_object();
-	const char *keys[] = { "title", "content", "category", "tags", "views", "helpful_votes" };
+	const char *keys[] = { "title", "content", "category", "tags", "views", "helpful_votes", "language" };
 	const json_t *tags;
 	size_t i;
 	int rc = STORE_OK;
@@ -563,8 +568,14 @@ int store__kb_in_parse(struct store *st, const json_t *cur, const json_t *a, str
 			json_object_set(m, keys[i], (json_t *)v);
 	}
 	if ((rc = opt_str(st, m, "title", &in->title)) || (rc = opt_str(st, m, "content", &in->content)) ||
-	    (rc = opt_str(st, m, "category", &in->category)))
+	    (rc = opt_str(st, m, "category", &in->category)) || (rc = opt_str(st, m, "language", &in->language)))
 		goto out;
+	if (!in->language)
+		in->language = "en";
+	if (!language_tag(in->language)) {
+		rc = store__fail(st, STORE_EINVAL, "invalid language '%.32s'", in->language);
+		goto out;
+	}
 	if (!in->title || !in->content) {
 		rc = store__fail(st, STORE_EINVAL, "field '%s' is required", in->title ? "content" : "title");
 		goto out;

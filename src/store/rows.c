@@ -148,6 +148,7 @@ json_t *store__kb_json(const struct store__row *r)
 	SET(k, "views", i64(r, 5));
 	SET(k, "helpful_votes", i64(r, 6));
 	SET(k, "updated_at", ts(r, 7));
+	SET(k, "language", str(r, 8));
 	return k;
 }
 

@@ -35,20 +35,29 @@
 #include <string.h>
 
 #include "support_int.h"
+#include "kb/kb.h"
 #include "text/text.h"
 
-#define MIN_RELEVANCE SUPPORT_MIN_RELEVANCE   /* of the top article: the reply cites none below it */
-#define MIN_MARGIN 0.30      /* the top article's lead over the next one, as a share of its relevance */
+#define MIN_RELEVANCE SUPPORT_MIN_RELEVANCE   /* of the top article, on its own */
+#define FIT_RELEVANCE 0.12   /* ... or this much, when the asks are well answered and the lead clear: */
+#define MIN_MATCHED 3.0      /* idf weight of the message's words the top article contains */
+#define MIN_FIT 0.6          /* the top article's relevance to the message, part by part (message_fit) */
+#define MIN_MARGIN 0.25      /* the top article's lead over the next one, as a share of its relevance */
 #define MIN_ANSWERED 0.3     /* share of the ask's keys in the article's title, tags and text */
 #define UPSET_SCORE -0.3     /* a very negative level counts as upset at this score or below */
 #define MIN_CONFIDENCE 0.30  /* of the category model */
+#define MIN_AFFECTED SUPPORT_MANY_AFFECTED /* people a failure affects: an outage */
+#define SEVERAL_WEIGHT 3.0   /* several issues: asks that name a topic (idf weight of their concepts) */
+#define SEVERAL_OWN 0.5      /* ... each relevant to its own article at least this much */
+#define SEVERAL_OTHER 0.3    /* ... and to the other ask's article less than this */
 
 struct signals {
 	const json_t *ticket, *message, *language, *spam, *sentiment, *categorization, *priority, *kbr, *response;
 	const json_t *top;   /* the top article */
 	char *text;          /* normalized subject and body, for the cue lists */
-	double relevance, margin, answered, confidence;
-	size_t asks;
+	double relevance, margin, answered, confidence, coverage, fit;
+	size_t asks, unknown, ask_unknown;
+	json_t *unknown_asked;  /* words of a yes-or-no question that no article has */
 	bool several;
 };
 
@@ -70,16 +79,16 @@ static void ask_text(const json_t *message, const json_t *ticket, struct fl_buf 
 }
 
 /*
- * The share of the ask's keys found in the article's title, tags and the
- * section the reply quotes (its heading and steps); the subject's keys
+ * The share of the ask's keys found in the article's title, tags and text
+ * (the words compared by their first five letters: a stemmer's poor cousin
+ * that also sees through the customer's inflections); the subject's keys
  * count too when the ask alone has fewer than three.
  */
-static double answerability(const json_t *ticket, const json_t *message, const json_t *article,
-			    const json_t *response)
+static double answerability(const json_t *ticket, const json_t *message, const json_t *article)
 {
 	struct support_keys ask = { .n = 0 };
 	struct fl_buf ans = FL_BUF_INIT, where = FL_BUF_INIT;
-	const json_t *steps = json_object_get(response, "quoted_steps"), *v;
+	const json_t *v;
 	size_t i, hits;
 
 	ask_text(message, ticket, &ans);
@@ -87,10 +96,9 @@ static double answerability(const json_t *ticket, const json_t *message, const j
 	if (ask.n < 3)
 		support__keys_of_min(fl_json_str(ticket, "subject", ""), strlen(fl_json_str(ticket, "subject", "")), 3,
 				     &ask);
-	fl_buf_addf(&where, "%s\n%s\n", fl_json_str(article, "title", ""), fl_json_str(response, "section", ""));
+	fl_buf_addf(&where, "%s\n", fl_json_str(article, "title", ""));
 	json_array_foreach(json_object_get(article, "tags"), i, v)
 		fl_buf_addf(&where, "%s\n", json_string_value(v) ? json_string_value(v) : "");
-	(void)steps;
 	fl_buf_adds(&where, fl_json_str(article, "content", ""));
 	hits = ask.n ? support__keys_overlap_min(&ask, where.buf, where.len, 3) : 0;
 	fl_buf_release(&ans);
@@ -98,24 +106,167 @@ static double answerability(const json_t *ticket, const json_t *message, const j
 	return ask.n ? (double)hits / (double)ask.n : 0;
 }
 
-/* Several asks whose own searches found different relevant articles. */
+/* Whether a part of the search is something asked: a question or request, a follow-up to one, a problem. */
+static bool ask_part(const json_t *part, bool problems, bool followups)
+{
+	const char *kind = fl_json_str(part, "kind", "");
+
+	return !strcmp(kind, "question") || !strcmp(kind, "request") || (problems && !strcmp(kind, "problem")) ||
+	       (followups && !strcmp(kind, "followup"));
+}
+
+static double part_num(const json_t *article, const char *field, size_t k)
+{
+	return json_number_value(json_array_get(json_object_get(article, field), k));
+}
+
+static double part_rel(const json_t *article, size_t k)
+{
+	return part_num(article, "part_relevance", k);
+}
+
+/*
+ * Several unrelated asks: two asks (questions, requests or problems specific
+ * enough to name a topic: idf weight >= SEVERAL_WEIGHT) whose best articles
+ * among those found differ, each relevant to its own ask (part relevance
+ * >= SEVERAL_OWN) and hardly to the other (< SEVERAL_OTHER). A follow-up
+ * ("and how long does it take?") names no topic of its own, and one
+ * question asked twice has one article.
+ */
 static bool several_topics(const json_t *kbr)
 {
-	const json_t *asks = json_object_get(kbr, "asks"), *a;
-	const char *first = NULL;
-	size_t i;
+	const json_t *parts = json_object_get(kbr, "parts"), *articles = json_object_get(kbr, "articles");
+	size_t best[KB_MAX_PARTS], n = json_array_size(parts), k, l, a;
 
-	json_array_foreach(asks, i, a) {
-		const char *top = fl_json_str(a, "top", NULL);
+	if (n > KB_MAX_PARTS)
+		n = KB_MAX_PARTS;
+	for (k = 0; k < n; k++) {
+		const json_t *p = json_array_get(parts, k);
 
-		if (!top || fl_json_num(a, "relevance", 0) < MIN_RELEVANCE)
+		best[k] = SIZE_MAX;
+		if (!ask_part(p, true, false) || fl_json_num(p, "weight", 0) < SEVERAL_WEIGHT)
 			continue;
-		if (!first)
-			first = top;
-		else if (strcmp(first, top))
-			return true;
+		for (a = 0; a < json_array_size(articles); a++)
+			if (best[k] == SIZE_MAX ||
+			    part_rel(json_array_get(articles, a), k) > part_rel(json_array_get(articles, best[k]), k))
+				best[k] = a;
 	}
+	for (k = 0; k < n; k++)
+		for (l = k + 1; best[k] != SIZE_MAX && l < n; l++) {
+			const json_t *ak, *al;
+
+			if (best[l] == SIZE_MAX || best[l] == best[k])
+				continue;
+			ak = json_array_get(articles, best[k]);
+			al = json_array_get(articles, best[l]);
+			if (part_rel(ak, k) >= SEVERAL_OWN && part_rel(al, l) >= SEVERAL_OWN &&
+			    part_rel(ak, l) < SEVERAL_OTHER && part_rel(al, k) < SEVERAL_OTHER)
+				return true;
+		}
 	return false;
+}
+
+/*
+ * How well an article fits the customer's words, part by part of the
+ * search (kbsearch.c): its relevance for each part (the subject, each ask,
+ * the statements of a short message), weighted by the part's idf weight (a
+ * part that names a topic counts for more than "what else can I try?"); and
+ * how many of the asks' words no article has.
+ */
+static void message_fit(const json_t *kbr, const json_t *article, double *rel, size_t *unknown)
+{
+	const json_t *parts = json_object_get(kbr, "parts"), *p;
+	double r = 0, weight = 0;
+	size_t k;
+
+	*unknown = 0;
+	*rel = fl_json_num(article, "relevance_score", 0);
+	if (!json_array_size(parts)) { /* one part: the whole query */
+		*unknown = json_array_size(json_object_get(kbr, "unknown_words"));
+		return;
+	}
+	json_array_foreach(parts, k, p) {
+		double w = fl_json_num(p, "weight", 0);
+
+		r += w * part_rel(article, k);
+		weight += w;
+		if (ask_part(p, true, true))
+			*unknown += json_array_size(json_object_get(p, "unknown_words"));
+	}
+	if (weight > 0)
+		*rel = r / weight;
+}
+
+static double margin_of(const json_t *kbr)
+{
+	const json_t *articles = json_object_get(kbr, "articles");
+	double top = fl_json_num(json_array_get(articles, 0), "relevance_score", 0);
+
+	return top > 0 ? (top - fl_json_num(json_array_get(articles, 1), "relevance_score", 0)) / top : 0;
+}
+
+/*
+ * support__article_fits, with the asks' share of words in the article
+ * (answerability) measured by the caller or, when *answered < 0 and it is
+ * needed, here (into *answered).
+ */
+static bool fits(const json_t *kbr, const json_t *ticket, const json_t *message, double *answered)
+{
+	const json_t *top = json_array_get(json_object_get(kbr, "articles"), 0);
+	double rel = fl_json_num(top, "relevance_score", 0), fit;
+	size_t unknown;
+
+	/* what the article shares with the message: one rare word, or two of some weight ("issue" alone is not) */
+	if (!top || fl_json_num(top, "matched_weight", 0) < MIN_MATCHED)
+		return false;
+	if (rel >= MIN_RELEVANCE)
+		return true;
+	if (rel < FIT_RELEVANCE)
+		return false;
+	message_fit(kbr, top, &fit, &unknown);
+	if (fit < MIN_FIT || margin_of(kbr) < MIN_MARGIN)
+		return false;
+	if (*answered < 0)
+		*answered = answerability(ticket, message, top);
+	return *answered >= MIN_ANSWERED;
+}
+
+bool support__article_fits(const json_t *kbr, const json_t *ticket, const json_t *message)
+{
+	double answered = -1;
+
+	return fits(kbr, ticket, message, &answered);
+}
+
+/*
+ * A yes-or-no question about something no article mentions: "can I pay
+ * with Apple Pay?", "is there an add-in for Outlook?". The articles cannot
+ * say yes, and an article on the neighbouring topic would answer another
+ * question. The question's words that no article contains go into *words.
+ */
+static bool asks_unknown(const json_t *kbr, json_t *words)
+{
+	static const char *const openers[] = {
+		"are", "can", "could", "do", "does", "has", "have", "is", "will", "would",
+	};
+	const json_t *parts = json_object_get(kbr, "parts"), *p;
+	size_t k, i;
+
+	json_array_foreach(parts, k, p) {
+		const json_t *unknown = json_object_get(p, "unknown_words");
+		struct support_words w;
+		const char *text = fl_json_str(p, "text", "");
+		bool yes_no = false;
+
+		if (!ask_part(p, false, true) || !json_array_size(unknown))
+			continue;
+		support__words_of(text, strlen(text), &w);
+		for (i = 0; i < FL_ARRAY_SIZE(openers); i++)
+			yes_no |= support__word_is(&w, 0, openers[i]);
+		if (yes_no)
+			json_array_extend(words, (json_t *)unknown);
+	}
+	return json_array_size(words) > 0;
 }
 
 /* ---- the checks, in order ---- */
@@ -153,7 +304,7 @@ static bool c_suspect(const struct signals *s)
 
 static bool c_outage(const struct signals *s)
 {
-	return support__has_cue(s->text, "outage") ||
+	return support__has_cue(s->text, "outage") || fl_json_int(s->message, "affected", 0) >= MIN_AFFECTED ||
 	       fl_json_int(json_object_get(s->ticket, "metadata"), "users_affected", 0) >= 100 ||
 	       fl_json_bool(json_object_get(s->sentiment, "signals"), "outage", false);
 }
@@ -166,7 +317,7 @@ static bool c_legal(const struct signals *s)
 
 static bool c_security(const struct signals *s)
 {
-	return support__has_cue(s->text, "security") ||
+	return support__has_cue(s->text, "security") || fl_json_bool(s->message, "disowned", false) ||
 	       fl_json_bool(json_object_get(s->sentiment, "signals"), "security_incident", false);
 }
 
@@ -211,15 +362,26 @@ static bool c_upset(const struct signals *s)
 	       (fl_json_int(cues, "caps_words", 0) >= 1 || fl_json_int(cues, "exclamations", 0) >= 2);
 }
 
+/* Nothing asked, no problem and nothing else stated (a short symptom report is an ask too). */
 static bool c_no_question(const struct signals *s)
 {
 	return !json_array_size(json_object_get(s->message, "questions")) &&
-	       !json_array_size(json_object_get(s->message, "problems"));
+	       !json_array_size(json_object_get(s->message, "problems")) &&
+	       !json_array_size(json_object_get(s->message, "statements"));
 }
 
 static bool c_no_article(const struct signals *s)
 {
-	return s->relevance < MIN_RELEVANCE || !json_array_size(json_object_get(s->response, "articles_referenced"));
+	struct signals *w = (struct signals *)s;
+
+	return !fits(s->kbr, s->ticket, s->message, &w->answered) ||
+	       !json_array_size(json_object_get(s->response, "articles_referenced"));
+}
+
+/* A yes-or-no question naming what no article has: the article must be relevant on its own. */
+static bool c_not_in_kb(const struct signals *s)
+{
+	return json_array_size(s->unknown_asked) > 0 && s->relevance < MIN_RELEVANCE;
 }
 
 static bool c_unclear(const struct signals *s)
@@ -232,8 +394,9 @@ static bool c_not_answered(const struct signals *s)
 {
 	struct signals *w = (struct signals *)s;
 
-	w->answered = w->top ? answerability(s->ticket, s->message, s->top, s->response) : 0;
-	return s->answered < MIN_ANSWERED;
+	if (w->answered < 0) /* not measured by c_no_article */
+		w->answered = w->top ? answerability(s->ticket, s->message, s->top) : 0;
+	return s->answered < MIN_ANSWERED || s->fit < MIN_FIT;
 }
 
 static bool c_confidence(const struct signals *s)
@@ -265,6 +428,7 @@ static const struct check checks[] = {
 	{ "upset_customer", c_upset, "the customer is upset or asked for a person" },
 	{ "no_question", c_no_question, "no question or problem to answer" },
 	{ "no_article", c_no_article, "no article answers it well enough" },
+	{ "not_in_kb", c_not_in_kb, "asks about something no article mentions" },
 	{ "unclear_article", c_unclear, "two articles fit about equally well" },
 	{ "not_answered", c_not_answered, "the article's section does not cover what is asked" },
 	{ "low_confidence", c_confidence, "the analysis is not confident" },
@@ -275,7 +439,7 @@ json_t *support__autoreply(const struct support_autoreply_in *in)
 {
 	struct signals s = { 0 };
 	const json_t *articles = json_object_get(in->kb_results, "articles");
-	const json_t *top = json_array_get(articles, 0), *next = json_array_get(articles, 1);
+	const json_t *top = json_array_get(articles, 0);
 	const struct check *failed = NULL;
 	struct fl_buf norm = FL_BUF_INIT;
 	char *raw;
@@ -297,7 +461,13 @@ json_t *support__autoreply(const struct support_autoreply_in *in)
 	free(raw);
 	s.text = norm.buf;
 	s.relevance = fl_json_num(top, "relevance_score", 0);
-	s.margin = s.relevance > 0 ? (s.relevance - fl_json_num(next, "relevance_score", 0)) / s.relevance : 0;
+	s.coverage = fl_json_num(top, "coverage", 0);
+	s.unknown = json_array_size(json_object_get(in->kb_results, "unknown_words"));
+	if (top)
+		message_fit(in->kb_results, top, &s.fit, &s.ask_unknown);
+	s.unknown_asked = json_array();
+	asks_unknown(in->kb_results, s.unknown_asked);
+	s.margin = margin_of(in->kb_results);
 	s.confidence = fl_json_num(in->categorization, "confidence", 1);
 	s.asks = json_array_size(json_object_get(in->message, "questions")) +
 		 json_array_size(json_object_get(in->message, "requests"));
@@ -309,17 +479,28 @@ json_t *support__autoreply(const struct support_autoreply_in *in)
 	for (i = 0; i < FL_ARRAY_SIZE(checks) && !failed; i++)
 		if (checks[i].fails(&s))
 			failed = &checks[i];
-	out = json_pack("{s:b, s:s, s:s, s:{s:f, s:f, s:f, s:f, s:I, s:b}}",
+	out = json_pack("{s:b, s:s, s:s, s:{s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:b}}",
 			"sent", !failed,
 			"reason", failed ? failed->reason : "answered",
 			"detail", failed ? failed->why : "one question, answered by the article's section",
 			"signals", "relevance", s.relevance, "margin", s.margin, "answered", s.answered,
-			"confidence", s.confidence, "asks", (json_int_t)s.asks, "several_issues", s.several);
+			"coverage", s.coverage, "confidence", s.confidence, "asks", (json_int_t)s.asks,
+			"unknown", (json_int_t)s.unknown, "several_issues", s.several);
+	json_object_set_new(json_object_get(out, "signals"), "fit", json_real(s.fit));
+	json_object_set_new(json_object_get(out, "signals"), "matched_weight",
+			    json_real(fl_json_num(top, "matched_weight", 0)));
+	json_object_set_new(json_object_get(out, "signals"), "ask_unknown", json_integer((json_int_t)s.ask_unknown));
+	if (s.unknown)
+		json_object_set(json_object_get(out, "signals"), "unknown_words",
+				json_object_get(in->kb_results, "unknown_words"));
 	if (!failed && top) {
 		json_object_set_new(out, "article", json_string(fl_json_str(top, "id", "")));
 		if (fl_json_str(in->response, "section", NULL))
 			json_object_set(out, "section", json_object_get(in->response, "section"));
 	}
+	if (json_array_size(s.unknown_asked))
+		json_object_set(json_object_get(out, "signals"), "not_mentioned", s.unknown_asked);
+	json_decref(s.unknown_asked);
 	fl_buf_release(&norm);
 	return out;
 }

@@ -2,11 +2,12 @@
  * Reading a customer's message the way an agent does, before anything is
  * searched or answered: the whole message, not its first 500 characters.
  *
- * 1. What is not the customer's ask is set aside: quoted history ("> ..."
- *    lines, "On ... wrote:" and everything after it, forwarded or original
- *    message blocks), the signature (after "-- ", "Sent from my ...", or a
- *    closing such as "Best regards," on a line of its own) and the greeting
- *    line ("Hi team,", "Dear Support,").
+ * 1. What is not the customer's ask is set aside (own_words.c): quoted
+ *    history ("> ..." lines, "On ... wrote:" and everything after it,
+ *    forwarded or original message blocks), the signature (after "-- ",
+ *    "Sent from my ...", a closing such as "Best regards," on a line of its
+ *    own, or a name alone on the last line) and the greeting line ("Hi
+ *    team,", "Dear Support,").
  * 2. The rest is split into sentences (paragraphs, list items, and ". ",
  *    "? ", "! " outside abbreviations and numbers), and each sentence is
  *    read for what it does:
@@ -39,7 +40,6 @@
 #include "support_int.h"
 
 #define MAX_SENTENCES 64
-#define MAX_WORDS 48
 
 /* ---- word lists (sorted, lower case; searched with bsearch) ---- */
 
@@ -56,6 +56,13 @@ static const char *const action_verbs[] = {
 	"downgrade", "erase", "extend", "increase", "lift", "make", "merge", "move", "process",
 	"put", "raise", "reactivate", "refund", "reimburse", "reissue", "remove", "restore", "reverse",
 	"stop", "switch", "terminate", "transfer", "undo", "unlock", "update", "upgrade", "waive", "wipe",
+};
+/* What staff do to an account, as the object's state wanted: "I want my account deleted". */
+static const char *const action_participles[] = {
+	"applied", "canceled", "cancelled", "closed", "corrected", "credited", "deactivated", "deleted",
+	"erased", "extended", "increased", "merged", "moved", "raised", "re-sent", "reactivated",
+	"refunded", "reissued", "removed", "resent", "restored", "reversed", "terminated", "transferred",
+	"unlocked", "waived", "wiped",
 };
 /* Things only staff can give, asked for as a noun ("I want a refund"). */
 static const char *const action_nouns[] = {
@@ -80,7 +87,8 @@ static const char *const problem_words[] = {
 /* Words of thanks and praise. */
 static const char *const praise_words[] = {
 	"amazing", "appreciate", "appreciated", "awesome", "brilliant", "excellent", "fantastic",
-	"great", "helpful", "love", "loves", "perfect", "perfectly", "sorted", "superb", "thank",
+	"great", "helpful", "impressed", "kudos", "love", "lovely", "loves", "perfect", "perfectly", "sorted",
+	"superb", "thank",
 	"thanks", "thx", "ty", "wonderful",
 };
 /* Abbreviations whose full stop does not end a sentence. */
@@ -91,18 +99,12 @@ static const char *const abbreviations[] = {
 
 /* ---- words of a sentence ---- */
 
-struct words {
-	char w[MAX_WORDS][24];
-	size_t n;
-};
-
-/* Lower-case ASCII words (letters, digits, inner apostrophes) of s[0..len). */
-static void words_of(const char *s, size_t len, struct words *out)
+void support__words_of(const char *s, size_t len, struct support_words *out)
 {
 	size_t i = 0;
 
 	out->n = 0;
-	while (i < len && out->n < MAX_WORDS) {
+	while (i < len && out->n < SUPPORT_MAX_WORDS) {
 		size_t k = 0;
 
 		while (i < len && !isalnum((unsigned char)s[i]))
@@ -126,7 +128,7 @@ static void words_of(const char *s, size_t len, struct words *out)
 	}
 }
 
-static bool has_any(const struct words *w, const char *const *list, size_t n)
+static bool has_any(const struct support_words *w, const char *const *list, size_t n)
 {
 	size_t i;
 
@@ -136,7 +138,7 @@ static bool has_any(const struct words *w, const char *const *list, size_t n)
 	return false;
 }
 
-static size_t count_in(const struct words *w, const char *const *list, size_t n)
+static size_t count_in(const struct support_words *w, const char *const *list, size_t n)
 {
 	size_t i, c = 0;
 
@@ -145,13 +147,13 @@ static size_t count_in(const struct words *w, const char *const *list, size_t n)
 	return c;
 }
 
-static bool eq(const struct words *w, size_t i, const char *s)
+static bool eq(const struct support_words *w, size_t i, const char *s)
 {
-	return i < w->n && !strcmp(w->w[i], s);
+	return support__word_is(w, i, s);
 }
 
 /* The first word after polite openers ("so", "also", "and", "hi", "ok", "please"...). */
-static size_t skip_openers(const struct words *w, size_t i)
+static size_t skip_openers(const struct support_words *w, size_t i)
 {
 	static const char *const openers[] = { "also", "and", "but", "hey", "hi", "hello", "ok", "okay", "so",
 						"then", "well" };
@@ -174,7 +176,7 @@ static size_t skip_openers(const struct words *w, size_t i)
 enum act { ACT_OTHER, ACT_QUESTION, ACT_REQUEST, ACT_PROBLEM, ACT_PRAISE, ACT_PLEASANTRY };
 
 /* "I'd like to know", "I was wondering", "please tell me", "let me know": an embedded question. */
-static bool embedded_question(const struct words *w)
+static bool embedded_question(const struct support_words *w)
 {
 	size_t i;
 
@@ -184,15 +186,22 @@ static bool embedded_question(const struct words *w)
 		    (eq(w, i, "tell") && (eq(w, i + 1, "me") || eq(w, i + 1, "us"))) ||
 		    (eq(w, i, "is") && eq(w, i + 1, "there")) || eq(w, i, "whether"))
 			return true;
+		/* a question inside a chat line: "my card was replaced, where do i update it" */
+		if ((eq(w, i, "how") || eq(w, i, "where") || eq(w, i, "what") || eq(w, i, "why") ||
+		     eq(w, i, "which")) &&
+		    (eq(w, i + 1, "do") || eq(w, i + 1, "does") || eq(w, i + 1, "can") || eq(w, i + 1, "should") ||
+		     eq(w, i + 1, "to") || eq(w, i + 1, "is") || eq(w, i + 1, "are")) && i > 0)
+			return true;
 	}
-	return false;
+	/* "need the receipt for expenses, where": a question word at the end */
+	return w->n > 2 && (eq(w, w->n - 1, "where") || eq(w, w->n - 1, "how") || eq(w, w->n - 1, "why"));
 }
 
 /*
  * A request for staff to act: a directive to us with an account-changing
  * verb, or a demand for what only staff can give. *verb gets the verb.
  */
-static bool action_request(const struct words *w, const char **verb)
+static bool action_request(const struct support_words *w, const char **verb)
 {
 	size_t i = skip_openers(w, 0), k, j;
 
@@ -241,6 +250,20 @@ static bool action_request(const struct words *w, const char **verb)
 				}
 		}
 	}
+	/*
+	 * the state wanted, by the customer or for a caller: "I want my account
+	 * deleted", "we need the invoice reissued", "caller wants the VAT line
+	 * removed from the invoice"
+	 */
+	for (k = 0; k < w->n; k++)
+		if (eq(w, k, "want") || eq(w, k, "wants") || eq(w, k, "wanted") || eq(w, k, "need") ||
+		    eq(w, k, "needs") || eq(w, k, "like") || eq(w, k, "asks") || eq(w, k, "asked") ||
+		    eq(w, k, "requests"))
+			for (j = k + 2; j < w->n && j <= k + 7; j++)
+				if (IN(action_participles, w->w[j])) {
+					*verb = w->w[j];
+					return true;
+				}
 	/* "... for me": "change it for me", "switch off two-factor for me" */
 	if (w->n >= 3 && eq(w, w->n - 2, "for") && eq(w, w->n - 1, "me"))
 		for (k = 0; k < w->n; k++)
@@ -259,7 +282,31 @@ static bool action_request(const struct words *w, const char **verb)
 	return false;
 }
 
-static bool pleasantry(const struct words *w)
+/*
+ * A need stated, not a request for staff to act: "I need a copy of the
+ * invoice", "we'd like to show the dashboard on a TV", "I want to get
+ * emails flowing again": the customer asks how, which is a question.
+ */
+static bool stated_need(const struct support_words *w)
+{
+	size_t i;
+
+	for (i = 0; i + 2 < w->n; i++) {
+		if (!(eq(w, i, "i") || eq(w, i, "we") || eq(w, i, "i'd") || eq(w, i, "we'd")))
+			continue;
+		if ((eq(w, i + 1, "need") || eq(w, i + 1, "want") || eq(w, i + 1, "needs")) &&
+		    (eq(w, i + 2, "to") || eq(w, i + 2, "a") || eq(w, i + 2, "an") || eq(w, i + 2, "the") ||
+		     eq(w, i + 2, "some") || eq(w, i + 2, "access")))
+			return true;
+		if ((eq(w, i, "i'd") || eq(w, i, "we'd")) && eq(w, i + 1, "like") && eq(w, i + 2, "to"))
+			return true;
+		if ((eq(w, i + 1, "would") && eq(w, i + 2, "like")) && eq(w, i + 3, "to"))
+			return true;
+	}
+	return false;
+}
+
+static bool pleasantry(const struct support_words *w)
 {
 	size_t i;
 
@@ -274,7 +321,7 @@ static bool pleasantry(const struct words *w)
 			     eq(w, 0, "good") || eq(w, 0, "greetings") || eq(w, 0, "anyway"));
 }
 
-static enum act classify(const char *s, size_t len, const struct words *w, const char **verb)
+static enum act classify(const char *s, size_t len, const struct support_words *w, const char **verb)
 {
 	size_t i, praise;
 	bool ends_q = false;
@@ -287,128 +334,21 @@ static enum act classify(const char *s, size_t len, const struct words *w, const
 	if (action_request(w, verb))
 		return ACT_REQUEST;
 	i = skip_openers(w, 0);
-	if (ends_q || (i < w->n && IN(question_openers, w->w[i]) && w->n > i + 1) || embedded_question(w))
+	if (ends_q || (i < w->n && IN(question_openers, w->w[i]) && w->n > i + 1) || embedded_question(w) ||
+	    stated_need(w))
 		return ACT_QUESTION;
 	if (pleasantry(w))
 		return ACT_PLEASANTRY;
 	praise = count_in(w, praise_words, FL_ARRAY_SIZE(praise_words));
+	/* "we would love to invite ...", "I'd love to know": a wish, not praise */
+	for (i = 0; i + 1 < w->n; i++)
+		if ((eq(w, i, "love") || eq(w, i, "loves")) && eq(w, i + 1, "to") && praise)
+			praise--;
 	if (has_any(w, problem_words, FL_ARRAY_SIZE(problem_words)))
 		return ACT_PROBLEM;
 	if (praise)
 		return ACT_PRAISE;
 	return ACT_OTHER;
-}
-
-/* ---- cleaning: quoted history, greeting, closing and signature ---- */
-
-static bool line_is(const char *line, size_t len, const char *prefix)
-{
-	size_t n = strlen(prefix);
-
-	return len >= n && !strncasecmp(line, prefix, n);
-}
-
-/* A closing on a line of its own ("Best regards,", "Thanks!", "Cheers"): the signature follows. */
-static bool closing_line(const char *line, size_t len)
-{
-	static const char *const closings[] = {
-		"best", "best regards", "best wishes", "cheers", "kind regards", "many thanks", "met vriendelijke groet",
-		"regards", "sincerely", "thank you", "thanks", "thanks a lot", "thanks again", "thank you very much",
-		"warm regards", "warmly", "with kind regards", "with thanks", "yours", "yours sincerely",
-		"yours faithfully", "all the best", "kind regards / met vriendelijke groet", "respectfully", "ty",
-		"thx", "many thanks in advance", "thanks in advance", "thank you in advance",
-	};
-	char buf[64];
-	size_t n = 0, i;
-
-	while (len && isspace((unsigned char)line[len - 1]))
-		len--;
-	while (len && (line[len - 1] == ',' || line[len - 1] == '!' || line[len - 1] == '.'))
-		len--;
-	if (!len || len >= sizeof(buf))
-		return false;
-	for (i = 0; i < len; i++)
-		buf[n++] = (char)tolower((unsigned char)line[i]);
-	buf[n] = '\0';
-	for (i = 0; i < FL_ARRAY_SIZE(closings); i++)
-		if (!strcmp(buf, closings[i]))
-			return true;
-	return false;
-}
-
-/* A greeting line: "Hi team,", "Hello", "Dear Support Team,", "Good morning,". */
-static bool greeting_line(const char *line, size_t len)
-{
-	static const char *const greetings[] = { "hi", "hello", "hey", "dear", "good morning", "good afternoon",
-						 "good evening", "good day", "greetings", "to whom it may concern",
-						 "hallo", "bonjour", "hola" };
-	size_t i, words = 1;
-
-	while (len && isspace((unsigned char)line[len - 1]))
-		len--;
-	for (i = 0; i < len; i++)
-		words += line[i] == ' ';
-	if (!len || words > 6 || (line[len - 1] != ',' && line[len - 1] != '!' && words > 3))
-		return false;
-	for (i = 0; i < FL_ARRAY_SIZE(greetings); i++) {
-		size_t n = strlen(greetings[i]);
-
-		if (len >= n && !strncasecmp(line, greetings[i], n) && (len == n || !isalpha((unsigned char)line[n])))
-			return true;
-	}
-	return false;
-}
-
-/* Copies the customer's own part of content into out; sets *quoted and *signature. */
-static void own_part(const char *content, struct fl_buf *out, bool *quoted, bool *signature)
-{
-	const char *line = content;
-	bool first = true;
-
-	*quoted = *signature = false;
-	while (line && *line) {
-		const char *nl = strchr(line, '\n'), *ls = line;
-		size_t len = nl ? (size_t)(nl - line) : strlen(line);
-		const char *t = line;
-		size_t tl = len;
-
-		t = fl_str_trim(t, &tl);
-		line = nl ? nl + 1 : NULL;
-		if (tl && *t == '>') {
-			*quoted = true;
-			continue;
-		}
-		if (line_is(t, tl, "-----Original Message") || line_is(t, tl, "----- Original Message") ||
-		    line_is(t, tl, "---------- Forwarded message") || line_is(t, tl, "Begin forwarded message") ||
-		    ((line_is(t, tl, "On ") || line_is(t, tl, "Am ") || line_is(t, tl, "Le ")) && tl > 8 &&
-		     (!strncmp(t + tl - 6, "wrote:", 6) || !strncmp(t + tl - 1, ":", 1))) ||
-		    (line_is(t, tl, "From: ") && !first && strstr(content, "\nSent: "))) {
-			*quoted = true;
-			break;
-		}
-		if ((tl == 2 && !strncmp(t, "--", 2)) || (len == 3 && !strncmp(ls, "-- ", 3)) ||
-		    line_is(t, tl, "Sent from my ") || line_is(t, tl, "Get Outlook for") ||
-		    line_is(t, tl, "Sent from Outlook") || line_is(t, tl, "This email and any attachments") ||
-		    line_is(t, tl, "This e-mail and any attachments")) {
-			*signature = true;
-			break;
-		}
-		if (closing_line(t, tl) && out->len) {
-			*signature = true;
-			/* what follows the closing is the signature, and often the quoted thread under it */
-			*quoted = line && (strstr(line, "\n>") || *line == '>' || strstr(line, " wrote:\n") ||
-					   strstr(line, "Original Message"));
-			break;
-		}
-		if (first && tl && greeting_line(t, tl)) {
-			first = false;
-			continue;
-		}
-		if (tl)
-			first = false;
-		fl_buf_add(out, t, tl);
-		fl_buf_addch(out, '\n');
-	}
 }
 
 /* ---- sentences ---- */
@@ -490,35 +430,121 @@ static size_t sentences(const char *text, struct span *out)
 	return n;
 }
 
+/*
+ * A second ask joined to the first inside one sentence: "how do I change my
+ * username, and why are my webhooks failing", "when does the trial end, and
+ * separately, why do we get 401", "emails do not arrive, and I also want to
+ * know whether ...". The clause after ", and", "; ", ", also" or ", plus"
+ * is split off when it opens as a question or says "also" or "separately"
+ * in its first words, and both sides have three words or more. Returns the
+ * offset in s[0..len) where the second clause starts (*cut: where the first
+ * ends), or 0.
+ */
+static size_t second_clause(const char *s, size_t len, size_t *cut)
+{
+	static const char *const joints[] = { ", and ", "; ", ", also ", ", plus ", " and also ", ", but also " };
+	size_t i, j, spaces = 0;
+
+	for (i = 0; i < len; i++) {
+		spaces += s[i] == ' ';
+		/* every joint starts with ',', ';' or " and": the other characters start none */
+		if (s[i] != ',' && s[i] != ';' && !(s[i] == ' ' && i + 1 < len && s[i + 1] == 'a'))
+			continue;
+		for (j = 0; j < FL_ARRAY_SIZE(joints); j++) {
+			size_t jl = strlen(joints[j]), k = 0, r = i + jl;
+			struct support_words right;
+
+			/* three words on the left: at least two spaces before the joint */
+			if (spaces < 2 || r > len || strncasecmp(s + i, joints[j], jl))
+				continue;
+			support__words_of(s + r, len - r < 80 ? len - r : 80, &right);
+			if (right.n < 3)
+				continue;
+			while (k < right.n && (eq(&right, k, "and") || eq(&right, k, "separately") ||
+					       eq(&right, k, "secondly") || eq(&right, k, "second") ||
+					       eq(&right, k, "unrelated") || eq(&right, k, "btw")))
+				k++;
+			if (k < right.n && (IN(question_openers, right.w[k]) || k > 0 ||
+					    eq(&right, 1, "also") || eq(&right, 2, "also"))) {
+				*cut = i;
+				return r;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Splits each sentence at second_clause, in place (at most MAX_SENTENCES spans). */
+static size_t clauses(const char *text, struct span *sp, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && n < MAX_SENTENCES; i++) {
+		size_t cut = 0, at = second_clause(text + sp[i].off, sp[i].len, &cut);
+
+		if (!at)
+			continue;
+		memmove(&sp[i + 2], &sp[i + 1], (n - i - 1) * sizeof(*sp));
+		sp[i + 1].off = sp[i].off + at;
+		sp[i + 1].len = sp[i].len - at;
+		sp[i].len = cut;
+		n++;
+	}
+	return n;
+}
+
 /* ---- bug reports ---- */
 
-static bool bug_report(const char *text)
+/* A product and its version: "chrome 120", "ios 17.2", "android 14", "version 3.1", "v2.4". */
+static bool software_version(const char *low)
 {
-	struct fl_buf low = FL_BUF_INIT;
-	size_t i, steps = 0;
+	static const char *const products[] = {
+		"android ", "chrome ", "edge ", "firefox ", "ios ", "macos ", "safari ", "version ", "windows ",
+	};
+	const char *p;
+	size_t i;
+
+	for (i = 0; i < FL_ARRAY_SIZE(products); i++)
+		for (p = low; (p = strstr(p, products[i])); p++)
+			if (isdigit((unsigned char)p[strlen(products[i])]) &&
+			    (p == low || !isalnum((unsigned char)p[-1])))
+				return true;
+	for (p = low; (p = strstr(p, " v")); p++)
+		if (isdigit((unsigned char)p[2]) && p[3] == '.')
+			return true;
+	return false;
+}
+
+/* low: the body in lower case */
+static bool bug_report(const struct fl_buf *lowered)
+{
+	const struct fl_buf *low = lowered;
+	size_t steps = 0;
 	int signals = 0;
 	const char *p;
 
-	for (i = 0; text[i]; i++)
-		fl_buf_addch(&low, (char)tolower((unsigned char)text[i]));
-	if (strstr(low.buf, "steps to reproduce") || strstr(low.buf, "repro:") || strstr(low.buf, "repro ") ||
-	    strstr(low.buf, "to reproduce") || strstr(low.buf, "reproduce:") || strstr(low.buf, "reproducible"))
+	if (strstr(low->buf, "steps to reproduce") || strstr(low->buf, "repro:") || strstr(low->buf, "repro ") ||
+	    strstr(low->buf, "to reproduce") || strstr(low->buf, "reproduce:") || strstr(low->buf, "reproducible") ||
+	    strstr(low->buf, "steps:"))
 		signals += 2;
-	if (strstr(low.buf, "expected") && (strstr(low.buf, "actual") || strstr(low.buf, "instead")))
-		signals += 2;
-	if (strstr(low.buf, "every time") || strstr(low.buf, "consistently") || strstr(low.buf, "out of 5") ||
-	    strstr(low.buf, "consistent,"))
+	/* the versions a report names ("firefox 121", "android 14", "v2.3") and what a console says */
+	if (software_version(low->buf) || strstr(low->buf, "console") || strstr(low->buf, "stack trace") ||
+	    strstr(low->buf, "exception"))
 		signals++;
-	if (strstr(low.buf, "request id") || strstr(low.buf, "req_") || strstr(low.buf, "http 500"))
+	if (strstr(low->buf, "expected") && (strstr(low->buf, "actual") || strstr(low->buf, "instead")))
+		signals += 2;
+	if (strstr(low->buf, "every time") || strstr(low->buf, "consistently") || strstr(low->buf, "out of 5") ||
+	    strstr(low->buf, "consistent,"))
+		signals++;
+	if (strstr(low->buf, "request id") || strstr(low->buf, "req_") || strstr(low->buf, "http 500"))
 		signals++;
 	/* "1. do this 2. then that" inline or as lines, then a result */
-	for (p = low.buf; (p = strpbrk(p, "0123456789")); p++)
-		if ((p[1] == '.' || p[1] == ')') && p[2] == ' ' && (p == low.buf || !isalnum((unsigned char)p[-1])))
+	for (p = low->buf; (p = strpbrk(p, "0123456789")); p++)
+		if ((p[1] == '.' || p[1] == ')') && p[2] == ' ' && (p == low->buf || !isalnum((unsigned char)p[-1])))
 			steps++;
-	if (steps >= 2 && (strstr(low.buf, "then") || strstr(low.buf, "result") || strstr(low.buf, "shows") ||
-			   strstr(low.buf, "happens")))
+	if (steps >= 2 && (strstr(low->buf, "then") || strstr(low->buf, "result") || strstr(low->buf, "shows") ||
+			   strstr(low->buf, "happens")))
 		signals++;
-	fl_buf_release(&low);
 	return signals >= 2;
 }
 
@@ -545,6 +571,7 @@ static const char *act_name(enum act a)
  */
 static int enumerated(const char *body)
 {
+	/* body: in lower case */
 	static const char *const announced[] = {
 		"several things", "a few things", "two things", "three things", "few problems", "two unrelated",
 		"several problems", "several issues", "multiple issues", "three items", "two questions",
@@ -554,38 +581,46 @@ static int enumerated(const char *body)
 	size_t items = 0, i;
 
 	for (i = 0; i < FL_ARRAY_SIZE(announced); i++)
-		if (strcasestr(body, announced[i]))
+		if (strstr(body, announced[i]))
 			return 2;
 	for (p = body; (p = strpbrk(p, "123")); p++)
 		if (p[1] == ')' && (p == body || p[-1] == ' ' || p[-1] == '\n'))
 			items++;
-	if (items >= 2 || ((strcasestr(body, "first,") || strcasestr(body, "firstly")) &&
-			   (strcasestr(body, "second,") || strcasestr(body, "secondly"))))
+	if (items >= 2 || ((strstr(body, "first,") || strstr(body, "firstly")) &&
+			   (strstr(body, "second,") || strstr(body, "secondly"))))
 		return 1;
 	return 0;
 }
 
 json_t *support__message(const char *subject, const char *content)
 {
-	struct fl_buf body = FL_BUF_INIT;
+	struct fl_buf body = FL_BUF_INIT, low = FL_BUF_INIT;
 	struct span sp[MAX_SENTENCES];
 	json_t *out, *questions = json_array(), *requests = json_array(), *problems = json_array(),
-	       *acts = json_array();
-	size_t n, i, praise = 0, pleasantries = 0, asks = 0, other = 0;
-	bool quoted, signature;
+	       *acts = json_array(), *statements = json_array();
+	size_t n, i, praise = 0, pleasantries = 0, asks = 0, other = 0, affected = 0;
+	bool quoted, signature, disowned = false;
 
-	own_part(content ? content : "", &body, &quoted, &signature);
+	support__own_words(content ? content : "", &body, &quoted, &signature);
 	if (!body.len) /* nothing but a greeting or a signature: keep the text as it came */
 		fl_buf_adds(&body, content ? content : "");
-	n = sentences(body.buf, sp);
+	fl_buf_grow(&low, body.len + 1);
+	for (i = 0; i < body.len; i++)
+		low.buf[i] = (char)tolower((unsigned char)body.buf[i]);
+	low.buf[body.len] = '\0';
+	low.len = body.len;
+	n = clauses(body.buf, sp, sentences(body.buf, sp));
 	for (i = 0; i < n; i++) {
 		const char *s = body.buf + sp[i].off, *verb = NULL;
-		struct words w;
+		struct support_words w;
 		enum act a;
 
-		words_of(s, sp[i].len, &w);
+		support__words_of(s, sp[i].len, &w);
 		a = classify(s, sp[i].len, &w, &verb);
 		json_array_append_new(acts, json_string(act_name(a)));
+		if (support__affected(&w) > affected)
+			affected = support__affected(&w);
+		disowned = disowned || support__disowned(&w);
 		switch (a) {
 		case ACT_QUESTION:
 			json_array_append_new(questions, json_stringn(s, sp[i].len));
@@ -605,16 +640,17 @@ json_t *support__message(const char *subject, const char *content)
 			pleasantries++;
 			break;
 		case ACT_OTHER:
+			json_array_append_new(statements, json_stringn(s, sp[i].len));
 			other++;
 			break;
 		}
 	}
 	/* the subject asks when the body does not: "How do I export?" with a body of context */
 	if (!json_array_size(questions) && subject && *subject) {
-		struct words w;
+		struct support_words w;
 		const char *verb = NULL;
 
-		words_of(subject, strlen(subject), &w);
+		support__words_of(subject, strlen(subject), &w);
 		if (classify(subject, strlen(subject), &w, &verb) == ACT_QUESTION)
 			json_array_append_new(questions, json_string(subject));
 	}
@@ -626,13 +662,31 @@ json_t *support__message(const char *subject, const char *content)
 			"quoted_history", quoted,
 			"signature", signature,
 			"praise_only", praise > 0 && !asks && !json_array_size(problems) && other <= 1,
-			"bug_report", bug_report(body.buf),
-			"enumerated", enumerated(body.buf),
+			"bug_report", bug_report(&low),
+			"enumerated", enumerated(low.buf),
 			"sentences", (json_int_t)n,
 			"acts", acts);
 	json_object_set_new(out, "pleasantries", json_integer((json_int_t)pleasantries));
+	json_object_set_new(out, "statements", statements);
+	json_object_set_new(out, "affected", json_integer((json_int_t)affected));
+	json_object_set_new(out, "disowned", json_boolean(disowned));
 	fl_buf_release(&body);
+	fl_buf_release(&low);
 	return out;
+}
+
+bool support__refers_back(const char *sentence)
+{
+	static const char *const anaphors[] = { "it", "its", "they", "them", "their", "these", "those" };
+	struct support_words w;
+	size_t i, j;
+
+	support__words_of(sentence, strlen(sentence), &w);
+	for (i = 0; i < w.n; i++)
+		for (j = 0; j < FL_ARRAY_SIZE(anaphors); j++)
+			if (!strcmp(w.w[i], anaphors[j]))
+				return true;
+	return false;
 }
 
 bool support_is_thanks(const char *subject, const char *content)

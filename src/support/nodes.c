@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "support_int.h"
-#include "kb/kb.h"
 #include "llm/llm.h"
 #include "store/store.h"
 #include "text/text.h"
@@ -54,7 +53,7 @@ static int require(struct flow_call *call, json_t *shared, const char *key)
 	return flow_call_fail(call, "shared has no '%s' (run this node after the one that writes it)", key);
 }
 
-static void mark_builtin(struct flow_call *call, json_t *result)
+void support__mark_builtin(struct flow_call *call, json_t *result)
 {
 	json_object_set_new(result, "path", json_string("builtin"));
 	flow_call_note(call, "path", json_string("builtin"));
@@ -75,7 +74,7 @@ static void mark_fallback(struct flow_call *call, json_t *result, const char *re
 {
 	json_t *failed = json_object_get(prep, "llm_failed_call");
 
-	mark_builtin(call, result);
+	support__mark_builtin(call, result);
 	json_object_set_new(result, "reason", json_string(reason));
 	flow_call_note(call, "reason", json_string(reason));
 	if (failed) {
@@ -222,7 +221,7 @@ static int sentiment_builtin(struct flow_call *call, json_t *prep, const char *r
 	if (reason)
 		mark_fallback(call, *out, reason, prep);
 	else
-		mark_builtin(call, *out);
+		support__mark_builtin(call, *out);
 	return 0;
 }
 
@@ -306,7 +305,7 @@ static int categorization_exec(struct flow_call *call, json_t *prep, json_t **ou
 	if (ctx->llm)
 		mark_fallback(call, *out, "the llm triage failed (see sentiment_analysis)", prep);
 	else
-		mark_builtin(call, *out);
+		support__mark_builtin(call, *out);
 	return 0;
 }
 
@@ -346,7 +345,7 @@ static int priority_exec(struct flow_call *call, json_t *prep, json_t **out)
 	*out = support__priority(json_object_get(prep, "ticket"), json_object_get(prep, "customer"),
 				 json_object_get(prep, "sentiment_analysis"),
 				 json_object_get(prep, "categorization"));
-	mark_builtin(call, *out);
+	support__mark_builtin(call, *out);
 	support__llm_floor_priority(call, prep, *out);
 	return 0;
 }
@@ -372,150 +371,7 @@ struct flow_node *support__node_priority(void)
 	return flow_node_new("priority_assignment", &priority_ops, NULL);
 }
 
-/* ---- 5. knowledge_base_search ---- */
-
-/* At most this many bytes of a query, cut at a character boundary. */
-#define KB_QUERY_BYTES 600
-/* The asks searched one by one, when a message has several. */
-#define KB_MAX_ASKS 3
-/* A message body up to this many bytes is searched whole. */
-#define KB_SHORT_BODY 200
-
-static void add_clipped(struct fl_buf *b, const char *s, size_t max)
-{
-	size_t n = strlen(s);
-
-	if (b->len >= max)
-		return;
-	if (n > max - b->len) {
-		n = max - b->len;
-		while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-	}
-	fl_buf_add(b, s, n);
-}
-
-/*
- * What is searched: the subject and the message's asks (its questions and
- * requests, else the problems it states), so that a question after 600
- * characters of context is what the search sees; without any, the subject
- * and the start of the customer's own words (quoted history and signature
- * set aside). With several asks each is also searched on its own
- * ({"asks": [...]}), which is how several unrelated issues are told from
- * one question asked twice.
- */
-static int kb_prep(struct flow_call *call, json_t *shared, json_t **out)
-{
-	const json_t *ticket = json_object_get(shared, "ticket"), *message = json_object_get(shared, "message");
-	json_t *asks = json_object_get(message, "questions"), *v;
-	struct fl_buf q = FL_BUF_INIT;
-	struct support_keys keys = { .n = 0 };
-	json_t *each = json_array();
-	const char *body;
-	bool whole = false;
-	size_t i;
-
-	if (!support__ctx(call) || require(call, shared, "ticket")) {
-		json_decref(each);
-		return -1;
-	}
-	fl_buf_addf(&q, "%s ", fl_json_str(ticket, "subject", ""));
-	json_array_foreach(asks, i, v)
-		json_array_append(each, v);
-	json_array_foreach(json_object_get(message, "requests"), i, v)
-		json_array_append(each, json_object_get(v, "text"));
-	body = fl_json_str(message, "body", fl_json_str(ticket, "content", ""));
-	if (strlen(body) <= KB_SHORT_BODY) {
-		/* a short message is all ask: its other words are context the search needs */
-		add_clipped(&q, body, KB_QUERY_BYTES);
-		whole = true;
-	} else {
-		json_array_foreach(each, i, v) {
-			add_clipped(&q, json_string_value(v), KB_QUERY_BYTES);
-			add_clipped(&q, " ", KB_QUERY_BYTES);
-			support__keys_of_min(json_string_value(v), strlen(json_string_value(v)), 3, &keys);
-		}
-		/* the problems stated tell what a short question ("how do I make a new one?") is about */
-		if (keys.n < 3)
-			json_array_foreach(json_object_get(message, "problems"), i, v) {
-				add_clipped(&q, json_string_value(v), KB_QUERY_BYTES);
-				add_clipped(&q, " ", KB_QUERY_BYTES);
-			}
-	}
-	/* nothing asked and no problem stated: the customer's own words as they come */
-	if (!whole && !json_array_size(each) && !json_array_size(json_object_get(message, "problems")))
-		add_clipped(&q, body, KB_QUERY_BYTES);
-	if (!json_array_size(each))
-		json_array_foreach(json_object_get(message, "problems"), i, v)
-			json_array_append(each, v);
-	*out = json_pack("{s:s, s:o, s:s}", "query", q.buf, "asks", each, "subject", fl_json_str(ticket, "subject", ""));
-	fl_buf_release(&q);
-	return 0;
-}
-
-static int kb_exec(struct flow_call *call, json_t *prep, json_t **out)
-{
-	struct support_ctx *ctx = support__ctx(call);
-	const json_t *asks = json_object_get(prep, "asks"), *v;
-	const char *query = fl_json_str(prep, "query", "");
-	size_t i;
-	int rc;
-
-	if (!ctx->kb) {
-		*out = json_pack("{s:s, s:i, s:[], s:f}", "query", query, "articles_found", 0,
-				 "articles", "search_time", 0.0);
-	} else if ((rc = kb_search(ctx->kb, query, 5, out)) != KB_OK) {
-		return flow_call_fail(call, "knowledge-base search failed: %s", kb_strerror(rc));
-	}
-	if (ctx->kb && json_array_size(asks) >= 2) {
-		json_t *each = json_array();
-
-		json_array_foreach(asks, i, v) {
-			json_t *r = NULL;
-			const json_t *top;
-			char *ask;
-
-			if (i >= KB_MAX_ASKS)
-				break;
-			/* with the subject, which gives a short follow-up ("Are they deleted?") its topic */
-			ask = fl_asprintf("%s %s", fl_json_str(prep, "subject", ""), json_string_value(v));
-			rc = kb_search(ctx->kb, ask, 1, &r);
-			free(ask);
-			if (rc != KB_OK) {
-				json_decref(each);
-				return flow_call_fail(call, "knowledge-base search failed: %s", kb_strerror(rc));
-			}
-			top = json_array_get(json_object_get(r, "articles"), 0);
-			json_array_append_new(each, json_pack("{s:O, s:s?, s:f}", "text", v,
-							      "top", fl_json_str(top, "id", NULL),
-							      "relevance", fl_json_num(top, "relevance_score", 0)));
-			json_decref(r);
-		}
-		json_object_set_new(*out, "asks", each);
-	}
-	mark_builtin(call, *out);
-	return 0;
-}
-
-static int kb_post(struct flow_call *call, json_t *shared, json_t *prep, json_t *res,
-		   const char **action)
-{
-	(void)call;
-	(void)prep;
-	store_result(shared, "knowledge_base_results", res);
-	*action = "response_generation";
-	return 0;
-}
-
-static const struct flow_node_ops kb_ops = { .prep = kb_prep, .exec = kb_exec, .post = kb_post };
-
-struct flow_node *support__node_kb_search(void)
-{
-	struct flow_node *n = flow_node_new("knowledge_base_search", &kb_ops, NULL);
-
-	flow_node_set_retries(n, 2, 10000);
-	return n;
-}
+/* ---- 5. knowledge_base_search: kbsearch.c ---- */
 
 /* ---- 6. response_generation ---- */
 
@@ -593,7 +449,7 @@ static int response_builtin(struct flow_call *call, json_t *prep, const char *re
 	if (reason)
 		mark_fallback(call, *out, reason, prep);
 	else
-		mark_builtin(call, *out);
+		support__mark_builtin(call, *out);
 	return 0;
 }
 
@@ -671,7 +527,7 @@ static int escalation_exec(struct flow_call *call, json_t *prep, json_t **out)
 				   json_object_get(prep, "priority_assignment"),
 				   json_is_object(response) ? response : NULL, f->always_check);
 	support__llm_floor_escalation(call, prep, f->always_check, out);
-	mark_builtin(call, *out);
+	support__mark_builtin(call, *out);
 	return 0;
 }
 
@@ -717,7 +573,7 @@ static int handoff_prep(struct flow_call *call, json_t *shared, json_t **out)
 static int handoff_exec(struct flow_call *call, json_t *prep, json_t **out)
 {
 	*out = support__escalation_package(prep, fl_json_int(prep, "now", 0));
-	mark_builtin(call, *out);
+	support__mark_builtin(call, *out);
 	return 0;
 }
 
@@ -771,7 +627,7 @@ static int satisfaction_exec(struct flow_call *call, json_t *prep, json_t **out)
 	if (support__autoreply_no_handoff(json_object_get(prep, "auto_reply"))) {
 		*out = json_pack("{s:n, s:s, s:s}", "satisfaction_score", "basis", "not_applicable", "reason",
 				 fl_json_str(json_object_get(prep, "auto_reply"), "reason", ""));
-		mark_builtin(call, *out);
+		support__mark_builtin(call, *out);
 		return 0;
 	}
 	*out = support__satisfaction(json_object_get(prep, "ticket"),
@@ -779,7 +635,7 @@ static int satisfaction_exec(struct flow_call *call, json_t *prep, json_t **out)
 				     json_is_object(response) ? response : NULL,
 				     json_is_object(escalation) ? escalation : NULL,
 				     fl_json_int(prep, "now", 0));
-	mark_builtin(call, *out);
+	support__mark_builtin(call, *out);
 	return 0;
 }
 

@@ -76,7 +76,9 @@ static int notify(struct store *st, const json_t *ticket, const json_t *shared, 
 		  bool escalated)
 {
 	const json_t *package = json_object_get(shared, "escalation_package");
-	const char *email = fl_json_str(json_object_get(shared, "customer"), "email", NULL);
+	/* a first-time sender is a customer only from this finish on: the address intake kept */
+	const char *email = fl_json_str(json_object_get(shared, "customer"), "email",
+					fl_json_str(json_object_get(ticket, "metadata"), "customer_email", NULL));
 	json_t *notices = json_array();
 	int rc;
 
@@ -89,6 +91,39 @@ static int notify(struct store *st, const json_t *ticket, const json_t *shared, 
 					  fl_json_str(package, "handoff_priority", "medium"));
 	rc = support_notices_enqueue(st, notices);
 	json_decref(notices);
+	return rc;
+}
+
+/*
+ * The sender of an email ticket becomes a customer (the CRM cache) when its
+ * triage finds no spam, from what intake kept (metadata customer_email and
+ * customer_name): not at intake, where only the mail server's and spamd's
+ * verdicts are known, so that spam the built-in model finds never makes a
+ * customer. Automated mail (bounces, out-of-office, lists) does not either.
+ * A customer that exists is left as it is. In the finish's transaction.
+ */
+static int new_email_customer(struct store *st, const json_t *ticket, const json_t *shared, int64_t now_us)
+{
+	const json_t *meta = json_object_get(ticket, "metadata");
+	const char *id = fl_json_str(ticket, "customer_id", NULL), *email = fl_json_str(meta, "customer_email", NULL);
+	json_t *cur = NULL, *cust;
+	char joined[32];
+	int rc;
+
+	if (!id || !email || !fl_str_eq(fl_json_str(ticket, "channel", NULL), FL_CHANNEL_EMAIL) ||
+	    !fl_json_bool(json_object_get(meta, "email"), "auto_reply", false) ||
+	    fl_json_bool(json_object_get(shared, "spam"), "automated", false))
+		return STORE_OK;
+	rc = store_customer_get(st, id, &cur);
+	json_decref(cur);
+	if (rc != STORE_ENOTFOUND)
+		return rc;
+	fl_time_rfc3339(joined, now_us);
+	cust = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s}}", "id", id, "name",
+			 fl_json_str(meta, "customer_name", email), "email", email, "tier", "standard", "joined_at",
+			 joined, "metadata", "source", "email");
+	rc = store_customer_upsert(st, cust);
+	json_decref(cust);
 	return rc;
 }
 
@@ -203,9 +238,12 @@ int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t 
 		goto out;
 	if ((src = notify(st, updated, shared, auto_replied, escalated)) != STORE_OK)
 		goto out;
-	/* spam is nobody's ticket: it does not count in the sender's history */
-	src = strcmp(status, FL_STATUS_SPAM) ? store_customer_update_metrics(st, fl_json_str(updated, "customer_id", ""), -1)
-				     : STORE_OK;
+	/* spam is nobody's ticket: it makes no customer and does not count in the sender's history */
+	if (strcmp(status, FL_STATUS_SPAM) && (src = new_email_customer(st, updated, shared, support_now_us(ctx))))
+		goto out;
+	src = strcmp(status, FL_STATUS_SPAM)
+		      ? store_customer_update_metrics(st, fl_json_str(updated, "customer_id", ""), -1)
+		      : STORE_OK;
 	if (src != STORE_OK && src != STORE_ENOTFOUND)
 		goto out;
 	{

@@ -420,7 +420,7 @@ json_t *support__response_builtin(const json_t *ticket, const json_t *customer,
 	const json_t *best = json_array_get(json_object_get(kb_results, "articles"), 0);
 	double relevance = fl_json_num(best, "relevance_score", 0);
 	double confidence = fl_json_num(categorization, "confidence", 1);
-	bool grounded = best && relevance >= SUPPORT_MIN_RELEVANCE;
+	bool grounded = best && support__article_fits(kb_results, ticket, message);
 	bool unsure = confidence < SUPPORT_MIN_CONFIDENCE;
 	bool chat = fl_str_eq(fl_json_str(ticket, "channel", ""), "chat");
 	struct fl_buf text = FL_BUF_INIT, html = FL_BUF_INIT, line = FL_BUF_INIT;

@@ -6,6 +6,8 @@
 #ifndef FL_SUPPORT_INT_H
 #define FL_SUPPORT_INT_H
 
+#include <string.h>
+
 #include "support.h"
 #include "util/util.h"
 
@@ -37,6 +39,21 @@ char *support__ticket_text(const json_t *ticket);
 
 /* ---- message.c: the customer's own words, and what each sentence asks ---- */
 
+/* The words of a sentence: lower-case ASCII letters and digits with inner apostrophes, at most 23 bytes each. */
+#define SUPPORT_MAX_WORDS 48
+struct support_words {
+	char w[SUPPORT_MAX_WORDS][24];
+	size_t n;
+};
+
+/* The words of s[0..len) into out (the first SUPPORT_MAX_WORDS). */
+void support__words_of(const char *s, size_t len, struct support_words *out);
+/* Whether word i of w is s. */
+static inline bool support__word_is(const struct support_words *w, size_t i, const char *s)
+{
+	return i < w->n && !strcmp(w->w[i], s);
+}
+
 /*
  * The "message" analysis of subject and content: {"body" (the content
  * without quoted history, greeting, closing and signature), "questions"
@@ -44,9 +61,34 @@ char *support__ticket_text(const json_t *ticket);
  * "problems" [text] (fault reports), "quoted_history", "signature",
  * "praise_only" (thanks or praise and nothing to answer), "bug_report"
  * (reproduction steps), "enumerated" (several issues listed), "sentences",
- * "acts" [one per sentence], "pleasantries"}. New reference.
+ * "acts" [one per sentence], "pleasantries", "statements" [text] (the
+ * sentences that are none of these), "affected" (the most people a stated
+ * failure affects, incident.c), "disowned" (an action on the account the
+ * customer disowns)}. New reference.
  */
 json_t *support__message(const char *subject, const char *content);
+/* ---- incident.c: many people affected, actions disowned ---- */
+
+/* A group of people ("everyone", "the whole office") counts as this many. */
+#define SUPPORT_MANY_AFFECTED 20
+/*
+ * How many people a sentence says a failure affects ("300 people", "none of
+ * our 150 staff", "nobody in our company": SUPPORT_MANY_AFFECTED); 0 when it
+ * names none or reports no failure.
+ */
+size_t support__affected(const struct support_words *w);
+/* Whether a sentence disowns an action on the account ("someone changed", "I didn't create", "wasn't me"). */
+bool support__disowned(const struct support_words *w);
+
+/*
+ * own_words.c: the customer's own part of content into out (quoted history,
+ * greeting, closing and signature set aside); *quoted and *signature say
+ * whether there were any.
+ */
+void support__own_words(const char *content, struct fl_buf *out, bool *quoted, bool *signature);
+
+/* Whether a sentence refers back to what was said before ("it", "they", "those"): a follow-up, not a new topic. */
+bool support__refers_back(const char *sentence);
 
 /* ---- policy.c: priority, SLA, escalation rules, satisfaction ---- */
 
@@ -177,6 +219,14 @@ struct support_autoreply_in {
  * "article", "section"}. Any input but ticket may be NULL. New reference.
  */
 json_t *support__autoreply(const struct support_autoreply_in *in);
+/*
+ * Whether the top article of knowledge_base_results answers what the
+ * ticket asks well enough to quote: relevance >= SUPPORT_MIN_RELEVANCE, or
+ * a lower relevance with the asks' own parts of the search well answered
+ * and a clear lead over the next article, and most of the asks' words in
+ * the article. The reply writer grounds on it. message may be NULL.
+ */
+bool support__article_fits(const json_t *kb_results, const json_t *ticket, const json_t *message);
 /* Whether the decision needs nobody: spam and thank-you notes. */
 bool support__autoreply_no_handoff(const json_t *decision);
 /* Relevance below which a KB article does not ground a reply. */
@@ -227,13 +277,15 @@ struct flow_node *support__node_ingestion(void);
 struct flow_node *support__node_sentiment(void);
 struct flow_node *support__node_categorization(void);
 struct flow_node *support__node_priority(void);
-struct flow_node *support__node_kb_search(void);
+struct flow_node *support__node_kb_search(void);   /* kbsearch.c */
 struct flow_node *support__node_response(bool high_priority);
 struct flow_node *support__node_escalation(bool always_check);
 struct flow_node *support__node_human_escalation(void);
 struct flow_node *support__node_satisfaction(void);
 /* The context of a call, or NULL with the call failed when the run has none. */
 struct support_ctx *support__ctx(struct flow_call *call);
+/* Marks a node's result, and its step in the trace, as the built-in path's ("path": "builtin"). */
+void support__mark_builtin(struct flow_call *call, json_t *result);
 
 /* ---- monitoring.c: the real_time_monitoring workflow's nodes ---- */
 

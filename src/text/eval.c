@@ -1,8 +1,9 @@
 /*
  * Evaluation of a model on labelled rows: accuracy, per-label precision,
  * recall and F1, macro F1, the confusion matrix, calibration (ECE, NLL),
- * out-of-scope routing at a confidence threshold, and Pearson r of the
- * sentiment valence against human ratings. The CLI (`frontline eval`) prints
+ * out-of-scope routing at a confidence threshold, and Pearson r (with
+ * Spearman's rho and Kendall's tau-b, for ordinal labels) of the sentiment
+ * valence against human ratings. The CLI (`frontline eval`) prints
  * what this returns; the tests call it directly.
  */
 #include <math.h>
@@ -32,6 +33,75 @@ double text_pearson(const double *x, const double *y, size_t n)
 	if (sxx <= 0 || syy <= 0)
 		return NAN;
 	return sxy / sqrt(sxx * syy);
+}
+
+struct ranked {
+	double v;
+	size_t i;
+};
+
+static int cmp_ranked(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	return x->v < y->v ? -1 : x->v > y->v ? 1 : 0;
+}
+
+/* Average ranks (1-based; ties share their mean rank) of x into r. */
+static void ranks(const double *x, size_t n, double *r)
+{
+	struct ranked *s = fl_calloc(n ? n : 1, sizeof(*s));
+	size_t i, j, k;
+
+	for (i = 0; i < n; i++)
+		s[i] = (struct ranked){ x[i], i };
+	qsort(s, n, sizeof(*s), cmp_ranked);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && s[j].v == s[i].v; j++)
+			;
+		for (k = i; k < j; k++)
+			r[s[k].i] = (double)(i + j + 1) / 2.0;
+	}
+	free(s);
+}
+
+double text_spearman(const double *x, const double *y, size_t n)
+{
+	double *rx = fl_calloc(n ? n : 1, sizeof(*rx)), *ry = fl_calloc(n ? n : 1, sizeof(*ry)), r;
+
+	ranks(x, n, rx);
+	ranks(y, n, ry);
+	r = text_pearson(rx, ry, n);
+	free(rx);
+	free(ry);
+	return r;
+}
+
+double text_kendall_tau_b(const double *x, const double *y, size_t n)
+{
+	double concordant = 0, discordant = 0, tx = 0, ty = 0;
+	size_t i, j;
+
+	if (n < 2)
+		return NAN;
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++) {
+			double dx = x[i] - x[j], dy = y[i] - y[j];
+
+			if (dx == 0 && dy == 0)
+				continue;
+			if (dx == 0)
+				tx++;
+			else if (dy == 0)
+				ty++;
+			else if ((dx > 0) == (dy > 0))
+				concordant++;
+			else
+				discordant++;
+		}
+	if ((concordant + discordant + tx) <= 0 || (concordant + discordant + ty) <= 0)
+		return NAN;
+	return (concordant - discordant) / sqrt((concordant + discordant + tx) * (concordant + discordant + ty));
 }
 
 double text__label_valence(const char *name, bool five)
@@ -289,6 +359,11 @@ json_t *text_evaluate(const struct text_model *m, const struct text_dataset *d,
 
 		json_object_set_new(res, "n_scored", json_integer((json_int_t)nscored));
 		json_object_set_new(res, "pearson_r", isnan(r) ? json_null() : json_real(r));
+		/* rank correlations: for ordinal labels (-1/0/+1) they do not assume equal steps */
+		r = text_spearman(sx, sy, nscored);
+		json_object_set_new(res, "spearman_rho", isnan(r) ? json_null() : json_real(r));
+		r = text_kendall_tau_b(sx, sy, nscored);
+		json_object_set_new(res, "kendall_tau_b", isnan(r) ? json_null() : json_real(r));
 		if (text_model_has_score(m)) { /* the valence of the probabilities and the head alone */
 			r = text_pearson(sv, sy, nscored);
 			json_object_set_new(res, "pearson_r_valence", isnan(r) ? json_null() : json_real(r));

@@ -149,10 +149,25 @@ void text__doc_release(struct text__doc *doc)
 
 /* ---- the thread's memo of its last doc ---- */
 
+/*
+ * The feature vectors made from the memo's doc, by feature settings: the
+ * spam and category models read the same ticket text with the same
+ * settings, and the second gets the first's vector instead of hashing every
+ * word and character n-gram again.
+ */
+#define FEAT_MEMO 3
+
 struct doc_memo {
 	struct text__doc doc;
 	struct fl_buf text;    /* the text doc was made from */
 	bool valid;
+	struct {
+		struct text__feat_opts fo;
+		struct text__feat *v;
+		size_t n, alloc;
+		bool valid;
+	} feats[FEAT_MEMO];
+	size_t next;           /* the entry the next new settings replace */
 };
 
 static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
@@ -161,7 +176,10 @@ static pthread_key_t memo_key;
 static void memo_free(void *p)
 {
 	struct doc_memo *m = p;
+	size_t i;
 
+	for (i = 0; i < FEAT_MEMO; i++)
+		free(m->feats[i].v);
 	text__doc_release(&m->doc);
 	fl_buf_release(&m->text);
 	free(m);
@@ -192,6 +210,8 @@ const struct text__doc *text__doc_for(const char *text)
 	if (m->valid && m->text.len == n && !memcmp(m->text.buf, text, n))
 		return &m->doc;
 	m->valid = false;
+	for (size_t i = 0; i < FEAT_MEMO; i++)
+		m->feats[i].valid = false;
 	text__doc_set(&m->doc, text, text__thread_stemmer());
 	fl_buf_reset(&m->text);
 	fl_buf_add(&m->text, text, n);
@@ -252,7 +272,59 @@ static void char_ngrams(const struct text__feat_opts *o, struct text__fvec *fv, 
 		}
 }
 
+static bool same_opts(const struct text__feat_opts *a, const struct text__feat_opts *b)
+{
+	return a->hash_bits == b->hash_bits && a->words == b->words && a->bigrams == b->bigrams &&
+	       a->char_min == b->char_min && a->char_max == b->char_max && a->extra == b->extra;
+}
+
+/* This thread's memo when doc is its (valid) doc, else NULL. */
+static struct doc_memo *memo_of(const struct text__doc *doc)
+{
+	struct doc_memo *m;
+
+	pthread_once(&memo_once, memo_key_init);
+	m = pthread_getspecific(memo_key);
+	return m && m->valid && doc == &m->doc ? m : NULL;
+}
+
+static void features(const struct text__feat_opts *o, const struct text__doc *doc, struct text__fvec *fv);
+
 void text__features(const struct text__feat_opts *o, const struct text__doc *doc, struct text__fvec *fv)
+{
+	struct doc_memo *m = memo_of(doc);
+	size_t i;
+
+	if (!m) {
+		features(o, doc, fv);
+		return;
+	}
+	for (i = 0; i < FEAT_MEMO; i++)
+		if (m->feats[i].valid && same_opts(&m->feats[i].fo, o)) {
+			if (fv->alloc < m->feats[i].n) {
+				fv->alloc = m->feats[i].n;
+				fv->v = fl_reallocarray(fv->v, fv->alloc, sizeof(*fv->v));
+			}
+			if (m->feats[i].n) /* an empty text: no vector, and memcpy may not take NULL */
+				memcpy(fv->v, m->feats[i].v, m->feats[i].n * sizeof(*fv->v));
+			fv->n = m->feats[i].n;
+			return;
+		}
+	features(o, doc, fv);
+	i = m->next;
+	m->next = (m->next + 1) % FEAT_MEMO;
+	if (m->feats[i].alloc < fv->n) {
+		m->feats[i].alloc = fv->n;
+		m->feats[i].v = fl_reallocarray(m->feats[i].v, fv->n ? fv->n : 1, sizeof(*fv->v));
+	}
+	if (fv->n)
+		memcpy(m->feats[i].v, fv->v, fv->n * sizeof(*fv->v));
+	m->feats[i].n = fv->n;
+	m->feats[i].fo = *o;
+	m->feats[i].valid = true;
+}
+
+static void features(const struct text__feat_opts *o, const struct text__doc *doc, struct text__fvec *fv)
 {
 	const struct text_tokens *tokens = &doc->tokens;
 	uint32_t mask = (uint32_t)((1ULL << o->hash_bits) - 1);

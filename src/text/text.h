@@ -333,6 +333,10 @@ double text_model_score(const struct text_model *m, const double *probs, double 
 double text_model_text_score(const struct text_model *m, const char *text, const double *probs, double head);
 /* Pearson correlation of x and y (n pairs); NAN when undefined. */
 double text_pearson(const double *x, const double *y, size_t n);
+/* Spearman's rho (Pearson r of average ranks, ties shared): NAN when undefined. */
+double text_spearman(const double *x, const double *y, size_t n);
+/* Kendall's tau-b (ties in either variable accounted for; O(n^2)): NAN when undefined. */
+double text_kendall_tau_b(const double *x, const double *y, size_t n);
 
 /* ---- lexicon scoring (a comparison baseline) ---- */
 

@@ -2,8 +2,8 @@
  * The knowledge base: importing Markdown and JSONL articles (and their
  * errors), adding, replacing and removing, searching (result shape, relevance
  * range, field weights, synonyms, FTS5 syntax in queries), threads, a file
- * index, the evaluation harness on a fixture, the bundled articles, and
- * StackFAQ against the FTS5 bm25 baseline when ../shared/data is present.
+ * index and the bundled articles. Queries of several parts, languages and the
+ * evaluation harness are in test_kb_query.c; the fixture is kb_fixture.c.
  */
 #include "test_helpers.h"
 
@@ -14,86 +14,11 @@
 
 #include "kb/kb.h"
 #include "kb/kb_int.h"
-
-struct fixture {
-	char *dir;
-	struct kb *kb;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = fl_calloc(1, sizeof(*f));
-	char *err = NULL;
-
-	f->dir = test_tmpdir();
-	if (kb_open(NULL, &f->kb, &err) != KB_OK)
-		fail_msg("kb_open: %s", err);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	kb_close(f->kb);
-	test_tmpdir_remove(f->dir);
-	free(f->dir);
-	free(f);
-	return 0;
-}
-
-static char *write_file(const char *dir, const char *name, const char *text)
-{
-	char *path = fl_asprintf("%s/%s", dir, name);
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-	return path;
-}
-
-static json_t *article(const char *id, const char *title, const char *content, const char *tags)
-{
-	json_t *a = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "title", title, "content", content,
-			      "category", "general");
-
-	if (tags) {
-		json_error_t je;
-		json_t *t = json_loads(tags, 0, &je);
-
-		assert_non_null(t);
-		json_object_set_new(a, "tags", t);
-	}
-	return a;
-}
-
-static void add(struct kb *kb, const char *id, const char *title, const char *content, const char *tags)
-{
-	json_t *a = article(id, title, content, tags);
-
-	assert_int_equal(kb_add(kb, a), KB_OK);
-	json_decref(a);
-}
-
-/* The ids of a search's results, space-separated (caller frees). */
-static char *search_ids(struct kb *kb, const char *q, int limit)
-{
-	json_t *res = NULL, *a;
-	struct fl_buf b = FL_BUF_INIT;
-	size_t i;
-
-	assert_int_equal(kb_search(kb, q, limit, &res), KB_OK);
-	json_array_foreach(json_object_get(res, "articles"), i, a)
-		fl_buf_addf(&b, "%s%s", i ? " " : "", fl_json_str(a, "id", "?"));
-	json_decref(res);
-	return fl_buf_detach(&b, NULL);
-}
+#include "kb_fixture.h"
 
 static const char *first_id(struct kb *kb, const char *q, char **hold)
 {
-	char *ids = search_ids(kb, q, 5);
+	char *ids = kbfx_search_ids(kb, q, 5);
 
 	ids[strcspn(ids, " ")] = '\0';
 	*hold = ids;
@@ -104,8 +29,8 @@ static const char *first_id(struct kb *kb, const char *q, char **hold)
 
 static void test_kb_import_markdown_reads_front_matter_and_body(void **state)
 {
-	struct fixture *f = *state;
-	char *path = write_file(f->dir, "reset.md",
+	struct kbfx *f = *state;
+	char *path = kbfx_write_file(f->dir, "reset.md",
 				"---\n"
 				"id: kb_900\n"
 				"title: \"How to: Reset\"\n"
@@ -141,7 +66,7 @@ static void test_kb_import_markdown_reads_front_matter_and_body(void **state)
 static void expect_import_error(const char *dir, const char *name, const char *text, int code,
 				const char *needle)
 {
-	char *path = write_file(dir, name, text);
+	char *path = kbfx_write_file(dir, name, text);
 	json_t *arts = NULL;
 	char *err = NULL;
 
@@ -157,7 +82,7 @@ static void expect_import_error(const char *dir, const char *name, const char *t
 
 static void test_kb_import_markdown_errors_name_file_and_line(void **state)
 {
-	struct fixture *f = *state;
+	struct kbfx *f = *state;
 
 	expect_import_error(f->dir, "a.md", "# Title\n\nno front matter\n", KB_EPARSE, "a.md:1: no front matter");
 	expect_import_error(f->dir, "b.md", "---\nid: x\ntitle: y\n", KB_EPARSE, "b.md:1: front matter is not closed");
@@ -174,7 +99,7 @@ static void test_kb_import_markdown_errors_name_file_and_line(void **state)
 
 static void test_kb_import_markdown_yaml_error_has_its_line(void **state)
 {
-	struct fixture *f = *state;
+	struct kbfx *f = *state;
 
 	/* the bad line is the file's line 4 */
 	expect_import_error(f->dir, "y.md", "---\nid: y\ntitle: t\nx: : :\n---\nbody\n",
@@ -183,8 +108,8 @@ static void test_kb_import_markdown_yaml_error_has_its_line(void **state)
 
 static void test_kb_import_jsonl_normalises_fields(void **state)
 {
-	struct fixture *f = *state;
-	char *path = write_file(f->dir, "a.jsonl",
+	struct kbfx *f = *state;
+	char *path = kbfx_write_file(f->dir, "a.jsonl",
 				"{\"id\": \"j1\", \"title\": \"T1\", \"answers\": [\"first\", \"second\"]}\n"
 				"\n"
 				"{\"id\": \"j2\", \"title\": \"T2\", \"body\": \"the body\", \"tags\": \"a, b ,c\"}\n");
@@ -203,7 +128,7 @@ static void test_kb_import_jsonl_normalises_fields(void **state)
 
 static void test_kb_import_jsonl_errors_name_the_line(void **state)
 {
-	struct fixture *f = *state;
+	struct kbfx *f = *state;
 
 	expect_import_error(f->dir, "bad.jsonl", "{\"id\": \"1\", \"title\": \"t\"}\n\n{\"id\": \n", KB_EPARSE,
 			    "bad.jsonl:3: invalid JSON");
@@ -216,21 +141,21 @@ static void test_kb_import_jsonl_errors_name_the_line(void **state)
 
 static void test_kb_import_directory_in_name_order(void **state)
 {
-	struct fixture *f = *state;
+	struct kbfx *f = *state;
 	char *sub = fl_asprintf("%s/kb", f->dir), *p[3];
 	json_t *arts = NULL;
 	char *err = NULL;
 
 	assert_int_equal(mkdir(sub, 0700), 0);
-	p[0] = write_file(sub, "b.md", "---\nid: b\ntitle: B\n---\nbee\n");
-	p[1] = write_file(sub, "a.jsonl", "{\"id\": \"a\", \"title\": \"A\", \"content\": \"ay\"}\n");
-	p[2] = write_file(sub, "README.txt", "not an article");
+	p[0] = kbfx_write_file(sub, "b.md", "---\nid: b\ntitle: B\n---\nbee\n");
+	p[1] = kbfx_write_file(sub, "a.jsonl", "{\"id\": \"a\", \"title\": \"A\", \"content\": \"ay\"}\n");
+	p[2] = kbfx_write_file(sub, "README.txt", "not an article");
 	assert_int_equal(kb_import_path(sub, &arts, &err), KB_OK);
 	assert_int_equal(json_array_size(arts), 2);
 	assert_string_equal(fl_json_str(json_array_get(arts, 0), "id", ""), "a");
 	assert_string_equal(fl_json_str(json_array_get(arts, 1), "id", ""), "b");
 	json_decref(arts);
-	free(write_file(sub, "c.md", "---\nid: a\ntitle: again\n---\n"));
+	free(kbfx_write_file(sub, "c.md", "---\nid: a\ntitle: again\n---\n"));
 	assert_int_equal(kb_import_path(sub, &arts, &err), KB_EPARSE);
 	assert_non_null(strstr(err, "c.md:1: duplicate article id 'a' (first at "));
 	assert_non_null(strstr(err, "a.jsonl:1)"));
@@ -298,21 +223,21 @@ static void test_kb_bundled_articles_cover_the_categories_and_seed(void **state)
 
 static void test_kb_add_replace_remove_and_count(void **state)
 {
-	struct fixture *f = *state;
+	struct kbfx *f = *state;
 	json_t *got = NULL, *bad;
 	char *err = NULL, *ids;
 
 	assert_int_equal(kb_count(f->kb), 0);
-	add(f->kb, "a", "Reset your password", "Use the forgot password link", "[\"password\"]");
-	add(f->kb, "b", "Download invoices", "Open billing and download the PDF", NULL);
+	kbfx_add(f->kb, "a", "Reset your password", "Use the forgot password link", "[\"password\"]");
+	kbfx_add(f->kb, "b", "Download invoices", "Open billing and download the PDF", NULL);
 	assert_int_equal(kb_count(f->kb), 2);
 	/* replace: same id, new text; the old words leave the index */
-	add(f->kb, "a", "Change your avatar", "Upload a new picture in your profile", NULL);
+	kbfx_add(f->kb, "a", "Change your avatar", "Upload a new picture in your profile", NULL);
 	assert_int_equal(kb_count(f->kb), 2);
-	ids = search_ids(f->kb, "password", 5);
+	ids = kbfx_search_ids(f->kb, "password", 5);
 	assert_string_equal(ids, "");
 	free(ids);
-	ids = search_ids(f->kb, "avatar picture", 5);
+	ids = kbfx_search_ids(f->kb, "avatar picture", 5);
 	assert_string_equal(ids, "a");
 	free(ids);
 	assert_int_equal(kb_get(f->kb, "a", &got), KB_OK);
@@ -323,7 +248,7 @@ static void test_kb_add_replace_remove_and_count(void **state)
 	assert_int_equal(kb_get(f->kb, "a", &got), KB_ENOTFOUND);
 	assert_null(got);
 	assert_int_equal(kb_count(f->kb), 1);
-	ids = search_ids(f->kb, "avatar", 5);
+	ids = kbfx_search_ids(f->kb, "avatar", 5);
 	assert_string_equal(ids, "");
 	free(ids);
 	/* malformed articles are refused, with a reason from kb_article_check */
@@ -347,15 +272,16 @@ static void test_kb_add_replace_remove_and_count(void **state)
 
 static void test_kb_search_result_shape_and_relevance_range(void **state)
 {
-	struct fixture *f = *state;
+	struct kbfx *f = *state;
 	json_t *res = NULL, *a, *arts;
 	double prev = 1e300;
 	size_t i;
 
-	add(f->kb, "kb_001", "How to Reset Your Password", "1. Click Forgot Password. 2. Check your email.",
-	    "[\"password\", \"login\"]");
-	add(f->kb, "kb_002", "Billing issues", "Declined payments, refunds and invoices.", "[\"billing\"]");
-	add(f->kb, "kb_003", "Connection problems", "Clear the cache, reset the router, check the password of the wifi.", NULL);
+	kbfx_add(f->kb, "kb_001", "How to Reset Your Password", "1. Click Forgot Password. 2. Check your email.",
+	         "[\"password\", \"login\"]");
+	kbfx_add(f->kb, "kb_002", "Billing issues", "Declined payments, refunds and invoices.", "[\"billing\"]");
+	kbfx_add(f->kb, "kb_003", "Connection problems",
+		 "Clear the cache, reset the router, check the password of the wifi.", NULL);
 	assert_int_equal(kb_search(f->kb, "I forgot my password and cannot reset it", 0, &res), KB_OK);
 	assert_string_equal(fl_json_str(res, "query", ""), "I forgot my password and cannot reset it");
 	arts = json_object_get(res, "articles");
@@ -422,19 +348,19 @@ static char *first_title_tags(struct kb *kb, const char *q)
  */
 static void test_kb_search_results_follow_replaced_and_removed_articles(void **state)
 {
-	struct fixture *f = *state;
+	struct kbfx *f = *state;
 	char *s;
 	json_t *res = NULL;
 
-	add(f->kb, "a", "Router lights blinking", "Unplug the router for ten seconds.", "[\"router\", \"wifi\"]");
-	add(f->kb, "b", "Invoices by email", "Invoices arrive each month.", NULL);
+	kbfx_add(f->kb, "a", "Router lights blinking", "Unplug the router for ten seconds.", "[\"router\", \"wifi\"]");
+	kbfx_add(f->kb, "b", "Invoices by email", "Invoices arrive each month.", NULL);
 	for (int i = 0; i < 2; i++) { /* the second search reads the cache */
 		s = first_title_tags(f->kb, "router blinking");
 		assert_string_equal(s, "Router lights blinking | router,wifi");
 		free(s);
 	}
 	assert_int_equal(kb__artcache_count(f->kb), 1);
-	add(f->kb, "a", "Router lights blinking orange", "Reset the router.", "[\"modem\"]");
+	kbfx_add(f->kb, "a", "Router lights blinking orange", "Reset the router.", "[\"modem\"]");
 	assert_int_equal(kb__artcache_count(f->kb), 0);
 	s = first_title_tags(f->kb, "router blinking");
 	assert_string_equal(s, "Router lights blinking orange | modem");
@@ -459,7 +385,7 @@ static void test_kb_search_results_follow_replaced_and_removed_articles(void **s
 	assert_string_equal(s, "");
 	free(s);
 	/* the same id added again after a clear */
-	add(f->kb, "b", "Invoices by post", "Paper invoices.", "[\"paper\"]");
+	kbfx_add(f->kb, "b", "Invoices by post", "Paper invoices.", "[\"paper\"]");
 	s = first_title_tags(f->kb, "invoices");
 	assert_string_equal(s, "Invoices by post | paper");
 	free(s);
@@ -488,16 +414,16 @@ static char *search_scores(struct kb *kb, const char *q)
  */
 static void test_kb_search_leaving_phrases_out_keeps_scores(void **state)
 {
-	struct fixture *f = *state;
+	struct kbfx *f = *state;
 	const char *q = "I cannot sign in after I turn on two-factor and my pwd is locked out of the account";
 	struct kb_qplan *plan;
 	char *cold, *warm;
 
-	add(f->kb, "login", "Cannot sign in", "Check caps lock. To sign in again, reset the password.", "[\"login\"]");
-	add(f->kb, "2fa", "Two-factor authentication", "Turn on two-factor in settings, then scan the code.", NULL);
-	add(f->kb, "lock", "Locked out of your account", "After five failed attempts the account is locked out.",
-	    "[\"account\", \"security\"]");
-	add(f->kb, "bill", "Invoices", "Invoices are sent each month.", NULL);
+	kbfx_add(f->kb, "login", "Cannot sign in", "Check caps lock. To sign in again, reset the password.", "[\"login\"]");
+	kbfx_add(f->kb, "2fa", "Two-factor authentication", "Turn on two-factor in settings, then scan the code.", NULL);
+	kbfx_add(f->kb, "lock", "Locked out of your account", "After five failed attempts the account is locked out.",
+	         "[\"account\", \"security\"]");
+	kbfx_add(f->kb, "bill", "Invoices", "Invoices are sent each month.", NULL);
 	cold = search_scores(f->kb, q); /* every phrase goes to FTS5 */
 	assert_true(strlen(cold) > 0);
 	warm = search_scores(f->kb, q);
@@ -509,7 +435,7 @@ static void test_kb_search_leaving_phrases_out_keeps_scores(void **state)
 	assert_true(plan->omitted[KB_OMIT_REDUNDANT] > 0);
 	free(warm);
 	/* a write empties the cache: the next search is cold again, and still the same */
-	add(f->kb, "bill", "Invoices", "Invoices are sent each month.", NULL);
+	kbfx_add(f->kb, "bill", "Invoices", "Invoices are sent each month.", NULL);
 	warm = search_scores(f->kb, q);
 	assert_int_equal(plan->omitted[KB_OMIT_ABSENT] + plan->omitted[KB_OMIT_REDUNDANT], 0);
 	assert_string_equal(warm, cold);
@@ -519,7 +445,7 @@ static void test_kb_search_leaving_phrases_out_keeps_scores(void **state)
 
 static void test_kb_search_survives_fts5_syntax_in_queries(void **state)
 {
-	struct fixture *f = *state;
+	struct kbfx *f = *state;
 	const char *queries[] = {
 		"password AND NOT \"billing", "reset* OR (password", "title:password NEAR(a b)",
 		"\"\"\"", "^password -billing +x", "NOT", "passw\xc3\xb6rd \xf0\x9f\x98\x80 :)",
@@ -528,7 +454,7 @@ static void test_kb_search_survives_fts5_syntax_in_queries(void **state)
 	json_t *res;
 	size_t i;
 
-	add(f->kb, "p", "Reset your password", "Forgot password link", NULL);
+	kbfx_add(f->kb, "p", "Reset your password", "Forgot password link", NULL);
 	for (i = 0; i < FL_ARRAY_SIZE(queries); i++) {
 		res = NULL;
 		assert_int_equal(kb_search(f->kb, queries[i], 5, &res), KB_OK);
@@ -539,12 +465,13 @@ static void test_kb_search_survives_fts5_syntax_in_queries(void **state)
 
 static void test_kb_search_field_weights_title_over_tags_over_body(void **state)
 {
-	struct fixture *f = *state;
+	struct kbfx *f = *state;
 	char *hold;
 
-	add(f->kb, "body", "Getting started", "Everything about invoices and more words to make the body longer", NULL);
-	add(f->kb, "tags", "Getting going", "Some other words to make the body about as long as the others", "[\"invoices\"]");
-	add(f->kb, "title", "Invoices", "Some other words to make the body about as long as the others again", NULL);
+	kbfx_add(f->kb, "body", "Getting started", "Everything about invoices and more words to make the body longer", NULL);
+	kbfx_add(f->kb, "tags", "Getting going", "Some other words to make the body about as long as the others",
+		 "[\"invoices\"]");
+	kbfx_add(f->kb, "title", "Invoices", "Some other words to make the body about as long as the others again", NULL);
 	assert_string_equal(first_id(f->kb, "invoices", &hold), "title");
 	free(hold);
 	assert_int_equal(kb_remove(f->kb, "title"), KB_OK);
@@ -554,7 +481,7 @@ static void test_kb_search_field_weights_title_over_tags_over_body(void **state)
 
 static void test_kb_search_expands_synonyms_and_abbreviations(void **state)
 {
-	struct fixture *f = *state;
+	struct kbfx *f = *state;
 	struct kb_params p;
 	const char *pairs[][2] = {
 		{ "I lost my pwd", "pw" },
@@ -566,11 +493,11 @@ static void test_kb_search_expands_synonyms_and_abbreviations(void **state)
 	char *hold, *ids;
 	size_t i;
 
-	add(f->kb, "pw", "Resetting a forgotten password", "Use the reset link we email to you.", NULL);
-	add(f->kb, "2fa", "Two-factor authentication", "Scan the QR code with an authenticator app.", NULL);
-	add(f->kb, "refund", "Refunds", "Refunds take 5-7 business days to reach your card.", NULL);
-	add(f->kb, "login", "Login problems", "Check caps lock and your keyboard layout.", NULL);
-	add(f->kb, "status", "Service status", "Downtime and incidents are posted on the status page.", NULL);
+	kbfx_add(f->kb, "pw", "Resetting a forgotten password", "Use the reset link we email to you.", NULL);
+	kbfx_add(f->kb, "2fa", "Two-factor authentication", "Scan the QR code with an authenticator app.", NULL);
+	kbfx_add(f->kb, "refund", "Refunds", "Refunds take 5-7 business days to reach your card.", NULL);
+	kbfx_add(f->kb, "login", "Login problems", "Check caps lock and your keyboard layout.", NULL);
+	kbfx_add(f->kb, "status", "Service status", "Downtime and incidents are posted on the status page.", NULL);
 	for (i = 0; i < FL_ARRAY_SIZE(pairs); i++) {
 		if (strcmp(first_id(f->kb, pairs[i][0], &hold), pairs[i][1]))
 			fail_msg("'%s' found '%s', expected '%s'", pairs[i][0], hold, pairs[i][1]);
@@ -580,7 +507,7 @@ static void test_kb_search_expands_synonyms_and_abbreviations(void **state)
 	kb_params_default(&p);
 	p.synonyms = false;
 	kb_set_params(f->kb, &p);
-	ids = search_ids(f->kb, "pwd money back 2fa", 5);
+	ids = kbfx_search_ids(f->kb, "pwd money back 2fa", 5);
 	assert_string_equal(ids, "");
 	free(ids);
 }
@@ -588,16 +515,16 @@ static void test_kb_search_expands_synonyms_and_abbreviations(void **state)
 /* On a large index only articles with a selective word are scored; their scores do not change. */
 static void test_kb_search_pruning_keeps_scores(void **state)
 {
-	struct fixture *f = *state;
+	struct kbfx *f = *state;
 	struct kb_params p;
 	json_t *full = NULL, *pruned = NULL;
 	char id[16];
 
 	for (int i = 0; i < 10; i++) {
 		snprintf(id, sizeof(id), "acc%d", i);
-		add(f->kb, id, "Account settings", "Your account and its settings", NULL);
+		kbfx_add(f->kb, id, "Account settings", "Your account and its settings", NULL);
 	}
-	add(f->kb, "target", "Change your avatar", "Upload a new avatar in your account settings", NULL);
+	kbfx_add(f->kb, "target", "Change your avatar", "Upload a new avatar in your account settings", NULL);
 	assert_int_equal(kb_search(f->kb, "account avatar", 20, &full), KB_OK);
 	kb_params_default(&p);
 	p.prune_above = 1;
@@ -674,7 +601,7 @@ static void *write_worker(void *arg)
 		json_t *a;
 
 		snprintf(id, sizeof(id), "tmp_%d", i % 7);
-		a = article(id, "Temporary article about password resets", "reset password refund", NULL);
+		a = kbfx_article(id, "Temporary article about password resets", "reset password refund", NULL);
 		if (kb_add(w->kb, a) != KB_OK)
 			w->failures++;
 		json_decref(a);
@@ -686,15 +613,15 @@ static void *write_worker(void *arg)
 
 static void test_kb_search_from_several_threads_while_writing(void **state)
 {
-	struct fixture *f = *state;
+	struct kbfx *f = *state;
 	pthread_t th[5];
 	struct worker w[5];
 	int i;
 
-	add(f->kb, "a", "Reset your password", "Forgot password link", NULL);
-	add(f->kb, "b", "Refunds and invoices", "Refund takes a week", NULL);
-	add(f->kb, "c", "Connection problems", "Disable your VPN", NULL);
-	add(f->kb, "d", "Dark mode", "Appearance settings", NULL);
+	kbfx_add(f->kb, "a", "Reset your password", "Forgot password link", NULL);
+	kbfx_add(f->kb, "b", "Refunds and invoices", "Refund takes a week", NULL);
+	kbfx_add(f->kb, "c", "Connection problems", "Disable your VPN", NULL);
+	kbfx_add(f->kb, "d", "Dark mode", "Appearance settings", NULL);
 	for (i = 0; i < 5; i++) {
 		w[i] = (struct worker){ f->kb, i, 0 };
 		assert_int_equal(pthread_create(&th[i], NULL, i == 4 ? write_worker : search_worker, &w[i]), 0);
@@ -722,23 +649,23 @@ static void test_kb_search_from_several_threads_while_writing(void **state)
 
 static void test_kb_file_index_keeps_articles(void **state)
 {
-	struct fixture *f = *state;
+	struct kbfx *f = *state;
 	char *path = fl_asprintf("%s/index.db", f->dir), *err = NULL, *ids, *bad;
 	struct kb *kb = NULL;
 
 	assert_int_equal(kb_open(path, &kb, &err), KB_OK);
-	add(kb, "a", "Reset your password", "Forgot password link", NULL);
-	add(kb, "b", "Refunds", "Money back in a week", NULL);
+	kbfx_add(kb, "a", "Reset your password", "Forgot password link", NULL);
+	kbfx_add(kb, "b", "Refunds", "Money back in a week", NULL);
 	kb_close(kb);
 	assert_int_equal(kb_open(path, &kb, &err), KB_OK);
 	assert_int_equal(kb_count(kb), 2);
-	ids = search_ids(kb, "forgot password", 5);
+	ids = kbfx_search_ids(kb, "forgot password", 5);
 	assert_string_equal(ids, "a");
 	free(ids);
 	kb_close(kb);
 	/* a path whose parent is a file, not a directory */
 	free(path);
-	path = write_file(f->dir, "plain", "x");
+	path = kbfx_write_file(f->dir, "plain", "x");
 	bad = fl_asprintf("%s/index.db", path);
 	assert_int_equal(kb_open(bad, &kb, &err), KB_ESQL);
 	assert_null(kb);
@@ -749,137 +676,10 @@ static void test_kb_file_index_keeps_articles(void **state)
 	free(path);
 }
 
-/* ---- evaluation ---- */
-
-static void load_fixture(json_t **arts, json_t **queries)
-{
-	char *ap = test_source_path("tests/fixtures/kb_eval_articles.jsonl");
-	char *qp = test_source_path("tests/fixtures/kb_eval_queries.jsonl");
-	char *err = NULL;
-
-	if (kb_import_path(ap, arts, &err) || kb_eval_load_queries(qp, queries, &err))
-		fail_msg("%s", err);
-	free(ap);
-	free(qp);
-}
-
-static void test_kb_eval_on_fixture_beats_baseline(void **state)
-{
-	struct kb_eval_opts o = { 0 };
-	json_t *arts, *queries, *ours = NULL, *base = NULL;
-	char *err = NULL;
-
-	(void)state;
-	load_fixture(&arts, &queries);
-	assert_int_equal(json_array_size(queries), 14);
-	assert_int_equal(kb_eval_run(arts, queries, &o, &ours, &err), KB_OK);
-	o.baseline = true;
-	assert_int_equal(kb_eval_run(arts, queries, &o, &base, &err), KB_OK);
-	assert_string_equal(fl_json_str(ours, "method", ""), "frontline");
-	assert_string_equal(fl_json_str(base, "method", ""), "fts5-bm25");
-	assert_int_equal(fl_json_int(ours, "n", 0), 14);
-	assert_int_equal(fl_json_int(base, "n", 0), 14);
-	/* the fixture needs synonyms ("pwd", "money back", "2fa", "colleague"): bm25 misses them */
-	assert_true(fl_json_num(ours, "recall@5", 0) >= 0.99);
-	assert_true(fl_json_num(ours, "mrr", 0) >= fl_json_num(base, "mrr", 0) + 0.1);
-	assert_true(fl_json_num(ours, "recall@1", 0) <= fl_json_num(ours, "recall@5", 0));
-	assert_true(fl_json_num(base, "mrr", 0) > 0.5);
-	json_decref(ours);
-	json_decref(base);
-	json_decref(arts);
-	json_decref(queries);
-}
-
-static void test_kb_eval_splits_partition_and_tsv_loads(void **state)
-{
-	struct fixture *f = *state;
-	char *tsv = write_file(f->dir, "q.tsv",
-			       "query_id\tarticle_id\tquery\n"
-			       "q1\ta01\thow to reset password\n"
-			       "q2\ta03\tmoney back please\n"
-			       "q3\ta01\thow to reset password\n");
-	char *bad = write_file(f->dir, "bad.tsv", "id\tquery\nq1\tx\n");
-	char *badj = write_file(f->dir, "bad.jsonl", "{\"query\": \"x\"}\n");
-	struct kb_eval_opts o = { 0 };
-	json_t *arts, *queries = NULL, *all = NULL, *dev = NULL, *test = NULL;
-	char *err = NULL;
-
-	assert_int_equal(kb_eval_load_queries(tsv, &queries, &err), KB_OK);
-	/* rows of the same query merge */
-	assert_int_equal(json_array_size(queries), 2);
-	assert_int_equal(json_array_size(json_object_get(json_array_get(queries, 0), "relevant")), 2);
-	json_decref(queries);
-	assert_int_equal(kb_eval_load_queries(bad, &queries, &err), KB_EPARSE);
-	assert_non_null(strstr(err, "bad.tsv:1: the header must name"));
-	free(err);
-	assert_int_equal(kb_eval_load_queries(badj, &queries, &err), KB_EPARSE);
-	assert_non_null(strstr(err, "bad.jsonl:1: 'relevant'"));
-	free(err);
-
-	load_fixture(&arts, &queries);
-	assert_int_equal(kb_eval_run(arts, queries, &o, &all, &err), KB_OK);
-	o.split = KB_SPLIT_DEV;
-	assert_int_equal(kb_eval_run(arts, queries, &o, &dev, &err), KB_OK);
-	o.split = KB_SPLIT_TEST;
-	assert_int_equal(kb_eval_run(arts, queries, &o, &test, &err), KB_OK);
-	assert_int_equal(fl_json_int(dev, "n", 0) + fl_json_int(test, "n", 0), fl_json_int(all, "n", 0));
-	assert_true(fl_json_int(dev, "n", 0) > 0 && fl_json_int(test, "n", 0) > 0);
-	/* the split is a function of the text alone */
-	assert_true(kb_eval_in_split("how to reset password", KB_SPLIT_DEV) !=
-		    kb_eval_in_split("how to reset password", KB_SPLIT_TEST));
-	json_decref(all);
-	json_decref(dev);
-	json_decref(test);
-	json_decref(arts);
-	json_decref(queries);
-	free(tsv);
-	free(bad);
-	free(badj);
-}
-
-/* The quality target of issue 4: MRR >= FTS5 bm25 + 0.10 on StackFAQ (dev split). */
-static void test_kb_stackfaq_beats_bm25_by_a_tenth(void **state)
-{
-	const char *data = test_data_dir();
-	struct kb_eval_opts o = { 0 };
-	json_t *arts = NULL, *queries = NULL, *ours = NULL, *base = NULL;
-	char *ap, *qp, *err = NULL;
-
-	(void)state;
-	if (!data) {
-		print_message("skipped: no shared data directory (FRONTLINE_DATA_DIR)\n");
-		skip();
-	}
-	ap = fl_asprintf("%s/kb/stackfaq/articles.jsonl", data);
-	qp = fl_asprintf("%s/kb/stackfaq/queries.tsv", data);
-	if (access(ap, R_OK) || access(qp, R_OK)) {
-		print_message("skipped: %s/kb/stackfaq is missing\n", data);
-		free(ap);
-		free(qp);
-		skip();
-	}
-	if (kb_import_path(ap, &arts, &err) || kb_eval_load_queries(qp, &queries, &err))
-		fail_msg("%s", err);
-	o.split = KB_SPLIT_DEV;
-	assert_int_equal(kb_eval_run(arts, queries, &o, &ours, &err), KB_OK);
-	o.baseline = true;
-	assert_int_equal(kb_eval_run(arts, queries, &o, &base, &err), KB_OK);
-	print_message("stackfaq dev: frontline mrr %.4f, fts5 bm25 mrr %.4f (n %d)\n",
-		      fl_json_num(ours, "mrr", 0), fl_json_num(base, "mrr", 0), (int)fl_json_int(ours, "n", 0));
-	assert_true(fl_json_int(ours, "n", 0) > 200);
-	assert_true(fl_json_num(ours, "mrr", 0) >= fl_json_num(base, "mrr", 0) + 0.10);
-	json_decref(ours);
-	json_decref(base);
-	json_decref(arts);
-	json_decref(queries);
-	free(ap);
-	free(qp);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, kbfx_setup, kbfx_teardown)
 		T(test_kb_import_markdown_reads_front_matter_and_body),
 		T(test_kb_import_markdown_errors_name_file_and_line),
 		T(test_kb_import_markdown_yaml_error_has_its_line),
@@ -898,9 +698,6 @@ int main(void)
 		T(test_kb_params_set_parses_and_refuses),
 		T(test_kb_search_from_several_threads_while_writing),
 		T(test_kb_file_index_keeps_articles),
-		T(test_kb_eval_on_fixture_beats_baseline),
-		T(test_kb_eval_splits_partition_and_tsv_loads),
-		T(test_kb_stackfaq_beats_bm25_by_a_tenth),
 #undef T
 	};
 

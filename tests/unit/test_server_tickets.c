@@ -256,6 +256,39 @@ static void test_workers_triage_and_agents_work_tickets(void **state)
 	fx_call(f, "GET", "/api/v1/kb/search?q=reset%20password", f->agent, NULL, &r);
 	fx_expect(&r, 200, NULL);
 	assert_string_equal(fl_json_str(json_array_get(json_object_get(r.json, "articles"), 0), "id", ""), "kb_001");
+	assert_string_equal(fl_json_str(json_array_get(json_object_get(r.json, "articles"), 0), "language", ""), "en");
+	http_resp_release(&r);
+	/* an article in German, found only among the German ones when asked */
+	fx_call(f, "PUT", "/api/v1/kb/articles/kb_901", f->admin,
+		"{\"title\":\"Passwort zur\u00fccksetzen\",\"content\":\"Klicken Sie auf Passwort vergessen.\","
+		"\"category\":\"account\",\"language\":\"de\"}", &r);
+	fx_expect(&r, 200, NULL);
+	http_resp_release(&r);
+	fx_call(f, "GET", "/api/v1/kb/articles/kb_901", f->agent, NULL, &r);
+	assert_string_equal(fl_json_str(r.json, "language", ""), "de");
+	http_resp_release(&r);
+	fx_call(f, "GET", "/api/v1/kb/search?q=passwort%20vergessen&language=de", f->agent, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	{
+		const json_t *arts = json_object_get(r.json, "articles"), *a;
+		size_t i;
+		bool mine = false;
+
+		assert_true(json_array_size(arts) >= 1);
+		json_array_foreach(arts, i, a) {
+			assert_string_equal(fl_json_str(a, "language", ""), "de");
+			mine = mine || !strcmp(fl_json_str(a, "id", ""), "kb_901");
+		}
+		assert_true(mine);
+	}
+	http_resp_release(&r);
+	fx_call(f, "GET", "/api/v1/kb/search?q=password&language=de%27", f->agent, NULL, &r);
+	fx_expect(&r, 400, "bad_request");
+	assert_string_equal(fl_json_str(json_object_get(r.json, "error"), "field", ""), "language");
+	http_resp_release(&r);
+	fx_call(f, "PUT", "/api/v1/kb/articles/kb_902", f->admin,
+		"{\"title\":\"T\",\"content\":\"C\",\"language\":\"not a tag\"}", &r);
+	assert_true(r.status == 400 || r.status == 422);
 	http_resp_release(&r);
 	fx_call(f, "PUT", "/api/v1/kb/articles/kb_900", f->admin,
 		"{\"title\":\"Exporting invoices as CSV\",\"content\":\"Go to Billing, then Export.\",\"category\":\"billing\"}", &r);

@@ -69,15 +69,26 @@ static void test_store_kb_articles_round_trip(void **state)
 	OK(store_kb_upsert(st, J("{s:s, s:s, s:s}", "id", "kb_001", "title", "How to Reset Your Password",
 			   "content", "Use the Forgot Password link.")));
 	OK(store_kb_upsert(st, J("{s:s, s:i}", "id", "kb_002", "helpful_votes", 4)));
+	OK(store_kb_upsert(st, J("{s:s, s:s, s:s, s:s}", "id", "kb_001-de", "title", "Passwort zurücksetzen",
+			   "content", "Klicken Sie auf Passwort vergessen.", "language", "de")));
 	OK(store_kb_get(st, "kb_002", &a));
 	assert_int_equal(fl_json_int(a, "views", 0), 10);
 	assert_int_equal(fl_json_int(a, "helpful_votes", 0), 4);
 	assert_int_equal(json_array_size(json_object_get(a, "tags")), 2);
+	/* an article that names no language is in the default one, and an update keeps it */
+	assert_string_equal(fl_json_str(a, "language", ""), "en");
+	json_decref(a);
+	OK(store_kb_upsert(st, J("{s:s, s:i}", "id", "kb_001-de", "views", 3)));
+	OK(store_kb_get(st, "kb_001-de", &a));
+	assert_string_equal(fl_json_str(a, "language", ""), "de");
 	json_decref(a);
 	OK(store_kb_list(st, &list));
-	assert_int_equal(json_array_size(list), 2);
+	assert_int_equal(json_array_size(list), 3);
 	assert_string_equal(fl_json_str(json_array_get(list, 0), "id", ""), "kb_001");
 	json_decref(list);
+	OK(store_kb_delete(st, "kb_001-de"));
+	assert_int_equal(store_kb_upsert(st, J("{s:s, s:s, s:s, s:s}", "id", "kb_003", "title", "T", "content", "C",
+						"language", "de'; --")), STORE_EINVAL);
 	OK(store_kb_delete(st, "kb_001"));
 	assert_int_equal(store_kb_delete(st, "kb_001"), STORE_ENOTFOUND);
 	assert_int_equal(store_kb_upsert(st, J("{s:s}", "id", "kb_009")), STORE_EINVAL);

@@ -16,6 +16,7 @@
 #include "kb/kb.h"
 #include "store/store.h"
 #include "support/support.h"
+#include "channels/email/email.h"
 
 struct fixture {
 	char *dir;
@@ -103,6 +104,30 @@ static size_t outbox_size(struct fixture *f)
 	return n;
 }
 
+/* A ticket that must not be answered, and the reason it must give. */
+struct held {
+	const char *channel, *subject, *content, *reason;
+};
+
+/* Processes each case (ids prefix0, prefix1, ...) and checks it is held with its reason. */
+static void expect_held(struct fixture *f, const char *prefix, const struct held *cases, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		struct support_outcome o;
+		char id[64];
+
+		if (snprintf(id, sizeof(id), "%s%zu", prefix, k) >= (int)sizeof(id))
+			fail_msg("id prefix '%s' too long", prefix);
+		process(f, id, cases[k].channel, cases[k].subject, cases[k].content, NULL, &o);
+		if (sent(&o) || strcmp(reason(&o), cases[k].reason))
+			fail_msg("'%s': sent %d, reason '%s', want '%s'", cases[k].subject, sent(&o), reason(&o),
+				 cases[k].reason);
+		support_outcome_release(&o);
+	}
+}
+
 /* ---- reading the message ---- */
 
 static void test_message_sets_aside_quotes_greeting_and_signature(void **state)
@@ -179,43 +204,30 @@ static void test_answered_question_is_sent_with_its_reason(void **state)
 
 static void test_kinds_that_never_get_an_automatic_answer(void **state)
 {
-	static const struct { const char *subject, *content, *reason; } cases[] = {
-		{ "Refund for last month's renewal", "We were charged 240 euros on 2 March for our renewal but stopped "
+	static const struct held cases[] = {
+		{ "email", "Refund for last month's renewal", "We were charged 240 euros on 2 March for our renewal but stopped "
 		  "using the workspace in February. Please refund this charge to our card.", "staff_action" },
-		{ "Delete all my data", "I want you to permanently delete my account and all personal data you have.",
+		{ "email", "Delete all my data", "I want you to permanently delete my account and all personal data you have.",
 		  "staff_action" },
-		{ "Someone logged into my account", "I got an email about a new sign-in from Jakarta. I have never been "
+		{ "email", "Someone logged into my account", "I got an email about a new sign-in from Jakarta. I have never been "
 		  "there. What do we do now?", "security" },
-		{ "Formal notice", "Unless the full amount is refunded within 14 days, our lawyer will file a claim in "
+		{ "email", "Formal notice", "Unless the full amount is refunded within 14 days, our lawyer will file a claim in "
 		  "the small claims court.", "legal" },
-		{ "Everything is down", "Nobody in our company can sign in since 9:10, the whole company gets 503 "
+		{ "email", "Everything is down", "Nobody in our company can sign in since 9:10, the whole company gets 503 "
 		  "Service Unavailable. Is there an outage?", "outage" },
-		{ "A few problems", "Several things: 1) my card was declined at renewal, 2) the Android app crashes when "
+		{ "email", "A few problems", "Several things: 1) my card was declined at renewal, 2) the Android app crashes when "
 		  "I open the calendar, and 3) how do I give my colleague admin rights?", "several_issues" },
-		{ "Calendar shows items on wrong day", "Steps to reproduce: 1. Set the time zone to Pacific/Auckland. "
+		{ "email", "Calendar shows items on wrong day", "Steps to reproduce: 1. Set the time zone to Pacific/Auckland. "
 		  "2. Create an item due on the 15th. 3. Open Calendar view. Expected: the 15th. Actual: the 14th.",
 		  "bug_report" },
-		{ "Passwort vergessen", "Hallo, ich habe mein Passwort vergessen. Wie kann ich ein neues festlegen?",
+		{ "email", "Passwort vergessen", "Hallo, ich habe mein Passwort vergessen. Wie kann ich ein neues festlegen?",
 		  "not_english" },
-		{ "Thank you!", "Just wanted to say thanks for the quick help yesterday, the import worked perfectly!",
+		{ "email", "Thank you!", "Just wanted to say thanks for the quick help yesterday, the import worked perfectly!",
 		  "thank_you" },
-		{ "On-premise version?", "Do you offer a self-hosted version we could run in our own data centre?",
+		{ "email", "On-premise version?", "Do you offer a self-hosted version we could run in our own data centre?",
 		  "no_article" },
 	};
-	struct fixture *f = *state;
-	size_t k;
-
-	for (k = 0; k < FL_ARRAY_SIZE(cases); k++) {
-		struct support_outcome o;
-		char id[16];
-
-		snprintf(id, sizeof(id), "k%zu", k);
-		process(f, id, "email", cases[k].subject, cases[k].content, NULL, &o);
-		if (sent(&o) || strcmp(reason(&o), cases[k].reason))
-			fail_msg("'%s': sent %d, reason '%s', want '%s'", cases[k].subject, sent(&o), reason(&o),
-				 cases[k].reason);
-		support_outcome_release(&o);
-	}
+	expect_held(*state, "k", cases, FL_ARRAY_SIZE(cases));
 }
 
 static void test_spam_is_listed_not_answered(void **state)
@@ -243,6 +255,77 @@ static void test_spam_is_listed_not_answered(void **state)
 	assert_string_equal(fl_json_str(json_object_get(o.shared, "spam"), "by", ""), "model");
 	assert_false(sent(&o));
 	support_outcome_release(&o);
+}
+
+/* An email through intake and triage, as the service does; the ticket's id into id (caller frees). */
+static char *email_in(struct fixture *f, const char *raw, struct support_outcome *o)
+{
+	struct email_intake_opts opts = { 0 };
+	struct email_intake_result r;
+	char *id;
+
+	opts.domain = "help.example.com";
+	assert_int_equal(email_intake(f->store, raw, strlen(raw), &opts, &r), EMAIL_OK);
+	assert_non_null(r.ticket_id);
+	id = fl_strdup(r.ticket_id);
+	email_intake_result_release(&r);
+	if (support_process_stored(&f->ctx, f->cs, id, o) != SUPPORT_OK)
+		fail_msg("process '%s': %s", id, o->error);
+	return id;
+}
+
+/*
+ * No spam makes or updates a CRM customer: the sender of an email becomes
+ * one at the finish of a triage that found no spam, whoever's verdict it
+ * would have been (here the built-in model's, which only the triage runs).
+ */
+static void test_spam_makes_no_customer(void **state)
+{
+	struct fixture *f = *state;
+	struct support_outcome o;
+	json_t *c = NULL;
+	size_t before;
+	char *id;
+
+	id = email_in(f, "From: Mail Admin <admin@mailbox-helpdesk.example.top>\r\nTo: help@help.example.com\r\n"
+		      "Subject: Your mailbox storage is full\r\nMessage-ID: <sp1@x>\r\n\r\n"
+		      "Your mailbox storage is 99% full. Incoming messages will be rejected. Click below to upgrade your "
+		      "quota for free and keep receiving mail: http://mail-quota-upgrade.example.top/login\r\n", &o);
+	assert_string_equal(fl_json_str(o.ticket, "status", ""), "spam");
+	assert_string_equal(fl_json_str(json_object_get(o.shared, "spam"), "by", ""), "model");
+	assert_int_equal(store_customer_get(f->store, fl_json_str(o.ticket, "customer_id", ""), &c), STORE_ENOTFOUND);
+	assert_int_equal(store_customer_find_by_email(f->store, "admin@mailbox-helpdesk.example.top", &c),
+			 STORE_ENOTFOUND);
+	support_outcome_release(&o);
+	free(id);
+
+	/* a person's question: the sender becomes a customer, with one ticket, and gets the answer */
+	before = outbox_size(f);
+	id = email_in(f, "From: Ann Lee <ann@customer.example>\r\nTo: help@help.example.com\r\n"
+		      "Subject: Dark mode\r\nMessage-ID: <h1@x>\r\n\r\nHi, is there a dark mode, and where do I switch "
+		      "it on?\r\n\r\nThanks,\r\nAnn\r\n", &o);
+	assert_true(sent(&o));
+	assert_int_equal(outbox_size(f), before + 1);
+	assert_int_equal(store_customer_get(f->store, fl_json_str(o.ticket, "customer_id", ""), &c), STORE_OK);
+	assert_string_equal(fl_json_str(c, "email", ""), "ann@customer.example");
+	assert_string_equal(fl_json_str(c, "name", ""), "Ann Lee");
+	assert_int_equal(fl_json_int(c, "total_tickets", 0), 1);
+	json_decref(c);
+	c = NULL;
+	support_outcome_release(&o);
+	free(id);
+
+	/* her next mail is spam to the model: no new ticket in her history, her record as it was */
+	id = email_in(f, "From: Ann Lee <ann@customer.example>\r\nTo: help@help.example.com\r\n"
+		      "Subject: Cheap meds online - 80% off\r\nMessage-ID: <sp2@x>\r\n\r\nBest prices on viagra, cialis "
+		      "and other medications without prescription. Discreet worldwide shipping. Order now and get free "
+		      "pills with every order: http://pills.example.top\r\n", &o);
+	assert_string_equal(fl_json_str(o.ticket, "status", ""), "spam");
+	assert_int_equal(store_customer_find_by_email(f->store, "ann@customer.example", &c), STORE_OK);
+	assert_int_equal(fl_json_int(c, "total_tickets", 0), 1);
+	json_decref(c);
+	support_outcome_release(&o);
+	free(id);
 }
 
 static void test_thank_you_needs_no_reply_and_no_handoff(void **state)
@@ -295,6 +378,99 @@ static void test_language_routes_to_a_language_queue(void **state)
 		json_decref(upd);
 		json_decref(page);
 	}
+	support_outcome_release(&o);
+}
+
+/*
+ * The kinds told by what the message says rather than by cue words: two
+ * asks in one sentence, a failure counted in people, an action on the
+ * account the customer disowns, a message too vague to answer, and a
+ * question about what no article mentions.
+ */
+static void test_asks_people_and_disowned_actions_are_read(void **state)
+{
+	static const struct held cases[] = {
+		{ "chat", "two things", "how do i change my username, and why are my webhooks failing", "several_issues" },
+		{ "web", "Locked out, and an invoice", "My account is locked after too many tries. Also I need a copy of "
+		  "the February invoice for our accountant.", "several_issues" },
+		{ "email", "Sync broken after your update", "Since your update this morning none of our 90 drivers can "
+		  "sync their jobs, every phone shows a sync error.", "outage" },
+		{ "web", "Billing details changed", "Someone changed our billing details and the card on file is not "
+		  "ours. None of us did this.", "security" },
+		{ "web", "Issue", "I have an issue, please get back to me.", "no_article" },
+		{ "chat", "apple pay", "can i pay with apple pay", "no_article" },
+	};
+	expect_held(*state, "r", cases, FL_ARRAY_SIZE(cases));
+}
+
+/* Two asks of one topic, a follow-up that refers back, and a deletion by mistake are not reasons to hold. */
+static void test_one_topic_asked_twice_is_answered(void **state)
+{
+	struct fixture *f = *state;
+	struct support_outcome o;
+	const json_t *m;
+
+	process(f, "a1", "chat", "remove user", "someone left the company, how do I remove him from our workspace?",
+		NULL, &o);
+	/* a short question whose top article is relevant only at 0.1-0.25, but fits every part of it */
+	assert_true(sent(&o));
+	assert_string_equal(fl_json_str(json_object_get(o.shared, "auto_reply"), "article", ""), "kb_011");
+	assert_true(fl_json_num(json_object_get(json_object_get(o.shared, "auto_reply"), "signals"), "relevance", 1) <
+		    0.25);
+	support_outcome_release(&o);
+	process(f, "a2", "web", "Restore an attachment", "Someone deleted a PDF from one of our items by mistake last "
+		"week. Can we get it back?", NULL, &o);
+	assert_false(fl_json_bool(json_object_get(o.shared, "message"), "disowned", true));
+	assert_string_not_equal(reason(&o), "security");
+	support_outcome_release(&o);
+	/* "I haven't changed anything" is a troubleshooting customer's, not a disowned action */
+	process(f, "a4", "web", "App crashes on start", "The iOS app crashes right after the splash screen since this "
+		"morning. I haven't changed anything on the phone.", NULL, &o);
+	assert_false(fl_json_bool(json_object_get(o.shared, "message"), "disowned", true));
+	support_outcome_release(&o);
+	process(f, "a3", "email", "Account deactivated", "When I sign in I now see \"Your account has been "
+		"deactivated\". Who can turn it back on?", NULL, &o);
+	m = json_object_get(json_object_get(o.shared, "knowledge_base_results"), "parts");
+	assert_string_equal(fl_json_str(json_array_get(m, json_array_size(m) - 1), "kind", ""), "followup");
+	assert_string_not_equal(reason(&o), "several_issues");
+	support_outcome_release(&o);
+}
+
+static void test_ticket_is_searched_in_its_language(void **state)
+{
+	struct fixture *f = *state;
+	struct support_outcome o;
+	const json_t *kbr;
+
+	process(f, "de1", "email", "Passwort vergessen", "Hallo, ich habe mein Passwort vergessen und komme nicht mehr "
+		"in mein Konto. Wie kann ich ein neues festlegen?", NULL, &o);
+	kbr = json_object_get(o.shared, "knowledge_base_results");
+	assert_string_equal(fl_json_str(kbr, "language", ""), "de");
+	assert_string_equal(fl_json_str(json_array_get(json_object_get(kbr, "articles"), 0), "id", ""), "kb_001_de");
+	/* the built-in replies are English: a person answers */
+	assert_false(sent(&o));
+	assert_string_equal(reason(&o), "not_english");
+	support_outcome_release(&o);
+	/* French: the French billing-cycle article */
+	process(f, "fr1", "web", "Cycle de facturation", "Bonjour, comment passer de la facturation mensuelle à la "
+		"facturation annuelle ? Merci.", NULL, &o);
+	kbr = json_object_get(o.shared, "knowledge_base_results");
+	assert_string_equal(fl_json_str(kbr, "language", ""), "fr");
+	assert_string_equal(fl_json_str(json_array_get(json_object_get(kbr, "articles"), 0), "id", ""), "kb_014_fr");
+	assert_false(sent(&o));
+	support_outcome_release(&o);
+	/* Spanish: no Spanish articles, so every article is searched */
+	process(f, "es1", "email", "Cancelar suscripción", "Hola, ¿cómo puedo cancelar mi suscripción? No quiero que me "
+		"cobren el próximo mes.", NULL, &o);
+	kbr = json_object_get(o.shared, "knowledge_base_results");
+	assert_null(json_object_get(kbr, "language"));
+	assert_false(sent(&o));
+	support_outcome_release(&o);
+	/* English tickets never meet the translations */
+	process(f, "en1", "web", "Forgot my password", "I forgot my password. How do I set a new one?", NULL, &o);
+	kbr = json_object_get(o.shared, "knowledge_base_results");
+	assert_string_equal(fl_json_str(kbr, "language", ""), "en");
+	assert_string_equal(fl_json_str(json_array_get(json_object_get(kbr, "articles"), 0), "id", ""), "kb_001");
 	support_outcome_release(&o);
 }
 
@@ -380,8 +556,12 @@ int main(void)
 		T(test_answered_question_is_sent_with_its_reason),
 		T(test_kinds_that_never_get_an_automatic_answer),
 		T(test_spam_is_listed_not_answered),
+		T(test_spam_makes_no_customer),
 		T(test_thank_you_needs_no_reply_and_no_handoff),
 		T(test_language_routes_to_a_language_queue),
+		T(test_asks_people_and_disowned_actions_are_read),
+		T(test_one_topic_asked_twice_is_answered),
+		T(test_ticket_is_searched_in_its_language),
 		T(test_reply_is_plain_text_with_an_html_alternative),
 		T(test_chat_reply_is_short),
 		T(test_lifetime_count_alone_is_no_escalation_risk),

@@ -614,6 +614,14 @@ static void test_evaluate_counts_and_metrics(void **state)
 	json_decref(r);
 	assert_true(fabs(text_pearson((double[]){ 1, 2, 3 }, (double[]){ 2, 4, 6.5 }, 3) - 0.9986) < 1e-3);
 	assert_true(isnan(text_pearson((double[]){ 1, 1 }, (double[]){ 2, 3 }, 2)));
+	/* rank correlations: one swapped pair of four; ties in one variable (tau-b: 2 / sqrt(3 * 2)) */
+	assert_true(fabs(text_spearman((double[]){ 1, 2, 3, 4 }, (double[]){ 1, 3, 2, 4 }, 4) - 0.8) < 1e-9);
+	assert_true(fabs(text_kendall_tau_b((double[]){ 1, 2, 3, 4 }, (double[]){ 1, 3, 2, 4 }, 4) - 4.0 / 6.0) < 1e-9);
+	assert_true(fabs(text_kendall_tau_b((double[]){ 1, 1, 2 }, (double[]){ 1, 2, 3 }, 3) - 2 / sqrt(6)) < 1e-9);
+	/* tied rows share their mean rank: x's ranks 1.5, 1.5, 3 against 1, 2, 3 */
+	assert_true(fabs(text_spearman((double[]){ 1, 1, 2 }, (double[]){ 1, 2, 3 }, 3) - 1.5 / sqrt(3)) < 1e-9);
+	assert_true(isnan(text_kendall_tau_b((double[]){ 1, 1 }, (double[]){ 2, 2 }, 2)));
+	assert_true(isnan(text_spearman((double[]){ 1 }, (double[]){ 2 }, 1)));
 	text_model_free(m);
 	text_dataset_free(t);
 	free(tp);

@@ -491,21 +491,6 @@ out:
 	return rc;
 }
 
-static int new_customer(struct ctx *c)
-{
-	char now[32];
-	json_t *cust;
-	int rc;
-
-	fl_time_rfc3339(now, fl_wall_us());
-	cust = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s}}", "id", c->customer_id, "name",
-			 c->msg->from.name ? c->msg->from.name : c->msg->from.addr, "email", c->msg->from.addr,
-			 "tier", "standard", "joined_at", now, "metadata", "source", "email");
-	rc = store_customer_upsert(c->st, cust);
-	json_decref(cust);
-	return rc;
-}
-
 /* Everything after the raw message is kept, in one transaction. */
 static int deliver(struct ctx *c, struct email_intake_result *r)
 {
@@ -536,11 +521,14 @@ static int deliver(struct ctx *c, struct email_intake_result *r)
 		if (rc == STORE_OK) {
 			c->customer_id = fl_strdup(fl_json_str(customer, "id", ""));
 		} else if (rc == STORE_ENOTFOUND) {
+			/*
+			 * A person writing for the first time becomes a customer (the CRM
+			 * cache) when the triage finishes and finds no spam (the headers,
+			 * spamd, or the built-in model, which only the triage runs):
+			 * support_finish, from the ticket's customer_email and _name.
+			 */
 			c->customer_id = lower(m->from.addr);
 			rc = STORE_OK;
-			/* a person writing for the first time becomes a customer (the CRM cache); machines and spam do not */
-			if (!m->quarantine && !m->noise && m->spam.verdict != EMAIL_SPAM_SPAM && (rc = new_customer(c)))
-				goto out;
 		} else {
 			goto out;
 		}

@@ -232,6 +232,8 @@ static const char *const migrations[] = {
 	"  created_at bigint NOT NULL"
 	");"
 	"ALTER TABLE outbox ADD COLUMN started_at bigint;",
+	/* 9: the language an article is written in (issue 15): a ticket is searched in its own */
+	"ALTER TABLE kb_articles ADD COLUMN language text NOT NULL DEFAULT 'en';",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,

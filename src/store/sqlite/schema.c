@@ -317,6 +317,8 @@ static const char *const migrations[] = {
 	"  created_at INTEGER NOT NULL"
 	") STRICT;"
 	"ALTER TABLE outbox ADD COLUMN started_at INTEGER;",
+	/* 9: the language an article is written in (issue 15): a ticket is searched in its own */
+	"ALTER TABLE kb_articles ADD COLUMN language TEXT NOT NULL DEFAULT 'en';",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,
