@@ -63,10 +63,10 @@ run: build
 	@scripts/run $(BUILD)
 
 check-plain: build
-	$(MESON) test -C $(BUILD) --print-errorlogs $(TEST_ARGS)
+	@$(MESON) test -C $(BUILD) --print-errorlogs $(TEST_ARGS) || { scripts/test-failures $(BUILD); exit 1; }
 
 check-asan: asan
-	$(MESON) test -C $(ASAN_BUILD) --print-errorlogs --timeout-multiplier 3 $(TEST_ARGS)
+	@$(MESON) test -C $(ASAN_BUILD) --print-errorlogs --timeout-multiplier 3 $(TEST_ARGS) || { scripts/test-failures $(ASAN_BUILD); exit 1; }
 
 check: check-plain check-asan
 	@echo "make check: all tests passed (plain and ASan+UBSan)"

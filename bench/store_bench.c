@@ -32,6 +32,7 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include "bench_data.h"
 #include "pg_harness.h"
 #include "store/store.h"
 #include "util/util.h"
@@ -46,105 +47,6 @@ struct target {
 	double lat[10][2];    /* p50, p99 in ms per query kind */
 	double cpu[10][2];    /* the same in CPU time of the querying thread (SQLite: service time) */
 };
-
-static uint64_t rng = 0x5EED;
-
-static uint64_t next(void)
-{
-	uint64_t z = (rng += 0x9E3779B97F4A7C15ULL);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
-
-static const char *const common_words[] = {
-	"password", "reset", "login", "account", "billing", "invoice", "refund", "payment", "charge",
-	"error", "crash", "slow", "dashboard", "export", "report", "integration", "api", "email",
-	"notification", "subscription", "upgrade", "cancel", "access", "permission", "team", "user",
-	"mobile", "app", "browser", "sync", "data", "import", "file", "upload", "timeout", "server",
-	"outage", "feature", "request", "help", "issue", "problem", "working", "broken", "update",
-	"settings", "profile", "security", "token", "webhook", "calendar", "search", "filter", "chart",
-	"analytics", "plan", "trial", "discount", "receipt", "please",
-};
-
-/* A word: a common one, or one of 20,000 others with a Zipf-like skew. */
-static void word(struct fl_buf *b)
-{
-	uint64_t r = next();
-
-	if (r % 3 == 0) {
-		fl_buf_adds(b, common_words[(r >> 8) % FL_ARRAY_SIZE(common_words)]);
-		return;
-	}
-	fl_buf_addf(b, "w%llu", (unsigned long long)(exp(log(20000.0) * (double)((r >> 16) % 100000) / 100000.0)));
-}
-
-static char *words(int n)
-{
-	struct fl_buf b = FL_BUF_INIT;
-	int i;
-
-	for (i = 0; i < n; i++) {
-		if (i)
-			fl_buf_addch(&b, ' ');
-		word(&b);
-	}
-	return fl_buf_detach(&b, NULL);
-}
-
-static const char *pick(const char *const *v, const int *weights, size_t n)
-{
-	int total = 0, r;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		total += weights[i];
-	r = (int)(next() % (uint64_t)total);
-	for (i = 0; i < n; i++) {
-		if (r < weights[i])
-			return v[i];
-		r -= weights[i];
-	}
-	return v[n - 1];
-}
-
-static const char *const statuses[] = { "closed", "resolved", "new", "triaging", "escalated",
-					"waiting_on_customer", "auto_replied" };
-static const int status_w[] = { 60, 20, 5, 2, 3, 5, 5 };
-static const char *const priorities[] = { "low", "medium", "high", "urgent" };
-static const int priority_w[] = { 40, 40, 15, 5 };
-static const char *const categories[] = { "technical", "billing", "account", "product", "general" };
-static const int category_w[] = { 30, 25, 20, 15, 10 };
-static const char *const channels[] = { "email", "web", "chat", "webhook", "api", "phone" };
-static const int channel_w[] = { 40, 25, 15, 10, 8, 2 };
-
-static json_t *fake_ticket(int64_t i, int64_t total, bool history)
-{
-	char id[32], cust[32], agent[32], ts[32];
-	char *subject = words(5), *content = words(30);
-	int64_t t0 = 1700000000LL * 1000000;
-	json_t *t;
-
-	snprintf(id, sizeof(id), "bench-%07lld", (long long)i);
-	snprintf(cust, sizeof(cust), "cust_%05llu", (unsigned long long)(next() % 50000));
-	t = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", id, "channel", pick(channels, channel_w, 6),
-		      "customer_id", cust, "subject", subject, "content", content);
-	if (history) {
-		fl_time_rfc3339(ts, t0 + i * (365LL * 86400 * 1000000 / (total ? total : 1)));
-		json_object_set_new(t, "created_at", json_string(ts));
-		json_object_set_new(t, "status", json_string(pick(statuses, status_w, 7)));
-		json_object_set_new(t, "priority", json_string(pick(priorities, priority_w, 4)));
-		json_object_set_new(t, "category", json_string(pick(categories, category_w, 5)));
-		if (next() % 10 < 7) {
-			snprintf(agent, sizeof(agent), "agent_%03llu", (unsigned long long)(next() % 200));
-			json_object_set_new(t, "assignee", json_string(agent));
-		}
-	}
-	free(subject);
-	free(content);
-	return t;
-}
 
 static struct store *open_or_die(const char *url)
 {
@@ -170,7 +72,7 @@ static void bench_one(struct target *t, int n)
 	int i;
 
 	for (i = 0; i < n; i++) {
-		json_t *tk = fake_ticket(100000000 + i, 0, false);
+		json_t *tk = bench_fake_ticket(100000000 + i, 0, false);
 
 		if (store_ticket_intake(st, tk, "triage", NULL, NULL, NULL))
 			fl_die("intake: %s", store_errmsg(st));
@@ -193,7 +95,7 @@ static void *group_writer(void *arg)
 	int i;
 
 	for (i = 0; i < w->n; i++) {
-		json_t *tk = fake_ticket(200000000 + w->first + i, 0, false);
+		json_t *tk = bench_fake_ticket(200000000 + w->first + i, 0, false);
 		char *err = NULL;
 
 		if (store_group_intake(w->g, tk, "triage", NULL, NULL, NULL, &err))
@@ -297,7 +199,7 @@ static void bench_group_async(struct target *t, int n)
 		struct submission *sub = fl_malloc(sizeof(*sub));
 
 		sub->f = &f;
-		sub->ticket = fake_ticket(300000000 + i, 0, false);
+		sub->ticket = bench_fake_ticket(300000000 + i, 0, false);
 		pthread_mutex_lock(&f.lock);
 		while (f.n >= THREADS)
 			pthread_cond_wait(&f.cond, &f.lock);
@@ -391,7 +293,7 @@ static void bench_import(struct target *t, int64_t n)
 		int64_t k;
 
 		for (k = 0; k < 5000 && i < n; k++, i++)
-			json_array_append_new(batch, fake_ticket(i, n, true));
+			json_array_append_new(batch, bench_fake_ticket(i, n, true));
 		if (store_ticket_import(st, batch, &made))
 			fl_die("import: %s", store_errmsg(st));
 		json_decref(batch);
@@ -436,13 +338,6 @@ static const char *const q_names[NQ] = {
 	"search a rare word",
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void bench_queries(struct target *t, int rounds)
 {
 	struct store *st = open_or_die(t->url);
@@ -459,17 +354,17 @@ static void bench_queries(struct target *t, int rounds)
 			int64_t t0, c0;
 			int p;
 
-			snprintf(cust, sizeof(cust), "cust_%05llu", (unsigned long long)(next() % 50000));
-			snprintf(agent, sizeof(agent), "agent_%03llu", (unsigned long long)(next() % 200));
-			snprintf(rare, sizeof(rare), "w%llu", (unsigned long long)(5000 + next() % 15000));
-			snprintf(two, sizeof(two), "%s %s", common_words[next() % FL_ARRAY_SIZE(common_words)],
-				 common_words[next() % FL_ARRAY_SIZE(common_words)]);
+			snprintf(cust, sizeof(cust), "cust_%05llu", (unsigned long long)(bench_next() % 50000));
+			snprintf(agent, sizeof(agent), "agent_%03llu", (unsigned long long)(bench_next() % 200));
+			snprintf(rare, sizeof(rare), "w%llu", (unsigned long long)(5000 + bench_next() % 15000));
+			snprintf(two, sizeof(two), "%s %s", bench_common_words[bench_next() % bench_ncommon_words],
+				 bench_common_words[bench_next() % bench_ncommon_words]);
 			switch (q) {
-			case Q_STATUS: f.status = pick(statuses, status_w, 7); break;
+			case Q_STATUS: f.status = bench_pick(bench_statuses, bench_status_w, BENCH_NSTATUSES); break;
 			case Q_STATUS_PRIO: f.status = "new"; f.priority = "urgent"; break;
 			case Q_CUSTOMER: f.customer_id = cust; break;
 			case Q_ASSIGNEE: f.assignee = agent; break;
-			case Q_WORD: f.query = common_words[next() % FL_ARRAY_SIZE(common_words)]; break;
+			case Q_WORD: f.query = bench_common_words[bench_next() % bench_ncommon_words]; break;
 			case Q_TWO: f.query = two; break;
 			case Q_RARE: f.query = rare; break;
 			}
@@ -494,10 +389,10 @@ static void bench_queries(struct target *t, int rounds)
 				cpu[r] = (double)(thread_cpu_us() - c0) / 1000.0;
 			}
 		}
-		qsort(lat, (size_t)rounds, sizeof(double), cmp_double);
+		qsort(lat, (size_t)rounds, sizeof(double), bench_cmp_double);
 		t->lat[q][0] = lat[rounds / 2];
 		t->lat[q][1] = lat[(rounds * 99) / 100];
-		qsort(cpu, (size_t)rounds, sizeof(double), cmp_double);
+		qsort(cpu, (size_t)rounds, sizeof(double), bench_cmp_double);
 		t->cpu[q][0] = cpu[rounds / 2];
 		t->cpu[q][1] = cpu[(rounds * 99) / 100];
 	}
@@ -521,27 +416,6 @@ static void row(const char *what, bool pg, double va, double vb, int decimals, c
 	printf("| %s | %s | %s | %s |\n", what, x, y, goal ? goal : "");
 }
 
-static double loadavg(void)
-{
-	FILE *f = fopen("/proc/loadavg", "r");
-	double v = -1;
-
-	if (f) {
-		if (fscanf(f, "%lf", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(int argc, char **argv)
 {
 	struct target sq = { .name = "SQLite" }, pg = { .name = "PostgreSQL" };
@@ -549,7 +423,7 @@ int main(int argc, char **argv)
 	int64_t tickets = 1000000;
 	bool use_pg = true;
 	char dir[] = "/var/tmp/frontline-bench-XXXXXX", goal[128];
-	double worst = 0, worst_cpu = 0, load_start = loadavg(), load_end;
+	double worst = 0, worst_cpu = 0, load_start = bench_loadavg(), load_end;
 	int i, q;
 
 	for (i = 1; i < argc; i++) {
@@ -596,7 +470,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "store_bench: %s: queries\n", t->name);
 		bench_queries(t, 300);
 	}
-	load_end = loadavg();
+	load_end = bench_loadavg();
 	printf("### Store (`bench/store_bench`)\n\n");
 	printf("| measure | SQLite | PostgreSQL | goal |\n|---|---|---|---|\n");
 	row("durable intake, one per transaction (tickets/s)", use_pg, sq.one, pg.one, 0, NULL);
@@ -650,7 +524,7 @@ int main(int argc, char **argv)
 	       "%lld imported tickets over a year, 50,000 customers, 200 agents, statuses, priorities and "
 	       "words skewed as in a helpdesk.\n", use_pg ? "15" : "(not run)", (long long)tickets);
 	pg_harness_stop(&h);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	bench_rm_tree(dir);
 	free(sq.url);
 	free(pg.url);
 	return 0;

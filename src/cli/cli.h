@@ -193,6 +193,8 @@ int cli_demo_load(struct store *st, char *token, size_t token_len);
 int cmd_serve(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_worker(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_token(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_user(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_feedback(int argc, char **argv, struct cli_ctx *ctx);
 
 int cmd_probe(int argc, char **argv, struct cli_ctx *ctx);
 

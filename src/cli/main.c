@@ -20,6 +20,8 @@ static const struct cli_command commands[] = {
 	{ "serve", cmd_serve, "run the service: HTTP API, workers, notifications, monitoring" },
 	{ "worker", cmd_worker, "run workers and notification delivery only (no HTTP)" },
 	{ "token", cmd_token, "create, list or revoke API tokens" },
+	{ "user", cmd_user, "add, list, disable people who sign in to the console, or set their passwords" },
+	{ "feedback", cmd_feedback, "export agents' corrections as training rows" },
 	{ "workflow", cmd_workflow, "list the workflows or draw one as DOT, Mermaid or text" },
 	{ "llm", cmd_llm, "check the LLM configuration with one tiny request" },
 	{ "migrate", cmd_migrate, "apply pending database migrations (or --status)" },

@@ -3,7 +3,8 @@
  * linear classifier (src/text) on rows {"text": ..., "label": ...} with any
  * label set and writes the model file. The two tasks differ only in their
  * defaults and in the task recorded in the model; docs/QUALITY.md has the
- * commands that made the models in data/models/.
+ * commands that made the models in data/models/. --feedback adds the rows
+ * of `frontline feedback export` that teach the task (agents' corrections).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -19,8 +20,51 @@ static const char *const train_usage[] = {
 	NULL,
 };
 
+/*
+ * Adds the rows of a `frontline feedback export` file that teach task
+ * (their "task" is task, or they have none) to d: agents' corrections.
+ * Returns EX_OK with *added, or an exit code after saying why.
+ */
+static int add_feedback(struct text_dataset *d, const char *path, const char *task, size_t *added)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	int rc = EX_OK;
+
+	*added = 0;
+	if (!f)
+		return cli_error(EX_NOINPUT, "cannot open '%s'", path);
+	while (getline(&line, &cap, f) >= 0) {
+		json_t *row;
+		const char *t;
+
+		lineno++;
+		if (!*line || *line == '\n')
+			continue;
+		row = json_loads(line, JSON_DISABLE_EOF_CHECK, NULL);
+		t = fl_json_str(row, "task", NULL);
+		if (!json_is_string(json_object_get(row, "text")) || !json_is_string(json_object_get(row, "label")) ||
+		    (json_object_get(row, "task") && !t)) {
+			json_decref(row);
+			rc = cli_error(EX_DATAERR, "'%s' line %zu: expected {\"text\", \"label\", \"task\"?}", path, lineno);
+			break;
+		}
+		if (!t || !strcmp(t, task)) {
+			text_dataset_add(d, fl_json_str(row, "text", ""), fl_json_str(row, "label", ""));
+			(*added)++;
+		}
+		json_decref(row);
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
 static int train_task(int argc, char **argv, const char *task)
 {
+	const char *feedback = NULL;
+	size_t feedback_rows = 0;
 	const char *in = NULL, *out = NULL, *lexicon = NULL;
 	long bits, epochs, cmin, cmax, seed = 1, lex_short_words = 12;
 	double lex_share = 0.1, lex_short_share = 0.1, lex_cue_share = 0.1;
@@ -60,6 +104,8 @@ static int train_task(int argc, char **argv, const char *task)
 		{ CLI_OPT_INT, 0, "lexicon-short-words", &lex_short_words, "N", "short: at most N words (default 12)" },
 		{ CLI_OPT_DOUBLE, 0, "lexicon-cue-share", &lex_cue_share, "X",
 		  "added for texts with social-media cues (default 0.1)" },
+		{ CLI_OPT_STRING, 0, "feedback", &feedback, "FILE",
+		  "also agents' corrections of this task (frontline feedback export)" },
 		{ CLI_OPT_BOOL, 'v', "verbose", &verbose, NULL, "progress per epoch on stderr" },
 		{ CLI_OPT_BOOL, 0, "json", &json, NULL, "print the model's summary as JSON" },
 		CLI_OPTIONS_END,
@@ -119,6 +165,10 @@ static int train_task(int argc, char **argv, const char *task)
 		rc = cli_error(rc == TEXT_EIO ? EX_NOINPUT : EX_DATAERR, "%s", err);
 		goto out;
 	}
+	if (feedback && (rc = add_feedback(d, feedback, task, &feedback_rows)) != EX_OK)
+		goto out;
+	if (feedback)
+		fprintf(stderr, "%zu rows of agents' corrections from '%s'\n", feedback_rows, feedback);
 	if (!text_dataset_size(d)) {
 		rc = cli_error(EX_DATAERR, "'%s' has no rows", in);
 		goto out;

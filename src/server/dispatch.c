@@ -1,12 +1,14 @@
 /*
  * From a matched request to its handler: who is asking (a Bearer token with
- * a role, or an HMAC signature for the webhook), whether that role may use
- * the route, whether the token has requests left in its bucket, and whether
- * the body is the JSON the route expects. Handlers then only do their job.
+ * a role, a console session's cookie with its user's role and, for changes,
+ * its CSRF token, or an HMAC signature for the webhook), whether that role
+ * may use the route, whether the token or person has requests left in its
+ * bucket, and whether the body is the JSON the route expects. Handlers then
+ * only do their job.
  *
  * Authorizing runs when the headers are in, before the body: a token found
- * in the lookup cache needs no store connection, and one that is not holds
- * a connection only for its lookup. Nothing is held while the client sends
+ * in the lookup cache needs no store connection, and one that is not, like
+ * a session, holds a connection only for its lookup. Nothing is held while the client sends
  * its body; the handler's connection is borrowed in server__dispatch.
  */
 #include <string.h>
@@ -14,6 +16,11 @@
 
 #include "server_int.h"
 #include "notify/notify.h"
+
+bool server__changes(const char *method)
+{
+	return strcmp(method, "GET") && strcmp(method, "HEAD") && strcmp(method, "OPTIONS");
+}
 
 /*
  * Who token is: from the cache, else from the store on a connection held
@@ -53,27 +60,37 @@ void server__authorize(struct server_req *r)
 	if (route->role == SERVER_ROLE_PUBLIC || route->role == SERVER_ROLE_SIGNED)
 		return;
 	h = server__header(r, MHD_HTTP_HEADER_AUTHORIZATION);
-	if (!h || strncasecmp(h, "Bearer ", 7)) {
-		server__unauthorized(r, "missing bearer token (Authorization: Bearer <token>)");
-		return;
-	}
-	token = h + 7;
-	while (*token == ' ')
-		token++;
-	if (!*token || strlen(token) > 200) {
-		server__unauthorized(r, "malformed bearer token");
-		return;
-	}
-	rc = lookup(r, token);
-	if (rc == 429)
-		return;
-	if (rc == 401) {
-		server__unauthorized(r, "unknown or revoked API token");
-		return;
-	}
-	if (rc) {
-		server__unavailable(r, 2, "cannot check the API token now; retry shortly");
-		return;
+	if (!h && server__session_cookie(r)) {
+		/* a person signed in to the console: the session's role, and CSRF for changes */
+		if (server__session_auth(r, false))
+			return;
+		if (server__changes(r->method) && !server__csrf_ok(r->auth.session, server__header(r, "X-CSRF-Token"))) {
+			server__forbidden(r, "missing or wrong X-CSRF-Token (GET /api/v1/session gives it)");
+			return;
+		}
+	} else {
+		if (!h || strncasecmp(h, "Bearer ", 7)) {
+			server__unauthorized(r, "missing bearer token (Authorization: Bearer <token>) or session");
+			return;
+		}
+		token = h + 7;
+		while (*token == ' ')
+			token++;
+		if (!*token || strlen(token) > 200) {
+			server__unauthorized(r, "malformed bearer token");
+			return;
+		}
+		rc = lookup(r, token);
+		if (rc == 429)
+			return;
+		if (rc == 401) {
+			server__unauthorized(r, "unknown or revoked API token");
+			return;
+		}
+		if (rc) {
+			server__unavailable(r, 2, "cannot check the API token now; retry shortly");
+			return;
+		}
 	}
 	if (r->auth.role < route->role) {
 		server__forbidden(r, route->role == SERVER_ROLE_ADMIN
@@ -81,7 +98,9 @@ void server__authorize(struct server_req *r)
 					     : "this route needs an agent or admin token");
 		return;
 	}
-	wait = server__tokens_take(r->srv->tokens, r->auth.token_id, fl_mono_us());
+	/* one bucket per token, and per person (negative keys) */
+	wait = server__tokens_take(r->srv->tokens, r->auth.token_id ? r->auth.token_id : -r->auth.user_id,
+				   fl_mono_us());
 	if (wait)
 		server__rate_limited(r, wait);
 }
@@ -139,7 +158,7 @@ void server__dispatch(struct server_req *r)
 
 char *server__actor(const struct server_req *r)
 {
-	if (r->auth.token_id)
+	if (r->auth.token_id || r->auth.user_id)
 		return fl_asprintf("%s:%s", server_role_name(r->auth.role), r->auth.name);
 	if (r->match.route && r->match.route->role == SERVER_ROLE_SIGNED)
 		return fl_strdup("webhook");

@@ -65,6 +65,8 @@ static int idem_key(struct server_req *r, bool has_id, char **out)
 	}
 	if (r->auth.token_id)
 		*out = fl_asprintf("token:%lld:%s", (long long)r->auth.token_id, k);
+	else if (r->auth.user_id)
+		*out = fl_asprintf("user:%lld:%s", (long long)r->auth.user_id, k);
 	else
 		*out = fl_asprintf("webhook:%s", k);
 	return 0;

@@ -95,6 +95,19 @@ int server__add_header(struct server_req *r, const char *name, const char *value
 	return 0;
 }
 
+void server__headers_free(struct server_req *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nheaders; i++) {
+		free(r->headers[i].name);
+		free(r->headers[i].value);
+	}
+	free(r->headers);
+	r->headers = NULL;
+	r->nheaders = 0;
+}
+
 static void verror(struct server_req *r, unsigned status, const char *code, const char *field,
 		   json_t *details, const char *fmt, va_list ap)
 {

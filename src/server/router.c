@@ -1,15 +1,28 @@
 /*
  * Matching a request against the route table. Patterns are literal
- * segments and {name} segments that capture one non-empty segment. When
- * several patterns match a path, the one with more literal segments wins, so
- * /api/v1/kb/search is never taken for /api/v1/kb/{id}. A path that exists
- * under other methods gives 405 with an Allow list, not 404.
+ * segments and {name} segments that capture one non-empty segment; a last
+ * segment {name...} captures the rest of the path (one segment or more: the
+ * console's files). When several patterns match a path, the one with more
+ * literal segments wins, so /api/v1/kb/search is never taken for
+ * /api/v1/kb/{id}, and a {name...} pattern loses to every other. A path that
+ * exists under other methods gives 405 with an Allow list, not 404 (a
+ * {name...} pattern alone does not make it exist: POST /nothing stays 404).
  */
 #include <string.h>
 
 #include "server_int.h"
 
-/* Walks pattern and path segment by segment; captures into m when capture is set. */
+/* Whether the pattern segment p (plen bytes) is a rest capture, {name...}. */
+static bool is_rest(const char *p, size_t plen)
+{
+	return plen >= 6 && p[0] == '{' && !memcmp(p + plen - 4, "...}", 4);
+}
+
+/*
+ * Walks pattern and path segment by segment; captures into m when capture
+ * is set. *literals counts the literal segments, and is -1 for a match by
+ * a rest capture.
+ */
 static bool path_matches(const char *pattern, const char *path, struct server_match *m,
 			 bool capture, int *literals)
 {
@@ -26,6 +39,14 @@ static bool path_matches(const char *pattern, const char *path, struct server_ma
 		se = strchr(s, '/');
 		plen = pe ? (size_t)(pe - p) : strlen(p);
 		slen = se ? (size_t)(se - s) : strlen(s);
+		if (!pe && is_rest(p, plen)) {
+			if (!*s)
+				return false;
+			if (capture && m->nparams < SERVER_MAX_PARAMS)
+				m->params[m->nparams++] = fl_strdup(s);
+			*literals = -1;
+			return true;
+		}
 		if (plen >= 2 && p[0] == '{' && p[plen - 1] == '}') {
 			if (!slen)
 				return false;
@@ -46,7 +67,7 @@ const struct server_route *server_route_match(const struct server_route *table, 
 					      const char *path, struct server_match *m)
 {
 	const struct server_route *best = NULL, *r;
-	int best_literals = -1, literals;
+	int best_literals = -2, literals;
 	size_t alen = 0;
 
 	memset(m, 0, sizeof(*m));
@@ -56,6 +77,8 @@ const struct server_route *server_route_match(const struct server_route *table, 
 		if (strcmp(r->method, method)) {
 			size_t n = strlen(r->method);
 
+			if (literals < 0)
+				continue;
 			m->path_matched = true;
 			if (!strstr(m->allow, r->method) && alen + n + 3 < sizeof(m->allow)) {
 				if (alen)
@@ -70,6 +93,9 @@ const struct server_route *server_route_match(const struct server_route *table, 
 			best_literals = literals;
 		}
 	}
+	/* a path another method serves answers 405, not the rest capture's file */
+	if (best && best_literals < 0 && m->path_matched)
+		best = NULL;
 	if (best) {
 		path_matches(best->path, path, m, true, &literals);
 		m->route = best;

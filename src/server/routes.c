@@ -21,6 +21,12 @@ static const struct server_route *const tables[] = {
 	server__metrics_routes,
 	server__admin_routes,
 	server__mail_routes,
+	server__session_routes,
+	server__user_routes,
+	server__live_routes,
+	server__queue_routes,
+	server__canned_routes,
+	server__static_routes,   /* last: its /{file...} takes what no other route does */
 };
 
 static struct server_route *all;

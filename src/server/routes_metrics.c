@@ -1,7 +1,8 @@
 /*
  * /api/v1/metrics/summary: the seed's SupportMetrics over a sliding window
  * (tickets created in the last window seconds), with the job queue's
- * counts and the alerts now active, as the console's charts want them.
+ * counts and the alerts now active, as the console's charts want them;
+ * /api/v1/metrics/timeseries: the same measures per time bucket.
  */
 #include "server_int.h"
 #include "store/store.h"
@@ -34,7 +35,39 @@ static void summary(struct server_req *r)
 					     "alerts", alerts));
 }
 
+/*
+ * The dashboard's charts: per bucket of bucket= seconds (default: an hour)
+ * over the last window= seconds (default: a week), aligned to whole buckets
+ * (UTC), at most 1,000 buckets.
+ */
+static void timeseries(struct server_req *r)
+{
+	json_t *out = NULL;
+	int64_t window, bucket, now = fl_wall_us(), since;
+	int rc;
+
+	if (server__query_int(r, "window", 60, 366 * 86400, 7 * 86400, &window) ||
+	    server__query_int(r, "bucket", 60, 31 * 86400, 3600, &bucket))
+		return;
+	if (window / bucket > 999) {
+		server__bad_request(r, "bucket", "window / bucket gives more than 1,000 buckets: use larger buckets");
+		return;
+	}
+	since = (now - window * 1000000) / (bucket * 1000000) * (bucket * 1000000);
+	rc = store_metrics_timeseries(server__store(r), since, now, (int)bucket, &out);
+	if (rc != STORE_OK) {
+		server__store_error(r, rc, "metrics", NULL);
+		return;
+	}
+	json_object_set_new(out, "window_s", json_integer(window));
+	json_object_set_new(out, "bucket_s", json_integer(bucket));
+	server__reply_json(r, 200, out);
+}
+
 const struct server_route server__metrics_routes[] = {
+	{ "GET", "/api/v1/metrics/timeseries", timeseries, SERVER_ROLE_AGENT, 0,
+	  "the dashboard's series: tickets by channel and sentiment, response and resolution times, escalation "
+	  "rate, satisfaction per bucket" },
 	{ "GET", "/api/v1/metrics/summary", summary, SERVER_ROLE_AGENT, 0,
 	  "support metrics over a window (window= seconds, default 3600)" },
 	{ NULL, NULL, NULL, 0, 0, NULL },

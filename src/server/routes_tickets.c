@@ -241,6 +241,42 @@ static bool blank(const char *q)
 	return true;
 }
 
+/*
+ * The console's queues (queue=): mine (assigned to the caller: a person's
+ * email, a token's name), unassigned, escalated, all, department:<d>; each
+ * of open tickets (neither resolved, closed nor spam) unless a status is
+ * asked for. -1 when answered (400).
+ */
+static int queue_filter(struct server_req *r, struct store_ticket_filter *f)
+{
+	const char *q = server__query(r, "queue");
+
+	if (!q || !*q)
+		return 0;
+	f->open = !f->status;
+	if (!strcmp(q, "mine")) {
+		f->assignee = r->auth.name;
+	} else if (!strcmp(q, "unassigned")) {
+		f->unassigned = true;
+	} else if (!strcmp(q, "escalated")) {
+		if (f->status && strcmp(f->status, FL_STATUS_ESCALATED)) {
+			server__bad_request(r, "status", "queue=escalated lists status escalated only");
+			return -1;
+		}
+		f->status = FL_STATUS_ESCALATED;
+		f->open = false;
+	} else if (!strcmp(q, "all")) {
+		/* every open ticket */
+	} else if (fl_str_has_prefix(q, "department:") && q[11]) {
+		f->department = q + 11;
+	} else {
+		server__bad_request(r, "queue", "query argument 'queue' must be one of: mine, unassigned, escalated, "
+				    "all, department:<name>");
+		return -1;
+	}
+	return 0;
+}
+
 static void list(struct server_req *r)
 {
 	struct store_ticket_filter f = { 0 };
@@ -260,6 +296,11 @@ static void list(struct server_req *r)
 	f.category = server__query(r, "category");
 	f.assignee = server__query(r, "assignee");
 	f.customer_id = server__query(r, "customer_id");
+	f.language = server__query(r, "language");
+	f.department = server__query(r, "department");
+	if (queue_filter(r, &f))
+		return;
+	f.summary = !strcmp(view, "summary");
 	f.query = server__query(r, "q");
 	if (f.query && !has_word(f.query)) {
 		/* blank: no search; only punctuation: a search that matches nothing, not every ticket */
@@ -327,7 +368,7 @@ static void events(struct server_req *r)
  * Starts a change: opens the transaction and reads the ticket, checking the
  * body's "version" when given. On failure has answered and rolled back.
  */
-static json_t *change_begin(struct server_req *r, int64_t *version)
+json_t *server__change_begin(struct server_req *r, int64_t *version)
 {
 	const char *id = server__param(r, 0);
 	struct store *st = server__store(r);
@@ -357,7 +398,7 @@ static json_t *change_begin(struct server_req *r, int64_t *version)
 }
 
 /* Applies fields at version and commits; answers with the updated ticket. */
-static int change_commit(struct server_req *r, json_t *fields, int64_t version, json_t **updated)
+int server__change_commit(struct server_req *r, json_t *fields, int64_t version, json_t **updated)
 {
 	const char *id = server__param(r, 0);
 	struct store *st = server__store(r);
@@ -383,7 +424,7 @@ static int change_commit(struct server_req *r, json_t *fields, int64_t version, 
 	return 0;
 }
 
-static int finish(struct server_req *r, json_t *ticket, unsigned status, json_t *extra)
+int server__change_finish(struct server_req *r, json_t *ticket, unsigned status, json_t *extra)
 {
 	struct store *st = server__store(r);
 	int rc = store_commit(st);
@@ -458,7 +499,7 @@ static void reply(struct server_req *r)
 	const char *status;
 	char now[32], *subject, *effect;
 
-	if (server__body_str(r, "body", true, MAX_TEXT, &body) || !(t = change_begin(r, &version)))
+	if (server__body_str(r, "body", true, MAX_TEXT, &body) || !(t = server__change_begin(r, &version)))
 		return;
 	if (add_message(r, "outbound", body, &msg))
 		goto out;
@@ -470,7 +511,7 @@ static void reply(struct server_req *r)
 		json_object_set_new(fields, "status", json_string(FL_STATUS_WAITING));
 	if (json_is_null(json_object_get(t, "first_response_at")) || !json_object_get(t, "first_response_at"))
 		json_object_set_new(fields, "first_response_at", json_string(now));
-	if (change_commit(r, fields, version, &updated)) {
+	if (server__change_commit(r, fields, version, &updated)) {
 		json_decref(fields);
 		goto out;
 	}
@@ -485,7 +526,7 @@ static void reply(struct server_req *r)
 	}
 	free(subject);
 	free(effect);
-	finish(r, updated, 201, json_pack("{s:O}", "message", msg));
+	server__change_finish(r, updated, 201, json_pack("{s:O}", "message", msg));
 out:
 	json_decref(t);
 	json_decref(msg);
@@ -497,17 +538,17 @@ static void note(struct server_req *r)
 	json_t *t = NULL, *msg = NULL;
 	int64_t version;
 
-	if (server__body_str(r, "body", true, MAX_TEXT, &body) || !(t = change_begin(r, &version)))
+	if (server__body_str(r, "body", true, MAX_TEXT, &body) || !(t = server__change_begin(r, &version)))
 		return;
 	if (add_message(r, "note", body, &msg))
 		goto out;
-	finish(r, json_incref(t), 201, json_pack("{s:O}", "message", msg));
+	server__change_finish(r, json_incref(t), 201, json_pack("{s:O}", "message", msg));
 out:
 	json_decref(t);
 	json_decref(msg);
 }
 
-static void assign(struct server_req *r)
+void server__ticket_assign(struct server_req *r)
 {
 	const char *assignee, *department;
 	json_t *t = NULL, *fields, *updated = NULL;
@@ -519,15 +560,15 @@ static void assign(struct server_req *r)
 	}
 	if (server__body_str(r, "assignee", false, 200, &assignee) ||
 	    server__body_str(r, "department", false, 200, &department) ||
-	    !(t = change_begin(r, &version)))
+	    !(t = server__change_begin(r, &version)))
 		return;
 	fields = json_pack("{s:s?}", "assignee", assignee);
 	if (!assignee)
 		json_object_set_new(fields, "assignee", json_null());
 	if (department)
 		json_object_set_new(fields, "assigned_department", json_string(department));
-	if (!change_commit(r, fields, version, &updated))
-		finish(r, updated, 200, NULL);
+	if (!server__change_commit(r, fields, version, &updated))
+		server__change_finish(r, updated, 200, NULL);
 	json_decref(fields);
 	json_decref(t);
 }
@@ -559,7 +600,7 @@ static int close_escalation(struct server_req *r, const char *ticket_id, const c
 	return 0;
 }
 
-static void resolve(struct server_req *r)
+void server__ticket_resolve(struct server_req *r)
 {
 	const char *resolution;
 	json_t *t = NULL, *fields = NULL, *updated = NULL, *msg = NULL;
@@ -570,7 +611,7 @@ static void resolve(struct server_req *r)
 
 	if (server__body_str(r, "resolution", false, MAX_TEXT, &resolution) ||
 	    server__body_num(r, "satisfaction", 0, 1, &satisfaction, &has_sat) ||
-	    !(t = change_begin(r, &version)))
+	    !(t = server__change_begin(r, &version)))
 		return;
 	if (!strcmp(fl_json_str(t, "status", ""), FL_STATUS_RESOLVED) && !has_sat && !resolution) {
 		/* already resolved: saying so again changes nothing */
@@ -586,7 +627,7 @@ static void resolve(struct server_req *r)
 		json_object_set_new(fields, "satisfaction", json_real(satisfaction));
 	if (close_escalation(r, fl_json_str(t, "id", ""), resolution ? resolution : "ticket resolved"))
 		goto out;
-	if (change_commit(r, fields, version, &updated))
+	if (server__change_commit(r, fields, version, &updated))
 		goto out;
 	snprintf(occurrence, sizeof(occurrence), "v%lld", (long long)fl_json_int(updated, "version", 0));
 	if (support_ticket_event(server__store(r), FL_EVENT_TICKET_RESOLVED, updated, occurrence) != STORE_OK) {
@@ -608,7 +649,7 @@ static void resolve(struct server_req *r)
 		if (bad)
 			goto out;
 	}
-	finish(r, updated, 200, NULL);
+	server__change_finish(r, updated, 200, NULL);
 	updated = NULL;
 out:
 	json_decref(updated);
@@ -625,7 +666,7 @@ static void reopen(struct server_req *r)
 	int64_t version;
 	char occurrence[32];
 
-	if (server__body_str(r, "reason", false, MAX_TEXT, &reason) || !(t = change_begin(r, &version)))
+	if (server__body_str(r, "reason", false, MAX_TEXT, &reason) || !(t = server__change_begin(r, &version)))
 		return;
 	status = fl_json_str(t, "status", "");
 	if (strcmp(status, FL_STATUS_RESOLVED) && strcmp(status, FL_STATUS_CLOSED)) {
@@ -637,7 +678,7 @@ static void reopen(struct server_req *r)
 		goto out;
 	/* back with a human: it needs an agent's attention again */
 	fields = json_pack("{s:s, s:n}", "status", FL_STATUS_ESCALATED, "resolved_at");
-	if (change_commit(r, fields, version, &updated))
+	if (server__change_commit(r, fields, version, &updated))
 		goto out;
 	snprintf(occurrence, sizeof(occurrence), "v%lld", (long long)fl_json_int(updated, "version", 0));
 	if (support_ticket_event(server__store(r), FL_EVENT_TICKET_REOPENED, updated, occurrence) != STORE_OK) {
@@ -645,7 +686,7 @@ static void reopen(struct server_req *r)
 		server__store_error(r, STORE_EIO, "notification", NULL);
 		goto out;
 	}
-	finish(r, updated, 200, NULL);
+	server__change_finish(r, updated, 200, NULL);
 	updated = NULL;
 out:
 	json_decref(updated);
@@ -670,9 +711,9 @@ const struct server_route server__ticket_routes[] = {
 	  "reply to the customer (emailed when the CRM knows the address)" },
 	{ "POST", "/api/v1/tickets/{id}/notes", note, SERVER_ROLE_AGENT, BODY,
 	  "add an internal note" },
-	{ "POST", "/api/v1/tickets/{id}/assign", assign, SERVER_ROLE_AGENT, BODY,
+	{ "POST", "/api/v1/tickets/{id}/assign", server__ticket_assign, SERVER_ROLE_AGENT, BODY,
 	  "assign to an agent (null unassigns) and optionally a department" },
-	{ "POST", "/api/v1/tickets/{id}/resolve", resolve, SERVER_ROLE_AGENT, OPT_BODY,
+	{ "POST", "/api/v1/tickets/{id}/resolve", server__ticket_resolve, SERVER_ROLE_AGENT, OPT_BODY,
 	  "resolve, closing its escalation and telling the customer" },
 	{ "POST", "/api/v1/tickets/{id}/reopen", reopen, SERVER_ROLE_AGENT, OPT_BODY,
 	  "reopen a resolved or closed ticket" },

@@ -26,6 +26,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -91,11 +92,11 @@ int server_new(const struct server_options *opts, struct server **out, char **er
 		srv->webhook_key = notify_key_new(srv->webhook_secret);
 	srv->opts.threads = (unsigned)cfg_int(opts->threads, "FRONTLINE_HTTP_THREADS", cores());
 	srv->opts.max_body = (size_t)cfg_int((int64_t)opts->max_body, "FRONTLINE_HTTP_MAX_BODY", 1 << 20);
-	srv->opts.max_header = (size_t)cfg_int((int64_t)opts->max_header, "FRONTLINE_HTTP_MAX_HEADER", 32768);
+	srv->opts.max_header = (size_t)cfg_int((int64_t)opts->max_header, "FRONTLINE_HTTP_MAX_HEADER", 16384);
 	srv->opts.timeout_s = (unsigned)cfg_int(opts->timeout_s, "FRONTLINE_HTTP_TIMEOUT", 30);
 	srv->opts.request_timeout_s = (unsigned)cfg_int(opts->request_timeout_s, "FRONTLINE_HTTP_REQUEST_TIMEOUT", 60);
 	srv->opts.max_connections = (unsigned)cfg_int(opts->max_connections,
-						      "FRONTLINE_HTTP_MAX_CONNECTIONS", 1024);
+						      "FRONTLINE_HTTP_MAX_CONNECTIONS", 4096);
 	srv->opts.per_ip_connections = (unsigned)cfg_int(opts->per_ip_connections,
 							 "FRONTLINE_HTTP_PER_IP_CONNECTIONS", 128);
 	srv->opts.webhook_tolerance_s = cfg_int(opts->webhook_tolerance_s, "FRONTLINE_WEBHOOK_TOLERANCE",
@@ -115,7 +116,11 @@ int server_new(const struct server_options *opts, struct server **out, char **er
 	atomic_init(&srv->inflight, 0);
 	pthread_mutex_init(&srv->idle_lock, NULL);
 	pthread_cond_init(&srv->idle_cond, NULL);
+	pthread_mutex_init(&srv->auth_lock, NULL);
+	srv->later = server__later_new();
 	srv->tokens = server__tokens_new(srv->opts.rate, srv->opts.burst, srv->opts.auth_failures);
+	srv->statics = server__static_new(opts->web_dir);
+	srv->opts.web_dir = NULL;   /* the caller's string; statics keeps its own copy */
 	srv->registry = opts->registry;
 	if (!srv->registry) {
 		srv->registry = monitor_registry_new();
@@ -137,6 +142,8 @@ int server_new(const struct server_options *opts, struct server **out, char **er
 	if (server__pool_new(srv->store_url, srv->opts.threads + 1, &srv->pool, err) != SERVER_OK)
 		goto fail;
 	if (store_group_open(srv->store_url, &gopts, &srv->group, err) != STORE_OK)
+		goto fail;
+	if (server__live_new(srv, srv->store_url, &srv->live, err) != SERVER_OK)
 		goto fail;
 	*out = srv;
 	return SERVER_OK;
@@ -164,23 +171,20 @@ bool server_draining(const struct server *srv)
 
 static void req_free(struct server_req *r)
 {
-	size_t i;
-
 	if (!r)
 		return;
 	if (r->st)
 		server__pool_put(r->srv->pool, r->st);
+	if (r->stream)
+		server__live_drop(r->stream);
 	server_match_release(&r->match);
 	fl_buf_release(&r->body);
 	json_decref(r->json);
+	json_decref(r->user);
 	server__intake_job_free(r->intake);
 	free(r->path);
 	free(r->resp);
-	for (i = 0; i < r->nheaders; i++) {
-		free(r->headers[i].name);
-		free(r->headers[i].value);
-	}
-	free(r->headers);
+	server__headers_free(r);
 	free(r);
 }
 
@@ -342,6 +346,27 @@ static void count(struct server_req *r)
 	monitor_observe(r->srv->m_latency, l, (double)(fl_mono_us() - r->start_us) / 1e6);
 }
 
+void server__uncount(struct server_req *r)
+{
+	struct server *srv = r->srv;
+
+	if (!r->counted)
+		return;
+	r->counted = false;
+	monitor_add(srv->m_inflight, NULL, -1);
+	if (atomic_fetch_sub(&srv->inflight, 1) == 1 && atomic_load(&srv->draining)) {
+		pthread_mutex_lock(&srv->idle_lock);
+		pthread_cond_broadcast(&srv->idle_cond);
+		pthread_mutex_unlock(&srv->idle_lock);
+	}
+}
+
+void server_changed(struct server *srv)
+{
+	if (srv)
+		server__live_wake(srv->live);
+}
+
 static enum MHD_Result queue(struct server_req *r)
 {
 	struct MHD_Response *resp;
@@ -349,15 +374,26 @@ static enum MHD_Result queue(struct server_req *r)
 	size_t i;
 
 	count(r);
-
-	resp = MHD_create_response_from_buffer(r->resp_len, r->resp, MHD_RESPMEM_MUST_FREE);
-	if (!resp)
-		return MHD_NO;
-	r->resp = NULL;   /* libmicrohttpd frees it */
+	/* a change made here reaches the live streams now, not at their next poll */
+	if (r->status < 400 && server__changes(r->method))
+		server__live_wake(r->srv->live);
+	if (r->stream) {
+		resp = server__live_response(r->stream);   /* takes the stream */
+		r->stream = NULL;
+		if (!resp)
+			return MHD_NO;
+		MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+	} else {
+		resp = MHD_create_response_from_buffer(r->resp_len, r->resp, MHD_RESPMEM_MUST_FREE);
+		if (!resp)
+			return MHD_NO;
+		r->resp = NULL;   /* libmicrohttpd frees it */
+	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 				r->content_type ? r->content_type : "application/json");
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				r->cache_control ? r->cache_control : "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	for (i = 0; i < r->nheaders; i++)
 		MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
@@ -443,6 +479,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		}
 		return MHD_YES;
 	}
+	if (r->suspended && r->later_us) {
+		/* resumed by the timer: the answer was made before it waited */
+		r->suspended = false;
+		return queue(r);
+	}
 	if (r->responded)   /* answered early: ignore the rest of the body */
 		return MHD_YES;
 	if (*upload_data_size) {
@@ -491,8 +532,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		r->st = NULL;
 	}
 	if (r->suspended) {
-		/* submitted only now that nothing on this thread touches r */
-		server__intake_queue(r);
+		/* handed over only now that nothing on this thread touches r */
+		if (r->later_us)
+			server__later_queue(srv->later, r);
+		else
+			server__intake_queue(r);
 		return MHD_YES;
 	}
 	return queue(r);
@@ -508,11 +552,11 @@ void server__intake_submit(struct server_req *r)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	struct server *srv = cls;
 	struct server_req *r = *con_cls;
 	const char *route;
 	double secs;
 
+	(void)cls;
 	server__conn_next(server__guard_conn(conn));
 	if (!r)
 		return;
@@ -541,6 +585,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 				json_object_set_new(f, "path", json_string("(not UTF-8)"));
 			if (r->auth.token_id)
 				json_object_set_new(f, "token", json_string(r->auth.name));
+			else if (r->auth.user_id)
+				json_object_set_new(f, "user", json_string(r->auth.name));
 			if (r->addr[0])
 				json_object_set_new(f, "client", json_string(r->addr));
 			if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
@@ -551,13 +597,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			json_decref(f);
 		}
 	}
-	if (r->counted)
-		monitor_add(srv->m_inflight, NULL, -1);
-	if (r->counted && atomic_fetch_sub(&srv->inflight, 1) == 1 && atomic_load(&srv->draining)) {
-		pthread_mutex_lock(&srv->idle_lock);
-		pthread_cond_broadcast(&srv->idle_cond);
-		pthread_mutex_unlock(&srv->idle_lock);
-	}
+	server__uncount(r);
 	req_free(r);
 }
 
@@ -615,6 +655,27 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, bool *v6, ch
 	return 0;
 }
 
+/*
+ * Each connection is a file descriptor: raises the soft open-files limit
+ * (often 1,024) toward what the connection limit needs, up to the hard
+ * limit, and says so when the hard limit is lower.
+ */
+static void raise_open_files(const struct server *srv)
+{
+	rlim_t need = (rlim_t)srv->opts.max_connections + (rlim_t)srv->opts.threads * 4 + 256;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < need)
+		fl_log(FL_LOG_WARN, "open files are limited to %llu, fewer than FRONTLINE_HTTP_MAX_CONNECTIONS (%u) "
+		       "needs: raise the hard limit (systemd: LimitNOFILE)", (unsigned long long)rl.rlim_cur,
+		       srv->opts.max_connections);
+}
+
 int server_start(struct server *srv, char **err)
 {
 	struct sockaddr_storage ss;
@@ -628,6 +689,7 @@ int server_start(struct server *srv, char **err)
 		return SERVER_EINVAL;
 	if (v6)
 		flags |= MHD_USE_IPv6;
+	raise_open_files(srv);
 	srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_access, srv,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -652,7 +714,7 @@ int server_start(struct server *srv, char **err)
 		*err = fl_strdup("cannot start the connection guard's thread");
 		return SERVER_ELISTEN;
 	}
-	return SERVER_OK;
+	return server__live_start(srv->live, err);
 }
 
 void server_drain(struct server *srv)
@@ -661,6 +723,9 @@ void server_drain(struct server *srv)
 
 	if (atomic_exchange(&srv->draining, true))
 		return;
+	server__later_flush(srv->later);
+	/* the streams end now (their clients reconnect elsewhere); they are no requests in flight */
+	server__live_close(srv->live);
 	if (srv->daemon) {
 		s = MHD_quiesce_daemon(srv->daemon);
 		/*
@@ -701,17 +766,24 @@ void server_free(struct server *srv)
 		server_wait_idle(srv, 5000);
 	store_group_close(srv->group);
 	srv->group = NULL;
+	/* libmicrohttpd must not stop with a connection suspended */
+	server__later_free(srv->later);
+	srv->later = NULL;
+	server__live_stop(srv->live);
 	if (srv->daemon)
 		MHD_stop_daemon(srv->daemon);
+	server__live_free(srv->live);   /* after the daemon: its streams are freed by then */
 	/* after libmicrohttpd: it has said every connection closed */
 	server__guard_free(srv->guard);
 	if (srv->quiesced_fd != MHD_INVALID_SOCKET)
 		close(srv->quiesced_fd);
 	server__pool_free(srv->pool);
 	server__tokens_free(srv->tokens);
+	server__static_free(srv->statics);
 	if (srv->own_registry)
 		monitor_registry_free(srv->registry);
 	pthread_mutex_destroy(&srv->idle_lock);
+	pthread_mutex_destroy(&srv->auth_lock);
 	pthread_cond_destroy(&srv->idle_cond);
 	free(srv->listen);
 	free(srv->store_url);

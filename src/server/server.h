@@ -14,6 +14,13 @@
  * - Auth: Bearer API tokens (stored as SHA-256 hashes) with roles admin,
  *   agent and integration, a token bucket per token (429 with Retry-After);
  *   POST /webhooks/tickets is authenticated by its HMAC signature instead.
+ *   People sign in to the console (POST /api/v1/session: Argon2id
+ *   passwords, failures slowed then refused per account and address) and
+ *   get a session cookie that every route accepts like a token of their
+ *   role; a change made with the cookie needs its X-CSRF-Token.
+ * - Live: GET /api/v1/stream (Server-Sent Events): one thread per process
+ *   reads new audit events (and presence) from the store and fans them out
+ *   to every open stream, which waits suspended between events.
  * - Observability: a request id per request (X-Request-Id, in every log
  *   line), one JSON access-log line per request, request counters and
  *   latency histograms in the metrics registry.
@@ -81,6 +88,28 @@ int server_role_parse(const char *s);
 void server_token_generate(char token[64], char hash_hex[65]);
 /* The hex SHA-256 of a presented token. */
 void server_token_hash(const char *token, char hash_hex[65]);
+
+/* ---- passwords (people who sign in to the console) ---- */
+
+#define SERVER_PASSWORD_HASH_SIZE 128    /* crypto_pwhash_STRBYTES */
+#define SERVER_PASSWORD_MIN 8
+#define SERVER_PASSWORD_MAX 1024
+#define SERVER_PASSWORD_GENERATED 21     /* 20 characters and the NUL */
+
+/*
+ * The Argon2id cost a FRONTLINE_PASSWORD_COST value names ("interactive",
+ * the default; "moderate"; "min", libsodium's floor, for test suites only):
+ * 0, or -1 for an unknown name.
+ */
+int server_password_cost(const char *name, unsigned long long *ops, size_t *mem);
+/* The Argon2id hash of password (crypto_pwhash_str) at that cost into out: 0, or -1. */
+int server_password_hash(const char *password, char out[SERVER_PASSWORD_HASH_SIZE]);
+/* Whether password matches hash (any cost; constant time in the password). */
+bool server_password_verify(const char *hash, const char *password);
+/* NULL when password may be chosen (8 to 1024 bytes of UTF-8), else why not. */
+const char *server_password_problem(const char *password);
+/* A random password of 20 letters and digits (no look-alikes). */
+void server_password_generate(char out[SERVER_PASSWORD_GENERATED]);
 
 /* ---- the route table ---- */
 
@@ -150,6 +179,7 @@ struct server_options {
 	int max_json_depth;             /* 0: 32 */
 	struct monitor_registry *registry;  /* borrowed; NULL: the server makes its own */
 	struct kb *kb;                  /* borrowed; NULL: KB search through the store */
+	const char *web_dir;            /* the console's files; NULL: fl_share_path("web") */
 	/* Called after a job was enqueued by this process (wakes local workers). */
 	void (*on_job)(void *arg);
 	void *on_job_arg;
@@ -177,6 +207,12 @@ void server_drain(struct server *srv);
 bool server_draining(const struct server *srv);
 /* Waits until no request is in flight or timeout_ms passed; true when idle. */
 bool server_wait_idle(struct server *srv, int64_t timeout_ms);
+/*
+ * The store changed outside the HTTP requests (a worker stored a ticket's
+ * triage): the live streams read it now instead of at their next poll.
+ * Safe from any thread; NULL is fine.
+ */
+void server_changed(struct server *srv);
 /* Stops the HTTP threads and frees everything. NULL is fine. */
 void server_free(struct server *srv);
 

@@ -36,8 +36,11 @@ void server__pool_free(struct server_pool *p);
 
 struct server_auth {
 	int64_t token_id;          /* 0: no token */
-	char name[64];
+	int64_t user_id;           /* 0: not a signed-in person */
+	char name[256];            /* the token's name, or the user's email */
 	enum server_role role;
+	bool by_cookie;            /* a session cookie: changes need the CSRF token */
+	char session[72];          /* the session's secret (by_cookie) */
 };
 
 struct server_tokens;
@@ -87,6 +90,78 @@ int server__tokens_take(struct server_tokens *t, int64_t token_id, int64_t now_u
 /* Forgets cached lookups (after a revocation). */
 void server__tokens_forget(struct server_tokens *t);
 
+/* ---- people: passwords and sessions (auth.c) ---- */
+
+#define SERVER_SESSION_COOKIE "fl_session"
+#define SERVER_SESSION_SIZE 69      /* "fls_" + 64 hex digits + NUL */
+
+/* Checks password against hash; a NULL hash (no such user) costs the same and fails. */
+bool server__password_check(struct server *srv, const char *hash, const char *password);
+/* A new session secret and the hex SHA-256 the store keeps. */
+void server__session_new(char secret[SERVER_SESSION_SIZE], char hash_hex[65]);
+/* The session's CSRF token (64 hex digits) into out: 0, or -1 for a malformed secret. */
+int server__csrf_token(const char *secret, char out[65]);
+/* Whether presented is the CSRF token of secret (constant time). */
+bool server__csrf_ok(const char *secret, const char *presented);
+/* The request's session cookie, or NULL. */
+const char *server__session_cookie(struct server_req *r);
+/* Set-Cookie for secret (NULL: clears the cookie), Secure when FRONTLINE_PUBLIC_URL is https. */
+void server__set_session_cookie(struct server_req *r, const char *secret, int max_age_s);
+/*
+ * Authenticates r by its session cookie: fills r->auth (the user's role,
+ * email as name, by_cookie) and r->user. Returns 0, or 401 (no live
+ * session) or 503 (store error), having answered unless quiet.
+ */
+int server__session_auth(struct server_req *r, bool quiet);
+
+/* ---- answers that wait (later.c) ---- */
+
+struct server_later;
+
+struct server_later *server__later_new(void);
+/* Resumes every waiting request now and stops the thread. NULL is fine. */
+void server__later_free(struct server_later *l);
+/* Resumes every waiting request now (draining). */
+void server__later_flush(struct server_later *l);
+/*
+ * Sends r's answer (already made) delay_ms from now: suspends the
+ * connection; the server hands it to the timer once the handler returns.
+ */
+void server__answer_later(struct server_req *r, int64_t delay_ms);
+/* Queues r (suspended by server__answer_later) on the timer (server.c, after the handler). */
+void server__later_queue(struct server_later *l, struct server_req *r);
+
+/* ---- the live stream (live.c) ---- */
+
+struct server_live;
+struct server_stream;
+
+/* The poller and its store connection; nothing runs until server__live_start. */
+int server__live_new(struct server *srv, const char *url, struct server_live **out, char **err);
+int server__live_start(struct server_live *l, char **err);
+/* Something changed in the store: read it now rather than at the next poll. NULL is fine. */
+void server__live_wake(struct server_live *l);
+/* Ends every stream and refuses new ones (draining). NULL is fine. */
+void server__live_close(struct server_live *l);
+/* Stops the poller thread (streams must be closed). */
+void server__live_stop(struct server_live *l);
+/* After libmicrohttpd has stopped (its streams freed). NULL is fine. */
+void server__live_free(struct server_live *l);
+/*
+ * A new stream for r sending the events after id after (-1: only new
+ * ones): 0 with *out set, 1 while draining, 2 when FRONTLINE_STREAM_MAX
+ * streams are open.
+ */
+int server__live_open(struct server_req *r, int64_t after, struct server_stream **out);
+/* The response that sends s (takes s; NULL on failure, s freed). */
+struct MHD_Response *server__live_response(struct server_stream *s);
+/* Frees a stream never handed to a response. */
+void server__live_drop(struct server_stream *s);
+/* Streams open now. */
+size_t server__live_count(struct server_live *l);
+/* Takes r out of the requests in flight (a stream is not one: stopping never waits for it). */
+void server__uncount(struct server_req *r);
+
 /* ---- the server ---- */
 
 struct server {
@@ -103,11 +178,16 @@ struct server {
 	struct monitor_registry *registry;
 	bool own_registry;
 	struct monitor_family *m_requests, *m_latency, *m_inflight, *m_intake;
+	struct server_static *statics;  /* the console's files (static.c) */
 	atomic_bool draining;
 	atomic_int inflight;
 	pthread_mutex_t idle_lock;
 	pthread_cond_t idle_cond;
 	int64_t started_us;
+	struct server_later *later;
+	struct server_live *live;
+	pthread_mutex_t auth_lock;
+	char dummy_hash[SERVER_PASSWORD_HASH_SIZE];   /* for unknown emails (auth.c), made on first use */
 };
 
 /* ---- a request ---- */
@@ -130,8 +210,11 @@ struct server_req {
 	bool too_large, responded, counted;
 	json_t *json;                /* the parsed body (JSON routes) */
 	struct server_intake_job *intake;   /* an intake waiting for its commit */
-	bool suspended;              /* the connection waits for the group commit */
+	bool suspended;              /* the connection waits for the group commit, or the timer */
+	int64_t later_us;            /* suspended until then (monotonic), its answer made */
 	struct server_auth auth;
+	json_t *user;                /* the signed-in user (session cookie), or NULL */
+	struct server_stream *stream;   /* the answer is a live stream (owned until queued) */
 	struct store *st;            /* borrowed from the pool on first use */
 	/* the response */
 	unsigned status;
@@ -140,6 +223,7 @@ struct server_req {
 	const char *content_type;
 	struct server_header *headers;   /* extra response headers, in order */
 	size_t nheaders;
+	const char *cache_control;   /* NULL: "no-store" (static strings only) */
 	bool close;
 };
 
@@ -186,6 +270,8 @@ void server__reply_text(struct server_req *r, unsigned status, const char *ctype
  * Returns 0, or -1 when refused.
  */
 int server__add_header(struct server_req *r, const char *name, const char *value);
+/* Frees r's extra response headers (none left). */
+void server__headers_free(struct server_req *r);
 
 /*
  * The one exit for errors: {"error": {"code", "message", "field"}} with the
@@ -279,7 +365,13 @@ int server__body_num(struct server_req *r, const char *key, double min, double m
 
 /* ---- dispatch ---- */
 
-/* Checks the bearer token, the route's role and the token's rate (answering 401, 403, 429). */
+/* Whether a method changes anything (POST, PUT, PATCH, DELETE): a session's request then needs its CSRF token. */
+bool server__changes(const char *method);
+/*
+ * Checks the bearer token or the session cookie (and, for a change made
+ * with the cookie, its CSRF token), the route's role and the principal's
+ * rate (answering 401, 403, 429).
+ */
 void server__authorize(struct server_req *r);
 /* Checks a signed route's signature, parses a JSON body, runs the handler. */
 void server__dispatch(struct server_req *r);
@@ -288,6 +380,21 @@ char *server__actor(const struct server_req *r);
 /* Tells the process's workers and dispatcher that work is waiting. */
 void server__notify_job(struct server_req *r);
 void server__notify_outbox(struct server_req *r);
+
+/* ---- the console's files (static.c) ---- */
+
+struct server_static;
+
+/*
+ * The files of the web directory dir (NULL: fl_share_path("web")); a
+ * missing directory is logged and makes every console path a 404.
+ */
+struct server_static *server__static_new(const char *dir);
+void server__static_free(struct server_static *s);
+/* Whether rel (a path below the web directory, no leading '/') may be served at all. */
+bool server__static_path_ok(const char *rel);
+/* Whether an Accept-Encoding header (may be NULL) accepts gzip. */
+bool server__static_accepts_gzip(const char *accept_encoding);
 
 /* ---- the resources' route tables (each ends with a NULL method) ---- */
 
@@ -301,6 +408,12 @@ extern const struct server_route server__workflow_routes[];
 extern const struct server_route server__metrics_routes[];
 extern const struct server_route server__admin_routes[];
 extern const struct server_route server__mail_routes[];
+extern const struct server_route server__static_routes[];
+extern const struct server_route server__session_routes[];
+extern const struct server_route server__user_routes[];
+extern const struct server_route server__live_routes[];
+extern const struct server_route server__queue_routes[];
+extern const struct server_route server__canned_routes[];
 
 /* Ticket helpers shared by the ticket and webhook routes. */
 /* Validates an incoming ticket and stores it with its triage job (group commit). */
@@ -312,5 +425,22 @@ void server__intake_submit(struct server_req *r);
 void server__intake_finish(struct server_req *r);
 /* Whether the request's principal may see ticket (integrations: their own). */
 bool server__may_see_ticket(const struct server_req *r, const json_t *ticket);
+
+/*
+ * A change to the ticket of path parameter 0, one transaction
+ * (routes_tickets.c): server__change_begin opens it and reads the ticket,
+ * checking the body's "version" when given (409 with the current ticket
+ * when stale), and sets *version to the ticket's; server__change_commit
+ * applies fields at that version (the store's events are written by it);
+ * server__change_finish commits and answers status with the ticket
+ * (inside extra as "ticket" when extra is not NULL; both taken). Each
+ * answers and rolls back on failure (NULL or -1).
+ */
+json_t *server__change_begin(struct server_req *r, int64_t *version);
+int server__change_commit(struct server_req *r, json_t *fields, int64_t version, json_t **updated);
+int server__change_finish(struct server_req *r, json_t *ticket, unsigned status, json_t *extra);
+/* The handlers of POST /api/v1/tickets/{id}/assign and /resolve (bulk runs them per ticket). */
+void server__ticket_assign(struct server_req *r);
+void server__ticket_resolve(struct server_req *r);
 
 #endif

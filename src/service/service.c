@@ -1,8 +1,9 @@
 /*
  * The service object: makes the parts service_options asks for, wires them
  * (one metrics registry; intake wakes the workers; intake and finished jobs
- * wake the dispatcher; the monitor reads the LLM error rate from the
- * collectors), starts them in order and stops them gracefully. The parts
+ * wake the dispatcher; a finished job wakes the live streams; the monitor
+ * reads the LLM error rate from the collectors), starts them in order and
+ * stops them gracefully. The parts
  * themselves live in their modules (server/, notify/, monitor/,
  * channels/email/) and in workers.c and collectors.c beside this file.
  */
@@ -57,6 +58,15 @@ static void wake_dispatcher(void *arg)
 	notify_dispatcher_wake(arg);
 }
 
+/* A worker stored a ticket's results: this process's live streams read them now. */
+static void job_done(void *arg)
+{
+	struct service *s = arg;
+
+	/* set before any worker starts (service_new makes the server last) */
+	server_changed(s->srv);
+}
+
 /* *err = "what: why" (why is freed); returns rc. */
 static int fail(int rc, char **err, const char *what, char *why)
 {
@@ -95,6 +105,8 @@ static int make_workers(struct service *s, char **err)
 	wc.llm = s->opts.llm;
 	wc.registry = s->registry;
 	wc.dispatcher = s->dispatcher;
+	wc.on_done = job_done;
+	wc.on_done_arg = s;
 	rc = service__workers_new(&wc, &s->workers, &why);
 	if (rc != SERVICE_OK)
 		return fail(rc, err, "cannot start the workers", why);

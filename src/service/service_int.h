@@ -21,6 +21,9 @@ struct service__workers_config {
 	struct llm_client *llm;               /* borrowed; may be NULL */
 	struct monitor_registry *registry;    /* borrowed; may be NULL */
 	struct notify_dispatcher *dispatcher; /* woken after a job wrote to the outbox; may be NULL */
+	/* Called after a job's results are stored (the live streams read them at once); may be NULL. */
+	void (*on_done)(void *arg);
+	void *on_done_arg;
 };
 
 /*

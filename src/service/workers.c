@@ -213,6 +213,8 @@ static void process(struct worker *k, struct store_job *job)
 			w->failed++;
 		pthread_mutex_unlock(&w->lock);
 		notify_dispatcher_wake(w->cfg.dispatcher);
+		if (w->cfg.on_done)
+			w->cfg.on_done(w->cfg.on_done_arg);
 	} else if (rc == SUPPORT_ELEASE) {
 		/* nothing of this run was stored: the lease's new holder runs the job */
 		fl_log(FL_LOG_WARN, "job %lld: its lease passed to another worker before the results "

@@ -2,7 +2,8 @@
  * The seam between the store's SQL and its two engines. SQLite's os_unix.c
  * writes one set of methods and shares it across its VFSes, which differ in
  * a few methods only (their locking); here the verbs both backends share
- * are written once (tickets.c, records.c, queue.c, mail.c, service.c), over
+ * are written once (tickets.c, records.c, queue.c, mail.c, service.c,
+ * accounts.c, console.c), over
  * a small table of connection-level primitives that each backend fills in
  * (struct store__dialect): prepare, bind and step, row access, control
  * statements, the state of the transaction, and the few places where the
@@ -182,6 +183,16 @@ struct store__dialect {
 	 */
 	int (*search)(struct store__sql *c, const json_t *words, struct fl_buf *sql, char **match,
 		      const char **key);
+	/*
+	 * An expression of t.analysis giving the parts a ticket summary reads
+	 * (store.h, struct store_ticket_filter's summary), so that a page of
+	 * summaries does not carry and decode each triage's whole analysis
+	 * (12 KB, most of it the articles found): a JSON array of the fields
+	 * rows.c's summary_fields lists, in that order (the response's first
+	 * character may do), null where absent, which the ticket's decoder
+	 * turns back into an analysis of those fields.
+	 */
+	const char *analysis_summary;
 };
 
 /* A cached statement: the shared text (the key) and the dialect's handle. */
@@ -401,6 +412,33 @@ int store__sql_alert_raise(struct store *st, const json_t *alert, json_t **out, 
 int store__sql_alert_resolve(struct store *st, const char *type, json_t **out);
 int store__sql_alert_list(struct store *st, const char *status, int limit, json_t **out);
 
+int store__sql_user_insert(struct store *st, const json_t *user, const char *password_hash, json_t **out);
+int store__sql_user_get(struct store *st, int64_t id, json_t **out);
+int store__sql_user_find_by_email(struct store *st, const char *email, json_t **out, char **password_hash);
+int store__sql_user_list(struct store *st, json_t **out);
+int store__sql_user_update(struct store *st, int64_t id, const json_t *fields, const char *password_hash,
+			   json_t **out);
+int store__sql_session_insert(struct store *st, int64_t user_id, const char *hash_hex, const char *address,
+			      int idle_s, int max_s, json_t **out);
+int store__sql_session_find(struct store *st, const char *hash_hex, int idle_s, json_t **out);
+int store__sql_session_delete(struct store *st, const char *hash_hex);
+int store__sql_login_failure_add(struct store *st, const char *key, int window_s);
+int store__sql_login_failures(struct store *st, const char *key, int window_s, int64_t *count,
+			      int64_t *oldest_us);
+int store__sql_login_failures_clear(struct store *st, const char *key);
+int store__sql_presence_set(struct store *st, const char *ticket_id, int64_t user_id, const char *state);
+int store__sql_presence_list(struct store *st, const char *ticket_id, int64_t since_us, json_t **out);
+int store__sql_canned_list(struct store *st, json_t **out);
+int store__sql_canned_put(struct store *st, const char *id, const char *title, const char *body,
+			  const char *actor, json_t **out, bool *created);
+int store__sql_canned_delete(struct store *st, const char *id);
+int store__sql_event_since(struct store *st, int64_t after_id, int limit, json_t **out);
+int store__sql_event_last_id(struct store *st, int64_t *id);
+int store__sql_ticket_counts(struct store *st, const char *user, json_t **out);
+int store__sql_metrics_timeseries(struct store *st, int64_t since_us, int64_t until_us, int bucket_s,
+				  json_t **out);
+int store__sql_corrections(struct store *st, int64_t since_us, json_t **out);
+
 /*
  * The shared verbs as ops-table entries: a backend's struct store_ops lists
  * STORE__SQL_OPS beside its own open, close, ticket_import, job_claim,
@@ -471,6 +509,27 @@ int store__sql_alert_list(struct store *st, const char *status, int limit, json_
 	.secret_get = store__sql_secret_get, \
 	.message_decide = store__sql_message_decide, \
 	.outbox_begin = store__sql_outbox_begin, \
-	.outbox_extend = store__sql_outbox_extend
+	.outbox_extend = store__sql_outbox_extend, \
+	.user_insert = store__sql_user_insert, \
+	.user_get = store__sql_user_get, \
+	.user_find_by_email = store__sql_user_find_by_email, \
+	.user_list = store__sql_user_list, \
+	.user_update = store__sql_user_update, \
+	.session_insert = store__sql_session_insert, \
+	.session_find = store__sql_session_find, \
+	.session_delete = store__sql_session_delete, \
+	.login_failure_add = store__sql_login_failure_add, \
+	.login_failures = store__sql_login_failures, \
+	.login_failures_clear = store__sql_login_failures_clear, \
+	.presence_set = store__sql_presence_set, \
+	.presence_list = store__sql_presence_list, \
+	.canned_list = store__sql_canned_list, \
+	.canned_put = store__sql_canned_put, \
+	.canned_delete = store__sql_canned_delete, \
+	.event_since = store__sql_event_since, \
+	.event_last_id = store__sql_event_last_id, \
+	.ticket_counts = store__sql_ticket_counts, \
+	.metrics_timeseries = store__sql_metrics_timeseries, \
+	.corrections = store__sql_corrections
 
 #endif

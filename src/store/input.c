@@ -643,3 +643,129 @@ void store__message_in_release(struct store__message_in *in)
 	free(in->metadata);
 	in->metadata = NULL;
 }
+
+/* ---- users ---- */
+
+/*
+ * An email address as users are keyed: one '@' between non-empty parts,
+ * no spaces or control characters, at most 254 bytes; ASCII letters in
+ * lower case (so that the unique key ignores case). NULL when malformed.
+ */
+static char *email_key(const char *s)
+{
+	size_t n = strlen(s), i, at = 0, ats = 0;
+	char *k;
+
+	if (!n || n > 254)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch <= ' ' || ch == 0x7f || ch == '<' || ch == '>' || ch == ',' || ch == ';')
+			return NULL;
+		if (ch == '@') {
+			ats++;
+			at = i;
+		}
+	}
+	if (ats != 1 || at == 0 || at == n - 1 || fl_utf8_invalid_at(s, n) >= 0)
+		return NULL;
+	k = fl_strdup(s);
+	for (i = 0; i < n; i++)
+		if (k[i] >= 'A' && k[i] <= 'Z')
+			k[i] = (char)(k[i] - 'A' + 'a');
+	return k;
+}
+
+/* A string field of 1 to max bytes, or null when nullable. */
+static int user_text(struct store *st, const json_t *v, const char *key, size_t max, bool nullable,
+		     const char **out)
+{
+	*out = NULL;
+	if (json_is_null(v) && nullable)
+		return STORE_OK;
+	if (!json_is_string(v) || !json_string_length(v) || json_string_length(v) > max)
+		return store__fail(st, STORE_EINVAL, "user field '%s' must be a string of 1 to %zu bytes%s", key,
+				   max, nullable ? " or null" : "");
+	*out = json_string_value(v);
+	return STORE_OK;
+}
+
+/* skills: {languages: [strings], categories: [strings]}; other keys are kept as given. */
+static int user_skills(struct store *st, const json_t *v, char **out)
+{
+	static const char *const lists[] = { "languages", "categories" };
+	size_t i, j;
+
+	if (!json_is_object(v))
+		return store__fail(st, STORE_EINVAL, "user field 'skills' must be an object "
+				   "{languages: [...], categories: [...]}");
+	for (i = 0; i < FL_ARRAY_SIZE(lists); i++) {
+		const json_t *a = json_object_get(v, lists[i]), *x;
+
+		if (!a)
+			continue;
+		if (!json_is_array(a))
+			return store__fail(st, STORE_EINVAL, "user skills '%s' must be an array of strings", lists[i]);
+		json_array_foreach(a, j, x)
+			if (!json_is_string(x) || !json_string_length(x))
+				return store__fail(st, STORE_EINVAL, "user skills '%s' must be an array of strings",
+						   lists[i]);
+	}
+	free(*out);
+	*out = fl_json_dumps(v);
+	return STORE_OK;
+}
+
+int store__user_in_parse(struct store *st, const json_t *u, bool update, struct store__user_in *in)
+{
+	const char *key;
+	json_t *v;
+	int rc = STORE_OK;
+
+	memset(in, 0, sizeof(*in));
+	if (!json_is_object(u))
+		return store__fail(st, STORE_EINVAL, "a user is a JSON object");
+	json_object_foreach((json_t *)u, key, v) {
+		if (!strcmp(key, "email") && !update) {
+			if (!json_is_string(v) || !(in->email = email_key(json_string_value(v))))
+				return store__fail(st, STORE_EINVAL, "user field 'email' must be an email address");
+		} else if (!strcmp(key, "name")) {
+			rc = user_text(st, v, key, 200, false, &in->name);
+			in->has_name = true;
+		} else if (!strcmp(key, "role")) {
+			if (!json_is_string(v) || fl_word_index(fl_user_roles, json_string_value(v)) < 0)
+				return store__fail(st, STORE_EINVAL, "user field 'role' must be agent or admin");
+			in->role = json_string_value(v);
+			in->has_role = true;
+		} else if (!strcmp(key, "department")) {
+			rc = user_text(st, v, key, 200, true, &in->department);
+			in->has_department = true;
+		} else if (!strcmp(key, "skills")) {
+			rc = user_skills(st, v, &in->skills);
+			in->has_skills = true;
+		} else if (!strcmp(key, "disabled") && update) {
+			if (!json_is_boolean(v))
+				return store__fail(st, STORE_EINVAL, "user field 'disabled' must be true or false");
+			in->disabled = json_is_true(v);
+			in->has_disabled = true;
+		} else {
+			return store__fail(st, STORE_EINVAL, "unknown or read-only user field '%s'", key);
+		}
+		if (rc)
+			return rc;
+	}
+	if (!update && (!in->email || !in->name || !in->role))
+		return store__fail(st, STORE_EINVAL, "user field '%s' is required",
+				   !in->email ? "email" : !in->name ? "name" : "role");
+	if (!update && !in->skills)
+		in->skills = fl_strdup("{}");
+	return STORE_OK;
+}
+
+void store__user_in_release(struct store__user_in *in)
+{
+	free(in->email);
+	free(in->skills);
+	memset(in, 0, sizeof(*in));
+}

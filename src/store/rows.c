@@ -69,6 +69,45 @@ static json_t *doc(const struct store__row *r, int c, bool array)
 
 #define SET(o, k, v) json_object_set_new(o, k, v)
 
+/* The fields of a summary's analysis, in the order of the dialects' analysis_summary arrays. */
+static const struct { const char *part, *field; } summary_fields[] = {
+	{ "sentiment_analysis", "sentiment" }, { "sentiment_analysis", "urgency" },
+	{ "categorization", "primary_category" }, { "categorization", "confidence" },
+	{ "priority_assignment", "priority" }, { "priority_assignment", "score" },
+	{ "escalation_decision", "escalation_decision" }, { "escalation_decision", "escalation_priority" },
+	{ "auto_reply", "sent" }, { "auto_reply", "reason" },
+	{ "generated_response", "escalation_needed" }, { "generated_response", "response" },
+};
+
+/* A summary's analysis (an array of summary_fields' values) as store.h describes it; takes a. */
+static json_t *summary_analysis(json_t *a)
+{
+	json_t *o = json_object(), *v;
+	size_t i;
+
+	for (i = 0; i < FL_ARRAY_SIZE(summary_fields); i++) {
+		json_t *part;
+
+		if (!(v = json_array_get(a, i)) || json_is_null(v))
+			continue;
+		if (!(part = json_object_get(o, summary_fields[i].part))) {
+			part = json_object();
+			SET(o, summary_fields[i].part, part);
+		}
+		if (!strcmp(summary_fields[i].field, "response") && json_is_string(v)) {
+			/* whether there is a draft is what a summary shows: its first character does */
+			const char *s = json_string_value(v);
+			size_t n = *s ? fl_utf8_seq((const unsigned char *)s, strlen(s)) : 0;
+
+			SET(part, "response", json_stringn(s, n));
+		} else {
+			json_object_set(part, summary_fields[i].field, v);
+		}
+	}
+	json_decref(a);
+	return o;
+}
+
 json_t *store__ticket_json(const struct store__row *r)
 {
 	json_t *t = json_object();
@@ -93,7 +132,12 @@ json_t *store__ticket_json(const struct store__row *r)
 	SET(t, "resolved_at", ts(r, 17));
 	SET(t, "satisfaction", num(r, 18));
 	SET(t, "version", i64(r, 19));
-	SET(t, "analysis", doc(r, 20, false));
+	{
+		json_t *a = doc(r, 20, false);
+
+		/* an array only from a list of summaries: analysis is an object, always */
+		SET(t, "analysis", json_is_array(a) ? summary_analysis(a) : a);
+	}
 	if (!isnull(r, 21))
 		SET(t, "trace", doc(r, 21, true));
 	SET(t, "quarantined", boolean(r, 22));
@@ -253,6 +297,54 @@ json_t *store__token_json(const struct store__row *r)
 	SET(k, "last_used_at", ts(r, 4));
 	SET(k, "revoked", boolean(r, 5));
 	return k;
+}
+
+json_t *store__user_json_at(const struct store__row *r, int c)
+{
+	json_t *u = json_object();
+
+	SET(u, "id", i64(r, c));
+	SET(u, "email", str(r, c + 1));
+	SET(u, "name", str(r, c + 2));
+	SET(u, "role", str(r, c + 3));
+	SET(u, "department", str(r, c + 4));
+	SET(u, "skills", doc(r, c + 5, false));
+	SET(u, "disabled", boolean(r, c + 6));
+	SET(u, "created_at", ts(r, c + 7));
+	SET(u, "updated_at", ts(r, c + 8));
+	SET(u, "last_seen_at", ts(r, c + 9));
+	return u;
+}
+
+json_t *store__user_json(const struct store__row *r)
+{
+	return store__user_json_at(r, 0);
+}
+
+json_t *store__session_json(const struct store__row *r)
+{
+	json_t *s = json_object();
+
+	SET(s, "id", i64(r, 0));
+	SET(s, "user_id", i64(r, 1));
+	SET(s, "address", str(r, 2));
+	SET(s, "created_at", ts(r, 3));
+	SET(s, "last_seen_at", ts(r, 4));
+	SET(s, "expires_at", ts(r, 5));
+	SET(s, "user", store__user_json_at(r, 6));
+	return s;
+}
+
+json_t *store__canned_json(const struct store__row *r)
+{
+	json_t *c = json_object();
+
+	SET(c, "id", str(r, 0));
+	SET(c, "title", str(r, 1));
+	SET(c, "body", str(r, 2));
+	SET(c, "updated_by", str(r, 3));
+	SET(c, "updated_at", ts(r, 4));
+	return c;
 }
 
 /* ---- metrics ---- */

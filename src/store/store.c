@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_int.h"
+#include "wrap.h"
 
 static const struct store_ops *const backends[] = {
 	&store__sqlite_ops,
@@ -243,13 +243,9 @@ int store_schema_latest(void)
 	return STORE__SCHEMA_VERSION;
 }
 
-/* ---- the wrappers ---- */
+/* ---- the wrappers (WRAP and its helpers: store_int.h) ---- */
 
-#define RD "read from"
-#define WR "write to"
-
-/* Starts a public call: clears the error, names the call, maybe injects a fault. */
-static int enter(struct store *st, const char *fn, const char *verb)
+int store__enter(struct store *st, const char *fn, const char *verb)
 {
 	assert(st && st->ops);
 	fl_buf_reset(&st->err);
@@ -264,7 +260,7 @@ static int enter(struct store *st, const char *fn, const char *verb)
 	return STORE_OK;
 }
 
-static int leave(struct store *st, const char *fn, int rc)
+int store__leave(struct store *st, const char *fn, int rc)
 {
 	if (rc && !st->err.len)
 		store__fail(st, rc, "%s", store_strerror(rc));
@@ -274,26 +270,11 @@ static int leave(struct store *st, const char *fn, int rc)
 	return rc;
 }
 
-/* Argument checks for values callers pass through from users. */
-static int need(struct store *st, const void *p, const char *what)
+int store__need(struct store *st, const void *p, const char *what)
 {
 	return p ? STORE_OK : store__fail(st, STORE_EINVAL, "%s is required", what);
 }
 
-/* The first failing check (inside WRAP, where rc_ is in scope). */
-#define OR(a, b) ((rc_ = (a)) != STORE_OK ? rc_ : (b))
-
-#define OUT_NULL(p) do { if (p) *(p) = NULL; } while (0)
-
-#define WRAP(fn, verb, checks, call) \
-	do { \
-		int rc_ = enter(st, #fn, verb); \
-		if (rc_ == STORE_OK) \
-			rc_ = (checks); \
-		if (rc_ == STORE_OK) \
-			rc_ = st->ops->call; \
-		return leave(st, #fn, rc_); \
-	} while (0)
 
 int store_migrate(struct store *st, int *from, int *to)
 {
@@ -313,7 +294,7 @@ int store_ping(struct store *st)
 
 static int begin(struct store *st, const char *fn, bool immediate)
 {
-	int rc = enter(st, fn, "begin a transaction in");
+	int rc = store__enter(st, fn, "begin a transaction in");
 
 	if (rc == STORE_OK && st->user_tx)
 		rc = store__fail(st, STORE_EINVAL, "a transaction is already open (not nestable)");
@@ -321,18 +302,18 @@ static int begin(struct store *st, const char *fn, bool immediate)
 		rc = st->ops->begin(st, immediate);
 	if (rc == STORE_OK)
 		st->user_tx = true;
-	return leave(st, fn, rc);
+	return store__leave(st, fn, rc);
 }
 
 int store_defer_sync(struct store *st, bool on)
 {
-	int rc = enter(st, "store_defer_sync", "sync");
+	int rc = store__enter(st, "store_defer_sync", "sync");
 
 	if (rc == STORE_OK && st->user_tx)
 		rc = store__fail(st, STORE_EINVAL, "a transaction is open");
 	if (rc == STORE_OK && st->ops->version >= 5 && st->ops->defer_sync)
 		rc = st->ops->defer_sync(st, on);
-	return leave(st, "store_defer_sync", rc);
+	return store__leave(st, "store_defer_sync", rc);
 }
 
 int store_begin(struct store *st)
@@ -347,7 +328,7 @@ int store_begin_immediate(struct store *st)
 
 int store_commit(struct store *st)
 {
-	int rc = enter(st, "store_commit", "commit to");
+	int rc = store__enter(st, "store_commit", "commit to");
 
 	if (rc == STORE_OK && !st->user_tx) {
 		rc = store__fail(st, STORE_EINVAL, "no transaction is open");
@@ -363,7 +344,7 @@ int store_commit(struct store *st)
 	}
 	st->user_tx = false;
 	st->doomed = false;
-	return leave(st, "store_commit", rc);
+	return store__leave(st, "store_commit", rc);
 }
 
 void store_rollback(struct store *st)

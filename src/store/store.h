@@ -159,6 +159,21 @@ struct store_ticket_filter {
 	const char *query;      /* full-text over subject and content */
 	const char *cursor;     /* from a previous page's next_cursor; NULL: first page */
 	int limit;              /* 1..500; 0 means 50 */
+	/* appended with the console's queues */
+	const char *department; /* assigned_department */
+	const char *language;   /* the triage's analysis.language.code */
+	bool open;              /* only open tickets: neither resolved, closed nor spam */
+	bool unassigned;        /* only tickets without an assignee (assignee is then ignored) */
+	/*
+	 * Each ticket's analysis holds only what a summary shows, each field
+	 * as stored and absent when absent: sentiment_analysis {sentiment,
+	 * urgency}, categorization {primary_category, confidence},
+	 * priority_assignment {priority, score}, escalation_decision
+	 * {escalation_decision, escalation_priority}, auto_reply {sent,
+	 * reason}, generated_response {escalation_needed, response}, where
+	 * response is its first character only ("" when empty).
+	 */
+	bool summary;
 };
 
 /*
@@ -569,5 +584,130 @@ int store_outbox_begin(struct store *st, int64_t id, const char *owner, int leas
  * Not waiting for the disk: lost to a power cut, the leases end sooner.
  */
 int store_outbox_extend(struct store *st, const char *owner, int lease_s, int *extended);
+
+/* ==== the console's records (appended; see src/server: sessions, the live stream) ==== */
+
+/*
+ * Users: the people who sign in to the console. User fields: id, email
+ * (stored in lower case; unique), name, role ("agent", "admin"), department
+ * (null: none), skills {languages: [...], categories: [...]} (an object;
+ * assignment by skills reads it), disabled, created_at, updated_at,
+ * last_seen_at. The password is kept as the hash the caller made
+ * (server_password_hash: Argon2id); no function shows it but
+ * store_user_find_by_email.
+ *
+ * store_user_insert takes {email, name, role, department?, skills?};
+ * STORE_ECONSTRAINT when a user has that email (in any case), EINVAL
+ * naming a bad field. *out (may be NULL) is the user.
+ */
+int store_user_insert(struct store *st, const json_t *user, const char *password_hash, json_t **out);
+int store_user_get(struct store *st, int64_t id, json_t **out);
+/*
+ * The user with this email (any case); *password_hash (may be NULL; caller
+ * frees) is the stored hash, for signing in.
+ */
+int store_user_find_by_email(struct store *st, const char *email, json_t **out, char **password_hash);
+/* Every user, by id. */
+int store_user_list(struct store *st, json_t **out);
+/*
+ * Changes the given fields of user id (name, role, department, skills,
+ * disabled) and, when password_hash is not NULL, the password. Disabling a
+ * user or changing the password ends every session of the user, in the same
+ * transaction. *out (may be NULL) is the user as updated.
+ */
+int store_user_update(struct store *st, int64_t id, const json_t *fields, const char *password_hash,
+		      json_t **out);
+
+/*
+ * Sessions: a signed-in user's, found by the hash of its secret (the
+ * server keeps the secret in the client's cookie only). A session ends
+ * max_s seconds after it began, or idle_s seconds after it was last used,
+ * whichever comes first. Session fields: id, user_id, address, created_at,
+ * last_seen_at, expires_at, and user (the user's fields).
+ *
+ * store_session_insert starts one for user_id (STORE_ENOTFOUND for no such
+ * user, STORE_ECONFLICT for a disabled one) and forgets the sessions of
+ * every user that have ended by either limit.
+ */
+int store_session_insert(struct store *st, int64_t user_id, const char *hash_hex, const char *address,
+			 int idle_s, int max_s, json_t **out);
+/*
+ * The live session with this hash: STORE_ENOTFOUND when there is none, it
+ * has ended (idle_s, or its end), or its user is disabled. Records its use
+ * (last_seen_at, the user's too) at most once a minute.
+ */
+int store_session_find(struct store *st, const char *hash_hex, int idle_s, json_t **out);
+/* Ends the session with this hash (signing out); none is not an error. */
+int store_session_delete(struct store *st, const char *hash_hex);
+
+/*
+ * Failed sign-ins, counted per key ("account:<email>", "address:<ip>"):
+ * store_login_failure_add records one now and forgets those older than
+ * window_s (for every key: one window for this table);
+ * store_login_failures counts key's within the last window_s seconds and
+ * gives the time of the oldest of them (0 when none) in *oldest_us (may be
+ * NULL); store_login_failures_clear forgets key's (a successful sign-in).
+ */
+int store_login_failure_add(struct store *st, const char *key, int window_s);
+int store_login_failures(struct store *st, const char *key, int window_s, int64_t *count,
+			 int64_t *oldest_us);
+int store_login_failures_clear(struct store *st, const char *key);
+
+/*
+ * Presence: who is viewing or replying to a ticket, shared by every replica
+ * through the store. store_presence_set records user_id's state on
+ * ticket_id ("viewing", "replying" or "left") now. store_presence_list
+ * gives the states recorded after since_us, of ticket_id (NULL: of every
+ * ticket), oldest first: [{ticket_id, number, user: {id, name}, state,
+ * at}].
+ */
+int store_presence_set(struct store *st, const char *ticket_id, int64_t user_id, const char *state);
+int store_presence_list(struct store *st, const char *ticket_id, int64_t since_us, json_t **out);
+
+/*
+ * Canned responses: texts agents insert into replies. Fields: id (a name
+ * the admin chooses: letters, digits, '-', '_', '.', 1 to 64), title, body,
+ * updated_by, updated_at. store_canned_put creates or replaces id
+ * (*created says which; may be NULL).
+ */
+int store_canned_list(struct store *st, json_t **out);
+int store_canned_put(struct store *st, const char *id, const char *title, const char *body,
+		     const char *actor, json_t **out, bool *created);
+int store_canned_delete(struct store *st, const char *id);
+
+/*
+ * The audit log for the live stream: up to limit events with ids above
+ * after_id, oldest first, each {id, ticket_id, number, version (the
+ * ticket's now), type, actor, data, created_at}; *out an array.
+ * store_event_last_id: the highest id (0 when there is none).
+ */
+int store_event_since(struct store *st, int64_t after_id, int limit, json_t **out);
+int store_event_last_id(struct store *st, int64_t *id);
+
+/*
+ * The console's queue counts, of open tickets (neither resolved, closed nor
+ * spam): {"mine": n (assignee is user; 0 when user is NULL), "unassigned":
+ * n, "escalated": n (status escalated), "all": n, "department:<d>": n for
+ * each department that has open tickets}.
+ */
+int store_ticket_counts(struct store *st, const char *user, json_t **out);
+
+/*
+ * Metrics per bucket of bucket_s seconds over tickets created in [since_us,
+ * until_us): {"buckets": [{start (RFC 3339), tickets, by_channel {},
+ * by_sentiment {}, first_response_s_avg, resolution_s_avg,
+ * escalation_rate, satisfaction_avg}]}, every bucket present (zero counts
+ * and null averages where no ticket was created). At most 1,000 buckets
+ * (STORE_EINVAL beyond).
+ */
+int store_metrics_timeseries(struct store *st, int64_t since_us, int64_t until_us, int bucket_s,
+			     json_t **out);
+
+/*
+ * Agents' corrections (ticket.corrected events) recorded at or after
+ * since_us, oldest first: [{ticket_id, field, from, to, actor, at, subject,
+ * content}] (subject and content as the ticket has them now).
+ */
+int store_corrections(struct store *st, int64_t since_us, json_t **out);
 
 #endif

@@ -21,9 +21,9 @@
 #include "store.h"
 #include "util/util.h"
 
-#define STORE_OPS_VERSION 6
+#define STORE_OPS_VERSION 7
 /* The newest schema version; each backend has exactly this many migrations. */
-#define STORE__SCHEMA_VERSION 9
+#define STORE__SCHEMA_VERSION 10
 /* application_id of Frontline's SQLite files ("FLst"). */
 #define STORE__SQLITE_APP_ID 0x464c7374
 
@@ -177,6 +177,34 @@ struct store_ops {
 			      const char *actor, json_t **out);
 	int (*outbox_begin)(struct store *st, int64_t id, const char *owner, int lease_s);
 	int (*outbox_extend)(struct store *st, const char *owner, int lease_s, int *extended);
+
+	/* version 7: the console's records (users, sessions, presence, canned, queues, stream) */
+	int (*user_insert)(struct store *st, const json_t *user, const char *password_hash, json_t **out);
+	int (*user_get)(struct store *st, int64_t id, json_t **out);
+	int (*user_find_by_email)(struct store *st, const char *email, json_t **out, char **password_hash);
+	int (*user_list)(struct store *st, json_t **out);
+	int (*user_update)(struct store *st, int64_t id, const json_t *fields, const char *password_hash,
+			   json_t **out);
+	int (*session_insert)(struct store *st, int64_t user_id, const char *hash_hex, const char *address,
+			      int idle_s, int max_s, json_t **out);
+	int (*session_find)(struct store *st, const char *hash_hex, int idle_s, json_t **out);
+	int (*session_delete)(struct store *st, const char *hash_hex);
+	int (*login_failure_add)(struct store *st, const char *key, int window_s);
+	int (*login_failures)(struct store *st, const char *key, int window_s, int64_t *count,
+			      int64_t *oldest_us);
+	int (*login_failures_clear)(struct store *st, const char *key);
+	int (*presence_set)(struct store *st, const char *ticket_id, int64_t user_id, const char *state);
+	int (*presence_list)(struct store *st, const char *ticket_id, int64_t since_us, json_t **out);
+	int (*canned_list)(struct store *st, json_t **out);
+	int (*canned_put)(struct store *st, const char *id, const char *title, const char *body,
+			  const char *actor, json_t **out, bool *created);
+	int (*canned_delete)(struct store *st, const char *id);
+	int (*event_since)(struct store *st, int64_t after_id, int limit, json_t **out);
+	int (*event_last_id)(struct store *st, int64_t *id);
+	int (*ticket_counts)(struct store *st, const char *user, json_t **out);
+	int (*metrics_timeseries)(struct store *st, int64_t since_us, int64_t until_us, int bucket_s,
+				  json_t **out);
+	int (*corrections)(struct store *st, int64_t since_us, json_t **out);
 };
 
 extern const struct store_ops store__sqlite_ops;
@@ -191,6 +219,36 @@ int store__open_deferred(const char *url, struct store **out, char **err);
  * works; records nothing on the handle. STORE_OK or STORE_EIO.
  */
 int store__sync(struct store *st);
+
+/* ---- the public functions' wrappers (store.c, store_console.c) ---- */
+
+/*
+ * Every public function is one WRAP: store__enter starts the call (clears
+ * the error, names the call for messages, maybe injects a fault), checks
+ * run in order (OR: the first failing one), then the op, then
+ * store__leave (makes sure a failure has a message, logs it at debug
+ * level). Only these wrappers call the ops.
+ */
+int store__enter(struct store *st, const char *fn, const char *verb);
+int store__leave(struct store *st, const char *fn, int rc);
+/* Argument checks for values callers pass through from users. */
+int store__need(struct store *st, const void *p, const char *what);
+
+#define STORE__RD "read from"
+#define STORE__WR "write to"
+
+/* The first failing check (inside STORE__WRAP, where rc_ is in scope). */
+#define STORE__OR(a, b) ((rc_ = (a)) != STORE_OK ? rc_ : (b))
+#define STORE__OUT_NULL(p) do { if (p) *(p) = NULL; } while (0)
+#define STORE__WRAP(fn, verb, checks, call) \
+	do { \
+		int rc_ = store__enter(st, #fn, verb); \
+		if (rc_ == STORE_OK) \
+			rc_ = (checks); \
+		if (rc_ == STORE_OK) \
+			rc_ = st->ops->call; \
+		return store__leave(st, #fn, rc_); \
+	} while (0)
 
 /* ---- errors and time (store.c) ---- */
 
@@ -236,6 +294,13 @@ struct store__row {
 	"t.metadata, t.status, t.sentiment, t.category, t.priority, t.assigned_department, " \
 	"t.assignee, t.created_at, t.updated_at, t.first_response_at, t.resolved_at, " \
 	"t.satisfaction, t.version, t.analysis, NULL, t.quarantined, t.language"
+/* The same, the analysis being the dialect's analysis_summary (lists of summaries). */
+#define STORE__TICKET_SUMMARY_HEAD \
+	"t.number, t.id, t.external_id, t.channel, t.customer_id, t.subject, t.content, " \
+	"t.metadata, t.status, t.sentiment, t.category, t.priority, t.assigned_department, " \
+	"t.assignee, t.created_at, t.updated_at, t.first_response_at, t.resolved_at, " \
+	"t.satisfaction, t.version, "
+#define STORE__TICKET_SUMMARY_TAIL ", NULL, t.quarantined, t.language"
 #define STORE__TICKET_NCOLS 24
 #define STORE__MESSAGE_COLS \
 	"m.id, t.id, m.direction, m.author, m.body, m.created_at, m.email_message_id, " \
@@ -289,6 +354,47 @@ bool store__valid_mail_status(const char *status);
 	"a.id, a.type, a.severity, a.metric, a.message, a.value, a.threshold, a.status, " \
 	"a.observations, a.raised_at, a.last_seen_at, a.resolved_at"
 json_t *store__alert_json(const struct store__row *r);
+
+/* ---- the console's records (accounts.c, console.c) ---- */
+
+#define STORE__USER_COLS \
+	"u.id, u.email, u.name, u.role, u.department, u.skills, u.disabled, u.created_at, u.updated_at, " \
+	"u.last_seen_at"
+#define STORE__USER_NCOLS 10
+/* A session's columns, then the user's. */
+#define STORE__SESSION_COLS \
+	"s.id, s.user_id, s.address, s.created_at, s.last_seen_at, s.expires_at, " STORE__USER_COLS
+#define STORE__CANNED_COLS "c.id, c.title, c.body, c.updated_by, c.updated_at"
+/* The user of a row whose columns start at col (STORE__USER_COLS' order). */
+json_t *store__user_json_at(const struct store__row *r, int col);
+json_t *store__user_json(const struct store__row *r);
+json_t *store__session_json(const struct store__row *r);
+json_t *store__canned_json(const struct store__row *r);
+
+/*
+ * An open ticket, as the queues' partial indexes say it (sqlite/schema.c,
+ * postgres/schema.c: migration 7): a query must repeat these terms word for
+ * word for the engine to use them. spam is the spam screen's status.
+ */
+#define STORE__TICKET_OPEN \
+	"t.status <> '" FL_STATUS_RESOLVED "' AND t.status <> '" FL_STATUS_CLOSED "' AND t.status <> 'spam'"
+
+/*
+ * A validated user: for store_user_insert (update false: email, name and
+ * role required) or the fields of store_user_update (update true: any of
+ * name, role, department, skills, disabled; the has_ flags say which were
+ * given). Strings borrow from the JSON; EINVAL (recorded) names a bad or
+ * unknown field.
+ */
+struct store__user_in {
+	char *email;                /* lower case, owned */
+	const char *name, *role, *department;
+	char *skills;               /* JSON text, owned */
+	bool disabled;
+	bool has_name, has_role, has_department, has_skills, has_disabled;
+};
+int store__user_in_parse(struct store *st, const json_t *u, bool update, struct store__user_in *in);
+void store__user_in_release(struct store__user_in *in);
 
 /* A validated alert for store_alert_raise; strings borrow from the JSON. */
 struct store__alert_in {

@@ -187,9 +187,11 @@ int store__sql_ticket_list(struct store *st, const struct store_ticket_filter *f
 	struct store__sql *c = STORE__SQL(st);
 	struct { const char *col, *val; } eq[] = {
 		{ "t.status", f->status }, { "t.priority", f->priority }, { "t.category", f->category },
-		{ "t.channel", f->channel }, { "t.assignee", f->assignee }, { "t.customer_id", f->customer_id },
+		{ "t.channel", f->channel }, { "t.assignee", f->unassigned ? NULL : f->assignee },
+		{ "t.customer_id", f->customer_id }, { "t.assigned_department", f->department },
+		{ "t.language", f->language },
 	};
-	struct store__val v[10];
+	struct store__val v[12];
 	struct store__cur cur;
 	struct fl_buf sql = FL_BUF_INIT;
 	json_t *words = store__query_words(f->query), *list = json_array(), *page;
@@ -203,7 +205,11 @@ int store__sql_ticket_list(struct store *st, const struct store_ticket_filter *f
 		rc = store__fail(st, STORE_EINVAL, "malformed cursor '%s'", f->cursor);
 		goto out;
 	}
-	fl_buf_adds(&sql, "SELECT " STORE__TICKET_LIST_COLS " ");
+	if (f->summary)
+		fl_buf_addf(&sql, "SELECT " STORE__TICKET_SUMMARY_HEAD "%s" STORE__TICKET_SUMMARY_TAIL " ",
+			    c->d->analysis_summary);
+	else
+		fl_buf_adds(&sql, "SELECT " STORE__TICKET_LIST_COLS " ");
 	if (words) {
 		rc = c->d->search(c, words, &sql, &match, &key);
 		if (rc)
@@ -222,6 +228,11 @@ int store__sql_ticket_list(struct store *st, const struct store_ticket_filter *f
 		fl_buf_addf(&sql, " AND %s = ?", eq[k].col);
 		v[n++] = text_val(eq[k].val);
 	}
+	/* the queues: the terms of their partial indexes, word for word (store_int.h) */
+	if (f->unassigned)
+		fl_buf_adds(&sql, " AND t.assignee IS NULL");
+	if (f->open)
+		fl_buf_adds(&sql, " AND " STORE__TICKET_OPEN);
 	fl_buf_addf(&sql, " ORDER BY %s DESC LIMIT ?", key);
 	v[n++] = int_val(limit + 1);
 	rc = store__sql_query_vals(c, &cur, sql.buf, v, n);
@@ -376,6 +387,16 @@ end:
 
 /* ---- messages ---- */
 
+/* The event a new message of direction writes. */
+static const char *message_event(const char *direction)
+{
+	if (!strcmp(direction, "outbound"))
+		return FL_EVENT_TICKET_REPLIED;
+	if (!strcmp(direction, "note"))
+		return FL_EVENT_TICKET_NOTED;
+	return FL_EVENT_TICKET_CUSTOMER_REPLIED;
+}
+
 int store__sql_message_add(struct store *st, const char *ticket_id, const json_t *msg,
 			   json_t **out, bool *created)
 {
@@ -407,6 +428,11 @@ int store__sql_message_add(struct store *st, const char *ticket_id, const json_t
 			rc = store__sql_int(c, &id, "SELECT id FROM messages WHERE ticket_number = ?"
 					    " AND effect_key = ?", "it", number, in.effect_key);
 	}
+	/* a new message is an event of its ticket's (the live stream tells the console) */
+	if (!rc && made)
+		rc = add_event(c, number, message_event(in.direction), in.author,
+			       json_pack("{s:I, s:s}", "message_id", (json_int_t)id, "direction", in.direction),
+			       store__now(st));
 	if (!rc)
 		rc = store__sql_one(c, store__message_json, &m, MESSAGE_SELECT " WHERE m.id = ?", "i", id);
 	rc = store__sql_tx_end(c, rc);

@@ -35,12 +35,31 @@ static const struct fl_config_key config_keys[] = {
 	{ "FRONTLINE_WORKERS", NULL, "worker threads that run workflows (default: number of cores)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_HTTP_THREADS", NULL, "HTTP server threads (default: number of cores)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_HTTP_MAX_BODY", "1048576", "largest request body in bytes (413 beyond)", FL_CONFIG_PLAIN },
-	{ "FRONTLINE_HTTP_MAX_HEADER", "32768", "memory per connection for the request line and headers (414/431 beyond)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_HTTP_MAX_HEADER", "16384", "memory per connection for the request line and headers (414/431 beyond); "
+	  "a live stream holds it for as long as it is open", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_HTTP_TIMEOUT", "30", "seconds an idle or stalled connection stays open (slowloris)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_HTTP_REQUEST_TIMEOUT", "60", "seconds a request may take to arrive whole, headers and body, from its connection's opening or the previous answer (a client that trickles is closed; 0: no limit)", FL_CONFIG_PLAIN },
-	{ "FRONTLINE_HTTP_MAX_CONNECTIONS", "1024", "concurrent HTTP connections at most", FL_CONFIG_PLAIN },
-	{ "FRONTLINE_HTTP_PER_IP_CONNECTIONS", "128", "concurrent connections per client address, below FRONTLINE_HTTP_MAX_CONNECTIONS so that one address cannot take them all (0: no limit)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_HTTP_MAX_CONNECTIONS", "4096", "concurrent HTTP connections at most, live streams included (the "
+	  "server raises its open-files limit to fit)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_HTTP_PER_IP_CONNECTIONS", "128", "concurrent connections per client address, below "
+	  "FRONTLINE_HTTP_MAX_CONNECTIONS so that one address cannot take them all (0: no limit); live streams "
+	  "count (behind a reverse proxy, raise it)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_HTTP_AUTH_FAILURES", "10", "unknown or revoked API tokens one client address may present per minute, in bursts of twice that, before 429 (0: no limit)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_STREAM_MAX", "3072", "live streams (GET /api/v1/stream) open at most; beyond, 503 (keep below "
+	  "FRONTLINE_HTTP_MAX_CONNECTIONS so that streams leave room for requests)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_STREAM_POLL_MS", "100", "milliseconds between two reads of new events for the live streams "
+	  "(changes made by this process are sent at once)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_STREAM_HEARTBEAT", "15", "seconds between heartbeats on an idle live stream", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_PUBLIC_URL", NULL, "the URL people reach the console at (https: session cookies are Secure)",
+	  FL_CONFIG_PLAIN },
+	{ "FRONTLINE_SESSION_IDLE_S", "28800", "seconds a console session lives without a request (8 hours)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_SESSION_MAX_S", "86400", "seconds a console session lives at most, however active (24 hours)",
+	  FL_CONFIG_PLAIN },
+	{ "FRONTLINE_LOGIN_MAX_FAILURES", "10", "failed sign-ins per account within FRONTLINE_LOGIN_WINDOW before 429 "
+	  "(slowed from half of it; per client address five times as many)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_LOGIN_WINDOW", "900", "seconds over which failed sign-ins are counted", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_PASSWORD_COST", "interactive", "Argon2id cost of new password hashes: interactive or moderate "
+	  "(libsodium's limits); min is for test suites only", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_RATE_LIMIT", "50", "requests per second per API token (token bucket; 0 or less: none)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_RATE_BURST", "100", "burst size of the per-token bucket", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_WEBHOOK_TOLERANCE", "300", "seconds a signed webhook's timestamp may differ from our clock", FL_CONFIG_PLAIN },

@@ -236,6 +236,34 @@ extern const char *const fl_priorities[];
 /* an agent approved or declined a message awaiting approval (mail from someone not on the ticket) */
 #define FL_EVENT_MESSAGE_APPROVED "message.approved"
 #define FL_EVENT_MESSAGE_DECLINED "message.declined"
+/* A message joined the thread (written by store_message_add, by the message's direction). */
+#define FL_EVENT_TICKET_REPLIED "ticket.replied"                    /* outbound: an agent's or the automatic reply */
+#define FL_EVENT_TICKET_NOTED "ticket.noted"                        /* an internal note */
+#define FL_EVENT_TICKET_CUSTOMER_REPLIED "ticket.customer_replied"  /* inbound, after the first message */
+/* An agent changed a label the triage set: {field, from, to, actor, at} (training rows). */
+#define FL_EVENT_TICKET_CORRECTED "ticket.corrected"
+/*
+ * Names of the live stream (GET /api/v1/stream) for audit events it
+ * renames: workflow.completed is ticket.triaged; ticket.updated is
+ * ticket.assigned when the assignee changed; ticket.status is
+ * ticket.escalated when it went to escalated, else ticket.status_changed.
+ * presence is the stream's own (not in the audit log).
+ */
+#define FL_EVENT_TICKET_TRIAGED "ticket.triaged"
+#define FL_EVENT_TICKET_ASSIGNED "ticket.assigned"
+#define FL_EVENT_TICKET_STATUS_CHANGED "ticket.status_changed"
+#define FL_EVENT_PRESENCE "presence"
+
+/* A person's roles (users): agents work tickets, admins also manage people and settings. */
+#define FL_ROLE_AGENT "agent"
+#define FL_ROLE_ADMIN "admin"
+extern const char *const fl_user_roles[];
+
+/* Presence on a ticket (POST /api/v1/tickets/{id}/presence). */
+#define FL_PRESENCE_VIEWING "viewing"
+#define FL_PRESENCE_REPLYING "replying"
+#define FL_PRESENCE_LEFT "left"
+extern const char *const fl_presence_states[];
 
 /* Index of word in a NULL-terminated set, or -1 (also for a NULL word). */
 int fl_word_index(const char *const *set, const char *word);

@@ -30,6 +30,12 @@ const char *const fl_priorities[] = {
 	FL_PRIORITY_LOW, FL_PRIORITY_MEDIUM, FL_PRIORITY_HIGH, FL_PRIORITY_URGENT, NULL,
 };
 
+const char *const fl_user_roles[] = { FL_ROLE_AGENT, FL_ROLE_ADMIN, NULL };
+
+const char *const fl_presence_states[] = {
+	FL_PRESENCE_VIEWING, FL_PRESENCE_REPLYING, FL_PRESENCE_LEFT, NULL,
+};
+
 int fl_word_index(const char *const *set, const char *word)
 {
 	int i;

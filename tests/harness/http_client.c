@@ -162,7 +162,32 @@ int http_raw_send(int fd, const void *data, size_t len)
 	return 0;
 }
 
-char *http_raw_read(int fd, int timeout_ms, bool *closed)
+/* Whether b holds one whole HTTP answer: headers, then the body they announce. */
+static bool answer_complete(const struct fl_buf *b)
+{
+	const char *end = b->len ? strstr(b->buf, "\r\n\r\n") : NULL, *p;
+	size_t head, i;
+	int64_t n;
+
+	if (!end)
+		return false;
+	head = (size_t)(end - b->buf) + 4;
+	for (p = b->buf; p < end; p = strstr(p, "\r\n") + 2) {
+		if (!strncasecmp(p, "Content-Length:", 15)) {
+			for (p += 15, n = 0; *p == ' '; p++)
+				;
+			for (i = 0; p[i] >= '0' && p[i] <= '9'; i++)
+				n = n * 10 + (p[i] - '0');
+			return b->len >= head + (size_t)n;
+		}
+		if (!strncasecmp(p, "Transfer-Encoding:", 18))
+			return strstr(end, "\r\n0\r\n\r\n") != NULL;
+	}
+	/* neither: the answer ends with its headers (204, 304) or with the connection */
+	return !strncmp(b->buf, "HTTP/1.1 204", 12) || !strncmp(b->buf, "HTTP/1.1 304", 12);
+}
+
+static char *raw_read(int fd, int timeout_ms, bool one_answer, bool *closed)
 {
 	struct fl_buf b = FL_BUF_INIT;
 	int64_t deadline = fl_mono_us() + (int64_t)timeout_ms * 1000;
@@ -182,6 +207,18 @@ char *http_raw_read(int fd, int timeout_ms, bool *closed)
 			break;
 		}
 		fl_buf_add(&b, chunk, (size_t)n);
+		if (one_answer && answer_complete(&b))
+			break;
 	}
 	return fl_buf_detach(&b, NULL);
+}
+
+char *http_raw_read(int fd, int timeout_ms, bool *closed)
+{
+	return raw_read(fd, timeout_ms, false, closed);
+}
+
+char *http_raw_read_answer(int fd, int timeout_ms, bool *closed)
+{
+	return raw_read(fd, timeout_ms, true, closed);
 }

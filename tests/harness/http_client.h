@@ -60,5 +60,14 @@ int http_raw_send(int fd, const void *data, size_t len);
  * (caller frees) and *closed whether the peer closed the connection.
  */
 char *http_raw_read(int fd, int timeout_ms, bool *closed);
+/*
+ * Reads until one whole answer is in (its headers and the body its
+ * Content-Length or chunked coding announces), the peer closes, or
+ * timeout_ms passes; returns what arrived (caller frees) and *closed
+ * whether the peer closed. For an answer on a connection the server keeps
+ * open: it returns as soon as the answer is in, so the deadline can be
+ * generous without slowing the test.
+ */
+char *http_raw_read_answer(int fd, int timeout_ms, bool *closed);
 
 #endif

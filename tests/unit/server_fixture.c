@@ -10,6 +10,8 @@
 
 #include <stdio.h>
 #include <curl/curl.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include "backends.h"
 #include "server_fixture.h"
@@ -134,6 +136,8 @@ int fx_run(const char *name, const struct CMUnitTest *tests, size_t count)
 
 	fl_config_load(NULL, false, &err);
 	free(err);
+	/* libsodium's lowest Argon2id cost: hashes in microseconds, also under sanitizers */
+	fl_config_set("FRONTLINE_PASSWORD_COST", "min");
 	fl_log_setup(getenv("TEST_DEBUG") ? FL_LOG_DEBUG : FL_LOG_ERROR, NULL, NULL);
 	fl_curl_global_init();
 	failed = backend_run_all(name, tests, count, fx_group_sqlite, fx_group_postgres, fx_group_done);
@@ -198,6 +202,23 @@ void fx_wait_jobs(struct fx *f, uint64_t n)
 	}
 }
 
+void fx_wait_done(struct fx *f, uint64_t n)
+{
+	int64_t deadline = fl_mono_us() + 60 * INT64_C(1000000);
+	uint64_t done = 0, failed = 0;
+
+	/* a failed attempt is retried: wait for one more outcome until n jobs are done */
+	for (;;) {
+		service_jobs_stats(f->svc, &done, &failed);
+		if (done >= n || fl_mono_us() >= deadline)
+			break;
+		service_jobs_wait(f->svc, done + failed + 1, 1000);
+	}
+	if (done < n)
+		fail_msg("the workers finished %llu jobs (and failed %llu attempts) in a minute; expected %llu done",
+			 (unsigned long long)done, (unsigned long long)failed, (unsigned long long)n);
+}
+
 /* ---- requests ---- */
 
 void fx_call(struct fx *f, const char *method, const char *path, const char *token, const char *body,
@@ -229,6 +250,88 @@ void fx_webhook(struct fx *f, const char *body, int64_t ts, const char *idem, st
 	}
 	http_do(&req, out);
 	free(url);
+}
+
+int64_t fx_make_user(struct fx *f, const char *email, const char *role, const char *password)
+{
+	char hash[SERVER_PASSWORD_HASH_SIZE];
+	json_t *u = json_pack("{s:s, s:s, s:s}", "email", email, "name", email, "role", role), *row = NULL;
+	int64_t id;
+
+	assert_int_equal(server_password_hash(password, hash), 0);
+	if (store_user_insert(f->st, u, hash, &row) != STORE_OK)
+		fail_msg("cannot add user '%s': %s", email, store_errmsg(f->st));
+	id = fl_json_int(row, "id", 0);
+	json_decref(u);
+	json_decref(row);
+	return id;
+}
+
+void fx_call_session(struct fx *f, const char *method, const char *path, const struct fx_session *s, bool csrf,
+		     const char *body, struct http_resp *out)
+{
+	char *url = fl_asprintf("%s%s", f->base, path), cookie[128], token[128];
+	const char *headers[3] = { NULL, NULL, NULL };
+	struct http_req req = { method, url, NULL, NULL, body, 0, headers, 0 };
+	size_t n = 0;
+
+	if (s) {
+		snprintf(cookie, sizeof(cookie), "Cookie: %s", s->cookie);
+		headers[n++] = cookie;
+		if (csrf) {
+			snprintf(token, sizeof(token), "X-CSRF-Token: %s", s->csrf);
+			headers[n++] = token;
+		}
+	}
+	http_do(&req, out);
+	free(url);
+	if (out->error)
+		fail_msg("%s %s: %s", method, path, out->error);
+}
+
+void fx_sign_in(struct fx *f, const char *email, const char *password, struct fx_session *s)
+{
+	json_t *body = json_pack("{s:s, s:s}", "email", email, "password", password);
+	char *text = fl_json_dumps(body), *set, *semi;
+	struct http_resp r;
+
+	fx_call_session(f, "POST", "/api/v1/session", NULL, false, text, &r);
+	fx_expect(&r, 200, NULL);
+	set = http_resp_header(&r, "Set-Cookie");
+	assert_non_null(set);
+	semi = strchr(set, ';');
+	if (semi)
+		*semi = '\0';
+	fl_strlcpy(s->cookie, set, sizeof(s->cookie));
+	fl_strlcpy(s->csrf, fl_json_str(r.json, "csrf_token", ""), sizeof(s->csrf));
+	s->user_id = fl_json_int(json_object_get(r.json, "user"), "id", 0);
+	assert_int_equal(strlen(s->csrf), 64);
+	free(set);
+	free(text);
+	json_decref(body);
+	http_resp_release(&r);
+}
+
+void fx_sql(struct fx *f, const char *sql)
+{
+	if (!strcmp(f->g->backend, "sqlite")) {
+		char *path = fl_asprintf("%s/frontline.db", f->dir);
+		sqlite3 *db = NULL;
+
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		free(path);
+	} else {
+		PGconn *c = PQconnectdb(f->url);
+		PGresult *res = PQexec(c, sql);
+
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			fail_msg("%s: %s", sql, PQerrorMessage(c));
+		PQclear(res);
+		PQfinish(c);
+	}
 }
 
 void fx_expect(struct http_resp *r, long status, const char *code)

@@ -85,8 +85,15 @@ void fx_start_service(struct fx *f, const struct service_options *o);
  * and a dispatcher when f->notify is set.
  */
 void fx_start(struct fx *f, double rate, bool workers);
-/* Waits (up to a minute) until the workers have finished or failed n jobs in all; fails the test if not. */
+/*
+ * Waits (up to a minute) until the workers have finished or failed n jobs
+ * in all; fails the test if not. For tests about failing jobs: a test that
+ * needs its tickets triaged waits with fx_wait_done, since a failed attempt
+ * (retried later) counts here.
+ */
 void fx_wait_jobs(struct fx *f, uint64_t n);
+/* Waits (up to a minute) until the workers have finished n jobs; fails the test if not. */
+void fx_wait_done(struct fx *f, uint64_t n);
 /* Stops the service: the server, its workers and the dispatcher (idempotent; teardown does it too). */
 void fx_stop_server(struct fx *f);
 
@@ -99,6 +106,27 @@ void fx_call(struct fx *f, const char *method, const char *path, const char *tok
 	     struct http_resp *out);
 /* POST /webhooks/tickets signed now (or at ts when not 0); idem: an Idempotency-Key or NULL. */
 void fx_webhook(struct fx *f, const char *body, int64_t ts, const char *idem, struct http_resp *out);
+/* A person signed in to the console: the cookie to send and the session's CSRF token. */
+struct fx_session {
+	char cookie[96];                     /* "fl_session=fls_..." */
+	char csrf[72];
+	int64_t user_id;
+};
+
+/* A user of role with password in the store (FRONTLINE_PASSWORD_COST is "min" in these tests); its id. */
+int64_t fx_make_user(struct fx *f, const char *email, const char *role, const char *password);
+/* POST /api/v1/session: fails the test unless it answers 200; fills s. */
+void fx_sign_in(struct fx *f, const char *email, const char *password, struct fx_session *s);
+/*
+ * method path with s's cookie (and its CSRF token when csrf is true), body
+ * as JSON when not NULL; the answer in *out (http_resp_release).
+ */
+void fx_call_session(struct fx *f, const char *method, const char *path, const struct fx_session *s, bool csrf,
+		     const char *body, struct http_resp *out);
+
+/* Runs sql on f's database behind the service's back (SQLite or PostgreSQL alike); fails the test if it fails. */
+void fx_sql(struct fx *f, const char *sql);
+
 /* Fails the test unless r has status (and, when code is not NULL, that error code). */
 void fx_expect(struct http_resp *r, long status, const char *code);
 /*

@@ -475,7 +475,7 @@ static void test_unknown_tokens_are_limited_per_address(void **state)
 	assert_true(fd >= 0);
 	req = fl_asprintf("GET /api/v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n", bad);
 	assert_int_equal(http_raw_send(fd, req, strlen(req)), 0);
-	out = http_raw_read(fd, 2000, &closed);
+	out = http_raw_read_answer(fd, 30000, &closed);
 	if (!strstr(out, "HTTP/1.1 401"))
 		fail_msg("another address: %s", out);
 	free(out);

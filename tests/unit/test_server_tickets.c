@@ -173,7 +173,7 @@ static void test_workers_triage_and_agents_work_tickets(void **state)
 	fx_webhook(f, fx_ticket_body("hook_1", "cust_002", "Question about invoices",
 				     "Where can I download the invoice for last month?"), 0, NULL, &r);
 	http_resp_release(&r);
-	fx_wait_jobs(f, 2);
+	fx_wait_done(f, 2);
 
 	/* triaged: analysis, trace, labels and a thread */
 	fx_call(f, "GET", "/api/v1/tickets/api_1", f->agent, NULL, &r);
@@ -446,7 +446,7 @@ static void test_list_items_are_summaries_unless_view_full(void **state)
 				     "Where can I download the invoice for last month?"), 0, NULL, &r);
 	fx_expect(&r, 202, NULL);
 	http_resp_release(&r);
-	fx_wait_jobs(f, 2);
+	fx_wait_done(f, 2);
 	/* one never triaged (no job), one whose analysis holds only part of a triage */
 	in = json_pack("{s:s, s:s, s:s, s:s}", "id", "sum_new", "customer_id", "cust_002", "subject", "Untriaged",
 		       "content", "Nobody has looked at this one yet.");
@@ -571,7 +571,7 @@ static void test_escalation_queue(void **state)
 	fx_webhook(f, OUTAGE_TICKET("esc_1"), 0, NULL, &r);
 	fx_expect(&r, 202, NULL);
 	http_resp_release(&r);
-	fx_wait_jobs(f, 1);
+	fx_wait_done(f, 1);
 	fx_call(f, "GET", "/api/v1/escalations", f->agent, NULL, &r);
 	fx_expect(&r, 200, NULL);
 	assert_int_equal(json_array_size(json_object_get(r.json, "escalations")), 1);
@@ -667,7 +667,7 @@ static void test_notifications_reach_real_receivers(void **state)
 		   0, NULL, &r);
 	fx_expect(&r, 202, NULL);
 	http_resp_release(&r);
-	fx_wait_jobs(f, 1);
+	fx_wait_done(f, 1);
 	fx_call(f, "POST", "/api/v1/tickets/n_1/resolve", f->agent, "{\"resolution\":\"Fixed the auth cluster.\"}", &r);
 	fx_expect(&r, 200, NULL);
 	http_resp_release(&r);

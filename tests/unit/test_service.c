@@ -166,7 +166,7 @@ static void test_worker_only_triages_the_queue(void **state)
 	fx_start_service(f, &o);
 	assert_null(f->srv);
 	assert_int_equal(service_port(f->svc), 0);
-	fx_wait_jobs(f, 1);
+	fx_wait_done(f, 1);
 	assert_string_not_equal(status_of(f, "queued_1"), "new");
 	json_decref(in);
 	json_decref(ticket);
@@ -192,7 +192,7 @@ static void test_a_ticket_end_to_end(void **state)
 	fx_start_service(f, &o);
 	assert_int_equal(webhook(f, "e2e_1", "Cannot reset my password",
 				 "Hi, the password reset email never arrives. This is urgent for work."), 202);
-	fx_wait_jobs(f, 1);
+	fx_wait_done(f, 1);
 	fx_call(f, "GET", "/api/v1/tickets/e2e_1", f->agent, NULL, &r);
 	fx_expect(&r, 200, NULL);
 	assert_string_not_equal(fl_json_str(r.json, "status", "new"), "new");

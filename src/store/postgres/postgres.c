@@ -336,6 +336,15 @@ static const struct store__dialect pg_dialect = {
 	.schema_apply = pg_schema_apply,
 	.ticket_insert = pg_ticket_insert,
 	.search = pg_search,
+	.analysis_summary =
+		"jsonb_build_array(t.analysis #> '{sentiment_analysis,sentiment}',"
+		" t.analysis #> '{sentiment_analysis,urgency}', t.analysis #> '{categorization,primary_category}',"
+		" t.analysis #> '{categorization,confidence}', t.analysis #> '{priority_assignment,priority}',"
+		" t.analysis #> '{priority_assignment,score}', t.analysis #> '{escalation_decision,escalation_decision}',"
+		" t.analysis #> '{escalation_decision,escalation_priority}', t.analysis #> '{auto_reply,sent}',"
+		" t.analysis #> '{auto_reply,reason}',"
+		" t.analysis #> '{generated_response,escalation_needed}',"
+		" left(t.analysis #>> '{generated_response,response}', 1))",
 };
 
 /* ---- opening ---- */

@@ -234,6 +234,66 @@ static const char *const migrations[] = {
 	"ALTER TABLE outbox ADD COLUMN started_at bigint;",
 	/* 9: the language an article is written in (issue 15): a ticket is searched in its own */
 	"ALTER TABLE kb_articles ADD COLUMN language text NOT NULL DEFAULT 'en';",
+	/*
+	 * 10: the console: users, sessions, failed sign-ins, presence, canned
+	 * responses; the queues' indexes (as on SQLite: open is neither
+	 * resolved, closed nor spam); the triage's language (migration 7) gets
+	 * an index.
+	 */
+	"CREATE TABLE users ("
+	"  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	"  email text NOT NULL UNIQUE,"
+	"  name text NOT NULL,"
+	"  role text NOT NULL CHECK (role IN ('agent', 'admin')),"
+	"  department text,"
+	"  skills jsonb NOT NULL DEFAULT '{}',"
+	"  disabled boolean NOT NULL DEFAULT false,"
+	"  password_hash text NOT NULL,"
+	"  created_at bigint NOT NULL,"
+	"  updated_at bigint NOT NULL,"
+	"  last_seen_at bigint"
+	");"
+	"CREATE TABLE sessions ("
+	"  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	"  user_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	"  hash text NOT NULL UNIQUE,"
+	"  address text,"
+	"  created_at bigint NOT NULL,"
+	"  last_seen_at bigint NOT NULL,"
+	"  expires_at bigint NOT NULL"
+	");"
+	"CREATE INDEX sessions_user ON sessions (user_id);"
+	"CREATE INDEX sessions_expires ON sessions (expires_at);"
+	"CREATE INDEX sessions_seen ON sessions (last_seen_at);"
+	"CREATE TABLE login_failures ("
+	"  key text NOT NULL,"
+	"  at bigint NOT NULL"
+	");"
+	"CREATE INDEX login_failures_key ON login_failures (key, at);"
+	"CREATE INDEX login_failures_at ON login_failures (at);"
+	"CREATE TABLE presence ("
+	"  ticket_number bigint NOT NULL REFERENCES tickets (number),"
+	"  user_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	"  state text NOT NULL CHECK (state IN ('viewing', 'replying', 'left')),"
+	"  updated_at bigint NOT NULL,"
+	"  PRIMARY KEY (ticket_number, user_id)"
+	");"
+	"CREATE INDEX presence_updated ON presence (updated_at);"
+	"CREATE TABLE canned_responses ("
+	"  id text PRIMARY KEY,"
+	"  title text NOT NULL,"
+	"  body text NOT NULL,"
+	"  updated_by text,"
+	"  updated_at bigint NOT NULL"
+	");"
+	"CREATE INDEX events_corrected ON events (created_at) WHERE type = 'ticket.corrected';"
+	"CREATE INDEX tickets_language ON tickets (language, number) WHERE language IS NOT NULL;"
+	"CREATE INDEX tickets_open ON tickets (number)"
+	"  WHERE status <> 'resolved' AND status <> 'closed' AND status <> 'spam';"
+	"CREATE INDEX tickets_open_assignee ON tickets (assignee, number)"
+	"  WHERE status <> 'resolved' AND status <> 'closed' AND status <> 'spam';"
+	"CREATE INDEX tickets_open_department ON tickets (assigned_department, number)"
+	"  WHERE status <> 'resolved' AND status <> 'closed' AND status <> 'spam';",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,

@@ -319,6 +319,71 @@ static const char *const migrations[] = {
 	"ALTER TABLE outbox ADD COLUMN started_at INTEGER;",
 	/* 9: the language an article is written in (issue 15): a ticket is searched in its own */
 	"ALTER TABLE kb_articles ADD COLUMN language TEXT NOT NULL DEFAULT 'en';",
+	/*
+	 * 10: the console: people (users, their sessions, failed sign-ins),
+	 * presence, canned responses; the queues' indexes. A ticket is open
+	 * unless resolved, closed or spam, written as comparisons (not an IN
+	 * list, see 6) in the partial indexes and in the queries that use them.
+	 * Each queue's index is ordered by ticket number within its key, so a
+	 * queue's newest page (and a keyset page after a cursor) is a walk down
+	 * one index; it ends with the status, so that SQLite, which checks a
+	 * partial index's terms again, counts a queue from the index alone.
+	 * The triage's language (migration 7) gets an index.
+	 */
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY,"
+	"  email TEXT NOT NULL UNIQUE,"
+	"  name TEXT NOT NULL,"
+	"  role TEXT NOT NULL CHECK (role = 'agent' OR role = 'admin'),"
+	"  department TEXT,"
+	"  skills TEXT NOT NULL DEFAULT '{}',"
+	"  disabled INTEGER NOT NULL DEFAULT 0,"
+	"  password_hash TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  last_seen_at INTEGER"
+	") STRICT;"
+	"CREATE TABLE sessions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  hash TEXT NOT NULL UNIQUE,"
+	"  address TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  last_seen_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX sessions_user ON sessions(user_id);"
+	"CREATE INDEX sessions_expires ON sessions(expires_at);"
+	"CREATE INDEX sessions_seen ON sessions(last_seen_at);"
+	"CREATE TABLE login_failures ("
+	"  key TEXT NOT NULL,"
+	"  at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX login_failures_key ON login_failures(key, at);"
+	"CREATE INDEX login_failures_at ON login_failures(at);"
+	"CREATE TABLE presence ("
+	"  ticket_number INTEGER NOT NULL REFERENCES tickets(number),"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  state TEXT NOT NULL CHECK (state = 'viewing' OR state = 'replying' OR state = 'left'),"
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (ticket_number, user_id)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE INDEX presence_updated ON presence(updated_at);"
+	"CREATE TABLE canned_responses ("
+	"  id TEXT PRIMARY KEY,"
+	"  title TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  updated_by TEXT,"
+	"  updated_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX events_corrected ON events(created_at) WHERE type = 'ticket.corrected';"
+	"CREATE INDEX tickets_language ON tickets(language) WHERE language IS NOT NULL;"
+	"CREATE INDEX tickets_open ON tickets(number, status)"
+	"  WHERE status <> 'resolved' AND status <> 'closed' AND status <> 'spam';"
+	"CREATE INDEX tickets_open_assignee ON tickets(assignee, number, status)"
+	"  WHERE status <> 'resolved' AND status <> 'closed' AND status <> 'spam';"
+	"CREATE INDEX tickets_open_department ON tickets(assigned_department, number, status)"
+	"  WHERE status <> 'resolved' AND status <> 'closed' AND status <> 'spam';",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,

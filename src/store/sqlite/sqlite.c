@@ -262,6 +262,14 @@ static const struct store__dialect sq_dialect = {
 	.schema_apply = sq_schema_apply,
 	.ticket_insert = sq_ticket_insert,
 	.search = sq_search,
+	/* one parse of the analysis per row, several paths: a JSON array of the fields (rows.c) */
+	.analysis_summary =
+		"json_extract(t.analysis, '$.sentiment_analysis.sentiment', '$.sentiment_analysis.urgency',"
+		" '$.categorization.primary_category', '$.categorization.confidence',"
+		" '$.priority_assignment.priority', '$.priority_assignment.score',"
+		" '$.escalation_decision.escalation_decision', '$.escalation_decision.escalation_priority',"
+		" '$.auto_reply.sent', '$.auto_reply.reason',"
+		" '$.generated_response.escalation_needed', '$.generated_response.response')",
 };
 
 /* ---- waiting for the write lock ---- */

@@ -1,0 +1,678 @@
+/*
+ * The live stream behind GET /api/v1/stream: one thread per process reads
+ * what is new in the store and fans it out to every open stream.
+ *
+ * What is new: audit events with ids above the last one sent (the store's
+ * events table, which every replica writes: a change made anywhere reaches
+ * every replica's streams), read every FRONTLINE_STREAM_POLL_MS and at once
+ * when this process made a change (server__live_wake); and presence, the
+ * store's rows of the last 60 seconds compared with what was last seen (a
+ * state changed, someone came, someone's minute ran out: "left").
+ *
+ * Fan-out: each event is formatted once, as Server-Sent Events text, into
+ * a ring of recent events shared by every stream; a stream is a position
+ * in the ring and nothing else, so 1,000 streams cost the ring once plus a
+ * small struct each (and libmicrohttpd's connection). libmicrohttpd asks
+ * a stream's content reader for bytes when its socket can take them; a
+ * stream with nothing to send suspends its connection and the next event
+ * resumes it. A stream that falls a whole ring behind (a client that does
+ * not read) is ended: it reconnects with Last-Event-ID and catches up from
+ * the store. A heartbeat comment every FRONTLINE_STREAM_HEARTBEAT seconds
+ * keeps proxies from closing idle streams and reveals dead clients (a
+ * suspended connection notices nothing until it writes).
+ *
+ * Ids and order: event ids are the events table's. On SQLite they are
+ * handed out in commit order; on PostgreSQL a transaction that began
+ * earlier may commit an older id after a newer one was read, so ids skipped
+ * over are looked for again for GAP_WAIT_US before they are given up (an id
+ * can also be skipped for good: a rolled-back insert).
+ *
+ * Draining (SIGTERM) ends every stream at once (the clients reconnect to
+ * another replica); streams do not count as requests in flight, so the
+ * service's stop never waits for them.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "server_int.h"
+#include "monitor/monitor.h"
+#include "store/store.h"
+
+#define RING_SIZE 4096                          /* recent events kept (a power of two) */
+#define POLL_BATCH 500                          /* events read per query */
+#define CATCH_UP_MAX 1000                       /* missed events sent to a resuming stream at most */
+#define GAP_WAIT_US (10 * INT64_C(1000000))     /* how long a skipped id may still commit */
+#define MAX_GAPS 256
+#define PRESENCE_TTL_US (60 * INT64_C(1000000)) /* presence not repeated for this long is gone */
+#define PRESENCE_EVERY_US (500 * INT64_C(1000)) /* presence read this often (and on a wake-up) */
+#define BLOCK_SIZE 4096                         /* bytes libmicrohttpd asks a stream for at most */
+
+struct entry {
+	int64_t id;          /* the event's id; 0: no id (presence, heartbeat) */
+	char *text;
+	size_t len;
+};
+
+struct server_stream {
+	struct server_live *live;
+	struct MHD_Connection *conn;
+	uint64_t start;      /* the ring's head when it opened: older entries without an id are not replayed */
+	uint64_t seq;        /* the next ring entry to send */
+	size_t off;          /* bytes of it sent */
+	struct fl_buf pre;   /* sent first: retry and the events missed since Last-Event-ID */
+	size_t pre_off;
+	bool suspended, closing;
+	struct server_stream *prev, *next;
+};
+
+struct gap {
+	int64_t id, since_us;
+};
+
+struct server_live {
+	struct server *srv;
+	struct store *st;            /* the poller's connection */
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop, wake, closing;
+	struct entry ring[RING_SIZE];
+	uint64_t head;               /* sequence number of the next entry */
+	int64_t last_id;             /* highest event id sent */
+	struct gap gaps[MAX_GAPS];
+	size_t ngaps;
+	struct server_stream *streams;
+	size_t nstreams, max_streams;
+	json_t *presence;            /* "number/user" -> the last presence seen */
+	int64_t poll_us, heartbeat_us, last_beat_us, last_presence_us;
+	struct monitor_family *m_streams, *m_events;
+};
+
+/* ---- the ring (under the lock) ---- */
+
+/* Appends text (taken) as the next entry and wakes the streams waiting for it. */
+static void ring_add(struct server_live *l, int64_t id, char *text, size_t len)
+{
+	struct entry *e = &l->ring[l->head & (RING_SIZE - 1)];
+	struct server_stream *s;
+
+	free(e->text);
+	e->id = id;
+	e->text = text;
+	e->len = len;
+	l->head++;
+	for (s = l->streams; s; s = s->next) {
+		if (s->suspended) {
+			s->suspended = false;
+			MHD_resume_connection(s->conn);
+		}
+	}
+}
+
+static uint64_t ring_oldest(const struct server_live *l)
+{
+	return l->head > RING_SIZE ? l->head - RING_SIZE : 0;
+}
+
+/* ---- events as Server-Sent Events ---- */
+
+/* The stream's name of an audit event (util.h's vocabulary). */
+static const char *stream_name(const char *type, const json_t *data)
+{
+	const json_t *f;
+	size_t i;
+
+	if (!strcmp(type, FL_EVENT_WORKFLOW_COMPLETED))
+		return FL_EVENT_TICKET_TRIAGED;
+	if (!strcmp(type, FL_EVENT_TICKET_STATUS))
+		return !strcmp(fl_json_str(data, "to", ""), FL_STATUS_ESCALATED) ? FL_EVENT_TICKET_ESCALATED
+										: FL_EVENT_TICKET_STATUS_CHANGED;
+	if (!strcmp(type, FL_EVENT_TICKET_UPDATED)) {
+		json_array_foreach(json_object_get(data, "fields"), i, f)
+			if (!strcmp(json_string_value(f) ? json_string_value(f) : "", "assignee"))
+				return FL_EVENT_TICKET_ASSIGNED;
+	}
+	return type;
+}
+
+/* One event (a row of store_event_since) as text for the ring, or NULL to skip it. */
+static char *format_event(const json_t *e, size_t *len)
+{
+	const char *type = fl_json_str(e, "type", ""), *name;
+	json_t *data = json_object_get(e, "data"), *d;
+	struct fl_buf b = FL_BUF_INIT;
+
+	if (!*type || strpbrk(type, "\r\n"))
+		return NULL;
+	name = stream_name(type, data);
+	d = json_copy(data);
+	if (!json_is_object(d)) {
+		json_decref(d);
+		d = json_object();
+	}
+	json_object_set(d, "ticket_id", json_object_get(e, "ticket_id"));
+	json_object_set(d, "number", json_object_get(e, "number"));
+	/* the version the change made, when the event says; else the ticket's now */
+	if (!json_is_integer(json_object_get(d, "version")))
+		json_object_set(d, "version", json_object_get(e, "version"));
+	json_object_set(d, "actor", json_object_get(e, "actor"));
+	json_object_set(d, "at", json_object_get(e, "created_at"));
+	json_object_set_new(d, "type", json_string(type));
+	fl_buf_addf(&b, "id: %lld\nevent: %s\ndata: ", (long long)fl_json_int(e, "id", 0), name);
+	if (fl_json_encode(&b, d)) {
+		json_decref(d);
+		fl_buf_release(&b);
+		return NULL;
+	}
+	fl_buf_adds(&b, "\n\n");
+	json_decref(d);
+	return fl_buf_detach(&b, len);
+}
+
+/* ---- the poller ---- */
+
+static bool gap_take(struct server_live *l, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < l->ngaps; i++) {
+		if (l->gaps[i].id == id) {
+			l->gaps[i] = l->gaps[--l->ngaps];
+			return true;
+		}
+	}
+	return false;
+}
+
+static void gap_add(struct server_live *l, int64_t id, int64_t now)
+{
+	size_t i, oldest = 0;
+
+	if (l->ngaps < MAX_GAPS) {
+		l->gaps[l->ngaps].id = id;
+		l->gaps[l->ngaps++].since_us = now;
+		return;
+	}
+	for (i = 1; i < l->ngaps; i++)
+		if (l->gaps[i].since_us < l->gaps[oldest].since_us)
+			oldest = i;
+	l->gaps[oldest].id = id;
+	l->gaps[oldest].since_us = now;
+}
+
+/* Where the next read starts: below the oldest gap still awaited. */
+static int64_t read_after(struct server_live *l, int64_t now)
+{
+	int64_t after = l->last_id;
+	size_t i = 0;
+
+	while (i < l->ngaps) {
+		if (now - l->gaps[i].since_us > GAP_WAIT_US) {
+			l->gaps[i] = l->gaps[--l->ngaps];
+			continue;
+		}
+		if (l->gaps[i].id - 1 < after)
+			after = l->gaps[i].id - 1;
+		i++;
+	}
+	return after;
+}
+
+/* Reads new events and adds them to the ring; true when a full batch came (read again). */
+static bool poll_events(struct server_live *l)
+{
+	int64_t now = fl_mono_us(), after, id, k;
+	json_t *rows = NULL, *e;
+	size_t i, n = 0;
+	int rc;
+
+	pthread_mutex_lock(&l->lock);
+	after = read_after(l, now);
+	pthread_mutex_unlock(&l->lock);
+	rc = store_event_since(l->st, after, POLL_BATCH, &rows);
+	if (rc != STORE_OK) {
+		fl_log(FL_LOG_WARN, "live stream: cannot read events: %s", store_errmsg(l->st));
+		return false;
+	}
+	pthread_mutex_lock(&l->lock);
+	json_array_foreach(rows, i, e) {
+		char *text;
+		size_t len;
+
+		id = fl_json_int(e, "id", 0);
+		if (id <= l->last_id && !gap_take(l, id))
+			continue;   /* sent already */
+		for (k = l->last_id + 1; k < id && id - k <= MAX_GAPS; k++)
+			gap_add(l, k, now);
+		if (id > l->last_id)
+			l->last_id = id;
+		if (!(text = format_event(e, &len)))
+			continue;
+		ring_add(l, id, text, len);
+		n++;
+	}
+	pthread_mutex_unlock(&l->lock);
+	if (n)
+		monitor_add(l->m_events, NULL, (double)n);
+	n = json_array_size(rows);
+	json_decref(rows);
+	return n == POLL_BATCH;
+}
+
+/* A presence event (no id: presence is not replayed) into the ring. Under the lock. */
+static void add_presence(struct server_live *l, const json_t *p, const char *state, const char *at)
+{
+	json_t *d = json_pack("{s:O, s:O, s:O, s:s, s:s}", "ticket_id", json_object_get(p, "ticket_id"), "number",
+			      json_object_get(p, "number"), "user", json_object_get(p, "user"), "state", state,
+			      "at", at);
+	struct fl_buf b = FL_BUF_INIT;
+	size_t len;
+	char *text;
+
+	fl_buf_adds(&b, "event: " FL_EVENT_PRESENCE "\ndata: ");
+	if (!d || fl_json_encode(&b, d)) {
+		json_decref(d);
+		fl_buf_release(&b);
+		return;
+	}
+	fl_buf_adds(&b, "\n\n");
+	json_decref(d);
+	text = fl_buf_detach(&b, &len);
+	ring_add(l, 0, text, len);
+}
+
+/* Presence of the last minute against what was seen: changes, arrivals, departures. */
+static void poll_presence(struct server_live *l)
+{
+	json_t *rows = NULL, *p, *seen = json_object(), *prev;
+	const char *key;
+	char k[64], now_s[32];
+	void *tmp;
+	size_t i;
+
+	if (store_presence_list(l->st, NULL, fl_wall_us() - PRESENCE_TTL_US, &rows) != STORE_OK) {
+		fl_log(FL_LOG_WARN, "live stream: cannot read presence: %s", store_errmsg(l->st));
+		json_decref(seen);
+		return;
+	}
+	fl_time_rfc3339(now_s, fl_wall_us());
+	pthread_mutex_lock(&l->lock);
+	json_array_foreach(rows, i, p) {
+		snprintf(k, sizeof(k), "%lld/%lld", (long long)fl_json_int(p, "number", 0),
+			 (long long)fl_json_int(json_object_get(p, "user"), "id", 0));
+		json_object_set(seen, k, p);
+		prev = json_object_get(l->presence, k);
+		if (!prev || strcmp(fl_json_str(prev, "state", ""), fl_json_str(p, "state", "")))
+			add_presence(l, p, fl_json_str(p, "state", ""), fl_json_str(p, "at", now_s));
+		json_object_set(l->presence, k, p);
+	}
+	json_object_foreach_safe(l->presence, tmp, key, prev) {
+		if (json_object_get(seen, key))
+			continue;
+		/* not repeated within the minute: gone */
+		if (strcmp(fl_json_str(prev, "state", ""), FL_PRESENCE_LEFT))
+			add_presence(l, prev, FL_PRESENCE_LEFT, now_s);
+		json_object_del(l->presence, key);
+	}
+	pthread_mutex_unlock(&l->lock);
+	json_decref(rows);
+	json_decref(seen);
+}
+
+static void heartbeat(struct server_live *l)
+{
+	pthread_mutex_lock(&l->lock);
+	if (l->streams)
+		ring_add(l, 0, fl_strdup(": heartbeat\n\n"), 13);
+	pthread_mutex_unlock(&l->lock);
+}
+
+static void *run(void *arg)
+{
+	struct server_live *l = arg;
+
+	for (;;) {
+		int64_t now;
+		bool woken;
+
+		pthread_mutex_lock(&l->lock);
+		if (!l->wake && !l->stop)
+			fl_cond_wait_ms(&l->cond, &l->lock, (l->poll_us + 999) / 1000);
+		woken = l->wake;
+		l->wake = false;
+		if (l->stop) {
+			pthread_mutex_unlock(&l->lock);
+			break;
+		}
+		pthread_mutex_unlock(&l->lock);
+		while (poll_events(l))
+			;
+		now = fl_mono_us();
+		if (woken || now - l->last_presence_us >= PRESENCE_EVERY_US) {
+			poll_presence(l);
+			l->last_presence_us = now;
+		}
+		if (now - l->last_beat_us >= l->heartbeat_us) {
+			heartbeat(l);
+			l->last_beat_us = now;
+		}
+	}
+	return NULL;
+}
+
+/* ---- the object ---- */
+
+int server__live_new(struct server *srv, const char *url, struct server_live **out, char **err)
+{
+	struct server_live *l = fl_calloc(1, sizeof(*l));
+	int64_t poll_ms = fl_config_int("FRONTLINE_STREAM_POLL_MS", 100);
+	int64_t beat_s = fl_config_int("FRONTLINE_STREAM_HEARTBEAT", 15);
+
+	*out = NULL;
+	l->srv = srv;
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->cond, NULL);
+	l->presence = json_object();
+	l->poll_us = (poll_ms > 0 ? poll_ms : 100) * 1000;
+	l->heartbeat_us = (beat_s > 0 ? beat_s : 15) * INT64_C(1000000);
+	l->max_streams = (size_t)fl_config_int("FRONTLINE_STREAM_MAX", 3072);
+	l->m_streams = monitor_family_new(srv->registry, MONITOR_GAUGE, "frontline_stream_connections",
+					  "live streams (GET /api/v1/stream) open", 0, NULL, NULL, 0);
+	l->m_events = monitor_family_new(srv->registry, MONITOR_COUNTER, "frontline_stream_events_total",
+					 "audit events sent to the live streams (each once, whatever the streams)",
+					 0, NULL, NULL, 0);
+	if (store_open(url, &l->st, err) != STORE_OK) {
+		server__live_free(l);
+		return SERVER_ESTORE;
+	}
+	*out = l;
+	return SERVER_OK;
+}
+
+int server__live_start(struct server_live *l, char **err)
+{
+	if (store_event_last_id(l->st, &l->last_id) != STORE_OK) {
+		*err = fl_asprintf("live stream: cannot read the events: %s", store_errmsg(l->st));
+		return SERVER_ESTORE;
+	}
+	l->last_beat_us = l->last_presence_us = fl_mono_us();
+	if (pthread_create(&l->thread, NULL, run, l)) {
+		*err = fl_strdup("live stream: cannot start its thread");
+		return SERVER_EINVAL;
+	}
+	l->started = true;
+	return SERVER_OK;
+}
+
+void server__live_wake(struct server_live *l)
+{
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->lock);
+	l->wake = true;
+	pthread_cond_signal(&l->cond);
+	pthread_mutex_unlock(&l->lock);
+}
+
+void server__live_close(struct server_live *l)
+{
+	struct server_stream *s;
+
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->lock);
+	l->closing = true;
+	for (s = l->streams; s; s = s->next) {
+		s->closing = true;
+		if (s->suspended) {
+			s->suspended = false;
+			MHD_resume_connection(s->conn);
+		}
+	}
+	pthread_mutex_unlock(&l->lock);
+}
+
+void server__live_stop(struct server_live *l)
+{
+	if (!l || !l->started)
+		return;
+	pthread_mutex_lock(&l->lock);
+	l->stop = true;
+	pthread_cond_signal(&l->cond);
+	pthread_mutex_unlock(&l->lock);
+	pthread_join(l->thread, NULL);
+	l->started = false;
+}
+
+void server__live_free(struct server_live *l)
+{
+	size_t i;
+
+	if (!l)
+		return;
+	server__live_stop(l);
+	for (i = 0; i < RING_SIZE; i++)
+		free(l->ring[i].text);
+	json_decref(l->presence);
+	store_close(l->st);
+	pthread_mutex_destroy(&l->lock);
+	pthread_cond_destroy(&l->cond);
+	free(l);
+}
+
+/* ---- a stream ---- */
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct server_stream *s = cls;
+	struct server_live *l = s->live;
+	size_t n = 0, k;
+
+	(void)pos;
+	pthread_mutex_lock(&l->lock);
+	if (s->pre_off < s->pre.len) {
+		n = s->pre.len - s->pre_off < max ? s->pre.len - s->pre_off : max;
+		memcpy(buf, s->pre.buf + s->pre_off, n);
+		s->pre_off += n;
+		if (s->pre_off == s->pre.len)
+			fl_buf_release(&s->pre);
+	}
+	while (n < max && s->seq < l->head && !s->closing) {
+		const struct entry *e;
+
+		if (s->seq < ring_oldest(l)) {
+			/* a whole ring behind: it catches up from the store when it reconnects */
+			s->closing = true;
+			break;
+		}
+		e = &l->ring[s->seq & (RING_SIZE - 1)];
+		if (s->seq < s->start && !e->id) {
+			/* a heartbeat or presence from before it opened: stale */
+			s->seq++;
+			continue;
+		}
+		k = e->len - s->off < max - n ? e->len - s->off : max - n;
+		memcpy(buf + n, e->text + s->off, k);
+		n += k;
+		s->off += k;
+		if (s->off == e->len) {
+			s->seq++;
+			s->off = 0;
+		}
+	}
+	if (!n) {
+		if (s->closing) {
+			pthread_mutex_unlock(&l->lock);
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		}
+		/* nothing to send: wait, suspended, for the next event (ring_add resumes it) */
+		s->suspended = true;
+		MHD_suspend_connection(s->conn);
+	}
+	pthread_mutex_unlock(&l->lock);
+	return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+	struct server_stream *s = cls;
+	struct server_live *l = s->live;
+
+	pthread_mutex_lock(&l->lock);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		l->streams = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	l->nstreams--;
+	pthread_mutex_unlock(&l->lock);
+	monitor_add(l->m_streams, NULL, -1);
+	fl_buf_release(&s->pre);
+	free(s);
+}
+
+/*
+ * The ring position after event id: true with *seq set when the ring holds
+ * everything after it; false when the ring starts after id (the rest comes
+ * from the store). Under the lock.
+ */
+static bool ring_after(const struct server_live *l, int64_t id, uint64_t *seq)
+{
+	uint64_t q;
+
+	if (id >= l->last_id) {
+		*seq = l->head;
+		return true;
+	}
+	for (q = l->head; q > ring_oldest(l); q--) {
+		const struct entry *e = &l->ring[(q - 1) & (RING_SIZE - 1)];
+
+		if (e->id && e->id <= id) {
+			*seq = q;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The events after id up to upto from the store, as text, into b;
+ * *too_many when there are more than CATCH_UP_MAX (the client is told to
+ * reload instead).
+ */
+static int catch_up(struct store *st, int64_t id, int64_t upto, struct fl_buf *b, bool *too_many)
+{
+	json_t *rows = NULL, *e;
+	size_t i, n = 0;
+	int rc;
+
+	*too_many = false;
+	while (id < upto) {
+		rc = store_event_since(st, id, POLL_BATCH, &rows);
+		if (rc != STORE_OK)
+			return rc;
+		if (!json_array_size(rows)) {
+			json_decref(rows);
+			break;
+		}
+		json_array_foreach(rows, i, e) {
+			char *text;
+			size_t len;
+
+			id = fl_json_int(e, "id", 0);
+			if (id > upto)
+				break;
+			if (++n > CATCH_UP_MAX) {
+				*too_many = true;
+				break;
+			}
+			if ((text = format_event(e, &len))) {
+				fl_buf_add(b, text, len);
+				free(text);
+			}
+		}
+		json_decref(rows);
+		rows = NULL;
+		if (*too_many || id > upto)
+			break;
+	}
+	return STORE_OK;
+}
+
+int server__live_open(struct server_req *r, int64_t after, struct server_stream **out)
+{
+	struct server_live *l = r->srv->live;
+	struct server_stream *s = fl_calloc(1, sizeof(*s));
+	int64_t upto = 0;
+	bool found = true, too_many = false;
+	int rc;
+
+	*out = NULL;
+	s->live = l;
+	s->conn = r->conn;
+	s->pre = (struct fl_buf)FL_BUF_INIT;
+	fl_buf_adds(&s->pre, "retry: 2000\n\n");
+	pthread_mutex_lock(&l->lock);
+	if (l->closing || l->nstreams >= l->max_streams) {
+		int why = l->closing ? 1 : 2;
+
+		pthread_mutex_unlock(&l->lock);
+		fl_buf_release(&s->pre);
+		free(s);
+		return why;
+	}
+	if (after >= 0)
+		found = ring_after(l, after, &s->seq);
+	if (!found) {
+		/* older than the ring: from the store up to what the ring starts after */
+		s->seq = l->head;
+		upto = l->last_id;
+	} else if (after < 0) {
+		s->seq = l->head;
+	}
+	s->start = l->head;
+	/* registered now, so that nothing sent from here on is missed */
+	s->next = l->streams;
+	if (l->streams)
+		l->streams->prev = s;
+	l->streams = s;
+	l->nstreams++;
+	pthread_mutex_unlock(&l->lock);
+	monitor_add(l->m_streams, NULL, 1);
+	if (!found) {
+		rc = catch_up(server__store(r), after, upto, &s->pre, &too_many);
+		if (rc != STORE_OK || too_many) {
+			fl_buf_reset(&s->pre);
+			fl_buf_adds(&s->pre, "retry: 2000\n\nevent: reset\ndata: {\"reason\":\"too far behind: reload\"}\n\n");
+		}
+	}
+	*out = s;
+	return 0;
+}
+
+struct MHD_Response *server__live_response(struct server_stream *s)
+{
+	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, BLOCK_SIZE, stream_read,
+								      s, stream_free);
+
+	if (!resp)
+		stream_free(s);
+	return resp;
+}
+
+void server__live_drop(struct server_stream *s)
+{
+	stream_free(s);
+}
+
+size_t server__live_count(struct server_live *l)
+{
+	size_t n;
+
+	pthread_mutex_lock(&l->lock);
+	n = l->nstreams;
+	pthread_mutex_unlock(&l->lock);
+	return n;
+}

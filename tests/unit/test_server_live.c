@@ -1,0 +1,358 @@
+/*
+ * The live stream and presence over real HTTP (server_fixture.h): events
+ * of the audit log with their names, ids and data, resuming after
+ * Last-Event-ID (from the ring and from the store), heartbeats, a change
+ * made through another replica, presence (said, listed, left, expired),
+ * the cap on streams, and a stop that does not wait for open streams.
+ */
+#include "test_helpers.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server_fixture.h"
+
+/* An open stream: its socket and everything read so far. */
+struct sse {
+	int fd;
+	struct fl_buf text;
+	bool closed;
+};
+
+/* GET /api/v1/stream on port with extra header lines ("Name: value\r\n"...); fails the test on refusal. */
+static void sse_open(struct sse *s, unsigned port, const char *headers)
+{
+	char *req = fl_asprintf("GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n%s\r\n",
+				headers ? headers : "");
+
+	memset(s, 0, sizeof(*s));
+	s->text = (struct fl_buf)FL_BUF_INIT;
+	s->fd = http_raw_connect(port);
+	assert_true(s->fd >= 0);
+	assert_int_equal(http_raw_send(s->fd, req, strlen(req)), 0);
+	free(req);
+}
+
+/* Reads until the text holds needle or timeout_ms passes; whether it came. */
+static bool sse_wait(struct sse *s, const char *needle, int timeout_ms)
+{
+	int64_t deadline = fl_mono_us() + (int64_t)timeout_ms * 1000;
+
+	while (!strstr(s->text.buf, needle) && !s->closed) {
+		struct pollfd p = { s->fd, POLLIN, 0 };
+		int64_t left = (deadline - fl_mono_us()) / 1000;
+		char chunk[4096];
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			break;
+		n = recv(s->fd, chunk, sizeof(chunk), 0);
+		if (n <= 0)
+			s->closed = true;
+		else
+			fl_buf_add(&s->text, chunk, (size_t)n);
+	}
+	return strstr(s->text.buf, needle) != NULL;
+}
+
+static void sse_close(struct sse *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	fl_buf_release(&s->text);
+}
+
+static char *bearer(const char *token)
+{
+	return fl_asprintf("Authorization: Bearer %s\r\n", token);
+}
+
+#define WAIT_FOR(s, needle) \
+	do { \
+		if (!sse_wait(s, needle, 5000)) \
+			fail_msg("the stream has no '%s' after 5 s:\n%s", needle, (s)->text.buf); \
+	} while (0)
+
+static void post(struct fx *f, const char *path, const char *body, long status)
+{
+	struct http_resp r;
+
+	fx_call(f, "POST", path, f->agent, body, &r);
+	fx_expect(&r, status, NULL);
+	http_resp_release(&r);
+}
+
+static void test_stream_sends_ticket_events_with_ids(void **state)
+{
+	struct fx *f = *state;
+	char *h = bearer(f->agent);
+	struct sse s;
+	struct http_resp r;
+	const char *data;
+	json_t *d;
+
+	fx_start(f, 0, false);
+	sse_open(&s, service_port(f->svc), h);
+	WAIT_FOR(&s, "retry: ");
+	assert_non_null(strstr(s.text.buf, "200 OK"));
+	assert_non_null(strstr(s.text.buf, "Content-Type: text/event-stream"));
+	fx_call(f, "POST", "/api/v1/tickets", f->integ, fx_ticket_body("l1", "cust_001", "Login", "I cannot log in."),
+		&r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	WAIT_FOR(&s, "event: ticket.created\n");
+	post(f, "/api/v1/tickets/l1/notes", "{\"body\":\"looking\"}", 201);
+	WAIT_FOR(&s, "event: ticket.noted\n");
+	post(f, "/api/v1/tickets/l1/assign", "{\"assignee\":\"ann@example.com\"}", 200);
+	WAIT_FOR(&s, "event: ticket.assigned\n");
+	post(f, "/api/v1/tickets/l1/replies", "{\"body\":\"Try again now.\"}", 201);
+	WAIT_FOR(&s, "event: ticket.replied\n");
+	WAIT_FOR(&s, "event: ticket.status_changed\n");
+	/* the data of one: the ticket, its version, who, when */
+	data = strstr(strstr(s.text.buf, "event: ticket.assigned\n"), "data: ") + 6;
+	d = json_loadb(data, strcspn(data, "\n"), 0, NULL);
+	assert_non_null(d);
+	assert_string_equal(fl_json_str(d, "ticket_id", ""), "l1");
+	assert_int_equal(fl_json_int(d, "number", 0), 1);
+	assert_int_equal(fl_json_int(d, "version", 0), 2);
+	assert_true(fl_str_has_prefix(fl_json_str(d, "actor", ""), "agent:"));
+	assert_non_null(fl_json_str(d, "at", NULL));
+	json_decref(d);
+	/* each with the events table's id */
+	assert_non_null(strstr(s.text.buf, "id: 1\nevent: ticket.created\n"));
+	assert_non_null(strstr(s.text.buf, "id: 2\nevent: ticket.noted\n"));
+	sse_close(&s);
+	free(h);
+}
+
+static void test_stream_resumes_after_last_event_id(void **state)
+{
+	struct fx *f = *state;
+	char *h = bearer(f->agent), *h2;
+	struct sse s;
+	int i;
+
+	/* made before the server starts: not in its ring, so from the store */
+	for (i = 0; i < 3; i++) {
+		char id[8];
+		json_t *t;
+
+		snprintf(id, sizeof(id), "r%d", i);
+		t = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "customer_id", "c1", "subject", "Hello", "content",
+			      "The reset email never arrives.");
+		assert_int_equal(store_ticket_intake(f->st, t, NULL, NULL, NULL, NULL), STORE_OK);
+		json_decref(t);
+	}
+	fx_start(f, 0, false);
+	h2 = fl_asprintf("%sLast-Event-ID: 1\r\n", h);
+	sse_open(&s, service_port(f->svc), h2);
+	WAIT_FOR(&s, "id: 3\n");
+	assert_null(strstr(s.text.buf, "id: 1\n"));
+	assert_non_null(strstr(s.text.buf, "id: 2\n"));
+	sse_close(&s);
+	free(h2);
+	/* EventSource's reconnect form: the query argument; and from the ring */
+	post(f, "/api/v1/tickets/r0/notes", "{\"body\":\"seen\"}", 201);
+	{
+		struct sse live;
+
+		sse_open(&live, service_port(f->svc), h);
+		post(f, "/api/v1/tickets/r1/notes", "{\"body\":\"seen\"}", 201);
+		WAIT_FOR(&live, "id: 5\n");
+		sse_close(&live);
+	}
+	{
+		char *req = fl_asprintf("GET /api/v1/stream?last_event_id=3 HTTP/1.1\r\nHost: x\r\n%s\r\n", h);
+		struct sse q = { -1, FL_BUF_INIT, false };
+
+		q.fd = http_raw_connect(service_port(f->svc));
+		assert_int_equal(http_raw_send(q.fd, req, strlen(req)), 0);
+		WAIT_FOR(&q, "id: 5\n");
+		assert_non_null(strstr(q.text.buf, "id: 4\n"));
+		assert_null(strstr(q.text.buf, "id: 3\n"));
+		sse_close(&q);
+		free(req);
+	}
+	{
+		char *bad = fl_asprintf("%sLast-Event-ID: yesterday\r\n", h);
+		struct sse b;
+
+		sse_open(&b, service_port(f->svc), bad);
+		WAIT_FOR(&b, "400 Bad Request");
+		sse_close(&b);
+		free(bad);
+	}
+	free(h);
+}
+
+static void test_stream_sends_heartbeats_and_needs_an_agent(void **state)
+{
+	struct fx *f = *state;
+	char *h = bearer(f->agent), *hi = bearer(f->integ);
+	struct sse s;
+
+	fl_config_set("FRONTLINE_STREAM_HEARTBEAT", "1");
+	fx_start(f, 0, false);
+	fl_config_set("FRONTLINE_STREAM_HEARTBEAT", "15");
+	sse_open(&s, service_port(f->svc), h);
+	WAIT_FOR(&s, ": heartbeat\n\n");
+	sse_close(&s);
+	sse_open(&s, service_port(f->svc), hi);
+	WAIT_FOR(&s, "403 Forbidden");
+	sse_close(&s);
+	sse_open(&s, service_port(f->svc), NULL);
+	WAIT_FOR(&s, "401 Unauthorized");
+	sse_close(&s);
+	free(h);
+	free(hi);
+}
+
+static void test_stream_sees_changes_made_through_another_replica(void **state)
+{
+	struct fx *f = *state;
+	struct service_options o = fx_options(f, 0, SERVICE_HTTP);
+	struct service *other = NULL;
+	char *h = bearer(f->agent), *err = NULL, *url;
+	struct http_resp r;
+	struct sse s;
+
+	fx_start(f, 0, false);
+	if (service_new(&o, &other, &err) != SERVICE_OK || service_start(other, &err) != SERVICE_OK)
+		fail_msg("the second replica: %s", err);
+	sse_open(&s, service_port(f->svc), h);
+	WAIT_FOR(&s, "retry: ");
+	url = fl_asprintf("http://127.0.0.1:%u/api/v1/tickets", service_port(other));
+	{
+		struct http_req req = { "POST", url, f->integ, NULL,
+					fx_ticket_body("x1", "cust_001", "Login", "I cannot log in."), 0, NULL, 0 };
+
+		http_do(&req, &r);
+	}
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	/* read from the store by this replica's poller (FRONTLINE_STREAM_POLL_MS) */
+	WAIT_FOR(&s, "event: ticket.created\n");
+	assert_non_null(strstr(s.text.buf, "\"ticket_id\":\"x1\""));
+	sse_close(&s);
+	service_free(other);
+	free(url);
+	free(h);
+}
+
+/* Presence last said two minutes ago, behind the server's back. */
+static void age_presence(struct fx *f)
+{
+	char *sql = fl_asprintf("UPDATE presence SET updated_at = %lld",
+				(long long)(fl_wall_us() - 120 * INT64_C(1000000)));
+
+	fx_sql(f, sql);
+	free(sql);
+}
+
+static void test_presence_is_said_listed_and_expires(void **state)
+{
+	struct fx *f = *state;
+	struct fx_session ann, bob;
+	struct http_resp r;
+	struct sse s;
+	char *cookie;
+	json_t *p;
+
+	fx_make_user(f, "ann@example.com", "agent", "ann password");
+	fx_make_user(f, "bob@example.com", "agent", "bob password");
+	fx_start(f, 0, false);
+	fx_sign_in(f, "ann@example.com", "ann password", &ann);
+	fx_sign_in(f, "bob@example.com", "bob password", &bob);
+	fx_call(f, "POST", "/api/v1/tickets", f->integ, fx_ticket_body("p1", "cust_001", "Login", "I cannot log in."),
+		&r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	/* bob watches the stream with his cookie (a GET: no CSRF token) */
+	cookie = fl_asprintf("Cookie: %s\r\n", bob.cookie);
+	sse_open(&s, service_port(f->svc), cookie);
+	WAIT_FOR(&s, "retry: ");
+	fx_call_session(f, "POST", "/api/v1/tickets/p1/presence", &ann, true, "{\"state\":\"viewing\"}", &r);
+	fx_expect(&r, 204, NULL);
+	http_resp_release(&r);
+	WAIT_FOR(&s, "event: presence\n");
+	WAIT_FOR(&s, "\"state\":\"viewing\"");
+	assert_non_null(strstr(s.text.buf, "\"name\":\"ann@example.com\""));
+	fx_call_session(f, "POST", "/api/v1/tickets/p1/presence", &ann, true, "{\"state\":\"replying\"}", &r);
+	fx_expect(&r, 204, NULL);
+	http_resp_release(&r);
+	WAIT_FOR(&s, "\"state\":\"replying\"");
+	fx_call_session(f, "GET", "/api/v1/tickets/p1/presence", &bob, false, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	assert_int_equal(json_array_size(json_object_get(r.json, "presence")), 1);
+	p = json_array_get(json_object_get(r.json, "presence"), 0);
+	assert_string_equal(fl_json_str(p, "state", ""), "replying");
+	assert_int_equal(fl_json_int(json_object_get(p, "user"), "id", 0), ann.user_id);
+	http_resp_release(&r);
+	/* not repeated for a minute: gone, for the list and the stream */
+	age_presence(f);
+	WAIT_FOR(&s, "\"state\":\"left\"");
+	fx_call_session(f, "GET", "/api/v1/tickets/p1/presence", &bob, false, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	assert_int_equal(json_array_size(json_object_get(r.json, "presence")), 0);
+	http_resp_release(&r);
+	/* tokens have no presence; states are checked; tickets must exist */
+	fx_call(f, "POST", "/api/v1/tickets/p1/presence", f->agent, "{\"state\":\"viewing\"}", &r);
+	fx_expect(&r, 403, "forbidden");
+	http_resp_release(&r);
+	fx_call_session(f, "POST", "/api/v1/tickets/p1/presence", &ann, true, "{\"state\":\"typing\"}", &r);
+	fx_expect(&r, 422, "validation_failed");
+	http_resp_release(&r);
+	fx_call_session(f, "POST", "/api/v1/tickets/nope/presence", &ann, true, "{\"state\":\"viewing\"}", &r);
+	fx_expect(&r, 404, "not_found");
+	http_resp_release(&r);
+	sse_close(&s);
+	free(cookie);
+}
+
+static void test_stream_cap_and_stop_with_open_streams(void **state)
+{
+	struct fx *f = *state;
+	char *h = bearer(f->agent);
+	struct sse a, b;
+	int64_t t0;
+
+	fl_config_set("FRONTLINE_STREAM_MAX", "2");
+	fx_start(f, 0, false);
+	fl_config_set("FRONTLINE_STREAM_MAX", "3072");
+	sse_open(&a, service_port(f->svc), h);
+	WAIT_FOR(&a, "retry: ");
+	sse_open(&b, service_port(f->svc), h);
+	WAIT_FOR(&b, "retry: ");
+	{
+		struct sse c;
+
+		sse_open(&c, service_port(f->svc), h);
+		WAIT_FOR(&c, "503 Service Unavailable");
+		WAIT_FOR(&c, "FRONTLINE_STREAM_MAX");
+		sse_close(&c);
+	}
+	/* a client that never reads does not hold the stop either */
+	t0 = fl_mono_us();
+	fx_stop_server(f);
+	assert_true(fl_mono_us() - t0 < 3 * INT64_C(1000000));
+	/* the stream ended: the chunked body's end, then the connection closes */
+	assert_true(sse_wait(&a, "\r\n0\r\n\r\n", 2000) || a.closed);
+	sse_close(&a);
+	sse_close(&b);
+	free(h);
+}
+
+static const struct CMUnitTest tests[] = {
+	FX_TEST(test_stream_sends_ticket_events_with_ids),
+	FX_TEST(test_stream_resumes_after_last_event_id),
+	FX_TEST(test_stream_sends_heartbeats_and_needs_an_agent),
+	FX_TEST(test_stream_sees_changes_made_through_another_replica),
+	FX_TEST(test_presence_is_said_listed_and_expires),
+	FX_TEST(test_stream_cap_and_stop_with_open_streams),
+};
+
+int main(void)
+{
+	return FX_RUN("server_live", tests) ? 1 : 0;
+}
