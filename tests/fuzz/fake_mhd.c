@@ -6,7 +6,9 @@
  * the access handler; a response holds a reference the server's
  * MHD_destroy_response does not end; header lines with CR or LF are refused;
  * a connection suspended in the handler waits for MHD_resume_connection,
- * which may come from any thread (the store's group commit).
+ * which may come from any thread (the store's group commit); a body made by
+ * a callback (the live stream) is read after the handler, and the callback
+ * may suspend the connection to wait for more.
  *
  * One daemon per process (the last one started), connections one at a time
  * from one thread: the fuzz target's.
@@ -48,6 +50,7 @@ struct MHD_Connection {
 	union MHD_ConnectionInfo info;
 	void *socket_context;
 	bool in_handler;
+	bool in_reader;              /* in a response's content callback (which may suspend) */
 	struct MHD_Response *response;
 	unsigned status;
 	int queued;
@@ -170,6 +173,8 @@ static void response_unref(struct MHD_Response *r)
 		return;
 	if (r->mode == MHD_RESPMEM_MUST_FREE)
 		free(r->body);
+	if (r->reader_free)
+		r->reader_free(r->reader_cls);
 	for (i = 0; i < r->nheaders; i++) {
 		free(r->headers[i].name);
 		free(r->headers[i].value);
@@ -270,10 +275,44 @@ void fake_completed(struct MHD_Connection *c, void **con_cls, enum MHD_RequestTe
 		c->d->completed(c->d->completed_cls, c, con_cls, toe);
 }
 
+/* Reads a callback's body into r->body (see fake_mhd.h). */
+static void read_body(struct MHD_Connection *c, struct MHD_Response *r)
+{
+	struct fl_buf b = FL_BUF_INIT;
+	char *block;
+	bool waits;
+	int calls;
+
+	if (!r || !r->reader || r->read)
+		return;
+	r->read = true;
+	block = fl_malloc(r->block);
+	c->in_reader = true;
+	for (calls = 0; calls < 64 && b.len < 65536; calls++) {
+		ssize_t n = r->reader(r->reader_cls, b.len, block, r->block);
+
+		if (n < 0) /* MHD_CONTENT_READER_END_OF_STREAM or _END_WITH_ERROR */
+			break;
+		if ((size_t)n > r->block)
+			die("a content callback returned more than its block");
+		fl_buf_add(&b, block, (size_t)n);
+		pthread_mutex_lock(&c->lock);
+		waits = c->suspended;
+		c->suspended = false;
+		pthread_mutex_unlock(&c->lock);
+		if (waits)
+			break;
+	}
+	c->in_reader = false;
+	free(block);
+	r->body = fl_buf_detach(&b, &r->len);
+}
+
 struct MHD_Response *fake_response(struct MHD_Connection *c, unsigned *status, int *queued)
 {
 	*status = c->status;
 	*queued = c->queued;
+	read_body(c, c->response);
 	return c->response;
 }
 
@@ -330,8 +369,8 @@ const union MHD_ConnectionInfo *MHD_get_connection_info(struct MHD_Connection *c
 
 void MHD_suspend_connection(struct MHD_Connection *c)
 {
-	if (!c->in_handler)
-		die("MHD_suspend_connection outside the access handler");
+	if (!c->in_handler && !c->in_reader)
+		die("MHD_suspend_connection outside the access handler and the content callback");
 	pthread_mutex_lock(&c->lock);
 	c->suspended = true;
 	c->suspends++;
@@ -362,6 +401,21 @@ struct MHD_Response *MHD_create_response_from_buffer(size_t size, void *buffer, 
 	} else {
 		r->body = buffer;
 	}
+	return r;
+}
+
+struct MHD_Response *MHD_create_response_from_callback(uint64_t size, size_t block_size, MHD_ContentReaderCallback crc,
+						       void *crc_cls, MHD_ContentReaderFreeCallback crfc)
+{
+	struct MHD_Response *r = fl_calloc(1, sizeof(*r));
+
+	(void)size;
+	r->refs = 1;
+	r->mode = MHD_RESPMEM_MUST_FREE;
+	r->reader = crc;
+	r->reader_cls = crc_cls;
+	r->reader_free = crfc;
+	r->block = block_size ? block_size : 4096;
 	return r;
 }
 

@@ -18,7 +18,12 @@
 #include <stdbool.h>
 #include <microhttpd.h>
 
-/* A queued response, as the server built it. */
+/*
+ * A queued response, as the server built it. A body made by a callback is
+ * read as a client would read it: to its end, or until the callback waits
+ * for more (suspending the connection: the client then goes away), at most
+ * 64 calls or 64 KiB.
+ */
 struct fake_header {
 	char *name, *value;
 };
@@ -30,6 +35,12 @@ struct MHD_Response {
 	struct fake_header *headers;
 	size_t nheaders;
 	int refs;
+	/* a body made by a callback (a live stream): read by fake_response */
+	MHD_ContentReaderCallback reader;
+	void *reader_cls;
+	MHD_ContentReaderFreeCallback reader_free;
+	size_t block;
+	bool read;
 };
 
 /* The connection "opened" (libmicrohttpd's connection notification STARTED). */

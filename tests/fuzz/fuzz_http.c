@@ -354,7 +354,10 @@ static bool header_known(const char *name)
 {
 	static const char *const known[] = {
 		"Content-Type", "X-Request-Id", "Cache-Control", "X-Content-Type-Options", "Connection",
-		"Allow", "Location", "Retry-After", "WWW-Authenticate", NULL,
+		"Allow", "Location", "Retry-After", "WWW-Authenticate", "X-Accel-Buffering", "Set-Cookie",
+		/* the console's files */
+		"ETag", "Content-Security-Policy", "Referrer-Policy", "X-Frame-Options", "Vary", "Content-Encoding",
+		NULL,
 	};
 	size_t i;
 
