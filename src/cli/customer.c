@@ -20,11 +20,12 @@ static const char *const customer_usage[] = {
 	NULL,
 };
 
-/* Parses "verb ID" with opts; opens the store. */
+/* Parses "verb ID" with opts; opens the store (*st stays NULL after --help, which returns EX_OK). */
 static int open_for(int argc, char **argv, const struct cli_option *opts, const char **id, struct store **st)
 {
 	int argi, rc = cli_parse(argc, argv, opts, customer_usage, &argi);
 
+	*st = NULL;
 	if (rc != CLI_PARSED)
 		return cli_parse_status(rc);
 	if (argc - argi != 1 || !*argv[argi])
@@ -43,7 +44,7 @@ static int customer_export(int argc, char **argv, struct cli_ctx *ctx)
 
 	(void)ctx;
 	rc = open_for(argc, argv, opts, &id, &st);
-	if (rc != EX_OK)
+	if (rc != EX_OK || !st)   /* --help: EX_OK without a store */
 		return rc;
 	rc = store_customer_export(st, id, &out);
 	if (rc == STORE_ENOTFOUND)
@@ -73,7 +74,7 @@ static int customer_erase(int argc, char **argv, struct cli_ctx *ctx)
 
 	(void)ctx;
 	rc = open_for(argc, argv, opts, &id, &st);
-	if (rc != EX_OK)
+	if (rc != EX_OK || !st)   /* --help: EX_OK without a store */
 		return rc;
 	actor = fl_asprintf("cli:%s", pw && pw->pw_name ? pw->pw_name : "unknown");
 	rc = store_customer_erase(st, id, actor, &out);

@@ -49,6 +49,7 @@ contains "erase says who" out '"erased_by": "cli:'
 "$FL" customer erase cust_gdpr >out 2>err; check "erasing again exits 65" 65 $?
 "$FL" customer export >out 2>err; check "no id exits 64" 64 $?
 "$FL" customer frobnicate x >out 2>err; check "an unknown verb exits 64" 64 $?
+"$FL" customer erase --help >out 2>err; check "--help exits 0 and touches no store" 0 $?
 
 [ "$fails" -eq 0 ] && echo "all privacy CLI checks passed"
 exit "$fails"
