@@ -194,6 +194,7 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_worker(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_token(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_user(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_customer(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_feedback(int argc, char **argv, struct cli_ctx *ctx);
 
 int cmd_probe(int argc, char **argv, struct cli_ctx *ctx);

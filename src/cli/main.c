@@ -21,6 +21,7 @@ static const struct cli_command commands[] = {
 	{ "worker", cmd_worker, "run workers and notification delivery only (no HTTP)" },
 	{ "token", cmd_token, "create, list or revoke API tokens" },
 	{ "user", cmd_user, "add, list, disable people who sign in to the console, or set their passwords" },
+	{ "customer", cmd_customer, "export or erase everything stored about a customer (privacy)" },
 	{ "feedback", cmd_feedback, "export agents' corrections as training rows" },
 	{ "workflow", cmd_workflow, "list the workflows or draw one as DOT, Mermaid or text" },
 	{ "llm", cmd_llm, "check the LLM configuration with one tiny request" },

@@ -66,6 +66,10 @@ static int triage_open(struct cli_triage *t, const char *workflow, bool with_sto
 	t->ctx.kb = t->kb;
 	t->ctx.llm = t->llm;
 	t->ctx.store = t->store;
+	if (support_crm_open(&t->ctx.crm) != SUPPORT_OK) {
+		rc = cli_error(EX_CONFIG, "CRM_API_URL must be an http or https URL");
+		goto fail;
+	}
 	return EX_OK;
 fail:
 	free(err);
@@ -86,6 +90,7 @@ int cli_triage_open_no_analyzer(struct cli_triage *t, const char *workflow, bool
 void cli_triage_close(struct cli_triage *t)
 {
 	flow_node_free(t->workflow);
+	support_crm_free(t->ctx.crm);
 	llm_client_free(t->llm);
 	kb_close(t->kb);
 	support_analyzer_free(t->analyzer);

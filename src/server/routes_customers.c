@@ -1,7 +1,11 @@
 /*
  * /api/v1/customers: the CRM cache (the seed's customers and whoever
- * writes to us). Agents read; admins write.
+ * writes to us). Agents read; admins write. Privacy (docs/OPERATIONS.md):
+ * admins export everything stored about a customer and erase it
+ * (store_customer_export, store_customer_erase), the erasure audited under
+ * the admin's name.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "server_int.h"
@@ -68,10 +72,42 @@ static void put(struct server_req *r)
 	server__reply_json(r, 200, out);
 }
 
+static void export(struct server_req *r)
+{
+	const char *id = server__param(r, 0);
+	json_t *out = NULL;
+	int rc = store_customer_export(server__store(r), id, &out);
+
+	if (rc != STORE_OK) {
+		server__store_error(r, rc, "customer", id);
+		return;
+	}
+	server__reply_json(r, 200, out);
+}
+
+static void erase(struct server_req *r)
+{
+	const char *id = server__param(r, 0);
+	char *actor = server__actor(r);
+	json_t *out = NULL;
+	int rc = store_customer_erase(server__store(r), id, actor, &out);
+
+	free(actor);
+	if (rc != STORE_OK) {
+		server__store_error(r, rc, "customer", id);
+		return;
+	}
+	server__reply_json(r, 200, out);
+}
+
 const struct server_route server__customer_routes[] = {
 	{ "GET", "/api/v1/customers", list, SERVER_ROLE_AGENT, 0, "list customers" },
 	{ "GET", "/api/v1/customers/{id}", get, SERVER_ROLE_AGENT, 0, "a customer (CRM record)" },
 	{ "PUT", "/api/v1/customers/{id}", put, SERVER_ROLE_ADMIN, SERVER_ROUTE_JSON_BODY,
 	  "create or update a customer" },
+	{ "GET", "/api/v1/customers/{id}/export", export, SERVER_ROLE_ADMIN, 0,
+	  "everything stored about a customer (privacy)" },
+	{ "POST", "/api/v1/customers/{id}/erase", erase, SERVER_ROLE_ADMIN, 0,
+	  "erase a customer's personal data (privacy)" },
 	{ NULL, NULL, NULL, 0, 0, NULL },
 };

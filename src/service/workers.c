@@ -51,6 +51,7 @@ struct service_workers {
 	struct worker *workers;
 	int count;
 	struct flow_node *workflow;
+	struct support_crm *crm;               /* the external CRM, shared by the workers; NULL: none */
 	struct store *keeper_st;
 	pthread_t keeper;
 	bool keeper_started;
@@ -81,6 +82,8 @@ int service__workers_new(const struct service__workers_config *cfg, struct servi
 	w->cfg = *cfg;
 	w->opts = *opts;
 	w->store_url = fl_strdup(cfg->store_url);
+	if (support_crm_open(&w->crm) != SUPPORT_OK)
+		fl_log(FL_LOG_WARN, "CRM_API_URL is not an http(s) URL: the external CRM is not asked");
 	gethostname(host, sizeof(host) - 1);
 	w->owner = opts->owner ? fl_strdup(opts->owner) : fl_asprintf("%s:%d", host, (int)getpid());
 	w->count = opts->count > 0 ? opts->count
@@ -186,6 +189,7 @@ static void process(struct worker *k, struct store_job *job)
 	ctx.kb = w->cfg.kb;
 	ctx.llm = w->cfg.llm;
 	ctx.store = k->st;
+	ctx.crm = w->crm;
 	rc = support_process_job(&ctx, w->workflow, &sj, &o);
 	finished = rc == SUPPORT_OK || rc == SUPPORT_EDONE;
 	if (finished || o.already_done) {
@@ -451,6 +455,7 @@ void service__workers_free(struct service_workers *w, int64_t grace_ms)
 		store_close(w->workers[i].st);
 	store_close(w->keeper_st);
 	flow_node_free(w->workflow);
+	support_crm_free(w->crm);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->wake);
 	pthread_cond_destroy(&w->idle);

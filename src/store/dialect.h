@@ -193,6 +193,12 @@ struct store__dialect {
 	 * turns back into an analysis of those fields.
 	 */
 	const char *analysis_summary;
+	/*
+	 * After a customer's erasure (privacy.c), inside its transaction: drops
+	 * the erased words from the search index where deleted entries
+	 * outlive the text (NULL: the index follows the text).
+	 */
+	int (*erase_purge)(struct store__sql *c);
 };
 
 /* A cached statement: the shared text (the key) and the dialect's handle. */
@@ -438,6 +444,8 @@ int store__sql_ticket_counts(struct store *st, const char *user, json_t **out);
 int store__sql_metrics_timeseries(struct store *st, int64_t since_us, int64_t until_us, int bucket_s,
 				  json_t **out);
 int store__sql_corrections(struct store *st, int64_t since_us, json_t **out);
+int store__sql_customer_export(struct store *st, const char *id, json_t **out);
+int store__sql_customer_erase(struct store *st, const char *id, const char *actor, json_t **out);
 
 /*
  * The shared verbs as ops-table entries: a backend's struct store_ops lists
@@ -530,6 +538,8 @@ int store__sql_corrections(struct store *st, int64_t since_us, json_t **out);
 	.event_last_id = store__sql_event_last_id, \
 	.ticket_counts = store__sql_ticket_counts, \
 	.metrics_timeseries = store__sql_metrics_timeseries, \
-	.corrections = store__sql_corrections
+	.corrections = store__sql_corrections, \
+	.customer_export = store__sql_customer_export, \
+	.customer_erase = store__sql_customer_erase
 
 #endif

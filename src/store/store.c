@@ -455,6 +455,20 @@ int store_customer_update_metrics(struct store *st, const char *id, double satis
 	     customer_update_metrics(st, id, satisfaction));
 }
 
+int store_customer_export(struct store *st, const char *id, json_t **out)
+{
+	assert(out);
+	*out = NULL;
+	WRAP(store_customer_export, RD, need(st, id, "a customer id"), customer_export(st, id, out));
+}
+
+int store_customer_erase(struct store *st, const char *id, const char *actor, json_t **out)
+{
+	OUT_NULL(out);
+	WRAP(store_customer_erase, WR, OR(need(st, id, "a customer id"), need(st, actor, "who erases")),
+	     customer_erase(st, id, actor, out));
+}
+
 int store_customer_list(struct store *st, int limit, int offset, json_t **out)
 {
 	assert(out);

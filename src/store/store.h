@@ -230,6 +230,33 @@ int store_customer_upsert(struct store *st, const json_t *customer);
 int store_customer_update_metrics(struct store *st, const char *id, double satisfaction);
 int store_customer_list(struct store *st, int limit, int offset, json_t **out);
 
+/*
+ * Privacy (docs/OPERATIONS.md, "Privacy"). A customer's tickets are those
+ * whose customer_id is the id or the customer record's email in lower case.
+ *
+ * store_customer_export: everything stored about the customer: {customer_id,
+ * exported_at, customer (the record, or null), tickets (each with its
+ * messages, events and escalations), raw_emails (each with data_base64),
+ * attachments ({sha256, data_base64}), survey_answers}. STORE_ENOTFOUND
+ * when there is neither a record nor a ticket.
+ *
+ * store_customer_erase: removes their personal data in one transaction:
+ * the record's name, email and metadata; the text of their tickets and of
+ * every message of those threads (STORE_ERASED_MARKER); the tickets'
+ * metadata, analysis and trace, their escalations' packages, their jobs'
+ * payloads (queued ones die), their events' data but plain field changes;
+ * their raw emails and the blobs of those and of the attachments;
+ * notifications and rate counters naming them; search index entries. The
+ * customer's id becomes a random pseudonym everywhere ("erased-..."); ticket
+ * numbers, statuses, times and metrics stay. Appends a "customer.erased"
+ * event by actor with counts, no personal value. *out (may be NULL):
+ * {customer (the pseudonym), record, tickets, messages, events,
+ * raw_emails, blobs, notifications, erased_at, erased_by}.
+ */
+#define STORE_ERASED_MARKER "[erased]"
+int store_customer_export(struct store *st, const char *id, json_t **out);
+int store_customer_erase(struct store *st, const char *id, const char *actor, json_t **out);
+
 /* ---- knowledge-base articles ---- */
 
 /* Article fields: id, title, content, category, tags [], views, helpful_votes, updated_at. */

@@ -21,7 +21,7 @@
 #include "store.h"
 #include "util/util.h"
 
-#define STORE_OPS_VERSION 7
+#define STORE_OPS_VERSION 8
 /* The newest schema version; each backend has exactly this many migrations. */
 #define STORE__SCHEMA_VERSION 10
 /* application_id of Frontline's SQLite files ("FLst"). */
@@ -205,6 +205,10 @@ struct store_ops {
 	int (*metrics_timeseries)(struct store *st, int64_t since_us, int64_t until_us, int bucket_s,
 				  json_t **out);
 	int (*corrections)(struct store *st, int64_t since_us, json_t **out);
+
+	/* version 8: privacy (a customer's export and erasure) */
+	int (*customer_export)(struct store *st, const char *id, json_t **out);
+	int (*customer_erase)(struct store *st, const char *id, const char *actor, json_t **out);
 };
 
 extern const struct store_ops store__sqlite_ops;

@@ -121,6 +121,9 @@ static int ingestion_prep(struct flow_call *call, json_t *shared, json_t **out)
 		if (rc != STORE_OK && rc != STORE_ENOTFOUND)
 			return flow_call_fail(call, "cannot look up customer '%s': %s", cid,
 					      store_errmsg(ctx->store));
+		/* someone the store does not know: the external CRM, when there is one */
+		if (rc == STORE_ENOTFOUND && ctx->crm)
+			support_crm_lookup(ctx->crm, ctx->store, cid, support_now_us(ctx), &customer);
 	}
 	*out = json_pack("{s:O, s:o, s:I}", "incoming", incoming,
 			 "customer", customer ? customer : json_null(),
@@ -132,14 +135,35 @@ static int ingestion_prep(struct flow_call *call, json_t *shared, json_t **out)
 static void enrich_metadata(json_t *ticket, const json_t *customer)
 {
 	json_t *meta = json_object_get(ticket, "metadata");
+	const json_t *crm = json_object_get(customer, "metadata");
 
 	if (!json_is_object(customer))
 		return;
 	if (!json_object_get(meta, "customer_tier") && fl_json_str(customer, "tier", NULL))
 		json_object_set_new(meta, "customer_tier", json_string(fl_json_str(customer, "tier", "")));
+	/* the external CRM's figures (crm.c keeps them in the record's metadata) before our own counts */
+	if (!json_object_get(meta, "previous_interactions") &&
+	    json_is_integer(json_object_get(crm, "previous_interactions")))
+		json_object_set(meta, "previous_interactions", json_object_get(crm, "previous_interactions"));
 	if (!json_object_get(meta, "previous_interactions"))
 		json_object_set_new(meta, "previous_interactions",
 				    json_integer(fl_json_int(customer, "total_tickets", 0)));
+	if (!json_object_get(meta, "satisfaction_history")) {
+		/* a score, or a list of them: their mean is what the priority policy weighs */
+		const json_t *h = json_object_get(crm, "satisfaction_history"), *x;
+		double sum = 0;
+		size_t i, n = 0;
+
+		if (json_is_number(h))
+			json_object_set(meta, "satisfaction_history", (json_t *)h);
+		json_array_foreach(h, i, x)
+			if (json_is_number(x)) {
+				sum += json_number_value(x);
+				n++;
+			}
+		if (n)
+			json_object_set_new(meta, "satisfaction_history", json_real(sum / (double)n));
+	}
 	if (!json_object_get(meta, "satisfaction_history") &&
 	    json_is_number(json_object_get(customer, "satisfaction_score")))
 		json_object_set(meta, "satisfaction_history", json_object_get(customer, "satisfaction_score"));

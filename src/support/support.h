@@ -133,7 +133,28 @@ struct support_ctx {
 	void (*progress)(void *arg, bool ok);
 	void *progress_arg;
 	int batch_workers;                  /* batch_processing workers; 0: 5 */
+	/* the external CRM (support_crm_open); NULL: the store's customers are all there is */
+	struct support_crm *crm;
 };
+
+/* ---- the external CRM (crm.c; docs/CONFIGURATION.md, CRM_API_URL) ---- */
+
+struct support_crm;
+
+/*
+ * A CRM client from CRM_API_URL, CRM_API_KEY and FRONTLINE_CRM_CACHE_S:
+ * *out NULL when CRM_API_URL is unset; SUPPORT_EINVAL when it is not an
+ * http(s) URL. Thread-safe; one per worker or shared.
+ */
+int support_crm_open(struct support_crm **out);
+void support_crm_free(struct support_crm *c);
+/*
+ * The CRM's record of customer id (GET {url}/customers/{id}, 2 s), upserted
+ * into st (may be NULL) and returned as stored (*out, new reference), or
+ * *out NULL when the CRM does not know them, fails or is not configured
+ * (c NULL): never an error for the caller. Answers are cached per client.
+ */
+int support_crm_lookup(struct support_crm *c, struct store *st, const char *id, int64_t now_us, json_t **out);
 
 /* The context's clock. */
 int64_t support_now_us(const struct support_ctx *ctx);

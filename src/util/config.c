@@ -129,6 +129,8 @@ static const struct fl_config_key config_keys[] = {
 	{ "NOTIFICATION_ENABLED", "true", "deliver notifications (email, Slack, webhooks)", FL_CONFIG_PLAIN },
 	{ "CRM_API_URL", NULL, "external CRM base URL (unset: the store's customer table is the CRM)", FL_CONFIG_PLAIN },
 	{ "CRM_API_KEY", NULL, "external CRM API key", FL_CONFIG_SECRET },
+	{ "FRONTLINE_CRM_CACHE_S", "300", "seconds a CRM answer (or its not knowing a customer) is remembered",
+	  FL_CONFIG_PLAIN },
 	{ "KB_API_URL", NULL, "external knowledge-base URL (unset: the built-in KB)", FL_CONFIG_PLAIN },
 	{ NULL, NULL, NULL, FL_CONFIG_PLAIN },
 };

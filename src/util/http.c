@@ -1,6 +1,6 @@
 /*
- * The one HTTP POST of Frontline's clients (the LLM providers, the Slack and
- * webhook notification channels), with libcurl: connect and total timeouts,
+ * The one HTTP client of Frontline (the LLM providers, the Slack and
+ * webhook notification channels POST; the CRM GETs), with libcurl: connect and total timeouts,
  * TLS verified (peer and host), http and https only, no redirects, no
  * signals (callers run on worker threads), compressed answers accepted, a
  * cap on the answer kept (beyond it: cut, or a failed transfer), and the
@@ -112,7 +112,8 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 	return req->progress(req->progress_arg);
 }
 
-int fl_http_post(const struct fl_http_post *req, struct fl_http_result *res)
+/* A POST of req->body, or a GET (req's body ignored). */
+static int perform(const struct fl_http_post *req, struct fl_http_result *res, bool post)
 {
 	struct transfer t = { req, res, req->max_body ? req->max_body : DEFAULT_MAX_BODY };
 	CURL *h = req->handle;
@@ -142,9 +143,13 @@ int fl_http_post(const struct fl_http_post *req, struct fl_http_result *res)
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, req->headers);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "Frontline/" FL_VERSION);
-	curl_easy_setopt(h, CURLOPT_POST, 1L);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+	if (post) {
+		curl_easy_setopt(h, CURLOPT_POST, 1L);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+	} else {
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	}
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -178,6 +183,16 @@ int fl_http_post(const struct fl_http_post *req, struct fl_http_result *res)
 		fl_strlcpy(res->error, curl_easy_strerror(res->curl_rc), sizeof(res->error));
 	res->elapsed_us = fl_mono_us() - t0;
 	return res->curl_rc;
+}
+
+int fl_http_post(const struct fl_http_post *req, struct fl_http_result *res)
+{
+	return perform(req, res, true);
+}
+
+int fl_http_get(const struct fl_http_post *req, struct fl_http_result *res)
+{
+	return perform(req, res, false);
 }
 
 void fl_http_result_release(struct fl_http_result *res)

@@ -285,7 +285,7 @@ int64_t fl_ticket_tag_parse(const char *s);
 /* Whether s has the tag's form, "T-" and one or more digits, whatever the number (ids of that form are reserved). */
 bool fl_ticket_tag_form(const char *s);
 
-/* ---- HTTP POST (http.c): the one libcurl POST of the LLM client and the notify channels ---- */
+/* ---- HTTP (http.c): the one libcurl client of the LLM client, the notify channels and the CRM ---- */
 
 struct curl_slist;
 
@@ -320,6 +320,8 @@ struct fl_http_result {
  * (release it with fl_http_result_release) and returns res->curl_rc.
  */
 int fl_http_post(const struct fl_http_post *req, struct fl_http_result *res);
+/* The same as a GET of req->url (req->body ignored): the CRM and the KB sync read with it. */
+int fl_http_get(const struct fl_http_post *req, struct fl_http_result *res);
 void fl_http_result_release(struct fl_http_result *res);
 /* A Retry-After value (delta-seconds or an HTTP date) in ms from now_wall_s; -1 if invalid. */
 int64_t fl_http_parse_retry_after(const char *value, int64_t now_wall_s);

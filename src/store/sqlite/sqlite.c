@@ -262,6 +262,7 @@ static const struct store__dialect sq_dialect = {
 	.schema_apply = sq_schema_apply,
 	.ticket_insert = sq_ticket_insert,
 	.search = sq_search,
+	.erase_purge = sq_erase_purge,
 	/* one parse of the analysis per row, several paths: a JSON array of the fields (rows.c) */
 	.analysis_summary =
 		"json_extract(t.analysis, '$.sentiment_analysis.sentiment', '$.sentiment_analysis.urgency',"

@@ -62,6 +62,8 @@ void sq_lazy_end(struct store__sql *c, bool lazy);
  */
 void sq_fts_add(struct sq *q, int64_t number);
 int sq_fts_flush(struct store__sql *c);
+/* The dialect's erase_purge: merges the full-text index's segments, dropping deleted terms. */
+int sq_erase_purge(struct store__sql *c);
 void sq_fts_forget(struct store__sql *c);
 
 /*

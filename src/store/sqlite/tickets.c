@@ -132,6 +132,18 @@ int sq_fts_flush(struct store__sql *c)
 	return rc;
 }
 
+/*
+ * After an erasure: FTS5 records a deletion as a tombstone in a newer
+ * segment and keeps the erased terms in the older ones until they merge;
+ * 'optimize' merges every segment into one, without them. It rewrites the
+ * whole index (about as long as indexing every ticket once, under the write
+ * lock), which erasures, being rare, can afford.
+ */
+int sq_erase_purge(struct store__sql *c)
+{
+	return store__sql_exec(c, NULL, "INSERT INTO tickets_fts (tickets_fts) VALUES ('optimize')", NULL);
+}
+
 void sq_fts_forget(struct store__sql *c)
 {
 	SQ(c)->fts_n = 0;
