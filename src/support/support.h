@@ -321,6 +321,12 @@ void support_notice_ticket_event(json_t *notices, const char *event, const json_
 void support_notice_resolved(json_t *notices, const char *ticket_id, const char *name, const char *email,
 			     const char *tier, const char *key_prefix);
 /*
+ * A ticket from the web form: the acknowledgement to its customer at to,
+ * naming the ticket's reference (T-000042) and its subject; key
+ * "ticket:<id>:acknowledgement", so it goes once.
+ */
+void support_notice_acknowledgement(json_t *notices, const json_t *ticket, const char *to, const char *name);
+/*
  * Enqueues the notices into st's outbox (in the caller's transaction, if
  * any), marking each "queued": true, or false when its key was queued
  * before. Nothing when NOTIFICATION_ENABLED is off. Returns a store code.
