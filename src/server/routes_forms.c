@@ -73,8 +73,10 @@ static void get_sent(struct server_req *r)
 	page(r, 200, web_sent_page(ref && fl_ticket_tag_form(ref) ? ref : NULL));
 }
 
+/* A form-encoded body's fields, handed one piece at a time to add (which returns -1 for "too long"). */
 struct fields {
-	struct web_form f;
+	int (*add)(void *arg, const char *key, const char *data, size_t n);
+	void *arg;
 	bool too_long;
 };
 
@@ -85,9 +87,42 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
 	struct fields *fs = cls;
 
 	(void)kind, (void)filename, (void)content_type, (void)transfer_encoding, (void)off;
-	if (size && web_form_add(&fs->f, key, data, size))
+	if (size && fs->add(fs->arg, key, data, size))
 		fs->too_long = true;
 	return fs->too_long ? MHD_NO : MHD_YES;
+}
+
+/*
+ * Reads r's body (form-encoded or multipart) with libmicrohttpd's post
+ * processor into add. Returns 0, or -1 having answered (415, 400, 413).
+ */
+static int read_form(struct server_req *r, int (*add)(void *, const char *, const char *, size_t), void *arg,
+		     size_t limit)
+{
+	struct fields fs = { add, arg, false };
+	struct MHD_PostProcessor *pp = MHD_create_post_processor(r->conn, 4096, on_field, &fs);
+	bool ok;
+
+	if (!pp) {
+		server__unsupported_type(r, server__header(r, MHD_HTTP_HEADER_CONTENT_TYPE));
+		return -1;
+	}
+	ok = !r->body.len || MHD_post_process(pp, r->body.buf, r->body.len) == MHD_YES;
+	MHD_destroy_post_processor(pp);
+	if (fs.too_long) {
+		server__too_large(r, limit);
+		return -1;
+	}
+	if (!ok) {
+		server__bad_request(r, NULL, "the body is not a well-formed form");
+		return -1;
+	}
+	return 0;
+}
+
+static int add_form_field(void *arg, const char *key, const char *data, size_t n)
+{
+	return web_form_add(arg, key, data, n);
 }
 
 static void redirect(struct server_req *r, const char *location)
@@ -132,29 +167,15 @@ static void stored(struct server_req *r)
 
 static void post_form(struct server_req *r)
 {
-	struct fields fs = { WEB_FORM_INIT, false };
-	struct MHD_PostProcessor *pp;
+	struct { struct web_form f; } fs = { WEB_FORM_INIT };
 	json_t *incoming = NULL, *errors = NULL, *customer = NULL;
 	char *addr = NULL, *key = NULL;
 	const char *customer_id = NULL;
 	int64_t hits = 0, limit = fl_config_int("FRONTLINE_FORM_RATE_LIMIT", 10);
 	int rc;
 
-	pp = MHD_create_post_processor(r->conn, 4096, on_field, &fs);
-	if (!pp) {
-		server__unsupported_type(r, server__header(r, MHD_HTTP_HEADER_CONTENT_TYPE));
-		return;
-	}
-	if (r->body.len && MHD_post_process(pp, r->body.buf, r->body.len) != MHD_YES && !fs.too_long) {
-		MHD_destroy_post_processor(pp);
-		server__bad_request(r, NULL, "the body is not a well-formed form");
+	if (read_form(r, add_form_field, &fs.f, WEB_FIELD_MAX))
 		goto out;
-	}
-	MHD_destroy_post_processor(pp);
-	if (fs.too_long) {
-		server__too_large(r, WEB_FIELD_MAX);
-		goto out;
-	}
 	if (!web_csrf_ok(MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, FORM_COOKIE), fs.f.csrf_token)) {
 		form(r, 403, &fs.f, NULL,
 		     "This form has expired or your browser did not send its cookie. Please check it and send it again.",
@@ -206,6 +227,115 @@ out:
 	free(key);
 }
 
+/* ---- the satisfaction survey: GET shows the question and records nothing (mail scanners open links) ---- */
+
+static void gone(struct server_req *r)
+{
+	page(r, 404, web_survey_gone_page());
+}
+
+/* The survey of the path's token, or NULL having answered (404, or the store's error). */
+static json_t *survey_of(struct server_req *r)
+{
+	const char *token = server__param(r, 0);
+	json_t *survey = NULL;
+	int rc;
+
+	if (!web_survey_token_ok(token)) {
+		gone(r);
+		return NULL;
+	}
+	rc = support_survey_lookup(server__store(r), token, &survey);
+	if (rc == STORE_ENOTFOUND)
+		gone(r);
+	else if (rc)
+		server__store_error(r, rc, "survey", NULL);
+	return rc ? NULL : survey;
+}
+
+static void get_survey(struct server_req *r)
+{
+	json_t *survey = survey_of(r);
+
+	if (!survey)
+		return;
+	page(r, 200, web_survey_page(survey, r->path, 0, NULL, NULL));
+	json_decref(survey);
+}
+
+struct answer {
+	struct fl_buf score, comment;
+};
+
+static int add_answer_field(void *arg, const char *key, const char *data, size_t n)
+{
+	struct answer *a = arg;
+	struct fl_buf *b = !strcmp(key, "score") ? &a->score : !strcmp(key, "comment") ? &a->comment : NULL;
+
+	if (!b)
+		return 0;
+	if (b->len + n > WEB_COMMENT_MAX * 4)
+		return -1;
+	fl_buf_add(b, data, n);
+	return 0;
+}
+
+/* Characters (not bytes) in s, valid UTF-8. */
+static size_t chars(const char *s, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return k;
+}
+
+static void post_survey(struct server_req *r)
+{
+	struct answer a = { FL_BUF_INIT, FL_BUF_INIT };
+	json_t *survey = survey_of(r), *answered = NULL;
+	int64_t score = 0;
+	size_t n;
+	const char *comment;
+	int rc;
+
+	if (!survey || read_form(r, add_answer_field, &a, WEB_COMMENT_MAX * 4))
+		goto out;
+	n = a.comment.len;
+	comment = fl_str_trim(a.comment.buf, &n);
+	if (fl_parse_int64(a.score.buf, 1, 5, &score)) {
+		page(r, 422, web_survey_page(survey, r->path, 0, a.comment.buf,
+					     "Choose a score from 1 (very dissatisfied) to 5 (very satisfied)"));
+		goto out;
+	}
+	if (fl_utf8_invalid_at(a.comment.buf, a.comment.len) >= 0 || chars(comment, n) > WEB_COMMENT_MAX) {
+		page(r, 422, web_survey_page(survey, r->path, (int)score, NULL,
+					     "Write a comment of at most 2,000 characters"));
+		goto out;
+	}
+	{
+		char *c = n ? fl_strndup(comment, n) : NULL;
+
+		rc = support_survey_answer(server__store(r), server__param(r, 0), (int)score, c, &answered);
+		free(c);
+	}
+	if (rc == STORE_ENOTFOUND) {
+		gone(r);
+		goto out;
+	}
+	if (rc) {
+		server__store_error(r, rc, "survey", NULL);
+		goto out;
+	}
+	server__live_wake(r->srv->live);
+	page(r, 200, web_survey_thanks_page(answered));
+out:
+	fl_buf_release(&a.score);
+	fl_buf_release(&a.comment);
+	json_decref(survey);
+	json_decref(answered);
+}
+
 const struct server_route server__form_routes[] = {
 	{ "GET", "/support", get_form, SERVER_ROLE_PUBLIC, SERVER_ROUTE_NO_STORE,
 	  "the public support form (HTML; sets its CSRF cookie)" },
@@ -213,5 +343,9 @@ const struct server_route server__form_routes[] = {
 	  "submit the support form (form-encoded): a ticket with channel web, 303 to /support/sent" },
 	{ "GET", "/support/sent", get_sent, SERVER_ROLE_PUBLIC, SERVER_ROUTE_NO_STORE,
 	  "the support form's confirmation page, naming the ticket's reference" },
+	{ "GET", "/csat/{token}", get_survey, SERVER_ROLE_PUBLIC, 0,
+	  "the satisfaction survey of an emailed link (HTML; records nothing)" },
+	{ "POST", "/csat/{token}", post_survey, SERVER_ROLE_PUBLIC, 0,
+	  "answer the satisfaction survey (form-encoded score 1-5, comment); changeable until it expires" },
 	{ NULL, NULL, NULL, 0, 0, NULL },
 };

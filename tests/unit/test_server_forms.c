@@ -11,6 +11,8 @@
  */
 #include "test_helpers.h"
 
+#include <ctype.h>
+#include <math.h>
 #include <curl/curl.h>
 
 #include "server_fixture.h"
@@ -338,6 +340,204 @@ static void test_the_confirmation_shows_only_a_reference(void **state)
 	http_resp_release(&r);
 }
 
+/* ---- the satisfaction survey ---- */
+
+/* The survey link in a raw message (quoted-printable undone), or NULL. Caller frees. */
+static char *survey_link(const char *raw)
+{
+	struct fl_buf b = FL_BUF_INIT;
+	const char *p, *end;
+	char *text, *link = NULL;
+
+	for (p = raw; *p; p++) {
+		if (p[0] == '=' && p[1] == '\r' && p[2] == '\n')
+			p += 2;
+		else if (p[0] == '=' && p[1] == '\n')
+			p += 1;
+		else if (p[0] == '=' && p[1] == '3' && p[2] == 'D')
+			fl_buf_addch(&b, '='), p += 2;
+		else
+			fl_buf_addch(&b, *p);
+	}
+	text = fl_buf_detach(&b, NULL);
+	p = strstr(text, "/csat/");
+	if (p) {
+		end = p + strlen("/csat/");
+		while (isxdigit((unsigned char)*end))
+			end++;
+		link = fl_strndup(p, (size_t)(end - p));
+	}
+	free(text);
+	return link;
+}
+
+static void post_answer(struct fx *f, const char *link, const char *const *pairs, struct http_resp *out)
+{
+	char *url = fl_asprintf("%s%s", f->base, link), *body = encode(pairs);
+	struct http_req q = { 0 };
+
+	q.method = "POST";
+	q.url = url;
+	q.body = body;
+	q.content_type = FORM_TYPE;
+	http_do(&q, out);
+	free(url);
+	free(body);
+}
+
+static void get_page(struct fx *f, const char *link, struct http_resp *out)
+{
+	char *url = fl_asprintf("%s%s", f->base, link);
+	struct http_req q = { 0 };
+
+	q.url = url;
+	http_do(&q, out);
+	free(url);
+}
+
+static json_t *csat_summary(struct fx *f)
+{
+	struct http_resp r;
+	json_t *c;
+
+	fx_call(f, "GET", "/api/v1/metrics/summary?window=86400", f->agent, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	c = json_incref(json_object_get(r.json, "csat"));
+	http_resp_release(&r);
+	assert_non_null(c);
+	assert_int_equal(fl_json_int(c, "window", 0), 86400);
+	return c;
+}
+
+static void test_a_resolved_ticket_gets_a_survey_whose_link_records_the_rating(void **state)
+{
+	struct fx *f = *state;
+	struct smtp_harness smtp = SMTP_HARNESS_INIT;
+	struct notify_options no = { 0 };
+	struct http_resp r;
+	char *smtp_url = NULL, *link = NULL;
+	json_t *msgs, *m, *c;
+	size_t i, n;
+
+	if (smtp_harness_start(&smtp, &smtp_url))
+		fail_msg("%s", smtp_harness_error(&smtp));
+	no.store_url = f->url;
+	no.poll_ms = 50;
+	no.settings.smtp_url = smtp_url;
+	no.settings.smtp_from = "support@frontline.localhost";
+	f->notify = &no;
+	fx_start(f, -1, true);
+	fl_config_set("FRONTLINE_CSAT_DELAY", "0");
+	fl_config_set("FRONTLINE_PUBLIC_URL", f->base);
+	fx_webhook(f, fx_ticket_body("csat_1", "cust_001", "Cannot export reports",
+				     "The export button on the reports page does nothing since Tuesday."), 0, NULL, &r);
+	fx_expect(&r, 202, NULL);
+	http_resp_release(&r);
+	fx_wait_done(f, 1);
+	fx_call(f, "POST", "/api/v1/tickets/csat_1/resolve", f->agent, "{\"resolution\":\"Fixed in 4.2.\"}", &r);
+	fx_expect(&r, 200, NULL);
+	http_resp_release(&r);
+	/* the survey mail, caught by the SMTP receiver */
+	for (n = 1; n < 10 && !link; n++) {
+		smtp_harness_wait(&smtp, n, 30000);
+		msgs = smtp_harness_messages(&smtp);
+		json_array_foreach(msgs, i, m)
+			if (!link && strstr(json_string_value(m), "How did we do"))
+				link = survey_link(json_string_value(m));
+		json_decref(msgs);
+	}
+	fl_config_set("FRONTLINE_CSAT_DELAY", "86400");
+	assert_non_null(link);
+	assert_int_equal(strlen(link), strlen("/csat/") + 64);
+	/* GET shows the question and records nothing */
+	get_page(f, link, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "Cannot export reports"));
+	assert_non_null(strstr(r.body, "name=\"score\" value=\"5\""));
+	assert_null(strstr(r.body, "<script"));
+	http_resp_release(&r);
+	c = csat_summary(f);
+	assert_int_equal(fl_json_int(c, "responses", -1), 0);
+	assert_true(json_is_null(json_object_get(c, "average")));
+	json_decref(c);
+	/* a bad score is refused with the question again */
+	{
+		const char *bad[] = { "score", "9", "comment", "x", NULL };
+
+		post_answer(f, link, bad, &r);
+		assert_int_equal(r.status, 422);
+		assert_non_null(strstr(r.body, "role=\"alert\""));
+		http_resp_release(&r);
+	}
+	/* POST records it: the survey, the ticket, the customer, the summary, Prometheus */
+	{
+		const char *answer[] = { "score", "2", "comment", "Took <b>three</b> days", NULL };
+
+		post_answer(f, link, answer, &r);
+		assert_int_equal(r.status, 200);
+		assert_non_null(strstr(r.body, "2 - dissatisfied"));
+		http_resp_release(&r);
+	}
+	c = csat_summary(f);
+	assert_int_equal(fl_json_int(c, "responses", -1), 1);
+	assert_true(fabs(fl_json_num(c, "average", 0) - 2) < 1e-9);
+	json_decref(c);
+	fx_call(f, "GET", "/api/v1/tickets/csat_1", f->agent, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	assert_true(fabs(fl_json_num(r.json, "satisfaction", -1) - 0.25) < 1e-9);
+	http_resp_release(&r);
+	fx_call(f, "GET", "/api/v1/tickets/csat_1/events", f->agent, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	assert_non_null(strstr(r.body, "ticket.rated"));
+	http_resp_release(&r);
+	fx_call(f, "GET", "/api/v1/customers/cust_001", f->agent, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	assert_true(fl_json_num(r.json, "satisfaction_score", 1) < 0.9);
+	http_resp_release(&r);
+	fx_call(f, "GET", "/metrics", NULL, NULL, &r);
+	assert_non_null(strstr(r.body, "frontline_csat_responses 1"));
+	assert_non_null(strstr(r.body, "frontline_csat_average 2"));
+	http_resp_release(&r);
+	/* changed until it expires: one answer per ticket, the new one */
+	{
+		const char *answer[] = { "score", "5", NULL };
+
+		post_answer(f, link, answer, &r);
+		assert_int_equal(r.status, 200);
+		http_resp_release(&r);
+	}
+	get_page(f, link, &r);
+	assert_non_null(strstr(r.body, "value=\"5\" checked"));
+	http_resp_release(&r);
+	c = csat_summary(f);
+	assert_int_equal(fl_json_int(c, "responses", -1), 1);
+	assert_true(fabs(fl_json_num(c, "average", 0) - 5) < 1e-9);
+	json_decref(c);
+	/* a resolve again sends no second survey; a bad token and an expired one are 404 */
+	get_page(f, "/csat/0000000000000000000000000000000000000000000000000000000000000000", &r);
+	assert_int_equal(r.status, 404);
+	http_resp_release(&r);
+	get_page(f, "/csat/nothex", &r);
+	assert_int_equal(r.status, 404);
+	http_resp_release(&r);
+	fx_sql(f, "UPDATE surveys SET expires_at = 0");
+	get_page(f, link, &r);
+	assert_int_equal(r.status, 404);
+	http_resp_release(&r);
+	{
+		const char *answer[] = { "score", "1", NULL };
+
+		post_answer(f, link, answer, &r);
+		assert_int_equal(r.status, 404);
+		http_resp_release(&r);
+	}
+	fl_config_set("FRONTLINE_PUBLIC_URL", "");
+	fx_stop_server(f);
+	smtp_harness_stop(&smtp);
+	free(smtp_url);
+	free(link);
+}
+
 static const struct CMUnitTest tests[] = {
 	FX_TEST(test_the_form_page_has_its_token_and_no_script),
 	FX_TEST(test_a_good_post_makes_a_web_ticket_and_an_acknowledgement),
@@ -345,6 +545,7 @@ static const struct CMUnitTest tests[] = {
 	FX_TEST(test_csrf_honeypot_and_body_type_are_enforced),
 	FX_TEST(test_posts_are_limited_per_address),
 	FX_TEST(test_the_confirmation_shows_only_a_reference),
+	FX_TEST(test_a_resolved_ticket_gets_a_survey_whose_link_records_the_rating),
 };
 
 int main(void)

@@ -11,10 +11,9 @@
  */
 #include <string.h>
 
-#include "web.h"
-#include "util/util.h"
+#include "web_int.h"
 
-static void esc(struct fl_buf *b, const char *s)
+void web__esc(struct fl_buf *b, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
@@ -28,11 +27,11 @@ static void esc(struct fl_buf *b, const char *s)
 	}
 }
 
-static void head(struct fl_buf *b, const char *title)
+void web__head(struct fl_buf *b, const char *title)
 {
 	fl_buf_adds(b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 		       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
-	esc(b, title);
+	web__esc(b, title);
 	fl_buf_adds(b, "</title>\n<link rel=\"stylesheet\" href=\"/support/form.css\">\n</head>\n<body>\n<main>\n");
 }
 
@@ -56,7 +55,7 @@ static void input(struct fl_buf *b, const char *name, const char *label, const c
 	fl_buf_addf(b, "<div class=\"field%s\">\n<label for=\"f-%s\">%s</label>\n", err ? " invalid" : "", name, label);
 	if (err) {
 		fl_buf_addf(b, "<p class=\"error\" id=\"e-%s\">", name);
-		esc(b, err);
+		web__esc(b, err);
 		fl_buf_adds(b, "</p>\n");
 	}
 	if (rows)
@@ -69,11 +68,11 @@ static void input(struct fl_buf *b, const char *name, const char *label, const c
 		fl_buf_addf(b, " aria-invalid=\"true\" aria-describedby=\"e-%s\"", name);
 	if (rows) {
 		fl_buf_adds(b, ">");
-		esc(b, value);
+		web__esc(b, value);
 		fl_buf_adds(b, "</textarea>\n</div>\n");
 	} else {
 		fl_buf_adds(b, " value=\"");
-		esc(b, value);
+		web__esc(b, value);
 		fl_buf_adds(b, "\">\n</div>\n");
 	}
 }
@@ -87,11 +86,11 @@ char *web_form_page(const struct web_form *f, const json_t *errors, const char *
 
 	if (!f)
 		f = &empty;
-	head(&b, json_array_size(errors) ? "Error: contact support" : "Contact support");
+	web__head(&b, json_array_size(errors) ? "Error: contact support" : "Contact support");
 	fl_buf_adds(&b, "<h1>Contact support</h1>\n");
 	if (notice) {
 		fl_buf_adds(&b, "<div class=\"notice\" role=\"alert\"><p>");
-		esc(&b, notice);
+		web__esc(&b, notice);
 		fl_buf_adds(&b, "</p></div>\n");
 	}
 	if (json_array_size(errors)) {
@@ -99,7 +98,7 @@ char *web_form_page(const struct web_form *f, const json_t *errors, const char *
 				"<h2 id=\"summary-title\">Please correct the following</h2>\n<ul>\n");
 		json_array_foreach(errors, i, e) {
 			fl_buf_addf(&b, "<li><a href=\"#f-%s\">", fl_json_str(e, "field", "message"));
-			esc(&b, fl_json_str(e, "message", ""));
+			web__esc(&b, fl_json_str(e, "message", ""));
 			fl_buf_adds(&b, "</a></li>\n");
 		}
 		fl_buf_adds(&b, "</ul>\n</div>\n");
@@ -107,7 +106,7 @@ char *web_form_page(const struct web_form *f, const json_t *errors, const char *
 	fl_buf_adds(&b, "<p>Tell us what you need and we will answer by email. All fields are required.</p>\n"
 			"<form method=\"post\" action=\"/support\" novalidate>\n"
 			"<input type=\"hidden\" name=\"csrf_token\" value=\"");
-	esc(&b, csrf);
+	web__esc(&b, csrf);
 	fl_buf_adds(&b, "\">\n");
 	input(&b, "name", "Your name", "text", "name", 0, 200, f->name, errors);
 	input(&b, "email", "Email address", "email", "email", 0, 254, f->email, errors);
@@ -124,11 +123,11 @@ char *web_sent_page(const char *reference)
 {
 	struct fl_buf b = FL_BUF_INIT;
 
-	head(&b, "Request received");
+	web__head(&b, "Request received");
 	fl_buf_adds(&b, "<h1>Thank you</h1>\n");
 	if (reference && *reference) {
 		fl_buf_adds(&b, "<p>We have your request. Its reference is <strong class=\"reference\">");
-		esc(&b, reference);
+		web__esc(&b, reference);
 		fl_buf_adds(&b, "</strong>; we have sent it to you by email as well.</p>\n");
 	} else {
 		fl_buf_adds(&b, "<p>We have your request and will answer by email.</p>\n");

@@ -76,4 +76,22 @@ char *web_form_page(const struct web_form *f, const json_t *errors, const char *
 /* The confirmation page naming the ticket's reference ("T-000042"; escaped). Caller frees. */
 char *web_sent_page(const char *reference);
 
+/* ---- the satisfaction survey's pages (survey.c) ---- */
+
+/* Whether token has the form of a survey link's token (64 lower-case hex digits). */
+bool web_survey_token_ok(const char *token);
+/* The longest comment kept (longer is refused). */
+#define WEB_COMMENT_MAX 2000
+/*
+ * The survey's question for survey (store_survey_find's: its subject,
+ * reference and any earlier answer, preselected), posting to action;
+ * score (0: none) and comment (may be NULL) override the stored answer,
+ * error (may be NULL) is said above the form. Caller frees.
+ */
+char *web_survey_page(const json_t *survey, const char *action, int score, const char *comment, const char *error);
+/* The thanks after an answer (its score; changeable until expires_at). Caller frees. */
+char *web_survey_thanks_page(const json_t *survey);
+/* The page of an unknown or expired survey link. Caller frees. */
+char *web_survey_gone_page(void);
+
 #endif
