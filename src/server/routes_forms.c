@@ -92,12 +92,8 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
 	return fs->too_long ? MHD_NO : MHD_YES;
 }
 
-/*
- * Reads r's body (form-encoded or multipart) with libmicrohttpd's post
- * processor into add. Returns 0, or -1 having answered (415, 400, 413).
- */
-static int read_form(struct server_req *r, int (*add)(void *, const char *, const char *, size_t), void *arg,
-		     size_t limit)
+int server__read_form(struct server_req *r, int (*add)(void *, const char *, const char *, size_t), void *arg,
+		      size_t limit)
 {
 	struct fields fs = { add, arg, false };
 	struct MHD_PostProcessor *pp = MHD_create_post_processor(r->conn, 4096, on_field, &fs);
@@ -174,7 +170,7 @@ static void post_form(struct server_req *r)
 	int64_t hits = 0, limit = fl_config_int("FRONTLINE_FORM_RATE_LIMIT", 10);
 	int rc;
 
-	if (read_form(r, add_form_field, &fs.f, WEB_FIELD_MAX))
+	if (server__read_form(r, add_form_field, &fs.f, WEB_FIELD_MAX))
 		goto out;
 	if (!web_csrf_ok(MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, FORM_COOKIE), fs.f.csrf_token)) {
 		form(r, 403, &fs.f, NULL,
@@ -299,7 +295,7 @@ static void post_survey(struct server_req *r)
 	const char *comment;
 	int rc;
 
-	if (!survey || read_form(r, add_answer_field, &a, WEB_COMMENT_MAX * 4))
+	if (!survey || server__read_form(r, add_answer_field, &a, WEB_COMMENT_MAX * 4))
 		goto out;
 	n = a.comment.len;
 	comment = fl_str_trim(a.comment.buf, &n);

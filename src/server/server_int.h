@@ -418,6 +418,15 @@ extern const struct server_route server__queue_routes[];
 extern const struct server_route server__canned_routes[];
 /* issue 17's channels: the web form, the survey, Twilio */
 extern const struct server_route server__form_routes[];
+extern const struct server_route server__twilio_routes[];
+/*
+ * Reads r's body (form-encoded or multipart) with libmicrohttpd's post
+ * processor, handing each piece of a field to add (which returns -1 when
+ * the field grows past limit). Returns 0, or -1 having answered (415,
+ * 400, 413). routes_forms.c
+ */
+int server__read_form(struct server_req *r, int (*add)(void *arg, const char *key, const char *data, size_t n),
+		      void *arg, size_t limit);
 
 /* Ticket helpers shared by the ticket and webhook routes. */
 /* Validates an incoming ticket and stores it with its triage job (group commit). */
