@@ -111,7 +111,9 @@ static void answer(struct server_req *r)
 	count(r, fl_json_str(j->out, "channel", NULL), j->created ? "created" : "duplicate");
 	if (j->created)
 		server__notify_job(r);
-	if (j->ok_status == 202) {
+	if (j->then) {
+		j->then(r);
+	} else if (j->ok_status == 202) {
 		json_t *body = json_pack("{s:O, s:O}", "id", json_object_get(j->out, "id"), "status",
 					 json_object_get(j->out, "status"));
 
@@ -138,8 +140,23 @@ void server__intake_job_free(struct server_intake_job *j)
 	free(j);
 }
 
+static void intake(struct server_req *r, const json_t *incoming, const char *channel, unsigned ok_status,
+		   void (*then)(struct server_req *r));
+
 void server__ticket_intake(struct server_req *r, const json_t *incoming, const char *channel,
 			   unsigned ok_status)
+{
+	intake(r, incoming, channel, ok_status, NULL);
+}
+
+void server__ticket_intake_then(struct server_req *r, const json_t *incoming, const char *channel,
+				void (*then)(struct server_req *r))
+{
+	intake(r, incoming, channel, 201, then);
+}
+
+static void intake(struct server_req *r, const json_t *incoming, const char *channel, unsigned ok_status,
+		   void (*then)(struct server_req *r))
 {
 	/*
 	 * A shallow copy, for the two edits below; validation copies what it keeps
@@ -190,6 +207,7 @@ void server__ticket_intake(struct server_req *r, const json_t *incoming, const c
 	j->key = key;
 	key = NULL;
 	j->ok_status = ok_status;
+	j->then = then;
 	r->intake = j;
 	/*
 	 * The durable part waits for a group commit: off the HTTP thread, so that

@@ -26,6 +26,8 @@ static const struct server_route *const tables[] = {
 	server__live_routes,
 	server__queue_routes,
 	server__canned_routes,
+	server__form_routes,
+	server__twilio_routes,
 	server__static_routes,   /* last: its /{file...} takes what no other route does */
 };
 

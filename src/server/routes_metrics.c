@@ -10,7 +10,7 @@
 static void summary(struct server_req *r)
 {
 	struct store *st = server__store(r);
-	json_t *m = NULL, *jobs = NULL, *alerts = NULL;
+	json_t *m = NULL, *jobs = NULL, *alerts = NULL, *csat = NULL;
 	int64_t window, now = fl_wall_us();
 	char since[32], until[32];
 	int rc;
@@ -22,17 +22,21 @@ static void summary(struct server_req *r)
 		rc = store_job_counts(st, &jobs);
 	if (rc == STORE_OK)
 		rc = store_alert_list(st, "active", 100, &alerts);
+	/* the customers' own ratings (the survey, issue 17) answered within the window */
+	if (rc == STORE_OK && (rc = store_survey_stats(st, now - window * 1000000, &csat)) == STORE_OK)
+		json_object_set_new(csat, "window", json_integer(window));
 	if (rc != STORE_OK) {
 		json_decref(m);
 		json_decref(jobs);
+		json_decref(alerts);
 		server__store_error(r, rc, "metrics", NULL);
 		return;
 	}
 	fl_time_rfc3339(since, now - window * 1000000);
 	fl_time_rfc3339(until, now);
-	server__reply_json(r, 200, json_pack("{s:I, s:s, s:s, s:o, s:o, s:o}", "window_s", (json_int_t)window,
+	server__reply_json(r, 200, json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:o}", "window_s", (json_int_t)window,
 					     "since", since, "until", until, "metrics", m, "jobs", jobs,
-					     "alerts", alerts));
+					     "alerts", alerts, "csat", csat));
 }
 
 /*

@@ -630,7 +630,8 @@ void server__ticket_resolve(struct server_req *r)
 	if (server__change_commit(r, fields, version, &updated))
 		goto out;
 	snprintf(occurrence, sizeof(occurrence), "v%lld", (long long)fl_json_int(updated, "version", 0));
-	if (support_ticket_event(server__store(r), FL_EVENT_TICKET_RESOLVED, updated, occurrence) != STORE_OK) {
+	if (support_ticket_event(server__store(r), FL_EVENT_TICKET_RESOLVED, updated, occurrence) != STORE_OK ||
+	    support_survey_schedule(server__store(r), updated, fl_wall_us()) != STORE_OK) {
 		store_rollback(server__store(r));
 		server__store_error(r, STORE_EIO, "notification", NULL);
 		goto out;

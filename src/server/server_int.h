@@ -54,6 +54,8 @@ struct server_intake_job {
 	json_t *out;
 	bool created;
 	char *err;
+	/* answers a stored ticket instead of the JSON answer (the web form's 303); NULL: JSON */
+	void (*then)(struct server_req *r);
 };
 void server__intake_job_free(struct server_intake_job *j);
 
@@ -414,11 +416,29 @@ extern const struct server_route server__user_routes[];
 extern const struct server_route server__live_routes[];
 extern const struct server_route server__queue_routes[];
 extern const struct server_route server__canned_routes[];
+/* issue 17's channels: the web form, the survey, Twilio */
+extern const struct server_route server__form_routes[];
+extern const struct server_route server__twilio_routes[];
+/*
+ * Reads r's body (form-encoded or multipart) with libmicrohttpd's post
+ * processor, handing each piece of a field to add (which returns -1 when
+ * the field grows past limit). Returns 0, or -1 having answered (415,
+ * 400, 413). routes_forms.c
+ */
+int server__read_form(struct server_req *r, int (*add)(void *arg, const char *key, const char *data, size_t n),
+		      void *arg, size_t limit);
 
 /* Ticket helpers shared by the ticket and webhook routes. */
 /* Validates an incoming ticket and stores it with its triage job (group commit). */
 void server__ticket_intake(struct server_req *r, const json_t *incoming, const char *channel,
 			   unsigned ok_status);
+/*
+ * server__ticket_intake for a door that answers in its own way (the web
+ * form): once the ticket is stored, then(r) answers, r->intake->out the
+ * ticket; refusals and store errors are answered as the API does.
+ */
+void server__ticket_intake_then(struct server_req *r, const json_t *incoming, const char *channel,
+				void (*then)(struct server_req *r));
 /* Suspends the connection and queues r->intake (server.c). */
 void server__intake_submit(struct server_req *r);
 /* Writes the answer of a finished intake (on the HTTP thread). */

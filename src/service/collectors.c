@@ -6,6 +6,7 @@
  * LLM client's calls, tokens, errors, retries, cost and latency histogram.
  * Also the monitor's LLM error-rate input, which reads the same client.
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +15,12 @@
 #include "llm/llm.h"
 #include "store/store.h"
 
+#define CSAT_WINDOW_S (30 * 86400)
+
 struct service_collectors {
 	struct store *st;            /* its own connection (scrapes are serialized) */
 	struct llm_client *llm;
+	struct monitor_family *csat_responses, *csat_average;   /* the survey's ratings, last 30 days */
 	struct monitor_family *tickets, *jobs, *outbox, *llm_calls, *llm_tokens, *llm_errors,
 		*llm_retries, *llm_cost, *llm_latency;
 	/* the monitor's LLM error rate: counts at its previous round */
@@ -64,6 +68,16 @@ static void collect_store(void *arg, struct monitor_registry *r)
 		set_counts(c->jobs, jobs);
 	if (store_outbox_counts(c->st, &outbox) == STORE_OK)
 		set_counts(c->outbox, outbox);
+	{
+		json_t *csat = NULL;
+
+		if (store_survey_stats(c->st, fl_wall_us() - CSAT_WINDOW_S * INT64_C(1000000), &csat) == STORE_OK) {
+			monitor_set(c->csat_responses, NULL, (double)fl_json_int(csat, "responses", 0));
+			/* no answers: no mean (NaN), rather than a 0 that reads as "very dissatisfied" */
+			monitor_set(c->csat_average, NULL, fl_json_num(csat, "average", NAN));
+		}
+		json_decref(csat);
+	}
 	json_decref(m);
 	json_decref(jobs);
 	json_decref(outbox);
@@ -168,6 +182,10 @@ int service__collectors_new(struct monitor_registry *r, const char *store_url, s
 	c->outbox = monitor_family_new(r, MONITOR_GAUGE, "frontline_outbox",
 				       "notifications by status (pending and sending are the backlog)",
 				       1, s_labels, NULL, 0);
+	c->csat_responses = monitor_family_new(r, MONITOR_GAUGE, "frontline_csat_responses",
+					       "satisfaction survey answers given in the last 30 days", 0, NULL, NULL, 0);
+	c->csat_average = monitor_family_new(r, MONITOR_GAUGE, "frontline_csat_average",
+					     "mean survey score (1-5) of the last 30 days (NaN: no answers)", 0, NULL, NULL, 0);
 	monitor_registry_add_collector(r, collect_store, c);
 	if (llm) {
 		c->llm_calls = monitor_family_new(r, MONITOR_COUNTER, "frontline_llm_calls_total",

@@ -175,6 +175,29 @@ static int64_t backoff_us(struct service_workers *w, int attempts)
 	return (int64_t)(s * (1 + 0.2 * fl_random_unit()) * 1e6);
 }
 
+/* A survey job (support_survey_send): done, or retried after the backoff. */
+static void survey(struct worker *k, struct store_job *job)
+{
+	struct service_workers *w = k->w;
+	bool sent = false;
+	int rc = support_survey_send(k->st, job->ticket_id ? job->ticket_id : "", &sent);
+
+	if (rc == STORE_OK || rc == STORE_ENOTFOUND) {
+		if (store_job_complete(k->st, job->id, k->owner) != STORE_OK)
+			fl_log(FL_LOG_WARN, "job %lld: cannot mark the survey done: %s", (long long)job->id,
+			       store_errmsg(k->st));
+		count(w, "done");
+		if (sent)
+			notify_dispatcher_wake(w->cfg.dispatcher);
+		return;
+	}
+	fl_log(FL_LOG_WARN, "job %lld: cannot send the survey of %s: %s; will retry", (long long)job->id,
+	       job->ticket_id ? job->ticket_id : "", store_errmsg(k->st));
+	if (store_job_fail(k->st, job->id, k->owner, store_errmsg(k->st), backoff_us(w, job->attempts)) != STORE_OK)
+		fl_log(FL_LOG_ERROR, "job %lld: cannot record the failure: %s", (long long)job->id, store_errmsg(k->st));
+	count(w, job->attempts >= job->max_attempts ? "dead" : "retry");
+}
+
 static void process(struct worker *k, struct store_job *job)
 {
 	struct service_workers *w = k->w;
@@ -258,6 +281,9 @@ static void *worker_main(void *arg)
 
 		pthread_mutex_unlock(&w->lock);
 		rc = store_job_claim(k->st, FL_JOB_TRIAGE, k->owner, w->opts.lease_s, &job);
+		/* triage first; then the satisfaction surveys that have come due (issue 17) */
+		if (rc == STORE_ENOTFOUND)
+			rc = store_job_claim(k->st, SUPPORT_JOB_SURVEY, k->owner, w->opts.lease_s, &job);
 		pthread_mutex_lock(&w->lock);
 		if (rc == STORE_OK && w->stop) {
 			/* claimed while stopping: hand it straight back */
@@ -283,7 +309,10 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&w->lock);
 		snprintf(rid, sizeof(rid), "job-%lld", (long long)job->id);
 		fl_log_set_request_id(rid);
-		process(k, job);
+		if (!strcmp(job->kind, SUPPORT_JOB_SURVEY))
+			survey(k, job);
+		else
+			process(k, job);
 		fl_log_set_request_id(NULL);
 		store_job_free(job);
 		pthread_mutex_lock(&w->lock);

@@ -438,6 +438,13 @@ int store__sql_canned_list(struct store *st, json_t **out);
 int store__sql_canned_put(struct store *st, const char *id, const char *title, const char *body,
 			  const char *actor, json_t **out, bool *created);
 int store__sql_canned_delete(struct store *st, const char *id);
+/* surveys.c */
+int store__sql_survey_open(struct store *st, const char *ticket_id, const char *token_hash, int64_t expires_at_us,
+			   bool *created);
+int store__sql_survey_find(struct store *st, const char *token_hash, json_t **out);
+int store__sql_survey_answer(struct store *st, const char *token_hash, int score, const char *comment,
+			     json_t **out);
+int store__sql_survey_stats(struct store *st, int64_t since_us, json_t **out);
 int store__sql_event_since(struct store *st, int64_t after_id, int limit, json_t **out);
 int store__sql_event_last_id(struct store *st, int64_t *id);
 int store__sql_ticket_counts(struct store *st, const char *user, json_t **out);
@@ -540,6 +547,10 @@ int store__sql_customer_erase(struct store *st, const char *id, const char *acto
 	.metrics_timeseries = store__sql_metrics_timeseries, \
 	.corrections = store__sql_corrections, \
 	.customer_export = store__sql_customer_export, \
-	.customer_erase = store__sql_customer_erase
+	.customer_erase = store__sql_customer_erase, \
+	.survey_open = store__sql_survey_open, \
+	.survey_find = store__sql_survey_find, \
+	.survey_answer = store__sql_survey_answer, \
+	.survey_stats = store__sql_survey_stats
 
 #endif

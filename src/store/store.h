@@ -737,4 +737,30 @@ int store_metrics_timeseries(struct store *st, int64_t since_us, int64_t until_u
  */
 int store_corrections(struct store *st, int64_t since_us, json_t **out);
 
+/* ---- the satisfaction survey (issue 17; surveys.c) ---- */
+
+/*
+ * A survey is {ticket_id, number, subject, customer_id, score (1-5 or
+ * null), comment, sent_at, expires_at, answered_at (null until
+ * answered)}, one per ticket, found by the SHA-256 (64 hex digits) of its
+ * link's token.
+ *
+ * store_survey_open records the ticket's survey sent now with token_hash,
+ * expiring at expires_at_us; *created (may be NULL) is false when the
+ * ticket had one already (nothing changes: one survey per ticket).
+ * STORE_ENOTFOUND for an unknown ticket.
+ * store_survey_find: the survey of token_hash; STORE_ENOTFOUND when there
+ * is none or it has expired.
+ * store_survey_answer records score (1 to 5) and comment (may be NULL) as
+ * the answer now, replacing an earlier one; *out the survey as it is then;
+ * STORE_ENOTFOUND as store_survey_find.
+ * store_survey_stats: {"responses", "average" (of the scores, null when
+ * none)} of the answers given at or after since_us.
+ */
+int store_survey_open(struct store *st, const char *ticket_id, const char *token_hash, int64_t expires_at_us,
+		      bool *created);
+int store_survey_find(struct store *st, const char *token_hash, json_t **out);
+int store_survey_answer(struct store *st, const char *token_hash, int score, const char *comment, json_t **out);
+int store_survey_stats(struct store *st, int64_t since_us, json_t **out);
+
 #endif

@@ -21,9 +21,9 @@
 #include "store.h"
 #include "util/util.h"
 
-#define STORE_OPS_VERSION 8
+#define STORE_OPS_VERSION 9
 /* The newest schema version; each backend has exactly this many migrations. */
-#define STORE__SCHEMA_VERSION 10
+#define STORE__SCHEMA_VERSION 11
 /* application_id of Frontline's SQLite files ("FLst"). */
 #define STORE__SQLITE_APP_ID 0x464c7374
 
@@ -209,6 +209,13 @@ struct store_ops {
 	/* version 8: privacy (a customer's export and erasure) */
 	int (*customer_export)(struct store *st, const char *id, json_t **out);
 	int (*customer_erase)(struct store *st, const char *id, const char *actor, json_t **out);
+	/* version 9: the satisfaction survey (issue 17) */
+	int (*survey_open)(struct store *st, const char *ticket_id, const char *token_hash, int64_t expires_at_us,
+			   bool *created);
+	int (*survey_find)(struct store *st, const char *token_hash, json_t **out);
+	int (*survey_answer)(struct store *st, const char *token_hash, int score, const char *comment,
+			     json_t **out);
+	int (*survey_stats)(struct store *st, int64_t since_us, json_t **out);
 };
 
 extern const struct store_ops store__sqlite_ops;

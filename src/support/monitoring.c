@@ -19,6 +19,29 @@
 
 /* ---- metrics_collector ---- */
 
+/*
+ * Satisfaction from the customers' own ratings (the survey) answered in
+ * the window, where there are any: their mean on the 0-1 scale replaces
+ * the triage's estimate. satisfaction_source says which the rule used.
+ */
+static void ratings(struct store *st, json_t *m, int64_t since_us)
+{
+	json_t *csat = NULL;
+	int64_t n = 0;
+
+	if (store_survey_stats(st, since_us, &csat) == STORE_OK)
+		n = fl_json_int(csat, "responses", 0);
+	if (n > 0) {
+		json_object_set_new(m, "satisfaction_score",
+				    json_real((fl_json_num(csat, "average", 1) - 1) / 4.0));
+		json_object_set_new(m, "satisfaction_source", json_string("ratings"));
+		json_object_set_new(m, "satisfaction_ratings", json_integer(n));
+	} else {
+		json_object_set_new(m, "satisfaction_source", json_string("estimate"));
+	}
+	json_decref(csat);
+}
+
 static int collect_prep(struct flow_call *call, json_t *shared, json_t **out)
 {
 	struct support_ctx *ctx = support__ctx(call);
@@ -37,6 +60,7 @@ static int collect_prep(struct flow_call *call, json_t *shared, json_t **out)
 	if (store_metrics(ctx->store, now - window * 1000000, now, out) != STORE_OK)
 		return flow_call_fail(call, "cannot compute metrics: %s", store_errmsg(ctx->store));
 	json_object_set_new(*out, "window_s", json_integer(window));
+	ratings(ctx->store, *out, now - window * 1000000);
 	if (store_job_counts(ctx->store, &counts) == STORE_OK) {
 		json_object_set_new(*out, "queue_depth", json_integer(fl_json_int(counts, "queued", 0)));
 		json_object_set_new(*out, "dead_jobs", json_integer(fl_json_int(counts, "dead", 0)));
@@ -141,6 +165,15 @@ static int alerts_exec(struct flow_call *call, json_t *prep, json_t **out)
 			continue;
 		snprintf(msg, sizeof(msg), "%s %g %s %g", r->what, value,
 			 r->below ? "is below" : "exceeds", threshold);
+		if (!strcmp(r->metric, "satisfaction_score") && json_object_get(m, "satisfaction_source")) {
+			size_t len = strlen(msg);
+
+			if (!strcmp(fl_json_str(m, "satisfaction_source", ""), "ratings"))
+				snprintf(msg + len, sizeof(msg) - len, " (from %lld customer ratings)",
+					 (long long)fl_json_int(m, "satisfaction_ratings", 0));
+			else
+				snprintf(msg + len, sizeof(msg) - len, " (estimated by triage: no customer ratings in the window)");
+		}
 		json_array_append_new(*out, json_pack("{s:s, s:s, s:s, s:s, s:f, s:f}",
 			"type", r->type, "severity", r->severity, "metric", r->metric, "message", msg,
 			"value", value, "threshold", threshold));

@@ -207,6 +207,41 @@ void support_notice_resolved(json_t *notices, const char *ticket_id, const char 
 		    fl_asprintf("%s:%s", key_prefix, routes[i]->name));
 }
 
+void support_notice_acknowledgement(json_t *notices, const json_t *ticket, const char *to, const char *name)
+{
+	const char *id = fl_json_str(ticket, "id", ""), *subject = fl_json_str(ticket, "subject", "");
+	int first = name ? (int)strcspn(name, " ") : 0;
+	char tag[FL_TICKET_TAG_SIZE];
+	json_t *body, *title;
+
+	fl_ticket_tag(tag, fl_json_int(ticket, "number", 0));
+	body = json_sprintf("Hi%s%.*s,\n\nthank you for writing to us. We have your request \"%s\"; its reference "
+			    "is %s. Reply to this email to add anything: keep the reference in the subject.\n\n"
+			    "Frontline Support", first ? " " : "", first, first ? name : "", subject, tag);
+	title = json_sprintf("[%s] We received your request: %s", tag, subject);
+	add(notices, "email", to,
+	    json_pack("{s:s, s:s?, s:o, s:o, s:s, s:s, s:b}", "to", to, "from", fl_config_get("FRONTLINE_SUPPORT_FROM"),
+		      "subject", title, "body", body, "ticket_id", id, "ticket_tag", tag, "auto_submitted", 1),
+	    fl_asprintf("ticket:%s:acknowledgement", id));
+}
+
+void support_notice_survey(json_t *notices, const json_t *ticket, const char *to, const char *link)
+{
+	const char *id = fl_json_str(ticket, "id", ""), *subject = fl_json_str(ticket, "subject", "");
+	char tag[FL_TICKET_TAG_SIZE];
+	json_t *body, *title;
+
+	fl_ticket_tag(tag, fl_json_int(ticket, "number", 0));
+	body = json_sprintf("Hello,\n\nyour request \"%s\" (%s) was resolved. How satisfied are you with the help you "
+			    "got? Rate it from 1 to 5, with a comment if you like:\n\n%s\n\nThe link works for 28 days; "
+			    "you can change your answer until then.\n\nFrontline Support", subject, tag, link);
+	title = json_sprintf("[%s] How did we do?", tag);
+	add(notices, "email", to,
+	    json_pack("{s:s, s:s?, s:o, s:o, s:s, s:s, s:b}", "to", to, "from", fl_config_get("FRONTLINE_SUPPORT_FROM"),
+		      "subject", title, "body", body, "ticket_id", id, "ticket_tag", tag, "auto_submitted", 1),
+	    fl_asprintf("ticket:%s:survey", id));
+}
+
 int support_ticket_event(struct store *st, const char *event, const json_t *ticket,
 			 const char *occurrence)
 {

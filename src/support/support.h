@@ -197,6 +197,41 @@ char *support_errors_text(const json_t *errors);
 json_t *support_ticket_refusal(const json_t *errors);
 #define SUPPORT_REFUSAL_CODE "validation_failed"
 
+/* ---- the satisfaction survey (survey.c; issue 17, point 4) ---- */
+
+/* The job kind that sends a resolved ticket's survey. */
+#define SUPPORT_JOB_SURVEY "survey"
+
+/*
+ * Schedules ticket's survey (just resolved, in the caller's transaction):
+ * a SUPPORT_JOB_SURVEY job due FRONTLINE_CSAT_DELAY seconds after now_us
+ * (negative: no surveys). Returns a store code.
+ */
+int support_survey_schedule(struct store *st, const json_t *ticket, int64_t now_us);
+/*
+ * The job: when the ticket is still resolved, has a customer's address,
+ * and had no survey, makes the link's token (256 random bits, hex), keeps
+ * its SHA-256 with the survey (28 days) and queues the email with
+ * FRONTLINE_PUBLIC_URL/csat/<token>, in one transaction (*sent then true).
+ * Without FRONTLINE_PUBLIC_URL it logs a warning and sends nothing.
+ * Returns a store code.
+ */
+int support_survey_send(struct store *st, const char *ticket_id, bool *sent);
+/* The survey of a link's token (store_survey_find; STORE_ENOTFOUND when unknown or expired). */
+int support_survey_lookup(struct store *st, const char *token, json_t **out);
+/*
+ * Records score (1-5) and comment (may be NULL) for token's survey, again
+ * if answered before: the survey, the ticket's satisfaction
+ * (support_survey_scale), the customer's satisfaction_score, and a
+ * "ticket.rated" event, in one transaction. *out the survey (caller frees).
+ * Returns a store code (STORE_ENOTFOUND: unknown or expired token).
+ */
+int support_survey_answer(struct store *st, const char *token, int score, const char *comment, json_t **out);
+/* A score of 1 to 5 on the 0-1 scale of satisfaction: (score - 1) / 4. */
+double support_survey_scale(int score);
+/* The hex SHA-256 of a link's token, as the store keeps it. */
+void support_survey_token_hash(const char *token, char out[65]);
+
 /* ---- workflows ---- */
 
 struct support_workflow {
@@ -341,6 +376,18 @@ void support_notice_ticket_event(json_t *notices, const char *event, const json_
 /* A resolved ticket: the email to its customer and the team's update; keys "<key_prefix>:...". */
 void support_notice_resolved(json_t *notices, const char *ticket_id, const char *name, const char *email,
 			     const char *tier, const char *key_prefix);
+/*
+ * A ticket from the web form: the acknowledgement to its customer at to,
+ * naming the ticket's reference (T-000042) and its subject; key
+ * "ticket:<id>:acknowledgement", so it goes once.
+ */
+void support_notice_acknowledgement(json_t *notices, const json_t *ticket, const char *to, const char *name);
+/*
+ * A resolved ticket's satisfaction survey to its customer at to, with the
+ * link (which holds the survey's token: the notice is the one place it is
+ * written); key "ticket:<id>:survey".
+ */
+void support_notice_survey(json_t *notices, const json_t *ticket, const char *to, const char *link);
 /*
  * Enqueues the notices into st's outbox (in the caller's transaction, if
  * any), marking each "queued": true, or false when its key was queued

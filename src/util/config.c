@@ -60,6 +60,13 @@ static const struct fl_config_key config_keys[] = {
 	{ "FRONTLINE_LOGIN_WINDOW", "900", "seconds over which failed sign-ins are counted", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_PASSWORD_COST", "interactive", "Argon2id cost of new password hashes: interactive or moderate "
 	  "(libsodium's limits); min is for test suites only", FL_CONFIG_PLAIN },
+	/* issue 17's channels: the web form, the survey, phone (docs/CHANNELS.md) */
+	{ "FRONTLINE_FORM_RATE_LIMIT", "10", "web form submissions (POST /support) one client address may make per "
+	  "hour; beyond, 429 (0: no limit)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_CSAT_DELAY", "86400", "seconds after a ticket is resolved that its satisfaction survey is emailed "
+	  "(needs FRONTLINE_PUBLIC_URL for the link; negative: no surveys)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_TWILIO_AUTH_TOKEN", NULL, "Twilio account auth token: the key of X-Twilio-Signature on "
+	  "/webhooks/twilio/* (unset: those routes answer 503)", FL_CONFIG_SECRET },
 	{ "FRONTLINE_RATE_LIMIT", "50", "requests per second per API token (token bucket; 0 or less: none)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_RATE_BURST", "100", "burst size of the per-token bucket", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_WEBHOOK_TOLERANCE", "300", "seconds a signed webhook's timestamp may differ from our clock", FL_CONFIG_PLAIN },

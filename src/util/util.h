@@ -232,6 +232,7 @@ extern const char *const fl_priorities[];
 #define FL_EVENT_TICKET_RESOLVED "ticket.resolved"
 #define FL_EVENT_TICKET_REOPENED "ticket.reopened"
 #define FL_EVENT_TICKET_SATISFIED "ticket.satisfied"   /* a thank-you in the thread (email intake) */
+#define FL_EVENT_TICKET_RATED "ticket.rated"           /* the customer answered the survey: {score, comment} */
 #define FL_EVENT_WORKFLOW_COMPLETED "workflow.completed"
 /* an agent approved or declined a message awaiting approval (mail from someone not on the ticket) */
 #define FL_EVENT_MESSAGE_APPROVED "message.approved"

@@ -294,6 +294,18 @@ static const char *const migrations[] = {
 	"  WHERE status <> 'resolved' AND status <> 'closed' AND status <> 'spam';"
 	"CREATE INDEX tickets_open_department ON tickets (assigned_department, number)"
 	"  WHERE status <> 'resolved' AND status <> 'closed' AND status <> 'spam';",
+	/* 11: the satisfaction survey (issue 17; see the SQLite migration) */
+	"CREATE TABLE surveys ("
+	"  ticket_number bigint PRIMARY KEY REFERENCES tickets (number),"
+	"  token_hash text NOT NULL UNIQUE,"
+	"  customer_id text,"
+	"  sent_at bigint NOT NULL,"
+	"  expires_at bigint NOT NULL,"
+	"  score integer CHECK (score BETWEEN 1 AND 5),"
+	"  comment text,"
+	"  answered_at bigint"
+	");"
+	"CREATE INDEX surveys_answered ON surveys (answered_at) WHERE answered_at IS NOT NULL;",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,

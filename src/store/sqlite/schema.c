@@ -384,6 +384,21 @@ static const char *const migrations[] = {
 	"  WHERE status <> 'resolved' AND status <> 'closed' AND status <> 'spam';"
 	"CREATE INDEX tickets_open_department ON tickets(assigned_department, number, status)"
 	"  WHERE status <> 'resolved' AND status <> 'closed' AND status <> 'spam';",
+	/*
+	 * 11: the satisfaction survey (issue 17): one per ticket, its link's
+	 * token kept as a SHA-256, the answer changeable until it expires.
+	 */
+	"CREATE TABLE surveys ("
+	"  ticket_number INTEGER PRIMARY KEY REFERENCES tickets(number),"
+	"  token_hash TEXT NOT NULL UNIQUE,"
+	"  customer_id TEXT,"
+	"  sent_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  score INTEGER CHECK (score BETWEEN 1 AND 5),"
+	"  comment TEXT,"
+	"  answered_at INTEGER"
+	") STRICT;"
+	"CREATE INDEX surveys_answered ON surveys(answered_at) WHERE answered_at IS NOT NULL;",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,
