@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "support_int.h"
+#include "sla/sla.h"
 #include "text/text.h"
 
 /* ---- cue phrases ---- */
@@ -299,30 +300,10 @@ json_t *support__priority(const json_t *ticket, const json_t *customer, const js
 
 /* ---- SLA ---- */
 
-static const struct {
-	const char *priority;
-	int64_t enterprise, premium, standard;   /* seconds to first response */
-} sla_table[] = {
-	{ "urgent", 15 * 60, 30 * 60, 60 * 60 },
-	{ "high", 60 * 60, 2 * 3600, 4 * 3600 },
-	{ "medium", 4 * 3600, 8 * 3600, 24 * 3600 },
-	{ "low", 24 * 3600, 48 * 3600, 72 * 3600 },
-};
-
+/* The table lives with the SLA arithmetic (sla_default_seconds); the policies start from it. */
 int64_t support__sla_seconds(const char *priority, const char *tier)
 {
-	size_t i;
-
-	for (i = 0; i < FL_ARRAY_SIZE(sla_table); i++) {
-		if (strcmp(sla_table[i].priority, priority))
-			continue;
-		if (tier && !strcmp(tier, "enterprise"))
-			return sla_table[i].enterprise;
-		if (tier && !strcmp(tier, "premium"))
-			return sla_table[i].premium;
-		return sla_table[i].standard;
-	}
-	return sla_table[FL_ARRAY_SIZE(sla_table) - 1].standard;
+	return sla_default_seconds(priority, tier);
 }
 
 void support__format_duration(char *out, size_t size, int64_t s)
