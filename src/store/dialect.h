@@ -438,6 +438,11 @@ int store__sql_ticket_counts(struct store *st, const char *user, json_t **out);
 int store__sql_metrics_timeseries(struct store *st, int64_t since_us, int64_t until_us, int bucket_s,
 				  json_t **out);
 int store__sql_corrections(struct store *st, int64_t since_us, json_t **out);
+int store__sql_sla_list(struct store *st, const char *kind, json_t **out);
+int store__sql_sla_put(struct store *st, const char *kind, const char *id, const json_t *body, int64_t position,
+		       const char *actor, json_t **out, bool *created);
+int store__sql_sla_delete(struct store *st, const char *kind, const char *id);
+int store__sql_sla_history(struct store *st, const char *kind, const char *id, json_t **out);
 
 /*
  * The shared verbs as ops-table entries: a backend's struct store_ops lists
@@ -530,6 +535,10 @@ int store__sql_corrections(struct store *st, int64_t since_us, json_t **out);
 	.event_last_id = store__sql_event_last_id, \
 	.ticket_counts = store__sql_ticket_counts, \
 	.metrics_timeseries = store__sql_metrics_timeseries, \
-	.corrections = store__sql_corrections
+	.corrections = store__sql_corrections, \
+	.sla_list = store__sql_sla_list, \
+	.sla_put = store__sql_sla_put, \
+	.sla_delete = store__sql_sla_delete, \
+	.sla_history = store__sql_sla_history
 
 #endif

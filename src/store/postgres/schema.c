@@ -294,6 +294,27 @@ static const char *const migrations[] = {
 	"  WHERE status <> 'resolved' AND status <> 'closed' AND status <> 'spam';"
 	"CREATE INDEX tickets_open_department ON tickets (assigned_department, number)"
 	"  WHERE status <> 'resolved' AND status <> 'closed' AND status <> 'spam';",
+	/* 11: SLA calendars and policies, and every version written (as on SQLite) */
+	"CREATE TABLE sla_objects ("
+	"  kind text NOT NULL CHECK (kind IN ('calendar', 'policy')),"
+	"  id text NOT NULL,"
+	"  position bigint NOT NULL,"
+	"  body text NOT NULL,"
+	"  version bigint NOT NULL,"
+	"  updated_by text,"
+	"  updated_at bigint NOT NULL,"
+	"  PRIMARY KEY (kind, id)"
+	");"
+	"CREATE TABLE sla_versions ("
+	"  kind text NOT NULL,"
+	"  id text NOT NULL,"
+	"  position bigint NOT NULL,"
+	"  body text,"
+	"  version bigint NOT NULL,"
+	"  updated_by text,"
+	"  updated_at bigint NOT NULL,"
+	"  PRIMARY KEY (kind, id, version)"
+	");",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,
