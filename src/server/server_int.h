@@ -414,6 +414,7 @@ extern const struct server_route server__user_routes[];
 extern const struct server_route server__live_routes[];
 extern const struct server_route server__queue_routes[];
 extern const struct server_route server__canned_routes[];
+extern const struct server_route server__sla_routes[];
 
 /* Ticket helpers shared by the ticket and webhook routes. */
 /* Validates an incoming ticket and stores it with its triage job (group commit). */

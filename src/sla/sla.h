@@ -108,6 +108,29 @@ int64_t sla_business_between(const struct sla_calendar *cal, int64_t a, int64_t 
 int32_t sla_utc_offset(const struct sla_calendar *cal, int64_t t);
 
 /*
+ * Checks a policy's JSON: {"calendar": id, "match": {"priority": [...],
+ * "customer_tier": [...], "channel": [...], "category": [...]},
+ * "first_response_min", "next_response_min"?, "resolution_min",
+ * "position"?}. Minutes are whole numbers from 1 to a leap year's. The
+ * fields the store adds (id, version, updated_by, updated_at) are allowed
+ * so that a GET's answer can be PUT back. Whether the calendar exists is
+ * not checked here. SLA_OK, or SLA_EINVAL with err (may be NULL) filled.
+ */
+int sla_policy_check(const json_t *body, struct sla_error *err);
+
+/* What a policy's match looks at; NULL fields match only policies that leave them out. */
+struct sla_ticket_facts {
+	const char *priority, *customer_tier, *channel, *category;
+};
+
+/*
+ * The first policy of the list (borrowed from it) whose match admits the
+ * ticket: each listed key must hold the ticket's value; an absent or
+ * empty list admits every value. NULL when none does.
+ */
+const json_t *sla_policy_pick(const json_t *policies, const struct sla_ticket_facts *t);
+
+/*
  * The response-time table Frontline has always shown (DESIGN §5): seconds
  * to the first response for a priority ("urgent", "high", "medium", "low")
  * and a customer tier ("enterprise", "premium", anything else standard).

@@ -307,41 +307,73 @@ static void test_sla_defaults_reproduce_the_table(void **state)
 	struct sla_calendar *cal = sla_calendar_24x7();
 	json_t *policies = sla_default_policies();
 	int64_t start = T("2026-03-28T23:30:00Z");
-	size_t i, k;
+	size_t i;
 
 	for (i = 0; i < FL_ARRAY_SIZE(table); i++) {
-		const json_t *hit = NULL, *p;
+		struct sla_ticket_facts facts = { NULL, NULL, "email", "billing" };
+		const json_t *hit;
 
 		assert_int_equal(sla_default_seconds(table[i].priority, table[i].tier), table[i].minutes * 60);
 		assert_int_equal(sla_add_business(cal, start, table[i].minutes * 60, NULL, 0),
 				 start + table[i].minutes * 60);
-		/* the first policy whose match admits the ticket (an absent key admits all) */
-		json_array_foreach(policies, k, p) {
-			const json_t *m = json_object_get(p, "match"), *pr = json_object_get(m, "priority"),
-				     *tr = json_object_get(m, "customer_tier");
-			bool ok = true;
-			size_t j;
-			json_t *v;
-
-			if (pr) {
-				ok = false;
-				json_array_foreach(pr, j, v) ok |= !strcmp(json_string_value(v), table[i].priority);
-			}
-			if (ok && tr) {
-				ok = false;
-				json_array_foreach(tr, j, v) ok |= table[i].tier && !strcmp(json_string_value(v), table[i].tier);
-			}
-			if (ok) {
-				hit = p;
-				break;
-			}
-		}
+		facts.priority = table[i].priority;
+		facts.customer_tier = table[i].tier;
+		hit = sla_policy_pick(policies, &facts);
 		assert_non_null(hit);
 		assert_int_equal(fl_json_int(hit, "first_response_min", 0), table[i].minutes);
 		assert_string_equal(fl_json_str(hit, "calendar", ""), "24x7");
 	}
 	json_decref(policies);
 	sla_calendar_free(cal);
+}
+
+static void test_sla_policy_check_names_the_field(void **state)
+{
+	static const struct {
+		const char *json, *field;
+	} cases[] = {
+		{ "{\"first_response_min\": 5, \"resolution_min\": 60}", "calendar" },
+		{ "{\"calendar\": \"c\", \"resolution_min\": 60}", "first_response_min" },
+		{ "{\"calendar\": \"c\", \"first_response_min\": 5.5, \"resolution_min\": 60}", "first_response_min" },
+		{ "{\"calendar\": \"c\", \"first_response_min\": 5, \"next_response_min\": -1, \"resolution_min\": 60}",
+		  "next_response_min" },
+		{ "{\"calendar\": \"c\", \"first_response_min\": 5}", "resolution_min" },
+		{ "{\"calendar\": \"c\", \"match\": [], \"first_response_min\": 5, \"resolution_min\": 60}", "match" },
+		{ "{\"calendar\": \"c\", \"match\": {\"priority\": [1]}, \"first_response_min\": 5, \"resolution_min\": 60}",
+		  "match.priority[0]" },
+		{ "{\"calendar\": \"c\", \"first_response_min\": 5, \"resolution_min\": 60, \"position\": -2}", "position" },
+		{ "{\"calendar\": \"c\", \"first_response_min\": 5, \"resolution_min\": 60, \"sla\": 1}", "sla" },
+	};
+	struct sla_error err;
+	size_t i;
+
+	for (i = 0; i < FL_ARRAY_SIZE(cases); i++) {
+		json_t *doc = json_loads(cases[i].json, 0, NULL);
+
+		assert_non_null(doc);
+		assert_int_equal(sla_policy_check(doc, &err), SLA_EINVAL);
+		if (strcmp(err.field, cases[i].field))
+			fail_msg("%s: field '%s', expected '%s'", cases[i].json, err.field, cases[i].field);
+		json_decref(doc);
+	}
+}
+
+static void test_sla_policy_pick_takes_the_first_match(void **state)
+{
+	json_t *list = json_loads("[{\"id\": \"vip-chat\", \"match\": {\"customer_tier\": [\"enterprise\"], "
+				  "\"channel\": [\"chat\", \"phone\"]}}, {\"id\": \"billing\", \"match\": "
+				  "{\"category\": [\"billing\"], \"priority\": []}}, {\"id\": \"rest\"}]", 0, NULL);
+	struct sla_ticket_facts vip = { "low", "enterprise", "chat", "billing" },
+				vip_mail = { "low", "enterprise", "email", "billing" },
+				none = { NULL, NULL, NULL, NULL };
+
+	assert_non_null(list);
+	assert_string_equal(fl_json_str(sla_policy_pick(list, &vip), "id", ""), "vip-chat");
+	assert_string_equal(fl_json_str(sla_policy_pick(list, &vip_mail), "id", ""), "billing");
+	assert_string_equal(fl_json_str(sla_policy_pick(list, &none), "id", ""), "rest");
+	json_array_remove(list, 2);
+	assert_null(sla_policy_pick(list, &none));
+	json_decref(list);
 }
 
 int main(void)
@@ -355,6 +387,8 @@ int main(void)
 		cmocka_unit_test(test_sla_calendar_parse_errors),
 		cmocka_unit_test(test_sla_calendar_json_round_trips),
 		cmocka_unit_test(test_sla_defaults_reproduce_the_table),
+		cmocka_unit_test(test_sla_policy_check_names_the_field),
+		cmocka_unit_test(test_sla_policy_pick_takes_the_first_match),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,122 @@
+/*
+ * Tests of the SLA admin API (/api/v1/sla, src/server/routes_sla.c) over
+ * real HTTP on both backends: the built-in calendar and default policies,
+ * calendars and policies written by admins and read by agents, errors
+ * naming the failing field, a calendar in use that cannot be deleted, and
+ * policies kept in the order they are tried.
+ */
+#include "test_helpers.h"
+#include "server_fixture.h"
+
+#define BERLIN "{\"timezone\":\"Europe/Berlin\",\"hours\":{\"mon\":[[\"09:00\",\"17:00\"]]," \
+	"\"fri\":[[\"22:00\",\"02:00\"]]},\"holidays\":[\"2026-12-25\"]}"
+
+static void expect_field(struct http_resp *r, const char *field)
+{
+	fx_expect(r, 422, "validation_failed");
+	assert_string_equal(fl_json_str(json_object_get(r->json, "error"), "field", ""), field);
+}
+
+static void test_sla_defaults_are_the_old_table_on_24x7(void **state)
+{
+	struct fx *f = *state;
+	struct http_resp r;
+	json_t *first;
+
+	fx_start(f, 0, false);
+	fx_call(f, "GET", "/api/v1/sla/policies", f->agent, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	first = json_array_get(json_object_get(r.json, "policies"), 0);
+	assert_string_equal(fl_json_str(first, "id", ""), "urgent-enterprise");
+	assert_int_equal(fl_json_int(first, "first_response_min", 0), 15);
+	assert_true(fl_json_bool(first, "builtin", false));
+	http_resp_release(&r);
+	fx_call(f, "GET", "/api/v1/sla/calendars/24x7", f->agent, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	assert_string_equal(fl_json_str(r.json, "timezone", ""), "UTC");
+	http_resp_release(&r);
+	fx_call(f, "PUT", "/api/v1/sla/calendars/24x7", f->admin, BERLIN, &r);
+	fx_expect(&r, 409, NULL);
+	http_resp_release(&r);
+}
+
+static void test_sla_calendars_and_policies_round_trip(void **state)
+{
+	struct fx *f = *state;
+	struct http_resp r;
+	json_t *list;
+
+	fx_start(f, 0, false);
+	fx_call(f, "PUT", "/api/v1/sla/calendars/berlin", f->agent, BERLIN, &r);
+	fx_expect(&r, 403, "forbidden");
+	http_resp_release(&r);
+	fx_call(f, "PUT", "/api/v1/sla/calendars/berlin", f->admin, BERLIN, &r);
+	fx_expect(&r, 201, NULL);
+	assert_string_equal(json_string_value(json_array_get(json_array_get(json_object_get(
+		json_object_get(r.json, "hours"), "fri"), 0), 1)), "02:00");
+	assert_int_equal(fl_json_int(r.json, "version", 0), 1);
+	http_resp_release(&r);
+
+	fx_call(f, "PUT", "/api/v1/sla/calendars/mars", f->admin,
+		"{\"timezone\":\"Mars/Olympus\",\"hours\":{\"mon\":[[\"09:00\",\"17:00\"]]}}", &r);
+	expect_field(&r, "timezone");
+	http_resp_release(&r);
+	fx_call(f, "PUT", "/api/v1/sla/calendars/bad", f->admin, "{\"hours\":{\"mon\":[[\"09:00\",\"17:70\"]]}}", &r);
+	expect_field(&r, "hours.mon[0][1]");
+	http_resp_release(&r);
+
+	fx_call(f, "PUT", "/api/v1/sla/policies/vip", f->admin,
+		"{\"calendar\":\"nowhere\",\"first_response_min\":30,\"resolution_min\":480}", &r);
+	expect_field(&r, "calendar");
+	http_resp_release(&r);
+	fx_call(f, "PUT", "/api/v1/sla/policies/vip", f->admin,
+		"{\"calendar\":\"berlin\",\"match\":{\"customer_tier\":[\"enterprise\"]},\"first_response_min\":0,"
+		"\"resolution_min\":480}", &r);
+	expect_field(&r, "first_response_min");
+	http_resp_release(&r);
+	fx_call(f, "PUT", "/api/v1/sla/policies/vip", f->admin,
+		"{\"calendar\":\"berlin\",\"match\":{\"tier\":[\"enterprise\"]},\"first_response_min\":30,"
+		"\"resolution_min\":480}", &r);
+	expect_field(&r, "match.tier");
+	http_resp_release(&r);
+	fx_call(f, "PUT", "/api/v1/sla/policies/rest", f->admin,
+		"{\"calendar\":\"24x7\",\"first_response_min\":240,\"resolution_min\":2880}", &r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	fx_call(f, "PUT", "/api/v1/sla/policies/vip", f->admin,
+		"{\"calendar\":\"berlin\",\"match\":{\"customer_tier\":[\"enterprise\"]},\"first_response_min\":30,"
+		"\"resolution_min\":480,\"position\":0}", &r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+
+	fx_call(f, "GET", "/api/v1/sla/policies", f->agent, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	list = json_object_get(r.json, "policies");
+	assert_int_equal(json_array_size(list), 2);   /* stored policies replace the defaults */
+	assert_string_equal(fl_json_str(json_array_get(list, 0), "id", ""), "vip");
+	assert_string_equal(fl_json_str(json_array_get(list, 1), "id", ""), "rest");
+	http_resp_release(&r);
+
+	fx_call(f, "DELETE", "/api/v1/sla/calendars/berlin", f->admin, NULL, &r);
+	fx_expect(&r, 409, NULL);
+	http_resp_release(&r);
+	fx_call(f, "DELETE", "/api/v1/sla/policies/vip", f->admin, NULL, &r);
+	fx_expect(&r, 204, NULL);
+	http_resp_release(&r);
+	fx_call(f, "DELETE", "/api/v1/sla/calendars/berlin", f->admin, NULL, &r);
+	fx_expect(&r, 204, NULL);
+	http_resp_release(&r);
+	fx_call(f, "GET", "/api/v1/sla/calendars/berlin", f->agent, NULL, &r);
+	fx_expect(&r, 404, "not_found");
+	http_resp_release(&r);
+}
+
+static const struct CMUnitTest tests[] = {
+	FX_TEST(test_sla_defaults_are_the_old_table_on_24x7),
+	FX_TEST(test_sla_calendars_and_policies_round_trip),
+};
+
+int main(void)
+{
+	return FX_RUN("sla_server", tests) ? 1 : 0;
+}
