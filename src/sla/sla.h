@@ -130,6 +130,40 @@ struct sla_ticket_facts {
  */
 const json_t *sla_policy_pick(const json_t *policies, const struct sla_ticket_facts *t);
 
+/* ---- a ticket's clocks (ticket.c) ---- */
+
+enum sla_state { SLA_STATE_OK, SLA_STATE_WARNING, SLA_STATE_BREACHED };
+
+struct sla_ticket_state {
+	int64_t first_due, next_due, resolution_due;   /* SLA_NEVER: none, or paused */
+	int state;                                     /* enum sla_state */
+	bool paused;                                   /* waiting on the customer now */
+};
+
+/*
+ * A ticket's SLA at now (seconds) under policy (first_response_min,
+ * next_response_min (default: the first's), resolution_min) in cal: due
+ * times in business time, skipping the intervals the ticket waited on its
+ * customer (status "pending" or "waiting_on_customer" until another
+ * status or the customer's next message). ticket is the store's record
+ * (created_at, first_response_at, resolved_at, status); events its audit
+ * log oldest first (ticket.status, ticket.replied,
+ * ticket.customer_replied). The state is breached when a clock ran out
+ * (met late, or open past its due time), warning when an open clock has
+ * used 80 % of its time (never while paused), else ok.
+ */
+void sla_ticket_evaluate(const struct sla_calendar *cal, const json_t *policy, const json_t *ticket,
+			 const json_t *events, int64_t now, struct sla_ticket_state *out);
+
+/* "ok", "warning" or "breached". */
+const char *sla_state_name(int state);
+
+/*
+ * The API's form: {policy, first_response_due_at, next_response_due_at,
+ * resolution_due_at (RFC 3339 or null), state, paused}. Caller decrefs.
+ */
+json_t *sla_ticket_state_json(const char *policy_id, const struct sla_ticket_state *s);
+
 /*
  * The response-time table Frontline has always shown (DESIGN §5): seconds
  * to the first response for a priority ("urgent", "high", "medium", "low")

@@ -191,7 +191,7 @@ void fl_json_set_str(json_t *obj, const char *key, const char *s);
 extern const char *const fl_channels[];
 
 /*
- * Ticket statuses: new -> triaging -> auto_replied | escalated | waiting_on_customer -> resolved -> closed;
+ * Ticket statuses: new -> triaging -> auto_replied | escalated | waiting_on_customer | pending -> resolved -> closed;
  * spam: the triage's spam screen called it spam (listed for review, never answered).
  */
 #define FL_STATUS_NEW "new"
@@ -199,6 +199,7 @@ extern const char *const fl_channels[];
 #define FL_STATUS_AUTO_REPLIED "auto_replied"
 #define FL_STATUS_ESCALATED "escalated"
 #define FL_STATUS_WAITING "waiting_on_customer"
+#define FL_STATUS_PENDING "pending"   /* an agent asked the customer something: the SLA clock pauses */
 #define FL_STATUS_RESOLVED "resolved"
 #define FL_STATUS_CLOSED "closed"
 #define FL_STATUS_SPAM "spam"

@@ -376,6 +376,82 @@ static void test_sla_policy_pick_takes_the_first_match(void **state)
 	json_decref(list);
 }
 
+static const struct ticket_case {
+	const char *what, *status, *first_response_at, *events, *now;
+	const char *first_due, *next_due;   /* NULL: none */
+	const char *state;
+	bool paused;
+	const char *res_due;   /* NULL: none (paused) */
+} ticket_cases[] = {
+	{ "fresh", "escalated", NULL, "[]", "10:30", "11:00", NULL, "ok", false, "18:00" },
+	{ "80 % of the first response used", "escalated", NULL, "[]", "10:48", "11:00", NULL, "warning", false, "18:00" },
+	{ "first response late", "escalated", NULL, "[]", "11:01", "11:00", NULL, "breached", false, "18:00" },
+	{ "answered late stays breached", "waiting_on_customer", "11:30", "[]", "11:40", "11:00", NULL, "breached", false, "18:00" },
+	{ "answered in time, resolution nearly used", "escalated", "10:20", "[]", "17:00", "11:00", NULL, "warning", false, "18:00" },
+	{ "pending: the clock stops", "pending", NULL,
+	  "[{\"type\": \"ticket.status\", \"created_at\": \"2026-01-05T10:10:00Z\", \"data\": {\"to\": \"pending\"}}]",
+	  "12:00", NULL, NULL, "ok", true, NULL },
+	{ "the customer writes: the clock resumes", "pending", NULL,
+	  "[{\"type\": \"ticket.status\", \"created_at\": \"2026-01-05T10:10:00Z\", \"data\": {\"to\": \"pending\"}},"
+	  " {\"type\": \"ticket.customer_replied\", \"created_at\": \"2026-01-05T10:40:00Z\"}]",
+	  "10:50", "11:30", NULL, "ok", false, "18:30" },
+	{ "a status change resumes it", "escalated", NULL,
+	  "[{\"type\": \"ticket.status\", \"created_at\": \"2026-01-05T10:10:00Z\", \"data\": {\"to\": \"pending\"}},"
+	  " {\"type\": \"ticket.status\", \"created_at\": \"2026-01-05T10:25:00Z\", \"data\": {\"to\": \"escalated\"}}]",
+	  "11:05", "11:15", NULL, "warning", false, "18:15" },
+	{ "the next response runs from the customer's message", "escalated", "10:20",
+	  "[{\"type\": \"ticket.replied\", \"created_at\": \"2026-01-05T10:20:00Z\"},"
+	  " {\"type\": \"ticket.customer_replied\", \"created_at\": \"2026-01-05T13:00:00Z\"}]",
+	  "13:30", "11:00", "14:00", "ok", false, "18:00" },
+	{ "a reply meets the next response", "waiting_on_customer", "10:20",
+	  "[{\"type\": \"ticket.replied\", \"created_at\": \"2026-01-05T10:20:00Z\"},"
+	  " {\"type\": \"ticket.customer_replied\", \"created_at\": \"2026-01-05T13:00:00Z\"},"
+	  " {\"type\": \"ticket.replied\", \"created_at\": \"2026-01-05T13:10:00Z\"}]",
+	  "15:30", "11:00", NULL, "ok", false, "18:00" },
+};
+
+static char *on_the_day(char out[32], const char *hhmm)
+{
+	snprintf(out, 32, "2026-01-05T%s:00Z", hhmm);
+	return out;
+}
+
+static void test_sla_ticket_clocks_table(void **state)
+{
+	struct sla_calendar *cal = sla_calendar_24x7();
+	json_t *policy = json_pack("{s:s, s:i, s:i, s:i}", "id", "p", "first_response_min", 60, "next_response_min", 60,
+				   "resolution_min", 480);
+	size_t i;
+
+	for (i = 0; i < FL_ARRAY_SIZE(ticket_cases); i++) {
+		const struct ticket_case *c = &ticket_cases[i];
+		char b1[32], b2[32];
+		json_t *ticket = json_pack("{s:s, s:s, s:s?}", "created_at", "2026-01-05T10:00:00Z", "status", c->status,
+					   "first_response_at",
+					   c->first_response_at ? on_the_day(b1, c->first_response_at) : NULL);
+		json_t *events = json_loads(c->events, 0, NULL), *doc;
+		struct sla_ticket_state st;
+
+		assert_non_null(events);
+		sla_ticket_evaluate(cal, policy, ticket, events, T(on_the_day(b2, c->now)), &st);
+		doc = sla_ticket_state_json("p", &st);
+		if (strcmp(fl_json_str(doc, "state", ""), c->state) || st.paused != c->paused ||
+		    st.first_due != (c->first_due ? T(on_the_day(b1, c->first_due)) : SLA_NEVER) ||
+		    st.next_due != (c->next_due ? T(on_the_day(b2, c->next_due)) : SLA_NEVER)) {
+			char *s = json_dumps(doc, 0);
+
+			fail_msg("%s: got %s", c->what, s);
+		}
+		if (st.resolution_due != (c->res_due ? T(on_the_day(b1, c->res_due)) : SLA_NEVER))
+			fail_msg("%s: resolution due %s", c->what, fl_json_str(doc, "resolution_due_at", "null"));
+		json_decref(doc);
+		json_decref(events);
+		json_decref(ticket);
+	}
+	json_decref(policy);
+	sla_calendar_free(cal);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_sla_defaults_reproduce_the_table),
 		cmocka_unit_test(test_sla_policy_check_names_the_field),
 		cmocka_unit_test(test_sla_policy_pick_takes_the_first_match),
+		cmocka_unit_test(test_sla_ticket_clocks_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -111,9 +111,68 @@ static void test_sla_calendars_and_policies_round_trip(void **state)
 	http_resp_release(&r);
 }
 
+static int64_t us_of(const json_t *o, const char *key)
+{
+	int64_t us = 0;
+
+	assert_int_equal(fl_time_parse(fl_json_str(o, key, ""), &us), 0);
+	return us;
+}
+
+static void test_sla_tickets_carry_their_clocks_and_pending_pauses_them(void **state)
+{
+	struct fx *f = *state;
+	struct fx_session ann;
+	struct http_resp r;
+	const json_t *sla;
+
+	fx_make_user(f, "ann@example.com", "agent", "ann password");
+	fx_start(f, 0, false);
+	fx_sign_in(f, "ann@example.com", "ann password", &ann);
+	fx_call(f, "POST", "/api/v1/tickets", f->integ, fx_ticket_body("s1", "cust_001", "Invoice", "Charged twice."), &r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+
+	/* the defaults: an untriaged ticket (no priority) gets the fallback, the old low-standard time */
+	fx_call(f, "GET", "/api/v1/tickets/s1", f->agent, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	sla = json_object_get(r.json, "sla");
+	assert_string_equal(fl_json_str(sla, "policy", ""), "fallback");
+	assert_int_equal(us_of(sla, "first_response_due_at") - us_of(r.json, "created_at") / 1000000 * 1000000,
+			 72 * INT64_C(3600000000));
+	http_resp_release(&r);
+
+	fx_call(f, "PUT", "/api/v1/sla/policies/all", f->admin,
+		"{\"calendar\":\"24x7\",\"first_response_min\":60,\"resolution_min\":480}", &r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	fx_call(f, "GET", "/api/v1/tickets/s1", f->agent, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	sla = json_object_get(r.json, "sla");
+	assert_string_equal(fl_json_str(sla, "policy", ""), "all");
+	assert_string_equal(fl_json_str(sla, "state", ""), "ok");
+	assert_false(fl_json_bool(sla, "paused", true));
+	assert_int_equal(us_of(sla, "resolution_due_at") - us_of(r.json, "created_at") / 1000000 * 1000000,
+			 8 * INT64_C(3600000000));
+	assert_true(json_is_null(json_object_get(sla, "next_response_due_at")));
+	http_resp_release(&r);
+
+	fx_call_session(f, "PATCH", "/api/v1/tickets/s1", &ann, true, "{\"version\":1,\"status\":\"pending\"}", &r);
+	fx_expect(&r, 200, NULL);
+	http_resp_release(&r);
+	fx_call(f, "GET", "/api/v1/tickets/s1", f->agent, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	sla = json_object_get(r.json, "sla");
+	assert_string_equal(fl_json_str(r.json, "status", ""), "pending");
+	assert_true(fl_json_bool(sla, "paused", false));
+	assert_true(json_is_null(json_object_get(sla, "first_response_due_at")));
+	http_resp_release(&r);
+}
+
 static const struct CMUnitTest tests[] = {
 	FX_TEST(test_sla_defaults_are_the_old_table_on_24x7),
 	FX_TEST(test_sla_calendars_and_policies_round_trip),
+	FX_TEST(test_sla_tickets_carry_their_clocks_and_pending_pauses_them),
 };
 
 int main(void)
