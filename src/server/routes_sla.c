@@ -13,6 +13,7 @@
 
 #include "server_int.h"
 #include "sla/sla.h"
+#include "support/support.h"
 #include "store/store.h"
 
 #define BUILTIN_CALENDAR "24x7"
@@ -216,80 +217,6 @@ static void del(struct server_req *r)
 		return;
 	}
 	server__reply_text(r, 204, NULL, "", 0);
-}
-
-/* ---- a ticket's SLA ---- */
-
-/* The policies in force: the stored ones, or the defaults while none is stored; NULL on a store error (logged). */
-static json_t *policies_in_force(struct store *st)
-{
-	json_t *out = NULL;
-
-	if (store_sla_list(st, "policy", &out) != STORE_OK) {
-		fl_log(FL_LOG_ERROR, "sla: cannot read the policies: %s", store_errmsg(st));
-		return NULL;
-	}
-	if (!json_array_size(out)) {
-		json_decref(out);
-		out = sla_default_policies();
-	}
-	return out;
-}
-
-struct sla_calendar *server__sla_calendar(struct store *st, const char *id)
-{
-	struct sla_calendar *cal = NULL;
-	json_t *cals = NULL, *hit;
-
-	if (!strcmp(id, BUILTIN_CALENDAR))
-		return sla_calendar_24x7();
-	if (store_sla_list(st, "calendar", &cals) != STORE_OK)
-		return NULL;
-	hit = find(cals, id);
-	if (hit) {
-		json_t *body = json_pack("{s:O?, s:O?, s:O?}", "timezone", json_object_get(hit, "timezone"),
-					 "hours", json_object_get(hit, "hours"), "holidays",
-					 json_object_get(hit, "holidays"));
-
-		if (sla_calendar_parse(body, &cal, NULL) != SLA_OK)
-			fl_log(FL_LOG_ERROR, "sla: the stored calendar '%s' no longer parses", id);
-		json_decref(body);
-	}
-	json_decref(cals);
-	return cal;
-}
-
-json_t *server__sla_of(struct store *st, const json_t *ticket, int64_t now)
-{
-	const json_t *meta = json_object_get(ticket, "metadata"), *policy;
-	struct sla_ticket_facts facts;
-	struct sla_ticket_state state;
-	struct sla_calendar *cal = NULL;
-	json_t *policies = policies_in_force(st), *events = NULL, *customer = NULL, *out = NULL;
-
-	if (!policies)
-		goto out;
-	facts.priority = fl_json_str(ticket, "priority", NULL);
-	facts.channel = fl_json_str(ticket, "channel", NULL);
-	facts.category = fl_json_str(ticket, "category", NULL);
-	facts.customer_tier = fl_json_str(meta, "customer_tier", NULL);
-	if (!facts.customer_tier && fl_json_str(ticket, "customer_id", NULL) &&
-	    store_customer_get(st, fl_json_str(ticket, "customer_id", NULL), &customer) == STORE_OK)
-		facts.customer_tier = fl_json_str(customer, "tier", NULL);
-	policy = sla_policy_pick(policies, &facts);
-	if (!policy)
-		goto out;   /* stored policies that admit not this ticket: no SLA */
-	cal = server__sla_calendar(st, fl_json_str(policy, "calendar", BUILTIN_CALENDAR));
-	if (!cal || store_event_list(st, fl_json_str(ticket, "id", ""), 10000, &events) != STORE_OK)
-		goto out;
-	sla_ticket_evaluate(cal, policy, ticket, events, now, &state);
-	out = sla_ticket_state_json(fl_json_str(policy, "id", ""), &state);
-out:
-	sla_calendar_free(cal);
-	json_decref(policies);
-	json_decref(events);
-	json_decref(customer);
-	return out;
 }
 
 const struct server_route server__sla_routes[] = {

@@ -41,7 +41,7 @@ static void get(struct server_req *r)
 		return;
 	}
 	/* issue 18: the SLA's clocks, computed from the policy, the calendar and the events */
-	json_object_set_new(t, "sla", server__sla_of(server__store(r), t, fl_wall_us() / 1000000));
+	json_object_set_new(t, "sla", support_sla_of(server__store(r), t, fl_wall_us() / 1000000));
 	server__reply_json(r, 200, t);
 }
 

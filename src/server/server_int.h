@@ -415,16 +415,7 @@ extern const struct server_route server__live_routes[];
 extern const struct server_route server__queue_routes[];
 extern const struct server_route server__canned_routes[];
 extern const struct server_route server__sla_routes[];
-/*
- * A ticket's "sla" (routes_sla.c): the policy that applies (stored ones in
- * order, else the defaults), its due times in the policy's calendar from
- * the ticket and its events, the state at now (seconds). NULL when no
- * policy applies or the store fails (logged). Caller decrefs.
- */
-struct sla_calendar;
-json_t *server__sla_of(struct store *st, const json_t *ticket, int64_t now);
-/* The calendar named id ("24x7" built in), or NULL when unknown or unreadable. Caller frees. */
-struct sla_calendar *server__sla_calendar(struct store *st, const char *id);
+
 
 /* Ticket helpers shared by the ticket and webhook routes. */
 /* Validates an incoming ticket and stores it with its triage job (group commit). */

@@ -133,12 +133,17 @@ const json_t *sla_policy_pick(const json_t *policies, const struct sla_ticket_fa
 /* ---- a ticket's clocks (ticket.c) ---- */
 
 enum sla_state { SLA_STATE_OK, SLA_STATE_WARNING, SLA_STATE_BREACHED };
+enum sla_clock { SLA_CLOCK_FIRST_RESPONSE, SLA_CLOCK_NEXT_RESPONSE, SLA_CLOCK_RESOLUTION, SLA_CLOCKS };
 
 struct sla_ticket_state {
 	int64_t first_due, next_due, resolution_due;   /* SLA_NEVER: none, or paused */
-	int state;                                     /* enum sla_state */
+	int state;                                     /* enum sla_state: the worst clock's */
 	bool paused;                                   /* waiting on the customer now */
+	int clock_state[SLA_CLOCKS];                   /* each clock's (a clock not running: ok) */
 };
+
+/* "first_response", "next_response", "resolution". */
+const char *sla_clock_name(int clock);
 
 /*
  * A ticket's SLA at now (seconds) under policy (first_response_min,

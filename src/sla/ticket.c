@@ -35,24 +35,21 @@ static bool pausing(const char *status)
 }
 
 /* One clock: its due time, and whether it is breached or near (>= 80 % used) at now. */
-static void clock_judge(const struct sla_calendar *cal, int64_t start, int64_t budget, int64_t met, int64_t now,
-			const struct sla_interval *p, size_t np, int64_t *due, int *state)
+static int clock_judge(const struct sla_calendar *cal, int64_t start, int64_t budget, int64_t met, int64_t now,
+		       const struct sla_interval *p, size_t np, int64_t *due)
 {
-	int64_t used;
-
 	*due = sla_add_business(cal, start, budget, p, np);
-	if (met) {
-		if (met > *due && *state < SLA_STATE_BREACHED)
-			*state = SLA_STATE_BREACHED;
-		return;
-	}
-	if (now >= *due) {
-		*state = SLA_STATE_BREACHED;
-		return;
-	}
-	used = sla_business_between(cal, start, now, p, np);
-	if (used * 5 >= budget * 4 && *state < SLA_STATE_WARNING)
-		*state = SLA_STATE_WARNING;
+	if (met)
+		return met > *due ? SLA_STATE_BREACHED : SLA_STATE_OK;
+	if (now >= *due)
+		return SLA_STATE_BREACHED;
+	return sla_business_between(cal, start, now, p, np) * 5 >= budget * 4 ? SLA_STATE_WARNING : SLA_STATE_OK;
+}
+
+const char *sla_clock_name(int clock)
+{
+	return clock == SLA_CLOCK_FIRST_RESPONSE ? "first_response"
+	       : clock == SLA_CLOCK_NEXT_RESPONSE ? "next_response" : "resolution";
 }
 
 void sla_ticket_evaluate(const struct sla_calendar *cal, const json_t *policy, const json_t *ticket,
@@ -101,15 +98,20 @@ void sla_ticket_evaluate(const struct sla_calendar *cal, const json_t *policy, c
 		pauses[np++] = (struct sla_interval){ pause_from, SLA_NEVER };
 	out->paused = paused && pausing(fl_json_str(ticket, "status", NULL));
 
-	out->state = SLA_STATE_OK;
-	clock_judge(cal, created, first_min * 60, secs(ticket, "first_response_at"), now, pauses, np,
-		    &out->first_due, &out->state);
+	out->clock_state[SLA_CLOCK_FIRST_RESPONSE] = clock_judge(cal, created, first_min * 60,
+								 secs(ticket, "first_response_at"), now, pauses, np,
+								 &out->first_due);
 	if (waiting_since && secs(ticket, "first_response_at"))
-		clock_judge(cal, waiting_since, next_min * 60, 0, now, pauses, np, &out->next_due, &out->state);
-	clock_judge(cal, created, res_min * 60, secs(ticket, "resolved_at"), now, pauses, np, &out->resolution_due,
-		    &out->state);
-	if (out->paused && out->state == SLA_STATE_WARNING)
-		out->state = SLA_STATE_OK;   /* nothing runs out while the customer is asked */
+		out->clock_state[SLA_CLOCK_NEXT_RESPONSE] = clock_judge(cal, waiting_since, next_min * 60, 0, now,
+									pauses, np, &out->next_due);
+	out->clock_state[SLA_CLOCK_RESOLUTION] = clock_judge(cal, created, res_min * 60, secs(ticket, "resolved_at"),
+							     now, pauses, np, &out->resolution_due);
+	for (i = 0; i < SLA_CLOCKS; i++) {
+		if (out->paused && out->clock_state[i] == SLA_STATE_WARNING)
+			out->clock_state[i] = SLA_STATE_OK;   /* nothing runs out while the customer is asked */
+		if (out->clock_state[i] > out->state)
+			out->state = out->clock_state[i];
+	}
 }
 
 static json_t *due_json(int64_t t)

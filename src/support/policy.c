@@ -662,6 +662,10 @@ static const struct support__route routes[] = {
 	{ SUPPORT__NOTICE_ALERT, NULL, "slack", "#support-monitoring", "alert", false },
 	/* news about a ticket for the team (the demo's resolved ticket) */
 	{ SUPPORT__NOTICE_UPDATE, NULL, "slack", "#support-updates", "resolved_slack", false },
+	/* SLA clocks (issue 18): the assignee by email, the escalations channel; breaches to #support-alerts too */
+	{ SUPPORT__NOTICE_SLA, NULL, "email", SUPPORT__ASSIGNEE, "sla_assignee", false },
+	{ SUPPORT__NOTICE_SLA, NULL, "slack", "#support-escalations", "sla_slack", false },
+	{ SUPPORT__NOTICE_SLA, "breached", "slack", "#support-alerts", "sla_alert", false },
 };
 
 size_t support__routes(enum support__notice_kind kind, const char *severity,

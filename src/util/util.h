@@ -236,6 +236,12 @@ extern const char *const fl_priorities[];
 #define FL_EVENT_TICKET_CUSTOMER_REPLIED "ticket.customer_replied"  /* inbound, after the first message */
 /* An agent changed a label the triage set: {field, from, to, actor, at} (training rows). */
 #define FL_EVENT_TICKET_CORRECTED "ticket.corrected"
+/* SLA and housekeeping (issue 18): data {policy, clock, due_at} or {reason} */
+#define FL_EVENT_TICKET_SLA_WARNING "ticket.sla_warning"
+#define FL_EVENT_TICKET_SLA_BREACHED "ticket.sla_breached"
+#define FL_EVENT_TICKET_REMINDED "ticket.reminded"
+#define FL_EVENT_TICKET_AUTO_RESOLVED "ticket.auto_resolved"
+#define FL_EVENT_TICKET_AUTO_CLOSED "ticket.auto_closed"
 /*
  * Names of the live stream (GET /api/v1/stream) for audit events it
  * renames: workflow.completed is ticket.triaged; ticket.updated is

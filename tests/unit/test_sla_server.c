@@ -7,6 +7,7 @@
  */
 #include "test_helpers.h"
 #include "server_fixture.h"
+#include "support/support.h"
 
 #define BERLIN "{\"timezone\":\"Europe/Berlin\",\"hours\":{\"mon\":[[\"09:00\",\"17:00\"]]," \
 	"\"fri\":[[\"22:00\",\"02:00\"]]},\"holidays\":[\"2026-12-25\"]}"
@@ -169,10 +170,100 @@ static void test_sla_tickets_carry_their_clocks_and_pending_pauses_them(void **s
 	http_resp_release(&r);
 }
 
+/* The number of events of type on ticket id. */
+static size_t count_events(struct store *st, const char *id, const char *type, const char **reason)
+{
+	json_t *events = NULL, *e;
+	size_t i, n = 0;
+
+	assert_int_equal(store_event_list(st, id, 1000, &events), STORE_OK);
+	json_array_foreach(events, i, e)
+		if (!strcmp(fl_json_str(e, "type", ""), type)) {
+			n++;
+			if (reason)
+				*reason = fl_json_str(json_object_get(e, "data"), "reason", NULL) ? "yes" : NULL;
+		}
+	json_decref(events);
+	return n;
+}
+
+static void test_sla_sweep_warns_breaches_reminds_resolves_and_closes_once(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = f->st;
+	struct support_sla_stats s;
+	struct http_resp r;
+	json_t *t = NULL, *esc = NULL;
+	const char *reason = NULL;
+	int64_t created;
+
+	fx_start(f, 0, false);
+	fx_call(f, "PUT", "/api/v1/sla/policies/all", f->admin,
+		"{\"calendar\":\"24x7\",\"first_response_min\":60,\"resolution_min\":480}", &r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	fx_call(f, "POST", "/api/v1/tickets", f->integ, fx_ticket_body("w1", "cust_001", "Invoice", "Charged twice."), &r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	assert_int_equal(store_ticket_get(st, "w1", false, &t), STORE_OK);
+	assert_int_equal(fl_time_parse(fl_json_str(t, "created_at", ""), &created), 0);
+	created /= 1000000;
+	json_decref(t);
+
+	/* 50 of 60 minutes: a warning, once */
+	assert_int_equal(support_sla_sweep(st, created + 50 * 60, &s), STORE_OK);
+	assert_int_equal(s.warnings, 1);
+	assert_int_equal(s.breaches, 0);
+	assert_int_equal(support_sla_sweep(st, created + 55 * 60, &s), STORE_OK);
+	assert_int_equal(s.warnings, 0);
+	assert_int_equal(count_events(st, "w1", "ticket.sla_warning", NULL), 1);
+	/* past the hour: a breach, once, into the escalation queue */
+	assert_int_equal(support_sla_sweep(st, created + 61 * 60, &s), STORE_OK);
+	assert_int_equal(s.breaches, 1);
+	assert_int_equal(support_sla_sweep(st, created + 62 * 60, &s), STORE_OK);
+	assert_int_equal(s.breaches, 0);
+	assert_int_equal(store_escalation_list(st, NULL, 10, &esc), STORE_OK);
+	assert_int_equal(json_array_size(esc), 1);
+	json_decref(esc);
+
+	/* pending: one reminder after 48 h, resolved after 168 h, both with their reason */
+	{
+		json_t *pending = json_pack("{s:s}", "status", "pending");
+
+		assert_int_equal(store_ticket_update(st, "w1", 0, pending, "test", NULL), STORE_OK);
+		json_decref(pending);
+	}
+	assert_int_equal(support_sla_sweep(st, created + 47 * 3600, &s), STORE_OK);
+	assert_int_equal(s.reminders, 0);
+	assert_int_equal(support_sla_sweep(st, created + 49 * 3600, &s), STORE_OK);
+	assert_int_equal(s.reminders, 1);
+	assert_int_equal(support_sla_sweep(st, created + 50 * 3600, &s), STORE_OK);
+	assert_int_equal(s.reminders, 0);
+	assert_int_equal(count_events(st, "w1", "ticket.reminded", &reason), 1);
+	assert_non_null(reason);
+	assert_int_equal(support_sla_sweep(st, created + 169 * 3600, &s), STORE_OK);
+	assert_int_equal(s.resolved, 1);
+	assert_int_equal(store_ticket_get(st, "w1", false, &t), STORE_OK);
+	assert_string_equal(fl_json_str(t, "status", ""), "resolved");
+	json_decref(t);
+	assert_int_equal(count_events(st, "w1", "ticket.auto_resolved", &reason), 1);
+
+	/* resolved: closed after 7 days */
+	assert_int_equal(support_sla_sweep(st, created + 169 * 3600 + 6 * 86400, &s), STORE_OK);
+	assert_int_equal(s.closed, 0);
+	assert_int_equal(support_sla_sweep(st, created + 170 * 3600 + 7 * 86400, &s), STORE_OK);
+	assert_int_equal(s.closed, 1);
+	assert_int_equal(store_ticket_get(st, "w1", false, &t), STORE_OK);
+	assert_string_equal(fl_json_str(t, "status", ""), "closed");
+	json_decref(t);
+	assert_int_equal(count_events(st, "w1", "ticket.auto_closed", &reason), 1);
+}
+
 static const struct CMUnitTest tests[] = {
 	FX_TEST(test_sla_defaults_are_the_old_table_on_24x7),
 	FX_TEST(test_sla_calendars_and_policies_round_trip),
 	FX_TEST(test_sla_tickets_carry_their_clocks_and_pending_pauses_them),
+	FX_TEST(test_sla_sweep_warns_breaches_reminds_resolves_and_closes_once),
 };
 
 int main(void)
