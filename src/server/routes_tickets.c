@@ -40,6 +40,8 @@ static void get(struct server_req *r)
 		server__not_found(r, "ticket", id);
 		return;
 	}
+	/* issue 18: the SLA's clocks, computed from the policy, the calendar and the events */
+	json_object_set_new(t, "sla", support_sla_of(server__store(r), t, fl_wall_us() / 1000000));
 	server__reply_json(r, 200, t);
 }
 

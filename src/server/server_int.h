@@ -427,6 +427,8 @@ extern const struct server_route server__twilio_routes[];
  */
 int server__read_form(struct server_req *r, int (*add)(void *arg, const char *key, const char *data, size_t n),
 		      void *arg, size_t limit);
+extern const struct server_route server__sla_routes[];
+
 
 /* Ticket helpers shared by the ticket and webhook routes. */
 /* Validates an incoming ticket and stores it with its triage job (group commit). */

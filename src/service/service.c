@@ -25,6 +25,7 @@ struct service {
 	struct notify_dispatcher *dispatcher;
 	struct monitor *monitor;
 	struct email_imap_poller *imap;          /* running, when FRONTLINE_IMAP_URL is set */
+	struct service_sla *sla;                 /* the SLA sweep, with the monitor (NULL: off) */
 	bool started, stopped;
 };
 
@@ -174,6 +175,8 @@ int service_new(const struct service_options *opts, struct service **out, char *
 		goto fail;
 	if (has(s, SERVICE_WORKERS) && (rc = make_workers(s, err)) != SERVICE_OK)
 		goto fail;
+	if (has(s, SERVICE_MONITOR) && (rc = service__sla_new(s->store_url, &s->sla, err)) != SERVICE_OK)
+		goto fail;
 	if (has(s, SERVICE_MONITOR) && (rc = make_monitor(s, err)) != SERVICE_OK)
 		goto fail;
 	if (has(s, SERVICE_HTTP) && (rc = make_server(s, err)) != SERVICE_OK)
@@ -204,6 +207,8 @@ int service_start(struct service *s, char **err)
 		return SERVICE_EHTTP;
 	if (s->monitor && monitor_start(s->monitor) != MONITOR_OK)
 		return fail(SERVICE_EMONITOR, err, "cannot start the monitor", fl_strdup("cannot start its thread"));
+	if (service__sla_start(s->sla) != SERVICE_OK)
+		return fail(SERVICE_EMONITOR, err, "cannot start the SLA sweep", fl_strdup("cannot start its thread"));
 	return SERVICE_OK;
 }
 
@@ -222,6 +227,7 @@ int service_stop(struct service *s)
 			fl_log(FL_LOG_WARN, "requests still in flight after the grace period");
 	}
 	monitor_stop(s->monitor);
+	service__sla_stop(s->sla);
 	email_imap_poller_stop(s->imap);
 	s->imap = NULL;
 	left = s->grace_ms - (fl_mono_us() - start) / 1000;
@@ -241,6 +247,7 @@ void service_free(struct service *s)
 	/* the server first: nothing wakes the workers or the dispatcher after it */
 	server_free(s->srv);
 	monitor_free(s->monitor);
+	service__sla_free(s->sla);
 	service__workers_free(s->workers, s->grace_ms);
 	notify_dispatcher_free(s->dispatcher);
 	monitor_registry_free(s->registry);

@@ -49,6 +49,22 @@ bool service__workers_wait(struct service_workers *w, uint64_t n, int64_t timeou
 /* Stops (with grace_ms unless stopped already) and frees. NULL is fine. */
 void service__workers_free(struct service_workers *w, int64_t grace_ms);
 
+/* ---- the SLA sweep (sla.c) ---- */
+
+struct service_sla;
+
+/*
+ * The sweep's thread on a store connection of its own: *out NULL when
+ * FRONTLINE_SLA_SWEEP_INTERVAL is 0 (off); SERVICE_ESTORE with *err
+ * (caller frees) when the store cannot be opened.
+ */
+int service__sla_new(const char *store_url, struct service_sla **out, char **err);
+/* Starts the rounds (the first after one interval); NULL is fine. */
+int service__sla_start(struct service_sla *s);
+/* Ends the thread after its current round and releases the lock; NULL is fine. */
+void service__sla_stop(struct service_sla *s);
+void service__sla_free(struct service_sla *s);
+
 /* ---- the collectors ---- */
 
 struct service_collectors;

@@ -453,6 +453,11 @@ int store__sql_metrics_timeseries(struct store *st, int64_t since_us, int64_t un
 int store__sql_corrections(struct store *st, int64_t since_us, json_t **out);
 int store__sql_customer_export(struct store *st, const char *id, json_t **out);
 int store__sql_customer_erase(struct store *st, const char *id, const char *actor, json_t **out);
+int store__sql_sla_list(struct store *st, const char *kind, json_t **out);
+int store__sql_sla_put(struct store *st, const char *kind, const char *id, const json_t *body, int64_t position,
+		       const char *actor, json_t **out, bool *created);
+int store__sql_sla_delete(struct store *st, const char *kind, const char *id);
+int store__sql_sla_history(struct store *st, const char *kind, const char *id, json_t **out);
 
 /*
  * The shared verbs as ops-table entries: a backend's struct store_ops lists
@@ -551,6 +556,10 @@ int store__sql_customer_erase(struct store *st, const char *id, const char *acto
 	.survey_open = store__sql_survey_open, \
 	.survey_find = store__sql_survey_find, \
 	.survey_answer = store__sql_survey_answer, \
-	.survey_stats = store__sql_survey_stats
+	.survey_stats = store__sql_survey_stats, \
+	.sla_list = store__sql_sla_list, \
+	.sla_put = store__sql_sla_put, \
+	.sla_delete = store__sql_sla_delete, \
+	.sla_history = store__sql_sla_history
 
 #endif

@@ -347,6 +347,23 @@ json_t *store__canned_json(const struct store__row *r)
 	return c;
 }
 
+/* An SLA calendar or policy: its body's fields, then the store's (id, position, version, updated_*). */
+json_t *store__sla_object_json(const struct store__row *r)
+{
+	json_t *o = doc(r, 2, false);
+
+	if (!json_is_object(o)) {
+		json_decref(o);
+		o = json_object();
+	}
+	SET(o, "id", str(r, 0));
+	SET(o, "position", i64(r, 1));
+	SET(o, "version", i64(r, 3));
+	SET(o, "updated_by", str(r, 4));
+	SET(o, "updated_at", ts(r, 5));
+	return o;
+}
+
 /* ---- metrics ---- */
 
 json_t *store__metrics_new(void)

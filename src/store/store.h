@@ -703,6 +703,24 @@ int store_canned_put(struct store *st, const char *id, const char *title, const 
 int store_canned_delete(struct store *st, const char *id);
 
 /*
+ * SLA calendars and policies (kind "calendar" or "policy"; ids as canned
+ * responses'), each a JSON body the caller has checked (src/sla). Objects
+ * come back as the body's fields plus id, position, version (1 on the
+ * first write, +1 on each write or deletion), updated_by and updated_at.
+ * store_sla_list gives a kind's objects by position, then id (the order
+ * policies are tried in). store_sla_put creates or replaces id; position
+ * < 0 keeps an existing object's place or puts a new one last; *created
+ * (may be NULL) says which. store_sla_delete is STORE_ENOTFOUND for an
+ * unknown id. store_sla_history gives every version of id, oldest first
+ * (a deletion's body is empty).
+ */
+int store_sla_list(struct store *st, const char *kind, json_t **out);
+int store_sla_put(struct store *st, const char *kind, const char *id, const json_t *body, int64_t position,
+		  const char *actor, json_t **out, bool *created);
+int store_sla_delete(struct store *st, const char *kind, const char *id);
+int store_sla_history(struct store *st, const char *kind, const char *id, json_t **out);
+
+/*
  * The audit log for the live stream: up to limit events with ids above
  * after_id, oldest first, each {id, ticket_id, number, version (the
  * ticket's now), type, actor, data, created_at}; *out an array.

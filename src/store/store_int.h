@@ -21,9 +21,9 @@
 #include "store.h"
 #include "util/util.h"
 
-#define STORE_OPS_VERSION 9
+#define STORE_OPS_VERSION 10
 /* The newest schema version; each backend has exactly this many migrations. */
-#define STORE__SCHEMA_VERSION 11
+#define STORE__SCHEMA_VERSION 12
 /* application_id of Frontline's SQLite files ("FLst"). */
 #define STORE__SQLITE_APP_ID 0x464c7374
 
@@ -216,6 +216,12 @@ struct store_ops {
 	int (*survey_answer)(struct store *st, const char *token_hash, int score, const char *comment,
 			     json_t **out);
 	int (*survey_stats)(struct store *st, int64_t since_us, json_t **out);
+	/* version 10: SLA calendars and policies (kind "calendar" or "policy"), versioned */
+	int (*sla_list)(struct store *st, const char *kind, json_t **out);
+	int (*sla_put)(struct store *st, const char *kind, const char *id, const json_t *body, int64_t position,
+		       const char *actor, json_t **out, bool *created);
+	int (*sla_delete)(struct store *st, const char *kind, const char *id);
+	int (*sla_history)(struct store *st, const char *kind, const char *id, json_t **out);
 };
 
 extern const struct store_ops store__sqlite_ops;
@@ -375,6 +381,8 @@ json_t *store__alert_json(const struct store__row *r);
 /* A session's columns, then the user's. */
 #define STORE__SESSION_COLS \
 	"s.id, s.user_id, s.address, s.created_at, s.last_seen_at, s.expires_at, " STORE__USER_COLS
+#define STORE__SLA_COLS "s.id, s.position, s.body, s.version, s.updated_by, s.updated_at"
+json_t *store__sla_object_json(const struct store__row *r);
 #define STORE__CANNED_COLS "c.id, c.title, c.body, c.updated_by, c.updated_at"
 /* The user of a row whose columns start at col (STORE__USER_COLS' order). */
 json_t *store__user_json_at(const struct store__row *r, int col);

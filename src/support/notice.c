@@ -107,6 +107,43 @@ void support_notice_escalation(json_t *notices, const json_t *ticket, const char
 	json_decref(text);
 }
 
+void support_notice_sla(json_t *notices, const json_t *ticket, const char *state, const char *clock,
+			const char *due_at)
+{
+	const struct support__route *routes[8];
+	const char *id = fl_json_str(ticket, "id", ""), *assignee = fl_json_str(ticket, "assignee", NULL);
+	const char *dept = fl_json_str(ticket, "assigned_department", NULL);
+	char tag[FL_TICKET_TAG_SIZE];
+	json_t *text;
+	size_t i, n = support__routes(SUPPORT__NOTICE_SLA, state, routes, FL_ARRAY_SIZE(routes));
+
+	fl_ticket_tag(tag, fl_json_int(ticket, "number", 0));
+	text = json_sprintf("SLA %s: ticket %s (%s)%s%s, %s due %s: %s", state, tag, id, dept ? " in " : "",
+			    dept ? dept : "", clock, due_at, fl_json_str(ticket, "subject", ""));
+	for (i = 0; i < n; i++) {
+		const char *target = routes[i]->target;
+		json_t *payload;
+
+		if (!strcmp(target, SUPPORT__ASSIGNEE))
+			target = assignee && strchr(assignee, '@') ? assignee : NULL;
+		else if (!strcmp(target, SUPPORT__ONCALL))
+			target = route_target(routes[i]);
+		if (!target)
+			continue;
+		if (!strcmp(routes[i]->channel, "email"))
+			payload = json_pack("{s:s, s:s, s:O, s:s}", "to", target, "subject",
+					    !strcmp(state, "breached") ? "SLA breached" : "SLA warning", "body", text,
+					    "ticket_id", id);
+		else
+			payload = json_pack("{s:O, s:s, s:s, s:s?}", "text", text, "ticket_id", id, "severity", state,
+					    "department", dept);
+		/* once per ticket, state, clock and due time: a later due time (a reply, a resume) is news again */
+		add(notices, routes[i]->channel, target, payload,
+		    fl_asprintf("ticket:%s:sla_%s:%s:%s:%s", id, state, clock, due_at, routes[i]->name));
+	}
+	json_decref(text);
+}
+
 void support_notice_alert(json_t *notices, const json_t *alert, int64_t now_us)
 {
 	const struct support__route *routes[8];

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "support_int.h"
+#include "sla/sla.h"
 #include "text/text.h"
 
 /* ---- cue phrases ---- */
@@ -299,30 +300,10 @@ json_t *support__priority(const json_t *ticket, const json_t *customer, const js
 
 /* ---- SLA ---- */
 
-static const struct {
-	const char *priority;
-	int64_t enterprise, premium, standard;   /* seconds to first response */
-} sla_table[] = {
-	{ "urgent", 15 * 60, 30 * 60, 60 * 60 },
-	{ "high", 60 * 60, 2 * 3600, 4 * 3600 },
-	{ "medium", 4 * 3600, 8 * 3600, 24 * 3600 },
-	{ "low", 24 * 3600, 48 * 3600, 72 * 3600 },
-};
-
+/* The table lives with the SLA arithmetic (sla_default_seconds); the policies start from it. */
 int64_t support__sla_seconds(const char *priority, const char *tier)
 {
-	size_t i;
-
-	for (i = 0; i < FL_ARRAY_SIZE(sla_table); i++) {
-		if (strcmp(sla_table[i].priority, priority))
-			continue;
-		if (tier && !strcmp(tier, "enterprise"))
-			return sla_table[i].enterprise;
-		if (tier && !strcmp(tier, "premium"))
-			return sla_table[i].premium;
-		return sla_table[i].standard;
-	}
-	return sla_table[FL_ARRAY_SIZE(sla_table) - 1].standard;
+	return sla_default_seconds(priority, tier);
 }
 
 void support__format_duration(char *out, size_t size, int64_t s)
@@ -681,6 +662,10 @@ static const struct support__route routes[] = {
 	{ SUPPORT__NOTICE_ALERT, NULL, "slack", "#support-monitoring", "alert", false },
 	/* news about a ticket for the team (the demo's resolved ticket) */
 	{ SUPPORT__NOTICE_UPDATE, NULL, "slack", "#support-updates", "resolved_slack", false },
+	/* SLA clocks (issue 18): the assignee by email, the escalations channel; breaches to #support-alerts too */
+	{ SUPPORT__NOTICE_SLA, NULL, "email", SUPPORT__ASSIGNEE, "sla_assignee", false },
+	{ SUPPORT__NOTICE_SLA, NULL, "slack", "#support-escalations", "sla_slack", false },
+	{ SUPPORT__NOTICE_SLA, "breached", "slack", "#support-alerts", "sla_alert", false },
 };
 
 size_t support__routes(enum support__notice_kind kind, const char *severity,

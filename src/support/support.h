@@ -341,6 +341,43 @@ int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t 
 int support_ticket_event(struct store *st, const char *event, const json_t *ticket,
 			 const char *occurrence);
 
+/* ---- the SLA at work (sla.c) ---- */
+
+struct sla_calendar;
+struct sla_ticket_state;
+
+/* The policies in force (stored, else the defaults) and the calendars they name, read once. */
+struct support_sla;
+/* Reads them from st into *out (support_sla_free); a store code. */
+int support_sla_load(struct store *st, struct support_sla **out);
+void support_sla_free(struct support_sla *s);
+/* The calendar named id ("24x7" built in), parsed once per support_sla; NULL when unknown or bad. */
+const struct sla_calendar *support_sla_calendar(struct support_sla *s, const char *id);
+/*
+ * Evaluates ticket (a store record) at now (seconds) under the first
+ * policy that admits it (its tier: metadata.customer_tier, else the
+ * customer record's), with its events (NULL: read from st). Returns 1 with
+ * *state, *policy and *cal (borrowed from s; may be NULL) set, 0 when no
+ * policy applies or its calendar is unknown, or -(store code) on error.
+ */
+int support_sla_ticket(struct support_sla *s, struct store *st, const json_t *ticket, const json_t *events,
+		       int64_t now, struct sla_ticket_state *state, const json_t **policy,
+		       const struct sla_calendar **cal);
+/* A ticket's "sla" as the API shows it (sla_ticket_state_json), or NULL (none applies, or a store error, logged). */
+json_t *support_sla_of(struct store *st, const json_t *ticket, int64_t now);
+
+struct support_sla_stats {
+	int64_t tickets, warnings, breaches, reminders, resolved, closed;
+};
+/*
+ * One round at now (seconds): every open ticket's clocks (a warning once
+ * per clock and due time, inside the calendar's hours only; a breach once,
+ * into the escalation queue), pending tickets' reminder and resolution,
+ * resolved tickets' closing. Each ticket's actions are one transaction;
+ * the first store error ends the round and is returned.
+ */
+int support_sla_sweep(struct store *st, int64_t now, struct support_sla_stats *stats);
+
 /* ---- notifications (notice.c): what Frontline tells people, built in one place ---- */
 
 /*
@@ -361,6 +398,15 @@ void support_notice_customer_email(json_t *notices, const json_t *ticket, const 
 /* A ticket handed to department with severity (its handoff priority: low ... critical). */
 void support_notice_escalation(json_t *notices, const json_t *ticket, const char *department,
 			       const char *severity);
+/*
+ * An SLA clock of ticket ("first_response", "next_response", "resolution")
+ * in state "warning" (80 % used) or "breached", due at due_at (RFC 3339):
+ * an email to the assignee when it is an address, the escalations channel
+ * on Slack (naming the department), and #support-alerts for a breach. Once
+ * per ticket, state, clock and due time.
+ */
+void support_notice_sla(json_t *notices, const json_t *ticket, const char *state, const char *clock,
+			const char *due_at);
 /*
  * A monitoring alert {type, severity, message, dedupe_key?, ...}; without a
  * dedupe key, one per hour of now_us.

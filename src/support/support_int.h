@@ -133,7 +133,10 @@ enum support__notice_kind {
 	SUPPORT__NOTICE_ESCALATION,   /* a ticket handed to humans; severity: its handoff priority */
 	SUPPORT__NOTICE_ALERT,        /* a monitoring alert; severity: warning or critical */
 	SUPPORT__NOTICE_UPDATE,       /* news about a ticket for the team */
+	SUPPORT__NOTICE_SLA,          /* an SLA clock near its end or past it; severity: warning or breached */
 };
+/* The target that stands for the ticket's assignee (when it is an email address). */
+#define SUPPORT__ASSIGNEE "@assignee"
 /* The target that stands for the on-call list (FRONTLINE_ONCALL_EMAILS; no notice when unset). */
 #define SUPPORT__ONCALL "@oncall"
 struct support__route {

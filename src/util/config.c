@@ -99,6 +99,11 @@ static const struct fl_config_key config_keys[] = {
 	  "claude-sonnet-4-5*=3:15,claude-haiku-4-5*=1:5,claude-opus-4-5*=5:25,glm-4.6=0.6:2.2",
 	  "LLM prices, model=input:output USD per million tokens, comma-separated ('*' suffix: prefix)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_MONITOR_INTERVAL", "60", "seconds between runs of the monitoring workflow", FL_CONFIG_PLAIN },
+	/* issue 18: the SLA sweep, auto-close and reminders (src/support/sla.c, src/service/sla.c) */
+	{ "FRONTLINE_SLA_SWEEP_INTERVAL", "60", "seconds between SLA sweeps (warnings, breaches, reminders, auto-close; 0: off)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_AUTOCLOSE_DAYS", "7", "days after which a resolved ticket closes unless the customer writes (0: never)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_PENDING_REMIND_HOURS", "48", "hours a pending ticket waits before its one reminder to the customer (0: none)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_PENDING_RESOLVE_HOURS", "168", "hours a pending ticket waits before it is resolved (0: never)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_SLACK_WEBHOOK_URL", NULL, "Slack incoming-webhook URL for notifications", FL_CONFIG_SECRET },
 	{ "FRONTLINE_SMTP_URL", NULL, "SMTP server for outbound email (smtp://host:port)", FL_CONFIG_URL },
 	{ "FRONTLINE_ONCALL_EMAILS", NULL, "comma-separated on-call addresses for urgent alerts", FL_CONFIG_PLAIN },

@@ -198,7 +198,7 @@ void fl_json_set_str(json_t *obj, const char *key, const char *s);
 extern const char *const fl_channels[];
 
 /*
- * Ticket statuses: new -> triaging -> auto_replied | escalated | waiting_on_customer -> resolved -> closed;
+ * Ticket statuses: new -> triaging -> auto_replied | escalated | waiting_on_customer | pending -> resolved -> closed;
  * spam: the triage's spam screen called it spam (listed for review, never answered).
  */
 #define FL_STATUS_NEW "new"
@@ -206,6 +206,7 @@ extern const char *const fl_channels[];
 #define FL_STATUS_AUTO_REPLIED "auto_replied"
 #define FL_STATUS_ESCALATED "escalated"
 #define FL_STATUS_WAITING "waiting_on_customer"
+#define FL_STATUS_PENDING "pending"   /* an agent asked the customer something: the SLA clock pauses */
 #define FL_STATUS_RESOLVED "resolved"
 #define FL_STATUS_CLOSED "closed"
 #define FL_STATUS_SPAM "spam"
@@ -243,6 +244,12 @@ extern const char *const fl_priorities[];
 #define FL_EVENT_TICKET_CUSTOMER_REPLIED "ticket.customer_replied"  /* inbound, after the first message */
 /* An agent changed a label the triage set: {field, from, to, actor, at} (training rows). */
 #define FL_EVENT_TICKET_CORRECTED "ticket.corrected"
+/* SLA and housekeeping (issue 18): data {policy, clock, due_at} or {reason} */
+#define FL_EVENT_TICKET_SLA_WARNING "ticket.sla_warning"
+#define FL_EVENT_TICKET_SLA_BREACHED "ticket.sla_breached"
+#define FL_EVENT_TICKET_REMINDED "ticket.reminded"
+#define FL_EVENT_TICKET_AUTO_RESOLVED "ticket.auto_resolved"
+#define FL_EVENT_TICKET_AUTO_CLOSED "ticket.auto_closed"
 /*
  * Names of the live stream (GET /api/v1/stream) for audit events it
  * renames: workflow.completed is ticket.triaged; ticket.updated is

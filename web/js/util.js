@@ -2,7 +2,7 @@
 // sessionStorage, a data-loading hook, and the keyboard shortcuts' registry.
 import { useState, useEffect, useRef, useCallback } from '../vendor/vendor.js';
 
-export const STATUSES = ['new', 'triaging', 'auto_replied', 'escalated', 'waiting_on_customer', 'resolved', 'closed'];
+export const STATUSES = ['new', 'triaging', 'auto_replied', 'escalated', 'waiting_on_customer', 'pending', 'resolved', 'closed'];
 export const PRIORITIES = ['low', 'medium', 'high', 'urgent'];
 export const CATEGORIES = ['technical', 'billing', 'account', 'product', 'general'];
 export const CHANNELS = ['email', 'chat', 'web', 'webhook', 'phone', 'api'];

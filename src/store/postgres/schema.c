@@ -306,6 +306,27 @@ static const char *const migrations[] = {
 	"  answered_at bigint"
 	");"
 	"CREATE INDEX surveys_answered ON surveys (answered_at) WHERE answered_at IS NOT NULL;",
+	/* 12: SLA calendars and policies, and every version written (as on SQLite) */
+	"CREATE TABLE sla_objects ("
+	"  kind text NOT NULL CHECK (kind IN ('calendar', 'policy')),"
+	"  id text NOT NULL,"
+	"  position bigint NOT NULL,"
+	"  body text NOT NULL,"
+	"  version bigint NOT NULL,"
+	"  updated_by text,"
+	"  updated_at bigint NOT NULL,"
+	"  PRIMARY KEY (kind, id)"
+	");"
+	"CREATE TABLE sla_versions ("
+	"  kind text NOT NULL,"
+	"  id text NOT NULL,"
+	"  position bigint NOT NULL,"
+	"  body text,"
+	"  version bigint NOT NULL,"
+	"  updated_by text,"
+	"  updated_at bigint NOT NULL,"
+	"  PRIMARY KEY (kind, id, version)"
+	");",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,

@@ -399,6 +399,32 @@ static const char *const migrations[] = {
 	"  answered_at INTEGER"
 	") STRICT;"
 	"CREATE INDEX surveys_answered ON surveys(answered_at) WHERE answered_at IS NOT NULL;",
+	/*
+	 * 12: SLA calendars and policies (issue 18): the current body of each
+	 * (kind 'calendar' or 'policy'; policies tried by position), and every
+	 * version ever written (sla_versions), so a ticket's due times can be
+	 * traced to the policy that set them.
+	 */
+	"CREATE TABLE sla_objects ("
+	"  kind TEXT NOT NULL CHECK (kind = 'calendar' OR kind = 'policy'),"
+	"  id TEXT NOT NULL,"
+	"  position INTEGER NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  version INTEGER NOT NULL,"
+	"  updated_by TEXT,"
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (kind, id)"
+	") STRICT;"
+	"CREATE TABLE sla_versions ("
+	"  kind TEXT NOT NULL,"
+	"  id TEXT NOT NULL,"
+	"  position INTEGER NOT NULL,"
+	"  body TEXT,"
+	"  version INTEGER NOT NULL,"
+	"  updated_by TEXT,"
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (kind, id, version)"
+	") STRICT;",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,
