@@ -3,7 +3,7 @@
  * writes one set of methods and shares it across its VFSes, which differ in
  * a few methods only (their locking); here the verbs both backends share
  * are written once (tickets.c, records.c, queue.c, mail.c, service.c,
- * accounts.c, console.c), over
+ * accounts.c, console.c, chat.c), over
  * a small table of connection-level primitives that each backend fills in
  * (struct store__dialect): prepare, bind and step, row access, control
  * statements, the state of the transaction, and the few places where the
@@ -438,6 +438,13 @@ int store__sql_ticket_counts(struct store *st, const char *user, json_t **out);
 int store__sql_metrics_timeseries(struct store *st, int64_t since_us, int64_t until_us, int bucket_s,
 				  json_t **out);
 int store__sql_corrections(struct store *st, int64_t since_us, json_t **out);
+int store__sql_chat_session_insert(struct store *st, const char *id, const char *hash_hex, const char *name,
+				   const char *email, const char *address, json_t **out);
+int store__sql_chat_session_find(struct store *st, const char *id, const char *hash_hex, json_t **out);
+int store__sql_chat_session_of_ticket(struct store *st, const char *ticket_id, json_t **out);
+int store__sql_chat_session_link(struct store *st, const char *id, const char *ticket_id);
+int store__sql_chat_session_by_email(struct store *st, const char *id, const char *email);
+int store__sql_agents_available(struct store *st, int64_t since_us, int64_t *count);
 
 /*
  * The shared verbs as ops-table entries: a backend's struct store_ops lists
@@ -530,6 +537,12 @@ int store__sql_corrections(struct store *st, int64_t since_us, json_t **out);
 	.event_last_id = store__sql_event_last_id, \
 	.ticket_counts = store__sql_ticket_counts, \
 	.metrics_timeseries = store__sql_metrics_timeseries, \
-	.corrections = store__sql_corrections
+	.corrections = store__sql_corrections, \
+	.chat_session_insert = store__sql_chat_session_insert, \
+	.chat_session_find = store__sql_chat_session_find, \
+	.chat_session_of_ticket = store__sql_chat_session_of_ticket, \
+	.chat_session_link = store__sql_chat_session_link, \
+	.chat_session_by_email = store__sql_chat_session_by_email, \
+	.agents_available = store__sql_agents_available
 
 #endif

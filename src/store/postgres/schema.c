@@ -294,6 +294,21 @@ static const char *const migrations[] = {
 	"  WHERE status <> 'resolved' AND status <> 'closed' AND status <> 'spam';"
 	"CREATE INDEX tickets_open_department ON tickets (assigned_department, number)"
 	"  WHERE status <> 'resolved' AND status <> 'closed' AND status <> 'spam';",
+	/*
+	 * 11: chat sessions (issue 17): a visitor's token kept as its SHA-256,
+	 * the ticket its first message made, whether it goes on by email.
+	 */
+	"CREATE TABLE chat_sessions ("
+	"  id text PRIMARY KEY,"
+	"  token_hash text NOT NULL UNIQUE,"
+	"  name text,"
+	"  email text,"
+	"  by_email boolean NOT NULL DEFAULT false,"
+	"  address text,"
+	"  ticket_number bigint UNIQUE REFERENCES tickets(number),"
+	"  created_at bigint NOT NULL,"
+	"  updated_at bigint NOT NULL"
+	");",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,
