@@ -26,6 +26,7 @@ static const struct server_route *const tables[] = {
 	server__live_routes,
 	server__queue_routes,
 	server__canned_routes,
+	server__chat_routes,
 	server__static_routes,   /* last: its /{file...} takes what no other route does */
 };
 
