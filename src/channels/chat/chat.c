@@ -65,6 +65,41 @@ bool chat_origin_allowed(const char *allowed, const char *origin)
 	return false;
 }
 
+/* Whether len bytes at p are an origin pattern a header may carry: scheme://host[:port], "*." allowed. */
+static bool origin_word(const char *p, size_t len)
+{
+	const char *sep = memchr(p, ':', len);
+	size_t i;
+
+	if (!sep || (size_t)(sep - p) + 3 >= len || strncmp(sep, "://", 3))
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)p[i]) && !strchr(":/.-*[]", p[i]))
+			return false;
+	return !memchr(sep + 3, '/', len - (size_t)(sep + 3 - p));
+}
+
+char *chat_frame_ancestors(const char *allowed)
+{
+	struct fl_buf b = FL_BUF_INIT;
+	const char *p = allowed;
+
+	fl_buf_adds(&b, "frame-ancestors 'self'");
+	while (p && *p) {
+		size_t n;
+
+		while (*p == ',' || *p == ' ' || *p == '\t')
+			p++;
+		n = strcspn(p, ", \t");
+		if (n && p[n - 1] == '/' && n > 1 && origin_word(p, n - 1))
+			fl_buf_addf(&b, " %.*s", (int)n - 1, p);
+		else if (n && origin_word(p, n))
+			fl_buf_addf(&b, " %.*s", (int)n, p);
+		p += n;
+	}
+	return fl_buf_detach(&b, NULL);
+}
+
 /* ---- the first message's ticket ---- */
 
 /* The subject: the text's first line, cut at a word before 80 bytes. */

@@ -31,6 +31,15 @@
 bool chat_origin_allowed(const char *allowed, const char *origin);
 
 /*
+ * The Content-Security-Policy directive that lets the sites in allowed
+ * (FRONTLINE_CHAT_ORIGINS' value, as chat_origin_allowed reads it) frame the
+ * widget's page: "frame-ancestors 'self' <origin> ..." ('none' but 'self'
+ * when allowed names none); entries that are not origins are left out.
+ * Caller frees.
+ */
+char *chat_frame_ancestors(const char *allowed);
+
+/*
  * The incoming ticket (for support_ticket_validate) that a session's first
  * message makes: channel chat, the customer the visitor's email (or
  * "chat:<session id>"), a subject from the first words, the text as
