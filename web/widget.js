@@ -26,7 +26,7 @@
 	function show(open) {
 		if (open && !frame) {
 			frame = document.createElement('iframe');
-			frame.src = origin + '/chat/';
+			frame.src = origin + '/chat/index.html';
 			frame.title = 'Chat with support';
 			frame.setAttribute('allow', '');
 			frame.style.cssText = 'position:fixed;right:20px;bottom:76px;z-index:2147483647;width:370px;' +

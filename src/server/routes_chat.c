@@ -20,6 +20,7 @@
  * to continue by email (server__chat_reply_address).
  */
 #include <string.h>
+#include <strings.h>
 
 #include "server_int.h"
 #include "channels/chat/chat.h"
@@ -44,14 +45,23 @@ static int64_t key_of(const char *kind, const char *text)
 	return (int64_t)(h >> 1);
 }
 
-/* Whether the request's Origin (when it has one) may use the chat; 403 answered when not. */
+/*
+ * Whether the request's Origin (when it has one) may use the chat: the
+ * widget's own page (same origin: FRONTLINE_PUBLIC_URL, or the Host the
+ * request was sent to) or a site of FRONTLINE_CHAT_ORIGINS. 403 answered
+ * when not.
+ */
 static bool origin_ok(struct server_req *r)
 {
 	const char *origin = server__header(r, "Origin"), *own = fl_config_get("FRONTLINE_PUBLIC_URL");
+	const char *host = server__header(r, "Host"), *o;
 	size_t n;
 
 	if (!origin)
 		return true;   /* not a browser's cross-site request: a browser always says where it runs */
+	o = strstr(origin, "://");
+	if (o && host && *host && !strcasecmp(o + 3, host))
+		return true;
 	if (own && *own) {
 		n = strlen(own);
 		while (n && own[n - 1] == '/')
