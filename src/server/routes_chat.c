@@ -147,10 +147,11 @@ static bool agents_available(struct server_req *r)
 /* The session as the visitor sees it. */
 static json_t *session_view(struct server_req *r, const json_t *s)
 {
-	return json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:b}", "session_id", json_object_get(s, "id"), "name",
+	return json_pack("{s:O, s:O, s:O, s:O, s:O, s:s?, s:b}", "session_id", json_object_get(s, "id"), "name",
 			 json_object_get(s, "name"), "email", json_object_get(s, "email"), "by_email",
 			 json_object_get(s, "by_email"), "reference", json_object_get(s, "ticket_id"), "status",
-			 json_object_get(s, "ticket_status"), "agents_available", agents_available(r));
+			 chat_visitor_status(fl_json_str(s, "ticket_status", NULL)), "agents_available",
+			 agents_available(r));
 }
 
 /* Optional body string: NULL when absent or empty after the body's checks. */
@@ -367,8 +368,8 @@ static void messages_get(struct server_req *r)
 		}
 		view = chat_visible_messages(msgs, after);
 	}
-	server__reply_json(r, 200, json_pack("{s:o, s:O, s:b}", "messages", view, "status",
-					     json_object_get(s, "ticket_status"), "agents_available",
+	server__reply_json(r, 200, json_pack("{s:o, s:s?, s:b}", "messages", view, "status",
+					     chat_visitor_status(fl_json_str(s, "ticket_status", NULL)), "agents_available",
 					     agents_available(r)));
 out:
 	json_decref(msgs);

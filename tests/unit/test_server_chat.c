@@ -193,7 +193,6 @@ static void test_chat_first_message_makes_a_ticket_and_replies_reach_the_stream(
 	snprintf(path, sizeof(path), "/api/v1/tickets/%s/replies", ref);
 	agent_post(f, path, "{\"body\":\"Sorry! A new parcel goes out today.\"}", 201);
 	WAIT_FOR(&vs, "event: message\n");
-	WAIT_FOR(&vs, "event: status\n");
 	assert_null(strstr(vs.text.buf, "courier"));
 	assert_null(strstr(vs.text.buf, "ticket.noted"));
 	assert_int_equal(emails_to(f, "vera@example.com"), 0);
@@ -216,6 +215,11 @@ static void test_chat_first_message_makes_a_ticket_and_replies_reach_the_stream(
 	fx_expect(&r, 204, NULL);
 	http_resp_release(&r);
 	WAIT_FOR(&as, "event: chat.typing\n");
+	/* settled: the visitor is told, and nothing is emailed */
+	snprintf(path, sizeof(path), "/api/v1/tickets/%s/resolve", ref);
+	agent_post(f, path, "{}", 200);
+	WAIT_FOR(&vs, "event: status\ndata: {\"status\":\"resolved\"}");
+	assert_int_equal(emails_to(f, "vera@example.com"), 0);
 	sse_close(&vs);
 	sse_close(&as);
 	free(agent_h);
@@ -298,7 +302,7 @@ static void test_chat_another_visitors_token_gets_nothing(void **state)
 	snprintf(path, sizeof(path), "/api/v1/tickets/%s/replies", ref);
 	agent_post(f, path, "{\"body\":\"We have noted your account.\"}", 201);
 	assert_false(sse_wait(&bs, "event: message", 1500));
-	assert_false(sse_wait(&bs, "event: status", 10));
+	assert_false(sse_wait(&bs, "event: typing", 10));
 	sse_close(&bs);
 	/* an admin token is not a visitor token */
 	snprintf(path, sizeof(path), "/api/v1/chat/sessions/%s/messages", a.id);
@@ -412,6 +416,15 @@ static void test_chat_rules(void **state)
 	text = chat_visitor_event("ticket.replied", t, &len);
 	assert_string_equal(text, "event: message\ndata: {\"message_id\":3}\n\n");
 	assert_int_equal(len, strlen(text));
+	free(text);
+	json_decref(t);
+	/* the triage's statuses are not the visitor's; settling is */
+	t = json_pack("{s:s, s:s}", "from", "new", "to", "escalated");
+	assert_null(chat_visitor_event("ticket.status", t, &len));
+	json_decref(t);
+	t = json_pack("{s:s, s:s}", "from", "waiting_on_customer", "to", "resolved");
+	text = chat_visitor_event("ticket.status", t, &len);
+	assert_string_equal(text, "event: status\ndata: {\"status\":\"resolved\"}\n\n");
 	free(text);
 	json_decref(t);
 }

@@ -194,9 +194,24 @@ char *chat_visitor_event(const char *type, const json_t *data, size_t *len)
 	    !strcmp(type, FL_EVENT_TICKET_CUSTOMER_REPLIED) || !strcmp(type, FL_EVENT_MESSAGE_APPROVED))
 		return sse("message", json_pack("{s:I}", "message_id", (json_int_t)fl_json_int(data, "message_id", 0)),
 			   len);
-	if (!strcmp(type, FL_EVENT_TICKET_STATUS))
-		return sse("status", json_pack("{s:s}", "status", fl_json_str(data, "to", "")), len);
+	if (!strcmp(type, FL_EVENT_TICKET_STATUS)) {
+		const char *to = chat_visitor_status(fl_json_str(data, "to", ""));
+		const char *from = chat_visitor_status(fl_json_str(data, "from", ""));
+
+		/* the triage's statuses (escalated, spam, ...) are the agents': settled or open, when it changes */
+		if (to && from && strcmp(to, from))
+			return sse("status", json_pack("{s:s}", "status", to), len);
+	}
 	return NULL;
+}
+
+const char *chat_visitor_status(const char *status)
+{
+	if (!status || !*status)
+		return NULL;
+	if (!strcmp(status, FL_STATUS_RESOLVED) || !strcmp(status, FL_STATUS_CLOSED))
+		return status;
+	return "open";
 }
 
 char *chat_typing_event(const char *who, bool typing, size_t *len)

@@ -60,12 +60,19 @@ json_t *chat_visible_messages(const json_t *messages, int64_t after_id);
  * What a visitor's live stream says of an audit event of its ticket
  * (type and data as the store wrote them): a Server-Sent Events text
  * ("event: message" with {message_id} for a message the visitor may see,
- * "event: status" for a ticket settled or reopened), or NULL for events a
+ * "event: status" {status} when chat_visitor_status changes: settled or reopened), or NULL for events a
  * visitor is not told of. The message itself is read with GET .../messages
  * (the stream never carries text the visitor's view has not filtered).
  * Caller frees; *len its length.
  */
 char *chat_visitor_event(const char *type, const json_t *data, size_t *len);
+
+/*
+ * What a visitor is told of a ticket's status: "resolved" or "closed" as
+ * they are, "open" for every other (the triage's statuses are the agents'),
+ * NULL for none (no ticket yet).
+ */
+const char *chat_visitor_status(const char *status);
 
 /*
  * The visitor's stream text for typing: who is "agent" or "visitor",
