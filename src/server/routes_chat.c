@@ -386,19 +386,7 @@ static void stream(struct server_req *r)
 		return;
 	rc = server__live_open_visitor(r, fl_json_str(s, "id", ""), fl_json_int(s, "number", 0), &str);
 	json_decref(s);
-	if (rc == 1) {
-		server__unavailable(r, 2, "the server is shutting down; reconnect to another instance");
-		return;
-	}
-	if (rc) {
-		server__unavailable(r, 10, "too many live streams on this server (FRONTLINE_STREAM_MAX)");
-		return;
-	}
-	r->stream = str;
-	r->responded = true;
-	r->status = 200;
-	r->content_type = "text/event-stream; charset=utf-8";
-	server__uncount(r);
+	server__live_answer(r, rc, str);
 }
 
 static void typing(struct server_req *r)

@@ -170,6 +170,8 @@ int server__live_open_visitor(struct server_req *r, const char *session, int64_t
 void server__live_chat_bind(struct server_live *l, const char *session, int64_t number);
 /* A visitor is typing (or stopped) on ticket: a chat.typing event to the agents' streams. NULL is fine. */
 void server__live_chat_typing(struct server_live *l, const char *ticket_id, int64_t number, bool typing);
+/* Answers r with the stream s that server__live_open(_visitor) answered rc for (503 when rc is not 0). */
+void server__live_answer(struct server_req *r, int rc, struct server_stream *s);
 /* The agents' streams open now (the console is open somewhere on this server). */
 size_t server__live_agents(struct server_live *l);
 /* Takes r out of the requests in flight (a stream is not one: stopping never waits for it). */
