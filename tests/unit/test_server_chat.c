@@ -8,65 +8,10 @@
  */
 #include "test_helpers.h"
 
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include "channels/chat/chat.h"
 #include "server_fixture.h"
 
-struct sse {
-	int fd;
-	struct fl_buf text;
-	bool closed;
-};
-
-static void sse_open(struct sse *s, unsigned port, const char *path, const char *headers)
-{
-	char *req = fl_asprintf("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n%s\r\n", path,
-				headers ? headers : "");
-
-	memset(s, 0, sizeof(*s));
-	s->text = (struct fl_buf)FL_BUF_INIT;
-	s->fd = http_raw_connect(port);
-	assert_true(s->fd >= 0);
-	assert_int_equal(http_raw_send(s->fd, req, strlen(req)), 0);
-	free(req);
-}
-
-static bool sse_wait(struct sse *s, const char *needle, int timeout_ms)
-{
-	int64_t deadline = fl_mono_us() + (int64_t)timeout_ms * 1000;
-
-	while (!strstr(s->text.buf, needle) && !s->closed) {
-		struct pollfd p = { s->fd, POLLIN, 0 };
-		int64_t left = (deadline - fl_mono_us()) / 1000;
-		char chunk[4096];
-		ssize_t n;
-
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-			break;
-		n = recv(s->fd, chunk, sizeof(chunk), 0);
-		if (n <= 0)
-			s->closed = true;
-		else
-			fl_buf_add(&s->text, chunk, (size_t)n);
-	}
-	return strstr(s->text.buf, needle) != NULL;
-}
-
-static void sse_close(struct sse *s)
-{
-	if (s->fd >= 0)
-		close(s->fd);
-	fl_buf_release(&s->text);
-}
-
-#define WAIT_FOR(s, needle) \
-	do { \
-		if (!sse_wait(s, needle, 5000)) \
-			fail_msg("the stream has no '%s' after 5 s:\n%s", needle, (s)->text.buf); \
-	} while (0)
+#define WAIT_FOR FX_SSE_WAIT
 
 /* A chat request: token as Bearer (may be NULL), an Origin header when origin is not NULL. */
 static void chat(struct fx *f, const char *method, const char *path, const char *token, const char *body,
@@ -163,17 +108,17 @@ static void test_chat_first_message_makes_a_ticket_and_replies_reach_the_stream(
 	struct fx *f = *state;
 	struct visitor v;
 	char ref[32], path[256], *agent_h = fl_asprintf("Authorization: Bearer %s\r\n", f->agent);
-	struct sse vs, as;
+	struct fx_sse vs, as;
 	struct http_resp r;
 	json_t *conv;
 
 	fx_start(f, 0, false);
 	open_session(f, "{\"name\":\"Vera Visitor\",\"email\":\"vera@example.com\"}", &v);
 	snprintf(path, sizeof(path), "/api/v1/chat/sessions/%s/stream?token=%s", v.id, v.token);
-	sse_open(&vs, service_port(f->svc), path, NULL);
+	fx_sse_open(&vs, service_port(f->svc), path, NULL);
 	WAIT_FOR(&vs, "retry: ");
 	assert_non_null(strstr(vs.text.buf, "Content-Type: text/event-stream"));
-	sse_open(&as, service_port(f->svc), "/api/v1/stream", agent_h);
+	fx_sse_open(&as, service_port(f->svc), "/api/v1/stream", agent_h);
 	WAIT_FOR(&as, "retry: ");
 
 	say(f, &v, "My parcel has not arrived after two weeks.", ref);
@@ -220,8 +165,8 @@ static void test_chat_first_message_makes_a_ticket_and_replies_reach_the_stream(
 	agent_post(f, path, "{}", 200);
 	WAIT_FOR(&vs, "event: status\ndata: {\"status\":\"resolved\"}");
 	assert_int_equal(emails_to(f, "vera@example.com"), 0);
-	sse_close(&vs);
-	sse_close(&as);
+	fx_sse_close(&vs);
+	fx_sse_close(&as);
 	free(agent_h);
 }
 
@@ -231,7 +176,7 @@ static void test_chat_agent_typing_reaches_the_visitor(void **state)
 	struct visitor v;
 	struct fx_session s;
 	char ref[32], path[256];
-	struct sse vs;
+	struct fx_sse vs;
 	struct http_resp r;
 
 	fx_make_user(f, "ann@example.com", "agent", "correct horse battery");
@@ -243,7 +188,7 @@ static void test_chat_agent_typing_reaches_the_visitor(void **state)
 	{
 		char *h = fl_asprintf("Authorization: Bearer %s\r\n", v.token);
 
-		sse_open(&vs, service_port(f->svc), path, h);
+		fx_sse_open(&vs, service_port(f->svc), path, h);
 		free(h);
 	}
 	WAIT_FOR(&vs, "retry: ");
@@ -260,7 +205,7 @@ static void test_chat_agent_typing_reaches_the_visitor(void **state)
 	fx_expect(&r, 200, NULL);
 	assert_true(fl_json_bool(r.json, "agents_available", false));
 	http_resp_release(&r);
-	sse_close(&vs);
+	fx_sse_close(&vs);
 }
 
 static void test_chat_another_visitors_token_gets_nothing(void **state)
@@ -270,7 +215,7 @@ static void test_chat_another_visitors_token_gets_nothing(void **state)
 	char path[256], ref[32];
 	const char *paths[] = { "", "/messages", "/stream" };
 	struct http_resp r;
-	struct sse bs;
+	struct fx_sse bs;
 	size_t i;
 
 	fx_start(f, 0, false);
@@ -278,7 +223,7 @@ static void test_chat_another_visitors_token_gets_nothing(void **state)
 	open_session(f, NULL, &b);
 	say(f, &a, "Private: my account number is 12345678.", ref);
 	snprintf(path, sizeof(path), "/api/v1/chat/sessions/%s/stream?token=%s", b.id, b.token);
-	sse_open(&bs, service_port(f->svc), path, NULL);
+	fx_sse_open(&bs, service_port(f->svc), path, NULL);
 	WAIT_FOR(&bs, "retry: ");
 	for (i = 0; i < FL_ARRAY_SIZE(paths); i++) {
 		snprintf(path, sizeof(path), "/api/v1/chat/sessions/%s%s", a.id, paths[i]);
@@ -301,9 +246,9 @@ static void test_chat_another_visitors_token_gets_nothing(void **state)
 	/* a's session's events never reach b's stream */
 	snprintf(path, sizeof(path), "/api/v1/tickets/%s/replies", ref);
 	agent_post(f, path, "{\"body\":\"We have noted your account.\"}", 201);
-	assert_false(sse_wait(&bs, "event: message", 1500));
-	assert_false(sse_wait(&bs, "event: typing", 10));
-	sse_close(&bs);
+	assert_false(fx_sse_wait(&bs, "event: message", 1500));
+	assert_false(fx_sse_wait(&bs, "event: typing", 10));
+	fx_sse_close(&bs);
 	/* an admin token is not a visitor token */
 	snprintf(path, sizeof(path), "/api/v1/chat/sessions/%s/messages", a.id);
 	chat(f, "GET", path, f->admin, NULL, NULL, &r);
