@@ -45,9 +45,11 @@
 #include "channels/chat/chat.h"
 
 /* Headers of every console file (docs/CONSOLE.md, "Security"). */
-#define STATIC_CSP_BASE "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; " \
-			"form-action 'self'; "
-#define STATIC_CSP STATIC_CSP_BASE "frame-ancestors 'none'"
+#define STATIC_CSP "default-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; " \
+		   "base-uri 'none'; form-action 'self'"
+/* The same with the chat's frame-ancestors (chat_frame_ancestors) for %s. */
+#define STATIC_CHAT_CSP "default-src 'self'; script-src 'self'; object-src 'none'; %s; " \
+			"base-uri 'none'; form-action 'self'"
 /* The chat widget's page (web/chat/) is framed by the sites of FRONTLINE_CHAT_ORIGINS (docs/CHANNELS.md). */
 #define STATIC_CHAT_DIR "chat/"
 
@@ -383,7 +385,7 @@ static void serve(struct server_req *r)
 	server__add_header(r, "ETag", gz ? e->etag_gz : e->etag);
 	if (!strncmp(rel, STATIC_CHAT_DIR, strlen(STATIC_CHAT_DIR))) {
 		char *fa = chat_frame_ancestors(fl_config_get("FRONTLINE_CHAT_ORIGINS"));
-		char *csp = fl_asprintf(STATIC_CSP_BASE "%s", fa);
+		char *csp = fl_asprintf(STATIC_CHAT_CSP, fa);
 
 		server__add_header(r, "Content-Security-Policy", csp);
 		free(csp);
