@@ -4,6 +4,8 @@
 #   make check   build, run every test, then the same tests under
 #                AddressSanitizer + UBSan (build-asan/)
 #   make bench   run the benchmarks and write docs/BENCHMARKS.md
+#   make fuzz    build the libFuzzer targets (clang, build-fuzz/) and run each for
+#                FUZZ_SECONDS (default 60); FUZZ_TARGETS="email http" picks some
 #   make deb     build build-deb/frontline_<version>_<arch>.deb (dpkg-buildpackage, lintian)
 #   make image   build the container image frontline:<version> with docker or podman
 #
@@ -14,8 +16,10 @@ ASAN_BUILD ?= build-asan
 MESON      ?= meson
 NINJA      ?= ninja
 TEST_ARGS  ?=
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 
-.PHONY: all deps build asan run check check-asan check-plain bench deb image clean distclean
+.PHONY: all deps build asan run check check-asan check-plain bench fuzz deb image clean distclean
 
 VERSION := $(shell sed -n "s/^ *version : '\([^']*\)'.*/\1/p" meson.build | head -1)
 IMAGE   ?= frontline:$(VERSION)
@@ -70,6 +74,10 @@ check: check-plain check-asan
 bench: build
 	@scripts/bench $(BUILD)
 
+# docs/OPERATIONS.md "Fuzzing": what each target covers and what it found.
+fuzz: deps
+	@scripts/fuzz -t $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 # The package, from a copy of the tree (scripts/build-deb): see docs/OPERATIONS.md "Install".
 deb: deps
 	@scripts/build-deb
@@ -87,7 +95,7 @@ image:
 	fi
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-deb
+	rm -rf $(BUILD) $(ASAN_BUILD) build-deb build-fuzz
 
 distclean: clean
 	rm -rf var

@@ -41,6 +41,8 @@ int64_t flow_call_now_us(const struct flow_call *call)
 	return call->run->clock.now_us(call->run->clock.arg);
 }
 
+static int call_vfail(struct flow_call *call, const char *code, const char *fmt, va_list ap) FL_PRINTF(3, 0);
+
 static int call_vfail(struct flow_call *call, const char *code, const char *fmt, va_list ap)
 {
 	flow__call_reset(call);

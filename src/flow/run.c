@@ -40,6 +40,9 @@ static int run_fail_code(struct flow_result *run, int rc, const char *code, cons
 			 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 static int run_vfail(struct flow_result *run, int rc, const char *code, const char *node,
+		     const char *fmt, va_list ap) FL_PRINTF(5, 0);
+
+static int run_vfail(struct flow_result *run, int rc, const char *code, const char *node,
 		     const char *fmt, va_list ap)
 {
 	/* batch children of a fan-out fail from worker threads */

@@ -156,14 +156,22 @@ static bool plain_is(const char *s, const char *const *words)
 	return false;
 }
 
-static json_t *yaml_to_json(yaml_document_t *doc, yaml_node_t *node, int depth)
+/*
+ * The JSON of a front matter's node, or NULL when a node is reached a second
+ * time: an alias ("*name") repeats its anchor's node, and a few nested
+ * aliases (or one inside its own anchor) expand into billions of values, so
+ * none is followed. seen has a byte per node of doc.
+ */
+static json_t *yaml_to_json(yaml_document_t *doc, yaml_node_t *node, int depth, unsigned char *seen)
 {
-	json_t *out = NULL;
+	json_t *out = NULL, *v;
 	yaml_node_item_t *it;
 	yaml_node_pair_t *pair;
 
 	if (!node || depth > 32)
 		return json_null();
+	if (seen[node - doc->nodes.start]++)
+		return NULL;
 	switch (node->type) {
 	case YAML_SCALAR_NODE: {
 		const char *s = (const char *)node->data.scalar.value;
@@ -189,8 +197,11 @@ static json_t *yaml_to_json(yaml_document_t *doc, yaml_node_t *node, int depth)
 	}
 	case YAML_SEQUENCE_NODE:
 		out = json_array();
-		for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++)
-			json_array_append_new(out, yaml_to_json(doc, yaml_document_get_node(doc, *it), depth + 1));
+		for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
+			if (!(v = yaml_to_json(doc, yaml_document_get_node(doc, *it), depth + 1, seen)))
+				goto fail;
+			json_array_append_new(out, v);
+		}
 		return out;
 	case YAML_MAPPING_NODE:
 		out = json_object();
@@ -199,13 +210,17 @@ static json_t *yaml_to_json(yaml_document_t *doc, yaml_node_t *node, int depth)
 
 			if (!k || k->type != YAML_SCALAR_NODE)
 				continue;
-			json_object_set_new(out, (const char *)k->data.scalar.value,
-					    yaml_to_json(doc, yaml_document_get_node(doc, pair->value), depth + 1));
+			if (!(v = yaml_to_json(doc, yaml_document_get_node(doc, pair->value), depth + 1, seen)))
+				goto fail;
+			json_object_set_new(out, (const char *)k->data.scalar.value, v);
 		}
 		return out;
 	default:
 		return json_null();
 	}
+fail:
+	json_decref(out);
+	return NULL;
 }
 
 /* Parses the front matter fm (starting on line first_line of path). */
@@ -215,6 +230,7 @@ static int parse_front_matter(const char *fm, size_t len, const char *path, size
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
+	unsigned char *seen = NULL;
 	int rc = KB_EPARSE;
 
 	*out = NULL;
@@ -234,9 +250,15 @@ static int parse_front_matter(const char *fm, size_t len, const char *path, size
 				   first_line);
 		goto out;
 	}
-	*out = yaml_to_json(&doc, root, 0);
+	seen = fl_calloc((size_t)(doc.nodes.top - doc.nodes.start), 1);
+	if (!(*out = yaml_to_json(&doc, root, 0, seen))) {
+		*err = fl_asprintf("%s:%zu: front matter must not repeat a value through an alias ('*name')",
+				   path, first_line);
+		goto out;
+	}
 	rc = KB_OK;
 out:
+	free(seen);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	return rc;

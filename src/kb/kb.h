@@ -199,10 +199,11 @@ void kb_set_params(struct kb *kb, const struct kb_params *p);
 
 /*
  * Reads articles from a Markdown file with YAML front matter (id, title,
- * category, tags, views, helpful_votes, ...; the body is the content), from a
- * JSONL file (one article object a line; "content" may also be given as
- * "body", or as an "answers" array that is joined), or from a directory of
- * such files (*.md, *.markdown, *.jsonl, in name order, not recursive).
+ * category, tags, views, helpful_votes, ...; the body is the content; no
+ * value repeated through a YAML alias), from a JSONL file (one article
+ * object a line; "content" may also be given as "body", or as an "answers"
+ * array that is joined), or from a directory of such files (*.md,
+ * *.markdown, *.jsonl, in name order, not recursive).
  * *articles is a new array of article objects. On failure *articles is NULL
  * and *err names the file and line (caller frees): KB_EIO or KB_EPARSE.
  */

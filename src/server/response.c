@@ -10,6 +10,9 @@
 
 #include "server_int.h"
 
+static void verror(struct server_req *r, unsigned status, const char *code, const char *field,
+		   json_t *details, const char *fmt, va_list ap) FL_PRINTF(6, 0);
+
 static bool already(struct server_req *r)
 {
 	if (!r->responded)

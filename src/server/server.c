@@ -322,12 +322,25 @@ static void begin(struct server_req *r)
 		r->close = has_body(r);
 }
 
+/*
+ * The method as a metric label: one the routes use, else "other". A series
+ * per method a client makes up would grow the server's memory and /metrics
+ * without end.
+ */
+static const char *method_label(const char *method)
+{
+	static const char *const known[] = { "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", NULL };
+	int i = fl_word_index(known, method);
+
+	return i >= 0 ? known[i] : "other";
+}
+
 /* Counted when answered, so that a client reading the metrics next sees its request. */
 static void count(struct server_req *r)
 {
 	const char *route = r->match.route ? r->match.route->path : "unmatched";
 	char status[8];
-	const char *v[] = { r->method, route, status };
+	const char *v[] = { method_label(r->method), route, status };
 	const char *l[] = { route };
 
 	snprintf(status, sizeof(status), "%u", r->status);
@@ -589,6 +602,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	server__uncount(r);
 	req_free(r);
 }
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) FL_PRINTF(2, 0);
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {

@@ -200,15 +200,22 @@ static int load_file(const char *path, bool required, char **err)
 			*err = fl_asprintf("%s:%d: expected KEY=value", path, lineno);
 			goto out;
 		}
-		klen = (size_t)(eq - p);
-		fl_str_trim(p, &klen);
-		if (fl_str_has_prefix(p, "export "))
-			p += 7, klen -= 7;
 		vlen = len - (size_t)(eq + 1 - p);
 		v = fl_str_trim(eq + 1, &vlen);
+		klen = (size_t)(eq - p);
+		fl_str_trim(p, &klen);
+		if (klen > 7 && !strncmp(p, "export ", 7)) {
+			klen -= 7;
+			p = fl_str_trim(p + 7, &klen);
+		}
 		if (vlen >= 2 && (v[0] == '"' || v[0] == '\'') && v[vlen - 1] == v[0]) {
 			v++;
 			vlen -= 2;
+		}
+		/* every value can then be shown (the dump, JSON answers, logs) */
+		if (fl_utf8_invalid_at(v, vlen) >= 0) {
+			*err = fl_asprintf("%s:%d: the value is not valid UTF-8", path, lineno);
+			goto out;
 		}
 		key = fl_strndup(p, klen);
 		i = key_index(key);
@@ -369,6 +376,10 @@ int fl_config_load(const char *path, bool required, char **err)
 
 		if (config_keys[i].def)
 			put((int)i, config_keys[i].def, SRC_DEFAULT);
+		if (env && fl_utf8_invalid_at(env, strlen(env)) >= 0) {
+			*err = fl_asprintf("the environment variable %s is not valid UTF-8", config_keys[i].name);
+			return -1;
+		}
 		if (env && *env)
 			put((int)i, env, SRC_ENV);
 	}

@@ -48,6 +48,8 @@ void fl_log_set_request_id(const char *id)
 	fl_strlcpy(log_request_id, id ? id : "", sizeof(log_request_id));
 }
 
+static void log_emit(enum fl_log_level level, const json_t *fields, const char *fmt, va_list ap) FL_PRINTF(3, 0);
+
 static void log_emit(enum fl_log_level level, const json_t *fields, const char *fmt, va_list ap)
 {
 	json_t *line = json_object();

@@ -211,14 +211,21 @@ char *fl_mask_url(const char *url)
 
 char *fl_mask_secret(const char *s)
 {
-	size_t n;
+	size_t n, head, tail;
 
 	if (!s || !*s)
 		return fl_strdup("(unset)");
 	n = strlen(s);
 	if (n < 12)
 		return fl_strdup("***");
-	return fl_asprintf("%.4s...%s (%zu chars)", s, s + n - 4, n);
+	/* about 4 bytes at each end, never half a UTF-8 character (the mask goes into JSON) */
+	head = 4;
+	while (head && ((unsigned char)s[head] & 0xC0) == 0x80)
+		head--;
+	tail = n - 4;
+	while (tail < n && ((unsigned char)s[tail] & 0xC0) == 0x80)
+		tail++;
+	return fl_asprintf("%.*s...%s (%zu chars)", (int)head, s, s + tail, n);
 }
 
 size_t fl_utf8_seq(const unsigned char *s, size_t n)

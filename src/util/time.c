@@ -60,18 +60,21 @@ void fl_time_rfc3339(char out[32], int64_t wall_us)
 {
 	time_t secs = (time_t)(wall_us / 1000000);
 	struct tm tm;
+	char buf[128];
 	int ms = (int)((wall_us % 1000000) / 1000);
 
 	if (wall_us < 0 && wall_us % 1000000) {
 		secs--;
 		ms = (int)((1000000 + wall_us % 1000000) / 1000);
 	}
-	gmtime_r(&secs, &tm);
-	if (!strftime(out, 20, "%Y-%m-%dT%H:%M:%S", &tm)) {
+	/* four digits of year, as RFC 3339 and fl_time_parse want (strftime's %Y pads none) */
+	if (!gmtime_r(&secs, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900) {
 		fl_strlcpy(out, "0000-00-00T00:00:00.000Z", 32);
 		return;
 	}
-	snprintf(out + 19, 13, ".%03dZ", ms % 1000);
+	snprintf(buf, sizeof(buf), "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+	fl_strlcpy(out, buf, 32);
 }
 
 static int digits(const char **p, int n, int *out)
@@ -143,6 +146,9 @@ int fl_time_parse(const char *s, int64_t *wall_us)
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
 	t = timegm(&tm);
+	/* an instant fl_time_rfc3339 can write back: 0000-01-01 to 9999-12-31 in UTC */
+	if ((int64_t)t - off < INT64_C(-62167219200) || (int64_t)t - off > INT64_C(253402300799))
+		return -1;
 	*wall_us = ((int64_t)t - off) * 1000000 + frac_us;
 	return 0;
 }

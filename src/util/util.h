@@ -130,9 +130,16 @@ void fl_sleep_us(int64_t us);
  * pthread_cond_wait. Returns its result (ETIMEDOUT when the time ran out).
  */
 int fl_cond_wait_ms(pthread_cond_t *c, pthread_mutex_t *m, int64_t ms);
-/* RFC 3339 UTC with milliseconds ("2024-01-02T03:04:05.678Z") into out[32]. */
+/*
+ * RFC 3339 UTC with milliseconds ("2024-01-02T03:04:05.678Z") into out[32];
+ * years 0000 to 9999 (an instant outside gives "0000-00-00T00:00:00.000Z").
+ */
 void fl_time_rfc3339(char out[32], int64_t wall_us);
-/* Parse RFC 3339 / ISO 8601 ("2024-01-02", "...T03:04:05Z", offsets); -1 on error. */
+/*
+ * Parse RFC 3339 / ISO 8601 ("2024-01-02", "...T03:04:05Z", offsets); -1 on
+ * error, and for an instant outside 0000-01-01 to 9999-12-31 UTC (which
+ * fl_time_rfc3339 could not write back in four digits).
+ */
 int fl_time_parse(const char *s, int64_t *wall_us);
 
 /* ---- random ---- */
@@ -362,8 +369,10 @@ struct fl_config_key {
 const struct fl_config_key *fl_config_keys(void);
 /*
  * Reads the environment and, when path is not NULL, a file of KEY=value lines
- * ('#' comments, optional quotes). Returns 0, or -1 with a message in
- * err (caller frees) when the file cannot be read or has a malformed line.
+ * ('#' comments, optional quotes, an optional "export " before the key).
+ * Returns 0, or -1 with a message in err (caller frees) when the file cannot
+ * be read or has a malformed line, or a value (in the file or the
+ * environment) is not valid UTF-8.
  * A missing file is an error only when required is true. Then fills the
  * defaults that follow other keys (see fl_share_path): FRONTLINE_SHARE_DIR
  * for an installed binary, FRONTLINE_MODELS_DIR and FRONTLINE_KB_DIR in the

@@ -97,6 +97,24 @@ static void test_kb_import_markdown_errors_name_file_and_line(void **state)
 	expect_import_error(f->dir, "g.txt", "hello", KB_EIO, "not a directory, nor a .md");
 }
 
+/*
+ * Found by tests/fuzz/fuzz_jsonl: an alias inside its own anchor
+ * ("d: &a [*a, *a]") or a few nested ones expanded into billions of values
+ * (2 GB and counting). No value is repeated through an alias.
+ */
+static void test_kb_import_markdown_refuses_yaml_aliases(void **state)
+{
+	struct kbfx *f = *state;
+
+	expect_import_error(f->dir, "a.md", "---\nid: a\ntitle: t\ntags: &t [x, y]\nkeywords: *t\n---\nbody\n",
+			    KB_EPARSE, "a.md:2: front matter must not repeat a value through an alias");
+	expect_import_error(f->dir, "b.md", "---\nid: b\ntitle: t\nd: &a [x, *a, *a]\n---\nbody\n", KB_EPARSE,
+			    "b.md:2: front matter must not repeat");
+	expect_import_error(f->dir, "c.md",
+			    "---\nid: c\ntitle: t\na: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\nd: [*c, *c]\n---\nbody\n",
+			    KB_EPARSE, "c.md:2: front matter must not repeat");
+}
+
 static void test_kb_import_markdown_yaml_error_has_its_line(void **state)
 {
 	struct kbfx *f = *state;
@@ -683,6 +701,7 @@ int main(void)
 		T(test_kb_import_markdown_reads_front_matter_and_body),
 		T(test_kb_import_markdown_errors_name_file_and_line),
 		T(test_kb_import_markdown_yaml_error_has_its_line),
+		T(test_kb_import_markdown_refuses_yaml_aliases),
 		T(test_kb_import_jsonl_normalises_fields),
 		T(test_kb_import_jsonl_errors_name_the_line),
 		T(test_kb_import_directory_in_name_order),

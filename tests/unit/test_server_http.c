@@ -88,6 +88,35 @@ static void test_probes_and_metrics(void **state)
 	}
 }
 
+/*
+ * Found by tests/fuzz/fuzz_http: every method a client made up got its own
+ * series in frontline_http_requests_total, so anyone could grow the
+ * server's memory and /metrics without end. Unknown methods count as "other".
+ */
+static void test_metrics_count_invented_methods_as_other(void **state)
+{
+	struct fx *f = *state;
+	struct http_resp r;
+	int i;
+
+	fx_start(f, 0, false);
+	for (i = 0; i < 3; i++) {
+		char *url = fl_asprintf("%s/healthz", f->base), method[16];
+		struct http_req req = { method, url, NULL, NULL, NULL, 0, NULL, 0 };
+
+		snprintf(method, sizeof(method), "FOO%d", i);
+		http_do(&req, &r);
+		fx_expect(&r, 405, NULL);
+		http_resp_release(&r);
+		free(url);
+	}
+	fx_call(f, "GET", "/metrics", NULL, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	assert_null(strstr(r.body, "method=\"FOO"));
+	assert_non_null(strstr(r.body, "frontline_http_requests_total{method=\"other\",route=\"unmatched\",status=\"405\"} 3"));
+	http_resp_release(&r);
+}
+
 /* A path for route with its parameters filled in. */
 static char *fill(const char *pattern, const char *ticket_id, int64_t spare_token)
 {
@@ -558,6 +587,7 @@ static void test_configuration_doc_lists_every_key(void **state)
 
 static const struct CMUnitTest tests[] = {
 	FX_TEST(test_probes_and_metrics),
+	FX_TEST(test_metrics_count_invented_methods_as_other),
 	FX_TEST(test_every_route_against_every_role),
 	FX_TEST(test_bad_input_is_refused_and_the_server_keeps_serving),
 	FX_TEST(test_rate_limit_answers_429_with_retry_after),

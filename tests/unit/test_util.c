@@ -97,6 +97,37 @@ static void test_time_round_trips(void **state)
 	assert_true(fl_mono_us() > 0);
 }
 
+/*
+ * Found by tests/fuzz/fuzz_ticket: a ticket's created_at of year 152 was
+ * written back as "152-05-01T...", which nothing could read again (the store
+ * refused the ticket with a vague error). Every time written is read back;
+ * an instant whose year is not 0000 to 9999 in UTC is not readable.
+ */
+static void test_time_every_year_round_trips(void **state)
+{
+	static const char *const ok[] = {
+		"0152-05-01T09:30:00Z", "0000-01-01T00:00:00Z", "0999-12-31T23:59:59.500Z", "9999-12-31T23:59:59Z",
+		"0001-01-01T00:30:00+00:30",
+	};
+	char buf[32];
+	int64_t t, t2;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < FL_ARRAY_SIZE(ok); i++) {
+		assert_int_equal(fl_time_parse(ok[i], &t), 0);
+		fl_time_rfc3339(buf, t);
+		assert_int_equal(fl_time_parse(buf, &t2), 0);
+		assert_true(t2 == t);
+	}
+	fl_time_rfc3339(buf, INT64_C(-62135596800) * 1000000);
+	assert_string_equal(buf, "0001-01-01T00:00:00.000Z");
+	fl_time_rfc3339(buf, INT64_C(253402300800) * 1000000);
+	assert_string_equal(buf, "0000-00-00T00:00:00.000Z");
+	assert_int_equal(fl_time_parse("0000-01-01T00:00:00+01:00", &t), -1);
+	assert_int_equal(fl_time_parse("9999-12-31T23:59:59-01:00", &t), -1);
+}
+
 static void test_mask_url_hides_passwords(void **state)
 {
 	char *m;
@@ -388,6 +419,79 @@ static void test_config_precedence_flag_env_file_default(void **state)
 	free(dir);
 }
 
+/* Writes text to dir/f.conf and loads it; returns fl_config_load's result. */
+static int load_text(const char *dir, const char *text, char **err)
+{
+	char *path = fl_asprintf("%s/f.conf", dir);
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	fputs(text, f);
+	fclose(f);
+	fl_config_free();
+	*err = NULL;
+	rc = fl_config_load(path, true, err);
+	free(path);
+	return rc;
+}
+
+/* Found by tests/fuzz/fuzz_config: "export KEY=value" took 7 bytes past the line for its value. */
+static void test_config_export_prefix_keeps_the_value(void **state)
+{
+	char *dir = test_tmpdir(), *err = NULL;
+
+	(void)state;
+	assert_int_equal(load_text(dir, "export FRONTLINE_LISTEN=1.2.3.4:5\nexport FRONTLINE_WORKERS = '3' \n", &err), 0);
+	assert_string_equal(fl_config_get("FRONTLINE_LISTEN"), "1.2.3.4:5");
+	assert_string_equal(fl_config_get("FRONTLINE_WORKERS"), "3");
+	fl_config_free();
+	test_tmpdir_remove(dir);
+	free(dir);
+}
+
+/*
+ * Found by tests/fuzz/fuzz_config: a value that is not UTF-8 made the dump and
+ * `frontline llm check --json` (which crashed) unable to show it; such a file is
+ * refused, naming the line.
+ */
+static void test_config_refuses_values_not_utf8(void **state)
+{
+	char *dir = test_tmpdir(), *err = NULL;
+
+	(void)state;
+	assert_int_equal(load_text(dir, "# caf\xe9\nFRONTLINE_LISTEN=x\nAPI_KEY=\x95\x9a\x8e\xed-0123456789\n", &err), -1);
+	assert_non_null(strstr(err, "f.conf:3: the value is not valid UTF-8"));
+	free(err);
+	setenv("ANTHROPIC_MODEL", "m\xff", 1);
+	assert_int_equal(load_text(dir, "", &err), -1);
+	assert_non_null(strstr(err, "ANTHROPIC_MODEL is not valid UTF-8"));
+	free(err);
+	unsetenv("ANTHROPIC_MODEL");
+	fl_config_free();
+	test_tmpdir_remove(dir);
+	free(dir);
+}
+
+/* Found by tests/fuzz/fuzz_config: the mask cut a character in two, and the JSON holding it failed. */
+static void test_mask_secret_keeps_characters_whole(void **state)
+{
+	static const char *const secrets[] = {
+		"a\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+		"\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac",
+		"\xf0\x9f\x94\x91\xf0\x9f\x94\x91\xf0\x9f\x94\x91\xf0\x9f\x94\x91",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < FL_ARRAY_SIZE(secrets); i++) {
+		char *m = fl_mask_secret(secrets[i]);
+
+		assert_true(fl_utf8_invalid_at(m, strlen(m)) < 0);
+		assert_non_null(strstr(m, "..."));
+		free(m);
+	}
+}
+
 /* ---- the domain's vocabulary ---- */
 
 static void test_vocabulary_lists_and_tags(void **state)
@@ -498,12 +602,16 @@ int main(void)
 		cmocka_unit_test(test_parse_int_rejects_junk_and_range),
 		cmocka_unit_test(test_hex_round_trips_and_refuses_non_digits),
 		cmocka_unit_test(test_time_round_trips),
+		cmocka_unit_test(test_time_every_year_round_trips),
 		cmocka_unit_test(test_mask_url_hides_passwords),
 		cmocka_unit_test(test_json_helpers_default_when_absent),
 		cmocka_unit_test(test_json_dumps_matches_jansson),
 		cmocka_unit_test(test_utf8_validation),
 		cmocka_unit_test(test_log_writes_json_lines_at_level),
 		cmocka_unit_test(test_config_precedence_flag_env_file_default),
+		cmocka_unit_test(test_config_export_prefix_keeps_the_value),
+		cmocka_unit_test(test_config_refuses_values_not_utf8),
+		cmocka_unit_test(test_mask_secret_keeps_characters_whole),
 		cmocka_unit_test(test_random_is_random),
 		cmocka_unit_test(test_vocabulary_lists_and_tags),
 		cmocka_unit_test(test_http_post_sends_and_reads_the_answer),
