@@ -27,6 +27,15 @@
  * over are looked for again for GAP_WAIT_US before they are given up (an id
  * can also be skipped for good: a rolled-back insert).
  *
+ * Chat visitors (GET /api/v1/chat/sessions/{id}/stream) read the same
+ * ring through a filter: an entry carries its ticket's number and, when a
+ * visitor may be told of it, a second text in the visitor's words
+ * (channels/chat: a message's id, a settled ticket, typing); a visitor's
+ * stream sends only those of its own ticket, and heartbeats. An agent's
+ * "replying" presence is the visitor's "agent is typing"; a visitor's
+ * typing (server__live_chat_typing) reaches the agents' streams as
+ * chat.typing, from this process only (it is not stored).
+ *
  * Draining (SIGTERM) ends every stream at once (the clients reconnect to
  * another replica); streams do not count as requests in flight, so the
  * service's stop never waits for them.
@@ -35,6 +44,7 @@
 #include <string.h>
 
 #include "server_int.h"
+#include "channels/chat/chat.h"
 #include "monitor/monitor.h"
 #include "store/store.h"
 
@@ -49,8 +59,11 @@
 
 struct entry {
 	int64_t id;          /* the event's id; 0: no id (presence, heartbeat) */
-	char *text;
+	char *text;          /* for the agents' streams; NULL: none */
 	size_t len;
+	int64_t number;      /* the ticket's number; 0: none (a heartbeat) */
+	char *vtext;         /* for its ticket's visitor streams (every one's when number is 0); NULL: none */
+	size_t vlen;
 };
 
 struct server_stream {
@@ -62,6 +75,9 @@ struct server_stream {
 	struct fl_buf pre;   /* sent first: retry and the events missed since Last-Event-ID */
 	size_t pre_off;
 	bool suspended, closing;
+	bool visitor;        /* a chat visitor's: its ticket's visitor texts only */
+	int64_t number;      /* the visitor's ticket (0 until its first message made one) */
+	char session[72];    /* the visitor's chat session */
 	struct server_stream *prev, *next;
 };
 
@@ -84,6 +100,7 @@ struct server_live {
 	size_t ngaps;
 	struct server_stream *streams;
 	size_t nstreams, max_streams;
+	size_t nvisitors;            /* of the streams, chat visitors' */
 	json_t *presence;            /* "number/user" -> the last presence seen */
 	int64_t poll_us, heartbeat_us, last_beat_us, last_presence_us;
 	struct monitor_family *m_streams, *m_events;
@@ -91,16 +108,15 @@ struct server_live {
 
 /* ---- the ring (under the lock) ---- */
 
-/* Appends text (taken) as the next entry and wakes the streams waiting for it. */
-static void ring_add(struct server_live *l, int64_t id, char *text, size_t len)
+/* Appends n (its texts taken) as the next entry and wakes the streams waiting for it. */
+static void ring_put(struct server_live *l, struct entry n)
 {
 	struct entry *e = &l->ring[l->head & (RING_SIZE - 1)];
 	struct server_stream *s;
 
 	free(e->text);
-	e->id = id;
-	e->text = text;
-	e->len = len;
+	free(e->vtext);
+	*e = n;
 	l->head++;
 	for (s = l->streams; s; s = s->next) {
 		if (s->suspended) {
@@ -249,7 +265,15 @@ static bool poll_events(struct server_live *l)
 			l->last_id = id;
 		if (!(text = format_event(e, &len)))
 			continue;
-		ring_add(l, id, text, len);
+		{
+			struct entry ne = { .id = id, .text = text, .len = len,
+					    .number = fl_json_int(e, "number", 0) };
+
+			if (ne.number)
+				ne.vtext = chat_visitor_event(fl_json_str(e, "type", ""), json_object_get(e, "data"),
+							      &ne.vlen);
+			ring_put(l, ne);
+		}
 		n++;
 	}
 	pthread_mutex_unlock(&l->lock);
@@ -279,7 +303,14 @@ static void add_presence(struct server_live *l, const json_t *p, const char *sta
 	fl_buf_adds(&b, "\n\n");
 	json_decref(d);
 	text = fl_buf_detach(&b, &len);
-	ring_add(l, 0, text, len);
+	{
+		/* to the ticket's visitor: an agent replying is typing; any other state is not */
+		struct entry ne = { .text = text, .len = len, .number = fl_json_int(p, "number", 0) };
+
+		if (ne.number)
+			ne.vtext = chat_typing_event("agent", !strcmp(state, FL_PRESENCE_REPLYING), &ne.vlen);
+		ring_put(l, ne);
+	}
 }
 
 /* Presence of the last minute against what was seen: changes, arrivals, departures. */
@@ -324,7 +355,8 @@ static void heartbeat(struct server_live *l)
 {
 	pthread_mutex_lock(&l->lock);
 	if (l->streams)
-		ring_add(l, 0, fl_strdup(": heartbeat\n\n"), 13);
+		ring_put(l, (struct entry){ .text = fl_strdup(": heartbeat\n\n"), .len = 13,
+					    .vtext = fl_strdup(": heartbeat\n\n"), .vlen = 13 });
 	pthread_mutex_unlock(&l->lock);
 }
 
@@ -452,8 +484,10 @@ void server__live_free(struct server_live *l)
 	if (!l)
 		return;
 	server__live_stop(l);
-	for (i = 0; i < RING_SIZE; i++)
+	for (i = 0; i < RING_SIZE; i++) {
 		free(l->ring[i].text);
+		free(l->ring[i].vtext);
+	}
 	json_decref(l->presence);
 	store_close(l->st);
 	pthread_mutex_destroy(&l->lock);
@@ -462,6 +496,21 @@ void server__live_free(struct server_live *l)
 }
 
 /* ---- a stream ---- */
+
+/* The text of e that s sends, or false when s is not told of e. */
+static bool entry_for(const struct server_stream *s, const struct entry *e, const char **text, size_t *len)
+{
+	if (!s->visitor) {
+		*text = e->text;
+		*len = e->len;
+	} else if (e->vtext && (!e->number || (s->number && e->number == s->number))) {
+		*text = e->vtext;
+		*len = e->vlen;
+	} else {
+		return false;
+	}
+	return *text != NULL;
+}
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -480,6 +529,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	}
 	while (n < max && s->seq < l->head && !s->closing) {
 		const struct entry *e;
+		const char *text;
+		size_t len;
 
 		if (s->seq < ring_oldest(l)) {
 			/* a whole ring behind: it catches up from the store when it reconnects */
@@ -492,11 +543,15 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 			s->seq++;
 			continue;
 		}
-		k = e->len - s->off < max - n ? e->len - s->off : max - n;
-		memcpy(buf + n, e->text + s->off, k);
+		if (!entry_for(s, e, &text, &len)) {
+			s->seq++;
+			continue;
+		}
+		k = len - s->off < max - n ? len - s->off : max - n;
+		memcpy(buf + n, text + s->off, k);
 		n += k;
 		s->off += k;
-		if (s->off == e->len) {
+		if (s->off == len) {
 			s->seq++;
 			s->off = 0;
 		}
@@ -527,6 +582,8 @@ static void stream_free(void *cls)
 	if (s->next)
 		s->next->prev = s->prev;
 	l->nstreams--;
+	if (s->visitor)
+		l->nvisitors--;
 	pthread_mutex_unlock(&l->lock);
 	monitor_add(l->m_streams, NULL, -1);
 	fl_buf_release(&s->pre);
@@ -601,7 +658,9 @@ static int catch_up(struct store *st, int64_t id, int64_t upto, struct fl_buf *b
 	return STORE_OK;
 }
 
-int server__live_open(struct server_req *r, int64_t after, struct server_stream **out)
+/* A new stream (agent's, or visitor's when session is not NULL): server__live_open's answers. */
+static int open_stream(struct server_req *r, int64_t after, const char *session, int64_t number,
+		       struct server_stream **out)
 {
 	struct server_live *l = r->srv->live;
 	struct server_stream *s = fl_calloc(1, sizeof(*s));
@@ -610,6 +669,12 @@ int server__live_open(struct server_req *r, int64_t after, struct server_stream 
 	int rc;
 
 	*out = NULL;
+	if (session) {
+		s->visitor = true;
+		s->number = number;
+		snprintf(s->session, sizeof(s->session), "%s", session);
+		after = -1;   /* a visitor reads the messages again when it reconnects */
+	}
 	s->live = l;
 	s->conn = r->conn;
 	s->pre = (struct fl_buf)FL_BUF_INIT;
@@ -639,6 +704,8 @@ int server__live_open(struct server_req *r, int64_t after, struct server_stream 
 		l->streams->prev = s;
 	l->streams = s;
 	l->nstreams++;
+	if (s->visitor)
+		l->nvisitors++;
 	pthread_mutex_unlock(&l->lock);
 	monitor_add(l->m_streams, NULL, 1);
 	if (!found) {
@@ -650,6 +717,66 @@ int server__live_open(struct server_req *r, int64_t after, struct server_stream 
 	}
 	*out = s;
 	return 0;
+}
+
+int server__live_open(struct server_req *r, int64_t after, struct server_stream **out)
+{
+	return open_stream(r, after, NULL, 0, out);
+}
+
+int server__live_open_visitor(struct server_req *r, const char *session, int64_t number,
+			      struct server_stream **out)
+{
+	return open_stream(r, -1, session, number, out);
+}
+
+void server__live_chat_bind(struct server_live *l, const char *session, int64_t number)
+{
+	struct server_stream *s;
+
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->lock);
+	for (s = l->streams; s; s = s->next)
+		if (s->visitor && !s->number && !strcmp(s->session, session))
+			s->number = number;
+	pthread_mutex_unlock(&l->lock);
+}
+
+void server__live_chat_typing(struct server_live *l, const char *ticket_id, int64_t number, bool typing)
+{
+	json_t *d = json_pack("{s:s, s:I, s:b}", "ticket_id", ticket_id, "number", (json_int_t)number, "typing",
+			      typing);
+	struct fl_buf b = FL_BUF_INIT;
+	size_t len;
+	char *text;
+
+	if (!l || !d || !number) {
+		json_decref(d);
+		return;
+	}
+	fl_buf_adds(&b, "event: chat.typing\ndata: ");
+	if (fl_json_encode(&b, d)) {
+		json_decref(d);
+		fl_buf_release(&b);
+		return;
+	}
+	json_decref(d);
+	fl_buf_adds(&b, "\n\n");
+	text = fl_buf_detach(&b, &len);
+	pthread_mutex_lock(&l->lock);
+	ring_put(l, (struct entry){ .text = text, .len = len, .number = number });
+	pthread_mutex_unlock(&l->lock);
+}
+
+size_t server__live_agents(struct server_live *l)
+{
+	size_t n;
+
+	pthread_mutex_lock(&l->lock);
+	n = l->nstreams - l->nvisitors;
+	pthread_mutex_unlock(&l->lock);
+	return n;
 }
 
 struct MHD_Response *server__live_response(struct server_stream *s)

@@ -28,6 +28,11 @@ static void stream(struct server_req *r)
 		return;
 	}
 	rc = server__live_open(r, after, &s);
+	server__live_answer(r, rc, s);
+}
+
+void server__live_answer(struct server_req *r, int rc, struct server_stream *s)
+{
 	if (rc == 1) {
 		server__unavailable(r, 2, "the server is shutting down; reconnect to another instance");
 		return;

@@ -464,7 +464,11 @@ static int add_message(struct server_req *r, const char *direction, const char *
 	return 0;
 }
 
-/* An email to the ticket's customer, when the CRM knows an address. */
+/*
+ * An email to the ticket's customer, when the CRM knows an address; a
+ * chat's reaches the visitor's stream, and is emailed only when the
+ * visitor asked to continue by email.
+ */
 static int email_customer(struct server_req *r, const json_t *ticket, const char *subject,
 			  const char *body, const char *effect)
 {
@@ -473,9 +477,12 @@ static int email_customer(struct server_req *r, const json_t *ticket, const char
 	const char *email;
 	int rc;
 
-	if (store_customer_get(st, fl_json_str(ticket, "customer_id", ""), &cust) != STORE_OK)
+	if (!strcmp(fl_json_str(ticket, "channel", ""), FL_CHANNEL_CHAT))
+		email = server__chat_reply_address(r, ticket, &cust);
+	else if (store_customer_get(st, fl_json_str(ticket, "customer_id", ""), &cust) != STORE_OK)
 		return 0;
-	email = fl_json_str(cust, "email", NULL);
+	else
+		email = fl_json_str(cust, "email", NULL);
 	if (!email || !*email) {
 		json_decref(cust);
 		return 0;

@@ -119,6 +119,8 @@ int server_new(const struct server_options *opts, struct server **out, char **er
 	pthread_mutex_init(&srv->auth_lock, NULL);
 	srv->later = server__later_new();
 	srv->tokens = server__tokens_new(srv->opts.rate, srv->opts.burst, srv->opts.auth_failures);
+	srv->chat_limits = server__tokens_new(fl_config_num("FRONTLINE_CHAT_RATE_LIMIT", 2),
+					      fl_config_num("FRONTLINE_CHAT_RATE_BURST", 30), 0);
 	srv->statics = server__static_new(opts->web_dir);
 	srv->opts.web_dir = NULL;   /* the caller's string; statics keeps its own copy */
 	srv->registry = opts->registry;
@@ -779,6 +781,7 @@ void server_free(struct server *srv)
 		close(srv->quiesced_fd);
 	server__pool_free(srv->pool);
 	server__tokens_free(srv->tokens);
+	server__tokens_free(srv->chat_limits);
 	server__static_free(srv->statics);
 	if (srv->own_registry)
 		monitor_registry_free(srv->registry);

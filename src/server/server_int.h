@@ -161,6 +161,21 @@ struct MHD_Response *server__live_response(struct server_stream *s);
 void server__live_drop(struct server_stream *s);
 /* Streams open now. */
 size_t server__live_count(struct server_live *l);
+/*
+ * A chat visitor's stream of session (its ticket number, 0 before the first
+ * message made one): the visitor texts of its ticket's events, typing and
+ * heartbeats (live.c). Answers as server__live_open.
+ */
+int server__live_open_visitor(struct server_req *r, const char *session, int64_t number,
+			      struct server_stream **out);
+/* The first message of session made ticket number: its open streams follow it. NULL is fine. */
+void server__live_chat_bind(struct server_live *l, const char *session, int64_t number);
+/* A visitor is typing (or stopped) on ticket: a chat.typing event to the agents' streams. NULL is fine. */
+void server__live_chat_typing(struct server_live *l, const char *ticket_id, int64_t number, bool typing);
+/* Answers r with the stream s that server__live_open(_visitor) answered rc for (503 when rc is not 0). */
+void server__live_answer(struct server_req *r, int rc, struct server_stream *s);
+/* The agents' streams open now (the console is open somewhere on this server). */
+size_t server__live_agents(struct server_live *l);
 /* Takes r out of the requests in flight (a stream is not one: stopping never waits for it). */
 void server__uncount(struct server_req *r);
 
@@ -176,6 +191,7 @@ struct server {
 	struct server_pool *pool;
 	struct store_group *group;
 	struct server_tokens *tokens;
+	struct server_tokens *chat_limits;  /* chat visitors' buckets, per token and per address */
 	struct server_guard *guard;
 	struct monitor_registry *registry;
 	bool own_registry;
@@ -429,6 +445,15 @@ int server__read_form(struct server_req *r, int (*add)(void *arg, const char *ke
 		      void *arg, size_t limit);
 extern const struct server_route server__sla_routes[];
 
+extern const struct server_route server__chat_routes[];
+
+/*
+ * The address a reply to a chat ticket is emailed to: the visitor's, when
+ * the visitor asked to continue by email; NULL when the reply reaches the
+ * visitor's stream only, or ticket is not a chat's. *session (caller
+ * frees) holds the returned string (routes_chat.c).
+ */
+const char *server__chat_reply_address(struct server_req *r, const json_t *ticket, json_t **session);
 
 /* Ticket helpers shared by the ticket and webhook routes. */
 /* Validates an incoming ticket and stores it with its triage job (group commit). */

@@ -42,10 +42,16 @@
 #include <zlib.h>
 
 #include "server_int.h"
+#include "channels/chat/chat.h"
 
 /* Headers of every console file (docs/CONSOLE.md, "Security"). */
 #define STATIC_CSP "default-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; " \
 		   "base-uri 'none'; form-action 'self'"
+/* The same with the chat's frame-ancestors (chat_frame_ancestors) for %s. */
+#define STATIC_CHAT_CSP "default-src 'self'; script-src 'self'; object-src 'none'; %s; " \
+			"base-uri 'none'; form-action 'self'"
+/* The chat widget's page (web/chat/) is framed by the sites of FRONTLINE_CHAT_ORIGINS (docs/CHANNELS.md). */
+#define STATIC_CHAT_DIR "chat/"
 
 #define STATIC_MAX_FILE (8u << 20)   /* larger files are not console files */
 #define STATIC_MAX_ENTRIES 1024      /* a bound on the cache, not a limit anyone meets */
@@ -377,9 +383,18 @@ static void serve(struct server_req *r)
 	}
 	gz = e->gz && server__static_accepts_gzip(server__header(r, "Accept-Encoding"));
 	server__add_header(r, "ETag", gz ? e->etag_gz : e->etag);
-	server__add_header(r, "Content-Security-Policy", STATIC_CSP);
+	if (!strncmp(rel, STATIC_CHAT_DIR, strlen(STATIC_CHAT_DIR))) {
+		char *fa = chat_frame_ancestors(fl_config_get("FRONTLINE_CHAT_ORIGINS"));
+		char *csp = fl_asprintf(STATIC_CHAT_CSP, fa);
+
+		server__add_header(r, "Content-Security-Policy", csp);
+		free(csp);
+		free(fa);
+	} else {
+		server__add_header(r, "Content-Security-Policy", STATIC_CSP);
+		server__add_header(r, "X-Frame-Options", "DENY");
+	}
 	server__add_header(r, "Referrer-Policy", "same-origin");
-	server__add_header(r, "X-Frame-Options", "DENY");
 	if (e->gz)
 		server__add_header(r, "Vary", "Accept-Encoding");
 	r->cache_control = is_versioned(rel) ? "public, max-age=31536000, immutable" : "no-cache";

@@ -276,6 +276,15 @@ int server__tokens_take(struct server_tokens *t, int64_t token_id, int64_t now_u
 		if (t->buckets[i].id == token_id)
 			b = &t->buckets[i];
 	if (!b) {
+		/* a bucket refilled to its burst is the same as none: forget those before adding one */
+		for (i = 0; i < t->nbuckets;) {
+			struct bucket *o = &t->buckets[i];
+
+			if (o->tokens + (double)(now_us - o->last_us) / 1e6 * t->rate >= t->burst)
+				t->buckets[i] = t->buckets[--t->nbuckets];
+			else
+				i++;
+		}
 		t->buckets = fl_reallocarray(t->buckets, t->nbuckets + 1, sizeof(*t->buckets));
 		b = &t->buckets[t->nbuckets++];
 		b->id = token_id;

@@ -3,7 +3,7 @@
  * writes one set of methods and shares it across its VFSes, which differ in
  * a few methods only (their locking); here the verbs both backends share
  * are written once (tickets.c, records.c, queue.c, mail.c, service.c,
- * accounts.c, console.c), over
+ * accounts.c, console.c, chat.c), over
  * a small table of connection-level primitives that each backend fills in
  * (struct store__dialect): prepare, bind and step, row access, control
  * statements, the state of the transaction, and the few places where the
@@ -458,6 +458,13 @@ int store__sql_sla_put(struct store *st, const char *kind, const char *id, const
 		       const char *actor, json_t **out, bool *created);
 int store__sql_sla_delete(struct store *st, const char *kind, const char *id);
 int store__sql_sla_history(struct store *st, const char *kind, const char *id, json_t **out);
+int store__sql_chat_session_insert(struct store *st, const char *id, const char *hash_hex, const char *name,
+				   const char *email, const char *address, json_t **out);
+int store__sql_chat_session_find(struct store *st, const char *id, const char *hash_hex, json_t **out);
+int store__sql_chat_session_of_ticket(struct store *st, const char *ticket_id, json_t **out);
+int store__sql_chat_session_link(struct store *st, const char *id, const char *ticket_id);
+int store__sql_chat_session_by_email(struct store *st, const char *id, const char *email);
+int store__sql_agents_available(struct store *st, int64_t since_us, int64_t *count);
 
 /*
  * The shared verbs as ops-table entries: a backend's struct store_ops lists
@@ -560,6 +567,12 @@ int store__sql_sla_history(struct store *st, const char *kind, const char *id, j
 	.sla_list = store__sql_sla_list, \
 	.sla_put = store__sql_sla_put, \
 	.sla_delete = store__sql_sla_delete, \
-	.sla_history = store__sql_sla_history
+	.sla_history = store__sql_sla_history, \
+	.chat_session_insert = store__sql_chat_session_insert, \
+	.chat_session_find = store__sql_chat_session_find, \
+	.chat_session_of_ticket = store__sql_chat_session_of_ticket, \
+	.chat_session_link = store__sql_chat_session_link, \
+	.chat_session_by_email = store__sql_chat_session_by_email, \
+	.agents_available = store__sql_agents_available
 
 #endif

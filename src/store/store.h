@@ -780,5 +780,27 @@ int store_survey_open(struct store *st, const char *ticket_id, const char *token
 int store_survey_find(struct store *st, const char *token_hash, json_t **out);
 int store_survey_answer(struct store *st, const char *token_hash, int score, const char *comment, json_t **out);
 int store_survey_stats(struct store *st, int64_t since_us, json_t **out);
+/*
+ * Chat sessions (the chat widget's visitors). id is the server's ("chs_" and
+ * hex); hash_hex the SHA-256 of the visitor's token (64 hex digits); name,
+ * email and address may be NULL. A session is {id, name, email, by_email,
+ * ticket_id, number, ticket_status (null until the first message made the
+ * ticket), created_at, updated_at}. store_chat_session_find needs the id
+ * and the hash together (ENOTFOUND otherwise: another visitor's token finds
+ * nothing); store_chat_session_of_ticket gives a ticket's session
+ * (ENOTFOUND: not a chat's); store_chat_session_link records the ticket the
+ * first message made (ECONFLICT when the session has one already);
+ * store_chat_session_by_email records an email address and that the
+ * conversation continues by email. store_agents_available counts the
+ * people whose console sessions were in use after since_us and have not
+ * ended.
+ */
+int store_chat_session_insert(struct store *st, const char *id, const char *hash_hex, const char *name,
+			      const char *email, const char *address, json_t **out);
+int store_chat_session_find(struct store *st, const char *id, const char *hash_hex, json_t **out);
+int store_chat_session_of_ticket(struct store *st, const char *ticket_id, json_t **out);
+int store_chat_session_link(struct store *st, const char *id, const char *ticket_id);
+int store_chat_session_by_email(struct store *st, const char *id, const char *email);
+int store_agents_available(struct store *st, int64_t since_us, int64_t *count);
 
 #endif

@@ -223,3 +223,64 @@ int store_corrections(struct store *st, int64_t since_us, json_t **out)
 	*out = NULL;
 	WRAP(store_corrections, RD, STORE_OK, corrections(st, since_us, out));
 }
+
+/* ---- chat sessions ---- */
+
+static int chat_id(struct store *st, const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+
+	if (!n || n > 64)
+		return store__fail(st, STORE_EINVAL, "a chat session's id is 1 to 64 characters");
+	return STORE_OK;
+}
+
+static int optional_text(struct store *st, const char *s, size_t max, const char *what)
+{
+	return s ? text_of(st, s, max, what) : STORE_OK;
+}
+
+int store_chat_session_insert(struct store *st, const char *id, const char *hash_hex, const char *name,
+			      const char *email, const char *address, json_t **out)
+{
+	OUT_NULL(out);
+	WRAP(store_chat_session_insert, WR,
+	     OR(OR(chat_id(st, id), sha256_hex(st, hash_hex)),
+		OR(optional_text(st, name, 200, "a name"), optional_text(st, email, 254, "an email"))),
+	     chat_session_insert(st, id, hash_hex, name, email, address, out));
+}
+
+int store_chat_session_find(struct store *st, const char *id, const char *hash_hex, json_t **out)
+{
+	assert(out);
+	*out = NULL;
+	WRAP(store_chat_session_find, RD, OR(chat_id(st, id), sha256_hex(st, hash_hex)),
+	     chat_session_find(st, id, hash_hex, out));
+}
+
+int store_chat_session_of_ticket(struct store *st, const char *ticket_id, json_t **out)
+{
+	assert(out);
+	*out = NULL;
+	WRAP(store_chat_session_of_ticket, RD, need(st, ticket_id, "a ticket id"),
+	     chat_session_of_ticket(st, ticket_id, out));
+}
+
+int store_chat_session_link(struct store *st, const char *id, const char *ticket_id)
+{
+	WRAP(store_chat_session_link, WR, OR(chat_id(st, id), need(st, ticket_id, "a ticket id")),
+	     chat_session_link(st, id, ticket_id));
+}
+
+int store_chat_session_by_email(struct store *st, const char *id, const char *email)
+{
+	WRAP(store_chat_session_by_email, WR, OR(chat_id(st, id), text_of(st, email, 254, "an email")),
+	     chat_session_by_email(st, id, email));
+}
+
+int store_agents_available(struct store *st, int64_t since_us, int64_t *count)
+{
+	assert(count);
+	*count = 0;
+	WRAP(store_agents_available, RD, STORE_OK, agents_available(st, since_us, count));
+}

@@ -21,9 +21,9 @@
 #include "store.h"
 #include "util/util.h"
 
-#define STORE_OPS_VERSION 10
+#define STORE_OPS_VERSION 11
 /* The newest schema version; each backend has exactly this many migrations. */
-#define STORE__SCHEMA_VERSION 12
+#define STORE__SCHEMA_VERSION 13
 /* application_id of Frontline's SQLite files ("FLst"). */
 #define STORE__SQLITE_APP_ID 0x464c7374
 
@@ -222,6 +222,14 @@ struct store_ops {
 		       const char *actor, json_t **out, bool *created);
 	int (*sla_delete)(struct store *st, const char *kind, const char *id);
 	int (*sla_history)(struct store *st, const char *kind, const char *id, json_t **out);
+	/* version 11: chat sessions (issue 17) */
+	int (*chat_session_insert)(struct store *st, const char *id, const char *hash_hex, const char *name,
+				   const char *email, const char *address, json_t **out);
+	int (*chat_session_find)(struct store *st, const char *id, const char *hash_hex, json_t **out);
+	int (*chat_session_of_ticket)(struct store *st, const char *ticket_id, json_t **out);
+	int (*chat_session_link)(struct store *st, const char *id, const char *ticket_id);
+	int (*chat_session_by_email)(struct store *st, const char *id, const char *email);
+	int (*agents_available)(struct store *st, int64_t since_us, int64_t *count);
 };
 
 extern const struct store_ops store__sqlite_ops;

@@ -82,7 +82,8 @@ static int notify(struct store *st, const json_t *ticket, const json_t *shared, 
 	json_t *notices = json_array();
 	int rc;
 
-	if (auto_replied && email)
+	/* a chat's answer reaches the visitor's stream (its outbound message), not an inbox */
+	if (auto_replied && email && !fl_str_eq(fl_json_str(ticket, "channel", NULL), FL_CHANNEL_CHAT))
 		support_notice_auto_reply(notices, ticket, email,
 					  fl_json_str(json_object_get(shared, "generated_response"), "response", ""),
 					  fl_json_str(json_object_get(shared, "generated_response"), "response_html", NULL));

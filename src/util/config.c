@@ -69,6 +69,11 @@ static const struct fl_config_key config_keys[] = {
 	  "/webhooks/twilio/* (unset: those routes answer 503)", FL_CONFIG_SECRET },
 	{ "FRONTLINE_RATE_LIMIT", "50", "requests per second per API token (token bucket; 0 or less: none)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_RATE_BURST", "100", "burst size of the per-token bucket", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_CHAT_ORIGINS", "", "sites that may embed the chat widget: origins (https://shop.example.com, "
+	  "https://*.example.com) separated by commas or spaces; empty: none", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_CHAT_RATE_LIMIT", "2", "chat requests per second per visitor token and per client address "
+	  "(token bucket; 0 or less: none)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_CHAT_RATE_BURST", "30", "burst size of the chat's buckets", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_WEBHOOK_TOLERANCE", "300", "seconds a signed webhook's timestamp may differ from our clock", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_SHUTDOWN_GRACE", "30", "seconds to finish requests and jobs on SIGTERM before releasing them", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_JOB_LEASE", "300", "seconds a worker holds a job between heartbeats before another may take it", FL_CONFIG_PLAIN },

@@ -8,7 +8,10 @@
  */
 #include "test_helpers.h"
 
+#include <poll.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
@@ -351,4 +354,45 @@ const char *fx_ticket_body(const char *id, const char *customer, const char *sub
 		snprintf(buf, sizeof(buf), "{\"customer_id\":\"%s\",\"subject\":\"%s\",\"content\":\"%s\"}",
 			 customer, subject, content);
 	return buf;
+}
+
+void fx_sse_open(struct fx_sse *s, unsigned port, const char *path, const char *headers)
+{
+	char *req = fl_asprintf("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n%s\r\n", path,
+				headers ? headers : "");
+
+	memset(s, 0, sizeof(*s));
+	s->text = (struct fl_buf)FL_BUF_INIT;
+	s->fd = http_raw_connect(port);
+	assert_true(s->fd >= 0);
+	assert_int_equal(http_raw_send(s->fd, req, strlen(req)), 0);
+	free(req);
+}
+
+bool fx_sse_wait(struct fx_sse *s, const char *needle, int timeout_ms)
+{
+	int64_t deadline = fl_mono_us() + (int64_t)timeout_ms * 1000;
+
+	while (!strstr(s->text.buf, needle) && !s->closed) {
+		struct pollfd p = { s->fd, POLLIN, 0 };
+		int64_t left = (deadline - fl_mono_us()) / 1000;
+		char chunk[4096];
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			break;
+		n = recv(s->fd, chunk, sizeof(chunk), 0);
+		if (n <= 0)
+			s->closed = true;
+		else
+			fl_buf_add(&s->text, chunk, (size_t)n);
+	}
+	return strstr(s->text.buf, needle) != NULL;
+}
+
+void fx_sse_close(struct fx_sse *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	fl_buf_release(&s->text);
 }

@@ -127,6 +127,25 @@ void fx_call_session(struct fx *f, const char *method, const char *path, const s
 /* Runs sql on f's database behind the service's back (SQLite or PostgreSQL alike); fails the test if it fails. */
 void fx_sql(struct fx *f, const char *sql);
 
+/* A live stream read on a raw socket (Server-Sent Events): its socket and everything read so far. */
+struct fx_sse {
+	int fd;
+	struct fl_buf text;
+	bool closed;
+};
+
+/* GET path on port with extra header lines ("Name: value\r\n"...); fails the test if it cannot connect. */
+void fx_sse_open(struct fx_sse *s, unsigned port, const char *path, const char *headers);
+/* Reads until the text holds needle or timeout_ms passes; whether it came. */
+bool fx_sse_wait(struct fx_sse *s, const char *needle, int timeout_ms);
+void fx_sse_close(struct fx_sse *s);
+/* Fails the test unless the stream has needle within 5 s. */
+#define FX_SSE_WAIT(s, needle) \
+	do { \
+		if (!fx_sse_wait(s, needle, 5000)) \
+			fail_msg("the stream has no '%s' after 5 s:\n%s", needle, (s)->text.buf); \
+	} while (0)
+
 /* Fails the test unless r has status (and, when code is not NULL, that error code). */
 void fx_expect(struct http_resp *r, long status, const char *code);
 /*

@@ -13,54 +13,10 @@
 
 #include "server_fixture.h"
 
-/* An open stream: its socket and everything read so far. */
-struct sse {
-	int fd;
-	struct fl_buf text;
-	bool closed;
-};
-
-/* GET /api/v1/stream on port with extra header lines ("Name: value\r\n"...); fails the test on refusal. */
-static void sse_open(struct sse *s, unsigned port, const char *headers)
+/* GET /api/v1/stream on port with extra header lines. */
+static void sse_open(struct fx_sse *s, unsigned port, const char *headers)
 {
-	char *req = fl_asprintf("GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n%s\r\n",
-				headers ? headers : "");
-
-	memset(s, 0, sizeof(*s));
-	s->text = (struct fl_buf)FL_BUF_INIT;
-	s->fd = http_raw_connect(port);
-	assert_true(s->fd >= 0);
-	assert_int_equal(http_raw_send(s->fd, req, strlen(req)), 0);
-	free(req);
-}
-
-/* Reads until the text holds needle or timeout_ms passes; whether it came. */
-static bool sse_wait(struct sse *s, const char *needle, int timeout_ms)
-{
-	int64_t deadline = fl_mono_us() + (int64_t)timeout_ms * 1000;
-
-	while (!strstr(s->text.buf, needle) && !s->closed) {
-		struct pollfd p = { s->fd, POLLIN, 0 };
-		int64_t left = (deadline - fl_mono_us()) / 1000;
-		char chunk[4096];
-		ssize_t n;
-
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-			break;
-		n = recv(s->fd, chunk, sizeof(chunk), 0);
-		if (n <= 0)
-			s->closed = true;
-		else
-			fl_buf_add(&s->text, chunk, (size_t)n);
-	}
-	return strstr(s->text.buf, needle) != NULL;
-}
-
-static void sse_close(struct sse *s)
-{
-	if (s->fd >= 0)
-		close(s->fd);
-	fl_buf_release(&s->text);
+	fx_sse_open(s, port, "/api/v1/stream", headers);
 }
 
 static char *bearer(const char *token)
@@ -68,11 +24,7 @@ static char *bearer(const char *token)
 	return fl_asprintf("Authorization: Bearer %s\r\n", token);
 }
 
-#define WAIT_FOR(s, needle) \
-	do { \
-		if (!sse_wait(s, needle, 5000)) \
-			fail_msg("the stream has no '%s' after 5 s:\n%s", needle, (s)->text.buf); \
-	} while (0)
+#define WAIT_FOR FX_SSE_WAIT
 
 static void post(struct fx *f, const char *path, const char *body, long status)
 {
@@ -87,7 +39,7 @@ static void test_stream_sends_ticket_events_with_ids(void **state)
 {
 	struct fx *f = *state;
 	char *h = bearer(f->agent);
-	struct sse s;
+	struct fx_sse s;
 	struct http_resp r;
 	const char *data;
 	json_t *d;
@@ -122,7 +74,7 @@ static void test_stream_sends_ticket_events_with_ids(void **state)
 	/* each with the events table's id */
 	assert_non_null(strstr(s.text.buf, "id: 1\nevent: ticket.created\n"));
 	assert_non_null(strstr(s.text.buf, "id: 2\nevent: ticket.noted\n"));
-	sse_close(&s);
+	fx_sse_close(&s);
 	free(h);
 }
 
@@ -130,7 +82,7 @@ static void test_stream_resumes_after_last_event_id(void **state)
 {
 	struct fx *f = *state;
 	char *h = bearer(f->agent), *h2;
-	struct sse s;
+	struct fx_sse s;
 	int i;
 
 	/* made before the server starts: not in its ring, so from the store */
@@ -150,37 +102,37 @@ static void test_stream_resumes_after_last_event_id(void **state)
 	WAIT_FOR(&s, "id: 3\n");
 	assert_null(strstr(s.text.buf, "id: 1\n"));
 	assert_non_null(strstr(s.text.buf, "id: 2\n"));
-	sse_close(&s);
+	fx_sse_close(&s);
 	free(h2);
 	/* EventSource's reconnect form: the query argument; and from the ring */
 	post(f, "/api/v1/tickets/r0/notes", "{\"body\":\"seen\"}", 201);
 	{
-		struct sse live;
+		struct fx_sse live;
 
 		sse_open(&live, service_port(f->svc), h);
 		post(f, "/api/v1/tickets/r1/notes", "{\"body\":\"seen\"}", 201);
 		WAIT_FOR(&live, "id: 5\n");
-		sse_close(&live);
+		fx_sse_close(&live);
 	}
 	{
 		char *req = fl_asprintf("GET /api/v1/stream?last_event_id=3 HTTP/1.1\r\nHost: x\r\n%s\r\n", h);
-		struct sse q = { -1, FL_BUF_INIT, false };
+		struct fx_sse q = { -1, FL_BUF_INIT, false };
 
 		q.fd = http_raw_connect(service_port(f->svc));
 		assert_int_equal(http_raw_send(q.fd, req, strlen(req)), 0);
 		WAIT_FOR(&q, "id: 5\n");
 		assert_non_null(strstr(q.text.buf, "id: 4\n"));
 		assert_null(strstr(q.text.buf, "id: 3\n"));
-		sse_close(&q);
+		fx_sse_close(&q);
 		free(req);
 	}
 	{
 		char *bad = fl_asprintf("%sLast-Event-ID: yesterday\r\n", h);
-		struct sse b;
+		struct fx_sse b;
 
 		sse_open(&b, service_port(f->svc), bad);
 		WAIT_FOR(&b, "400 Bad Request");
-		sse_close(&b);
+		fx_sse_close(&b);
 		free(bad);
 	}
 	free(h);
@@ -190,20 +142,20 @@ static void test_stream_sends_heartbeats_and_needs_an_agent(void **state)
 {
 	struct fx *f = *state;
 	char *h = bearer(f->agent), *hi = bearer(f->integ);
-	struct sse s;
+	struct fx_sse s;
 
 	fl_config_set("FRONTLINE_STREAM_HEARTBEAT", "1");
 	fx_start(f, 0, false);
 	fl_config_set("FRONTLINE_STREAM_HEARTBEAT", "15");
 	sse_open(&s, service_port(f->svc), h);
 	WAIT_FOR(&s, ": heartbeat\n\n");
-	sse_close(&s);
+	fx_sse_close(&s);
 	sse_open(&s, service_port(f->svc), hi);
 	WAIT_FOR(&s, "403 Forbidden");
-	sse_close(&s);
+	fx_sse_close(&s);
 	sse_open(&s, service_port(f->svc), NULL);
 	WAIT_FOR(&s, "401 Unauthorized");
-	sse_close(&s);
+	fx_sse_close(&s);
 	free(h);
 	free(hi);
 }
@@ -215,7 +167,7 @@ static void test_stream_sees_changes_made_through_another_replica(void **state)
 	struct service *other = NULL;
 	char *h = bearer(f->agent), *err = NULL, *url;
 	struct http_resp r;
-	struct sse s;
+	struct fx_sse s;
 
 	fx_start(f, 0, false);
 	if (service_new(&o, &other, &err) != SERVICE_OK || service_start(other, &err) != SERVICE_OK)
@@ -234,7 +186,7 @@ static void test_stream_sees_changes_made_through_another_replica(void **state)
 	/* read from the store by this replica's poller (FRONTLINE_STREAM_POLL_MS) */
 	WAIT_FOR(&s, "event: ticket.created\n");
 	assert_non_null(strstr(s.text.buf, "\"ticket_id\":\"x1\""));
-	sse_close(&s);
+	fx_sse_close(&s);
 	service_free(other);
 	free(url);
 	free(h);
@@ -255,7 +207,7 @@ static void test_presence_is_said_listed_and_expires(void **state)
 	struct fx *f = *state;
 	struct fx_session ann, bob;
 	struct http_resp r;
-	struct sse s;
+	struct fx_sse s;
 	char *cookie;
 	json_t *p;
 
@@ -306,7 +258,7 @@ static void test_presence_is_said_listed_and_expires(void **state)
 	fx_call_session(f, "POST", "/api/v1/tickets/nope/presence", &ann, true, "{\"state\":\"viewing\"}", &r);
 	fx_expect(&r, 404, "not_found");
 	http_resp_release(&r);
-	sse_close(&s);
+	fx_sse_close(&s);
 	free(cookie);
 }
 
@@ -314,7 +266,7 @@ static void test_stream_cap_and_stop_with_open_streams(void **state)
 {
 	struct fx *f = *state;
 	char *h = bearer(f->agent);
-	struct sse a, b;
+	struct fx_sse a, b;
 	int64_t t0;
 
 	fl_config_set("FRONTLINE_STREAM_MAX", "2");
@@ -325,21 +277,21 @@ static void test_stream_cap_and_stop_with_open_streams(void **state)
 	sse_open(&b, service_port(f->svc), h);
 	WAIT_FOR(&b, "retry: ");
 	{
-		struct sse c;
+		struct fx_sse c;
 
 		sse_open(&c, service_port(f->svc), h);
 		WAIT_FOR(&c, "503 Service Unavailable");
 		WAIT_FOR(&c, "FRONTLINE_STREAM_MAX");
-		sse_close(&c);
+		fx_sse_close(&c);
 	}
 	/* a client that never reads does not hold the stop either */
 	t0 = fl_mono_us();
 	fx_stop_server(f);
 	assert_true(fl_mono_us() - t0 < 3 * INT64_C(1000000));
 	/* the stream ended: the chunked body's end, then the connection closes */
-	assert_true(sse_wait(&a, "\r\n0\r\n\r\n", 2000) || a.closed);
-	sse_close(&a);
-	sse_close(&b);
+	assert_true(fx_sse_wait(&a, "\r\n0\r\n\r\n", 2000) || a.closed);
+	fx_sse_close(&a);
+	fx_sse_close(&b);
 	free(h);
 }
 

@@ -375,10 +375,11 @@ static void test_store_sqlite_migration_6_keeps_rows_and_checks(void **state)
 	fx_behind_the_back(f->url,
 		"BEGIN;"
 		"DROP TABLE surveys;" /* migration 11's */
+		"DROP TABLE chat_sessions;" /* migration 13's */
 		"DROP TABLE canned_responses; DROP TABLE presence; DROP TABLE login_failures; DROP TABLE sessions;"
 		"DROP TABLE users; DROP INDEX events_corrected; DROP INDEX tickets_language; DROP INDEX tickets_open;"
 		"DROP INDEX tickets_open_assignee; DROP INDEX tickets_open_department;"
-		"DROP TABLE sla_objects; DROP TABLE sla_versions;" /* migration 11's */
+		"DROP TABLE sla_objects; DROP TABLE sla_versions;" /* migration 12's */
 		"CREATE TABLE m5 (id INTEGER PRIMARY KEY, ticket_number INTEGER NOT NULL REFERENCES tickets(number),"
 		" direction TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound', 'note')), author TEXT,"
 		" body TEXT NOT NULL, created_at INTEGER NOT NULL, email_message_id TEXT, in_reply_to TEXT,"

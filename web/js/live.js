@@ -5,7 +5,8 @@
 // between the two is missed.
 
 const NAMES = ['ticket.created', 'ticket.triaged', 'ticket.replied', 'ticket.noted', 'ticket.assigned',
-	'ticket.status_changed', 'ticket.updated', 'ticket.escalated', 'ticket.corrected', 'presence'];
+	'ticket.status_changed', 'ticket.updated', 'ticket.escalated', 'ticket.corrected', 'presence',
+	'ticket.customer_replied', 'chat.typing'];
 
 const listeners = new Set();
 const statusListeners = new Set();

@@ -327,6 +327,21 @@ static const char *const migrations[] = {
 	"  updated_at bigint NOT NULL,"
 	"  PRIMARY KEY (kind, id, version)"
 	");",
+	/*
+	 * 13: chat sessions (issue 17): a visitor's token kept as its SHA-256,
+	 * the ticket its first message made, whether it goes on by email.
+	 */
+	"CREATE TABLE chat_sessions ("
+	"  id text PRIMARY KEY,"
+	"  token_hash text NOT NULL UNIQUE,"
+	"  name text,"
+	"  email text,"
+	"  by_email boolean NOT NULL DEFAULT false,"
+	"  address text,"
+	"  ticket_number bigint UNIQUE REFERENCES tickets(number),"
+	"  created_at bigint NOT NULL,"
+	"  updated_at bigint NOT NULL"
+	");",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,

@@ -425,6 +425,21 @@ static const char *const migrations[] = {
 	"  updated_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (kind, id, version)"
 	") STRICT;",
+	/*
+	 * 13: chat sessions (issue 17): a visitor's token kept as its SHA-256,
+	 * the ticket its first message made, whether it goes on by email.
+	 */
+	"CREATE TABLE chat_sessions ("
+	"  id TEXT PRIMARY KEY,"
+	"  token_hash TEXT NOT NULL UNIQUE,"
+	"  name TEXT,"
+	"  email TEXT,"
+	"  by_email INTEGER NOT NULL DEFAULT 0,"
+	"  address TEXT,"
+	"  ticket_number INTEGER UNIQUE REFERENCES tickets(number),"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	") STRICT;",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,

@@ -28,10 +28,11 @@ function Message({ m, fresh }) {
 	</li>`;
 }
 
-function Presence({ others }) {
+function Presence({ others, visitorTyping }) {
 	return html`<div class="presence" role="status" aria-live="polite" aria-label="Who else is here">
 		${others.length ? others.map((p) => html`<span class=${'who-' + p.state} data-user=${p.user.id}>
 			${p.user.name} is ${p.state === 'replying' ? 'replying' : 'viewing'}</span>`) : html`<span class="muted">Nobody else is here.</span>`}
+		${visitorTyping ? html`<span class="who-replying visitor-typing">The visitor is typing…</span>` : null}
 	</div>`;
 }
 
@@ -42,6 +43,8 @@ export function Ticket({ id, user }) {
 	const [conflict, setConflict] = useState(null);   // {messages, text}
 	const [fresh, setFresh] = useState(false);        // activity since base
 	const [others, setOthers] = useState([]);
+	const [visitorTyping, setVisitorTyping] = useState(false);   // a chat's visitor (chat.typing)
+	const visitorTimer = useRef(null);
 	const [mode, setMode] = useState('reply');
 	const [busy, setBusy] = useState(false);
 	const [notice, setNotice] = useState(null);
@@ -83,7 +86,12 @@ export function Ticket({ id, user }) {
 			const mine = d && (d.ticket_id === id || (cur && (d.ticket_id === cur.id || (d.number && d.number === cur.number))));
 			if (!mine)
 				return;
-			if (name === 'presence') {
+			if (name === 'chat.typing') {
+				clearTimeout(visitorTimer.current);
+				setVisitorTyping(!!d.typing);
+				if (d.typing)
+					visitorTimer.current = setTimeout(() => setVisitorTyping(false), 10000);
+			} else if (name === 'presence') {
 				if (!d.user || d.user.id === user.id)
 					return;
 				setOthers((list) => {
@@ -194,7 +202,7 @@ export function Ticket({ id, user }) {
 				${t.language ? html` · <span>language ${t.language}</span>` : null}
 				<span class="muted"> · version ${t.version}</span>
 			</p>
-			<${Presence} others=${others} />
+			<${Presence} others=${others} visitorTyping=${visitorTyping} />
 		</div>
 		${conflict ? html`<div class="conflict" role="alert">
 			<p><strong>This ticket changed: here is the newer message.</strong> Nothing was sent; your text is still in the composer.
