@@ -10,71 +10,20 @@
 #include <stdio.h>
 
 #include "test_helpers.h"
+#include "support_fixture.h"
 #include "flow/flow.h"
 #include "kb/kb.h"
 #include "store/store.h"
 #include "support/support.h"
 
-struct fixture {
-	char *dir;
-	struct support_analyzer *analyzer;
-	struct kb *kb;
-	struct store *store;
-	struct support_ctx ctx;
-	struct flow_node *cs;
-};
-
-/* A fixed clock: 2024-03-01T12:00:00Z, so runs are reproducible. */
-static int64_t fixed_now(void *arg)
-{
-	(void)arg;
-	return INT64_C(1709294400000000);
-}
-
 static int setup(void **state)
 {
-	struct fixture *f = fl_calloc(1, sizeof(*f));
-	char *models = test_source_path("data/models"), *kbdir = test_source_path("data/kb");
-	char *url, *err = NULL;
-	size_t n;
-
-	f->dir = test_tmpdir();
-	url = fl_asprintf("sqlite://%s/support.db", f->dir);
-	if (support_analyzer_open(models, &f->analyzer, &err) != SUPPORT_OK)
-		fail_msg("analyzer: %s", err);
-	if (kb_open(NULL, &f->kb, &err) != KB_OK)
-		fail_msg("kb: %s", err);
-	if (store_open(url, &f->store, &err) != STORE_OK)
-		fail_msg("store: %s", err);
-	if (support_kb_load(f->store, f->kb, kbdir, &n, &err) != SUPPORT_OK)
-		fail_msg("kb load: %s", err);
-	assert_true(n >= 40);
-	if (support_seed_customers(f->store, &err) != SUPPORT_OK)
-		fail_msg("customers: %s", err);
-	f->ctx.analyzer = f->analyzer;
-	f->ctx.kb = f->kb;
-	f->ctx.store = f->store;
-	f->ctx.now_us = fixed_now;
-	f->cs = support_workflow_find("customer_support")->build();
-	free(models);
-	free(kbdir);
-	free(url);
-	*state = f;
-	return 0;
+	return support_fx_setup(state, "support.db", true);
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	flow_node_free(f->cs);
-	store_close(f->store);
-	kb_close(f->kb);
-	support_analyzer_free(f->analyzer);
-	test_tmpdir_remove(f->dir);
-	free(f->dir);
-	free(f);
-	return 0;
+	return support_fx_teardown(state);
 }
 
 static json_t *ticket(const char *id, const char *customer, const char *subject, const char *content)

@@ -12,63 +12,21 @@
 #include <stdio.h>
 
 #include "test_helpers.h"
+#include "support_fixture.h"
 #include "flow/flow.h"
 #include "kb/kb.h"
 #include "store/store.h"
 #include "support/support.h"
 #include "channels/email/email.h"
 
-struct fixture {
-	char *dir;
-	struct support_analyzer *analyzer;
-	struct kb *kb;
-	struct store *store;
-	struct support_ctx ctx;
-	struct flow_node *cs;
-};
-
-static int64_t fixed_now(void *arg)
-{
-	(void)arg;
-	return INT64_C(1709294400000000);
-}
-
 static int setup(void **state)
 {
-	struct fixture *f = fl_calloc(1, sizeof(*f));
-	char *models = test_source_path("data/models"), *kbdir = test_source_path("data/kb");
-	char *url, *err = NULL;
-	size_t n;
-
-	f->dir = test_tmpdir();
-	url = fl_asprintf("sqlite://%s/autoreply.db?synchronous=off", f->dir);
-	if (support_analyzer_open(models, &f->analyzer, &err) != SUPPORT_OK || kb_open(NULL, &f->kb, &err) != KB_OK ||
-	    store_open(url, &f->store, &err) != STORE_OK || support_kb_load(f->store, f->kb, kbdir, &n, &err))
-		fail_msg("setup: %s", err);
-	f->ctx.analyzer = f->analyzer;
-	f->ctx.kb = f->kb;
-	f->ctx.store = f->store;
-	f->ctx.now_us = fixed_now;
-	f->cs = support_workflow_find("customer_support")->build();
-	free(models);
-	free(kbdir);
-	free(url);
-	*state = f;
-	return 0;
+	return support_fx_setup(state, "autoreply.db?synchronous=off", false);
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	flow_node_free(f->cs);
-	store_close(f->store);
-	kb_close(f->kb);
-	support_analyzer_free(f->analyzer);
-	test_tmpdir_remove(f->dir);
-	free(f->dir);
-	free(f);
-	return 0;
+	return support_fx_teardown(state);
 }
 
 /* Processes a ticket (stored); o is the caller's to release. */
