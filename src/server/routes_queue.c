@@ -77,16 +77,15 @@ static int patch_body(struct server_req *r)
 	return 0;
 }
 
-/* The fields to set: the body's, and resolved_at following the status. */
-static json_t *patch_fields(struct server_req *r, const json_t *t)
+json_t *server__patch_fields(const json_t *body, const json_t *t)
 {
 	static const char *const keys[] = { "priority", "category", "status", "assigned_department" };
-	const char *status = fl_json_str(r->json, "status", NULL), *was = fl_json_str(t, "status", "");
+	const char *status = fl_json_str(body, "status", NULL), *was = fl_json_str(t, "status", "");
 	json_t *fields = json_object();
 	size_t i;
 
 	for (i = 0; i < FL_ARRAY_SIZE(keys); i++) {
-		json_t *v = json_object_get(r->json, keys[i]);
+		json_t *v = json_object_get(body, keys[i]);
 
 		if (v)
 			json_object_set(fields, keys[i], v);
@@ -102,8 +101,7 @@ static json_t *patch_fields(struct server_req *r, const json_t *t)
 	return fields;
 }
 
-/* ticket.corrected for each label the agent changed: the triage's mistakes, as training rows. */
-static int record_corrections(struct server_req *r, const json_t *before)
+int server__record_corrections(struct server_req *r, const json_t *before, const json_t *body)
 {
 	static const char *const labels[] = { "category", "priority" };
 	char *actor = server__actor(r), now[32];
@@ -112,7 +110,7 @@ static int record_corrections(struct server_req *r, const json_t *before)
 
 	fl_time_rfc3339(now, fl_wall_us());
 	for (i = 0; i < FL_ARRAY_SIZE(labels) && rc == STORE_OK; i++) {
-		const char *to = fl_json_str(r->json, labels[i], NULL), *from = fl_json_str(before, labels[i], NULL);
+		const char *to = fl_json_str(body, labels[i], NULL), *from = fl_json_str(before, labels[i], NULL);
 		json_t *data;
 
 		if (!to || fl_str_eq(from, to))
@@ -136,10 +134,10 @@ static void patch(struct server_req *r)
 
 	if (patch_body(r) || !(t = server__change_begin(r, &version)))
 		return;
-	fields = patch_fields(r, t);
+	fields = server__patch_fields(r->json, t);
 	if (server__change_commit(r, fields, version, &updated))
 		goto out;
-	rc = record_corrections(r, t);
+	rc = server__record_corrections(r, t, r->json);
 	if (rc != STORE_OK) {
 		store_rollback(server__store(r));
 		json_decref(updated);

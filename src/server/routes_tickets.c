@@ -500,43 +500,53 @@ static int email_customer(struct server_req *r, const json_t *ticket, const char
 	return 0;
 }
 
-static void reply(struct server_req *r)
+int server__reply_add(struct server_req *r, const json_t *t, const char *body, json_t *fields, json_t **msg)
 {
-	const char *body;
-	json_t *t = NULL, *msg = NULL, *fields, *updated = NULL;
-	int64_t version;
-	const char *status;
-	char now[32], *subject, *effect;
+	const char *status = fl_json_str(t, "status", FL_STATUS_NEW);
+	char now[32];
 
-	if (server__body_str(r, "body", true, MAX_TEXT, &body) || !(t = server__change_begin(r, &version)))
-		return;
-	if (add_message(r, "outbound", body, &msg))
-		goto out;
-	fl_time_rfc3339(now, fl_wall_us());
-	fields = json_object();
-	status = fl_json_str(t, "status", FL_STATUS_NEW);
+	if (add_message(r, "outbound", body, msg))
+		return -1;
 	/* answered: the ball is in the customer's court, unless already settled */
 	if (strcmp(status, FL_STATUS_RESOLVED) && strcmp(status, FL_STATUS_CLOSED))
 		json_object_set_new(fields, "status", json_string(FL_STATUS_WAITING));
-	if (json_is_null(json_object_get(t, "first_response_at")) || !json_object_get(t, "first_response_at"))
+	if (json_is_null(json_object_get(t, "first_response_at")) || !json_object_get(t, "first_response_at")) {
+		fl_time_rfc3339(now, fl_wall_us());
 		json_object_set_new(fields, "first_response_at", json_string(now));
-	if (server__change_commit(r, fields, version, &updated)) {
-		json_decref(fields);
-		goto out;
 	}
-	json_decref(fields);
-	subject = fl_asprintf("Re: %s", fl_json_str(t, "subject", ""));
-	effect = fl_asprintf("reply:%lld", (long long)fl_json_int(msg, "id", 0));
-	if (email_customer(r, updated, subject, body, effect)) {
-		free(subject);
-		free(effect);
-		json_decref(updated);
-		goto out;
-	}
+	return 0;
+}
+
+int server__reply_email(struct server_req *r, const json_t *t, const json_t *updated, const char *body,
+			const json_t *msg)
+{
+	char *subject = fl_asprintf("Re: %s", fl_json_str(t, "subject", ""));
+	char *effect = fl_asprintf("reply:%lld", (long long)fl_json_int(msg, "id", 0));
+	int bad = email_customer(r, updated, subject, body, effect);
+
 	free(subject);
 	free(effect);
+	return bad;
+}
+
+static void reply(struct server_req *r)
+{
+	const char *body;
+	json_t *t = NULL, *msg = NULL, *fields = NULL, *updated = NULL;
+	int64_t version;
+
+	if (server__body_str(r, "body", true, MAX_TEXT, &body) || !(t = server__change_begin(r, &version)))
+		return;
+	fields = json_object();
+	if (server__reply_add(r, t, body, fields, &msg) || server__change_commit(r, fields, version, &updated))
+		goto out;
+	if (server__reply_email(r, t, updated, body, msg))
+		goto out;
 	server__change_finish(r, updated, 201, json_pack("{s:O}", "message", msg));
+	updated = NULL;
 out:
+	json_decref(updated);
+	json_decref(fields);
 	json_decref(t);
 	json_decref(msg);
 }

@@ -446,6 +446,8 @@ int server__read_form(struct server_req *r, int (*add)(void *arg, const char *ke
 extern const struct server_route server__sla_routes[];
 
 extern const struct server_route server__chat_routes[];
+/* issue 18: macros (routes_macros.c) */
+extern const struct server_route server__macro_routes[];
 
 /*
  * The address a reply to a chat ticket is emailed to: the visitor's, when
@@ -489,5 +491,24 @@ int server__change_finish(struct server_req *r, json_t *ticket, unsigned status,
 /* The handlers of POST /api/v1/tickets/{id}/assign and /resolve (bulk runs them per ticket). */
 void server__ticket_assign(struct server_req *r);
 void server__ticket_resolve(struct server_req *r);
+/*
+ * An agent's reply inside a change (routes_tickets.c): server__reply_add
+ * adds body as the agent's outbound message (*msg, caller frees) and puts
+ * what a reply changes into fields (status waiting unless resolved or
+ * closed, first_response_at when unset); after server__change_commit,
+ * server__reply_email queues the email to the customer (t as read, updated
+ * as committed). Each answers and rolls back on failure (-1).
+ */
+int server__reply_add(struct server_req *r, const json_t *t, const char *body, json_t *fields, json_t **msg);
+int server__reply_email(struct server_req *r, const json_t *t, const json_t *updated, const char *body,
+			const json_t *msg);
+/*
+ * The console's corrections (routes_queue.c): the fields a body of
+ * priority, category, status and assigned_department sets on ticket t
+ * (resolved_at following the status; new reference), and the
+ * ticket.corrected events for each label body changes from before's.
+ */
+json_t *server__patch_fields(const json_t *body, const json_t *t);
+int server__record_corrections(struct server_req *r, const json_t *before, const json_t *body);
 
 #endif

@@ -438,6 +438,12 @@ int store__sql_canned_list(struct store *st, json_t **out);
 int store__sql_canned_put(struct store *st, const char *id, const char *title, const char *body,
 			  const char *actor, json_t **out, bool *created);
 int store__sql_canned_delete(struct store *st, const char *id);
+/* macros.c */
+int store__sql_macro_list(struct store *st, json_t **out);
+int store__sql_macro_get(struct store *st, const char *name, json_t **out);
+int store__sql_macro_put(struct store *st, const char *name, const char *description, const json_t *actions,
+			 const char *actor, json_t **out, bool *created);
+int store__sql_macro_delete(struct store *st, const char *name);
 /* surveys.c */
 int store__sql_survey_open(struct store *st, const char *ticket_id, const char *token_hash, int64_t expires_at_us,
 			   bool *created);
@@ -573,6 +579,10 @@ int store__sql_agents_available(struct store *st, int64_t since_us, int64_t *cou
 	.chat_session_of_ticket = store__sql_chat_session_of_ticket, \
 	.chat_session_link = store__sql_chat_session_link, \
 	.chat_session_by_email = store__sql_chat_session_by_email, \
-	.agents_available = store__sql_agents_available
+	.agents_available = store__sql_agents_available, \
+	.macro_list = store__sql_macro_list, \
+	.macro_get = store__sql_macro_get, \
+	.macro_put = store__sql_macro_put, \
+	.macro_delete = store__sql_macro_delete
 
 #endif

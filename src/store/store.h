@@ -703,6 +703,20 @@ int store_canned_put(struct store *st, const char *id, const char *title, const 
 int store_canned_delete(struct store *st, const char *id);
 
 /*
+ * Macros: named sets of actions an agent applies to a ticket in one step
+ * (docs/OPERATIONS.md, "Macros"). Fields: name (as a canned response's id),
+ * description (may be null), actions (an array the caller has checked:
+ * support_macro_check), updated_by, updated_at. store_macro_put creates or
+ * replaces name (*created says which; may be NULL); store_macro_get and
+ * store_macro_delete are STORE_ENOTFOUND for an unknown name.
+ */
+int store_macro_list(struct store *st, json_t **out);
+int store_macro_get(struct store *st, const char *name, json_t **out);
+int store_macro_put(struct store *st, const char *name, const char *description, const json_t *actions,
+		    const char *actor, json_t **out, bool *created);
+int store_macro_delete(struct store *st, const char *name);
+
+/*
  * SLA calendars and policies (kind "calendar" or "policy"; ids as canned
  * responses'), each a JSON body the caller has checked (src/sla). Objects
  * come back as the body's fields plus id, position, version (1 on the

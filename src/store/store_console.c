@@ -180,6 +180,45 @@ int store_canned_delete(struct store *st, const char *id)
 	WRAP(store_canned_delete, WR, canned_id(st, id), canned_delete(st, id));
 }
 
+/* ---- macros ---- */
+
+static int macro_name(struct store *st, const char *name)
+{
+	/* the same names as canned responses', said of a macro */
+	return canned_id(st, name) == STORE_OK ? STORE_OK
+	       : store__fail(st, STORE_EINVAL, "a macro's name is 1 to 64 letters, digits, '-', '_' and '.'");
+}
+
+int store_macro_list(struct store *st, json_t **out)
+{
+	assert(out);
+	*out = NULL;
+	WRAP(store_macro_list, RD, STORE_OK, macro_list(st, out));
+}
+
+int store_macro_get(struct store *st, const char *name, json_t **out)
+{
+	assert(out);
+	*out = NULL;
+	WRAP(store_macro_get, RD, macro_name(st, name), macro_get(st, name, out));
+}
+
+int store_macro_put(struct store *st, const char *name, const char *description, const json_t *actions,
+		    const char *actor, json_t **out, bool *created)
+{
+	OUT_NULL(out);
+	if (created)
+		*created = false;
+	WRAP(store_macro_put, WR, OR(macro_name(st, name), OR(need(st, actions, "the actions"),
+	     json_is_array(actions) ? STORE_OK : store__fail(st, STORE_EINVAL, "a macro's actions are an array"))),
+	     macro_put(st, name, description, actions, actor, out, created));
+}
+
+int store_macro_delete(struct store *st, const char *name)
+{
+	WRAP(store_macro_delete, WR, macro_name(st, name), macro_delete(st, name));
+}
+
 /* ---- the audit log, queues, dashboard, corrections ---- */
 
 int store_event_since(struct store *st, int64_t after_id, int limit, json_t **out)

@@ -232,6 +232,25 @@ double support_survey_scale(int score);
 /* The hex SHA-256 of a link's token, as the store keeps it. */
 void support_survey_token_hash(const char *token, char out[65]);
 
+/* ---- macros (macro.c; docs/OPERATIONS.md, "Macros") ---- */
+
+/* A reply action's mode: put the text in the agent's reply box, or send it as the agent's reply. */
+#define SUPPORT_MACRO_DRAFT "draft"
+#define SUPPORT_MACRO_SEND "send"
+
+/*
+ * Checks a macro's body: {"description"?: string (at most 500 bytes),
+ * "actions": [1 to 20 of {"type", ...}]}, where an action is one of
+ * status, priority, category (DESIGN §5's labels), department, tag
+ * ({"type", "value": string}), assignee ("value": a name, or null to
+ * unassign) and reply ({"type": "reply", "canned": id | "body": text,
+ * "mode": "draft" (default) | "send"}); one of each type but tag. On
+ * success *out is {description, actions} normalized (new reference). On
+ * failure SUPPORT_EINVAL and *errors every violation as
+ * {"field" ("actions[2].value"), "code" (SUPPORT_FIELD_*), "message"}.
+ */
+int support_macro_check(const json_t *body, json_t **out, json_t **errors);
+
 /* ---- workflows ---- */
 
 struct support_workflow {

@@ -244,6 +244,10 @@ extern const char *const fl_priorities[];
 #define FL_EVENT_TICKET_CUSTOMER_REPLIED "ticket.customer_replied"  /* inbound, after the first message */
 /* An agent changed a label the triage set: {field, from, to, actor, at} (training rows). */
 #define FL_EVENT_TICKET_CORRECTED "ticket.corrected"
+/* A macro changed the ticket: one per change, {macro, action, from, to} by the agent who applied it. */
+#define FL_EVENT_TICKET_MACRO "ticket.macro"
+/* An agent escalated by hand: {reason, level, department, workflow, escalation_id}. */
+#define FL_EVENT_TICKET_ESCALATED_BY_HAND "ticket.escalated_by_hand"
 /* SLA and housekeeping (issue 18): data {policy, clock, due_at} or {reason} */
 #define FL_EVENT_TICKET_SLA_WARNING "ticket.sla_warning"
 #define FL_EVENT_TICKET_SLA_BREACHED "ticket.sla_breached"

@@ -342,6 +342,17 @@ static const char *const migrations[] = {
 	"  created_at bigint NOT NULL,"
 	"  updated_at bigint NOT NULL"
 	");",
+	/*
+	 * 14: macros (issue 18): named sets of actions agents apply to a
+	 * ticket, the actions one JSON array.
+	 */
+	"CREATE TABLE macros ("
+	"  name text PRIMARY KEY,"
+	"  description text,"
+	"  actions text NOT NULL,"
+	"  updated_by text,"
+	"  updated_at bigint NOT NULL"
+	");",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,

@@ -440,6 +440,17 @@ static const char *const migrations[] = {
 	"  created_at INTEGER NOT NULL,"
 	"  updated_at INTEGER NOT NULL"
 	") STRICT;",
+	/*
+	 * 14: macros (issue 18): named sets of actions agents apply to a
+	 * ticket, the actions one JSON array.
+	 */
+	"CREATE TABLE macros ("
+	"  name TEXT PRIMARY KEY,"
+	"  description TEXT,"
+	"  actions TEXT NOT NULL,"
+	"  updated_by TEXT,"
+	"  updated_at INTEGER NOT NULL"
+	") STRICT;",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,
