@@ -3,11 +3,17 @@
  * oldest (each with its age); an agent claims one, releases it back, or
  * closes it with a resolution note. Claiming what another agent holds is a
  * 409, so two agents never work the same hand-off unknowingly.
+ *
+ * POST /api/v1/tickets/{id}/escalate is an agent's escalation by hand: the
+ * registered escalation workflow run on the stored ticket with the agent's
+ * reason, level and department (support_workflow_run_stored: the package,
+ * the queue entry, the notifications and the events in one transaction).
  */
 #include <string.h>
 
 #include "server_int.h"
 #include "store/store.h"
+#include "support/support.h"
 
 static const char *const statuses[] = { "open", "claimed", "closed", NULL };
 
@@ -130,9 +136,57 @@ static void close_(struct server_req *r)
 	answer(r, rc, out, "close");
 }
 
+/* ---- escalation by hand ---- */
+
+static void escalate(struct server_req *r)
+{
+	const char *reason, *level, *department, *id = server__param(r, 0);
+	struct support_ctx ctx = { .store = server__store(r) };
+	struct support_outcome o;
+	json_t *input;
+	char *actor;
+	int rc;
+
+	if (server__body_str(r, "reason", true, 2000, &reason) || server__body_str(r, "level", false, 32, &level) ||
+	    server__body_str(r, "department", false, 200, &department))
+		return;
+	if (level && fl_word_index(support_escalation_levels, level) < 0) {
+		char *all = fl_words_join(support_escalation_levels, ", ");
+
+		server__unprocessable(r, "level", NULL, "'level' must be one of: %s", all);
+		free(all);
+		return;
+	}
+	actor = server__actor(r);
+	input = json_pack("{s:{s:s, s:s, s:s?, s:s}}", "escalation_request", "reason", reason, "level",
+			  level ? level : support_escalation_levels[0], "department", department, "actor", actor);
+	rc = support_workflow_run_stored(&ctx, "escalation", id, input, actor, &o);
+	json_decref(input);
+	free(actor);
+	switch (rc) {
+	case SUPPORT_OK:
+		server__notify_outbox(r);
+		server__reply_json(r, 200, json_pack("{s:O, s:O}", "ticket", o.ticket, "escalation",
+						     o.escalation ? o.escalation : json_null()));
+		break;
+	case SUPPORT_ENOTFOUND:
+		server__not_found(r, "ticket", id);
+		break;
+	case SUPPORT_ESTATE:
+		server__error(r, 409, "conflict", NULL, NULL, "%s", o.error);
+		break;
+	default:
+		server__internal(r, "cannot escalate ticket '%s': %s", id, o.error ? o.error : support_strerror(rc));
+		break;
+	}
+	support_outcome_release(&o);
+}
+
 #define OPT_BODY (SERVER_ROUTE_JSON_BODY | SERVER_ROUTE_OPTIONAL_BODY)
 
 const struct server_route server__escalation_routes[] = {
+	{ "POST", "/api/v1/tickets/{id}/escalate", escalate, SERVER_ROLE_AGENT, SERVER_ROUTE_JSON_BODY,
+	  "escalate by hand: the escalation workflow on the ticket (package, queue entry, notifications)" },
 	{ "GET", "/api/v1/escalations", list, SERVER_ROLE_AGENT, 0,
 	  "the hand-off queue: most urgent first, then oldest" },
 	{ "GET", "/api/v1/escalations/{id}", get, SERVER_ROLE_AGENT, 0, "an escalation with its package" },

@@ -529,7 +529,7 @@ struct flow_node *support__node_response(bool high_priority)
 
 static const char *const escalation_keys[] = {
 	"ticket", "customer", "sentiment_analysis", "categorization", "priority_assignment",
-	"generated_response", NULL,
+	"generated_response", "escalation_request", NULL,
 };
 
 static int escalation_prep(struct flow_call *call, json_t *shared, json_t **out)
@@ -551,6 +551,7 @@ static int escalation_exec(struct flow_call *call, json_t *prep, json_t **out)
 				   json_object_get(prep, "priority_assignment"),
 				   json_is_object(response) ? response : NULL, f->always_check);
 	support__llm_floor_escalation(call, prep, f->always_check, out);
+	support__escalation_by_hand(*out, json_object_get(prep, "escalation_request"));
 	support__mark_builtin(call, *out);
 	return 0;
 }

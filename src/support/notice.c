@@ -82,6 +82,12 @@ void support_notice_customer_email(json_t *notices, const json_t *ticket, const 
 void support_notice_escalation(json_t *notices, const json_t *ticket, const char *department,
 			       const char *severity)
 {
+	support_notice_escalation_at(notices, ticket, department, severity, NULL);
+}
+
+void support_notice_escalation_at(json_t *notices, const json_t *ticket, const char *department,
+				  const char *severity, const char *occurrence)
+{
 	const struct support__route *routes[8];
 	const char *id = fl_json_str(ticket, "id", "");
 	char tag[FL_TICKET_TAG_SIZE];
@@ -102,7 +108,9 @@ void support_notice_escalation(json_t *notices, const json_t *ticket, const char
 					    "subject", "Urgent ticket needs attention", "body", text, "ticket_id", id);
 		else
 			payload = json_pack("{s:O, s:s, s:s}", "text", text, "ticket_id", id, "severity", severity);
-		add(notices, routes[i]->channel, target, payload, fl_asprintf("ticket:%s:%s", id, routes[i]->name));
+		add(notices, routes[i]->channel, target, payload,
+		    occurrence ? fl_asprintf("ticket:%s:%s:%s", id, routes[i]->name, occurrence)
+			       : fl_asprintf("ticket:%s:%s", id, routes[i]->name));
 	}
 	json_decref(text);
 }

@@ -582,6 +582,39 @@ json_t *support__escalation(const json_t *ticket, const json_t *customer, const 
 	return out;
 }
 
+const char *const support_escalation_levels[] = { "tier_2", "specialist", "manager", "emergency", NULL };
+
+void support__escalation_by_hand(json_t *decision, const json_t *request)
+{
+	const char *level = fl_json_str(request, "level", "tier_2");
+	const char *dept = fl_json_str(request, "department", NULL);
+	const char *prio = fl_json_str(decision, "escalation_priority", "medium");
+	char when[32], *why;
+
+	if (!json_is_object(request))
+		return;
+	/* the level sets a floor under the urgency the policy found */
+	if (!strcmp(level, "emergency"))
+		prio = "critical";
+	else if ((!strcmp(level, "manager") || !strcmp(level, "specialist")) && strcmp(prio, "critical"))
+		prio = "high";
+	prio = fl_strdup(prio);
+	support__format_duration(when, sizeof(when), support__human_response_seconds(prio));
+	why = fl_asprintf("escalated by hand by %s: %s", fl_json_str(request, "actor", "an agent"),
+			  fl_json_str(request, "reason", ""));
+	json_object_set_new(decision, "escalation_decision", json_string(level));
+	json_object_set_new(decision, "escalation_priority", json_string(prio));
+	if (dept)
+		json_object_set_new(decision, "assigned_department", json_string(dept));
+	json_object_set_new(decision, "reasoning", json_string(why));
+	json_object_set_new(decision, "estimated_human_response_time", json_string(when));
+	json_object_set_new(decision, "auto_response_sent", json_false());
+	json_object_set_new(decision, "rule", json_string("by_hand"));
+	json_object_set(decision, "request", (json_t *)request);
+	free((char *)prio);
+	free(why);
+}
+
 /*
  * The KB results as the hand-off carries them: each article by id, title,
  * category and relevance, without its content. The agent opens an article

@@ -27,6 +27,7 @@ void support_outcome_release(struct support_outcome *o)
 	json_decref(o->shared);
 	json_decref(o->trace);
 	json_decref(o->errors);
+	json_decref(o->escalation);
 	free(o->error);
 	memset(o, 0, sizeof(*o));
 }
@@ -46,7 +47,7 @@ static const char *const analysis_keys[] = {
 	"satisfaction_metrics", "llm_usage",
 };
 
-static json_t *analysis_of(const json_t *shared)
+json_t *support__analysis_of(const json_t *shared)
 {
 	json_t *a = json_object(), *paths = json_object();
 	size_t i;
@@ -64,7 +65,7 @@ static json_t *analysis_of(const json_t *shared)
 	return a;
 }
 
-static bool is_processed(const json_t *ticket)
+bool support__processed(const json_t *ticket)
 {
 	const char *status = fl_json_str(ticket, "status", FL_STATUS_NEW);
 
@@ -169,7 +170,7 @@ int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t 
 		goto out;
 	if ((src = store_ticket_get(st, ticket_id, false, &cur)) != STORE_OK)
 		goto out;
-	if (!shared || is_processed(cur)) {
+	if (!shared || support__processed(cur)) {
 		/* an earlier attempt stored the results; a retried job still owes its events and completion */
 		done = true;
 		if (job && (src = finish_job(st, cur, job)) != STORE_OK)
@@ -197,7 +198,7 @@ int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t 
 	department = fl_json_str(package, "assigned_department",
 				 fl_json_str(decision, "assigned_department",
 					     fl_json_str(cat, "suggested_department", NULL)));
-	fields = json_pack("{s:s, s:o, s:O}", "status", status, "analysis", analysis_of(shared),
+	fields = json_pack("{s:s, s:o, s:O}", "status", status, "analysis", support__analysis_of(shared),
 			   "trace", trace ? (json_t *)trace : json_null());
 	if (fl_json_str(json_object_get(shared, "sentiment_analysis"), "sentiment", NULL))
 		json_object_set(fields, "sentiment",
@@ -335,7 +336,7 @@ int support_process(struct support_ctx *ctx, struct flow_node *workflow,
 			return SUPPORT_ESTORE;
 		}
 		ticket = stored;
-		if (is_processed(ticket)) {
+		if (support__processed(ticket)) {
 			o->ticket = ticket;
 			o->already_done = true;
 			return SUPPORT_OK;
@@ -364,7 +365,7 @@ static int process_stored(struct support_ctx *ctx, struct flow_node *workflow, c
 		o->error = fl_asprintf("cannot read ticket '%s': %s", ticket_id, store_errmsg(ctx->store));
 		return SUPPORT_ESTORE;
 	}
-	if (is_processed(ticket)) {
+	if (support__processed(ticket)) {
 		o->already_done = true;
 		if (!job) {
 			o->ticket = ticket;

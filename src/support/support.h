@@ -43,7 +43,8 @@ struct text_sentiment;
 	X(EFLOW, "workflow failed") \
 	X(ENOTFOUND, "not found") \
 	X(EDONE, "ticket was already processed") \
-	X(ELEASE, "the job's lease passed to another worker")
+	X(ELEASE, "the job's lease passed to another worker") \
+	X(ESTATE, "the ticket's state does not allow it")
 
 enum support_err {
 #define SUPPORT_ENUM(name, text) SUPPORT_##name,
@@ -283,6 +284,7 @@ struct support_outcome {
 	bool already_done;   /* the ticket had been processed before: nothing re-applied */
 	char *error;         /* on failure: what went wrong (caller frees) */
 	json_t *errors;      /* SUPPORT_EINVAL: the ingestion rules' errors (new reference) */
+	json_t *escalation;  /* support_workflow_run_stored: the escalation it opened, or NULL */
 };
 
 void support_outcome_release(struct support_outcome *o);
@@ -304,6 +306,33 @@ int support_process(struct support_ctx *ctx, struct flow_node *workflow,
  */
 int support_process_stored(struct support_ctx *ctx, struct flow_node *workflow,
 			   const char *ticket_id, struct support_outcome *o);
+
+/*
+ * Runs the registered workflow called name on ticket_id, a ticket in the
+ * store that has been through its workflow already, and finishes it in
+ * ONE transaction (as support_finish does a first run): the run's analyses
+ * join the ticket's analysis; an escalation package makes the ticket
+ * escalated (its department the package's), opens its escalation queue
+ * entry (o->escalation) and queues the escalation's notifications and the
+ * ticket.escalated event for integrations, each keyed to this escalation;
+ * a "workflow.completed" event {workflow, status, escalation, steps} is
+ * written by actor and, for a shared "escalation_request" (input's:
+ * {reason, level, department?, actor}, see the escalation node), a
+ * "ticket.escalated_by_hand" event {reason, level, department, workflow,
+ * escalation_id}. input's keys (may be NULL) join the shared object the
+ * run starts from: the stored ticket, its customer and its analyses.
+ * Nothing is sent before the commit; an auto-reply the run may draft is
+ * not sent (an agent asked for this run).
+ * Returns SUPPORT_OK with o->ticket; SUPPORT_ENOTFOUND (unknown workflow
+ * or ticket), SUPPORT_ESTATE (the ticket is new, triaging, closed or spam,
+ * or already has an open escalation), SUPPORT_EFLOW or SUPPORT_ESTORE,
+ * o->error saying why, nothing written.
+ */
+int support_workflow_run_stored(struct support_ctx *ctx, const char *name, const char *ticket_id,
+				const json_t *input, const char *actor, struct support_outcome *o);
+
+/* The levels of an escalation by hand, lowest first: tier_2, specialist, manager, emergency. */
+extern const char *const support_escalation_levels[];
 
 /* A queue job ("triage") whose run a finish completes, and who holds its lease. */
 struct support_job {
@@ -415,6 +444,13 @@ void support_notice_auto_reply(json_t *notices, const json_t *ticket, const char
 void support_notice_customer_email(json_t *notices, const json_t *ticket, const char *to,
 				   const char *subject, const char *body, const char *effect);
 /* A ticket handed to department with severity (its handoff priority: low ... critical). */
+/*
+ * support_notice_escalation for one of several escalations of a ticket:
+ * occurrence (e.g. "e12", the escalation's id) joins the dedupe keys, so a
+ * later escalation of the same ticket is told again.
+ */
+void support_notice_escalation_at(json_t *notices, const json_t *ticket, const char *department,
+				  const char *severity, const char *occurrence);
 void support_notice_escalation(json_t *notices, const json_t *ticket, const char *department,
 			       const char *severity);
 /*

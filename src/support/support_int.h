@@ -111,6 +111,17 @@ void support__format_duration(char *out, size_t size, int64_t seconds);
  * escalation_decision by the rules table. always_check: the high-priority
  * path, where high escalation risk alone is a reason for a human.
  */
+/* The analyses a run wrote into shared, as a ticket's "analysis" object (process.c). New reference. */
+json_t *support__analysis_of(const json_t *shared);
+/* Whether a stored ticket has been through its workflow (neither new nor triaging). */
+bool support__processed(const json_t *ticket);
+/*
+ * An agent's escalation by hand (shared "escalation_request": {reason,
+ * level, department?, actor}) decides over the policy's: the level is the
+ * decision, its urgency a floor under the policy's priority, the
+ * department the request's when given, the reason the reasoning.
+ */
+void support__escalation_by_hand(json_t *decision, const json_t *request);
 json_t *support__escalation(const json_t *ticket, const json_t *customer, const json_t *sentiment,
 			    const json_t *categorization, const json_t *priority,
 			    const json_t *response, bool always_check);
