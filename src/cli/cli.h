@@ -105,6 +105,8 @@ struct cli_triage {
 	const char *start;
 	size_t kb_articles;
 	struct support_ctx ctx;
+	/* the workflow per channel (FRONTLINE_WORKFLOW_<CHANNEL>), checked at open; ctx.routing is the caller's choice */
+	struct support_routing *routing;
 };
 
 /*

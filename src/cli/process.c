@@ -1,6 +1,8 @@
 /*
- * frontline process FILE|-: one ticket (the webhook/API JSON) through
- * customer_support. The ticket passes the ingestion rules every door runs
+ * frontline process FILE|-: one ticket (the webhook/API JSON) through its
+ * channel's workflow (FRONTLINE_WORKFLOW_<CHANNEL>, customer_support when
+ * unset) or the one --workflow names (any registered workflow that runs on
+ * a ticket; an unknown one is a usage error naming them). The ticket passes the ingestion rules every door runs
  * (support_ticket_validate, in support_process), is stored (idempotent on
  * its channel and id), then triaged, then the results are stored; the
  * output shows every analysis with its path and confidence, the reply, the
@@ -14,16 +16,21 @@
 #include "util/util.h"
 
 static const char *const process_usage[] = {
-	"frontline process [--json] [--no-store] FILE|-",
+	"frontline process [--json] [--no-store] [--workflow NAME] FILE|-",
 	NULL,
 };
 
 int cmd_process(int argc, char **argv, struct cli_ctx *cctx)
 {
 	bool json = false, no_store = false;
+	const char *workflow = NULL;
+	const struct support_workflow *wf = NULL;
 	const struct cli_option opts[] = {
 		{ CLI_OPT_BOOL, 0, "json", &json, NULL, "print the result as JSON" },
 		{ CLI_OPT_BOOL, 0, "no-store", &no_store, NULL, "analyse only: store nothing" },
+		{ CLI_OPT_STRING, 0, "workflow", &workflow, "NAME",
+		  "run NAME (customer_support, high_priority, escalation) instead of the channel's "
+		  "(FRONTLINE_WORKFLOW_<CHANNEL>)" },
 		CLI_OPTIONS_END,
 	};
 	struct cli_triage t;
@@ -38,12 +45,23 @@ int cmd_process(int argc, char **argv, struct cli_ctx *cctx)
 	if (argi != argc - 1)
 		return cli_usage_error(process_usage, opts, argi >= argc ? "a ticket file (or -) is required"
 							      : "only one ticket file is accepted");
+	if (workflow) {
+		char *why = NULL;
+
+		if (support_workflow_check_name(workflow, &wf, &why) != SUPPORT_OK) {
+			rc = cli_usage_error(process_usage, opts, "%s", why);
+			free(why);
+			return rc;
+		}
+	}
 	if ((rc = cli_read_json(argv[argi], &incoming)) != EX_OK)
 		return rc;
-	if ((rc = cli_triage_open(&t, "customer_support", !no_store)) != EX_OK) {
+	if ((rc = cli_triage_open(&t, wf ? wf->name : "customer_support", !no_store)) != EX_OK) {
 		json_decref(incoming);
 		return rc;
 	}
+	/* --workflow decides; else each channel's own */
+	t.ctx.routing = wf ? NULL : t.routing;
 	src = support_process(&t.ctx, t.workflow, incoming, &o);
 	switch (src) {
 	case SUPPORT_OK:

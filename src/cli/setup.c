@@ -60,8 +60,14 @@ static int triage_open(struct cli_triage *t, const char *workflow, bool with_sto
 			       err ? err : llm_strerror(rc));
 		goto fail;
 	}
-	t->workflow = w->build();
-	t->start = w->start;
+	/* an unknown FRONTLINE_WORKFLOW_<CHANNEL> is a configuration error now, not at the first ticket */
+	if (support_routing_new(&t->routing, &err) != SUPPORT_OK) {
+		rc = cli_error(EX_CONFIG, "%s (see docs/CONFIGURATION.md)", err);
+		goto fail;
+	}
+	/* a ticket workflow runs from ticket_ingestion, after the triage when it starts later */
+	t->workflow = w->on_ticket ? support_workflow_ticket_graph(w) : w->build();
+	t->start = w->on_ticket ? "ticket_ingestion" : w->start;
 	t->ctx.analyzer = t->analyzer;
 	t->ctx.kb = t->kb;
 	t->ctx.llm = t->llm;
@@ -90,6 +96,7 @@ int cli_triage_open_no_analyzer(struct cli_triage *t, const char *workflow, bool
 void cli_triage_close(struct cli_triage *t)
 {
 	flow_node_free(t->workflow);
+	support_routing_free(t->routing);
 	support_crm_free(t->ctx.crm);
 	llm_client_free(t->llm);
 	kb_close(t->kb);

@@ -1,7 +1,9 @@
 /*
  * The workers: threads that claim "triage" jobs from the store's queue and
- * run the customer_support workflow on the job's ticket
- * (support_process_job finishes it, exactly once in effect).
+ * run the workflow of the ticket's channel on it (FRONTLINE_WORKFLOW_<CHANNEL>,
+ * customer_support when unset: support_routing_new, checked when the
+ * workers are made) (support_process_job finishes it, exactly once in
+ * effect).
  *
  * - Each worker has its own store connection and its own lease owner name;
  *   a keeper thread (with a connection of its own) extends the leases of the
@@ -50,7 +52,7 @@ struct service_workers {
 	char *store_url, *owner;
 	struct worker *workers;
 	int count;
-	struct flow_node *workflow;
+	struct support_routing *routing;       /* the workflow per channel */
 	struct support_crm *crm;               /* the external CRM, shared by the workers; NULL: none */
 	struct store *keeper_st;
 	pthread_t keeper;
@@ -72,7 +74,6 @@ int service__workers_new(const struct service__workers_config *cfg, struct servi
 	static const char *const result_labels[] = { "result" };
 	static const char *const node_labels[] = { "node" };
 	struct service_workers *w = fl_calloc(1, sizeof(*w));
-	const struct support_workflow *wf = support_workflow_find("customer_support");
 	char host[128] = "localhost";
 	int i, rc = SERVICE_EWORKER;
 	long ncores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -103,11 +104,8 @@ int service__workers_new(const struct service__workers_config *cfg, struct servi
 		*err = fl_strdup("workers need the analyzer's models");
 		goto fail;
 	}
-	if (!wf || !(w->workflow = wf->build()) || flow_graph_validate(w->workflow) != FLOW_OK) {
-		*err = fl_asprintf("cannot build the customer_support workflow%s%s",
-				   w->workflow ? ": " : "", w->workflow ? flow_graph_errmsg(w->workflow) : "");
+	if (support_routing_new(&w->routing, err) != SUPPORT_OK)
 		goto fail;
-	}
 	w->workers = fl_calloc((size_t)w->count, sizeof(*w->workers));
 	for (i = 0; i < w->count; i++) {
 		struct worker *k = &w->workers[i];
@@ -213,7 +211,8 @@ static void process(struct worker *k, struct store_job *job)
 	ctx.llm = w->cfg.llm;
 	ctx.store = k->st;
 	ctx.crm = w->crm;
-	rc = support_process_job(&ctx, w->workflow, &sj, &o);
+	ctx.routing = w->routing;
+	rc = support_process_job(&ctx, support_routing_graph(w->routing, NULL), &sj, &o);
 	finished = rc == SUPPORT_OK || rc == SUPPORT_EDONE;
 	if (finished || o.already_done) {
 		/* already_done yet not finished: triaged by an earlier attempt, its completion failed */
@@ -483,7 +482,7 @@ void service__workers_free(struct service_workers *w, int64_t grace_ms)
 	for (i = 0; w->workers && i < w->count; i++)
 		store_close(w->workers[i].st);
 	store_close(w->keeper_st);
-	flow_node_free(w->workflow);
+	support_routing_free(w->routing);
 	support_crm_free(w->crm);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->wake);

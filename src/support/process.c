@@ -283,13 +283,18 @@ out:
 	return rc;
 }
 
-/* Runs customer_support on ticket (already validated/stored) and finishes it (with job, may be NULL). */
+/*
+ * Runs workflow (or, with ctx->routing, the graph of the ticket's channel) on
+ * ticket (already validated/stored) and finishes it (with job, may be NULL).
+ */
 static int run_and_finish(struct support_ctx *ctx, struct flow_node *workflow, json_t *ticket,
 			  const struct support_job *job, struct support_outcome *o)
 {
 	struct flow_result *r;
 	int rc;
 
+	if (ctx->routing)
+		workflow = support_routing_graph(ctx->routing, fl_json_str(ticket, "channel", NULL));
 	o->shared = json_pack("{s:O}", "incoming_ticket", ticket);
 	r = support_run(workflow, "ticket_ingestion", ctx, o->shared);
 	o->trace = json_incref(flow_result_trace(r));

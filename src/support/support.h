@@ -136,6 +136,8 @@ struct support_ctx {
 	int batch_workers;                  /* batch_processing workers; 0: 5 */
 	/* the external CRM (support_crm_open); NULL: the store's customers are all there is */
 	struct support_crm *crm;
+	/* the workflow per channel (support_routing_new); NULL: the workflow the caller gives */
+	const struct support_routing *routing;
 };
 
 /* ---- the external CRM (crm.c; docs/CONFIGURATION.md, CRM_API_URL) ---- */
@@ -260,12 +262,47 @@ struct support_workflow {
 	const char *start;   /* the start node's name, as the seed calls run(start_node=...) */
 	/* Builds a new graph; the caller frees it with flow_node_free. */
 	struct flow_node *(*build)(void);
+	/* runs on one ticket (support_workflow_ticket_graph); batch and monitoring do not */
+	bool on_ticket;
 };
 
 /* The registered workflows, ended by an entry whose name is NULL. */
 const struct support_workflow *support_workflows(void);
 /* The workflow called name, or NULL. */
 const struct support_workflow *support_workflow_find(const char *name);
+
+/*
+ * A new graph that runs wf on one incoming ticket from "ticket_ingestion"
+ * (what support_process starts at): customer_support itself; another
+ * ticket workflow after the triage (ingestion, sentiment, categorization,
+ * priority) that gives its nodes the ticket and its analyses. NULL for a
+ * workflow that does not run on a ticket. Caller frees (flow_node_free).
+ */
+struct flow_node *support_workflow_ticket_graph(const struct support_workflow *wf);
+/*
+ * The ticket workflow called name (*out), or SUPPORT_ENOTFOUND with *err
+ * saying it is unknown or does not run on a ticket and naming the ones
+ * that do (caller frees).
+ */
+int support_workflow_check_name(const char *name, const struct support_workflow **out, char **err);
+
+/*
+ * The workflow each channel's tickets run: FRONTLINE_WORKFLOW_<CHANNEL>
+ * (EMAIL, CHAT, WEB, WEBHOOK, PHONE, API; unset: customer_support), each
+ * graph built once and validated. support_routing_new fails with
+ * SUPPORT_EINVAL and *err naming the key and the ticket workflows when a
+ * name is unknown (a configuration error at start-up, not at the first
+ * ticket). Read-only once made: share it between threads. Set as
+ * ctx->routing, support_process, _process_stored and _process_job run the
+ * ticket's channel's graph instead of the one they are given.
+ */
+struct support_routing;
+int support_routing_new(struct support_routing **out, char **err);
+void support_routing_free(struct support_routing *r);
+/* The graph for channel's tickets (a channel outside fl_channels: customer_support's). Borrowed. */
+struct flow_node *support_routing_graph(const struct support_routing *r, const char *channel);
+/* The name of the workflow channel's tickets run. */
+const char *support_routing_workflow(const struct support_routing *r, const char *channel);
 
 /*
  * Runs workflow (built by the caller, reusable across runs and threads) on

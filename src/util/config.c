@@ -149,6 +149,18 @@ static const struct fl_config_key config_keys[] = {
 	{ "FRONTLINE_CRM_CACHE_S", "300", "seconds a CRM answer (or its not knowing a customer) is remembered",
 	  FL_CONFIG_PLAIN },
 	{ "KB_API_URL", NULL, "external knowledge-base URL (unset: the built-in KB)", FL_CONFIG_PLAIN },
+	/*
+	 * issue 18: the workflow each channel's tickets run, one key per channel
+	 * of fl_channels (a fixed table keeps every key listed, documented and
+	 * checked); the names are checked against the registry at start-up
+	 * (support_routing_new), not here: util knows no workflows.
+	 */
+	{ "FRONTLINE_WORKFLOW_EMAIL", NULL, "the workflow email tickets run (a registered name; unset: customer_support)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_WORKFLOW_CHAT", NULL, "the workflow chat tickets run (a registered name; unset: customer_support)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_WORKFLOW_WEB", NULL, "the workflow web tickets run (a registered name; unset: customer_support)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_WORKFLOW_PHONE", NULL, "the workflow phone tickets run (a registered name; unset: customer_support)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_WORKFLOW_WEBHOOK", NULL, "the workflow webhook tickets run (a registered name; unset: customer_support)", FL_CONFIG_PLAIN },
+	{ "FRONTLINE_WORKFLOW_API", NULL, "the workflow api tickets run (a registered name; unset: customer_support)", FL_CONFIG_PLAIN },
 	{ NULL, NULL, NULL, FL_CONFIG_PLAIN },
 };
 

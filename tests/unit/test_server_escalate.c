@@ -4,7 +4,9 @@
  * a triaged ticket: the escalation queue entry at the level's urgency, the
  * notification in the outbox, the status and department, the event with
  * the reason and who asked; a second while the first is queued, a closed
- * ticket and an untriaged one are 409s, bad fields 422s.
+ * ticket and an untriaged one are 409s, bad fields 422s. And the workers
+ * run the workflow FRONTLINE_WORKFLOW_<CHANNEL> names for that channel's
+ * tickets.
  */
 #include "test_helpers.h"
 
@@ -125,7 +127,47 @@ static void test_escalating_by_hand_refuses_what_it_cannot_do(void **state)
 	http_resp_release(&r);
 }
 
+/* Whether the stored ticket's trace has a step called node. */
+static bool ran(struct fx *f, const char *id, const char *node)
+{
+	json_t *t = NULL, *step;
+	bool found = false;
+	size_t i;
+
+	if (store_ticket_get(f->st, id, false, &t) != STORE_OK)
+		fail_msg("get %s: %s", id, store_errmsg(f->st));
+	json_array_foreach(json_object_get(t, "trace"), i, step)
+		found = found || fl_str_eq(fl_json_str(step, "node", NULL), node);
+	json_decref(t);
+	return found;
+}
+
+static void test_a_channels_tickets_run_its_workflow(void **state)
+{
+	struct fx *f = *state;
+	struct http_resp r;
+
+	fl_config_set("FRONTLINE_WORKFLOW_API", "escalation");
+	fl_config_set("FRONTLINE_WORKFLOW_WEBHOOK", "high_priority");
+	fx_start(f, 0, true);
+	create(f, "w1");   /* POST /api/v1/tickets: channel api */
+	fx_call(f, "POST", "/api/v1/tickets", f->integ,
+		"{\"id\":\"w2\",\"channel\":\"chat\",\"customer_id\":\"cust_001\",\"subject\":\"Hi\","
+		"\"content\":\"How do I change the picture on my profile page?\"}", &r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	fx_wait_done(f, 2);
+	fl_config_set("FRONTLINE_WORKFLOW_API", "");
+	fl_config_set("FRONTLINE_WORKFLOW_WEBHOOK", "");
+	assert_true(ran(f, "w1", "escalation/escalation_decision"));
+	assert_false(ran(f, "w1", "knowledge_base_search"));
+	/* chat is not configured: customer_support, as before */
+	assert_true(ran(f, "w2", "knowledge_base_search"));
+	assert_false(ran(f, "w2", "escalation/escalation_decision"));
+}
+
 static const struct CMUnitTest tests[] = {
+	FX_TEST(test_a_channels_tickets_run_its_workflow),
 	FX_TEST(test_escalating_by_hand_queues_and_notifies),
 	FX_TEST(test_escalating_by_hand_refuses_what_it_cannot_do),
 };
