@@ -340,6 +340,29 @@ test('canned responses: an admin writes one, an agent inserts it with /', async 
 	await composer.fill('');
 });
 
+test('macros: an agent applies one from the ticket screen; its draft lands in the composer', async (t) => {
+	if (!needs(t, 'PUT /api/v1/macros/{name}', 'GET /api/v1/macros', 'POST /api/v1/tickets/{id}/macros/{name}'))
+		return;
+	const put = await env.api('PUT', '/api/v1/macros/billing-high', {
+		description: 'billing, high, with an apology',
+		actions: [{ type: 'priority', value: 'high' }, { type: 'category', value: 'billing' },
+			{ type: 'tag', value: `${marker}-tag` }, { type: 'reply', body: `Sorry about that. ${marker}-macro` }],
+	});
+	assert.equal(put.status, 201);
+	await alice.goto('/#/tickets/batch_003');
+	await alice.reload();   /* the ticket screen reads the macros when it opens */
+	await alice.getByRole('heading', { name: /dark mode/ }).waitFor();
+	await alice.getByLabel('Macro').selectOption('billing-high');
+	await alice.getByRole('button', { name: 'Apply' }).click();
+	const composer = alice.getByLabel('Reply to the customer');
+	await until('the macro\'s draft in the composer', async () => (await composer.inputValue()).includes(`${marker}-macro`), 5000);
+	const got = (await env.api('GET', '/api/v1/tickets/batch_003')).body;
+	assert.equal(got.priority, 'high');
+	assert.equal(got.category, 'billing');
+	assert.ok(got.metadata.tags.includes(`${marker}-tag`));
+	await composer.fill('');
+});
+
 test('bulk: tick two tickets, assign them to me; the Mine count follows', async (t) => {
 	if (!needs(t, 'POST /api/v1/tickets/bulk', 'GET /api/v1/tickets/counts'))
 		return;

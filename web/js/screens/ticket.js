@@ -1,7 +1,8 @@
 // The ticket view: the thread (inbound, outbound and internal notes told
 // apart), the composer, the actions (claim, assign, priority, category,
-// status, department, resolve, reopen), the triage, KB and customer panels,
-// and who else is here (presence).
+// status, department, resolve, reopen, a macro), the triage, KB and customer
+// panels, and who else is here (presence). A macro's draft reply lands in
+// the composer, after what the agent wrote, to edit and send.
 //
 // Versions: the composer's text was written against the version the agent
 // last saw (base). Live events refresh the thread; while the agent is
@@ -12,7 +13,7 @@
 import { html, useState, useEffect, useRef, useCallback } from '../../vendor/vendor.js';
 import { get, post, patch, presence as sendPresence } from '../api.js';
 import * as live from '../live.js';
-import { useKeys, label, when, tag, PRIORITIES, CATEGORIES, STATUSES } from '../util.js';
+import { useKeys, label, when, tag, PRIORITIES, CATEGORIES, STATUSES, loadDraft, saveDraft } from '../util.js';
 import { assigneeOf, isMine } from '../people.js';
 import { Composer } from './composer.js';
 import { Triage, Articles, Customer } from './panels.js';
@@ -49,6 +50,8 @@ export function Ticket({ id, user }) {
 	const [busy, setBusy] = useState(false);
 	const [notice, setNotice] = useState(null);
 	const [assignee, setAssignee] = useState('');
+	const [macros, setMacros] = useState([]);
+	const [composerGen, setComposerGen] = useState(0);   // a new composer reads the saved texts again
 	const writing = useRef({ reply: false, note: false });
 	const seen = useRef(new Set());   // the messages there were at base: what the agent has read
 	const focusComposer = useRef(null);
@@ -78,6 +81,7 @@ export function Ticket({ id, user }) {
 
 	useEffect(() => {
 		load(true);
+		get('/macros').then((r) => setMacros(r.macros || []), () => setMacros([]));
 		get(`/tickets/${encodeURIComponent(id)}/presence`).then((r) => setOthers((r.presence || []).filter((p) => p.user.id !== user.id && p.state !== 'left')), () => null);
 		sendPresence(id, 'viewing');
 		const timer = setInterval(() => sendPresence(id, writing.current.reply ? 'replying' : 'viewing'), 20000);
@@ -158,6 +162,17 @@ export function Ticket({ id, user }) {
 	const resolve = () => change((v) => post(`${path}/resolve`, { version: v }), 'resolve it');
 	const reopen = () => change((v) => post(`${path}/reopen`, { version: v }), 'reopen it');
 	const setField = (field, value) => change((v) => patch(path, { version: v, [field]: value }), `change the ${label(field)}`);
+	const applyMacro = (name) => change(async (v) => {
+		const r = await post(`${path}/macros/${encodeURIComponent(name)}`, { version: v });
+		if (r && r.draft) {
+			const cur = loadDraft(id, 'reply');
+			const text = cur.trim() ? `${cur}\n\n${r.draft}` : r.draft;
+			saveDraft(id, 'reply', text);
+			setMode('reply');
+			setComposerGen((g) => g + 1);
+			onTyping('reply', text);
+		}
+	}, `apply the macro "${name}"`);
 
 	useKeys((k) => {
 		if (!t)
@@ -219,7 +234,7 @@ export function Ticket({ id, user }) {
 					<h2 id="thread-h">Conversation</h2>
 					<ol class="thread">${(t.messages || []).map((m) => html`<${Message} key=${m.id} m=${m} fresh=${fresh && !seen.current.has(m.id)} />`)}</ol>
 				</section>
-				<${Composer} key=${id} ticketId=${id} mode=${mode} setMode=${setMode} draft=${draft} busy=${busy}
+				<${Composer} key=${`${id}:${composerGen}`} ticketId=${id} mode=${mode} setMode=${setMode} draft=${draft} busy=${busy}
 					onSend=${send} onTyping=${onTyping} focusRef=${focusComposer} />
 				<section class="panel actions" aria-labelledby="actions-h">
 					<h2 id="actions-h">Actions</h2>
@@ -257,6 +272,16 @@ export function Ticket({ id, user }) {
 						<input id="dept" name="dept" key=${t.assigned_department} defaultValue=${t.assigned_department || ''} />
 						<button type="submit" disabled=${busy}>Move</button>
 					</form>
+					${macros.length ? html`<form class="row macros" onSubmit=${(e) => {
+						e.preventDefault();
+						const m = e.target.elements.macro.value;
+						m && applyMacro(m);
+					}}>
+						<label for="macro">Macro</label>
+						<select id="macro" name="macro" disabled=${busy}>
+							${macros.map((m) => html`<option value=${m.name} title=${m.description || ''}>${m.name}${m.description ? ` — ${m.description}` : ''}</option>`)}</select>
+						<button type="submit" disabled=${busy}>Apply</button>
+					</form>` : null}
 				</section>
 			</div>
 			<aside class="ticket-side" aria-label="About this ticket">
