@@ -29,28 +29,40 @@ struct flow_node *support__build_high_priority(void)
 	return g;
 }
 
-struct flow_node *support__build_customer_support(void)
+/*
+ * The triage every ticket starts with (ingestion, sentiment, categorization,
+ * priority), added to g first (its start) and wired; returns the priority
+ * node, whose actions ("standard_response", "high_priority_workflow") the
+ * caller wires.
+ */
+static struct flow_node *add_triage(struct flow_node *g)
 {
-	struct flow_node *g = flow_graph_new("customer_support");
 	struct flow_node *ing = support__node_ingestion(), *sent = support__node_sentiment();
 	struct flow_node *cat = support__node_categorization(), *prio = support__node_priority();
-	struct flow_node *kb = support__node_kb_search(), *resp = support__node_response(false);
-	struct flow_node *esc = support__node_escalation(false), *human = support__node_human_escalation();
-	struct flow_node *sat = support__node_satisfaction(), *high = support__build_high_priority();
 
 	flow_graph_add(g, ing);
 	flow_graph_add(g, sent);
 	flow_graph_add(g, cat);
 	flow_graph_add(g, prio);
+	flow_on(ing, "sentiment_analysis", sent);
+	flow_on(sent, "categorization", cat);
+	flow_on(cat, "priority_assignment", prio);
+	return prio;
+}
+
+struct flow_node *support__build_customer_support(void)
+{
+	struct flow_node *g = flow_graph_new("customer_support"), *prio = add_triage(g);
+	struct flow_node *kb = support__node_kb_search(), *resp = support__node_response(false);
+	struct flow_node *esc = support__node_escalation(false), *human = support__node_human_escalation();
+	struct flow_node *sat = support__node_satisfaction(), *high = support__build_high_priority();
+
 	flow_graph_add(g, kb);
 	flow_graph_add(g, resp);
 	flow_graph_add(g, esc);
 	flow_graph_add(g, human);
 	flow_graph_add(g, sat);
 	flow_graph_add(g, high);
-	flow_on(ing, "sentiment_analysis", sent);
-	flow_on(sent, "categorization", cat);
-	flow_on(cat, "priority_assignment", prio);
 	flow_on(prio, "standard_response", kb);
 	flow_on(prio, "high_priority_workflow", high);
 	flow_on(kb, "response_generation", resp);
@@ -136,7 +148,7 @@ const struct support_workflow *support_workflow_find(const char *name)
 
 struct flow_node *support_workflow_ticket_graph(const struct support_workflow *wf)
 {
-	struct flow_node *g, *ing, *sent, *cat, *prio, *inner;
+	struct flow_node *g, *prio, *inner;
 	char *name;
 
 	if (!wf || !wf->on_ticket)
@@ -152,19 +164,9 @@ struct flow_node *support_workflow_ticket_graph(const struct support_workflow *w
 	name = fl_asprintf("%s_on_ticket", wf->name);
 	g = flow_graph_new(name);
 	free(name);
-	ing = support__node_ingestion();
-	sent = support__node_sentiment();
-	cat = support__node_categorization();
-	prio = support__node_priority();
+	prio = add_triage(g);
 	inner = wf->build();
-	flow_graph_add(g, ing);
-	flow_graph_add(g, sent);
-	flow_graph_add(g, cat);
-	flow_graph_add(g, prio);
 	flow_graph_add(g, inner);
-	flow_on(ing, "sentiment_analysis", sent);
-	flow_on(sent, "categorization", cat);
-	flow_on(cat, "priority_assignment", prio);
 	flow_on(prio, "standard_response", inner);
 	flow_on(prio, "high_priority_workflow", inner);
 	return g;

@@ -19,20 +19,6 @@ static const char *const action_types[] = {
 
 static const char *const reply_modes[] = { SUPPORT_MACRO_DRAFT, SUPPORT_MACRO_SEND, NULL };
 
-static void violation(json_t *errors, const char *field, const char *code, const char *fmt, ...) FL_PRINTF(4, 5);
-
-static void violation(json_t *errors, const char *field, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	msg = fl_vasprintf(fmt, ap);
-	va_end(ap);
-	json_array_append_new(errors, json_pack("{s:s, s:s, s:s}", "field", field, "code", code, "message", msg));
-	free(msg);
-}
-
 static bool category_known(const char *label)
 {
 	const char *c;
@@ -84,7 +70,7 @@ static void check_word(json_t *errors, const char *field, const char *what, cons
 	if (fl_word_index(set, v) >= 0)
 		return;
 	all = fl_words_join(set, ", ");
-	violation(errors, field, SUPPORT_FIELD_VALUE, "'%s' is not a %s: one of %s", v, what, all);
+	support__field_error(errors, field, SUPPORT_FIELD_VALUE, "'%s' is not a %s: one of %s", v, what, all);
 	free(all);
 }
 
@@ -95,23 +81,23 @@ static void check_reply(json_t *errors, const char *at, const json_t *a, json_t 
 	char *field = fl_asprintf("%s.mode", at);
 
 	if (json_object_get(a, "mode") && !json_is_string(json_object_get(a, "mode")))
-		violation(errors, field, SUPPORT_FIELD_TYPE, "a reply's mode is \"draft\" or \"send\"");
+		support__field_error(errors, field, SUPPORT_FIELD_TYPE, "a reply's mode is \"draft\" or \"send\"");
 	else
 		check_word(errors, field, "reply mode", reply_modes, mode);
 	free(field);
 	json_object_set_new(out, "mode", json_string(mode));
 	if (!!canned == !!body) {
 		field = fl_asprintf("%s.%s", at, canned ? "body" : "canned");
-		violation(errors, field, canned ? SUPPORT_FIELD_TYPE : SUPPORT_FIELD_MISSING,
+		support__field_error(errors, field, canned ? SUPPORT_FIELD_TYPE : SUPPORT_FIELD_MISSING,
 			  "a reply gives either 'canned' (a canned response's id) or 'body' (its text), not both");
 		free(field);
 		return;
 	}
 	field = fl_asprintf("%s.%s", at, canned ? "canned" : "body");
 	if (!json_is_string(canned ? canned : body))
-		violation(errors, field, SUPPORT_FIELD_TYPE, "'%s' must be a string", canned ? "canned" : "body");
+		support__field_error(errors, field, SUPPORT_FIELD_TYPE, "'%s' must be a string", canned ? "canned" : "body");
 	else if (canned ? !name_ok(json_string_value(canned), 64) : !text_ok(json_string_value(body), 50000))
-		violation(errors, field, SUPPORT_FIELD_LENGTH, canned ? "a canned response's id is 1 to 64 characters"
+		support__field_error(errors, field, SUPPORT_FIELD_LENGTH, canned ? "a canned response's id is 1 to 64 characters"
 								     : "a reply's body is 1 to 50000 bytes of UTF-8");
 	else
 		json_object_set(out, canned ? "canned" : "body", (json_t *)(canned ? canned : body));
@@ -129,7 +115,7 @@ static void check_action(json_t *errors, size_t i, const json_t *a, json_t *acti
 
 	snprintf(at, sizeof(at), "actions[%zu]", i);
 	if (!json_is_object(a)) {
-		violation(errors, at, SUPPORT_FIELD_TYPE, "an action is an object {\"type\", ...}");
+		support__field_error(errors, at, SUPPORT_FIELD_TYPE, "an action is an object {\"type\", ...}");
 		return;
 	}
 	field = fl_asprintf("%s.type", at);
@@ -137,15 +123,15 @@ static void check_action(json_t *errors, size_t i, const json_t *a, json_t *acti
 		char *all = fl_words_join(action_types, ", ");
 
 		if (!type)
-			violation(errors, field, SUPPORT_FIELD_MISSING, "an action needs a type: one of %s", all);
+			support__field_error(errors, field, SUPPORT_FIELD_MISSING, "an action needs a type: one of %s", all);
 		else
-			violation(errors, field, SUPPORT_FIELD_VALUE, "unknown action '%s': one of %s", type, all);
+			support__field_error(errors, field, SUPPORT_FIELD_VALUE, "unknown action '%s': one of %s", type, all);
 		free(all);
 		goto out;
 	}
 	/* one of each, but tags: two statuses in one step would be a mistake */
 	if (strcmp(type, "tag") && (*seen & (1u << k))) {
-		violation(errors, field, SUPPORT_FIELD_VALUE, "the macro has a '%s' action already", type);
+		support__field_error(errors, field, SUPPORT_FIELD_VALUE, "the macro has a '%s' action already", type);
 		goto out;
 	}
 	*seen |= 1u << k;
@@ -157,7 +143,7 @@ static void check_action(json_t *errors, size_t i, const json_t *a, json_t *acti
 	} else if (!strcmp(type, "assignee") && json_is_null(value)) {
 		json_object_set_new(out, "value", json_null());   /* unassigns */
 	} else if (!v) {
-		violation(errors, field, value ? SUPPORT_FIELD_TYPE : SUPPORT_FIELD_MISSING,
+		support__field_error(errors, field, value ? SUPPORT_FIELD_TYPE : SUPPORT_FIELD_MISSING,
 			  "a %s action needs a string 'value'%s", type,
 			  strcmp(type, "assignee") ? "" : " (null unassigns)");
 	} else if (!strcmp(type, "status")) {
@@ -168,11 +154,11 @@ static void check_action(json_t *errors, size_t i, const json_t *a, json_t *acti
 		if (!category_known(v)) {
 			char *all = categories_text();
 
-			violation(errors, field, SUPPORT_FIELD_VALUE, "'%s' is not a category: one of %s", v, all);
+			support__field_error(errors, field, SUPPORT_FIELD_VALUE, "'%s' is not a category: one of %s", v, all);
 			free(all);
 		}
 	} else if (!name_ok(v, strcmp(type, "tag") ? 200 : 64)) {
-		violation(errors, field, SUPPORT_FIELD_LENGTH, "a %s is 1 to %d characters without control characters",
+		support__field_error(errors, field, SUPPORT_FIELD_LENGTH, "a %s is 1 to %d characters without control characters",
 			  type, strcmp(type, "tag") ? 200 : 64);
 	}
 	if (v)
@@ -194,12 +180,12 @@ int support_macro_check(const json_t *body, json_t **out, json_t **errors)
 	*errors = NULL;
 	json_object_foreach((json_t *)body, key, a)
 		if (strcmp(key, "actions") && strcmp(key, "description"))
-			violation(errs, key, SUPPORT_FIELD_VALUE, "unknown field '%s': a macro has description and "
+			support__field_error(errs, key, SUPPORT_FIELD_VALUE, "unknown field '%s': a macro has description and "
 				  "actions", key);
 	if (desc && !json_is_null(desc) && (!json_is_string(desc) || strlen(json_string_value(desc)) > 500))
-		violation(errs, "description", SUPPORT_FIELD_LENGTH, "the description is a string of at most 500 bytes");
+		support__field_error(errs, "description", SUPPORT_FIELD_LENGTH, "the description is a string of at most 500 bytes");
 	if (!json_is_array(actions) || !json_array_size(actions) || json_array_size(actions) > MAX_ACTIONS)
-		violation(errs, "actions", actions ? SUPPORT_FIELD_LENGTH : SUPPORT_FIELD_MISSING,
+		support__field_error(errs, "actions", actions ? SUPPORT_FIELD_LENGTH : SUPPORT_FIELD_MISSING,
 			  "'actions' is an array of 1 to %d actions", MAX_ACTIONS);
 	else
 		json_array_foreach(actions, i, a)

@@ -111,6 +111,13 @@ void support__format_duration(char *out, size_t size, int64_t seconds);
  * escalation_decision by the rules table. always_check: the high-priority
  * path, where high escalation risk alone is a reason for a human.
  */
+/*
+ * Appends {"field", "code" (SUPPORT_FIELD_*), "message"} to errors: one
+ * violation, as the ingestion rules and the macro check report them
+ * (ticket.c).
+ */
+void support__field_error(json_t *errors, const char *field, const char *code, const char *fmt, ...)
+	FL_PRINTF(4, 5);
 /* The analyses a run wrote into shared, as a ticket's "analysis" object (process.c). New reference. */
 json_t *support__analysis_of(const json_t *shared);
 /* Whether a stored ticket has been through its workflow (neither new nor triaging). */

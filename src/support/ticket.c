@@ -28,10 +28,7 @@
 #define METADATA_MAX_BYTES 16384
 #define METADATA_MAX_DEPTH 8
 
-static void add_error(json_t *errors, const char *field, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void add_error(json_t *errors, const char *field, const char *code, const char *fmt, ...)
+void support__field_error(json_t *errors, const char *field, const char *code, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
@@ -63,21 +60,21 @@ static bool required_string(const json_t *in, const char *field, json_t *errors,
 
 	*out = NULL;
 	if (!v || json_is_null(v)) {
-		add_error(errors, field, SUPPORT_FIELD_MISSING, "is required");
+		support__field_error(errors, field, SUPPORT_FIELD_MISSING, "is required");
 		return false;
 	}
 	if (!json_is_string(v)) {
-		add_error(errors, field, SUPPORT_FIELD_TYPE, "must be a string");
+		support__field_error(errors, field, SUPPORT_FIELD_TYPE, "must be a string");
 		return false;
 	}
 	len = json_string_length(v);
 	s = fl_str_trim(json_string_value(v), &len);
 	if (!len) {
-		add_error(errors, field, SUPPORT_FIELD_EMPTY, "must not be empty");
+		support__field_error(errors, field, SUPPORT_FIELD_EMPTY, "must not be empty");
 		return false;
 	}
 	if (memchr(s, '\0', len)) {
-		add_error(errors, field, SUPPORT_FIELD_TYPE, "must not contain NUL characters");
+		support__field_error(errors, field, SUPPORT_FIELD_TYPE, "must not contain NUL characters");
 		return false;
 	}
 	*out = json_stringn(s, len);
@@ -143,14 +140,14 @@ static void check_metadata(const json_t *meta, json_t *errors)
 	size_t n;
 
 	if (json_depth(meta, METADATA_MAX_DEPTH) > METADATA_MAX_DEPTH) {
-		add_error(errors, "metadata", SUPPORT_FIELD_DEPTH, "must be at most %d levels deep",
+		support__field_error(errors, "metadata", SUPPORT_FIELD_DEPTH, "must be at most %d levels deep",
 			  METADATA_MAX_DEPTH);
 		return;
 	}
 	/* jansson measures without writing when given no buffer */
 	n = json_dumpb(meta, NULL, 0, JSON_COMPACT);
 	if (n > METADATA_MAX_BYTES)
-		add_error(errors, "metadata", SUPPORT_FIELD_LENGTH,
+		support__field_error(errors, "metadata", SUPPORT_FIELD_LENGTH,
 			  "must be at most %d bytes as compact JSON (got %zu)", METADATA_MAX_BYTES, n);
 }
 
@@ -182,33 +179,33 @@ int support_ticket_validate(const json_t *in, int64_t now_us, json_t **out, json
 	*out = NULL;
 	*errors_out = NULL;
 	if (!json_is_object(in)) {
-		add_error(errors, "", SUPPORT_FIELD_TYPE, "a ticket must be a JSON object");
+		support__field_error(errors, "", SUPPORT_FIELD_TYPE, "a ticket must be a JSON object");
 		goto out;
 	}
 	/* the sender's id: its idempotency key, so a string as the API says */
 	v = json_object_get(in, "id");
 	if (v && !json_is_null(v) && required_string(in, "id", errors, &id)) {
 		if (json_string_length(id) > ID_MAX)
-			add_error(errors, "id", SUPPORT_FIELD_LENGTH, "must be at most %d characters", ID_MAX);
+			support__field_error(errors, "id", SUPPORT_FIELD_LENGTH, "must be at most %d characters", ID_MAX);
 		else if (!id_valid(json_string_value(id), json_string_length(id)))
-			add_error(errors, "id", SUPPORT_FIELD_CHARS,
+			support__field_error(errors, "id", SUPPORT_FIELD_CHARS,
 				  "may hold only letters, digits, '.', '_', ':' and '-'");
 	}
 	if (required_string(in, "customer_id", errors, &customer)) {
 		if (utf8_chars(json_string_value(customer), json_string_length(customer)) > CUSTOMER_MAX)
-			add_error(errors, "customer_id", SUPPORT_FIELD_LENGTH, "must be at most %d characters",
+			support__field_error(errors, "customer_id", SUPPORT_FIELD_LENGTH, "must be at most %d characters",
 				  CUSTOMER_MAX);
 		else if (has_line_break(json_string_value(customer), json_string_length(customer)))
-			add_error(errors, "customer_id", SUPPORT_FIELD_CHARS, "must not contain a line break");
+			support__field_error(errors, "customer_id", SUPPORT_FIELD_CHARS, "must not contain a line break");
 	}
 	if (required_string(in, "subject", errors, &subject) &&
 	    utf8_chars(json_string_value(subject), json_string_length(subject)) > SUBJECT_MAX)
-		add_error(errors, "subject", SUPPORT_FIELD_LENGTH, "must be at most %d characters", SUBJECT_MAX);
+		support__field_error(errors, "subject", SUPPORT_FIELD_LENGTH, "must be at most %d characters", SUBJECT_MAX);
 	if (required_string(in, "content", errors, &content)) {
 		size_t n = utf8_chars(json_string_value(content), json_string_length(content));
 
 		if (n < CONTENT_MIN || n > CONTENT_MAX)
-			add_error(errors, "content", SUPPORT_FIELD_LENGTH,
+			support__field_error(errors, "content", SUPPORT_FIELD_LENGTH,
 				  "must be %d to %d characters after trimming (got %zu)", CONTENT_MIN, CONTENT_MAX, n);
 	}
 	ch = json_object_get(in, "channel");
@@ -222,14 +219,14 @@ int support_ticket_validate(const json_t *in, int64_t now_us, json_t **out, json
 		} else {
 			char *list = fl_words_join(fl_channels, ", ");
 
-			add_error(errors, json_object_get(in, "channel") ? "channel" : "source", SUPPORT_FIELD_VALUE,
+			support__field_error(errors, json_object_get(in, "channel") ? "channel" : "source", SUPPORT_FIELD_VALUE,
 				  "must be one of %s", list);
 			free(list);
 		}
 	}
 	meta = json_object_get(in, "metadata");
 	if (meta && !json_is_null(meta) && !json_is_object(meta))
-		add_error(errors, "metadata", SUPPORT_FIELD_TYPE, "must be an object");
+		support__field_error(errors, "metadata", SUPPORT_FIELD_TYPE, "must be an object");
 	else if (json_is_object(meta))
 		check_metadata(meta, errors);
 	if (json_array_size(errors))
