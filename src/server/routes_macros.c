@@ -125,6 +125,7 @@ struct plan {
 	json_t *assignee;     /* borrowed; NULL: untouched, json null: unassigned */
 	json_t *tags;         /* the metadata's tags after the macro, or NULL when none added */
 	json_t *added;        /* the tags added */
+	json_t *status;       /* the status action's value (borrowed), or NULL */
 	const char *mode;     /* the reply's, or NULL */
 };
 
@@ -148,6 +149,8 @@ static void plan_of(const json_t *macro, const json_t *t, struct plan *p)
 			if (!strcmp(type, patched[k].type) && !fl_str_eq(fl_json_str(t, patched[k].field, NULL),
 									  json_string_value(v)))
 				json_object_set(p->patch, patched[k].field, v);
+		if (!strcmp(type, "status"))
+			p->status = v;
 		if (!strcmp(type, "assignee") && !fl_str_eq(fl_json_str(t, "assignee", NULL), json_string_value(v)))
 			p->assignee = v;
 		else if (!strcmp(type, "reply"))
@@ -253,6 +256,9 @@ static void apply(struct server_req *r)
 		goto out;
 	plan_of(macro, t, &p);
 	send = fl_str_eq(p.mode, SUPPORT_MACRO_SEND);
+	/* a sent reply sets the status (waiting): the macro's own status, even the one it has, wins */
+	if (send && p.status && !json_object_get(p.patch, "status"))
+		json_object_set(p.patch, "status", p.status);
 	fields = json_object();
 	if (send && server__reply_add(r, t, text, fields, &msg))
 		goto out;

@@ -124,11 +124,13 @@ static int finish(struct support_ctx *ctx, const char *workflow, const char *tic
 	analysis = json_is_object(json_object_get(cur, "analysis")) ? json_copy(json_object_get(cur, "analysis"))
 								      : json_object();
 	{
+		/* the run's analyses replace the first run's of the same name; the paths of both stay */
 		json_t *mine = support__analysis_of(shared), *paths = json_object_get(analysis, "paths");
 
-		if (json_is_object(paths))
-			json_object_update(json_object_get(mine, "paths"), paths);
+		paths = json_is_object(paths) ? json_copy(paths) : json_object();
+		json_object_update(paths, json_object_get(mine, "paths"));
 		json_object_update(analysis, mine);
+		json_object_set_new(analysis, "paths", paths);
 		json_decref(mine);
 	}
 	fields = json_pack("{s:o}", "analysis", analysis);

@@ -191,6 +191,27 @@ static void test_a_draft_reply_changes_nothing_but_comes_back(void **state)
 	assert_int_equal(events_of(f, "m2", "ticket.macro"), 1);
 }
 
+static void test_a_status_action_wins_over_the_replys(void **state)
+{
+	struct fx *f = *state;
+	struct http_resp r;
+	json_t *esc = json_pack("{s:s}", "status", FL_STATUS_ESCALATED);
+
+	fx_start(f, 0, false);
+	put(f, "/api/v1/macros/hold", "{\"actions\":[{\"type\":\"status\",\"value\":\"escalated\"},"
+	    "{\"type\":\"reply\",\"body\":\"A specialist will call you.\",\"mode\":\"send\"}]}", 201);
+	create(f, "m4");
+	if (store_ticket_update(f->st, "m4", 0, esc, "test", NULL) != STORE_OK)
+		fail_msg("update: %s", store_errmsg(f->st));
+	json_decref(esc);
+	fx_call(f, "POST", "/api/v1/tickets/m4/macros/hold", f->agent, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	/* the reply alone would leave it waiting on the customer */
+	assert_string_equal(fl_json_str(json_object_get(r.json, "ticket"), "status", ""), FL_STATUS_ESCALATED);
+	assert_non_null(fl_json_str(json_object_get(r.json, "ticket"), "first_response_at", NULL));
+	http_resp_release(&r);
+}
+
 static void test_a_failing_action_changes_nothing(void **state)
 {
 	struct fx *f = *state;
@@ -232,6 +253,7 @@ static const struct CMUnitTest tests[] = {
 	FX_TEST(test_macros_are_written_by_admins_and_checked),
 	FX_TEST(test_applying_a_macro_changes_the_ticket_in_one_step),
 	FX_TEST(test_a_draft_reply_changes_nothing_but_comes_back),
+	FX_TEST(test_a_status_action_wins_over_the_replys),
 	FX_TEST(test_a_failing_action_changes_nothing),
 };
 
