@@ -50,6 +50,7 @@
 #define MIN_CONFIDENCE 0.30  /* of the category model */
 #define MIN_AFFECTED SUPPORT_MANY_AFFECTED /* people a failure affects: an outage */
 #define SEVERAL_WEIGHT 3.0   /* several issues: asks that name a topic (idf weight of their concepts) */
+#define SEVERAL_FOLLOWUP 8.0 /* ... a follow-up too when it names this much of its own ("why does the app crash when i open it") */
 #define SEVERAL_OWN 0.5      /* ... each relevant to its own article at least this much */
 #define SEVERAL_SHARE 0.6    /* ... and to the other ask under this share of that ask's own article's */
 
@@ -148,7 +149,8 @@ static bool several_topics(const json_t *kbr)
 		const json_t *p = json_array_get(parts, k);
 
 		best[k] = SIZE_MAX;
-		if (!ask_part(p, true, false) || fl_json_num(p, "weight", 0) < SEVERAL_WEIGHT)
+		if (!(ask_part(p, true, false) && fl_json_num(p, "weight", 0) >= SEVERAL_WEIGHT) &&
+		    !(ask_part(p, false, true) && fl_json_num(p, "weight", 0) >= SEVERAL_FOLLOWUP))
 			continue;
 		for (a = 0; a < json_array_size(articles); a++)
 			if (best[k] == SIZE_MAX ||
