@@ -44,7 +44,8 @@
 #define MIN_FIT 0.6          /* the top article's relevance to the message, part by part (message_fit) */
 #define MIN_MARGIN 0.25      /* the top article's lead over the next one, as a share of its relevance */
 #define CLEAR_MARGIN 0.5     /* ... a lead under this needs the article to share more than: */
-#define CLEAR_MATCHED 8.0    /* ... this idf weight with the message (two rare words, or three of some weight) */
+#define CLEAR_MATCHED 8.0    /* ... this idf weight with the message (two rare words, or three of some weight), */
+#define CLEAR_RELEVANCE 0.5  /* ... unless its relevance is at least this */
 #define MIN_ANSWERED 0.3     /* share of the ask's keys in the article's title, tags and text */
 #define UPSET_SCORE -0.3     /* a very negative level counts as upset at this score or below */
 #define MIN_CONFIDENCE 0.30  /* of the category model */
@@ -392,14 +393,16 @@ static bool c_not_in_kb(const struct signals *s)
 }
 
 /*
- * Unclear: the top article hardly leads the next, or it leads only
- * somewhat and shares little with the message (a guess between neighbours:
- * "white page in firefox" between the slow-app and connection articles).
+ * Unclear: the top article hardly leads the next, or it is weak on all
+ * three counts: it leads only somewhat, is not very relevant, and shares
+ * little with the message (a guess between neighbours: "white page in
+ * firefox" between the slow-app and connection articles).
  */
 static bool c_unclear(const struct signals *s)
 {
 	return s->margin < MIN_MARGIN ||
-	       (s->margin < CLEAR_MARGIN && fl_json_num(s->top, "matched_weight", 0) < CLEAR_MATCHED);
+	       (s->margin < CLEAR_MARGIN && s->relevance < CLEAR_RELEVANCE &&
+		fl_json_num(s->top, "matched_weight", 0) < CLEAR_MATCHED);
 }
 
 /* Computed here, when the checks before have passed: it reads the whole article. */
