@@ -98,14 +98,15 @@ static json_t *score_row(struct tally *t, const json_t *expect, const struct sup
 						       fl_json_num(p, "weight", 0), "top_relevance",
 						       json_number_value(json_array_get(
 							       json_object_get(top, "part_relevance"), i))));
-	return json_pack("{s:s, s:s, s:b, s:b, s:b, s:s, s:O?, s:s?, s:f, s:s?, s:s?, s:O?, s:o}",
+	return json_pack("{s:s, s:s, s:b, s:b, s:b, s:s, s:O?, s:s?, s:f, s:s?, s:s?, s:O?, s:o, s:s?}",
 			 "id", fl_json_str(o->ticket, "id", ""), "kind", kind, "expected", want, "sent", sent,
 			 "right", right, "status", fl_json_str(o->ticket, "status", ""),
 			 "cited", cited, "top_article", fl_json_str(top, "id", NULL),
 			 "top_relevance", fl_json_num(top, "relevance_score", 0),
 			 "section", fl_json_str(resp, "section", NULL),
 			 "reason", fl_json_str(decision, "reason", NULL),
-			 "signals", json_object_get(decision, "signals"), "parts", parts);
+			 "signals", json_object_get(decision, "signals"), "parts", parts, "category",
+			 fl_json_str(json_object_get(o->shared, "categorization"), "primary_category", NULL));
 }
 
 static double ratio(size_t a, size_t b)

@@ -357,8 +357,27 @@ static void test_asks_people_and_disowned_actions_are_read(void **state)
 		  "ours. None of us did this.", "security" },
 		{ "web", "Issue", "I have an issue, please get back to me.", "no_article" },
 		{ "chat", "apple pay", "can i pay with apple pay", "no_article" },
+		/* third round: what nobody here did, named before ("admins that none of us added") or after */
+		{ "web", "payment details", "Our card details were changed yesterday but nobody here did it.", "security" },
+		{ "email", "Strange admins", "There are two new admins in our workspace that none of us added, and our "
+		  "billing email was changed to an address we don't know.", "security" },
+		/* a correction only staff can make; "for you to extend" is a request too */
+		{ "email", "Invoice correction", "Hi, our March invoice lists the wrong company address. Can you correct "
+		  "it and send us a new one?", "staff_action" },
+		{ "chat", "trial", "is it possible for you to extend our trial by a week? still waiting for approval",
+		  "staff_action" },
+		{ "chat", "refund", "could you guys refund me for the extra month, i forgot to cancel in time",
+		  "staff_action" },
 	};
-	expect_held(*state, "r", cases, FL_ARRAY_SIZE(cases));
+	struct fixture *f = *state;
+	struct support_outcome o;
+
+	expect_held(f, "r", cases, FL_ARRAY_SIZE(cases));
+	/* a troubleshooting customer's "nobody changed anything" disowns nothing */
+	process(f, "r99", "web", "Pages stopped loading", "Since this morning the pages just spin. Nobody here changed "
+		"anything on the network.", NULL, &o);
+	assert_false(fl_json_bool(json_object_get(o.shared, "message"), "disowned", true));
+	support_outcome_release(&o);
 }
 
 /* Two asks of one topic, a follow-up that refers back, and a deletion by mistake are not reasons to hold. */
