@@ -169,5 +169,6 @@ const char *const kb__synonym_sets[] = {
 	"daily summary|one summary|summary a day > digest",
 	"resend|send again|send it again|re-send",
 	"six digit code|6 digit code|extra code|code step > 6-digit code|2fa",
+	"lost my phone|lost phone|lost the phone|phone was stolen|stolen phone|new phone > lose|recovering access",
 	NULL,
 };

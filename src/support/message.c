@@ -55,7 +55,7 @@ static const char *const action_verbs[] = {
 	"activate", "amend", "apply", "cancel", "change", "close", "correct", "credit", "deactivate", "delete",
 	"disable", "downgrade", "erase", "extend", "increase", "lift", "make", "merge", "move", "process",
 	"put", "raise", "reactivate", "refund", "reimburse", "reissue", "remove", "restore", "reverse",
-	"stop", "switch", "terminate", "transfer", "undo", "unlock", "update", "upgrade", "waive", "wipe",
+	"stop", "switch", "terminate", "transfer", "turn", "undo", "unlock", "update", "upgrade", "waive", "wipe",
 };
 /* What staff do to an account, as the object's state wanted: "I want my account deleted". */
 static const char *const action_participles[] = {
