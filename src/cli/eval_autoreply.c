@@ -68,7 +68,7 @@ static json_t *score_row(struct tally *t, const json_t *expect, const struct sup
 	bool right = sent && want && cites_expected(cited, json_object_get(expect, "articles"));
 	const json_t *top = json_array_get(json_object_get(json_object_get(o->shared, "knowledge_base_results"),
 							   "articles"), 0);
-	const json_t *p;
+	const json_t *p, *sent_of;
 	json_t *parts;
 	size_t i;
 
@@ -98,7 +98,8 @@ static json_t *score_row(struct tally *t, const json_t *expect, const struct sup
 						       fl_json_num(p, "weight", 0), "top_relevance",
 						       json_number_value(json_array_get(
 							       json_object_get(top, "part_relevance"), i))));
-	return json_pack("{s:s, s:s, s:b, s:b, s:b, s:s, s:O?, s:s?, s:f, s:s?, s:s?, s:O?, s:o, s:s?}",
+	sent_of = json_object_get(o->shared, "sentiment_analysis");
+	return json_pack("{s:s, s:s, s:b, s:b, s:b, s:s, s:O?, s:s?, s:f, s:s?, s:s?, s:O?, s:o, s:s?, s:{s:s?, s:f, s:O?}}",
 			 "id", fl_json_str(o->ticket, "id", ""), "kind", kind, "expected", want, "sent", sent,
 			 "right", right, "status", fl_json_str(o->ticket, "status", ""),
 			 "cited", cited, "top_article", fl_json_str(top, "id", NULL),
@@ -106,7 +107,9 @@ static json_t *score_row(struct tally *t, const json_t *expect, const struct sup
 			 "section", fl_json_str(resp, "section", NULL),
 			 "reason", fl_json_str(decision, "reason", NULL),
 			 "signals", json_object_get(decision, "signals"), "parts", parts, "category",
-			 fl_json_str(json_object_get(o->shared, "categorization"), "primary_category", NULL));
+			 fl_json_str(json_object_get(o->shared, "categorization"), "primary_category", NULL),
+			 "sentiment", "level", fl_json_str(sent_of, "sentiment", NULL), "score",
+			 fl_json_num(sent_of, "score", 0), "indicators", json_object_get(sent_of, "emotional_indicators"));
 }
 
 static double ratio(size_t a, size_t b)

@@ -345,8 +345,10 @@ static bool c_several(const struct signals *s)
 }
 
 /*
- * Upset: very negative, angry, or asking for a person; or negative and
- * frustrated with shouting (ALL CAPS, "!!").
+ * Upset: very negative, angry, or asking for a person (the escalation
+ * rules' list: the sentiment cues' "human" also counts "cancel my
+ * subscription", which "how do I cancel my subscription?" asks about); or
+ * negative and frustrated with shouting (ALL CAPS, "!!").
  */
 static bool c_upset(const struct signals *s)
 {
@@ -358,8 +360,7 @@ static bool c_upset(const struct signals *s)
 
 	/* the level alone is a model's guess: very negative counts when the score agrees */
 	if ((!strcmp(level, "very_negative") && fl_json_num(s->sentiment, "score", 0) <= UPSET_SCORE) ||
-	    support__has_cue(s->text, "human") ||
-	    fl_json_bool(cues, "human_requested", false))
+	    support__has_cue(s->text, "human"))
 		return true;
 	json_array_foreach(ind, i, v) {
 		if (fl_str_eq(json_string_value(v), "angry"))

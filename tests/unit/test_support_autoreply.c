@@ -447,6 +447,11 @@ static void test_split_or_weak_evidence_is_held(void **state)
 	assert_true(sent(&o));
 	assert_string_equal(fl_json_str(json_object_get(o.shared, "auto_reply"), "article", ""), "kb_007");
 	support_outcome_release(&o);
+	/* asking how to cancel is a question, not a churn threat for a person */
+	process(f, "w12", "chat", "cancel", "how do i cancel my subscription", NULL, &o);
+	assert_true(sent(&o));
+	assert_string_equal(fl_json_str(json_object_get(o.shared, "auto_reply"), "article", ""), "kb_019");
+	support_outcome_release(&o);
 	/* what customers call a feature: "ping" is a mention */
 	process(f, "w11", "chat", "ping team", "how do i ping my whole design team in a comment at once", NULL, &o);
 	assert_true(sent(&o));
