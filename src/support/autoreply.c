@@ -346,10 +346,22 @@ static bool c_several(const struct signals *s)
 
 /*
  * Upset: very negative, angry, or asking for a person (the escalation
- * rules' list: the sentiment cues' "human" also counts "cancel my
- * subscription", which "how do I cancel my subscription?" asks about); or
- * negative and frustrated with shouting (ALL CAPS, "!!").
+ * rules' list, or the sentiment cues', which also counts the threat to
+ * "cancel my subscription": not when a question asks how to); or negative
+ * and frustrated with shouting (ALL CAPS, "!!").
  */
+/* A question of the message asks about cancelling: "how do i cancel my subscription". */
+static bool asks_how_to_cancel(const json_t *message)
+{
+	const json_t *q;
+	size_t i;
+
+	json_array_foreach(json_object_get(message, "questions"), i, q)
+		if (json_is_string(q) && strcasestr(json_string_value(q), "cancel my subscription"))
+			return true;
+	return false;
+}
+
 static bool c_upset(const struct signals *s)
 {
 	const json_t *ind = json_object_get(s->sentiment, "emotional_indicators"), *v;
@@ -360,7 +372,8 @@ static bool c_upset(const struct signals *s)
 
 	/* the level alone is a model's guess: very negative counts when the score agrees */
 	if ((!strcmp(level, "very_negative") && fl_json_num(s->sentiment, "score", 0) <= UPSET_SCORE) ||
-	    support__has_cue(s->text, "human"))
+	    support__has_cue(s->text, "human") ||
+	    (fl_json_bool(cues, "human_requested", false) && !asks_how_to_cancel(s->message)))
 		return true;
 	json_array_foreach(ind, i, v) {
 		if (fl_str_eq(json_string_value(v), "angry"))
