@@ -14,7 +14,8 @@
  * false_auto_replies counts the sent replies of rows that expect none, by
  * kind; wrong_article the sent replies of answerable rows that cite another
  * article. --rows adds each row's outcome (id, kind, status, cited article,
- * the section quoted, the auto_reply reason and signals, the search's parts)
+ * the section quoted, the auto_reply reason and signals, the search's parts
+ * with the top article's relevance to each, the category and the sentiment)
  * for reading the misses.
  */
 #include <string.h>
