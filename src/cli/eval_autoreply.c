@@ -14,7 +14,9 @@
  * false_auto_replies counts the sent replies of rows that expect none, by
  * kind; wrong_article the sent replies of answerable rows that cite another
  * article. --rows adds each row's outcome (id, kind, status, cited article,
- * the auto_reply reason) for reading the misses.
+ * the section quoted, the auto_reply reason and signals, the search's parts
+ * with the top article's relevance to each, the category and the sentiment)
+ * for reading the misses.
  */
 #include <string.h>
 
@@ -67,6 +69,9 @@ static json_t *score_row(struct tally *t, const json_t *expect, const struct sup
 	bool right = sent && want && cites_expected(cited, json_object_get(expect, "articles"));
 	const json_t *top = json_array_get(json_object_get(json_object_get(o->shared, "knowledge_base_results"),
 							   "articles"), 0);
+	const json_t *p, *sent_of;
+	json_t *parts;
+	size_t i;
 
 	t->n++;
 	bump(t->by_kind, kind, "n");
@@ -87,13 +92,25 @@ static json_t *score_row(struct tally *t, const json_t *expect, const struct sup
 		t->right++;
 		bump(t->by_kind, kind, "right");
 	}
-	return json_pack("{s:s, s:s, s:b, s:b, s:b, s:s, s:O?, s:s?, s:f, s:s?, s:O?}",
+	parts = json_array();
+	json_array_foreach(json_object_get(json_object_get(o->shared, "knowledge_base_results"), "parts"), i, p)
+		json_array_append_new(parts, json_pack("{s:s, s:s, s:f, s:f}", "kind", fl_json_str(p, "kind", ""),
+						       "text", fl_json_str(p, "text", ""), "weight",
+						       fl_json_num(p, "weight", 0), "top_relevance",
+						       json_number_value(json_array_get(
+							       json_object_get(top, "part_relevance"), i))));
+	sent_of = json_object_get(o->shared, "sentiment_analysis");
+	return json_pack("{s:s, s:s, s:b, s:b, s:b, s:s, s:O?, s:s?, s:f, s:s?, s:s?, s:O?, s:o, s:s?, s:{s:s?, s:f, s:O?}}",
 			 "id", fl_json_str(o->ticket, "id", ""), "kind", kind, "expected", want, "sent", sent,
 			 "right", right, "status", fl_json_str(o->ticket, "status", ""),
 			 "cited", cited, "top_article", fl_json_str(top, "id", NULL),
 			 "top_relevance", fl_json_num(top, "relevance_score", 0),
+			 "section", fl_json_str(resp, "section", NULL),
 			 "reason", fl_json_str(decision, "reason", NULL),
-			 "signals", json_object_get(decision, "signals"));
+			 "signals", json_object_get(decision, "signals"), "parts", parts, "category",
+			 fl_json_str(json_object_get(o->shared, "categorization"), "primary_category", NULL),
+			 "sentiment", "level", fl_json_str(sent_of, "sentiment", NULL), "score",
+			 fl_json_num(sent_of, "score", 0), "indicators", json_object_get(sent_of, "emotional_indicators"));
 }
 
 static double ratio(size_t a, size_t b)

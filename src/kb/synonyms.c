@@ -158,5 +158,17 @@ const char *const kb__synonym_sets[] = {
 	"pdf|portable document",
 	"data|information|info",
 	"fix|solve|resolve|troubleshoot|repair",
+	/* what customers call a feature the articles name otherwise */
+	"handle|nickname > username|display name",
+	"ping|tag someone > mention",
+	"buzz|buzzes|buzzing|vibrates > push|notification",
+	"tablet > mobile|phone",
+	"availability > uptime",
+	"animation|animations|moving effects > reduce motion|motion",
+	"after hours|outside working hours|outside office hours|at night|overnight > quiet hours",
+	"daily summary|one summary|summary a day > digest",
+	"resend|send again|send it again|re-send",
+	"six digit code|6 digit code|extra code|code step > 6-digit code|2fa",
+	"lost my phone|lost phone|lost the phone|phone was stolen|stolen phone|new phone > lose|recovering access",
 	NULL,
 };

@@ -43,13 +43,17 @@
 #define MIN_MATCHED 3.0      /* idf weight of the message's words the top article contains */
 #define MIN_FIT 0.6          /* the top article's relevance to the message, part by part (message_fit) */
 #define MIN_MARGIN 0.25      /* the top article's lead over the next one, as a share of its relevance */
+#define CLEAR_MARGIN 0.5     /* ... a lead under this needs the article to share more than: */
+#define CLEAR_MATCHED 8.0    /* ... this idf weight with the message (two rare words, or three of some weight), */
+#define CLEAR_RELEVANCE 0.5  /* ... unless its relevance is at least this */
 #define MIN_ANSWERED 0.3     /* share of the ask's keys in the article's title, tags and text */
 #define UPSET_SCORE -0.3     /* a very negative level counts as upset at this score or below */
 #define MIN_CONFIDENCE 0.30  /* of the category model */
 #define MIN_AFFECTED SUPPORT_MANY_AFFECTED /* people a failure affects: an outage */
 #define SEVERAL_WEIGHT 3.0   /* several issues: asks that name a topic (idf weight of their concepts) */
+#define SEVERAL_FOLLOWUP 8.0 /* ... a follow-up too when it names this much of its own ("why does the app crash when i open it") */
 #define SEVERAL_OWN 0.5      /* ... each relevant to its own article at least this much */
-#define SEVERAL_OTHER 0.3    /* ... and to the other ask's article less than this */
+#define SEVERAL_SHARE 0.6    /* ... and to the other ask under this share of that ask's own article's */
 
 struct signals {
 	const json_t *ticket, *message, *language, *spam, *sentiment, *categorization, *priority, *kbr, *response;
@@ -129,7 +133,9 @@ static double part_rel(const json_t *article, size_t k)
  * Several unrelated asks: two asks (questions, requests or problems specific
  * enough to name a topic: idf weight >= SEVERAL_WEIGHT) whose best articles
  * among those found differ, each relevant to its own ask (part relevance
- * >= SEVERAL_OWN) and hardly to the other (< SEVERAL_OTHER). A follow-up
+ * >= SEVERAL_OWN) and much less to the other ask than that ask's own article
+ * (under SEVERAL_SHARE of it: 0.3 against 0.5, 0.59 against 1.0, "how do I
+ * change my email address? and why does the app crash?"). A follow-up
  * ("and how long does it take?") names no topic of its own, and one
  * question asked twice has one article.
  */
@@ -144,7 +150,8 @@ static bool several_topics(const json_t *kbr)
 		const json_t *p = json_array_get(parts, k);
 
 		best[k] = SIZE_MAX;
-		if (!ask_part(p, true, false) || fl_json_num(p, "weight", 0) < SEVERAL_WEIGHT)
+		if (!(ask_part(p, true, false) && fl_json_num(p, "weight", 0) >= SEVERAL_WEIGHT) &&
+		    !(ask_part(p, false, true) && fl_json_num(p, "weight", 0) >= SEVERAL_FOLLOWUP))
 			continue;
 		for (a = 0; a < json_array_size(articles); a++)
 			if (best[k] == SIZE_MAX ||
@@ -160,7 +167,8 @@ static bool several_topics(const json_t *kbr)
 			ak = json_array_get(articles, best[k]);
 			al = json_array_get(articles, best[l]);
 			if (part_rel(ak, k) >= SEVERAL_OWN && part_rel(al, l) >= SEVERAL_OWN &&
-			    part_rel(ak, l) < SEVERAL_OTHER && part_rel(al, k) < SEVERAL_OTHER)
+			    part_rel(ak, l) < SEVERAL_SHARE * part_rel(al, l) &&
+			    part_rel(al, k) < SEVERAL_SHARE * part_rel(ak, k))
 				return true;
 		}
 	return false;
@@ -337,9 +345,23 @@ static bool c_several(const struct signals *s)
 }
 
 /*
- * Upset: very negative, angry, or asking for a person; or negative and
- * frustrated with shouting (ALL CAPS, "!!").
+ * Upset: very negative, angry, or asking for a person (the escalation
+ * rules' list, or the sentiment cues', which also counts the threat to
+ * "cancel my subscription": not when a question asks how to); or negative
+ * and frustrated with shouting (ALL CAPS, "!!").
  */
+/* A question of the message asks about cancelling: "how do i cancel my subscription". */
+static bool asks_how_to_cancel(const json_t *message)
+{
+	const json_t *q;
+	size_t i;
+
+	json_array_foreach(json_object_get(message, "questions"), i, q)
+		if (json_is_string(q) && strcasestr(json_string_value(q), "cancel my subscription"))
+			return true;
+	return false;
+}
+
 static bool c_upset(const struct signals *s)
 {
 	const json_t *ind = json_object_get(s->sentiment, "emotional_indicators"), *v;
@@ -351,7 +373,7 @@ static bool c_upset(const struct signals *s)
 	/* the level alone is a model's guess: very negative counts when the score agrees */
 	if ((!strcmp(level, "very_negative") && fl_json_num(s->sentiment, "score", 0) <= UPSET_SCORE) ||
 	    support__has_cue(s->text, "human") ||
-	    fl_json_bool(cues, "human_requested", false))
+	    (fl_json_bool(cues, "human_requested", false) && !asks_how_to_cancel(s->message)))
 		return true;
 	json_array_foreach(ind, i, v) {
 		if (fl_str_eq(json_string_value(v), "angry"))
@@ -384,9 +406,17 @@ static bool c_not_in_kb(const struct signals *s)
 	return json_array_size(s->unknown_asked) > 0 && s->relevance < MIN_RELEVANCE;
 }
 
+/*
+ * Unclear: the top article hardly leads the next, or it is weak on all
+ * three counts: it leads only somewhat, is not very relevant, and shares
+ * little with the message (a guess between neighbours: "white page in
+ * firefox" between the slow-app and connection articles).
+ */
 static bool c_unclear(const struct signals *s)
 {
-	return s->margin < MIN_MARGIN;
+	return s->margin < MIN_MARGIN ||
+	       (s->margin < CLEAR_MARGIN && s->relevance < CLEAR_RELEVANCE &&
+		fl_json_num(s->top, "matched_weight", 0) < CLEAR_MATCHED);
 }
 
 /* Computed here, when the checks before have passed: it reads the whole article. */

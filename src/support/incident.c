@@ -123,9 +123,13 @@ static const char *const acts[] = {
 static const char *const disclaimed[] = {
 	"it", "that", "them", "these", "this", "those",
 };
+/* what a troubleshooting customer says nobody touched: "nobody changed anything" */
+static const char *const anything[] = {
+	"any", "anything", "something",
+};
 static const char *const own_acts[] = {
 	"add", "added", "approve", "approved", "authorise", "authorised", "authorize", "authorized", "buy",
-	"change", "changed", "create", "created", "delete", "deleted", "do", "log", "made", "make", "order",
+	"change", "changed", "create", "created", "delete", "deleted", "did", "do", "log", "made", "make", "order",
 	"ordered", "purchase", "purchased", "request", "requested", "send", "sent", "set", "sign", "write", "wrote",
 };
 
@@ -155,7 +159,9 @@ bool support__disowned(const struct support_words *w)
 				      (support__word_is(w, j - 2, "did") || support__word_is(w, j - 2, "have")))) &&
 				    (j + 1 >= w->n || ONE_OF(w->w[j + 1], disclaimed) || ONE_OF(w->w[j + 1], acts) ||
 				     support__word_is(w, j + 1, "with") || support__word_is(w, j + 1, "on") ||
-				     support__word_is(w, j + 1, "in") || support__word_is(w, j + 1, "last")))
+				     support__word_is(w, j + 1, "in") || support__word_is(w, j + 1, "last") ||
+				     /* "admins that none of us added, and ...": what nobody did was named before */
+				     (ONE_OF(w->w[i], nobody) && !ONE_OF(w->w[j + 1], anything))))
 					return true;
 			}
 		}

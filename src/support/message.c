@@ -52,10 +52,10 @@ static int cmp_str(const void *key, const void *elem)
 
 /* Verbs that change an account: what a request for staff action asks for. */
 static const char *const action_verbs[] = {
-	"activate", "apply", "cancel", "change", "close", "credit", "deactivate", "delete", "disable",
-	"downgrade", "erase", "extend", "increase", "lift", "make", "merge", "move", "process",
+	"activate", "amend", "apply", "cancel", "change", "close", "correct", "credit", "deactivate", "delete",
+	"disable", "downgrade", "erase", "extend", "increase", "lift", "make", "merge", "move", "process",
 	"put", "raise", "reactivate", "refund", "reimburse", "reissue", "remove", "restore", "reverse",
-	"stop", "switch", "terminate", "transfer", "undo", "unlock", "update", "upgrade", "waive", "wipe",
+	"stop", "switch", "terminate", "transfer", "turn", "undo", "unlock", "update", "upgrade", "waive", "wipe",
 };
 /* What staff do to an account, as the object's state wanted: "I want my account deleted". */
 static const char *const action_participles[] = {
@@ -223,12 +223,18 @@ static bool action_request(const struct support_words *w, const char **verb)
 		if ((eq(w, k, "can") || eq(w, k, "could") || eq(w, k, "would") || eq(w, k, "will")) &&
 		    eq(w, k + 1, "you")) {
 			j = k + 2;
-			if (eq(w, j, "please") || eq(w, j, "kindly"))
+			if (eq(w, j, "please") || eq(w, j, "kindly") || eq(w, j, "guys") || eq(w, j, "folks"))
 				j++;
 			if (j < w->n && IN(action_verbs, w->w[j])) {
 				*verb = w->w[j];
 				return true;
 			}
+		}
+		/* "is it possible for you to extend ...", "would it be ok for you to move ..." */
+		if (eq(w, k, "for") && (eq(w, k + 1, "you") || eq(w, k + 1, "u")) && eq(w, k + 2, "to") &&
+		    k + 3 < w->n && IN(action_verbs, w->w[k + 3])) {
+			*verb = w->w[k + 3];
+			return true;
 		}
 		/* "I want you to (permanently) delete ...", "he asked us to switch off ..." */
 		if ((eq(w, k, "you") || eq(w, k, "us")) && eq(w, k + 1, "to") && k > 0 &&
