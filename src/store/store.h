@@ -803,4 +803,49 @@ int store_chat_session_link(struct store *st, const char *id, const char *ticket
 int store_chat_session_by_email(struct store *st, const char *id, const char *email);
 int store_agents_available(struct store *st, int64_t since_us, int64_t *count);
 
+/* ---- assignment (issue 18; departments.c) ---- */
+
+/*
+ * Departments: {id, assignment ("off", "round_robin", "load"),
+ * max_open_per_agent (null: no limit), updated_by, updated_at}. A
+ * department nobody configured assigns by load with no limit. Ids are 1
+ * to 64 letters, digits, '-', '_' or '.' (EINVAL otherwise).
+ * store_department_list: the configured ones and those users belong to
+ * (with the defaults), by id. store_department_get: id's (the defaults
+ * when not configured). store_department_put changes the fields body
+ * gives (assignment, max_open_per_agent; EINVAL naming a bad or unknown
+ * one); *out (may be NULL) the department then.
+ *
+ * Agents (users with a department; user fields availability "available",
+ * "away" or "offline" (new users: offline), max_open (null: the
+ * department's) and last_assigned_at) count as available when their
+ * availability is "available" and their console was in use within idle_s
+ * seconds (last_seen_at): idle agents are away.
+ *
+ * store_ticket_assign assigns ticket_id, when open and unassigned, to an
+ * agent of its department (src/assign decides: skills, availability,
+ * maxima, the department's mode), in one write transaction that holds the
+ * department's row (PostgreSQL: FOR UPDATE), counts the agents' open
+ * tickets, sets the assignee (the agent's email; version + 1), the agent's
+ * last_assigned_at and the round-robin cursor, and appends a
+ * "ticket.assigned" event {assignee, reason, version}. Nobody available: a
+ * "ticket.assigned" event {assignee: null, reason: "queued: nobody
+ * available", department} and the ticket stays in the department's queue.
+ * *out (may be NULL): {assigned (bool), assignee (null unless assigned),
+ * reason ("load", "round_robin", "queued: nobody available", "off", "no
+ * department", "assigned already", "not open"), department}.
+ *
+ * store_assign_queued gives agent user_id, when available, the oldest
+ * unassigned escalated tickets of the agent's department (at most limit
+ * looked at) that the agent's skills fit, up to the agent's maximum, each
+ * with a "ticket.assigned" event (reason "agent available"); nothing when
+ * the department's mode is off. *out (may be NULL): {assigned: [ticket
+ * ids]}.
+ */
+int store_department_list(struct store *st, json_t **out);
+int store_department_get(struct store *st, const char *id, json_t **out);
+int store_department_put(struct store *st, const char *id, const json_t *body, const char *actor, json_t **out);
+int store_ticket_assign(struct store *st, const char *ticket_id, int idle_s, json_t **out);
+int store_assign_queued(struct store *st, int64_t user_id, int idle_s, int limit, json_t **out);
+
 #endif
