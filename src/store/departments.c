@@ -152,9 +152,10 @@ static size_t skill_list(const json_t *skills, const char *name, const char **li
 }
 
 /*
- * Reads the agents of department (ASCII case-insensitive), or the one
- * agent user_id (> 0), with their open tickets, into r; an agent counts
- * available only when chosen so and active after active_after.
+ * Reads the available agents of department (ASCII case-insensitive), or
+ * the one agent user_id (> 0) whatever its availability, with their open
+ * tickets, into r; an agent counts available only when chosen so and
+ * active after active_after.
  */
 static int roster_read(struct store__sql *c, const char *department, int64_t user_id, int64_t active_after,
 		       struct roster *r)
@@ -167,14 +168,19 @@ static int roster_read(struct store__sql *c, const char *department, int64_t use
 	rc = user_id > 0 ? store__sql_query(c, &cur, "SELECT " AGENT_COLS " FROM users u WHERE u.id = ?"
 					    " AND NOT u.disabled", "i", user_id)
 			 : store__sql_query(c, &cur, "SELECT " AGENT_COLS " FROM users u WHERE"
-					    " lower(u.department) = lower(?) AND NOT u.disabled", "t", department);
+					    " lower(u.department) = lower(?) AND NOT u.disabled"
+					    /* only those who can take a ticket: the others' skills and counts cost */
+					    " AND u.availability = 'available' AND u.last_seen_at > ?", "ti", department,
+					    active_after);
 	if (rc)
 		return rc;
 	while ((s = store__sql_step(c, &cur)) > 0) {
 		const struct store__row *row = &cur.row;
 		struct assign_agent *a;
 		const char *avail = row->ops->text(row, 4);
-		json_t *skills = json_loads(row->ops->text(row, 3) ? row->ops->text(row, 3) : "{}", 0, NULL);
+		const char *text = row->ops->text(row, 3);
+		/* most agents list no skills: no parse for them */
+		json_t *skills = !text || !strcmp(text, "{}") ? json_object() : json_loads(text, 0, NULL);
 
 		if (r->n == cap) {
 			cap = cap ? 2 * cap : 16;
