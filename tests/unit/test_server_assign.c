@@ -5,7 +5,8 @@
  * the longest idle; round robin; not at all when the department is off;
  * skills and maxima respected); with nobody available a ticket waits in
  * its department's queue and goes to the agent who becomes available
- * (PUT /api/v1/users/me/availability, or signing in while available), up
+ * (PUT /api/v1/users/me/availability, signing in while available, or the
+ * first request after being idle), up
  * to the agent's maximum; the departments' settings (GET and PUT
  * /api/v1/departments/{id}, GET /api/v1/departments) and users' max_open
  * through the user update, with their errors.
@@ -262,6 +263,35 @@ static void test_assign_round_robin_off_and_the_maximum(void **state)
 	free(dept);
 }
 
+/* Idle past FRONTLINE_AGENT_IDLE_S: away (tickets queue); the next request takes the queue. */
+static void test_assign_idle_agent_is_away_until_back(void **state)
+{
+	struct fx *f = *state;
+	struct fx_session ann;
+	const char *probe[] = { "p0" }, *later[] = { "i1" };
+	struct http_resp r;
+	char *dept;
+
+	fx_start(f, -1, true);
+	triage(f, probe, 1, 1);
+	dept = department_of(f, "p0");
+	agent(f, "ann@x.org", dept, -1, NULL, &ann);
+	AVAILABLE_TAKES(f, &ann, "p0");
+	/* 1,000 s without a request (the default idle time is 900 s) */
+	fx_sql(f, "UPDATE users SET last_seen_at = last_seen_at - 1000000000");
+	fx_sql(f, "UPDATE sessions SET last_seen_at = last_seen_at - 1000000000");
+	triage(f, later, 1, 2);
+	ASSIGNED(f, "i1", "");
+	assert_true(has_event(f, "i1", "queued: nobody available"));
+	/* back: any request of the session */
+	fx_call_session(f, "GET", "/api/v1/tickets/counts", &ann, false, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	http_resp_release(&r);
+	ASSIGNED(f, "i1", "ann@x.org");
+	assert_true(has_event(f, "i1", "agent available"));
+	free(dept);
+}
+
 static void test_departments_api_and_errors(void **state)
 {
 	struct fx *f = *state;
@@ -330,6 +360,7 @@ static void test_departments_api_and_errors(void **state)
 static const struct CMUnitTest tests[] = {
 	FX_TEST(test_assign_queues_then_balances_the_load),
 	FX_TEST(test_assign_round_robin_off_and_the_maximum),
+	FX_TEST(test_assign_idle_agent_is_away_until_back),
 	FX_TEST(test_departments_api_and_errors),
 };
 
