@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_data.h"
 #include "assign/assign.h"
 #include "store/store.h"
 #include "util/util.h"
@@ -37,13 +38,6 @@ static int64_t cpu_us(void)
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
 }
 
 static const char *const depts[] = { "billing", "technical", "account", "sales", "multilingual" };
@@ -109,7 +103,7 @@ static void fail(struct store *st, const char *what)
 }
 
 /* Part 2: n assignments through the store on SQLite; per-ticket wall times (us) into us[], CPU in all into *cpu. */
-static void store_part(size_t n, int64_t *us, size_t *assigned, int64_t *cpu)
+static void store_part(size_t n, double *us, size_t *assigned, int64_t *cpu)
 {
 	char dir[] = "/tmp/assign_bench.XXXXXX", hash[65], id[32], *url, *err = NULL;
 	struct store *st = NULL;
@@ -168,24 +162,22 @@ static void store_part(size_t n, int64_t *us, size_t *assigned, int64_t *cpu)
 		snprintf(id, sizeof(id), "b%zu", i);
 		if (store_ticket_assign(st, id, 900, &r))
 			fail(st, "assign");
-		us[i] = fl_mono_us() - t0;
+		us[i] = (double)(fl_mono_us() - t0);
 		*assigned += fl_json_bool(r, "assigned", false);
 		json_decref(r);
 	}
 	*cpu = cpu_us() - *cpu;
 	store_close(st);
 	free(url);
-	url = fl_asprintf("rm -rf '%s'", dir);
-	if (system(url) != 0)
-		fprintf(stderr, "assign_bench: cannot remove %s\n", dir);
-	free(url);
+	bench_rm_tree(dir);
 }
 
 int main(int argc, char **argv)
 {
 	size_t n1 = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000, n2 = argc > 2 ? strtoul(argv[2], NULL, 10) : 1000;
 	size_t none_load, none_rr, assigned;
-	int64_t load_us, rr_us, total = 0, cpu, *us;
+	int64_t load_us, rr_us, cpu;
+	double total = 0, *us;
 	size_t i;
 
 	if (!n1 || !n2)
@@ -197,7 +189,7 @@ int main(int argc, char **argv)
 	store_part(n2, us, &assigned, &cpu);
 	for (i = 0; i < n2; i++)
 		total += us[i];
-	qsort(us, n2, sizeof(*us), cmp_i64);
+	qsort(us, n2, sizeof(*us), bench_cmp_double);
 
 	printf("### Assignment: the decision with %d agents, and the store's transaction\n\n", AGENTS);
 	printf("| what | tickets | per ticket | nobody eligible | goal |\n|---|---|---|---|---|\n");
@@ -206,8 +198,8 @@ int main(int argc, char **argv)
 	printf("| decision, round robin (CPU) | %zu | %.2f us | %zu | < 1 ms |\n", n1, (double)rr_us / (double)n1,
 	       none_rr);
 	printf("| store_ticket_assign on SQLite, %d agents in the department (wall) | %zu | mean %.0f us, "
-	       "median %lld us, p99 %lld us | %zu | |\n", AGENTS, n2, (double)total / (double)n2,
-	       (long long)us[n2 / 2], (long long)us[n2 * 99 / 100], n2 - assigned);
+	       "median %.0f us, p99 %.0f us | %zu | |\n", AGENTS, n2, total / (double)n2,
+	       bench_quantile(us, n2, 0.5), bench_quantile(us, n2, 0.99), n2 - assigned);
 	printf("| the same (CPU) | %zu | %.0f us | | |\n\n", n2, (double)cpu / (double)n2);
 	printf("The decision (src/assign, bench/assign_bench.c) sees all %d agents of 5 departments in each call\n"
 	       "(the store passes one department's): skills, availability and maxima filter, then the load or the\n"

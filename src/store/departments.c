@@ -244,13 +244,23 @@ static int department_lock(struct store__sql *c, const char *id, struct assign_d
 				 : STORE_OK;
 }
 
+/* Appends ticket number's "ticket.assigned" event; takes data. */
+static int assign_event(struct store__sql *c, int64_t number, json_t *data, int64_t now)
+{
+	char *text = fl_json_dumps(data);
+	int rc = store__sql_exec(c, NULL, STORE__SQL_EVENT_INSERT, "jttti", number, FL_EVENT_TICKET_ASSIGNED,
+				 "assignment", text, now);
+
+	free(text);
+	json_decref(data);
+	return rc;
+}
+
 /* Sets ticket number's assignee (still unassigned) and records it; *changed whether it was. */
 static int assign_write(struct store__sql *c, int64_t number, const char *email, int64_t user_id,
 			const char *reason, int64_t now, bool *changed)
 {
 	int64_t version = 0;
-	json_t *data;
-	char *text;
 	int rc;
 
 	*changed = false;
@@ -263,12 +273,8 @@ static int assign_write(struct store__sql *c, int64_t number, const char *email,
 				     user_id);
 	if (rc)
 		return rc;
-	data = json_pack("{s:s, s:s, s:I}", "assignee", email, "reason", reason, "version", (json_int_t)version);
-	text = fl_json_dumps(data);
-	json_decref(data);
-	rc = store__sql_exec(c, NULL, STORE__SQL_EVENT_INSERT, "jttti", number, FL_EVENT_TICKET_ASSIGNED,
-			     "assignment", text, now);
-	free(text);
+	rc = assign_event(c, number, json_pack("{s:s, s:s, s:I}", "assignee", email, "reason", reason, "version",
+					       (json_int_t)version), now);
 	*changed = !rc;
 	return rc;
 }
@@ -337,14 +343,9 @@ int store__sql_ticket_assign(struct store *st, const char *ticket_id, int idle_s
 			rc = store__sql_exec(c, NULL, "UPDATE departments SET rr_cursor = ? WHERE id = ?", "it",
 					     r.a[k].id, dept);
 	} else if (why == ASSIGN_NOBODY_AVAILABLE) {
-		/* in the department's queue: said once, in the ticket's history */
-		json_t *data = json_pack("{s:n, s:s, s:s}", "assignee", "reason", reason, "department", dept);
-		char *text = fl_json_dumps(data);
-
-		json_decref(data);
-		rc = store__sql_exec(c, NULL, STORE__SQL_EVENT_INSERT, "jttti", number, FL_EVENT_TICKET_ASSIGNED,
-				     "assignment", text, now);
-		free(text);
+		/* in the department's queue: said in the ticket's history */
+		rc = assign_event(c, number, json_pack("{s:n, s:s, s:s}", "assignee", "reason", reason, "department",
+						       dept), now);
 	}
 	if (!rc)
 		res = json_pack("{s:b, s:s?, s:s, s:s?}", "assigned", changed, "assignee", changed ? r.email[k] : NULL,
