@@ -619,11 +619,14 @@ int store_outbox_extend(struct store *st, const char *owner, int lease_s, int *e
  * (stored in lower case; unique), name, role ("agent", "admin"), department
  * (null: none), skills {languages: [...], categories: [...]} (an object;
  * assignment by skills reads it), disabled, created_at, updated_at,
- * last_seen_at. The password is kept as the hash the caller made
+ * last_seen_at, and for assignment (migration 14) availability
+ * ("available", "away", "offline"; new users "offline"), max_open (null:
+ * the department's) and last_assigned_at. The password is kept as the hash the caller made
  * (server_password_hash: Argon2id); no function shows it but
  * store_user_find_by_email.
  *
- * store_user_insert takes {email, name, role, department?, skills?};
+ * store_user_insert takes {email, name, role, department?, skills?,
+ * availability?, max_open?};
  * STORE_ECONSTRAINT when a user has that email (in any case), EINVAL
  * naming a bad field. *out (may be NULL) is the user.
  */
@@ -638,7 +641,7 @@ int store_user_find_by_email(struct store *st, const char *email, json_t **out, 
 int store_user_list(struct store *st, json_t **out);
 /*
  * Changes the given fields of user id (name, role, department, skills,
- * disabled) and, when password_hash is not NULL, the password. Disabling a
+ * disabled, availability, max_open) and, when password_hash is not NULL, the password. Disabling a
  * user or changing the password ends every session of the user, in the same
  * transaction. *out (may be NULL) is the user as updated.
  */
