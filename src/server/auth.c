@@ -194,6 +194,27 @@ static void no_session(struct server_req *r, const char *secret)
 	server__unauthorized(r, "not signed in (or the session has ended): sign in again");
 }
 
+/*
+ * An available agent whose previous request is older than
+ * FRONTLINE_AGENT_IDLE_S counted as away; this request ends that, and the
+ * agent takes the department's queue as on becoming available (issue 18,
+ * assignment). user is the session's, its last_seen_at as before this
+ * request. Failures are logged: the request goes on.
+ */
+static void back_from_idle(struct store *st, const json_t *user)
+{
+	int idle = (int)fl_config_int("FRONTLINE_AGENT_IDLE_S", 900);
+	int64_t seen;
+
+	if (!fl_str_eq(fl_json_str(user, "availability", NULL), "available") ||
+	    !fl_json_str(user, "department", NULL) || fl_time_parse(fl_json_str(user, "last_seen_at", ""), &seen) ||
+	    fl_wall_us() - seen < (int64_t)idle * 1000000)
+		return;
+	if (store_assign_queued(st, fl_json_int(user, "id", 0), idle, 200, NULL) != STORE_OK)
+		fl_log(FL_LOG_WARN, "cannot assign the queue to user %lld back from idle: %s",
+		       (long long)fl_json_int(user, "id", 0), store_errmsg(st));
+}
+
 int server__session_auth(struct server_req *r, bool quiet)
 {
 	const char *secret = server__session_cookie(r);
@@ -220,6 +241,8 @@ int server__session_auth(struct server_req *r, bool quiet)
 	rc = store_session_find(st, hash, (int)fl_config_int("FRONTLINE_SESSION_IDLE_S", 28800), &s);
 	if (rc != STORE_OK && rc != STORE_ENOTFOUND)
 		fl_log(FL_LOG_ERROR, "cannot look up a session: %s", store_errmsg(st));
+	if (rc == STORE_OK)
+		back_from_idle(st, json_object_get(s, "user"));
 	if (st != r->st)
 		server__pool_put(r->srv->pool, st);
 	if (rc == STORE_ENOTFOUND) {

@@ -31,6 +31,7 @@ static const struct server_route *const tables[] = {
 	server__sla_routes,        /* issue 18: SLA calendars and policies */
 	server__chat_routes,
 	server__macro_routes,      /* issue 18: macros */
+	server__department_routes, /* issue 18: assignment */
 	server__static_routes,   /* last: its /{file...} takes what no other route does */
 };
 

@@ -25,7 +25,8 @@
 static json_t *user_view(const json_t *u)
 {
 	json_t *v = json_object();
-	static const char *const keys[] = { "id", "email", "name", "role", "department", "skills" };
+	static const char *const keys[] = { "id", "email", "name", "role", "department", "skills", "availability",
+					    "max_open" };
 	size_t i;
 
 	for (i = 0; i < FL_ARRAY_SIZE(keys); i++) {
@@ -139,6 +140,9 @@ static void sign_in(struct server_req *r)
 		server__store_error(r, rc, "session", NULL);
 		goto out;
 	}
+	/* back at the console: an available agent takes the department's queue (issue 18, assignment) */
+	if (fl_str_eq(fl_json_str(user, "availability", NULL), "available"))
+		server__assign_queue(r, fl_json_int(user, "id", 0), NULL);
 	server__set_session_cookie(r, secret, maxage);
 	server__reply_json(r, 200, session_body(json_object_get(session, "user"), secret));
 	server__answer_later(r, delay);

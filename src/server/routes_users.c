@@ -7,6 +7,11 @@
  * ends the sessions in the same transaction). The last enabled admin can
  * be neither demoted nor disabled, so that someone can always manage the
  * rest.
+ *
+ * Assignment (issue 18): admins set a user's max_open (null: the
+ * department's maximum) through the same update; an agent sets its own
+ * availability (PUT /api/v1/users/me/availability), and becoming available
+ * gives it the oldest queued tickets of its department.
  */
 #include <string.h>
 
@@ -151,11 +156,43 @@ static void update(struct server_req *r)
 	server__reply_json(r, 200, out);
 }
 
+/* PUT /api/v1/users/me/availability {"availability": "available" | "away" | "offline"} */
+static void availability(struct server_req *r)
+{
+	const char *a;
+	json_t *out = NULL, *assigned = NULL, *fields;
+	int rc;
+
+	if (!r->auth.user_id) {
+		server__forbidden(r, "only a signed-in person has an availability (not an API token)");
+		return;
+	}
+	if (server__body_str(r, "availability", true, 16, &a))
+		return;
+	if (strcmp(a, "available") && strcmp(a, "away") && strcmp(a, "offline")) {
+		server__unprocessable(r, "availability", NULL, "'availability' must be available, away or offline");
+		return;
+	}
+	fields = json_pack("{s:s}", "availability", a);
+	rc = store_user_update(server__store(r), r->auth.user_id, fields, NULL, &out);
+	json_decref(fields);
+	if (rc != STORE_OK) {
+		server__store_error(r, rc, "user", NULL);
+		return;
+	}
+	if (!strcmp(a, "available"))
+		server__assign_queue(r, r->auth.user_id, &assigned);
+	server__reply_json(r, 200, json_pack("{s:s, s:o, s:o}", "availability", a, "user", out, "assigned",
+					      assigned ? assigned : json_array()));
+}
+
 const struct server_route server__user_routes[] = {
 	{ "GET", "/api/v1/users", list, SERVER_ROLE_AGENT, 0, "the people who sign in to the console" },
 	{ "POST", "/api/v1/users", create, SERVER_ROLE_ADMIN, SERVER_ROUTE_JSON_BODY,
 	  "add a person (a generated password is shown once when none is given)" },
 	{ "PATCH", "/api/v1/users/{id}", update, SERVER_ROLE_ADMIN, SERVER_ROUTE_JSON_BODY,
-	  "change a person: name, role, department, skills, disabled, password" },
+	  "change a person: name, role, department, skills, disabled, password, max_open" },
+	{ "PUT", "/api/v1/users/me/availability", availability, SERVER_ROLE_AGENT, SERVER_ROUTE_JSON_BODY,
+	  "set your availability (available, away, offline); available takes your department's queue" },
 	{ NULL, NULL, NULL, 0, 0, NULL },
 };

@@ -448,6 +448,15 @@ extern const struct server_route server__sla_routes[];
 extern const struct server_route server__chat_routes[];
 /* issue 18: macros (routes_macros.c) */
 extern const struct server_route server__macro_routes[];
+/* issue 18: assignment (routes_departments.c) */
+extern const struct server_route server__department_routes[];
+/*
+ * Gives user_id, when available, the oldest queued tickets of the user's
+ * department up to the maximum (store_assign_queued; FRONTLINE_AGENT_IDLE_S);
+ * *assigned (may be NULL; caller frees) the ticket ids, [] on failure, which
+ * is logged and returned (a store code) but answers nothing.
+ */
+int server__assign_queue(struct server_req *r, int64_t user_id, json_t **assigned);
 
 /*
  * The address a reply to a chat ticket is emailed to: the visitor's, when

@@ -44,8 +44,10 @@ int store__sql_user_insert(struct store *st, const json_t *user, const char *pas
 	if (rc)
 		goto out;
 	rc = store__sql_int(c, &id, "INSERT INTO users (email, name, role, department, skills, password_hash,"
-			    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id", "ttttttii",
-			    in.email, in.name, in.role, in.department, in.skills, password_hash, now, now);
+			    " created_at, updated_at, availability, max_open) VALUES (?, ?, ?, ?, ?, ?, ?, ?,"
+			    " COALESCE(?::text, 'offline'), ?) RETURNING id", "ttttttiitj",
+			    in.email, in.name, in.role, in.department, in.skills, password_hash, now, now,
+			    in.availability, in.max_open);
 	if (rc == STORE_ECONSTRAINT)
 		store__fail(st, rc, "a user with the email '%s' exists", in.email);
 	if (!rc)
@@ -115,11 +117,14 @@ int store__sql_user_update(struct store *st, int64_t id, const json_t *fields, c
 			     " skills = CASE WHEN ?7::boolean THEN ?8::jsonb ELSE skills END,"
 			     " disabled = CASE WHEN ?9::boolean THEN ?10::boolean ELSE disabled END,"
 			     " password_hash = CASE WHEN ?11::boolean THEN ?12::text ELSE password_hash END,"
+			     " availability = CASE WHEN ?15::boolean THEN ?16::text ELSE availability END,"
+			     " max_open = CASE WHEN ?17::boolean THEN ?18::bigint ELSE max_open END,"
 			     " updated_at = ?13 WHERE id = ?14",
-			     "btbtbtbtbbbtii", (int)in.has_name, in.name, (int)in.has_role, in.role,
+			     "btbtbtbtbbbtiibtbj", (int)in.has_name, in.name, (int)in.has_role, in.role,
 			     (int)in.has_department, in.department, (int)in.has_skills, in.skills,
 			     (int)in.has_disabled, (int)in.disabled, password_hash != NULL, password_hash,
-			     store__now(st), id);
+			     store__now(st), id, (int)in.has_availability, in.availability, (int)in.has_max_open,
+			     in.max_open);
 	if (!rc && !changes)
 		rc = store__fail(st, STORE_ENOTFOUND, "user %lld not found", (long long)id);
 	/* a disabled user, or one whose password changed, is signed out everywhere */

@@ -471,6 +471,13 @@ int store__sql_chat_session_of_ticket(struct store *st, const char *ticket_id, j
 int store__sql_chat_session_link(struct store *st, const char *id, const char *ticket_id);
 int store__sql_chat_session_by_email(struct store *st, const char *id, const char *email);
 int store__sql_agents_available(struct store *st, int64_t since_us, int64_t *count);
+/* departments.c: assignment (issue 18) */
+int store__sql_department_list(struct store *st, json_t **out);
+int store__sql_department_get(struct store *st, const char *id, json_t **out);
+int store__sql_department_put(struct store *st, const char *id, const json_t *body, const char *actor,
+			      json_t **out);
+int store__sql_ticket_assign(struct store *st, const char *ticket_id, int idle_s, json_t **out);
+int store__sql_assign_queued(struct store *st, int64_t user_id, int idle_s, int limit, json_t **out);
 
 /*
  * The shared verbs as ops-table entries: a backend's struct store_ops lists
@@ -583,6 +590,11 @@ int store__sql_agents_available(struct store *st, int64_t since_us, int64_t *cou
 	.macro_list = store__sql_macro_list, \
 	.macro_get = store__sql_macro_get, \
 	.macro_put = store__sql_macro_put, \
-	.macro_delete = store__sql_macro_delete
+	.macro_delete = store__sql_macro_delete, \
+	.department_list = store__sql_department_list, \
+	.department_get = store__sql_department_get, \
+	.department_put = store__sql_department_put, \
+	.ticket_assign = store__sql_ticket_assign, \
+	.assign_queued = store__sql_assign_queued
 
 #endif

@@ -724,6 +724,7 @@ int store__user_in_parse(struct store *st, const json_t *u, bool update, struct 
 	int rc = STORE_OK;
 
 	memset(in, 0, sizeof(*in));
+	in->max_open = -1;
 	if (!json_is_object(u))
 		return store__fail(st, STORE_EINVAL, "a user is a JSON object");
 	json_object_foreach((json_t *)u, key, v) {
@@ -744,6 +745,20 @@ int store__user_in_parse(struct store *st, const json_t *u, bool update, struct 
 		} else if (!strcmp(key, "skills")) {
 			rc = user_skills(st, v, &in->skills);
 			in->has_skills = true;
+		} else if (!strcmp(key, "availability")) {
+			if (!json_is_string(v) || (!fl_str_eq(json_string_value(v), "available") &&
+			    !fl_str_eq(json_string_value(v), "away") && !fl_str_eq(json_string_value(v), "offline")))
+				return store__fail(st, STORE_EINVAL,
+						   "user field 'availability' must be available, away or offline");
+			in->availability = json_string_value(v);
+			in->has_availability = true;
+		} else if (!strcmp(key, "max_open")) {
+			if (!json_is_null(v) && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+						 json_integer_value(v) > 100000))
+				return store__fail(st, STORE_EINVAL,
+						   "user field 'max_open' must be an integer of 0 to 100000 or null");
+			in->max_open = json_is_null(v) ? -1 : (int64_t)json_integer_value(v);
+			in->has_max_open = true;
 		} else if (!strcmp(key, "disabled") && update) {
 			if (!json_is_boolean(v))
 				return store__fail(st, STORE_EINVAL, "user field 'disabled' must be true or false");

@@ -313,6 +313,9 @@ json_t *store__user_json_at(const struct store__row *r, int c)
 	SET(u, "created_at", ts(r, c + 7));
 	SET(u, "updated_at", ts(r, c + 8));
 	SET(u, "last_seen_at", ts(r, c + 9));
+	SET(u, "availability", str(r, c + 10));
+	SET(u, "max_open", i64(r, c + 11));
+	SET(u, "last_assigned_at", ts(r, c + 12));
 	return u;
 }
 

@@ -619,11 +619,14 @@ int store_outbox_extend(struct store *st, const char *owner, int lease_s, int *e
  * (stored in lower case; unique), name, role ("agent", "admin"), department
  * (null: none), skills {languages: [...], categories: [...]} (an object;
  * assignment by skills reads it), disabled, created_at, updated_at,
- * last_seen_at. The password is kept as the hash the caller made
+ * last_seen_at, and for assignment (migration 15) availability
+ * ("available", "away", "offline"; new users "offline"), max_open (null:
+ * the department's) and last_assigned_at. The password is kept as the hash the caller made
  * (server_password_hash: Argon2id); no function shows it but
  * store_user_find_by_email.
  *
- * store_user_insert takes {email, name, role, department?, skills?};
+ * store_user_insert takes {email, name, role, department?, skills?,
+ * availability?, max_open?};
  * STORE_ECONSTRAINT when a user has that email (in any case), EINVAL
  * naming a bad field. *out (may be NULL) is the user.
  */
@@ -638,7 +641,7 @@ int store_user_find_by_email(struct store *st, const char *email, json_t **out, 
 int store_user_list(struct store *st, json_t **out);
 /*
  * Changes the given fields of user id (name, role, department, skills,
- * disabled) and, when password_hash is not NULL, the password. Disabling a
+ * disabled, availability, max_open) and, when password_hash is not NULL, the password. Disabling a
  * user or changing the password ends every session of the user, in the same
  * transaction. *out (may be NULL) is the user as updated.
  */
@@ -816,5 +819,50 @@ int store_chat_session_of_ticket(struct store *st, const char *ticket_id, json_t
 int store_chat_session_link(struct store *st, const char *id, const char *ticket_id);
 int store_chat_session_by_email(struct store *st, const char *id, const char *email);
 int store_agents_available(struct store *st, int64_t since_us, int64_t *count);
+
+/* ---- assignment (issue 18; departments.c) ---- */
+
+/*
+ * Departments: {id, assignment ("off", "round_robin", "load"),
+ * max_open_per_agent (null: no limit), updated_by, updated_at}. A
+ * department nobody configured assigns by load with no limit. Ids are 1
+ * to 64 letters, digits, '-', '_' or '.' (EINVAL otherwise).
+ * store_department_list: the configured ones and those users belong to
+ * (with the defaults), by id. store_department_get: id's (the defaults
+ * when not configured). store_department_put changes the fields body
+ * gives (assignment, max_open_per_agent; EINVAL naming a bad or unknown
+ * one); *out (may be NULL) the department then.
+ *
+ * Agents (users with a department; user fields availability "available",
+ * "away" or "offline" (new users: offline), max_open (null: the
+ * department's) and last_assigned_at) count as available when their
+ * availability is "available" and their console was in use within idle_s
+ * seconds (last_seen_at): idle agents are away.
+ *
+ * store_ticket_assign assigns ticket_id, when open and unassigned, to an
+ * agent of its department (src/assign decides: skills, availability,
+ * maxima, the department's mode), in one write transaction that holds the
+ * department's row (PostgreSQL: FOR UPDATE), counts the agents' open
+ * tickets, sets the assignee (the agent's email; version + 1), the agent's
+ * last_assigned_at and the round-robin cursor, and appends a
+ * "ticket.assigned" event {assignee, reason, version}. Nobody available: a
+ * "ticket.assigned" event {assignee: null, reason: "queued: nobody
+ * available", department} and the ticket stays in the department's queue.
+ * *out (may be NULL): {assigned (bool), assignee (null unless assigned),
+ * reason ("load", "round_robin", "queued: nobody available", "off", "no
+ * department", "assigned already", "not open"), department}.
+ *
+ * store_assign_queued gives agent user_id, when available, the oldest
+ * unassigned escalated tickets of the agent's department (at most limit
+ * looked at) that the agent's skills fit, up to the agent's maximum, each
+ * with a "ticket.assigned" event (reason "agent available"); nothing when
+ * the department's mode is off. *out (may be NULL): {assigned: [ticket
+ * ids]}.
+ */
+int store_department_list(struct store *st, json_t **out);
+int store_department_get(struct store *st, const char *id, json_t **out);
+int store_department_put(struct store *st, const char *id, const json_t *body, const char *actor, json_t **out);
+int store_ticket_assign(struct store *st, const char *ticket_id, int idle_s, json_t **out);
+int store_assign_queued(struct store *st, int64_t user_id, int idle_s, int limit, json_t **out);
 
 #endif

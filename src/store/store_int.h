@@ -21,9 +21,9 @@
 #include "store.h"
 #include "util/util.h"
 
-#define STORE_OPS_VERSION 12
+#define STORE_OPS_VERSION 13
 /* The newest schema version; each backend has exactly this many migrations. */
-#define STORE__SCHEMA_VERSION 14
+#define STORE__SCHEMA_VERSION 15
 /* application_id of Frontline's SQLite files ("FLst"). */
 #define STORE__SQLITE_APP_ID 0x464c7374
 
@@ -236,6 +236,12 @@ struct store_ops {
 	int (*macro_put)(struct store *st, const char *name, const char *description, const json_t *actions,
 			 const char *actor, json_t **out, bool *created);
 	int (*macro_delete)(struct store *st, const char *name);
+	/* version 13: assignment (issue 18): departments, assigning a ticket, an agent's queue */
+	int (*department_list)(struct store *st, json_t **out);
+	int (*department_get)(struct store *st, const char *id, json_t **out);
+	int (*department_put)(struct store *st, const char *id, const json_t *body, const char *actor, json_t **out);
+	int (*ticket_assign)(struct store *st, const char *ticket_id, int idle_s, json_t **out);
+	int (*assign_queued)(struct store *st, int64_t user_id, int idle_s, int limit, json_t **out);
 };
 
 extern const struct store_ops store__sqlite_ops;
@@ -390,8 +396,8 @@ json_t *store__alert_json(const struct store__row *r);
 
 #define STORE__USER_COLS \
 	"u.id, u.email, u.name, u.role, u.department, u.skills, u.disabled, u.created_at, u.updated_at, " \
-	"u.last_seen_at"
-#define STORE__USER_NCOLS 10
+	"u.last_seen_at, u.availability, u.max_open, u.last_assigned_at"
+#define STORE__USER_NCOLS 13
 /* A session's columns, then the user's. */
 #define STORE__SESSION_COLS \
 	"s.id, s.user_id, s.address, s.created_at, s.last_seen_at, s.expires_at, " STORE__USER_COLS
@@ -425,6 +431,10 @@ struct store__user_in {
 	char *skills;               /* JSON text, owned */
 	bool disabled;
 	bool has_name, has_role, has_department, has_skills, has_disabled;
+	/* assignment (issue 18): availability, max_open (-1: null, the department's) */
+	const char *availability;
+	int64_t max_open;
+	bool has_availability, has_max_open;
 };
 int store__user_in_parse(struct store *st, const json_t *u, bool update, struct store__user_in *in);
 void store__user_in_release(struct store__user_in *in);

@@ -145,6 +145,25 @@ static int finish_job(struct store *st, const json_t *ticket, const struct suppo
 	return rc;
 }
 
+/*
+ * Assigns an escalated ticket (store_ticket_assign, in the finish's
+ * transaction: the department's mode, skills, availability and maxima);
+ * when someone took it, *ticket is read again to show the assignee.
+ */
+static int assign(struct store *st, const char *ticket_id, json_t **ticket)
+{
+	json_t *res = NULL, *t = NULL;
+	int rc = store_ticket_assign(st, ticket_id, (int)fl_config_int("FRONTLINE_AGENT_IDLE_S", 900), &res);
+
+	if (rc == STORE_OK && fl_json_bool(res, "assigned", false) &&
+	    (rc = store_ticket_get(st, ticket_id, false, &t)) == STORE_OK) {
+		json_decref(*ticket);
+		*ticket = t;
+	}
+	json_decref(res);
+	return rc;
+}
+
 int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t *shared,
 		   const json_t *trace, const struct support_job *job, json_t **ticket_out,
 		   char **err)
@@ -237,6 +256,9 @@ int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t 
 	    (src = store_escalation_open(st, ticket_id, fl_json_str(package, "handoff_priority", "medium"),
 					 department ? department : "customer_support",
 					 json_object_get(package, "escalation_package"), NULL, &created)) != STORE_OK)
+		goto out;
+	/* a ticket handed to a human goes to an agent of its department, or waits in its queue */
+	if (!strcmp(status, FL_STATUS_ESCALATED) && (src = assign(st, ticket_id, &updated)) != STORE_OK)
 		goto out;
 	if ((src = notify(st, updated, shared, auto_replied, escalated)) != STORE_OK)
 		goto out;

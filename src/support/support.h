@@ -394,7 +394,9 @@ int support_process_job(struct support_ctx *ctx, struct flow_node *workflow,
  * ticket has not been processed yet, then writes the run's results (status,
  * labels, analysis, trace), the auto-reply message, the escalation, the
  * outbox notifications (auto-reply email, Slack, on-call), the customer's
- * ticket count and the "workflow.completed" audit event; with a job (may be
+ * ticket count, the "workflow.completed" audit event, for an escalated
+ * ticket its assignment (store_ticket_assign: an agent of its department,
+ * or its department's queue; FRONTLINE_AGENT_IDLE_S); with a job (may be
  * NULL) also the ticket's events for integrations (ticket.created, and
  * ticket.escalated; support_ticket_event) and the job's completion. All of
  * it commits or none of it.

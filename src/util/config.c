@@ -109,6 +109,8 @@ static const struct fl_config_key config_keys[] = {
 	{ "FRONTLINE_AUTOCLOSE_DAYS", "7", "days after which a resolved ticket closes unless the customer writes (0: never)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_PENDING_REMIND_HOURS", "48", "hours a pending ticket waits before its one reminder to the customer (0: none)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_PENDING_RESOLVE_HOURS", "168", "hours a pending ticket waits before it is resolved (0: never)", FL_CONFIG_PLAIN },
+	/* issue 18: assignment (src/store/departments.c, src/support/process.c, src/server/routes_departments.c) */
+	{ "FRONTLINE_AGENT_IDLE_S", "900", "seconds without console activity after which an available agent counts as away", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_SLACK_WEBHOOK_URL", NULL, "Slack incoming-webhook URL for notifications", FL_CONFIG_SECRET },
 	{ "FRONTLINE_SMTP_URL", NULL, "SMTP server for outbound email (smtp://host:port)", FL_CONFIG_URL },
 	{ "FRONTLINE_ONCALL_EMAILS", NULL, "comma-separated on-call addresses for urgent alerts", FL_CONFIG_PLAIN },

@@ -479,6 +479,7 @@ test('axe-core: no serious or critical WCAG 2.1 A/AA violation on any screen', a
 		['admin users', '/#/admin/users', 'table.tickets tbody tr'],
 		['admin tokens', '/#/admin/tokens', 'table.tickets tbody tr'],
 		['admin canned', '/#/admin/canned', 'h2#canned-h'],
+		...(ROUTES.has('GET /api/v1/departments') ? [['admin departments', '/#/admin/departments', 'h2#deps-h']] : []),
 	];
 	for (const [what, url, ready] of screens) {
 		await page.goto(url);
@@ -490,4 +491,29 @@ test('axe-core: no serious or critical WCAG 2.1 A/AA violation on any screen', a
 	await page.getByRole('dialog').waitFor();
 	t.diagnostic(await axe(page, 'shortcuts dialog'));
 	await page.context().close();
+});
+
+// Last: an available agent takes the department's queued tickets (issue 18, assignment).
+test('availability: an agent switches to available (kept across a reload); an admin sets a department to round robin', async (t) => {
+	if (!needs(t, 'PUT /api/v1/users/me/availability', 'PUT /api/v1/departments/{id}', 'GET /api/v1/departments'))
+		return;
+	await alice.goto('/#/queue/all');
+	const sw = alice.getByLabel('Availability');
+	await sw.waitFor();
+	assert.equal(await sw.inputValue(), 'offline', 'new people are offline');
+	const answered = alice.waitForResponse((r) => r.url().endsWith('/api/v1/users/me/availability'));
+	await sw.selectOption('available');
+	assert.equal((await answered).status(), 200);
+	await alice.reload();
+	await until('the availability kept', async () => (await alice.getByLabel('Availability').inputValue()) === 'available', 5000);
+	assert.deepEqual(alice.problems, []);
+
+	const ada = await env.page(env.users.ada);
+	await ada.goto('/#/admin/departments');
+	await ada.locator('h2#deps-h').waitFor();
+	await ada.getByLabel('Assignment of account_management').selectOption('round_robin');
+	await ada.getByText('Saved account_management.').waitFor({ timeout: 5000 });
+	await until('the mode saved', async () => (await ada.getByLabel('Assignment of account_management').inputValue()) === 'round_robin', 5000);
+	assert.deepEqual(ada.problems, []);
+	await ada.context().close();
 });

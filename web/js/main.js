@@ -13,6 +13,7 @@ import { Escalations } from './screens/escalations.js';
 import { Knowledge } from './screens/kb.js';
 import { Dashboard } from './screens/dashboard.js';
 import { Admin } from './screens/admin.js';
+import { Availability } from './availability.js';
 
 function parseHash() {
 	const h = location.hash.replace(/^#\/?/, '');
@@ -151,6 +152,7 @@ function App() {
 			<${Nav} user=${session.user} route=${route} />
 			<div class="who">
 				<${LiveBadge} />
+				<${Availability} user=${session.user} />
 				<span class="me">${session.user.name} (${session.user.role})</span>
 				<button type="button" class="link" onClick=${() => setHelp(true)} aria-label="Keyboard shortcuts">?</button>
 				<button type="button" onClick=${signOut}>Sign out</button>

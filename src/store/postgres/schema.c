@@ -353,6 +353,20 @@ static const char *const migrations[] = {
 	"  updated_by text,"
 	"  updated_at bigint NOT NULL"
 	");",
+	/* 15: assignment (issue 18): as on SQLite */
+	"ALTER TABLE users ADD COLUMN availability text NOT NULL DEFAULT 'offline'"
+	"  CHECK (availability IN ('available', 'away', 'offline'));"
+	"ALTER TABLE users ADD COLUMN max_open bigint CHECK (max_open >= 0);"
+	"ALTER TABLE users ADD COLUMN last_assigned_at bigint;"
+	"CREATE INDEX users_department ON users (department) WHERE department IS NOT NULL;"
+	"CREATE TABLE departments ("
+	"  id text PRIMARY KEY,"
+	"  assignment text NOT NULL DEFAULT 'load' CHECK (assignment IN ('off', 'round_robin', 'load')),"
+	"  max_open_per_agent bigint CHECK (max_open_per_agent >= 0),"
+	"  rr_cursor bigint NOT NULL DEFAULT 0,"
+	"  updated_by text,"
+	"  updated_at bigint"
+	");",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,

@@ -451,6 +451,29 @@ static const char *const migrations[] = {
 	"  updated_by TEXT,"
 	"  updated_at INTEGER NOT NULL"
 	") STRICT;",
+	/*
+	 * 15: assignment (issue 18): an agent's availability (what the agent
+	 * chose; idle agents count as away, computed from last_seen_at), own
+	 * maximum of open tickets (null: the department's) and when the agent
+	 * was last given a ticket; the departments' assignment mode, default
+	 * maximum and round-robin cursor (the id of the agent picked last).
+	 * The queue of a department (its oldest unassigned open tickets) walks
+	 * tickets_open_department.
+	 */
+	"ALTER TABLE users ADD COLUMN availability TEXT NOT NULL DEFAULT 'offline'"
+	"  CHECK (availability = 'available' OR availability = 'away' OR availability = 'offline');"
+	"ALTER TABLE users ADD COLUMN max_open INTEGER CHECK (max_open >= 0);"
+	"ALTER TABLE users ADD COLUMN last_assigned_at INTEGER;"
+	"CREATE INDEX users_department ON users(department) WHERE department IS NOT NULL;"
+	"CREATE TABLE departments ("
+	"  id TEXT PRIMARY KEY,"
+	"  assignment TEXT NOT NULL DEFAULT 'load'"
+	"    CHECK (assignment = 'off' OR assignment = 'round_robin' OR assignment = 'load'),"
+	"  max_open_per_agent INTEGER CHECK (max_open_per_agent >= 0),"
+	"  rr_cursor INTEGER NOT NULL DEFAULT 0,"
+	"  updated_by TEXT,"
+	"  updated_at INTEGER"
+	") STRICT;",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,
