@@ -145,12 +145,7 @@ static int finish_job(struct store *st, const json_t *ticket, const struct suppo
 	return rc;
 }
 
-/*
- * Assigns an escalated ticket (store_ticket_assign, in the finish's
- * transaction: the department's mode, skills, availability and maxima);
- * when someone took it, *ticket is read again to show the assignee.
- */
-static int assign(struct store *st, const char *ticket_id, json_t **ticket)
+int support__assign(struct store *st, const char *ticket_id, json_t **ticket)
 {
 	json_t *res = NULL, *t = NULL;
 	int rc = store_ticket_assign(st, ticket_id, (int)fl_config_int("FRONTLINE_AGENT_IDLE_S", 900), &res);
@@ -258,7 +253,7 @@ int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t 
 					 json_object_get(package, "escalation_package"), NULL, &created)) != STORE_OK)
 		goto out;
 	/* a ticket handed to a human goes to an agent of its department, or waits in its queue */
-	if (!strcmp(status, FL_STATUS_ESCALATED) && (src = assign(st, ticket_id, &updated)) != STORE_OK)
+	if (!strcmp(status, FL_STATUS_ESCALATED) && (src = support__assign(st, ticket_id, &updated)) != STORE_OK)
 		goto out;
 	if ((src = notify(st, updated, shared, auto_replied, escalated)) != STORE_OK)
 		goto out;

@@ -146,6 +146,9 @@ static int finish(struct support_ctx *ctx, const char *workflow, const char *tic
 			rc = SUPPORT_ESTATE;
 		goto out;
 	}
+	/* escalated by hand: assigned as triage's escalations are (or queued in the department) */
+	if (json_is_object(package) && (src = support__assign(st, ticket_id, &updated)) != STORE_OK)
+		goto out;
 	if ((src = audit(st, workflow, updated, shared, trace, actor, o->escalation)) != STORE_OK ||
 	    (src = store_commit(st)) != STORE_OK)
 		goto out;

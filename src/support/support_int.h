@@ -153,6 +153,13 @@ enum support__notice_kind {
 	SUPPORT__NOTICE_UPDATE,       /* news about a ticket for the team */
 	SUPPORT__NOTICE_SLA,          /* an SLA clock near its end or past it; severity: warning or breached */
 };
+/*
+ * Assigns an escalated ticket (store_ticket_assign, inside the caller's
+ * transaction: the department's mode, skills, availability and maxima; a
+ * ticket with an assignee keeps it); when someone took it, *ticket is read
+ * again to show the assignee. A store code.
+ */
+int support__assign(struct store *st, const char *ticket_id, json_t **ticket);
 /* The target that stands for the ticket's assignee (when it is an email address). */
 #define SUPPORT__ASSIGNEE "@assignee"
 /* The target that stands for the on-call list (FRONTLINE_ONCALL_EMAILS; no notice when unset). */

@@ -48,6 +48,22 @@ static void test_escalating_by_hand_queues_and_notifies(void **state)
 	create(f, "e1");
 	fx_wait_done(f, 1);
 	assert_null(escalation_of(f, "e1"));   /* the triage kept it: the agent decides otherwise */
+	{
+		/* an available agent of the department the escalation names: assigned as triage's escalations are */
+		int64_t uid = fx_make_user(f, "manager@example.com", "agent", "agent password");
+		struct fx_session s;
+		char path[64];
+
+		snprintf(path, sizeof(path), "/api/v1/users/%lld", (long long)uid);
+		fx_call(f, "PATCH", path, f->admin, "{\"department\":\"account_management\"}", &r);
+		fx_expect(&r, 200, NULL);
+		http_resp_release(&r);
+		fx_sign_in(f, "manager@example.com", "agent password", &s);
+		fx_call_session(f, "PUT", "/api/v1/users/me/availability", &s, true, "{\"availability\":\"available\"}",
+				&r);
+		fx_expect(&r, 200, NULL);
+		http_resp_release(&r);
+	}
 	fx_call(f, "POST", "/api/v1/tickets/e1/escalate", f->agent,
 		"{\"reason\":\"customer called twice, wants a manager\",\"level\":\"manager\","
 		"\"department\":\"account_management\"}", &r);
@@ -55,6 +71,7 @@ static void test_escalating_by_hand_queues_and_notifies(void **state)
 	assert_string_equal(fl_json_str(json_object_get(r.json, "ticket"), "status", ""), FL_STATUS_ESCALATED);
 	assert_string_equal(fl_json_str(json_object_get(r.json, "ticket"), "assigned_department", ""),
 			    "account_management");
+	assert_string_equal(fl_json_str(json_object_get(r.json, "ticket"), "assignee", ""), "manager@example.com");
 	assert_string_equal(fl_json_str(json_object_get(json_object_get(json_object_get(r.json, "ticket"), "analysis"),
 							"escalation_decision"), "escalation_decision", ""), "manager");
 	assert_string_equal(fl_json_str(json_object_get(r.json, "escalation"), "status", ""), "open");
