@@ -65,6 +65,23 @@ int service__sla_start(struct service_sla *s);
 void service__sla_stop(struct service_sla *s);
 void service__sla_free(struct service_sla *s);
 
+/* ---- the KB sync's thread (kbsync.c) ---- */
+
+struct service_kbsync;
+
+/*
+ * The KB sync's thread on a store connection of its own, keeping kb
+ * (borrowed; may be NULL) in line: *out NULL when KB_API_URL is unset (or
+ * not http(s): a warning) or FRONTLINE_KB_SYNC_INTERVAL is 0; SERVICE_ESTORE
+ * with *err (caller frees) when the store cannot be opened.
+ */
+int service__kbsync_new(const char *store_url, struct kb *kb, struct service_kbsync **out, char **err);
+/* Starts the rounds (the first at once); NULL is fine. */
+int service__kbsync_start(struct service_kbsync *s);
+/* Ends the thread after its current round and releases the lock; NULL is fine. */
+void service__kbsync_stop(struct service_kbsync *s);
+void service__kbsync_free(struct service_kbsync *s);
+
 /* ---- the collectors ---- */
 
 struct service_collectors;

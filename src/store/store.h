@@ -265,6 +265,20 @@ int store_kb_get(struct store *st, const char *id, json_t **out);
 /* All articles, ordered by id (the KB module builds its index from these). */
 int store_kb_list(struct store *st, json_t **out);
 int store_kb_delete(struct store *st, const char *id);
+/*
+ * The KB sync (src/store/kbsync.c): makes the articles whose "source" is
+ * source exactly articles (an array, borrowed; each carries that "source"
+ * and a "source_hash"), in one transaction: a new id is inserted, one whose
+ * source_hash differs is rewritten (views, helpful votes kept), an equal
+ * one is not written at all, and the source's stored articles missing from
+ * articles are deleted. An id held by an article of another source (or of
+ * none) is left alone and listed as skipped. *out (may be NULL) is
+ * {created: [ids], updated: [ids], removed: [ids], unchanged: n,
+ * skipped: [ids]}. On any failure nothing changed: STORE_EINVAL (an
+ * article without the source or hash, or one the store refuses), or the
+ * store's error.
+ */
+int store_kb_sync(struct store *st, const char *source, const json_t *articles, json_t **out);
 
 /* ---- escalations (the hand-off queue) ---- */
 

@@ -23,7 +23,7 @@
 
 #define STORE_OPS_VERSION 11
 /* The newest schema version; each backend has exactly this many migrations. */
-#define STORE__SCHEMA_VERSION 13
+#define STORE__SCHEMA_VERSION 14
 /* application_id of Frontline's SQLite files ("FLst"). */
 #define STORE__SQLITE_APP_ID 0x464c7374
 
@@ -334,7 +334,8 @@ struct store__row {
 	"c.id, c.name, c.email, c.tier, c.joined_at, c.total_tickets, c.satisfaction_score, " \
 	"c.metadata, c.updated_at"
 #define STORE__KB_COLS \
-	"k.id, k.title, k.content, k.category, k.tags, k.views, k.helpful_votes, k.updated_at, k.language"
+	"k.id, k.title, k.content, k.category, k.tags, k.views, k.helpful_votes, k.updated_at, k.language, " \
+	"k.source, k.source_hash"
 #define STORE__ESCALATION_COLS \
 	"e.id, t.id, e.status, e.priority, e.department, e.package, e.agent, e.created_at, " \
 	"e.claimed_at, e.closed_at, e.resolution"
@@ -529,6 +530,7 @@ void store__customer_in_release(struct store__customer_in *in);
 
 struct store__kb_in {
 	const char *id, *title, *content, *category, *language;
+	const char *source, *source_hash;   /* the KB sync's bookkeeping; NULL: none */
 	char *tags;
 	int64_t views, helpful_votes;
 };

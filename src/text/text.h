@@ -424,4 +424,15 @@ void text_sentiment_free(struct text_sentiment *s);
  */
 json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text, const json_t *metadata);
 
+/* ---- HTML to text (html.c) ---- */
+
+/*
+ * Converts HTML to plain text: drops tags, comments, <script> and <style>;
+ * block elements and <br> become line breaks, list items "- ", links keep
+ * their target when it differs from the text; entities are decoded. Input
+ * and output UTF-8. Never fails (broken HTML gives its best reading).
+ * Caller frees.
+ */
+char *text_html_to_text(const char *html);
+
 #endif

@@ -440,6 +440,13 @@ static const char *const migrations[] = {
 	"  created_at INTEGER NOT NULL,"
 	"  updated_at INTEGER NOT NULL"
 	") STRICT;",
+	/*
+	 * 14: the KB sync (issue 18): where an article came from ('kb_api' for
+	 * the help-centre import; NULL: imported or written here) and the hash
+	 * of its content as imported, so an unchanged article is not rewritten.
+	 */
+	"ALTER TABLE kb_articles ADD COLUMN source TEXT;"
+	"ALTER TABLE kb_articles ADD COLUMN source_hash TEXT;",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,
