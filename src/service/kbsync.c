@@ -17,7 +17,6 @@
  * previous round is removed), so that the replicas which did not fetch
  * search what the one that did stored.
  */
-#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,10 +78,7 @@ out:
 }
 
 struct service_kbsync {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool running, stop;
+	struct service__ticker ticker;
 	struct store *st;
 	struct kb *kb;          /* borrowed; NULL: none to keep in line */
 	char *url, *key;
@@ -122,8 +118,9 @@ static void follow_store(struct service_kbsync *s)
 	json_decref(stored);
 }
 
-static void round_once(struct service_kbsync *s)
+static void round_once(void *arg)
 {
+	struct service_kbsync *s = arg;
 	struct kb_sync_opts o = { .url = s->url, .key = s->key };
 	json_t *report = NULL;
 	char *err = NULL;
@@ -138,22 +135,6 @@ static void round_once(struct service_kbsync *s)
 	follow_store(s);
 	json_decref(report);
 	free(err);
-}
-
-static void *run(void *arg)
-{
-	struct service_kbsync *s = arg;
-
-	pthread_mutex_lock(&s->lock);
-	while (!s->stop) {
-		pthread_mutex_unlock(&s->lock);
-		round_once(s);
-		pthread_mutex_lock(&s->lock);
-		if (!s->stop)
-			fl_cond_wait_ms(&s->wake, &s->lock, (int64_t)s->interval_s * 1000);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return NULL;
 }
 
 int service__kbsync_new(const char *store_url, struct kb *kb, struct service_kbsync **out, char **err)
@@ -180,8 +161,7 @@ int service__kbsync_new(const char *store_url, struct kb *kb, struct service_kbs
 	s->indexed = json_object();
 	gethostname(host, sizeof(host) - 1);
 	snprintf(s->owner, sizeof(s->owner), "%s:%d:kb-sync", host, (int)getpid());
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->wake, NULL);
+	service__ticker_init(&s->ticker, s->interval_s, true, round_once, s);
 	if (store_open(store_url, &s->st, err) != STORE_OK) {
 		service__kbsync_free(s);
 		return SERVICE_ESTORE;
@@ -199,25 +179,13 @@ int service__kbsync_new(const char *store_url, struct kb *kb, struct service_kbs
 
 int service__kbsync_start(struct service_kbsync *s)
 {
-	if (!s || s->running)
-		return SERVICE_OK;
-	if (pthread_create(&s->thread, NULL, run, s))
-		return SERVICE_EINVAL;
-	s->running = true;
-	return SERVICE_OK;
+	return s ? service__ticker_start(&s->ticker) : SERVICE_OK;
 }
 
 void service__kbsync_stop(struct service_kbsync *s)
 {
-	if (!s || !s->running)
-		return;
-	pthread_mutex_lock(&s->lock);
-	s->stop = true;
-	pthread_cond_signal(&s->wake);
-	pthread_mutex_unlock(&s->lock);
-	pthread_join(s->thread, NULL);
-	s->running = false;
-	store_lock_release(s->st, "kb-sync", s->owner);
+	if (s && service__ticker_stop(&s->ticker))
+		store_lock_release(s->st, "kb-sync", s->owner);
 }
 
 void service__kbsync_free(struct service_kbsync *s)
@@ -225,13 +193,12 @@ void service__kbsync_free(struct service_kbsync *s)
 	if (!s)
 		return;
 	service__kbsync_stop(s);
+	service__ticker_release(&s->ticker);
 	store_close(s->st);
 	json_decref(s->indexed);
 	if (s->key)
 		sodium_memzero(s->key, strlen(s->key));
 	free(s->key);
 	free(s->url);
-	pthread_cond_destroy(&s->wake);
-	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
