@@ -465,6 +465,7 @@ int store__sql_chat_session_of_ticket(struct store *st, const char *ticket_id, j
 int store__sql_chat_session_link(struct store *st, const char *id, const char *ticket_id);
 int store__sql_chat_session_by_email(struct store *st, const char *id, const char *email);
 int store__sql_agents_available(struct store *st, int64_t since_us, int64_t *count);
+int store__sql_sla_window(struct store *st, int64_t since_us, int64_t until_us, int limit, json_t **out);
 
 /*
  * The shared verbs as ops-table entries: a backend's struct store_ops lists
@@ -573,6 +574,7 @@ int store__sql_agents_available(struct store *st, int64_t since_us, int64_t *cou
 	.chat_session_of_ticket = store__sql_chat_session_of_ticket, \
 	.chat_session_link = store__sql_chat_session_link, \
 	.chat_session_by_email = store__sql_chat_session_by_email, \
-	.agents_available = store__sql_agents_available
+	.agents_available = store__sql_agents_available, \
+	.sla_window = store__sql_sla_window
 
 #endif

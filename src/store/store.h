@@ -733,6 +733,16 @@ int store_sla_put(struct store *st, const char *kind, const char *id, const json
 		  const char *actor, json_t **out, bool *created);
 int store_sla_delete(struct store *st, const char *kind, const char *id);
 int store_sla_history(struct store *st, const char *kind, const char *id, json_t **out);
+/*
+ * What the SLA attainment (issue 18) reads, in two queries: {"tickets":
+ * [the tickets created in [since_us, until_us), oldest first, at most
+ * limit, without subject, content, analysis and trace; metadata's
+ * customer_tier filled from the customer's record when absent],
+ * "events": [their ticket.status, ticket.replied and
+ * ticket.customer_replied events, by ticket then id], "truncated": more
+ * tickets than limit}. STORE_EINVAL for limit < 1 or since > until.
+ */
+int store_sla_window(struct store *st, int64_t since_us, int64_t until_us, int limit, json_t **out);
 
 /*
  * The audit log for the live stream: up to limit events with ids above

@@ -21,7 +21,7 @@
 #include "store.h"
 #include "util/util.h"
 
-#define STORE_OPS_VERSION 11
+#define STORE_OPS_VERSION 12
 /* The newest schema version; each backend has exactly this many migrations. */
 #define STORE__SCHEMA_VERSION 14
 /* application_id of Frontline's SQLite files ("FLst"). */
@@ -230,6 +230,8 @@ struct store_ops {
 	int (*chat_session_link)(struct store *st, const char *id, const char *ticket_id);
 	int (*chat_session_by_email)(struct store *st, const char *id, const char *email);
 	int (*agents_available)(struct store *st, int64_t since_us, int64_t *count);
+	/* version 12: the SLA attainment's tickets and events (issue 18) */
+	int (*sla_window)(struct store *st, int64_t since_us, int64_t until_us, int limit, json_t **out);
 };
 
 extern const struct store_ops store__sqlite_ops;

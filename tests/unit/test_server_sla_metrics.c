@@ -1,0 +1,158 @@
+/*
+ * SLA attainment (issue 18) over real HTTP on both backends: per policy,
+ * first-response and resolution clocks met or breached among the tickets
+ * created in the last 30 days, in GET /api/v1/metrics/summary ("sla") and
+ * in /metrics (frontline_sla_attainment_ratio, frontline_sla_clocks);
+ * store_sla_window's tickets, events and limit.
+ */
+#include "test_helpers.h"
+
+#include <math.h>
+
+#include "server_fixture.h"
+
+#define MIN_US (60 * INT64_C(1000000))
+
+static void make_ticket(struct fx *f, const char *id, int64_t created, int64_t first_response, int64_t resolved)
+{
+	struct http_resp r;
+	char sql[512];
+
+	fx_call(f, "POST", "/api/v1/tickets", f->integ, fx_ticket_body(id, "cust_001", "Invoice", "Charged twice."),
+		&r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	snprintf(sql, sizeof(sql), "UPDATE tickets SET created_at = %lld, first_response_at = %s%lld%s,"
+		 " resolved_at = %s%lld%s WHERE id = '%s'", (long long)created,
+		 first_response ? "" : "NULLIF(", (long long)first_response, first_response ? "" : ", 0)",
+		 resolved ? "" : "NULLIF(", (long long)resolved, resolved ? "" : ", 0)", id);
+	fx_sql(f, sql);
+}
+
+static void expect_clock(const json_t *policy, const char *target, int met, int breached, double attainment)
+{
+	const json_t *c = json_object_get(policy, target);
+
+	assert_int_equal(fl_json_int(c, "met", -1), met);
+	assert_int_equal(fl_json_int(c, "breached", -1), breached);
+	if (attainment < 0)
+		assert_true(json_is_null(json_object_get(c, "attainment")));
+	else
+		assert_true(fabs(fl_json_num(c, "attainment", -1) - attainment) < 1e-9);
+}
+
+static void test_sla_attainment_per_policy_in_summary_and_metrics(void **state)
+{
+	struct fx *f = *state;
+	struct http_resp r;
+	const json_t *sla, *all;
+	json_t *w = NULL;
+	int64_t now = fl_wall_us();
+
+	fx_start(f, 0, false);
+	fx_call(f, "PUT", "/api/v1/sla/policies/all", f->admin,
+		"{\"calendar\":\"24x7\",\"first_response_min\":60,\"resolution_min\":480}", &r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	/* answered in 30 min, resolved in 1 h: both met */
+	make_ticket(f, "m1", now - 120 * MIN_US, now - 90 * MIN_US, now - 60 * MIN_US);
+	/* answered after 90 min (late), resolution still within its 8 h: not decided */
+	make_ticket(f, "m2", now - 180 * MIN_US, now - 90 * MIN_US, 0);
+	/* never answered, 10 h old: both breached */
+	make_ticket(f, "m3", now - 600 * MIN_US, 0, 0);
+	/* 40 days old: outside the window */
+	make_ticket(f, "m4", now - 40 * 1440 * MIN_US, 0, 0);
+	/* brand new: nothing decided yet */
+	make_ticket(f, "m5", now - MIN_US, 0, 0);
+
+	fx_call(f, "GET", "/api/v1/metrics/summary", f->agent, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	sla = json_object_get(r.json, "sla");
+	assert_int_equal(fl_json_int(sla, "window", 0), 30 * 86400);
+	assert_int_equal(fl_json_int(sla, "tickets", 0), 4);
+	assert_false(fl_json_bool(sla, "truncated", true));
+	all = json_object_get(json_object_get(sla, "policies"), "all");
+	assert_non_null(all);
+	expect_clock(all, "first_response", 1, 2, 1.0 / 3.0);
+	expect_clock(all, "resolution", 1, 1, 0.5);
+	assert_int_equal(json_object_size(json_object_get(sla, "policies")), 1);
+	http_resp_release(&r);
+
+	fx_call(f, "GET", "/metrics", NULL, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	if (!strstr(r.body, "frontline_sla_attainment_ratio{policy=\"all\",target=\"resolution\"} 0.5") ||
+	    !strstr(r.body, "frontline_sla_clocks{policy=\"all\",target=\"first_response\",result=\"breached\"} 2") ||
+	    !strstr(r.body, "frontline_sla_clocks{policy=\"all\",target=\"resolution\",result=\"met\"} 1"))
+		fail_msg("/metrics lacks the SLA attainment:\n%s", r.body);
+	http_resp_release(&r);
+
+	/* the store's window: oldest first, at most limit, the events of those only */
+	assert_int_equal(store_sla_window(f->st, now - 31 * 1440 * MIN_US, now, 2, &w), STORE_OK);
+	assert_int_equal(json_array_size(json_object_get(w, "tickets")), 2);
+	assert_string_equal(fl_json_str(json_array_get(json_object_get(w, "tickets"), 0), "id", ""), "m1");
+	assert_true(fl_json_bool(w, "truncated", false));
+	/* no text: only what the clocks and the policies read */
+	{
+		const json_t *content = json_object_get(json_array_get(json_object_get(w, "tickets"), 0), "content");
+
+		assert_true(!content || json_is_null(content));
+	}
+	json_decref(w);
+	assert_int_equal(store_sla_window(f->st, now, now - 1, 2, &w), STORE_EINVAL);
+}
+
+static void test_sla_attainment_picks_the_policy_by_the_customer_tier(void **state)
+{
+	struct fx *f = *state;
+	struct http_resp r;
+	json_t *a = NULL;
+	const json_t *p;
+	int64_t now = fl_wall_us();
+	char sql[512];
+
+	fx_start(f, 0, false);
+	fx_call(f, "PUT", "/api/v1/sla/policies/vip", f->admin,
+		"{\"calendar\":\"24x7\",\"match\":{\"customer_tier\":[\"enterprise\"]},\"first_response_min\":30,"
+		"\"resolution_min\":60}", &r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	fx_call(f, "PUT", "/api/v1/sla/policies/rest", f->admin,
+		"{\"calendar\":\"24x7\",\"first_response_min\":60,\"resolution_min\":480}", &r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	/* the tier comes from the customer record */
+	{
+		json_t *c = json_pack("{s:s, s:s, s:s}", "id", "cust_vip", "email", "vip@example.com", "tier",
+				      "enterprise");
+
+		assert_int_equal(store_customer_upsert(f->st, c), STORE_OK);
+		json_decref(c);
+	}
+	fx_call(f, "POST", "/api/v1/tickets", f->integ, fx_ticket_body("v1", "cust_vip", "Outage", "Everything is down since noon."), &r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	snprintf(sql, sizeof(sql), "UPDATE tickets SET created_at = %lld, first_response_at = %lld WHERE id = 'v1'",
+		 (long long)(now - 120 * MIN_US), (long long)(now - 100 * MIN_US));
+	fx_sql(f, sql);
+	make_ticket(f, "r1", now - 120 * MIN_US, now - 100 * MIN_US, now - 90 * MIN_US);
+
+	assert_int_equal(support_sla_attainment(f->st, now / 1000000, 30 * 86400, &a), STORE_OK);
+	p = json_object_get(json_object_get(a, "policies"), "vip");
+	assert_non_null(p);
+	expect_clock(p, "first_response", 1, 0, 1.0);
+	expect_clock(p, "resolution", 0, 1, 0.0);   /* open 2 h past a 1 h resolution */
+	p = json_object_get(json_object_get(a, "policies"), "rest");
+	expect_clock(p, "first_response", 1, 0, 1.0);
+	expect_clock(p, "resolution", 1, 0, 1.0);
+	json_decref(a);
+}
+
+int main(void)
+{
+	static const struct CMUnitTest tests[] = {
+		FX_TEST(test_sla_attainment_per_policy_in_summary_and_metrics),
+		FX_TEST(test_sla_attainment_picks_the_policy_by_the_customer_tier),
+	};
+
+	return FX_RUN("server_sla_metrics", tests) ? 1 : 0;
+}
