@@ -14,6 +14,7 @@
 
 #include "server_int.h"
 #include "store/store.h"
+#include "sla/sla.h"
 #include "support/support.h"
 
 #define MAX_TEXT 50000
@@ -66,7 +67,7 @@ static const char *const views[] = { "summary", "full", NULL };
 static const char *const summary_fields[] = {
 	"id", "number", "channel", "customer_id", "subject", "status", "sentiment", "category",
 	"priority", "assigned_department", "assignee", "created_at", "updated_at",
-	"first_response_at", "resolved_at", "version", "quarantined", "language", NULL,
+	"first_response_at", "resolved_at", "version", "quarantined", "language", "sla", NULL,
 };
 
 enum pick_type { PICK_STR, PICK_NUM, PICK_BOOL };
@@ -198,6 +199,33 @@ static void add_item(struct fl_buf *b, const json_t *ticket, bool full)
 }
 
 /*
+ * Gives each ticket of page its "sla" (issue 18), as GET /api/v1/tickets/{id}
+ * shows it: the policies and calendars read once for the page, each
+ * ticket's events read for its clocks. A ticket no policy applies to has
+ * none; a store error leaves the page without (logged).
+ */
+static void add_sla(struct store *st, json_t *page)
+{
+	struct support_sla *s = NULL;
+	int64_t now = fl_wall_us() / 1000000;
+	json_t *t;
+	size_t i;
+
+	if (support_sla_load(st, &s) != STORE_OK) {
+		fl_log(FL_LOG_ERROR, "sla: cannot read the policies: %s", store_errmsg(st));
+		return;
+	}
+	json_array_foreach(json_object_get(page, "tickets"), i, t) {
+		struct sla_ticket_state state;
+		const json_t *policy = NULL;
+
+		if (support_sla_ticket(s, st, t, NULL, now, &state, &policy, NULL) == 1)
+			json_object_set_new(t, "sla", sla_ticket_state_json(fl_json_str(policy, "id", ""), &state));
+	}
+	support_sla_free(s);
+}
+
+/*
  * Encodes page ({"tickets", "next_cursor"}) into b as the list answers it.
  * Returns 0, or, when bounded and not all of them fit in LIST_MAX_BYTES,
  * the number of tickets that do (at least one always does), b unfinished.
@@ -323,6 +351,7 @@ static void list(struct server_req *r)
 		server__store_error(r, rc, "tickets", NULL);
 		return;
 	}
+	add_sla(server__store(r), out);
 	fitted = encode_page(&b, out, !strcmp(view, "full"), true);
 	if (fitted) {
 		/*
@@ -340,6 +369,7 @@ static void list(struct server_req *r)
 			return;
 		}
 		fl_buf_reset(&b);
+		add_sla(server__store(r), out);
 		encode_page(&b, out, !strcmp(view, "full"), false);
 	}
 	json_decref(out);

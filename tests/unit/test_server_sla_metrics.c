@@ -2,7 +2,8 @@
  * SLA attainment (issue 18) over real HTTP on both backends: per policy,
  * first-response and resolution clocks met or breached among the tickets
  * created in the last 30 days, in GET /api/v1/metrics/summary ("sla") and
- * in /metrics (frontline_sla_attainment_ratio, frontline_sla_clocks);
+ * in /metrics (frontline_sla_attainment_ratio, frontline_sla_clocks); the
+ * "sla" of each ticket in the list's summaries;
  * store_sla_window's tickets, events and limit.
  */
 #include "test_helpers.h"
@@ -84,6 +85,28 @@ static void test_sla_attainment_per_policy_in_summary_and_metrics(void **state)
 	    !strstr(r.body, "frontline_sla_clocks{policy=\"all\",target=\"first_response\",result=\"breached\"} 2") ||
 	    !strstr(r.body, "frontline_sla_clocks{policy=\"all\",target=\"resolution\",result=\"met\"} 1"))
 		fail_msg("/metrics lacks the SLA attainment:\n%s", r.body);
+	http_resp_release(&r);
+
+	/* the list's summaries carry each ticket's clocks (issue 18, point 1) */
+	fx_call(f, "GET", "/api/v1/tickets?limit=10", f->agent, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	{
+		const json_t *items = json_object_get(r.json, "tickets"), *t;
+		size_t i, n = 0;
+
+		assert_int_equal(json_array_size(items), 5);
+		json_array_foreach(items, i, t) {
+			const json_t *s = json_object_get(t, "sla");
+			const char *id = fl_json_str(t, "id", "");
+
+			assert_string_equal(fl_json_str(s, "policy", ""), "all");
+			if (!strcmp(id, "m3") || !strcmp(id, "m4"))
+				assert_string_equal(fl_json_str(s, "state", ""), "breached"), n++;
+			if (!strcmp(id, "m5"))
+				assert_string_equal(fl_json_str(s, "state", ""), "ok"), n++;
+		}
+		assert_int_equal(n, 3);
+	}
 	http_resp_release(&r);
 
 	/* the store's window: oldest first, at most limit, the events of those only */
