@@ -118,6 +118,22 @@ test('sign in; the queue lists the demo tickets', async (t) => {
 	}
 });
 
+test('SLA badges: each queue row and the ticket say their state and due time in words', async (t) => {
+	if (!needs(t))
+		return;
+	const badges = alice.locator('table.tickets tbody [data-sla]');
+	await until('SLA badges in the queue', async () => (await badges.count()) >= 5, 10000);
+	const text = await badges.first().textContent();
+	assert.match(text, /SLA (ok|warning|breached|paused)( · due (in .+|.+ ago))?/);
+	const page = await env.page(env.users.alice);
+	await page.goto(`/#/tickets/${TICKET}`);
+	const badge = page.locator('.ticket-head [data-sla]');
+	await badge.waitFor({ timeout: 10000 });
+	assert.match(await badge.textContent(), /SLA (ok|warning|breached|paused)/);
+	assert.deepEqual(page.problems, []);
+	await page.context().close();
+});
+
 test('open a ticket; presence shows both agents', async (t) => {
 	if (!needs(t))
 		return;

@@ -16,6 +16,7 @@ import { useKeys, label, when, tag, PRIORITIES, CATEGORIES, STATUSES } from '../
 import { assigneeOf, isMine } from '../people.js';
 import { Composer } from './composer.js';
 import { Triage, Articles, Customer } from './panels.js';
+import { SlaBadge } from '../sla.js';
 
 const DIRECTION = { inbound: 'Customer', outbound: 'Reply', note: 'Internal note' };
 
@@ -196,6 +197,7 @@ export function Ticket({ id, user }) {
 			<p class="facts">
 				<span class=${'badge status-' + t.status}>${label(t.status)}</span>
 				<span class=${'badge prio-' + t.priority}>${label(t.priority)}</span>
+				<${SlaBadge} t=${t} />
 				<span>${label(t.category)}</span> · <span>${t.channel}</span> ·
 				<span>${t.assignee ? `assigned to ${t.assignee}` : 'unassigned'}</span>
 				${t.assigned_department ? html` · <span>${label(t.assigned_department)}</span>` : null}
