@@ -16,6 +16,7 @@
 #include "store/store.h"
 #include "sla/sla.h"
 #include "support/support.h"
+#include "text/text.h"
 
 #define MAX_TEXT 50000
 
@@ -535,9 +536,14 @@ static void reply(struct server_req *r)
 	const char *body;
 	json_t *t = NULL, *msg = NULL, *fields, *updated = NULL;
 	int64_t version;
+	const json_t *pending = json_object_get(r->json, "pending");
 	const char *status;
 	char now[32], *subject, *effect;
 
+	if (pending && !json_is_boolean(pending)) {
+		server__unprocessable(r, "pending", NULL, "'pending' must be true or false");
+		return;
+	}
 	if (server__body_str(r, "body", true, MAX_TEXT, &body) || !(t = server__change_begin(r, &version)))
 		return;
 	if (add_message(r, "outbound", body, &msg))
@@ -545,9 +551,14 @@ static void reply(struct server_req *r)
 	fl_time_rfc3339(now, fl_wall_us());
 	fields = json_object();
 	status = fl_json_str(t, "status", FL_STATUS_NEW);
-	/* answered: the ball is in the customer's court, unless already settled */
+	/*
+	 * answered: the ball is in the customer's court, unless already settled;
+	 * pending (the SLA paused, a reminder due) when the agent says so or,
+	 * saying nothing, when the reply ends with a question (text_asks_question)
+	 */
 	if (strcmp(status, FL_STATUS_RESOLVED) && strcmp(status, FL_STATUS_CLOSED))
-		json_object_set_new(fields, "status", json_string(FL_STATUS_WAITING));
+		json_object_set_new(fields, "status", json_string((pending ? json_is_true(pending) : text_asks_question(body))
+								  ? FL_STATUS_PENDING : FL_STATUS_WAITING));
 	if (json_is_null(json_object_get(t, "first_response_at")) || !json_object_get(t, "first_response_at"))
 		json_object_set_new(fields, "first_response_at", json_string(now));
 	if (server__change_commit(r, fields, version, &updated)) {

@@ -435,4 +435,14 @@ json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text,
  */
 char *text_html_to_text(const char *html);
 
+/* ---- an agent's reply that asks (question.c) ---- */
+
+/*
+ * Whether reply (UTF-8) asks the customer something: its last line of at
+ * least four words, quoted "> " lines left out, ends with '?' (closing
+ * quotes and brackets allowed after it). The rule behind a reply setting
+ * a ticket pending (docs/API.md). NULL or empty: false.
+ */
+bool text_asks_question(const char *reply);
+
 #endif

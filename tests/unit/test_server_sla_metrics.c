@@ -3,7 +3,8 @@
  * first-response and resolution clocks met or breached among the tickets
  * created in the last 30 days, in GET /api/v1/metrics/summary ("sla") and
  * in /metrics (frontline_sla_attainment_ratio, frontline_sla_clocks); the
- * "sla" of each ticket in the list's summaries;
+ * "sla" of each ticket in the list's summaries; a reply that asks (or says
+ * so) sets the ticket pending, pausing its clocks;
  * store_sla_window's tickets, events and limit.
  */
 #include "test_helpers.h"
@@ -11,6 +12,7 @@
 #include <math.h>
 
 #include "server_fixture.h"
+#include "text/text.h"
 
 #define MIN_US (60 * INT64_C(1000000))
 
@@ -170,11 +172,79 @@ static void test_sla_attainment_picks_the_policy_by_the_customer_tier(void **sta
 	json_decref(a);
 }
 
+static void test_a_reply_that_asks_sets_pending(void **state)
+{
+	static const struct { const char *text; bool asks; } cases[] = {
+		{ "Could you send me the order number?", true },
+		{ "Hello Ann,\n\nCould you send me the order number?\n\nThanks!\nAnn", true },
+		{ "Could you try the link below (it expires today)?  ", true },
+		{ "Would you confirm \u201cthe new address\u201d is right?\u201d", true },
+		{ "> Is it fixed yet? Please tell me now?\nYes, it is fixed now, sorry for the wait.", false },
+		{ "Did you restart it? Anyway it works now, we fixed the server.", false },
+		{ "The refund is on its way to your account.", false },
+		{ "OK?", false },
+		{ "Could you tell us which browser you use\uff1f", true },
+		{ "", false },
+	};
+	struct fx *f = *state;
+	struct http_resp r;
+	size_t i;
+
+	for (i = 0; i < FL_ARRAY_SIZE(cases); i++)
+		if (text_asks_question(cases[i].text) != cases[i].asks)
+			fail_msg("text_asks_question(\"%s\") should be %d", cases[i].text, cases[i].asks);
+	assert_false(text_asks_question(NULL));
+
+	fx_start(f, 0, false);
+	fx_call(f, "POST", "/api/v1/tickets", f->integ, fx_ticket_body("p1", "cust_001", "Invoice", "Charged twice."),
+		&r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	/* asking: pending, the clocks paused */
+	fx_call(f, "POST", "/api/v1/tickets/p1/replies", f->agent,
+		"{\"body\": \"Sorry about that. Could you send me the invoice number?\\n\\nThanks!\\nAnn\"}", &r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	fx_call(f, "GET", "/api/v1/tickets/p1", f->agent, NULL, &r);
+	assert_string_equal(fl_json_str(r.json, "status", ""), "pending");
+	assert_true(fl_json_bool(json_object_get(r.json, "sla"), "paused", false));
+	http_resp_release(&r);
+	/* telling: waiting on the customer, as before */
+	fx_call(f, "POST", "/api/v1/tickets/p1/replies", f->agent,
+		"{\"body\": \"Did you see our mail? The refund went out this morning.\"}", &r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	fx_call(f, "GET", "/api/v1/tickets/p1", f->agent, NULL, &r);
+	assert_string_equal(fl_json_str(r.json, "status", ""), "waiting_on_customer");
+	http_resp_release(&r);
+	/* the composer's choice wins either way */
+	fx_call(f, "POST", "/api/v1/tickets/p1/replies", f->agent,
+		"{\"body\": \"The refund went out this morning.\", \"pending\": true}", &r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	fx_call(f, "GET", "/api/v1/tickets/p1", f->agent, NULL, &r);
+	assert_string_equal(fl_json_str(r.json, "status", ""), "pending");
+	http_resp_release(&r);
+	fx_call(f, "POST", "/api/v1/tickets/p1/replies", f->agent,
+		"{\"body\": \"Would you mind checking your bank account again?\", \"pending\": false}", &r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	fx_call(f, "GET", "/api/v1/tickets/p1", f->agent, NULL, &r);
+	assert_string_equal(fl_json_str(r.json, "status", ""), "waiting_on_customer");
+	http_resp_release(&r);
+	fx_call(f, "POST", "/api/v1/tickets/p1/replies", f->agent, "{\"body\": \"Hello there.\", \"pending\": \"yes\"}",
+		&r);
+	fx_expect(&r, 422, "validation_failed");
+	assert_string_equal(fl_json_str(json_object_get(r.json, "error"), "field", ""), "pending");
+	http_resp_release(&r);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
 		FX_TEST(test_sla_attainment_per_policy_in_summary_and_metrics),
 		FX_TEST(test_sla_attainment_picks_the_policy_by_the_customer_tier),
+		FX_TEST(test_a_reply_that_asks_sets_pending),
 	};
 
 	return FX_RUN("server_sla_metrics", tests) ? 1 : 0;

@@ -151,7 +151,7 @@ export function Ticket({ id, user }) {
 		}
 	};
 	const path = `/tickets/${encodeURIComponent(id)}`;
-	const send = (m, text) => change((v) => post(`${path}/${m === 'reply' ? 'replies' : 'notes'}`, { body: text, version: v }),
+	const send = (m, text, extra) => change((v) => post(`${path}/${m === 'reply' ? 'replies' : 'notes'}`, { body: text, version: v, ...extra }),
 		m === 'reply' ? 'send the reply' : 'add the note');
 	// "assign to me" is the assign verb with the signed-in user (POST /claim is the same thing)
 	const claim = () => change((v) => post(`${path}/assign`, { assignee: assigneeOf(user), version: v }), 'assign it to you');
