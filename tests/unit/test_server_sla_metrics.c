@@ -172,6 +172,22 @@ static void test_sla_attainment_picks_the_policy_by_the_customer_tier(void **sta
 	json_decref(a);
 }
 
+/* Replies body (JSON) on ticket p1, then checks the ticket's status. */
+static void reply_then(struct fx *f, const char *body, const char *status)
+{
+	struct http_resp r;
+
+	fx_call(f, "POST", "/api/v1/tickets/p1/replies", f->agent, body, &r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	fx_call(f, "GET", "/api/v1/tickets/p1", f->agent, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	assert_string_equal(fl_json_str(r.json, "status", ""), status);
+	if (!strcmp(status, "pending"))
+		assert_true(fl_json_bool(json_object_get(r.json, "sla"), "paused", false));
+	http_resp_release(&r);
+}
+
 static void test_a_reply_that_asks_sets_pending(void **state)
 {
 	static const struct { const char *text; bool asks; } cases[] = {
@@ -201,37 +217,14 @@ static void test_a_reply_that_asks_sets_pending(void **state)
 	fx_expect(&r, 201, NULL);
 	http_resp_release(&r);
 	/* asking: pending, the clocks paused */
-	fx_call(f, "POST", "/api/v1/tickets/p1/replies", f->agent,
-		"{\"body\": \"Sorry about that. Could you send me the invoice number?\\n\\nThanks!\\nAnn\"}", &r);
-	fx_expect(&r, 201, NULL);
-	http_resp_release(&r);
-	fx_call(f, "GET", "/api/v1/tickets/p1", f->agent, NULL, &r);
-	assert_string_equal(fl_json_str(r.json, "status", ""), "pending");
-	assert_true(fl_json_bool(json_object_get(r.json, "sla"), "paused", false));
-	http_resp_release(&r);
+	reply_then(f, "{\"body\": \"Sorry about that. Could you send me the invoice number?\\n\\nThanks!\\nAnn\"}",
+		   "pending");
 	/* telling: waiting on the customer, as before */
-	fx_call(f, "POST", "/api/v1/tickets/p1/replies", f->agent,
-		"{\"body\": \"Did you see our mail? The refund went out this morning.\"}", &r);
-	fx_expect(&r, 201, NULL);
-	http_resp_release(&r);
-	fx_call(f, "GET", "/api/v1/tickets/p1", f->agent, NULL, &r);
-	assert_string_equal(fl_json_str(r.json, "status", ""), "waiting_on_customer");
-	http_resp_release(&r);
+	reply_then(f, "{\"body\": \"Did you see our mail? The refund went out this morning.\"}", "waiting_on_customer");
 	/* the composer's choice wins either way */
-	fx_call(f, "POST", "/api/v1/tickets/p1/replies", f->agent,
-		"{\"body\": \"The refund went out this morning.\", \"pending\": true}", &r);
-	fx_expect(&r, 201, NULL);
-	http_resp_release(&r);
-	fx_call(f, "GET", "/api/v1/tickets/p1", f->agent, NULL, &r);
-	assert_string_equal(fl_json_str(r.json, "status", ""), "pending");
-	http_resp_release(&r);
-	fx_call(f, "POST", "/api/v1/tickets/p1/replies", f->agent,
-		"{\"body\": \"Would you mind checking your bank account again?\", \"pending\": false}", &r);
-	fx_expect(&r, 201, NULL);
-	http_resp_release(&r);
-	fx_call(f, "GET", "/api/v1/tickets/p1", f->agent, NULL, &r);
-	assert_string_equal(fl_json_str(r.json, "status", ""), "waiting_on_customer");
-	http_resp_release(&r);
+	reply_then(f, "{\"body\": \"The refund went out this morning.\", \"pending\": true}", "pending");
+	reply_then(f, "{\"body\": \"Would you mind checking your bank account again?\", \"pending\": false}",
+		   "waiting_on_customer");
 	fx_call(f, "POST", "/api/v1/tickets/p1/replies", f->agent, "{\"body\": \"Hello there.\", \"pending\": \"yes\"}",
 		&r);
 	fx_expect(&r, 422, "validation_failed");
