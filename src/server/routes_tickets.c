@@ -14,7 +14,6 @@
 
 #include "server_int.h"
 #include "store/store.h"
-#include "sla/sla.h"
 #include "support/support.h"
 #include "text/text.h"
 
@@ -201,29 +200,14 @@ static void add_item(struct fl_buf *b, const json_t *ticket, bool full)
 
 /*
  * Gives each ticket of page its "sla" (issue 18), as GET /api/v1/tickets/{id}
- * shows it: the policies and calendars read once for the page, each
- * ticket's events read for its clocks. A ticket no policy applies to has
- * none; a store error leaves the page without (logged).
+ * shows it (support_sla_annotate: the page's events and tiers read at
+ * once). A ticket no policy applies to has none; a store error leaves the
+ * page without (logged).
  */
 static void add_sla(struct store *st, json_t *page)
 {
-	struct support_sla *s = NULL;
-	int64_t now = fl_wall_us() / 1000000;
-	json_t *t;
-	size_t i;
-
-	if (support_sla_load(st, &s) != STORE_OK) {
-		fl_log(FL_LOG_ERROR, "sla: cannot read the policies: %s", store_errmsg(st));
-		return;
-	}
-	json_array_foreach(json_object_get(page, "tickets"), i, t) {
-		struct sla_ticket_state state;
-		const json_t *policy = NULL;
-
-		if (support_sla_ticket(s, st, t, NULL, now, &state, &policy, NULL) == 1)
-			json_object_set_new(t, "sla", sla_ticket_state_json(fl_json_str(policy, "id", ""), &state));
-	}
-	support_sla_free(s);
+	if (support_sla_annotate(st, json_object_get(page, "tickets"), fl_wall_us() / 1000000) != STORE_OK)
+		fl_log(FL_LOG_ERROR, "sla: cannot compute the page's clocks: %s", store_errmsg(st));
 }
 
 /*

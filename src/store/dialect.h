@@ -466,6 +466,7 @@ int store__sql_chat_session_link(struct store *st, const char *id, const char *t
 int store__sql_chat_session_by_email(struct store *st, const char *id, const char *email);
 int store__sql_agents_available(struct store *st, int64_t since_us, int64_t *count);
 int store__sql_sla_window(struct store *st, int64_t since_us, int64_t until_us, int limit, json_t **out);
+int store__sql_sla_facts(struct store *st, const json_t *tickets, json_t **out);
 
 /*
  * The shared verbs as ops-table entries: a backend's struct store_ops lists
@@ -575,6 +576,7 @@ int store__sql_sla_window(struct store *st, int64_t since_us, int64_t until_us, 
 	.chat_session_link = store__sql_chat_session_link, \
 	.chat_session_by_email = store__sql_chat_session_by_email, \
 	.agents_available = store__sql_agents_available, \
-	.sla_window = store__sql_sla_window
+	.sla_window = store__sql_sla_window, \
+	.sla_facts = store__sql_sla_facts
 
 #endif

@@ -162,3 +162,88 @@ int store__sql_sla_window(struct store *st, int64_t since_us, int64_t until_us, 
 	}
 	return rc;
 }
+
+/* ---- a page's clocks: the events and tiers of given tickets (issue 18) ---- */
+
+/* Keys per statement: a short chunk repeats its first key (IN ignores it). */
+#define FACTS_CHUNK 32
+#define IN_CHUNK "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+
+static json_t *tier_row(const struct store__row *r)
+{
+	const char *id = r->ops->text(r, 0), *tier = r->ops->text(r, 1);
+
+	return json_pack("[s, s?]", id ? id : "", tier);
+}
+
+/* Runs sql (FACTS_CHUNK parameters) once per chunk of the n keys, appending decode(row) to arr. */
+static int chunked(struct store__sql *c, json_t *(*decode)(const struct store__row *), json_t *arr,
+		   const char *sql, const struct store__val *keys, size_t n)
+{
+	struct store__val v[FACTS_CHUNK];
+	size_t i, k;
+	int rc = STORE_OK;
+
+	for (i = 0; !rc && i < n; i += FACTS_CHUNK) {
+		struct store__cur cur;
+
+		for (k = 0; k < FACTS_CHUNK; k++)
+			v[k] = keys[i + k < n ? i + k : i];
+		rc = store__sql_query_vals(c, &cur, sql, v, FACTS_CHUNK);
+		if (rc)
+			break;
+		while ((rc = store__sql_step(c, &cur)) > 0)
+			json_array_append_new(arr, decode(&cur.row));
+		store__sql_done(c, &cur);
+		rc = rc < 0 ? -rc : STORE_OK;
+	}
+	return rc;
+}
+
+int store__sql_sla_facts(struct store *st, const json_t *tickets, json_t **out)
+{
+	struct store__sql *c = STORE__SQL(st);
+	size_t n = json_array_size(tickets), i, ncust = 0;
+	struct store__val *nums = fl_calloc(n + 1, sizeof(*nums)), *custs = fl_calloc(n + 1, sizeof(*custs));
+	json_t *events = json_array(), *pairs = json_array(), *tiers = json_object(), *p;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		const json_t *t = json_array_get(tickets, i);
+
+		nums[i].kind = 'i';
+		nums[i].i = fl_json_int(t, "number", 0);
+		if (fl_json_str(t, "customer_id", NULL)) {
+			custs[ncust].kind = 't';
+			custs[ncust++].s = fl_json_str(t, "customer_id", NULL);
+		}
+	}
+	rc = store__sql_read_begin(c);
+	if (!rc)
+		rc = chunked(c, store__event_json, events,
+			     "SELECT " STORE__EVENT_COLS " FROM events v JOIN tickets t ON t.number = v.ticket_number"
+			     " WHERE v.ticket_number IN (" IN_CHUNK ") AND v.type IN ('" FL_EVENT_TICKET_STATUS "', '"
+			     FL_EVENT_TICKET_REPLIED "', '" FL_EVENT_TICKET_CUSTOMER_REPLIED "')"
+			     " ORDER BY v.ticket_number, v.id", nums, n);
+	if (!rc)
+		rc = chunked(c, tier_row, pairs, "SELECT c.id, c.tier FROM customers c WHERE c.id IN (" IN_CHUNK ")",
+			     custs, ncust);
+	rc = store__sql_read_end(c, rc);
+	/* a customer without a tier: "" (known, none), so the caller asks no more */
+	json_array_foreach(pairs, i, p) {
+		json_t *tier = json_array_get(p, 1);
+
+		json_object_set_new(tiers, json_string_value(json_array_get(p, 0)),
+				    json_is_string(tier) ? json_incref(tier) : json_string(""));
+	}
+	if (!rc) {
+		*out = json_pack("{s:o, s:o}", "events", events, "tiers", tiers);
+	} else {
+		json_decref(events);
+		json_decref(tiers);
+	}
+	json_decref(pairs);
+	free(nums);
+	free(custs);
+	return rc;
+}

@@ -743,6 +743,16 @@ int store_sla_history(struct store *st, const char *kind, const char *id, json_t
  * tickets than limit}. STORE_EINVAL for limit < 1 or since > until.
  */
 int store_sla_window(struct store *st, int64_t since_us, int64_t until_us, int limit, json_t **out);
+/*
+ * What the clocks of a page of tickets (an array of ticket objects with
+ * "number" and "customer_id", borrowed) read, in a few statements whatever
+ * the page's size: {"events": [their ticket.status, ticket.replied and
+ * ticket.customer_replied events, by ticket then id], "tiers":
+ * {customer_id: tier ("" for a customer without one)}} (customers the
+ * store does not know are absent). STORE_EINVAL when tickets is not an
+ * array.
+ */
+int store_sla_facts(struct store *st, const json_t *tickets, json_t **out);
 
 /*
  * The audit log for the live stream: up to limit events with ids above

@@ -232,6 +232,7 @@ struct store_ops {
 	int (*agents_available)(struct store *st, int64_t since_us, int64_t *count);
 	/* version 12: the SLA attainment's tickets and events (issue 18) */
 	int (*sla_window)(struct store *st, int64_t since_us, int64_t until_us, int limit, json_t **out);
+	int (*sla_facts)(struct store *st, const json_t *tickets, json_t **out);
 };
 
 extern const struct store_ops store__sqlite_ops;

@@ -11,6 +11,10 @@
  * their events come from one store call (store_sla_window, at most
  * SLA_METRICS_MAX tickets: "truncated" says when there were more); the
  * arithmetic is src/sla's.
+ *
+ * Also the clocks of a page of tickets (the list's summaries): the events
+ * and customer tiers of the whole page in a few statements
+ * (store_sla_facts) rather than two reads per ticket.
  */
 #include <string.h>
 
@@ -86,6 +90,57 @@ int support_sla_attainment(struct store *st, int64_t now, int64_t window_s, json
 out:
 	json_decref(win);
 	json_decref(policies);
+	support_sla_free(s);
+	return rc;
+}
+
+int support_sla_annotate(struct store *st, json_t *tickets, int64_t now)
+{
+	struct support_sla *s = NULL;
+	json_t *facts = NULL, *by_ticket = json_object(), *none = json_array(), *e, *t;
+	const json_t *tiers;
+	size_t i;
+	int rc;
+
+	rc = support_sla_load(st, &s);
+	if (rc == STORE_OK)
+		rc = store_sla_facts(st, tickets, &facts);
+	if (rc != STORE_OK)
+		goto out;
+	json_array_foreach(json_object_get(facts, "events"), i, e) {
+		const char *id = fl_json_str(e, "ticket_id", "");
+		json_t *list = json_object_get(by_ticket, id);
+
+		if (!list) {
+			list = json_array();
+			json_object_set_new(by_ticket, id, list);
+		}
+		json_array_append(list, e);
+	}
+	tiers = json_object_get(facts, "tiers");
+	json_array_foreach(tickets, i, t) {
+		const json_t *meta = json_object_get(t, "metadata"), *events, *policy = NULL;
+		const char *tier = fl_json_str(tiers, fl_json_str(t, "customer_id", ""), "");
+		struct sla_ticket_state state;
+		json_t *view = NULL;
+
+		/* the tier read with the page, so that support_sla_ticket asks the store nothing more */
+		if (!fl_json_str(meta, "customer_tier", NULL)) {
+			json_t *m = json_is_object(meta) ? json_copy((json_t *)meta) : json_object();
+
+			json_object_set_new(m, "customer_tier", json_string(tier));
+			view = json_copy(t);
+			json_object_set_new(view, "metadata", m);
+		}
+		events = json_object_get(by_ticket, fl_json_str(t, "id", ""));
+		if (support_sla_ticket(s, st, view ? view : t, events ? events : none, now, &state, &policy, NULL) == 1)
+			json_object_set_new(t, "sla", sla_ticket_state_json(fl_json_str(policy, "id", ""), &state));
+		json_decref(view);
+	}
+out:
+	json_decref(facts);
+	json_decref(by_ticket);
+	json_decref(none);
 	support_sla_free(s);
 	return rc;
 }

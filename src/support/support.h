@@ -391,6 +391,14 @@ int support_sla_sweep(struct store *st, int64_t now, struct support_sla_stats *s
  * its due time; a clock still running in time is not counted. A store code.
  */
 int support_sla_attainment(struct store *st, int64_t now, int64_t window_s, json_t **out);
+/*
+ * Sets "sla" (sla_ticket_state_json) on each ticket of tickets (an array
+ * of store records or summaries, changed in place) at now (seconds), as
+ * support_sla_of would one by one, reading the page's events and customer
+ * tiers at once (store_sla_facts). A ticket no policy applies to gets
+ * none. A store code (nothing set on failure but what was set before).
+ */
+int support_sla_annotate(struct store *st, json_t *tickets, int64_t now);
 
 /* ---- notifications (notice.c): what Frontline tells people, built in one place ---- */
 

@@ -32,6 +32,23 @@ static void make_ticket(struct fx *f, const char *id, int64_t created, int64_t f
 	fx_sql(f, sql);
 }
 
+/* The list's item for ticket id (a new reference), from GET /api/v1/tickets. */
+static json_t *list_item(struct fx *f, const char *id)
+{
+	struct http_resp r;
+	json_t *t, *found = NULL;
+	size_t i;
+
+	fx_call(f, "GET", "/api/v1/tickets?limit=50", f->agent, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	json_array_foreach(json_object_get(r.json, "tickets"), i, t)
+		if (!strcmp(fl_json_str(t, "id", ""), id))
+			found = json_incref(t);
+	http_resp_release(&r);
+	assert_non_null(found);
+	return found;
+}
+
 static void expect_clock(const json_t *policy, const char *target, int met, int breached, double attainment)
 {
 	const json_t *c = json_object_get(policy, target);
@@ -161,6 +178,15 @@ static void test_sla_attainment_picks_the_policy_by_the_customer_tier(void **sta
 	fx_sql(f, sql);
 	make_ticket(f, "r1", now - 120 * MIN_US, now - 100 * MIN_US, now - 90 * MIN_US);
 
+	/* the list reads the tiers with the page */
+	{
+		json_t *v = list_item(f, "v1"), *o = list_item(f, "r1");
+
+		assert_string_equal(fl_json_str(json_object_get(v, "sla"), "policy", ""), "vip");
+		assert_string_equal(fl_json_str(json_object_get(o, "sla"), "policy", ""), "rest");
+		json_decref(v);
+		json_decref(o);
+	}
 	assert_int_equal(support_sla_attainment(f->st, now / 1000000, 30 * 86400, &a), STORE_OK);
 	p = json_object_get(json_object_get(a, "policies"), "vip");
 	assert_non_null(p);
@@ -172,7 +198,7 @@ static void test_sla_attainment_picks_the_policy_by_the_customer_tier(void **sta
 	json_decref(a);
 }
 
-/* Replies body (JSON) on ticket p1, then checks the ticket's status. */
+/* Replies body (JSON) on ticket p1, then checks the ticket's status (and its list item's clocks). */
 static void reply_then(struct fx *f, const char *body, const char *status)
 {
 	struct http_resp r;
@@ -185,6 +211,14 @@ static void reply_then(struct fx *f, const char *body, const char *status)
 	assert_string_equal(fl_json_str(r.json, "status", ""), status);
 	if (!strcmp(status, "pending"))
 		assert_true(fl_json_bool(json_object_get(r.json, "sla"), "paused", false));
+	/* the list reads the page's events at once, and says the same */
+	{
+		json_t *item = list_item(f, "p1");
+
+		if (!json_equal(json_object_get(item, "sla"), json_object_get(r.json, "sla")))
+			fail_msg("the list's sla differs from the ticket's");
+		json_decref(item);
+	}
 	http_resp_release(&r);
 }
 
