@@ -1,22 +1,26 @@
 /*
- * frontline kb import|search: the knowledge base on the command line.
+ * frontline kb import|search|sync: the knowledge base on the command line.
  *
  * import reads Markdown (with front matter) or JSONL articles with
  * kb_import_path and upserts them into the store (store_kb_upsert), all in
  * one transaction. search indexes the store's articles in an in-memory kb and
  * prints the best matches, as text or as the knowledge_base_results object.
+ * sync runs one KB sync (service_kb_sync): the help centre at KB_API_URL
+ * into the store, all or nothing.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "kb/kb.h"
+#include "service/service.h"
 #include "store/store.h"
 #include "util/util.h"
 
 static const char *const kb_usage[] = {
 	"frontline kb import DIR|FILE [--json]",
 	"frontline kb search QUERY... [--limit N] [--json]",
+	"frontline kb sync [--url URL] [--json]",
 	NULL,
 };
 
@@ -207,11 +211,70 @@ out:
 	return rc;
 }
 
+static int kb_sync_cmd(int argc, char **argv, struct cli_ctx *ctx)
+{
+	const char *url = NULL;
+	bool json = false;
+	const struct cli_option opts[] = {
+		{ CLI_OPT_STRING, 0, "url", &url, "URL", "the article list (default: KB_API_URL)" },
+		{ CLI_OPT_BOOL, 0, "json", &json, NULL, "print the run's report as JSON" },
+		CLI_OPTIONS_END,
+	};
+	struct kb_sync_opts o = { 0 };
+	struct store *st = NULL;
+	json_t *report = NULL;
+	char *err = NULL;
+	int argi, rc, src;
+
+	(void)ctx;
+	rc = cli_parse(argc, argv, opts, kb_usage, &argi);
+	if (rc != CLI_PARSED) {
+		rc = cli_parse_status(rc);
+		goto out;
+	}
+	if (argi < argc) {
+		rc = cli_usage_error(kb_usage, opts, "unexpected argument '%s'", argv[argi]);
+		goto out;
+	}
+	o.url = url ? url : fl_config_get("KB_API_URL");
+	o.key = fl_config_get("KB_API_KEY");
+	if (!o.url || !*o.url) {
+		rc = cli_error(EX_CONFIG, "KB_API_URL is not set: there is no help centre to sync from");
+		goto out;
+	}
+	if ((rc = cli_store_open(true, &st)) != EX_OK)
+		goto out;
+	src = service_kb_sync(st, NULL, &o, &report, &err);
+	if (src != SERVICE_OK) {
+		rc = cli_error(src == SERVICE_EINVAL ? EX_CONFIG : src == SERVICE_EKBDATA ? EX_DATAERR :
+			       EX_UNAVAILABLE, "kb sync failed, the knowledge base is unchanged: %s", err);
+		goto out;
+	}
+	if (json)
+		print_json(report);
+	else
+		printf("synced %lld articles from %lld pages into %s: %zu new, %zu updated, %lld unchanged, "
+		       "%zu removed, %zu skipped (ids of articles not imported by the sync)\n",
+		       (long long)fl_json_int(report, "articles", 0), (long long)fl_json_int(report, "pages", 0),
+		       store_url(st), json_array_size(json_object_get(report, "created")),
+		       json_array_size(json_object_get(report, "updated")),
+		       (long long)fl_json_int(report, "unchanged", 0),
+		       json_array_size(json_object_get(report, "removed")),
+		       json_array_size(json_object_get(report, "skipped")));
+	rc = EX_OK;
+out:
+	free(err);
+	json_decref(report);
+	store_close(st);
+	return rc;
+}
+
 int cmd_kb(int argc, char **argv, struct cli_ctx *ctx)
 {
 	static const struct cli_command sub[] = {
 		{ "import", kb_import, "store the articles of a directory, Markdown or JSONL file" },
 		{ "search", kb_search_cmd, "search the stored articles" },
+		{ "sync", kb_sync_cmd, "import the help centre's articles (KB_API_URL) into the store" },
 		{ NULL, NULL, NULL },
 	};
 

@@ -38,6 +38,8 @@
  *
  * The kb module does not know where articles are stored: the support layer
  * and the CLI feed it (e.g. from store_kb_list). It depends on util and text.
+ * It also reads a Help-Center-style article list over HTTP for the KB sync
+ * (kb_sync_fetch), which the service and the CLI store with store_kb_sync.
  *
  * Threads: kb_search may be called from several threads at once, as may
  * kb_add and kb_remove; a handle keeps a small pool of SQLite connections to
@@ -58,7 +60,8 @@
 	X(EIO, "cannot read file") \
 	X(EPARSE, "malformed article file") \
 	X(ESQL, "index database error") \
-	X(EBUSY, "index is busy")
+	X(EBUSY, "index is busy") \
+	X(EFETCH, "cannot fetch the help-centre articles")
 
 enum kb_err {
 #define KB_ENUM(name, text) KB_##name,
@@ -208,6 +211,40 @@ void kb_set_params(struct kb *kb, const struct kb_params *p);
  * and *err names the file and line (caller frees): KB_EIO or KB_EPARSE.
  */
 int kb_import_path(const char *path, json_t **articles, char **err);
+
+/* ---- the help-centre import of the KB sync (sync.c; docs/OPERATIONS.md) ---- */
+
+/* The "source" of the articles the sync imports (store_kb_sync keeps them apart). */
+#define KB_SYNC_SOURCE "kb_api"
+/* Pages followed at most when kb_sync_opts.max_pages is 0. */
+#define KB_SYNC_MAX_PAGES 1000
+
+struct kb_sync_opts {
+	const char *url;    /* KB_API_URL: the first page (http or https) */
+	const char *key;    /* KB_API_KEY: sent as "Authorization: Bearer KEY"; NULL or "": none */
+	long timeout_ms;    /* per page; 0: 30 s */
+	int max_pages;      /* 0: KB_SYNC_MAX_PAGES */
+};
+
+/*
+ * One help-centre item {"id", "title", "body" (HTML), "label_names" [],
+ * "section_id", "locale"} as a KB article (new reference): {id, title,
+ * content (the body as text), tags, category "section-<id>", language
+ * (the locale's), source KB_SYNC_SOURCE, source_hash (hex digest of the
+ * rest)}. KB_EPARSE and *err (caller frees) when the item has no id or
+ * title or a body that is not a string.
+ */
+int kb_sync_article(const json_t *item, json_t **out, char **err);
+/*
+ * Fetches the list at o->url and every next_page after it, all or nothing:
+ * *articles (new array, one per id; drafts left out) and, when stats is not
+ * NULL, *stats {pages, items, drafts}. On failure *articles is NULL and
+ * *err (caller frees) names the page: KB_EINVAL (not an http(s) URL),
+ * KB_EFETCH (no answer, or a status other than 200), KB_EPARSE (not JSON,
+ * not an article list, a malformed item, a next_page that is not a URL or
+ * loops back, more than max_pages pages).
+ */
+int kb_sync_fetch(const struct kb_sync_opts *o, json_t **articles, json_t **stats, char **err);
 
 /* ---- evaluation (frontline eval kb) ---- */
 

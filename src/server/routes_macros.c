@@ -260,7 +260,7 @@ static void apply(struct server_req *r)
 	if (send && p.status && !json_object_get(p.patch, "status"))
 		json_object_set(p.patch, "status", p.status);
 	fields = json_object();
-	if (send && server__reply_add(r, t, text, fields, &msg))
+	if (send && server__reply_add(r, t, text, NULL, fields, &msg))
 		goto out;
 	fields_of(&p, t, fields);
 	if (!json_object_size(fields)) {

@@ -1,16 +1,19 @@
 /*
  * /api/v1/metrics/summary: the seed's SupportMetrics over a sliding window
  * (tickets created in the last window seconds), with the job queue's
- * counts and the alerts now active, as the console's charts want them;
+ * counts, the alerts now active and the SLA attainment per policy (tickets
+ * created in the last 30 days, whatever the window: support_sla_attainment),
+ * as the console's charts want them;
  * /api/v1/metrics/timeseries: the same measures per time bucket.
  */
 #include "server_int.h"
 #include "store/store.h"
+#include "support/support.h"
 
 static void summary(struct server_req *r)
 {
 	struct store *st = server__store(r);
-	json_t *m = NULL, *jobs = NULL, *alerts = NULL, *csat = NULL;
+	json_t *m = NULL, *jobs = NULL, *alerts = NULL, *csat = NULL, *sla = NULL;
 	int64_t window, now = fl_wall_us();
 	char since[32], until[32];
 	int rc;
@@ -25,7 +28,10 @@ static void summary(struct server_req *r)
 	/* the customers' own ratings (the survey, issue 17) answered within the window */
 	if (rc == STORE_OK && (rc = store_survey_stats(st, now - window * 1000000, &csat)) == STORE_OK)
 		json_object_set_new(csat, "window", json_integer(window));
+	if (rc == STORE_OK)
+		rc = support_sla_attainment(st, now / 1000000, SLA_METRICS_WINDOW_S, &sla);
 	if (rc != STORE_OK) {
+		json_decref(csat);
 		json_decref(m);
 		json_decref(jobs);
 		json_decref(alerts);
@@ -34,9 +40,9 @@ static void summary(struct server_req *r)
 	}
 	fl_time_rfc3339(since, now - window * 1000000);
 	fl_time_rfc3339(until, now);
-	server__reply_json(r, 200, json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:o}", "window_s", (json_int_t)window,
+	server__reply_json(r, 200, json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "window_s", (json_int_t)window,
 					     "since", since, "until", until, "metrics", m, "jobs", jobs,
-					     "alerts", alerts, "csat", csat));
+					     "alerts", alerts, "csat", csat, "sla", sla));
 }
 
 /*

@@ -15,6 +15,7 @@
 #include "server_int.h"
 #include "store/store.h"
 #include "support/support.h"
+#include "text/text.h"
 
 #define MAX_TEXT 50000
 
@@ -66,7 +67,7 @@ static const char *const views[] = { "summary", "full", NULL };
 static const char *const summary_fields[] = {
 	"id", "number", "channel", "customer_id", "subject", "status", "sentiment", "category",
 	"priority", "assigned_department", "assignee", "created_at", "updated_at",
-	"first_response_at", "resolved_at", "version", "quarantined", "language", NULL,
+	"first_response_at", "resolved_at", "version", "quarantined", "language", "sla", NULL,
 };
 
 enum pick_type { PICK_STR, PICK_NUM, PICK_BOOL };
@@ -198,6 +199,18 @@ static void add_item(struct fl_buf *b, const json_t *ticket, bool full)
 }
 
 /*
+ * Gives each ticket of page its "sla" (issue 18), as GET /api/v1/tickets/{id}
+ * shows it (support_sla_annotate: the page's events and tiers read at
+ * once). A ticket no policy applies to has none; a store error leaves the
+ * page without (logged).
+ */
+static void add_sla(struct store *st, json_t *page)
+{
+	if (support_sla_annotate(st, json_object_get(page, "tickets"), fl_wall_us() / 1000000) != STORE_OK)
+		fl_log(FL_LOG_ERROR, "sla: cannot compute the page's clocks: %s", store_errmsg(st));
+}
+
+/*
  * Encodes page ({"tickets", "next_cursor"}) into b as the list answers it.
  * Returns 0, or, when bounded and not all of them fit in LIST_MAX_BYTES,
  * the number of tickets that do (at least one always does), b unfinished.
@@ -323,6 +336,7 @@ static void list(struct server_req *r)
 		server__store_error(r, rc, "tickets", NULL);
 		return;
 	}
+	add_sla(server__store(r), out);
 	fitted = encode_page(&b, out, !strcmp(view, "full"), true);
 	if (fitted) {
 		/*
@@ -340,6 +354,7 @@ static void list(struct server_req *r)
 			return;
 		}
 		fl_buf_reset(&b);
+		add_sla(server__store(r), out);
 		encode_page(&b, out, !strcmp(view, "full"), false);
 	}
 	json_decref(out);
@@ -500,16 +515,22 @@ static int email_customer(struct server_req *r, const json_t *ticket, const char
 	return 0;
 }
 
-int server__reply_add(struct server_req *r, const json_t *t, const char *body, json_t *fields, json_t **msg)
+int server__reply_add(struct server_req *r, const json_t *t, const char *body, const json_t *pending, json_t *fields,
+		      json_t **msg)
 {
 	const char *status = fl_json_str(t, "status", FL_STATUS_NEW);
 	char now[32];
 
 	if (add_message(r, "outbound", body, msg))
 		return -1;
-	/* answered: the ball is in the customer's court, unless already settled */
+	/*
+	 * answered: the ball is in the customer's court, unless already settled;
+	 * pending (the SLA paused, a reminder due) when the agent says so or,
+	 * saying nothing, when the reply ends with a question (text_asks_question)
+	 */
 	if (strcmp(status, FL_STATUS_RESOLVED) && strcmp(status, FL_STATUS_CLOSED))
-		json_object_set_new(fields, "status", json_string(FL_STATUS_WAITING));
+		json_object_set_new(fields, "status", json_string((pending ? json_is_true(pending) : text_asks_question(body))
+								  ? FL_STATUS_PENDING : FL_STATUS_WAITING));
 	if (json_is_null(json_object_get(t, "first_response_at")) || !json_object_get(t, "first_response_at")) {
 		fl_time_rfc3339(now, fl_wall_us());
 		json_object_set_new(fields, "first_response_at", json_string(now));
@@ -534,11 +555,16 @@ static void reply(struct server_req *r)
 	const char *body;
 	json_t *t = NULL, *msg = NULL, *fields = NULL, *updated = NULL;
 	int64_t version;
+	const json_t *pending = json_object_get(r->json, "pending");
 
+	if (pending && !json_is_boolean(pending)) {
+		server__unprocessable(r, "pending", NULL, "'pending' must be true or false");
+		return;
+	}
 	if (server__body_str(r, "body", true, MAX_TEXT, &body) || !(t = server__change_begin(r, &version)))
 		return;
 	fields = json_object();
-	if (server__reply_add(r, t, body, fields, &msg) || server__change_commit(r, fields, version, &updated))
+	if (server__reply_add(r, t, body, pending, fields, &msg) || server__change_commit(r, fields, version, &updated))
 		goto out;
 	if (server__reply_email(r, t, updated, body, msg))
 		goto out;

@@ -508,7 +508,8 @@ void server__ticket_resolve(struct server_req *r);
  * server__reply_email queues the email to the customer (t as read, updated
  * as committed). Each answers and rolls back on failure (-1).
  */
-int server__reply_add(struct server_req *r, const json_t *t, const char *body, json_t *fields, json_t **msg);
+int server__reply_add(struct server_req *r, const json_t *t, const char *body, const json_t *pending, json_t *fields,
+		      json_t **msg);
 int server__reply_email(struct server_req *r, const json_t *t, const json_t *updated, const char *body,
 			const json_t *msg);
 /*

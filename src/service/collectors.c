@@ -3,8 +3,9 @@
  * rather than counted where they happen: tickets by status, category and
  * priority, jobs and notifications by status (from a store connection of
  * the collectors' own: scrapes are serialized by the registry), and the
- * LLM client's calls, tokens, errors, retries, cost and latency histogram.
- * Also the monitor's LLM error-rate input, which reads the same client.
+ * LLM client's calls, tokens, errors, retries, cost and latency histogram,
+ * and the SLA attainment per policy over the last 30 days (recomputed at
+ * most once a minute: it evaluates every ticket of the window). Also the monitor's LLM error-rate input, which reads the same client.
  */
 #include <math.h>
 #include <pthread.h>
@@ -14,13 +15,17 @@
 #include "service_int.h"
 #include "llm/llm.h"
 #include "store/store.h"
+#include "support/support.h"
 
 #define CSAT_WINDOW_S (30 * 86400)
+#define SLA_REFRESH_US (60 * INT64_C(1000000))
 
 struct service_collectors {
 	struct store *st;            /* its own connection (scrapes are serialized) */
 	struct llm_client *llm;
 	struct monitor_family *csat_responses, *csat_average;   /* the survey's ratings, last 30 days */
+	struct monitor_family *sla_ratio, *sla_clocks;           /* SLA attainment, last 30 days */
+	int64_t sla_at;                                          /* when they were last computed (monotonic) */
 	struct monitor_family *tickets, *jobs, *outbox, *llm_calls, *llm_tokens, *llm_errors,
 		*llm_retries, *llm_cost, *llm_latency;
 	/* the monitor's LLM error rate: counts at its previous round */
@@ -39,6 +44,38 @@ static void set_counts(struct monitor_family *f, const json_t *counts)
 		if (json_is_number(v))
 			monitor_set(f, vals, json_number_value(v));
 	}
+}
+
+/* The SLA attainment's families, from support_sla_attainment, once a minute at most. */
+static void collect_sla(struct service_collectors *c)
+{
+	static const char *const targets[] = { "first_response", "resolution" };
+	json_t *a = NULL, *p;
+	const char *policy;
+	size_t k;
+
+	if (c->sla_at && fl_mono_us() - c->sla_at < SLA_REFRESH_US)
+		return;
+	if (support_sla_attainment(c->st, fl_wall_us() / 1000000, SLA_METRICS_WINDOW_S, &a) != STORE_OK) {
+		fl_log(FL_LOG_WARN, "metrics: cannot compute the SLA attainment: %s", store_errmsg(c->st));
+		return;
+	}
+	c->sla_at = fl_mono_us();
+	monitor_family_clear(c->sla_ratio);
+	monitor_family_clear(c->sla_clocks);
+	json_object_foreach(json_object_get(a, "policies"), policy, p) {
+		for (k = 0; k < FL_ARRAY_SIZE(targets); k++) {
+			const json_t *t = json_object_get(p, targets[k]);
+			const char *met[] = { policy, targets[k], "met" }, *breached[] = { policy, targets[k], "breached" };
+			const char *ratio[] = { policy, targets[k] };
+
+			monitor_set(c->sla_clocks, met, (double)fl_json_int(t, "met", 0));
+			monitor_set(c->sla_clocks, breached, (double)fl_json_int(t, "breached", 0));
+			if (json_is_number(json_object_get(t, "attainment")))
+				monitor_set(c->sla_ratio, ratio, fl_json_num(t, "attainment", 0));
+		}
+	}
+	json_decref(a);
 }
 
 static void collect_store(void *arg, struct monitor_registry *r)
@@ -78,6 +115,7 @@ static void collect_store(void *arg, struct monitor_registry *r)
 		}
 		json_decref(csat);
 	}
+	collect_sla(c);
 	json_decref(m);
 	json_decref(jobs);
 	json_decref(outbox);
@@ -163,6 +201,7 @@ int service__collectors_new(struct monitor_registry *r, const char *store_url, s
 	static const char *const r_labels[] = { "result" };
 	static const char *const d_labels[] = { "direction" };
 	static const char *const e_labels[] = { "code" };
+	static const char *const sla_labels[] = { "policy", "target", "result" };
 	struct service_collectors *c;
 	struct store *st = NULL;
 
@@ -186,6 +225,13 @@ int service__collectors_new(struct monitor_registry *r, const char *store_url, s
 					       "satisfaction survey answers given in the last 30 days", 0, NULL, NULL, 0);
 	c->csat_average = monitor_family_new(r, MONITOR_GAUGE, "frontline_csat_average",
 					     "mean survey score (1-5) of the last 30 days (NaN: no answers)", 0, NULL, NULL, 0);
+	c->sla_ratio = monitor_family_new(r, MONITOR_GAUGE, "frontline_sla_attainment_ratio",
+					  "share of the decided SLA clocks met on time, per policy and target "
+					  "(first_response, resolution), tickets created in the last 30 days", 2, sla_labels,
+					  NULL, 0);
+	c->sla_clocks = monitor_family_new(r, MONITOR_GAUGE, "frontline_sla_clocks",
+					   "SLA clocks met or breached (result), per policy and target, tickets created "
+					   "in the last 30 days", 3, sla_labels, NULL, 0);
 	monitor_registry_add_collector(r, collect_store, c);
 	if (llm) {
 		c->llm_calls = monitor_family_new(r, MONITOR_COUNTER, "frontline_llm_calls_total",

@@ -26,6 +26,7 @@ struct service {
 	struct monitor *monitor;
 	struct email_imap_poller *imap;          /* running, when FRONTLINE_IMAP_URL is set */
 	struct service_sla *sla;                 /* the SLA sweep, with the monitor (NULL: off) */
+	struct service_kbsync *kbsync;           /* the KB sync, with the monitor or a KB (NULL: off) */
 	bool started, stopped;
 };
 
@@ -177,6 +178,9 @@ int service_new(const struct service_options *opts, struct service **out, char *
 		goto fail;
 	if (has(s, SERVICE_MONITOR) && (rc = service__sla_new(s->store_url, &s->sla, err)) != SERVICE_OK)
 		goto fail;
+	if ((has(s, SERVICE_MONITOR) || opts->kb) &&
+	    (rc = service__kbsync_new(s->store_url, opts->kb, &s->kbsync, err)) != SERVICE_OK)
+		goto fail;
 	if (has(s, SERVICE_MONITOR) && (rc = make_monitor(s, err)) != SERVICE_OK)
 		goto fail;
 	if (has(s, SERVICE_HTTP) && (rc = make_server(s, err)) != SERVICE_OK)
@@ -209,6 +213,8 @@ int service_start(struct service *s, char **err)
 		return fail(SERVICE_EMONITOR, err, "cannot start the monitor", fl_strdup("cannot start its thread"));
 	if (service__sla_start(s->sla) != SERVICE_OK)
 		return fail(SERVICE_EMONITOR, err, "cannot start the SLA sweep", fl_strdup("cannot start its thread"));
+	if (service__kbsync_start(s->kbsync) != SERVICE_OK)
+		return fail(SERVICE_EMONITOR, err, "cannot start the KB sync", fl_strdup("cannot start its thread"));
 	return SERVICE_OK;
 }
 
@@ -228,6 +234,7 @@ int service_stop(struct service *s)
 	}
 	monitor_stop(s->monitor);
 	service__sla_stop(s->sla);
+	service__kbsync_stop(s->kbsync);
 	email_imap_poller_stop(s->imap);
 	s->imap = NULL;
 	left = s->grace_ms - (fl_mono_us() - start) / 1000;
@@ -248,6 +255,7 @@ void service_free(struct service *s)
 	server_free(s->srv);
 	monitor_free(s->monitor);
 	service__sla_free(s->sla);
+	service__kbsync_free(s->kbsync);
 	service__workers_free(s->workers, s->grace_ms);
 	notify_dispatcher_free(s->dispatcher);
 	monitor_registry_free(s->registry);

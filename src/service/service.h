@@ -12,6 +12,8 @@
  *   monitor     the periodic real_time_monitoring round (src/monitor), fed
  *               the LLM error rate since its previous round;
  *   IMAP        the mailbox poller, when FRONTLINE_IMAP_URL is set;
+ *   KB sync     the help centre's articles into the store and the KB index,
+ *               every FRONTLINE_KB_SYNC_INTERVAL s, when KB_API_URL is set;
  *   collectors  metrics read at each scrape of /metrics: tickets, jobs and
  *               outbox by status from the store, the LLM client's calls,
  *               tokens, errors, retries, cost and latency.
@@ -48,7 +50,9 @@
 	X(EWORKER, "cannot start the workers") \
 	X(ENOTIFY, "cannot start the notification dispatcher") \
 	X(EMONITOR, "cannot start the monitor") \
-	X(EIMAP, "cannot start the IMAP poller")
+	X(EIMAP, "cannot start the IMAP poller") \
+	X(EKBFETCH, "cannot fetch the help-centre articles") \
+	X(EKBDATA, "malformed help-centre articles")
 
 enum service_err {
 #define SERVICE_ENUM(name, text) SERVICE_##name,
@@ -155,5 +159,23 @@ void service_jobs_stats(struct service *s, uint64_t *done, uint64_t *failed);
  * timeout_ms passed; true when they did. False at once without workers.
  */
 bool service_jobs_wait(struct service *s, uint64_t n, int64_t timeout_ms);
+
+/* ---- the KB sync (kbsync.c; docs/OPERATIONS.md) ---- */
+
+struct kb_sync_opts;
+struct store;
+
+/*
+ * One KB sync run: fetches the help centre's articles (o: KB_API_URL and
+ * KB_API_KEY; kb_sync_fetch), makes them the store's "kb_api" articles
+ * (store_kb_sync, one transaction) and, when kb is not NULL, indexes the
+ * created and updated ones again and removes the removed ones from it. On
+ * success *report (new) is {pages, items, drafts, articles, created [ids],
+ * updated [ids], removed [ids], unchanged, skipped [ids]}. On failure
+ * nothing changed and *err (caller frees) says why: SERVICE_EINVAL (not an
+ * http(s) URL), SERVICE_EKBFETCH (a page could not be fetched),
+ * SERVICE_EKBDATA (a page is not a valid article list), SERVICE_ESTORE.
+ */
+int service_kb_sync(struct store *st, struct kb *kb, const struct kb_sync_opts *o, json_t **report, char **err);
 
 #endif

@@ -6,8 +6,32 @@
 #ifndef FL_SERVICE_INT_H
 #define FL_SERVICE_INT_H
 
+#include <pthread.h>
+
 #include "service.h"
 #include "util/util.h"
+
+/* ---- a periodic thread (ticker.c): the SLA sweep's and the KB sync's ---- */
+
+struct service__ticker {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool running, stop, at_once;
+	int interval_s;
+	void (*round)(void *arg);
+	void *arg;
+};
+
+/* Sets t up (no thread yet): round(arg) every interval_s s, the first at once when at_once. */
+void service__ticker_init(struct service__ticker *t, int interval_s, bool at_once, void (*round)(void *arg),
+			  void *arg);
+/* Starts the thread (again: a no-op). SERVICE_EINVAL when it cannot start. */
+int service__ticker_start(struct service__ticker *t);
+/* Ends the thread after its current round; false when it was not running. */
+bool service__ticker_stop(struct service__ticker *t);
+/* Stops and releases what init made. */
+void service__ticker_release(struct service__ticker *t);
 
 /* ---- the workers ---- */
 
@@ -64,6 +88,23 @@ int service__sla_start(struct service_sla *s);
 /* Ends the thread after its current round and releases the lock; NULL is fine. */
 void service__sla_stop(struct service_sla *s);
 void service__sla_free(struct service_sla *s);
+
+/* ---- the KB sync's thread (kbsync.c) ---- */
+
+struct service_kbsync;
+
+/*
+ * The KB sync's thread on a store connection of its own, keeping kb
+ * (borrowed; may be NULL) in line: *out NULL when KB_API_URL is unset (or
+ * not http(s): a warning) or FRONTLINE_KB_SYNC_INTERVAL is 0; SERVICE_ESTORE
+ * with *err (caller frees) when the store cannot be opened.
+ */
+int service__kbsync_new(const char *store_url, struct kb *kb, struct service_kbsync **out, char **err);
+/* Starts the rounds (the first at once); NULL is fine. */
+int service__kbsync_start(struct service_kbsync *s);
+/* Ends the thread after its current round and releases the lock; NULL is fine. */
+void service__kbsync_stop(struct service_kbsync *s);
+void service__kbsync_free(struct service_kbsync *s);
 
 /* ---- the collectors ---- */
 

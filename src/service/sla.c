@@ -7,7 +7,6 @@
  * src/support/sla.c's; this file only runs it, with a store connection of
  * its own.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,17 +16,15 @@
 #include "support/support.h"
 
 struct service_sla {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool running, stop;
+	struct service__ticker ticker;
 	struct store *st;
 	int interval_s;
 	char owner[160];
 };
 
-static void round_once(struct service_sla *s)
+static void round_once(void *arg)
 {
+	struct service_sla *s = arg;
 	struct support_sla_stats stats;
 	bool mine = false;
 	int rc;
@@ -44,23 +41,6 @@ static void round_once(struct service_sla *s)
 		       (long long)stats.closed);
 }
 
-static void *run(void *arg)
-{
-	struct service_sla *s = arg;
-
-	pthread_mutex_lock(&s->lock);
-	while (!s->stop) {
-		fl_cond_wait_ms(&s->wake, &s->lock, (int64_t)s->interval_s * 1000);
-		if (s->stop)
-			break;
-		pthread_mutex_unlock(&s->lock);
-		round_once(s);
-		pthread_mutex_lock(&s->lock);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return NULL;
-}
-
 int service__sla_new(const char *store_url, struct service_sla **out, char **err)
 {
 	struct service_sla *s;
@@ -73,8 +53,7 @@ int service__sla_new(const char *store_url, struct service_sla **out, char **err
 	s->interval_s = (int)fl_config_int("FRONTLINE_SLA_SWEEP_INTERVAL", 60);
 	gethostname(host, sizeof(host) - 1);
 	snprintf(s->owner, sizeof(s->owner), "%s:%d:sla", host, (int)getpid());
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->wake, NULL);
+	service__ticker_init(&s->ticker, s->interval_s, false, round_once, s);
 	if (store_open(store_url, &s->st, err) != STORE_OK) {
 		service__sla_free(s);
 		return SERVICE_ESTORE;
@@ -85,25 +64,13 @@ int service__sla_new(const char *store_url, struct service_sla **out, char **err
 
 int service__sla_start(struct service_sla *s)
 {
-	if (!s || s->running)
-		return SERVICE_OK;
-	if (pthread_create(&s->thread, NULL, run, s))
-		return SERVICE_EINVAL;
-	s->running = true;
-	return SERVICE_OK;
+	return s ? service__ticker_start(&s->ticker) : SERVICE_OK;
 }
 
 void service__sla_stop(struct service_sla *s)
 {
-	if (!s || !s->running)
-		return;
-	pthread_mutex_lock(&s->lock);
-	s->stop = true;
-	pthread_cond_signal(&s->wake);
-	pthread_mutex_unlock(&s->lock);
-	pthread_join(s->thread, NULL);
-	s->running = false;
-	store_lock_release(s->st, "sla-sweep", s->owner);
+	if (s && service__ticker_stop(&s->ticker))
+		store_lock_release(s->st, "sla-sweep", s->owner);
 }
 
 void service__sla_free(struct service_sla *s)
@@ -111,8 +78,7 @@ void service__sla_free(struct service_sla *s)
 	if (!s)
 		return;
 	service__sla_stop(s);
+	service__ticker_release(&s->ticker);
 	store_close(s->st);
-	pthread_cond_destroy(&s->wake);
-	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -478,6 +478,8 @@ int store__sql_department_put(struct store *st, const char *id, const json_t *bo
 			      json_t **out);
 int store__sql_ticket_assign(struct store *st, const char *ticket_id, int idle_s, json_t **out);
 int store__sql_assign_queued(struct store *st, int64_t user_id, int idle_s, int limit, json_t **out);
+int store__sql_sla_window(struct store *st, int64_t since_us, int64_t until_us, int limit, json_t **out);
+int store__sql_sla_facts(struct store *st, const json_t *tickets, json_t **out);
 
 /*
  * The shared verbs as ops-table entries: a backend's struct store_ops lists
@@ -595,6 +597,8 @@ int store__sql_assign_queued(struct store *st, int64_t user_id, int idle_s, int 
 	.department_get = store__sql_department_get, \
 	.department_put = store__sql_department_put, \
 	.ticket_assign = store__sql_ticket_assign, \
-	.assign_queued = store__sql_assign_queued
+	.assign_queued = store__sql_assign_queued, \
+	.sla_window = store__sql_sla_window, \
+	.sla_facts = store__sql_sla_facts
 
 #endif

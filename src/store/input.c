@@ -550,7 +550,8 @@ void store__customer_in_release(struct store__customer_in *in)
 int store__kb_in_parse(struct store *st, const json_t *cur, const json_t *a, struct store__kb_in *in)
 {
 	json_t *m = json_object();
-	const char *keys[] = { "title", "content", "category", "tags", "views", "helpful_votes", "language" };
+	const char *keys[] = { "title", "content", "category", "tags", "views", "helpful_votes", "language",
+			       "source", "source_hash" };
 	const json_t *tags;
 	size_t i;
 	int rc = STORE_OK;
@@ -568,7 +569,8 @@ int store__kb_in_parse(struct store *st, const json_t *cur, const json_t *a, str
 			json_object_set(m, keys[i], (json_t *)v);
 	}
 	if ((rc = opt_str(st, m, "title", &in->title)) || (rc = opt_str(st, m, "content", &in->content)) ||
-	    (rc = opt_str(st, m, "category", &in->category)) || (rc = opt_str(st, m, "language", &in->language)))
+	    (rc = opt_str(st, m, "category", &in->category)) || (rc = opt_str(st, m, "language", &in->language)) ||
+	    (rc = opt_str(st, m, "source", &in->source)) || (rc = opt_str(st, m, "source_hash", &in->source_hash)))
 		goto out;
 	if (!in->language)
 		in->language = "en";

@@ -116,13 +116,15 @@ int store__sql_kb_upsert(struct store *st, const json_t *article)
 	if (!rc)
 		rc = store__sql_exec(c, NULL,
 				     "INSERT INTO kb_articles (id, title, content, category, tags, views,"
-				     " helpful_votes, updated_at, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+				     " helpful_votes, updated_at, language, source, source_hash)"
+				     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 				     " ON CONFLICT (id) DO UPDATE SET title = excluded.title,"
 				     " content = excluded.content, category = excluded.category, tags = excluded.tags,"
 				     " views = excluded.views, helpful_votes = excluded.helpful_votes,"
-				     " updated_at = excluded.updated_at, language = excluded.language",
-				     "tttttiiit", in.id, in.title, in.content, in.category, in.tags, in.views,
-				     in.helpful_votes, store__now(st), in.language);
+				     " updated_at = excluded.updated_at, language = excluded.language,"
+				     " source = excluded.source, source_hash = excluded.source_hash",
+				     "tttttiiittt", in.id, in.title, in.content, in.category, in.tags, in.views,
+				     in.helpful_votes, store__now(st), in.language, in.source, in.source_hash);
 	rc = store__sql_tx_end(c, rc);
 	store__kb_in_release(&in);
 	json_decref(cur);

@@ -193,6 +193,11 @@ json_t *store__kb_json(const struct store__row *r)
 	SET(k, "helpful_votes", i64(r, 6));
 	SET(k, "updated_at", ts(r, 7));
 	SET(k, "language", str(r, 8));
+	/* the KB sync's bookkeeping, only on the articles it imported */
+	if (r->ops->text(r, 9)) {
+		SET(k, "source", str(r, 9));
+		SET(k, "source_hash", str(r, 10));
+	}
 	return k;
 }
 

@@ -265,6 +265,20 @@ int store_kb_get(struct store *st, const char *id, json_t **out);
 /* All articles, ordered by id (the KB module builds its index from these). */
 int store_kb_list(struct store *st, json_t **out);
 int store_kb_delete(struct store *st, const char *id);
+/*
+ * The KB sync (src/store/kbsync.c): makes the articles whose "source" is
+ * source exactly articles (an array, borrowed; each carries that "source"
+ * and a "source_hash"), in one transaction: a new id is inserted, one whose
+ * source_hash differs is rewritten (views, helpful votes kept), an equal
+ * one is not written at all, and the source's stored articles missing from
+ * articles are deleted. An id held by an article of another source (or of
+ * none) is left alone and listed as skipped. *out (may be NULL) is
+ * {created: [ids], updated: [ids], removed: [ids], unchanged: n,
+ * skipped: [ids]}. On any failure nothing changed: STORE_EINVAL (an
+ * article without the source or hash, or one the store refuses), or the
+ * store's error.
+ */
+int store_kb_sync(struct store *st, const char *source, const json_t *articles, json_t **out);
 
 /* ---- escalations (the hand-off queue) ---- */
 
@@ -736,6 +750,26 @@ int store_sla_put(struct store *st, const char *kind, const char *id, const json
 		  const char *actor, json_t **out, bool *created);
 int store_sla_delete(struct store *st, const char *kind, const char *id);
 int store_sla_history(struct store *st, const char *kind, const char *id, json_t **out);
+/*
+ * What the SLA attainment (issue 18) reads, in two queries: {"tickets":
+ * [the tickets created in [since_us, until_us), oldest first, at most
+ * limit, without subject, content, analysis and trace; metadata's
+ * customer_tier filled from the customer's record when absent],
+ * "events": [their ticket.status, ticket.replied and
+ * ticket.customer_replied events, by ticket then id], "truncated": more
+ * tickets than limit}. STORE_EINVAL for limit < 1 or since > until.
+ */
+int store_sla_window(struct store *st, int64_t since_us, int64_t until_us, int limit, json_t **out);
+/*
+ * What the clocks of a page of tickets (an array of ticket objects with
+ * "number" and "customer_id", borrowed) read, in a few statements whatever
+ * the page's size: {"events": [their ticket.status, ticket.replied and
+ * ticket.customer_replied events, by ticket then id], "tiers":
+ * {customer_id: tier ("" for a customer without one)}} (customers the
+ * store does not know are absent). STORE_EINVAL when tickets is not an
+ * array.
+ */
+int store_sla_facts(struct store *st, const json_t *tickets, json_t **out);
 
 /*
  * The audit log for the live stream: up to limit events with ids above

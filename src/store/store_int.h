@@ -21,9 +21,9 @@
 #include "store.h"
 #include "util/util.h"
 
-#define STORE_OPS_VERSION 13
+#define STORE_OPS_VERSION 14
 /* The newest schema version; each backend has exactly this many migrations. */
-#define STORE__SCHEMA_VERSION 15
+#define STORE__SCHEMA_VERSION 16
 /* application_id of Frontline's SQLite files ("FLst"). */
 #define STORE__SQLITE_APP_ID 0x464c7374
 
@@ -242,6 +242,9 @@ struct store_ops {
 	int (*department_put)(struct store *st, const char *id, const json_t *body, const char *actor, json_t **out);
 	int (*ticket_assign)(struct store *st, const char *ticket_id, int idle_s, json_t **out);
 	int (*assign_queued)(struct store *st, int64_t user_id, int idle_s, int limit, json_t **out);
+	/* version 14: the SLA attainment's tickets and events (issue 18) */
+	int (*sla_window)(struct store *st, int64_t since_us, int64_t until_us, int limit, json_t **out);
+	int (*sla_facts)(struct store *st, const json_t *tickets, json_t **out);
 };
 
 extern const struct store_ops store__sqlite_ops;
@@ -346,7 +349,8 @@ struct store__row {
 	"c.id, c.name, c.email, c.tier, c.joined_at, c.total_tickets, c.satisfaction_score, " \
 	"c.metadata, c.updated_at"
 #define STORE__KB_COLS \
-	"k.id, k.title, k.content, k.category, k.tags, k.views, k.helpful_votes, k.updated_at, k.language"
+	"k.id, k.title, k.content, k.category, k.tags, k.views, k.helpful_votes, k.updated_at, k.language, " \
+	"k.source, k.source_hash"
 #define STORE__ESCALATION_COLS \
 	"e.id, t.id, e.status, e.priority, e.department, e.package, e.agent, e.created_at, " \
 	"e.claimed_at, e.closed_at, e.resolution"
@@ -545,6 +549,7 @@ void store__customer_in_release(struct store__customer_in *in);
 
 struct store__kb_in {
 	const char *id, *title, *content, *category, *language;
+	const char *source, *source_hash;   /* the KB sync's bookkeeping; NULL: none */
 	char *tags;
 	int64_t views, helpful_votes;
 };

@@ -79,3 +79,22 @@ int store_sla_history(struct store *st, const char *kind, const char *id, json_t
 	*out = NULL;
 	WRAP(store_sla_history, RD, OR(sla_kind(st, kind), sla_id(st, id)), sla_history(st, kind, id, out));
 }
+
+int store_sla_window(struct store *st, int64_t since_us, int64_t until_us, int limit, json_t **out)
+{
+	assert(out);
+	*out = NULL;
+	WRAP(store_sla_window, RD,
+	     limit >= 1 && until_us >= since_us ? STORE_OK
+	     : store__fail(st, STORE_EINVAL, "an SLA window needs since <= until and a limit of at least 1"),
+	     sla_window(st, since_us, until_us, limit, out));
+}
+
+int store_sla_facts(struct store *st, const json_t *tickets, json_t **out)
+{
+	assert(out);
+	*out = NULL;
+	WRAP(store_sla_facts, RD,
+	     json_is_array(tickets) ? STORE_OK : store__fail(st, STORE_EINVAL, "the SLA facts need an array of tickets"),
+	     sla_facts(st, tickets, out));
+}

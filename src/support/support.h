@@ -465,6 +465,28 @@ struct support_sla_stats {
  */
 int support_sla_sweep(struct store *st, int64_t now, struct support_sla_stats *stats);
 
+/* The window of the SLA attainment the summary and /metrics show: 30 days. */
+#define SLA_METRICS_WINDOW_S (30 * 86400)
+/* Tickets counted at most (the oldest of the window first). */
+#define SLA_METRICS_MAX 100000
+/*
+ * SLA attainment (sla_metrics.c) at now (seconds) of the tickets created
+ * in the last window_s seconds: *out (new) is {window (s), since, until,
+ * tickets, truncated, policies: {id: {first_response: {met, breached,
+ * attainment (met share, null when none decided)}, resolution: {...}}}}.
+ * A clock is met when met on time, breached when met late or open past
+ * its due time; a clock still running in time is not counted. A store code.
+ */
+int support_sla_attainment(struct store *st, int64_t now, int64_t window_s, json_t **out);
+/*
+ * Sets "sla" (sla_ticket_state_json) on each ticket of tickets (an array
+ * of store records or summaries, changed in place) at now (seconds), as
+ * support_sla_of would one by one, reading the page's events and customer
+ * tiers at once (store_sla_facts). A ticket no policy applies to gets
+ * none. A store code (nothing set on failure but what was set before).
+ */
+int support_sla_annotate(struct store *st, json_t *tickets, int64_t now);
+
 /* ---- notifications (notice.c): what Frontline tells people, built in one place ---- */
 
 /*

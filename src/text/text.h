@@ -424,4 +424,25 @@ void text_sentiment_free(struct text_sentiment *s);
  */
 json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text, const json_t *metadata);
 
+/* ---- HTML to text (html.c) ---- */
+
+/*
+ * Converts HTML to plain text: drops tags, comments, <script> and <style>;
+ * block elements and <br> become line breaks, list items "- ", links keep
+ * their target when it differs from the text; entities are decoded. Input
+ * and output UTF-8. Never fails (broken HTML gives its best reading).
+ * Caller frees.
+ */
+char *text_html_to_text(const char *html);
+
+/* ---- an agent's reply that asks (question.c) ---- */
+
+/*
+ * Whether reply (UTF-8) asks the customer something: its last line of at
+ * least four words, quoted "> " lines left out, ends with '?' (closing
+ * quotes and brackets allowed after it). The rule behind a reply setting
+ * a ticket pending (docs/API.md). NULL or empty: false.
+ */
+bool text_asks_question(const char *reply);
+
 #endif

@@ -150,7 +150,6 @@ static const struct fl_config_key config_keys[] = {
 	{ "CRM_API_KEY", NULL, "external CRM API key", FL_CONFIG_SECRET },
 	{ "FRONTLINE_CRM_CACHE_S", "300", "seconds a CRM answer (or its not knowing a customer) is remembered",
 	  FL_CONFIG_PLAIN },
-	{ "KB_API_URL", NULL, "external knowledge-base URL (unset: the built-in KB)", FL_CONFIG_PLAIN },
 	/*
 	 * issue 18: the workflow each channel's tickets run, one key per channel
 	 * of fl_channels (a fixed table keeps every key listed, documented and
@@ -163,6 +162,10 @@ static const struct fl_config_key config_keys[] = {
 	{ "FRONTLINE_WORKFLOW_PHONE", NULL, "the workflow phone tickets run (a registered name; unset: customer_support)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_WORKFLOW_WEBHOOK", NULL, "the workflow webhook tickets run (a registered name; unset: customer_support)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_WORKFLOW_API", NULL, "the workflow api tickets run (a registered name; unset: customer_support)", FL_CONFIG_PLAIN },
+	{ "KB_API_URL", NULL, "help-centre article list the KB sync imports (unset: no sync, the store's articles only)",
+	  FL_CONFIG_PLAIN },
+	{ "KB_API_KEY", NULL, "bearer token for KB_API_URL (unset: none sent)", FL_CONFIG_SECRET },
+	{ "FRONTLINE_KB_SYNC_INTERVAL", "3600", "seconds between KB syncs in serve and worker (0: off)", FL_CONFIG_PLAIN },
 	{ NULL, NULL, NULL, FL_CONFIG_PLAIN },
 };
 

@@ -118,6 +118,22 @@ test('sign in; the queue lists the demo tickets', async (t) => {
 	}
 });
 
+test('SLA badges: each queue row and the ticket say their state and due time in words', async (t) => {
+	if (!needs(t))
+		return;
+	const badges = alice.locator('table.tickets tbody [data-sla]');
+	await until('SLA badges in the queue', async () => (await badges.count()) >= 5, 10000);
+	const text = await badges.first().textContent();
+	assert.match(text, /SLA (ok|warning|breached|paused)( · due (in .+|.+ ago))?/);
+	const page = await env.page(env.users.alice);
+	await page.goto(`/#/tickets/${TICKET}`);
+	const badge = page.locator('.ticket-head [data-sla]');
+	await badge.waitFor({ timeout: 10000 });
+	assert.match(await badge.textContent(), /SLA (ok|warning|breached|paused)/);
+	assert.deepEqual(page.problems, []);
+	await page.context().close();
+});
+
 test('open a ticket; presence shows both agents', async (t) => {
 	if (!needs(t))
 		return;
@@ -363,6 +379,40 @@ test('macros: an agent applies one from the ticket screen; its draft lands in th
 	await composer.fill('');
 });
 
+test('SLA admin: a calendar with a bad window shows the API\'s field, then saves; a policy on it', async (t) => {
+	if (!needs(t, 'PUT /api/v1/sla/calendars/{id}', 'PUT /api/v1/sla/policies/{id}'))
+		return;
+	const ada = await env.page(env.users.ada);
+	await ada.goto('/#/admin/sla');
+	await ada.locator('tr[data-sla-id="24x7"]').waitFor({ timeout: 10000 });
+	await ada.getByRole('button', { name: 'New calendar' }).click();
+	await ada.getByLabel('Id').fill('berlin');
+	const body = ada.getByLabel('Body (JSON)');
+	await body.fill('{"timezone": "Europe/Berlin", "hours": {"mon": [["09:00", "17:70"]]}}');
+	await ada.getByRole('button', { name: 'Save calendar' }).click();
+	await ada.getByRole('alert').filter({ hasText: 'hours.mon[0][1]' }).waitFor({ timeout: 5000 });
+	assert.equal(await body.getAttribute('aria-invalid'), 'true');
+	await body.fill('{"timezone": "Europe/Berlin", "hours": {"mon": [["09:00", "17:00"]]}}');
+	await ada.getByRole('button', { name: 'Save calendar' }).click();
+	await ada.locator('tr[data-sla-id="berlin"]').waitFor({ timeout: 5000 });
+	await ada.getByRole('button', { name: 'New policy' }).click();
+	await ada.getByLabel('Id').fill('vip');
+	await ada.getByLabel('Body (JSON)').fill('{"calendar": "berlin", "match": {"customer_tier": ["enterprise"]}, '
+		+ '"first_response_min": 30, "resolution_min": 480}');
+	await ada.getByRole('button', { name: 'Save policy' }).click();
+	await ada.locator('tr[data-sla-id="vip"]').waitFor({ timeout: 5000 });
+	// a calendar a policy uses cannot go: the API's 409 is said
+	await ada.getByRole('button', { name: 'Delete berlin' }).click();
+	await ada.getByRole('status').filter({ hasText: /Cannot delete berlin/ }).waitFor({ timeout: 5000 });
+	// clean up: the other scenarios read the default policies
+	await ada.getByRole('button', { name: 'Delete vip' }).click();
+	await until('vip gone', async () => (await ada.locator('tr[data-sla-id="vip"]').count()) === 0, 5000);
+	await ada.getByRole('button', { name: 'Delete berlin' }).click();
+	await until('berlin gone', async () => (await ada.locator('tr[data-sla-id="berlin"]').count()) === 0, 5000);
+	assert.deepEqual(ada.problems, []);
+	await ada.context().close();
+});
+
 test('bulk: tick two tickets, assign them to me; the Mine count follows', async (t) => {
 	if (!needs(t, 'POST /api/v1/tickets/bulk', 'GET /api/v1/tickets/counts'))
 		return;
@@ -480,6 +530,7 @@ test('axe-core: no serious or critical WCAG 2.1 A/AA violation on any screen', a
 		['admin tokens', '/#/admin/tokens', 'table.tickets tbody tr'],
 		['admin canned', '/#/admin/canned', 'h2#canned-h'],
 		...(ROUTES.has('GET /api/v1/departments') ? [['admin departments', '/#/admin/departments', 'h2#deps-h']] : []),
+		['admin sla', '/#/admin/sla', 'tr[data-sla-id="24x7"]'],
 	];
 	for (const [what, url, ready] of screens) {
 		await page.goto(url);

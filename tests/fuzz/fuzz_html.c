@@ -1,19 +1,21 @@
 /*
  * Fuzz target: the email body's text helpers, in the order the parser uses
  * them on a part (src/channels/email/body.c): email_to_utf8 (a declared
- * charset, windows-1252 for the undeclared or wrong), email_html_to_text
- * (tags, comments, script and style, entities, lists, links) and
+ * charset, windows-1252 for the undeclared or wrong), text_html_to_text
+ * (src/text/html.c, shared with the KB sync: tags, comments, script and
+ * style, entities, lists, links) and
  * email_trim_reply (quoted lines, attributions, signatures, forwarded
  * blocks). The first line of the input is the charset ("" for none); the
  * rest is the part's bytes.
  *
- * Checked (email.h): each step gives valid UTF-8 with LF line ends and no
+ * Checked (email.h, text.h): each step gives valid UTF-8 with LF line ends and no
  * NUL, whatever the bytes; the trimmed reply is never longer than its text.
  */
 #include <string.h>
 
 #include "fuzz.h"
 #include "channels/email/email.h"
+#include "text/text.h"
 #include "util/util.h"
 
 static void check_text(const char *s)
@@ -30,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	utf8 = email_to_utf8((const char *)data, size, charset, &fallback);
 	check_text(utf8);
-	text = email_html_to_text(utf8);
+	text = text_html_to_text(utf8);
 	check_text(text);
 	trimmed = email_trim_reply(text);
 	check_text(trimmed);

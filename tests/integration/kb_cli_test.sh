@@ -69,4 +69,37 @@ check "eval kb --split --params" 0 $?
 "$FL" eval kb --articles "$A" >out 2>err; check "eval kb without queries" 64 $?
 "$FL" eval kb --articles "$A" --queries "$tmp/none.jsonl" >out 2>err; check "eval kb missing queries" 66 $?
 
+# kb sync: a help centre served from files by python3's http.server on 127.0.0.1
+env -u KB_API_URL "$FL" kb sync >out 2>err; check "kb sync without KB_API_URL" 78 $?
+KB_API_URL=http://127.0.0.1:1/articles.json "$FL" kb sync >out 2>err; check "kb sync, nobody listening" 69 $?
+contains "kb sync says the KB is unchanged" err "the knowledge base is unchanged"
+mkdir hc
+python3 -u -m http.server 0 --bind 127.0.0.1 --directory hc >hc.log 2>&1 &
+hc_pid=$!
+port=
+for _ in $(seq 100); do
+	port=$(sed -n 's/.* port \([0-9]*\) .*/\1/p' hc.log | head -1)
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+cat >hc/articles.json <<EOF2
+{"articles": [{"id": 9001, "title": "Pair a Bluetooth headset", "section_id": 4, "label_names": ["audio"],
+ "body": "<p>Hold the <b>pairing</b> button for five seconds.</p>"}],
+ "next_page": "http://127.0.0.1:$port/page2.json"}
+EOF2
+echo '{"articles": [], "next_page": null}' >hc/page2.json
+echo '{"articles": [{"id": 1, ' >hc/broken.json
+export KB_API_URL="http://127.0.0.1:$port/articles.json"
+"$FL" kb sync --json >out 2>err; check "kb sync" 0 $?
+contains "kb sync follows next_page" out '"pages": 2'
+contains "kb sync creates the article" out '"9001"'
+"$FL" kb sync >out 2>err; check "kb sync again" 0 $?
+contains "kb sync again changes nothing" out "0 new, 0 updated, 1 unchanged, 0 removed"
+"$FL" kb search bluetooth pairing >out 2>err; check "kb search finds the synced article" 0 $?
+contains "the synced article is text" out "Hold the pairing button"
+"$FL" kb sync --url "http://127.0.0.1:$port/broken.json" >out 2>err; check "kb sync, malformed JSON" 65 $?
+"$FL" kb sync --url "http://127.0.0.1:$port/missing.json" >out 2>err; check "kb sync, 404" 69 $?
+kill "$hc_pid"
+unset KB_API_URL
+
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }

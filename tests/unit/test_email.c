@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "channels/email/email.h"
+#include "text/text.h"
 
 /* ---- charset ---- */
 
@@ -91,7 +92,7 @@ static void test_html_to_text(void **state)
 	char *s;
 
 	(void)state;
-	s = email_html_to_text("<html><head><title>T</title><style>p{color:red}</style></head>"
+	s = text_html_to_text("<html><head><title>T</title><style>p{color:red}</style></head>"
 			       "<body><p>Hello&nbsp;there,</p><p>my   order\n#42 &amp; &lt;3 "
 			       "&eacute;&#233;&#xE9;&euro;&#8217;</p><script>alert(1)</script>"
 			       "<!-- hidden --><ul><li>one</li><li>two</li></ul>"
@@ -105,15 +106,15 @@ static void test_html_to_text(void **state)
 			       "the page (https://example.com/x?a=1&b=2) a@b.c");
 	free(s);
 	/* a quoted reply in HTML becomes "> " lines, which the trimmer removes */
-	s = email_html_to_text("<div>Thanks, it works now.</div><blockquote type=cite>"
+	s = text_html_to_text("<div>Thanks, it works now.</div><blockquote type=cite>"
 			       "<div>Did you restart it?</div></blockquote>");
 	assert_string_equal(s, "Thanks, it works now.\n> Did you restart it?");
 	free(s);
 	/* broken HTML: unclosed tags, a stray '<', unknown entities, <pre> keeps spaces */
-	s = email_html_to_text("<b>a < b &bogus; c<pre>x   y\n  z</pre><p unclosed");
+	s = text_html_to_text("<b>a < b &bogus; c<pre>x   y\n  z</pre><p unclosed");
 	assert_string_equal(s, "a < b &bogus; c\nx   y\n  z");
 	free(s);
-	s = email_html_to_text("");
+	s = text_html_to_text("");
 	assert_string_equal(s, "");
 	free(s);
 }

@@ -3,7 +3,7 @@
  * text and the attachments.
  *
  * The text: in multipart/alternative the text/plain part unless it is
- * empty, else the HTML converted to text (html.c), else the richest nested
+ * empty, else the HTML converted to text (src/text/html.c), else the richest nested
  * multipart; in other multiparts every inline text part in order; a
  * multipart whose boundary never appears keeps its text as the prologue.
  * When the mail has no text of its own but carries a message (a forward as
@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "email_int.h"
+#include "text/text.h"
 
 enum walk_mode {
 	WALK_ALL,          /* body text and attachments */
@@ -242,13 +243,13 @@ static void walk_part(struct walk *w, GMimePart *part, int depth, enum walk_mode
 			return;
 		text = part_text(part, &w->msg->charset_fallback);
 		if (is_html) {
-			char *plain = email_html_to_text(text);
+			char *plain = text_html_to_text(text);
 
 			append_text(&w->html, plain);
 			free(plain);
 		} else if (is_enriched) {
 			/* text/enriched is text with <tags>: the HTML converter reads it well enough */
-			char *plain = email_html_to_text(text);
+			char *plain = text_html_to_text(text);
 
 			append_text(&w->plain, plain);
 			free(plain);

@@ -209,13 +209,6 @@ json_t *email_msg_to_json(const struct email_msg *msg);
  */
 char *email_to_utf8(const char *data, size_t len, const char *charset, bool *fallback);
 /*
- * Converts HTML to plain text: drops tags, comments, <script> and <style>;
- * block elements and <br> become line breaks, list items "- ", links keep
- * their target when it differs from the text; entities are decoded. Input
- * and output UTF-8. Caller frees.
- */
-char *email_html_to_text(const char *html);
-/*
  * The part of a reply the sender wrote: removes quoted lines ("> ..."),
  * the attribution line before them ("On ... wrote:"), everything from a
  * forwarded/original-message separator or an Outlook header block on, and a

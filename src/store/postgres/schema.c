@@ -367,6 +367,9 @@ static const char *const migrations[] = {
 	"  updated_by text,"
 	"  updated_at bigint"
 	");",
+	/* 16: the KB sync's bookkeeping (issue 18): an article's source and the hash of its content as imported */
+	"ALTER TABLE kb_articles ADD COLUMN source text;"
+	"ALTER TABLE kb_articles ADD COLUMN source_hash text;",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,

@@ -474,6 +474,13 @@ static const char *const migrations[] = {
 	"  updated_by TEXT,"
 	"  updated_at INTEGER"
 	") STRICT;",
+	/*
+	 * 16: the KB sync (issue 18): where an article came from ('kb_api' for
+	 * the help-centre import; NULL: imported or written here) and the hash
+	 * of its content as imported, so an unchanged article is not rewritten.
+	 */
+	"ALTER TABLE kb_articles ADD COLUMN source TEXT;"
+	"ALTER TABLE kb_articles ADD COLUMN source_hash TEXT;",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,

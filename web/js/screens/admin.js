@@ -1,11 +1,12 @@
 // Admin pages: users (create with a password shown once, change role and
 // department, disable), API tokens (create, shown once; revoke) and the
 // canned responses agents insert with "/"; departments' assignment
-// (departments.js).
+// (departments.js); the SLA's calendars and policies (sla_admin.js).
 import { html, useState } from '../../vendor/vendor.js';
 import { get, post, patch, put, del } from '../api.js';
 import { useLoad, when, label } from '../util.js';
 import { Departments } from './departments.js';
+import { SlaAdmin } from './sla_admin.js';
 
 function Secret({ title, value, onDone }) {
 	return html`<div class="secret" role="alert">
@@ -168,8 +169,9 @@ export function Admin({ user, page }) {
 	const link = (p, name) => html`<a href=${'#/admin/' + p} aria-current=${page === p ? 'page' : undefined}>${name}</a>`;
 	return html`<main id="main" class="admin" tabindex="-1">
 		<h1>Admin</h1>
-		<nav class="views" aria-label="Admin pages">${link('users', 'Users')}${link('tokens', 'API tokens')}${link('canned', 'Canned responses')}${link('departments', 'Departments')}</nav>
+		<nav class="views" aria-label="Admin pages">${link('users', 'Users')}${link('tokens', 'API tokens')}${link('canned', 'Canned responses')}${link('departments', 'Departments')}${link('sla', 'SLA')}</nav>
 		${page === 'tokens' ? html`<${Tokens} />` : page === 'canned' ? html`<${Canned} />`
-			: page === 'departments' ? html`<${Departments} />` : html`<${Users} user=${user} />`}
+			: page === 'departments' ? html`<${Departments} />` : page === 'sla' ? html`<${SlaAdmin} />`
+			: html`<${Users} user=${user} />`}
 	</main>`;
 }

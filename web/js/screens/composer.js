@@ -3,6 +3,9 @@
 // editable; "/" at the start of a line opens the canned responses (arrows
 // choose, Enter inserts, Escape closes). The text is kept in sessionStorage
 // per ticket and mode on every keystroke, so a reload never loses it.
+// "Waiting on the customer" sends the reply with pending: true (the ticket
+// becomes pending, its SLA paused); left unticked, the server decides by
+// the reply itself (pending when it ends with a question; docs/API.md).
 import { html, useState, useEffect, useRef } from '../../vendor/vendor.js';
 import { get } from '../api.js';
 import { loadDraft, saveDraft } from '../util.js';
@@ -11,6 +14,7 @@ export function Composer({ ticketId, mode, setMode, draft, busy, onSend, onTypin
 	const [texts, setTexts] = useState(() => ({ reply: loadDraft(ticketId, 'reply'), note: loadDraft(ticketId, 'note') }));
 	const [menu, setMenu] = useState(null);   // {start, index, items}
 	const [canned, setCanned] = useState([]);
+	const [waiting, setWaiting] = useState(false);
 	const area = useRef(null);
 	const text = texts[mode];
 
@@ -92,7 +96,8 @@ export function Composer({ ticketId, mode, setMode, draft, busy, onSend, onTypin
 	const send = async () => {
 		if (!text.trim() || busy)
 			return;
-		if (await onSend(mode, text)) {
+		if (await onSend(mode, text, mode === 'reply' && waiting ? { pending: true } : {})) {
+			setWaiting(false);
 			setTexts((x) => ({ ...x, [mode]: '' }));
 			saveDraft(ticketId, mode, '');
 			onTyping && onTyping(mode, '');
@@ -117,6 +122,9 @@ export function Composer({ ticketId, mode, setMode, draft, busy, onSend, onTypin
 					insertCanned(c);
 				}}>${c.title}</li>`) : html`<li class="muted" role="option" aria-selected="false" aria-disabled="true">no canned response matches</li>`}
 		</ul>` : null}
+		${mode === 'reply' ? html`<label class="check"><input type="checkbox" checked=${waiting}
+			onChange=${(e) => setWaiting(e.target.checked)} /> Waiting on the customer (pending: the SLA pauses;
+			a reply that ends with a question does this by itself)</label>` : null}
 		<button type="button" class="primary" disabled=${busy || !text.trim()} onClick=${send}>
 			${mode === 'reply' ? 'Send reply' : 'Add note'}</button>
 	</section>`;

@@ -10,6 +10,7 @@ import { get, post, query } from '../api.js';
 import * as live from '../live.js';
 import { useLoad, useKeys, debounce, throttle, label, ago, tag, STATUSES, PRIORITIES, CATEGORIES, CHANNELS } from '../util.js';
 import { assigneeOf } from '../people.js';
+import { SlaBadge } from '../sla.js';
 
 const VIEWS = [['mine', 'Mine'], ['unassigned', 'Unassigned'], ['escalated', 'Escalated'], ['all', 'All']];
 const FILTERS = [['status', 'Status', STATUSES], ['priority', 'Priority', PRIORITIES],
@@ -169,7 +170,7 @@ export function Queue({ user, view, params }) {
 				<th scope="col"><input type="checkbox" aria-label="Select all on this page" checked=${allChecked}
 					onChange=${() => setChecked(allChecked ? new Set() : new Set(tickets.map((t) => t.id)))} /></th>
 				<th scope="col">Ticket</th><th scope="col">Subject</th><th scope="col">Customer</th>
-				<th scope="col">Status</th><th scope="col">Priority</th><th scope="col">Category</th>
+				<th scope="col">Status</th><th scope="col">SLA</th><th scope="col">Priority</th><th scope="col">Category</th>
 				<th scope="col">Channel</th><th scope="col">Assignee</th><th scope="col">Updated</th>
 			</tr></thead>
 			<tbody>
@@ -187,6 +188,7 @@ export function Queue({ user, view, params }) {
 					<td class="subject">${t.subject}</td>
 					<td>${t.customer_id}</td>
 					<td><span class=${'badge status-' + t.status}>${label(t.status)}</span></td>
+					<td><${SlaBadge} t=${t} /></td>
 					<td><span class=${'badge prio-' + t.priority}>${label(t.priority)}</span></td>
 					<td>${label(t.category)}</td>
 					<td>${t.channel}</td>

@@ -17,6 +17,7 @@ import { useKeys, label, when, tag, PRIORITIES, CATEGORIES, STATUSES, loadDraft,
 import { assigneeOf, isMine } from '../people.js';
 import { Composer } from './composer.js';
 import { Triage, Articles, Customer } from './panels.js';
+import { SlaBadge } from '../sla.js';
 
 const DIRECTION = { inbound: 'Customer', outbound: 'Reply', note: 'Internal note' };
 
@@ -154,7 +155,7 @@ export function Ticket({ id, user }) {
 		}
 	};
 	const path = `/tickets/${encodeURIComponent(id)}`;
-	const send = (m, text) => change((v) => post(`${path}/${m === 'reply' ? 'replies' : 'notes'}`, { body: text, version: v }),
+	const send = (m, text, extra) => change((v) => post(`${path}/${m === 'reply' ? 'replies' : 'notes'}`, { body: text, version: v, ...extra }),
 		m === 'reply' ? 'send the reply' : 'add the note');
 	// "assign to me" is the assign verb with the signed-in user (POST /claim is the same thing)
 	const claim = () => change((v) => post(`${path}/assign`, { assignee: assigneeOf(user), version: v }), 'assign it to you');
@@ -211,6 +212,7 @@ export function Ticket({ id, user }) {
 			<p class="facts">
 				<span class=${'badge status-' + t.status}>${label(t.status)}</span>
 				<span class=${'badge prio-' + t.priority}>${label(t.priority)}</span>
+				<${SlaBadge} t=${t} />
 				<span>${label(t.category)}</span> · <span>${t.channel}</span> ·
 				<span>${t.assignee ? `assigned to ${t.assignee}` : 'unassigned'}</span>
 				${t.assigned_department ? html` · <span>${label(t.assigned_department)}</span>` : null}

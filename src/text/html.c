@@ -1,10 +1,11 @@
 /*
- * HTML to plain text for HTML-only mail.
+ * HTML to plain text, for HTML-only mail (src/channels/email) and for the
+ * articles the KB sync imports from a help centre (src/kb/sync.c).
  *
- * Not an HTML parser: the text goes to triage and to an agent's screen, the
- * raw message keeps the original, so a forgiving single pass that never
- * fails is what is wanted (and mail HTML is too broken for a strict parser to
- * help). It drops comments, declarations and the content of <head>,
+ * Not an HTML parser: the text goes to triage, to an agent's screen or to
+ * the KB index, the original stays where it came from, so a forgiving single
+ * pass that never fails is what is wanted (and mail HTML is too broken for a
+ * strict parser to help). It drops comments, declarations and the content of <head>,
  * <script>, <style> and <title>; turns block elements and <br> into line
  * breaks and list items into "- " lines; keeps a link's target when the text
  * does not show it; prefixes the text of <blockquote> with "> " so that the
@@ -16,7 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "email_int.h"
+#include "text.h"
 
 struct entity {
 	const char *name;
@@ -419,7 +420,7 @@ static size_t tag(struct conv *c, const char *s)
 	return *end ? (size_t)(end + 1 - s) : strlen(s);
 }
 
-char *email_html_to_text(const char *html)
+char *text_html_to_text(const char *html)
 {
 	struct conv c = { FL_BUF_INIT, 0, false, 0, 0, NULL, 0 };
 	struct fl_buf tidy = FL_BUF_INIT;
