@@ -404,7 +404,7 @@ static void test_store_sqlite_migration_6_keeps_rows_and_checks(void **state)
 		/* and without what version 8 added */
 		"DROP TABLE secrets; ALTER TABLE outbox DROP COLUMN started_at;"
 		"ALTER TABLE kb_articles DROP COLUMN language;" /* migration 9's */
-		"ALTER TABLE kb_articles DROP COLUMN source; ALTER TABLE kb_articles DROP COLUMN source_hash;" /* 14's */
+		"ALTER TABLE kb_articles DROP COLUMN source; ALTER TABLE kb_articles DROP COLUMN source_hash;" /* 16's */
 		"PRAGMA user_version = 5; COMMIT;", NULL);
 	ops = sqlite_opcodes(f->url, inserts[0]);
 	assert_non_null(strstr(ops, "OpenEphemeral")); /* what migration 6 is for */
