@@ -436,6 +436,14 @@ extern const struct server_route server__canned_routes[];
 extern const struct server_route server__form_routes[];
 extern const struct server_route server__twilio_routes[];
 /*
+ * Phone calls (routes_calls.c): one callback of a call, provider-neutral
+ * ({provider, call_id, from, to, status, transcript?, recording_url?}, as
+ * POST /api/v1/calls takes it): checked (422), recorded, and the call's one
+ * ticket made or completed; answers.
+ */
+void server__call_callback(struct server_req *r, const json_t *call);
+extern const struct server_route server__call_routes[];
+/*
  * Reads r's body (form-encoded or multipart) with libmicrohttpd's post
  * processor, handing each piece of a field to add (which returns -1 when
  * the field grows past limit). Returns 0, or -1 having answered (415,

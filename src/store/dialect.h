@@ -199,6 +199,13 @@ struct store__dialect {
 	 * outlive the text (NULL: the index follows the text).
 	 */
 	int (*erase_purge)(struct store__sql *c);
+	/*
+	 * A customer's metadata.phone with spaces, hyphens, parentheses and dots
+	 * dropped (the form phone_normalize writes), as an expression of the
+	 * customers table's metadata column: the customers_phone index is on
+	 * it, so a lookup by number is one index probe.
+	 */
+	const char *customer_phone;
 };
 
 /* A cached statement: the shared text (the key) and the dialect's handle. */
@@ -466,6 +473,13 @@ int store__sql_chat_session_link(struct store *st, const char *id, const char *t
 int store__sql_chat_session_by_email(struct store *st, const char *id, const char *email);
 int store__sql_agents_available(struct store *st, int64_t since_us, int64_t *count);
 
+/* calls.c */
+int store__sql_call_record(struct store *st, const json_t *call, int status_rank, json_t **out);
+int store__sql_call_get(struct store *st, const char *provider, const char *call_id, json_t **out);
+int store__sql_call_ticket_sync(struct store *st, const char *provider, const char *call_id,
+				const char *ticket_id, const json_t *want, bool *retriaged);
+int store__sql_customer_find_by_phone(struct store *st, const char *number, json_t **out);
+
 /*
  * The shared verbs as ops-table entries: a backend's struct store_ops lists
  * STORE__SQL_OPS beside its own open, close, ticket_import, job_claim,
@@ -573,6 +587,10 @@ int store__sql_agents_available(struct store *st, int64_t since_us, int64_t *cou
 	.chat_session_of_ticket = store__sql_chat_session_of_ticket, \
 	.chat_session_link = store__sql_chat_session_link, \
 	.chat_session_by_email = store__sql_chat_session_by_email, \
-	.agents_available = store__sql_agents_available
+	.agents_available = store__sql_agents_available, \
+	.call_record = store__sql_call_record, \
+	.call_get = store__sql_call_get, \
+	.call_ticket_sync = store__sql_call_ticket_sync, \
+	.customer_find_by_phone = store__sql_customer_find_by_phone
 
 #endif

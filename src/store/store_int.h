@@ -21,9 +21,9 @@
 #include "store.h"
 #include "util/util.h"
 
-#define STORE_OPS_VERSION 11
+#define STORE_OPS_VERSION 12
 /* The newest schema version; each backend has exactly this many migrations. */
-#define STORE__SCHEMA_VERSION 13
+#define STORE__SCHEMA_VERSION 14
 /* application_id of Frontline's SQLite files ("FLst"). */
 #define STORE__SQLITE_APP_ID 0x464c7374
 
@@ -230,6 +230,12 @@ struct store_ops {
 	int (*chat_session_link)(struct store *st, const char *id, const char *ticket_id);
 	int (*chat_session_by_email)(struct store *st, const char *id, const char *email);
 	int (*agents_available)(struct store *st, int64_t since_us, int64_t *count);
+	/* version 12: phone calls and customers by phone number (issue 17) */
+	int (*call_record)(struct store *st, const json_t *call, int status_rank, json_t **out);
+	int (*call_get)(struct store *st, const char *provider, const char *call_id, json_t **out);
+	int (*call_ticket_sync)(struct store *st, const char *provider, const char *call_id, const char *ticket_id,
+				const json_t *want, bool *retriaged);
+	int (*customer_find_by_phone)(struct store *st, const char *number, json_t **out);
 };
 
 extern const struct store_ops store__sqlite_ops;

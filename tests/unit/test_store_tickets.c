@@ -376,6 +376,7 @@ static void test_store_sqlite_migration_6_keeps_rows_and_checks(void **state)
 		"BEGIN;"
 		"DROP TABLE surveys;" /* migration 11's */
 		"DROP TABLE chat_sessions;" /* migration 13's */
+		"DROP TABLE calls; DROP INDEX customers_phone;" /* migration 14's */
 		"DROP TABLE canned_responses; DROP TABLE presence; DROP TABLE login_failures; DROP TABLE sessions;"
 		"DROP TABLE users; DROP INDEX events_corrected; DROP INDEX tickets_language; DROP INDEX tickets_open;"
 		"DROP INDEX tickets_open_assignee; DROP INDEX tickets_open_department;"

@@ -342,6 +342,23 @@ static const char *const migrations[] = {
 	"  created_at bigint NOT NULL,"
 	"  updated_at bigint NOT NULL"
 	");",
+	/* 14: phone calls, and customers by phone number (issue 17; see the SQLite migration) */
+	"CREATE TABLE calls ("
+	"  provider text NOT NULL,"
+	"  call_id text NOT NULL,"
+	"  from_number text,"
+	"  to_number text,"
+	"  status text NOT NULL,"
+	"  status_rank integer NOT NULL,"
+	"  transcript text,"
+	"  recording_url text,"
+	"  ticket_number bigint REFERENCES tickets (number),"
+	"  created_at bigint NOT NULL,"
+	"  updated_at bigint NOT NULL,"
+	"  PRIMARY KEY (provider, call_id)"
+	");"
+	"CREATE INDEX calls_ticket ON calls (ticket_number) WHERE ticket_number IS NOT NULL;"
+	"CREATE INDEX customers_phone ON customers ((" PG_CUSTOMER_PHONE "));",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,

@@ -440,6 +440,28 @@ static const char *const migrations[] = {
 	"  created_at INTEGER NOT NULL,"
 	"  updated_at INTEGER NOT NULL"
 	") STRICT;",
+	/*
+	 * 14: phone calls (issue 17): one record per (provider, call_id), which
+	 * every callback upserts; the status ranked so it never goes back; the
+	 * masked transcript; the ticket the call made. Customers found by their
+	 * metadata.phone in the form phone_normalize writes.
+	 */
+	"CREATE TABLE calls ("
+	"  provider TEXT NOT NULL,"
+	"  call_id TEXT NOT NULL,"
+	"  from_number TEXT,"
+	"  to_number TEXT,"
+	"  status TEXT NOT NULL,"
+	"  status_rank INTEGER NOT NULL,"
+	"  transcript TEXT,"
+	"  recording_url TEXT,"
+	"  ticket_number INTEGER REFERENCES tickets(number),"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (provider, call_id)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE INDEX calls_ticket ON calls(ticket_number) WHERE ticket_number IS NOT NULL;"
+	"CREATE INDEX customers_phone ON customers(" SQ_CUSTOMER_PHONE ");",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,
