@@ -472,6 +472,8 @@ int store__sql_chat_session_of_ticket(struct store *st, const char *ticket_id, j
 int store__sql_chat_session_link(struct store *st, const char *id, const char *ticket_id);
 int store__sql_chat_session_by_email(struct store *st, const char *id, const char *email);
 int store__sql_agents_available(struct store *st, int64_t since_us, int64_t *count);
+int store__sql_chat_typing_set(struct store *st, const char *ticket_id, bool typing);
+int store__sql_chat_typing_list(struct store *st, int64_t since_us, json_t **out);
 
 /* calls.c */
 int store__sql_call_record(struct store *st, const json_t *call, int status_rank, json_t **out);
@@ -591,6 +593,8 @@ int store__sql_customer_find_by_phone(struct store *st, const char *number, json
 	.call_record = store__sql_call_record, \
 	.call_get = store__sql_call_get, \
 	.call_ticket_sync = store__sql_call_ticket_sync, \
-	.customer_find_by_phone = store__sql_customer_find_by_phone
+	.customer_find_by_phone = store__sql_customer_find_by_phone, \
+	.chat_typing_set = store__sql_chat_typing_set, \
+	.chat_typing_list = store__sql_chat_typing_list
 
 #endif

@@ -849,4 +849,15 @@ int store_call_ticket_sync(struct store *st, const char *provider, const char *c
 			   const json_t *want, bool *retriaged);
 int store_customer_find_by_phone(struct store *st, const char *number, json_t **out);
 
+/*
+ * A chat visitor's typing (issue 17), kept so that every replica's live
+ * stream learns it: store_chat_typing_set records that the visitor of
+ * ticket_id's chat session is typing (or stopped) now (STORE_ENOTFOUND:
+ * no chat session has that ticket); store_chat_typing_list: the sessions
+ * whose visitor said either since since_us, as [{session_id, ticket_id,
+ * number, typing, at}], oldest first.
+ */
+int store_chat_typing_set(struct store *st, const char *ticket_id, bool typing);
+int store_chat_typing_list(struct store *st, int64_t since_us, json_t **out);
+
 #endif

@@ -236,6 +236,9 @@ struct store_ops {
 	int (*call_ticket_sync)(struct store *st, const char *provider, const char *call_id, const char *ticket_id,
 				const json_t *want, bool *retriaged);
 	int (*customer_find_by_phone)(struct store *st, const char *number, json_t **out);
+	/* ... and a chat visitor's typing, for every replica's live stream */
+	int (*chat_typing_set)(struct store *st, const char *ticket_id, bool typing);
+	int (*chat_typing_list)(struct store *st, int64_t since_us, json_t **out);
 };
 
 extern const struct store_ops store__sqlite_ops;

@@ -342,7 +342,7 @@ static const char *const migrations[] = {
 	"  created_at bigint NOT NULL,"
 	"  updated_at bigint NOT NULL"
 	");",
-	/* 14: phone calls, and customers by phone number (issue 17; see the SQLite migration) */
+	/* 14: phone calls, customers by phone number, chat typing (issue 17; see the SQLite migration) */
 	"CREATE TABLE calls ("
 	"  provider text NOT NULL,"
 	"  call_id text NOT NULL,"
@@ -358,7 +358,10 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (provider, call_id)"
 	");"
 	"CREATE INDEX calls_ticket ON calls (ticket_number) WHERE ticket_number IS NOT NULL;"
-	"CREATE INDEX customers_phone ON customers ((" PG_CUSTOMER_PHONE "));",
+	"CREATE INDEX customers_phone ON customers ((" PG_CUSTOMER_PHONE "));"
+	"ALTER TABLE chat_sessions ADD COLUMN typing boolean NOT NULL DEFAULT false,"
+	"  ADD COLUMN typing_at bigint;"
+	"CREATE INDEX chat_sessions_typing ON chat_sessions (typing_at) WHERE typing_at IS NOT NULL;",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,
