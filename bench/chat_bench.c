@@ -23,12 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <curl/curl.h>
 
-#include "proc_harness.h"
+#include "bench_serve.h"
 #include "server/server.h"
 #include "store/store.h"
 #include "util/util.h"
@@ -167,19 +166,7 @@ int main(int argc, char **argv)
 	}
 	if (nchats < 1 || rounds < 1)
 		fl_die("--chats and --rounds must be at least 1");
-	if (!mkdtemp(dir))
-		fl_die("mkdtemp: %s", strerror(errno));
-	{
-		struct rlimit rl;
-
-		if (!getrlimit(RLIMIT_NOFILE, &rl)) {
-			rl.rlim_cur = rl.rlim_max;
-			setrlimit(RLIMIT_NOFILE, &rl);
-		}
-	}
-	signal(SIGPIPE, SIG_IGN);
-	fl_log_setup(FL_LOG_WARN, NULL, NULL);
-	fl_curl_global_init();
+	bench_prepare(dir);
 	url = fl_asprintf("sqlite://%s/chat.db", dir);
 	if (store_open(url, &st, &err))
 		fl_die("%s", err);
@@ -190,21 +177,7 @@ int main(int argc, char **argv)
 	agent_auth = fl_asprintf("Authorization: Bearer %s", token);
 
 	proc_init(argv[1], dir);
-	setenv("FRONTLINE_DATABASE_URL", url, 1);
-	setenv("FRONTLINE_LISTEN", "127.0.0.1:0", 1);
-	setenv("FRONTLINE_RATE_LIMIT", "0", 1);
-	setenv("FRONTLINE_CHAT_RATE_LIMIT", "0", 1);
-	setenv("FRONTLINE_MONITOR_INTERVAL", "3600", 1);
-	setenv("SUPPORT_LOG_LEVEL", "warning", 1);
-	setenv("FRONTLINE_STREAM_MAX", "10000", 1);
-	setenv("FRONTLINE_HTTP_PER_IP_CONNECTIONS", "0", 1);
-	{
-		const char *args[] = { "serve", "--no-workers", NULL };
-
-		p = proc_spawn(args, NULL, "serve.log");
-	}
-	if (!(p.port = proc_read_port(&p)))
-		fl_die("frontline serve did not start (see %s/serve.log)", dir);
+	p = bench_serve(dir, url, NULL);
 	base = fl_asprintf("http://127.0.0.1:%u", p.port);
 	c = curl_easy_init();
 

@@ -33,14 +33,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <curl/curl.h>
 
 #include "bench_data.h"
-#include "proc_harness.h"
+#include "bench_serve.h"
 #include "server/server.h"
 #include "store/store.h"
 #include "util/util.h"
@@ -347,16 +346,6 @@ struct stream {
 	int64_t seen_us;   /* when the awaited event arrived (0: not yet) */
 };
 
-static void raise_files(void)
-{
-	struct rlimit rl;
-
-	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 static int64_t rss_kb(pid_t pid)
 {
 	char path[64], line[256];
@@ -548,12 +537,7 @@ int main(int argc, char **argv)
 	}
 	if (tickets < 100000 || nstreams < 1 || rounds < 1)
 		fl_die("--tickets must be at least 100000, --streams and --rounds at least 1");
-	if (!mkdtemp(dir))
-		fl_die("mkdtemp: %s", strerror(errno));
-	raise_files();
-	signal(SIGPIPE, SIG_IGN);
-	fl_log_setup(FL_LOG_WARN, NULL, NULL);
-	fl_curl_global_init();
+	bench_prepare(dir);
 	/* loading needs no fsync per batch; the server runs with the defaults */
 	url = fl_asprintf("sqlite://%s/console.db?synchronous=off", dir);
 	load(url, tickets, &ids, &open);
@@ -570,22 +554,11 @@ int main(int argc, char **argv)
 	for (i = 0; i < 9; i++)
 		q[i].what = names[i];
 	proc_init(argv[1], dir);
-	setenv("FRONTLINE_DATABASE_URL", url, 1);
-	setenv("FRONTLINE_LISTEN", "127.0.0.1:0", 1);
-	setenv("FRONTLINE_HTTP_THREADS", "2", 1);
-	setenv("FRONTLINE_RATE_LIMIT", "0", 1);
-	setenv("FRONTLINE_MONITOR_INTERVAL", "3600", 1);
-	setenv("SUPPORT_LOG_LEVEL", "warning", 1);
-	setenv("FRONTLINE_STREAM_MAX", "10000", 1);
-	/* the streams all come from 127.0.0.1: in use, each console from its own address (or raise it behind a proxy) */
-	setenv("FRONTLINE_HTTP_PER_IP_CONNECTIONS", "0", 1);
 	{
-		const char *args[] = { "serve", "--no-workers", NULL };
+		static const char *const env[] = { "FRONTLINE_HTTP_THREADS=2", NULL };
 
-		p = proc_spawn(args, NULL, "serve.log");
+		p = bench_serve(dir, url, env);
 	}
-	if (!(p.port = proc_read_port(&p)))
-		fl_die("frontline serve did not start (see %s/serve.log)", dir);
 	server_pid = p.pid;
 	base = fl_asprintf("http://127.0.0.1:%u", p.port);
 
