@@ -339,6 +339,30 @@ static void test_a_missed_call_gets_no_automatic_reply(void **state)
 	json_decref(msgs);
 }
 
+/* Erasing the caller (a customer's privacy request) erases the call's record too. */
+static void test_erasing_the_caller_erases_the_call(void **state)
+{
+	struct fx *f = *state;
+	struct http_resp r;
+	json_t *c, *call = NULL;
+
+	fx_start(f, -1, false);
+	c = call_of("CA-erase", "voicemail");
+	json_object_set_new(c, "transcript", json_string("This is Robin, my account number is 4471, call me."));
+	json_object_set_new(c, "recording_url", json_string("https://rec.example.com/CA-erase.wav"));
+	post_call(f, f->integ, c, &r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	fx_call(f, "POST", "/api/v1/customers/+14155550100/erase", f->admin, "{}", &r);
+	fx_expect(&r, 200, NULL);
+	http_resp_release(&r);
+	assert_int_equal(store_call_get(f->st, "acme-voice", "CA-erase", &call), STORE_OK);
+	assert_true(fl_str_has_prefix(fl_json_str(call, "from", ""), "erased-"));
+	assert_string_equal(fl_json_str(call, "transcript", ""), STORE_ERASED_MARKER);
+	assert_true(json_is_null(json_object_get(call, "recording_url")));
+	json_decref(call);
+}
+
 struct racer {
 	struct fx *f;
 	json_t *call;
@@ -491,6 +515,7 @@ static const struct CMUnitTest tests[] = {
 	FX_TEST(test_missed_calls_become_call_back_tickets),
 	FX_TEST(test_the_caller_is_matched_by_phone_number),
 	FX_TEST(test_a_missed_call_gets_no_automatic_reply),
+	FX_TEST(test_erasing_the_caller_erases_the_call),
 	FX_TEST(test_two_callbacks_at_once_make_one_ticket),
 	FX_TEST(test_no_card_number_reaches_the_llm),
 };
