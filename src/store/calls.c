@@ -18,17 +18,14 @@
 #include "dialect.h"
 #include "wrap.h"
 
-#define CALL_SELECT \
-	"SELECT c.provider, c.call_id, c.from_number, c.to_number, c.status, c.status_rank, c.transcript," \
-	" c.recording_url, t.id, t.number, c.created_at, c.updated_at" \
-	" FROM calls c LEFT JOIN tickets t ON t.number = c.ticket_number"
+#define CALL_SELECT STORE__CALL_SELECT
 
 static json_t *text_or_null(const struct store__row *r, int col)
 {
 	return r->ops->is_null(r, col) ? json_null() : json_string(r->ops->text(r, col));
 }
 
-static json_t *call_json(const struct store__row *r)
+json_t *store__call_json(const struct store__row *r)
 {
 	char at[32], upd[32];
 	json_t *c;
@@ -72,7 +69,7 @@ int store__sql_call_record(struct store *st, const json_t *call, int status_rank
 			     fl_json_str(call, "status", ""), (int64_t)status_rank,
 			     fl_json_str(call, "transcript", NULL), fl_json_str(call, "recording_url", NULL), now);
 	if (!rc && out)
-		rc = store__sql_one(c, call_json, out, CALL_SELECT " WHERE c.provider = ? AND c.call_id = ?", "tt",
+		rc = store__sql_one(c, store__call_json, out, CALL_SELECT " WHERE c.provider = ? AND c.call_id = ?", "tt",
 				    provider, id);
 	rc = store__sql_tx_end(c, rc);
 	if (rc && out) {
@@ -84,7 +81,7 @@ int store__sql_call_record(struct store *st, const json_t *call, int status_rank
 
 int store__sql_call_get(struct store *st, const char *provider, const char *call_id, json_t **out)
 {
-	int rc = store__sql_one(STORE__SQL(st), call_json, out, CALL_SELECT " WHERE c.provider = ? AND c.call_id = ?",
+	int rc = store__sql_one(STORE__SQL(st), store__call_json, out, CALL_SELECT " WHERE c.provider = ? AND c.call_id = ?",
 				"tt", provider, call_id);
 
 	return rc == STORE_ENOTFOUND ? store__fail(st, rc, "no call %s/%s", provider, call_id) : rc;
@@ -197,7 +194,7 @@ int store__sql_call_ticket_sync(struct store *st, const char *provider, const ch
 		rc = store__sql_exec(c, NULL, "UPDATE calls SET ticket_number = ? WHERE provider = ? AND call_id = ?"
 				     " AND ticket_number IS NULL", "itt", number, provider, call_id);
 	if (!rc)
-		rc = store__sql_one(c, call_json, &call, CALL_SELECT " WHERE c.provider = ? AND c.call_id = ?", "tt",
+		rc = store__sql_one(c, store__call_json, &call, CALL_SELECT " WHERE c.provider = ? AND c.call_id = ?", "tt",
 				    provider, call_id);
 	if (rc == STORE_ENOTFOUND)
 		rc = store__fail(st, rc, "no call %s/%s", provider, call_id);

@@ -475,7 +475,12 @@ int store__sql_agents_available(struct store *st, int64_t since_us, int64_t *cou
 int store__sql_chat_typing_set(struct store *st, const char *ticket_id, bool typing);
 int store__sql_chat_typing_list(struct store *st, int64_t since_us, json_t **out);
 
-/* calls.c */
+/* calls.c (and privacy.c's export: a call's row, decoded) */
+#define STORE__CALL_SELECT \
+	"SELECT c.provider, c.call_id, c.from_number, c.to_number, c.status, c.status_rank, c.transcript," \
+	" c.recording_url, t.id, t.number, c.created_at, c.updated_at" \
+	" FROM calls c LEFT JOIN tickets t ON t.number = c.ticket_number"
+json_t *store__call_json(const struct store__row *r);
 int store__sql_call_record(struct store *st, const json_t *call, int status_rank, json_t **out);
 int store__sql_call_get(struct store *st, const char *provider, const char *call_id, json_t **out);
 int store__sql_call_ticket_sync(struct store *st, const char *provider, const char *call_id,

@@ -172,6 +172,9 @@ static int export_ticket(struct store *st, json_t *t, json_t *attachments)
 		rc = add_rows(c, ticket, "escalations", store__escalation_json,
 			      "SELECT " STORE__ESCALATION_COLS " FROM escalations e JOIN tickets t"
 			      " ON t.number = e.ticket_number WHERE e.ticket_number = ? ORDER BY e.id", n);
+	if (!rc)
+		rc = add_rows(c, ticket, "calls", store__call_json,
+			      STORE__CALL_SELECT " WHERE c.ticket_number = ? ORDER BY c.created_at, c.call_id", n);
 	return rc;
 }
 

@@ -236,7 +236,7 @@ int store_customer_list(struct store *st, int limit, int offset, json_t **out);
  *
  * store_customer_export: everything stored about the customer: {customer_id,
  * exported_at, customer (the record, or null), tickets (each with its
- * messages, events and escalations), raw_emails (each with data_base64),
+ * messages, events, escalations and phone calls), raw_emails (each with data_base64),
  * attachments ({sha256, data_base64}), survey_answers}. STORE_ENOTFOUND
  * when there is neither a record nor a ticket.
  *

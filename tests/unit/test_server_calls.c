@@ -339,7 +339,7 @@ static void test_a_missed_call_gets_no_automatic_reply(void **state)
 	json_decref(msgs);
 }
 
-/* Erasing the caller (a customer's privacy request) erases the call's record too. */
+/* A customer's export has their calls' records, and erasing the caller erases them too. */
 static void test_erasing_the_caller_erases_the_call(void **state)
 {
 	struct fx *f = *state;
@@ -352,6 +352,17 @@ static void test_erasing_the_caller_erases_the_call(void **state)
 	json_object_set_new(c, "recording_url", json_string("https://rec.example.com/CA-erase.wav"));
 	post_call(f, f->integ, c, &r);
 	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	/* the export has the call's record with its ticket */
+	fx_call(f, "GET", "/api/v1/customers/+14155550100/export", f->admin, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	{
+		const json_t *calls = json_object_get(json_array_get(json_object_get(r.json, "tickets"), 0), "calls");
+
+		if (json_array_size(calls) != 1)
+			fail_msg("the export has no call: %s", r.body);
+		assert_string_equal(fl_json_str(json_array_get(calls, 0), "call_id", ""), "CA-erase");
+	}
 	http_resp_release(&r);
 	fx_call(f, "POST", "/api/v1/customers/+14155550100/erase", f->admin, "{}", &r);
 	fx_expect(&r, 200, NULL);
