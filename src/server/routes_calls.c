@@ -30,7 +30,6 @@
 #include "channels/phone/phone.h"
 #include "store/store.h"
 
-#define CALL_TRANSCRIPT_MAX 65536
 #define CALL_URL_MAX 2048
 #define CALL_NUMBER_MAX 64
 
@@ -100,7 +99,7 @@ static json_t *checked(struct server_req *r, const json_t *in, int *rank)
 	    field(r, in, "call_id", true, STORE_CALL_ID_MAX, &id) ||
 	    field(r, in, "from", true, CALL_NUMBER_MAX, &from) || field(r, in, "to", true, CALL_NUMBER_MAX, &to) ||
 	    field(r, in, "status", true, 32, &status) ||
-	    field(r, in, "transcript", false, CALL_TRANSCRIPT_MAX, &text) ||
+	    field(r, in, "transcript", false, PHONE_TRANSCRIPT_MAX, &text) ||
 	    field(r, in, "recording_url", false, CALL_URL_MAX, &url))
 		return NULL;
 	if (!chars_ok(provider, "abcdefghijklmnopqrstuvwxyz0123456789-")) {
@@ -123,7 +122,15 @@ static json_t *checked(struct server_req *r, const json_t *in, int *rank)
 	}
 	if (!(nfrom = number(r, "from", from, true)) || !(nto = number(r, "to", to, false)))
 		goto out;
-	masked = text ? phone_mask_cards(text) : NULL;
+	if (text) {
+		size_t len = strlen(text);
+		const char *t = fl_str_trim(text, &len);
+		char *trimmed = len ? fl_strndup(t, len) : NULL;
+
+		/* only spaces: no transcript */
+		masked = trimmed ? phone_mask_cards(trimmed) : NULL;
+		free(trimmed);
+	}
 	call = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}", "provider", provider, "call_id", id, "from", nfrom,
 			 "to", nto, "status", status, "transcript", masked, "recording_url", url);
 	if (!call)

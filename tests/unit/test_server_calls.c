@@ -131,6 +131,18 @@ static void test_the_api_checks_its_fields_and_token(void **state)
 		assert_string_equal(fl_json_str(json_object_get(r.json, "error"), "field", ""), "transcript");
 		http_resp_release(&r);
 	}
+	{
+		json_t *c = call_of("CA-v1", "ringing");
+		char *longer = fl_calloc(PHONE_TRANSCRIPT_MAX + 2, 1);
+
+		memset(longer, 'a', PHONE_TRANSCRIPT_MAX + 1);
+		json_object_set_new(c, "transcript", json_string(longer));
+		free(longer);
+		post_call(f, f->integ, c, &r);
+		fx_expect(&r, 422, NULL);
+		assert_string_equal(fl_json_str(json_object_get(r.json, "error"), "field", ""), "transcript");
+		http_resp_release(&r);
+	}
 	/* nothing was kept of the refused ones */
 	fx_call(f, "GET", "/api/v1/tickets/acme-voice_CA-v1", f->admin, NULL, &r);
 	fx_expect(&r, 404, NULL);
@@ -225,6 +237,23 @@ static void test_callbacks_in_any_order_build_one_ticket(void **state)
 	assert_string_equal(fl_json_str(t, "content", ""), "Please call me back about my invoice.");
 	json_decref(t);
 	assert_int_equal(events_of(f, "acme-voice_CA-2", STORE_EVENT_CALL_TICKET), 0);
+	/* a short message still makes a ticket (whose content has 10 characters at least); blanks are none */
+	c = call_of("CA-3", "voicemail");
+	json_object_set_new(c, "transcript", json_string("  Call me.  "));
+	post_call(f, f->integ, c, &r);
+	fx_expect(&r, 201, NULL);
+	assert_string_equal(fl_json_str(json_object_get(r.json, "call"), "transcript", ""), "Call me.");
+	http_resp_release(&r);
+	t = get_ticket(f, "acme-voice_CA-3");
+	assert_string_equal(fl_json_str(t, "content", ""), "Voicemail from +14155550100: Call me.");
+	json_decref(t);
+	c = call_of("CA-4", "voicemail");
+	json_object_set_new(c, "transcript", json_string("   "));
+	json_object_set_new(c, "recording_url", json_string("https://rec.example.com/CA-4.wav"));
+	post_call(f, f->integ, c, &r);
+	fx_expect(&r, 201, NULL);
+	assert_true(json_is_null(json_object_get(json_object_get(r.json, "call"), "transcript")));
+	http_resp_release(&r);
 }
 
 static void test_missed_calls_become_call_back_tickets(void **state)

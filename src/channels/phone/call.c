@@ -91,7 +91,9 @@ json_t *phone_call_ticket(const json_t *call, const char *customer_id)
 				      to ? " to " : "", to ? to : "", status);
 	} else if (text) {
 		subject = fl_asprintf("Voicemail from %s", from);
-		content = fl_strdup(text);
+		/* a ticket's content is 10 characters at least: a short message says whose it is */
+		content = strlen(text) >= PHONE_TRANSCRIPT_ALONE ? fl_strdup(text)
+								  : fl_asprintf("Voicemail from %s: %s", from, text);
 	} else {
 		bool voicemail = fl_str_eq(status, "voicemail");
 

@@ -40,6 +40,10 @@ char *phone_mask_cards(const char *text);
 
 /* ---- calls (call.c) ---- */
 
+/* A transcript's longest (bytes), so that a ticket holds it (content: 10,000 characters at most). */
+#define PHONE_TRANSCRIPT_MAX 9000
+#define PHONE_TRANSCRIPT_ALONE 20
+
 /* What a number may hold besides digits and one leading '+'; dropped. */
 #define PHONE_NUMBER_SEPARATORS " -()."
 #define PHONE_DIGITS_MIN 3
@@ -81,7 +85,10 @@ bool phone_call_missed(const char *status, bool has_recording, bool has_transcri
  * "<provider>_<call_id>" (one ticket per call), channel phone, the customer
  * customer_id (NULL: the caller's number), and
  * - a missed call: "Missed call from <number>", a task to call back;
- * - with a transcript: "Voicemail from <number>", the transcript as content;
+ * - with a transcript: "Voicemail from <number>", the transcript as content
+ *   (one shorter than PHONE_TRANSCRIPT_ALONE bytes as "Voicemail from
+ *   <number>: <transcript>", since a ticket's content has 10 characters at
+ *   least);
  * - else: "Voicemail from <number>" (status voicemail) or "Call from
  *   <number>", its status and recording as content until more arrives;
  * metadata {provider, call_id, caller, to, call_status, recording_url,
