@@ -287,33 +287,38 @@ static bool poll_events(struct server_live *l)
 	return n == POLL_BATCH;
 }
 
-/* A presence event (no id: presence is not replayed) into the ring. Under the lock. */
-static void add_presence(struct server_live *l, const json_t *p, const char *state, const char *at)
+/* An event without an id, "event: <name>" with d (taken) as its data; NULL when d cannot be written. */
+static char *sse_text(const char *name, json_t *d, size_t *len)
 {
-	json_t *d = json_pack("{s:O, s:O, s:O, s:s, s:s}", "ticket_id", json_object_get(p, "ticket_id"), "number",
-			      json_object_get(p, "number"), "user", json_object_get(p, "user"), "state", state,
-			      "at", at);
 	struct fl_buf b = FL_BUF_INIT;
-	size_t len;
-	char *text;
 
-	fl_buf_adds(&b, "event: " FL_EVENT_PRESENCE "\ndata: ");
+	fl_buf_addf(&b, "event: %s\ndata: ", name);
 	if (!d || fl_json_encode(&b, d)) {
 		json_decref(d);
 		fl_buf_release(&b);
-		return;
+		return NULL;
 	}
-	fl_buf_adds(&b, "\n\n");
 	json_decref(d);
-	text = fl_buf_detach(&b, &len);
-	{
-		/* to the ticket's visitor: an agent replying is typing; any other state is not */
-		struct entry ne = { .text = text, .len = len, .number = fl_json_int(p, "number", 0) };
+	fl_buf_adds(&b, "\n\n");
+	return fl_buf_detach(&b, len);
+}
 
-		if (ne.number)
-			ne.vtext = chat_typing_event("agent", !strcmp(state, FL_PRESENCE_REPLYING), &ne.vlen);
-		ring_put(l, ne);
-	}
+/* A presence event (no id: presence is not replayed) into the ring. Under the lock. */
+static void add_presence(struct server_live *l, const json_t *p, const char *state, const char *at)
+{
+	/* to the ticket's visitor: an agent replying is typing; any other state is not */
+	struct entry ne = { .number = fl_json_int(p, "number", 0) };
+
+	ne.text = sse_text(FL_EVENT_PRESENCE,
+			   json_pack("{s:O, s:O, s:O, s:s, s:s}", "ticket_id", json_object_get(p, "ticket_id"),
+				     "number", json_object_get(p, "number"), "user", json_object_get(p, "user"),
+				     "state", state, "at", at),
+			   &ne.len);
+	if (!ne.text)
+		return;
+	if (ne.number)
+		ne.vtext = chat_typing_event("agent", !strcmp(state, FL_PRESENCE_REPLYING), &ne.vlen);
+	ring_put(l, ne);
 }
 
 /* Presence of the last minute against what was seen: changes, arrivals, departures. */
@@ -357,22 +362,14 @@ static void poll_presence(struct server_live *l)
 /* A visitor's typing (or its end) to the agents' streams. Under the lock. */
 static void add_typing(struct server_live *l, const json_t *t, bool typing)
 {
-	json_t *d = json_pack("{s:O, s:O, s:b}", "ticket_id", json_object_get(t, "ticket_id"), "number",
-			      json_object_get(t, "number"), "typing", typing);
-	struct fl_buf b = FL_BUF_INIT;
-	size_t len;
-	char *text;
+	struct entry ne = { .number = fl_json_int(t, "number", 0) };
 
-	fl_buf_adds(&b, "event: chat.typing\ndata: ");
-	if (!d || fl_json_encode(&b, d)) {
-		json_decref(d);
-		fl_buf_release(&b);
-		return;
-	}
-	json_decref(d);
-	fl_buf_adds(&b, "\n\n");
-	text = fl_buf_detach(&b, &len);
-	ring_put(l, (struct entry){ .text = text, .len = len, .number = fl_json_int(t, "number", 0) });
+	ne.text = sse_text("chat.typing",
+			   json_pack("{s:O, s:O, s:b}", "ticket_id", json_object_get(t, "ticket_id"), "number",
+				     json_object_get(t, "number"), "typing", typing),
+			   &ne.len);
+	if (ne.text)
+		ring_put(l, ne);
 }
 
 /*
