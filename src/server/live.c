@@ -33,8 +33,10 @@
  * (channels/chat: a message's id, a settled ticket, typing); a visitor's
  * stream sends only those of its own ticket, and heartbeats. An agent's
  * "replying" presence is the visitor's "agent is typing"; a visitor's
- * typing (server__live_chat_typing) reaches the agents' streams as
- * chat.typing, from this process only (it is not stored).
+ * typing (server__live_chat_typing) is stored with the chat session and
+ * read like presence (at once by the replica that took it, within
+ * PRESENCE_EVERY_US by the others), reaching every replica's agents'
+ * streams as chat.typing.
  *
  * Draining (SIGTERM) ends every stream at once (the clients reconnect to
  * another replica); streams do not count as requests in flight, so the
@@ -102,6 +104,7 @@ struct server_live {
 	size_t nstreams, max_streams;
 	size_t nvisitors;            /* of the streams, chat visitors' */
 	json_t *presence;            /* "number/user" -> the last presence seen */
+	json_t *typing;              /* chat session id -> the last typing seen */
 	int64_t poll_us, heartbeat_us, last_beat_us, last_presence_us;
 	struct monitor_family *m_streams, *m_events;
 };
@@ -284,33 +287,38 @@ static bool poll_events(struct server_live *l)
 	return n == POLL_BATCH;
 }
 
-/* A presence event (no id: presence is not replayed) into the ring. Under the lock. */
-static void add_presence(struct server_live *l, const json_t *p, const char *state, const char *at)
+/* An event without an id, "event: <name>" with d (taken) as its data; NULL when d cannot be written. */
+static char *sse_text(const char *name, json_t *d, size_t *len)
 {
-	json_t *d = json_pack("{s:O, s:O, s:O, s:s, s:s}", "ticket_id", json_object_get(p, "ticket_id"), "number",
-			      json_object_get(p, "number"), "user", json_object_get(p, "user"), "state", state,
-			      "at", at);
 	struct fl_buf b = FL_BUF_INIT;
-	size_t len;
-	char *text;
 
-	fl_buf_adds(&b, "event: " FL_EVENT_PRESENCE "\ndata: ");
+	fl_buf_addf(&b, "event: %s\ndata: ", name);
 	if (!d || fl_json_encode(&b, d)) {
 		json_decref(d);
 		fl_buf_release(&b);
-		return;
+		return NULL;
 	}
-	fl_buf_adds(&b, "\n\n");
 	json_decref(d);
-	text = fl_buf_detach(&b, &len);
-	{
-		/* to the ticket's visitor: an agent replying is typing; any other state is not */
-		struct entry ne = { .text = text, .len = len, .number = fl_json_int(p, "number", 0) };
+	fl_buf_adds(&b, "\n\n");
+	return fl_buf_detach(&b, len);
+}
 
-		if (ne.number)
-			ne.vtext = chat_typing_event("agent", !strcmp(state, FL_PRESENCE_REPLYING), &ne.vlen);
-		ring_put(l, ne);
-	}
+/* A presence event (no id: presence is not replayed) into the ring. Under the lock. */
+static void add_presence(struct server_live *l, const json_t *p, const char *state, const char *at)
+{
+	/* to the ticket's visitor: an agent replying is typing; any other state is not */
+	struct entry ne = { .number = fl_json_int(p, "number", 0) };
+
+	ne.text = sse_text(FL_EVENT_PRESENCE,
+			   json_pack("{s:O, s:O, s:O, s:s, s:s}", "ticket_id", json_object_get(p, "ticket_id"),
+				     "number", json_object_get(p, "number"), "user", json_object_get(p, "user"),
+				     "state", state, "at", at),
+			   &ne.len);
+	if (!ne.text)
+		return;
+	if (ne.number)
+		ne.vtext = chat_typing_event("agent", !strcmp(state, FL_PRESENCE_REPLYING), &ne.vlen);
+	ring_put(l, ne);
 }
 
 /* Presence of the last minute against what was seen: changes, arrivals, departures. */
@@ -351,6 +359,59 @@ static void poll_presence(struct server_live *l)
 	json_decref(seen);
 }
 
+/* A visitor's typing (or its end) to the agents' streams. Under the lock. */
+static void add_typing(struct server_live *l, const json_t *t, bool typing)
+{
+	struct entry ne = { .number = fl_json_int(t, "number", 0) };
+
+	ne.text = sse_text("chat.typing",
+			   json_pack("{s:O, s:O, s:b}", "ticket_id", json_object_get(t, "ticket_id"), "number",
+				     json_object_get(t, "number"), "typing", typing),
+			   &ne.len);
+	if (ne.text)
+		ring_put(l, ne);
+}
+
+/*
+ * Visitors' typing of the last minute, said through any replica (the
+ * store's), against what was seen: each new word, and the end of a typing
+ * that was not repeated within the minute.
+ */
+static void poll_typing(struct server_live *l)
+{
+	json_t *rows = NULL, *t, *seen = json_object(), *prev;
+	const char *key;
+	void *tmp;
+	size_t i;
+
+	if (store_chat_typing_list(l->st, fl_wall_us() - PRESENCE_TTL_US, &rows) != STORE_OK) {
+		fl_log(FL_LOG_WARN, "live stream: cannot read chat typing: %s", store_errmsg(l->st));
+		json_decref(seen);
+		return;
+	}
+	pthread_mutex_lock(&l->lock);
+	json_array_foreach(rows, i, t) {
+		key = fl_json_str(t, "session_id", "");
+		json_object_set(seen, key, t);
+		prev = json_object_get(l->typing, key);
+		if (prev ? !fl_str_eq(fl_json_str(prev, "at", ""), fl_json_str(t, "at", "")) ||
+			   json_is_true(json_object_get(prev, "typing")) != json_is_true(json_object_get(t, "typing"))
+			 : json_is_true(json_object_get(t, "typing")))
+			add_typing(l, t, json_is_true(json_object_get(t, "typing")));
+		json_object_set(l->typing, key, t);
+	}
+	json_object_foreach_safe(l->typing, tmp, key, prev) {
+		if (json_object_get(seen, key))
+			continue;
+		if (json_is_true(json_object_get(prev, "typing")))
+			add_typing(l, prev, false);
+		json_object_del(l->typing, key);
+	}
+	pthread_mutex_unlock(&l->lock);
+	json_decref(rows);
+	json_decref(seen);
+}
+
 static void heartbeat(struct server_live *l)
 {
 	pthread_mutex_lock(&l->lock);
@@ -383,6 +444,7 @@ static void *run(void *arg)
 		now = fl_mono_us();
 		if (woken || now - l->last_presence_us >= PRESENCE_EVERY_US) {
 			poll_presence(l);
+			poll_typing(l);
 			l->last_presence_us = now;
 		}
 		if (now - l->last_beat_us >= l->heartbeat_us) {
@@ -406,6 +468,7 @@ int server__live_new(struct server *srv, const char *url, struct server_live **o
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_cond_init(&l->cond, NULL);
 	l->presence = json_object();
+	l->typing = json_object();
 	l->poll_us = (poll_ms > 0 ? poll_ms : 100) * 1000;
 	l->heartbeat_us = (beat_s > 0 ? beat_s : 15) * INT64_C(1000000);
 	l->max_streams = (size_t)fl_config_int("FRONTLINE_STREAM_MAX", 3072);
@@ -489,6 +552,7 @@ void server__live_free(struct server_live *l)
 		free(l->ring[i].vtext);
 	}
 	json_decref(l->presence);
+	json_decref(l->typing);
 	store_close(l->st);
 	pthread_mutex_destroy(&l->lock);
 	pthread_cond_destroy(&l->cond);
@@ -743,30 +807,16 @@ void server__live_chat_bind(struct server_live *l, const char *session, int64_t 
 	pthread_mutex_unlock(&l->lock);
 }
 
-void server__live_chat_typing(struct server_live *l, const char *ticket_id, int64_t number, bool typing)
+void server__live_chat_typing(struct server_live *l, struct store *st, const char *ticket_id, int64_t number,
+			      bool typing)
 {
-	json_t *d = json_pack("{s:s, s:I, s:b}", "ticket_id", ticket_id, "number", (json_int_t)number, "typing",
-			      typing);
-	struct fl_buf b = FL_BUF_INIT;
-	size_t len;
-	char *text;
-
-	if (!l || !d || !number) {
-		json_decref(d);
+	if (!l || !number)
 		return;
-	}
-	fl_buf_adds(&b, "event: chat.typing\ndata: ");
-	if (fl_json_encode(&b, d)) {
-		json_decref(d);
-		fl_buf_release(&b);
-		return;
-	}
-	json_decref(d);
-	fl_buf_adds(&b, "\n\n");
-	text = fl_buf_detach(&b, &len);
-	pthread_mutex_lock(&l->lock);
-	ring_put(l, (struct entry){ .text = text, .len = len, .number = number });
-	pthread_mutex_unlock(&l->lock);
+	/* stored, for every replica's poller; this one's reads it at once */
+	if (store_chat_typing_set(st, ticket_id, typing) != STORE_OK)
+		fl_log(FL_LOG_WARN, "live stream: cannot record typing on %s: %s", ticket_id, store_errmsg(st));
+	else
+		server__live_wake(l);
 }
 
 size_t server__live_agents(struct server_live *l)

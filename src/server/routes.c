@@ -28,6 +28,7 @@ static const struct server_route *const tables[] = {
 	server__canned_routes,
 	server__form_routes,
 	server__twilio_routes,
+	server__call_routes,       /* issue 17: phone calls, provider-neutral */
 	server__sla_routes,        /* issue 18: SLA calendars and policies */
 	server__chat_routes,
 	server__macro_routes,      /* issue 18: macros */

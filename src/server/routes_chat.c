@@ -400,7 +400,7 @@ static void typing(struct server_req *r)
 		server__unprocessable(r, "typing", NULL, "'typing' must be true or false");
 	} else {
 		if (!json_is_null(json_object_get(s, "number")))
-			server__live_chat_typing(r->srv->live, fl_json_str(s, "ticket_id", ""),
+			server__live_chat_typing(r->srv->live, server__store(r), fl_json_str(s, "ticket_id", ""),
 						 fl_json_int(s, "number", 0), json_is_true(v));
 		server__reply_text(r, 204, NULL, "", 0);
 	}

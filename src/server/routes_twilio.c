@@ -5,12 +5,17 @@
  *
  * - POST /webhooks/twilio/voice answers TwiML that greets the caller and
  *   records a voicemail with transcription, the transcript going to
- * - POST /webhooks/twilio/transcription, which makes the call's ticket
- *   (channel phone, id "twilio_<CallSid>", so a repeat is the same ticket)
- *   with the transcript, card numbers masked, as its content, through the
- *   intake every door uses. A failed or empty transcription still makes
- *   the ticket ("voicemail from <caller>, no transcript"), with the
- *   recording's URL in its metadata.
+ * - POST /webhooks/twilio/transcription (CallSid, From, To,
+ *   TranscriptionText, TranscriptionStatus, RecordingUrl): the voicemail,
+ *   status "voicemail" with its transcript (card numbers masked) when
+ *   Twilio transcribed it and its recording;
+ * - POST /webhooks/twilio/status (the call's StatusCallback: CallSid, From,
+ *   To, CallStatus): the call's status; busy, no-answer, failed and
+ *   canceled are missed calls.
+ *
+ * Both go through the provider-neutral calls path (routes_calls.c,
+ * provider "twilio"): one record and one ticket per call, id
+ * "twilio_<CallSid>", whatever order the callbacks come in.
  *
  * A wrong or missing signature is 403; without the auth token or the public
  * URL the routes are 503 (unsigned calls are never accepted).
@@ -120,52 +125,70 @@ static void voice(struct server_req *r)
 	json_decref(params);
 }
 
+/* Twilio's parameter key as the calls API's field key, when present and not empty. */
+static void copy(json_t *call, const json_t *params, const char *from, const char *to)
+{
+	const char *v = json_string_value(json_object_get(params, from));
+
+	if (v && *v)
+		json_object_set_new(call, to, json_string(v));
+}
+
+/*
+ * The callback as the calls API takes it (provider twilio). A
+ * transcription callback is the voicemail: its transcript when Twilio
+ * transcribed it (TranscriptionStatus completed), its recording; without
+ * either, a voicemail with no recording, which is a missed call.
+ */
+static json_t *as_call(const json_t *params, bool transcription)
+{
+	json_t *call = json_pack("{s:s}", "provider", "twilio");
+	const char *ts = json_string_value(json_object_get(params, "TranscriptionStatus"));
+
+	copy(call, params, "CallSid", "call_id");
+	copy(call, params, "From", "from");
+	copy(call, params, "To", "to");
+	copy(call, params, "RecordingUrl", "recording_url");
+	if (transcription) {
+		json_object_set_new(call, "status", json_string("voicemail"));
+		if (ts && !strcmp(ts, "completed"))
+			copy(call, params, "TranscriptionText", "transcript");
+	} else {
+		copy(call, params, "CallStatus", "status");
+	}
+	return call;
+}
+
 static void transcription(struct server_req *r)
 {
-	json_t *params = signed_params(r), *in = NULL;
-	const char *sid, *from, *text, *status;
-	char *masked = NULL, *id = NULL, *content = NULL, *subject = NULL;
+	json_t *params = signed_params(r), *call;
 
 	if (!params)
 		return;
-	sid = json_string_value(json_object_get(params, "CallSid"));
-	from = json_string_value(json_object_get(params, "From"));
-	text = json_string_value(json_object_get(params, "TranscriptionText"));
-	status = json_string_value(json_object_get(params, "TranscriptionStatus"));
-	if (!sid || !*sid || !from || !*from) {
-		server__unprocessable(r, !sid || !*sid ? "CallSid" : "From", NULL, "CallSid and From are required");
-		goto out;
-	}
-	masked = phone_mask_cards(text);
-	if (status && !strcmp(status, "completed") && strlen(masked) >= 10)
-		content = fl_strdup(masked);
-	else
-		content = fl_asprintf("Voicemail from %s; no transcript (transcription %s).%s%s", from,
-				      status ? status : "missing", *masked ? " Partial text: " : "", masked);
-	id = fl_asprintf("twilio_%s", sid);
-	subject = fl_asprintf("Voicemail from %s", from);
-	in = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s?, s:s?}}", "id", id, "channel", FL_CHANNEL_PHONE,
-		       "customer_id", from, "subject", subject, "content", content, "metadata", "provider", "twilio",
-		       "call_id", sid, "caller", from, "to", json_string_value(json_object_get(params, "To")),
-		       "recording_url", json_string_value(json_object_get(params, "RecordingUrl")));
-	if (!in) {
-		server__bad_request(r, NULL, "the parameters are not valid UTF-8");
-		goto out;
-	}
-	server__ticket_intake(r, in, FL_CHANNEL_PHONE, 202);
-out:
+	call = as_call(params, true);
+	server__call_callback(r, call);
+	json_decref(call);
 	json_decref(params);
-	json_decref(in);
-	free(masked);
-	free(id);
-	free(content);
-	free(subject);
+}
+
+static void status(struct server_req *r)
+{
+	json_t *params = signed_params(r), *call;
+
+	if (!params)
+		return;
+	call = as_call(params, false);
+	server__call_callback(r, call);
+	json_decref(call);
+	json_decref(params);
 }
 
 const struct server_route server__twilio_routes[] = {
 	{ "POST", "/webhooks/twilio/voice", voice, SERVER_ROLE_PUBLIC, SERVER_ROUTE_NO_STORE,
 	  "Twilio's incoming call (X-Twilio-Signature): TwiML recording a voicemail with transcription" },
-	{ "POST", "/webhooks/twilio/transcription", transcription, SERVER_ROLE_PUBLIC, SERVER_ROUTE_NO_STORE,
-	  "Twilio's transcription callback (X-Twilio-Signature): the call's ticket, channel phone" },
+	{ "POST", "/webhooks/twilio/transcription", transcription, SERVER_ROLE_PUBLIC, 0,
+	  "Twilio's transcription callback (X-Twilio-Signature): the call's voicemail, its one ticket (channel phone)" },
+	{ "POST", "/webhooks/twilio/status", status, SERVER_ROLE_PUBLIC, 0,
+	  "Twilio's call status callback (X-Twilio-Signature): the call's status; a missed call makes a ticket" },
 	{ NULL, NULL, NULL, 0, 0, NULL },
 };

@@ -170,8 +170,13 @@ int server__live_open_visitor(struct server_req *r, const char *session, int64_t
 			      struct server_stream **out);
 /* The first message of session made ticket number: its open streams follow it. NULL is fine. */
 void server__live_chat_bind(struct server_live *l, const char *session, int64_t number);
-/* A visitor is typing (or stopped) on ticket: a chat.typing event to the agents' streams. NULL is fine. */
-void server__live_chat_typing(struct server_live *l, const char *ticket_id, int64_t number, bool typing);
+/*
+ * A visitor is typing (or stopped) on ticket: recorded through st (the
+ * request's store connection) so that every replica's agents' streams get a
+ * chat.typing event. l NULL is fine.
+ */
+void server__live_chat_typing(struct server_live *l, struct store *st, const char *ticket_id, int64_t number,
+			      bool typing);
 /* Answers r with the stream s that server__live_open(_visitor) answered rc for (503 when rc is not 0). */
 void server__live_answer(struct server_req *r, int rc, struct server_stream *s);
 /* The agents' streams open now (the console is open somewhere on this server). */
@@ -435,6 +440,14 @@ extern const struct server_route server__canned_routes[];
 /* issue 17's channels: the web form, the survey, Twilio */
 extern const struct server_route server__form_routes[];
 extern const struct server_route server__twilio_routes[];
+/*
+ * Phone calls (routes_calls.c): one callback of a call, provider-neutral
+ * ({provider, call_id, from, to, status, transcript?, recording_url?}, as
+ * POST /api/v1/calls takes it): checked (422), recorded, and the call's one
+ * ticket made or completed; answers.
+ */
+void server__call_callback(struct server_req *r, const json_t *call);
+extern const struct server_route server__call_routes[];
 /*
  * Reads r's body (form-encoded or multipart) with libmicrohttpd's post
  * processor, handing each piece of a field to add (which returns -1 when

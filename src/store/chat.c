@@ -7,11 +7,14 @@
  * address, and, once the first message made one, the session's ticket.
  * Finding a session takes its id and the hash together: another visitor's
  * token finds nothing. Also here: whether anyone is there to answer (the
- * console sessions in use lately).
+ * console sessions in use lately), and whether a session's visitor is
+ * typing, kept in the store so that every replica's live stream reads it
+ * (as it reads presence) whichever replica the visitor's request reached.
  */
 #include <string.h>
 
 #include "dialect.h"
+#include "wrap.h"
 
 #define CHAT_SELECT \
 	"SELECT c.id, c.name, c.email, c.by_email, t.id, t.number, t.status, c.created_at, c.updated_at" \
@@ -123,4 +126,55 @@ int store__sql_agents_available(struct store *st, int64_t since_us, int64_t *cou
 	return store__sql_int(STORE__SQL(st), count, "SELECT count(DISTINCT s.user_id) FROM sessions s"
 			      " JOIN users u ON u.id = s.user_id WHERE s.last_seen_at > ? AND s.expires_at > ?"
 			      " AND NOT u.disabled", "ii", since_us, store__now(st));
+}
+
+int store__sql_chat_typing_set(struct store *st, const char *ticket_id, bool typing)
+{
+	struct store__sql *c = STORE__SQL(st);
+	int64_t number;
+	int changes = 0, rc;
+
+	rc = store__sql_tx_begin(c, true);
+	if (rc)
+		return rc;
+	rc = store__sql_ticket_number(c, ticket_id, &number);
+	if (!rc)
+		rc = store__sql_exec(c, &changes, typing ? "UPDATE chat_sessions SET typing = true, typing_at = ?"
+							   " WHERE ticket_number = ?"
+							 : "UPDATE chat_sessions SET typing = false, typing_at = ?"
+							   " WHERE ticket_number = ?",
+				     "ii", store__now(st), number);
+	if (!rc && !changes)
+		rc = store__fail(st, STORE_ENOTFOUND, "ticket %s has no chat session", ticket_id);
+	return store__sql_tx_end(c, rc);
+}
+
+static json_t *typing_json(const struct store__row *r)
+{
+	char at[32];
+
+	fl_time_rfc3339(at, r->ops->i64(r, 4));
+	return json_pack("{s:s, s:s, s:I, s:b, s:s}", "session_id", r->ops->text(r, 0), "ticket_id", r->ops->text(r, 1),
+			 "number", (json_int_t)r->ops->i64(r, 2), "typing", r->ops->i64(r, 3) != 0, "at", at);
+}
+
+int store__sql_chat_typing_list(struct store *st, int64_t since_us, json_t **out)
+{
+	return store__sql_rows(STORE__SQL(st), typing_json, out,
+			       "SELECT c.id, t.id, t.number, c.typing, c.typing_at FROM chat_sessions c"
+			       " JOIN tickets t ON t.number = c.ticket_number WHERE c.typing_at > ?"
+			       " ORDER BY c.typing_at, c.id", "i", since_us);
+}
+
+/* ---- the public wrappers (typing; the other chat verbs' are in store_console.c) ---- */
+
+int store_chat_typing_set(struct store *st, const char *ticket_id, bool typing)
+{
+	WRAP(store_chat_typing_set, WR, need(st, ticket_id, "a ticket id"), chat_typing_set(st, ticket_id, typing));
+}
+
+int store_chat_typing_list(struct store *st, int64_t since_us, json_t **out)
+{
+	OUT_NULL(out);
+	WRAP(store_chat_typing_list, RD, need(st, out, "an output"), chat_typing_list(st, since_us, out));
 }

@@ -199,6 +199,13 @@ struct store__dialect {
 	 * outlive the text (NULL: the index follows the text).
 	 */
 	int (*erase_purge)(struct store__sql *c);
+	/*
+	 * A customer's metadata.phone with spaces, hyphens, parentheses and dots
+	 * dropped (the form phone_normalize writes), as an expression of the
+	 * customers table's metadata column: the customers_phone index is on
+	 * it, so a lookup by number is one index probe.
+	 */
+	const char *customer_phone;
 };
 
 /* A cached statement: the shared text (the key) and the dialect's handle. */
@@ -480,6 +487,20 @@ int store__sql_ticket_assign(struct store *st, const char *ticket_id, int idle_s
 int store__sql_assign_queued(struct store *st, int64_t user_id, int idle_s, int limit, json_t **out);
 int store__sql_sla_window(struct store *st, int64_t since_us, int64_t until_us, int limit, json_t **out);
 int store__sql_sla_facts(struct store *st, const json_t *tickets, json_t **out);
+int store__sql_chat_typing_set(struct store *st, const char *ticket_id, bool typing);
+int store__sql_chat_typing_list(struct store *st, int64_t since_us, json_t **out);
+
+/* calls.c (and privacy.c's export: a call's row, decoded) */
+#define STORE__CALL_SELECT \
+	"SELECT c.provider, c.call_id, c.from_number, c.to_number, c.status, c.status_rank, c.transcript," \
+	" c.recording_url, t.id, t.number, c.created_at, c.updated_at" \
+	" FROM calls c LEFT JOIN tickets t ON t.number = c.ticket_number"
+json_t *store__call_json(const struct store__row *r);
+int store__sql_call_record(struct store *st, const json_t *call, int status_rank, json_t **out);
+int store__sql_call_get(struct store *st, const char *provider, const char *call_id, json_t **out);
+int store__sql_call_ticket_sync(struct store *st, const char *provider, const char *call_id,
+				const char *ticket_id, const json_t *want, bool *retriaged);
+int store__sql_customer_find_by_phone(struct store *st, const char *number, json_t **out);
 
 /*
  * The shared verbs as ops-table entries: a backend's struct store_ops lists
@@ -599,6 +620,12 @@ int store__sql_sla_facts(struct store *st, const json_t *tickets, json_t **out);
 	.ticket_assign = store__sql_ticket_assign, \
 	.assign_queued = store__sql_assign_queued, \
 	.sla_window = store__sql_sla_window, \
-	.sla_facts = store__sql_sla_facts
+	.sla_facts = store__sql_sla_facts, \
+	.call_record = store__sql_call_record, \
+	.call_get = store__sql_call_get, \
+	.call_ticket_sync = store__sql_call_ticket_sync, \
+	.customer_find_by_phone = store__sql_customer_find_by_phone, \
+	.chat_typing_set = store__sql_chat_typing_set, \
+	.chat_typing_list = store__sql_chat_typing_list
 
 #endif

@@ -12,8 +12,9 @@
  * replaces every ticket's subject and content and every message of their
  * threads (replies quote the customer) with STORE_ERASED_MARKER; empties
  * the tickets' metadata, analysis and trace, their escalations' packages,
- * their jobs' payloads and the data of their events that are not plain
- * field changes of workflow state; deletes their raw emails and the blobs
+ * their jobs' payloads, their phone calls' numbers, transcripts and
+ * recordings, and the data of their events that are not plain field
+ * changes of workflow state; deletes their raw emails and the blobs
  * of those and of the messages' attachments; scrubs notifications and rate
  * counters that name the customer; and appends one "customer.erased" event
  * (who, when, how much; no personal value). Ticket numbers, statuses,
@@ -171,6 +172,9 @@ static int export_ticket(struct store *st, json_t *t, json_t *attachments)
 		rc = add_rows(c, ticket, "escalations", store__escalation_json,
 			      "SELECT " STORE__ESCALATION_COLS " FROM escalations e JOIN tickets t"
 			      " ON t.number = e.ticket_number WHERE e.ticket_number = ? ORDER BY e.id", n);
+	if (!rc)
+		rc = add_rows(c, ticket, "calls", store__call_json,
+			      STORE__CALL_SELECT " WHERE c.ticket_number = ? ORDER BY c.created_at, c.call_id", n);
 	return rc;
 }
 
@@ -391,6 +395,12 @@ static int erase_ticket(struct store__sql *c, int64_t n, const struct who *w, co
 				     "UPDATE jobs SET payload = '{}', last_error = NULL,"
 				     " status = CASE WHEN status = 'queued' OR status = 'running' THEN 'dead' ELSE status END,"
 				     " lease_owner = NULL WHERE ticket_number = ?", "i", n);
+	/* a phone call's record: the caller's number, the transcript and the recording's link */
+	if (!rc)
+		rc = store__sql_exec(c, NULL,
+				     "UPDATE calls SET from_number = ?1, recording_url = NULL, transcript = CASE WHEN"
+				     " transcript IS NULL THEN NULL ELSE '" STORE_ERASED_MARKER "' END"
+				     " WHERE ticket_number = ?2", "ti", pseudonym, n);
 	if (!rc)
 		rc = erase_events(c, n, w, pseudonym, &k->events);
 	k->tickets++;

@@ -236,7 +236,7 @@ int store_customer_list(struct store *st, int limit, int offset, json_t **out);
  *
  * store_customer_export: everything stored about the customer: {customer_id,
  * exported_at, customer (the record, or null), tickets (each with its
- * messages, events and escalations), raw_emails (each with data_base64),
+ * messages, events, escalations and phone calls), raw_emails (each with data_base64),
  * attachments ({sha256, data_base64}), survey_answers}. STORE_ENOTFOUND
  * when there is neither a record nor a ticket.
  *
@@ -898,5 +898,61 @@ int store_department_get(struct store *st, const char *id, json_t **out);
 int store_department_put(struct store *st, const char *id, const json_t *body, const char *actor, json_t **out);
 int store_ticket_assign(struct store *st, const char *ticket_id, int idle_s, json_t **out);
 int store_assign_queued(struct store *st, int64_t user_id, int idle_s, int limit, json_t **out);
+/* ---- phone calls (issue 17; calls.c) ---- */
+
+/*
+ * A call is {provider, call_id, from, to, status, status_rank, transcript,
+ * recording_url (each null when unknown), ticket_id, number (its ticket,
+ * null until linked), created_at, updated_at}; one per (provider,
+ * call_id). provider is 1 to STORE_CALL_PROVIDER_MAX and call_id 1 to
+ * STORE_CALL_ID_MAX letters, digits, '.', '_', ':' or '-' (STORE_EINVAL).
+ *
+ * store_call_record upserts a callback's call ({provider, call_id, status,
+ * from?, to?, transcript?, recording_url?}; transcript already masked) in
+ * one statement, so callbacks of one new call at once make one record:
+ * from and to are kept once known, status changes only to one of a higher
+ * status_rank (the caller's ranking: phone_status_rank), transcript and
+ * recording_url take the latest given. *out (may be NULL): the call as it
+ * is then.
+ *
+ * store_call_get: the call; STORE_ENOTFOUND when there is none.
+ *
+ * store_call_ticket_sync completes the call's ticket ticket_id, in one
+ * transaction: links the record to it (once), copies the call's status and
+ * recording into the ticket's metadata (call_status, recording_url), and
+ * rewrites the ticket's text as want (may be NULL: the ticket the call
+ * would make now, phone_call_ticket) has it when the ticket is not
+ * metadata.transcribed already and want is transcribed (a transcript that
+ * arrived after the ticket was made without one) or want is a missed_call
+ * the ticket is not: its subject, its content and its first message's body
+ * become want's, with want's transcribed, missed_call and call_back flags,
+ * and, unless the ticket is resolved, closed or spam, its status goes back
+ * to new with a triage job (*retriaged true); a STORE_EVENT_CALL_TICKET
+ * event says why. STORE_ENOTFOUND when the ticket or the call is not there.
+ *
+ * store_customer_find_by_phone: the customer whose metadata.phone, with
+ * spaces, hyphens, parentheses and dots dropped, is number (which the
+ * caller gives in that form: phone_normalize); the lowest id when several
+ * are; STORE_ENOTFOUND when none. An index keeps it one lookup.
+ */
+#define STORE_CALL_PROVIDER_MAX 32
+#define STORE_CALL_ID_MAX 90
+#define STORE_EVENT_CALL_TICKET "ticket.call"
+int store_call_record(struct store *st, const json_t *call, int status_rank, json_t **out);
+int store_call_get(struct store *st, const char *provider, const char *call_id, json_t **out);
+int store_call_ticket_sync(struct store *st, const char *provider, const char *call_id, const char *ticket_id,
+			   const json_t *want, bool *retriaged);
+int store_customer_find_by_phone(struct store *st, const char *number, json_t **out);
+
+/*
+ * A chat visitor's typing (issue 17), kept so that every replica's live
+ * stream learns it: store_chat_typing_set records that the visitor of
+ * ticket_id's chat session is typing (or stopped) now (STORE_ENOTFOUND:
+ * no chat session has that ticket); store_chat_typing_list: the sessions
+ * whose visitor said either since since_us, as [{session_id, ticket_id,
+ * number, typing, at}], oldest first.
+ */
+int store_chat_typing_set(struct store *st, const char *ticket_id, bool typing);
+int store_chat_typing_list(struct store *st, int64_t since_us, json_t **out);
 
 #endif

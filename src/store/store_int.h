@@ -21,9 +21,9 @@
 #include "store.h"
 #include "util/util.h"
 
-#define STORE_OPS_VERSION 14
+#define STORE_OPS_VERSION 15
 /* The newest schema version; each backend has exactly this many migrations. */
-#define STORE__SCHEMA_VERSION 16
+#define STORE__SCHEMA_VERSION 17
 /* application_id of Frontline's SQLite files ("FLst"). */
 #define STORE__SQLITE_APP_ID 0x464c7374
 
@@ -245,6 +245,15 @@ struct store_ops {
 	/* version 14: the SLA attainment's tickets and events (issue 18) */
 	int (*sla_window)(struct store *st, int64_t since_us, int64_t until_us, int limit, json_t **out);
 	int (*sla_facts)(struct store *st, const json_t *tickets, json_t **out);
+	/* version 15: phone calls and customers by phone number (issue 17) */
+	int (*call_record)(struct store *st, const json_t *call, int status_rank, json_t **out);
+	int (*call_get)(struct store *st, const char *provider, const char *call_id, json_t **out);
+	int (*call_ticket_sync)(struct store *st, const char *provider, const char *call_id, const char *ticket_id,
+				const json_t *want, bool *retriaged);
+	int (*customer_find_by_phone)(struct store *st, const char *number, json_t **out);
+	/* ... and a chat visitor's typing, for every replica's live stream */
+	int (*chat_typing_set)(struct store *st, const char *ticket_id, bool typing);
+	int (*chat_typing_list)(struct store *st, int64_t since_us, json_t **out);
 };
 
 extern const struct store_ops store__sqlite_ops;

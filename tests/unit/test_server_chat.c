@@ -3,7 +3,8 @@
  * its token; the first message makes a chat ticket, later ones join it;
  * the visitor's view of the thread (never notes); the visitor's stream
  * announces an agent's reply at once (not emailed) and shows typing both
- * ways; another visitor's token gets nothing; origins and rate limits;
+ * ways (the visitor's across replicas too); another visitor's token gets
+ * nothing; origins and rate limits;
  * continuing by email. And the channel's rules (channels/chat) directly.
  */
 #include "test_helpers.h"
@@ -374,10 +375,56 @@ static void test_chat_rules(void **state)
 	json_decref(t);
 }
 
+/*
+ * Two replicas on one store: the visitor's typing reaches replica B, the
+ * agent's stream is on replica A, and sees it (read from the store).
+ */
+static void test_chat_visitor_typing_reaches_agents_on_another_replica(void **state)
+{
+	struct fx *f = *state;
+	struct service_options o = fx_options(f, 0, SERVICE_HTTP);
+	struct service *other = NULL;
+	struct visitor v;
+	char ref[32], *url, *auth = fl_asprintf("Authorization: Bearer %s\r\n", f->agent), *err = NULL;
+	struct fx_sse as;
+	struct http_resp r;
+
+	fx_start(f, 0, false);
+	if (service_new(&o, &other, &err) != SERVICE_OK || service_start(other, &err) != SERVICE_OK)
+		fail_msg("the second replica: %s", err);
+	open_session(f, NULL, &v);
+	say(f, &v, "Is my order on its way?", ref);
+	fx_sse_open(&as, service_port(f->svc), "/api/v1/stream", auth);
+	WAIT_FOR(&as, "retry: ");
+	url = fl_asprintf("http://127.0.0.1:%u/api/v1/chat/sessions/%s/typing", service_port(other), v.id);
+	{
+		struct http_req q = { "POST", url, v.token, NULL, "{\"typing\":true}", 0, NULL, 0 };
+
+		http_do(&q, &r);
+	}
+	fx_expect(&r, 204, NULL);
+	http_resp_release(&r);
+	WAIT_FOR(&as, "event: chat.typing\n");
+	assert_non_null(strstr(as.text.buf, "\"typing\":true"));
+	{
+		struct http_req q = { "POST", url, v.token, NULL, "{\"typing\":false}", 0, NULL, 0 };
+
+		http_do(&q, &r);
+	}
+	fx_expect(&r, 204, NULL);
+	http_resp_release(&r);
+	WAIT_FOR(&as, "\"typing\":false");
+	fx_sse_close(&as);
+	service_free(other);
+	free(url);
+	free(auth);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_chat_rules),
 	FX_TEST(test_chat_first_message_makes_a_ticket_and_replies_reach_the_stream),
 	FX_TEST(test_chat_agent_typing_reaches_the_visitor),
+	FX_TEST(test_chat_visitor_typing_reaches_agents_on_another_replica),
 	FX_TEST(test_chat_another_visitors_token_gets_nothing),
 	FX_TEST(test_chat_checks_origins_and_limits_requests),
 	FX_TEST(test_chat_continues_by_email_when_asked),

@@ -538,9 +538,80 @@ static void test_a_resolved_ticket_gets_a_survey_whose_link_records_the_rating(v
 	free(link);
 }
 
+/* Outbox items addressed to to. */
+static size_t outbox_to(struct fx *f, const char *to)
+{
+	json_t *list = NULL, *o;
+	size_t i, n = 0;
+
+	assert_int_equal(store_outbox_list(f->st, NULL, 100, &list), STORE_OK);
+	json_array_foreach(list, i, o)
+		if (strstr(fl_json_str(o, "target", ""), to))
+			n++;
+	json_decref(list);
+	return n;
+}
+
+/*
+ * The acknowledgement is queued after the ticket's commit, on its own: when
+ * the outbox refuses it (a trigger behind the server's back), the ticket is
+ * still stored and the browser still goes to its reference.
+ */
+static void test_a_failed_acknowledgement_keeps_the_ticket(void **state)
+{
+	struct fx *f = *state;
+	const char *to = "ack.failure@example.com";
+	struct form_keys k;
+	struct http_resp r;
+	char *loc, *path;
+	int round;
+
+	fx_start(f, -1, false);
+	if (!strcmp(f->g->backend, "sqlite"))
+		fx_sql(f, "CREATE TRIGGER outbox_refused BEFORE INSERT ON outbox"
+			  " BEGIN SELECT RAISE(ABORT, 'the test refuses the outbox'); END;");
+	else
+		fx_sql(f, "CREATE FUNCTION outbox_refused() RETURNS trigger LANGUAGE plpgsql AS"
+			  " $$ BEGIN RAISE EXCEPTION 'the test refuses the outbox'; END $$;"
+			  "CREATE TRIGGER outbox_refused BEFORE INSERT ON outbox"
+			  " FOR EACH ROW EXECUTE FUNCTION outbox_refused();");
+	for (round = 0; round < 2; round++) {
+		const char *pairs[] = { "csrf_token", NULL, "website", "", "name", "Ada", "email", to, "subject",
+					"Cannot download my invoice", "message",
+					"The download button on the billing page does nothing.", NULL };
+
+		get_form(f, &k, &r);
+		http_resp_release(&r);
+		pairs[1] = k.csrf;
+		post_form(f, k.cookie, pairs, NULL, &r);
+		assert_int_equal(r.status, 303);
+		loc = http_resp_header(&r, "Location");
+		assert_true(fl_str_has_prefix(loc, "/support/sent?ref=T-"));
+		http_resp_release(&r);
+		path = fl_asprintf("/api/v1/tickets/%s", loc + strlen("/support/sent?ref="));
+		fx_call(f, "GET", path, f->admin, NULL, &r);
+		fx_expect(&r, 200, NULL);
+		assert_string_equal(fl_json_str(r.json, "channel", ""), "web");
+		http_resp_release(&r);
+		free(path);
+		free(loc);
+		if (!round) {
+			/* refused: no acknowledgement, the ticket kept; then the outbox takes them again */
+			assert_int_equal(outbox_to(f, to), 0);
+			fx_sql(f, strcmp(f->g->backend, "sqlite")
+					  ? "DROP TRIGGER outbox_refused ON outbox; DROP FUNCTION outbox_refused();"
+					  : "DROP TRIGGER outbox_refused;");
+		} else {
+			assert_int_equal(outbox_to(f, to), 1);
+		}
+	}
+	assert_int_equal(web_tickets(f), 2);
+}
+
 static const struct CMUnitTest tests[] = {
 	FX_TEST(test_the_form_page_has_its_token_and_no_script),
 	FX_TEST(test_a_good_post_makes_a_web_ticket_and_an_acknowledgement),
+	FX_TEST(test_a_failed_acknowledgement_keeps_the_ticket),
 	FX_TEST(test_bad_input_gets_the_form_again_escaped),
 	FX_TEST(test_csrf_honeypot_and_body_type_are_enforced),
 	FX_TEST(test_posts_are_limited_per_address),

@@ -7,7 +7,9 @@
  * independent implementation (Python's hmac, run by the test): TwiML that
  * records a voicemail, the transcript making the call's ticket (channel
  * phone, card number masked, once per call), 403 for a wrong or missing
- * signature or one made for another URL, 503 unconfigured.
+ * signature or one made for another URL, 503 unconfigured; the status
+ * callback: a missed call's call-back ticket, and a status before the
+ * transcription building the same one ticket.
  */
 #include "test_helpers.h"
 
@@ -162,7 +164,7 @@ static void test_voice_webhooks_make_the_calls_ticket(void **state)
 	sig = python_signature(TOKEN, url, text);
 	free(url);
 	post_signed(f, "/webhooks/twilio/transcription", text, sig, &r);
-	assert_int_equal(r.status, 202);
+	assert_int_equal(r.status, 201);
 	http_resp_release(&r);
 	post_signed(f, "/webhooks/twilio/transcription", text, sig, &r);
 	assert_int_equal(r.status, 200);   /* the same call: the same ticket */
@@ -181,10 +183,77 @@ static void test_voice_webhooks_make_the_calls_ticket(void **state)
 	fl_config_set("FRONTLINE_PUBLIC_URL", "");
 }
 
+/* A signed request to path with pairs, signed by the independent implementation. */
+static void post_twilio(struct fx *f, const char *path, const char *const *pairs, struct http_resp *r)
+{
+	char *url = fl_asprintf("https://support.example.com%s", path), *sig = python_signature(TOKEN, url, pairs);
+
+	post_signed(f, path, pairs, sig, r);
+	free(url);
+	free(sig);
+}
+
+static void test_status_callbacks_and_missed_calls(void **state)
+{
+	struct fx *f = *state;
+	struct http_resp r;
+	const char *missed[] = { "CallSid", "CAmissed01", "From", "+14155550177", "To", "+18005550199", "CallStatus",
+				 "no-answer", NULL };
+	const char *done[] = { "CallSid", "CAlate0001", "From", "+14155550178", "To", "+18005550199", "CallStatus",
+			       "completed", NULL };
+	const char *text[] = { "CallSid", "CAlate0001", "From", "+14155550178", "To", "+18005550199",
+			       "TranscriptionStatus", "completed", "RecordingUrl", "https://api.twilio.com/rec/RE2",
+			       "TranscriptionText", "Hello, my invoice for March shows the wrong amount.", NULL };
+	const char *empty[] = { "CallSid", "CAhangup01", "From", "+14155550179", "To", "+18005550199",
+				"TranscriptionStatus", "failed", NULL };
+
+	fx_start(f, -1, false);
+	fl_config_set("FRONTLINE_TWILIO_AUTH_TOKEN", TOKEN);
+	fl_config_set("FRONTLINE_PUBLIC_URL", "https://support.example.com");
+	/* unsigned: refused */
+	post_signed(f, "/webhooks/twilio/status", missed, NULL, &r);
+	fx_expect(&r, 403, "forbidden");
+	http_resp_release(&r);
+	/* a call no one answered: a call-back ticket */
+	post_twilio(f, "/webhooks/twilio/status", missed, &r);
+	assert_int_equal(r.status, 201);
+	http_resp_release(&r);
+	fx_call(f, "GET", "/api/v1/tickets/twilio_CAmissed01", f->admin, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	assert_string_equal(fl_json_str(r.json, "subject", ""), "Missed call from +14155550177");
+	assert_true(json_is_true(json_object_get(json_object_get(r.json, "metadata"), "call_back")));
+	http_resp_release(&r);
+	/* the status callback before the transcription: one ticket, the transcript its content at last */
+	post_twilio(f, "/webhooks/twilio/status", done, &r);
+	assert_int_equal(r.status, 201);
+	http_resp_release(&r);
+	post_twilio(f, "/webhooks/twilio/transcription", text, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(json_is_true(json_object_get(r.json, "retriaged")));
+	http_resp_release(&r);
+	fx_call(f, "GET", "/api/v1/tickets/twilio_CAlate0001", f->admin, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	assert_string_equal(fl_json_str(r.json, "content", ""), "Hello, my invoice for March shows the wrong amount.");
+	assert_string_equal(fl_json_str(json_object_get(r.json, "metadata"), "recording_url", ""),
+			    "https://api.twilio.com/rec/RE2");
+	http_resp_release(&r);
+	/* a voicemail with neither recording nor transcript: a missed call */
+	post_twilio(f, "/webhooks/twilio/transcription", empty, &r);
+	assert_int_equal(r.status, 201);
+	http_resp_release(&r);
+	fx_call(f, "GET", "/api/v1/tickets/twilio_CAhangup01", f->admin, NULL, &r);
+	fx_expect(&r, 200, NULL);
+	assert_string_equal(fl_json_str(r.json, "subject", ""), "Missed call from +14155550179");
+	http_resp_release(&r);
+	fl_config_set("FRONTLINE_TWILIO_AUTH_TOKEN", "");
+	fl_config_set("FRONTLINE_PUBLIC_URL", "");
+}
+
 static const struct CMUnitTest tests[] = {
 	FX_TEST(test_the_documented_vector),
 	FX_TEST(test_card_numbers_are_masked),
 	FX_TEST(test_voice_webhooks_make_the_calls_ticket),
+	FX_TEST(test_status_callbacks_and_missed_calls),
 };
 
 int main(void)

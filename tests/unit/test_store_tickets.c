@@ -378,6 +378,7 @@ static void test_store_sqlite_migration_6_keeps_rows_and_checks(void **state)
 		"DROP TABLE chat_sessions;" /* migration 13's */
 		"DROP TABLE macros;" /* migration 14's */
 		"DROP TABLE departments;" /* migration 15's */
+		"DROP TABLE calls; DROP INDEX customers_phone;" /* migration 17's */
 		"DROP TABLE canned_responses; DROP TABLE presence; DROP TABLE login_failures; DROP TABLE sessions;"
 		"DROP TABLE users; DROP INDEX events_corrected; DROP INDEX tickets_language; DROP INDEX tickets_open;"
 		"DROP INDEX tickets_open_assignee; DROP INDEX tickets_open_department;"

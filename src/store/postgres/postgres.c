@@ -336,6 +336,7 @@ static const struct store__dialect pg_dialect = {
 	.schema_apply = pg_schema_apply,
 	.ticket_insert = pg_ticket_insert,
 	.search = pg_search,
+	.customer_phone = PG_CUSTOMER_PHONE,
 	.analysis_summary =
 		"jsonb_build_array(t.analysis #> '{sentiment_analysis,sentiment}',"
 		" t.analysis #> '{sentiment_analysis,urgency}', t.analysis #> '{categorization,primary_category}',"

@@ -370,6 +370,26 @@ static const char *const migrations[] = {
 	/* 16: the KB sync's bookkeeping (issue 18): an article's source and the hash of its content as imported */
 	"ALTER TABLE kb_articles ADD COLUMN source text;"
 	"ALTER TABLE kb_articles ADD COLUMN source_hash text;",
+	/* 17: phone calls, customers by phone number, chat typing (issue 17; see the SQLite migration) */
+	"CREATE TABLE calls ("
+	"  provider text NOT NULL,"
+	"  call_id text NOT NULL,"
+	"  from_number text,"
+	"  to_number text,"
+	"  status text NOT NULL,"
+	"  status_rank integer NOT NULL,"
+	"  transcript text,"
+	"  recording_url text,"
+	"  ticket_number bigint REFERENCES tickets (number),"
+	"  created_at bigint NOT NULL,"
+	"  updated_at bigint NOT NULL,"
+	"  PRIMARY KEY (provider, call_id)"
+	");"
+	"CREATE INDEX calls_ticket ON calls (ticket_number) WHERE ticket_number IS NOT NULL;"
+	"CREATE INDEX customers_phone ON customers ((" PG_CUSTOMER_PHONE "));"
+	"ALTER TABLE chat_sessions ADD COLUMN typing boolean NOT NULL DEFAULT false,"
+	"  ADD COLUMN typing_at bigint;"
+	"CREATE INDEX chat_sessions_typing ON chat_sessions (typing_at) WHERE typing_at IS NOT NULL;",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,

@@ -481,6 +481,33 @@ static const char *const migrations[] = {
 	 */
 	"ALTER TABLE kb_articles ADD COLUMN source TEXT;"
 	"ALTER TABLE kb_articles ADD COLUMN source_hash TEXT;",
+	/*
+	 * 17: phone calls (issue 17): one record per (provider, call_id), which
+	 * every callback upserts; the status ranked so it never goes back; the
+	 * masked transcript; the ticket the call made. Customers found by their
+	 * metadata.phone in the form phone_normalize writes. A chat visitor's
+	 * typing, so that every replica's live stream reads it.
+	 */
+	"CREATE TABLE calls ("
+	"  provider TEXT NOT NULL,"
+	"  call_id TEXT NOT NULL,"
+	"  from_number TEXT,"
+	"  to_number TEXT,"
+	"  status TEXT NOT NULL,"
+	"  status_rank INTEGER NOT NULL,"
+	"  transcript TEXT,"
+	"  recording_url TEXT,"
+	"  ticket_number INTEGER REFERENCES tickets(number),"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (provider, call_id)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE INDEX calls_ticket ON calls(ticket_number) WHERE ticket_number IS NOT NULL;"
+	"CREATE INDEX customers_phone ON customers(" SQ_CUSTOMER_PHONE ");"
+	/* a chat visitor's typing, read by every replica's live stream */
+	"ALTER TABLE chat_sessions ADD COLUMN typing INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE chat_sessions ADD COLUMN typing_at INTEGER;"
+	"CREATE INDEX chat_sessions_typing ON chat_sessions(typing_at) WHERE typing_at IS NOT NULL;",
 };
 
 _Static_assert(FL_ARRAY_SIZE(migrations) == STORE__SCHEMA_VERSION + 1,

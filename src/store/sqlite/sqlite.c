@@ -264,6 +264,7 @@ static const struct store__dialect sq_dialect = {
 	.search = sq_search,
 	.erase_purge = sq_erase_purge,
 	/* one parse of the analysis per row, several paths: a JSON array of the fields (rows.c) */
+	.customer_phone = SQ_CUSTOMER_PHONE,
 	.analysis_summary =
 		"json_extract(t.analysis, '$.sentiment_analysis.sentiment', '$.sentiment_analysis.urgency',"
 		" '$.categorization.primary_category', '$.categorization.confidence',"

@@ -90,4 +90,9 @@ int sq_outbox_claim(struct store *st, const char *owner, int max, int lease_s, j
 int sq_lock_try(struct store *st, const char *name, const char *owner, int ttl_s, bool *acquired);
 int sq_lock_release(struct store *st, const char *name, const char *owner);
 
+/* A customer's phone number as phone_normalize writes it (dialect.h customer_phone; migration 14's index). */
+#define SQ_CUSTOMER_PHONE \
+	"replace(replace(replace(replace(replace(json_extract(metadata, '$.phone'), ' ', ''), '-', ''), '(', ''),"\
+	" ')', ''), '.', '')"
+
 #endif
