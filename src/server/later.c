@@ -64,6 +64,14 @@ static void *run(void *arg)
 	return NULL;
 }
 
+void server__signal(pthread_mutex_t *lock, pthread_cond_t *cond, bool *flag)
+{
+	pthread_mutex_lock(lock);
+	*flag = true;
+	pthread_cond_signal(cond);
+	pthread_mutex_unlock(lock);
+}
+
 struct server_later *server__later_new(void)
 {
 	struct server_later *l = fl_calloc(1, sizeof(*l));
@@ -79,20 +87,14 @@ void server__later_flush(struct server_later *l)
 {
 	if (!l)
 		return;
-	pthread_mutex_lock(&l->lock);
-	l->flush = true;
-	pthread_cond_signal(&l->cond);
-	pthread_mutex_unlock(&l->lock);
+	server__signal(&l->lock, &l->cond, &l->flush);
 }
 
 void server__later_free(struct server_later *l)
 {
 	if (!l)
 		return;
-	pthread_mutex_lock(&l->lock);
-	l->stop = true;
-	pthread_cond_signal(&l->cond);
-	pthread_mutex_unlock(&l->lock);
+	server__signal(&l->lock, &l->cond, &l->stop);
 	pthread_join(l->thread, NULL);
 	free(l->list);
 	pthread_mutex_destroy(&l->lock);

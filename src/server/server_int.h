@@ -132,8 +132,13 @@ void server__later_flush(struct server_later *l);
 void server__answer_later(struct server_req *r, int64_t delay_ms);
 /* Queues r (suspended by server__answer_later) on the timer (server.c, after the handler). */
 void server__later_queue(struct server_later *l, struct server_req *r);
+/*
+ * Sets *flag and signals cond, under lock: how a worker thread (the timer
+ * here, the live stream's poller) is told to stop, flush or wake.
+ */
+void server__signal(pthread_mutex_t *lock, pthread_cond_t *cond, bool *flag);
 
-/* ---- the live stream (live.c) ---- */
+/* ---- the live stream (live.c, live_stream.c) ---- */
 
 struct server_live;
 struct server_stream;
@@ -164,7 +169,7 @@ size_t server__live_count(struct server_live *l);
 /*
  * A chat visitor's stream of session (its ticket number, 0 before the first
  * message made one): the visitor texts of its ticket's events, typing and
- * heartbeats (live.c). Answers as server__live_open.
+ * heartbeats (live_stream.c). Answers as server__live_open.
  */
 int server__live_open_visitor(struct server_req *r, const char *session, int64_t number,
 			      struct server_stream **out);
@@ -181,6 +186,75 @@ void server__live_chat_typing(struct server_live *l, struct store *st, const cha
 void server__live_answer(struct server_req *r, int rc, struct server_stream *s);
 /* The agents' streams open now (the console is open somewhere on this server). */
 size_t server__live_agents(struct server_live *l);
+
+/*
+ * The live stream's insides, shared by its two files: live.c (the poller
+ * and the ring it fills) and live_stream.c (a stream: its reader, its
+ * opening and catching up, chat visitors). Fields are under l->lock
+ * unless said.
+ */
+#define SERVER_LIVE_RING 4096   /* recent events kept (a power of two) */
+#define SERVER_LIVE_BATCH 500   /* events read per query */
+#define SERVER_LIVE_GAPS 256    /* skipped ids awaited at most */
+
+struct server_live_entry {
+	int64_t id;          /* the event's id; 0: no id (presence, heartbeat) */
+	char *text;          /* for the agents' streams; NULL: none */
+	size_t len;
+	int64_t number;      /* the ticket's number; 0: none (a heartbeat) */
+	char *vtext;         /* for its ticket's visitor streams (every one's when number is 0); NULL: none */
+	size_t vlen;
+};
+
+struct server_stream {
+	struct server_live *live;
+	struct MHD_Connection *conn;
+	uint64_t start;      /* the ring's head when it opened: older entries without an id are not replayed */
+	uint64_t seq;        /* the next ring entry to send */
+	size_t off;          /* bytes of it sent */
+	struct fl_buf pre;   /* sent first: retry and the events missed since Last-Event-ID */
+	size_t pre_off;
+	bool suspended, closing;
+	bool visitor;        /* a chat visitor's: its ticket's visitor texts only */
+	int64_t number;      /* the visitor's ticket (0 until its first message made one) */
+	char session[72];    /* the visitor's chat session */
+	struct server_stream *prev, *next;
+};
+
+struct server_live_gap {
+	int64_t id, since_us;
+};
+
+struct server_live {
+	struct server *srv;
+	struct store *st;            /* the poller's connection (the poller's thread only) */
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop, wake, closing;
+	struct server_live_entry ring[SERVER_LIVE_RING];
+	uint64_t head;               /* sequence number of the next entry */
+	int64_t last_id;             /* highest event id sent */
+	struct server_live_gap gaps[SERVER_LIVE_GAPS];
+	size_t ngaps;
+	struct server_stream *streams;
+	size_t nstreams, max_streams;
+	size_t nvisitors;            /* of the streams, chat visitors' */
+	json_t *presence;            /* "number/user" -> the last presence seen */
+	json_t *typing;              /* chat session id -> the last typing seen */
+	int64_t poll_us, heartbeat_us, last_beat_us, last_presence_us;
+	struct monitor_family *m_streams, *m_events;
+};
+
+/* The sequence number of the oldest entry the ring still holds. Under the lock. */
+static inline uint64_t server__live_oldest(const struct server_live *l)
+{
+	return l->head > SERVER_LIVE_RING ? l->head - SERVER_LIVE_RING : 0;
+}
+
+/* One event (a row of store_event_since) as text for the ring (caller frees), or NULL to skip it (live.c). */
+char *server__live_format(const json_t *e, size_t *len);
 /* Takes r out of the requests in flight (a stream is not one: stopping never waits for it). */
 void server__uncount(struct server_req *r);
 
