@@ -99,6 +99,29 @@ static size_t web_tickets(struct fx *f)
 	return n;
 }
 
+/*
+ * Starts a real SMTP receiver and has the server's notifier (no, polling
+ * every 50 ms) deliver through it; *url is the receiver's (smtp_stop frees it).
+ */
+static void smtp_start(struct fx *f, struct smtp_harness *smtp, struct notify_options *no, char **url)
+{
+	if (smtp_harness_start(smtp, url))
+		fail_msg("%s", smtp_harness_error(smtp));
+	no->store_url = f->url;
+	no->poll_ms = 50;
+	no->settings.smtp_url = *url;
+	no->settings.smtp_from = "support@frontline.localhost";
+	f->notify = no;
+}
+
+/* Stops the server, then the SMTP receiver smtp_start started. */
+static void smtp_stop(struct fx *f, struct smtp_harness *smtp, char *url)
+{
+	fx_stop_server(f);
+	smtp_harness_stop(smtp);
+	free(url);
+}
+
 static void test_the_form_page_has_its_token_and_no_script(void **state)
 {
 	struct fx *f = *state;
@@ -145,13 +168,7 @@ static void test_a_good_post_makes_a_web_ticket_and_an_acknowledgement(void **st
 	size_t i;
 	bool found = false;
 
-	if (smtp_harness_start(&smtp, &smtp_url))
-		fail_msg("%s", smtp_harness_error(&smtp));
-	no.store_url = f->url;
-	no.poll_ms = 50;
-	no.settings.smtp_url = smtp_url;
-	no.settings.smtp_from = "support@frontline.localhost";
-	f->notify = &no;
+	smtp_start(f, &smtp, &no, &smtp_url);
 	fx_start(f, -1, false);
 	get_form(f, &k, &r);
 	http_resp_release(&r);
@@ -202,9 +219,7 @@ static void test_a_good_post_makes_a_web_ticket_and_an_acknowledgement(void **st
 	r.json = NULL;
 	assert_true(found);
 	json_decref(msgs);
-	fx_stop_server(f);
-	smtp_harness_stop(&smtp);
-	free(smtp_url);
+	smtp_stop(f, &smtp, smtp_url);
 	free(loc);
 }
 
@@ -419,13 +434,7 @@ static void test_a_resolved_ticket_gets_a_survey_whose_link_records_the_rating(v
 	json_t *msgs, *m, *c;
 	size_t i, n;
 
-	if (smtp_harness_start(&smtp, &smtp_url))
-		fail_msg("%s", smtp_harness_error(&smtp));
-	no.store_url = f->url;
-	no.poll_ms = 50;
-	no.settings.smtp_url = smtp_url;
-	no.settings.smtp_from = "support@frontline.localhost";
-	f->notify = &no;
+	smtp_start(f, &smtp, &no, &smtp_url);
 	fx_start(f, -1, true);
 	fl_config_set("FRONTLINE_CSAT_DELAY", "0");
 	fl_config_set("FRONTLINE_PUBLIC_URL", f->base);
@@ -532,9 +541,7 @@ static void test_a_resolved_ticket_gets_a_survey_whose_link_records_the_rating(v
 		http_resp_release(&r);
 	}
 	fl_config_set("FRONTLINE_PUBLIC_URL", "");
-	fx_stop_server(f);
-	smtp_harness_stop(&smtp);
-	free(smtp_url);
+	smtp_stop(f, &smtp, smtp_url);
 	free(link);
 }
 
