@@ -1,7 +1,9 @@
 /*
  * http_receiver (see http_receiver.h): libmicrohttpd with a thread per
  * connection (so that a slow answer holds back only its own client),
- * collecting each request's body and recording it under a mutex.
+ * collecting each request's body and recording it under a mutex. The
+ * request's target as sent (path and query) comes from the URI log
+ * callback, which runs before the handler and makes the request's state.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -22,14 +24,29 @@ struct http_receiver {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	json_t *requests;
+	json_t *pages;       /* target -> {status, delay_ms, body} */
 	unsigned status;
 	int retry_after;
 	int delay_ms;
 };
 
 struct pending {
+	char *target;        /* the request line's target: path and query, as sent */
+	bool begun;          /* the handler has seen the request */
 	struct fl_buf body;
 };
+
+/* Every request's state, made when its request line has been read (MHD_OPTION_URI_LOG_CALLBACK). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct pending *p = fl_calloc(1, sizeof(*p));
+
+	(void)cls;
+	(void)c;
+	p->target = fl_strdup(uri ? uri : "");
+	p->body = (struct fl_buf)FL_BUF_INIT;
+	return p;
+}
 
 static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
@@ -52,17 +69,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct http_receiver *r = cls;
 	struct pending *p = *state;
 	struct MHD_Response *resp;
-	json_t *req, *headers;
+	json_t *req, *headers, *page;
 	enum MHD_Result rc;
 	unsigned status;
 	int retry, delay;
-	char ra[16];
+	char ra[16], *body = NULL;
 
 	(void)version;
-	if (!p) {
-		p = fl_calloc(1, sizeof(*p));
-		p->body = (struct fl_buf)FL_BUF_INIT;
-		*state = p;
+	if (!p->begun) {
+		p->begun = true;
 		return MHD_YES;
 	}
 	if (*size) {
@@ -72,19 +87,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	headers = json_object();
 	MHD_get_connection_values(c, MHD_HEADER_KIND, add_header, headers);
-	req = json_pack("{s:s, s:s, s:o, s:s%}", "method", method, "path", url, "headers", headers,
-			"body", p->body.buf, p->body.len);
+	req = json_pack("{s:s, s:s, s:s, s:o, s:s%}", "method", method, "path", url, "target", p->target,
+			"headers", headers, "body", p->body.buf, p->body.len);
 	pthread_mutex_lock(&r->lock);
 	json_array_append_new(r->requests, req);
 	status = r->status;
 	retry = r->retry_after;
 	delay = r->delay_ms;
+	if ((page = json_object_get(r->pages, p->target))) {
+		status = (unsigned)fl_json_int(page, "status", 200);
+		delay = (int)fl_json_int(page, "delay_ms", 0);
+		retry = 0;
+		body = fl_strdup(fl_json_str(page, "body", ""));
+	}
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
 	/* a slow receiver: it has the request (Slack would have posted it) and answers late */
 	if (delay > 0)
 		fl_sleep_us((int64_t)delay * 1000);
-	resp = MHD_create_response_from_buffer(2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
+	if (body) {
+		resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+		MHD_add_response_header(resp, "Content-Type", "application/json");
+	} else {
+		resp = MHD_create_response_from_buffer(2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
+	}
 	if (retry) {
 		snprintf(ra, sizeof(ra), "%d", retry);
 		MHD_add_response_header(resp, "Retry-After", ra);
@@ -103,6 +129,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **state, enum MHD_
 	(void)t;
 	if (p) {
 		fl_buf_release(&p->body);
+		free(p->target);
 		free(p);
 		*state = NULL;
 	}
@@ -119,14 +146,17 @@ struct http_receiver *http_receiver_start(void)
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	r->requests = json_array();
+	r->pages = json_object();
 	r->status = 200;
 	r->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 				     MHD_USE_ERROR_LOG, 0, NULL, NULL,
 				     on_request, r, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-				     MHD_OPTION_NOTIFY_COMPLETED, on_done, r, MHD_OPTION_END);
+				     MHD_OPTION_NOTIFY_COMPLETED, on_done, r,
+				     MHD_OPTION_URI_LOG_CALLBACK, on_uri, r, MHD_OPTION_END);
 	if (!r->daemon) {
 		fprintf(stderr, "http_receiver: cannot start\n");
 		json_decref(r->requests);
+		json_decref(r->pages);
 		free(r);
 		return NULL;
 	}
@@ -141,6 +171,7 @@ void http_receiver_stop(struct http_receiver *r)
 		return;
 	MHD_stop_daemon(r->daemon);
 	json_decref(r->requests);
+	json_decref(r->pages);
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->cond);
 	free(r);
@@ -207,4 +238,33 @@ void http_receiver_delay(struct http_receiver *r, int ms)
 	pthread_mutex_lock(&r->lock);
 	r->delay_ms = ms;
 	pthread_mutex_unlock(&r->lock);
+}
+
+void http_receiver_page(struct http_receiver *r, const char *target, unsigned status, int delay_ms,
+			const char *body)
+{
+	pthread_mutex_lock(&r->lock);
+	json_object_set_new(r->pages, target, json_pack("{s:i, s:i, s:s}", "status", (int)status,
+							"delay_ms", delay_ms, "body", body));
+	pthread_mutex_unlock(&r->lock);
+}
+
+size_t http_receiver_count(struct http_receiver *r)
+{
+	size_t n;
+
+	pthread_mutex_lock(&r->lock);
+	n = json_array_size(r->requests);
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+json_t *http_receiver_last(struct http_receiver *r)
+{
+	json_t *last;
+
+	pthread_mutex_lock(&r->lock);
+	last = json_deep_copy(json_array_get(r->requests, json_array_size(r->requests) - 1));
+	pthread_mutex_unlock(&r->lock);
+	return last;
 }

@@ -1,6 +1,6 @@
 /*
- * The external CRM (src/support/crm.c) against a CRM on 127.0.0.1 (a small
- * HTTP server in this file, answering GET /customers/{id} per id: a record,
+ * The external CRM (src/support/crm.c) against a CRM on 127.0.0.1 (the
+ * harness's http_receiver, answering GET /customers/{id} per id: a record,
  * 404, 500, or nothing for 3 s): a known customer becomes the store's
  * record and reaches the triage (tier, previous interactions, satisfaction
  * history in the ticket's metadata); the bearer key is sent; answers and
@@ -10,96 +10,14 @@
  */
 #include "test_helpers.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <pthread.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
+#include "http_receiver.h"
 #include "store/store.h"
 #include "support/support.h"
-
-struct crm_server {
-	int fd, port;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	int requests;
-	char last_auth[256], last_path[256];
-};
-
-static void answer(int c, const char *status, const char *body)
-{
-	char head[256];
-	int n = snprintf(head, sizeof(head), "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
-			 "Content-Length: %zu\r\nConnection: close\r\n\r\n", status, strlen(body));
-
-	if (write(c, head, (size_t)n) < 0 || write(c, body, strlen(body)) < 0)
-		return;
-}
-
-static void *serve(void *arg)
-{
-	struct crm_server *s = arg;
-	int c;
-
-	while ((c = accept(s->fd, NULL, NULL)) >= 0) {
-		char req[4096] = "", path[256] = "", *auth;
-		ssize_t n = read(c, req, sizeof(req) - 1);
-
-		if (n > 0)
-			req[n] = '\0';
-		sscanf(req, "GET %255s", path);
-		pthread_mutex_lock(&s->lock);
-		s->requests++;
-		fl_strlcpy(s->last_path, path, sizeof(s->last_path));
-		auth = strcasestr(req, "\nAuthorization: ");
-		s->last_auth[0] = '\0';
-		if (auth)
-			sscanf(auth + 16, "%255[^\r\n]", s->last_auth);
-		pthread_mutex_unlock(&s->lock);
-		if (!strcmp(path, "/api/customers/cust_crm"))
-			answer(c, "200 OK", "{\"id\":\"cust_crm\",\"name\":\"Carla CRM\",\"email\":\"carla@example.com\","
-			       "\"tier\":\"enterprise\",\"previous_interactions\":17,\"satisfaction_history\":[0.5,0.7]}");
-		else if (!strcmp(path, "/api/customers/broken"))
-			answer(c, "500 Internal Server Error", "{}");
-		else if (!strcmp(path, "/api/customers/slow"))
-			sleep(3);
-		else
-			answer(c, "404 Not Found", "{\"error\":\"unknown\"}");
-		close(c);
-	}
-	return NULL;
-}
-
-static struct crm_server *crm_start(void)
-{
-	struct crm_server *s = fl_calloc(1, sizeof(*s));
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-
-	s->fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(s->fd, 16), 0);
-	getsockname(s->fd, (struct sockaddr *)&a, &len);
-	s->port = ntohs(a.sin_port);
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_create(&s->thread, NULL, serve, s);
-	return s;
-}
-
-static void crm_stop(struct crm_server *s)
-{
-	shutdown(s->fd, SHUT_RDWR);
-	close(s->fd);
-	pthread_join(s->thread, NULL);
-	pthread_mutex_destroy(&s->lock);
-	free(s);
-}
 
 struct fx {
 	char *dir;
 	struct store *st;
-	struct crm_server *srv;
+	struct http_receiver *srv;
 	struct support_crm *crm;
 };
 
@@ -112,8 +30,15 @@ static int setup(void **state)
 	url = fl_asprintf("sqlite://%s/crm.db", f->dir);
 	if (store_open(url, &f->st, &err) != STORE_OK)
 		fail_msg("store: %s", err);
-	f->srv = crm_start();
-	crm_url = fl_asprintf("http://127.0.0.1:%d/api/", f->srv->port);
+	f->srv = http_receiver_start();
+	assert_non_null(f->srv);
+	http_receiver_respond(f->srv, 404, 0);
+	http_receiver_page(f->srv, "/api/customers/cust_crm", 200, 0,
+			   "{\"id\":\"cust_crm\",\"name\":\"Carla CRM\",\"email\":\"carla@example.com\","
+			   "\"tier\":\"enterprise\",\"previous_interactions\":17,\"satisfaction_history\":[0.5,0.7]}");
+	http_receiver_page(f->srv, "/api/customers/broken", 500, 0, "{}");
+	http_receiver_page(f->srv, "/api/customers/slow", 200, 3000, "{}");
+	crm_url = http_receiver_url(f->srv, "/api/");
 	fl_config_set("CRM_API_URL", crm_url);
 	fl_config_set("CRM_API_KEY", "crm-secret-key");
 	fl_config_set("FRONTLINE_CRM_CACHE_S", "60");
@@ -130,7 +55,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	support_crm_free(f->crm);
-	crm_stop(f->srv);
+	http_receiver_stop(f->srv);
 	store_close(f->st);
 	fl_config_set("CRM_API_URL", "");
 	fl_config_set("CRM_API_KEY", "");
@@ -142,23 +67,21 @@ static int teardown(void **state)
 
 static int requests(struct fx *f)
 {
-	int n;
-
-	pthread_mutex_lock(&f->srv->lock);
-	n = f->srv->requests;
-	pthread_mutex_unlock(&f->srv->lock);
-	return n;
+	return (int)http_receiver_count(f->srv);
 }
 
 static void test_a_known_customer_becomes_the_record(void **state)
 {
 	struct fx *f = *state;
-	json_t *c = NULL, *stored = NULL;
+	json_t *c = NULL, *stored = NULL, *last;
 
 	assert_int_equal(support_crm_lookup(f->crm, f->st, "cust_crm", 1000000, &c), SUPPORT_OK);
 	assert_non_null(c);
-	assert_string_equal(f->srv->last_path, "/api/customers/cust_crm");
-	assert_string_equal(f->srv->last_auth, "Bearer crm-secret-key");
+	last = http_receiver_last(f->srv);
+	assert_string_equal(fl_json_str(last, "target", ""), "/api/customers/cust_crm");
+	assert_string_equal(fl_json_str(json_object_get(last, "headers"), "authorization", ""),
+			    "Bearer crm-secret-key");
+	json_decref(last);
 	assert_string_equal(fl_json_str(c, "name", ""), "Carla CRM");
 	json_decref(c);
 	assert_int_equal(store_customer_get(f->st, "cust_crm", &stored), STORE_OK);

@@ -1,8 +1,8 @@
 /*
  * The KB sync (issue 18): kb_sync_fetch (src/kb/sync.c), store_kb_sync
  * (src/store/kbsync.c) and service_kb_sync (src/service/kbsync.c) against a
- * help centre on 127.0.0.1 (a small HTTP server in this file that answers
- * each path with the status and body a test sets), on SQLite and on
+ * help centre on 127.0.0.1 (the harness's http_receiver, answering each
+ * path with the status and body a test sets), on SQLite and on
  * PostgreSQL. Two pages followed through next_page, HTML turned into text,
  * labels, sections and locales mapped, the bearer key sent; an update
  * rewrites only the changed article; an article that disappeared is
@@ -12,113 +12,33 @@
  */
 #include "test_helpers.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <pthread.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
+#include "http_receiver.h"
 #include "store_fixture.h"
 #include "kb/kb.h"
 #include "service/service.h"
 
-#define HC_PATHS 4
-
-struct hc_server {
-	int fd, port;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	int requests;
-	char last_auth[256];
-	struct { char path[64]; int status; char *body; } pages[HC_PATHS];
-};
-
-static void *hc_serve(void *arg)
-{
-	struct hc_server *s = arg;
-	int c;
-
-	while ((c = accept(s->fd, NULL, NULL)) >= 0) {
-		char req[4096] = "", path[256] = "", head[256], *auth;
-		const char *body = "{\"error\":\"not found\"}";
-		int status = 404, i, n;
-		ssize_t got = read(c, req, sizeof(req) - 1);
-
-		if (got > 0)
-			req[got] = '\0';
-		sscanf(req, "GET %255s", path);
-		pthread_mutex_lock(&s->lock);
-		s->requests++;
-		auth = strcasestr(req, "\nAuthorization: ");
-		s->last_auth[0] = '\0';
-		if (auth)
-			sscanf(auth + 16, "%255[^\r\n]", s->last_auth);
-		for (i = 0; i < HC_PATHS; i++)
-			if (s->pages[i].body && !strcmp(s->pages[i].path, path)) {
-				status = s->pages[i].status;
-				body = s->pages[i].body;
-			}
-		n = snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
-			     "Content-Length: %zu\r\nConnection: close\r\n\r\n", status, strlen(body));
-		if (write(c, head, (size_t)n) < 0 || write(c, body, strlen(body)) < 0)
-			fl_log(FL_LOG_DEBUG, "hc: client went away");
-		pthread_mutex_unlock(&s->lock);
-		close(c);
-	}
-	return NULL;
-}
-
-static struct hc_server *hc_start(void)
-{
-	struct hc_server *s = fl_calloc(1, sizeof(*s));
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-
-	s->fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(s->fd, 16), 0);
-	getsockname(s->fd, (struct sockaddr *)&a, &len);
-	s->port = ntohs(a.sin_port);
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_create(&s->thread, NULL, hc_serve, s);
-	return s;
-}
-
-static void hc_stop(struct hc_server *s)
-{
-	int i;
-
-	shutdown(s->fd, SHUT_RDWR);
-	close(s->fd);
-	pthread_join(s->thread, NULL);
-	pthread_mutex_destroy(&s->lock);
-	for (i = 0; i < HC_PATHS; i++)
-		free(s->pages[i].body);
-	free(s);
-}
-
-/* Page slot i answers path with status and body; "%PORT%" in body becomes the port. */
-static void hc_page(struct hc_server *s, int i, const char *path, int status, const char *body)
+/* Target path answers status and body; "%PORT%" in body becomes the server's port. */
+static void hc_page(struct http_receiver *hc, const char *path, int status, const char *body)
 {
 	struct fl_buf b = FL_BUF_INIT;
 	const char *p = body, *m;
+	char *text;
 
 	while ((m = strstr(p, "%PORT%"))) {
 		fl_buf_add(&b, p, (size_t)(m - p));
-		fl_buf_addf(&b, "%d", s->port);
+		fl_buf_addf(&b, "%u", http_receiver_port(hc));
 		p = m + 6;
 	}
 	fl_buf_adds(&b, p);
-	pthread_mutex_lock(&s->lock);
-	fl_strlcpy(s->pages[i].path, path, sizeof(s->pages[i].path));
-	s->pages[i].status = status;
-	free(s->pages[i].body);
-	s->pages[i].body = fl_buf_detach(&b, NULL);
-	pthread_mutex_unlock(&s->lock);
+	text = fl_buf_detach(&b, NULL);
+	http_receiver_page(hc, path, (unsigned)status, 0, text);
+	free(text);
 }
 
 struct sync_fx {
-	struct hc_server *hc;
+	struct http_receiver *hc;
 	struct kb *kb;
 	char *url;
 	struct kb_sync_opts o;
@@ -129,8 +49,10 @@ static struct sync_fx *sync_start(void)
 	struct sync_fx *x = fl_calloc(1, sizeof(*x));
 	char *err = NULL;
 
-	x->hc = hc_start();
-	x->url = fl_asprintf("http://127.0.0.1:%d/api/v2/help_center/articles.json", x->hc->port);
+	x->hc = http_receiver_start();
+	assert_non_null(x->hc);
+	http_receiver_respond(x->hc, 404, 0);
+	x->url = http_receiver_url(x->hc, "/api/v2/help_center/articles.json");
 	x->o.url = x->url;
 	x->o.key = "kb-secret";
 	x->o.timeout_ms = 5000;
@@ -140,7 +62,7 @@ static struct sync_fx *sync_start(void)
 
 static void sync_stop(struct sync_fx *x)
 {
-	hc_stop(x->hc);
+	http_receiver_stop(x->hc);
 	kb_close(x->kb);
 	free(x->url);
 	free(x);
@@ -205,18 +127,20 @@ static void test_two_pages_are_imported_as_text(void **state)
 {
 	struct fx *f = *state;
 	struct sync_fx *x = sync_start();
-	json_t *report, *a = NULL;
+	json_t *report, *a = NULL, *last;
 	const char *content;
 
-	hc_page(x->hc, 0, PAGE1, 200, page1);
-	hc_page(x->hc, 1, PAGE2, 200, page2);
+	hc_page(x->hc, PAGE1, 200, page1);
+	hc_page(x->hc, PAGE2, 200, page2);
 	report = sync_ok(f, x);
 	assert_int_equal(fl_json_int(report, "pages", 0), 2);
 	assert_int_equal(fl_json_int(report, "articles", 0), 3);
 	assert_int_equal(fl_json_int(report, "drafts", 0), 1);
 	assert_int_equal(json_array_size(json_object_get(report, "created")), 3);
-	assert_int_equal(x->hc->requests, 2);
-	assert_string_equal(x->hc->last_auth, "Bearer kb-secret");
+	assert_int_equal(http_receiver_count(x->hc), 2);
+	last = http_receiver_last(x->hc);
+	assert_string_equal(fl_json_str(json_object_get(last, "headers"), "authorization", ""), "Bearer kb-secret");
+	json_decref(last);
 	json_decref(report);
 
 	assert_int_equal(store_kb_get(f->st, "101", &a), STORE_OK);
@@ -250,13 +174,13 @@ static void test_an_update_rewrites_only_the_changed_article(void **state)
 	struct sync_fx *x = sync_start();
 	json_t *report, *before = NULL, *after = NULL, *changed = NULL;
 
-	hc_page(x->hc, 0, PAGE1, 200, page1);
-	hc_page(x->hc, 1, PAGE2, 200, page2);
+	hc_page(x->hc, PAGE1, 200, page1);
+	hc_page(x->hc, PAGE2, 200, page2);
 	json_decref(sync_ok(f, x));
 	assert_int_equal(store_kb_get(f->st, "101", &before), STORE_OK);
 	f->now += 60 * 1000000LL;
 	/* 102's body changes; 101 and 201 stay as they were */
-	hc_page(x->hc, 2, PAGE1, 200,
+	hc_page(x->hc, PAGE1, 200,
 		"{\"articles\": ["
 		"{\"id\": 101, \"title\": \"Reset your password\", \"section_id\": 7, \"locale\": \"en-us\","
 		" \"label_names\": [\"account\", \"password\"],"
@@ -297,8 +221,8 @@ static void test_a_disappeared_article_is_removed_others_stay(void **state)
 	/* an article of our own, and one whose id the help centre also uses */
 	assert_int_equal(store_kb_upsert(f->st, local), STORE_OK);
 	assert_int_equal(store_kb_upsert(f->st, clash), STORE_OK);
-	hc_page(x->hc, 0, PAGE1, 200, page1);
-	hc_page(x->hc, 1, PAGE2, 200, page2);
+	hc_page(x->hc, PAGE1, 200, page1);
+	hc_page(x->hc, PAGE2, 200, page2);
 	report = sync_ok(f, x);
 	assert_int_equal(json_array_size(json_object_get(report, "created")), 2);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(report, "skipped"), 0)), "201");
@@ -308,7 +232,7 @@ static void test_a_disappeared_article_is_removed_others_stay(void **state)
 	json_decref(a);
 
 	/* 101 is gone from the help centre */
-	hc_page(x->hc, 0, PAGE1, 200,
+	hc_page(x->hc, PAGE1, 200,
 		"{\"articles\": [{\"id\": \"102\", \"title\": \"Refund policy\", \"section_id\": 8,"
 		" \"label_names\": [\"billing\"], \"body\": \"<p>Refunds within 30&nbsp;days.</p>\"}],"
 		" \"next_page\": \"\"}");
@@ -369,25 +293,25 @@ static void test_failures_leave_the_kb_as_it_was(void **state)
 	struct sync_fx *x = sync_start();
 	struct kb_sync_opts good = x->o;
 
-	hc_page(x->hc, 0, PAGE1, 200, page1);
-	hc_page(x->hc, 1, PAGE2, 200, page2);
+	hc_page(x->hc, PAGE1, 200, page1);
+	hc_page(x->hc, PAGE2, 200, page2);
 	json_decref(sync_ok(f, x));
 	/* the second page fails: nothing of the first is written either */
-	hc_page(x->hc, 0, PAGE1, 200, "{\"articles\": [{\"id\": 101, \"title\": \"Changed\", \"body\": \"x\"}],"
+	hc_page(x->hc, PAGE1, 200, "{\"articles\": [{\"id\": 101, \"title\": \"Changed\", \"body\": \"x\"}],"
 		" \"next_page\": \"http://127.0.0.1:%PORT%" PAGE2 "\"}");
-	hc_page(x->hc, 1, PAGE2, 500, "{\"error\": \"boom\"}");
+	hc_page(x->hc, PAGE2, 500, "{\"error\": \"boom\"}");
 	expect_failure(f, x, SERVICE_EKBFETCH, "HTTP 500");
 	/* malformed JSON */
-	hc_page(x->hc, 1, PAGE2, 200, "{\"articles\": [{\"id\": 5, ");
+	hc_page(x->hc, PAGE2, 200, "{\"articles\": [{\"id\": 5, ");
 	expect_failure(f, x, SERVICE_EKBDATA, "is not JSON");
 	/* not an article list */
-	hc_page(x->hc, 1, PAGE2, 200, "[1, 2]");
+	hc_page(x->hc, PAGE2, 200, "[1, 2]");
 	expect_failure(f, x, SERVICE_EKBDATA, "not an article list");
 	/* an item without a title */
-	hc_page(x->hc, 1, PAGE2, 200, "{\"articles\": [{\"id\": 7, \"body\": \"<p>x</p>\"}]}");
+	hc_page(x->hc, PAGE2, 200, "{\"articles\": [{\"id\": 7, \"body\": \"<p>x</p>\"}]}");
 	expect_failure(f, x, SERVICE_EKBDATA, "article '7' has no 'title'");
 	/* next_page loops back to the first page */
-	hc_page(x->hc, 1, PAGE2, 200, "{\"articles\": [], \"next_page\": \"http://127.0.0.1:%PORT%" PAGE1 "\"}");
+	hc_page(x->hc, PAGE2, 200, "{\"articles\": [], \"next_page\": \"http://127.0.0.1:%PORT%" PAGE1 "\"}");
 	expect_failure(f, x, SERVICE_EKBDATA, "loops back");
 	/* more pages than the limit */
 	x->o.max_pages = 1;
@@ -470,8 +394,8 @@ static void test_the_service_syncs_and_every_replica_follows(void **state)
 	struct kb *kb2 = NULL;
 	char *err = NULL;
 
-	hc_page(x->hc, 0, PAGE1, 200, page1);
-	hc_page(x->hc, 1, PAGE2, 200, page2);
+	hc_page(x->hc, PAGE1, 200, page1);
+	hc_page(x->hc, PAGE2, 200, page2);
 	fl_config_set("KB_API_URL", x->url);
 	fl_config_set("KB_API_KEY", "kb-secret");
 	fl_config_set("FRONTLINE_KB_SYNC_INTERVAL", "1");
@@ -489,7 +413,7 @@ static void test_the_service_syncs_and_every_replica_follows(void **state)
 	assert_true(wait_hit(x->kb, "reset my password", "101"));
 	assert_true(wait_hit(kb2, "reset my password", "101"));
 	/* the help centre drops 101 and rewrites 102: both follow */
-	hc_page(x->hc, 0, PAGE1, 200,
+	hc_page(x->hc, PAGE1, 200,
 		"{\"articles\": [{\"id\": \"102\", \"title\": \"Refund policy\", \"section_id\": 8,"
 		" \"body\": \"<p>Refunds are paid back in gold bars.</p>\"}], \"next_page\": null}");
 	assert_true(wait_hit(x->kb, "gold bars", "102"));
