@@ -545,7 +545,7 @@ test('axe-core: no serious or critical WCAG 2.1 A/AA violation on any screen', a
 });
 
 // Last: an available agent takes the department's queued tickets (issue 18, assignment).
-test('availability: an agent switches to available (kept across a reload); an admin sets a department to round robin', async (t) => {
+test('availability: an agent switches to available (kept across a reload); the admin\'s Users table shows it and a maximum of open tickets; an admin sets a department to round robin', async (t) => {
 	if (!needs(t, 'PUT /api/v1/users/me/availability', 'PUT /api/v1/departments/{id}', 'GET /api/v1/departments'))
 		return;
 	await alice.goto('/#/queue/all');
@@ -560,6 +560,21 @@ test('availability: an agent switches to available (kept across a reload); an ad
 	assert.deepEqual(alice.problems, []);
 
 	const ada = await env.page(env.users.ada);
+	// the admin's Users table shows each one's availability and maximum of open tickets
+	const capped = await env.api('PATCH', `/api/v1/users/${env.users.bob.id}`, { max_open: 3 });
+	assert.equal(capped.status, 200);
+	await ada.goto('/#/admin/users');
+	const row = (who) => ada.locator('table.tickets tbody tr').filter({ hasText: env.users[who].email });
+	await row('alice').waitFor();
+	const cells = async (who) => (await row(who).locator('td').allTextContents()).map((c) => c.trim());
+	const heads = (await ada.locator('table.tickets thead th').allTextContents()).map((c) => c.trim());
+	const avail = heads.indexOf('Availability');
+	const max = heads.indexOf('Maximum open');
+	assert.ok(avail >= 0 && max >= 0, `the Users table has Availability and Maximum open columns: ${heads.join(', ')}`);
+	assert.equal((await cells('alice'))[avail], 'available');
+	assert.equal((await cells('alice'))[max], "department's");
+	assert.equal((await cells('bob'))[avail], 'offline');
+	assert.equal((await cells('bob'))[max], '3');
 	await ada.goto('/#/admin/departments');
 	await ada.locator('h2#deps-h').waitFor();
 	await ada.getByLabel('Assignment of account_management').selectOption('round_robin');

@@ -1,5 +1,6 @@
 // Admin pages: users (create with a password shown once, change role and
-// department, disable), API tokens (create, shown once; revoke) and the
+// department, disable; each one's availability and maximum of open tickets,
+// null meaning the department's, are shown), API tokens (create, shown once; revoke) and the
 // canned responses agents insert with "/"; departments' assignment
 // (departments.js); the SLA's calendars and policies (sla_admin.js).
 import { html, useState } from '../../vendor/vendor.js';
@@ -55,13 +56,15 @@ function Users({ user }) {
 		${notice ? html`<p class="error" role="alert">${notice}</p>` : null}
 		<table class="tickets">
 			<thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Department</th>
-				<th scope="col">Last seen</th><th scope="col">Status</th></tr></thead>
+				<th scope="col">Availability</th><th scope="col">Maximum open</th><th scope="col">Last seen</th><th scope="col">Status</th></tr></thead>
 			<tbody>${users.map((u) => html`<tr key=${u.id}>
 				<td>${u.name}</td><td>${u.email}</td>
 				<td><label class="sr-only" for=${'role-' + u.id}>Role of ${u.email}</label>
 					<select id=${'role-' + u.id} value=${u.role} disabled=${u.id === user.id} onChange=${(e) => change(u, { role: e.target.value })}>
 						<option value="agent">agent</option><option value="admin">admin</option></select></td>
 				<td>${label(u.department) || html`<span class="muted">none</span>`}</td>
+				<td>${u.availability}</td>
+				<td>${u.max_open ?? html`<span class="muted">department's</span>`}</td>
 				<td>${when(u.last_seen_at) || html`<span class="muted">never</span>`}</td>
 				<td>${u.id === user.id ? 'you' : html`<button type="button" onClick=${() => change(u, { disabled: !u.disabled })}>
 					${u.disabled ? 'Enable' : 'Disable'} ${u.email}</button>`}</td>
