@@ -315,6 +315,19 @@ void fx_sign_in(struct fx *f, const char *email, const char *password, struct fx
 	http_resp_release(&r);
 }
 
+size_t fx_outbox_to(struct fx *f, const char *to)
+{
+	json_t *list = NULL, *o;
+	size_t i, n = 0;
+
+	assert_int_equal(store_outbox_list(f->st, NULL, 100, &list), STORE_OK);
+	json_array_foreach(list, i, o)
+		if (strstr(fl_json_str(o, "target", ""), to))
+			n++;
+	json_decref(list);
+	return n;
+}
+
 void fx_sql(struct fx *f, const char *sql)
 {
 	if (!strcmp(f->g->backend, "sqlite")) {

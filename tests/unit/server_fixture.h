@@ -124,6 +124,8 @@ void fx_sign_in(struct fx *f, const char *email, const char *password, struct fx
 void fx_call_session(struct fx *f, const char *method, const char *path, const struct fx_session *s, bool csrf,
 		     const char *body, struct http_resp *out);
 
+/* The outbox items (the first 100) whose target has to in it. */
+size_t fx_outbox_to(struct fx *f, const char *to);
 /* Runs sql on f's database behind the service's back (SQLite or PostgreSQL alike); fails the test if it fails. */
 void fx_sql(struct fx *f, const char *sql);
 

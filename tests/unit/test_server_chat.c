@@ -90,20 +90,6 @@ static void agent_post(struct fx *f, const char *path, const char *body, long st
 	http_resp_release(&r);
 }
 
-/* Outbox items addressed to to. */
-static size_t emails_to(struct fx *f, const char *to)
-{
-	json_t *list = NULL, *o;
-	size_t i, n = 0;
-
-	assert_int_equal(store_outbox_list(f->st, NULL, 100, &list), STORE_OK);
-	json_array_foreach(list, i, o)
-		if (strstr(fl_json_str(o, "target", ""), to))
-			n++;
-	json_decref(list);
-	return n;
-}
-
 static void test_chat_first_message_makes_a_ticket_and_replies_reach_the_stream(void **state)
 {
 	struct fx *f = *state;
@@ -141,7 +127,7 @@ static void test_chat_first_message_makes_a_ticket_and_replies_reach_the_stream(
 	WAIT_FOR(&vs, "event: message\n");
 	assert_null(strstr(vs.text.buf, "courier"));
 	assert_null(strstr(vs.text.buf, "ticket.noted"));
-	assert_int_equal(emails_to(f, "vera@example.com"), 0);
+	assert_int_equal(fx_outbox_to(f, "vera@example.com"), 0);
 	conv = conversation(f, &v);
 	assert_int_equal(json_array_size(conv), 2);
 	assert_string_equal(fl_json_str(json_array_get(conv, 1), "from", ""), "agent");
@@ -165,7 +151,7 @@ static void test_chat_first_message_makes_a_ticket_and_replies_reach_the_stream(
 	snprintf(path, sizeof(path), "/api/v1/tickets/%s/resolve", ref);
 	agent_post(f, path, "{}", 200);
 	WAIT_FOR(&vs, "event: status\ndata: {\"status\":\"resolved\"}");
-	assert_int_equal(emails_to(f, "vera@example.com"), 0);
+	assert_int_equal(fx_outbox_to(f, "vera@example.com"), 0);
 	fx_sse_close(&vs);
 	fx_sse_close(&as);
 	free(agent_h);
@@ -314,7 +300,7 @@ static void test_chat_continues_by_email_when_asked(void **state)
 	http_resp_release(&r);
 	snprintf(path, sizeof(path), "/api/v1/tickets/%s/replies", ref);
 	agent_post(f, path, "{\"body\":\"Here is your corrected invoice.\"}", 201);
-	assert_int_equal(emails_to(f, "otto@example.com"), 1);
+	assert_int_equal(fx_outbox_to(f, "otto@example.com"), 1);
 }
 
 static void test_chat_rules(void **state)

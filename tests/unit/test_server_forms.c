@@ -545,20 +545,6 @@ static void test_a_resolved_ticket_gets_a_survey_whose_link_records_the_rating(v
 	free(link);
 }
 
-/* Outbox items addressed to to. */
-static size_t outbox_to(struct fx *f, const char *to)
-{
-	json_t *list = NULL, *o;
-	size_t i, n = 0;
-
-	assert_int_equal(store_outbox_list(f->st, NULL, 100, &list), STORE_OK);
-	json_array_foreach(list, i, o)
-		if (strstr(fl_json_str(o, "target", ""), to))
-			n++;
-	json_decref(list);
-	return n;
-}
-
 /*
  * The acknowledgement is queued after the ticket's commit, on its own: when
  * the outbox refuses it (a trigger behind the server's back), the ticket is
@@ -604,12 +590,12 @@ static void test_a_failed_acknowledgement_keeps_the_ticket(void **state)
 		free(loc);
 		if (!round) {
 			/* refused: no acknowledgement, the ticket kept; then the outbox takes them again */
-			assert_int_equal(outbox_to(f, to), 0);
+			assert_int_equal(fx_outbox_to(f, to), 0);
 			fx_sql(f, strcmp(f->g->backend, "sqlite")
 					  ? "DROP TRIGGER outbox_refused ON outbox; DROP FUNCTION outbox_refused();"
 					  : "DROP TRIGGER outbox_refused;");
 		} else {
-			assert_int_equal(outbox_to(f, to), 1);
+			assert_int_equal(fx_outbox_to(f, to), 1);
 		}
 	}
 	assert_int_equal(web_tickets(f), 2);
