@@ -190,8 +190,9 @@ size_t server__live_agents(struct server_live *l);
 /*
  * The live stream's insides, shared by its two files: live.c (the poller
  * and the ring it fills) and live_stream.c (a stream: its reader, its
- * opening and catching up, chat visitors). Fields are under l->lock
- * unless said.
+ * opening and catching up, chat visitors). The ring, its head, last_id,
+ * the gaps, the streams and their counts are under lock; st, presence,
+ * typing and the times are the poller thread's own.
  */
 #define SERVER_LIVE_RING 4096   /* recent events kept (a power of two) */
 #define SERVER_LIVE_BATCH 500   /* events read per query */
