@@ -38,6 +38,7 @@
 #include <strings.h>
 
 #include "support_int.h"
+#include "text/text.h"
 
 #define MAX_SENTENCES 64
 
@@ -72,17 +73,16 @@ static const char *const action_nouns[] = {
 /* Words that open a question. */
 static const char *const question_openers[] = {
 	"am", "any", "anyone", "are", "can", "could", "did", "do", "does", "has", "have", "how", "is",
-	"may", "might", "shall", "should", "was", "were", "what", "what's", "whats", "when", "where",
+	"may", "might", "shall", "should", "was", "were", "what", "what's", "when", "where",
 	"which", "who", "why", "will", "would",
 };
 /* Words of a fault report. */
 static const char *const problem_words[] = {
-	"blank", "blocked", "bounced", "broken", "bug", "can't", "cannot", "cant", "crash", "crashed",
-	"crashes", "crashing", "declined", "disappeared", "doesn't", "doesnt", "don't", "dont", "empty",
+	"blank", "blocked", "bounced", "broken", "bug", "can't", "cannot", "crash", "crashed",
+	"crashes", "crashing", "declined", "disappeared", "doesn't", "don't", "empty",
 	"error", "errors", "expired", "fail", "failed", "fails", "failing", "freeze", "freezes", "frozen",
 	"hangs", "isn't", "lag", "lags", "locked", "lost", "missing", "never", "problem", "rejected",
-	"slow", "spinning", "stopped", "stops", "stuck", "timeout", "timing", "unable", "won't", "wont",
-	"wrong",
+	"slow", "spinning", "stopped", "stops", "stuck", "timeout", "timing", "unable", "won't", "wrong",
 };
 /* Words of thanks and praise. */
 static const char *const praise_words[] = {
@@ -122,7 +122,12 @@ void support__words_of(const char *s, size_t len, struct support_words *out)
 			i++;
 		}
 		if (k) {
+			const char *written;
+
 			out->w[out->n][k] = '\0';
+			/* "dont" is "don't", "u" is "you": every reading below sees one spelling */
+			if ((written = text_chat_word(out->w[out->n])) && strlen(written) < sizeof(out->w[0]))
+				strcpy(out->w[out->n], written);
 			out->n++;
 		}
 	}
@@ -197,6 +202,43 @@ static bool embedded_question(const struct support_words *w)
 	return w->n > 2 && (eq(w, w->n - 1, "where") || eq(w, w->n - 1, "how") || eq(w, w->n - 1, "why"));
 }
 
+/* Verbs that ask (each its own Snowball stem): their forms ask too ("wants", "asked", "requesting"). */
+static const char *const asking_verbs[] = { "ask", "expect", "like", "need", "request", "want" };
+static const char *const wanting_verbs[] = { "demand", "expect", "like", "need", "request", "want" };
+static const char *const wishing_verbs[] = { "ask", "like", "need", "request", "want" };
+
+/*
+ * Whether word k of w is a form of one of verbs (n of them, each its own
+ * stem): the same first three letters, then the same Snowball stem (this
+ * thread's stemmer: most words never reach it); not an adverb ("likely").
+ */
+static bool verb_form(const struct support_words *w, size_t k, const char *const *verbs, size_t n)
+{
+	const char *word, *stem;
+	size_t len, sl, i;
+
+	if (k >= w->n)
+		return false;
+	word = w->w[k];
+	len = strlen(word);
+	for (i = 0; i < n && strncmp(word, verbs[i], 3); i++)
+		;
+	if (i == n || (len > 3 && !strcmp(word + len - 2, "ly")))
+		return false;
+	for (; i < n; i++) {
+		if (strncmp(word, verbs[i], 3))
+			continue;
+		if (!strcmp(word, verbs[i]))
+			return true;
+		stem = text_stem(text_stemmer_this_thread(), word, len, &sl);
+		if (stem && sl == strlen(verbs[i]) && !memcmp(stem, verbs[i], sl))
+			return true;
+	}
+	return false;
+}
+
+#define ASKS(w, k, list) verb_form((w), (k), (list), FL_ARRAY_SIZE(list))
+
 /*
  * A request for staff to act: a directive to us with an account-changing
  * verb, or a demand for what only staff can give. *verb gets the verb.
@@ -214,7 +256,7 @@ static bool action_request(const struct support_words *w, const char **verb)
 	}
 	for (k = 0; k < w->n; k++) {
 		/* "please cancel ...", "kindly refund ..." */
-		if ((eq(w, k, "please") || eq(w, k, "kindly") || eq(w, k, "pls") || eq(w, k, "plz")) &&
+		if ((eq(w, k, "please") || eq(w, k, "kindly")) &&
 		    k + 1 < w->n && IN(action_verbs, w->w[k + 1])) {
 			*verb = w->w[k + 1];
 			return true;
@@ -231,15 +273,14 @@ static bool action_request(const struct support_words *w, const char **verb)
 			}
 		}
 		/* "is it possible for you to extend ...", "would it be ok for you to move ..." */
-		if (eq(w, k, "for") && (eq(w, k + 1, "you") || eq(w, k + 1, "u")) && eq(w, k + 2, "to") &&
+		if (eq(w, k, "for") && eq(w, k + 1, "you") && eq(w, k + 2, "to") &&
 		    k + 3 < w->n && IN(action_verbs, w->w[k + 3])) {
 			*verb = w->w[k + 3];
 			return true;
 		}
 		/* "I want you to (permanently) delete ...", "he asked us to switch off ..." */
 		if ((eq(w, k, "you") || eq(w, k, "us")) && eq(w, k + 1, "to") && k > 0 &&
-		    (eq(w, k - 1, "want") || eq(w, k - 1, "need") || eq(w, k - 1, "like") || eq(w, k - 1, "ask") ||
-		     eq(w, k - 1, "asked") || eq(w, k - 1, "asks") || eq(w, k - 1, "expect"))) {
+		    ASKS(w, k - 1, asking_verbs)) {
 			for (j = k + 2; j < w->n && j <= k + 3; j++)
 				if (IN(action_verbs, w->w[j])) {
 					*verb = w->w[j];
@@ -247,8 +288,7 @@ static bool action_request(const struct support_words *w, const char **verb)
 				}
 		}
 		/* "I want a refund", "we would like the nonprofit discount applied", "my money back" */
-		if ((eq(w, k, "want") || eq(w, k, "need") || eq(w, k, "like") || eq(w, k, "demand") ||
-		     eq(w, k, "expect") || eq(w, k, "request") || eq(w, k, "requesting")) && !eq(w, k + 1, "to")) {
+		if (!eq(w, k + 1, "to") && ASKS(w, k, wanting_verbs)) {
 			for (j = k + 1; j < w->n && j <= k + 4; j++)
 				if (IN(action_nouns, w->w[j]) || (eq(w, j, "money") && eq(w, j + 1, "back"))) {
 					*verb = w->w[j];
@@ -262,9 +302,7 @@ static bool action_request(const struct support_words *w, const char **verb)
 	 * removed from the invoice"
 	 */
 	for (k = 0; k < w->n; k++)
-		if (eq(w, k, "want") || eq(w, k, "wants") || eq(w, k, "wanted") || eq(w, k, "need") ||
-		    eq(w, k, "needs") || eq(w, k, "like") || eq(w, k, "asks") || eq(w, k, "asked") ||
-		    eq(w, k, "requests"))
+		if (ASKS(w, k, wishing_verbs))
 			for (j = k + 2; j < w->n && j <= k + 7; j++)
 				if (IN(action_participles, w->w[j])) {
 					*verb = w->w[j];
