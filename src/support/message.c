@@ -478,21 +478,29 @@ static size_t sentences(const char *text, struct span *out)
  * A second ask joined to the first inside one sentence: "how do I change my
  * username, and why are my webhooks failing", "when does the trial end, and
  * separately, why do we get 401", "emails do not arrive, and I also want to
- * know whether ...". The clause after ", and", "; ", ", also" or ", plus"
- * is split off when it opens as a question or says "also" or "separately"
- * in its first words, and both sides have three words or more. Returns the
- * offset in s[0..len) where the second clause starts (*cut: where the first
- * ends), or 0.
+ * know whether ...", "sso says invalid response and i also want to know
+ * how refunds work". The clause after a coordinator (", and", "; ", ",
+ * also", ", plus", " and also", " also,") is split off when it opens as a
+ * question or says "also" or "separately" in its first words; after a bare
+ * " and " or " plus " only when it opens with a question word (how, what,
+ * ...) or says "also" in its first words ("i tried and was told" is one
+ * clause). Both sides have three words or more. Returns the offset in
+ * s[0..len) where the second clause starts (*cut: where the first ends), or 0.
  */
 static size_t second_clause(const char *s, size_t len, size_t *cut)
 {
-	static const char *const joints[] = { ", and ", "; ", ", also ", ", plus ", " and also ", ", but also " };
+	static const char *const joints[] = { ", and ", "; ", ", also ", ", plus ", " and also ", ", but also ",
+					      " also, ", " and ", " plus " };
+	/* the joints from here on are bare: the clause after them must open with a question word or "also" */
+	static const size_t bare = 7;
+	static const char *const wh[] = { "how", "what", "what's", "when", "where", "which", "who", "why" };
 	size_t i, j, spaces = 0;
 
 	for (i = 0; i < len; i++) {
 		spaces += s[i] == ' ';
-		/* every joint starts with ',', ';' or " and": the other characters start none */
-		if (s[i] != ',' && s[i] != ';' && !(s[i] == ' ' && i + 1 < len && s[i + 1] == 'a'))
+		/* every joint starts with ',', ';', " and", " also" or " plus": the other characters start none */
+		if (s[i] != ',' && s[i] != ';' &&
+		    !(s[i] == ' ' && i + 1 < len && strchr("aApP", s[i + 1])))
 			continue;
 		for (j = 0; j < FL_ARRAY_SIZE(joints); j++) {
 			size_t jl = strlen(joints[j]), k = 0, r = i + jl;
@@ -506,10 +514,10 @@ static size_t second_clause(const char *s, size_t len, size_t *cut)
 				continue;
 			while (k < right.n && (eq(&right, k, "and") || eq(&right, k, "separately") ||
 					       eq(&right, k, "secondly") || eq(&right, k, "second") ||
-					       eq(&right, k, "unrelated") || eq(&right, k, "btw")))
+					       eq(&right, k, "unrelated") || eq(&right, k, "btw") || eq(&right, k, "also")))
 				k++;
-			if (k < right.n && (IN(question_openers, right.w[k]) || k > 0 ||
-					    eq(&right, 1, "also") || eq(&right, 2, "also"))) {
+			if ((k < right.n && (k > 0 || (j >= bare ? IN(wh, right.w[k]) : IN(question_openers, right.w[k])))) ||
+			    eq(&right, 1, "also") || eq(&right, 2, "also")) {
 				*cut = i;
 				return r;
 			}
