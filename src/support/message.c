@@ -202,20 +202,17 @@ static bool embedded_question(const struct support_words *w)
 	return w->n > 2 && (eq(w, w->n - 1, "where") || eq(w, w->n - 1, "how") || eq(w, w->n - 1, "why"));
 }
 
-/* Verbs that ask (each its own Snowball stem): their forms ask too ("wants", "asked", "requesting"). */
+/* Verbs that ask: their forms ask too ("wants", "asked", "requesting"). */
 static const char *const asking_verbs[] = { "ask", "expect", "like", "need", "request", "want" };
 static const char *const wanting_verbs[] = { "demand", "expect", "like", "need", "request", "want" };
 static const char *const wishing_verbs[] = { "ask", "like", "need", "request", "want" };
 
-/*
- * Whether word k of w is a form of one of verbs (n of them, each its own
- * stem): the same first three letters, then the same Snowball stem (this
- * thread's stemmer: most words never reach it); not an adverb ("likely").
- */
-static bool verb_form(const struct support_words *w, size_t k, const char *const *verbs, size_t n)
+bool support__verb_form(const struct support_words *w, size_t k, const char *const *verbs, size_t n)
 {
+	struct text_stemmer *st;
 	const char *word, *stem;
-	size_t len, sl, i;
+	char mine[sizeof(w->w[0])];
+	size_t len, sl, i, vl;
 
 	if (k >= w->n)
 		return false;
@@ -230,14 +227,21 @@ static bool verb_form(const struct support_words *w, size_t k, const char *const
 			continue;
 		if (!strcmp(word, verbs[i]))
 			return true;
-		stem = text_stem(text_stemmer_this_thread(), word, len, &sl);
-		if (stem && sl == strlen(verbs[i]) && !memcmp(stem, verbs[i], sl))
+		st = text_stemmer_this_thread();
+		stem = text_stem(st, word, len, &sl);
+		if (!stem || sl >= sizeof(mine))
+			continue;
+		memcpy(mine, stem, sl);
+		mine[sl] = '\0';
+		vl = strlen(verbs[i]);
+		stem = text_stem(st, verbs[i], vl, &vl);
+		if (stem && sl == vl && !memcmp(stem, mine, sl))
 			return true;
 	}
 	return false;
 }
 
-#define ASKS(w, k, list) verb_form((w), (k), (list), FL_ARRAY_SIZE(list))
+#define ASKS(w, k, list) support__verb_form((w), (k), (list), FL_ARRAY_SIZE(list))
 
 /*
  * A request for staff to act: a directive to us with an account-changing
