@@ -235,7 +235,8 @@ bool support__verb_form(const struct support_words *w, size_t k, const char *con
 		mine[sl] = '\0';
 		vl = strlen(verbs[i]);
 		stem = text_stem(st, verbs[i], vl, &vl);
-		if (stem && sl == vl && !memcmp(stem, mine, sl))
+		/* Porter2 undoubles a final consonant after -ed and -ing: "added" is "ad", "add" is "add" */
+		if (stem && (sl == vl || (sl + 1 == vl && stem[vl - 1] == mine[sl - 1])) && !memcmp(stem, mine, sl))
 			return true;
 	}
 	return false;
