@@ -207,6 +207,12 @@ static const char *const asking_verbs[] = { "ask", "expect", "like", "need", "re
 static const char *const wanting_verbs[] = { "demand", "expect", "like", "need", "request", "want" };
 static const char *const wishing_verbs[] = { "ask", "like", "need", "request", "want" };
 
+/* strncmp(a, b, 3) == 0, inline: it runs for every word of every sentence */
+static inline bool same3(const char *a, const char *b)
+{
+	return a[0] == b[0] && (!a[0] || (a[1] == b[1] && (!a[1] || a[2] == b[2])));
+}
+
 bool support__verb_form(const struct support_words *w, size_t k, const char *const *verbs, size_t n)
 {
 	struct text_stemmer *st;
@@ -217,13 +223,15 @@ bool support__verb_form(const struct support_words *w, size_t k, const char *con
 	if (k >= w->n)
 		return false;
 	word = w->w[k];
-	len = strlen(word);
-	for (i = 0; i < n && strncmp(word, verbs[i], 3); i++)
+	for (i = 0; i < n && !same3(word, verbs[i]); i++)
 		;
-	if (i == n || (len > 3 && !strcmp(word + len - 2, "ly")))
+	if (i == n)
+		return false;
+	len = strlen(word);
+	if (len > 3 && !strcmp(word + len - 2, "ly"))
 		return false;
 	for (; i < n; i++) {
-		if (strncmp(word, verbs[i], 3))
+		if (!same3(word, verbs[i]))
 			continue;
 		if (!strcmp(word, verbs[i]))
 			return true;
@@ -514,7 +522,8 @@ static size_t second_clause(const char *s, size_t len, size_t *cut)
 			/* three words on the left: at least two spaces before the joint */
 			if (spaces < 2 || r > len || strncasecmp(s + i, joints[j], jl))
 				continue;
-			support__words_of(s + r, len - r < 80 ? len - r : 80, &right);
+			/* the first words decide: a question word, "also" or "separately" */
+			support__words_of(s + r, len - r < 48 ? len - r : 48, &right);
 			if (right.n < 3)
 				continue;
 			while (k < right.n && (eq(&right, k, "and") || eq(&right, k, "separately") ||
@@ -670,13 +679,15 @@ json_t *support__message(const char *subject, const char *content)
 	for (i = 0; i < n; i++) {
 		const char *s = body.buf + sp[i].off, *verb = NULL;
 		struct support_words w;
+		size_t people;
 		enum act a;
 
 		support__words_of(s, sp[i].len, &w);
 		a = classify(s, sp[i].len, &w, &verb);
 		json_array_append_new(acts, json_string(act_name(a)));
-		if (support__affected(&w) > affected)
-			affected = support__affected(&w);
+		people = support__affected(&w);
+		if (people > affected)
+			affected = people;
 		disowned = disowned || support__disowned(&w);
 		switch (a) {
 		case ACT_QUESTION:

@@ -126,8 +126,16 @@ static int cmp_chat(const void *key, const void *elem)
 
 const char *text_chat_word(const char *word)
 {
-	const struct chat_word *hit = bsearch(word, chat_words, sizeof(chat_words) / sizeof(chat_words[0]),
-					      sizeof(chat_words[0]), cmp_chat);
+	const struct chat_word *hit;
+	size_t n = strlen(word);
+	char last;
 
+	/* most words end as no chat spelling does: "...nt", or one of "semurz" within six letters */
+	if (!n || n > 8)
+		return NULL;
+	last = word[n - 1];
+	if (!(last == 't' && n > 2 && word[n - 2] == 'n') && !(n <= 6 && strchr("semurz", last)))
+		return NULL;
+	hit = bsearch(word, chat_words, sizeof(chat_words) / sizeof(chat_words[0]), sizeof(chat_words[0]), cmp_chat);
 	return hit ? hit->written : NULL;
 }
