@@ -66,6 +66,14 @@ struct signals {
 	bool several;
 };
 
+/* s (NULL: nothing) and a newline: fl_buf_addf's formatting is not free */
+static void line(struct fl_buf *out, const char *s)
+{
+	if (s)
+		fl_buf_adds(out, s);
+	fl_buf_addch(out, '\n');
+}
+
 /* The asks: the questions and requests, or, without any, the problems stated. */
 static void ask_text(const json_t *message, const json_t *ticket, struct fl_buf *out)
 {
@@ -74,11 +82,11 @@ static void ask_text(const json_t *message, const json_t *ticket, struct fl_buf 
 	size_t i;
 
 	json_array_foreach(q, i, v)
-		fl_buf_addf(out, "%s\n", json_string_value(v));
+		line(out, json_string_value(v));
 	json_array_foreach(r, i, v)
-		fl_buf_addf(out, "%s\n", fl_json_str(v, "text", ""));
+		line(out, fl_json_str(v, "text", ""));
 	json_array_foreach(p, i, v)
-		fl_buf_addf(out, "%s\n", json_string_value(v));
+		line(out, json_string_value(v));
 	if (!out->len)
 		fl_buf_adds(out, fl_json_str(message, "body", fl_json_str(ticket, "content", "")));
 }
@@ -101,9 +109,9 @@ static double answerability(const json_t *ticket, const json_t *message, const j
 	if (ask.n < 3)
 		support__keys_of_min(fl_json_str(ticket, "subject", ""), strlen(fl_json_str(ticket, "subject", "")), 3,
 				     &ask);
-	fl_buf_addf(&where, "%s\n", fl_json_str(article, "title", ""));
+	line(&where, fl_json_str(article, "title", ""));
 	json_array_foreach(json_object_get(article, "tags"), i, v)
-		fl_buf_addf(&where, "%s\n", json_string_value(v) ? json_string_value(v) : "");
+		line(&where, json_string_value(v));
 	fl_buf_adds(&where, fl_json_str(article, "content", ""));
 	hits = ask.n ? support__keys_overlap_min(&ask, where.buf, where.len, 3) : 0;
 	fl_buf_release(&ans);

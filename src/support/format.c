@@ -95,9 +95,13 @@ void support__md_html(struct fl_buf *out, const char *s)
 		if (close) {
 			const char *tag = n == 2 ? "strong" : *m == '`' ? "code" : "em";
 
-			fl_buf_addf(out, "<%s>", tag);
+			fl_buf_addch(out, '<');
+			fl_buf_adds(out, tag);
+			fl_buf_addch(out, '>');
 			support__html_escape(out, m + n, (size_t)(close - m - n));
-			fl_buf_addf(out, "</%s>", tag);
+			fl_buf_adds(out, "</");
+			fl_buf_adds(out, tag);
+			fl_buf_addch(out, '>');
 			p = close + n;
 		} else {
 			support__html_escape(out, m, 1);

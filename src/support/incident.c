@@ -127,10 +127,14 @@ static const char *const disclaimed[] = {
 static const char *const anything[] = {
 	"any", "anything", "something",
 };
+/*
+ * verbs, in any form (support__verb_form), and the irregular past forms; "log"
+ * and "sign" only as they are ("nobody logged in" is a customer's usage, not a
+ * disclaimer)
+ */
 static const char *const own_acts[] = {
-	"add", "added", "approve", "approved", "authorise", "authorised", "authorize", "authorized", "buy",
-	"change", "changed", "create", "created", "delete", "deleted", "did", "do", "log", "made", "make", "order",
-	"ordered", "purchase", "purchased", "request", "requested", "send", "sent", "set", "sign", "write", "wrote",
+	"add", "approve", "authorise", "authorize", "bought", "buy", "change", "create", "delete", "did", "do",
+	"made", "make", "order", "purchase", "request", "send", "sent", "set", "write", "wrote",
 };
 
 bool support__disowned(const struct support_words *w)
@@ -152,11 +156,12 @@ bool support__disowned(const struct support_words *w)
 		if (support__word_is(w, i, "i") || support__word_is(w, i, "we") || ONE_OF(w->w[i], nobody)) {
 			for (j = i + 1; j < w->n && j <= i + 5; j++) {
 				/* the act names no object of its own, or a pronoun for what was seen */
-				if (ONE_OF(w->w[j], own_acts) &&
-				    (ONE_OF(w->w[i], nobody) || support__word_is(w, j - 1, "didn't") ||
+				if ((ONE_OF(w->w[i], nobody) || support__word_is(w, j - 1, "didn't") ||
 				     support__word_is(w, j - 1, "never") || support__word_is(w, j - 1, "haven't") ||
 				     (support__word_is(w, j - 1, "not") &&
 				      (support__word_is(w, j - 2, "did") || support__word_is(w, j - 2, "have")))) &&
+				    (support__verb_form(w, j, own_acts, FL_ARRAY_SIZE(own_acts)) ||
+				     support__word_is(w, j, "log") || support__word_is(w, j, "sign")) &&
 				    (j + 1 >= w->n || ONE_OF(w->w[j + 1], disclaimed) || ONE_OF(w->w[j + 1], acts) ||
 				     support__word_is(w, j + 1, "with") || support__word_is(w, j + 1, "on") ||
 				     support__word_is(w, j + 1, "in") || support__word_is(w, j + 1, "last") ||

@@ -38,6 +38,7 @@
 #include <strings.h>
 
 #include "support_int.h"
+#include "text/text.h"
 
 #define MAX_SENTENCES 64
 
@@ -72,17 +73,16 @@ static const char *const action_nouns[] = {
 /* Words that open a question. */
 static const char *const question_openers[] = {
 	"am", "any", "anyone", "are", "can", "could", "did", "do", "does", "has", "have", "how", "is",
-	"may", "might", "shall", "should", "was", "were", "what", "what's", "whats", "when", "where",
+	"may", "might", "shall", "should", "was", "were", "what", "what's", "when", "where",
 	"which", "who", "why", "will", "would",
 };
 /* Words of a fault report. */
 static const char *const problem_words[] = {
-	"blank", "blocked", "bounced", "broken", "bug", "can't", "cannot", "cant", "crash", "crashed",
-	"crashes", "crashing", "declined", "disappeared", "doesn't", "doesnt", "don't", "dont", "empty",
+	"blank", "blocked", "bounced", "broken", "bug", "can't", "cannot", "crash", "crashed",
+	"crashes", "crashing", "declined", "disappeared", "doesn't", "don't", "empty",
 	"error", "errors", "expired", "fail", "failed", "fails", "failing", "freeze", "freezes", "frozen",
 	"hangs", "isn't", "lag", "lags", "locked", "lost", "missing", "never", "problem", "rejected",
-	"slow", "spinning", "stopped", "stops", "stuck", "timeout", "timing", "unable", "won't", "wont",
-	"wrong",
+	"slow", "spinning", "stopped", "stops", "stuck", "timeout", "timing", "unable", "won't", "wrong",
 };
 /* Words of thanks and praise. */
 static const char *const praise_words[] = {
@@ -122,7 +122,12 @@ void support__words_of(const char *s, size_t len, struct support_words *out)
 			i++;
 		}
 		if (k) {
+			const char *written;
+
 			out->w[out->n][k] = '\0';
+			/* "dont" is "don't", "u" is "you": every reading below sees one spelling */
+			if ((written = text_chat_word(out->w[out->n])) && strlen(written) < sizeof(out->w[0]))
+				strcpy(out->w[out->n], written);
 			out->n++;
 		}
 	}
@@ -197,6 +202,56 @@ static bool embedded_question(const struct support_words *w)
 	return w->n > 2 && (eq(w, w->n - 1, "where") || eq(w, w->n - 1, "how") || eq(w, w->n - 1, "why"));
 }
 
+/* Verbs that ask: their forms ask too ("wants", "asked", "requesting"). */
+static const char *const asking_verbs[] = { "ask", "expect", "like", "need", "request", "want" };
+static const char *const wanting_verbs[] = { "demand", "expect", "like", "need", "request", "want" };
+static const char *const wishing_verbs[] = { "ask", "like", "need", "request", "want" };
+
+/* strncmp(a, b, 3) == 0, inline: it runs for every word of every sentence */
+static inline bool same3(const char *a, const char *b)
+{
+	return a[0] == b[0] && (!a[0] || (a[1] == b[1] && (!a[1] || a[2] == b[2])));
+}
+
+bool support__verb_form(const struct support_words *w, size_t k, const char *const *verbs, size_t n)
+{
+	struct text_stemmer *st;
+	const char *word, *stem;
+	char mine[sizeof(w->w[0])];
+	size_t len, sl, i, vl;
+
+	if (k >= w->n)
+		return false;
+	word = w->w[k];
+	for (i = 0; i < n && !same3(word, verbs[i]); i++)
+		;
+	if (i == n)
+		return false;
+	len = strlen(word);
+	if (len > 3 && !strcmp(word + len - 2, "ly"))
+		return false;
+	for (; i < n; i++) {
+		if (!same3(word, verbs[i]))
+			continue;
+		if (!strcmp(word, verbs[i]))
+			return true;
+		st = text_stemmer_this_thread();
+		stem = text_stem(st, word, len, &sl);
+		if (!stem || sl >= sizeof(mine))
+			continue;
+		memcpy(mine, stem, sl);
+		mine[sl] = '\0';
+		vl = strlen(verbs[i]);
+		stem = text_stem(st, verbs[i], vl, &vl);
+		/* Porter2 undoubles a final consonant after -ed and -ing: "added" is "ad", "add" is "add" */
+		if (stem && (sl == vl || (sl + 1 == vl && stem[vl - 1] == mine[sl - 1])) && !memcmp(stem, mine, sl))
+			return true;
+	}
+	return false;
+}
+
+#define ASKS(w, k, list) support__verb_form((w), (k), (list), FL_ARRAY_SIZE(list))
+
 /*
  * A request for staff to act: a directive to us with an account-changing
  * verb, or a demand for what only staff can give. *verb gets the verb.
@@ -214,7 +269,7 @@ static bool action_request(const struct support_words *w, const char **verb)
 	}
 	for (k = 0; k < w->n; k++) {
 		/* "please cancel ...", "kindly refund ..." */
-		if ((eq(w, k, "please") || eq(w, k, "kindly") || eq(w, k, "pls") || eq(w, k, "plz")) &&
+		if ((eq(w, k, "please") || eq(w, k, "kindly")) &&
 		    k + 1 < w->n && IN(action_verbs, w->w[k + 1])) {
 			*verb = w->w[k + 1];
 			return true;
@@ -231,15 +286,14 @@ static bool action_request(const struct support_words *w, const char **verb)
 			}
 		}
 		/* "is it possible for you to extend ...", "would it be ok for you to move ..." */
-		if (eq(w, k, "for") && (eq(w, k + 1, "you") || eq(w, k + 1, "u")) && eq(w, k + 2, "to") &&
+		if (eq(w, k, "for") && eq(w, k + 1, "you") && eq(w, k + 2, "to") &&
 		    k + 3 < w->n && IN(action_verbs, w->w[k + 3])) {
 			*verb = w->w[k + 3];
 			return true;
 		}
 		/* "I want you to (permanently) delete ...", "he asked us to switch off ..." */
 		if ((eq(w, k, "you") || eq(w, k, "us")) && eq(w, k + 1, "to") && k > 0 &&
-		    (eq(w, k - 1, "want") || eq(w, k - 1, "need") || eq(w, k - 1, "like") || eq(w, k - 1, "ask") ||
-		     eq(w, k - 1, "asked") || eq(w, k - 1, "asks") || eq(w, k - 1, "expect"))) {
+		    ASKS(w, k - 1, asking_verbs)) {
 			for (j = k + 2; j < w->n && j <= k + 3; j++)
 				if (IN(action_verbs, w->w[j])) {
 					*verb = w->w[j];
@@ -247,8 +301,7 @@ static bool action_request(const struct support_words *w, const char **verb)
 				}
 		}
 		/* "I want a refund", "we would like the nonprofit discount applied", "my money back" */
-		if ((eq(w, k, "want") || eq(w, k, "need") || eq(w, k, "like") || eq(w, k, "demand") ||
-		     eq(w, k, "expect") || eq(w, k, "request") || eq(w, k, "requesting")) && !eq(w, k + 1, "to")) {
+		if (!eq(w, k + 1, "to") && ASKS(w, k, wanting_verbs)) {
 			for (j = k + 1; j < w->n && j <= k + 4; j++)
 				if (IN(action_nouns, w->w[j]) || (eq(w, j, "money") && eq(w, j + 1, "back"))) {
 					*verb = w->w[j];
@@ -262,9 +315,7 @@ static bool action_request(const struct support_words *w, const char **verb)
 	 * removed from the invoice"
 	 */
 	for (k = 0; k < w->n; k++)
-		if (eq(w, k, "want") || eq(w, k, "wants") || eq(w, k, "wanted") || eq(w, k, "need") ||
-		    eq(w, k, "needs") || eq(w, k, "like") || eq(w, k, "asks") || eq(w, k, "asked") ||
-		    eq(w, k, "requests"))
+		if (ASKS(w, k, wishing_verbs))
 			for (j = k + 2; j < w->n && j <= k + 7; j++)
 				if (IN(action_participles, w->w[j])) {
 					*verb = w->w[j];
@@ -440,21 +491,29 @@ static size_t sentences(const char *text, struct span *out)
  * A second ask joined to the first inside one sentence: "how do I change my
  * username, and why are my webhooks failing", "when does the trial end, and
  * separately, why do we get 401", "emails do not arrive, and I also want to
- * know whether ...". The clause after ", and", "; ", ", also" or ", plus"
- * is split off when it opens as a question or says "also" or "separately"
- * in its first words, and both sides have three words or more. Returns the
- * offset in s[0..len) where the second clause starts (*cut: where the first
- * ends), or 0.
+ * know whether ...", "sso says invalid response and i also want to know
+ * how refunds work". The clause after a coordinator (", and", "; ", ",
+ * also", ", plus", " and also", " also,") is split off when it opens as a
+ * question or says "also" or "separately" in its first words; after a bare
+ * " and " or " plus " only when it opens with a question word (how, what,
+ * ...) or says "also" in its first words ("i tried and was told" is one
+ * clause). Both sides have three words or more. Returns the offset in
+ * s[0..len) where the second clause starts (*cut: where the first ends), or 0.
  */
 static size_t second_clause(const char *s, size_t len, size_t *cut)
 {
-	static const char *const joints[] = { ", and ", "; ", ", also ", ", plus ", " and also ", ", but also " };
+	static const char *const joints[] = { ", and ", "; ", ", also ", ", plus ", " and also ", ", but also ",
+					      " also, ", " and ", " plus " };
+	/* the joints from here on are bare: the clause after them must open with a question word or "also" */
+	static const size_t bare = 7;
+	static const char *const wh[] = { "how", "what", "what's", "when", "where", "which", "who", "why" };
 	size_t i, j, spaces = 0;
 
 	for (i = 0; i < len; i++) {
 		spaces += s[i] == ' ';
-		/* every joint starts with ',', ';' or " and": the other characters start none */
-		if (s[i] != ',' && s[i] != ';' && !(s[i] == ' ' && i + 1 < len && s[i + 1] == 'a'))
+		/* every joint starts with ',', ';', " and", " also" or " plus": the other characters start none */
+		if (s[i] != ',' && s[i] != ';' &&
+		    !(s[i] == ' ' && i + 1 < len && strchr("aApP", s[i + 1])))
 			continue;
 		for (j = 0; j < FL_ARRAY_SIZE(joints); j++) {
 			size_t jl = strlen(joints[j]), k = 0, r = i + jl;
@@ -463,15 +522,16 @@ static size_t second_clause(const char *s, size_t len, size_t *cut)
 			/* three words on the left: at least two spaces before the joint */
 			if (spaces < 2 || r > len || strncasecmp(s + i, joints[j], jl))
 				continue;
-			support__words_of(s + r, len - r < 80 ? len - r : 80, &right);
+			/* the first words decide: a question word, "also" or "separately" */
+			support__words_of(s + r, len - r < 48 ? len - r : 48, &right);
 			if (right.n < 3)
 				continue;
 			while (k < right.n && (eq(&right, k, "and") || eq(&right, k, "separately") ||
 					       eq(&right, k, "secondly") || eq(&right, k, "second") ||
-					       eq(&right, k, "unrelated") || eq(&right, k, "btw")))
+					       eq(&right, k, "unrelated") || eq(&right, k, "btw") || eq(&right, k, "also")))
 				k++;
-			if (k < right.n && (IN(question_openers, right.w[k]) || k > 0 ||
-					    eq(&right, 1, "also") || eq(&right, 2, "also"))) {
+			if ((k < right.n && (k > 0 || (j >= bare ? IN(wh, right.w[k]) : IN(question_openers, right.w[k])))) ||
+			    eq(&right, 1, "also") || eq(&right, 2, "also")) {
 				*cut = i;
 				return r;
 			}
@@ -619,13 +679,15 @@ json_t *support__message(const char *subject, const char *content)
 	for (i = 0; i < n; i++) {
 		const char *s = body.buf + sp[i].off, *verb = NULL;
 		struct support_words w;
+		size_t people;
 		enum act a;
 
 		support__words_of(s, sp[i].len, &w);
 		a = classify(s, sp[i].len, &w, &verb);
 		json_array_append_new(acts, json_string(act_name(a)));
-		if (support__affected(&w) > affected)
-			affected = support__affected(&w);
+		people = support__affected(&w);
+		if (people > affected)
+			affected = people;
 		disowned = disowned || support__disowned(&w);
 		switch (a) {
 		case ACT_QUESTION:

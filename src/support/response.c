@@ -194,12 +194,14 @@ static void read_block(const char **pos, struct block *b)
 				m--;
 			if (!m)
 				break;
-			fl_buf_addf(&step, " %.*s", (int)m, p);
+			fl_buf_addch(&step, ' ');
+			fl_buf_add(&step, p, m);
 			line = cnl ? cnl + 1 : NULL;
 		}
 		if (json_array_size(b->items) < MAX_STEPS)
 			json_array_append_new(b->items, json_stringn(step.buf, step.len));
-		fl_buf_addf(&b->text, "%s\n", step.buf);
+		fl_buf_add(&b->text, step.buf, step.len);
+		fl_buf_addch(&b->text, '\n');
 	}
 	fl_buf_release(&step);
 	*pos = line;
@@ -340,7 +342,8 @@ static char *article_link(const char *id)
 /* A paragraph in both forms: plain text and HTML (escaped). */
 static void para(struct fl_buf *text, struct fl_buf *html, const char *s)
 {
-	fl_buf_addf(text, "%s\n\n", s);
+	fl_buf_adds(text, s);
+	fl_buf_adds(text, "\n\n");
 	fl_buf_adds(html, "<p>");
 	support__html_escape(html, s, strlen(s));
 	fl_buf_adds(html, "</p>\n");

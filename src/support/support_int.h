@@ -48,6 +48,13 @@ struct support_words {
 
 /* The words of s[0..len) into out (the first SUPPORT_MAX_WORDS). */
 void support__words_of(const char *s, size_t len, struct support_words *out);
+/*
+ * Whether word k of w is a form of one of verbs[0..n) ("wants", "wanted" of
+ * "want"; "creating" of "create"): the same first three letters, then the
+ * same Snowball stem (this thread's stemmer: most words never reach it); not
+ * an adverb ("likely" is not "like"). Irregular forms ("made") are listed.
+ */
+bool support__verb_form(const struct support_words *w, size_t k, const char *const *verbs, size_t n);
 /* Whether word i of w is s. */
 static inline bool support__word_is(const struct support_words *w, size_t i, const char *s)
 {

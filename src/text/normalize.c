@@ -104,3 +104,38 @@ int text_normalize(const char *s, size_t len, struct fl_buf *out)
 	fl_buf_release(&clean);
 	return 0;
 }
+
+/* sorted by the chat spelling: bsearch */
+struct chat_word {
+	const char *chat, *written;
+};
+
+static const struct chat_word chat_words[] = {
+	{ "arent", "aren't" }, { "cant", "can't" }, { "couldnt", "couldn't" }, { "didnt", "didn't" },
+	{ "doesnt", "doesn't" }, { "dont", "don't" }, { "hadnt", "hadn't" }, { "hasnt", "hasn't" },
+	{ "havent", "haven't" }, { "im", "i'm" }, { "isnt", "isn't" }, { "ive", "i've" }, { "pls", "please" },
+	{ "plz", "please" }, { "shouldnt", "shouldn't" }, { "thats", "that's" }, { "theyre", "they're" },
+	{ "u", "you" }, { "ur", "your" }, { "wasnt", "wasn't" }, { "werent", "weren't" }, { "weve", "we've" },
+	{ "whats", "what's" }, { "wont", "won't" }, { "wouldnt", "wouldn't" }, { "youre", "you're" },
+};
+
+static int cmp_chat(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct chat_word *)elem)->chat);
+}
+
+const char *text_chat_word(const char *word)
+{
+	const struct chat_word *hit;
+	size_t n = strlen(word);
+	char last;
+
+	/* most words end as no chat spelling does: "...nt", or one of "semurz" within six letters */
+	if (!n || n > 8)
+		return NULL;
+	last = word[n - 1];
+	if (!(last == 't' && n > 2 && word[n - 2] == 'n') && !(n <= 6 && strchr("semurz", last)))
+		return NULL;
+	hit = bsearch(word, chat_words, sizeof(chat_words) / sizeof(chat_words[0]), sizeof(chat_words[0]), cmp_chat);
+	return hit ? hit->written : NULL;
+}

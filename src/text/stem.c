@@ -111,3 +111,8 @@ struct text_stemmer *text__thread_stemmer(void)
 	}
 	return st;
 }
+
+struct text_stemmer *text_stemmer_this_thread(void)
+{
+	return text__thread_stemmer();
+}

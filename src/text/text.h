@@ -58,6 +58,16 @@ const char *text_errname(int rc);
  */
 int text_normalize(const char *s, size_t len, struct fl_buf *out);
 
+/*
+ * The written form of a chat spelling, or NULL: a contraction typed without
+ * its apostrophe ("dont" -> "don't", "wasnt" -> "wasn't", "im" -> "i'm"),
+ * and the short forms of chat ("u" -> "you", "ur" -> "your", "pls" ->
+ * "please"). word: one lower-case word. Words that are also words of their
+ * own ("its", "were", "well", "ill", "id", "lets", "wed", "hell") are not
+ * read as contractions.
+ */
+const char *text_chat_word(const char *word);
+
 /* ---- tokens ---- */
 
 enum text_token_kind {
@@ -142,6 +152,8 @@ struct text_stemmer *text_stemmer_new(void);
  */
 const char *text_stem(struct text_stemmer *st, const char *word, size_t len, size_t *outlen);
 void text_stemmer_free(struct text_stemmer *st);
+/* This thread's stemmer (made on first use, freed when the thread exits): not to be freed. */
+struct text_stemmer *text_stemmer_this_thread(void);
 
 /* ---- linear classifier ---- */
 

@@ -380,6 +380,37 @@ static void test_asks_people_and_disowned_actions_are_read(void **state)
 	support_outcome_release(&o);
 }
 
+/*
+ * Issue 15, fourth round: chat spellings read as written ("wasnt", "didnt",
+ * "u", "pls"), verbs in any form ("wants us to", "asked us to", "adding"),
+ * and a second ask joined by a bare "and" with "also" or a question word.
+ */
+static void test_chat_spellings_verb_forms_and_run_ons(void **state)
+{
+	static const struct held cases[] = {
+		{ "chat", "pw changed", "got a mail that my password was changed. it wasnt me", "security" },
+		{ "web", "api keys", "there are api keys on our account and i didnt authorise them", "security" },
+		{ "web", "new members", "strange people keep showing up in our members list, none of us are adding them",
+		  "security" },
+		{ "phone", "closing", "Call note: the customer wants us to close her account today and confirm by "
+		  "email.", "staff_action" },
+		{ "phone", "yearly", "Call note: caller asked us to move the subscription to the yearly plan.",
+		  "staff_action" },
+		{ "chat", "downgrade", "could u downgrade us to the team plan from next month", "staff_action" },
+		{ "chat", "two things", "how do i turn on dark mode and i also want to know how to add a vat number to "
+		  "our invoices", "several_issues" },
+	};
+	struct fixture *f = *state;
+	struct support_outcome o;
+
+	expect_held(f, "c", cases, FL_ARRAY_SIZE(cases));
+	/* "likely" is no form of "like"; "i tried and was told" is one clause */
+	process(f, "c9", "chat", "dark", "how do i switch the app to dark mode, my eyes hurt at night and it is likely "
+		"the reason i get headaches", NULL, &o);
+	assert_string_not_equal(reason(&o), "staff_action");
+	support_outcome_release(&o);
+}
+
 /* Two asks of one topic, a follow-up that refers back, and a deletion by mistake are not reasons to hold. */
 static void test_one_topic_asked_twice_is_answered(void **state)
 {
@@ -583,7 +614,8 @@ int main(void)
 		T(test_thank_you_needs_no_reply_and_no_handoff),
 		T(test_language_routes_to_a_language_queue),
 		T(test_asks_people_and_disowned_actions_are_read),
-		T(test_one_topic_asked_twice_is_answered),
+		T(test_chat_spellings_verb_forms_and_run_ons),
+	T(test_one_topic_asked_twice_is_answered),
 		T(test_split_or_weak_evidence_is_held),
 		T(test_ticket_is_searched_in_its_language),
 		T(test_reply_is_plain_text_with_an_html_alternative),

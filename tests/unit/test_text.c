@@ -274,6 +274,25 @@ static void test_stemmer(void **state)
 	text_stemmer_free(NULL);
 }
 
+/* Chat spellings read as written; words of their own are left alone; the thread's stemmer is one. */
+static void test_chat_words(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "dont", "don't" }, { "wasnt", "wasn't" }, { "cant", "can't" }, { "shouldnt", "shouldn't" },
+		{ "im", "i'm" }, { "u", "you" }, { "pls", "please" }, { "whats", "what's" }, { "theyre", "they're" },
+	};
+	static const char *const words[] = { "its", "were", "well", "ill", "id", "lets", "want", "us", "plan",
+					     "can't", "" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < FL_ARRAY_SIZE(cases); i++)
+		assert_string_equal(text_chat_word(cases[i][0]), cases[i][1]);
+	for (i = 0; i < FL_ARRAY_SIZE(words); i++)
+		assert_null(text_chat_word(words[i]));
+	assert_ptr_equal(text_stemmer_this_thread(), text_stemmer_this_thread());
+}
+
 static void test_errors_have_names(void **state)
 {
 	(void)state;
@@ -295,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_intensifiers_and_caps),
 		cmocka_unit_test(test_social_media_text),
 		cmocka_unit_test(test_stemmer),
+		cmocka_unit_test(test_chat_words),
 		cmocka_unit_test(test_errors_have_names),
 	};
 
