@@ -250,6 +250,8 @@ static int finish_once(struct support_ctx *ctx, const char *ticket_id, const jso
 			goto out;
 		*ticket_out = cur;
 		cur = NULL;
+		*err = fl_asprintf("the text of ticket '%s' changed during its triage: the run's results were not "
+				   "stored and it is queued to be triaged again", ticket_id);
 		return SUPPORT_ESTALE;
 	}
 	if (fl_str_eq(fl_json_str(json_object_get(shared, "auto_reply"), "reason", NULL), "spam"))
