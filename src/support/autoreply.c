@@ -8,6 +8,7 @@
  * the trace show as auto_reply {"sent": false, "reason": ...}:
  *
  *   spam, automated_mail     the spam screen and email's noise flags
+ *   phone_call               a caller's voicemail or missed call: an agent calls back
  *   thank_you                thanks or praise, nothing asked (no reply, no hand-off)
  *   outage, legal, security  the escalation rules' cues and signals
  *   not_english              a language the built-in replies are not written in
@@ -295,6 +296,16 @@ static bool c_automated(const struct signals *s)
 	return fl_json_bool(s->spam, "automated", false);
 }
 
+/*
+ * A phone ticket: the caller left a voicemail or missed us, and a written
+ * answer has no way to reach them (no inbox, no chat stream); an automatic
+ * reply would only mark the ticket answered. An agent calls back.
+ */
+static bool c_phone(const struct signals *s)
+{
+	return fl_str_eq(fl_json_str(s->ticket, "channel", fl_json_str(s->ticket, "source", "")), FL_CHANNEL_PHONE);
+}
+
 static bool c_thanks(const struct signals *s)
 {
 	return fl_json_bool(s->message, "praise_only", false);
@@ -446,6 +457,7 @@ static bool c_high_risk(const struct signals *s)
 static const struct check checks[] = {
 	{ "spam", c_spam, "the spam filter called it spam" },
 	{ "automated_mail", c_automated, "automated mail (bounce, out-of-office, list): nobody to answer" },
+	{ "phone_call", c_phone, "a phone call: an agent calls back (a written answer cannot reach the caller)" },
 	{ "thank_you", c_thanks, "thanks or praise, nothing asked: no reply and no hand-off needed" },
 	{ "outage", c_outage, "reports an outage" },
 	{ "legal", c_legal, "legal words: a person answers" },

@@ -796,6 +796,25 @@ static void test_auto_reply_is_stored_once(void **state)
 	json_decref(in);
 }
 
+/* The same answerable question left as a voicemail: a written answer cannot reach a caller, an agent calls back. */
+static void test_phone_ticket_is_never_auto_replied(void **state)
+{
+	struct fixture *f = *state;
+	json_t *in = ticket("call1", "+15550102000", "Voicemail from +15550102000",
+			    "Hi, I forgot my password and would like to reset it. Where is the link?");
+	struct support_outcome o;
+	const json_t *ar;
+
+	json_object_set_new(in, "source", json_string(FL_CHANNEL_PHONE));
+	assert_int_equal(support_process(&f->ctx, f->cs, in, &o), SUPPORT_OK);
+	assert_string_not_equal(fl_json_str(o.ticket, "status", ""), "auto_replied");
+	ar = json_object_get(json_object_get(o.ticket, "analysis"), "auto_reply");
+	assert_false(fl_json_bool(ar, "sent", true));
+	assert_string_equal(fl_json_str(ar, "reason", ""), "phone_call");
+	support_outcome_release(&o);
+	json_decref(in);
+}
+
 static void test_process_reports_invalid_ticket(void **state)
 {
 	struct fixture *f = *state;
@@ -942,6 +961,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_process_stores_results_exactly_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_finish_is_one_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_reply_is_stored_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_phone_ticket_is_never_auto_replied, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_process_reports_invalid_ticket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_process_stored_reports_invalid_ticket_by_code, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_keeps_order_and_reports_invalid, setup, teardown),
