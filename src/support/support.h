@@ -417,14 +417,17 @@ int support_process_job(struct support_ctx *ctx, struct flow_node *workflow,
  * A ticket whose text (subject, content) is no longer the one the run read
  * (shared's incoming_ticket; a call's transcript arriving while the first
  * triage ran, store_call_ticket_sync): SUPPORT_ESTALE with *ticket_out the
- * stored ticket and *err saying so (caller frees), nothing of the run stored; in the same transaction the
- * job (if any) is completed, a fresh triage job queued (dedupe key
- * "triage:T-000042", as intake's: one live triage job per ticket) and a
- * SUPPORT_EVENT_WORKFLOW_SUPERSEDED event {reason, job_id, read_version,
- * version} written. A results' write that meets a version changed since the
- * finish read the ticket (STORE_ECONFLICT) reads it again (up to 3 times). SUPPORT_ELEASE: the job's lease
- * is no longer the caller's; nothing was written. SUPPORT_ESTORE: *err says
- * why (caller frees); nothing was written.
+ * stored ticket and *err saying so (caller frees), nothing of the run
+ * stored; in the same transaction the job (if any) is completed, a fresh
+ * triage job queued (dedupe key "triage:T-000042", as intake's: one live
+ * triage job per ticket) and a SUPPORT_EVENT_WORKFLOW_SUPERSEDED event
+ * {reason, job_id, read_version, version} written. A results' write that
+ * meets a version changed since the finish read the ticket
+ * (STORE_ECONFLICT) reads it again (up to 3 times).
+ *
+ * SUPPORT_ELEASE: the job's lease is no longer the caller's; nothing was
+ * written. SUPPORT_ESTORE: *err says why (caller frees); nothing was
+ * written.
  */
 int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t *shared,
 		   const json_t *trace, const struct support_job *job, json_t **ticket_out,
