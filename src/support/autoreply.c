@@ -8,7 +8,7 @@
  * the trace show as auto_reply {"sent": false, "reason": ...}:
  *
  *   spam, automated_mail     the spam screen and email's noise flags
- *   phone_call               a caller's voicemail or missed call: an agent calls back
+ *   phone_call               a call through the phone doors (voicemail, missed call): an agent calls back
  *   thank_you                thanks or praise, nothing asked (no reply, no hand-off)
  *   outage, legal, security  the escalation rules' cues and signals
  *   not_english              a language the built-in replies are not written in
@@ -297,13 +297,18 @@ static bool c_automated(const struct signals *s)
 }
 
 /*
- * A phone ticket: the caller left a voicemail or missed us, and a written
- * answer has no way to reach them (no inbox, no chat stream); an automatic
- * reply would only mark the ticket answered. An agent calls back.
+ * A call that came through the phone doors (Twilio, /api/v1/calls: the
+ * ticket's metadata names its call_id): the caller left a voicemail or
+ * missed us, and a written answer has no way to reach them (no inbox, no
+ * chat stream); an automatic reply would only mark the ticket answered. An
+ * agent calls back. (A phone ticket an integration files through the
+ * ticket API, e.g. a call centre's transcript of a known customer, is
+ * answered like any other: the integration delivers it.)
  */
 static bool c_phone(const struct signals *s)
 {
-	return fl_str_eq(fl_json_str(s->ticket, "channel", fl_json_str(s->ticket, "source", "")), FL_CHANNEL_PHONE);
+	return fl_str_eq(fl_json_str(s->ticket, "channel", fl_json_str(s->ticket, "source", "")), FL_CHANNEL_PHONE) &&
+	       fl_json_str(json_object_get(s->ticket, "metadata"), "call_id", NULL);
 }
 
 static bool c_thanks(const struct signals *s)

@@ -796,7 +796,11 @@ static void test_auto_reply_is_stored_once(void **state)
 	json_decref(in);
 }
 
-/* The same answerable question left as a voicemail: a written answer cannot reach a caller, an agent calls back. */
+/*
+ * The same answerable question left as a voicemail (a call of the phone
+ * doors: its call_id): a written answer cannot reach a caller, an agent
+ * calls back.
+ */
 static void test_phone_ticket_is_never_auto_replied(void **state)
 {
 	struct fixture *f = *state;
@@ -806,6 +810,7 @@ static void test_phone_ticket_is_never_auto_replied(void **state)
 	const json_t *ar;
 
 	json_object_set_new(in, "source", json_string(FL_CHANNEL_PHONE));
+	json_object_set_new(in, "metadata", json_pack("{s:s, s:s}", "provider", "twilio", "call_id", "CA0001"));
 	assert_int_equal(support_process(&f->ctx, f->cs, in, &o), SUPPORT_OK);
 	assert_string_not_equal(fl_json_str(o.ticket, "status", ""), "auto_replied");
 	ar = json_object_get(json_object_get(o.ticket, "analysis"), "auto_reply");
