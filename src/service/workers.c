@@ -213,7 +213,11 @@ static void process(struct worker *k, struct store_job *job)
 	ctx.crm = w->crm;
 	ctx.routing = w->routing;
 	rc = support_process_job(&ctx, support_routing_graph(w->routing, NULL), &sj, &o);
-	finished = rc == SUPPORT_OK || rc == SUPPORT_EDONE;
+	/* ESTALE: the text changed during the run; the job is done and a fresh one queued */
+	finished = rc == SUPPORT_OK || rc == SUPPORT_EDONE || rc == SUPPORT_ESTALE;
+	if (rc == SUPPORT_ESTALE)
+		fl_log(FL_LOG_INFO, "job %lld: %s changed during its triage; triaged again on the new text",
+		       (long long)job->id, job->ticket_id ? job->ticket_id : "the ticket");
 	if (finished || o.already_done) {
 		/* already_done yet not finished: triaged by an earlier attempt, its completion failed */
 		if (rc == SUPPORT_ELEASE) {

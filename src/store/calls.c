@@ -125,7 +125,12 @@ static const char *why_rewrite(const json_t *t, const json_t *want)
 	return NULL;
 }
 
-/* The ticket's text as want has it, and triage again unless it is over; an event says why. */
+/*
+ * The ticket's text as want has it, and triage again unless it is over; an
+ * event says why. The job goes in under intake's dedupe key: while the
+ * first triage job runs it is that one, whose finish (support_finish)
+ * sees the text changed and queues the next.
+ */
 static int rewrite(struct store__sql *c, const json_t *t, json_t *meta, const json_t *want, const char *why,
 		   const char *provider, const char *call_id, bool *retriaged)
 {

@@ -927,8 +927,11 @@ int store_assign_queued(struct store *st, int64_t user_id, int idle_s, int limit
  * the ticket is not: its subject, its content and its first message's body
  * become want's, with want's transcribed, missed_call and call_back flags,
  * and, unless the ticket is resolved, closed or spam, its status goes back
- * to new with a triage job (*retriaged true); a STORE_EVENT_CALL_TICKET
- * event says why. STORE_ENOTFOUND when the ticket or the call is not there.
+ * to new with a triage job (*retriaged true; none is added while the
+ * ticket's triage job is live: a running one's finish, support_finish,
+ * then finds the text changed, stores nothing and queues a fresh one); a
+ * STORE_EVENT_CALL_TICKET event says why. STORE_ENOTFOUND when the ticket
+ * or the call is not there.
  *
  * store_customer_find_by_phone: the customer whose metadata.phone, with
  * spaces, hyphens, parentheses and dots dropped, is number (which the

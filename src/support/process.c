@@ -145,6 +145,52 @@ static int finish_job(struct store *st, const json_t *ticket, const struct suppo
 	return rc;
 }
 
+/*
+ * Whether the ticket a run read (shared's incoming_ticket) has the stored
+ * ticket's text, its subject and content: a run's results belong to the
+ * text it was computed on. A shared object without one (a caller that made
+ * it by hand) is taken as the ticket's.
+ */
+static bool same_text(const json_t *read, const json_t *stored)
+{
+	return !json_is_object(read) ||
+	       (fl_str_eq(fl_json_str(read, "subject", ""), fl_json_str(stored, "subject", "")) &&
+		fl_str_eq(fl_json_str(read, "content", ""), fl_json_str(stored, "content", "")));
+}
+
+/*
+ * A run whose ticket's text changed while it ran (a call's transcript
+ * arriving during the first triage: store_call_ticket_sync): nothing of it
+ * is stored; its job is completed and a fresh triage job queued (the key
+ * intake uses, free once this one is done; an existing live one is kept),
+ * with an event saying why. In the finish's transaction.
+ */
+static int supersede(struct store *st, const json_t *ticket, const json_t *read, const struct support_job *job)
+{
+	const char *id = fl_json_str(ticket, "id", "");
+	char tag[FL_TICKET_TAG_SIZE], *dedupe;
+	json_t *data;
+	int rc = job ? store_job_complete(st, job->id, job->owner) : STORE_OK;
+
+	if (rc != STORE_OK)
+		return rc;
+	fl_ticket_tag(tag, fl_json_int(ticket, "number", 0));
+	dedupe = fl_asprintf("%s:%s", FL_JOB_TRIAGE, tag);
+	rc = store_job_enqueue(st, FL_JOB_TRIAGE, id, NULL, 5, 0, dedupe);
+	free(dedupe);
+	if (rc != STORE_OK)
+		return rc;
+	data = json_pack("{s:s, s:o, s:I, s:I}", "reason",
+			 "the ticket's text changed while its triage ran: the run's results were not stored and "
+			 "it is triaged again on the new text",
+			 "job_id", job ? json_integer(job->id) : json_null(), "read_version",
+			 (json_int_t)fl_json_int(read, "version", 0), "version",
+			 (json_int_t)fl_json_int(ticket, "version", 0));
+	rc = store_event_append(st, id, SUPPORT_EVENT_WORKFLOW_SUPERSEDED, "workflow", data);
+	json_decref(data);
+	return rc;
+}
+
 int support__assign(struct store *st, const char *ticket_id, json_t **ticket)
 {
 	json_t *res = NULL, *t = NULL;
@@ -159,9 +205,9 @@ int support__assign(struct store *st, const char *ticket_id, json_t **ticket)
 	return rc;
 }
 
-int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t *shared,
-		   const json_t *trace, const struct support_job *job, json_t **ticket_out,
-		   char **err)
+static int finish_once(struct support_ctx *ctx, const char *ticket_id, const json_t *shared,
+		       const json_t *trace, const struct support_job *job, json_t **ticket_out,
+		       char **err, int *store_rc)
 {
 	struct store *st = ctx->store;
 	const json_t *response = json_object_get(shared, "generated_response");
@@ -196,6 +242,17 @@ int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t 
 		*ticket_out = cur;
 		cur = NULL;
 		return SUPPORT_EDONE;
+	}
+	if (!same_text(json_object_get(shared, "incoming_ticket"), cur)) {
+		done = true;
+		if ((src = supersede(st, cur, json_object_get(shared, "incoming_ticket"), job)) != STORE_OK ||
+		    (src = store_commit(st)) != STORE_OK)
+			goto out;
+		*ticket_out = cur;
+		cur = NULL;
+		*err = fl_asprintf("the text of ticket '%s' changed during its triage: the run's results were not "
+				   "stored and it is queued to be triaged again", ticket_id);
+		return SUPPORT_ESTALE;
 	}
 	if (fl_str_eq(fl_json_str(json_object_get(shared, "auto_reply"), "reason", NULL), "spam"))
 		status = FL_STATUS_SPAM;      /* listed for review (GET /api/v1/tickets?status=spam), nobody answers */
@@ -293,11 +350,33 @@ out:
 				   store_errmsg(st)[0] ? store_errmsg(st) : store_strerror(src));
 		store_rollback(st);
 	}
+	*store_rc = src;
 	json_decref(cur);
 	json_decref(fields);
 	json_decref(updated);
 	json_decref(msg);
 	return rc;
+}
+
+int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t *shared,
+		   const json_t *trace, const struct support_job *job, json_t **ticket_out,
+		   char **err)
+{
+	int rc, src, tries;
+
+	/*
+	 * A ticket changed between the finish's read and its write (PostgreSQL
+	 * reads without the row's lock; the write checks the version under it):
+	 * read again, which finds a new text and supersedes the run, or stores
+	 * its results on what changed beside the text.
+	 */
+	for (tries = 0;; tries++) {
+		src = STORE_OK;   /* an early return (done, superseded) leaves it */
+		rc = finish_once(ctx, ticket_id, shared, trace, job, ticket_out, err, &src);
+		if (rc == SUPPORT_OK || src != STORE_ECONFLICT || tries == 2)
+			return rc;
+		free(*err);
+	}
 }
 
 /*

@@ -44,7 +44,8 @@ struct text_sentiment;
 	X(ENOTFOUND, "not found") \
 	X(EDONE, "ticket was already processed") \
 	X(ELEASE, "the job's lease passed to another worker") \
-	X(ESTATE, "the ticket's state does not allow it")
+	X(ESTATE, "the ticket's state does not allow it") \
+	X(ESTALE, "the ticket's text changed during the run: it is triaged again")
 
 enum support_err {
 #define SUPPORT_ENUM(name, text) SUPPORT_##name,
@@ -332,14 +333,16 @@ void support_outcome_release(struct support_outcome *o);
  * the results (status, labels, analysis, trace, auto-reply, escalation,
  * notifications, customer metrics) in one transaction, exactly once in
  * effect. Returns SUPPORT_OK, SUPPORT_EINVAL (o->error names the fields),
- * SUPPORT_ESTORE or SUPPORT_EFLOW.
+ * SUPPORT_ESTORE, SUPPORT_EFLOW, or SUPPORT_ESTALE when the ticket's text
+ * changed during the run (nothing of it stored, a triage job queued:
+ * support_finish).
  */
 int support_process(struct support_ctx *ctx, struct flow_node *workflow,
 		    const json_t *incoming, struct support_outcome *o);
 /*
  * Runs the workflow for a ticket already in the store and finishes it
  * (support_finish, no job); SUPPORT_EDONE (and OK semantics) when it had
- * been processed already.
+ * been processed already; SUPPORT_ESTALE as support_process.
  */
 int support_process_stored(struct support_ctx *ctx, struct flow_node *workflow,
 			   const char *ticket_id, struct support_outcome *o);
@@ -384,7 +387,9 @@ struct support_job {
  * attempt) is not run again: its events are queued (each once) and the job
  * completed, and the call returns SUPPORT_EDONE with o->already_done set.
  * SUPPORT_ELEASE: the lease passed to another worker and nothing was
- * written. Other failures leave the job to the caller (store_job_fail).
+ * written. SUPPORT_ESTALE: the ticket's text changed during the run; the
+ * job is completed and a fresh one queued (support_finish). Other failures
+ * leave the job to the caller (store_job_fail).
  */
 int support_process_job(struct support_ctx *ctx, struct flow_node *workflow,
 			const struct support_job *job, struct support_outcome *o);
@@ -407,13 +412,28 @@ int support_process_job(struct support_ctx *ctx, struct flow_node *workflow,
  *
  * A ticket processed already: SUPPORT_EDONE with *ticket_out the stored
  * ticket; with a job, its events (each once: they carry delivery keys) and
- * the job's completion are written first. SUPPORT_ELEASE: the job's lease
- * is no longer the caller's; nothing was written. SUPPORT_ESTORE: *err says
- * why (caller frees); nothing was written.
+ * the job's completion are written first.
+ *
+ * A ticket whose text (subject, content) is no longer the one the run read
+ * (shared's incoming_ticket; a call's transcript arriving while the first
+ * triage ran, store_call_ticket_sync): SUPPORT_ESTALE with *ticket_out the
+ * stored ticket and *err saying so (caller frees), nothing of the run
+ * stored; in the same transaction the job (if any) is completed, a fresh
+ * triage job queued (dedupe key "triage:T-000042", as intake's: one live
+ * triage job per ticket) and a SUPPORT_EVENT_WORKFLOW_SUPERSEDED event
+ * {reason, job_id, read_version, version} written. A results' write that
+ * meets a version changed since the finish read the ticket
+ * (STORE_ECONFLICT) reads it again (up to 3 times).
+ *
+ * SUPPORT_ELEASE: the job's lease is no longer the caller's; nothing was
+ * written. SUPPORT_ESTORE: *err says why (caller frees); nothing was
+ * written.
  */
 int support_finish(struct support_ctx *ctx, const char *ticket_id, const json_t *shared,
 		   const json_t *trace, const struct support_job *job, json_t **ticket_out,
 		   char **err);
+/* The audit event of a run whose results were not stored because the ticket's text changed. */
+#define SUPPORT_EVENT_WORKFLOW_SUPERSEDED "workflow.superseded"
 
 /*
  * Enqueues event (FL_EVENT_TICKET_CREATED, _ESCALATED, _RESOLVED, ...) about

@@ -61,6 +61,20 @@ static size_t events_of(struct fx *f, const char *id, const char *type)
 	return n;
 }
 
+/* Ticket id's triage jobs in status ("queued", "done", ...). */
+static size_t jobs_of(struct fx *f, const char *status, const char *id)
+{
+	json_t *jobs = NULL, *j;
+	size_t i, n = 0;
+
+	assert_int_equal(store_job_list(f->st, status, 100, &jobs), STORE_OK);
+	json_array_foreach(jobs, i, j)
+		if (fl_str_eq(fl_json_str(j, "ticket_id", ""), id) && fl_str_eq(fl_json_str(j, "kind", ""), "triage"))
+			n++;
+	json_decref(jobs);
+	return n;
+}
+
 static void test_numbers_and_statuses(void **state)
 {
 	char *n;
@@ -210,17 +224,7 @@ static void test_callbacks_in_any_order_build_one_ticket(void **state)
 	assert_int_equal(events_of(f, "acme-voice_CA-1", STORE_EVENT_CALL_TICKET), 1);
 	assert_int_equal(events_of(f, "acme-voice_CA-1", FL_EVENT_TICKET_CREATED), 1);
 	/* the triage job is back for it (the first is still queued: no workers here) */
-	{
-		json_t *jobs = NULL, *j;
-		size_t i, n = 0;
-
-		assert_int_equal(store_job_list(f->st, "queued", 100, &jobs), STORE_OK);
-		json_array_foreach(jobs, i, j)
-			if (fl_str_eq(fl_json_str(j, "ticket_id", ""), "acme-voice_CA-1"))
-				n++;
-		assert_int_equal(n, 1);
-		json_decref(jobs);
-	}
+	assert_int_equal(jobs_of(f, "queued", "acme-voice_CA-1"), 1);
 	/* the other order: transcript first, then the status; one ticket, not re-triaged */
 	c = call_of("CA-2", "voicemail");
 	json_object_set_new(c, "transcript", json_string("Please call me back about my invoice."));
@@ -478,6 +482,128 @@ static void test_two_callbacks_at_once_make_one_ticket(void **state)
 	}
 }
 
+static size_t outbound_of(struct fx *f, const char *id)
+{
+	json_t *t = NULL, *m;
+	size_t i, n = 0;
+
+	assert_int_equal(store_ticket_get(f->st, id, true, &t), STORE_OK);
+	json_array_foreach(json_object_get(t, "messages"), i, m)
+		if (fl_str_eq(fl_json_str(m, "direction", ""), "outbound"))
+			n++;
+	json_decref(t);
+	return n;
+}
+
+/*
+ * A transcript arriving while the ticket's first triage runs (a worker's
+ * run, here driven step by step: claim, read, run, then the transcript,
+ * then the finish): the run's results are not stored over the new text;
+ * its job is done and a fresh one queued, an event says why, and the
+ * second run triages the transcript. At most one automatic reply.
+ */
+static void test_a_transcript_during_the_first_triage_triages_again(void **state)
+{
+	struct fx *f = *state;
+	struct support_routing *routing = NULL;
+	struct support_ctx ctx = { 0 };
+	struct support_outcome o;
+	struct store_job *job = NULL, *next = NULL;
+	struct support_job sj;
+	struct flow_result *res;
+	struct http_resp r;
+	json_t *read = NULL, *shared, *t = NULL, *c, *events = NULL, *e;
+	const char *id = "acme-voice_CA-race";
+	char *err = NULL;
+	size_t i;
+
+	assert_int_equal(support_routing_new(&routing, &err), SUPPORT_OK);
+	ctx.analyzer = f->g->analyzer;
+	ctx.kb = f->kb;
+	ctx.store = f->st;
+	ctx.routing = routing;
+	fx_start(f, -1, false);
+	post_call(f, f->integ, call_of("CA-race", "completed"), &r);
+	fx_expect(&r, 201, NULL);
+	http_resp_release(&r);
+	/* the worker claims the first job and reads the ticket: the call without its transcript */
+	assert_int_equal(store_job_claim(f->st, "triage", "worker-a", 60, &job), STORE_OK);
+	assert_string_equal(job->ticket_id, id);
+	assert_int_equal(store_ticket_get(f->st, id, false, &read), STORE_OK);
+	shared = json_pack("{s:O}", "incoming_ticket", read);
+	res = support_run(support_routing_graph(routing, "phone"), "ticket_ingestion", &ctx, shared);
+	assert_int_equal(flow_result_code(res), FLOW_OK);
+	/* meanwhile the transcript: the ticket's text changes, its triage job is the running one */
+	c = call_of("CA-race", "voicemail");
+	json_object_set_new(c, "transcript",
+			    json_string("I was charged twice for my subscription this month, please refund one charge."));
+	post_call(f, f->integ, c, &r);
+	fx_expect(&r, 200, NULL);
+	assert_true(json_is_true(json_object_get(r.json, "retriaged")));
+	http_resp_release(&r);
+	assert_int_equal(jobs_of(f, "queued", id), 0);
+	/* the run finishes on the old text: nothing of it stored, its job done, a fresh one queued */
+	sj = (struct support_job){ job->id, job->ticket_id, "worker-a" };
+	assert_int_equal(support_finish(&ctx, id, shared, flow_result_trace(res), &sj, &t, &err), SUPPORT_ESTALE);
+	assert_non_null(strstr(err, "changed during its triage"));
+	free(err);
+	err = NULL;
+	assert_string_equal(fl_json_str(t, "status", ""), "new");
+	assert_string_equal(fl_json_str(t, "content", ""),
+			    "I was charged twice for my subscription this month, please refund one charge.");
+	json_decref(t);
+	t = get_ticket(f, id);
+	assert_string_equal(fl_json_str(t, "status", ""), "new");
+	assert_true(json_is_null(json_object_get(t, "category")) || !json_object_get(t, "category"));
+	json_decref(t);
+	assert_int_equal(events_of(f, id, FL_EVENT_WORKFLOW_COMPLETED), 0);
+	assert_int_equal(events_of(f, id, SUPPORT_EVENT_WORKFLOW_SUPERSEDED), 1);
+	assert_int_equal(events_of(f, id, FL_EVENT_TICKET_CREATED), 1);
+	assert_int_equal(outbound_of(f, id), 0);
+	assert_int_equal(jobs_of(f, "done", id), 1);
+	assert_int_equal(jobs_of(f, "queued", id), 1);
+	assert_int_equal(store_event_list(f->st, id, 100, &events), STORE_OK);
+	json_array_foreach(events, i, e)
+		if (fl_str_eq(fl_json_str(e, "type", ""), SUPPORT_EVENT_WORKFLOW_SUPERSEDED)) {
+			assert_non_null(strstr(fl_json_str(json_object_get(e, "data"), "reason", ""), "text changed"));
+			assert_int_equal(fl_json_int(json_object_get(e, "data"), "job_id", 0), job->id);
+		}
+	json_decref(events);
+	/* the same finish again (a worker that did not hear the commit): the job is done, nothing written */
+	assert_int_equal(support_finish(&ctx, id, shared, flow_result_trace(res), &sj, &t, &err), SUPPORT_ELEASE);
+	assert_null(t);
+	assert_non_null(err);
+	free(err);
+	err = NULL;
+	assert_int_equal(jobs_of(f, "queued", id), 1);
+	assert_int_equal(events_of(f, id, SUPPORT_EVENT_WORKFLOW_SUPERSEDED), 1);
+	json_decref(shared);
+	flow_result_free(res);
+	/* the fresh job triages the transcript; a write meeting a changed version reads again */
+	assert_int_equal(store_job_claim(f->st, "triage", "worker-b", 60, &next), STORE_OK);
+	assert_string_equal(next->ticket_id, id);
+	sj = (struct support_job){ next->id, next->ticket_id, "worker-b" };
+	store_fault_inject(f->st, "store_ticket_update", 1, STORE_ECONFLICT);
+	assert_int_equal(support_process_job(&ctx, support_routing_graph(routing, NULL), &sj, &o), SUPPORT_OK);
+	store_fault_inject(f->st, NULL, 0, STORE_OK);
+	assert_string_not_equal(fl_json_str(o.ticket, "status", "new"), "new");
+	assert_string_equal(fl_json_str(json_object_get(o.shared, "incoming_ticket"), "content", ""),
+			    "I was charged twice for my subscription this month, please refund one charge.");
+	support_outcome_release(&o);
+	t = get_ticket(f, id);
+	assert_string_equal(fl_json_str(t, "category", ""), "billing");
+	json_decref(t);
+	assert_int_equal(events_of(f, id, FL_EVENT_WORKFLOW_COMPLETED), 1);
+	assert_int_equal(events_of(f, id, SUPPORT_EVENT_WORKFLOW_SUPERSEDED), 1);
+	assert_true(outbound_of(f, id) <= 1);
+	assert_int_equal(jobs_of(f, "done", id), 2);
+	assert_int_equal(jobs_of(f, "queued", id), 0);
+	json_decref(read);
+	store_job_free(job);
+	store_job_free(next);
+	support_routing_free(routing);
+}
+
 /* ---- with an LLM: what reaches it ---- */
 
 static void test_no_card_number_reaches_the_llm(void **state)
@@ -557,6 +683,7 @@ static const struct CMUnitTest tests[] = {
 	FX_TEST(test_a_missed_call_gets_no_automatic_reply),
 	FX_TEST(test_erasing_the_caller_erases_the_call),
 	FX_TEST(test_two_callbacks_at_once_make_one_ticket),
+	FX_TEST(test_a_transcript_during_the_first_triage_triages_again),
 	FX_TEST(test_no_card_number_reaches_the_llm),
 };
 
