@@ -2,7 +2,7 @@
 // routes (#/queue/all, #/tickets/<id>, #/escalations, #/kb, #/dashboard,
 // #/admin/...), the navigation, the live stream's state, the keyboard
 // shortcuts' list (?), and signing out.
-import { html, render, useState, useEffect, useRef } from '../vendor/vendor.js';
+import { html, render, useState, useEffect, useLayoutEffect, useRef } from '../vendor/vendor.js';
 import { get, del, setCsrf, whenSignedOut } from './api.js';
 import * as live from './live.js';
 import { installKeys, useKeys, SHORTCUTS } from './util.js';
@@ -41,7 +41,7 @@ function LiveBadge() {
 
 function Help({ onClose }) {
 	const ref = useRef(null);
-	useEffect(() => {
+	useLayoutEffect(() => {
 		const prev = document.activeElement;
 		ref.current && ref.current.focus();
 		return () => prev && prev.focus && prev.focus();

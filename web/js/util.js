@@ -1,6 +1,6 @@
 // Small helpers the screens share: dates, labels, drafts kept in
 // sessionStorage, a data-loading hook, and the keyboard shortcuts' registry.
-import { useState, useEffect, useRef, useCallback } from '../vendor/vendor.js';
+import { useState, useEffect, useLayoutEffect, useRef, useCallback } from '../vendor/vendor.js';
 
 export const STATUSES = ['new', 'triaging', 'auto_replied', 'escalated', 'waiting_on_customer', 'pending', 'resolved', 'closed'];
 export const PRIORITIES = ['low', 'medium', 'high', 'urgent'];
@@ -132,10 +132,12 @@ export const SHORTCUTS = [
 const keyHandlers = [];
 
 // A screen's handler(key, event) -> true when it took the key; the latest first.
+// Registered as the component is put on the page (a layout effect), not after
+// the next paint: a key pressed the moment a dialog shows reaches the dialog.
 export function useKeys(handler) {
 	const ref = useRef(handler);
 	ref.current = handler;
-	useEffect(() => {
+	useLayoutEffect(() => {
 		const h = (k, e) => ref.current(k, e);
 		keyHandlers.unshift(h);
 		return () => keyHandlers.splice(keyHandlers.indexOf(h), 1);
