@@ -3,34 +3,7 @@
 # demo, their outputs, and their errors with sysexits codes.
 # Usage: triage_test.sh PATH/TO/frontline SOURCE_ROOT
 set -u
-FL=$1
-SRC=$2
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export FRONTLINE_DATABASE_URL="sqlite://$tmp/frontline.db"
-export FRONTLINE_MODELS_DIR="$SRC/data/models"
-export FRONTLINE_KB_DIR="$SRC/data/kb"
-cd "$tmp" || exit 1
-
-check() { # name expected_rc actual_rc
-	if [ "$2" != "$3" ]; then
-		echo "FAIL: $1: exit $3, expected $2"
-		sed 's/^/    err: /' err 2>/dev/null | head -20
-		fails=$((fails + 1))
-	else
-		echo "ok: $1"
-	fi
-}
-contains() { # name file pattern
-	if grep -q -- "$3" "$2"; then
-		echo "ok: $1"
-	else
-		echo "FAIL: $1: '$3' not in output:"
-		sed 's/^/    /' "$2" | head -40
-		fails=$((fails + 1))
-	fi
-}
+. "$2/tests/integration/cli_lib.sh"
 
 # the demo seeds the CRM with the seed's customers (demo 3 stores no ticket)
 "$FL" demo --only 3 >out 2>err; check "demo seeds the CRM" 0 $?

@@ -6,34 +6,7 @@
 # that run on a ticket.
 # Usage: workflow_cli_test.sh PATH/TO/frontline SOURCE_ROOT
 set -u
-FL=$1
-SRC=$2
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export FRONTLINE_DATABASE_URL="sqlite://$tmp/frontline.db"
-export FRONTLINE_MODELS_DIR="$SRC/data/models"
-export FRONTLINE_KB_DIR="$SRC/data/kb"
-cd "$tmp" || exit 1
-
-check() { # name expected_rc actual_rc
-	if [ "$2" != "$3" ]; then
-		echo "FAIL: $1: exit $3, expected $2"
-		sed 's/^/    err: /' err 2>/dev/null | head -20
-		fails=$((fails + 1))
-	else
-		echo "ok: $1"
-	fi
-}
-contains() { # name file pattern
-	if grep -q -- "$3" "$2"; then
-		echo "ok: $1"
-	else
-		echo "FAIL: $1: '$3' not in output:"
-		sed 's/^/    /' "$2" | head -40
-		fails=$((fails + 1))
-	fi
-}
+. "$2/tests/integration/cli_lib.sh"
 # the trace's node names of a --json output, one a line
 nodes() {
 	python3 -c 'import json, sys; [print(s["node"]) for s in json.load(open(sys.argv[1]))["trace"]]' "$1"
