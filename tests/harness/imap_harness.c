@@ -1,45 +1,26 @@
 /*
- * imap_harness (see imap_harness.h). Readiness is known by connecting to
- * the port; Dovecot's state by the Maildir's file names (flags after ":2,").
+ * imap_harness (see imap_harness.h). Dovecot is started, awaited on its
+ * port and stopped by daemon_harness; its state is known by the Maildir's
+ * file names (flags after ":2,").
  */
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <grp.h>
-#include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "daemon_harness.h"
 #include "imap_harness.h"
 #include "test_helpers.h"
 #include "util/util.h"
 
 #define DOVECOT "/usr/sbin/dovecot"
-
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	struct fl_buf b = FL_BUF_INIT;
-	char chunk[4096];
-	size_t n;
-
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		fl_buf_add(&b, chunk, n);
-	fclose(f);
-	return fl_buf_detach(&b, NULL);
-}
 
 static int write_file(const char *path, const char *data, size_t len)
 {
@@ -75,25 +56,25 @@ static int chown_entry(const char *path, const struct stat *sb, int flag, struct
 
 int imap_harness_start(struct imap_harness *h, char **url)
 {
-	char tmpl[] = "/tmp/fl-imap-XXXXXX", *conf = NULL, *log = NULL, *path;
+	/* the directories of the configuration below, made in this order */
+	static const char *const dirs[] = { "run", "state", "mail", "home", "mail/ann", "mail/ann/new",
+					    "mail/ann/cur", "mail/ann/tmp" };
+	char *conf = NULL, *log = NULL, *path;
 	const char *internal, *internal_group, *login;
 	uid_t mail_uid = getuid();
 	gid_t mail_gid = getgid();
 	struct passwd *pw;
 	struct group *gr;
-	int64_t deadline;
-	int status;
+	size_t i;
+	int rc;
 
 	*url = NULL;
 	if (access(DOVECOT, X_OK)) {
 		h->error = fl_strdup("dovecot is not installed (scripts/install-deps installs dovecot-imapd)");
 		return -1;
 	}
-	if (!mkdtemp(tmpl)) {
-		h->error = fl_asprintf("cannot create a temporary directory: %s", strerror(errno));
+	if (!(h->dir = daemon_tmpdir("fl-imap", &h->error)))
 		return -1;
-	}
-	h->dir = fl_strdup(tmpl);
 	if (geteuid() == 0) {
 		/* Dovecot's own unprivileged users; mail access as "dovecot" */
 		if (!(pw = getpwnam("dovecot")) || !getpwnam("dovenull")) {
@@ -117,30 +98,10 @@ int imap_harness_start(struct imap_harness *h, char **url)
 		internal = login = pw->pw_name;
 		internal_group = gr->gr_name;
 	}
-	path = fl_asprintf("%s/run", h->dir);
-	mkdir(path, 0755);
-	free(path);
-	path = fl_asprintf("%s/state", h->dir);
-	mkdir(path, 0755);
-	free(path);
-	path = fl_asprintf("%s/mail", h->dir);
-	mkdir(path, 0755);
-	free(path);
-	path = fl_asprintf("%s/home", h->dir);
-	mkdir(path, 0755);
-	free(path);
-	path = fl_asprintf("%s/mail/ann", h->dir);
-	mkdir(path, 0755);
-	free(path);
-	{
-		static const char *const sub[] = { "new", "cur", "tmp" };
-		size_t i;
-
-		for (i = 0; i < 3; i++) {
-			path = fl_asprintf("%s/mail/ann/%s", h->dir, sub[i]);
-			mkdir(path, 0755);
-			free(path);
-		}
+	for (i = 0; i < FL_ARRAY_SIZE(dirs); i++) {
+		path = fl_asprintf("%s/%s", h->dir, dirs[i]);
+		mkdir(path, 0755);
+		free(path);
 	}
 	path = fl_asprintf("%s/passwd", h->dir);
 	if (write_file(path, "ann:{PLAIN}secret\n", strlen("ann:{PLAIN}secret\n"))) {
@@ -194,38 +155,17 @@ int imap_harness_start(struct imap_harness *h, char **url)
 		}
 		free(text);
 	}
-	h->pid = fork();
-	if (h->pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	{
+		char *argv[] = { DOVECOT, "-F", "-c", conf, NULL };
+		struct daemon_spec spec = { .name = "dovecot", .argv = argv, .log = log, .death_sig = SIGKILL,
+					    .port = h->port, .timeout_us = 15 * 1000000LL, .interval_us = 20000 };
 
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execl(DOVECOT, DOVECOT, "-F", "-c", conf, (char *)NULL);
-		_exit(127);
+		rc = daemon_start(&spec, &h->pid, &h->error);
 	}
 	free(conf);
-	deadline = fl_mono_us() + 15 * 1000000;
-	while (!test_can_connect(h->port)) {
-		if (waitpid(h->pid, &status, WNOHANG) == h->pid || fl_mono_us() > deadline) {
-			char *text = read_file(log);
-
-			h->error = fl_asprintf("dovecot did not start on 127.0.0.1:%d: %s", h->port,
-					       text ? text : "");
-			free(text);
-			free(log);
-			if (fl_mono_us() > deadline) {
-				kill(h->pid, SIGKILL);
-				waitpid(h->pid, &status, 0);
-			}
-			h->pid = 0;
-			return -1;
-		}
-		fl_sleep_us(20000);
-	}
 	free(log);
+	if (rc)
+		return -1;
 	*url = fl_asprintf("imap://ann:secret@127.0.0.1:%d/INBOX", h->port);
 	return 0;
 }
@@ -295,30 +235,9 @@ size_t imap_harness_count(struct imap_harness *h, const char *folder, size_t *se
 	return n;
 }
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 void imap_harness_stop(struct imap_harness *h)
 {
-	int status;
-
-	if (h->pid > 0) {
-		kill(h->pid, SIGTERM);
-		waitpid(h->pid, &status, 0);
-		h->pid = 0;
-	}
-	if (h->dir) {
-		nftw(h->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-		free(h->dir);
-		h->dir = NULL;
-	}
-	free(h->error);
-	h->error = NULL;
+	daemon_stop(&h->pid, &h->dir, &h->error, -1);
 }
 
 const char *imap_harness_error(const struct imap_harness *h)
