@@ -86,6 +86,13 @@ json_t *support__message(const char *subject, const char *content);
 size_t support__affected(const struct support_words *w);
 /* Whether a sentence disowns an action on the account ("someone changed", "I didn't create", "wasn't me"). */
 bool support__disowned(const struct support_words *w);
+/*
+ * A request addressed to us ("could you ...", "please ...", "I need you to
+ * ...") whose verb, whatever it is, acts on an account object (invoice,
+ * plan, seats, ...) and does not only ask us to tell, show or help
+ * (staff_request.c). *verb gets the verb.
+ */
+bool support__addressed_act(const struct support_words *w, const char **verb);
 
 /*
  * own_words.c: the customer's own part of content into out (quoted history,
