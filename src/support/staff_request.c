@@ -11,7 +11,9 @@
  *   "I need/want/ask you to ...", "they want us to ...";
  * - its verb is not one that asks us only to tell, show or help ("can you
  *   tell me how", "could you explain why", "please let me know", "can you
- *   help me change it"): those ask how, which an article may answer;
+ *   help me change it"): those ask how, which an article may answer; "give"
+ *   acts when it grants ("give us two more weeks on the trial"), not when
+ *   it informs ("give me an overview of the plans");
  * - what it acts on, in the words after the verb, is an account object:
  *   invoice, charge, plan, subscription, account, data, seats, trial, ...
  *
@@ -19,6 +21,7 @@
  * it possible to", "where do I") is not addressed to us, and is left to
  * the question reading.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,12 +58,30 @@ static const char *const account_objects[] = {
 /* Verbs of asking, in any form: "I need you to", "they want us to" (support__verb_form). */
 static const char *const asking[] = { "ask", "expect", "like", "need", "request", "want" };
 
+/*
+ * "give us two more weeks", "give me 5 extra seats": a grant, not
+ * information ("give me an overview of the plans" is a question).
+ */
+static bool grant(const struct support_words *w, size_t k)
+{
+	size_t j;
+
+	if (!support__word_is(w, k, "give") || !(support__word_is(w, k + 1, "us") || support__word_is(w, k + 1, "me")))
+		return false;
+	for (j = k + 2; j < w->n && j <= k + 4; j++)
+		if (support__word_is(w, j, "more") || support__word_is(w, j, "extra") ||
+		    support__word_is(w, j, "another") || isdigit((unsigned char)w->w[j][0]) ||
+		    support__word_is(w, j, "two") || support__word_is(w, j, "three") || support__word_is(w, j, "few"))
+			return true;
+	return false;
+}
+
 /* The verb at word k acts on an account object named within the next eight words. */
 static bool acts_on_account(const struct support_words *w, size_t k)
 {
 	size_t j;
 
-	if (k >= w->n || IN(telling, w->w[k]) || IN(account_objects, w->w[k]))
+	if (k >= w->n || (IN(telling, w->w[k]) && !grant(w, k)) || IN(account_objects, w->w[k]))
 		return false;
 	for (j = k + 1; j < w->n && j <= k + 8; j++)
 		if (IN(account_objects, w->w[j]))

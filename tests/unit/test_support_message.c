@@ -29,6 +29,7 @@ static void test_any_verb_addressed_to_us_on_the_account_is_a_request(void **sta
 		{ "we need you to split the last charge across two cards", "split" },
 		{ "can u guys bump our seats to 12 from monday", "bump" },
 		{ "Would you please backdate the subscription to the 1st?", "backdate" },
+		{ "can you guys give us two more weeks on the trial, our boss is away", "give" },
 		{ "Kindly rerun the payment on our account, the card is topped up now.", "rerun" },
 	};
 	size_t i;
@@ -56,6 +57,7 @@ static void test_asking_how_or_to_be_told_is_not_a_request(void **state)
 		"can you help me move my data to the new workspace",
 		"can you export our data to csv?",
 		"could you walk me through adding seats to the plan",
+		"could you give me an overview of what each plan includes",
 	};
 	size_t i;
 
