@@ -123,3 +123,29 @@ bool support__addressed_act(const struct support_words *w, const char **verb)
 	}
 	return false;
 }
+
+/*
+ * The state of an account object wanted, whatever the verb: "we'd like the
+ * renewal pushed back by four weeks", "I need the invoice addressed to our
+ * new company": a wish ("like", "need", "want", ... in any form), the
+ * object within the next four words, and a participle (-ed) right after it.
+ */
+bool support__wanted_state(const struct support_words *w, const char **verb)
+{
+	size_t k, j;
+
+	for (k = 0; k < w->n; k++) {
+		if (!support__verb_form(w, k, asking, FL_ARRAY_SIZE(asking)))
+			continue;
+		for (j = k + 1; j + 1 < w->n && j <= k + 4; j++) {
+			const char *p = w->w[j + 1];
+			size_t len = strlen(p);
+
+			if (IN(account_objects, w->w[j]) && len >= 5 && !strcmp(p + len - 2, "ed")) {
+				*verb = p;
+				return true;
+			}
+		}
+	}
+	return false;
+}

@@ -93,6 +93,8 @@ bool support__disowned(const struct support_words *w);
  * (staff_request.c). *verb gets the verb.
  */
 bool support__addressed_act(const struct support_words *w, const char **verb);
+/* The state of an account object wished for, any participle: "we'd like the renewal pushed back". */
+bool support__wanted_state(const struct support_words *w, const char **verb);
 
 /*
  * own_words.c: the customer's own part of content into out (quoted history,

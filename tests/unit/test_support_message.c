@@ -2,7 +2,8 @@
  * The message reading's request for staff action (message.c,
  * staff_request.c), without the rest of the triage: a request addressed to
  * us whose verb acts on the customer's account is a staff action whatever
- * the verb ("could you redo the march invoice"), and a question that asks
+ * the verb ("could you redo the march invoice"), so is the state of one
+ * wished for ("we'd like the renewal pushed back"), and a question that asks
  * how, or asks us only to tell, show or help, is not.
  */
 #include "test_helpers.h"
@@ -30,6 +31,7 @@ static void test_any_verb_addressed_to_us_on_the_account_is_a_request(void **sta
 		{ "can u guys bump our seats to 12 from monday", "bump" },
 		{ "Would you please backdate the subscription to the 1st?", "backdate" },
 		{ "can you guys give us two more weeks on the trial, our boss is away", "give" },
+		{ "Our budget is signed off late. We'd like the renewal pushed back by four weeks.", "pushed" },
 		{ "Kindly rerun the payment on our account, the card is topped up now.", "rerun" },
 	};
 	size_t i;
@@ -58,6 +60,8 @@ static void test_asking_how_or_to_be_told_is_not_a_request(void **state)
 		"can you export our data to csv?",
 		"could you walk me through adding seats to the plan",
 		"could you give me an overview of what each plan includes",
+		"we'd like to know which day the renewal is charged",
+		"i need the invoice that was emailed last week, where is it",
 	};
 	size_t i;
 
