@@ -252,13 +252,6 @@ int kb_open(const char *index_path, struct kb **out, char **err)
 	pthread_rwlock_init(&kb->info_lock, NULL);
 	pthread_mutex_init(&kb->art_lock, NULL);
 	kb_params_default(&kb->params);
-	{ /* XXX-EXPERIMENT */
-		const char *x = getenv("FL_KBX");
-		char *dup = x ? fl_strdup(x) : NULL, *tok, *save = NULL, *e = NULL;
-		for (tok = dup ? strtok_r(dup, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save))
-			if (kb_params_set(&kb->params, tok, &e)) { free(e); e = NULL; }
-		free(dup);
-	}
 	if (index_path) {
 		kb->path = fl_strdup(index_path);
 		kb->uri = fl_strdup(index_path);
