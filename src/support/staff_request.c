@@ -39,15 +39,17 @@ static const char *const fillers[] = {
 	"all", "also", "folks", "guys", "just", "kindly", "maybe", "please", "possibly", "quickly", "still",
 };
 /*
- * Verbs that ask us to tell, show or help, that are no act at all ("can
- * you be ...", "would you have ..."), or that say what the product does
- * ("can you export our data to csv?"): not a staff action (sorted).
+ * Verbs that ask us to tell, show, help or answer ("please reply to my
+ * email"), that are no act at all ("can you be ...", "would you have
+ * ..."), or that say what the product does ("can you export our data to
+ * csv?"): not a staff action (sorted).
  */
 static const char *const telling[] = {
-	"advise", "answer", "be", "check", "clarify", "confirm", "connect", "describe", "do", "explain",
-	"export", "find", "get", "give", "guide", "handle", "have", "help", "import", "integrate", "know",
-	"let", "look", "note", "point", "recommend", "run", "say", "see", "send", "share", "show", "suggest",
-	"support", "sync", "teach", "tell", "think", "walk", "work",
+	"advise", "answer", "be", "call", "check", "clarify", "confirm", "connect", "contact", "describe",
+	"do", "explain", "export", "find", "get", "give", "guide", "handle", "have", "help", "import",
+	"integrate", "know", "let", "look", "note", "point", "read", "recommend", "reply", "respond", "run",
+	"say", "see", "send", "share", "show", "suggest", "support", "sync", "teach", "tell", "think", "walk",
+	"work",
 };
 /* What a customer's account is made of: the objects staff act on (sorted). */
 static const char *const account_objects[] = {

@@ -62,6 +62,7 @@ static void test_asking_how_or_to_be_told_is_not_a_request(void **state)
 		"could you give me an overview of what each plan includes",
 		"we'd like to know which day the renewal is charged",
 		"i need the invoice that was emailed last week, where is it",
+		"please reply to my email about the invoice, it has been a week",
 	};
 	size_t i;
 
