@@ -9,11 +9,11 @@
  *   coverage  s *= (1 + title_coverage * T) * (1 + query_coverage * Q), where
  *             T is the share of the title's (non-stop) words that the query's
  *             phrases contain, and Q the idf-weighted share of the query's
- *             concepts found in the title. A query of n concepts (that some
- *             article contains) above title_concepts gets title_coverage *
+ *             concepts found in the title. A query of n concepts (known to
+ *             the articles or not) above title_concepts gets title_coverage *
  *             title_concepts / n: a ticket of twenty words covers a short
  *             title's words by chance, a query that restates a title does not
- *             need twenty.
+ *             need twenty. relevance_score's ideal takes the same boost.
  *
  * Statistics (N, average field lengths, each phrase's document frequency) are
  * computed once per query, on the first row, as FTS5's own bm25 does; the
