@@ -178,6 +178,14 @@ struct kb_params {
 	double synonym_weight;           /* a synonym's weight relative to the query's own word */
 	double title_coverage;           /* boost for the share of the title the query covers */
 	double query_coverage;           /* boost for the share of the query the title matches */
+	/*
+	 * A query of more concepts than this (its words after stop words,
+	 * with their synonyms, whether an article has them or not) gets the
+	 * title-coverage boost times this / its concepts: a long ticket
+	 * covers a short title's words by chance ("log in" in the
+	 * single-sign-on title). 0 turns it off.
+	 */
+	double title_concepts;
 	bool stop_words;                 /* drop question and stop words from queries */
 	bool synonyms;                   /* expand with the synonym table */
 	/*

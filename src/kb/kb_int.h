@@ -256,6 +256,7 @@ struct kb_qplan {
 	double nrows;
 	double avglen[3];
 	double gidf_total;
+	double title_boost;          /* title_coverage, less for a long query (kb_params.title_concepts) */
 	double ideal;               /* score of a perfect match, for relevance_score */
 	int rc;                     /* first error met inside kb_rank */
 	/*

@@ -9,7 +9,11 @@
  *   coverage  s *= (1 + title_coverage * T) * (1 + query_coverage * Q), where
  *             T is the share of the title's (non-stop) words that the query's
  *             phrases contain, and Q the idf-weighted share of the query's
- *             concepts found in the title.
+ *             concepts found in the title. A query of n concepts (known to
+ *             the articles or not) above title_concepts gets title_coverage *
+ *             title_concepts / n: a ticket of twenty words covers a short
+ *             title's words by chance, a query that restates a title does not
+ *             need twenty. relevance_score's ideal takes the same boost.
  *
  * Statistics (N, average field lengths, each phrase's document frequency) are
  * computed once per query, on the first row, as FTS5's own bm25 does; the
@@ -129,9 +133,12 @@ static int plan_stats(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_q
 	p->gidf_total = 0;
 	for (i = 0; i < p->ngroups; i++)
 		p->gidf_total += p->gidf[i];
+	p->title_boost = k->title_coverage;
+	if (k->title_concepts > 0 && (double)p->ngroups > k->title_concepts)
+		p->title_boost *= k->title_concepts / (double)p->ngroups;
 	/* every concept once in a title of average length, the title fully covered */
 	sat = k->w_title / (k->k1 + k->w_title);
-	p->ideal = ideal_mass(p) * sat * (1 + k->title_coverage) * (1 + k->query_coverage);
+	p->ideal = ideal_mass(p) * sat * (1 + p->title_boost) * (1 + k->query_coverage);
 	memset(p->scratch, 0, p->nph * NFIELDS * sizeof(*p->scratch));
 	p->stats_ready = true;
 	return SQLITE_OK;
@@ -319,8 +326,8 @@ static int score_row(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_qp
 		q += p->gidf[__builtin_ctzll(hit)];
 	if (p->gidf_total > 0)
 		s *= 1 + k->query_coverage * q / p->gidf_total;
-	boost_max = 1 + k->title_coverage;
-	if (k->title_coverage > 0 && s * boost_max >= top_floor(p)) {
+	boost_max = 1 + p->title_boost;
+	if (p->title_boost > 0 && s * boost_max >= top_floor(p)) {
 		int words;
 
 		if (info) {
@@ -338,7 +345,7 @@ static int score_row(const Fts5ExtensionApi *api, Fts5Context *fts, struct kb_qp
 			words = t.words;
 		}
 		if (words > 0)
-			s *= 1 + k->title_coverage * (double)(covered < words ? covered : words) / words;
+			s *= 1 + p->title_boost * (double)(covered < words ? covered : words) / words;
 		top_push(p, s);
 	}
 	/* else: even a fully covered title would leave it out of the top ktop; s is a lower bound */

@@ -29,6 +29,7 @@ void kb_params_default(struct kb_params *p)
 	p->synonym_weight = 0.3;
 	p->title_coverage = 2.0;
 	p->query_coverage = 1.0;
+	p->title_concepts = 5;
 	p->stop_words = true;
 	p->synonyms = true;
 	p->prune_above = 5000;
@@ -52,6 +53,7 @@ static const struct {
 	{ "synonym_weight", offsetof(struct kb_params, synonym_weight), P_DOUBLE },
 	{ "title_coverage", offsetof(struct kb_params, title_coverage), P_DOUBLE },
 	{ "query_coverage", offsetof(struct kb_params, query_coverage), P_DOUBLE },
+	{ "title_concepts", offsetof(struct kb_params, title_concepts), P_DOUBLE },
 	{ "stop_words", offsetof(struct kb_params, stop_words), P_BOOL },
 	{ "synonyms", offsetof(struct kb_params, synonyms), P_BOOL },
 	{ "prune_above", offsetof(struct kb_params, prune_above), P_DOUBLE },

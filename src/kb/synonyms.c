@@ -46,7 +46,8 @@ const char *const kb__stop_words[] = {
 const char *const kb__synonym_sets[] = {
 	/* account and access */
 	"password|pwd|pw|passwd|passcode|pass word",
-	"login|log in|logon|log on|sign in|signin|sign on",
+	/* not "sign on": it is inside "single sign-on", and every SSO article would hold the login concept twice */
+	"login|log in|logon|log on|sign in|signin",
 	"logout|log out|log off|sign out|signout",
 	"signup|sign up|register|registration|create an account|open an account",
 	"2fa|two-factor|two factor|2-factor|mfa|multi-factor|multifactor|two-step|2-step|2sv",

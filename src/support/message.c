@@ -328,6 +328,9 @@ static bool action_request(const struct support_words *w, const char **verb)
 				*verb = w->w[k];
 				return true;
 			}
+	/* any verb addressed to us that acts on the account: "could you redo the march invoice" */
+	if (support__addressed_act(w, verb) || support__wanted_state(w, verb))
+		return true;
 	/* a data-protection request addressed to us: "please send me ... all personal data you hold" */
 	for (k = 0; k + 1 < w->n; k++)
 		if ((eq(w, k, "send") || eq(w, k, "provide")) && (eq(w, k + 1, "me") || eq(w, k + 1, "us")))

@@ -55,10 +55,10 @@ void support__words_of(const char *s, size_t len, struct support_words *out);
  * an adverb ("likely" is not "like"). Irregular forms ("made") are listed.
  */
 bool support__verb_form(const struct support_words *w, size_t k, const char *const *verbs, size_t n);
-/* Whether word i of w is s. */
+/* Whether word i of w is s (the first letters compared here: most words differ there, without a call). */
 static inline bool support__word_is(const struct support_words *w, size_t i, const char *s)
 {
-	return i < w->n && !strcmp(w->w[i], s);
+	return i < w->n && w->w[i][0] == s[0] && (!s[0] || (w->w[i][1] == s[1] && (!s[1] || !strcmp(w->w[i] + 2, s + 2))));
 }
 
 /*
@@ -86,6 +86,15 @@ json_t *support__message(const char *subject, const char *content);
 size_t support__affected(const struct support_words *w);
 /* Whether a sentence disowns an action on the account ("someone changed", "I didn't create", "wasn't me"). */
 bool support__disowned(const struct support_words *w);
+/*
+ * A request addressed to us ("could you ...", "please ...", "I need you to
+ * ...") whose verb, whatever it is, acts on an account object (invoice,
+ * plan, seats, ...) and does not only ask us to tell, show or help
+ * (staff_request.c). *verb gets the verb.
+ */
+bool support__addressed_act(const struct support_words *w, const char **verb);
+/* The state of an account object wished for, any participle: "we'd like the renewal pushed back". */
+bool support__wanted_state(const struct support_words *w, const char **verb);
 
 /*
  * own_words.c: the customer's own part of content into out (quoted history,

@@ -530,6 +530,40 @@ static void test_kb_search_expands_synonyms_and_abbreviations(void **state)
 	free(ids);
 }
 
+/*
+ * A long ticket covers a short title's words by chance: "sign in" fills the
+ * title "Signing in", while the ticket is about changing its email address. Its
+ * title boost shrinks with the query's concepts (title_concepts); a short
+ * query keeps the whole boost, so its scores are those without the rule.
+ */
+static void test_kb_search_title_boost_shrinks_for_long_queries(void **state)
+{
+	struct kbfx *f = *state;
+	struct kb_params p;
+	const char *ticket = "i got married and my surname changed, so my company gave me a new work address with "
+			     "my new name. what do i do so that i sign in with the new address from now on";
+	char *hold, *on, *off;
+
+	kbfx_add(f->kb, "signin", "Signing in", "Sign in with your work email and your password on the sign-in page.",
+		 NULL);
+	kbfx_add(f->kb, "email", "Changing your email address or username",
+		 "Open your profile, click change next to your email address, enter the new address and confirm it "
+		 "from the message we send there.", NULL);
+	kbfx_add(f->kb, "other", "Exporting your data", "Export projects as CSV from the settings page.", NULL);
+	assert_string_equal(first_id(f->kb, ticket, &hold), "email");
+	free(hold);
+	on = kbfx_search_ids(f->kb, "sign in", 5);
+	kb_params_default(&p);
+	p.title_concepts = 0;
+	kb_set_params(f->kb, &p);
+	assert_string_equal(first_id(f->kb, ticket, &hold), "signin");
+	free(hold);
+	off = kbfx_search_ids(f->kb, "sign in", 5);
+	assert_string_equal(on, off);
+	free(on);
+	free(off);
+}
+
 /* On a large index only articles with a selective word are scored; their scores do not change. */
 static void test_kb_search_pruning_keeps_scores(void **state)
 {
@@ -713,6 +747,7 @@ int main(void)
 		T(test_kb_search_survives_fts5_syntax_in_queries),
 		T(test_kb_search_field_weights_title_over_tags_over_body),
 		T(test_kb_search_expands_synonyms_and_abbreviations),
+		T(test_kb_search_title_boost_shrinks_for_long_queries),
 		T(test_kb_search_pruning_keeps_scores),
 		T(test_kb_params_set_parses_and_refuses),
 		T(test_kb_search_from_several_threads_while_writing),
