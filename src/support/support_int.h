@@ -15,6 +15,7 @@ struct support_analyzer {
 	struct text_model *category;
 	struct text_sentiment *sentiment;
 	struct text_model *spam;          /* spam.model: labels spam, ham */
+	struct text_model *articles;      /* articles.model (optional): "<id>|<title>" and "none" (learned.c) */
 	struct text_langid *langid;       /* libexttextcat's profiles */
 	char *models_dir;
 	struct support_llm_tasks *llm_tasks;   /* for the category model's labels */
@@ -32,6 +33,22 @@ bool support__is_stop_word(const char *w);
 json_t *support__sentiment(const struct support_analyzer *a, const json_t *ticket);
 /* categorization: primary/secondary category, confidence, keywords, department. */
 json_t *support__categorize(const struct support_analyzer *a, const json_t *ticket);
+
+/* ---- learned.c: the article a model trained on answered tickets names ---- */
+
+/* The model's best article must have this calibrated probability to agree with the search ... */
+#define SUPPORT_LEARNED_MIN_PROB 0.5
+/* ... and the search's top article at least this relevance (a floor: no agreement on nothing) */
+#define SUPPORT_LEARNED_MIN_RELEVANCE 0.1
+/*
+ * {"article": id or "none", "probability", "agrees"} for text (the ticket's
+ * subject and content), agrees when the best label names kb_results' top
+ * article (id and title) with at least SUPPORT_LEARNED_MIN_PROB; NULL when
+ * no articles.model is loaded.
+ */
+json_t *support__learned_article(const struct support_analyzer *a, const char *text, const json_t *kb_results);
+/* Whether kb_results' "learned" agrees with its top article, which is relevant at least the floor. */
+bool support__learned_agrees(const json_t *kb_results);
 /* Up to max salient keywords of text (normalized words, no stop words). */
 json_t *support__keywords(const char *text, size_t max);
 /* "subject\n\ncontent", the text the analyses read. Caller frees. */
