@@ -94,7 +94,6 @@ static int kb_prep(struct flow_call *call, json_t *shared, json_t **out)
 	const json_t *ticket = json_object_get(shared, "ticket"), *message = json_object_get(shared, "message");
 	struct parts p = { json_array(), 0, 0 };
 	const char *body;
-	char *text;
 	size_t before;
 
 	if (!support__ctx(call) || !ticket) {
@@ -119,11 +118,8 @@ static int kb_prep(struct flow_call *call, json_t *shared, json_t **out)
 	/* nothing asked and nothing stated: the customer's own words as they come */
 	if (json_array_size(p.list) == before)
 		add_part(&p, "context", body);
-	/* ticket_text: what the article model reads (learned.c), the text the category model read */
-	text = support__ticket_text(ticket);
-	*out = json_pack("{s:o, s:s?, s:s}", "parts", p.list, "language",
-			 fl_json_str(json_object_get(shared, "language"), "code", NULL), "ticket_text", text);
-	free(text);
+	*out = json_pack("{s:o, s:s?}", "parts", p.list, "language",
+			 fl_json_str(json_object_get(shared, "language"), "code", NULL));
 	return 0;
 }
 
@@ -131,7 +127,7 @@ static int kb_exec(struct flow_call *call, json_t *prep, json_t **out)
 {
 	struct support_ctx *ctx = support__ctx(call);
 	const json_t *plist = json_object_get(prep, "parts"), *v;
-	json_t *found, *part, *learned;
+	json_t *found, *part;
 	const char *texts[KB_MAX_PARTS], *language = fl_json_str(prep, "language", NULL);
 	struct kb_query q = { texts, 0, NULL, 5 };
 	size_t i;
@@ -164,9 +160,6 @@ static int kb_exec(struct flow_call *call, json_t *prep, json_t **out)
 		json_object_set(part, "kind", json_object_get(mine, "kind"));
 		json_object_set(part, "text", json_object_get(mine, "text"));
 	}
-	learned = support__learned_article(ctx->analyzer, fl_json_str(prep, "ticket_text", NULL), *out);
-	if (learned)
-		json_object_set_new(*out, "learned", learned);
 	support__mark_builtin(call, *out);
 	return 0;
 }

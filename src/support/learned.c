@@ -23,6 +23,7 @@
  * an article whose title was changed stops agreeing until the model is
  * trained again.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "support_int.h"
@@ -59,6 +60,23 @@ json_t *support__learned_article(const struct support_analyzer *a, const char *t
 			best >= 0 && top && probs[best] >= SUPPORT_LEARNED_MIN_PROB && label_names(label, top));
 	free(probs);
 	return out;
+}
+
+bool support__learned_ask(const struct support_analyzer *a, const json_t *ticket, json_t *kb_results)
+{
+	const json_t *top = json_array_get(json_object_get(kb_results, "articles"), 0);
+	json_t *learned;
+	char *text;
+
+	if (!json_object_get(kb_results, "learned") && a && a->articles && ticket &&
+	    fl_json_num(top, "relevance_score", 0) >= SUPPORT_LEARNED_MIN_RELEVANCE) {
+		text = support__ticket_text(ticket);
+		learned = support__learned_article(a, text, kb_results);
+		free(text);
+		if (learned)
+			json_object_set_new(kb_results, "learned", learned);
+	}
+	return support__learned_agrees(kb_results);
 }
 
 bool support__learned_agrees(const json_t *kb_results)

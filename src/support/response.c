@@ -410,9 +410,9 @@ static void write_article(struct fl_buf *text, struct fl_buf *html, const json_t
 	free(link);
 }
 
-json_t *support__response_builtin(const json_t *ticket, const json_t *customer,
-				  const json_t *sentiment, const json_t *categorization,
-				  const json_t *priority, const json_t *kb_results, const json_t *message)
+json_t *support__response_builtin(const struct support_analyzer *analyzer, const json_t *ticket,
+				  const json_t *customer, const json_t *sentiment, const json_t *categorization,
+				  const json_t *priority, json_t *kb_results, const json_t *message)
 {
 	const char *level = fl_json_str(sentiment, "sentiment", "neutral");
 	const char *approach = fl_json_str(sentiment, "recommended_approach", NULL);
@@ -423,7 +423,8 @@ json_t *support__response_builtin(const json_t *ticket, const json_t *customer,
 	const json_t *best = json_array_get(json_object_get(kb_results, "articles"), 0);
 	double relevance = fl_json_num(best, "relevance_score", 0);
 	double confidence = fl_json_num(categorization, "confidence", 1);
-	bool grounded = best && support__article_fits(kb_results, ticket, message);
+	bool grounded = best && (support__article_fits(kb_results, ticket, message) ||
+				 support__learned_ask(analyzer, ticket, kb_results));
 	bool unsure = confidence < SUPPORT_MIN_CONFIDENCE;
 	bool chat = fl_str_eq(fl_json_str(ticket, "channel", ""), "chat");
 	struct fl_buf text = FL_BUF_INIT, html = FL_BUF_INIT, line = FL_BUF_INIT;
