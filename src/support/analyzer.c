@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "support_int.h"
 #include "text/text.h"
@@ -60,6 +61,13 @@ int support_analyzer_open(const char *models_dir, struct support_analyzer **out,
 		*err = fl_asprintf("cannot load the spam model '%s': %s", path, why ? why : "it has no label 'spam'");
 		goto out;
 	}
+	/* optional: the article model (learned.c); a file that is there must load */
+	free(path);
+	path = fl_asprintf("%s/articles.model", a->models_dir);
+	if (access(path, F_OK) == 0 && text_model_load(path, &a->articles, &why)) {
+		*err = fl_asprintf("cannot load the article model '%s': %s", path, why);
+		goto out;
+	}
 	if (text_langid_open(NULL, SUPPORT_KB_LANGUAGE, &a->langid, &why)) {
 		*err = fl_asprintf("cannot load the language profiles: %s", why);
 		goto out;
@@ -91,6 +99,7 @@ void support_analyzer_free(struct support_analyzer *a)
 	text_model_free(a->category);
 	text_sentiment_free(a->sentiment);
 	text_model_free(a->spam);
+	text_model_free(a->articles);
 	text_langid_free(a->langid);
 	support_llm_tasks_free(a->llm_tasks);
 	free(a->models_dir);

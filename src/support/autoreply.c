@@ -64,6 +64,8 @@ struct signals {
 	size_t asks, unknown, ask_unknown;
 	json_t *unknown_asked;  /* words of a yes-or-no question that no article has */
 	bool several;
+	const struct support_analyzer *analyzer;
+	int learned;         /* the article model agrees with the search (learned.c); -1: not asked yet */
 };
 
 /* s (NULL: nothing) and a newline: fl_buf_addf's formatting is not free */
@@ -233,6 +235,9 @@ static bool fits(const json_t *kbr, const json_t *ticket, const json_t *message,
 	double rel = fl_json_num(top, "relevance_score", 0), fit;
 	size_t unknown;
 
+	/* the article model names the search's top article too (learned.c) */
+	if (support__learned_agrees(kbr))
+		return true;
 	/* what the article shares with the message: one rare word, or two of some weight ("issue" alone is not) */
 	if (!top || fl_json_num(top, "matched_weight", 0) < MIN_MATCHED)
 		return false;
@@ -416,11 +421,21 @@ static bool c_no_question(const struct signals *s)
 	       !json_array_size(json_object_get(s->message, "statements"));
 }
 
+/* Whether the article model names the top article too (asked once, only when a measure falls short). */
+static bool learned(const struct signals *s)
+{
+	struct signals *w = (struct signals *)s;
+
+	if (w->learned < 0)
+		w->learned = support__learned_ask(s->analyzer, s->ticket, (json_t *)s->kbr);
+	return w->learned;
+}
+
 static bool c_no_article(const struct signals *s)
 {
 	struct signals *w = (struct signals *)s;
 
-	return !fits(s->kbr, s->ticket, s->message, &w->answered) ||
+	return !(fits(s->kbr, s->ticket, s->message, &w->answered) || learned(s)) ||
 	       !json_array_size(json_object_get(s->response, "articles_referenced"));
 }
 
@@ -438,9 +453,9 @@ static bool c_not_in_kb(const struct signals *s)
  */
 static bool c_unclear(const struct signals *s)
 {
-	return s->margin < MIN_MARGIN ||
-	       (s->margin < CLEAR_MARGIN && s->relevance < CLEAR_RELEVANCE &&
-		fl_json_num(s->top, "matched_weight", 0) < CLEAR_MATCHED);
+	return (s->margin < MIN_MARGIN ||
+		(s->margin < CLEAR_MARGIN && s->relevance < CLEAR_RELEVANCE &&
+		 fl_json_num(s->top, "matched_weight", 0) < CLEAR_MATCHED)) && !learned(s);
 }
 
 /* Computed here, when the checks before have passed: it reads the whole article. */
@@ -448,14 +463,16 @@ static bool c_not_answered(const struct signals *s)
 {
 	struct signals *w = (struct signals *)s;
 
+	if (s->learned > 0) /* the article model took the article already: nothing to measure */
+		return false;
 	if (w->answered < 0) /* not measured by c_no_article */
 		w->answered = w->top ? answerability(s->ticket, s->message, s->top) : 0;
-	return s->answered < MIN_ANSWERED || s->fit < MIN_FIT;
+	return (s->answered < MIN_ANSWERED || s->fit < MIN_FIT) && !learned(s);
 }
 
 static bool c_confidence(const struct signals *s)
 {
-	return s->confidence < MIN_CONFIDENCE;
+	return s->confidence < MIN_CONFIDENCE && !learned(s);
 }
 
 /* A high or urgent ticket whose customer is at high risk of escalating: a person answers. */
@@ -530,6 +547,8 @@ json_t *support__autoreply(const struct support_autoreply_in *in)
 		    (fl_json_int(in->message, "enumerated", 0) == 1 &&
 		     (s.asks >= 2 || json_array_size(json_object_get(in->message, "problems")) >= 2));
 	s.top = top;
+	s.analyzer = in->analyzer;
+	s.learned = -1;
 	s.answered = -1;   /* not measured: a check before it failed */
 	for (i = 0; i < FL_ARRAY_SIZE(checks) && !failed; i++)
 		if (checks[i].fails(&s))
@@ -545,6 +564,8 @@ json_t *support__autoreply(const struct support_autoreply_in *in)
 	json_object_set_new(json_object_get(out, "signals"), "matched_weight",
 			    json_real(fl_json_num(top, "matched_weight", 0)));
 	json_object_set_new(json_object_get(out, "signals"), "ask_unknown", json_integer((json_int_t)s.ask_unknown));
+	if (json_object_get(in->kb_results, "learned"))
+		json_object_set(json_object_get(out, "signals"), "learned", json_object_get(in->kb_results, "learned"));
 	if (s.unknown)
 		json_object_set(json_object_get(out, "signals"), "unknown_words",
 				json_object_get(in->kb_results, "unknown_words"));

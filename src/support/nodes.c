@@ -431,7 +431,7 @@ static void decide(struct flow_call *call, json_t *prep, json_t *response)
 		json_object_get(prep, "ticket"), json_object_get(prep, "message"), json_object_get(prep, "language"),
 		json_object_get(prep, "spam"), json_object_get(prep, "sentiment_analysis"),
 		json_object_get(prep, "categorization"), json_object_get(prep, "priority_assignment"),
-		json_object_get(prep, "knowledge_base_results"), response,
+		json_object_get(prep, "knowledge_base_results"), response, support__ctx(call)->analyzer,
 	};
 	json_t *d = support__autoreply(&in);
 
@@ -444,7 +444,8 @@ static void decide(struct flow_call *call, json_t *prep, json_t *response)
 
 static int response_builtin(struct flow_call *call, json_t *prep, const char *reason, json_t **out)
 {
-	*out = support__response_builtin(json_object_get(prep, "ticket"), json_object_get(prep, "customer"),
+	*out = support__response_builtin(support__ctx(call)->analyzer, json_object_get(prep, "ticket"),
+					 json_object_get(prep, "customer"),
 					 json_object_get(prep, "sentiment_analysis"),
 					 json_object_get(prep, "categorization"),
 					 json_object_get(prep, "priority_assignment"),

@@ -77,6 +77,19 @@ void support__keys_of(const char *s, size_t len, struct support_keys *out)
 }
 
 /*
+ * c lower-cased when it is an ASCII letter or digit, else 0: isalnum() and
+ * tolower() of the C locale (the program sets no other), without the calls,
+ * for the scans below that read whole articles.
+ */
+static inline char word_char(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return (char)c;
+	c |= 0x20;
+	return c >= 'a' && c <= 'z' ? (char)c : 0;
+}
+
+/*
  * The next word of p[0..end) of at least min letters (ASCII letters and
  * digits, lower-cased into w[32]); its length, 0 at the end. Longer words
  * than w holds are skipped.
@@ -87,12 +100,13 @@ static size_t next_word(const char **pp, const char *end, size_t min, char w[32]
 
 	while (p < end) {
 		size_t n = 0;
+		char c;
 
-		while (p < end && !isalnum((unsigned char)*p))
+		while (p < end && !word_char((unsigned char)*p))
 			p++;
-		while (p < end && isalnum((unsigned char)*p)) {
+		while (p < end && (c = word_char((unsigned char)*p))) {
 			if (n < 32)
-				w[n++] = (char)tolower((unsigned char)*p);
+				w[n++] = c;
 			p++;
 		}
 		if (n >= min && n < 32) {
@@ -130,19 +144,35 @@ size_t support__keys_overlap(const struct support_keys *ticket, const char *s, s
 /*
  * One pass over the text's words, each compared with the (few) keys still
  * missing: a long article costs its length times the keys, not the square
- * of its vocabulary that building its own key set would.
+ * of its vocabulary that building its own key set would. Only a word's
+ * first SUPPORT_KEY_LEN letters are copied, and a key is compared only
+ * when its first letter is the word's.
  */
 size_t support__keys_overlap_min(const struct support_keys *ticket, const char *s, size_t len, size_t min)
 {
 	const char *p = s, *end = s + len;
 	bool found[SUPPORT_MAX_KEYS] = { false };
 	size_t hits = 0, i, n;
-	char w[32];
+	char w[SUPPORT_KEY_LEN + 1];
 
-	while (hits < ticket->n && (n = next_word(&p, end, min, w))) {
-		w[n < SUPPORT_KEY_LEN ? n : SUPPORT_KEY_LEN] = '\0';
+	while (hits < ticket->n && p < end) {
+		const char *start;
+
+		while (p < end && !word_char((unsigned char)*p))
+			p++;
+		start = p;
+		while (p < end && word_char((unsigned char)*p))
+			p++;
+		n = (size_t)(p - start);
+		if (n < min || n >= 32)
+			continue;
+		if (n > SUPPORT_KEY_LEN)
+			n = SUPPORT_KEY_LEN;
+		for (i = 0; i < n; i++)
+			w[i] = word_char((unsigned char)start[i]);
+		w[n] = '\0';
 		for (i = 0; i < ticket->n; i++)
-			if (!found[i] && !strcmp(ticket->k[i], w)) {
+			if (!found[i] && ticket->k[i][0] == w[0] && !strcmp(ticket->k[i], w)) {
 				found[i] = true;
 				hits++;
 				break;
@@ -410,9 +440,9 @@ static void write_article(struct fl_buf *text, struct fl_buf *html, const json_t
 	free(link);
 }
 
-json_t *support__response_builtin(const json_t *ticket, const json_t *customer,
-				  const json_t *sentiment, const json_t *categorization,
-				  const json_t *priority, const json_t *kb_results, const json_t *message)
+json_t *support__response_builtin(const struct support_analyzer *analyzer, const json_t *ticket,
+				  const json_t *customer, const json_t *sentiment, const json_t *categorization,
+				  const json_t *priority, json_t *kb_results, const json_t *message)
 {
 	const char *level = fl_json_str(sentiment, "sentiment", "neutral");
 	const char *approach = fl_json_str(sentiment, "recommended_approach", NULL);
@@ -423,7 +453,8 @@ json_t *support__response_builtin(const json_t *ticket, const json_t *customer,
 	const json_t *best = json_array_get(json_object_get(kb_results, "articles"), 0);
 	double relevance = fl_json_num(best, "relevance_score", 0);
 	double confidence = fl_json_num(categorization, "confidence", 1);
-	bool grounded = best && support__article_fits(kb_results, ticket, message);
+	bool grounded = best && (support__article_fits(kb_results, ticket, message) ||
+				 support__learned_ask(analyzer, ticket, kb_results));
 	bool unsure = confidence < SUPPORT_MIN_CONFIDENCE;
 	bool chat = fl_str_eq(fl_json_str(ticket, "channel", ""), "chat");
 	struct fl_buf text = FL_BUF_INIT, html = FL_BUF_INIT, line = FL_BUF_INIT;

@@ -15,6 +15,7 @@ struct support_analyzer {
 	struct text_model *category;
 	struct text_sentiment *sentiment;
 	struct text_model *spam;          /* spam.model: labels spam, ham */
+	struct text_model *articles;      /* articles.model (optional): "<id>|<title>" and "none" (learned.c) */
 	struct text_langid *langid;       /* libexttextcat's profiles */
 	char *models_dir;
 	struct support_llm_tasks *llm_tasks;   /* for the category model's labels */
@@ -32,6 +33,28 @@ bool support__is_stop_word(const char *w);
 json_t *support__sentiment(const struct support_analyzer *a, const json_t *ticket);
 /* categorization: primary/secondary category, confidence, keywords, department. */
 json_t *support__categorize(const struct support_analyzer *a, const json_t *ticket);
+
+/* ---- learned.c: the article a model trained on answered tickets names ---- */
+
+/* The model's best article must have this calibrated probability to agree with the search ... */
+#define SUPPORT_LEARNED_MIN_PROB 0.5
+/* ... and the search's top article at least this relevance (a floor: no agreement on nothing) */
+#define SUPPORT_LEARNED_MIN_RELEVANCE 0.1
+/*
+ * {"article": id or "none", "probability", "agrees"} for text (the ticket's
+ * subject and content), agrees when the best label names kb_results' top
+ * article (id and title) with at least SUPPORT_LEARNED_MIN_PROB; NULL when
+ * no articles.model is loaded.
+ */
+json_t *support__learned_article(const struct support_analyzer *a, const char *text, const json_t *kb_results);
+/* Whether kb_results' "learned" agrees with its top article, which is relevant at least the floor. */
+bool support__learned_agrees(const json_t *kb_results);
+/*
+ * support__learned_agrees, asking the model first when kb_results has no
+ * "learned" yet (it is added there) and the top article reaches the floor:
+ * the model runs only for a ticket it could still help.
+ */
+bool support__learned_ask(const struct support_analyzer *a, const json_t *ticket, json_t *kb_results);
 /* Up to max salient keywords of text (normalized words, no stop words). */
 json_t *support__keywords(const char *text, size_t max);
 /* "subject\n\ncontent", the text the analyses read. Caller frees. */
@@ -223,10 +246,13 @@ size_t support__keys_overlap_min(const struct support_keys *keys, const char *s,
  * the message's questions, as plain text ("response", no Markdown) and an
  * HTML alternative ("response_html"); the article cited by title (and
  * linked under FRONTLINE_PUBLIC_URL); short for chat. message may be NULL.
+ * An article the measures do not take is taken when the article model
+ * agrees (analyzer may be NULL; support__learned_ask adds its answer to
+ * kb_results).
  */
-json_t *support__response_builtin(const json_t *ticket, const json_t *customer,
-				  const json_t *sentiment, const json_t *categorization,
-				  const json_t *priority, const json_t *kb_results, const json_t *message);
+json_t *support__response_builtin(const struct support_analyzer *analyzer, const json_t *ticket,
+				  const json_t *customer, const json_t *sentiment, const json_t *categorization,
+				  const json_t *priority, json_t *kb_results, const json_t *message);
 
 /* ---- format.c: Markdown made plain text or HTML ---- */
 
@@ -255,6 +281,7 @@ json_t *support__language(const struct support_analyzer *a, const json_t *ticket
 struct support_autoreply_in {
 	const json_t *ticket, *message, *language, *spam, *sentiment, *categorization, *priority, *kb_results;
 	const json_t *response;
+	const struct support_analyzer *analyzer;   /* for the article model (learned.c); may be NULL */
 };
 
 /*

@@ -231,7 +231,14 @@ void text__model_scores(const struct text_model *m, const struct text__fvec *fv,
 		if (!r)
 			continue;
 		w = m->w + (size_t)(r - 1) * L;
-		for (l = 0; l < L; l++)
+		/* four labels a step: straight-line code the compiler turns into vector instructions */
+		for (l = 0; l + 4 <= L; l += 4) {
+			z[l] += x * w[l];
+			z[l + 1] += x * w[l + 1];
+			z[l + 2] += x * w[l + 2];
+			z[l + 3] += x * w[l + 3];
+		}
+		for (; l < L; l++)
 			z[l] += x * w[l];
 	}
 }

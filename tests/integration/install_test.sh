@@ -25,7 +25,7 @@ prefix=$(meson introspect "$B" --buildoptions | python3 -c 'import json,sys; pri
 P="$T/dest$prefix"
 FL="$P/bin/frontline"
 check "bin/frontline" 1 "$([ -x "$FL" ] && echo 1)"
-check "share/frontline/models: the four models (category, sentiment, emotion, spam)" 4 "$(ls "$P/share/frontline/models/"*.model 2>/dev/null | wc -l)"
+check "share/frontline/models: the five models (category, sentiment, emotion, spam, articles)" 5 "$(ls "$P/share/frontline/models/"*.model 2>/dev/null | wc -l)"
 check "share/frontline/kb: every bundled article" "$(ls "$SRC/data/kb" | wc -l)" "$(ls "$P/share/frontline/kb" 2>/dev/null | wc -l)"
 if [ -d "$SRC/web" ]; then
 	check "share/frontline/web: the console" 1 "$([ -d "$P/share/frontline/web" ] && echo 1)"
