@@ -33,6 +33,7 @@
  * the dev half of tests/fixtures/autoreply (docs/QUALITY.md, "Automatic
  * replies"), never on its test half.
  */
+#include <ctype.h>
 #include <string.h>
 
 #include "support_int.h"
@@ -63,6 +64,7 @@ struct signals {
 	double relevance, margin, answered, confidence, coverage, fit;
 	size_t asks, unknown, ask_unknown;
 	json_t *unknown_asked;  /* words of a yes-or-no question that no article has */
+	bool named;             /* ... one of which names something (a brand, a product, a language) */
 	bool several;
 	const struct support_analyzer *analyzer;
 	int learned;         /* the article model agrees with the search (learned.c); -1: not asked yet */
@@ -261,32 +263,89 @@ bool support__article_fits(const json_t *kbr, const json_t *ticket, const json_t
 }
 
 /*
+ * A word that names something, a brand, a product or a language
+ * ("YubiKey", "FIDO2", "SDK", "Python"): a capital after its first letter,
+ * letters with digits, or a capital where the part's text does not start.
+ */
+static bool naming_word(const char *word, const char *text)
+{
+	const char *at = strstr(text, word), *start = text;
+	bool letters = false, digits = false;
+	size_t i;
+
+	for (i = 0; word[i]; i++) {
+		if (i && isupper((unsigned char)word[i]))
+			return true;
+		letters |= isalpha((unsigned char)word[i]) != 0;
+		digits |= isdigit((unsigned char)word[i]) != 0;
+	}
+	if (letters && digits)
+		return true;
+	while (*start && !isalnum((unsigned char)*start))
+		start++;
+	return isupper((unsigned char)word[0]) && at && at != start;
+}
+
+/* The words of unknown (a part's unknown_words) that name something, into out; whether there was one. */
+static bool naming_words(const json_t *unknown, const char *text, json_t *out)
+{
+	const json_t *v;
+	size_t i;
+	bool any = false;
+
+	json_array_foreach(unknown, i, v)
+		if (json_is_string(v) && naming_word(json_string_value(v), text)) {
+			if (out)
+				json_array_append(out, (json_t *)v);
+			any = true;
+		}
+	return any;
+}
+
+/*
  * A yes-or-no question about something no article mentions: "can I pay
  * with Apple Pay?", "is there an add-in for Outlook?". The articles cannot
  * say yes, and an article on the neighbouring topic would answer another
- * question. The question's words that no article contains go into *words.
+ * question. The question's words that no article contains go into *words;
+ * a question that points back ("can we use those for two-factor sign-in?")
+ * takes the naming words (naming_word) of the statements around it. Whether
+ * one of them names something goes into *named: then no article's
+ * relevance, however high, answers it (the 2FA article on authenticator
+ * apps is not an answer about YubiKeys).
  */
-static bool asks_unknown(const json_t *kbr, json_t *words)
+static bool asks_unknown(const json_t *kbr, json_t *words, bool *named)
 {
 	static const char *const openers[] = {
 		"are", "can", "could", "do", "does", "has", "have", "is", "will", "would",
 	};
-	const json_t *parts = json_object_get(kbr, "parts"), *p;
-	size_t k, i;
+	static const char *const back[] = { "these", "they", "them", "those" };
+	const json_t *parts = json_object_get(kbr, "parts"), *p, *o;
+	size_t k, i, j;
 
+	*named = false;
 	json_array_foreach(parts, k, p) {
 		const json_t *unknown = json_object_get(p, "unknown_words");
 		struct support_words w;
 		const char *text = fl_json_str(p, "text", "");
-		bool yes_no = false;
+		bool yes_no = false, refers = false;
 
-		if (!ask_part(p, false, true) || !json_array_size(unknown))
+		if (!ask_part(p, false, true))
 			continue;
 		support__words_of(text, strlen(text), &w);
 		for (i = 0; i < FL_ARRAY_SIZE(openers); i++)
 			yes_no |= support__word_is(&w, 0, openers[i]);
-		if (yes_no)
-			json_array_extend(words, (json_t *)unknown);
+		if (!yes_no)
+			continue;
+		json_array_extend(words, (json_t *)unknown);
+		*named |= naming_words(unknown, text, NULL);
+		for (i = 1; i < w.n && !refers; i++)
+			for (j = 0; j < FL_ARRAY_SIZE(back); j++)
+				refers |= support__word_is(&w, i, back[j]);
+		if (refers)
+			json_array_foreach(parts, i, o)
+				if (!ask_part(o, true, true))
+					*named |= naming_words(json_object_get(o, "unknown_words"),
+							       fl_json_str(o, "text", ""), words);
 	}
 	return json_array_size(words) > 0;
 }
@@ -339,9 +398,36 @@ static bool c_suspect(const struct signals *s)
 	return fl_str_eq(fl_json_str(s->spam, "verdict", ""), "suspect");
 }
 
+/*
+ * A question whether something is down: "is mobile sync down?", "are your
+ * servers down right now?". It opens with "is" or "are" and "down" comes
+ * in its last three words; only a person who has looked can answer it.
+ */
+static bool asks_if_down(const json_t *message)
+{
+	const json_t *q;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(message, "questions"), i, q) {
+		const char *text = json_string_value(q);
+		struct support_words w;
+
+		if (!text)
+			continue;
+		support__words_of(text, strlen(text), &w);
+		if (!support__word_is(&w, 0, "is") && !support__word_is(&w, 0, "are"))
+			continue;
+		for (k = w.n > 3 ? w.n - 3 : 2; k < w.n; k++)
+			if (k >= 2 && support__word_is(&w, k, "down"))
+				return true;
+	}
+	return false;
+}
+
 static bool c_outage(const struct signals *s)
 {
 	return support__has_cue(s->text, "outage") || fl_json_int(s->message, "affected", 0) >= MIN_AFFECTED ||
+	       asks_if_down(s->message) ||
 	       fl_json_int(json_object_get(s->ticket, "metadata"), "users_affected", 0) >= 100 ||
 	       fl_json_bool(json_object_get(s->sentiment, "signals"), "outage", false);
 }
@@ -401,7 +487,7 @@ static bool c_upset(const struct signals *s)
 
 	/* the level alone is a model's guess: very negative counts when the score agrees */
 	if ((!strcmp(level, "very_negative") && fl_json_num(s->sentiment, "score", 0) <= UPSET_SCORE) ||
-	    support__has_cue(s->text, "human") ||
+	    support__has_cue(s->text, "human") || support__has_cue(s->text, "upset") ||
 	    (fl_json_bool(cues, "human_requested", false) && !asks_how_to_cancel(s->message)))
 		return true;
 	json_array_foreach(ind, i, v) {
@@ -439,10 +525,14 @@ static bool c_no_article(const struct signals *s)
 	       !json_array_size(json_object_get(s->response, "articles_referenced"));
 }
 
-/* A yes-or-no question naming what no article has: the article must be relevant on its own. */
+/*
+ * A yes-or-no question about what no article has: the article must be
+ * relevant on its own; when the unknown word names something (a brand, a
+ * product, a language), no relevance is enough.
+ */
 static bool c_not_in_kb(const struct signals *s)
 {
-	return json_array_size(s->unknown_asked) > 0 && s->relevance < MIN_RELEVANCE;
+	return json_array_size(s->unknown_asked) > 0 && (s->named || s->relevance < MIN_RELEVANCE);
 }
 
 /*
@@ -538,7 +628,7 @@ json_t *support__autoreply(const struct support_autoreply_in *in)
 	if (top)
 		message_fit(in->kb_results, top, &s.fit, &s.ask_unknown);
 	s.unknown_asked = json_array();
-	asks_unknown(in->kb_results, s.unknown_asked);
+	asks_unknown(in->kb_results, s.unknown_asked, &s.named);
 	s.margin = margin_of(in->kb_results);
 	s.confidence = fl_json_num(in->categorization, "confidence", 1);
 	s.asks = json_array_size(json_object_get(in->message, "questions")) +

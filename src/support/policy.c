@@ -47,7 +47,28 @@ static const char *const cue_human[] = {
 	"speak to a human", "talk to a human", "speak to a person", "talk to a person",
 	"real person", "speak to someone", "talk to someone", "speak to a manager",
 	"talk to a manager", "your supervisor", "human agent", "live agent", "call me",
-	"escalate this", NULL,
+	"escalate this",
+	/* someone above the first answer: "an escalation to someone senior", "get me a manager" */
+	"escalate it", "escalate my", "escalate to", "escalation to", "escalated to", "someone senior",
+	"somebody senior", "more senior", "want a manager", "get me a manager", "a supervisor",
+	/* to be contacted: "can someone get in touch?", "if nobody calls her back" */
+	"get in touch with me", "someone get in touch", "someone to get in touch", "contact me", "reach out to me",
+	"call me back", "call her back", "call him back", "call us back", "calls me back", "calls her back",
+	"calls him back", "calls us back", "a call back", NULL,
+};
+/*
+ * Upset beyond what the words' sentiment shows: a threat to leave or go
+ * public ("or we will start looking at alternatives", "she'll go to the
+ * press"), and an agent's note of how the call went ("caller very upset",
+ * "raised voice throughout").
+ */
+static const char *const cue_upset[] = {
+	"looking at alternatives", "look at alternatives", "looking for alternatives", "look for alternatives",
+	"go to the press", "going to the press", "the press", "social media", "post reviews", "bad review",
+	"switch to a competitor", "move to a competitor", "moving to a competitor", "take our business elsewhere",
+	"take my business elsewhere", "very upset", "caller upset", "customer upset", "was upset", "is upset",
+	"raised voice", "raised her voice", "raised his voice", "shouting", "yelling", "very angry", "furious",
+	"irate", NULL,
 };
 static const char *const cue_acknowledge[] = {
 	"understand", "sorry", "apologize", "apologise", "apologies", "thank", "thanks",
@@ -59,6 +80,7 @@ static const struct cue_list cue_lists[] = {
 	{ "legal", cue_legal },
 	{ "security", cue_security },
 	{ "human", cue_human },
+	{ "upset", cue_upset },
 	{ "acknowledge", cue_acknowledge },
 };
 
