@@ -35,6 +35,7 @@
  */
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "support_int.h"
 #include "kb/kb.h"
@@ -269,9 +270,19 @@ bool support__article_fits(const json_t *kbr, const json_t *ticket, const json_t
  */
 static bool naming_word(const char *word, const char *text)
 {
+	/* capitalized, but naming a time: "every Friday", "since March" */
+	static const char *const times[] = {
+		"april", "august", "december", "february", "friday", "january", "july", "june", "march", "may",
+		"monday", "november", "october", "saturday", "september", "sunday", "thursday", "tuesday",
+		"wednesday",
+	};
 	const char *at = strstr(text, word), *start = text;
 	bool letters = false, digits = false;
 	size_t i;
+
+	for (i = 0; i < FL_ARRAY_SIZE(times); i++)
+		if (!strcasecmp(word, times[i]))
+			return false;
 
 	for (i = 0; word[i]; i++) {
 		if (i && isupper((unsigned char)word[i]))
