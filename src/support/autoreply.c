@@ -52,7 +52,7 @@
 #define MIN_ANSWERED 0.3     /* share of the ask's keys in the article's title, tags and text */
 #define UPSET_SCORE -0.3     /* a very negative level counts as upset at this score or below */
 #define MIN_CONFIDENCE 0.30  /* of the category model */
-#define MIN_AFFECTED SUPPORT_MANY_AFFECTED /* people a failure affects: an outage */
+#define MIN_AFFECTED 10     /* people a failure affects: an outage (5, 10, 15, 20 hold the same rows on every set) */
 #define SEVERAL_WEIGHT 3.0   /* several issues: asks that name a topic (idf weight of their concepts) */
 #define SEVERAL_FOLLOWUP 8.0 /* ... a follow-up too when it names this much of its own ("why does the app crash when i open it") */
 #define SEVERAL_OWN 0.5      /* ... each relevant to its own article at least this much */

@@ -50,6 +50,8 @@ static const char *const nobody[] = {
 	"nobody", "none", "noone",
 };
 /* what nobody can do any more: "nobody can sign in", "none of our staff has received" */
+/* words after "nobody" (room for a count in brackets: "nobody on my team (15 people, iphone and android) has") */
+#define ABLE_WITHIN 12
 static const char *const able[] = {
 	"able", "can", "could", "gets", "has", "have", "receive", "received", "receives",
 };
@@ -83,7 +85,7 @@ size_t support__affected(const struct support_words *w)
 							       support__word_is(w, i + 1, "loading") ||
 							       support__word_is(w, i + 1, "able")));
 		if (ONE_OF(w->w[i], nobody) || (support__word_is(w, i, "no") && support__word_is(w, i + 1, "one")))
-			for (j = i + 1; j < w->n && j <= i + 8; j++)
+			for (j = i + 1; j < w->n && j <= i + ABLE_WITHIN; j++)
 				none |= ONE_OF(w->w[j], able);
 	}
 	if (!failure && !none)
