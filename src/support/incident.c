@@ -49,9 +49,9 @@ static const char *const failures[] = {
 static const char *const nobody[] = {
 	"nobody", "none", "noone",
 };
-/* what nobody can do any more: "nobody can sign in", "none of our staff has received" */
 /* words after "nobody" (room for a count in brackets: "nobody on my team (15 people, iphone and android) has") */
 #define ABLE_WITHIN 12
+/* what nobody can do any more: "nobody can sign in", "none of our staff has received" */
 static const char *const able[] = {
 	"able", "can", "could", "gets", "has", "have", "receive", "received", "receives",
 };
