@@ -601,6 +601,42 @@ static void test_lifetime_count_alone_is_no_escalation_risk(void **state)
 	support_outcome_release(&o);
 }
 
+/*
+ * Issue 15, fifth round (fresh4's misses): a request for someone senior or
+ * to be contacted, a threat to leave or go public, an agent's note that the
+ * caller was upset, a question whether something is down, a team counted
+ * in brackets, and a yes-or-no question naming a product no article has,
+ * however relevant the neighbouring article.
+ */
+static void test_escalations_outages_and_unknown_products_are_held(void **state)
+{
+	static const struct held cases[] = {
+		{ "email", "CSV export", "The CSV export has failed all week. I want this escalated to a senior engineer "
+		  "today.", "upset_customer" },
+		{ "email", "Export again", "How do I export all our projects to CSV? If this keeps breaking we will take "
+		  "our business elsewhere.", "upset_customer" },
+		{ "phone", "Invoices", "Call note: the customer was shouting throughout, her invoices do not open in the "
+		  "app.", "upset_customer" },
+		{ "web", "My plan", "I have a question about my plan. Could you get in touch with me?", "upset_customer" },
+		{ "chat", "app", "is the mobile app down right now? it will not sync for me", "outage" },
+		{ "email", "Notifications", "Nobody in our support group (11 agents, all on laptops) has received a "
+		  "notification since 10am.", "outage" },
+		{ "email", "Client library", "Is there an official Rust or Kotlin client library for your REST API?",
+		  "not_in_kb" },
+		{ "email", "Passkeys", "Our IT department only allows Bitwarden passkeys. Can we use those for "
+		  "two-factor sign-in?", "not_in_kb" },
+	};
+	struct fixture *f = *state;
+	struct support_outcome o;
+
+	expect_held(f, "e", cases, FL_ARRAY_SIZE(cases));
+	/* a day of the week is no product: "every Friday" */
+	process(f, "e9", "web", "Schedule a report", "Can a report be emailed to my manager every Friday "
+		"automatically?", NULL, &o);
+	assert_string_not_equal(reason(&o), "not_in_kb");
+	support_outcome_release(&o);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -621,6 +657,7 @@ int main(void)
 		T(test_reply_is_plain_text_with_an_html_alternative),
 		T(test_chat_reply_is_short),
 		T(test_lifetime_count_alone_is_no_escalation_risk),
+		T(test_escalations_outages_and_unknown_products_are_held),
 	};
 #undef T
 
