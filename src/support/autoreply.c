@@ -411,8 +411,9 @@ static bool c_suspect(const struct signals *s)
 
 /*
  * A question whether something is down: "is mobile sync down?", "are your
- * servers down right now?". It opens with "is" or "are" and "down" comes
- * in its last three words; only a person who has looked can answer it.
+ * servers down right now?", "anyone else seeing sync down?". It opens with
+ * "is", "are", "anyone" or "anybody" and "down" comes in its last three
+ * words; only a person who has looked can answer it.
  */
 static bool asks_if_down(const json_t *message)
 {
@@ -426,7 +427,8 @@ static bool asks_if_down(const json_t *message)
 		if (!text)
 			continue;
 		support__words_of(text, strlen(text), &w);
-		if (!support__word_is(&w, 0, "is") && !support__word_is(&w, 0, "are"))
+		if (!support__word_is(&w, 0, "is") && !support__word_is(&w, 0, "are") &&
+		    !support__word_is(&w, 0, "anyone") && !support__word_is(&w, 0, "anybody"))
 			continue;
 		for (k = w.n > 3 ? w.n - 3 : 2; k < w.n; k++)
 			if (k >= 2 && support__word_is(&w, k, "down"))

@@ -619,6 +619,7 @@ static void test_escalations_outages_and_unknown_products_are_held(void **state)
 		  "app.", "upset_customer" },
 		{ "web", "My plan", "I have a question about my plan. Could you get in touch with me?", "upset_customer" },
 		{ "chat", "app", "is the mobile app down right now? it will not sync for me", "outage" },
+		{ "chat", "calendar", "anyone else seeing the calendar down today?", "outage" },
 		{ "email", "Notifications", "Nobody in our support group (11 agents, all on laptops) has received a "
 		  "notification since 10am.", "outage" },
 		{ "email", "Client library", "Is there an official Rust or Kotlin client library for your REST API?",
