@@ -52,9 +52,9 @@ static const char *const cue_human[] = {
 	"escalate it", "escalate my", "escalate to", "escalation to", "escalated to", "someone senior",
 	"somebody senior", "more senior", "want a manager", "get me a manager", "a supervisor",
 	/* to be contacted: "can someone get in touch?", "if nobody calls her back" */
-	"get in touch with me", "someone get in touch", "someone to get in touch", "contact me", "reach out to me",
-	"call me back", "call her back", "call him back", "call us back", "calls me back", "calls her back",
-	"calls him back", "calls us back", "a call back", NULL,
+	"get in touch with me", "someone get in touch", "someone to get in touch", "someone contact me",
+	"someone to contact me", "somebody contact me", "call me back", "call her back", "call him back", "call us back", "calls me back",
+	"calls her back", "calls him back", "calls us back", "a call back", NULL,
 };
 /*
  * Upset beyond what the words' sentiment shows: a threat to leave or go
