@@ -454,6 +454,7 @@ static bool c_legal(const struct signals *s)
 static bool c_security(const struct signals *s)
 {
 	return support__has_cue(s->text, "security") || fl_json_bool(s->message, "disowned", false) ||
+	       fl_json_bool(s->message, "exposed", false) ||
 	       fl_json_bool(json_object_get(s->sentiment, "signals"), "security_incident", false);
 }
 

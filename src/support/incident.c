@@ -6,18 +6,29 @@
  *   of our 150 field staff", "a 120-person company") or a group ("nobody in
  *   our company", "the whole office", "everyone"), when the same sentence
  *   reports a failure or says that nobody can (or has received ...). Many people failing at once
- *   is an outage until a person has looked, whatever the words for it;
+ *   is an outage until a person has looked, whatever the words for it. A
+ *   group is any quantifier over our people ("anyone in our team", "any of
+ *   my colleagues", "all of us", "each of us"), a failure any negated
+ *   working verb ("nothing syncs", "doesn't load", "not syncing",
+ *   "stopped"); and others reporting it ("others on Twitter are reporting
+ *   the same", "I'm not the only one", "anyone else seeing this") count as
+ *   many, whatever the sentence says of a failure;
  * - whether the customer disowns something done on the account: a third
  *   party acted on the account ("someone changed our billing details",
  *   "somebody logged in"; not "someone deleted it by mistake"), or the
  *   customer did not, of something seen ("keys I didn't create", "I didn't
  *   do that", "that wasn't me", "nobody on our team created them",
  *   "without my permission"; not "we didn't change plans"). That is a possible security incident, which a person
- *   answers.
+ *   answers;
+ * - whether a secret was exposed: a key, token, password or credentials
+ *   pushed, committed, posted, pasted, published, shared or leaked where
+ *   others can see it ("we pushed our admin API key to a public repo", "a
+ *   token was pasted in a public channel"): an incident without an
+ *   intruder, which a person answers too.
  *
- * Both read the words of one sentence (message.c splits and lower-cases
- * them); message.c reports the largest count and any disowned sentence in
- * the "message" analysis.
+ * All read the words of one sentence (message.c splits and lower-cases
+ * them); message.c reports the largest count, any disowned sentence and any
+ * exposed secret in the "message" analysis.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -49,6 +60,24 @@ static const char *const failures[] = {
 static const char *const nobody[] = {
 	"nobody", "none", "noone",
 };
+/* quantifiers over our own people: "anyone in our team", "any of my colleagues" (a possessive must follow) */
+static const char *const anyone[] = {
+	"any", "anybody", "anyone", "each", "every",
+};
+/* verbs of something working, for "nothing syncs", "doesn't load", "won't open" */
+static const char *const working[] = {
+	"arrive", "arrives", "connect", "connects", "load", "loads", "log", "login", "open", "opens", "receive",
+	"receives", "send", "sends", "show", "shows", "sign", "sync", "syncs", "update", "updates", "upload",
+	"work", "works",
+};
+static const char *const negations[] = {
+	"aren't", "can't", "cannot", "cant", "didn't", "doesn't", "don't", "isn't", "never", "nothing", "won't",
+};
+/* others reporting it: "others are reporting the same", "other users see it", "anyone else seeing this" */
+static const char *const reporting[] = {
+	"complaining", "experiencing", "getting", "having", "report", "reported", "reporting", "reports", "saw",
+	"see", "seeing", "tweeting",
+};
 /* words after "nobody" (room for a count in brackets: "nobody on my team (15 people, iphone and android) has") */
 #define ABLE_WITHIN 12
 /* what nobody can do any more: "nobody can sign in", "none of our staff has received" */
@@ -74,16 +103,74 @@ static size_t count_at(const struct support_words *w, size_t i)
 	return 0;
 }
 
+/*
+ * Others report the failure too: "others (on twitter) are reporting",
+ * "other users/companies see", "anyone else having", "not the only one".
+ */
+static bool others_report(const struct support_words *w)
+{
+	size_t i, j;
+
+	for (i = 0; i < w->n; i++) {
+		bool others = support__word_is(w, i, "others") ||
+			      (support__word_is(w, i, "other") && i + 1 < w->n &&
+			       (ONE_OF(w->w[i + 1], people) || ONE_OF(w->w[i + 1], groups) ||
+				support__word_is(w, i + 1, "companies") || support__word_is(w, i + 1, "accounts"))) ||
+			      (support__word_is(w, i, "else") && i > 0 &&
+			       (support__word_is(w, i - 1, "anyone") || support__word_is(w, i - 1, "anybody") ||
+				support__word_is(w, i - 1, "everyone") || support__word_is(w, i - 1, "everybody")));
+
+		if (others)
+			for (j = i + 1; j < w->n && j <= i + 4; j++)
+				if (ONE_OF(w->w[j], reporting))
+					return true;
+		/* "I'm not the only one", "we are not the only ones" */
+		if (support__word_is(w, i, "not") && support__word_is(w, i + 1, "the") &&
+		    support__word_is(w, i + 2, "only") &&
+		    (support__word_is(w, i + 3, "one") || support__word_is(w, i + 3, "ones")))
+			return true;
+	}
+	return false;
+}
+
+/* A group of our people from i: "anyone in our team", "all of us", "any of my 30 colleagues". */
+static bool our_group_at(const struct support_words *w, size_t i)
+{
+	bool ours = false;
+	size_t j;
+
+	if (!ONE_OF(w->w[i], anyone) && !support__word_is(w, i, "all") && !support__word_is(w, i, "one"))
+		return false;
+	/* "all of us", "each one of us", "every one of us" */
+	if (support__word_is(w, i + 1, "of") && support__word_is(w, i + 2, "us"))
+		return true;
+	if (support__word_is(w, i + 1, "one") && support__word_is(w, i + 2, "of") && support__word_is(w, i + 3, "us"))
+		return true;
+	for (j = i + 1; j < w->n && j <= i + 4; j++) {
+		ours |= support__word_is(w, j, "our") || support__word_is(w, j, "my");
+		if (ours && (ONE_OF(w->w[j], groups) || ONE_OF(w->w[j], people)))
+			return true;
+	}
+	return false;
+}
+
 size_t support__affected(const struct support_words *w)
 {
 	bool failure = false, none = false;
 	size_t i, j, most = 0;
 
+	if (others_report(w))
+		return SUPPORT_MANY_AFFECTED;
 	for (i = 0; i < w->n; i++) {
-		failure |= ONE_OF(w->w[i], failures) ||
-			   (support__word_is(w, i, "not") && (support__word_is(w, i + 1, "working") ||
-							       support__word_is(w, i + 1, "loading") ||
-							       support__word_is(w, i + 1, "able")));
+		failure |= ONE_OF(w->w[i], failures) || support__word_is(w, i, "stopped") ||
+			   (support__word_is(w, i, "not") && i + 1 < w->n &&
+			    (support__word_is(w, i + 1, "able") ||
+			     /* "not working", "not syncing", "not loading" */
+			     (strlen(w->w[i + 1]) > 4 && !strcmp(w->w[i + 1] + strlen(w->w[i + 1]) - 3, "ing")))) ||
+			   /* "nothing syncs", "doesn't load", "won't open" (a word between: "doesn't even load") */
+			   (ONE_OF(w->w[i], negations) &&
+			    ((i + 1 < w->n && ONE_OF(w->w[i + 1], working)) ||
+			     (i + 2 < w->n && ONE_OF(w->w[i + 2], working))));
 		if (ONE_OF(w->w[i], nobody) || (support__word_is(w, i, "no") && support__word_is(w, i + 1, "one")))
 			for (j = i + 1; j < w->n && j <= i + ABLE_WITHIN; j++)
 				none |= ONE_OF(w->w[j], able);
@@ -97,6 +184,8 @@ size_t support__affected(const struct support_words *w)
 			most = n;
 		/* a group: "the whole office", "all our users", "everyone", "nobody in our company" */
 		if (support__word_is(w, i, "everyone") || support__word_is(w, i, "everybody"))
+			n = SUPPORT_MANY_AFFECTED;
+		if (our_group_at(w, i))
 			n = SUPPORT_MANY_AFFECTED;
 		if (support__word_is(w, i, "whole") || support__word_is(w, i, "entire") ||
 		    support__word_is(w, i, "all") || ONE_OF(w->w[i], nobody) || support__word_is(w, i, "one"))
@@ -186,6 +275,36 @@ bool support__disowned(const struct support_words *w)
 		    (support__word_is(w, i - 1, "don't") || support__word_is(w, i - 1, "not") ||
 		     support__word_is(w, i - 1, "didn't")))
 			return true;
+	}
+	return false;
+}
+
+/* secrets, and what exposes them where others can see */
+static const char *const secrets[] = {
+	"credential", "credentials", "key", "keys", "password", "passwords", "secret", "secrets", "token", "tokens",
+};
+static const char *const exposures[] = {
+	"committed", "exposed", "leak", "leaked", "leaking", "leaks", "pasted", "posted", "published", "pushed",
+	"shared", "uploaded",
+};
+/* how far apart a secret and its exposure may be: "pushed a file with our admin API key" */
+#define EXPOSED_WITHIN 8
+
+bool support__exposed(const struct support_words *w)
+{
+	size_t i, j;
+
+	for (i = 0; i < w->n; i++) {
+		bool exposure = ONE_OF(w->w[i], exposures) ||
+				/* "made public", "publicly visible" */
+				(support__word_is(w, i, "public") && i > 0 && support__word_is(w, i - 1, "made")) ||
+				support__word_is(w, i, "publicly");
+
+		if (!exposure)
+			continue;
+		for (j = i > EXPOSED_WITHIN ? i - EXPOSED_WITHIN : 0; j < w->n && j <= i + EXPOSED_WITHIN; j++)
+			if (ONE_OF(w->w[j], secrets))
+				return true;
 	}
 	return false;
 }

@@ -584,7 +584,109 @@ static bool software_version(const char *low)
 	return false;
 }
 
-/* low: the body in lower case */
+/* "tried 5 times", "3 times", "twice", "several times": the customer repeated it */
+static bool repeated(const char *low)
+{
+	static const char *const counted[] = {
+		"twice", "three times", "four times", "five times", "several times", "multiple times", "many times",
+		"each time", "a few times", "every single time", "over and over",
+	};
+	const char *p;
+	size_t i;
+
+	for (i = 0; i < FL_ARRAY_SIZE(counted); i++)
+		if (strstr(low, counted[i]))
+			return true;
+	for (p = low; (p = strstr(p, " times")); p++)
+		if (p > low && isdigit((unsigned char)p[-1]) && p[-1] != '1')
+			return true;
+	return false;
+}
+
+/*
+ * A case that works beside the one that does not: "top level mentions
+ * work", "without the emoji it works", "works fine on desktop". Not in a
+ * question ("does it work on android 9?"), not negated ("doesn't work",
+ * "no longer works"), not a wish or a place ("to work", "at work", "my work
+ * phone"), not "workspace" or "workflow".
+ */
+static bool works_elsewhere(const char *low)
+{
+	static const char *const before[] = {
+		"at", "can", "can't", "cannot", "could", "did", "didn't", "do", "does", "doesn't", "don't", "for", "from",
+		"isn't", "longer", "my", "never", "not", "of", "our", "should", "stopped", "the", "to", "will", "won't",
+		"would", "your",
+	};
+	const char *p, *e, *b;
+	size_t i;
+
+	for (p = low; (p = strstr(p, "work")); p++) {
+		bool neg = false;
+
+		if (p > low && isalnum((unsigned char)p[-1]))
+			continue;
+		e = p + 4;
+		if (*e == 's')
+			e++;
+		else if (!strncmp(e, "ed", 2))
+			e += 2;
+		if (isalnum((unsigned char)*e) || *e == '\'')
+			continue;
+		/* a question: the sentence ends in "?" */
+		e += strcspn(e, ".?!\n");
+		if (*e == '?')
+			continue;
+		/* the word before */
+		for (b = p; b > low && b[-1] == ' '; b--)
+			;
+		for (i = 0; i < FL_ARRAY_SIZE(before) && !neg; i++) {
+			size_t m = strlen(before[i]);
+
+			neg = (size_t)(b - low) >= m && !strncmp(b - m, before[i], m) &&
+			      (b - m == low || !isalnum((unsigned char)b[-(ptrdiff_t)m - 1]));
+		}
+		if (!neg)
+			return true;
+	}
+	return false;
+}
+
+/* an exact request and its result: "PATCH /v1/items/{id}", "returns 200", "responded with 404" */
+static int exact_request(const char *low)
+{
+	static const char *const methods[] = { "get /", "post /", "put /", "patch /", "delete /" };
+	static const char *const results[] = { "returns ", "returned ", "responds with ", "responded with ",
+					       "response is ", "status " };
+	const char *p;
+	int n = 0;
+	size_t i;
+
+	for (i = 0; i < FL_ARRAY_SIZE(methods); i++)
+		if ((p = strstr(low, methods[i])) && (p == low || !isalnum((unsigned char)p[-1]))) {
+			n++;
+			break;
+		}
+	for (i = 0; i < FL_ARRAY_SIZE(results); i++)
+		for (p = low; (p = strstr(p, results[i])); p++) {
+			const char *d = p + strlen(results[i]);
+
+			/* a success with the wrong result, or our failure; a 4xx is the client's (a question) */
+			if ((d[0] == '2' || d[0] == '5') && isdigit((unsigned char)d[1]) &&
+			    isdigit((unsigned char)d[2]) && !isdigit((unsigned char)d[3]))
+				return n + 1;
+		}
+	return n;
+}
+
+/*
+ * A bug report: an observed wrong result with evidence of reproducing it.
+ * Each piece of evidence counts, two make a report: reproduction steps or
+ * "reproduced" (2), expected against actual (2), a version or a console
+ * (1), "every time" or repeated tries (1), a case that works beside the one
+ * that does not (1), an exact request (method and path: 1) and its status
+ * when 2xx or 5xx (1), a request id (1), numbered steps then a result (1). low: the body
+ * in lower case.
+ */
 static bool bug_report(const struct fl_buf *lowered)
 {
 	const struct fl_buf *low = lowered;
@@ -593,8 +695,7 @@ static bool bug_report(const struct fl_buf *lowered)
 	const char *p;
 
 	if (strstr(low->buf, "steps to reproduce") || strstr(low->buf, "repro:") || strstr(low->buf, "repro ") ||
-	    strstr(low->buf, "to reproduce") || strstr(low->buf, "reproduce:") || strstr(low->buf, "reproducible") ||
-	    strstr(low->buf, "steps:"))
+	    strstr(low->buf, "reproduc") || strstr(low->buf, "steps:"))
 		signals += 2;
 	/* the versions a report names ("firefox 121", "android 14", "v2.3") and what a console says */
 	if (software_version(low->buf) || strstr(low->buf, "console") || strstr(low->buf, "stack trace") ||
@@ -603,8 +704,11 @@ static bool bug_report(const struct fl_buf *lowered)
 	if (strstr(low->buf, "expected") && (strstr(low->buf, "actual") || strstr(low->buf, "instead")))
 		signals += 2;
 	if (strstr(low->buf, "every time") || strstr(low->buf, "consistently") || strstr(low->buf, "out of 5") ||
-	    strstr(low->buf, "consistent,"))
+	    strstr(low->buf, "consistent,") || repeated(low->buf))
 		signals++;
+	if (works_elsewhere(low->buf))
+		signals++;
+	signals += exact_request(low->buf);
 	if (strstr(low->buf, "request id") || strstr(low->buf, "req_") || strstr(low->buf, "http 500"))
 		signals++;
 	/* "1. do this 2. then that" inline or as lines, then a result */
@@ -668,7 +772,7 @@ json_t *support__message(const char *subject, const char *content)
 	json_t *out, *questions = json_array(), *requests = json_array(), *problems = json_array(),
 	       *acts = json_array(), *statements = json_array();
 	size_t n, i, praise = 0, pleasantries = 0, asks = 0, other = 0, affected = 0;
-	bool quoted, signature, disowned = false;
+	bool quoted, signature, disowned = false, exposed = false;
 
 	support__own_words(content ? content : "", &body, &quoted, &signature);
 	if (!body.len) /* nothing but a greeting or a signature: keep the text as it came */
@@ -692,6 +796,7 @@ json_t *support__message(const char *subject, const char *content)
 		if (people > affected)
 			affected = people;
 		disowned = disowned || support__disowned(&w);
+		exposed = exposed || support__exposed(&w);
 		switch (a) {
 		case ACT_QUESTION:
 			json_array_append_new(questions, json_stringn(s, sp[i].len));
@@ -741,6 +846,7 @@ json_t *support__message(const char *subject, const char *content)
 	json_object_set_new(out, "statements", statements);
 	json_object_set_new(out, "affected", json_integer((json_int_t)affected));
 	json_object_set_new(out, "disowned", json_boolean(disowned));
+	json_object_set_new(out, "exposed", json_boolean(exposed));
 	fl_buf_release(&body);
 	fl_buf_release(&low);
 	return out;

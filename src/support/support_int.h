@@ -93,11 +93,12 @@ static inline bool support__word_is(const struct support_words *w, size_t i, con
  * (reproduction steps), "enumerated" (several issues listed), "sentences",
  * "acts" [one per sentence], "pleasantries", "statements" [text] (the
  * sentences that are none of these), "affected" (the most people a stated
- * failure affects, incident.c), "disowned" (an action on the account the
- * customer disowns)}. New reference.
+ * failure affects, or others report it, incident.c), "disowned" (an
+ * action on the account the customer disowns), "exposed" (a secret exposed
+ * where others can see it)}. New reference.
  */
 json_t *support__message(const char *subject, const char *content);
-/* ---- incident.c: many people affected, actions disowned ---- */
+/* ---- incident.c: many people affected, actions disowned, secrets exposed ---- */
 
 /* A group of people ("everyone", "the whole office") counts as this many. */
 #define SUPPORT_MANY_AFFECTED 20
@@ -109,6 +110,8 @@ json_t *support__message(const char *subject, const char *content);
 size_t support__affected(const struct support_words *w);
 /* Whether a sentence disowns an action on the account ("someone changed", "I didn't create", "wasn't me"). */
 bool support__disowned(const struct support_words *w);
+/* Whether a sentence says a secret was exposed ("pushed our API key to a public repo", "the token leaked"). */
+bool support__exposed(const struct support_words *w);
 /*
  * A request addressed to us ("could you ...", "please ...", "I need you to
  * ...") whose verb, whatever it is, acts on an account object (invoice,
