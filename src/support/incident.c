@@ -10,7 +10,7 @@
  *   group is any quantifier over our people ("anyone in our team", "any of
  *   my colleagues", "all of us", "each of us"), a failure any negated
  *   working verb ("nothing syncs", "doesn't load", "not syncing",
- *   "stopped"); and others reporting it ("others on Twitter are reporting
+ *   "stopped", "loads for none of us"); and others reporting it ("others on Twitter are reporting
  *   the same", "I'm not the only one", "anyone else seeing this") count as
  *   many, whatever the sentence says of a failure;
  * - whether the customer disowns something done on the account: a third
@@ -21,10 +21,11 @@
  *   "without my permission"; not "we didn't change plans"). That is a possible security incident, which a person
  *   answers;
  * - whether a secret was exposed: a key, token, password or credentials
- *   pushed, committed, posted, pasted, published, shared or leaked where
+ *   pushed, committed, posted, pasted, published, uploaded or leaked where
  *   others can see it ("we pushed our admin API key to a public repo", "a
- *   token was pasted in a public channel"): an incident without an
- *   intruder, which a person answers too.
+ *   token was pasted in a public channel"; not "if a token leaks" nor a key
+ *   "shared with a contractor", which the key articles answer): an incident
+ *   without an intruder, which a person answers too.
  *
  * All read the words of one sentence (message.c splits and lower-cases
  * them); message.c reports the largest count, any disowned sentence and any
@@ -120,8 +121,9 @@ static bool others_report(const struct support_words *w)
 			       (support__word_is(w, i - 1, "anyone") || support__word_is(w, i - 1, "anybody") ||
 				support__word_is(w, i - 1, "everyone") || support__word_is(w, i - 1, "everybody")));
 
+		/* "others on twitter are reporting", "other customers on your community forum are reporting" */
 		if (others)
-			for (j = i + 1; j < w->n && j <= i + 4; j++)
+			for (j = i + 1; j < w->n && j <= i + 8; j++)
 				if (ONE_OF(w->w[j], reporting))
 					return true;
 		/* "I'm not the only one", "we are not the only ones" */
@@ -170,7 +172,10 @@ size_t support__affected(const struct support_words *w)
 			   /* "nothing syncs", "doesn't load", "won't open" (a word between: "doesn't even load") */
 			   (ONE_OF(w->w[i], negations) &&
 			    ((i + 1 < w->n && ONE_OF(w->w[i + 1], working)) ||
-			     (i + 2 < w->n && ONE_OF(w->w[i + 2], working))));
+			     (i + 2 < w->n && ONE_OF(w->w[i + 2], working)))) ||
+			   /* "the dashboards load for none of us", "it works for nobody" */
+			   (ONE_OF(w->w[i], working) && support__word_is(w, i + 1, "for") && i + 2 < w->n &&
+			    (ONE_OF(w->w[i + 2], nobody) || support__word_is(w, i + 2, "no")));
 		if (ONE_OF(w->w[i], nobody) || (support__word_is(w, i, "no") && support__word_is(w, i + 1, "one")))
 			for (j = i + 1; j < w->n && j <= i + ABLE_WITHIN; j++)
 				none |= ONE_OF(w->w[j], able);
@@ -284,8 +289,8 @@ static const char *const secrets[] = {
 	"credential", "credentials", "key", "keys", "password", "passwords", "secret", "secrets", "token", "tokens",
 };
 static const char *const exposures[] = {
-	"committed", "exposed", "leak", "leaked", "leaking", "leaks", "pasted", "posted", "published", "pushed",
-	"shared", "uploaded",
+	"committed", "exposed", "leaked", "leaking", "leaks", "pasted", "posted", "published", "pushed",
+	"uploaded",
 };
 /* how far apart a secret and its exposure may be: "pushed a file with our admin API key" */
 #define EXPOSED_WITHIN 8
@@ -295,6 +300,9 @@ bool support__exposed(const struct support_words *w)
 	size_t i, j;
 
 	for (i = 0; i < w->n; i++) {
+		/* "what happens if a token leaks?", "in case our key is exposed": a question of what to do, not an incident */
+		if (support__word_is(w, i, "if") || (support__word_is(w, i, "in") && support__word_is(w, i + 1, "case")))
+			return false;
 		bool exposure = ONE_OF(w->w[i], exposures) ||
 				/* "made public", "publicly visible" */
 				(support__word_is(w, i, "public") && i > 0 && support__word_is(w, i - 1, "made")) ||

@@ -603,12 +603,31 @@ static bool repeated(const char *low)
 	return false;
 }
 
+/* whether the word ending at b (spaces skipped) is one of list */
+static bool word_before(const char *low, const char *b, const char *const *list, size_t n)
+{
+	size_t i;
+
+	while (b > low && b[-1] == ' ')
+		b--;
+	for (i = 0; i < n; i++) {
+		size_t m = strlen(list[i]);
+
+		if ((size_t)(b - low) >= m && !strncmp(b - m, list[i], m) &&
+		    (b - m == low || !isalnum((unsigned char)b[-(ptrdiff_t)m - 1])))
+			return true;
+	}
+	return false;
+}
+
 /*
  * A case that works beside the one that does not: "top level mentions
- * work", "without the emoji it works", "works fine on desktop". Not in a
- * question ("does it work on android 9?"), not negated ("doesn't work",
- * "no longer works"), not a wish or a place ("to work", "at work", "my work
- * phone"), not "workspace" or "workflow".
+ * work", "without the emoji it works", "comments without links save fine",
+ * "other projects archive normally". Not in a question ("does it work on
+ * android 9?"), not negated ("doesn't work", "no longer works", "not
+ * fine"), not a wish or a place ("to work", "at work", "my work phone"),
+ * not "workspace"; "fine" not of a person or a state ("I'm fine", "that is
+ * fine").
  */
 static bool works_elsewhere(const char *low)
 {
@@ -617,65 +636,69 @@ static bool works_elsewhere(const char *low)
 		"isn't", "longer", "my", "never", "not", "of", "our", "should", "stopped", "the", "to", "will", "won't",
 		"would", "your",
 	};
-	const char *p, *e, *b;
-	size_t i;
+	static const char *const states[] = {
+		"all", "am", "are", "be", "been", "feel", "i'm", "is", "it's", "looks", "not", "seems", "that's", "was",
+		"were", "we're", "you're",
+	};
+	static const char *const how[] = { "work", "fine", "normally", "correctly" };
+	const char *p, *e;
+	size_t k;
 
-	for (p = low; (p = strstr(p, "work")); p++) {
-		bool neg = false;
-
-		if (p > low && isalnum((unsigned char)p[-1]))
-			continue;
-		e = p + 4;
-		if (*e == 's')
-			e++;
-		else if (!strncmp(e, "ed", 2))
-			e += 2;
-		if (isalnum((unsigned char)*e) || *e == '\'')
-			continue;
-		/* a question: the sentence ends in "?" */
-		e += strcspn(e, ".?!\n");
-		if (*e == '?')
-			continue;
-		/* the word before */
-		for (b = p; b > low && b[-1] == ' '; b--)
-			;
-		for (i = 0; i < FL_ARRAY_SIZE(before) && !neg; i++) {
-			size_t m = strlen(before[i]);
-
-			neg = (size_t)(b - low) >= m && !strncmp(b - m, before[i], m) &&
-			      (b - m == low || !isalnum((unsigned char)b[-(ptrdiff_t)m - 1]));
-		}
-		if (!neg)
+	for (k = 0; k < FL_ARRAY_SIZE(how); k++)
+		for (p = low; (p = strstr(p, how[k])); p++) {
+			if (p > low && isalnum((unsigned char)p[-1]))
+				continue;
+			e = p + strlen(how[k]);
+			if (k == 0 && *e == 's')
+				e++;
+			else if (k == 0 && !strncmp(e, "ed", 2))
+				e += 2;
+			if (isalnum((unsigned char)*e) || *e == '\'')
+				continue;
+			/* a question: the sentence ends in "?" */
+			e += strcspn(e, ".?!\n");
+			if (*e == '?')
+				continue;
+			if (word_before(low, p, before, FL_ARRAY_SIZE(before)))
+				continue;
+			if (k > 0 && (p == low || word_before(low, p, states, FL_ARRAY_SIZE(states))))
+				continue;
 			return true;
-	}
+		}
 	return false;
 }
 
-/* an exact request and its result: "PATCH /v1/items/{id}", "returns 200", "responded with 404" */
+/*
+ * An exact request and its result: "PATCH /v1/items/{id} ... returns 200"
+ * (2), "returned 502" (1). A 4xx is the client's error, which an article
+ * answers: no evidence at all, whatever the request.
+ */
 static int exact_request(const char *low)
 {
 	static const char *const methods[] = { "get /", "post /", "put /", "patch /", "delete /" };
 	static const char *const results[] = { "returns ", "returned ", "responds with ", "responded with ",
 					       "response is ", "status " };
 	const char *p;
-	int n = 0;
+	int n = 0, status = 0;
 	size_t i;
 
-	for (i = 0; i < FL_ARRAY_SIZE(methods); i++)
-		if ((p = strstr(low, methods[i])) && (p == low || !isalnum((unsigned char)p[-1]))) {
-			n++;
-			break;
-		}
 	for (i = 0; i < FL_ARRAY_SIZE(results); i++)
 		for (p = low; (p = strstr(p, results[i])); p++) {
 			const char *d = p + strlen(results[i]);
 
-			/* a success with the wrong result, or our failure; a 4xx is the client's (a question) */
-			if ((d[0] == '2' || d[0] == '5') && isdigit((unsigned char)d[1]) &&
-			    isdigit((unsigned char)d[2]) && !isdigit((unsigned char)d[3]))
-				return n + 1;
+			if (!isdigit((unsigned char)d[0]) || !isdigit((unsigned char)d[1]) ||
+			    !isdigit((unsigned char)d[2]) || isdigit((unsigned char)d[3]))
+				continue;
+			if (d[0] == '4')
+				return 0;
+			/* a success with the wrong result, or our failure */
+			status |= d[0] == '2' || d[0] == '5';
 		}
-	return n;
+	if (!status)
+		return 0;
+	for (i = 0; i < FL_ARRAY_SIZE(methods) && !n; i++)
+		n = (p = strstr(low, methods[i])) && (p == low || !isalnum((unsigned char)p[-1]));
+	return 1 + n;
 }
 
 /*
@@ -683,8 +706,8 @@ static int exact_request(const char *low)
  * Each piece of evidence counts, two make a report: reproduction steps or
  * "reproduced" (2), expected against actual (2), a version or a console
  * (1), "every time" or repeated tries (1), a case that works beside the one
- * that does not (1), an exact request (method and path: 1) and its status
- * when 2xx or 5xx (1), a request id (1), numbered steps then a result (1). low: the body
+ * that does not (1), a 2xx or 5xx returned (1) to an exact request
+ * (method and path: 1 more), a request id (1), numbered steps then a result (1). low: the body
  * in lower case.
  */
 static bool bug_report(const struct fl_buf *lowered)
