@@ -638,6 +638,66 @@ static void test_escalations_outages_and_unknown_products_are_held(void **state)
 	support_outcome_release(&o);
 }
 
+/*
+ * The sixth round's readings, in words of no set: an outage said of any
+ * group of ours or by others reporting it, a secret exposed without an
+ * intruder, and a bug report's evidence without "steps to reproduce"
+ * (reproduced, repeated tries beside a case that works, an exact request
+ * with a 2xx). Each case is answered, or held for another reason, before
+ * these readings.
+ */
+static void test_group_failures_exposed_secrets_and_reproduced_bugs_are_held(void **state)
+{
+	static const struct held cases[] = {
+		{ "web", "Dashboards", "Since lunch the dashboards load for none of us here and all of us just see a "
+		  "spinner.", "outage" },
+		{ "email", "Calendar", "The calendar doesn't load for any of my 25 colleagues since this morning.", "outage" },
+		{ "chat", "sync", "the desktop app stopped syncing for everyone in our office, what should we do", "outage" },
+		{ "email", "Reports", "Scheduled reports are not arriving. Other customers on your community forum are "
+		  "reporting the same problem.", "outage" },
+		{ "chat", "notifications", "push notifications are not working, and i'm not the only one, my friend at "
+		  "another company has it too", "outage" },
+		{ "chat", "files", "attachments wont upload for anybody in my department, is something wrong on your end",
+		  "outage" },
+		{ "email", "Token", "A developer posted our personal access token in a public Slack community yesterday. "
+		  "What should we do now?", "security" },
+		{ "web", "Credentials", "Our service account credentials were committed to a public repo by mistake last "
+		  "night.", "security" },
+		{ "chat", "pw", "i pasted my admin password into a google doc that the whole agency can see, how bad is "
+		  "that", "security" },
+		{ "email", "Filter", "The due-date filter drops tasks that are due today. I reproduced it on two accounts.",
+		  "bug_report" },
+		{ "chat", "export", "exporting a board to pdf cuts off the last column. did it 4 times, the csv export of "
+		  "the same board works fine", "bug_report" },
+		{ "api", "Search API", "POST /v1/search with {\"q\":\"invoice\"} returns 200 but an empty list, while the "
+		  "same search in the web app finds 12 items.", "bug_report" },
+		{ "web", "Comments", "Editing a comment with a link in it erases the link, consistently, while comments "
+		  "without links save fine.", "bug_report" },
+	};
+	/* the same words in questions an article answers */
+	static const struct held answered[] = {
+		{ "chat", "pw reset", "i tried 3 times to reset my password and never got the email, what am i doing "
+		  "wrong", NULL },
+		{ "chat", "app", "does the mobile app work offline?", NULL },
+		{ "email", "Token", "How do I rotate an API token that I shared with a contractor?", NULL },
+		{ "api", "403", "GET works fine but POST /v1/items returns 403. How do I fix this?", NULL },
+	};
+	struct fixture *f = *state;
+	size_t k;
+
+	expect_held(f, "g", cases, FL_ARRAY_SIZE(cases));
+	for (k = 0; k < FL_ARRAY_SIZE(answered); k++) {
+		struct support_outcome o;
+		char id[32];
+
+		snprintf(id, sizeof(id), "ga%zu", k);
+		process(f, id, answered[k].channel, answered[k].subject, answered[k].content, NULL, &o);
+		if (!sent(&o))
+			fail_msg("'%s': held as '%s', want it answered", answered[k].content, reason(&o));
+		support_outcome_release(&o);
+	}
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -659,6 +719,7 @@ int main(void)
 		T(test_chat_reply_is_short),
 		T(test_lifetime_count_alone_is_no_escalation_risk),
 		T(test_escalations_outages_and_unknown_products_are_held),
+		T(test_group_failures_exposed_secrets_and_reproduced_bugs_are_held),
 	};
 #undef T
 
