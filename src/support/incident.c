@@ -140,7 +140,11 @@ static bool our_group_at(const struct support_words *w, size_t i)
 {
 	bool ours = false;
 	size_t j;
+	char c = w->w[i][0];
 
+	/* the quantifiers start with a, e or o: most words go no further */
+	if (c != 'a' && c != 'e' && c != 'o')
+		return false;
 	if (!ONE_OF(w->w[i], anyone) && !support__word_is(w, i, "all") && !support__word_is(w, i, "one"))
 		return false;
 	/* "all of us", "each one of us", "every one of us" */
@@ -156,6 +160,28 @@ static bool our_group_at(const struct support_words *w, size_t i)
 	return false;
 }
 
+/* Whether the word at i reports a failure: "error", "stopped", "not syncing", "nothing syncs", "works for nobody". */
+static bool failed_at(const struct support_words *w, size_t i)
+{
+	const char *t = w->w[i];
+	size_t len;
+
+	if (ONE_OF(t, failures) || support__word_is(w, i, "stopped"))
+		return true;
+	if (support__word_is(w, i, "not") && i + 1 < w->n) {
+		/* "not able", "not working", "not syncing", "not loading" */
+		len = strlen(w->w[i + 1]);
+		return support__word_is(w, i + 1, "able") || (len > 4 && !strcmp(w->w[i + 1] + len - 3, "ing"));
+	}
+	/* "nothing syncs", "doesn't load", "won't open" (a word between: "doesn't even load") */
+	if (ONE_OF(t, negations))
+		return (i + 1 < w->n && ONE_OF(w->w[i + 1], working)) ||
+		       (i + 2 < w->n && ONE_OF(w->w[i + 2], working));
+	/* "the dashboards load for none of us", "it works for nobody" */
+	return support__word_is(w, i + 1, "for") && i + 2 < w->n &&
+	       (ONE_OF(w->w[i + 2], nobody) || support__word_is(w, i + 2, "no")) && ONE_OF(t, working);
+}
+
 size_t support__affected(const struct support_words *w)
 {
 	bool failure = false, none = false;
@@ -164,19 +190,8 @@ size_t support__affected(const struct support_words *w)
 	if (others_report(w))
 		return SUPPORT_MANY_AFFECTED;
 	for (i = 0; i < w->n; i++) {
-		failure |= ONE_OF(w->w[i], failures) || support__word_is(w, i, "stopped") ||
-			   (support__word_is(w, i, "not") && i + 1 < w->n &&
-			    (support__word_is(w, i + 1, "able") ||
-			     /* "not working", "not syncing", "not loading" */
-			     (strlen(w->w[i + 1]) > 4 && !strcmp(w->w[i + 1] + strlen(w->w[i + 1]) - 3, "ing")))) ||
-			   /* "nothing syncs", "doesn't load", "won't open" (a word between: "doesn't even load") */
-			   (ONE_OF(w->w[i], negations) &&
-			    ((i + 1 < w->n && ONE_OF(w->w[i + 1], working)) ||
-			     (i + 2 < w->n && ONE_OF(w->w[i + 2], working)))) ||
-			   /* "the dashboards load for none of us", "it works for nobody" */
-			   (ONE_OF(w->w[i], working) && support__word_is(w, i + 1, "for") && i + 2 < w->n &&
-			    (ONE_OF(w->w[i + 2], nobody) || support__word_is(w, i + 2, "no")));
-		if (ONE_OF(w->w[i], nobody) || (support__word_is(w, i, "no") && support__word_is(w, i + 1, "one")))
+		failure = failure || failed_at(w, i);
+		if (!none && (ONE_OF(w->w[i], nobody) || (support__word_is(w, i, "no") && support__word_is(w, i + 1, "one"))))
 			for (j = i + 1; j < w->n && j <= i + ABLE_WITHIN; j++)
 				none |= ONE_OF(w->w[j], able);
 	}
@@ -300,14 +315,19 @@ bool support__exposed(const struct support_words *w)
 	size_t i, j;
 
 	for (i = 0; i < w->n; i++) {
+		char c = w->w[i][0];
+		bool exposure;
+
 		/* "what happens if a token leaks?", "in case our key is exposed": a question of what to do, not an incident */
 		if (support__word_is(w, i, "if") || (support__word_is(w, i, "in") && support__word_is(w, i + 1, "case")))
 			return false;
-		bool exposure = ONE_OF(w->w[i], exposures) ||
-				/* "made public", "publicly visible" */
-				(support__word_is(w, i, "public") && i > 0 && support__word_is(w, i - 1, "made")) ||
-				support__word_is(w, i, "publicly");
-
+		/* the exposures start with c, e, l, p or u: most words go no further */
+		if (c != 'c' && c != 'e' && c != 'l' && c != 'p' && c != 'u')
+			continue;
+		exposure = ONE_OF(w->w[i], exposures) ||
+			   /* "made public", "publicly visible" */
+			   (support__word_is(w, i, "public") && i > 0 && support__word_is(w, i - 1, "made")) ||
+			   support__word_is(w, i, "publicly");
 		if (!exposure)
 			continue;
 		for (j = i > EXPOSED_WITHIN ? i - EXPOSED_WITHIN : 0; j < w->n && j <= i + EXPOSED_WITHIN; j++)

@@ -584,25 +584,6 @@ static bool software_version(const char *low)
 	return false;
 }
 
-/* "tried 5 times", "3 times", "twice", "several times": the customer repeated it */
-static bool repeated(const char *low)
-{
-	static const char *const counted[] = {
-		"twice", "three times", "four times", "five times", "several times", "multiple times", "many times",
-		"each time", "a few times", "every single time", "over and over",
-	};
-	const char *p;
-	size_t i;
-
-	for (i = 0; i < FL_ARRAY_SIZE(counted); i++)
-		if (strstr(low, counted[i]))
-			return true;
-	for (p = low; (p = strstr(p, " times")); p++)
-		if (p > low && isdigit((unsigned char)p[-1]) && p[-1] != '1')
-			return true;
-	return false;
-}
-
 /* whether the word ending at b (spaces skipped) is one of list */
 static bool word_before(const char *low, const char *b, const char *const *list, size_t n)
 {
@@ -615,6 +596,29 @@ static bool word_before(const char *low, const char *b, const char *const *list,
 
 		if ((size_t)(b - low) >= m && !strncmp(b - m, list[i], m) &&
 		    (b - m == low || !isalnum((unsigned char)b[-(ptrdiff_t)m - 1])))
+			return true;
+	}
+	return false;
+}
+
+/* "tried 5 times", "twice", "several times", "each time": the customer repeated it (one pass over " time") */
+static bool repeated(const char *low)
+{
+	static const char *const counts[] = {
+		"each", "few", "five", "four", "many", "multiple", "several", "single", "three",
+	};
+	const char *p;
+
+	if (strstr(low, "twice") || strstr(low, "over and over"))
+		return true;
+	for (p = low; (p = strstr(p, " time")); p++) {
+		if (p[5] != 's' && isalnum((unsigned char)p[5]))
+			continue;
+		/* a number other than 1: "5 times", "12 times" */
+		if (p > low && isdigit((unsigned char)p[-1]) &&
+		    (p[-1] != '1' || (p - 1 > low && isdigit((unsigned char)p[-2]))))
+			return true;
+		if (word_before(low, p, counts, FL_ARRAY_SIZE(counts)))
 			return true;
 	}
 	return false;
@@ -671,29 +675,31 @@ static bool works_elsewhere(const char *low)
 /*
  * An exact request and its result: "PATCH /v1/items/{id} ... returns 200"
  * (2), "returned 502" (1). A 4xx is the client's error, which an article
- * answers: no evidence at all, whatever the request.
+ * answers: no evidence at all, whatever the request. One pass over the
+ * three-digit numbers.
  */
 static int exact_request(const char *low)
 {
 	static const char *const methods[] = { "get /", "post /", "put /", "patch /", "delete /" };
-	static const char *const results[] = { "returns ", "returned ", "responds with ", "responded with ",
-					       "response is ", "status " };
+	static const char *const results[] = { "returns", "returned", "responds with", "responded with",
+					       "response is", "status" };
 	const char *p;
 	int n = 0, status = 0;
 	size_t i;
 
-	for (i = 0; i < FL_ARRAY_SIZE(results); i++)
-		for (p = low; (p = strstr(p, results[i])); p++) {
-			const char *d = p + strlen(results[i]);
-
-			if (!isdigit((unsigned char)d[0]) || !isdigit((unsigned char)d[1]) ||
-			    !isdigit((unsigned char)d[2]) || isdigit((unsigned char)d[3]))
-				continue;
-			if (d[0] == '4')
-				return 0;
-			/* a success with the wrong result, or our failure */
-			status |= d[0] == '2' || d[0] == '5';
+	for (p = low; (p = strpbrk(p, "0123456789")); p++) {
+		if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) || isalnum((unsigned char)p[3]) ||
+		    p == low || p[-1] != ' ' || !word_before(low, p, results, FL_ARRAY_SIZE(results))) {
+			while (isdigit((unsigned char)p[1]))
+				p++;
+			continue;
 		}
+		if (p[0] == '4')
+			return 0;
+		/* a success with the wrong result, or our failure */
+		status |= p[0] == '2' || p[0] == '5';
+		p += 2;
+	}
 	if (!status)
 		return 0;
 	for (i = 0; i < FL_ARRAY_SIZE(methods) && !n; i++)
