@@ -29,9 +29,12 @@
  *
  * All read the words of one sentence (message.c splits and lower-cases
  * them); message.c reports the largest count, any disowned sentence and any
- * exposed secret in the "message" analysis.
+ * exposed secret in the "message" analysis. Last, whether the whole body is
+ * a bug report: an observed wrong result with two pieces of evidence of
+ * reproducing it (support__bug_report).
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -335,4 +338,191 @@ bool support__exposed(const struct support_words *w)
 				return true;
 	}
 	return false;
+}
+
+/* ---- bug reports: an observed wrong result with evidence of reproducing it ---- */
+
+/* A product and its version: "chrome 120", "ios 17.2", "android 14", "version 3.1", "v2.4". */
+static bool software_version(const char *low)
+{
+	static const char *const products[] = {
+		"android ", "chrome ", "edge ", "firefox ", "ios ", "macos ", "safari ", "version ", "windows ",
+	};
+	const char *p;
+	size_t i;
+
+	for (i = 0; i < FL_ARRAY_SIZE(products); i++)
+		for (p = low; (p = strstr(p, products[i])); p++)
+			if (isdigit((unsigned char)p[strlen(products[i])]) &&
+			    (p == low || !isalnum((unsigned char)p[-1])))
+				return true;
+	for (p = low; (p = strstr(p, " v")); p++)
+		if (isdigit((unsigned char)p[2]) && p[3] == '.')
+			return true;
+	return false;
+}
+
+/* whether the word ending at b (spaces skipped) is one of list */
+static bool word_before(const char *low, const char *b, const char *const *list, size_t n)
+{
+	size_t i;
+
+	while (b > low && b[-1] == ' ')
+		b--;
+	for (i = 0; i < n; i++) {
+		size_t m = strlen(list[i]);
+
+		if ((size_t)(b - low) >= m && !strncmp(b - m, list[i], m) &&
+		    (b - m == low || !isalnum((unsigned char)b[-(ptrdiff_t)m - 1])))
+			return true;
+	}
+	return false;
+}
+
+/* "tried 5 times", "twice", "several times", "each time": the customer repeated it (one pass over " time") */
+static bool repeated(const char *low)
+{
+	static const char *const counts[] = {
+		"each", "few", "five", "four", "many", "multiple", "several", "single", "three",
+	};
+	const char *p;
+
+	if (strstr(low, "twice") || strstr(low, "over and over"))
+		return true;
+	for (p = low; (p = strstr(p, " time")); p++) {
+		if (p[5] != 's' && isalnum((unsigned char)p[5]))
+			continue;
+		/* a number other than 1: "5 times", "12 times" */
+		if (p > low && isdigit((unsigned char)p[-1]) &&
+		    (p[-1] != '1' || (p - 1 > low && isdigit((unsigned char)p[-2]))))
+			return true;
+		if (word_before(low, p, counts, FL_ARRAY_SIZE(counts)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A case that works beside the one that does not: "top level mentions
+ * work", "without the emoji it works", "comments without links save fine",
+ * "other projects archive normally". Not in a question ("does it work on
+ * android 9?"), not negated ("doesn't work", "no longer works", "not
+ * fine"), not a wish or a place ("to work", "at work", "my work phone"),
+ * not "workspace"; "fine" not of a person or a state ("I'm fine", "that is
+ * fine").
+ */
+static bool works_elsewhere(const char *low)
+{
+	static const char *const before[] = {
+		"at", "can", "can't", "cannot", "could", "did", "didn't", "do", "does", "doesn't", "don't", "for", "from",
+		"isn't", "longer", "my", "never", "not", "of", "our", "should", "stopped", "the", "to", "will", "won't",
+		"would", "your",
+	};
+	static const char *const states[] = {
+		"all", "am", "are", "be", "been", "feel", "i'm", "is", "it's", "looks", "not", "seems", "that's", "was",
+		"were", "we're", "you're",
+	};
+	static const char *const how[] = { "work", "fine", "normally", "correctly" };
+	const char *p, *e;
+	size_t k;
+
+	for (k = 0; k < FL_ARRAY_SIZE(how); k++)
+		for (p = low; (p = strstr(p, how[k])); p++) {
+			if (p > low && isalnum((unsigned char)p[-1]))
+				continue;
+			e = p + strlen(how[k]);
+			if (k == 0 && *e == 's')
+				e++;
+			else if (k == 0 && !strncmp(e, "ed", 2))
+				e += 2;
+			if (isalnum((unsigned char)*e) || *e == '\'')
+				continue;
+			/* a question: the sentence ends in "?" */
+			e += strcspn(e, ".?!\n");
+			if (*e == '?')
+				continue;
+			if (word_before(low, p, before, FL_ARRAY_SIZE(before)))
+				continue;
+			if (k > 0 && (p == low || word_before(low, p, states, FL_ARRAY_SIZE(states))))
+				continue;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * An exact request and its result: "PATCH /v1/items/{id} ... returns 200"
+ * (2), "returned 502" (1). A 4xx is the client's error, which an article
+ * answers: no evidence at all, whatever the request. One pass over the
+ * three-digit numbers.
+ */
+static int exact_request(const char *low)
+{
+	static const char *const methods[] = { "get /", "post /", "put /", "patch /", "delete /" };
+	static const char *const results[] = { "returns", "returned", "responds with", "responded with",
+					       "response is", "status" };
+	const char *p;
+	int n = 0, status = 0;
+	size_t i;
+
+	for (p = low; (p = strpbrk(p, "0123456789")); p++) {
+		if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) || isalnum((unsigned char)p[3]) ||
+		    p == low || p[-1] != ' ' || !word_before(low, p, results, FL_ARRAY_SIZE(results))) {
+			while (isdigit((unsigned char)p[1]))
+				p++;
+			continue;
+		}
+		if (p[0] == '4')
+			return 0;
+		/* a success with the wrong result, or our failure */
+		status |= p[0] == '2' || p[0] == '5';
+		p += 2;
+	}
+	if (!status)
+		return 0;
+	for (i = 0; i < FL_ARRAY_SIZE(methods) && !n; i++)
+		n = (p = strstr(low, methods[i])) && (p == low || !isalnum((unsigned char)p[-1]));
+	return 1 + n;
+}
+
+/*
+ * A bug report: an observed wrong result with evidence of reproducing it.
+ * Each piece of evidence counts, two make a report: reproduction steps or
+ * "reproduced" (2), expected against actual (2), a version or a console
+ * (1), "every time" or repeated tries (1), a case that works beside the one
+ * that does not (1), a 2xx or 5xx returned (1) to an exact request
+ * (method and path: 1 more), a request id (1), numbered steps then a result (1). low: the body
+ * in lower case.
+ */
+bool support__bug_report(const char *low)
+{
+	size_t steps = 0;
+	int signals = 0;
+	const char *p;
+
+	if (strstr(low, "steps to reproduce") || strstr(low, "repro:") || strstr(low, "repro ") ||
+	    strstr(low, "reproduc") || strstr(low, "steps:"))
+		signals += 2;
+	/* the versions a report names ("firefox 121", "android 14", "v2.3") and what a console says */
+	if (software_version(low) || strstr(low, "console") || strstr(low, "stack trace") ||
+	    strstr(low, "exception"))
+		signals++;
+	if (strstr(low, "expected") && (strstr(low, "actual") || strstr(low, "instead")))
+		signals += 2;
+	if (strstr(low, "every time") || strstr(low, "consistently") || strstr(low, "out of 5") ||
+	    strstr(low, "consistent,") || repeated(low))
+		signals++;
+	if (works_elsewhere(low))
+		signals++;
+	signals += exact_request(low);
+	if (strstr(low, "request id") || strstr(low, "req_") || strstr(low, "http 500"))
+		signals++;
+	/* "1. do this 2. then that" inline or as lines, then a result */
+	for (p = low; (p = strpbrk(p, "0123456789")); p++)
+		if ((p[1] == '.' || p[1] == ')') && p[2] == ' ' && (p == low || !isalnum((unsigned char)p[-1])))
+			steps++;
+	if (steps >= 2 && (strstr(low, "then") || strstr(low, "result") || strstr(low, "shows") ||
+			   strstr(low, "happens")))
+		signals++;
+	return signals >= 2;
 }

@@ -113,6 +113,12 @@ bool support__disowned(const struct support_words *w);
 /* Whether a sentence says a secret was exposed ("pushed our API key to a public repo", "the token leaked"). */
 bool support__exposed(const struct support_words *w);
 /*
+ * Whether a body (in lower case) is a bug report: two pieces of evidence of
+ * reproducing a wrong result ("reproduced twice", "tried 5 times" with "top
+ * level mentions work", "returns 200" to "PATCH /v1/...", steps, versions).
+ */
+bool support__bug_report(const char *body);
+/*
  * A request addressed to us ("could you ...", "please ...", "I need you to
  * ...") whose verb, whatever it is, acts on an account object (invoice,
  * plan, seats, ...) and does not only ask us to tell, show or help
