@@ -7,31 +7,13 @@
 set -u
 FL=$1
 ROOT=$2
-fails=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 export FRONTLINE_DATABASE_URL="sqlite://$tmp/console.db"
 export FRONTLINE_PASSWORD_COST=min   # libsodium's floor: tests only
 
-check() { # name expected_rc actual_rc
-	if [ "$2" != "$3" ]; then
-		echo "FAIL: $1: exit $3, expected $2"
-		sed 's/^/    /' err 2>/dev/null
-		fails=$((fails + 1))
-	else
-		echo "ok: $1"
-	fi
-}
-contains() { # name file pattern
-	if grep -q -- "$3" "$2"; then
-		echo "ok: $1"
-	else
-		echo "FAIL: $1: '$3' not in output:"
-		sed 's/^/    /' "$2"
-		fails=$((fails + 1))
-	fi
-}
+. "$ROOT/tests/integration/check_lib.sh"
 lines() { # name file expected_count
 	n=$(wc -l <"$2")
 	if [ "$n" -eq "$3" ]; then echo "ok: $1"; else echo "FAIL: $1: $n lines, expected $3"; fails=$((fails + 1)); fi

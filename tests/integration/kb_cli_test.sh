@@ -5,30 +5,12 @@
 set -u
 FL=$1
 SRC=${FRONTLINE_SOURCE_ROOT:?}
-fails=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 export FRONTLINE_DATABASE_URL="sqlite://$tmp/kb.db"
 
-check() { # name expected_rc actual_rc
-	if [ "$2" != "$3" ]; then
-		echo "FAIL: $1: exit $3, expected $2"
-		sed 's/^/    /' err
-		fails=$((fails + 1))
-	else
-		echo "ok: $1"
-	fi
-}
-contains() { # name file pattern
-	if grep -q -- "$3" "$2"; then
-		echo "ok: $1"
-	else
-		echo "FAIL: $1: '$3' not in $2:"
-		sed 's/^/    /' "$2"
-		fails=$((fails + 1))
-	fi
-}
+. "$SRC/tests/integration/check_lib.sh"
 
 n=$(ls "$SRC"/data/kb/*.md | wc -l)
 "$FL" kb import "$SRC/data/kb" >out 2>err; check "kb import data/kb" 0 $?
