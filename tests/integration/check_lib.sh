@@ -1,5 +1,5 @@
 # Sourced by the CLI tests (directly, or through cli_lib.sh): check and
-# contains print "ok: NAME" or "FAIL: NAME ..." and count failures in $fails;
+# contains (and lacks) print "ok: NAME" or "FAIL: NAME ..." and count failures in $fails;
 # each test ends with `exit $((fails > 0))` or its own summary of $fails.
 fails=0
 
@@ -19,5 +19,14 @@ contains() { # name file pattern
 		echo "FAIL: $1: '$3' not in $2:"
 		sed 's/^/    /' "$2" | head -40
 		fails=$((fails + 1))
+	fi
+}
+lacks() { # name file pattern
+	if grep -q -- "$3" "$2"; then
+		echo "FAIL: $1: '$3' in $2:"
+		sed 's/^/    /' "$2" | head -40
+		fails=$((fails + 1))
+	else
+		echo "ok: $1"
 	fi
 }

@@ -6,7 +6,7 @@ set -u
 FL=$1
 FAKE=$2
 KEY=sk-test-0123456789abcdef
-fails=0
+. "$(dirname "$0")/check_lib.sh"   # before the cd: $0 may be relative
 tmp=$(mktemp -d)
 fpid=
 cleanup() {
@@ -16,33 +16,6 @@ cleanup() {
 trap cleanup EXIT
 cd "$tmp" || exit 1
 
-check() { # name expected_rc actual_rc
-	if [ "$2" != "$3" ]; then
-		echo "FAIL: $1: exit $3, expected $2"
-		sed 's/^/    out: /' out
-		sed 's/^/    err: /' err
-		fails=$((fails + 1))
-	else
-		echo "ok: $1"
-	fi
-}
-contains() { # name file pattern
-	if grep -q -- "$3" "$2"; then
-		echo "ok: $1"
-	else
-		echo "FAIL: $1: '$3' not in $2:"
-		sed 's/^/    /' "$2"
-		fails=$((fails + 1))
-	fi
-}
-lacks() { # name file pattern
-	if grep -q -- "$3" "$2"; then
-		echo "FAIL: $1: '$3' in $2"
-		fails=$((fails + 1))
-	else
-		echo "ok: $1"
-	fi
-}
 # frontline with a clean environment plus the given VAR=value words
 fl() {
 	env -i PATH="$PATH" HOME="$tmp" "$@" "$FL" llm check --retries 0 --timeout 5 >out 2>err

@@ -7,7 +7,7 @@
 # Usage: mail_in_test.sh PATH/TO/frontline
 set -u
 FL=$1
-fails=0
+. "$(dirname "$0")/check_lib.sh"   # before the cd: $0 may be relative
 tmp=$(mktemp -d)
 holder=""
 trap '[ -n "$holder" ] && kill "$holder" 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -16,24 +16,6 @@ export FRONTLINE_DATABASE_URL="sqlite://$tmp/f.db?synchronous=normal&busy_timeou
 export SUPPORT_LOG_LEVEL=error
 PY=/usr/bin/python3
 
-check() { # name expected_rc actual_rc
-	if [ "$2" != "$3" ]; then
-		echo "FAIL: $1: exit $3, expected $2"
-		sed 's/^/    /' err 2>/dev/null
-		fails=$((fails + 1))
-	else
-		echo "ok: $1"
-	fi
-}
-contains() { # name file pattern
-	if grep -q -- "$3" "$2"; then
-		echo "ok: $1"
-	else
-		echo "FAIL: $1: '$3' not in:"
-		sed 's/^/    /' "$2"
-		fails=$((fails + 1))
-	fi
-}
 count() { # sql -> number (the store is SQLite here)
 	$PY -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$tmp/f.db" "$1"
 }

@@ -5,37 +5,10 @@
 # Usage: migrate_test.sh PATH/TO/frontline
 set -u
 FL=$1
-fails=0
+. "$(dirname "$0")/check_lib.sh"   # before the cd: $0 may be relative
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
-
-check() { # name expected_rc actual_rc
-	if [ "$2" != "$3" ]; then
-		echo "FAIL: $1: exit $3, expected $2"
-		fails=$((fails + 1))
-	else
-		echo "ok: $1"
-	fi
-}
-contains() { # name file pattern
-	if grep -q -- "$3" "$2"; then
-		echo "ok: $1"
-	else
-		echo "FAIL: $1: '$3' not in output:"
-		sed 's/^/    /' "$2"
-		fails=$((fails + 1))
-	fi
-}
-lacks() { # name file pattern
-	if grep -q -- "$3" "$2"; then
-		echo "FAIL: $1: '$3' in output:"
-		sed 's/^/    /' "$2"
-		fails=$((fails + 1))
-	else
-		echo "ok: $1"
-	fi
-}
 
 db="sqlite://$tmp/var/fl.db"
 "$FL" --database "$db" migrate --status >out 2>err; check "status of a new database" 0 $?
