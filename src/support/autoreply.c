@@ -24,7 +24,8 @@
  *   low_confidence           the category model is unsure (< MIN_CONFIDENCE)
  *   high_priority            high or urgent, with high escalation risk
  *   reads_like_handoff       the article model reads it as thanks, anger, an outage, ... (learned.c)
- *   other_article            the article model names another article than the search's top one
+ *   model_disagrees          the article model's best label is another article (p >= 0.9), none or a
+ *                            kind a person answers (p >= 0.99)
  *
  * The signals are measured, not matched against example tickets: the
  * message analysis (message.c: questions, requests, problems, quoted
@@ -592,17 +593,17 @@ static bool c_high_risk(const struct signals *s)
 
 /*
  * The article model's last word (learned.c), when everything else would
- * send: it reads the ticket as a kind a person answers, or names another
- * article with confidence.
+ * send: it reads the ticket as a kind a person answers, or its best label
+ * is another article, no article or such a kind, with confidence.
  */
 static bool c_reads_like(const struct signals *s)
 {
 	return support__learned_hold(s->analyzer, s->ticket, (json_t *)s->kbr) != NULL;
 }
 
-static bool c_other_article(const struct signals *s)
+static bool c_disagrees(const struct signals *s)
 {
-	return support__learned_other(s->analyzer, s->ticket, (json_t *)s->kbr);
+	return support__learned_disagrees(s->analyzer, s->ticket, (json_t *)s->kbr);
 }
 
 static const struct check checks[] = {
@@ -627,7 +628,7 @@ static const struct check checks[] = {
 	{ "low_confidence", c_confidence, "the analysis is not confident" },
 	{ "high_priority", c_high_risk, "a high-priority ticket at high risk of escalating: a person answers" },
 	{ "reads_like_handoff", c_reads_like, "reads like tickets a person answers (thanks, anger, an outage, ...)" },
-	{ "other_article", c_other_article, "the article model names another article" },
+	{ "model_disagrees", c_disagrees, "the article model reads it otherwise: another article, none, or a person's" },
 };
 
 json_t *support__autoreply(const struct support_autoreply_in *in)

@@ -91,12 +91,14 @@ json_t *support__learned_article(const struct support_analyzer *a, const char *t
 	if (likeliest >= 0)
 		kind = text_model_label(a->articles, (size_t)likeliest) + prefix;
 	free(probs);
-	if (!strncmp(label, SUPPORT_LEARNED_HOLD, prefix)) /* a kind, not an article */
-		label = "none";
 	bar = strchr(label, '|');
 	out = json_pack("{s:s%, s:f, s:b}", "article", label, bar ? (size_t)(bar - label) : strlen(label),
 			"probability", p, "agrees",
 			best >= 0 && top && p >= SUPPORT_LEARNED_MIN_PROB && label_names(label, top));
+	if (!strncmp(label, SUPPORT_LEARNED_HOLD, prefix)) { /* a kind, not an article: "none", and which */
+		json_object_set_new(out, "article", json_string("none"));
+		json_object_set_new(out, "kind", json_string(label + prefix));
+	}
 	if (kind)
 		json_object_set_new(out, "hold", json_pack("{s:s, s:f}", "kind", kind, "probability", held));
 	return out;
@@ -142,12 +144,16 @@ const char *support__learned_hold(const struct support_analyzer *a, const json_t
 	return fl_json_num(hold, "probability", 0) >= SUPPORT_LEARNED_HOLD_PROB ? fl_json_str(hold, "kind", NULL) : NULL;
 }
 
-bool support__learned_other(const struct support_analyzer *a, const json_t *ticket, json_t *kb_results)
+bool support__learned_disagrees(const struct support_analyzer *a, const json_t *ticket, json_t *kb_results)
 {
 	const json_t *learned = learned_of(a, ticket, kb_results);
 	const char *id = fl_json_str(json_array_get(json_object_get(kb_results, "articles"), 0), "id", "");
 	const char *article = fl_json_str(learned, "article", "none");
+	double p = fl_json_num(learned, "probability", 0);
 
-	return strcmp(article, "none") && strcmp(article, id) &&
-	       fl_json_num(learned, "probability", 0) >= SUPPORT_LEARNED_OTHER_PROB;
+	if (!learned)
+		return false;
+	if (strcmp(article, "none"))
+		return strcmp(article, id) && p >= SUPPORT_LEARNED_OTHER_PROB;
+	return p >= SUPPORT_LEARNED_NONE_PROB; /* no article, or a kind a person answers */
 }

@@ -59,8 +59,10 @@ bool support__learned_ask(const struct support_analyzer *a, const json_t *ticket
 #define SUPPORT_LEARNED_HOLD "hold:"
 /* The share of the kinds held for their words that holds a ticket ... */
 #define SUPPORT_LEARNED_HOLD_PROB 0.5
-/* ... and the probability of another article than the search's top one that holds it */
+/* ... the probability of another article than the search's top one that holds it ... */
 #define SUPPORT_LEARNED_OTHER_PROB 0.9
+/* ... and that of no article, or of any kind a person answers, as the model's best label */
+#define SUPPORT_LEARNED_NONE_PROB 0.99
 /*
  * The kind a person answers ("outage", "angry_escalation": the likeliest of
  * those the model holds for their words) when those kinds together have at
@@ -68,8 +70,14 @@ bool support__learned_ask(const struct support_analyzer *a, const json_t *ticket
  * whatever the search found, when kb_results has no "learned" yet.
  */
 const char *support__learned_hold(const struct support_analyzer *a, const json_t *ticket, json_t *kb_results);
-/* Whether the model names another article than the search's top one, with at least SUPPORT_LEARNED_OTHER_PROB. */
-bool support__learned_other(const struct support_analyzer *a, const json_t *ticket, json_t *kb_results);
+/*
+ * Whether the model's best label is not the search's top article: another
+ * article with at least SUPPORT_LEARNED_OTHER_PROB, or "none" or a kind a
+ * person answers (any kind: "needs_human_action" too) with at least
+ * SUPPORT_LEARNED_NONE_PROB. The model is asked first when kb_results has
+ * no "learned" yet.
+ */
+bool support__learned_disagrees(const struct support_analyzer *a, const json_t *ticket, json_t *kb_results);
 /* Up to max salient keywords of text (normalized words, no stop words). */
 json_t *support__keywords(const char *text, size_t max);
 /* "subject\n\ncontent", the text the analyses read. Caller frees. */

@@ -6,7 +6,8 @@
  * hand-set measures hold is answered when the model agrees (and held by the
  * same measures without it); the model's last word holds a ticket it reads
  * as a kind a person answers (thanks, anger, an outage, ...: not the kinds
- * told by structure) or whose article it names otherwise with confidence.
+ * told by structure) or whose article it names otherwise with confidence
+ * (another article, none, or any kind a person answers).
  * Models trained here on a few rows; the
  * bundled category, sentiment, emotion and spam models; the bundled KB in a
  * real SQLite store.
@@ -184,7 +185,7 @@ static void test_holds_the_kinds_told_by_words(void **state)
 	json_object_set_new(kbr, "learned",
 			    support__learned_article(a, "a colleague deleted an attachment, can i restore it", kbr));
 	assert_null(support__learned_hold(a, NULL, kbr));
-	assert_false(support__learned_other(a, NULL, kbr));
+	assert_false(support__learned_disagrees(a, NULL, kbr));
 	json_decref(kbr);
 
 	/* ... unless the search's top article is another one, and the model is sure of its own */
@@ -192,9 +193,28 @@ static void test_holds_the_kinds_told_by_words(void **state)
 	json_object_set_new(kbr, "learned",
 			    support__learned_article(a, "a colleague deleted an attachment, can i restore it", kbr));
 	assert_string_equal(fl_json_str(json_object_get(kbr, "learned"), "article", ""), "kb_029");
-	assert_int_equal(support__learned_other(a, NULL, kbr),
-			 fl_json_num(json_object_get(kbr, "learned"), "probability", 0) >= SUPPORT_LEARNED_OTHER_PROB);
 	assert_true(fl_json_num(json_object_get(kbr, "learned"), "probability", 0) >= SUPPORT_LEARNED_OTHER_PROB);
+	assert_true(support__learned_disagrees(a, NULL, kbr));
+	json_decref(kbr);
+
+	/* no article, sure of it: disagrees too; a "none" it is not sure of does not */
+	kbr = results("kb_001", "How to Reset Your Password", 0.3);
+	json_object_set_new(kbr, "learned", support__learned_article(a, "do you have a gantt chart view", kbr));
+	assert_string_equal(fl_json_str(json_object_get(kbr, "learned"), "article", ""), "none");
+	assert_true(fl_json_num(json_object_get(kbr, "learned"), "probability", 0) >= SUPPORT_LEARNED_NONE_PROB);
+	assert_true(support__learned_disagrees(a, NULL, kbr));
+	json_object_set_new(json_object_get(kbr, "learned"), "probability", json_real(SUPPORT_LEARNED_NONE_PROB / 2));
+	assert_false(support__learned_disagrees(a, NULL, kbr));
+	json_decref(kbr);
+
+	/* a kind a person answers as the best label, several issues too: "none" with the kind */
+	kbr = results("kb_001", "How to Reset Your Password", 0.3);
+	json_object_set_new(kbr, "learned",
+			    support__learned_article(a, "three things: billing address, a missing export, and the api limit", kbr));
+	assert_string_equal(fl_json_str(json_object_get(kbr, "learned"), "article", ""), "none");
+	assert_string_equal(fl_json_str(json_object_get(kbr, "learned"), "kind", ""), "multi_issue");
+	assert_int_equal(support__learned_disagrees(a, NULL, kbr),
+			 fl_json_num(json_object_get(kbr, "learned"), "probability", 0) >= SUPPORT_LEARNED_NONE_PROB);
 	json_decref(kbr);
 
 	support_analyzer_free(a);
@@ -323,7 +343,7 @@ static void test_the_models_last_word_holds(void **state)
 	};
 	char *none = models_dir(NULL, NULL), *held = models_dir(as_thanks, NULL), *other = models_dir(as_files, NULL);
 	struct support_analyzer *a[3] = { NULL, NULL, NULL };
-	const char *const want[3] = { "answered", "reads_like_handoff", "other_article" };
+	const char *const want[3] = { "answered", "reads_like_handoff", "model_disagrees" };
 	char *dirs[3] = { none, held, other }, *err = NULL;
 	struct support_outcome o;
 	size_t i;
