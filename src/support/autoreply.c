@@ -23,6 +23,9 @@
  *   not_answered             the chosen section does not cover what is asked (< MIN_ANSWERED)
  *   low_confidence           the category model is unsure (< MIN_CONFIDENCE)
  *   high_priority            high or urgent, with high escalation risk
+ *   reads_like_handoff       the article model reads it as thanks, anger, an outage, ... (learned.c)
+ *   model_disagrees          the article model's best label is another article (p >= 0.9), none or a
+ *                            kind a person answers (p >= 0.99)
  *
  * The signals are measured, not matched against example tickets: the
  * message analysis (message.c: questions, requests, problems, quoted
@@ -588,6 +591,21 @@ static bool c_high_risk(const struct signals *s)
 	       fl_str_eq(fl_json_str(s->priority, "escalation_risk", ""), "high");
 }
 
+/*
+ * The article model's last word (learned.c), when everything else would
+ * send: it reads the ticket as a kind a person answers, or its best label
+ * is another article, no article or such a kind, with confidence.
+ */
+static bool c_reads_like(const struct signals *s)
+{
+	return support__learned_hold(s->analyzer, s->ticket, (json_t *)s->kbr) != NULL;
+}
+
+static bool c_disagrees(const struct signals *s)
+{
+	return support__learned_disagrees(s->analyzer, s->ticket, (json_t *)s->kbr);
+}
+
 static const struct check checks[] = {
 	{ "spam", c_spam, "the spam filter called it spam" },
 	{ "automated_mail", c_automated, "automated mail (bounce, out-of-office, list): nobody to answer" },
@@ -609,6 +627,8 @@ static const struct check checks[] = {
 	{ "not_answered", c_not_answered, "the article's section does not cover what is asked" },
 	{ "low_confidence", c_confidence, "the analysis is not confident" },
 	{ "high_priority", c_high_risk, "a high-priority ticket at high risk of escalating: a person answers" },
+	{ "reads_like_handoff", c_reads_like, "reads like tickets a person answers (thanks, anger, an outage, ...)" },
+	{ "model_disagrees", c_disagrees, "the article model reads it otherwise: another article, none, or a person's" },
 };
 
 json_t *support__autoreply(const struct support_autoreply_in *in)

@@ -55,6 +55,29 @@ bool support__learned_agrees(const json_t *kb_results);
  * the model runs only for a ticket it could still help.
  */
 bool support__learned_ask(const struct support_analyzer *a, const json_t *ticket, json_t *kb_results);
+/* The label prefix of the kinds a person answers ("hold:outage"): scripts/train-articles */
+#define SUPPORT_LEARNED_HOLD "hold:"
+/* The share of the kinds held for their words that holds a ticket ... */
+#define SUPPORT_LEARNED_HOLD_PROB 0.5
+/* ... the probability of another article than the search's top one that holds it ... */
+#define SUPPORT_LEARNED_OTHER_PROB 0.9
+/* ... and that of no article, or of any kind a person answers, as the model's best label */
+#define SUPPORT_LEARNED_NONE_PROB 0.99
+/*
+ * The kind a person answers ("outage", "angry_escalation": the likeliest of
+ * those the model holds for their words) when those kinds together have at
+ * least SUPPORT_LEARNED_HOLD_PROB, else NULL; the model is asked first,
+ * whatever the search found, when kb_results has no "learned" yet.
+ */
+const char *support__learned_hold(const struct support_analyzer *a, const json_t *ticket, json_t *kb_results);
+/*
+ * Whether the model's best label is not the search's top article: another
+ * article with at least SUPPORT_LEARNED_OTHER_PROB, or "none" or a kind a
+ * person answers (any kind: "needs_human_action" too) with at least
+ * SUPPORT_LEARNED_NONE_PROB. The model is asked first when kb_results has
+ * no "learned" yet.
+ */
+bool support__learned_disagrees(const struct support_analyzer *a, const json_t *ticket, json_t *kb_results);
 /* Up to max salient keywords of text (normalized words, no stop words). */
 json_t *support__keywords(const char *text, size_t max);
 /* "subject\n\ncontent", the text the analyses read. Caller frees. */

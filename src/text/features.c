@@ -158,6 +158,7 @@ void text__doc_release(struct text__doc *doc)
 #define FEAT_MEMO 3
 
 struct doc_memo {
+	struct text__fvec scratch; /* text__thread_fvec */
 	struct text__doc doc;
 	struct fl_buf text;    /* the text doc was made from */
 	bool valid;
@@ -180,6 +181,7 @@ static void memo_free(void *p)
 
 	for (i = 0; i < FEAT_MEMO; i++)
 		free(m->feats[i].v);
+	text__fvec_release(&m->scratch);
 	text__doc_release(&m->doc);
 	fl_buf_release(&m->text);
 	free(m);
@@ -191,14 +193,11 @@ static void memo_key_init(void)
 		fl_die("cannot create a thread key for the text analysis memo");
 }
 
-const struct text__doc *text__doc_for(const char *text)
+/* This thread's memo, made on first use. */
+static struct doc_memo *memo_this_thread(void)
 {
 	struct doc_memo *m;
-	size_t n;
 
-	if (!text)
-		text = "";
-	n = strlen(text);
 	pthread_once(&memo_once, memo_key_init);
 	m = pthread_getspecific(memo_key);
 	if (!m) {
@@ -207,6 +206,22 @@ const struct text__doc *text__doc_for(const char *text)
 		fl_buf_init(&m->text, 0);
 		pthread_setspecific(memo_key, m);
 	}
+	return m;
+}
+
+struct text__fvec *text__thread_fvec(void)
+{
+	return &memo_this_thread()->scratch;
+}
+
+const struct text__doc *text__doc_for(const char *text)
+{
+	struct doc_memo *m = memo_this_thread();
+	size_t n;
+
+	if (!text)
+		text = "";
+	n = strlen(text);
 	if (m->valid && m->text.len == n && !memcmp(m->text.buf, text, n))
 		return &m->doc;
 	m->valid = false;

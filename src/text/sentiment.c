@@ -283,7 +283,7 @@ static const char *approach_of(int level, const char *urgency, const json_t *ind
 json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text, const json_t *metadata)
 {
 	const struct text__doc *doc = text__doc_for(text);   /* shared with the category model */
-	struct text__fvec fv = { 0 };
+	struct text__fvec *fv = text__thread_fvec();
 	const struct text_tokens *tk = &doc->tokens;
 	struct stems stems;
 	size_t nl = text_model_nlabels(s->sent), i, words = 0, caps = 0, bangs = 0, negs = 0, boosts = 0;
@@ -313,7 +313,7 @@ json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text,
 		}
 
 	/* the sentiment model, then emphasis */
-	text__model_predict_doc_score(s->sent, doc, &fv, p, &head);
+	text__model_predict_doc_score(s->sent, doc, fv, p, &head);
 	for (i = 0; i < 5; i++)
 		lp[i] = p[text_model_label_index(s->sent, levels[i])];
 	level = 0;
@@ -340,7 +340,7 @@ json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text,
 		size_t ne = text_model_nlabels(s->emo), k;
 		double *ep = fl_calloc(ne, sizeof(*ep));
 
-		text__model_predict_doc(s->emo, doc, &fv, ep);
+		text__model_predict_doc(s->emo, doc, fv, ep);
 		for (k = 0; k < ne; k++) {
 			const char *name = text_model_label(s->emo, k);
 			size_t j;
@@ -405,6 +405,5 @@ json_t *text_sentiment_analyze(const struct text_sentiment *s, const char *text,
 	json_decref(ind);
 	free(p);
 	stems_release(&stems);
-	text__fvec_release(&fv);
 	return res;
 }

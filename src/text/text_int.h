@@ -77,6 +77,12 @@ static inline const char *text__doc_stem(const struct text__doc *doc, size_t i, 
  */
 void text__features(const struct text__feat_opts *o, const struct text__doc *doc, struct text__fvec *fv);
 void text__fvec_release(struct text__fvec *fv);
+/*
+ * This thread's scratch vector for predictions (freed when the thread
+ * exits): a fresh vector a prediction was a large allocation each time.
+ * Valid until the thread's next prediction; not to be released.
+ */
+struct text__fvec *text__thread_fvec(void);
 
 /* This thread's stemmer (created on first use, freed when the thread exits). */
 struct text_stemmer *text__thread_stemmer(void);

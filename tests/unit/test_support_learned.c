@@ -4,7 +4,11 @@
  * probability and over the relevance floor; without the model nothing
  * changes, a bad model file is an error at start-up, and a ticket the
  * hand-set measures hold is answered when the model agrees (and held by the
- * same measures without it). Models trained here on a few rows; the
+ * same measures without it); the model's last word holds a ticket it reads
+ * as a kind a person answers (thanks, anger, an outage, ...: not the kinds
+ * told by structure) or whose article it names otherwise with confidence
+ * (another article, none, or any kind a person answers).
+ * Models trained here on a few rows; the
  * bundled category, sentiment, emotion and spam models; the bundled KB in a
  * real SQLite store.
  */
@@ -74,6 +78,20 @@ static const char *const rows[] = {
 	NULL,
 };
 
+/* The rows above, and kinds a person answers: thanks (held for its words) and several issues (not). */
+static const char *const hold_rows[] = {
+	"someone removed a file from our task, can i restore it", "kb_029|" FILES_TITLE,
+	"a colleague deleted an attachment by mistake, how do i get it back", "kb_029|" FILES_TITLE,
+	"how do i get back in, forgot my password", "kb_001|How to Reset Your Password",
+	"cannot remember my password, how do i make a new one", "kb_001|How to Reset Your Password",
+	"do you have a gantt chart view", "none",
+	"thank you so much, that fixed it, you are wonderful", SUPPORT_LEARNED_HOLD "praise_only",
+	"many thanks for the quick help yesterday, all good now", SUPPORT_LEARNED_HOLD "praise_only",
+	"the invoice is wrong and also the calendar sync stopped and the app crashes", SUPPORT_LEARNED_HOLD "multi_issue",
+	"three things: billing address, a missing export, and the api limit", SUPPORT_LEARNED_HOLD "multi_issue",
+	NULL,
+};
+
 /* Search results whose top article is (id, title) at this relevance. */
 static json_t *results(const char *id, const char *title, double relevance)
 {
@@ -127,6 +145,76 @@ static void test_agrees_only_with_its_own_article(void **state)
 	assert_string_equal(fl_json_str(l, "article", ""), "none");
 	assert_false(fl_json_bool(l, "agrees", true));
 	json_decref(l);
+	json_decref(kbr);
+
+	support_analyzer_free(a);
+	test_tmpdir_remove(dir);
+	free(dir);
+}
+
+static void test_holds_the_kinds_told_by_words(void **state)
+{
+	char *dir = models_dir(hold_rows, NULL), *err = NULL;
+	struct support_analyzer *a = NULL;
+	json_t *kbr;
+
+	(void)state;
+	if (support_analyzer_open(dir, &a, &err) != SUPPORT_OK)
+		fail_msg("analyzer: %s", err);
+
+	/* thanks: held, and the object says which kind and how likely; no article named */
+	kbr = results("kb_001", "How to Reset Your Password", 0.3);
+	assert_null(support__learned_hold(a, NULL, kbr)); /* no ticket to read, nothing learned yet */
+	json_object_set_new(kbr, "learned", support__learned_article(a, "thank you so much, all good now", kbr));
+	assert_string_equal(support__learned_hold(a, NULL, kbr), "praise_only");
+	assert_string_equal(fl_json_str(json_object_get(kbr, "learned"), "article", ""), "none");
+	assert_true(fl_json_num(json_object_get(json_object_get(kbr, "learned"), "hold"), "probability", 0) >=
+		    SUPPORT_LEARNED_HOLD_PROB);
+	assert_false(support__learned_agrees(kbr));
+	json_decref(kbr);
+
+	/* several issues are the structure's to tell: learned, never held for */
+	kbr = results("kb_001", "How to Reset Your Password", 0.3);
+	json_object_set_new(kbr, "learned",
+			    support__learned_article(a, "the invoice is wrong and also the app crashes", kbr));
+	assert_null(support__learned_hold(a, NULL, kbr));
+	json_decref(kbr);
+
+	/* a question the model names an article for is not held */
+	kbr = results("kb_029", FILES_TITLE, 0.3);
+	json_object_set_new(kbr, "learned",
+			    support__learned_article(a, "a colleague deleted an attachment, can i restore it", kbr));
+	assert_null(support__learned_hold(a, NULL, kbr));
+	assert_false(support__learned_disagrees(a, NULL, kbr));
+	json_decref(kbr);
+
+	/* ... unless the search's top article is another one, and the model is sure of its own */
+	kbr = results("kb_001", "How to Reset Your Password", 0.3);
+	json_object_set_new(kbr, "learned",
+			    support__learned_article(a, "a colleague deleted an attachment, can i restore it", kbr));
+	assert_string_equal(fl_json_str(json_object_get(kbr, "learned"), "article", ""), "kb_029");
+	assert_true(fl_json_num(json_object_get(kbr, "learned"), "probability", 0) >= SUPPORT_LEARNED_OTHER_PROB);
+	assert_true(support__learned_disagrees(a, NULL, kbr));
+	json_decref(kbr);
+
+	/* no article, sure of it: disagrees too; a "none" it is not sure of does not */
+	kbr = results("kb_001", "How to Reset Your Password", 0.3);
+	json_object_set_new(kbr, "learned", support__learned_article(a, "do you have a gantt chart view", kbr));
+	assert_string_equal(fl_json_str(json_object_get(kbr, "learned"), "article", ""), "none");
+	assert_true(fl_json_num(json_object_get(kbr, "learned"), "probability", 0) >= SUPPORT_LEARNED_NONE_PROB);
+	assert_true(support__learned_disagrees(a, NULL, kbr));
+	json_object_set_new(json_object_get(kbr, "learned"), "probability", json_real(SUPPORT_LEARNED_NONE_PROB / 2));
+	assert_false(support__learned_disagrees(a, NULL, kbr));
+	json_decref(kbr);
+
+	/* a kind a person answers as the best label, several issues too: "none" with the kind */
+	kbr = results("kb_001", "How to Reset Your Password", 0.3);
+	json_object_set_new(kbr, "learned",
+			    support__learned_article(a, "three things: billing address, a missing export, and the api limit", kbr));
+	assert_string_equal(fl_json_str(json_object_get(kbr, "learned"), "article", ""), "none");
+	assert_string_equal(fl_json_str(json_object_get(kbr, "learned"), "kind", ""), "multi_issue");
+	assert_int_equal(support__learned_disagrees(a, NULL, kbr),
+			 fl_json_num(json_object_get(kbr, "learned"), "probability", 0) >= SUPPORT_LEARNED_NONE_PROB);
 	json_decref(kbr);
 
 	support_analyzer_free(a);
@@ -234,13 +322,61 @@ static void test_agreement_answers_what_the_measures_hold(void **state)
 	free(none);
 }
 
+/* A ticket the measures answer on their own is held when the model reads it otherwise. */
+static void test_the_models_last_word_holds(void **state)
+{
+	struct fixture *f = *state;
+	const char *text = "how do i reset my password? i forgot it and the login page does not accept the old one";
+	static const char *const as_thanks[] = {
+		"how do i reset my password, i forgot it", SUPPORT_LEARNED_HOLD "outage",
+		"reset password forgot login page old one", SUPPORT_LEARNED_HOLD "outage",
+		"someone removed a file from our task, can i restore it", "kb_029|" FILES_TITLE,
+		"do you have a gantt chart view", "none",
+		NULL,
+	};
+	static const char *const as_files[] = {
+		"how do i reset my password, i forgot it", "kb_029|" FILES_TITLE,
+		"reset password forgot login page old one", "kb_029|" FILES_TITLE,
+		"do you have a gantt chart view", "none",
+		"is there a linux desktop app", "none",
+		NULL,
+	};
+	char *none = models_dir(NULL, NULL), *held = models_dir(as_thanks, NULL), *other = models_dir(as_files, NULL);
+	struct support_analyzer *a[3] = { NULL, NULL, NULL };
+	const char *const want[3] = { "answered", "reads_like_handoff", "model_disagrees" };
+	char *dirs[3] = { none, held, other }, *err = NULL;
+	struct support_outcome o;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		char id[8];
+
+		if (support_analyzer_open(dirs[i], &a[i], &err) != SUPPORT_OK)
+			fail_msg("analyzer: %s", err);
+		f->ctx.analyzer = a[i];
+		snprintf(id, sizeof(id), "w%zu", i);
+		triage(f, id, text, &o);
+		assert_string_equal(fl_json_str(json_object_get(o.shared, "auto_reply"), "reason", ""), want[i]);
+		assert_int_equal(fl_json_bool(json_object_get(o.shared, "auto_reply"), "sent", false), i == 0);
+		support_outcome_release(&o);
+	}
+	f->ctx.analyzer = f->analyzer;
+	for (i = 0; i < 3; i++) {
+		support_analyzer_free(a[i]);
+		test_tmpdir_remove(dirs[i]);
+		free(dirs[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_agrees_only_with_its_own_article),
+		cmocka_unit_test(test_holds_the_kinds_told_by_words),
 		cmocka_unit_test(test_without_the_model_nothing_is_learned),
 		cmocka_unit_test(test_a_bad_model_file_is_an_error),
 		cmocka_unit_test_setup_teardown(test_agreement_answers_what_the_measures_hold, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_the_models_last_word_holds, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
