@@ -21,6 +21,7 @@
 #include "text/text.h"
 
 #define FILES_TITLE "File Uploads Fail or Attachments Are Missing"
+#define RESET "kb_001", "How to Reset Your Password"
 
 /* A models directory: the bundled models but articles.model, which is written from rows or raw bytes. */
 static char *models_dir(const char *const *rows, const char *raw)
@@ -96,6 +97,15 @@ static const char *const hold_rows[] = {
 static json_t *results(const char *id, const char *title, double relevance)
 {
 	return json_pack("{s:[{s:s, s:s, s:f}]}", "articles", "id", id, "title", title, "relevance_score", relevance);
+}
+
+/* results(id, title, 0.3) with the model's reading of text in "learned". */
+static json_t *read_with(const struct support_analyzer *a, const char *text, const char *id, const char *title)
+{
+	json_t *kbr = results(id, title, 0.3);
+
+	json_object_set_new(kbr, "learned", support__learned_article(a, text, kbr));
+	return kbr;
 }
 
 static void test_agrees_only_with_its_own_article(void **state)
@@ -174,32 +184,25 @@ static void test_holds_the_kinds_told_by_words(void **state)
 	json_decref(kbr);
 
 	/* several issues are the structure's to tell: learned, never held for */
-	kbr = results("kb_001", "How to Reset Your Password", 0.3);
-	json_object_set_new(kbr, "learned",
-			    support__learned_article(a, "the invoice is wrong and also the app crashes", kbr));
+	kbr = read_with(a, "the invoice is wrong and also the app crashes", RESET);
 	assert_null(support__learned_hold(a, NULL, kbr));
 	json_decref(kbr);
 
 	/* a question the model names an article for is not held */
-	kbr = results("kb_029", FILES_TITLE, 0.3);
-	json_object_set_new(kbr, "learned",
-			    support__learned_article(a, "a colleague deleted an attachment, can i restore it", kbr));
+	kbr = read_with(a, "a colleague deleted an attachment, can i restore it", "kb_029", FILES_TITLE);
 	assert_null(support__learned_hold(a, NULL, kbr));
 	assert_false(support__learned_disagrees(a, NULL, kbr));
 	json_decref(kbr);
 
 	/* ... unless the search's top article is another one, and the model is sure of its own */
-	kbr = results("kb_001", "How to Reset Your Password", 0.3);
-	json_object_set_new(kbr, "learned",
-			    support__learned_article(a, "a colleague deleted an attachment, can i restore it", kbr));
+	kbr = read_with(a, "a colleague deleted an attachment, can i restore it", RESET);
 	assert_string_equal(fl_json_str(json_object_get(kbr, "learned"), "article", ""), "kb_029");
 	assert_true(fl_json_num(json_object_get(kbr, "learned"), "probability", 0) >= SUPPORT_LEARNED_OTHER_PROB);
 	assert_true(support__learned_disagrees(a, NULL, kbr));
 	json_decref(kbr);
 
 	/* no article, sure of it: disagrees too; a "none" it is not sure of does not */
-	kbr = results("kb_001", "How to Reset Your Password", 0.3);
-	json_object_set_new(kbr, "learned", support__learned_article(a, "do you have a gantt chart view", kbr));
+	kbr = read_with(a, "do you have a gantt chart view", RESET);
 	assert_string_equal(fl_json_str(json_object_get(kbr, "learned"), "article", ""), "none");
 	assert_true(fl_json_num(json_object_get(kbr, "learned"), "probability", 0) >= SUPPORT_LEARNED_NONE_PROB);
 	assert_true(support__learned_disagrees(a, NULL, kbr));
@@ -208,9 +211,7 @@ static void test_holds_the_kinds_told_by_words(void **state)
 	json_decref(kbr);
 
 	/* a kind a person answers as the best label, several issues too: "none" with the kind */
-	kbr = results("kb_001", "How to Reset Your Password", 0.3);
-	json_object_set_new(kbr, "learned",
-			    support__learned_article(a, "three things: billing address, a missing export, and the api limit", kbr));
+	kbr = read_with(a, "three things: billing address, a missing export, and the api limit", RESET);
 	assert_string_equal(fl_json_str(json_object_get(kbr, "learned"), "article", ""), "none");
 	assert_string_equal(fl_json_str(json_object_get(kbr, "learned"), "kind", ""), "multi_issue");
 	assert_int_equal(support__learned_disagrees(a, NULL, kbr),
