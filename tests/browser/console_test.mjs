@@ -208,7 +208,8 @@ test('a note, an assignment and a resolution (and Bob sees each within 1 s)', as
 	await alice.keyboard.press('n');
 	const note = alice.getByLabel('Internal note (agents only)');
 	await note.waitFor();
-	assert.equal(await alice.evaluate(() => document.activeElement.id), 'composer');
+	// the note composer takes the focus once it is drawn (a moment after its label, on a busy machine)
+	await until('the note composer focused', async () => (await alice.evaluate(() => document.activeElement.id)) === 'composer', 2000);
 	await note.fill(`Checked the mail logs ${marker}-note`);
 	await alice.getByRole('button', { name: 'Add note' }).click();
 	await alice.locator('.msg-note').filter({ hasText: `${marker}-note` }).waitFor({ timeout: 5000 });
@@ -295,7 +296,7 @@ test('keyboard: j/k move, Enter opens, / searches, r replies, n notes, a assigns
 	await rows.first().waitFor();
 	await alice.locator('h1').click();
 	await alice.keyboard.press('/');
-	assert.equal(await alice.evaluate(() => document.activeElement.id), 'q');
+	await until('the search box focused', async () => (await alice.evaluate(() => document.activeElement.id)) === 'q', 2000);
 	await alice.keyboard.type('dark mode');
 	await alice.keyboard.press('Enter');
 	await until('the search result', async () => (await rows.count()) === 1 && /dark mode/.test(await rows.first().textContent()), 5000);
