@@ -14,10 +14,17 @@
  * other check (spam, staff actions, security, several issues, ...) still
  * applies first.
  *
+ * The model also learns the tickets a person answers (seventh and eighth
+ * rounds), and has the last word when a reply would go out: a ticket that
+ * reads like the kinds told by words and tone (support__learned_hold), or
+ * whose best label is confidently not the search's top article
+ * (support__learned_disagrees), is held.
+ *
  * The model is data/models/articles.model (optional: without it nothing
  * here applies), made by scripts/train-articles with `frontline train
  * category` from labelled tickets: each label is "<article id>|<title>",
- * and "none" for questions no article answers. Agreement needs both the id
+ * "none" for questions no article answers, and "hold:<kind>" for the other
+ * kinds a person answers ("hold:outage"). Agreement needs both the id
  * and the title of the search's top article to match the label, so a model
  * trained for one knowledge base never speaks for another's articles, and
  * an article whose title was changed stops agreeing until the model is

@@ -78,9 +78,10 @@ static inline const char *text__doc_stem(const struct text__doc *doc, size_t i, 
 void text__features(const struct text__feat_opts *o, const struct text__doc *doc, struct text__fvec *fv);
 void text__fvec_release(struct text__fvec *fv);
 /*
- * This thread's scratch vector for predictions (freed when the thread
- * exits): a fresh vector a prediction was a large allocation each time.
- * Valid until the thread's next prediction; not to be released.
+ * This thread's scratch vector for predictions, reused from one to the
+ * next (a fresh vector per prediction was a large allocation each time);
+ * freed when the thread exits, not by the caller. Its content is valid
+ * until the thread's next prediction.
  */
 struct text__fvec *text__thread_fvec(void);
 
