@@ -108,7 +108,6 @@ int server_new(const struct server_options *opts, struct server **out, char **er
 		srv->opts.burst = fl_config_num("FRONTLINE_RATE_BURST", 100);
 	if (opts->auth_failures == 0)
 		srv->opts.auth_failures = fl_config_num("FRONTLINE_HTTP_AUTH_FAILURES", 10);
-	srv->quiesced_fd = MHD_INVALID_SOCKET;
 	if (srv->opts.threads > 256)
 		srv->opts.threads = 256;
 	srv->started_us = fl_wall_us();
@@ -437,6 +436,24 @@ static struct server_req *new_request(struct server *srv, struct MHD_Connection 
 }
 
 /*
+ * The accept policy: while draining, a new connection is closed as soon as
+ * it is accepted, before a byte of a request is read, so its client fails
+ * at once and tries another replica.
+ *
+ * Not MHD_quiesce_daemon: with MHD_USE_EPOLL and an internal thread, it
+ * races the event loop to take the listening socket out of the epoll set,
+ * and the loser of that race makes libmicrohttpd 0.9.75 abort the process
+ * ("Failed to remove listen FD from epoll set"; seen in CI at a test's
+ * stop). The listening socket itself closes in MHD_stop_daemon.
+ */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	(void)addr;
+	(void)addrlen;
+	return server_draining(cls) ? MHD_NO : MHD_YES;
+}
+
+/*
  * The URI callback: libmicrohttpd's first word on a request, with its
  * target as sent (the access handler gets it decoded, where "%00" has cut
  * it short and "%2F" has become a "/"). The request's state starts here.
@@ -692,7 +709,7 @@ int server_start(struct server *srv, char **err)
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	raise_open_files(srv);
-	srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_access, srv,
+	srv->daemon = MHD_start_daemon(flags, 0, on_accept, srv, on_access, srv,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, srv->opts.threads,
@@ -721,24 +738,12 @@ int server_start(struct server *srv, char **err)
 
 void server_drain(struct server *srv)
 {
-	MHD_socket s;
-
+	/* from now on on_accept closes every new connection */
 	if (atomic_exchange(&srv->draining, true))
 		return;
 	server__later_flush(srv->later);
 	/* the streams end now (their clients reconnect elsewhere); they are no requests in flight */
 	server__live_close(srv->live);
-	if (srv->daemon) {
-		s = MHD_quiesce_daemon(srv->daemon);
-		/*
-		 * Closed after MHD_stop_daemon, as libmicrohttpd asks; shut down
-		 * now so that new clients are refused at once instead of waiting
-		 * in the backlog of a socket nobody accepts from.
-		 */
-		if (s != MHD_INVALID_SOCKET)
-			shutdown(s, SHUT_RDWR);
-		srv->quiesced_fd = s;
-	}
 }
 
 bool server_wait_idle(struct server *srv, int64_t timeout_ms)
@@ -777,8 +782,6 @@ void server_free(struct server *srv)
 	server__live_free(srv->live);   /* after the daemon: its streams are freed by then */
 	/* after libmicrohttpd: it has said every connection closed */
 	server__guard_free(srv->guard);
-	if (srv->quiesced_fd != MHD_INVALID_SOCKET)
-		close(srv->quiesced_fd);
 	server__pool_free(srv->pool);
 	server__tokens_free(srv->tokens);
 	server__tokens_free(srv->chat_limits);

@@ -24,7 +24,7 @@
  * - Observability: a request id per request (X-Request-Id, in every log
  *   line), one JSON access-log line per request, request counters and
  *   latency histograms in the metrics registry.
- * - Draining: server_drain stops accepting connections, answers 503 to
+ * - Draining: server_drain closes new connections at once, answers 503 to
  *   requests on connections still open, and /readyz turns 503, so a load
  *   balancer moves traffic elsewhere before the process exits.
  * - Bad clients (docs/OPERATIONS.md, "Security"): framing checked before
@@ -200,8 +200,9 @@ unsigned server_port(const struct server *srv);
 /* The metrics registry the server updates. */
 struct monitor_registry *server_registry(struct server *srv);
 /*
- * Stops accepting connections; requests still arriving on open connections
- * get 503 with Connection: close; /readyz answers 503.
+ * Closes each new connection as soon as it is accepted; requests still
+ * arriving on open connections get 503 with Connection: close; /readyz
+ * answers 503. The listening socket closes in server_free.
  */
 void server_drain(struct server *srv);
 bool server_draining(const struct server *srv);

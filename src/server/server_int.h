@@ -266,7 +266,6 @@ struct server {
 	char *listen, *store_url, *webhook_secret;
 	struct notify_key *webhook_key; /* webhook_secret prepared; NULL when unset */
 	struct MHD_Daemon *daemon;
-	MHD_socket quiesced_fd;        /* closed after MHD_stop_daemon */
 	unsigned port;
 	struct server_pool *pool;
 	struct store_group *group;

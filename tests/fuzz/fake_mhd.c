@@ -26,6 +26,8 @@
 #include "util/util.h"
 
 struct MHD_Daemon {
+	MHD_AcceptPolicyCallback apc;
+	void *apc_cls;
 	MHD_AccessHandlerCallback dh;
 	void *dh_cls;
 	void *(*uri_cb)(void *cls, const char *uri, struct MHD_Connection *c);
@@ -78,9 +80,8 @@ struct MHD_Daemon *MHD_start_daemon(unsigned int flags, uint16_t port, MHD_Accep
 	va_list ap;
 
 	(void)flags;
-	(void)apc_cls;
-	if (apc)
-		die("an accept policy callback is not played");
+	d->apc = apc;
+	d->apc_cls = apc_cls;
 	d->dh = dh;
 	d->dh_cls = dh_cls;
 	d->port.port = port;
@@ -126,12 +127,6 @@ struct MHD_Daemon *MHD_start_daemon(unsigned int flags, uint16_t port, MHD_Accep
 	return d;
 }
 
-MHD_socket MHD_quiesce_daemon(struct MHD_Daemon *d)
-{
-	(void)d;
-	return MHD_INVALID_SOCKET;
-}
-
 void MHD_stop_daemon(struct MHD_Daemon *d)
 {
 	if (d == daemon_now)
@@ -158,6 +153,10 @@ struct MHD_Connection *fake_conn_open(void)
 	c->addr.sin_family = AF_INET;
 	c->addr.sin_port = htons(40000);
 	c->addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (c->d->apc && c->d->apc(c->d->apc_cls, (const struct sockaddr *)&c->addr, sizeof(c->addr)) != MHD_YES) {
+		free(c);
+		return NULL;
+	}
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	if (c->d->notify)

@@ -43,7 +43,10 @@ struct MHD_Response {
 	bool read;
 };
 
-/* The connection "opened" (libmicrohttpd's connection notification STARTED). */
+/*
+ * The connection "opened": the accept policy is asked, then libmicrohttpd's
+ * connection notification STARTED. NULL when the policy refused it.
+ */
 struct MHD_Connection *fake_conn_open(void);
 /* Its end (notification CLOSED), and freed. */
 void fake_conn_close(struct MHD_Connection *c);

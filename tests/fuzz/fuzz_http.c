@@ -537,6 +537,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *p = data;
 	size_t n = size;
 
+	if (!c)   /* refused by the accept policy: only a draining server refuses */
+		abort();
+
 	for (;;) {
 		struct request q;
 		enum parsed pr;

@@ -486,7 +486,7 @@ static void test_draining_refuses_politely(void **state)
 	assert_non_null(strstr(raw, "Retry-After"));
 	free(raw);
 	close(fd);
-	/* new connections are refused at once */
+	/* new connections are closed at once, before a request is read */
 	{
 		char *url = fl_asprintf("%s/healthz", f->base);
 		struct http_req req = { "GET", url, NULL, NULL, NULL, 0, NULL, 3000 };

@@ -110,6 +110,8 @@ static void test_stream_resumes_after_last_event_id(void **state)
 		struct fx_sse live;
 
 		sse_open(&live, service_port(f->svc), h);
+		/* registered once its first line is out: what is posted after reaches it */
+		WAIT_FOR(&live, "retry: ");
 		post(f, "/api/v1/tickets/r1/notes", "{\"body\":\"seen\"}", 201);
 		WAIT_FOR(&live, "id: 5\n");
 		fx_sse_close(&live);
