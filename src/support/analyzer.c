@@ -72,6 +72,11 @@ int support_analyzer_open(const char *models_dir, struct support_analyzer **out,
 		*err = fl_asprintf("cannot load the language profiles: %s", why);
 		goto out;
 	}
+	/* optional: without it, only a capital tells a name (autoreply.c) */
+	free(why);
+	why = NULL;
+	if (text_dict_open(fl_config_get("FRONTLINE_DICTIONARY"), &a->dict, &why))
+		fl_log(FL_LOG_WARN, "%s: a lower-case name in a question is not told from a word", why);
 	/* the LLM's category labels are the configured ones: the model's */
 	{
 		size_t i, n = text_model_nlabels(a->category);
@@ -101,6 +106,7 @@ void support_analyzer_free(struct support_analyzer *a)
 	text_model_free(a->spam);
 	text_model_free(a->articles);
 	text_langid_free(a->langid);
+	text_dict_free(a->dict);
 	support_llm_tasks_free(a->llm_tasks);
 	free(a->models_dir);
 	free(a);

@@ -269,9 +269,12 @@ bool support__article_fits(const json_t *kbr, const json_t *ticket, const json_t
 /*
  * A word that names something, a brand, a product or a language
  * ("YubiKey", "FIDO2", "SDK", "Python"): a capital after its first letter,
- * letters with digits, or a capital where the part's text does not start.
+ * letters with digits, or a capital where the part's text does not start;
+ * or, written all in lower case as chat is, a word of three letters or more
+ * that the dictionary does not know ("paypal", "huawei": a dictionary
+ * spells names with their capitals; text/dict.c).
  */
-static bool naming_word(const char *word, const char *text)
+static bool naming_word(const char *word, const char *text, struct text_dict *dict)
 {
 	/* capitalized, but naming a time: "every Friday", "since March" */
 	static const char *const times[] = {
@@ -297,18 +300,23 @@ static bool naming_word(const char *word, const char *text)
 		return true;
 	while (*start && !isalnum((unsigned char)*start))
 		start++;
-	return isupper((unsigned char)word[0]) && at && at != start;
+	if (isupper((unsigned char)word[0]))
+		return at && at != start;
+	for (i = 0; word[i]; i++)
+		if (!islower((unsigned char)word[i]))
+			return false;
+	return i >= 3 && text_dict_knows(dict, word) == 0;
 }
 
 /* The words of unknown (a part's unknown_words) that name something, into out; whether there was one. */
-static bool naming_words(const json_t *unknown, const char *text, json_t *out)
+static bool naming_words(const json_t *unknown, const char *text, struct text_dict *dict, json_t *out)
 {
 	const json_t *v;
 	size_t i;
 	bool any = false;
 
 	json_array_foreach(unknown, i, v)
-		if (json_is_string(v) && naming_word(json_string_value(v), text)) {
+		if (json_is_string(v) && naming_word(json_string_value(v), text, dict)) {
 			if (out)
 				json_array_append(out, (json_t *)v);
 			any = true;
@@ -327,7 +335,7 @@ static bool naming_words(const json_t *unknown, const char *text, json_t *out)
  * relevance, however high, answers it (the 2FA article on authenticator
  * apps is not an answer about YubiKeys).
  */
-static bool asks_unknown(const json_t *kbr, json_t *words, bool *named)
+static bool asks_unknown(const json_t *kbr, struct text_dict *dict, json_t *words, bool *named)
 {
 	static const char *const openers[] = {
 		"are", "can", "could", "do", "does", "has", "have", "is", "will", "would",
@@ -351,7 +359,7 @@ static bool asks_unknown(const json_t *kbr, json_t *words, bool *named)
 		if (!yes_no)
 			continue;
 		json_array_extend(words, (json_t *)unknown);
-		*named |= naming_words(unknown, text, NULL);
+		*named |= naming_words(unknown, text, dict, NULL);
 		for (i = 1; i < w.n && !refers; i++)
 			for (j = 0; j < FL_ARRAY_SIZE(back); j++)
 				refers |= support__word_is(&w, i, back[j]);
@@ -359,7 +367,7 @@ static bool asks_unknown(const json_t *kbr, json_t *words, bool *named)
 			json_array_foreach(parts, i, o)
 				if (!ask_part(o, true, true))
 					*named |= naming_words(json_object_get(o, "unknown_words"),
-							       fl_json_str(o, "text", ""), words);
+							       fl_json_str(o, "text", ""), dict, words);
 	}
 	return json_array_size(words) > 0;
 }
@@ -457,7 +465,7 @@ static bool c_legal(const struct signals *s)
 static bool c_security(const struct signals *s)
 {
 	return support__has_cue(s->text, "security") || fl_json_bool(s->message, "disowned", false) ||
-	       fl_json_bool(s->message, "exposed", false) ||
+	       fl_json_bool(s->message, "exposed", false) || fl_json_bool(s->message, "foreign_data", false) ||
 	       fl_json_bool(json_object_get(s->sentiment, "signals"), "security_incident", false);
 }
 
@@ -662,7 +670,7 @@ json_t *support__autoreply(const struct support_autoreply_in *in)
 	if (top)
 		message_fit(in->kb_results, top, &s.fit, &s.ask_unknown);
 	s.unknown_asked = json_array();
-	asks_unknown(in->kb_results, s.unknown_asked, &s.named);
+	asks_unknown(in->kb_results, in->analyzer ? in->analyzer->dict : NULL, s.unknown_asked, &s.named);
 	s.margin = margin_of(in->kb_results);
 	s.confidence = fl_json_num(in->categorization, "confidence", 1);
 	s.asks = json_array_size(json_object_get(in->message, "questions")) +

@@ -25,11 +25,19 @@
  *   others can see it ("we pushed our admin API key to a public repo", "a
  *   token was pasted in a public channel"; not "if a token leaks" nor a key
  *   "shared with a contractor", which the key articles answer): an incident
- *   without an intruder, which a person answers too.
+ *   without an intruder, which a person answers too;
+ * - whether the customer sees what belongs to another organisation: a
+ *   sight ("I can see", "we get results from", "sees ... in her search
+ *   results", "was able to open") near an owner outside theirs ("another
+ *   company's tasks", "a different customer", "someone else's projects",
+ *   "projects that aren't ours", "a company called ... that we have nothing
+ *   to do with"), said as what happened (not "can other companies see ...?",
+ *   "we want them to see", "I have not accessed other customers' data"):
+ *   a possible leak between customers, which a person answers.
  *
  * All read the words of one sentence (message.c splits and lower-cases
- * them); message.c reports the largest count, any disowned sentence and any
- * exposed secret in the "message" analysis. Last, whether the whole body is
+ * them); message.c reports the largest count, any disowned sentence, any
+ * exposed secret and any foreign data in the "message" analysis. Last, whether the whole body is
  * a bug report: an observed wrong result with two pieces of evidence of
  * reproducing it (support__bug_report).
  */
@@ -336,6 +344,96 @@ bool support__exposed(const struct support_words *w)
 		for (j = i > EXPOSED_WITHIN ? i - EXPOSED_WITHIN : 0; j < w->n && j <= i + EXPOSED_WITHIN; j++)
 			if (ONE_OF(w->w[j], secrets))
 				return true;
+	}
+	return false;
+}
+
+/* an owner outside the customer's organisation: "another company", "a different customer's" */
+static const char *const others_marks[] = { "another", "different", "other" };
+static const char *const orgs[] = {
+	"business", "business's", "businesses", "client's", "companies", "companies'", "company", "company's",
+	"customer", "customer's", "customers", "customers'", "organisation", "organisation's", "organisations",
+	"organization", "organization's", "organizations", "tenant", "tenant's", "tenants", "workspace's",
+};
+/* seeing, opening or getting what is theirs */
+static const char *const sights[] = {
+	"access", "accessed", "appear", "appeared", "appearing", "appears", "open", "opened", "receive", "received",
+	"receiving", "results", "saw", "see", "seeing", "seen", "sees", "show", "showing", "shown", "shows",
+	"visible",
+};
+/* a clause that asks: "can other companies see ...?", "is it possible that ..." */
+static const char *const askers[] = {
+	"are", "can", "could", "do", "does", "how", "if", "is", "should", "what", "whether", "will", "would",
+};
+/* just before the sight, a wish or a condition rather than what happened: "we want them to see" */
+static const char *const wishes[] = {
+	"allow", "if", "let", "like", "share", "sharing", "should", "want", "wants", "whether", "would",
+};
+static const char *const first_person[] = { "i", "i'm", "i've", "me", "my", "our", "us", "we", "we're", "we've" };
+/* how far apart the owner and the sight may be: "get results from a company called ... that we have nothing to do with" */
+#define FOREIGN_WITHIN 12
+
+/* Whether word i starts an owner outside the customer's organisation. */
+static bool foreign_at(const struct support_words *w, size_t i)
+{
+	/*
+	 * "another company's tasks", "a different organisation", "other
+	 * customers' files"; not where someone works: "my colleague at another
+	 * company sees the same"
+	 */
+	if (ONE_OF(w->w[i], others_marks))
+		return !(i > 0 && support__word_is(w, i - 1, "at")) &&
+		       ((i + 1 < w->n && ONE_OF(w->w[i + 1], orgs)) || (i + 2 < w->n && ONE_OF(w->w[i + 2], orgs)));
+	/* "someone else's projects" */
+	if (support__word_is(w, i, "else's"))
+		return true;
+	/* "projects that aren't ours" */
+	if (support__word_is(w, i, "ours"))
+		return i > 0 && (support__word_is(w, i - 1, "aren't") || support__word_is(w, i - 1, "isn't") ||
+				 support__word_is(w, i - 1, "not") || support__word_is(w, i - 1, "weren't"));
+	/* "don't belong to us" */
+	if (support__word_is(w, i, "belong") && i > 0 &&
+	    (support__word_is(w, i - 1, "don't") || support__word_is(w, i - 1, "doesn't") ||
+	     support__word_is(w, i - 1, "not")))
+		return true;
+	/* "a company ... that we have nothing to do with" (not "nothing to do with you" nor "with my question") */
+	return support__word_is(w, i, "nothing") && support__word_is(w, i + 1, "to") && support__word_is(w, i + 2, "do") &&
+	       support__word_is(w, i + 3, "with") && i + 4 >= w->n;
+}
+
+bool support__foreign_data(const struct support_words *w)
+{
+	size_t i, j, k;
+	bool ours = false;
+
+	if (!w->n || ONE_OF(w->w[0], askers))
+		return false;
+	for (i = 0; i < w->n; i++)
+		ours |= ONE_OF(w->w[i], first_person);
+	if (!ours)
+		return false;
+	for (i = 0; i < w->n; i++) {
+		if (!foreign_at(w, i))
+			continue;
+		for (j = i > FOREIGN_WITHIN ? i - FOREIGN_WITHIN : 0; j < w->n && j <= i + FOREIGN_WITHIN; j++) {
+			bool said = true;
+
+			if (!ONE_OF(w->w[j], sights))
+				continue;
+			/* "we want a contractor from another company to see ...": not what happened */
+			for (k = 0; k < j; k++)
+				said &= !ONE_OF(w->w[k], wishes);
+			/* "I have not accessed other customers' data"; "other companies ... and they see the same" */
+			for (k = j > 3 ? j - 3 : 0; k < j; k++)
+				said &= !(support__word_is(w, k, "not") || support__word_is(w, k, "never") ||
+					  support__word_is(w, k, "haven't") || support__word_is(w, k, "didn't") ||
+					  support__word_is(w, k, "don't") || support__word_is(w, k, "they"));
+			/* what is seen is ours: "a consultant from another company can see all our projects" */
+			for (k = j + 1; k < w->n && k <= j + 3; k++)
+				said &= !ONE_OF(w->w[k], first_person);
+			if (said)
+				return true;
+		}
 	}
 	return false;
 }

@@ -613,7 +613,7 @@ json_t *support__message(const char *subject, const char *content)
 	json_t *out, *questions = json_array(), *requests = json_array(), *problems = json_array(),
 	       *acts = json_array(), *statements = json_array();
 	size_t n, i, praise = 0, pleasantries = 0, asks = 0, other = 0, affected = 0;
-	bool quoted, signature, disowned = false, exposed = false;
+	bool quoted, signature, disowned = false, exposed = false, foreign = false;
 
 	support__own_words(content ? content : "", &body, &quoted, &signature);
 	if (!body.len) /* nothing but a greeting or a signature: keep the text as it came */
@@ -638,6 +638,7 @@ json_t *support__message(const char *subject, const char *content)
 			affected = people;
 		disowned = disowned || support__disowned(&w);
 		exposed = exposed || support__exposed(&w);
+		foreign = foreign || support__foreign_data(&w);
 		switch (a) {
 		case ACT_QUESTION:
 			json_array_append_new(questions, json_stringn(s, sp[i].len));
@@ -688,6 +689,7 @@ json_t *support__message(const char *subject, const char *content)
 	json_object_set_new(out, "affected", json_integer((json_int_t)affected));
 	json_object_set_new(out, "disowned", json_boolean(disowned));
 	json_object_set_new(out, "exposed", json_boolean(exposed));
+	json_object_set_new(out, "foreign_data", json_boolean(foreign));
 	fl_buf_release(&body);
 	fl_buf_release(&low);
 	return out;

@@ -17,6 +17,7 @@ struct support_analyzer {
 	struct text_model *spam;          /* spam.model: labels spam, ham */
 	struct text_model *articles;      /* articles.model (optional): "<id>|<title>" and "none" (learned.c) */
 	struct text_langid *langid;       /* libexttextcat's profiles */
+	struct text_dict *dict;           /* hunspell's words of the KB's language (optional: NULL without) */
 	char *models_dir;
 	struct support_llm_tasks *llm_tasks;   /* for the category model's labels */
 };
@@ -135,6 +136,8 @@ size_t support__affected(const struct support_words *w);
 bool support__disowned(const struct support_words *w);
 /* Whether a sentence says a secret was exposed ("pushed our API key to a public repo", "the token leaked"). */
 bool support__exposed(const struct support_words *w);
+/* Whether a sentence says the customer sees another organisation's data ("I can see another company's tasks"). */
+bool support__foreign_data(const struct support_words *w);
 /*
  * Whether a body (in lower case) is a bug report: two pieces of evidence of
  * reproducing a wrong result ("reproduced twice", "tried 5 times" with "top

@@ -399,6 +399,26 @@ void text_langid_free(struct text_langid *li);
 /* The language of text[0..len) (UTF-8) into *out. Thread-safe. */
 void text_langid_detect(const struct text_langid *li, const char *text, size_t len, struct text_language *out);
 
+/* ---- a dictionary of words ---- */
+
+/*
+ * Whether a word is a word of the language (libhunspell; dict.c): "handed"
+ * is, "paypal" is not. Read on first use; thread-safe.
+ */
+struct text_dict;
+
+/* The dictionary this build looks for: a path without ".aff" / ".dic". */
+const char *text_dict_default_path(void);
+/*
+ * Finds the dictionary at path (NULL or "": text_dict_default_path()); it is
+ * read on the first text_dict_knows. Returns 0, or TEXT_ENOMODEL with *err
+ * (caller frees; err may be NULL) when its two files are not there.
+ */
+int text_dict_open(const char *path, struct text_dict **out, char **err);
+void text_dict_free(struct text_dict *d);
+/* 1 when word (UTF-8, as written) is in the dictionary, 0 when not, -1 when it cannot tell (d NULL, unreadable). */
+int text_dict_knows(struct text_dict *d, const char *word);
+
 /* ---- sentiment ---- */
 
 /* The sentiment analyzer: a 5-level model, an emotion model and cue rules. */

@@ -90,6 +90,8 @@ static const struct fl_config_key config_keys[] = {
 	  "directory)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_KB_DIR", NULL, "directory of bundled knowledge-base articles (default: kb/ in the share directory)",
 	  FL_CONFIG_PLAIN },
+	{ "FRONTLINE_DICTIONARY", NULL, "hunspell dictionary of the KB's language, as a path without .aff/.dic (default: "
+	  "Debian's hunspell-en-us, /usr/share/hunspell/en_US); a lower-case word outside it names something", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_LLM_MAX_INFLIGHT", "16", "LLM requests in flight across the process", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_LLM_TIMEOUT", "60", "seconds an LLM request may take in all (the seed's response_timeout)", FL_CONFIG_PLAIN },
 	{ "FRONTLINE_LLM_CONNECT_TIMEOUT", "10", "seconds to connect to the LLM endpoint", FL_CONFIG_PLAIN },

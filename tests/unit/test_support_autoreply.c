@@ -636,6 +636,24 @@ static void test_escalations_outages_and_unknown_products_are_held(void **state)
 		"automatically?", NULL, &o);
 	assert_string_not_equal(reason(&o), "not_in_kb");
 	support_outcome_release(&o);
+	/*
+	 * a name in chat's lower case: no dictionary has "venmo" (the article
+	 * model alone would hold it otherwise, as another kind); a word the
+	 * dictionary has, no article does and the question does not turn on,
+	 * is no name ("students" of the nonprofit discount)
+	 */
+	process(f, "e10", "chat", "can i pay with venmo?", "can i pay with venmo? i dont have a card", NULL, &o);
+	assert_string_equal(reason(&o), "not_in_kb");
+	{
+		const json_t *said = json_object_get(json_object_get(json_object_get(o.shared, "auto_reply"), "signals"),
+						     "not_mentioned");
+
+		assert_string_equal(json_string_value(json_array_get(said, 0)), "venmo");
+	}
+	support_outcome_release(&o);
+	process(f, "e11", "chat", "discount", "do you have any discount for nonprofits or students", NULL, &o);
+	assert_true(sent(&o));
+	support_outcome_release(&o);
 }
 
 /*
@@ -698,6 +716,51 @@ static void test_group_failures_exposed_secrets_and_reproduced_bugs_are_held(voi
 	}
 }
 
+/*
+ * Another organisation's data in front of the customer, in words of no set:
+ * a leak between customers, held as a security incident whatever the
+ * search finds. The same words asked or wished, or said of a person from
+ * elsewhere who sees ours, are not.
+ */
+static void test_another_organisations_data_is_a_security_incident(void **state)
+{
+	static const struct held cases[] = {
+		{ "email", "Search results", "Since this morning our search shows invoices from another company. I can "
+		  "open them.", "security" },
+		{ "chat", "sidebar", "i'm seeing a project called Q3 Roadmap in my sidebar that isn't ours", "security" },
+		{ "chat", "board", "one of my team just opened a board that belongs to a different customer, with their "
+		  "contacts in it", "security" },
+		{ "email", "Export", "We received the weekly export email, but it has someone else's tasks in the "
+		  "attachment.", "security" },
+		{ "web", "Activity feed", "Our activity feed is showing comments from another organisation, with names "
+		  "we have never heard of.", "security" },
+		{ "chat", "files", "hey i can see files in the shared folder that don't belong to us, looks like another "
+		  "client's stuff", "security" },
+	};
+	static const char *const not_foreign[] = {
+		"How do I share a board with another company we work with?",
+		"Can other companies see our projects if we make a public link?",
+		"We want a contractor from another company to see only one project. How do we do that?",
+		"We invited a consultant from another company and she can see all our projects. How do I limit her?",
+		"I have not accessed other customers' data, I only tested my own workspace.",
+		"My colleague at another company sees the same thing, they get a blank page too.",
+	};
+	struct fixture *f = *state;
+	size_t k;
+
+	expect_held(f, "fd", cases, FL_ARRAY_SIZE(cases));
+	for (k = 0; k < FL_ARRAY_SIZE(not_foreign); k++) {
+		struct support_outcome o;
+		char id[32];
+
+		snprintf(id, sizeof(id), "nf%zu", k);
+		process(f, id, "email", "A question", not_foreign[k], NULL, &o);
+		if (fl_json_bool(json_object_get(o.shared, "message"), "foreign_data", false))
+			fail_msg("'%s' read as another organisation's data", not_foreign[k]);
+		support_outcome_release(&o);
+	}
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -720,6 +783,7 @@ int main(void)
 		T(test_lifetime_count_alone_is_no_escalation_risk),
 		T(test_escalations_outages_and_unknown_products_are_held),
 		T(test_group_failures_exposed_secrets_and_reproduced_bugs_are_held),
+		T(test_another_organisations_data_is_a_security_incident),
 	};
 #undef T
 

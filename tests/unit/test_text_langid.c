@@ -2,7 +2,8 @@
  * Language identification (src/text/langid.c): the seven measured languages
  * on sentences that are not in tests/fixtures/langid, other scripts, texts
  * with no letters, the same answers from several threads at once, and the
- * accuracy on the fixture's test half.
+ * accuracy on the fixture's test half. Also the dictionary of words beside
+ * it (src/text/dict.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -170,6 +171,27 @@ static void test_langid_fixture_accuracy(void **state)
 		fail_msg("accuracy %zu/%zu below 0.85", right, n);
 }
 
+/* The dictionary (src/text/dict.c): words with their affixes, names not, and what it cannot tell. */
+static void test_dict_knows_words_not_names(void **state)
+{
+	struct text_dict *d = NULL;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(text_dict_open("/nonexistent/en_US", &d, &err), TEXT_ENOMODEL);
+	assert_null(d);
+	assert_non_null(strstr(err, "hunspell-en-us"));
+	free(err);
+	assert_int_equal(text_dict_knows(NULL, "word"), -1);
+	assert_int_equal(text_dict_open(NULL, &d, NULL), TEXT_OK);
+	assert_int_equal(text_dict_knows(d, "handed"), 1);
+	assert_int_equal(text_dict_knows(d, "touching"), 1);
+	assert_int_equal(text_dict_knows(d, "paypal"), 0);
+	assert_int_equal(text_dict_knows(d, "huawei"), 0);
+	assert_int_equal(text_dict_knows(d, ""), -1);
+	text_dict_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -178,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_langid_confidence_is_lower_for_a_near_tie),
 		cmocka_unit_test(test_langid_is_thread_safe),
 		cmocka_unit_test(test_langid_fixture_accuracy),
+		cmocka_unit_test(test_dict_knows_words_not_names),
 	};
 
 	return cmocka_run_group_tests(tests, open_langid, close_langid);
