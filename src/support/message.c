@@ -579,7 +579,7 @@ static const char *act_name(enum act a)
 
 /*
  * Several issues announced: "several things", "two unrelated questions",
- * "three items" (2 = announced), or a numbered list ("1) ... 2) ...",
+ * "three items", "(1) ... (2) ..." (2 = announced), or a numbered list ("1) ... 2) ...",
  * "first, ... second, ...": 1 = listed, which may also be the steps a
  * customer tried).
  */
@@ -592,14 +592,20 @@ static int enumerated(const char *body)
 		"a few questions", "several questions", "couple of things", "couple of questions",
 	};
 	const char *p;
-	size_t items = 0, i;
+	size_t items = 0, bracketed = 0, i;
 
 	for (i = 0; i < FL_ARRAY_SIZE(announced); i++)
 		if (strstr(body, announced[i]))
 			return 2;
-	for (p = body; (p = strpbrk(p, "123")); p++)
+	for (p = body; (p = strpbrk(p, "123")); p++) {
 		if (p[1] == ')' && (p == body || p[-1] == ' ' || p[-1] == '\n'))
 			items++;
+		else if (p[1] == ')' && p > body && p[-1] == '(')
+			bracketed++;
+	}
+	/* "(1) ... (2) ...": how an agent's note or a customer numbers separate matters (never a fix tried in our sets) */
+	if (bracketed >= 2)
+		return 2;
 	if (items >= 2 || ((strstr(body, "first,") || strstr(body, "firstly")) &&
 			   (strstr(body, "second,") || strstr(body, "secondly"))))
 		return 1;

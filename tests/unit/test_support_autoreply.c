@@ -449,7 +449,8 @@ static void test_one_topic_asked_twice_is_answered(void **state)
  * top article reaches 0.59 on the other (the old rule held only under 0.3); a
  * second question read as a follow-up ("... open it") that names a topic of
  * its own; a guess between neighbouring articles (weak lead, weak relevance,
- * little shared with the message).
+ * little shared with the message); matters numbered in brackets ("(1) ...
+ * (2) ...", the ninth round).
  */
 static void test_split_or_weak_evidence_is_held(void **state)
 {
@@ -460,6 +461,9 @@ static void test_split_or_weak_evidence_is_held(void **state)
 		  "i open it", "several_issues" },
 		{ "chat", "white page", "just a white page when i open the app in firefox. chrome works",
 		  "unclear_article" },
+		/* numbered in brackets: separate matters, whatever each reads like */
+		{ "email", "Two unrelated things", "Hi, (1) how do I change the name shown on my profile, and (2) can you "
+		  "tell me why the calendar view shows tasks a day late?", "several_issues" },
 	};
 	struct fixture *f = *state;
 	struct support_outcome o;
@@ -472,6 +476,10 @@ static void test_split_or_weak_evidence_is_held(void **state)
 	sg = json_object_get(json_object_get(o.shared, "auto_reply"), "signals");
 	assert_true(fl_json_num(sg, "margin", 0) >= 0.25);
 	assert_true(fl_json_num(sg, "matched_weight", 99) < 8);
+	support_outcome_release(&o);
+	/* one bracketed number is a reference, not a list */
+	process(f, "w10", "email", "Export", "As I wrote in point (1) of my last mail, the CSV export fails.", NULL, &o);
+	assert_int_equal(fl_json_int(json_object_get(o.shared, "message"), "enumerated", -1), 0);
 	support_outcome_release(&o);
 	/* one word of weight with a relevant article is still answered: "handle" is the username */
 	process(f, "w10", "chat", "change handle", "how do i change my handle?", NULL, &o);
