@@ -579,10 +579,51 @@ static const char *act_name(enum act a)
 
 /*
  * Several issues announced: "several things", "two unrelated questions",
- * "three items", "(1) ... (2) ..." (2 = announced), or a numbered list ("1) ... 2) ...",
+ * "three items", "(1) ... (2) ...", a turn to another matter (2 = announced), or a numbered list ("1) ... 2) ...",
  * "first, ... second, ...": 1 = listed, which may also be the steps a
  * customer tried).
  */
+/*
+ * A turn to another matter: "separately" or "unrelated" where a clause
+ * starts (after a stop, a comma, a colon, a bracket, a dash, or "and",
+ * "also", "but": "... never arrives. (2) Separately, she wants ...", "and
+ * unrelated, the invoice ..."), and "separate" before issues, problems,
+ * things, questions or matters. Not "bill each team separately" nor
+ * "separate passwords".
+ */
+static bool turns_to_another_matter(const char *body)
+{
+	static const char *const turns[] = { "separately", "unrelated" };
+	static const char *const joins[] = { "and", "also", "but" };
+	static const char *const matters[] = { "issues", "problems", "things", "questions", "matters" };
+	const char *p, *q;
+	size_t i, j;
+
+	for (i = 0; i < FL_ARRAY_SIZE(turns); i++)
+		for (p = body; (p = strstr(p, turns[i])); p++) {
+			size_t n = strlen(turns[i]);
+
+			if ((p > body && isalnum((unsigned char)p[-1])) || isalnum((unsigned char)p[n]))
+				continue;
+			for (q = p; q > body && q[-1] == ' '; q--)
+				;
+			if (q == body || strchr(".,:;()-\n", q[-1]))
+				return true;
+			for (j = 0; j < FL_ARRAY_SIZE(joins); j++) {
+				size_t m = strlen(joins[j]);
+
+				if ((size_t)(q - body) >= m && !strncmp(q - m, joins[j], m) &&
+				    (q - m == body || !isalnum((unsigned char)q[-(ptrdiff_t)m - 1])))
+					return true;
+			}
+		}
+	for (p = body; (p = strstr(p, "separate ")); p++)
+		for (j = 0; j < FL_ARRAY_SIZE(matters); j++)
+			if (!strncmp(p + 9, matters[j], strlen(matters[j])) && (p == body || !isalnum((unsigned char)p[-1])))
+				return true;
+	return false;
+}
+
 static int enumerated(const char *body)
 {
 	/* body: in lower case */
@@ -597,6 +638,8 @@ static int enumerated(const char *body)
 	for (i = 0; i < FL_ARRAY_SIZE(announced); i++)
 		if (strstr(body, announced[i]))
 			return 2;
+	if (turns_to_another_matter(body))
+		return 2;
 	for (p = body; (p = strpbrk(p, "123")); p++) {
 		if (p[1] == ')' && (p == body || p[-1] == ' ' || p[-1] == '\n'))
 			items++;

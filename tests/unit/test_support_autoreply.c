@@ -450,7 +450,8 @@ static void test_one_topic_asked_twice_is_answered(void **state)
  * second question read as a follow-up ("... open it") that names a topic of
  * its own; a guess between neighbouring articles (weak lead, weak relevance,
  * little shared with the message); matters numbered in brackets ("(1) ...
- * (2) ...", the ninth round).
+ * (2) ...") and a turn to another matter ("Separately, ..."), the ninth
+ * round.
  */
 static void test_split_or_weak_evidence_is_held(void **state)
 {
@@ -464,6 +465,11 @@ static void test_split_or_weak_evidence_is_held(void **state)
 		/* numbered in brackets: separate matters, whatever each reads like */
 		{ "email", "Two unrelated things", "Hi, (1) how do I change the name shown on my profile, and (2) can you "
 		  "tell me why the calendar view shows tasks a day late?", "several_issues" },
+		/* a turn to another matter */
+		{ "email", "A couple of matters", "Our calendar view shows due dates one day early. Separately, could you "
+		  "tell me where to download last month's invoice?", "several_issues" },
+		{ "chat", "exports", "the pdf export cuts off long comments, and unrelated, how do i add my vat number to "
+		  "invoices", "several_issues" },
 	};
 	struct fixture *f = *state;
 	struct support_outcome o;
@@ -477,8 +483,12 @@ static void test_split_or_weak_evidence_is_held(void **state)
 	assert_true(fl_json_num(sg, "margin", 0) >= 0.25);
 	assert_true(fl_json_num(sg, "matched_weight", 99) < 8);
 	support_outcome_release(&o);
-	/* one bracketed number is a reference, not a list */
+	/* one bracketed number is a reference, not a list; "separately" and "separate" inside a clause are no turn */
 	process(f, "w10", "email", "Export", "As I wrote in point (1) of my last mail, the CSV export fails.", NULL, &o);
+	assert_int_equal(fl_json_int(json_object_get(o.shared, "message"), "enumerated", -1), 0);
+	support_outcome_release(&o);
+	process(f, "w11", "email", "Invoices", "Can each of our departments be invoiced separately? They use separate "
+		"passwords too.", NULL, &o);
 	assert_int_equal(fl_json_int(json_object_get(o.shared, "message"), "enumerated", -1), 0);
 	support_outcome_release(&o);
 	/* one word of weight with a relevant article is still answered: "handle" is the username */
